@@ -1,0 +1,130 @@
+// Metrics: every Prometheus metric crashctl exports, on one prometheus-cpp
+// registry, with bounded label sets.
+//
+// Thread-safety: all methods are safe to call concurrently (prometheus-cpp
+// metrics are atomic; label folding is guarded by a mutex).
+#ifndef CRASHCTL_EXPORTER_METRICS_H_
+#define CRASHCTL_EXPORTER_METRICS_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+namespace crashctl {
+
+// Folds user-supplied label values into a bounded set: the first `max`
+// distinct values are kept, later ones become "other"; "" becomes
+// "unknown".
+class LabelLimiter {
+ public:
+  explicit LabelLimiter(size_t max) : max_(max) {}
+  std::string Fold(const std::string& value);
+
+ private:
+  std::mutex mu_;
+  size_t max_;
+  std::set<std::string> seen_;
+};
+
+class Metrics {
+ public:
+  struct Options {
+    std::string version = "dev";
+    size_t max_services = 100;
+  };
+  explicit Metrics(const Options& options);
+
+  prometheus::Registry& registry() { return *registry_; }
+  std::shared_ptr<prometheus::Registry> shared_registry() { return registry_; }
+
+  // Text exposition (format 0.0.4) of everything in the registry. Calls the
+  // refresh hooks first so gauges that mirror the store are current.
+  std::string Serialize();
+  // Registers a hook run at the start of every Serialize().
+  void AddRefreshHook(std::function<void()> hook);
+
+  // --- events, groups -----------------------------------------------------
+  void EventStored(int64_t project, const std::string& level,
+                   const std::string& service);
+  void GroupCreated(int64_t project);
+  void GroupRegressed(int64_t project);
+  void SetGroupsActive(int64_t project, const std::string& status,
+                       double value);
+  // --- ingestion ----------------------------------------------------------
+  void ObserveIngestion(double seconds);  // request received -> committed
+  // reason: malformed_json, bad_envelope, auth, unknown_project,
+  // too_large, decompression, queue_full, storage, unsupported_encoding ...
+  void IngestRejected(const std::string& reason);
+  // Envelope items that are not events: type session, client_report, ...
+  void EnvelopeItem(const std::string& item_type);
+  void SetQueue(double depth, double capacity);
+  void ObserveWriteBatch(double events, double seconds);
+  // --- storage ------------------------------------------------------------
+  void SetStorageSize(double bytes);
+  void SetStorageBusyRetries(double total);
+  void SetStorageUp(bool up);  // false while writes fail (disk full, ...)
+  void RetentionDeleted(double rows);
+  // --- HTTP ---------------------------------------------------------------
+  void HttpRequest(const std::string& route, const std::string& method,
+                   int code, double seconds);
+  // --- kubernetes ---------------------------------------------------------
+  void PodCrash(const std::string& ns, const std::string& crash_type);
+  void SetPodsCrashLooping(const std::string& ns, double value);
+  void SetKubeWatchUp(const std::string& ns, bool up);
+  void KubeWatchRestart(const std::string& ns, const std::string& reason);
+  void SetKubeLastEvent(double timestamp);
+  // --- alerting -----------------------------------------------------------
+  void AlertPush(const std::string& outcome);  // sent, failed, dropped, ...
+  void SetAlertQueue(double depth, double capacity);
+
+  // Folds a service name through the service LabelLimiter.
+  std::string ServiceLabel(const std::string& service) {
+    return services_.Fold(service);
+  }
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  LabelLimiter services_;
+  std::mutex hooks_mu_;
+  std::vector<std::function<void()>> hooks_;
+
+  prometheus::Family<prometheus::Counter>* events_total_;
+  prometheus::Family<prometheus::Gauge>* groups_active_;
+  prometheus::Family<prometheus::Counter>* groups_created_;
+  prometheus::Family<prometheus::Counter>* group_regressions_;
+  prometheus::Histogram* ingestion_duration_;
+  prometheus::Family<prometheus::Counter>* ingest_rejected_;
+  prometheus::Family<prometheus::Counter>* envelope_items_;
+  prometheus::Gauge* queue_depth_;
+  prometheus::Gauge* queue_capacity_;
+  prometheus::Histogram* write_batch_size_;
+  prometheus::Histogram* write_batch_duration_;
+  prometheus::Gauge* storage_size_;
+  prometheus::Gauge* storage_busy_retries_;
+  prometheus::Gauge* storage_up_;
+  prometheus::Counter* retention_deleted_;
+  prometheus::Family<prometheus::Counter>* http_requests_;
+  prometheus::Family<prometheus::Histogram>* http_duration_;
+  prometheus::Family<prometheus::Counter>* pod_crashes_;
+  prometheus::Family<prometheus::Gauge>* pods_crashlooping_;
+  prometheus::Family<prometheus::Gauge>* kube_watch_up_;
+  prometheus::Family<prometheus::Counter>* kube_watch_restarts_;
+  prometheus::Gauge* kube_last_event_;
+  prometheus::Family<prometheus::Counter>* alert_pushes_;
+  prometheus::Gauge* alert_queue_depth_;
+  prometheus::Gauge* alert_queue_capacity_;
+};
+
+}  // namespace crashctl
+
+#endif  // CRASHCTL_EXPORTER_METRICS_H_

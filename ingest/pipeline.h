@@ -1,0 +1,84 @@
+// IngestPipeline: the bounded queue between HTTP handlers and the single
+// writer thread that groups events and commits them to the store in batches.
+//
+// A handler calls Submit() and waits on the returned future; it resolves only
+// after the event's batch is committed (or failed), so a 200 answer means the
+// event is durable. When the queue is full Submit() fails at once, so the
+// handler can answer 429 instead of queueing without bound.
+//
+// Thread-safety: Submit() may be called from any number of threads. Start()
+// and Stop() from one owner thread.
+#ifndef CRASHCTL_INGEST_PIPELINE_H_
+#define CRASHCTL_INGEST_PIPELINE_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "core/event.h"
+#include "store/store.h"
+
+namespace crashctl {
+
+class Metrics;
+
+struct IngestResult {
+  StoreStatus status;
+  WriteOutcome outcome;
+};
+
+class IngestPipeline {
+ public:
+  struct Options {
+    size_t queue_size = 10000;  // events waiting; beyond this Submit fails
+    size_t batch_size = 512;    // events per transaction at most
+  };
+  // Called on the writer thread after each committed event (new groups,
+  // regressions: the alert pusher and the crash linker listen here).
+  using Listener = std::function<void(const WriteItem&, const WriteOutcome&)>;
+
+  IngestPipeline(Store* store, Metrics* metrics, Options options);
+  ~IngestPipeline();  // Stop()s
+
+  void AddListener(Listener listener);
+  void Start();
+  // Drains what is queued (committing it), then joins the writer thread.
+  void Stop();
+
+  // Queues `events` (already normalised; grouping runs on the writer
+  // thread). Returns false at once, without queueing any, when they do not
+  // all fit. Otherwise `*results` receives one future per event.
+  bool Submit(std::vector<Event> events,
+              std::vector<std::future<IngestResult>>* results);
+
+  size_t depth() const;
+  size_t capacity() const { return options_.queue_size; }
+
+ private:
+  struct Pending {
+    Event event;
+    std::promise<IngestResult> done;
+  };
+  void WriterLoop();
+  void CommitBatch(std::vector<Pending>* batch);
+
+  Store* store_;
+  Metrics* metrics_;
+  Options options_;
+  std::vector<Listener> listeners_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Pending> queue_;
+  bool stopping_ = false;
+  std::thread writer_;
+};
+
+}  // namespace crashctl
+
+#endif  // CRASHCTL_INGEST_PIPELINE_H_
