@@ -68,6 +68,18 @@ bool LoadConfig(const std::string& yaml_path,
 // The current process environment as a map.
 std::map<std::string, std::string> ProcessEnvironment();
 
+// Every configuration key, dotted ("server.listen"), in documentation order.
+const std::vector<std::string>& ConfigKeys();
+
+// The environment variable for a key: "CRASHCTL_" + upper-cased key with
+// '.' -> '_' ("server.listen" -> "CRASHCTL_SERVER_LISTEN").
+std::string ConfigEnvName(const std::string& key);
+
+// True for CRASHCTL_* variables that are not configuration keys but are read
+// by other crashctl parts (CRASHCTL_CONFIG, CRASHCTL_DSN, CRASHCTL_SDK_*, ...);
+// LoadConfig ignores them instead of rejecting them as unknown.
+bool IsNonConfigEnv(const std::string& name);
+
 }  // namespace crashctl
 
 #endif  // CRASHCTL_CORE_CONFIG_H_

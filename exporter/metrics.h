@@ -25,6 +25,8 @@ namespace crashctl {
 // Folds user-supplied label values into a bounded set: the first `max`
 // distinct values are kept, later ones become "other"; "" becomes
 // "unknown".
+//
+// Thread-safety: Fold may be called concurrently (guarded by a mutex).
 class LabelLimiter {
  public:
   explicit LabelLimiter(size_t max) : max_(max) {}
@@ -34,6 +36,14 @@ class LabelLimiter {
   std::mutex mu_;
   size_t max_;
   std::set<std::string> seen_;
+};
+
+// One of the most active groups, for crashctl_group_events_total.
+struct TopGroup {
+  int64_t project = 0;
+  int64_t group_id = 0;
+  std::string service;
+  double events_total = 0;  // the group's lifetime event count
 };
 
 class Metrics {
@@ -47,8 +57,9 @@ class Metrics {
   prometheus::Registry& registry() { return *registry_; }
   std::shared_ptr<prometheus::Registry> shared_registry() { return registry_; }
 
-  // Text exposition (format 0.0.4) of everything in the registry. Calls the
-  // refresh hooks first so gauges that mirror the store are current.
+  // Text exposition (format 0.0.4) of everything in the registry plus the
+  // top-groups snapshot. Calls the refresh hooks first so gauges that mirror
+  // the store are current.
   std::string Serialize();
   // Registers a hook run at the start of every Serialize().
   void AddRefreshHook(std::function<void()> hook);
@@ -86,6 +97,23 @@ class Metrics {
   // --- alerting -----------------------------------------------------------
   void AlertPush(const std::string& outcome);  // sent, failed, dropped, ...
   void SetAlertQueue(double depth, double capacity);
+  // --- top groups (issue 4) -------------------------------------------------
+  // Replaces the snapshot exported as the counter family
+  // crashctl_group_events_total{project,group_id,service}: one series per
+  // group, value = the group's lifetime event count. Groups that drop out
+  // of the snapshot disappear from /metrics; at most 1000 are kept; the
+  // service is folded like ServiceLabel(). Typically called from a refresh
+  // hook with the N most active groups of the last hour.
+  void SetTopGroups(const std::vector<TopGroup>& groups);
+
+  // The bounded label sets. Values outside a set are exported as "other".
+  static const std::vector<std::string>& KnownRejectReasons();
+  static const std::vector<std::string>& KnownEnvelopeItemTypes();
+  static const std::vector<std::string>& KnownCrashTypes();
+  static const std::vector<std::string>& KnownLevels();
+  static const std::vector<std::string>& KnownGroupStatuses();
+  static const std::vector<std::string>& KnownAlertOutcomes();
+  static const std::vector<std::string>& KnownWatchRestartReasons();
 
   // Folds a service name through the service LabelLimiter.
   std::string ServiceLabel(const std::string& service) {
@@ -110,7 +138,9 @@ class Metrics {
   prometheus::Histogram* write_batch_size_;
   prometheus::Histogram* write_batch_duration_;
   prometheus::Gauge* storage_size_;
-  prometheus::Gauge* storage_busy_retries_;
+  prometheus::Counter* storage_busy_retries_;
+  std::mutex busy_mu_;
+  double busy_retries_seen_ = 0;  // last total given to SetStorageBusyRetries
   prometheus::Gauge* storage_up_;
   prometheus::Counter* retention_deleted_;
   prometheus::Family<prometheus::Counter>* http_requests_;
@@ -123,6 +153,9 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* alert_pushes_;
   prometheus::Gauge* alert_queue_depth_;
   prometheus::Gauge* alert_queue_capacity_;
+  prometheus::Family<prometheus::Gauge>* build_info_;
+  std::mutex top_mu_;
+  std::vector<TopGroup> top_groups_;
 };
 
 }  // namespace crashctl

@@ -26,6 +26,11 @@ bool NormalizeEvent(std::string_view json, int64_t project_id, double now,
 // A random 32-hex event id.
 std::string NewEventId();
 
+// Parses an event timestamp given as text: RFC 3339 with optional fraction
+// and `Z` / `±HH:MM` zone (a missing zone means UTC), or epoch seconds.
+// Returns false when `s` is neither.
+bool ParseTimestamp(std::string_view s, double* out);
+
 }  // namespace crashctl
 
 #endif  // CRASHCTL_INGEST_NORMALIZE_H_

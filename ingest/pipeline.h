@@ -51,10 +51,11 @@ class IngestPipeline {
   // Drains what is queued (committing it), then joins the writer thread.
   void Stop();
 
-  // Queues `events` (already normalised; grouping runs on the writer
-  // thread). Returns false at once, without queueing any, when they do not
-  // all fit. Otherwise `*results` receives one future per event.
-  bool Submit(std::vector<Event> events,
+  // Queues `items` (normalised and grouped by the caller, so that CPU work
+  // runs on the many handler threads, not the one writer). Returns false at
+  // once, without queueing any, when they do not all fit. Otherwise
+  // `*results` receives one future per item, in order.
+  bool Submit(std::vector<WriteItem> items,
               std::vector<std::future<IngestResult>>* results);
 
   size_t depth() const;
@@ -62,7 +63,7 @@ class IngestPipeline {
 
  private:
   struct Pending {
-    Event event;
+    WriteItem item;
     std::promise<IngestResult> done;
   };
   void WriterLoop();

@@ -1,0 +1,140 @@
+// `project create|list`, `cleanup` and `version`: short-lived commands that
+// open the database directly (SQLite WAL lets them run beside a server).
+#include <ctime>
+#include <iostream>
+
+#include "cmd/commands.h"
+#include "cmd/cli.h"
+#include "core/config.h"
+#include "ingest/auth.h"
+#include "store/store.h"
+
+namespace crashctl {
+namespace {
+
+// Loads the configuration and opens the store; prints the reason and
+// returns null on failure (`*status` gets the exit status).
+std::unique_ptr<Store> OpenForCommand(const ParsedArgs& args, Config* config,
+                                      int* status) {
+  const ConfigArgs config_args = ConfigArgsFrom(args);
+  std::string error;
+  if (!LoadConfig(config_args.config_path, ProcessEnvironment(),
+                  config_args.key_flags, config, &error)) {
+    std::cerr << "crashctl: " << error << "\n";
+    *status = kExitUsage;
+    return nullptr;
+  }
+  std::unique_ptr<Store> store = Store::Open(config->DatabasePath(), &error);
+  if (!store) {
+    std::cerr << "crashctl: cannot open " << config->DatabasePath() << ": "
+              << error << "\n";
+    *status = kExitFailure;
+  }
+  return store;
+}
+
+std::string ShortDsn(const Config& config, const Project& project) {
+  return PublicBaseUrl(config) + "/api/v1/events?key=" + project.public_key;
+}
+
+int ProjectCreate(const std::vector<std::string>& args) {
+  ParsedArgs parsed;
+  if (!ParseCommandFlags("project create", args, {"name", "data", "config"}, &parsed)) {
+    return kExitUsage;
+  }
+  auto name = parsed.flags.find("name");
+  if (name == parsed.flags.end() || name->second.empty()) {
+    std::cerr << "crashctl project create: --name NAME is required\n";
+    return kExitUsage;
+  }
+  Config config;
+  int status = kExitOk;
+  std::unique_ptr<Store> store = OpenForCommand(parsed, &config, &status);
+  if (!store) return status;
+  Project project;
+  StoreStatus result = store->CreateProject(name->second, &project);
+  if (!result.ok()) {
+    std::cerr << "crashctl project create: " << result.message << "\n";
+    return result.code == StoreStatus::kInvalid ? kExitUsage : kExitFailure;
+  }
+  std::cout << "DSN: "
+            << FormatDsn(PublicBaseUrl(config), project.public_key, project.id)
+            << "\n"
+            << "Short DSN: " << ShortDsn(config, project) << "\n"
+            << "Project: " << project.id << " " << project.name << "\n";
+  return kExitOk;
+}
+
+int ProjectList(const std::vector<std::string>& args) {
+  ParsedArgs parsed;
+  if (!ParseCommandFlags("project list", args, {"data", "config"}, &parsed)) {
+    return kExitUsage;
+  }
+  Config config;
+  int status = kExitOk;
+  std::unique_ptr<Store> store = OpenForCommand(parsed, &config, &status);
+  if (!store) return status;
+  std::vector<Project> projects;
+  StoreStatus result = store->ListProjects(&projects);
+  if (!result.ok()) {
+    std::cerr << "crashctl project list: " << result.message << "\n";
+    return kExitFailure;
+  }
+  for (const Project& project : projects) {
+    std::cout << project.id << "\t" << project.name << "\t"
+              << FormatDsn(PublicBaseUrl(config), project.public_key,
+                           project.id)
+              << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+const char* Version() { return CRASHCTL_VERSION; }
+
+int ProjectCommand(const std::vector<std::string>& args) {
+  if (args.empty()) {
+    std::cerr << "crashctl project: expected create or list\n";
+    return kExitUsage;
+  }
+  const std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (args[0] == "create") return ProjectCreate(rest);
+  if (args[0] == "list") return ProjectList(rest);
+  std::cerr << "crashctl project: unknown subcommand " << args[0]
+            << " (expected create or list)\n";
+  return kExitUsage;
+}
+
+int CleanupCommand(const std::vector<std::string>& args) {
+  ParsedArgs parsed;
+  if (!ParseCommandFlags("cleanup", args, {"data", "config"}, &parsed)) {
+    return kExitUsage;
+  }
+  Config config;
+  int status = kExitOk;
+  std::unique_ptr<Store> store = OpenForCommand(parsed, &config, &status);
+  if (!store) return status;
+  const double cutoff =
+      static_cast<double>(std::time(nullptr)) - config.retention_max_age;
+  int64_t deleted = 0;
+  StoreStatus result = store->DeleteOlderThan(cutoff, &deleted);
+  if (!result.ok()) {
+    std::cerr << "crashctl cleanup: " << result.message << "\n";
+    return kExitFailure;
+  }
+  std::cout << "deleted " << deleted << " events older than "
+            << config.retention_max_age / 3600 << "h\n";
+  return kExitOk;
+}
+
+int VersionCommand(const std::vector<std::string>& args) {
+  if (!args.empty()) {
+    std::cerr << "crashctl version: takes no arguments\n";
+    return kExitUsage;
+  }
+  std::cout << "crashctl " << Version() << "\n";
+  return kExitOk;
+}
+
+}  // namespace crashctl

@@ -1,0 +1,191 @@
+#include "cmd/http_server.h"
+
+#include <civetweb.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <vector>
+
+#include "exporter/metrics.h"
+
+namespace crashctl {
+namespace {
+
+// HTTP methods as a bounded metric label.
+std::string MethodLabel(const std::string& method) {
+  static const char* const kKnown[] = {"GET",    "POST", "PUT",    "PATCH",
+                                       "DELETE", "HEAD", "OPTIONS"};
+  for (const char* known : kKnown) {
+    if (method == known) return method;
+  }
+  return "OTHER";
+}
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+void WriteResponse(mg_connection* conn, const HttpResponse& response,
+                   bool head) {
+  mg_response_header_start(conn, response.status);
+  if (!response.content_type.empty()) {
+    mg_response_header_add(conn, "Content-Type",
+                           response.content_type.c_str(), -1);
+  }
+  const std::string length = std::to_string(response.body.size());
+  mg_response_header_add(conn, "Content-Length", length.c_str(), -1);
+  for (const auto& header : response.headers) {
+    mg_response_header_add(conn, header.first.c_str(), header.second.c_str(),
+                           -1);
+  }
+  mg_response_header_send(conn);
+  if (!head && !response.body.empty()) {
+    mg_write(conn, response.body.data(), response.body.size());
+  }
+}
+
+// Reads the request body into `*body`. Returns false when it exceeds `limit`
+// (the rest is not read; the connection will be closed).
+bool ReadBody(mg_connection* conn, long long content_length, size_t limit,
+              std::string* body) {
+  if (content_length > static_cast<long long>(limit)) return false;
+  if (content_length > 0) body->reserve(static_cast<size_t>(content_length));
+  char buffer[16384];
+  for (;;) {
+    const int n = mg_read(conn, buffer, sizeof(buffer));
+    if (n <= 0) break;
+    body->append(buffer, static_cast<size_t>(n));
+    if (body->size() > limit) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+HttpServer::HttpServer(const Router* router, Metrics* metrics, Options options)
+    : router_(router), metrics_(metrics), options_(std::move(options)) {}
+
+HttpServer::~HttpServer() { Stop(); }
+
+bool HttpServer::ToCivetwebPorts(const std::string& listen, std::string* out) {
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos || colon + 1 >= listen.size()) return false;
+  const std::string host = listen.substr(0, colon);
+  const std::string port = listen.substr(colon + 1);
+  if (!std::all_of(port.begin(), port.end(),
+                   [](unsigned char c) { return std::isdigit(c); }) ||
+      port.size() > 5 || std::stoi(port) > 65535) {
+    return false;
+  }
+  if (host.empty() || host == "0.0.0.0") {
+    *out = host.empty() ? port : "0.0.0.0:" + port;
+  } else if (host.front() == '[' && host.back() != ']') {
+    return false;
+  } else {
+    *out = host + ":" + port;
+  }
+  return true;
+}
+
+bool HttpServer::Start(std::string* error) {
+  std::string ports;
+  if (!ToCivetwebPorts(options_.listen, &ports)) {
+    *error = "server.listen: \"" + options_.listen +
+             "\" is not [host]:port";
+    return false;
+  }
+  const std::string threads = std::to_string(std::max(2, options_.threads));
+  const std::string request_timeout =
+      std::to_string(options_.request_timeout_ms);
+  const std::string keep_alive = std::to_string(options_.keep_alive_timeout_ms);
+  const char* civet_options[] = {"listening_ports",
+                                 ports.c_str(),
+                                 "num_threads",
+                                 threads.c_str(),
+                                 "request_timeout_ms",
+                                 request_timeout.c_str(),
+                                 "keep_alive_timeout_ms",
+                                 keep_alive.c_str(),
+                                 "enable_keep_alive",
+                                 "yes",
+                                 "listen_backlog",
+                                 "1024",
+                                 "connection_queue",
+                                 "1024",
+                                 nullptr};
+  mg_callbacks callbacks{};
+  callbacks.log_message = [](const mg_connection*, const char* message) {
+    spdlog::warn("http: {}", message);
+    return 1;
+  };
+  mg_init_library(0);
+  context_ = mg_start(&callbacks, this, civet_options);
+  if (context_ == nullptr) {
+    *error = "cannot listen on " + options_.listen +
+             " (address in use or not permitted)";
+    return false;
+  }
+  mg_set_request_handler(context_, "/", &HttpServer::HandleRequest, this);
+  mg_server_port server_ports[4];
+  const int n = mg_get_server_ports(context_, 4, server_ports);
+  if (n > 0) port_ = server_ports[0].port;
+  return true;
+}
+
+void HttpServer::Stop() {
+  if (context_ != nullptr) {
+    mg_stop(context_);
+    context_ = nullptr;
+  }
+}
+
+int HttpServer::HandleRequest(mg_connection* conn, void* self) {
+  return static_cast<HttpServer*>(self)->Handle(conn);
+}
+
+int HttpServer::Handle(mg_connection* conn) {
+  const auto start = std::chrono::steady_clock::now();
+  const mg_request_info* info = mg_get_request_info(conn);
+  HttpRequest request;
+  request.method = info->request_method ? info->request_method : "";
+  request.path = info->local_uri ? info->local_uri : "/";
+  request.query = info->query_string ? info->query_string : "";
+  request.remote_addr = info->remote_addr;
+  for (int i = 0; i < info->num_headers; ++i) {
+    request.headers[Lower(info->http_headers[i].name)] =
+        info->http_headers[i].value ? info->http_headers[i].value : "";
+  }
+
+  HttpResponse response;
+  std::string route = "unmatched";
+  if (!ReadBody(conn, info->content_length, options_.max_body_bytes,
+                &request.body)) {
+    response = HttpResponse::Error(
+        413, "request body exceeds " +
+                 std::to_string(options_.max_body_bytes) + " bytes");
+    response.headers.emplace_back("Connection", "close");
+    if (metrics_) metrics_->IngestRejected("too_large");
+  } else {
+    try {
+      response = router_->Dispatch(request, &route);
+    } catch (const std::exception& e) {
+      spdlog::error("http: {} {} failed: {}", request.method, request.path,
+                    e.what());
+      response = HttpResponse::Error(500, "internal error");
+    }
+  }
+  WriteResponse(conn, response, request.method == "HEAD");
+  if (metrics_) {
+    metrics_->HttpRequest(route, MethodLabel(request.method), response.status,
+                          std::chrono::duration<double>(
+                              std::chrono::steady_clock::now() - start)
+                              .count());
+  }
+  return response.status;
+}
+
+}  // namespace crashctl

@@ -1,0 +1,44 @@
+// crashctl: one binary for the server and its command-line tools.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cmd/commands.h"
+#include "supervisor/run_main.h"
+
+namespace {
+
+void PrintUsage(std::ostream& out) {
+  out << "usage: crashctl <command> [flags]\n"
+         "  serve [--config FILE] [--listen ADDR] [--data DIR]\n"
+         "  project create --name NAME [--data DIR]\n"
+         "  project list [--data DIR]\n"
+         "  cleanup [--data DIR]\n"
+         "  run [--dsn DSN] [--service NAME] -- CMD [ARGS...]\n"
+         "  version\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    PrintUsage(std::cerr);
+    return crashctl::kExitUsage;
+  }
+  const std::string command = argv[1];
+  const std::vector<std::string> args(argv + 2, argv + argc);
+  if (command == "serve") return crashctl::ServeCommand(args);
+  if (command == "project") return crashctl::ProjectCommand(args);
+  if (command == "cleanup") return crashctl::CleanupCommand(args);
+  if (command == "version" || command == "--version") {
+    return crashctl::VersionCommand(args);
+  }
+  if (command == "run") return crashctl::RunMain(argc - 2, argv + 2);
+  if (command == "help" || command == "--help" || command == "-h") {
+    PrintUsage(std::cout);
+    return crashctl::kExitOk;
+  }
+  std::cerr << "crashctl: unknown command \"" << command
+            << "\" (try crashctl help)\n";
+  return crashctl::kExitUsage;
+}

@@ -1,0 +1,209 @@
+// `crashctl serve`: wires config, store, pipeline, HTTP routes, metrics,
+// retention, the Kubernetes watcher and the alert pusher, then runs until
+// SIGTERM/SIGINT and shuts down gracefully (in-flight requests finish, queued
+// events are committed).
+#include <signal.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <ctime>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "cmd/cli.h"
+#include "cmd/commands.h"
+#include "cmd/http_server.h"
+#include "core/config.h"
+#include "exporter/metrics.h"
+#include "ingest/handlers.h"
+#include "ingest/pipeline.h"
+#include "store/store.h"
+
+namespace crashctl {
+namespace {
+
+void SetUpLogging(const Config& config) {
+  auto logger = spdlog::stderr_logger_mt("crashctl");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(config.log_level));
+  if (config.log_format == "json") {
+    spdlog::set_pattern(
+        R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","logger":"%n","msg":"%v"})",
+        spdlog::pattern_time_type::utc);
+  } else {
+    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%-5l%$ %v",
+                        spdlog::pattern_time_type::utc);
+  }
+}
+
+// Runs `task` every `interval` seconds on its own thread until Stop().
+class PeriodicTask {
+ public:
+  PeriodicTask(double interval, std::function<void()> task)
+      : interval_(interval), task_(std::move(task)) {
+    thread_ = std::thread([this] { Loop(); });
+  }
+  ~PeriodicTask() { Stop(); }
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void Loop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stopping_) {
+      if (cv_.wait_for(lock, std::chrono::duration<double>(interval_),
+                       [this] { return stopping_; })) {
+        return;
+      }
+      lock.unlock();
+      task_();
+      lock.lock();
+    }
+  }
+
+  double interval_;
+  std::function<void()> task_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+// Mirrors store-derived gauges into the registry before each scrape.
+void RefreshStoreGauges(Store* store, Metrics* metrics) {
+  static const char* const kStatuses[] = {"unresolved", "resolved", "ignored"};
+  std::vector<Project> projects;
+  std::vector<GroupCount> counts;
+  if (store->ListProjects(&projects).ok() && store->CountGroups(&counts).ok()) {
+    for (const Project& project : projects) {
+      for (const char* status : kStatuses) {
+        double value = 0;
+        for (const GroupCount& count : counts) {
+          if (count.project_id == project.id && count.status == status) {
+            value = static_cast<double>(count.count);
+          }
+        }
+        metrics->SetGroupsActive(project.id, status, value);
+      }
+    }
+  }
+  metrics->SetStorageSize(static_cast<double>(store->SizeBytes()));
+  metrics->SetStorageBusyRetries(static_cast<double>(store->BusyRetries()));
+}
+
+void RunRetention(Store* store, Metrics* metrics, double max_age) {
+  const double cutoff = static_cast<double>(std::time(nullptr)) - max_age;
+  int64_t deleted = 0;
+  StoreStatus status = store->DeleteOlderThan(cutoff, &deleted);
+  if (!status.ok()) {
+    spdlog::error("retention: cleanup failed: {}", status.message);
+    return;
+  }
+  metrics->RetentionDeleted(static_cast<double>(deleted));
+  if (deleted > 0) spdlog::info("retention: deleted {} events", deleted);
+}
+
+}  // namespace
+
+int ServeCommand(const std::vector<std::string>& args) {
+  ParsedArgs parsed;
+  if (!ParseCommandFlags("serve", args, {"config", "listen", "data"},
+                         &parsed)) {
+    return kExitUsage;
+  }
+  const ConfigArgs config_args = ConfigArgsFrom(parsed);
+  Config config;
+  std::string error;
+  if (!LoadConfig(config_args.config_path, ProcessEnvironment(),
+                  config_args.key_flags, &config, &error)) {
+    std::cerr << "crashctl serve: " << error << "\n";
+    return kExitUsage;
+  }
+  SetUpLogging(config);
+
+  // Signals are taken by sigwait() below; block them before any thread
+  // starts so every thread inherits the mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  std::unique_ptr<Store> store = Store::Open(config.DatabasePath(), &error);
+  if (!store) {
+    spdlog::critical("cannot open database {}: {}", config.DatabasePath(),
+                     error);
+    return kExitFailure;
+  }
+  Metrics::Options metrics_options;
+  metrics_options.version = Version();
+  metrics_options.max_services = static_cast<size_t>(config.metrics_max_services);
+  Metrics metrics(metrics_options);
+  metrics.AddRefreshHook([&] { RefreshStoreGauges(store.get(), &metrics); });
+
+  IngestPipeline::Options pipeline_options;
+  pipeline_options.queue_size = static_cast<size_t>(config.queue_size);
+  pipeline_options.batch_size = static_cast<size_t>(config.batch_size);
+  IngestPipeline pipeline(store.get(), &metrics, pipeline_options);
+
+  Router router;
+  IngestHandlers::Options ingest_options;
+  ingest_options.max_event_bytes = static_cast<size_t>(config.max_event_bytes);
+  ingest_options.max_request_bytes =
+      static_cast<size_t>(config.max_request_bytes);
+  ingest_options.commit_timeout_seconds = config.request_timeout;
+  IngestHandlers ingest(store.get(), &pipeline, &metrics, ingest_options);
+  ingest.Register(&router);
+  router.Add("GET", "/metrics", "Prometheus metrics (text format 0.0.4)",
+             [&metrics](HttpRequest&) {
+               HttpResponse response;
+               response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+               response.body = metrics.Serialize();
+               return response;
+             });
+
+  pipeline.Start();
+  HttpServer::Options http_options;
+  http_options.listen = config.listen;
+  http_options.threads = config.max_connections;
+  http_options.request_timeout_ms =
+      static_cast<int>(config.request_timeout * 1000);
+  http_options.max_body_bytes = static_cast<size_t>(config.max_request_bytes);
+  HttpServer server(&router, &metrics, http_options);
+  if (!server.Start(&error)) {
+    spdlog::critical("{}", error);
+    pipeline.Stop();
+    return kExitFailure;
+  }
+  if (config.admin_token.empty()) {
+    spdlog::warn(
+        "auth.admin_token is not set: the REST API is open to anyone who "
+        "can reach {}",
+        config.listen);
+  }
+  PeriodicTask retention(config.retention_cleanup_interval, [&] {
+    RunRetention(store.get(), &metrics, config.retention_max_age);
+  });
+  spdlog::info("crashctl {} serving on {} (port {}), data {}", Version(),
+               config.listen, server.port(), config.DatabasePath());
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  spdlog::info("received signal {}, shutting down", signal_number);
+  server.Stop();
+  retention.Stop();
+  pipeline.Stop();
+  spdlog::info("shutdown complete");
+  return kExitOk;
+}
+
+}  // namespace crashctl

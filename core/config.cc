@@ -1,0 +1,670 @@
+// Configuration loading: a table of known keys, each with a parser that
+// validates and stores one value; the three sources (YAML file, environment,
+// flags) are applied in priority order over the defaults.
+#include "core/config.h"
+
+#include <arpa/inet.h>
+#include <yaml-cpp/yaml.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <sstream>
+
+extern char** environ;
+
+namespace crashctl {
+namespace {
+
+// A value from one source: a scalar, or a list (YAML sequence). Env and
+// flags always give scalars; list keys split scalars on ','.
+struct Value {
+  bool is_list = false;
+  std::string scalar;
+  std::vector<std::string> list;
+};
+
+// Parses and stores one value. Returns "" on success, else the reason
+// (without the key or source, which the caller adds).
+using Setter = std::function<std::string(const Value&, Config*)>;
+
+struct KeySpec {
+  const char* key;
+  Setter set;
+};
+
+std::string Quote(const std::string& s) { return "\"" + s + "\""; }
+
+std::string Trim(const std::string& s) {
+  size_t b = 0, e = s.size();
+  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
+  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
+  return s.substr(b, e - b);
+}
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// Scalar text of `v`, or an error when `v` is a list.
+bool ScalarOf(const Value& v, std::string* out, std::string* err) {
+  if (v.is_list) {
+    *err = "expected a single value, got a list";
+    return false;
+  }
+  *out = Trim(v.scalar);
+  return true;
+}
+
+// List items of `v`: the list itself, or the scalar split on ','. Empty
+// items are dropped.
+std::vector<std::string> ListOf(const Value& v) {
+  std::vector<std::string> items;
+  if (v.is_list) {
+    for (const auto& item : v.list) {
+      std::string t = Trim(item);
+      if (!t.empty()) items.push_back(t);
+    }
+    return items;
+  }
+  std::stringstream ss(v.scalar);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    std::string t = Trim(item);
+    if (!t.empty()) items.push_back(t);
+  }
+  return items;
+}
+
+std::string ParseInt(const std::string& text, int64_t min, int64_t max,
+                     int64_t* out) {
+  if (text.empty()) return "bad integer \"\"";
+  errno = 0;
+  char* end = nullptr;
+  long long v = std::strtoll(text.c_str(), &end, 10);
+  if (end == text.c_str() || *end != '\0' || errno == ERANGE) {
+    return "bad integer " + Quote(text);
+  }
+  if (v < min || v > max) {
+    return "integer " + Quote(text) + " out of range [" + std::to_string(min) +
+           ", " + std::to_string(max) + "]";
+  }
+  *out = v;
+  return "";
+}
+
+// "1048576", "512KiB", "1MiB", "1MB", "1.5 GiB". Units are case-insensitive.
+std::string ParseSize(const std::string& text, int64_t* out) {
+  if (text.empty()) return "bad size \"\"";
+  if (text[0] == '-') return "negative size " + Quote(text);
+  size_t i = 0;
+  while (i < text.size() &&
+         (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) {
+    ++i;
+  }
+  std::string number = text.substr(0, i);
+  std::string unit = Lower(Trim(text.substr(i)));
+  if (number.empty() || number.front() == '.' || number.back() == '.') {
+    return "bad size " + Quote(text);
+  }
+  static const std::pair<const char*, double> kUnits[] = {
+      {"", 1},           {"b", 1},
+      {"k", 1e3},        {"kb", 1e3},
+      {"m", 1e6},        {"mb", 1e6},
+      {"g", 1e9},        {"gb", 1e9},
+      {"ki", 1024.0},    {"kib", 1024.0},
+      {"mi", 1048576.0}, {"mib", 1048576.0},
+      {"gi", 1073741824.0}, {"gib", 1073741824.0},
+  };
+  double multiplier = 0;
+  for (const auto& u : kUnits) {
+    if (unit == u.first) multiplier = u.second;
+  }
+  if (multiplier == 0) {
+    return "bad size " + Quote(text) + " (want bytes or a unit: KiB, MiB, GiB, KB, MB, GB)";
+  }
+  char* end = nullptr;
+  double value = std::strtod(number.c_str(), &end);
+  if (*end != '\0') return "bad size " + Quote(text);
+  double bytes = std::floor(value * multiplier);
+  if (!(bytes <= 9.0e18)) return "size " + Quote(text) + " too large";
+  *out = static_cast<int64_t>(bytes);
+  return "";
+}
+
+std::string ParseBool(const std::string& text, bool* out) {
+  std::string t = Lower(text);
+  if (t == "true" || t == "1" || t == "yes") {
+    *out = true;
+  } else if (t == "false" || t == "0" || t == "no") {
+    *out = false;
+  } else {
+    return "bad boolean " + Quote(text) + " (want true/false/1/0/yes/no)";
+  }
+  return "";
+}
+
+bool ValidHostname(const std::string& host) {
+  if (host.empty() || host.size() > 253) return false;
+  for (char c : host) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.' &&
+        c != '_') {
+      return false;
+    }
+  }
+  return true;
+}
+
+// "[host]:port", host empty, IPv4, a name, or a bracketed IPv6 address.
+std::string ValidateListen(const std::string& text) {
+  const std::string bad = "bad listen address " + Quote(text) + ": ";
+  size_t colon = text.rfind(':');
+  if (colon == std::string::npos) return bad + "want host:port, e.g. \":9190\"";
+  std::string host = text.substr(0, colon);
+  std::string port = text.substr(colon + 1);
+  if (!host.empty() && host.front() == '[') {
+    if (host.back() != ']') return bad + "unterminated '['";
+    std::string v6 = host.substr(1, host.size() - 2);
+    unsigned char buf[16];
+    if (inet_pton(AF_INET6, v6.c_str(), buf) != 1) {
+      return bad + "bad IPv6 address " + Quote(v6);
+    }
+  } else if (host.find(':') != std::string::npos) {
+    return bad + "IPv6 addresses need brackets, e.g. \"[::1]:9190\"";
+  } else if (!host.empty() && !ValidHostname(host)) {
+    return bad + "bad host " + Quote(host);
+  }
+  int64_t p = 0;
+  if (port.empty() || ParseInt(port, 0, 65535, &p) != "" ||
+      port.find_first_not_of("0123456789") != std::string::npos) {
+    return bad + "port must be a number in [0, 65535]";
+  }
+  return "";
+}
+
+// An absolute http:// or https:// URL with a host.
+std::string ValidateHttpUrl(const std::string& text) {
+  std::string rest;
+  std::string lower = Lower(text);
+  if (lower.rfind("http://", 0) == 0) {
+    rest = text.substr(7);
+  } else if (lower.rfind("https://", 0) == 0) {
+    rest = text.substr(8);
+  } else {
+    return "bad URL " + Quote(text) + ": want http:// or https://";
+  }
+  std::string authority = rest.substr(0, rest.find_first_of("/?#"));
+  if (authority.empty()) return "bad URL " + Quote(text) + ": no host";
+  for (char c : text) {
+    if (std::isspace(static_cast<unsigned char>(c))) {
+      return "bad URL " + Quote(text) + ": contains whitespace";
+    }
+  }
+  return "";
+}
+
+// Kubernetes namespace: DNS-1123 label.
+bool ValidNamespace(const std::string& ns) {
+  if (ns.empty() || ns.size() > 63) return false;
+  for (char c : ns) {
+    if (!(std::islower(static_cast<unsigned char>(c)) ||
+          std::isdigit(static_cast<unsigned char>(c)) || c == '-')) {
+      return false;
+    }
+  }
+  return ns.front() != '-' && ns.back() != '-';
+}
+
+// --- setters -------------------------------------------------------------
+
+Setter StringKey(std::string Config::*field, bool allow_empty = true) {
+  return [field, allow_empty](const Value& v, Config* c) -> std::string {
+    std::string s, err;
+    if (!ScalarOf(v, &s, &err)) return err;
+    if (!allow_empty && s.empty()) return "must not be empty";
+    c->*field = s;
+    return "";
+  };
+}
+
+Setter IntKey(int Config::*field, int64_t min) {
+  return [field, min](const Value& v, Config* c) -> std::string {
+    std::string s, err;
+    if (!ScalarOf(v, &s, &err)) return err;
+    int64_t n = 0;
+    err = ParseInt(s, min, std::numeric_limits<int>::max(), &n);
+    if (!err.empty()) return err;
+    c->*field = static_cast<int>(n);
+    return "";
+  };
+}
+
+Setter SizeKey(int64_t Config::*field) {
+  return [field](const Value& v, Config* c) -> std::string {
+    std::string s, err;
+    if (!ScalarOf(v, &s, &err)) return err;
+    int64_t n = 0;
+    err = ParseSize(s, &n);
+    if (!err.empty()) return err;
+    if (n <= 0) return "size must be positive, got " + Quote(s);
+    c->*field = n;
+    return "";
+  };
+}
+
+Setter DurationKey(double Config::*field, bool allow_zero) {
+  return [field, allow_zero](const Value& v, Config* c) -> std::string {
+    std::string s, err;
+    if (!ScalarOf(v, &s, &err)) return err;
+    double seconds = 0;
+    if (!ParseDuration(s, &seconds)) {
+      return "bad duration " + Quote(s) + " (want e.g. 250ms, 90s, 5m, 1h30m, 7d)";
+    }
+    if (!allow_zero && seconds <= 0) {
+      return "duration must be positive, got " + Quote(s);
+    }
+    c->*field = seconds;
+    return "";
+  };
+}
+
+Setter BoolKey(bool Config::*field) {
+  return [field](const Value& v, Config* c) -> std::string {
+    std::string s, err;
+    if (!ScalarOf(v, &s, &err)) return err;
+    bool b = false;
+    err = ParseBool(s, &b);
+    if (!err.empty()) return err;
+    c->*field = b;
+    return "";
+  };
+}
+
+Setter OneOfKey(std::string Config::*field, std::vector<std::string> allowed) {
+  return [field, allowed](const Value& v, Config* c) -> std::string {
+    std::string s, err;
+    if (!ScalarOf(v, &s, &err)) return err;
+    std::string joined;
+    for (const auto& a : allowed) {
+      if (s == a) {
+        c->*field = s;
+        return "";
+      }
+      joined += (joined.empty() ? "" : "|") + a;
+    }
+    return "bad value " + Quote(s) + " (want " + joined + ")";
+  };
+}
+
+const std::vector<KeySpec>& Specs() {
+  static const std::vector<KeySpec>* specs = new std::vector<KeySpec>{
+      {"server.listen",
+       [](const Value& v, Config* c) -> std::string {
+         std::string s, err;
+         if (!ScalarOf(v, &s, &err)) return err;
+         err = ValidateListen(s);
+         if (err.empty()) c->listen = s;
+         return err;
+       }},
+      {"server.base_url",
+       [](const Value& v, Config* c) -> std::string {
+         std::string s, err;
+         if (!ScalarOf(v, &s, &err)) return err;
+         if (!s.empty()) {
+           err = ValidateHttpUrl(s);
+           if (!err.empty()) return err;
+           while (s.size() > 1 && s.back() == '/') s.pop_back();
+         }
+         c->base_url = s;
+         return "";
+       }},
+      {"server.max_connections", IntKey(&Config::max_connections, 1)},
+      {"server.request_timeout",
+       DurationKey(&Config::request_timeout, /*allow_zero=*/false)},
+      {"storage.path", StringKey(&Config::data_dir, /*allow_empty=*/false)},
+      {"retention.max_age",
+       DurationKey(&Config::retention_max_age, /*allow_zero=*/false)},
+      {"retention.cleanup_interval",
+       DurationKey(&Config::retention_cleanup_interval, /*allow_zero=*/false)},
+      {"ingest.max_event_bytes", SizeKey(&Config::max_event_bytes)},
+      {"ingest.max_request_bytes", SizeKey(&Config::max_request_bytes)},
+      {"ingest.queue_size", IntKey(&Config::queue_size, 1)},
+      {"ingest.batch_size", IntKey(&Config::batch_size, 1)},
+      {"kubernetes.enabled", BoolKey(&Config::kube_enabled)},
+      {"kubernetes.namespaces",
+       [](const Value& v, Config* c) -> std::string {
+         std::vector<std::string> items = ListOf(v);
+         for (const auto& ns : items) {
+           if (!ValidNamespace(ns)) {
+             return "bad namespace " + Quote(ns) +
+                    " (want a DNS-1123 label: lowercase letters, digits, '-')";
+           }
+         }
+         c->kube_namespaces = items;
+         return "";
+       }},
+      {"kubernetes.restart_threshold", IntKey(&Config::kube_restart_threshold, 1)},
+      {"kubernetes.kubeconfig", StringKey(&Config::kube_kubeconfig)},
+      {"kubernetes.api_server",
+       [](const Value& v, Config* c) -> std::string {
+         std::string s, err;
+         if (!ScalarOf(v, &s, &err)) return err;
+         if (!s.empty()) {
+           err = ValidateHttpUrl(s);
+           if (!err.empty()) return err;
+         }
+         c->kube_api_server = s;
+         return "";
+       }},
+      {"alerting.alertmanager_url",
+       [](const Value& v, Config* c) -> std::string {
+         std::vector<std::string> items = ListOf(v);
+         for (auto& url : items) {
+           std::string err = ValidateHttpUrl(url);
+           if (!err.empty()) return err;
+           while (url.size() > 1 && url.back() == '/') url.pop_back();
+         }
+         c->alertmanager_urls = items;
+         return "";
+       }},
+      {"alerting.cooldown", DurationKey(&Config::alert_cooldown, /*allow_zero=*/true)},
+      {"auth.admin_token",
+       [](const Value& v, Config* c) -> std::string {
+         std::string s, err;
+         if (!ScalarOf(v, &s, &err)) return err;
+         for (char ch : s) {
+           if (std::isspace(static_cast<unsigned char>(ch)) ||
+               std::iscntrl(static_cast<unsigned char>(ch))) {
+             return "token must not contain whitespace or control characters";
+           }
+         }
+         c->admin_token = s;
+         return "";
+       }},
+      {"metrics.max_services", IntKey(&Config::metrics_max_services, 1)},
+      {"metrics.top_groups", IntKey(&Config::metrics_top_groups, 0)},
+      {"log.level", OneOfKey(&Config::log_level,
+                             {"trace", "debug", "info", "warn", "error"})},
+      {"log.format", OneOfKey(&Config::log_format, {"text", "json"})},
+  };
+  return *specs;
+}
+
+const KeySpec* FindSpec(const std::string& key) {
+  for (const auto& spec : Specs()) {
+    if (key == spec.key) return &spec;
+  }
+  return nullptr;
+}
+
+// True when `prefix` is a section ("server", "kubernetes") of some key.
+bool IsSection(const std::string& prefix) {
+  for (const auto& spec : Specs()) {
+    std::string key = spec.key;
+    if (key.size() > prefix.size() && key.compare(0, prefix.size(), prefix) == 0 &&
+        key[prefix.size()] == '.') {
+      return true;
+    }
+  }
+  return false;
+}
+
+const char* NodeKind(const YAML::Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Map:
+      return "a mapping";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Null:
+      return "null";
+    default:
+      return "a scalar";
+  }
+}
+
+// Walks one YAML mapping; `prefix` is the dotted path of `node`.
+bool ApplyYamlMap(const YAML::Node& node, const std::string& prefix,
+                  const std::string& source, Config* out, std::string* error) {
+  for (const auto& entry : node) {
+    if (!entry.first.IsScalar()) {
+      *error = source + ": key under " + Quote(prefix) + " is not a string";
+      return false;
+    }
+    std::string name = entry.first.Scalar();
+    std::string path = prefix.empty() ? name : prefix + "." + name;
+    const YAML::Node& value = entry.second;
+    if (const KeySpec* spec = FindSpec(path)) {
+      if (value.IsNull()) continue;  // "key:" with no value keeps the default
+      Value v;
+      if (value.IsScalar()) {
+        v.scalar = value.Scalar();
+      } else if (value.IsSequence()) {
+        v.is_list = true;
+        for (const auto& item : value) {
+          if (!item.IsScalar()) {
+            *error = source + ": key " + Quote(path) +
+                     ": list items must be scalars, got " + NodeKind(item);
+            return false;
+          }
+          v.list.push_back(item.Scalar());
+        }
+      } else {
+        *error = source + ": key " + Quote(path) + ": expected a value, got " +
+                 NodeKind(value);
+        return false;
+      }
+      std::string err = spec->set(v, out);
+      if (!err.empty()) {
+        *error = source + ": key " + Quote(path) + ": " + err;
+        return false;
+      }
+    } else if (IsSection(path)) {
+      if (value.IsNull()) continue;
+      if (!value.IsMap()) {
+        *error = source + ": key " + Quote(path) + ": expected a mapping, got " +
+                 NodeKind(value);
+        return false;
+      }
+      if (!ApplyYamlMap(value, path, source, out, error)) return false;
+    } else {
+      *error = source + ": unknown key " + Quote(path);
+      return false;
+    }
+  }
+  return true;
+}
+
+bool ApplyFile(const std::string& path, Config* out, std::string* error) {
+  const std::string source = "config file " + path;
+  std::ifstream in(path);
+  if (!in) {
+    *error = source + ": cannot open: " + std::strerror(errno);
+    return false;
+  }
+  YAML::Node root;
+  try {
+    root = YAML::Load(in);
+  } catch (const YAML::Exception& e) {
+    *error = source + ": line " + std::to_string(e.mark.line + 1) + " column " +
+             std::to_string(e.mark.column + 1) + ": " + e.msg;
+    return false;
+  }
+  if (root.IsNull()) return true;  // empty file
+  if (!root.IsMap()) {
+    *error = source + ": top level must be a mapping, got " + NodeKind(root);
+    return false;
+  }
+  try {
+    return ApplyYamlMap(root, "", source, out, error);
+  } catch (const YAML::Exception& e) {
+    *error = source + ": " + e.what();
+    return false;
+  }
+}
+
+// Name a flag is reported under: the CLI's own flag names where they exist.
+std::string FlagName(const std::string& key) {
+  if (key == "server.listen") return "--listen";
+  if (key == "storage.path") return "--data";
+  return "--" + key;
+}
+
+}  // namespace
+
+bool ParseDuration(const std::string& text, double* seconds) {
+  std::string s = Trim(text);
+  if (s.empty()) return false;
+  if (s == "0") {
+    *seconds = 0;
+    return true;
+  }
+  static const std::pair<const char*, double> kUnits[] = {
+      // Longest first so "ms" is not read as "m".
+      {"ns", 1e-9}, {"us", 1e-6}, {"\xC2\xB5s", 1e-6}, {"ms", 1e-3},
+      {"s", 1},     {"m", 60},    {"h", 3600},         {"d", 86400},
+      {"w", 604800},
+  };
+  double total = 0;
+  size_t i = 0;
+  const size_t kMaxParts = 16;  // bounded: "1h2m3s..." never needs more
+  for (size_t parts = 0; i < s.size(); ++parts) {
+    if (parts >= kMaxParts) return false;
+    size_t start = i;
+    while (i < s.size() &&
+           (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.')) {
+      ++i;
+    }
+    std::string number = s.substr(start, i - start);
+    if (number.empty() || number == "." ||
+        number.find('.') != number.rfind('.')) {
+      return false;
+    }
+    double multiplier = 0;
+    for (const auto& u : kUnits) {
+      size_t len = std::strlen(u.first);
+      if (s.compare(i, len, u.first) == 0) {
+        multiplier = u.second;
+        i += len;
+        break;
+      }
+    }
+    if (multiplier == 0) return false;  // missing or unknown unit
+    total += std::strtod(number.c_str(), nullptr) * multiplier;
+  }
+  if (!std::isfinite(total)) return false;
+  *seconds = total;
+  return true;
+}
+
+const std::vector<std::string>& ConfigKeys() {
+  static const std::vector<std::string>* keys = [] {
+    auto* k = new std::vector<std::string>;
+    for (const auto& spec : Specs()) k->push_back(spec.key);
+    return k;
+  }();
+  return *keys;
+}
+
+std::string ConfigEnvName(const std::string& key) {
+  std::string name = "CRASHCTL_";
+  for (char c : key) {
+    name += c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  return name;
+}
+
+bool IsNonConfigEnv(const std::string& name) {
+  static const char* const kNames[] = {
+      "CRASHCTL_CONFIG",    "CRASHCTL_DSN",       "CRASHCTL_SERVICE",
+      "CRASHCTL_CRASH_FD",  "CRASHCTL_SPOOL_DIR", "CRASHCTL_BINARY",
+      "CRASHCTL_SOURCE_DIR",
+  };
+  for (const char* n : kNames) {
+    if (name == n) return true;
+  }
+  return name.rfind("CRASHCTL_SDK_", 0) == 0 ||
+         name.rfind("CRASHCTL_TEST_", 0) == 0;
+}
+
+bool LoadConfig(const std::string& yaml_path,
+                const std::map<std::string, std::string>& env,
+                const std::map<std::string, std::string>& flags, Config* out,
+                std::string* error) {
+  Config config;
+
+  // File: the explicit path, else $CRASHCTL_CONFIG, else none.
+  std::string path = yaml_path;
+  if (path.empty()) {
+    auto it = env.find("CRASHCTL_CONFIG");
+    if (it != env.end()) path = it->second;
+  }
+  if (!path.empty() && !ApplyFile(path, &config, error)) return false;
+
+  // Environment: map known key names to variables, then reject the rest.
+  std::map<std::string, const KeySpec*> by_env;
+  for (const auto& spec : Specs()) by_env[ConfigEnvName(spec.key)] = &spec;
+  for (const auto& [name, value] : env) {
+    if (name.rfind("CRASHCTL_", 0) != 0) continue;
+    auto it = by_env.find(name);
+    if (it == by_env.end()) {
+      if (IsNonConfigEnv(name)) continue;
+      *error = "environment " + name +
+               ": unknown variable (no such configuration key)";
+      return false;
+    }
+    if (value.empty()) continue;  // empty means unset
+    Value v;
+    v.scalar = value;
+    std::string err = it->second->set(v, &config);
+    if (!err.empty()) {
+      *error = "environment " + name + ": " + err;
+      return false;
+    }
+  }
+
+  // Flags.
+  for (const auto& [key, value] : flags) {
+    const KeySpec* spec = FindSpec(key);
+    if (spec == nullptr) {
+      *error = "flag " + FlagName(key) + ": unknown key " + Quote(key);
+      return false;
+    }
+    Value v;
+    v.scalar = value;
+    std::string err = spec->set(v, &config);
+    if (!err.empty()) {
+      *error = "flag " + FlagName(key) + ": " + err;
+      return false;
+    }
+  }
+
+  // Cross-key checks on the merged result.
+  if (config.max_event_bytes > config.max_request_bytes) {
+    *error = "configuration: ingest.max_event_bytes (" +
+             std::to_string(config.max_event_bytes) +
+             ") exceeds ingest.max_request_bytes (" +
+             std::to_string(config.max_request_bytes) + ")";
+    return false;
+  }
+  *out = config;
+  return true;
+}
+
+std::map<std::string, std::string> ProcessEnvironment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    std::string entry = *e;
+    size_t eq = entry.find('=');
+    if (eq == std::string::npos) continue;
+    env.emplace(entry.substr(0, eq), entry.substr(eq + 1));
+  }
+  return env;
+}
+
+}  // namespace crashctl

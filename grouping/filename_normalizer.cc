@@ -1,0 +1,137 @@
+// NormalizeFilename: reduces a frame's filename to a stable relative path.
+
+#include <string>
+#include <vector>
+
+#include "grouping/grouping.h"
+
+namespace crashctl {
+namespace {
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsAlnum(char c) {
+  return IsDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+bool IsHex(char c) {
+  return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+bool EndsWith(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// "pkg@1.2.3" -> "pkg", "y@v1.2.3" -> "y"; "@scope" is kept.
+std::string StripVersion(const std::string& segment) {
+  size_t at = segment.find('@', 1);
+  if (at == std::string::npos || at + 1 >= segment.size()) return segment;
+  char next = segment[at + 1];
+  if (IsDigit(next) ||
+      (next == 'v' && at + 2 < segment.size() && IsDigit(segment[at + 2]))) {
+    return segment.substr(0, at);
+  }
+  return segment;
+}
+
+// A content hash as bundlers put in file names: 8+ alphanumerics that are
+// all hex with a digit, or contain at least two digits.
+bool IsHashLike(const std::string& part) {
+  if (part.size() < 8) return false;
+  int digits = 0;
+  bool all_hex = true;
+  for (char c : part) {
+    if (!IsAlnum(c)) return false;
+    if (IsDigit(c)) ++digits;
+    if (!IsHex(c)) all_hex = false;
+  }
+  return digits >= 2 || (all_hex && digits >= 1);
+}
+
+bool IsBundleExtension(const std::string& ext) {
+  static const char* const kExts[] = {".js",  ".mjs", ".cjs", ".jsx",
+                                      ".ts",  ".tsx", ".css", ".map",
+                                      ".vue", ".svelte"};
+  for (const char* e : kExts) {
+    if (ext == e) return true;
+  }
+  return false;
+}
+
+// "main.3f2a1b9c.js" -> "main.js", "index-BxR3k9aZ.js" -> "index.js",
+// "vendors~main.a1b2c3d4.chunk.js" -> "vendors~main.chunk.js".
+std::string StripBundleHash(const std::string& base) {
+  size_t dot = base.rfind('.');
+  if (dot == std::string::npos || dot == 0) return base;
+  std::string ext = base.substr(dot);
+  if (EndsWith(base, ".js.map")) ext = ".js.map";
+  std::string stem = base.substr(0, base.size() - ext.size());
+  if (!IsBundleExtension(ext == ".js.map" ? ".map" : ext)) return base;
+  std::string out;
+  size_t i = 0;
+  while (i <= stem.size()) {
+    size_t j = stem.find_first_of(".-", i);
+    if (j == std::string::npos) j = stem.size();
+    std::string part = stem.substr(i, j - i);
+    if (!IsHashLike(part)) {
+      if (!out.empty()) out += stem[i - 1];
+      out += part;
+    }
+    i = j + 1;
+  }
+  if (out.empty()) return base;
+  return out + ext;
+}
+
+}  // namespace
+
+std::string NormalizeFilename(const std::string& filename) {
+  std::string path = filename;
+  // Query string and fragment.
+  size_t cut = path.find_first_of("?#");
+  if (cut != std::string::npos) path.erase(cut);
+  for (char& c : path) {
+    if (c == '\\') c = '/';
+  }
+  // "scheme://host/..." (webpack://, file://, app:///, http(s)://).
+  size_t scheme = path.find("://");
+  if (scheme != std::string::npos) {
+    size_t host_end = path.find('/', scheme + 3);
+    path = host_end == std::string::npos ? "" : path.substr(host_end);
+  }
+  // Windows drive letter.
+  if (path.size() >= 2 && path[1] == ':' && IsAlnum(path[0])) path.erase(0, 2);
+
+  std::vector<std::string> segments;
+  size_t i = 0;
+  while (i < path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    std::string seg = path.substr(i, j - i);
+    if (!seg.empty() && seg != "." && seg != "..") {
+      segments.push_back(StripVersion(seg));
+    }
+    i = j + 1;
+  }
+  if (segments.empty()) return "";
+
+  // Inside a package directory: keep the path relative to it.
+  size_t keep_from = segments.size() >= 2 ? segments.size() - 2 : 0;
+  for (size_t k = segments.size() - 1; k-- > 0;) {
+    const std::string& seg = segments[k];
+    if (seg == "node_modules" || seg == "site-packages" ||
+        seg == "dist-packages" ||
+        (seg == "mod" && k > 0 && segments[k - 1] == "pkg")) {
+      keep_from = k + 1;
+      break;
+    }
+  }
+  std::string out;
+  for (size_t k = keep_from; k < segments.size(); ++k) {
+    if (!out.empty()) out += '/';
+    out += k + 1 == segments.size() ? StripBundleHash(segments[k])
+                                    : segments[k];
+  }
+  return out;
+}
+
+}  // namespace crashctl

@@ -1,0 +1,234 @@
+// ComputeGrouping: the grouping rules, title and culprit.
+
+#include "grouping/grouping.h"
+
+#include <openssl/evp.h>
+
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace crashctl {
+namespace {
+
+constexpr size_t kMaxTitleChars = 200;
+
+// The first non-blank line of `text`, trimmed, at most `max_chars` UTF-8
+// characters long.
+std::string FirstLine(const std::string& text, size_t max_chars) {
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t eol = text.find('\n', pos);
+    if (eol == std::string::npos) eol = text.size();
+    size_t b = text.find_first_not_of(" \t\r\f\v", pos);
+    if (b != std::string::npos && b < eol) {
+      size_t e = eol;
+      while (e > b && (text[e - 1] == ' ' || text[e - 1] == '\t' ||
+                       text[e - 1] == '\r')) {
+        --e;
+      }
+      // Count characters, not bytes: continuation bytes are 10xxxxxx.
+      size_t chars = 0;
+      size_t k = b;
+      for (; k < e; ++k) {
+        if ((static_cast<unsigned char>(text[k]) & 0xC0) != 0x80) {
+          if (chars == max_chars) break;
+          ++chars;
+        }
+      }
+      return text.substr(b, k - b);
+    }
+    pos = eol + 1;
+  }
+  return std::string();
+}
+
+std::string Sha256Prefix(const std::string& data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr) !=
+          1 ||
+      len < 16) {
+    throw std::runtime_error("grouping: OpenSSL SHA-256 digest failed");
+  }
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(32);
+  for (int i = 0; i < 16; ++i) {
+    out += kHex[md[i] >> 4];
+    out += kHex[md[i] & 0x0F];
+  }
+  return out;
+}
+
+std::string Hash(const std::vector<std::string>& components) {
+  std::string joined;
+  for (size_t i = 0; i < components.size(); ++i) {
+    if (i > 0) joined += '\n';
+    joined += components[i];
+  }
+  return Sha256Prefix(joined);
+}
+
+// A frame reduced to what grouping and the culprit use.
+struct FrameKey {
+  std::string where;     // module, else normalised filename
+  std::string function;  // normalised function
+  bool empty() const { return where.empty() && function.empty(); }
+};
+
+FrameKey KeyOf(const Frame& frame, const Event& event) {
+  FrameKey key;
+  if (!frame.module.empty()) {
+    key.where = frame.module;
+  } else {
+    key.where = NormalizeFilename(frame.filename.empty() ? frame.abs_path
+                                                         : frame.filename);
+  }
+  const std::string& platform =
+      frame.platform.empty() ? event.platform : frame.platform;
+  const std::string& function =
+      frame.function.empty() ? frame.raw_function : frame.function;
+  key.function =
+      NormalizeFrameFunction(function, LanguageForPlatform(platform));
+  return key;
+}
+
+bool IsInApp(const Frame& frame) { return frame.in_app.value_or(false); }
+
+// Rule 2: exception types and frames. Returns false when no frame
+// contributes.
+bool StacktraceComponents(const Event& event, std::vector<std::string>* out) {
+  bool any_in_app = false;
+  for (const ExceptionValue& e : event.exceptions) {
+    for (const Frame& f : e.frames) any_in_app = any_in_app || IsInApp(f);
+  }
+  bool any_frame = false;
+  std::vector<std::string> components;
+  for (const ExceptionValue& e : event.exceptions) {
+    std::vector<std::string> frames;
+    for (const Frame& f : e.frames) {
+      if (any_in_app && !IsInApp(f)) continue;
+      FrameKey key = KeyOf(f, event);
+      if (key.empty()) continue;
+      std::string component = "frame:" + key.where + ":" + key.function;
+      // Direct recursion contributes once, whatever its depth.
+      if (!frames.empty() && frames.back() == component) continue;
+      frames.push_back(std::move(component));
+    }
+    any_frame = any_frame || !frames.empty();
+    if (!e.type.empty()) components.push_back("exception:" + e.type);
+    for (std::string& f : frames) components.push_back(std::move(f));
+  }
+  if (!any_frame) return false;
+  *out = std::move(components);
+  return true;
+}
+
+// Rule 3: exception types and normalised values.
+bool ExceptionComponents(const Event& event, std::vector<std::string>* out) {
+  std::vector<std::string> components;
+  for (const ExceptionValue& e : event.exceptions) {
+    if (!e.type.empty()) components.push_back("exception:" + e.type);
+    if (!e.value.empty()) {
+      components.push_back("value:" + NormalizeMessage(e.value));
+    }
+  }
+  if (components.empty()) return false;
+  *out = std::move(components);
+  return true;
+}
+
+// Rules 2-4.
+void DefaultGrouping(const Event& event, GroupingResult* result) {
+  if (StacktraceComponents(event, &result->components)) {
+    result->method = "stacktrace";
+  } else if (ExceptionComponents(event, &result->components)) {
+    result->method = "exception";
+  } else {
+    result->components = {"message:" + NormalizeMessage(event.message)};
+    result->method = "message";
+  }
+}
+
+// "{{ default }}", "{{default}}", "{{  default }}".
+bool IsDefaultVariable(const std::string& entry) {
+  size_t b = entry.find_first_not_of(" \t");
+  size_t e = entry.find_last_not_of(" \t");
+  if (b == std::string::npos || e - b + 1 < 4) return false;
+  if (entry.compare(b, 2, "{{") != 0 || entry.compare(e - 1, 2, "}}") != 0) {
+    return false;
+  }
+  std::string inner = entry.substr(b + 2, e - b - 3);
+  size_t ib = inner.find_first_not_of(" \t");
+  size_t ie = inner.find_last_not_of(" \t");
+  return ib != std::string::npos && inner.substr(ib, ie - ib + 1) == "default";
+}
+
+std::string ComputeTitle(const Event& event) {
+  if (!event.exceptions.empty()) {
+    const ExceptionValue& last = event.exceptions.back();
+    std::string value = FirstLine(last.value, kMaxTitleChars);
+    if (!last.type.empty() && !value.empty()) return last.type + ": " + value;
+    if (!last.type.empty()) return last.type;
+    if (!value.empty()) return value;
+  }
+  std::string message = FirstLine(event.message, kMaxTitleChars);
+  return message.empty() ? "<unlabeled event>" : message;
+}
+
+std::string ComputeCulprit(const Event& event) {
+  for (size_t i = event.exceptions.size(); i-- > 0;) {
+    const std::vector<Frame>& frames = event.exceptions[i].frames;
+    FrameKey innermost;
+    FrameKey innermost_in_app;
+    for (const Frame& f : frames) {
+      FrameKey key = KeyOf(f, event);
+      if (key.empty()) continue;
+      if (IsInApp(f)) innermost_in_app = key;
+      innermost = std::move(key);
+    }
+    const FrameKey& top =
+        innermost_in_app.empty() ? innermost : innermost_in_app;
+    if (top.empty()) continue;
+    if (top.where.empty()) return top.function;
+    if (top.function.empty()) return top.where;
+    return top.where + " in " + top.function;
+  }
+  if (!event.transaction.empty()) return event.transaction;
+  return event.logger;
+}
+
+}  // namespace
+
+GroupingResult ComputeGrouping(const Event& event) {
+  GroupingResult result;
+  if (!event.fingerprint.empty()) {
+    GroupingResult fallback;
+    DefaultGrouping(event, &fallback);
+    if (event.fingerprint.size() == 1 &&
+        IsDefaultVariable(event.fingerprint[0])) {
+      result = std::move(fallback);
+    } else {
+      for (const std::string& entry : event.fingerprint) {
+        if (IsDefaultVariable(entry)) {
+          result.components.insert(result.components.end(),
+                                   fallback.components.begin(),
+                                   fallback.components.end());
+        } else {
+          result.components.push_back("fingerprint:" + entry);
+        }
+      }
+      result.method = "fingerprint";
+    }
+  } else {
+    DefaultGrouping(event, &result);
+  }
+  result.fingerprint = Hash(result.components);
+  result.title = ComputeTitle(event);
+  result.culprit = ComputeCulprit(event);
+  return result;
+}
+
+}  // namespace crashctl

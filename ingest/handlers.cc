@@ -1,0 +1,312 @@
+#include "ingest/handlers.h"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <spdlog/spdlog.h>
+
+#include <cctype>
+#include <ctime>
+
+#include "exporter/metrics.h"
+#include "grouping/grouping.h"
+#include "ingest/auth.h"
+#include "ingest/decompress.h"
+#include "ingest/envelope.h"
+#include "ingest/normalize.h"
+
+namespace crashctl {
+namespace {
+
+constexpr auto kRefreshInterval = std::chrono::milliseconds(200);
+
+double NowSeconds() {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<double>(ts.tv_sec) + ts.tv_nsec / 1e9;
+}
+
+bool ParseProjectId(const std::string& text, int64_t* id) {
+  if (text.empty() || text.size() > 18) return false;
+  int64_t value = 0;
+  for (char c : text) {
+    if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+    value = value * 10 + (c - '0');
+  }
+  if (value <= 0) return false;
+  *id = value;
+  return true;
+}
+
+std::string IdBody(const std::string& id) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  writer.StartObject();
+  writer.Key("id");
+  writer.String(id.data(), static_cast<rapidjson::SizeType>(id.size()));
+  writer.EndObject();
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+// Envelope item types crashctl accepts without storing them as events.
+bool IsEventItem(const std::string& type) { return type == "event"; }
+
+}  // namespace
+
+IngestHandlers::IngestHandlers(Store* store, IngestPipeline* pipeline,
+                               Metrics* metrics, Options options)
+    : store_(store), pipeline_(pipeline), metrics_(metrics),
+      options_(options) {}
+
+void IngestHandlers::Register(Router* router) {
+  router->Add("POST", "/api/{project_id}/envelope/",
+              "Ingest a Sentry envelope",
+              [this](HttpRequest& r) { return HandleEnvelope(r); });
+  router->Add("POST", "/api/{project_id}/store/",
+              "Ingest one Sentry event (store endpoint)",
+              [this](HttpRequest& r) { return HandleStore(r); });
+  router->Add("POST", "/api/v1/events",
+              "Ingest one Sentry event (short DSN form, ?key=KEY)",
+              [this](HttpRequest& r) { return HandleShortForm(r); });
+}
+
+HttpResponse IngestHandlers::Refuse(const Refusal& refusal) {
+  if (metrics_) metrics_->IngestRejected(refusal.reason);
+  spdlog::debug("ingest: refused ({} {}): {}", refusal.status, refusal.reason,
+                refusal.message);
+  return HttpResponse::Error(refusal.status, refusal.message);
+}
+
+bool IngestHandlers::DecodeBody(const HttpRequest& request, std::string* out,
+                                Refusal* refusal) {
+  const std::string encoding = request.Header("content-encoding");
+  switch (Decompress(encoding, request.body, options_.max_request_bytes,
+                     out)) {
+    case DecompressStatus::kOk:
+      return true;
+    case DecompressStatus::kTooLarge:
+      *refusal = {413, "too_large",
+                  "request body exceeds " +
+                      std::to_string(options_.max_request_bytes) +
+                      " bytes after decompression"};
+      return false;
+    case DecompressStatus::kCorrupt:
+      *refusal = {400, "decompression",
+                  "body is not valid " + encoding + " data"};
+      return false;
+    case DecompressStatus::kUnsupportedEncoding:
+      *refusal = {415, "unsupported_encoding",
+                  "unsupported Content-Encoding \"" + encoding +
+                      "\" (gzip, deflate and identity are accepted)"};
+      return false;
+  }
+  return false;
+}
+
+bool IngestHandlers::FindProjectByKey(const std::string& key,
+                                      Project* project) {
+  std::lock_guard<std::mutex> lock(projects_mu_);
+  auto it = projects_by_key_.find(key);
+  if (it == projects_by_key_.end()) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - projects_loaded_ < kRefreshInterval &&
+        projects_loaded_.time_since_epoch().count() != 0) {
+      return false;
+    }
+    std::vector<Project> projects;
+    if (!store_->ListProjects(&projects).ok()) return false;
+    projects_loaded_ = now;
+    projects_by_key_.clear();
+    for (const Project& p : projects) projects_by_key_[p.public_key] = p;
+    it = projects_by_key_.find(key);
+    if (it == projects_by_key_.end()) return false;
+  }
+  *project = it->second;
+  return true;
+}
+
+bool IngestHandlers::Authenticate(const HttpRequest& request,
+                                  const std::string& path_id,
+                                  const std::string& envelope_dsn,
+                                  Project* project, Refusal* refusal) {
+  int64_t project_id = 0;
+  if (!path_id.empty() && !ParseProjectId(path_id, &project_id)) {
+    *refusal = {400, "unknown_project",
+                "project id \"" + path_id + "\" is not a positive integer"};
+    return false;
+  }
+  // Every place a key can come from; all that are present must agree.
+  std::vector<std::pair<std::string, std::string>> offered;
+  const std::string query_key = request.QueryParam("sentry_key");
+  if (!query_key.empty()) offered.emplace_back("sentry_key", query_key);
+  const std::string key_param = request.QueryParam("key");
+  if (!key_param.empty()) offered.emplace_back("key", key_param);
+  std::string header = request.Header("x-sentry-auth");
+  if (header.empty()) {
+    const std::string authorization = request.Header("authorization");
+    if (authorization.rfind("Sentry ", 0) == 0) header = authorization;
+  }
+  const std::string header_key = SentryKeyFromAuthHeader(header);
+  if (!header_key.empty()) offered.emplace_back("X-Sentry-Auth", header_key);
+  if (!envelope_dsn.empty()) {
+    Dsn dsn;
+    if (!ParseDsn(envelope_dsn, &dsn)) {
+      *refusal = {401, "auth", "envelope header dsn is not a valid DSN"};
+      return false;
+    }
+    if (project_id != 0 && dsn.project_id != project_id) {
+      *refusal = {403, "auth", "envelope dsn names project " +
+                                   std::to_string(dsn.project_id) +
+                                   ", the URL project " + path_id};
+      return false;
+    }
+    offered.emplace_back("envelope dsn", dsn.public_key);
+  }
+  if (offered.empty()) {
+    *refusal = {401, "auth",
+                "missing Sentry key (sentry_key query parameter, "
+                "X-Sentry-Auth header or envelope dsn)"};
+    return false;
+  }
+  for (const auto& source : offered) {
+    if (source.second != offered.front().second) {
+      *refusal = {401, "auth",
+                  "keys disagree: " + offered.front().first + " and " +
+                      source.first + " carry different keys"};
+      return false;
+    }
+  }
+  if (!FindProjectByKey(offered.front().second, project)) {
+    *refusal = {403, "auth", "unknown key"};
+    return false;
+  }
+  if (project_id != 0 && project->id != project_id) {
+    *refusal = {403, "auth",
+                "key does not belong to project " + std::to_string(project_id)};
+    return false;
+  }
+  return true;
+}
+
+bool IngestHandlers::PrepareEvent(const std::string& payload,
+                                  int64_t project_id, WriteItem* item,
+                                  Refusal* refusal) {
+  if (payload.size() > options_.max_event_bytes) {
+    *refusal = {413, "too_large",
+                "event of " + std::to_string(payload.size()) +
+                    " bytes exceeds the limit of " +
+                    std::to_string(options_.max_event_bytes)};
+    return false;
+  }
+  std::string error;
+  if (!NormalizeEvent(payload, project_id, NowSeconds(), &item->event,
+                      &error)) {
+    *refusal = {400, "malformed_json", "invalid event: " + error};
+    return false;
+  }
+  item->grouping = ComputeGrouping(item->event);
+  return true;
+}
+
+HttpResponse IngestHandlers::Commit(
+    std::vector<WriteItem> items, const std::string& id,
+    std::chrono::steady_clock::time_point start) {
+  if (items.empty()) return HttpResponse::Json(200, IdBody(id));
+  std::vector<std::future<IngestResult>> results;
+  if (!pipeline_->Submit(std::move(items), &results)) {
+    if (metrics_) metrics_->IngestRejected("queue_full");
+    HttpResponse response = HttpResponse::Error(
+        429, "ingest queue is full, retry after " +
+                 std::to_string(options_.retry_after_seconds) + "s");
+    const std::string seconds = std::to_string(options_.retry_after_seconds);
+    response.headers.emplace_back("Retry-After", seconds);
+    response.headers.emplace_back("X-Sentry-Rate-Limits",
+                                  seconds + "::organization:queue_full");
+    return response;
+  }
+  const auto deadline =
+      start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                  std::chrono::duration<double>(
+                      options_.commit_timeout_seconds));
+  for (auto& future : results) {
+    if (future.wait_until(deadline) != std::future_status::ready) {
+      if (metrics_) metrics_->IngestRejected("storage");
+      HttpResponse response =
+          HttpResponse::Error(503, "timed out waiting for storage");
+      response.headers.emplace_back("Retry-After", "5");
+      return response;
+    }
+    const IngestResult result = future.get();
+    if (!result.status.ok()) {
+      if (metrics_) metrics_->IngestRejected("storage");
+      HttpResponse response = HttpResponse::Error(
+          503, "storage unavailable: " + result.status.message);
+      response.headers.emplace_back("Retry-After", "5");
+      return response;
+    }
+  }
+  if (metrics_) {
+    metrics_->ObserveIngestion(std::chrono::duration<double>(
+                                   std::chrono::steady_clock::now() - start)
+                                   .count());
+  }
+  return HttpResponse::Json(200, IdBody(id));
+}
+
+HttpResponse IngestHandlers::HandleEnvelope(HttpRequest& request) {
+  const auto start = std::chrono::steady_clock::now();
+  Refusal refusal;
+  std::string body;
+  if (!DecodeBody(request, &body, &refusal)) return Refuse(refusal);
+  Envelope envelope;
+  std::string error;
+  if (!ParseEnvelope(body, &envelope, &error)) {
+    return Refuse({400, "bad_envelope", "invalid envelope: " + error});
+  }
+  Project project;
+  if (!Authenticate(request, request.path_params["project_id"], envelope.dsn,
+                    &project, &refusal)) {
+    return Refuse(refusal);
+  }
+  // Validate every item before queueing any: a bad envelope stores nothing.
+  std::vector<WriteItem> items;
+  for (const EnvelopeItem& item : envelope.items) {
+    if (metrics_) metrics_->EnvelopeItem(item.type);
+    if (!IsEventItem(item.type)) continue;
+    WriteItem write;
+    if (!PrepareEvent(item.payload, project.id, &write, &refusal)) {
+      return Refuse(refusal);
+    }
+    items.push_back(std::move(write));
+  }
+  std::string id = envelope.event_id;
+  if (id.empty() && !items.empty()) id = items.front().event.event_id;
+  return Commit(std::move(items), id, start);
+}
+
+HttpResponse IngestHandlers::HandleStore(HttpRequest& request) {
+  return HandleSingleEvent(request, request.path_params["project_id"]);
+}
+
+HttpResponse IngestHandlers::HandleShortForm(HttpRequest& request) {
+  return HandleSingleEvent(request, "");
+}
+
+HttpResponse IngestHandlers::HandleSingleEvent(HttpRequest& request,
+                                               const std::string& path_id) {
+  const auto start = std::chrono::steady_clock::now();
+  Refusal refusal;
+  std::string body;
+  if (!DecodeBody(request, &body, &refusal)) return Refuse(refusal);
+  Project project;
+  if (!Authenticate(request, path_id, "", &project, &refusal)) {
+    return Refuse(refusal);
+  }
+  std::vector<WriteItem> items(1);
+  if (!PrepareEvent(body, project.id, &items[0], &refusal)) {
+    return Refuse(refusal);
+  }
+  const std::string id = items[0].event.event_id;
+  return Commit(std::move(items), id, start);
+}
+
+}  // namespace crashctl

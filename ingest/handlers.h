@@ -1,0 +1,94 @@
+// IngestHandlers: the Sentry-protocol HTTP endpoints.
+//
+//   POST /api/{project_id}/envelope/   Sentry envelopes
+//   POST /api/{project_id}/store/      one event JSON
+//   POST /api/v1/events?key=KEY        one event JSON (short DSN form)
+//
+// Each request is decompressed (bounded), parsed, normalised and grouped on
+// the calling thread, then handed to the IngestPipeline; the answer is sent
+// only after the events are committed. Every refusal answers
+// {"error": "..."} with the status the contract names and is counted in
+// crashctl_ingest_rejected_total{reason}.
+//
+// Thread-safety: handlers may run on any number of threads at once.
+#ifndef CRASHCTL_INGEST_HANDLERS_H_
+#define CRASHCTL_INGEST_HANDLERS_H_
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/event.h"
+#include "core/http.h"
+#include "ingest/pipeline.h"
+#include "store/store.h"
+
+namespace crashctl {
+
+class Metrics;
+
+class IngestHandlers {
+ public:
+  struct Options {
+    size_t max_event_bytes = 1 << 20;     // one event, decompressed
+    size_t max_request_bytes = 20 << 20;  // whole body, decompressed
+    double commit_timeout_seconds = 30;   // wait for the writer at most
+    int retry_after_seconds = 1;          // advertised on 429
+  };
+
+  IngestHandlers(Store* store, IngestPipeline* pipeline, Metrics* metrics,
+                 Options options);
+
+  // Adds the three ingestion routes to `router`.
+  void Register(Router* router);
+
+  HttpResponse HandleEnvelope(HttpRequest& request);
+  HttpResponse HandleStore(HttpRequest& request);
+  HttpResponse HandleShortForm(HttpRequest& request);
+
+ private:
+  // Why a request was refused: HTTP status, metric reason, message.
+  struct Refusal {
+    int status = 0;
+    std::string reason;
+    std::string message;
+  };
+
+  HttpResponse Refuse(const Refusal& refusal);
+  // Store endpoint and short form: one event JSON; `path_id` may be "".
+  HttpResponse HandleSingleEvent(HttpRequest& request,
+                                 const std::string& path_id);
+  // Decodes the body per Content-Encoding into `*out`.
+  bool DecodeBody(const HttpRequest& request, std::string* out,
+                  Refusal* refusal);
+  // Resolves the project from the path id and the offered keys (query
+  // `sentry_key`, X-Sentry-Auth / Authorization header, envelope dsn).
+  bool Authenticate(const HttpRequest& request, const std::string& path_id,
+                    const std::string& envelope_dsn, Project* project,
+                    Refusal* refusal);
+  bool FindProjectByKey(const std::string& key, Project* project);
+  // Normalises and groups one event payload.
+  bool PrepareEvent(const std::string& payload, int64_t project_id,
+                    WriteItem* item, Refusal* refusal);
+  // Queues the items and waits for their commit; answers 200 {"id": id}.
+  HttpResponse Commit(std::vector<WriteItem> items, const std::string& id,
+                      std::chrono::steady_clock::time_point start);
+
+  Store* store_;
+  IngestPipeline* pipeline_;
+  Metrics* metrics_;
+  Options options_;
+
+  // Projects by public key; refreshed from the store on a miss, at most
+  // every kRefreshInterval so unknown keys cannot hammer the database.
+  std::mutex projects_mu_;
+  std::map<std::string, Project> projects_by_key_;
+  std::chrono::steady_clock::time_point projects_loaded_{};
+};
+
+}  // namespace crashctl
+
+#endif  // CRASHCTL_INGEST_HANDLERS_H_

@@ -1,0 +1,653 @@
+#include "ingest/normalize.h"
+
+#include <openssl/rand.h>
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace crashctl {
+namespace {
+
+using rapidjson::Value;
+
+// Size bounds. Strings are cut at a UTF-8 character boundary.
+constexpr size_t kMaxMessage = 8 * 1024;
+constexpr size_t kMaxExceptionValue = 8 * 1024;
+constexpr size_t kMaxShort = 256;  // type, module, level names, ...
+constexpr size_t kMaxFunction = 1024;
+constexpr size_t kMaxPath = 1024;
+constexpr size_t kMaxAddr = 64;
+constexpr size_t kMaxTagKey = 200;
+constexpr size_t kMaxTagValue = 200;
+constexpr size_t kMaxTags = 200;
+constexpr size_t kMaxFingerprintParts = 32;
+constexpr size_t kMaxFingerprintPart = 512;
+constexpr size_t kMaxFrames = 250;
+constexpr size_t kMaxChain = 10;
+constexpr size_t kMaxBreadcrumbs = 100;
+constexpr size_t kMaxThreads = 256;
+constexpr int kMaxJsonDepth = 32;
+
+// Cuts `s` to at most `max` bytes without splitting a UTF-8 sequence.
+void TruncateUtf8(std::string* s, size_t max) {
+  if (s->size() <= max) return;
+  size_t cut = max;
+  // Back up over continuation bytes (10xxxxxx) to a sequence start.
+  while (cut > 0 && (static_cast<unsigned char>((*s)[cut]) & 0xC0) == 0x80) {
+    --cut;
+  }
+  s->resize(cut);
+}
+
+// Compact JSON for `v`; containers deeper than kMaxJsonDepth are replaced by
+// the string "[depth limit]" so that writing never recurses without bound.
+void WriteBounded(const Value& v, rapidjson::Writer<rapidjson::StringBuffer>* w,
+                  int depth) {
+  if ((v.IsObject() || v.IsArray()) && depth >= kMaxJsonDepth) {
+    w->String("[depth limit]");
+    return;
+  }
+  if (v.IsObject()) {
+    w->StartObject();
+    for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
+      w->Key(it->name.GetString(), it->name.GetStringLength());
+      WriteBounded(it->value, w, depth + 1);
+    }
+    w->EndObject();
+  } else if (v.IsArray()) {
+    w->StartArray();
+    for (const Value& e : v.GetArray()) WriteBounded(e, w, depth + 1);
+    w->EndArray();
+  } else {
+    v.Accept(*w);  // a scalar: no recursion
+  }
+}
+
+std::string CompactJson(const Value& v) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  WriteBounded(v, &w, 0);
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+// A JSON array text of at most the last `max` elements of `arr`.
+std::string CompactJsonArrayTail(const Value& arr, size_t max) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartArray();
+  const size_t n = arr.Size();
+  for (size_t i = n > max ? n - max : 0; i < n; ++i) {
+    WriteBounded(arr[static_cast<rapidjson::SizeType>(i)], &w, 1);
+  }
+  w.EndArray();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+// Scalars as text: strings as they are, numbers and booleans as in JSON.
+// Objects and arrays become compact JSON.
+std::string Stringify(const Value& v) {
+  if (v.IsString()) return std::string(v.GetString(), v.GetStringLength());
+  return CompactJson(v);
+}
+
+const Value* Member(const Value& obj, const char* name) {
+  if (!obj.IsObject()) return nullptr;
+  auto it = obj.FindMember(name);
+  if (it == obj.MemberEnd() || it->value.IsNull()) return nullptr;
+  return &it->value;
+}
+
+// Collects the first type error; later ones are ignored.
+class Errors {
+ public:
+  void Add(const std::string& e) {
+    if (first_.empty()) first_ = e;
+  }
+  bool ok() const { return first_.empty(); }
+  const std::string& first() const { return first_; }
+
+ private:
+  std::string first_;
+};
+
+// Reads a scalar field as text (numbers/bools stringified). An object or
+// array where text is expected is a type error.
+std::string TextField(const Value& obj, const char* name, size_t max,
+                      const std::string& where, Errors* errors) {
+  const Value* v = Member(obj, name);
+  if (v == nullptr) return "";
+  if (v->IsObject() || v->IsArray()) {
+    errors->Add(where + name + ": expected a string");
+    return "";
+  }
+  std::string s = Stringify(*v);
+  TruncateUtf8(&s, max);
+  return s;
+}
+
+int IntField(const Value& obj, const char* name) {
+  const Value* v = Member(obj, name);
+  if (v == nullptr) return 0;
+  double d = 0;
+  if (v->IsNumber()) {
+    d = v->GetDouble();
+  } else if (v->IsString()) {
+    char* end = nullptr;
+    const std::string s(v->GetString(), v->GetStringLength());
+    d = std::strtod(s.c_str(), &end);
+    if (end == s.c_str()) return 0;
+  } else {
+    return 0;
+  }
+  if (!std::isfinite(d) || d < -2147483647.0 || d > 2147483647.0) return 0;
+  return static_cast<int>(d);
+}
+
+std::optional<bool> BoolField(const Value& obj, const char* name) {
+  const Value* v = Member(obj, name);
+  if (v == nullptr || !v->IsBool()) return std::nullopt;
+  return v->GetBool();
+}
+
+// Days since 1970-01-01 for a proleptic Gregorian date (H. Hinnant).
+int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+bool ReadDigits(std::string_view s, size_t* pos, size_t n, int* out) {
+  if (*pos + n > s.size()) return false;
+  int v = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const char c = s[*pos + i];
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + (c - '0');
+  }
+  *pos += n;
+  *out = v;
+  return true;
+}
+
+bool Expect(std::string_view s, size_t* pos, char c) {
+  if (*pos >= s.size() || s[*pos] != c) return false;
+  ++*pos;
+  return true;
+}
+
+}  // namespace
+
+// RFC 3339 ("2024-05-01T12:00:00.123456Z", "...+02:00"); a missing zone is
+// read as UTC (older Python SDKs omit it). Also accepts epoch seconds as
+// text. Returns false when `s` is neither.
+bool ParseTimestamp(std::string_view s, double* out) {
+  if (s.empty() || s.size() > 64) return false;
+  size_t pos = 0;
+  int year, month, day, hour, minute, second;
+  if (!ReadDigits(s, &pos, 4, &year) || !Expect(s, &pos, '-')) {
+    // Not a date: maybe epoch seconds as text.
+    const std::string text(s);
+    char* end = nullptr;
+    const double d = std::strtod(text.c_str(), &end);
+    if (end != text.c_str() + text.size() || !std::isfinite(d)) return false;
+    *out = d;
+    return true;
+  }
+  if (!ReadDigits(s, &pos, 2, &month) || !Expect(s, &pos, '-') ||
+      !ReadDigits(s, &pos, 2, &day)) {
+    return false;
+  }
+  if (pos >= s.size() ||
+      (s[pos] != 'T' && s[pos] != 't' && s[pos] != ' ')) {
+    return false;
+  }
+  ++pos;
+  if (!ReadDigits(s, &pos, 2, &hour) || !Expect(s, &pos, ':') ||
+      !ReadDigits(s, &pos, 2, &minute) || !Expect(s, &pos, ':') ||
+      !ReadDigits(s, &pos, 2, &second)) {
+    return false;
+  }
+  static const int kDaysInMonth[] = {31, 29, 31, 30, 31, 30,
+                                     31, 31, 30, 31, 30, 31};
+  if (month < 1 || month > 12 || day < 1 || day > kDaysInMonth[month - 1] ||
+      hour > 23 || minute > 59 || second > 60) {
+    return false;
+  }
+  double fraction = 0;
+  if (pos < s.size() && (s[pos] == '.' || s[pos] == ',')) {
+    ++pos;
+    double scale = 0.1;
+    size_t digits = 0;
+    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+      fraction += (s[pos] - '0') * scale;
+      scale /= 10;
+      ++pos;
+      ++digits;
+    }
+    if (digits == 0) return false;
+  }
+  int offset_seconds = 0;
+  if (pos < s.size()) {
+    const char z = s[pos];
+    if (z == 'Z' || z == 'z') {
+      ++pos;
+    } else if (z == '+' || z == '-') {
+      ++pos;
+      int oh = 0, om = 0;
+      if (!ReadDigits(s, &pos, 2, &oh)) return false;
+      if (pos < s.size()) {
+        Expect(s, &pos, ':');
+        if (!ReadDigits(s, &pos, 2, &om)) return false;
+      }
+      if (oh > 23 || om > 59) return false;
+      offset_seconds = (oh * 3600 + om * 60) * (z == '-' ? -1 : 1);
+    } else {
+      return false;
+    }
+  }
+  if (pos != s.size()) return false;
+  const int64_t days = DaysFromCivil(year, month, day);
+  const int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second -
+                       offset_seconds;
+  *out = static_cast<double>(secs) + fraction;
+  return true;
+}
+
+namespace {
+
+std::string NormalizeLevel(const Value* v) {
+  if (v == nullptr || !v->IsString()) return "error";
+  std::string s(v->GetString(), std::min<size_t>(v->GetStringLength(), 16));
+  for (char& c : s) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  if (s == "warn") return "warning";
+  if (s == "critical") return "fatal";
+  if (s == "fatal" || s == "error" || s == "warning" || s == "info" ||
+      s == "debug") {
+    return s;
+  }
+  return "error";
+}
+
+// Lower-case 32-hex form of a hex or dashed-UUID id; "" when invalid.
+std::string CanonicalEventId(const Value* v) {
+  if (v == nullptr || !v->IsString()) return "";
+  std::string_view s(v->GetString(), v->GetStringLength());
+  std::string out;
+  if (s.size() == 36) {
+    if (s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-') return "";
+  } else if (s.size() != 32) {
+    return "";
+  }
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (s.size() == 36 && (i == 8 || i == 13 || i == 18 || i == 23)) continue;
+    if (!std::isxdigit(static_cast<unsigned char>(c))) return "";
+    out.push_back(
+        static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
+  return out;
+}
+
+Frame ParseFrame(const Value& f, const std::string& where, Errors* errors) {
+  Frame frame;
+  frame.function = TextField(f, "function", kMaxFunction, where, errors);
+  frame.raw_function =
+      TextField(f, "raw_function", kMaxFunction, where, errors);
+  frame.module = TextField(f, "module", kMaxShort, where, errors);
+  frame.package = TextField(f, "package", kMaxPath, where, errors);
+  frame.filename = TextField(f, "filename", kMaxPath, where, errors);
+  frame.abs_path = TextField(f, "abs_path", kMaxPath, where, errors);
+  frame.lineno = IntField(f, "lineno");
+  frame.colno = IntField(f, "colno");
+  frame.instruction_addr =
+      TextField(f, "instruction_addr", kMaxAddr, where, errors);
+  frame.in_app = BoolField(f, "in_app");
+  frame.platform = TextField(f, "platform", kMaxShort, where, errors);
+  return frame;
+}
+
+// Reads `stacktrace.frames`. More than kMaxFrames frames keeps the first and
+// the last kMaxFrames/2 (the outermost calls and the ones nearest the crash).
+std::vector<Frame> ParseStacktrace(const Value& st, const std::string& where,
+                                   Errors* errors) {
+  std::vector<Frame> frames;
+  if (!st.IsObject()) {
+    errors->Add(where + ": expected an object");
+    return frames;
+  }
+  const Value* fs = Member(st, "frames");
+  if (fs == nullptr) return frames;
+  if (!fs->IsArray()) {
+    errors->Add(where + ".frames: expected an array");
+    return frames;
+  }
+  const size_t n = fs->Size();
+  const size_t half = kMaxFrames / 2;
+  frames.reserve(std::min(n, kMaxFrames));
+  for (size_t i = 0; i < n; ++i) {
+    if (n > kMaxFrames && i == half) i = n - half;
+    const Value& f = (*fs)[static_cast<rapidjson::SizeType>(i)];
+    const std::string fw = where + ".frames[" + std::to_string(i) + "]";
+    if (!f.IsObject()) {
+      if (!f.IsNull()) errors->Add(fw + ": expected an object");
+      continue;
+    }
+    frames.push_back(ParseFrame(f, fw + ".", errors));
+  }
+  return frames;
+}
+
+ExceptionValue ParseException(const Value& e, const std::string& where,
+                              Errors* errors) {
+  ExceptionValue ex;
+  ex.type = TextField(e, "type", kMaxShort, where, errors);
+  ex.value = TextField(e, "value", kMaxExceptionValue, where, errors);
+  ex.module = TextField(e, "module", kMaxShort, where, errors);
+  if (const Value* m = Member(e, "mechanism")) {
+    if (m->IsObject()) {
+      ex.mechanism_type =
+          TextField(*m, "type", kMaxShort, where + "mechanism.", errors);
+      ex.handled = BoolField(*m, "handled");
+    } else {
+      errors->Add(where + "mechanism: expected an object");
+    }
+  }
+  if (const Value* st = Member(e, "stacktrace")) {
+    ex.frames = ParseStacktrace(*st, where + "stacktrace", errors);
+  }
+  return ex;
+}
+
+// `exception` as {"values": [...]}, a bare array, or a single exception
+// object. Keeps the last kMaxChain (the finally raised one is last).
+void ParseExceptions(const Value& v, Event* ev, Errors* errors) {
+  const Value* values = nullptr;
+  if (v.IsArray()) {
+    values = &v;
+  } else if (v.IsObject()) {
+    auto it = v.FindMember("values");
+    if (it != v.MemberEnd()) {
+      if (it->value.IsNull()) return;
+      if (!it->value.IsArray()) {
+        errors->Add("exception.values: expected an array");
+        return;
+      }
+      values = &it->value;
+    } else {
+      ev->exceptions.push_back(ParseException(v, "exception.", errors));
+      return;
+    }
+  } else {
+    errors->Add("exception: expected an object or an array");
+    return;
+  }
+  const size_t n = values->Size();
+  for (size_t i = n > kMaxChain ? n - kMaxChain : 0; i < n; ++i) {
+    const Value& e = (*values)[static_cast<rapidjson::SizeType>(i)];
+    const std::string where = "exception.values[" + std::to_string(i) + "]";
+    if (!e.IsObject()) {
+      if (!e.IsNull()) errors->Add(where + ": expected an object");
+      continue;
+    }
+    ev->exceptions.push_back(ParseException(e, where + ".", errors));
+  }
+}
+
+// Frames of the crashed thread in `threads` ({"values": [...]} or array);
+// empty when no thread says crashed: true.
+std::vector<Frame> CrashedThreadFrames(const Value& v, Errors* errors) {
+  const Value* values = &v;
+  if (v.IsObject()) values = Member(v, "values");
+  if (values == nullptr) return {};
+  if (!values->IsArray()) {
+    errors->Add("threads: expected an object with `values` or an array");
+    return {};
+  }
+  const size_t n = std::min<size_t>(values->Size(), kMaxThreads);
+  for (size_t i = 0; i < n; ++i) {
+    const Value& t = (*values)[static_cast<rapidjson::SizeType>(i)];
+    if (!t.IsObject() || BoolField(t, "crashed") != true) continue;
+    const Value* st = Member(t, "stacktrace");
+    if (st == nullptr) return {};
+    return ParseStacktrace(
+        *st, "threads.values[" + std::to_string(i) + "].stacktrace", errors);
+  }
+  return {};
+}
+
+void ParseTags(const Value& v, Event* ev, Errors* errors) {
+  auto add = [ev](const Value& key, const Value& value) {
+    if (value.IsNull() || ev->tags.size() >= kMaxTags) return;
+    std::string k = Stringify(key);
+    std::string val = Stringify(value);
+    TruncateUtf8(&k, kMaxTagKey);
+    TruncateUtf8(&val, kMaxTagValue);
+    if (k.empty()) return;
+    ev->tags.emplace_back(std::move(k), std::move(val));
+  };
+  if (v.IsObject()) {
+    for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
+      add(it->name, it->value);
+    }
+  } else if (v.IsArray()) {
+    for (const Value& pair : v.GetArray()) {
+      if (pair.IsArray() && pair.Size() == 2 && !pair[0].IsNull()) {
+        add(pair[0], pair[1]);
+      }
+    }
+  } else {
+    errors->Add("tags: expected an object or an array of pairs");
+  }
+}
+
+void ParseFingerprint(const Value& v, Event* ev, Errors* errors) {
+  auto add = [ev](const Value& part) {
+    if (part.IsNull() || part.IsObject() || part.IsArray()) return;
+    if (ev->fingerprint.size() >= kMaxFingerprintParts) return;
+    std::string s = Stringify(part);
+    TruncateUtf8(&s, kMaxFingerprintPart);
+    ev->fingerprint.push_back(std::move(s));
+  };
+  if (v.IsArray()) {
+    for (const Value& part : v.GetArray()) add(part);
+  } else if (v.IsString()) {
+    add(v);
+  } else {
+    errors->Add("fingerprint: expected an array of strings");
+  }
+}
+
+// message: logentry.formatted, logentry.message, message (string), then
+// message.formatted / message.message.
+std::string ParseMessage(const Value& doc, Errors* errors) {
+  std::string msg;
+  if (const Value* le = Member(doc, "logentry")) {
+    if (le->IsObject()) {
+      msg = TextField(*le, "formatted", kMaxMessage, "logentry.", errors);
+      if (msg.empty()) {
+        msg = TextField(*le, "message", kMaxMessage, "logentry.", errors);
+      }
+    } else if (le->IsString()) {
+      msg = Stringify(*le);
+    } else {
+      errors->Add("logentry: expected an object");
+    }
+  }
+  if (msg.empty()) {
+    if (const Value* m = Member(doc, "message")) {
+      if (m->IsObject()) {
+        msg = TextField(*m, "formatted", kMaxMessage, "message.", errors);
+        if (msg.empty()) {
+          msg = TextField(*m, "message", kMaxMessage, "message.", errors);
+        }
+      } else if (m->IsArray()) {
+        errors->Add("message: expected a string or an object");
+      } else {
+        msg = Stringify(*m);
+      }
+    }
+  }
+  TruncateUtf8(&msg, kMaxMessage);
+  return msg;
+}
+
+// An object field kept as compact JSON text; other types are errors.
+std::string ObjectJson(const Value& doc, const char* name, Errors* errors) {
+  const Value* v = Member(doc, name);
+  if (v == nullptr) return "";
+  if (!v->IsObject()) {
+    errors->Add(std::string(name) + ": expected an object");
+    return "";
+  }
+  return CompactJson(*v);
+}
+
+}  // namespace
+
+std::string NewEventId() {
+  unsigned char bytes[16];
+  if (RAND_bytes(bytes, sizeof(bytes)) != 1) {
+    std::random_device rd;
+    for (size_t i = 0; i < sizeof(bytes); i += 4) {
+      const uint32_t r = rd();
+      std::memcpy(bytes + i, &r, 4);
+    }
+  }
+  static const char kHex[] = "0123456789abcdef";
+  std::string id(32, '0');
+  for (size_t i = 0; i < sizeof(bytes); ++i) {
+    id[2 * i] = kHex[bytes[i] >> 4];
+    id[2 * i + 1] = kHex[bytes[i] & 0xF];
+  }
+  return id;
+}
+
+bool NormalizeEvent(std::string_view json, int64_t project_id, double now,
+                    Event* out, std::string* error) {
+  rapidjson::Document doc;
+  // Iterative parsing: deeply nested input cannot exhaust the stack.
+  doc.Parse<rapidjson::kParseIterativeFlag |
+            rapidjson::kParseValidateEncodingFlag>(json.data(), json.size());
+  if (doc.HasParseError()) {
+    *error = std::string("event is not valid JSON: ") +
+             rapidjson::GetParseError_En(doc.GetParseError()) + " (at byte " +
+             std::to_string(doc.GetErrorOffset()) + ")";
+    return false;
+  }
+  if (!doc.IsObject()) {
+    *error = "event is not a JSON object";
+    return false;
+  }
+
+  Errors errors;
+  Event ev;
+  ev.project_id = project_id;
+  ev.received = now;
+  ev.raw_json.assign(json.data(), json.size());
+
+  ev.event_id = CanonicalEventId(Member(doc, "event_id"));
+  if (ev.event_id.empty()) ev.event_id = NewEventId();
+
+  ev.timestamp = now;
+  if (const Value* ts = Member(doc, "timestamp")) {
+    double t = 0;
+    if (ts->IsNumber()) {
+      t = ts->GetDouble();
+      if (std::isfinite(t)) ev.timestamp = t;
+    } else if (ts->IsString()) {
+      if (ParseTimestamp(std::string_view(ts->GetString(),
+                                          ts->GetStringLength()),
+                         &t)) {
+        ev.timestamp = t;
+      }
+    } else if (ts->IsObject() || ts->IsArray()) {
+      errors.Add("timestamp: expected a string or a number");
+    }
+  }
+
+  ev.level = NormalizeLevel(Member(doc, "level"));
+  ev.platform = TextField(doc, "platform", 64, "", &errors);
+  ev.logger = TextField(doc, "logger", kMaxShort, "", &errors);
+  ev.transaction = TextField(doc, "transaction", kMaxPath, "", &errors);
+  ev.release = TextField(doc, "release", 200, "", &errors);
+  ev.environment = TextField(doc, "environment", 64, "", &errors);
+  ev.server_name = TextField(doc, "server_name", kMaxShort, "", &errors);
+  ev.message = ParseMessage(doc, &errors);
+
+  if (const Value* ex = Member(doc, "exception")) {
+    ParseExceptions(*ex, &ev, &errors);
+  }
+  if (const Value* st = Member(doc, "stacktrace")) {
+    std::vector<Frame> frames = ParseStacktrace(*st, "stacktrace", &errors);
+    if (ev.exceptions.empty()) {
+      if (!frames.empty()) {
+        ev.exceptions.emplace_back();
+        ev.exceptions.back().frames = std::move(frames);
+      }
+    } else if (ev.exceptions.back().frames.empty()) {
+      ev.exceptions.back().frames = std::move(frames);
+    }
+  }
+  if (const Value* th = Member(doc, "threads")) {
+    if (ev.exceptions.empty() || ev.exceptions.back().frames.empty()) {
+      std::vector<Frame> frames = CrashedThreadFrames(*th, &errors);
+      if (!frames.empty()) {
+        if (ev.exceptions.empty()) ev.exceptions.emplace_back();
+        ev.exceptions.back().frames = std::move(frames);
+      }
+    }
+  }
+
+  if (const Value* tags = Member(doc, "tags")) ParseTags(*tags, &ev, &errors);
+  if (const Value* fp = Member(doc, "fingerprint")) {
+    ParseFingerprint(*fp, &ev, &errors);
+  }
+
+  ev.user_json = ObjectJson(doc, "user", &errors);
+  ev.contexts_json = ObjectJson(doc, "contexts", &errors);
+  ev.request_json = ObjectJson(doc, "request", &errors);
+  if (const Value* bc = Member(doc, "breadcrumbs")) {
+    const Value* values = bc;
+    if (bc->IsObject()) values = Member(*bc, "values");
+    if (values != nullptr) {
+      if (values->IsArray()) {
+        ev.breadcrumbs_json = CompactJsonArrayTail(*values, kMaxBreadcrumbs);
+      } else {
+        errors.Add("breadcrumbs: expected an array or {\"values\": [...]}");
+      }
+    }
+  }
+
+  ev.service = ev.Tag("service");
+  if (ev.service.empty()) {
+    if (const Value* contexts = Member(doc, "contexts")) {
+      if (const Value* app = Member(*contexts, "app")) {
+        if (const Value* name = Member(*app, "app_name")) {
+          if (name->IsString()) ev.service = Stringify(*name);
+        }
+      }
+    }
+  }
+  TruncateUtf8(&ev.service, kMaxTagValue);
+
+  if (!errors.ok()) {
+    *error = "event field " + errors.first();
+    return false;
+  }
+  *out = std::move(ev);
+  return true;
+}
+
+}  // namespace crashctl

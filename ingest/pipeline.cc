@@ -1,0 +1,143 @@
+#include "ingest/pipeline.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "exporter/metrics.h"
+
+namespace crashctl {
+
+IngestPipeline::IngestPipeline(Store* store, Metrics* metrics, Options options)
+    : store_(store), metrics_(metrics), options_(options) {
+  if (options_.queue_size == 0) options_.queue_size = 1;
+  if (options_.batch_size == 0) options_.batch_size = 1;
+  if (metrics_) metrics_->SetQueue(0, static_cast<double>(options_.queue_size));
+}
+
+IngestPipeline::~IngestPipeline() { Stop(); }
+
+void IngestPipeline::AddListener(Listener listener) {
+  listeners_.push_back(std::move(listener));
+}
+
+void IngestPipeline::Start() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (writer_.joinable()) return;
+  stopping_ = false;
+  writer_ = std::thread([this] { WriterLoop(); });
+}
+
+void IngestPipeline::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
+}
+
+size_t IngestPipeline::depth() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return queue_.size();
+}
+
+bool IngestPipeline::Submit(std::vector<WriteItem> items,
+                            std::vector<std::future<IngestResult>>* results) {
+  results->clear();
+  size_t depth_now = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_ || queue_.size() + items.size() > options_.queue_size) {
+      return false;
+    }
+    for (WriteItem& item : items) {
+      queue_.push_back(Pending{std::move(item), {}});
+      results->push_back(queue_.back().done.get_future());
+    }
+    depth_now = queue_.size();
+  }
+  cv_.notify_one();
+  if (metrics_) {
+    metrics_->SetQueue(static_cast<double>(depth_now),
+                       static_cast<double>(options_.queue_size));
+  }
+  return true;
+}
+
+void IngestPipeline::WriterLoop() {
+  std::vector<Pending> batch;
+  batch.reserve(options_.batch_size);
+  for (;;) {
+    size_t depth_now = 0;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping and drained
+      while (!queue_.empty() && batch.size() < options_.batch_size) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      depth_now = queue_.size();
+    }
+    if (metrics_) {
+      metrics_->SetQueue(static_cast<double>(depth_now),
+                         static_cast<double>(options_.queue_size));
+    }
+    CommitBatch(&batch);
+    batch.clear();
+  }
+}
+
+void IngestPipeline::CommitBatch(std::vector<Pending>* batch) {
+  std::vector<WriteItem> items;
+  items.reserve(batch->size());
+  for (Pending& pending : *batch) items.push_back(std::move(pending.item));
+
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<WriteOutcome> outcomes;
+  StoreStatus status = store_->WriteEvents(items, &outcomes);
+  const double seconds = std::chrono::duration<double>(
+                             std::chrono::steady_clock::now() - start)
+                             .count();
+  if (status.ok() && outcomes.size() != items.size()) {
+    status = {StoreStatus::kInternal, "store returned a wrong outcome count"};
+  }
+  if (metrics_) {
+    metrics_->ObserveWriteBatch(static_cast<double>(items.size()), seconds);
+    metrics_->SetStorageUp(status.ok());
+  }
+  if (!status.ok()) {
+    spdlog::error("ingest: write batch of {} events failed: {}", items.size(),
+                  status.message);
+    for (Pending& pending : *batch) {
+      pending.done.set_value(IngestResult{status, WriteOutcome{}});
+    }
+    return;
+  }
+  for (size_t i = 0; i < items.size(); ++i) {
+    const WriteOutcome& outcome = outcomes[i];
+    const Event& event = items[i].event;
+    if (metrics_ && !outcome.duplicate) {
+      metrics_->EventStored(event.project_id, event.level, event.service);
+      if (outcome.new_group) metrics_->GroupCreated(event.project_id);
+      if (outcome.regression) metrics_->GroupRegressed(event.project_id);
+    }
+    (*batch)[i].done.set_value(IngestResult{status, outcome});
+  }
+  // Listeners run after the handlers are released: alerting and crash
+  // linking never delay an acknowledgement.
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (outcomes[i].duplicate) continue;
+    for (const Listener& listener : listeners_) {
+      try {
+        listener(items[i], outcomes[i]);
+      } catch (const std::exception& e) {
+        spdlog::error("ingest: listener failed for event {}: {}",
+                      items[i].event.event_id, e.what());
+      }
+    }
+  }
+}
+
+}  // namespace crashctl

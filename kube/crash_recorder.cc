@@ -1,0 +1,451 @@
+#include "kube/crash_recorder.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "exporter/metrics.h"
+
+namespace crashctl {
+namespace {
+
+constexpr size_t kMaxKnown = 200000;
+constexpr size_t kMaxWindows = 20000;
+
+double Now() {
+  return std::chrono::duration<double>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// "ns/uid/container" of a dedup key "ns/uid/container/<kind>/<ident>".
+std::string ContainerPrefix(const std::string& key) {
+  size_t n = 0;
+  for (size_t i = 0; i < key.size(); ++i) {
+    if (key[i] == '/' && ++n == 3) return key.substr(0, i);
+  }
+  return key;
+}
+
+bool StartsWith(const std::string& s, const std::string& prefix) {
+  return s.compare(0, prefix.size(), prefix) == 0;
+}
+
+}  // namespace
+
+CrashRecorder::CrashRecorder(Store* store, Metrics* metrics,
+                             int restart_threshold)
+    : store_(store), metrics_(metrics), restart_threshold_(restart_threshold) {}
+
+void CrashRecorder::AddListener(CrashListener listener) {
+  listeners_.push_back(std::move(listener));
+}
+
+void CrashRecorder::SetLogSink(LogSink sink) { log_sink_ = std::move(sink); }
+
+bool CrashRecorder::LookupKnown(const std::string& key, Known* out) {
+  auto it = known_.find(key);
+  if (it != known_.end()) {
+    *out = it->second;
+    return true;
+  }
+  Crash stored;
+  StoreStatus st = store_->GetCrashByKey(key, &stored);
+  if (!st.ok()) {
+    if (st.code != StoreStatus::kNotFound) {
+      spdlog::warn("kube: looking up crash {}: {}", key, st.message);
+    }
+    return false;
+  }
+  Known k;
+  k.id = stored.id;
+  k.started_at = stored.started_at;
+  k.finished_at = stored.finished_at;
+  k.restart_count = stored.restart_count;
+  if (known_.size() >= kMaxKnown) known_.clear();
+  known_[key] = k;
+  *out = k;
+  // A crash stored by an earlier run: events of its pod may still arrive.
+  std::lock_guard<std::mutex> lock(links_mu_);
+  windows_[stored.pod].push_back(
+      {stored.id, stored.started_at, stored.finished_at + kLinkAfterSeconds});
+  ++window_count_;
+  return true;
+}
+
+bool CrashRecorder::FindEpisode(const PodSnapshot& pod,
+                                const std::string& prefix, Episode* out) {
+  auto it = episodes_.find(prefix);
+  if (it != episodes_.end()) {
+    *out = it->second;
+    return true;
+  }
+  // Not seen by this process: the latest stored episode of the container.
+  CrashQuery q;
+  q.namespace_ = pod.namespace_;
+  q.pod = pod.name;
+  q.crash_type = "crash_loop";
+  q.limit = 100;
+  Page<Crash> page;
+  StoreStatus st = store_->ListCrashes(q, &page);
+  if (!st.ok()) {
+    spdlog::warn("kube: listing crash-loop episodes of {}/{}: {}",
+                 pod.namespace_, pod.name, st.message);
+    return false;
+  }
+  const Crash* best = nullptr;
+  const std::string key_prefix = prefix + "/crashloop/";
+  for (const auto& c : page.items) {
+    if (!StartsWith(c.dedup_key, key_prefix)) continue;
+    if (best == nullptr || c.finished_at > best->finished_at) best = &c;
+  }
+  if (best == nullptr) return false;
+  Episode e;
+  e.dedup_key = best->dedup_key;
+  e.id = best->id;
+  e.started_at = best->started_at;
+  e.finished_at = best->finished_at;
+  e.restart_count = best->restart_count;
+  episodes_[prefix] = e;
+  *out = e;
+  return true;
+}
+
+void CrashRecorder::AfterWrite(const Crash& crash, bool inserted,
+                               std::vector<Notice>* notices) {
+  Known k;
+  k.id = crash.id;
+  k.started_at = crash.started_at;
+  k.finished_at = crash.finished_at;
+  k.restart_count = crash.restart_count;
+  if (known_.size() >= kMaxKnown) known_.clear();
+  known_[crash.dedup_key] = k;
+  if (inserted && metrics_ != nullptr) {
+    metrics_->PodCrash(crash.namespace_, crash.crash_type);
+  }
+  // Link to groups that had events from this pod in the crash's window.
+  double from = crash.started_at > 0 ? crash.started_at : crash.finished_at;
+  double to = (crash.finished_at > 0 ? crash.finished_at : Now()) +
+              kLinkAfterSeconds;
+  std::vector<int64_t> groups;
+  StoreStatus st = store_->FindGroupsForPod(crash.pod, from, to, &groups);
+  if (!st.ok()) {
+    spdlog::warn("kube: finding groups for pod {}: {}", crash.pod, st.message);
+  }
+  Crash notice = crash;
+  for (int64_t g : groups) {
+    StoreStatus ls = store_->LinkCrashGroup(crash.id, g);
+    if (!ls.ok()) {
+      spdlog::warn("kube: linking crash {} to group {}: {}", crash.id, g,
+                   ls.message);
+    } else if (std::find(notice.linked_groups.begin(),
+                         notice.linked_groups.end(),
+                         g) == notice.linked_groups.end()) {
+      notice.linked_groups.push_back(g);
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lock(links_mu_);
+    auto& list = windows_[crash.pod];
+    bool found = false;
+    for (auto& w : list) {
+      if (w.crash_id == crash.id) {
+        w.from = from;
+        w.to = to;
+        found = true;
+      }
+    }
+    if (!found) {
+      list.push_back({crash.id, from, to});
+      ++window_count_;
+    }
+    if (window_count_ > kMaxWindows) {
+      // Drop windows that closed more than an hour ago.
+      double cutoff = Now() - 3600;
+      window_count_ = 0;
+      for (auto it = windows_.begin(); it != windows_.end();) {
+        auto& v = it->second;
+        v.erase(std::remove_if(v.begin(), v.end(),
+                               [&](const LinkWindow& w) {
+                                 return w.to < cutoff;
+                               }),
+                v.end());
+        window_count_ += v.size();
+        it = v.empty() ? windows_.erase(it) : std::next(it);
+      }
+    }
+  }
+  notices->push_back({std::move(notice), inserted});
+}
+
+bool CrashRecorder::Insert(const CrashCandidate& cand,
+                           std::vector<Notice>* notices,
+                           std::vector<LogRequest>* logs) {
+  Crash crash = cand.crash;
+  if (crash.finished_at == 0) crash.finished_at = Now();
+  int64_t id = 0;
+  bool inserted = false;
+  StoreStatus st = store_->UpsertCrash(crash, &id, &inserted);
+  if (!st.ok()) {
+    spdlog::error("kube: storing crash {}: {}", crash.dedup_key, st.message);
+    return false;
+  }
+  crash.id = id;
+  spdlog::info("kube: {} crash {} of pod {}/{} container {} ({})",
+               inserted ? "recorded" : "updated", crash.crash_type,
+               crash.namespace_, crash.pod, crash.container, crash.reason);
+  AfterWrite(crash, inserted, notices);
+  if (!cand.logs_container.empty()) {
+    logs->push_back({crash.dedup_key, crash.namespace_, crash.pod,
+                     cand.logs_container, cand.logs_previous});
+  }
+  return true;
+}
+
+bool CrashRecorder::UpdateEpisode(const Episode& episode,
+                                  const CrashCandidate& cand,
+                                  std::vector<Notice>* notices,
+                                  std::vector<LogRequest>* logs) {
+  Crash stored;
+  StoreStatus st = store_->GetCrashByKey(episode.dedup_key, &stored);
+  if (!st.ok()) {
+    spdlog::warn("kube: reading crash-loop episode {}: {}", episode.dedup_key,
+                 st.message);
+    return false;
+  }
+  bool newer_exit = cand.term_finished_at > stored.finished_at;
+  if (!newer_exit && cand.crash.restart_count <= stored.restart_count) {
+    return true;  // nothing new
+  }
+  stored.restart_count =
+      std::max(stored.restart_count, cand.crash.restart_count);
+  if (newer_exit) {
+    stored.exit_code = cand.crash.exit_code;
+    stored.signal = cand.crash.signal;
+    stored.finished_at = cand.term_finished_at;
+    if (cand.kind == CrashCandidate::kTermination) {
+      stored.message = cand.crash.message.empty()
+                           ? cand.crash.reason
+                           : cand.crash.reason + ": " + cand.crash.message;
+    }
+  }
+  int64_t id = 0;
+  bool inserted = false;
+  st = store_->UpsertCrash(stored, &id, &inserted);
+  if (!st.ok()) {
+    spdlog::error("kube: updating crash-loop episode {}: {}",
+                  episode.dedup_key, st.message);
+    return false;
+  }
+  stored.id = id;
+  Episode e = episode;
+  e.finished_at = stored.finished_at;
+  e.restart_count = stored.restart_count;
+  episodes_[ContainerPrefix(episode.dedup_key)] = e;
+  AfterWrite(stored, false, notices);
+  if (newer_exit && !cand.logs_container.empty()) {
+    logs->push_back({stored.dedup_key, stored.namespace_, stored.pod,
+                     cand.logs_container, cand.logs_previous});
+  }
+  return true;
+}
+
+void CrashRecorder::HandleTermination(const PodSnapshot& pod,
+                                      const CrashCandidate& cand,
+                                      std::vector<Notice>* notices,
+                                      std::vector<LogRequest>* logs) {
+  const std::string& key = cand.crash.dedup_key;
+  Known known;
+  if (LookupKnown(key, &known)) return;  // already recorded (or folded)
+  const std::string prefix = ContainerPrefix(key);
+  Episode ep;
+  bool has_episode = FindEpisode(pod, prefix, &ep);
+  bool in_episode =
+      has_episode && cand.term_started_at > 0 &&
+      cand.term_started_at >= ep.finished_at - 1 &&
+      cand.term_started_at - ep.finished_at <= kEpisodeGapSeconds;
+  bool already_folded = has_episode && cand.term_finished_at > 0 &&
+                        cand.term_finished_at <= ep.finished_at &&
+                        cand.term_finished_at >= ep.started_at;
+  if (cand.crash.crash_type != "oom_killed" && (in_episode || already_folded)) {
+    if (in_episode && !already_folded) {
+      UpdateEpisode(ep, cand, notices, logs);
+    }
+    // Remember the termination as part of the episode.
+    Known k;
+    k.id = ep.id;
+    k.finished_at = cand.term_finished_at;
+    known_[key] = k;
+    return;
+  }
+  if (Insert(cand, notices, logs) && in_episode) {
+    UpdateEpisode(ep, cand, notices, logs);  // an OOM kill during the loop
+  }
+}
+
+void CrashRecorder::HandleCrashLoop(const PodSnapshot& pod,
+                                    const CrashCandidate& cand,
+                                    std::vector<Notice>* notices,
+                                    std::vector<LogRequest>* logs) {
+  const std::string prefix = ContainerPrefix(cand.crash.dedup_key);
+  Episode ep;
+  if (FindEpisode(pod, prefix, &ep)) {
+    bool same = (cand.term_finished_at > 0 &&
+                 cand.term_finished_at <= ep.finished_at) ||
+                cand.term_finished_at == 0 ||
+                (cand.term_started_at > 0 &&
+                 cand.term_started_at - ep.finished_at <= kEpisodeGapSeconds);
+    if (same) {
+      UpdateEpisode(ep, cand, notices, logs);
+      return;
+    }
+  }
+  Known known;
+  if (LookupKnown(cand.crash.dedup_key, &known)) return;
+  if (!Insert(cand, notices, logs)) return;
+  Episode e;
+  e.dedup_key = cand.crash.dedup_key;
+  e.id = known_[cand.crash.dedup_key].id;
+  e.started_at = cand.crash.started_at;
+  e.finished_at = known_[cand.crash.dedup_key].finished_at;
+  e.restart_count = cand.crash.restart_count;
+  episodes_[prefix] = e;
+}
+
+void CrashRecorder::HandleOnce(const PodSnapshot& /*pod*/,
+                               const CrashCandidate& cand,
+                               std::vector<Notice>* notices,
+                               std::vector<LogRequest>* logs) {
+  Known known;
+  if (LookupKnown(cand.crash.dedup_key, &known)) return;
+  Insert(cand, notices, logs);
+}
+
+void CrashRecorder::ObservePod(const PodSnapshot& pod, bool deleted) {
+  std::vector<Notice> notices;
+  std::vector<LogRequest> logs;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const CrashCandidate& cand : ClassifyPod(pod, restart_threshold_)) {
+      switch (cand.kind) {
+        case CrashCandidate::kTermination:
+          HandleTermination(pod, cand, &notices, &logs);
+          break;
+        case CrashCandidate::kCrashLoop:
+          HandleCrashLoop(pod, cand, &notices, &logs);
+          break;
+        case CrashCandidate::kEvicted:
+        case CrashCandidate::kRestartThreshold:
+          HandleOnce(pod, cand, &notices, &logs);
+          break;
+      }
+    }
+    if (deleted) {
+      Forget(pod.uid);
+    } else {
+      PodState& ps = pods_[pod.uid];
+      ps.namespace_ = pod.namespace_;
+      ps.crash_looping = PodIsCrashLooping(pod);
+    }
+    RefreshGauge(pod.namespace_);
+  }
+  for (const Notice& n : notices) {
+    for (const auto& l : listeners_) l(n.crash, n.inserted);
+  }
+  if (log_sink_) {
+    for (const LogRequest& r : logs) log_sink_(r);
+  }
+}
+
+void CrashRecorder::Forget(const std::string& uid) {
+  auto pit = pods_.find(uid);
+  if (pit == pods_.end()) return;
+  std::string prefix = pit->second.namespace_ + "/" + uid + "/";
+  pods_.erase(pit);
+  for (auto it = known_.begin(); it != known_.end();) {
+    it = StartsWith(it->first, prefix) ? known_.erase(it) : std::next(it);
+  }
+  for (auto it = episodes_.begin(); it != episodes_.end();) {
+    it = StartsWith(it->first, prefix) ? episodes_.erase(it) : std::next(it);
+  }
+}
+
+void CrashRecorder::EndList(const std::string& ns,
+                            const std::set<std::string>& uids) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::string> gone;
+  std::set<std::string> namespaces;
+  for (const auto& kv : pods_) {
+    if (!ns.empty() && kv.second.namespace_ != ns) continue;
+    if (uids.count(kv.first) == 0) {
+      gone.push_back(kv.first);
+      namespaces.insert(kv.second.namespace_);
+    }
+  }
+  for (const auto& uid : gone) Forget(uid);
+  for (const auto& n : namespaces) RefreshGauge(n);
+}
+
+void CrashRecorder::RefreshGauge(const std::string& ns) {
+  if (metrics_ == nullptr) return;
+  gauge_namespaces_.insert(ns);
+  int count = 0;
+  for (const auto& kv : pods_) {
+    if (kv.second.namespace_ == ns && kv.second.crash_looping) ++count;
+  }
+  metrics_->SetPodsCrashLooping(ns, count);
+}
+
+void CrashRecorder::SetLogs(const std::string& dedup_key,
+                            const std::string& logs) {
+  Crash crash;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    StoreStatus st = store_->GetCrashByKey(dedup_key, &crash);
+    if (!st.ok()) return;
+    if (crash.logs == logs) return;
+    crash.logs = logs;
+    int64_t id = 0;
+    bool inserted = false;
+    st = store_->UpsertCrash(crash, &id, &inserted);
+    if (!st.ok()) {
+      spdlog::warn("kube: storing logs of crash {}: {}", dedup_key,
+                   st.message);
+      return;
+    }
+    crash.id = id;
+  }
+  for (const auto& l : listeners_) l(crash, false);
+}
+
+void CrashRecorder::OnEventStored(const WriteItem& item,
+                                  const WriteOutcome& outcome) {
+  if (outcome.duplicate || outcome.group_id == 0) return;
+  const Event& ev = item.event;
+  std::vector<int64_t> crash_ids;
+  {
+    std::lock_guard<std::mutex> lock(links_mu_);
+    for (const std::string* name : {&ev.server_name, &ev.Tag("pod")}) {
+      if (name->empty()) continue;
+      auto it = windows_.find(*name);
+      if (it == windows_.end()) continue;
+      for (const auto& w : it->second) {
+        if (ev.timestamp >= w.from && ev.timestamp <= w.to &&
+            std::find(crash_ids.begin(), crash_ids.end(), w.crash_id) ==
+                crash_ids.end()) {
+          crash_ids.push_back(w.crash_id);
+        }
+      }
+    }
+  }
+  for (int64_t id : crash_ids) {
+    StoreStatus st = store_->LinkCrashGroup(id, outcome.group_id);
+    if (!st.ok()) {
+      spdlog::warn("kube: linking crash {} to group {}: {}", id,
+                   outcome.group_id, st.message);
+    }
+  }
+}
+
+}  // namespace crashctl

@@ -1,0 +1,146 @@
+// CrashRecorder: reconciles observed pods with the stored crash records.
+//
+// For every candidate of ClassifyPod it decides, against an in-memory cache
+// backed by the store (so a relist or a restart of crashctl never records a
+// crash twice), whether to insert a record, update one (a crash-loop episode
+// going on) or do nothing. It counts crashes (crashctl_pod_crashes_total),
+// keeps crashctl_pods_crashlooping{namespace}, asks for the last log lines
+// of each new or updated crash, and links crashes to error groups both ways
+// (an event from the pod between the container's start and 60 s after its
+// end).
+//
+// Crash-loop episodes: a CrashLoopBackOff opens an episode keyed by the
+// termination that started it. While it lasts (each further run starts at
+// most kEpisodeGapSeconds after the previous termination) non-OOM
+// terminations of that container are folded into the episode record
+// (restart count, last exit) instead of getting their own record.
+//
+// Thread-safety: all methods may be called concurrently (one mutex for pod
+// reconciliation, one for the link index used by OnEventStored). Listeners
+// and the log sink are called without locks held.
+#ifndef CRASHCTL_KUBE_CRASH_RECORDER_H_
+#define CRASHCTL_KUBE_CRASH_RECORDER_H_
+
+#include <functional>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "kube/pod_classifier.h"
+#include "store/store.h"
+
+namespace crashctl {
+
+class Metrics;
+
+// A request to fetch a crash's last log lines.
+struct LogRequest {
+  std::string dedup_key;
+  std::string namespace_;
+  std::string pod;
+  std::string container;
+  bool previous = true;
+};
+
+class CrashRecorder {
+ public:
+  static constexpr double kEpisodeGapSeconds = 600;
+  static constexpr double kLinkAfterSeconds = 60;
+
+  using CrashListener = std::function<void(const Crash&, bool inserted)>;
+  using LogSink = std::function<void(const LogRequest&)>;
+
+  // `metrics` may be null. `restart_threshold` <= 0 disables that type.
+  CrashRecorder(Store* store, Metrics* metrics, int restart_threshold);
+
+  // Set up before the first ObservePod.
+  void AddListener(CrashListener listener);
+  void SetLogSink(LogSink sink);
+
+  // Records what `pod` shows; `deleted` when it is gone after this state.
+  void ObservePod(const PodSnapshot& pod, bool deleted);
+  // After a complete list of namespace `ns` ("" = all namespaces): forgets
+  // the pods of that scope whose uid is not in `uids` (deleted while no
+  // watch was open).
+  void EndList(const std::string& ns, const std::set<std::string>& uids);
+  // Stores `logs` into the crash `dedup_key` (no-op if it is gone).
+  void SetLogs(const std::string& dedup_key, const std::string& logs);
+  // Links the group of a newly stored event to crashes of the pod it came
+  // from (server_name or tag `pod`) whose window holds its timestamp.
+  void OnEventStored(const WriteItem& item, const WriteOutcome& outcome);
+
+ private:
+  struct Known {
+    int64_t id = 0;
+    double started_at = 0;
+    double finished_at = 0;
+    int restart_count = 0;
+  };
+  struct Episode {
+    std::string dedup_key;
+    int64_t id = 0;
+    double started_at = 0;
+    double finished_at = 0;
+    int restart_count = 0;
+  };
+  struct LinkWindow {
+    int64_t crash_id = 0;
+    double from = 0;
+    double to = 0;
+  };
+  struct PodState {
+    std::string namespace_;
+    bool crash_looping = false;
+  };
+  struct Notice {
+    Crash crash;
+    bool inserted = false;
+  };
+
+  // All below run with mu_ held.
+  bool LookupKnown(const std::string& key, Known* out);
+  bool FindEpisode(const PodSnapshot& pod, const std::string& prefix,
+                   Episode* out);
+  void HandleTermination(const PodSnapshot& pod, const CrashCandidate& cand,
+                         std::vector<Notice>* notices,
+                         std::vector<LogRequest>* logs);
+  void HandleCrashLoop(const PodSnapshot& pod, const CrashCandidate& cand,
+                       std::vector<Notice>* notices,
+                       std::vector<LogRequest>* logs);
+  void HandleOnce(const PodSnapshot& pod, const CrashCandidate& cand,
+                  std::vector<Notice>* notices,
+                  std::vector<LogRequest>* logs);
+  // Folds a termination into `episode`: the record gets its exit.
+  bool UpdateEpisode(const Episode& episode, const CrashCandidate& cand,
+                     std::vector<Notice>* notices,
+                     std::vector<LogRequest>* logs);
+  bool Insert(const CrashCandidate& cand, std::vector<Notice>* notices,
+              std::vector<LogRequest>* logs);
+  void AfterWrite(const Crash& crash, bool inserted,
+                  std::vector<Notice>* notices);
+  void Forget(const std::string& uid);
+  void RefreshGauge(const std::string& ns);
+
+  Store* store_;
+  Metrics* metrics_;
+  int restart_threshold_;
+  std::vector<CrashListener> listeners_;
+  LogSink log_sink_;
+
+  std::mutex mu_;
+  std::unordered_map<std::string, Known> known_;  // dedup_key -> row
+  std::unordered_map<std::string, Episode> episodes_;  // ns/uid/container
+  std::unordered_map<std::string, PodState> pods_;      // uid -> state
+  std::set<std::string> gauge_namespaces_;
+
+  std::mutex links_mu_;
+  std::unordered_map<std::string, std::vector<LinkWindow>> windows_;  // pod
+  size_t window_count_ = 0;
+};
+
+}  // namespace crashctl
+
+#endif  // CRASHCTL_KUBE_CRASH_RECORDER_H_

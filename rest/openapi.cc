@@ -1,0 +1,655 @@
+#include "rest/openapi.h"
+
+#include <cctype>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "rapidjson/stringbuffer.h"
+#include "rapidjson/writer.h"
+
+namespace crashctl {
+namespace {
+
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+struct QueryParamSpec {
+  const char* name;
+  const char* type;  // "integer" | "string" | "number"
+  const char* description;
+  std::vector<const char*> values;  // enum, empty = any
+  bool required = false;
+};
+
+// What we know about a route beyond its pattern and summary.
+struct OperationSpec {
+  const char* method;
+  const char* pattern;
+  const char* tag;
+  bool admin;  // guarded by auth.admin_token
+  std::vector<QueryParamSpec> query;
+  const char* request_schema;       // component name, or nullptr
+  const char* request_media;        // media type of the request body
+  int success_status;
+  const char* success_schema;       // component name, nullptr = no schema
+  const char* success_media;        // media type of the success answer
+  std::vector<int> errors;          // statuses answering Error
+};
+
+const std::vector<const char*> kStatuses = {"unresolved", "resolved",
+                                            "ignored"};
+
+const std::vector<OperationSpec>& KnownOperations() {
+  static const auto* const ops = new std::vector<OperationSpec>{
+      {"GET", "/healthz", "health", false, {}, nullptr, nullptr, 200,
+       "Health", "application/json", {}},
+      {"GET", "/readyz", "health", false, {}, nullptr, nullptr, 200, "Health",
+       "application/json", {503}},
+      {"GET", "/metrics", "health", false, {}, nullptr, nullptr, 200, nullptr,
+       "text/plain", {}},
+      {"GET", "/api/v1/openapi.json", "meta", true, {}, nullptr, nullptr, 200,
+       nullptr, "application/json", {401}},
+      {"GET", "/api/v1/projects", "projects", true, {}, nullptr, nullptr, 200,
+       "ProjectList", "application/json", {401, 503}},
+      {"POST", "/api/v1/projects", "projects", true, {}, "ProjectCreate",
+       "application/json", 201, "Project", "application/json",
+       {400, 401, 413, 503}},
+      {"GET",
+       "/api/v1/groups",
+       "groups",
+       true,
+       {{"project", "integer", "Only groups of this project id", {}},
+        {"status", "string", "Only groups with this status", kStatuses},
+        {"level", "string", "Only groups whose latest event has this level",
+         {"fatal", "error", "warning", "info", "debug"}},
+        {"service", "string", "Only groups of this service", {}},
+        {"sort", "string", "Sort key, descending (default last_seen)",
+         {"last_seen", "count", "first_seen"}},
+        {"limit", "integer", "Page size, 1..1000 (default 50)", {}},
+        {"cursor", "string", "next_cursor of the previous page", {}}},
+       nullptr,
+       nullptr,
+       200,
+       "GroupList",
+       "application/json",
+       {400, 401, 503}},
+      {"GET", "/api/v1/groups/{id}", "groups", true, {}, nullptr, nullptr, 200,
+       "Group", "application/json", {400, 401, 404, 503}},
+      {"PATCH", "/api/v1/groups/{id}", "groups", true, {}, "GroupPatch",
+       "application/json", 200, "Group", "application/json",
+       {400, 401, 404, 413, 503}},
+      {"GET",
+       "/api/v1/groups/{id}/events",
+       "events",
+       true,
+       {{"limit", "integer", "Page size, 1..1000 (default 50)", {}},
+        {"cursor", "string", "next_cursor of the previous page", {}}},
+       nullptr,
+       nullptr,
+       200,
+       "EventList",
+       "application/json",
+       {400, 401, 404, 503}},
+      {"GET", "/api/v1/events/{event_id}", "events", true, {}, nullptr,
+       nullptr, 200, "EventDetail", "application/json", {400, 401, 404, 503}},
+      {"GET",
+       "/api/v1/crashes",
+       "crashes",
+       true,
+       {{"namespace", "string", "Only crashes in this namespace", {}},
+        {"type", "string", "Only crashes of this type",
+         {"oom_killed", "crash_loop", "init_failed", "evicted",
+          "restart_threshold", "error_exit"}},
+        {"pod", "string", "Only crashes of this pod", {}},
+        {"since", "string",
+         "Only crashes finished or updated at or after this time (RFC 3339 "
+         "or epoch seconds)",
+         {}},
+        {"limit", "integer", "Page size, 1..1000 (default 50)", {}},
+        {"cursor", "string", "next_cursor of the previous page", {}}},
+       nullptr,
+       nullptr,
+       200,
+       "CrashList",
+       "application/json",
+       {400, 401, 503}},
+      {"GET", "/api/v1/crashes/{id}", "crashes", true, {}, nullptr, nullptr,
+       200, "Crash", "application/json", {400, 401, 404, 503}},
+      {"POST",
+       "/api/{project_id}/envelope/",
+       "ingest",
+       false,
+       {{"sentry_key", "string",
+         "Project public key (or X-Sentry-Auth / envelope dsn)", {}}},
+       nullptr,
+       "application/x-sentry-envelope",
+       200,
+       "IngestAccepted",
+       "application/json",
+       {400, 401, 403, 413, 429}},
+      {"POST",
+       "/api/{project_id}/store/",
+       "ingest",
+       false,
+       {{"sentry_key", "string", "Project public key (or X-Sentry-Auth)", {}}},
+       nullptr,
+       "application/json",
+       200,
+       "IngestAccepted",
+       "application/json",
+       {400, 401, 403, 413, 429}},
+      {"POST",
+       "/api/v1/events",
+       "ingest",
+       false,
+       {{"key", "string", "Project public key", {}, true}},
+       nullptr,
+       "application/json",
+       200,
+       "IngestAccepted",
+       "application/json",
+       {400, 401, 403, 413, 429}},
+  };
+  return *ops;
+}
+
+const OperationSpec* FindSpec(const std::string& method,
+                              const std::string& pattern) {
+  for (const OperationSpec& op : KnownOperations()) {
+    if (method == op.method && pattern == op.pattern) return &op;
+  }
+  return nullptr;
+}
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(c));
+  return s;
+}
+
+std::vector<std::string> PathParams(const std::string& pattern) {
+  std::vector<std::string> names;
+  size_t pos = 0;
+  while ((pos = pattern.find('{', pos)) != std::string::npos) {
+    const size_t end = pattern.find('}', pos);
+    if (end == std::string::npos) break;
+    names.push_back(pattern.substr(pos + 1, end - pos - 1));
+    pos = end + 1;
+  }
+  return names;
+}
+
+std::string OperationId(const std::string& method, const std::string& pattern,
+                        std::set<std::string>* used) {
+  std::string id = Lower(method);
+  bool underscore = false;
+  for (char c : pattern) {
+    if (std::isalnum(static_cast<unsigned char>(c))) {
+      if (underscore) id += '_';
+      underscore = false;
+      id += c;
+    } else {
+      underscore = true;
+    }
+  }
+  std::string unique = id;
+  for (int n = 2; !used->insert(unique).second && n < 1000; ++n) {
+    unique = id + "_" + std::to_string(n);
+  }
+  return unique;
+}
+
+void Ref(Writer* w, const std::string& component) {
+  w->StartObject();
+  w->Key("$ref");
+  w->String("#/components/schemas/" + component);
+  w->EndObject();
+}
+
+// {"type": type[, "format": format][, "nullable": true]}
+void Type(Writer* w, const char* type, const char* format = nullptr,
+          bool nullable = false) {
+  w->StartObject();
+  w->Key("type");
+  w->String(type);
+  if (format != nullptr) {
+    w->Key("format");
+    w->String(format);
+  }
+  if (nullable) {
+    w->Key("nullable");
+    w->Bool(true);
+  }
+  w->EndObject();
+}
+
+void StringEnum(Writer* w, const std::vector<const char*>& values) {
+  w->StartObject();
+  w->Key("type");
+  w->String("string");
+  w->Key("enum");
+  w->StartArray();
+  for (const char* v : values) w->String(v);
+  w->EndArray();
+  w->EndObject();
+}
+
+void ArrayOf(Writer* w, const char* item_type) {
+  w->StartObject();
+  w->Key("type");
+  w->String("array");
+  w->Key("items");
+  Type(w, item_type, item_type[0] == 'i' ? "int64" : nullptr);
+  w->EndObject();
+}
+
+// A property: name then schema by kind.
+struct Prop {
+  const char* name;
+  const char* kind;  // integer|string|number|boolean|date-time|
+                     // date-time-null|string-null|int-array|string-array|
+                     // links|object
+};
+
+void Schema(Writer* w, const char* name, const std::vector<Prop>& props,
+            const std::vector<const char*>& required) {
+  w->Key(name);
+  w->StartObject();
+  w->Key("type");
+  w->String("object");
+  if (!required.empty()) {
+    w->Key("required");
+    w->StartArray();
+    for (const char* r : required) w->String(r);
+    w->EndArray();
+  }
+  w->Key("properties");
+  w->StartObject();
+  for (const Prop& p : props) {
+    w->Key(p.name);
+    const std::string kind = p.kind;
+    if (kind == "integer") {
+      Type(w, "integer", "int64");
+    } else if (kind == "date-time") {
+      Type(w, "string", "date-time");
+    } else if (kind == "date-time-null") {
+      Type(w, "string", "date-time", true);
+    } else if (kind == "string-null") {
+      Type(w, "string", nullptr, true);
+    } else if (kind == "object-null") {
+      Type(w, "object", nullptr, true);
+    } else if (kind == "int-array") {
+      ArrayOf(w, "integer");
+    } else if (kind == "string-array") {
+      ArrayOf(w, "string");
+    } else if (kind == "links") {
+      w->StartObject();
+      w->Key("type");
+      w->String("object");
+      w->Key("additionalProperties");
+      Type(w, "string");
+      w->EndObject();
+    } else if (kind == "status") {
+      StringEnum(w, kStatuses);
+    } else {
+      Type(w, p.kind);
+    }
+  }
+  w->EndObject();
+  w->EndObject();
+}
+
+void ListSchema(Writer* w, const char* name, const char* item) {
+  w->Key(name);
+  w->StartObject();
+  w->Key("type");
+  w->String("object");
+  w->Key("required");
+  w->StartArray();
+  w->String("items");
+  w->String("next_cursor");
+  w->EndArray();
+  w->Key("properties");
+  w->StartObject();
+  w->Key("items");
+  w->StartObject();
+  w->Key("type");
+  w->String("array");
+  w->Key("items");
+  Ref(w, item);
+  w->EndObject();
+  w->Key("next_cursor");
+  Type(w, "string", nullptr, true);
+  w->EndObject();
+  w->EndObject();
+}
+
+void Components(Writer* w) {
+  w->Key("components");
+  w->StartObject();
+  w->Key("securitySchemes");
+  w->StartObject();
+  w->Key("adminToken");
+  w->StartObject();
+  w->Key("type");
+  w->String("http");
+  w->Key("scheme");
+  w->String("bearer");
+  w->Key("description");
+  w->String("auth.admin_token; required only when it is configured");
+  w->EndObject();
+  w->EndObject();
+
+  w->Key("schemas");
+  w->StartObject();
+  Schema(w, "Error", {{"error", "string"}}, {"error"});
+  Schema(w, "Health", {{"status", "string"}, {"error", "string"}},
+         {"status"});
+  Schema(w, "IngestAccepted", {{"id", "string"}}, {"id"});
+  Schema(w, "ProjectCreate", {{"name", "string"}}, {"name"});
+  Schema(w, "Project",
+         {{"id", "integer"},
+          {"name", "string"},
+          {"public_key", "string"},
+          {"dsn", "string"},
+          {"short_dsn", "string"},
+          {"created_at", "date-time-null"}},
+         {"id", "name", "public_key", "dsn", "short_dsn"});
+  ListSchema(w, "ProjectList", "Project");
+  Schema(w, "GroupPatch", {{"status", "status"}}, {"status"});
+  Schema(w, "Group",
+         {{"id", "integer"},
+          {"project", "integer"},
+          {"fingerprint", "string"},
+          {"title", "string"},
+          {"culprit", "string"},
+          {"level", "string"},
+          {"status", "status"},
+          {"count", "integer"},
+          {"first_seen", "date-time-null"},
+          {"last_seen", "date-time-null"},
+          {"service", "string"},
+          {"release", "string"},
+          {"first_release", "string"},
+          {"regression_count", "integer"},
+          {"linked_crashes", "int-array"},
+          {"links", "links"}},
+         {"id", "project", "fingerprint", "title", "culprit", "level",
+          "status", "count", "first_seen", "last_seen", "service",
+          "linked_crashes"});
+  ListSchema(w, "GroupList", "Group");
+  const std::vector<Prop> event_props = {
+      {"event_id", "string"},     {"project", "integer"},
+      {"group", "integer"},       {"timestamp", "date-time-null"},
+      {"received", "date-time-null"}, {"level", "string"},
+      {"platform", "string"},     {"title", "string"},
+      {"message", "string"},      {"release", "string"},
+      {"environment", "string"},  {"server_name", "string"},
+      {"service", "string"},      {"links", "links"}};
+  const std::vector<const char*> event_required = {"event_id", "project",
+                                                   "group", "timestamp"};
+  Schema(w, "Event", event_props, event_required);
+  std::vector<Prop> detail_props = event_props;
+  detail_props.push_back({"payload", "object-null"});
+  detail_props.push_back({"payload_text", "string"});
+  std::vector<const char*> detail_required = event_required;
+  detail_required.push_back("payload");
+  Schema(w, "EventDetail", detail_props, detail_required);
+  ListSchema(w, "EventList", "Event");
+  Schema(w, "Crash",
+         {{"id", "integer"},
+          {"namespace", "string"},
+          {"pod", "string"},
+          {"pod_uid", "string"},
+          {"container", "string"},
+          {"node", "string"},
+          {"workload_kind", "string"},
+          {"workload", "string"},
+          {"image", "string"},
+          {"crash_type", "string"},
+          {"reason", "string"},
+          {"exit_code", "integer"},
+          {"signal", "string-null"},
+          {"restart_count", "integer"},
+          {"memory_request", "string-null"},
+          {"memory_limit", "string-null"},
+          {"started_at", "date-time-null"},
+          {"finished_at", "date-time-null"},
+          {"created_at", "date-time-null"},
+          {"updated_at", "date-time-null"},
+          {"message", "string"},
+          {"logs", "string-array"},
+          {"linked_groups", "int-array"},
+          {"links", "links"}},
+         {"id", "namespace", "pod", "container", "node", "crash_type",
+          "reason", "exit_code", "signal", "restart_count", "memory_limit",
+          "started_at", "finished_at", "logs", "linked_groups"});
+  ListSchema(w, "CrashList", "Crash");
+  w->EndObject();
+  w->EndObject();
+}
+
+const char* StatusText(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 400: return "Bad request: invalid parameter or body";
+    case 401: return "Missing or wrong admin token (or ingestion key)";
+    case 403: return "Key not allowed for this project";
+    case 404: return "Not found";
+    case 413: return "Body too large";
+    case 429: return "Rate limited or queue full; see Retry-After";
+    case 503: return "Storage unavailable or not ready";
+  }
+  return "Response";
+}
+
+void Content(Writer* w, const char* media, const char* schema) {
+  w->Key("content");
+  w->StartObject();
+  w->Key(media);
+  w->StartObject();
+  w->Key("schema");
+  if (schema != nullptr) {
+    Ref(w, schema);
+  } else if (std::string(media) == "application/json") {
+    Type(w, "object");
+  } else {
+    Type(w, "string");
+  }
+  w->EndObject();
+  w->EndObject();
+}
+
+void PathParameter(Writer* w, const std::string& name) {
+  w->StartObject();
+  w->Key("name");
+  w->String(name);
+  w->Key("in");
+  w->String("path");
+  w->Key("required");
+  w->Bool(true);
+  w->Key("schema");
+  if (name == "event_id") {
+    w->StartObject();
+    w->Key("type");
+    w->String("string");
+    w->Key("pattern");
+    w->String("^[0-9a-fA-F]{32}$|^[0-9a-fA-F-]{36}$");
+    w->EndObject();
+  } else if (name == "id" || (name.size() > 3 &&
+                              name.compare(name.size() - 3, 3, "_id") == 0)) {
+    w->StartObject();
+    w->Key("type");
+    w->String("integer");
+    w->Key("format");
+    w->String("int64");
+    w->Key("minimum");
+    w->Int(1);
+    w->EndObject();
+  } else {
+    Type(w, "string");
+  }
+  w->EndObject();
+}
+
+void QueryParameter(Writer* w, const QueryParamSpec& q) {
+  w->StartObject();
+  w->Key("name");
+  w->String(q.name);
+  w->Key("in");
+  w->String("query");
+  w->Key("required");
+  w->Bool(q.required);
+  w->Key("description");
+  w->String(q.description);
+  w->Key("schema");
+  if (!q.values.empty()) {
+    StringEnum(w, q.values);
+  } else if (std::string(q.name) == "limit") {
+    w->StartObject();
+    w->Key("type");
+    w->String("integer");
+    w->Key("minimum");
+    w->Int(1);
+    w->Key("maximum");
+    w->Int(1000);
+    w->Key("default");
+    w->Int(50);
+    w->EndObject();
+  } else {
+    Type(w, q.type);
+  }
+  w->EndObject();
+}
+
+void Operation(Writer* w, const Router::Route& route,
+               std::set<std::string>* operation_ids) {
+  const OperationSpec* spec = FindSpec(route.method, route.pattern);
+  w->Key(Lower(route.method));
+  w->StartObject();
+  w->Key("operationId");
+  w->String(OperationId(route.method, route.pattern, operation_ids));
+  w->Key("summary");
+  w->String(route.summary.empty() ? route.method + " " + route.pattern
+                                  : route.summary);
+  if (spec != nullptr) {
+    w->Key("tags");
+    w->StartArray();
+    w->String(spec->tag);
+    w->EndArray();
+  }
+  const std::vector<std::string> path_params = PathParams(route.pattern);
+  if (!path_params.empty() || (spec != nullptr && !spec->query.empty())) {
+    w->Key("parameters");
+    w->StartArray();
+    for (const std::string& name : path_params) PathParameter(w, name);
+    if (spec != nullptr) {
+      for (const QueryParamSpec& q : spec->query) QueryParameter(w, q);
+    }
+    w->EndArray();
+  }
+  if (spec != nullptr && spec->request_media != nullptr) {
+    w->Key("requestBody");
+    w->StartObject();
+    w->Key("required");
+    w->Bool(true);
+    Content(w, spec->request_media, spec->request_schema);
+    w->EndObject();
+  }
+  if (spec != nullptr && spec->admin) {
+    w->Key("security");
+    w->StartArray();
+    w->StartObject();
+    w->Key("adminToken");
+    w->StartArray();
+    w->EndArray();
+    w->EndObject();
+    w->EndArray();
+  }
+  w->Key("responses");
+  w->StartObject();
+  if (spec == nullptr) {
+    w->Key("default");
+    w->StartObject();
+    w->Key("description");
+    w->String("Response");
+    w->EndObject();
+  } else {
+    w->Key(std::to_string(spec->success_status));
+    w->StartObject();
+    w->Key("description");
+    w->String(StatusText(spec->success_status));
+    Content(w, spec->success_media, spec->success_schema);
+    w->EndObject();
+    for (int status : spec->errors) {
+      w->Key(std::to_string(status));
+      w->StartObject();
+      w->Key("description");
+      w->String(StatusText(status));
+      Content(w, "application/json", status == 503 && spec->tag ==
+                                                         std::string("health")
+                                         ? "Health"
+                                         : "Error");
+      w->EndObject();
+    }
+  }
+  w->EndObject();
+  w->EndObject();
+}
+
+}  // namespace
+
+std::string BuildOpenApi(const Router& router) {
+  // Distinct patterns in registration order, each with its distinct methods.
+  std::vector<std::pair<std::string, std::vector<const Router::Route*>>> paths;
+  for (const Router::Route& route : router.routes()) {
+    auto it = paths.begin();
+    while (it != paths.end() && it->first != route.pattern) ++it;
+    if (it == paths.end()) {
+      paths.emplace_back(route.pattern, std::vector<const Router::Route*>());
+      it = paths.end() - 1;
+    }
+    bool seen = false;
+    for (const Router::Route* r : it->second) {
+      seen = seen || Lower(r->method) == Lower(route.method);
+    }
+    if (!seen) it->second.push_back(&route);
+  }
+
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
+  w.StartObject();
+  w.Key("openapi");
+  w.String("3.0.3");
+  w.Key("info");
+  w.StartObject();
+  w.Key("title");
+  w.String("crashctl");
+  w.Key("version");
+  w.String("1.0.0");
+  w.Key("description");
+  w.String(
+      "Self-hosted crash and error tracker: Sentry-protocol ingestion, "
+      "error groups, Kubernetes pod crashes. Timestamps are RFC 3339 UTC "
+      "with milliseconds; lists answer {items, next_cursor}; errors answer "
+      "{error}.");
+  w.EndObject();
+  w.Key("paths");
+  w.StartObject();
+  std::set<std::string> operation_ids;
+  for (const auto& path : paths) {
+    w.Key(path.first);
+    w.StartObject();
+    for (const Router::Route* route : path.second) {
+      Operation(&w, *route, &operation_ids);
+    }
+    w.EndObject();
+  }
+  w.EndObject();
+  Components(&w);
+  w.EndObject();
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+}  // namespace crashctl

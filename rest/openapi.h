@@ -1,0 +1,24 @@
+// OpenAPI 3.0 description of a Router's routes.
+//
+// Thread-safety: BuildOpenApi only reads the router; safe to call
+// concurrently once the router is set up.
+#ifndef CRASHCTL_REST_OPENAPI_H_
+#define CRASHCTL_REST_OPENAPI_H_
+
+#include <string>
+
+#include "core/http.h"
+
+namespace crashctl {
+
+// Returns the OpenAPI 3.0.3 JSON document describing exactly the routes of
+// `router`: one path per distinct pattern, one operation per (method,
+// pattern) with its summary and path parameters. Known routes (REST,
+// ingestion, /metrics, health) also get their query parameters, request
+// bodies and response schemas (Project, Group, Event, Crash, Error, lists);
+// others get a generic description.
+std::string BuildOpenApi(const Router& router);
+
+}  // namespace crashctl
+
+#endif  // CRASHCTL_REST_OPENAPI_H_

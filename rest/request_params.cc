@@ -1,0 +1,91 @@
+#include "rest/request_params.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+
+#include "rest/time_format.h"
+
+namespace crashctl {
+
+bool ParsePositiveId(const std::string& text, int64_t* out) {
+  if (text.empty() || text.size() > 19) return false;
+  int64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+    const int digit = c - '0';
+    if (value > (std::numeric_limits<int64_t>::max() - digit) / 10) {
+      return false;
+    }
+    value = value * 10 + digit;
+  }
+  if (value <= 0) return false;
+  *out = value;
+  return true;
+}
+
+bool ParseLimitParam(const HttpRequest& request, int* limit,
+                     std::string* error) {
+  if (!request.HasQueryParam("limit")) return true;
+  const std::string text = request.QueryParam("limit");
+  int64_t value = 0;
+  if (!ParsePositiveId(text, &value) || value > 1000) {
+    *error = "invalid limit \"" + text.substr(0, 32) +
+             "\": must be an integer from 1 to 1000";
+    return false;
+  }
+  *limit = static_cast<int>(value);
+  return true;
+}
+
+bool NormalizeEventId(const std::string& text, std::string* out) {
+  std::string hex;
+  if (text.size() == 36) {
+    for (size_t i = 0; i < text.size(); ++i) {
+      const bool dash_position = i == 8 || i == 13 || i == 18 || i == 23;
+      if (dash_position != (text[i] == '-')) return false;
+      if (!dash_position) hex += text[i];
+    }
+  } else if (text.size() == 32) {
+    hex = text;
+  } else {
+    return false;
+  }
+  for (char& c : hex) {
+    if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  *out = hex;
+  return true;
+}
+
+bool ParseSinceParam(const std::string& text, double* out,
+                     std::string* error) {
+  const std::string shown = "invalid since \"" + text.substr(0, 64) + "\"";
+  if (text.empty()) {
+    *error = shown + ": give epoch seconds or an RFC 3339 timestamp";
+    return false;
+  }
+  if (ParseRfc3339(text, out)) return true;
+  // Plain decimal epoch seconds: digits with an optional fraction.
+  bool digits = false, dot = false;
+  for (char c : text) {
+    if (c >= '0' && c <= '9') {
+      digits = true;
+    } else if (c == '.' && !dot) {
+      dot = true;
+    } else {
+      *error = shown + ": give epoch seconds or an RFC 3339 timestamp";
+      return false;
+    }
+  }
+  const double value = digits ? std::strtod(text.c_str(), nullptr) : NAN;
+  if (!std::isfinite(value)) {
+    *error = shown + ": give epoch seconds or an RFC 3339 timestamp";
+    return false;
+  }
+  *out = value;
+  return true;
+}
+
+}  // namespace crashctl

@@ -1,0 +1,31 @@
+// Strict parsing of REST path and query parameters. Pure functions;
+// thread-safe.
+#ifndef CRASHCTL_REST_REQUEST_PARAMS_H_
+#define CRASHCTL_REST_REQUEST_PARAMS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "core/http.h"
+
+namespace crashctl {
+
+// Decimal digits only (no sign, no spaces), value 1..INT64_MAX.
+bool ParsePositiveId(const std::string& text, int64_t* out);
+
+// Query parameter `limit`: absent keeps `*limit`; otherwise it must be an
+// integer in 1..1000. On failure sets `*error` (names the parameter).
+bool ParseLimitParam(const HttpRequest& request, int* limit,
+                     std::string* error);
+
+// A Sentry event id: 32 hex digits, or a UUID with dashes; either case.
+// Sets `*out` to the 32 lowercase hex form.
+bool NormalizeEventId(const std::string& text, std::string* out);
+
+// `since`: epoch seconds (a non-negative decimal number) or an RFC 3339
+// timestamp. On failure sets `*error`.
+bool ParseSinceParam(const std::string& text, double* out, std::string* error);
+
+}  // namespace crashctl
+
+#endif  // CRASHCTL_REST_REQUEST_PARAMS_H_

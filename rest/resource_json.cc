@@ -1,0 +1,306 @@
+#include "rest/resource_json.h"
+
+#include <cmath>
+#include <cstdint>
+
+#include "rapidjson/reader.h"
+#include "rest/time_format.h"
+
+namespace crashctl {
+namespace {
+
+constexpr char kReplacement[] = "\xEF\xBF\xBD";  // U+FFFD
+
+// Length of the valid UTF-8 sequence starting at s[i], 0 when invalid.
+size_t ValidSequenceLength(const std::string& s, size_t i) {
+  const auto byte = [&](size_t k) -> unsigned {
+    return static_cast<unsigned char>(s[k]);
+  };
+  const unsigned c = byte(i);
+  if (c < 0x80) return 1;
+  size_t n;
+  unsigned lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    if (c == 0xE0) lo = 0xA0;  // overlong
+    if (c == 0xED) hi = 0x9F;  // surrogates
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    if (c == 0xF0) lo = 0x90;  // overlong
+    if (c == 0xF4) hi = 0x8F;  // above U+10FFFF
+  } else {
+    return 0;
+  }
+  if (i + n > s.size()) return 0;
+  if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
+  for (size_t k = 2; k < n; ++k) {
+    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
+  }
+  return n;
+}
+
+// Forwards SAX events to a Writer, copying numbers verbatim (the reader runs
+// with kParseNumbersAsStringsFlag).
+struct VerbatimHandler
+    : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, VerbatimHandler> {
+  explicit VerbatimHandler(JsonWriter* writer) : w(writer) {}
+  bool Null() { return w->Null(); }
+  bool Bool(bool b) { return w->Bool(b); }
+  bool RawNumber(const char* str, rapidjson::SizeType len, bool) {
+    return w->RawValue(str, len, rapidjson::kNumberType);
+  }
+  bool String(const char* str, rapidjson::SizeType len, bool) {
+    return w->String(str, len);
+  }
+  bool Key(const char* str, rapidjson::SizeType len, bool) {
+    return w->Key(str, len);
+  }
+  bool StartObject() { return w->StartObject(); }
+  bool EndObject(rapidjson::SizeType) { return w->EndObject(); }
+  bool StartArray() { return w->StartArray(); }
+  bool EndArray(rapidjson::SizeType) { return w->EndArray(); }
+  // Never called with kParseNumbersAsStringsFlag; required by the interface.
+  bool Default() { return false; }
+  JsonWriter* w;
+};
+
+std::string Url(const std::string& base_url, const std::string& path) {
+  return base_url + path;
+}
+
+void WriteIdArray(JsonWriter* w, const std::vector<int64_t>& ids) {
+  w->StartArray();
+  for (int64_t id : ids) w->Int64(id);
+  w->EndArray();
+}
+
+void WriteField(JsonWriter* w, const char* key, const std::string& value) {
+  w->Key(key);
+  WriteJsonString(w, value);
+}
+
+// null for "" (absent), else the string.
+void WriteOptionalField(JsonWriter* w, const char* key,
+                        const std::string& value) {
+  w->Key(key);
+  if (value.empty()) {
+    w->Null();
+  } else {
+    WriteJsonString(w, value);
+  }
+}
+
+}  // namespace
+
+std::string SanitizeUtf8(const std::string& s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const size_t n = ValidSequenceLength(s, i);
+    if (n == 0) break;
+    i += n;
+  }
+  if (i == s.size()) return s;  // fast path: already valid
+  std::string out(s, 0, i);
+  out.reserve(s.size() + 8);
+  while (i < s.size()) {
+    const size_t n = ValidSequenceLength(s, i);
+    if (n == 0) {
+      out += kReplacement;
+      ++i;
+    } else {
+      out.append(s, i, n);
+      i += n;
+    }
+  }
+  return out;
+}
+
+void WriteJsonString(JsonWriter* w, const std::string& s) {
+  const std::string clean = SanitizeUtf8(s);
+  w->String(clean.data(), static_cast<rapidjson::SizeType>(clean.size()));
+}
+
+void WriteTimestamp(JsonWriter* w, double epoch_seconds) {
+  if (epoch_seconds == 0 || std::isnan(epoch_seconds)) {
+    w->Null();
+    return;
+  }
+  const std::string text = FormatRfc3339Millis(epoch_seconds);
+  w->String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
+}
+
+bool WriteEmbeddedJson(JsonWriter* w, const std::string& json_text) {
+  const std::string clean = SanitizeUtf8(json_text);
+  rapidjson::StringBuffer buffer;
+  JsonWriter inner(buffer);
+  VerbatimHandler handler(&inner);
+  rapidjson::Reader reader;
+  rapidjson::StringStream stream(clean.c_str());
+  constexpr unsigned kFlags =
+      rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag |
+      rapidjson::kParseNumbersAsStringsFlag | rapidjson::kParseStopWhenDoneFlag;
+  if (!reader.Parse<kFlags>(stream, handler) || !inner.IsComplete()) {
+    return false;
+  }
+  // Only whitespace may follow the value; an embedded NUL ends the text
+  // early for the reader, so the whole string must have been consumed.
+  size_t pos = stream.Tell();
+  while (pos < clean.size() &&
+         (clean[pos] == ' ' || clean[pos] == '\t' || clean[pos] == '\n' ||
+          clean[pos] == '\r')) {
+    ++pos;
+  }
+  if (pos != clean.size()) return false;
+  const char first = buffer.GetString()[0];
+  const rapidjson::Type type = first == '{'   ? rapidjson::kObjectType
+                               : first == '[' ? rapidjson::kArrayType
+                                              : rapidjson::kStringType;
+  return w->RawValue(buffer.GetString(), buffer.GetSize(), type);
+}
+
+std::vector<std::string> SplitLogLines(const std::string& logs) {
+  std::vector<std::string> lines;
+  size_t start = 0;
+  while (start < logs.size()) {
+    size_t end = logs.find('\n', start);
+    if (end == std::string::npos) end = logs.size();
+    size_t stop = end;
+    if (stop > start && logs[stop - 1] == '\r') --stop;
+    lines.emplace_back(logs, start, stop - start);
+    start = end + 1;
+  }
+  return lines;
+}
+
+void WriteProject(JsonWriter* w, const Project& project, const std::string& dsn,
+                  const std::string& short_dsn) {
+  w->StartObject();
+  w->Key("id");
+  w->Int64(project.id);
+  WriteField(w, "name", project.name);
+  WriteField(w, "public_key", project.public_key);
+  WriteField(w, "dsn", dsn);
+  WriteField(w, "short_dsn", short_dsn);
+  w->Key("created_at");
+  WriteTimestamp(w, project.created_at);
+  w->EndObject();
+}
+
+void WriteGroup(JsonWriter* w, const Group& g, const std::string& base_url) {
+  const std::string self = "/api/v1/groups/" + std::to_string(g.id);
+  w->StartObject();
+  w->Key("id");
+  w->Int64(g.id);
+  w->Key("project");
+  w->Int64(g.project_id);
+  WriteField(w, "fingerprint", g.fingerprint);
+  WriteField(w, "title", g.title);
+  WriteField(w, "culprit", g.culprit);
+  WriteField(w, "level", g.level);
+  WriteField(w, "status", g.status);
+  w->Key("count");
+  w->Int64(g.count);
+  w->Key("first_seen");
+  WriteTimestamp(w, g.first_seen);
+  w->Key("last_seen");
+  WriteTimestamp(w, g.last_seen);
+  WriteField(w, "service", g.service);
+  WriteField(w, "release", g.release);
+  WriteField(w, "first_release", g.first_release);
+  w->Key("regression_count");
+  w->Int64(g.regression_count);
+  w->Key("linked_crashes");
+  WriteIdArray(w, g.linked_crashes);
+  w->Key("links");
+  w->StartObject();
+  WriteField(w, "self", Url(base_url, self));
+  WriteField(w, "events", Url(base_url, self + "/events"));
+  w->EndObject();
+  w->EndObject();
+}
+
+void WriteEvent(JsonWriter* w, const StoredEvent& e,
+                const std::string& base_url, bool with_payload) {
+  w->StartObject();
+  WriteField(w, "event_id", e.event_id);
+  w->Key("project");
+  w->Int64(e.project_id);
+  w->Key("group");
+  w->Int64(e.group_id);
+  w->Key("timestamp");
+  WriteTimestamp(w, e.timestamp);
+  w->Key("received");
+  WriteTimestamp(w, e.received);
+  WriteField(w, "level", e.level);
+  WriteField(w, "platform", e.platform);
+  WriteField(w, "title", e.title);
+  WriteField(w, "message", e.message);
+  WriteField(w, "release", e.release);
+  WriteField(w, "environment", e.environment);
+  WriteField(w, "server_name", e.server_name);
+  WriteField(w, "service", e.service);
+  w->Key("links");
+  w->StartObject();
+  WriteField(w, "self", Url(base_url, "/api/v1/events/" + e.event_id));
+  WriteField(w, "group",
+             Url(base_url, "/api/v1/groups/" + std::to_string(e.group_id)));
+  w->EndObject();
+  if (with_payload) {
+    w->Key("payload");
+    if (!WriteEmbeddedJson(w, e.payload)) {
+      w->Null();
+      WriteField(w, "payload_text", e.payload);
+    }
+  }
+  w->EndObject();
+}
+
+void WriteCrash(JsonWriter* w, const Crash& c, const std::string& base_url) {
+  w->StartObject();
+  w->Key("id");
+  w->Int64(c.id);
+  WriteField(w, "namespace", c.namespace_);
+  WriteField(w, "pod", c.pod);
+  WriteField(w, "pod_uid", c.pod_uid);
+  WriteField(w, "container", c.container);
+  WriteField(w, "node", c.node);
+  WriteField(w, "workload_kind", c.workload_kind);
+  WriteField(w, "workload", c.workload);
+  WriteField(w, "image", c.image);
+  WriteField(w, "crash_type", c.crash_type);
+  WriteField(w, "reason", c.reason);
+  w->Key("exit_code");
+  w->Int(c.exit_code);
+  WriteOptionalField(w, "signal", c.signal);
+  w->Key("restart_count");
+  w->Int(c.restart_count);
+  WriteOptionalField(w, "memory_request", c.memory_request);
+  WriteOptionalField(w, "memory_limit", c.memory_limit);
+  w->Key("started_at");
+  WriteTimestamp(w, c.started_at);
+  w->Key("finished_at");
+  WriteTimestamp(w, c.finished_at);
+  w->Key("created_at");
+  WriteTimestamp(w, c.created_at);
+  w->Key("updated_at");
+  WriteTimestamp(w, c.updated_at);
+  WriteField(w, "message", c.message);
+  w->Key("logs");
+  w->StartArray();
+  for (const std::string& line : SplitLogLines(c.logs)) {
+    WriteJsonString(w, line);
+  }
+  w->EndArray();
+  w->Key("linked_groups");
+  WriteIdArray(w, c.linked_groups);
+  w->Key("links");
+  w->StartObject();
+  WriteField(w, "self",
+             Url(base_url, "/api/v1/crashes/" + std::to_string(c.id)));
+  w->EndObject();
+  w->EndObject();
+}
+
+}  // namespace crashctl

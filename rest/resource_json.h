@@ -1,0 +1,55 @@
+// JSON views of stored resources (projects, groups, events, crashes) for the
+// REST API, written with a rapidjson Writer. Every string is made valid UTF-8
+// first (invalid sequences become U+FFFD), so stored bytes can never produce
+// invalid JSON. Timestamps are RFC 3339 UTC strings with milliseconds.
+//
+// Thread-safety: free functions without shared state; a JsonWriter must not
+// be shared between threads.
+#ifndef CRASHCTL_REST_RESOURCE_JSON_H_
+#define CRASHCTL_REST_RESOURCE_JSON_H_
+
+#include <string>
+#include <vector>
+
+#include "rapidjson/stringbuffer.h"
+#include "rapidjson/writer.h"
+#include "store/store.h"
+
+namespace crashctl {
+
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+// Returns `s` with every invalid UTF-8 sequence (bad lead or continuation
+// bytes, overlong forms, surrogates, code points above U+10FFFF, truncated
+// sequences) replaced by U+FFFD; valid input is returned unchanged.
+std::string SanitizeUtf8(const std::string& s);
+
+// Writes `s` as a JSON string after SanitizeUtf8.
+void WriteJsonString(JsonWriter* w, const std::string& s);
+// Writes an RFC 3339 string, or null when `epoch_seconds` is 0 (unknown).
+void WriteTimestamp(JsonWriter* w, double epoch_seconds);
+
+// Writes `json_text` (e.g. an event's original payload) as a JSON value.
+// Returns false, writing nothing, when it is not valid JSON after
+// SanitizeUtf8. Numbers are copied verbatim (no precision loss); nesting
+// depth is handled iteratively (no recursion).
+bool WriteEmbeddedJson(JsonWriter* w, const std::string& json_text);
+
+// Splits stored crash logs into lines ("\n" or "\r\n"); a trailing newline
+// does not produce an empty last line; "" gives no lines.
+std::vector<std::string> SplitLogLines(const std::string& logs);
+
+// URLs in `links` objects are `base_url` + path; base_url has no trailing
+// '/' ("" gives root-relative URLs).
+void WriteProject(JsonWriter* w, const Project& project, const std::string& dsn,
+                  const std::string& short_dsn);
+void WriteGroup(JsonWriter* w, const Group& group, const std::string& base_url);
+// `with_payload`: adds `payload` (the original event JSON as an object, or
+// null plus `payload_text` when it cannot be parsed).
+void WriteEvent(JsonWriter* w, const StoredEvent& event,
+                const std::string& base_url, bool with_payload);
+void WriteCrash(JsonWriter* w, const Crash& crash, const std::string& base_url);
+
+}  // namespace crashctl
+
+#endif  // CRASHCTL_REST_RESOURCE_JSON_H_

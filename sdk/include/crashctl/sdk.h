@@ -1,0 +1,148 @@
+// crashctl C++ SDK: reports exceptions, messages and crashes to a crashctl
+// (or any Sentry-protocol) server.
+//
+// Setup:
+//   crashctl::sdk::Options options;
+//   options.dsn = "http://<key>@host:9190/1";
+//   options.service = "checkout";
+//   crashctl::sdk::Init(options);
+//   ... crashctl::sdk::CaptureException(e); ...   crashctl::sdk::Shutdown();
+//
+// Thread-safety: every function here may be called from any thread at any
+// time. Capturing never blocks on the network: events are queued (bounded) and
+// sent by one background thread; when the queue is full the event is dropped
+// and counted (see DroppedEvents()).
+#ifndef CRASHCTL_SDK_H_
+#define CRASHCTL_SDK_H_
+
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace crashctl {
+namespace sdk {
+
+enum class Level { kDebug, kInfo, kWarning, kError, kFatal };
+const char* LevelName(Level level);
+
+struct User {
+  std::string id;
+  std::string username;
+  std::string email;
+  std::string ip_address;
+  bool empty() const {
+    return id.empty() && username.empty() && email.empty() &&
+           ip_address.empty();
+  }
+};
+
+// One stack frame, Sentry style. Frames are ordered oldest call first.
+struct Frame {
+  uint64_t instruction_addr = 0;
+  std::string function;  // demangled; empty if unknown
+  std::string module;    // path of the binary or shared object
+  std::string filename;  // source file; empty if no debug info
+  int lineno = 0;
+  bool in_app = false;
+};
+
+struct ExceptionValue {
+  std::string type;   // e.g. "std::runtime_error", "SIGSEGV"
+  std::string value;  // e.g. what()
+  std::string mechanism = "generic";
+  bool handled = true;
+  std::vector<Frame> frames;  // may be empty
+};
+
+struct Breadcrumb {
+  std::string timestamp;  // ISO 8601, filled in by AddBreadcrumb
+  std::string category;
+  std::string message;
+  Level level = Level::kInfo;
+};
+
+// An event as it is about to be sent; before_send may edit it.
+struct Event {
+  std::string event_id;   // 32 lowercase hex
+  std::string timestamp;  // ISO 8601 UTC
+  Level level = Level::kError;
+  std::string message;                     // for CaptureMessage
+  std::vector<ExceptionValue> exceptions;  // root cause first
+  std::map<std::string, std::string> tags;
+  std::map<std::string, std::string> extra;  // string values only
+  std::vector<std::string> log_lines;        // extra.log_lines
+  User user;
+  std::vector<std::string> fingerprint;
+  std::vector<Breadcrumb> breadcrumbs;
+  std::string server_name;
+  std::string release;
+  std::string environment;
+};
+
+struct Options {
+  std::string dsn;  // empty: use env CRASHCTL_DSN; still empty: disabled
+  std::string service;
+  std::string release;
+  std::string environment;
+  double sample_rate = 1.0;  // 0..1, applied to every event
+  size_t queue_size = 100;   // events waiting to be sent
+  size_t max_breadcrumbs = 100;
+  // Called on the capturing thread before an event is queued; return false
+  // to drop the event.
+  std::function<bool(Event&)> before_send;
+  // Where unsent envelopes and crash records are kept. Empty: env
+  // CRASHCTL_SPOOL_DIR, else $XDG_STATE_HOME/crashctl/spool, else
+  // ~/.local/state/crashctl/spool.
+  std::string spool_dir;
+  bool install_crash_handler = true;  // SIGSEGV/BUS/ILL/FPE/ABRT + terminate
+  bool debug = false;                 // diagnostic lines on stderr
+};
+
+// Per-event options.
+struct EventOptions {
+  Level level = Level::kError;
+  std::map<std::string, std::string> tags;
+  std::map<std::string, std::string> extra;
+  User user;  // overrides the scope user when not empty
+  std::vector<std::string> fingerprint;
+};
+
+// Starts the SDK (once; a second call replaces the first after Shutdown()).
+// Sends envelopes spooled by earlier runs and reports crash records that were
+// spooled by a crash outside a supervisor. Returns false if the DSN is
+// invalid (the SDK then stays disabled).
+bool Init(const Options& options);
+
+// Capture functions return the event id, or "" if the event was not queued
+// (SDK disabled, sampled out, dropped by before_send, or queue full).
+std::string CaptureException(const std::exception& e,
+                             const EventOptions& options = EventOptions());
+std::string CaptureMessage(const std::string& message,
+                           const EventOptions& options = EventOptions());
+
+// Scope: applies to every later event.
+void SetTag(const std::string& key, const std::string& value);
+void RemoveTag(const std::string& key);
+void SetUser(const User& user);
+void AddBreadcrumb(const std::string& category, const std::string& message,
+                   Level level = Level::kInfo);
+
+// Waits until every queued event was sent (or given up). True if the queue
+// drained within the timeout.
+bool Flush(std::chrono::milliseconds timeout);
+
+// Flushes (up to timeout), stops the sender thread, spools what is left,
+// and uninstalls the crash handler.
+void Shutdown(std::chrono::milliseconds timeout = std::chrono::seconds(2));
+
+// Events dropped because the queue was full, since Init.
+uint64_t DroppedEvents();
+
+}  // namespace sdk
+}  // namespace crashctl
+
+#endif  // CRASHCTL_SDK_H_

@@ -1,0 +1,213 @@
+#include "sdk/src/event_json.h"
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cinttypes>
+#include <cstdio>
+
+#include "sdk/src/util.h"
+
+namespace crashctl {
+namespace sdk {
+namespace {
+
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void Str(Writer& w, const char* key, const std::string& value) {
+  w.Key(key);
+  w.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
+}
+
+void StringMap(Writer& w, const std::map<std::string, std::string>& map) {
+  w.StartObject();
+  for (const auto& kv : map) Str(w, kv.first.c_str(), kv.second);
+  w.EndObject();
+}
+
+void WriteFrame(Writer& w, const Frame& f) {
+  w.StartObject();
+  char addr[32];
+  std::snprintf(addr, sizeof(addr), "0x%" PRIx64, f.instruction_addr);
+  Str(w, "instruction_addr", addr);
+  if (!f.function.empty()) Str(w, "function", f.function);
+  if (!f.module.empty()) Str(w, "package", f.module);
+  if (!f.filename.empty()) {
+    Str(w, "filename", f.filename);
+    Str(w, "abs_path", f.filename);
+  }
+  if (f.lineno > 0) {
+    w.Key("lineno");
+    w.Int(f.lineno);
+  }
+  w.Key("in_app");
+  w.Bool(f.in_app);
+  w.EndObject();
+}
+
+void WriteException(Writer& w, const ExceptionValue& e) {
+  w.StartObject();
+  Str(w, "type", e.type);
+  Str(w, "value", e.value);
+  w.Key("mechanism");
+  w.StartObject();
+  Str(w, "type", e.mechanism);
+  w.Key("handled");
+  w.Bool(e.handled);
+  w.EndObject();
+  if (!e.frames.empty()) {
+    w.Key("stacktrace");
+    w.StartObject();
+    w.Key("frames");
+    w.StartArray();
+    for (const Frame& f : e.frames) WriteFrame(w, f);
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndObject();
+}
+
+void WriteExtra(Writer& w, const Event& event) {
+  w.StartObject();
+  for (const auto& kv : event.extra) Str(w, kv.first.c_str(), kv.second);
+  if (!event.log_lines.empty()) {
+    w.Key("log_lines");
+    w.StartArray();
+    for (const std::string& line : event.log_lines) {
+      w.String(line.c_str(), static_cast<rapidjson::SizeType>(line.size()));
+    }
+    w.EndArray();
+  }
+  w.EndObject();
+}
+
+}  // namespace
+
+std::string EventToJson(const Event& event) {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  Str(w, "event_id", event.event_id);
+  Str(w, "timestamp", event.timestamp);
+  Str(w, "platform", "native");
+  Str(w, "level", LevelName(event.level));
+  Str(w, "logger", "crashctl");
+  if (!event.server_name.empty()) Str(w, "server_name", event.server_name);
+  if (!event.release.empty()) Str(w, "release", event.release);
+  if (!event.environment.empty()) Str(w, "environment", event.environment);
+  if (!event.message.empty()) {
+    w.Key("message");
+    w.StartObject();
+    Str(w, "formatted", event.message);
+    w.EndObject();
+  }
+  if (!event.exceptions.empty()) {
+    w.Key("exception");
+    w.StartObject();
+    w.Key("values");
+    w.StartArray();
+    for (const ExceptionValue& e : event.exceptions) WriteException(w, e);
+    w.EndArray();
+    w.EndObject();
+  }
+  w.Key("tags");
+  StringMap(w, event.tags);
+  if (!event.extra.empty() || !event.log_lines.empty()) {
+    w.Key("extra");
+    WriteExtra(w, event);
+  }
+  w.Key("contexts");
+  w.StartObject();
+  if (!event.extra.empty() || !event.log_lines.empty()) {
+    w.Key("crashctl");
+    WriteExtra(w, event);
+  }
+  w.EndObject();
+  if (!event.user.empty()) {
+    w.Key("user");
+    w.StartObject();
+    if (!event.user.id.empty()) Str(w, "id", event.user.id);
+    if (!event.user.username.empty()) Str(w, "username", event.user.username);
+    if (!event.user.email.empty()) Str(w, "email", event.user.email);
+    if (!event.user.ip_address.empty()) {
+      Str(w, "ip_address", event.user.ip_address);
+    }
+    w.EndObject();
+  }
+  if (!event.fingerprint.empty()) {
+    w.Key("fingerprint");
+    w.StartArray();
+    for (const std::string& f : event.fingerprint) w.String(f.c_str());
+    w.EndArray();
+  }
+  if (!event.breadcrumbs.empty()) {
+    w.Key("breadcrumbs");
+    w.StartObject();
+    w.Key("values");
+    w.StartArray();
+    for (const Breadcrumb& b : event.breadcrumbs) {
+      w.StartObject();
+      Str(w, "timestamp", b.timestamp);
+      if (!b.category.empty()) Str(w, "category", b.category);
+      Str(w, "message", b.message);
+      Str(w, "level", LevelName(b.level));
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+  }
+  w.Key("sdk");
+  w.StartObject();
+  Str(w, "name", "crashctl.cpp");
+  Str(w, "version", "0.1.0");
+  w.EndObject();
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+std::string BuildEnvelope(const std::string& event_id, const std::string& dsn,
+                          const std::string& event_json) {
+  rapidjson::StringBuffer header;
+  Writer w(header);
+  w.StartObject();
+  Str(w, "event_id", event_id);
+  Str(w, "dsn", dsn);
+  Str(w, "sent_at", Iso8601Now());
+  w.EndObject();
+  rapidjson::StringBuffer item;
+  Writer iw(item);
+  iw.StartObject();
+  Str(iw, "type", "event");
+  iw.Key("length");
+  iw.Uint64(event_json.size());
+  iw.EndObject();
+  std::string out;
+  out.reserve(header.GetSize() + item.GetSize() + event_json.size() + 3);
+  out.append(header.GetString(), header.GetSize()).append("\n");
+  out.append(item.GetString(), item.GetSize()).append("\n");
+  out.append(event_json).append("\n");
+  return out;
+}
+
+bool ParseEnvelopeHeader(const std::string& envelope, std::string* dsn,
+                         std::string* event_id) {
+  size_t nl = envelope.find('\n');
+  std::string line = envelope.substr(0, nl);
+  rapidjson::Document doc;
+  doc.Parse(line.c_str(), line.size());
+  if (doc.HasParseError() || !doc.IsObject()) return false;
+  auto it = doc.FindMember("dsn");
+  if (it == doc.MemberEnd() || !it->value.IsString()) return false;
+  *dsn = it->value.GetString();
+  auto id = doc.FindMember("event_id");
+  if (event_id != nullptr) {
+    *event_id = (id != doc.MemberEnd() && id->value.IsString())
+                    ? id->value.GetString()
+                    : "";
+  }
+  return true;
+}
+
+}  // namespace sdk
+}  // namespace crashctl

@@ -1,0 +1,262 @@
+// The public API (crashctl/sdk.h): one process-wide client.
+#include "crashctl/sdk.h"
+
+#include <dirent.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <sstream>
+
+#include "sdk/src/crash_handler.h"
+#include "sdk/src/crash_record.h"
+#include "sdk/src/dsn.h"
+#include "sdk/src/event_json.h"
+#include "sdk/src/exception_chain.h"
+#include "sdk/src/spool.h"
+#include "sdk/src/stacktrace.h"
+#include "sdk/src/symbolizer.h"
+#include "sdk/src/transport.h"
+#include "sdk/src/util.h"
+
+namespace crashctl {
+namespace sdk {
+namespace {
+
+struct Client {
+  Options options;
+  Dsn dsn;
+  std::string server_name;
+  std::string spool_dir;
+  std::unique_ptr<Transport> transport;
+  std::mt19937_64 rng{std::random_device{}()};
+
+  // Scope, guarded by g_mu.
+  std::map<std::string, std::string> tags;
+  User user;
+  std::deque<Breadcrumb> breadcrumbs;
+};
+
+std::mutex g_mu;                  // guards g_client and its scope
+std::shared_ptr<Client> g_client;  // null when not initialised
+std::atomic<uint64_t> g_dropped_before{0};
+
+std::shared_ptr<Client> Current() {
+  std::lock_guard<std::mutex> lock(g_mu);
+  return g_client;
+}
+
+bool StartsWith(const std::string& s, const char* prefix) {
+  return s.rfind(prefix, 0) == 0;
+}
+
+// Frames of the calling thread, SDK-internal frames at the top removed.
+std::vector<Frame> CaptureFrames() {
+  std::vector<uint64_t> pcs = CaptureStack();
+  Symbolizer symbolizer(LoadedModules());
+  std::vector<Frame> frames = symbolizer.Symbolize(pcs, false);
+  while (!frames.empty() && StartsWith(frames.back().function, "crashctl::sdk::")) {
+    frames.pop_back();
+  }
+  return frames;
+}
+
+// Fills scope and options, runs sampling and before_send, queues. Returns the
+// event id or "".
+std::string Dispatch(Client& client, Event event, const EventOptions& opts) {
+  event.event_id = NewEventId();
+  event.timestamp = Iso8601Now();
+  event.level = opts.level;
+  event.server_name = client.server_name;
+  event.release = client.options.release;
+  event.environment = client.options.environment;
+  event.fingerprint = opts.fingerprint;
+  event.extra.insert(opts.extra.begin(), opts.extra.end());
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    double draw = std::uniform_real_distribution<double>(0, 1)(client.rng);
+    if (client.options.sample_rate < 1.0 && draw >= client.options.sample_rate) {
+      return "";
+    }
+    event.tags = client.tags;
+    event.user = client.user;
+    event.breadcrumbs.assign(client.breadcrumbs.begin(),
+                             client.breadcrumbs.end());
+  }
+  if (!client.options.service.empty()) {
+    event.tags["service"] = client.options.service;
+  }
+  for (const auto& kv : opts.tags) event.tags[kv.first] = kv.second;
+  if (!opts.user.empty()) event.user = opts.user;
+  if (client.options.before_send && !client.options.before_send(event)) {
+    return "";
+  }
+  std::string envelope =
+      BuildEnvelope(event.event_id, client.dsn.raw, EventToJson(event));
+  if (!client.transport->Enqueue(event.event_id, std::move(envelope))) {
+    return "";
+  }
+  return event.event_id;
+}
+
+bool PidAlive(long pid) { return pid > 0 && (kill(pid, 0) == 0 || errno != ESRCH); }
+
+// Crash records spooled by processes that crashed without a supervisor:
+// turn each into an event, then delete it.
+void ReportSpooledCrashes(Client& client) {
+  DIR* d = opendir(client.spool_dir.c_str());
+  if (d == nullptr) return;
+  std::vector<std::string> names;
+  for (int i = 0; i < 100000; ++i) {
+    struct dirent* e = readdir(d);
+    if (e == nullptr) break;
+    std::string name = e->d_name;
+    if (StartsWith(name, "crash-") && name.size() > 7 &&
+        name.compare(name.size() - 7, 7, ".record") == 0) {
+      names.push_back(name);
+    }
+  }
+  closedir(d);
+  for (const std::string& name : names) {
+    long pid = std::atol(name.c_str() + 6);
+    if (pid == getpid() || PidAlive(pid)) continue;
+    std::string path = client.spool_dir + "/" + name;
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    unlink(path.c_str());
+    CrashRecord record;
+    if (!ParseCrashRecord(text.str(), &record)) continue;
+    Event event;
+    event.exceptions.push_back(CrashException(record));
+    event.extra["crashed_pid"] = std::to_string(record.pid);
+    EventOptions opts;
+    opts.level = Level::kFatal;
+    opts.tags["signal"] = SignalName(record.signal);
+    opts.tags["crash_source"] = "spooled_record";
+    Dispatch(client, std::move(event), opts);
+  }
+}
+
+}  // namespace
+
+const char* LevelName(Level level) {
+  switch (level) {
+    case Level::kDebug: return "debug";
+    case Level::kInfo: return "info";
+    case Level::kWarning: return "warning";
+    case Level::kError: return "error";
+    case Level::kFatal: return "fatal";
+  }
+  return "error";
+}
+
+bool Init(const Options& options) {
+  Shutdown(std::chrono::milliseconds(0));
+  auto client = std::make_shared<Client>();
+  client->options = options;
+  std::string dsn_text = options.dsn;
+  if (dsn_text.empty()) {
+    const char* env = std::getenv("CRASHCTL_DSN");
+    if (env != nullptr) dsn_text = env;
+  }
+  if (dsn_text.empty()) {
+    if (options.debug) std::fprintf(stderr, "crashctl: no DSN, SDK disabled\n");
+    return false;
+  }
+  std::string error;
+  if (!Dsn::Parse(dsn_text, &client->dsn, &error)) {
+    std::fprintf(stderr, "crashctl: %s; SDK disabled\n", error.c_str());
+    return false;
+  }
+  client->server_name = HostName();
+  client->spool_dir = ResolveSpoolDir(options.spool_dir);
+  client->options.sample_rate = std::clamp(options.sample_rate, 0.0, 1.0);
+  client->transport = std::make_unique<Transport>(
+      client->dsn, client->spool_dir, options.queue_size, options.debug);
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    g_client = client;
+  }
+  ReportSpooledCrashes(*client);
+  if (options.install_crash_handler) {
+    InstallCrashHandler(client->spool_dir, options.debug);
+  }
+  return true;
+}
+
+std::string CaptureException(const std::exception& e,
+                             const EventOptions& options) {
+  std::shared_ptr<Client> client = Current();
+  if (!client) return "";
+  Event event;
+  event.exceptions = UnrollException(e);
+  event.exceptions.back().frames = CaptureFrames();
+  return Dispatch(*client, std::move(event), options);
+}
+
+std::string CaptureMessage(const std::string& message,
+                           const EventOptions& options) {
+  std::shared_ptr<Client> client = Current();
+  if (!client) return "";
+  Event event;
+  event.message = message;
+  return Dispatch(*client, std::move(event), options);
+}
+
+void SetTag(const std::string& key, const std::string& value) {
+  std::lock_guard<std::mutex> lock(g_mu);
+  if (g_client) g_client->tags[key] = value;
+}
+
+void RemoveTag(const std::string& key) {
+  std::lock_guard<std::mutex> lock(g_mu);
+  if (g_client) g_client->tags.erase(key);
+}
+
+void SetUser(const User& user) {
+  std::lock_guard<std::mutex> lock(g_mu);
+  if (g_client) g_client->user = user;
+}
+
+void AddBreadcrumb(const std::string& category, const std::string& message,
+                   Level level) {
+  Breadcrumb b{Iso8601Now(), category, message, level};
+  std::lock_guard<std::mutex> lock(g_mu);
+  if (!g_client) return;
+  g_client->breadcrumbs.push_back(std::move(b));
+  size_t cap = std::max<size_t>(1, g_client->options.max_breadcrumbs);
+  while (g_client->breadcrumbs.size() > cap) g_client->breadcrumbs.pop_front();
+}
+
+bool Flush(std::chrono::milliseconds timeout) {
+  std::shared_ptr<Client> client = Current();
+  return !client || client->transport->Flush(timeout);
+}
+
+void Shutdown(std::chrono::milliseconds timeout) {
+  std::shared_ptr<Client> client;
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    client.swap(g_client);
+  }
+  if (!client) return;
+  UninstallCrashHandler();
+  client->transport->Shutdown(timeout);
+  g_dropped_before.fetch_add(client->transport->dropped());
+}
+
+uint64_t DroppedEvents() {
+  std::shared_ptr<Client> client = Current();
+  return client ? client->transport->dropped() : g_dropped_before.load();
+}
+
+}  // namespace sdk
+}  // namespace crashctl

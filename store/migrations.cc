@@ -1,0 +1,240 @@
+#include "store/migrations.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <string>
+
+namespace crashctl {
+namespace {
+
+// Version 1: projects, groups and events.
+//
+// Every index implicitly ends with the rowid (`id`), so an index on
+// (last_seen) serves ORDER BY last_seen DESC, id DESC and the keyset
+// condition (last_seen, id) < (?, ?) without a sort step.
+constexpr char kV1[] = R"sql(
+CREATE TABLE projects (
+  id          INTEGER PRIMARY KEY,
+  name        TEXT NOT NULL UNIQUE,
+  public_key  TEXT NOT NULL UNIQUE,
+  created_at  REAL NOT NULL
+);
+
+CREATE TABLE groups (
+  id                INTEGER PRIMARY KEY,
+  project_id        INTEGER NOT NULL REFERENCES projects(id),
+  fingerprint       TEXT NOT NULL,
+  title             TEXT NOT NULL DEFAULT '',
+  culprit           TEXT NOT NULL DEFAULT '',
+  level             TEXT NOT NULL DEFAULT '',
+  status            TEXT NOT NULL DEFAULT 'unresolved'
+                    CHECK (status IN ('unresolved', 'resolved', 'ignored')),
+  count             INTEGER NOT NULL DEFAULT 0,
+  first_seen        REAL NOT NULL,
+  last_seen         REAL NOT NULL,
+  service           TEXT NOT NULL DEFAULT '',
+  release           TEXT NOT NULL DEFAULT '',
+  first_release     TEXT NOT NULL DEFAULT '',
+  regression_count  INTEGER NOT NULL DEFAULT 0,
+  resolved_at       REAL,
+  UNIQUE (project_id, fingerprint)
+);
+CREATE INDEX groups_project_status_last_seen
+  ON groups (project_id, status, last_seen);
+CREATE INDEX groups_last_seen ON groups (last_seen);
+CREATE INDEX groups_count ON groups (count);
+CREATE INDEX groups_first_seen ON groups (first_seen);
+CREATE INDEX groups_level ON groups (level);
+CREATE INDEX groups_service ON groups (service);
+
+CREATE TABLE events (
+  id           INTEGER PRIMARY KEY,
+  event_id     TEXT NOT NULL UNIQUE,
+  project_id   INTEGER NOT NULL REFERENCES projects(id),
+  group_id     INTEGER NOT NULL REFERENCES groups(id),
+  timestamp    REAL NOT NULL,
+  received     REAL NOT NULL,
+  level        TEXT NOT NULL DEFAULT '',
+  platform     TEXT NOT NULL DEFAULT '',
+  message      TEXT NOT NULL DEFAULT '',
+  release      TEXT NOT NULL DEFAULT '',
+  environment  TEXT NOT NULL DEFAULT '',
+  server_name  TEXT NOT NULL DEFAULT '',
+  service      TEXT NOT NULL DEFAULT '',
+  pod          TEXT NOT NULL DEFAULT '',
+  title        TEXT NOT NULL DEFAULT '',
+  payload      TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX events_group_timestamp ON events (group_id, timestamp);
+CREATE INDEX events_timestamp ON events (timestamp);
+CREATE INDEX events_pod_timestamp ON events (pod, timestamp);
+)sql";
+
+// Version 2: pod crashes from the Kubernetes watcher and their links to
+// groups (both directions: the primary key serves crash -> groups, the
+// index group -> crashes). Links disappear with either side.
+constexpr char kV2[] = R"sql(
+CREATE TABLE crashes (
+  id              INTEGER PRIMARY KEY,
+  dedup_key       TEXT NOT NULL UNIQUE,
+  namespace       TEXT NOT NULL DEFAULT '',
+  pod             TEXT NOT NULL DEFAULT '',
+  pod_uid         TEXT NOT NULL DEFAULT '',
+  container       TEXT NOT NULL DEFAULT '',
+  node            TEXT NOT NULL DEFAULT '',
+  workload_kind   TEXT NOT NULL DEFAULT '',
+  workload        TEXT NOT NULL DEFAULT '',
+  image           TEXT NOT NULL DEFAULT '',
+  crash_type      TEXT NOT NULL DEFAULT '',
+  reason          TEXT NOT NULL DEFAULT '',
+  exit_code       INTEGER NOT NULL DEFAULT 0,
+  signal          TEXT NOT NULL DEFAULT '',
+  restart_count   INTEGER NOT NULL DEFAULT 0,
+  memory_request  TEXT NOT NULL DEFAULT '',
+  memory_limit    TEXT NOT NULL DEFAULT '',
+  started_at      REAL NOT NULL DEFAULT 0,
+  finished_at     REAL NOT NULL DEFAULT 0,
+  created_at      REAL NOT NULL,
+  updated_at      REAL NOT NULL,
+  message         TEXT NOT NULL DEFAULT '',
+  logs            TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX crashes_namespace_updated ON crashes (namespace, updated_at);
+CREATE INDEX crashes_type_updated ON crashes (crash_type, updated_at);
+CREATE INDEX crashes_pod_updated ON crashes (pod, updated_at);
+CREATE INDEX crashes_updated ON crashes (updated_at);
+
+CREATE TABLE crash_groups (
+  crash_id  INTEGER NOT NULL REFERENCES crashes(id) ON DELETE CASCADE,
+  group_id  INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+  PRIMARY KEY (crash_id, group_id)
+) WITHOUT ROWID;
+CREATE INDEX crash_groups_group ON crash_groups (group_id);
+)sql";
+
+constexpr char kBootstrap[] =
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    "  version     INTEGER PRIMARY KEY,"
+    "  applied_at  REAL NOT NULL)";
+
+double NowSeconds() {
+  return std::chrono::duration<double>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Reads the version inside the caller's transaction.
+StoreStatus ReadVersion(SqliteDb* db, int* version) {
+  SqliteStmt stmt;
+  StoreStatus status;
+  if (!db->Prepare("SELECT coalesce(max(version), 0) FROM schema_migrations",
+                   &stmt, &status)) {
+    return status;
+  }
+  if (stmt.Step() != SQLITE_ROW) {
+    return db->LastStatus("read schema version");
+  }
+  *version = static_cast<int>(stmt.Int(0));
+  return StoreStatus::Ok();
+}
+
+// A new database gets incremental auto-vacuum so that retention can give
+// space back to the file system. Only possible before the first table.
+StoreStatus EnableAutoVacuumIfNew(SqliteDb* db) {
+  SqliteStmt stmt;
+  StoreStatus status;
+  if (!db->Prepare("SELECT count(*) FROM sqlite_master", &stmt, &status)) {
+    return status;
+  }
+  if (stmt.Step() != SQLITE_ROW) return db->LastStatus("read sqlite_master");
+  bool empty = stmt.Int(0) == 0;
+  stmt = SqliteStmt();
+  if (!empty) return StoreStatus::Ok();
+  return db->Exec("PRAGMA auto_vacuum=INCREMENTAL", "set auto_vacuum");
+}
+
+}  // namespace
+
+const std::vector<Migration>& SchemaMigrations() {
+  static const std::vector<Migration> kMigrations = {
+      {1, "projects, groups, events", kV1},
+      {2, "crashes and crash_groups", kV2},
+  };
+  return kMigrations;
+}
+
+int LatestSchemaVersion() { return SchemaMigrations().back().version; }
+
+StoreStatus CurrentSchemaVersion(SqliteDb* db, int* version) {
+  StoreStatus status = db->Exec(kBootstrap, "create schema_migrations");
+  if (!status.ok()) return status;
+  return ReadVersion(db, version);
+}
+
+StoreStatus ApplyMigrations(SqliteDb* db) {
+  db->ClearError();
+  StoreStatus status = EnableAutoVacuumIfNew(db);
+  if (!status.ok()) return status;
+  status = db->Exec(kBootstrap, "create schema_migrations");
+  if (!status.ok()) return status;
+  int current = 0;
+  status = ReadVersion(db, &current);
+  if (!status.ok()) return status;
+  if (current > LatestSchemaVersion()) {
+    status.code = StoreStatus::kInternal;
+    status.message = "database schema version " + std::to_string(current) +
+                     " is newer than this crashctl knows (" +
+                     std::to_string(LatestSchemaVersion()) +
+                     "); upgrade crashctl";
+    return status;
+  }
+  if (current == LatestSchemaVersion()) return StoreStatus::Ok();
+
+  for (const Migration& migration : SchemaMigrations()) {
+    std::string context = "migration " + std::to_string(migration.version) +
+                          " (" + migration.name + ")";
+    status = db->Exec("BEGIN IMMEDIATE", context + ": begin");
+    if (!status.ok()) return status;
+    int version = 0;
+    status = ReadVersion(db, &version);
+    if (status.ok() && version > LatestSchemaVersion()) {
+      status.code = StoreStatus::kInternal;
+      status.message = "database schema version " + std::to_string(version) +
+                       " is newer than this crashctl knows (" +
+                       std::to_string(LatestSchemaVersion()) +
+                       "); upgrade crashctl";
+    }
+    if (status.ok() && version >= migration.version) {
+      db->RollbackIfOpen();
+      continue;  // already applied (possibly by another process just now)
+    }
+    if (status.ok()) status = db->Exec(migration.sql, context);
+    if (status.ok()) {
+      SqliteStmt stmt;
+      if (db->Prepare("INSERT INTO schema_migrations (version, applied_at) "
+                      "VALUES (?1, ?2)",
+                      &stmt, &status)) {
+        stmt.Bind(1, migration.version).Bind(2, NowSeconds());
+        if (stmt.Run() != SQLITE_DONE) {
+          status = db->LastStatus(context + ": record version");
+        }
+      }
+    }
+    if (status.ok()) {
+      status = db->Exec(
+          "PRAGMA user_version=" + std::to_string(migration.version),
+          context + ": user_version");
+    }
+    if (status.ok()) status = db->Exec("COMMIT", context + ": commit");
+    if (!status.ok()) {
+      db->RollbackIfOpen();
+      return status;
+    }
+    spdlog::info("store: applied schema migration {} ({})", migration.version,
+                 migration.name);
+  }
+  return StoreStatus::Ok();
+}
+
+}  // namespace crashctl

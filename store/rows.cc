@@ -1,0 +1,129 @@
+#include "store/rows.h"
+
+#include <algorithm>
+
+namespace crashctl {
+
+const char kProjectColumns[] = "id, name, public_key, created_at";
+
+const char kGroupColumns[] =
+    "id, project_id, fingerprint, title, culprit, level, status, count, "
+    "first_seen, last_seen, service, release, first_release, "
+    "regression_count";
+
+const char kEventColumns[] =
+    "event_id, project_id, group_id, timestamp, received, level, platform, "
+    "message, release, environment, server_name, service, title";
+
+const char kCrashColumns[] =
+    "id, dedup_key, namespace, pod, pod_uid, container, node, workload_kind, "
+    "workload, image, crash_type, reason, exit_code, signal, restart_count, "
+    "memory_request, memory_limit, started_at, finished_at, created_at, "
+    "updated_at, message, logs";
+
+void ReadProject(const SqliteStmt& stmt, Project* out) {
+  out->id = stmt.Int(0);
+  out->name = stmt.Text(1);
+  out->public_key = stmt.Text(2);
+  out->created_at = stmt.Double(3);
+}
+
+void ReadGroup(const SqliteStmt& stmt, Group* out) {
+  out->id = stmt.Int(0);
+  out->project_id = stmt.Int(1);
+  out->fingerprint = stmt.Text(2);
+  out->title = stmt.Text(3);
+  out->culprit = stmt.Text(4);
+  out->level = stmt.Text(5);
+  out->status = stmt.Text(6);
+  out->count = stmt.Int(7);
+  out->first_seen = stmt.Double(8);
+  out->last_seen = stmt.Double(9);
+  out->service = stmt.Text(10);
+  out->release = stmt.Text(11);
+  out->first_release = stmt.Text(12);
+  out->regression_count = stmt.Int(13);
+  out->linked_crashes.clear();
+}
+
+void ReadEvent(const SqliteStmt& stmt, StoredEvent* out) {
+  out->event_id = stmt.Text(0);
+  out->project_id = stmt.Int(1);
+  out->group_id = stmt.Int(2);
+  out->timestamp = stmt.Double(3);
+  out->received = stmt.Double(4);
+  out->level = stmt.Text(5);
+  out->platform = stmt.Text(6);
+  out->message = stmt.Text(7);
+  out->release = stmt.Text(8);
+  out->environment = stmt.Text(9);
+  out->server_name = stmt.Text(10);
+  out->service = stmt.Text(11);
+  out->title = stmt.Text(12);
+  out->payload.clear();
+}
+
+void ReadCrash(const SqliteStmt& stmt, Crash* out) {
+  out->id = stmt.Int(0);
+  out->dedup_key = stmt.Text(1);
+  out->namespace_ = stmt.Text(2);
+  out->pod = stmt.Text(3);
+  out->pod_uid = stmt.Text(4);
+  out->container = stmt.Text(5);
+  out->node = stmt.Text(6);
+  out->workload_kind = stmt.Text(7);
+  out->workload = stmt.Text(8);
+  out->image = stmt.Text(9);
+  out->crash_type = stmt.Text(10);
+  out->reason = stmt.Text(11);
+  out->exit_code = static_cast<int>(stmt.Int(12));
+  out->signal = stmt.Text(13);
+  out->restart_count = static_cast<int>(stmt.Int(14));
+  out->memory_request = stmt.Text(15);
+  out->memory_limit = stmt.Text(16);
+  out->started_at = stmt.Double(17);
+  out->finished_at = stmt.Double(18);
+  out->created_at = stmt.Double(19);
+  out->updated_at = stmt.Double(20);
+  out->message = stmt.Text(21);
+  out->logs = stmt.Text(22);
+  out->linked_groups.clear();
+}
+
+namespace {
+
+StoreStatus LoadIds(SqliteDb* db, const char* sql, int64_t key,
+                    const char* what, std::vector<int64_t>* ids) {
+  ids->clear();
+  SqliteStmt stmt;
+  StoreStatus status;
+  if (!db->Prepare(sql, &stmt, &status)) return status;
+  stmt.Bind(1, key).Bind(2, kMaxLinks);
+  int rc;
+  while ((rc = stmt.Step()) == SQLITE_ROW) ids->push_back(stmt.Int(0));
+  if (rc != SQLITE_DONE) return db->LastStatus(what);
+  return StoreStatus::Ok();
+}
+
+}  // namespace
+
+StoreStatus LoadLinkedCrashes(SqliteDb* db, Group* group) {
+  return LoadIds(db,
+                 "SELECT crash_id FROM crash_groups WHERE group_id = ?1 "
+                 "ORDER BY crash_id DESC LIMIT ?2",
+                 group->id, "load linked crashes", &group->linked_crashes);
+}
+
+StoreStatus LoadLinkedGroups(SqliteDb* db, Crash* crash) {
+  return LoadIds(db,
+                 "SELECT group_id FROM crash_groups WHERE crash_id = ?1 "
+                 "ORDER BY group_id DESC LIMIT ?2",
+                 crash->id, "load linked groups", &crash->linked_groups);
+}
+
+int ClampLimit(int limit, int fallback) {
+  if (limit <= 0) return fallback;
+  return std::min(limit, 1000);
+}
+
+}  // namespace crashctl

@@ -1,0 +1,362 @@
+// SqliteStore: opening, the write and read transaction runners, projects and
+// maintenance. Events and groups are in sqlite_store_events.cc, crashes in
+// sqlite_store_crashes.cc.
+#include "store/sqlite_store.h"
+
+#include <openssl/rand.h>
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <system_error>
+#include <thread>
+#include <utility>
+
+#include "store/migrations.h"
+#include "store/rows.h"
+
+namespace crashctl {
+namespace {
+
+// Retention: at most this many batches per table per call (with 5000 rows a
+// batch, 500 million rows), and this many incremental-vacuum steps.
+constexpr int kMaxDeleteBatches = 100000;
+constexpr int kMaxVacuumSteps = 100;
+constexpr int kVacuumPagesPerStep = 2000;
+constexpr size_t kMaxProjectName = 200;
+
+StoreStatus RandomHexKey(std::string* key) {
+  unsigned char bytes[16];
+  if (RAND_bytes(bytes, sizeof(bytes)) != 1) {
+    return MakeStatus(StoreStatus::kInternal,
+                      "create project: RAND_bytes failed");
+  }
+  static const char kHex[] = "0123456789abcdef";
+  key->clear();
+  for (unsigned char b : bytes) {
+    key->push_back(kHex[b >> 4]);
+    key->push_back(kHex[b & 15]);
+  }
+  return StoreStatus::Ok();
+}
+
+}  // namespace
+
+std::unique_ptr<Store> Store::Open(const std::string& path,
+                                   std::string* error) {
+  return SqliteStore::Open(path, SqliteStore::Options(), error);
+}
+
+SqliteStore::SqliteStore(std::string path, const Options& options)
+    : path_(std::move(path)),
+      options_(options),
+      readers_(path_,
+               SqliteDb::Options{options.busy_timeout_ms, /*query_only=*/true},
+               options.read_connections, options.read_wait) {}
+
+SqliteStore::~SqliteStore() = default;
+
+std::unique_ptr<SqliteStore> SqliteStore::Open(const std::string& path,
+                                               const Options& options,
+                                               std::string* error) {
+  std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(parent, ec);
+    if (ec) {
+      *error = "create directory " + parent.string() + ": " + ec.message();
+      return nullptr;
+    }
+  }
+  std::unique_ptr<SqliteStore> store(new SqliteStore(path, options));
+  std::lock_guard<std::mutex> lock(store->write_mu_);
+  StoreStatus status = store->EnsureWriter();
+  if (status.ok()) status = ApplyMigrations(store->writer_.get());
+  if (!status.ok()) {
+    *error = "open store " + path + ": " + status.message;
+    return nullptr;
+  }
+  spdlog::debug("store: opened {} (schema version {})", path,
+                LatestSchemaVersion());
+  return store;
+}
+
+StoreStatus SqliteStore::EnsureWriter() {
+  if (writer_ != nullptr) return StoreStatus::Ok();
+  StoreStatus status;
+  writer_ = SqliteDb::Open(
+      path_, SqliteDb::Options{options_.busy_timeout_ms, false}, &status);
+  return status;
+}
+
+StoreStatus SqliteStore::Write(const std::string& what, const Body& body) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  // Bounded: one attempt plus max_busy_retries.
+  for (int attempt = 0;; ++attempt) {
+    StoreStatus status = EnsureWriter();
+    if (!status.ok()) {
+      status.message = what + ": " + status.message;
+      return status;
+    }
+    SqliteDb* db = writer_.get();
+    db->ClearError();
+    status = db->Exec("BEGIN IMMEDIATE", what + ": begin");
+    if (status.ok()) status = body(db);
+    if (status.ok()) status = db->Exec("COMMIT", what + ": commit");
+    if (status.ok()) return status;
+
+    int rc = db->last_rc();
+    if (!db->RollbackIfOpen() || NeedsReopen(rc)) {
+      // The connection may be in a bad state: start afresh next time.
+      writer_.reset();
+    }
+    if (IsBusyCode(rc) && attempt < options_.max_busy_retries) {
+      busy_retries_.fetch_add(1, std::memory_order_relaxed);
+      spdlog::debug("store: {}: database busy, retry {}", what, attempt + 1);
+      std::this_thread::sleep_for(std::chrono::milliseconds(10 * (attempt + 1)));
+      continue;
+    }
+    if (status.code == StoreStatus::kUnavailable) {
+      spdlog::warn("store: {}", status.message);
+    }
+    return status;
+  }
+}
+
+StoreStatus SqliteStore::Read(const std::string& what, const Body& body) {
+  ReadPool::Lease lease;
+  StoreStatus status = readers_.Acquire(&lease);
+  if (!status.ok()) {
+    status.message = what + ": " + status.message;
+    return status;
+  }
+  SqliteDb* db = lease.db();
+  db->ClearError();
+  status = db->Exec("BEGIN", what + ": begin");
+  if (status.ok()) status = body(db);
+  if (status.ok()) {
+    status = db->Exec("COMMIT", what + ": commit");
+  }
+  if (!status.ok()) {
+    if (!db->RollbackIfOpen() || NeedsReopen(db->last_rc())) lease.Discard();
+  }
+  return status;
+}
+
+StoreStatus SqliteStore::ExecOnWriter(const std::string& sql) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  StoreStatus status = EnsureWriter();
+  if (!status.ok()) return status;
+  writer_->ClearError();
+  return writer_->Exec(sql, "exec on writer");
+}
+
+// --- projects ---------------------------------------------------------------
+
+StoreStatus SqliteStore::CreateProject(const std::string& name, Project* out) {
+  if (name.empty()) {
+    return MakeStatus(StoreStatus::kInvalid, "project name is empty");
+  }
+  if (name.size() > kMaxProjectName) {
+    return MakeStatus(StoreStatus::kInvalid,
+                      "project name is longer than " +
+                          std::to_string(kMaxProjectName) + " bytes");
+  }
+  Project project;
+  project.name = name;
+  project.created_at = NowSeconds();
+  StoreStatus status = RandomHexKey(&project.public_key);
+  if (!status.ok()) return status;
+  status = Write("create project", [&](SqliteDb* db) {
+    StoreStatus st;
+    SqliteStmt exists;
+    if (!db->Prepare("SELECT 1 FROM projects WHERE name = ?1", &exists, &st)) {
+      return st;
+    }
+    exists.Bind(1, name);
+    int rc = exists.Step();
+    if (rc == SQLITE_ROW) {
+      return MakeStatus(StoreStatus::kInvalid,
+                        "project '" + name + "' already exists");
+    }
+    if (rc != SQLITE_DONE) return db->LastStatus("create project: lookup");
+    SqliteStmt insert;
+    if (!db->Prepare("INSERT INTO projects (name, public_key, created_at) "
+                     "VALUES (?1, ?2, ?3)",
+                     &insert, &st)) {
+      return st;
+    }
+    insert.Bind(1, name).Bind(2, project.public_key).Bind(3, project.created_at);
+    if (insert.Run() != SQLITE_DONE) {
+      return db->LastStatus("create project '" + name + "'");
+    }
+    project.id = db->LastInsertRowid();
+    return StoreStatus::Ok();
+  });
+  if (status.ok() && out != nullptr) *out = project;
+  return status;
+}
+
+StoreStatus SqliteStore::ListProjects(std::vector<Project>* out) {
+  std::vector<Project> projects;
+  StoreStatus status = Read("list projects", [&](SqliteDb* db) {
+    StoreStatus st;
+    SqliteStmt stmt;
+    if (!db->Prepare(std::string("SELECT ") + kProjectColumns +
+                         " FROM projects ORDER BY id",
+                     &stmt, &st)) {
+      return st;
+    }
+    int rc;
+    while ((rc = stmt.Step()) == SQLITE_ROW) {
+      projects.emplace_back();
+      ReadProject(stmt, &projects.back());
+    }
+    if (rc != SQLITE_DONE) return db->LastStatus("list projects");
+    return StoreStatus::Ok();
+  });
+  if (status.ok()) *out = std::move(projects);
+  return status;
+}
+
+StoreStatus SqliteStore::GetProject(int64_t id, Project* out) {
+  return Read("get project", [&](SqliteDb* db) {
+    StoreStatus st;
+    SqliteStmt stmt;
+    if (!db->Prepare(std::string("SELECT ") + kProjectColumns +
+                         " FROM projects WHERE id = ?1",
+                     &stmt, &st)) {
+      return st;
+    }
+    stmt.Bind(1, id);
+    int rc = stmt.Step();
+    if (rc == SQLITE_DONE) {
+      return MakeStatus(StoreStatus::kNotFound,
+                        "project " + std::to_string(id) + " not found");
+    }
+    if (rc != SQLITE_ROW) return db->LastStatus("get project");
+    ReadProject(stmt, out);
+    return StoreStatus::Ok();
+  });
+}
+
+// --- maintenance ------------------------------------------------------------
+
+StoreStatus SqliteStore::DeleteOlderThan(double cutoff, int64_t* deleted) {
+  int64_t events = 0, groups = 0, crashes = 0;
+  if (deleted != nullptr) *deleted = 0;
+  // Each statement deletes at most one batch; every batch is its own
+  // transaction so ingestion is never blocked for long.
+  struct Step {
+    const char* what;
+    const char* sql;
+    int64_t* counter;
+  };
+  const Step steps[] = {
+      {"retention: events",
+       "DELETE FROM events WHERE id IN (SELECT id FROM events "
+       "WHERE timestamp < ?1 LIMIT ?2)",
+       &events},
+      // A group's events all have timestamps <= last_seen, so only groups
+      // with last_seen < cutoff can have been emptied. Links go by cascade.
+      {"retention: groups",
+       "DELETE FROM groups WHERE id IN (SELECT g.id FROM groups g "
+       "WHERE g.last_seen < ?1 AND NOT EXISTS "
+       "(SELECT 1 FROM events e WHERE e.group_id = g.id) LIMIT ?2)",
+       &groups},
+      {"retention: crashes",
+       "DELETE FROM crashes WHERE id IN (SELECT id FROM crashes "
+       "WHERE updated_at < ?1 LIMIT ?2)",
+       &crashes},
+  };
+  const int batch = options_.delete_batch > 0 ? options_.delete_batch : 5000;
+  for (const Step& step : steps) {
+    for (int i = 0; i < kMaxDeleteBatches; ++i) {
+      int changes = 0;
+      StoreStatus status = Write(step.what, [&](SqliteDb* db) {
+        StoreStatus st;
+        SqliteStmt stmt;
+        if (!db->Prepare(step.sql, &stmt, &st)) return st;
+        stmt.Bind(1, cutoff).Bind(2, batch);
+        if (stmt.Run() != SQLITE_DONE) return db->LastStatus(step.what);
+        changes = db->Changes();
+        return StoreStatus::Ok();
+      });
+      if (!status.ok()) {
+        if (deleted != nullptr) *deleted = events;
+        return status;
+      }
+      *step.counter += changes;
+      if (deleted != nullptr && step.counter == &events) *deleted = events;
+      if (changes < batch) break;
+    }
+  }
+
+  // Give freed pages back to the file system (incremental auto-vacuum).
+  if (events + groups + crashes > 0) {
+    for (int i = 0; i < kMaxVacuumSteps; ++i) {
+      int64_t free_pages = 0;
+      StoreStatus status = Write("retention: vacuum", [&](SqliteDb* db) {
+        StoreStatus st = db->Exec("PRAGMA incremental_vacuum(" +
+                                      std::to_string(kVacuumPagesPerStep) +
+                                      ")",
+                                  "incremental_vacuum");
+        if (!st.ok()) return st;
+        SqliteStmt stmt;
+        if (!db->Prepare("PRAGMA freelist_count", &stmt, &st)) return st;
+        if (stmt.Step() != SQLITE_ROW) return db->LastStatus("freelist_count");
+        free_pages = stmt.Int(0);
+        return StoreStatus::Ok();
+      });
+      if (!status.ok()) {
+        spdlog::warn("store: {}", status.message);
+        break;
+      }
+      if (free_pages == 0) break;
+    }
+  }
+  if (events + groups + crashes > 0) {
+    spdlog::info(
+        "store: retention deleted {} events, {} groups, {} crashes older "
+        "than {:.0f}",
+        events, groups, crashes, cutoff);
+  }
+  return StoreStatus::Ok();
+}
+
+int64_t SqliteStore::SizeBytes() {
+  int64_t total = 0;
+  for (const std::string& file : {path_, path_ + "-wal"}) {
+    std::error_code ec;
+    uintmax_t size = std::filesystem::file_size(file, ec);
+    if (!ec) total += static_cast<int64_t>(size);
+  }
+  return total;
+}
+
+StoreStatus SqliteStore::IntegrityCheck() {
+  return Read("integrity check", [&](SqliteDb* db) {
+    StoreStatus st;
+    SqliteStmt stmt;
+    if (!db->Prepare("PRAGMA integrity_check(20)", &stmt, &st)) return st;
+    std::string problems;
+    int rc;
+    while ((rc = stmt.Step()) == SQLITE_ROW) {
+      std::string line = stmt.Text(0);
+      if (line == "ok") continue;
+      if (!problems.empty()) problems += "; ";
+      problems += line;
+    }
+    if (rc != SQLITE_DONE) return db->LastStatus("integrity check");
+    if (!problems.empty()) {
+      return MakeStatus(StoreStatus::kInternal,
+                        "integrity check failed: " + problems);
+    }
+    return StoreStatus::Ok();
+  });
+}
+
+int64_t SqliteStore::BusyRetries() {
+  return busy_retries_.load(std::memory_order_relaxed);
+}
+
+}  // namespace crashctl

@@ -1,0 +1,102 @@
+// The crashctl command line, run as a user would run it.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <regex>
+
+#include "tests/testing/server_process.h"
+
+namespace crashctl {
+namespace {
+
+using testing::CommandResult;
+using testing::CrashctlBinary;
+using testing::MakeTempDir;
+using testing::RunCommand;
+
+TEST(CliTest, VersionPrintsVersion) {
+  CommandResult r = RunCommand({CrashctlBinary(), "version"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(^crashctl \d+\.\d+\.\d+)")))
+      << r.out;
+}
+
+TEST(CliTest, ProjectCreatePrintsSentryDsnFirstThenShortForm) {
+  const std::string data = MakeTempDir("cli");
+  CommandResult r =
+      RunCommand({CrashctlBinary(), "project", "create", "--name", "my-app",
+                  "--data", data},
+                 {{"CRASHCTL_SERVER_BASE_URL", ""}});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(
+      r.out, m,
+      std::regex(R"(^DSN: http://([0-9a-f]{32})@localhost:9190/([0-9]+)\n)")))
+      << r.out;
+  const std::string key = m[1];
+  const std::string id = m[2];
+  EXPECT_NE(r.out.find("\nShort DSN: http://localhost:9190/api/v1/events?key=" +
+                       key + "\n"),
+            std::string::npos)
+      << r.out;
+
+  CommandResult second = RunCommand({CrashctlBinary(), "project", "create",
+                                     "--name", "other", "--data", data});
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+
+  CommandResult list =
+      RunCommand({CrashctlBinary(), "project", "list", "--data", data});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_TRUE(std::regex_search(
+      list.out, std::regex("^" + id + "\tmy-app\thttp://" + key +
+                           "@localhost:9190/" + id + "\n")))
+      << list.out;
+  EXPECT_NE(list.out.find("\tother\t"), std::string::npos);
+
+  // Duplicate names are refused.
+  CommandResult dup = RunCommand({CrashctlBinary(), "project", "create",
+                                  "--name", "my-app", "--data", data});
+  EXPECT_NE(dup.exit_code, 0);
+}
+
+TEST(CliTest, BadUsageExitsTwoWithOneLine) {
+  const std::vector<std::vector<std::string>> cases = {
+      {CrashctlBinary()},
+      {CrashctlBinary(), "frobnicate"},
+      {CrashctlBinary(), "project"},
+      {CrashctlBinary(), "project", "create"},
+      {CrashctlBinary(), "serve", "--bogus", "1"},
+      {CrashctlBinary(), "cleanup", "extra"},
+  };
+  for (const auto& argv : cases) {
+    CommandResult r = RunCommand(argv);
+    EXPECT_EQ(r.exit_code, 2) << argv.back() << ": " << r.err;
+    EXPECT_FALSE(r.err.empty());
+  }
+}
+
+TEST(CliTest, ConfigErrorsNameTheKey) {
+  const std::string data = MakeTempDir("cfg");
+  const std::string file = data + "/crashctl.yaml";
+  std::ofstream(file) << "server:\n  lisen: \":1\"\n";
+  CommandResult r = RunCommand({CrashctlBinary(), "serve", "--config", file,
+                                "--data", data});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("server.lisen"), std::string::npos) << r.err;
+
+  r = RunCommand({CrashctlBinary(), "serve", "--data", data},
+                 {{"CRASHCTL_RETENTION_MAX_AGE", "forever"}});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("CRASHCTL_RETENTION_MAX_AGE"), std::string::npos)
+      << r.err;
+}
+
+TEST(CliTest, CleanupAppliesRetention) {
+  const std::string data = MakeTempDir("cleanup");
+  CommandResult r = RunCommand({CrashctlBinary(), "cleanup", "--data", data});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("deleted 0 events"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace crashctl

@@ -1,0 +1,480 @@
+#include "core/config.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <set>
+#include <sstream>
+
+namespace crashctl {
+namespace {
+
+using ::testing::HasSubstr;
+
+using Map = std::map<std::string, std::string>;
+
+std::string WriteFile(const std::string& name, const std::string& text) {
+  std::string path = ::testing::TempDir() + "/crashctl_config_" +
+                     std::to_string(getpid()) + "_" + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+// "a.b" + "v" -> "a:\n  b: v\n".
+std::string NestedYaml(const std::string& key, const std::string& value) {
+  size_t dot = key.find('.');
+  return key.substr(0, dot) + ":\n  " + key.substr(dot + 1) + ": " + value +
+         "\n";
+}
+
+std::string Join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
+  return out;
+}
+
+std::string Num(double d) {
+  std::ostringstream os;
+  os.precision(12);
+  os << d;
+  return os.str();
+}
+
+// --- ParseDuration ------------------------------------------------------
+
+TEST(ParseDurationTest, Table) {
+  struct Case {
+    const char* text;
+    bool ok;
+    double seconds;
+  };
+  const Case cases[] = {
+      {"250ms", true, 0.25},    {"90s", true, 90},
+      {"5m", true, 300},        {"720h", true, 720 * 3600.0},
+      {"1h30m", true, 5400},    {"7d", true, 7 * 86400.0},
+      {"1w", true, 604800},     {"1.5h", true, 5400},
+      {"1h2m3s", true, 3723},   {"0", true, 0},
+      {"0s", true, 0},          {"100us", true, 1e-4},
+      {"10ns", true, 1e-8},     {" 5m ", true, 300},
+      {"", false, 0},           {"abc", false, 0},
+      {"5", false, 0},          {"-5m", false, 0},
+      {"5x", false, 0},         {"m", false, 0},
+      {"1.2.3s", false, 0},     {"5m30", false, 0},
+      {"1h 30m", false, 0},     {".s", false, 0},
+  };
+  for (const auto& c : cases) {
+    double seconds = -1;
+    EXPECT_EQ(ParseDuration(c.text, &seconds), c.ok) << c.text;
+    if (c.ok) {
+      EXPECT_DOUBLE_EQ(seconds, c.seconds) << c.text;
+    }
+  }
+}
+
+// --- precedence -----------------------------------------------------------
+
+struct KeyCase {
+  std::string key;
+  std::string file_value;  // as written in YAML
+  std::string env_value;
+  std::string flag_value;
+  std::string expect_default, expect_file, expect_env, expect_flag;
+  std::function<std::string(const Config&)> get;
+};
+
+std::vector<KeyCase> KeyCases() {
+  return {
+      {"server.listen", "\"127.0.0.1:8000\"", "[::1]:8001", "0.0.0.0:8002",
+       ":9190", "127.0.0.1:8000", "[::1]:8001", "0.0.0.0:8002",
+       [](const Config& c) { return c.listen; }},
+      {"server.base_url", "http://file.example", "https://env.example/",
+       "http://flag.example:9190", "", "http://file.example",
+       "https://env.example", "http://flag.example:9190",
+       [](const Config& c) { return c.base_url; }},
+      {"server.max_connections", "10", "20", "30", "512", "10", "20", "30",
+       [](const Config& c) { return std::to_string(c.max_connections); }},
+      {"server.request_timeout", "10s", "1m", "250ms", "30", "10", "60",
+       "0.25", [](const Config& c) { return Num(c.request_timeout); }},
+      {"storage.path", "/var/lib/file", "/env", "/flag", "./data",
+       "/var/lib/file", "/env", "/flag",
+       [](const Config& c) { return c.data_dir; }},
+      {"retention.max_age", "7d", "48h", "1h30m", "2592000", "604800",
+       "172800", "5400", [](const Config& c) { return Num(c.retention_max_age); }},
+      {"retention.cleanup_interval", "10m", "90s", "2h", "3600", "600", "90",
+       "7200",
+       [](const Config& c) { return Num(c.retention_cleanup_interval); }},
+      {"ingest.max_event_bytes", "512KiB", "1MB", "1000", "1048576", "524288",
+       "1000000", "1000",
+       [](const Config& c) { return std::to_string(c.max_event_bytes); }},
+      {"ingest.max_request_bytes", "2MiB", "30MiB", "1GiB", "20971520",
+       "2097152", "31457280", "1073741824",
+       [](const Config& c) { return std::to_string(c.max_request_bytes); }},
+      {"ingest.queue_size", "100", "200", "300", "10000", "100", "200", "300",
+       [](const Config& c) { return std::to_string(c.queue_size); }},
+      {"ingest.batch_size", "1", "2", "3", "512", "1", "2", "3",
+       [](const Config& c) { return std::to_string(c.batch_size); }},
+      {"kubernetes.enabled", "yes", "0", "true", "0", "1", "0", "1",
+       [](const Config& c) { return std::to_string(c.kube_enabled); }},
+      {"kubernetes.namespaces", "[a, b]", "c,d", " e , f ,", "", "a,b", "c,d",
+       "e,f", [](const Config& c) { return Join(c.kube_namespaces); }},
+      {"kubernetes.restart_threshold", "3", "4", "6", "5", "3", "4", "6",
+       [](const Config& c) { return std::to_string(c.kube_restart_threshold); }},
+      {"kubernetes.kubeconfig", "/f/kc", "/e/kc", "/x/kc", "", "/f/kc",
+       "/e/kc", "/x/kc", [](const Config& c) { return c.kube_kubeconfig; }},
+      {"kubernetes.api_server", "http://127.0.0.1:1", "http://127.0.0.1:2",
+       "https://127.0.0.1:3", "", "http://127.0.0.1:1", "http://127.0.0.1:2",
+       "https://127.0.0.1:3", [](const Config& c) { return c.kube_api_server; }},
+      {"alerting.alertmanager_url", "[\"http://a:9093\", \"http://b:9093/\"]",
+       "http://c:9093", "http://d:9093,https://e:9093", "",
+       "http://a:9093,http://b:9093", "http://c:9093",
+       "http://d:9093,https://e:9093",
+       [](const Config& c) { return Join(c.alertmanager_urls); }},
+      {"alerting.cooldown", "1m", "0", "30s", "300", "60", "0", "30",
+       [](const Config& c) { return Num(c.alert_cooldown); }},
+      {"auth.admin_token", "filetoken", "envtoken", "flagtoken", "",
+       "filetoken", "envtoken", "flagtoken",
+       [](const Config& c) { return c.admin_token; }},
+      {"metrics.max_services", "10", "20", "30", "100", "10", "20", "30",
+       [](const Config& c) { return std::to_string(c.metrics_max_services); }},
+      {"metrics.top_groups", "0", "5", "7", "50", "0", "5", "7",
+       [](const Config& c) { return std::to_string(c.metrics_top_groups); }},
+      {"log.level", "debug", "warn", "error", "info", "debug", "warn", "error",
+       [](const Config& c) { return c.log_level; }},
+      {"log.format", "json", "text", "json", "text", "json", "text", "json",
+       [](const Config& c) { return c.log_format; }},
+  };
+}
+
+TEST(ConfigPrecedenceTest, EveryKeyHasACase) {
+  std::set<std::string> covered;
+  for (const auto& c : KeyCases()) covered.insert(c.key);
+  for (const auto& key : ConfigKeys()) EXPECT_TRUE(covered.count(key)) << key;
+  EXPECT_EQ(covered.size(), ConfigKeys().size());
+}
+
+TEST(ConfigPrecedenceTest, EachKeyFromEachSourceAndCombinations) {
+  for (const auto& c : KeyCases()) {
+    SCOPED_TRACE(c.key);
+    const std::string env_name = ConfigEnvName(c.key);
+    const std::string file =
+        WriteFile("prec.yaml", NestedYaml(c.key, c.file_value));
+    // Combination: {file?, env?, flag?} -> expected winner.
+    struct Combo {
+      bool file, env, flag;
+      std::string expect;
+    };
+    const Combo combos[] = {
+        {false, false, false, c.expect_default},
+        {true, false, false, c.expect_file},
+        {false, true, false, c.expect_env},
+        {false, false, true, c.expect_flag},
+        {true, true, false, c.expect_env},
+        {true, false, true, c.expect_flag},
+        {false, true, true, c.expect_flag},
+        {true, true, true, c.expect_flag},
+    };
+    for (const auto& combo : combos) {
+      SCOPED_TRACE(::testing::Message() << "file=" << combo.file
+                                        << " env=" << combo.env
+                                        << " flag=" << combo.flag);
+      Map env = {{"HOME", "/root"}};
+      Map flags;
+      if (combo.env) env[env_name] = c.env_value;
+      if (combo.flag) flags[c.key] = c.flag_value;
+      Config config;
+      std::string error;
+      ASSERT_TRUE(
+          LoadConfig(combo.file ? file : "", env, flags, &config, &error))
+          << error;
+      EXPECT_EQ(c.get(config), combo.expect);
+    }
+  }
+}
+
+TEST(ConfigPrecedenceTest, SourcesMixPerKey) {
+  // Each source sets a different key; all three land, and none overrides
+  // keys it does not name.
+  std::string file = WriteFile("mix.yaml",
+                               "server:\n  listen: \"127.0.0.1:1\"\n"
+                               "  max_connections: 7\n"
+                               "log:\n  level: debug\n");
+  Map env = {{"CRASHCTL_SERVER_MAX_CONNECTIONS", "8"}};
+  Map flags = {{"storage.path", "/d"}};
+  Config config;
+  std::string error;
+  ASSERT_TRUE(LoadConfig(file, env, flags, &config, &error)) << error;
+  EXPECT_EQ(config.listen, "127.0.0.1:1");
+  EXPECT_EQ(config.max_connections, 8);
+  EXPECT_EQ(config.log_level, "debug");
+  EXPECT_EQ(config.data_dir, "/d");
+  EXPECT_EQ(config.DatabasePath(), "/d/crashctl.db");
+  EXPECT_EQ(config.batch_size, 512);  // untouched default
+}
+
+TEST(ConfigTest, EnvNames) {
+  EXPECT_EQ(ConfigEnvName("server.listen"), "CRASHCTL_SERVER_LISTEN");
+  EXPECT_EQ(ConfigEnvName("kubernetes.restart_threshold"),
+            "CRASHCTL_KUBERNETES_RESTART_THRESHOLD");
+  EXPECT_EQ(ConfigEnvName("auth.admin_token"), "CRASHCTL_AUTH_ADMIN_TOKEN");
+}
+
+TEST(ConfigTest, ConfigFileFromEnvironment) {
+  std::string file = WriteFile("fromenv.yaml", "server:\n  max_connections: 3\n");
+  Config config;
+  std::string error;
+  ASSERT_TRUE(
+      LoadConfig("", {{"CRASHCTL_CONFIG", file}}, {}, &config, &error))
+      << error;
+  EXPECT_EQ(config.max_connections, 3);
+}
+
+TEST(ConfigTest, NonConfigVariablesAreAllowed) {
+  Map env = {{"CRASHCTL_CONFIG", ""},        {"CRASHCTL_DSN", "http://x@y/1"},
+             {"CRASHCTL_SERVICE", "api"},    {"CRASHCTL_CRASH_FD", "3"},
+             {"CRASHCTL_SPOOL_DIR", "/tmp"}, {"CRASHCTL_BINARY", "/b"},
+             {"CRASHCTL_SOURCE_DIR", "/s"},  {"CRASHCTL_SDK_DEBUG", "1"},
+             {"CRASHCTL_TEST_ANYTHING", "x"}, {"PATH", "/bin"},
+             {"NOT_CRASHCTL_FOO", "x"}};
+  Config config;
+  std::string error;
+  EXPECT_TRUE(LoadConfig("", env, {}, &config, &error)) << error;
+  EXPECT_TRUE(IsNonConfigEnv("CRASHCTL_SDK_X"));
+  EXPECT_FALSE(IsNonConfigEnv("CRASHCTL_SERVER_LISTEN"));
+}
+
+TEST(ConfigTest, EmptyEnvironmentValueMeansUnset) {
+  Config config;
+  std::string error;
+  ASSERT_TRUE(LoadConfig("", {{"CRASHCTL_SERVER_MAX_CONNECTIONS", ""}}, {},
+                         &config, &error))
+      << error;
+  EXPECT_EQ(config.max_connections, 512);
+}
+
+TEST(ConfigTest, YamlDetails) {
+  // Dotted keys at the top level, null values keeping defaults, a single
+  // URL string, an empty file.
+  std::string file = WriteFile("details.yaml",
+                               "server.listen: \"127.0.0.1:5\"\n"
+                               "kubernetes:\n  namespaces:\n"
+                               "alerting:\n  alertmanager_url: http://am:9093\n"
+                               "log:\n");
+  Config config;
+  std::string error;
+  ASSERT_TRUE(LoadConfig(file, {}, {}, &config, &error)) << error;
+  EXPECT_EQ(config.listen, "127.0.0.1:5");
+  EXPECT_TRUE(config.kube_namespaces.empty());
+  EXPECT_EQ(config.alertmanager_urls, std::vector<std::string>{"http://am:9093"});
+
+  std::string empty = WriteFile("empty.yaml", "");
+  ASSERT_TRUE(LoadConfig(empty, {}, {}, &config, &error)) << error;
+  EXPECT_EQ(config.listen, ":9190");
+}
+
+TEST(ConfigTest, ValidListenAddresses) {
+  for (const char* listen : {":9190", "127.0.0.1:0", "[::1]:9190",
+                             "0.0.0.0:9190", "localhost:65535", "[::]:80"}) {
+    Config config;
+    std::string error;
+    EXPECT_TRUE(LoadConfig("", {}, {{"server.listen", listen}}, &config, &error))
+        << listen << ": " << error;
+    EXPECT_EQ(config.listen, listen);
+  }
+}
+
+TEST(ConfigTest, SizeUnits) {
+  const std::pair<const char*, int64_t> cases[] = {
+      {"1", 1},           {"1024", 1024},       {"1KiB", 1024},
+      {"512KiB", 524288}, {"1MiB", 1048576},    {"20MiB", 20971520},
+      {"1MB", 1000000},   {"1kb", 1000},        {"1 MiB", 1048576},
+      {"1.5KiB", 1536},   {"1GiB", 1073741824}, {"2B", 2},
+  };
+  for (const auto& [text, bytes] : cases) {
+    Config config;
+    std::string error;
+    ASSERT_TRUE(LoadConfig("", {}, {{"ingest.max_event_bytes", text},
+                                    {"ingest.max_request_bytes", "2GiB"}},
+                           &config, &error))
+        << text << ": " << error;
+    EXPECT_EQ(config.max_event_bytes, bytes) << text;
+  }
+}
+
+// --- errors ---------------------------------------------------------------
+
+TEST(ConfigErrorTest, Table) {
+  enum Source { kFile, kEnv, kFlag };
+  struct Case {
+    Source source;
+    std::string name;   // file text, env variable, or flag key
+    std::string value;  // env / flag value (unused for files)
+    std::vector<std::string> expect;  // substrings of the error
+  };
+  const std::vector<Case> cases = {
+      // Unknown keys at any level.
+      {kFile, "server:\n  lisen: \":1\"\n", "",
+       {"config file", "unknown key \"server.lisen\""}},
+      {kFile, "bogus: 1\n", "", {"unknown key \"bogus\""}},
+      {kFile, "kubernetes:\n  enabled: true\n  extra:\n    deep: 1\n", "",
+       {"unknown key \"kubernetes.extra\""}},
+      {kEnv, "CRASHCTL_SERVER_LISEN", ":1",
+       {"environment CRASHCTL_SERVER_LISEN", "unknown"}},
+      {kEnv, "CRASHCTL_LISTEN", ":1", {"environment CRASHCTL_LISTEN"}},
+      {kFlag, "server.lisen", ":1", {"flag --server.lisen", "unknown key"}},
+      // Wrong types.
+      {kFile, "server: 5\n", "", {"key \"server\"", "expected a mapping"}},
+      {kFile, "server:\n  listen:\n    a: b\n", "",
+       {"key \"server.listen\"", "got a mapping"}},
+      {kFile, "server:\n  max_connections: [1, 2]\n", "",
+       {"key \"server.max_connections\"", "got a list"}},
+      {kFile, "kubernetes:\n  namespaces:\n    - [a]\n", "",
+       {"key \"kubernetes.namespaces\"", "list items"}},
+      {kFile, "- a\n- b\n", "", {"top level must be a mapping"}},
+      {kFile, "server: [\n", "", {"config file", "line"}},
+      {kFile, "server:\n  max_connections: many\n", "",
+       {"key \"server.max_connections\"", "bad integer \"many\""}},
+      {kEnv, "CRASHCTL_INGEST_QUEUE_SIZE", "1.5", {"bad integer \"1.5\""}},
+      {kEnv, "CRASHCTL_INGEST_QUEUE_SIZE", "0", {"out of range"}},
+      {kEnv, "CRASHCTL_SERVER_MAX_CONNECTIONS", "-1", {"out of range"}},
+      {kFlag, "kubernetes.restart_threshold", "99999999999", {"out of range"}},
+      // Sizes.
+      {kEnv, "CRASHCTL_INGEST_MAX_EVENT_BYTES", "-1MiB",
+       {"environment CRASHCTL_INGEST_MAX_EVENT_BYTES", "negative size"}},
+      {kEnv, "CRASHCTL_INGEST_MAX_EVENT_BYTES", "12XB", {"bad size \"12XB\""}},
+      {kFlag, "ingest.max_request_bytes", "0", {"must be positive"}},
+      {kFlag, "ingest.max_event_bytes", "30MiB",
+       {"ingest.max_event_bytes", "exceeds ingest.max_request_bytes"}},
+      // Durations.
+      {kEnv, "CRASHCTL_RETENTION_MAX_AGE", "abc",
+       {"environment CRASHCTL_RETENTION_MAX_AGE: bad duration \"abc\""}},
+      {kFile, "retention:\n  cleanup_interval: 10\n", "",
+       {"key \"retention.cleanup_interval\"", "bad duration \"10\""}},
+      {kFlag, "server.request_timeout", "0s", {"must be positive"}},
+      // Bools.
+      {kEnv, "CRASHCTL_KUBERNETES_ENABLED", "maybe", {"bad boolean \"maybe\""}},
+      // Listen.
+      {kFlag, "server.listen", "9190", {"flag --listen", "bad listen address"}},
+      {kFlag, "server.listen", ":70000", {"port"}},
+      {kFlag, "server.listen", ":-1", {"port"}},
+      {kFlag, "server.listen", "host:", {"port"}},
+      {kFlag, "server.listen", "::1:9190", {"brackets"}},
+      {kFlag, "server.listen", "[::g]:9190", {"bad IPv6"}},
+      {kFlag, "server.listen", "[::1:9190", {"bad listen address"}},
+      {kFlag, "server.listen", "ho st:1", {"bad host"}},
+      {kEnv, "CRASHCTL_SERVER_LISTEN", "localhost:http",
+       {"environment CRASHCTL_SERVER_LISTEN", "port"}},
+      // URLs.
+      {kFile, "server:\n  base_url: ftp://x\n", "",
+       {"key \"server.base_url\"", "http:// or https://"}},
+      {kEnv, "CRASHCTL_SERVER_BASE_URL", "http://", {"no host"}},
+      {kEnv, "CRASHCTL_ALERTING_ALERTMANAGER_URL", "http://a:9093,am:9093",
+       {"environment CRASHCTL_ALERTING_ALERTMANAGER_URL", "\"am:9093\""}},
+      {kFlag, "kubernetes.api_server", "localhost:6443", {"bad URL"}},
+      // Enumerations and strings.
+      {kEnv, "CRASHCTL_LOG_LEVEL", "verbose",
+       {"bad value \"verbose\"", "trace|debug|info|warn|error"}},
+      {kFile, "log:\n  format: xml\n", "", {"key \"log.format\""}},
+      {kFlag, "storage.path", "", {"flag --data", "must not be empty"}},
+      {kEnv, "CRASHCTL_KUBERNETES_NAMESPACES", "default,Bad_NS",
+       {"bad namespace \"Bad_NS\""}},
+      {kEnv, "CRASHCTL_AUTH_ADMIN_TOKEN", "a b", {"whitespace"}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name + " = " + c.value);
+    std::string file;
+    Map env, flags;
+    switch (c.source) {
+      case kFile:
+        file = WriteFile("err.yaml", c.name);
+        break;
+      case kEnv:
+        env[c.name] = c.value;
+        break;
+      case kFlag:
+        flags[c.name] = c.value;
+        break;
+    }
+    Config config;
+    config.max_connections = -42;  // must stay untouched on error
+    std::string error;
+    EXPECT_FALSE(LoadConfig(file, env, flags, &config, &error));
+    EXPECT_EQ(config.max_connections, -42);
+    EXPECT_EQ(error.find('\n'), std::string::npos) << error;
+    for (const auto& want : c.expect) EXPECT_THAT(error, HasSubstr(want));
+  }
+}
+
+TEST(ConfigErrorTest, MissingExplicitFile) {
+  Config config;
+  std::string error;
+  EXPECT_FALSE(LoadConfig("/nonexistent/crashctl.yaml", {}, {}, &config, &error));
+  EXPECT_THAT(error, HasSubstr("config file /nonexistent/crashctl.yaml"));
+  EXPECT_FALSE(LoadConfig("", {{"CRASHCTL_CONFIG", "/nonexistent/c.yaml"}}, {},
+                          &config, &error));
+  EXPECT_THAT(error, HasSubstr("/nonexistent/c.yaml"));
+}
+
+TEST(ConfigErrorTest, FileErrorNamesPath) {
+  std::string file = WriteFile("crashctl.yaml", "server:\n  lisen: \":1\"\n");
+  Config config;
+  std::string error;
+  EXPECT_FALSE(LoadConfig(file, {}, {}, &config, &error));
+  EXPECT_EQ(error, "config file " + file + ": unknown key \"server.lisen\"");
+}
+
+// --- the shipped example and docs ----------------------------------------
+
+std::string SourceDir() {
+  const char* dir = std::getenv("CRASHCTL_SOURCE_DIR");
+  return dir != nullptr ? dir : CRASHCTL_TEST_SOURCE_DIR;
+}
+
+void CollectLeaves(const YAML::Node& node, const std::string& prefix,
+                   std::set<std::string>* out) {
+  for (const auto& entry : node) {
+    std::string path = prefix.empty() ? entry.first.Scalar()
+                                      : prefix + "." + entry.first.Scalar();
+    if (entry.second.IsMap()) {
+      CollectLeaves(entry.second, path, out);
+    } else {
+      out->insert(path);
+    }
+  }
+}
+
+TEST(ConfigExampleTest, FullExampleFileLoadsAndSetsEveryKey) {
+  const std::string path = SourceDir() + "/deploy/crashctl.example.yaml";
+  Config config;
+  std::string error;
+  ASSERT_TRUE(LoadConfig(path, {}, {}, &config, &error)) << error;
+  std::set<std::string> leaves;
+  CollectLeaves(YAML::LoadFile(path), "", &leaves);
+  std::set<std::string> keys(ConfigKeys().begin(), ConfigKeys().end());
+  EXPECT_EQ(leaves, keys);
+  // A few values the example spells with units.
+  EXPECT_EQ(config.max_event_bytes, 1 << 20);
+  EXPECT_EQ(config.max_request_bytes, 20 << 20);
+  EXPECT_DOUBLE_EQ(config.retention_max_age, 720 * 3600.0);
+  EXPECT_EQ(config.listen, ":9190");
+}
+
+TEST(ConfigExampleTest, DocsNameEveryKeyAndVariable) {
+  std::ifstream in(SourceDir() + "/docs/configuration.md");
+  ASSERT_TRUE(in) << "docs/configuration.md missing";
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string doc = ss.str();
+  for (const auto& key : ConfigKeys()) {
+    EXPECT_THAT(doc, HasSubstr("`" + key + "`"));
+    EXPECT_THAT(doc, HasSubstr("`" + ConfigEnvName(key) + "`"));
+  }
+}
+
+}  // namespace
+}  // namespace crashctl

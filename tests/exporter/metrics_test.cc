@@ -1,0 +1,384 @@
+#include "exporter/metrics.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+
+namespace crashctl {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// Sample lines of the exposition: "name{labels}" -> value text.
+std::map<std::string, std::string> Samples(const std::string& text) {
+  std::map<std::string, std::string> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    size_t space = line.rfind(' ');
+    out[line.substr(0, space)] = line.substr(space + 1);
+  }
+  return out;
+}
+
+// "# TYPE name type" lines: name -> type.
+std::map<std::string, std::string> Types(const std::string& text) {
+  std::map<std::string, std::string> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream words(line);
+    std::string hash, kw, name, type;
+    words >> hash >> kw >> name >> type;
+    if (hash == "#" && kw == "TYPE") out[name] = type;
+  }
+  return out;
+}
+
+// Calls every method so every family has at least one series.
+void Populate(Metrics* m) {
+  m->EventStored(1, "error", "api");
+  m->GroupCreated(1);
+  m->GroupRegressed(1);
+  m->SetGroupsActive(1, "unresolved", 3);
+  m->ObserveIngestion(0.003);
+  m->IngestRejected("queue_full");
+  m->EnvelopeItem("session");
+  m->SetQueue(5, 100);
+  m->ObserveWriteBatch(16, 0.02);
+  m->SetStorageSize(4096);
+  m->SetStorageBusyRetries(2);
+  m->SetStorageUp(true);
+  m->RetentionDeleted(7);
+  m->HttpRequest("/api/v1/groups", "GET", 200, 0.001);
+  m->PodCrash("default", "oom_killed");
+  m->SetPodsCrashLooping("default", 1);
+  m->SetKubeWatchUp("default", true);
+  m->KubeWatchRestart("default", "expired");
+  m->SetKubeLastEvent(1700000000);
+  m->AlertPush("sent");
+  m->SetAlertQueue(1, 1000);
+  m->SetTopGroups({{1, 42, "api", 17}});
+}
+
+Metrics::Options Opts(size_t max_services = 100) {
+  Metrics::Options o;
+  o.version = "1.2.3";
+  o.max_services = max_services;
+  return o;
+}
+
+TEST(LabelLimiterTest, FoldsBeyondMax) {
+  LabelLimiter limiter(2);
+  EXPECT_EQ(limiter.Fold("a"), "a");
+  EXPECT_EQ(limiter.Fold("b"), "b");
+  EXPECT_EQ(limiter.Fold("c"), "other");
+  EXPECT_EQ(limiter.Fold("a"), "a");  // already admitted values stay
+  EXPECT_EQ(limiter.Fold("b"), "b");
+  EXPECT_EQ(limiter.Fold("d"), "other");
+  EXPECT_EQ(limiter.Fold(""), "unknown");
+}
+
+TEST(LabelLimiterTest, ZeroMaxFoldsEverything) {
+  LabelLimiter limiter(0);
+  EXPECT_EQ(limiter.Fold("a"), "other");
+}
+
+TEST(MetricsTest, InitialSeriesAreZero) {
+  Metrics m(Opts());
+  auto s = Samples(m.Serialize());
+  EXPECT_EQ(s["crashctl_build_info{version=\"1.2.3\"}"], "1");
+  EXPECT_EQ(s["crashctl_ingest_queue_depth"], "0");
+  EXPECT_EQ(s["crashctl_ingest_queue_capacity"], "0");
+  EXPECT_EQ(s["crashctl_storage_size_bytes"], "0");
+  EXPECT_EQ(s["crashctl_storage_busy_retries_total"], "0");
+  EXPECT_EQ(s["crashctl_storage_up"], "1");
+  EXPECT_EQ(s["crashctl_retention_deleted_events_total"], "0");
+  EXPECT_EQ(s["crashctl_ingestion_duration_seconds_count"], "0");
+  EXPECT_EQ(s["crashctl_write_batch_size_count"], "0");
+  EXPECT_EQ(s["crashctl_write_batch_duration_seconds_count"], "0");
+  EXPECT_EQ(s["crashctl_kube_last_event_timestamp_seconds"], "0");
+  EXPECT_EQ(s["crashctl_alert_queue_depth"], "0");
+  EXPECT_EQ(s["crashctl_alert_queue_capacity"], "0");
+  for (const auto& reason : Metrics::KnownRejectReasons()) {
+    EXPECT_EQ(s["crashctl_ingest_rejected_total{reason=\"" + reason + "\"}"],
+              "0")
+        << reason;
+  }
+  for (const auto& type : Metrics::KnownEnvelopeItemTypes()) {
+    EXPECT_EQ(s["crashctl_envelope_items_total{type=\"" + type + "\"}"], "0")
+        << type;
+  }
+  for (const auto& outcome : Metrics::KnownAlertOutcomes()) {
+    EXPECT_EQ(s["crashctl_alert_pushes_total{outcome=\"" + outcome + "\"}"],
+              "0")
+        << outcome;
+  }
+  EXPECT_EQ(Metrics::KnownEnvelopeItemTypes().size(), 12u);
+}
+
+TEST(MetricsTest, EachMethodProducesItsSeries) {
+  Metrics m(Opts());
+  Populate(&m);
+  m.EventStored(1, "error", "api");
+  m.EventStored(2, "warning", "");
+  m.EventStored(1, "verbose", "api");
+  m.SetGroupsActive(1, "unresolved", 5);  // gauge: last value wins
+  m.SetGroupsActive(1, "weird", 1);
+  m.IngestRejected("queue_full");
+  m.IngestRejected("something_new");
+  m.EnvelopeItem("made_up");
+  m.SetStorageBusyRetries(5);  // +3
+  m.SetStorageBusyRetries(1);  // lower total: baseline resets, no decrease
+  m.SetStorageBusyRetries(2);  // +1
+  m.SetStorageUp(false);
+  m.RetentionDeleted(3);
+  m.HttpRequest("/api/v1/groups", "GET", 200, 0.2);
+  m.HttpRequest("/api/v1/groups", "BREW", 999, 0.2);
+  m.HttpRequest("", "POST", 404, 0.2);
+  m.PodCrash("default", "oom_killed");
+  m.PodCrash("prod", "something");
+  m.PodCrash("", "crash_loop");
+  m.KubeWatchRestart("default", "nonsense");
+  m.SetKubeWatchUp("prod", false);
+  m.SetKubeWatchUp("", true);
+  m.AlertPush("mystery");
+
+  const std::string text = m.Serialize();
+  auto s = Samples(text);
+  const std::map<std::string, std::string> want = {
+      {"crashctl_events_total{level=\"error\",project=\"1\",service=\"api\"}",
+       "2"},
+      {"crashctl_events_total{level=\"warning\",project=\"2\",service=\"unknown\"}",
+       "1"},
+      {"crashctl_events_total{level=\"other\",project=\"1\",service=\"api\"}",
+       "1"},
+      {"crashctl_groups_created_total{project=\"1\"}", "1"},
+      {"crashctl_group_regressions_total{project=\"1\"}", "1"},
+      {"crashctl_groups_active{project=\"1\",status=\"unresolved\"}", "5"},
+      {"crashctl_groups_active{project=\"1\",status=\"other\"}", "1"},
+      {"crashctl_ingestion_duration_seconds_count", "1"},
+      {"crashctl_ingestion_duration_seconds_bucket{le=\"0.005\"}", "1"},
+      {"crashctl_ingestion_duration_seconds_bucket{le=\"0.0025\"}", "0"},
+      {"crashctl_ingestion_duration_seconds_bucket{le=\"0.0005\"}", "0"},
+      {"crashctl_ingestion_duration_seconds_bucket{le=\"+Inf\"}", "1"},
+      {"crashctl_ingest_rejected_total{reason=\"queue_full\"}", "2"},
+      {"crashctl_ingest_rejected_total{reason=\"other\"}", "1"},
+      {"crashctl_envelope_items_total{type=\"session\"}", "1"},
+      {"crashctl_envelope_items_total{type=\"other\"}", "1"},
+      {"crashctl_ingest_queue_depth", "5"},
+      {"crashctl_ingest_queue_capacity", "100"},
+      {"crashctl_write_batch_size_count", "1"},
+      {"crashctl_write_batch_size_sum", "16"},
+      {"crashctl_write_batch_size_bucket{le=\"16\"}", "1"},
+      {"crashctl_write_batch_size_bucket{le=\"8\"}", "0"},
+      {"crashctl_write_batch_duration_seconds_count", "1"},
+      {"crashctl_storage_size_bytes", "4096"},
+      {"crashctl_storage_busy_retries_total", "6"},
+      {"crashctl_storage_up", "0"},
+      {"crashctl_retention_deleted_events_total", "10"},
+      {"crashctl_http_requests_total{code=\"200\",method=\"GET\",route=\"/api/v1/groups\"}",
+       "2"},
+      {"crashctl_http_requests_total{code=\"other\",method=\"other\",route=\"/api/v1/groups\"}",
+       "1"},
+      {"crashctl_http_requests_total{code=\"404\",method=\"POST\",route=\"unknown\"}",
+       "1"},
+      {"crashctl_http_request_duration_seconds_count{route=\"/api/v1/groups\"}",
+       "3"},
+      {"crashctl_pod_crashes_total{crash_type=\"oom_killed\",namespace=\"default\"}",
+       "2"},
+      {"crashctl_pod_crashes_total{crash_type=\"error_exit\",namespace=\"prod\"}",
+       "1"},
+      {"crashctl_pod_crashes_total{crash_type=\"crash_loop\",namespace=\"unknown\"}",
+       "1"},
+      {"crashctl_pods_crashlooping{namespace=\"default\"}", "1"},
+      {"crashctl_kube_watch_up{namespace=\"default\"}", "1"},
+      {"crashctl_kube_watch_up{namespace=\"prod\"}", "0"},
+      {"crashctl_kube_watch_up{namespace=\"all\"}", "1"},
+      {"crashctl_kube_watch_restarts_total{namespace=\"default\",reason=\"expired\"}",
+       "1"},
+      {"crashctl_kube_watch_restarts_total{namespace=\"default\",reason=\"other\"}",
+       "1"},
+      {"crashctl_kube_last_event_timestamp_seconds", "1700000000"},
+      {"crashctl_alert_pushes_total{outcome=\"sent\"}", "1"},
+      {"crashctl_alert_pushes_total{outcome=\"other\"}", "1"},
+      {"crashctl_alert_queue_depth", "1"},
+      {"crashctl_alert_queue_capacity", "1000"},
+      {"crashctl_group_events_total{group_id=\"42\",project=\"1\",service=\"api\"}",
+       "17"},
+      {"crashctl_build_info{version=\"1.2.3\"}", "1"},
+  };
+  for (const auto& [series, value] : want) {
+    ASSERT_TRUE(s.count(series)) << series << " missing in\n" << text;
+    EXPECT_EQ(s[series], value) << series;
+  }
+  // Crash types outside the contract never appear as labels.
+  EXPECT_THAT(text, Not(HasSubstr("something")));
+  EXPECT_THAT(text, Not(HasSubstr("BREW")));
+}
+
+TEST(MetricsTest, ServiceLabelFoldsIntoOtherBeyondMax) {
+  Metrics m(Opts(/*max_services=*/2));
+  m.EventStored(1, "error", "a");
+  m.EventStored(1, "error", "b");
+  m.EventStored(1, "error", "c");
+  m.EventStored(1, "error", "d");
+  m.EventStored(1, "error", "a");
+  auto s = Samples(m.Serialize());
+  EXPECT_EQ(s["crashctl_events_total{level=\"error\",project=\"1\",service=\"a\"}"],
+            "2");
+  EXPECT_EQ(s["crashctl_events_total{level=\"error\",project=\"1\",service=\"b\"}"],
+            "1");
+  EXPECT_EQ(s["crashctl_events_total{level=\"error\",project=\"1\",service=\"other\"}"],
+            "2");
+  EXPECT_FALSE(s.count(
+      "crashctl_events_total{level=\"error\",project=\"1\",service=\"c\"}"));
+  EXPECT_EQ(m.ServiceLabel("zzz"), "other");
+}
+
+TEST(MetricsTest, TopGroupsSnapshotIsReplaced) {
+  Metrics m(Opts());
+  m.SetTopGroups({{1, 10, "api", 5}, {2, 20, "", 9}});
+  std::string text = m.Serialize();
+  EXPECT_THAT(text, HasSubstr("# TYPE crashctl_group_events_total counter"));
+  auto s = Samples(text);
+  EXPECT_EQ(s["crashctl_group_events_total{group_id=\"10\",project=\"1\",service=\"api\"}"],
+            "5");
+  EXPECT_EQ(s["crashctl_group_events_total{group_id=\"20\",project=\"2\",service=\"unknown\"}"],
+            "9");
+  m.SetTopGroups({{1, 10, "api", 6}});
+  s = Samples(m.Serialize());
+  EXPECT_EQ(s["crashctl_group_events_total{group_id=\"10\",project=\"1\",service=\"api\"}"],
+            "6");
+  EXPECT_FALSE(s.count(
+      "crashctl_group_events_total{group_id=\"20\",project=\"2\",service=\"unknown\"}"));
+  m.SetTopGroups({});
+  EXPECT_THAT(m.Serialize(), Not(HasSubstr("crashctl_group_events_total")));
+}
+
+TEST(MetricsTest, RefreshHooksRunOnSerialize) {
+  Metrics m(Opts());
+  int calls = 0;
+  m.AddRefreshHook([&] {
+    ++calls;
+    m.SetStorageSize(123);
+  });
+  auto s = Samples(m.Serialize());
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(s["crashctl_storage_size_bytes"], "123");
+}
+
+TEST(MetricsTest, TextIsWellFormed) {
+  Metrics m(Opts());
+  Populate(&m);
+  const std::string text = m.Serialize();
+  // sample: name{label="v",...} value
+  const std::regex sample(
+      R"(^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="[^"]*",?)*\})? )"
+      R"((-?[0-9.e+-]+|\+Inf|-Inf|NaN)$)");
+  const std::regex comment(R"(^# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .+$)");
+  auto types = Types(text);
+  std::istringstream in(text);
+  std::string line;
+  int samples = 0;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    if (line[0] == '#') {
+      EXPECT_TRUE(std::regex_match(line, comment)) << line;
+      continue;
+    }
+    std::smatch match;
+    ASSERT_TRUE(std::regex_match(line, match, sample)) << line;
+    ++samples;
+    // Every sample belongs to a family with a TYPE line.
+    std::string name = match[1];
+    bool typed = types.count(name) > 0;
+    for (const char* suffix : {"_bucket", "_sum", "_count"}) {
+      std::string sfx = suffix;
+      if (name.size() > sfx.size() &&
+          name.compare(name.size() - sfx.size(), sfx.size(), sfx) == 0 &&
+          types[name.substr(0, name.size() - sfx.size())] == "histogram") {
+        typed = true;
+      }
+    }
+    EXPECT_TRUE(typed) << name;
+  }
+  EXPECT_GT(samples, 50);
+  for (const auto& [name, type] : types) {
+    EXPECT_EQ(name.rfind("crashctl_", 0), 0u) << name;
+    if (type == "counter") {
+      EXPECT_THAT(name, ::testing::EndsWith("_total"));
+    }
+  }
+}
+
+TEST(MetricsTest, PromtoolCheckMetricsPasses) {
+  const char* promtool = "/usr/bin/promtool";
+  if (access(promtool, X_OK) != 0) GTEST_SKIP() << "promtool not installed";
+  Metrics m(Opts());
+  Populate(&m);
+  m.SetTopGroups({{1, 42, "api", 17}, {1, 43, "worker", 3}});
+  const std::string path = ::testing::TempDir() + "/crashctl_metrics_" +
+                           std::to_string(getpid()) + ".txt";
+  std::ofstream(path) << m.Serialize();
+  const std::string out_path = path + ".out";
+  const std::string cmd = std::string(promtool) + " check metrics < " + path +
+                          " > " + out_path + " 2>&1";
+  int status = std::system(cmd.c_str());
+  std::ifstream out(out_path);
+  std::stringstream output;
+  output << out.rdbuf();
+  ASSERT_TRUE(WIFEXITED(status)) << cmd;
+  EXPECT_EQ(WEXITSTATUS(status), 0) << output.str();
+  std::remove(path.c_str());
+  std::remove(out_path.c_str());
+}
+
+// docs/metrics.md: one table row per metric, "| `name` | type | ...".
+std::map<std::string, std::string> DocumentedMetrics() {
+  const char* dir = std::getenv("CRASHCTL_SOURCE_DIR");
+  std::string root = dir != nullptr ? dir : CRASHCTL_TEST_SOURCE_DIR;
+  std::ifstream in(root + "/docs/metrics.md");
+  EXPECT_TRUE(in) << "cannot read " << root << "/docs/metrics.md";
+  std::map<std::string, std::string> out;
+  const std::regex row(R"(^\|\s*`(crashctl_[a-z0-9_]+)`\s*\|\s*([a-z]+)\s*\|)");
+  std::string line;
+  while (std::getline(in, line)) {
+    std::smatch match;
+    if (std::regex_search(line, match, row)) {
+      EXPECT_FALSE(out.count(match[1])) << "documented twice: " << match[1];
+      out[match[1]] = match[2];
+    }
+  }
+  return out;
+}
+
+TEST(MetricsDocsTest, DocsListExactlyTheExportedFamilies) {
+  Metrics m(Opts());
+  Populate(&m);
+  auto exported = Types(m.Serialize());
+  auto documented = DocumentedMetrics();
+  std::set<std::string> exported_names, documented_names;
+  for (const auto& [name, type] : exported) exported_names.insert(name);
+  for (const auto& [name, type] : documented) documented_names.insert(name);
+  EXPECT_EQ(exported_names, documented_names);
+  for (const auto& [name, type] : exported) {
+    if (documented.count(name)) {
+      EXPECT_EQ(documented[name], type) << "documented type of " << name;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace crashctl

@@ -1,0 +1,126 @@
+// IngestPipeline against the real SQLite store: acknowledgement only after
+// commit, batching, bounded queue, listeners.
+#include "ingest/pipeline.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+
+#include "exporter/metrics.h"
+#include "grouping/grouping.h"
+#include "tests/testing/server_process.h"
+
+namespace crashctl {
+namespace {
+
+WriteItem Item(int64_t project, const std::string& id, const std::string& type) {
+  WriteItem item;
+  item.event.event_id = id;
+  item.event.project_id = project;
+  item.event.timestamp = 1700000000;
+  item.event.received = 1700000000;
+  item.event.level = "error";
+  item.event.service = "api";
+  ExceptionValue e;
+  e.type = type;
+  e.value = "boom";
+  item.event.exceptions.push_back(e);
+  item.event.raw_json = "{}";
+  item.grouping = ComputeGrouping(item.event);
+  return item;
+}
+
+std::string Id(int n) {
+  std::string s = std::to_string(n);
+  return std::string(32 - s.size(), '0') + s;
+}
+
+class PipelineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string error;
+    store_ = Store::Open(testing::MakeTempDir("pipeline") + "/crashctl.db",
+                         &error);
+    ASSERT_TRUE(store_) << error;
+    ASSERT_TRUE(store_->CreateProject("p", &project_).ok());
+  }
+  std::unique_ptr<Store> store_;
+  Project project_;
+  Metrics metrics_{Metrics::Options{}};
+};
+
+TEST_F(PipelineTest, AcknowledgesOnlyCommittedEvents) {
+  IngestPipeline pipeline(store_.get(), &metrics_, {100, 8});
+  std::atomic<int> heard{0};
+  pipeline.AddListener([&](const WriteItem&, const WriteOutcome&) { ++heard; });
+  pipeline.Start();
+  std::vector<WriteItem> items;
+  for (int i = 0; i < 20; ++i) {
+    items.push_back(Item(project_.id, Id(i), i % 2 ? "KeyError" : "TypeError"));
+  }
+  std::vector<std::future<IngestResult>> results;
+  ASSERT_TRUE(pipeline.Submit(std::move(items), &results));
+  ASSERT_EQ(results.size(), 20u);
+  int new_groups = 0;
+  for (auto& f : results) {
+    IngestResult r = f.get();
+    ASSERT_TRUE(r.status.ok()) << r.status.message;
+    new_groups += r.outcome.new_group;
+    // Acknowledged means readable from the store right now.
+  }
+  EXPECT_EQ(new_groups, 2);
+  StoredEvent stored;
+  EXPECT_TRUE(store_->GetEvent(Id(19), &stored).ok());
+  pipeline.Stop();
+  EXPECT_EQ(heard.load(), 20);
+  const std::string text = metrics_.Serialize();
+  EXPECT_NE(text.find("crashctl_groups_created_total{project=\"" +
+                      std::to_string(project_.id) + "\"} 2"),
+            std::string::npos)
+      << text;
+}
+
+TEST_F(PipelineTest, FullQueueRefusesAtOnceWithoutQueueingAny) {
+  IngestPipeline pipeline(store_.get(), &metrics_, {4, 2});
+  // Not started: nothing drains the queue.
+  std::vector<std::future<IngestResult>> results;
+  std::vector<WriteItem> three = {Item(project_.id, Id(1), "A"),
+                                  Item(project_.id, Id(2), "A"),
+                                  Item(project_.id, Id(3), "A")};
+  ASSERT_TRUE(pipeline.Submit(three, &results));
+  EXPECT_EQ(pipeline.depth(), 3u);
+  std::vector<WriteItem> two = {Item(project_.id, Id(4), "A"),
+                                Item(project_.id, Id(5), "A")};
+  std::vector<std::future<IngestResult>> refused;
+  EXPECT_FALSE(pipeline.Submit(two, &refused));
+  EXPECT_TRUE(refused.empty());
+  EXPECT_EQ(pipeline.depth(), 3u);
+  // Stop() drains and commits what was accepted.
+  pipeline.Start();
+  pipeline.Stop();
+  for (auto& f : results) EXPECT_TRUE(f.get().status.ok());
+  StoredEvent stored;
+  EXPECT_TRUE(store_->GetEvent(Id(3), &stored).ok());
+  EXPECT_EQ(store_->GetEvent(Id(4), &stored).code, StoreStatus::kNotFound);
+}
+
+TEST_F(PipelineTest, DuplicateEventIdsAreNotCountedTwice) {
+  IngestPipeline pipeline(store_.get(), &metrics_, {10, 10});
+  pipeline.Start();
+  for (int round = 0; round < 2; ++round) {
+    std::vector<std::future<IngestResult>> results;
+    ASSERT_TRUE(pipeline.Submit({Item(project_.id, Id(7), "A")}, &results));
+    IngestResult r = results[0].get();
+    ASSERT_TRUE(r.status.ok());
+    EXPECT_EQ(r.outcome.duplicate, round == 1);
+  }
+  Group group;
+  Page<Group> page;
+  GroupQuery query;
+  ASSERT_TRUE(store_->ListGroups(query, &page).ok());
+  ASSERT_EQ(page.items.size(), 1u);
+  EXPECT_EQ(page.items[0].count, 1);
+}
+
+}  // namespace
+}  // namespace crashctl

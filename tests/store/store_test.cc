@@ -1,0 +1,401 @@
+// Projects, migrations, writing events and grouping, event lookups.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "store/migrations.h"
+#include "store/store_test_util.h"
+
+namespace crashctl {
+namespace {
+
+using testing_util::EventId;
+using testing_util::MakeItem;
+using testing_util::StoreTest;
+using testing_util::TempDir;
+
+// Reads one integer with a separate raw connection (what an operator would
+// see with the sqlite3 shell).
+int64_t QueryInt(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
+            SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK)
+      << sqlite3_errmsg(db);
+  int64_t value = -1;
+  if (sqlite3_step(stmt) == SQLITE_ROW) value = sqlite3_column_int64(stmt, 0);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return value;
+}
+
+TEST(StoreOpenTest, CreatesParentDirectoryAndMigratesOnce) {
+  TempDir dir;
+  const std::string path = dir.File("a/b/crashctl.db");
+  for (int i = 0; i < 3; ++i) {  // reopening applies nothing twice
+    std::string error;
+    std::unique_ptr<Store> store = Store::Open(path, &error);
+    ASSERT_NE(store, nullptr) << error;
+    if (i == 0) {
+      Project project;
+      ASSERT_TRUE(store->CreateProject("keep", &project).ok());
+    }
+    std::vector<Project> projects;
+    ASSERT_TRUE(store->ListProjects(&projects).ok());
+    ASSERT_EQ(projects.size(), 1u);  // data survives reopen
+  }
+  EXPECT_EQ(QueryInt(path, "SELECT count(*) FROM schema_migrations"),
+            LatestSchemaVersion());
+  EXPECT_EQ(QueryInt(path, "SELECT max(version) FROM schema_migrations"),
+            LatestSchemaVersion());
+  EXPECT_EQ(QueryInt(path, "PRAGMA user_version"), LatestSchemaVersion());
+  EXPECT_EQ(QueryInt(path, "PRAGMA auto_vacuum"), 2);  // incremental
+}
+
+TEST(StoreOpenTest, UsesWalAndForeignKeys) {
+  TempDir dir;
+  const std::string path = dir.File("crashctl.db");
+  std::string error;
+  auto store = SqliteStore::Open(path, SqliteStore::Options(), &error);
+  ASSERT_NE(store, nullptr) << error;
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &stmt, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)),
+               "wal");
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  // Foreign keys are enforced: an event for a missing project fails.
+  std::vector<WriteOutcome> outcomes;
+  StoreStatus status =
+      store->WriteEvents({MakeItem(/*project=*/999, 1, "fp", 100)}, &outcomes);
+  EXPECT_FALSE(status.ok());
+  EXPECT_NE(status.message.find("FOREIGN KEY"), std::string::npos)
+      << status.message;
+}
+
+TEST(StoreOpenTest, RefusesNewerSchema) {
+  TempDir dir;
+  const std::string path = dir.File("crashctl.db");
+  {
+    std::string error;
+    ASSERT_NE(Store::Open(path, &error), nullptr) << error;
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "INSERT INTO schema_migrations VALUES (9999, 0)",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  std::string error;
+  EXPECT_EQ(Store::Open(path, &error), nullptr);
+  EXPECT_NE(error.find("newer"), std::string::npos) << error;
+}
+
+TEST(StoreOpenTest, FailsOnUnusablePath) {
+  TempDir dir;
+  std::string error;
+  // The parent "directory" is a regular file.
+  FILE* f = std::fopen(dir.File("file").c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fclose(f);
+  EXPECT_EQ(Store::Open(dir.File("file/crashctl.db"), &error), nullptr);
+  EXPECT_FALSE(error.empty());
+}
+
+TEST_F(StoreTest, CreateProjectGivesKeyAndRejectsBadNames) {
+  EXPECT_GT(project_.id, 0);
+  EXPECT_EQ(project_.name, "default");
+  ASSERT_EQ(project_.public_key.size(), 32u);
+  EXPECT_EQ(project_.public_key.find_first_not_of("0123456789abcdef"),
+            std::string::npos);
+  EXPECT_GT(project_.created_at, 1.6e9);
+
+  struct Case {
+    std::string name;
+    StoreStatus::Code want;
+  };
+  const Case cases[] = {
+      {"", StoreStatus::kInvalid},
+      {"default", StoreStatus::kInvalid},  // duplicate
+      {std::string(201, 'x'), StoreStatus::kInvalid},
+      {"second", StoreStatus::kOk},
+  };
+  for (const Case& c : cases) {
+    Project p;
+    StoreStatus status = store_->CreateProject(c.name, &p);
+    EXPECT_EQ(status.code, c.want) << c.name.substr(0, 20) << ": "
+                                   << status.message;
+  }
+  std::vector<Project> projects;
+  ASSERT_TRUE(store_->ListProjects(&projects).ok());
+  ASSERT_EQ(projects.size(), 2u);
+  EXPECT_EQ(projects[0].name, "default");
+  EXPECT_EQ(projects[1].name, "second");
+  EXPECT_NE(projects[0].public_key, projects[1].public_key);
+
+  Project got;
+  ASSERT_TRUE(store_->GetProject(project_.id, &got).ok());
+  EXPECT_EQ(got.public_key, project_.public_key);
+  EXPECT_EQ(store_->GetProject(12345, &got).code, StoreStatus::kNotFound);
+}
+
+TEST_F(StoreTest, GroupsEventsAndTracksCountsAndTimes) {
+  std::vector<WriteItem> items = {
+      MakeItem(project_.id, 1, "fp-a", 200),
+      MakeItem(project_.id, 2, "fp-b", 150),
+      MakeItem(project_.id, 3, "fp-a", 300),  // same new group in one batch
+      MakeItem(project_.id, 4, "fp-a", 100),  // older: lowers first_seen
+  };
+  items[0].event.release = "1.0";
+  items[2].event.level = "fatal";
+  items[2].event.service = "checkout";
+  items[2].event.release = "1.1";
+  items[2].grouping.title = "Error: newest title";
+  items[3].event.level = "warning";  // older event: does not set "latest"
+  items[3].event.release = "0.9";
+  auto outcomes = Write(items);
+  ASSERT_EQ(outcomes.size(), 4u);
+  EXPECT_TRUE(outcomes[0].new_group);
+  EXPECT_TRUE(outcomes[1].new_group);
+  EXPECT_FALSE(outcomes[2].new_group);
+  EXPECT_FALSE(outcomes[3].new_group);
+  EXPECT_EQ(outcomes[0].group_id, outcomes[2].group_id);
+  EXPECT_EQ(outcomes[0].group_id, outcomes[3].group_id);
+  EXPECT_NE(outcomes[0].group_id, outcomes[1].group_id);
+  for (const auto& o : outcomes) {
+    EXPECT_FALSE(o.duplicate);
+    EXPECT_FALSE(o.regression);
+  }
+
+  Group a;
+  ASSERT_TRUE(store_->GetGroup(outcomes[0].group_id, &a).ok());
+  EXPECT_EQ(a.project_id, project_.id);
+  EXPECT_EQ(a.fingerprint, "fp-a");
+  EXPECT_EQ(a.count, 3);
+  EXPECT_EQ(a.first_seen, 100);
+  EXPECT_EQ(a.last_seen, 300);
+  EXPECT_EQ(a.status, "unresolved");
+  EXPECT_EQ(a.level, "fatal");
+  EXPECT_EQ(a.service, "checkout");
+  EXPECT_EQ(a.release, "1.1");
+  EXPECT_EQ(a.first_release, "1.0");
+  EXPECT_EQ(a.title, "Error: newest title");
+  EXPECT_EQ(a.culprit, "app.js in handler");
+  EXPECT_EQ(a.regression_count, 0);
+
+  // A later batch keeps counting.
+  outcomes = Write({MakeItem(project_.id, 5, "fp-a", 400)});
+  ASSERT_TRUE(store_->GetGroup(outcomes[0].group_id, &a).ok());
+  EXPECT_EQ(a.count, 4);
+  EXPECT_EQ(a.last_seen, 400);
+  EXPECT_EQ(a.level, "error");
+  EXPECT_EQ(a.service, "");  // service of the latest event
+
+  Group missing;
+  EXPECT_EQ(store_->GetGroup(9999, &missing).code, StoreStatus::kNotFound);
+}
+
+TEST_F(StoreTest, SameFingerprintInOtherProjectIsOtherGroup) {
+  Project other;
+  ASSERT_TRUE(store_->CreateProject("other", &other).ok());
+  auto outcomes = Write({MakeItem(project_.id, 1, "fp", 100),
+                         MakeItem(other.id, 2, "fp", 100)});
+  EXPECT_TRUE(outcomes[0].new_group);
+  EXPECT_TRUE(outcomes[1].new_group);
+  EXPECT_NE(outcomes[0].group_id, outcomes[1].group_id);
+}
+
+TEST_F(StoreTest, DuplicateEventIdsAreIdempotent) {
+  auto first = Write({MakeItem(project_.id, 1, "fp", 100)});
+  // Retried by the SDK, in a later batch and twice in one batch.
+  auto again = Write({MakeItem(project_.id, 1, "fp", 100),
+                      MakeItem(project_.id, 2, "fp", 110),
+                      MakeItem(project_.id, 2, "fp", 110)});
+  EXPECT_TRUE(again[0].duplicate);
+  EXPECT_FALSE(again[1].duplicate);
+  EXPECT_TRUE(again[2].duplicate);
+  EXPECT_FALSE(again[0].new_group);
+  Group group;
+  ASSERT_TRUE(store_->GetGroup(first[0].group_id, &group).ok());
+  EXPECT_EQ(group.count, 2);
+}
+
+TEST_F(StoreTest, RegressionReopensResolvedButNotIgnored) {
+  struct Case {
+    std::string status;
+    bool regression;
+    std::string status_after;
+  };
+  const Case cases[] = {
+      {"resolved", true, "unresolved"},
+      {"ignored", false, "ignored"},
+      {"unresolved", false, "unresolved"},
+  };
+  int64_t n = 0;
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.status);
+    std::string fp = "fp-" + c.status;
+    auto outcomes = Write({MakeItem(project_.id, ++n, fp, 100)});
+    Group group;
+    ASSERT_TRUE(
+        store_->SetGroupStatus(outcomes[0].group_id, c.status, &group).ok());
+    EXPECT_EQ(group.status, c.status);
+    outcomes = Write({MakeItem(project_.id, ++n, fp, 200),
+                      MakeItem(project_.id, ++n, fp, 300)});
+    EXPECT_EQ(outcomes[0].regression, c.regression);
+    EXPECT_FALSE(outcomes[1].regression);  // reopened by the first already
+    ASSERT_TRUE(store_->GetGroup(outcomes[0].group_id, &group).ok());
+    EXPECT_EQ(group.status, c.status_after);
+    EXPECT_EQ(group.regression_count, c.regression ? 1 : 0);
+    EXPECT_EQ(group.count, 3);
+  }
+  Group group;
+  EXPECT_EQ(store_->SetGroupStatus(1, "closed", &group).code,
+            StoreStatus::kInvalid);
+  EXPECT_EQ(store_->SetGroupStatus(9999, "resolved", &group).code,
+            StoreStatus::kNotFound);
+}
+
+TEST_F(StoreTest, FailedBatchWritesNothing) {
+  std::vector<WriteItem> items = {MakeItem(project_.id, 1, "fp-ok", 100),
+                                  MakeItem(/*project=*/777, 2, "fp-bad", 100)};
+  std::vector<WriteOutcome> outcomes;
+  StoreStatus status = store_->WriteEvents(items, &outcomes);
+  EXPECT_FALSE(status.ok());
+  EXPECT_TRUE(outcomes.empty());
+  StoredEvent event;
+  EXPECT_EQ(store_->GetEvent(EventId(1), &event).code, StoreStatus::kNotFound);
+  Page<Group> page;
+  ASSERT_TRUE(store_->ListGroups(GroupQuery(), &page).ok());
+  EXPECT_TRUE(page.items.empty());
+  // And the store keeps working.
+  outcomes = Write({MakeItem(project_.id, 1, "fp-ok", 100)});
+  EXPECT_TRUE(outcomes[0].new_group);
+}
+
+TEST_F(StoreTest, GetEventReturnsFieldsAndPayload) {
+  WriteItem item = MakeItem(project_.id, 7, "fp", 1700000000.25);
+  item.event.server_name = "web-1";
+  item.event.environment = "prod";
+  item.event.release = "2.0";
+  item.event.service = "api";
+  auto outcomes = Write({item});
+  StoredEvent event;
+  ASSERT_TRUE(store_->GetEvent(EventId(7), &event).ok());
+  EXPECT_EQ(event.event_id, EventId(7));
+  EXPECT_EQ(event.project_id, project_.id);
+  EXPECT_EQ(event.group_id, outcomes[0].group_id);
+  EXPECT_EQ(event.timestamp, 1700000000.25);
+  EXPECT_EQ(event.received, 1700000000.75);
+  EXPECT_EQ(event.level, "error");
+  EXPECT_EQ(event.platform, "node");
+  EXPECT_EQ(event.message, "message 7");
+  EXPECT_EQ(event.release, "2.0");
+  EXPECT_EQ(event.environment, "prod");
+  EXPECT_EQ(event.server_name, "web-1");
+  EXPECT_EQ(event.service, "api");
+  EXPECT_EQ(event.title, "Error: fp");
+  EXPECT_EQ(event.payload, item.event.raw_json);
+  EXPECT_EQ(store_->GetEvent(EventId(8), &event).code, StoreStatus::kNotFound);
+}
+
+TEST_F(StoreTest, ListGroupEventsNewestFirstWithCursor) {
+  std::vector<WriteItem> items;
+  for (int i = 0; i < 7; ++i) {
+    // Two events share each timestamp: the id breaks the tie.
+    items.push_back(MakeItem(project_.id, i + 1, "fp", 100 + i / 2));
+  }
+  auto outcomes = Write(items);
+  int64_t group = outcomes[0].group_id;
+  std::vector<std::string> seen;
+  std::string cursor;
+  for (int page_no = 0; page_no < 10; ++page_no) {
+    Page<StoredEvent> page;
+    ASSERT_TRUE(store_->ListGroupEvents(group, 3, cursor, &page).ok());
+    for (const auto& e : page.items) {
+      EXPECT_TRUE(e.payload.empty());  // payload only from GetEvent
+      seen.push_back(e.event_id);
+    }
+    cursor = page.next_cursor;
+    if (cursor.empty()) break;
+  }
+  const std::vector<std::string> want = {EventId(7), EventId(6), EventId(5),
+                                         EventId(4), EventId(3), EventId(2),
+                                         EventId(1)};
+  EXPECT_EQ(seen, want);
+
+  Page<StoredEvent> page;
+  EXPECT_EQ(store_->ListGroupEvents(group, 3, "garbage!", &page).code,
+            StoreStatus::kInvalid);
+  EXPECT_EQ(store_->ListGroupEvents(9999, 3, "", &page).code,
+            StoreStatus::kNotFound);
+}
+
+TEST_F(StoreTest, CountGroupsByProjectAndStatus) {
+  Project other;
+  ASSERT_TRUE(store_->CreateProject("other", &other).ok());
+  auto outcomes = Write({MakeItem(project_.id, 1, "a", 100),
+                         MakeItem(project_.id, 2, "b", 100),
+                         MakeItem(project_.id, 3, "c", 100),
+                         MakeItem(other.id, 4, "a", 100)});
+  ASSERT_TRUE(store_->SetGroupStatus(outcomes[2].group_id, "resolved", nullptr)
+                  .ok());
+  std::vector<GroupCount> counts;
+  ASSERT_TRUE(store_->CountGroups(&counts).ok());
+  ASSERT_EQ(counts.size(), 3u);
+  EXPECT_EQ(counts[0].project_id, project_.id);
+  EXPECT_EQ(counts[0].status, "resolved");
+  EXPECT_EQ(counts[0].count, 1);
+  EXPECT_EQ(counts[1].project_id, project_.id);
+  EXPECT_EQ(counts[1].status, "unresolved");
+  EXPECT_EQ(counts[1].count, 2);
+  EXPECT_EQ(counts[2].project_id, other.id);
+  EXPECT_EQ(counts[2].count, 1);
+}
+
+TEST_F(StoreTest, FindGroupsForPodUsesTagOrServerNameWithinWindow) {
+  WriteItem by_name = MakeItem(project_.id, 1, "by-name", 1000);
+  by_name.event.server_name = "api-7f9c-x2";
+  WriteItem by_tag = MakeItem(project_.id, 2, "by-tag", 1010);
+  by_tag.event.server_name = "some-host";
+  by_tag.event.tags = {{"pod", "api-7f9c-x2"}};
+  WriteItem late = MakeItem(project_.id, 3, "late", 2000);
+  late.event.server_name = "api-7f9c-x2";
+  WriteItem other_pod = MakeItem(project_.id, 4, "other", 1005);
+  other_pod.event.server_name = "api-7f9c-zz";
+  WriteItem no_pod = MakeItem(project_.id, 5, "none", 1005);
+  auto outcomes = Write({by_name, by_tag, late, other_pod, no_pod});
+
+  struct Case {
+    std::string pod;
+    double from, to;
+    std::set<int64_t> want;
+  };
+  const Case cases[] = {
+      {"api-7f9c-x2", 900, 1100, {outcomes[0].group_id, outcomes[1].group_id}},
+      {"api-7f9c-x2", 1000, 1000, {outcomes[0].group_id}},  // bounds inclusive
+      {"api-7f9c-x2", 1001, 3000, {outcomes[1].group_id, outcomes[2].group_id}},
+      {"api-7f9c-x2", 3000, 4000, {}},
+      {"some-host", 0, 5000, {}},  // the tag wins over server_name
+      {"", 0, 5000, {}},           // empty pod never matches
+  };
+  for (const Case& c : cases) {
+    std::vector<int64_t> ids;
+    ASSERT_TRUE(store_->FindGroupsForPod(c.pod, c.from, c.to, &ids).ok());
+    EXPECT_EQ(std::set<int64_t>(ids.begin(), ids.end()), c.want)
+        << c.pod << " [" << c.from << "," << c.to << "]";
+    EXPECT_EQ(ids.size(), c.want.size());  // distinct
+  }
+}
+
+}  // namespace
+}  // namespace crashctl

@@ -1,0 +1,97 @@
+// Helpers for the store tests: a temporary directory per test and builders
+// for WriteItems.
+#ifndef CRASHCTL_TESTS_STORE_STORE_TEST_UTIL_H_
+#define CRASHCTL_TESTS_STORE_STORE_TEST_UTIL_H_
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "store/sqlite_store.h"
+#include "store/store.h"
+
+namespace crashctl {
+namespace testing_util {
+
+// A fresh directory under the system temp dir, removed on destruction.
+class TempDir {
+ public:
+  TempDir() {
+    static std::atomic<int> counter{0};
+    path_ = std::filesystem::temp_directory_path() /
+            ("crashctl-store-test-" + std::to_string(::getpid()) + "-" +
+             std::to_string(counter++));
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  std::string File(const std::string& name) const {
+    return (path_ / name).string();
+  }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// 32 lowercase hex characters derived from `n` (distinct for distinct n).
+inline std::string EventId(int64_t n) {
+  char buf[33];
+  std::snprintf(buf, sizeof(buf), "%032llx", static_cast<unsigned long long>(n));
+  return buf;
+}
+
+inline WriteItem MakeItem(int64_t project, int64_t n,
+                          const std::string& fingerprint, double timestamp) {
+  WriteItem item;
+  item.event.event_id = EventId(n);
+  item.event.project_id = project;
+  item.event.timestamp = timestamp;
+  item.event.received = timestamp + 0.5;
+  item.event.level = "error";
+  item.event.platform = "node";
+  item.event.message = "message " + std::to_string(n);
+  item.event.raw_json = "{\"event_id\":\"" + EventId(n) + "\"}";
+  item.grouping.fingerprint = fingerprint;
+  item.grouping.title = "Error: " + fingerprint;
+  item.grouping.culprit = "app.js in handler";
+  item.grouping.method = "fingerprint";
+  return item;
+}
+
+// Base fixture: a store in a temp dir with one project.
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string error;
+    store_ = SqliteStore::Open(dir_.File("data/crashctl.db"), options_, &error);
+    ASSERT_NE(store_, nullptr) << error;
+    ASSERT_TRUE(store_->CreateProject("default", &project_).ok());
+  }
+
+  // Writes items one batch; asserts success; returns outcomes.
+  std::vector<WriteOutcome> Write(const std::vector<WriteItem>& items) {
+    std::vector<WriteOutcome> outcomes;
+    StoreStatus status = store_->WriteEvents(items, &outcomes);
+    EXPECT_TRUE(status.ok()) << status.message;
+    return outcomes;
+  }
+
+  TempDir dir_;
+  SqliteStore::Options options_;
+  std::unique_ptr<SqliteStore> store_;
+  Project project_;
+};
+
+}  // namespace testing_util
+}  // namespace crashctl
+
+#endif  // CRASHCTL_TESTS_STORE_STORE_TEST_UTIL_H_
