@@ -25,5 +25,9 @@ format:
 	find cmd core ingest grouping store kube exporter rest alertmanager sdk tests bench \
 	  \( -name '*.h' -o -name '*.cc' \) -not -path '*/node_modules/*' | xargs clang-format -i
 
+# Micro benchmarks and the load generator; writes bench/RESULTS.md.
+bench: build
+	BUILD=$(BUILD) bash bench/run.sh
+
 clean:
 	rm -rf $(BUILD)

@@ -48,7 +48,8 @@ std::string Trim(const std::string& s) {
 }
 
 std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : s)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
 }
 
@@ -104,8 +105,9 @@ std::string ParseSize(const std::string& text, int64_t* out) {
   if (text.empty()) return "bad size \"\"";
   if (text[0] == '-') return "negative size " + Quote(text);
   size_t i = 0;
-  while (i < text.size() &&
-         (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) {
+  while (
+      i < text.size() &&
+      (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) {
     ++i;
   }
   std::string number = text.substr(0, i);
@@ -114,20 +116,28 @@ std::string ParseSize(const std::string& text, int64_t* out) {
     return "bad size " + Quote(text);
   }
   static const std::pair<const char*, double> kUnits[] = {
-      {"", 1},           {"b", 1},
-      {"k", 1e3},        {"kb", 1e3},
-      {"m", 1e6},        {"mb", 1e6},
-      {"g", 1e9},        {"gb", 1e9},
-      {"ki", 1024.0},    {"kib", 1024.0},
-      {"mi", 1048576.0}, {"mib", 1048576.0},
-      {"gi", 1073741824.0}, {"gib", 1073741824.0},
+      {"", 1},
+      {"b", 1},
+      {"k", 1e3},
+      {"kb", 1e3},
+      {"m", 1e6},
+      {"mb", 1e6},
+      {"g", 1e9},
+      {"gb", 1e9},
+      {"ki", 1024.0},
+      {"kib", 1024.0},
+      {"mi", 1048576.0},
+      {"mib", 1048576.0},
+      {"gi", 1073741824.0},
+      {"gib", 1073741824.0},
   };
   double multiplier = 0;
   for (const auto& u : kUnits) {
     if (unit == u.first) multiplier = u.second;
   }
   if (multiplier == 0) {
-    return "bad size " + Quote(text) + " (want bytes or a unit: KiB, MiB, GiB, KB, MB, GB)";
+    return "bad size " + Quote(text) +
+           " (want bytes or a unit: KiB, MiB, GiB, KB, MB, GB)";
   }
   char* end = nullptr;
   double value = std::strtod(number.c_str(), &end);
@@ -264,7 +274,8 @@ Setter DurationKey(double Config::*field, bool allow_zero) {
     if (!ScalarOf(v, &s, &err)) return err;
     double seconds = 0;
     if (!ParseDuration(s, &seconds)) {
-      return "bad duration " + Quote(s) + " (want e.g. 250ms, 90s, 5m, 1h30m, 7d)";
+      return "bad duration " + Quote(s) +
+             " (want e.g. 250ms, 90s, 5m, 1h30m, 7d)";
     }
     if (!allow_zero && seconds <= 0) {
       return "duration must be positive, got " + Quote(s);
@@ -349,7 +360,8 @@ const std::vector<KeySpec>& Specs() {
          c->kube_namespaces = items;
          return "";
        }},
-      {"kubernetes.restart_threshold", IntKey(&Config::kube_restart_threshold, 1)},
+      {"kubernetes.restart_threshold",
+       IntKey(&Config::kube_restart_threshold, 1)},
       {"kubernetes.kubeconfig", StringKey(&Config::kube_kubeconfig)},
       {"kubernetes.api_server",
        [](const Value& v, Config* c) -> std::string {
@@ -373,7 +385,8 @@ const std::vector<KeySpec>& Specs() {
          c->alertmanager_urls = items;
          return "";
        }},
-      {"alerting.cooldown", DurationKey(&Config::alert_cooldown, /*allow_zero=*/true)},
+      {"alerting.cooldown",
+       DurationKey(&Config::alert_cooldown, /*allow_zero=*/true)},
       {"auth.admin_token",
        [](const Value& v, Config* c) -> std::string {
          std::string s, err;
@@ -407,7 +420,8 @@ const KeySpec* FindSpec(const std::string& key) {
 bool IsSection(const std::string& prefix) {
   for (const auto& spec : Specs()) {
     std::string key = spec.key;
-    if (key.size() > prefix.size() && key.compare(0, prefix.size(), prefix) == 0 &&
+    if (key.size() > prefix.size() &&
+        key.compare(0, prefix.size(), prefix) == 0 &&
         key[prefix.size()] == '.') {
       return true;
     }
@@ -467,8 +481,8 @@ bool ApplyYamlMap(const YAML::Node& node, const std::string& prefix,
     } else if (IsSection(path)) {
       if (value.IsNull()) continue;
       if (!value.IsMap()) {
-        *error = source + ": key " + Quote(path) + ": expected a mapping, got " +
-                 NodeKind(value);
+        *error = source + ": key " + Quote(path) +
+                 ": expected a mapping, got " + NodeKind(value);
         return false;
       }
       if (!ApplyYamlMap(value, path, source, out, error)) return false;
@@ -526,9 +540,8 @@ bool ParseDuration(const std::string& text, double* seconds) {
   }
   static const std::pair<const char*, double> kUnits[] = {
       // Longest first so "ms" is not read as "m".
-      {"ns", 1e-9}, {"us", 1e-6}, {"\xC2\xB5s", 1e-6}, {"ms", 1e-3},
-      {"s", 1},     {"m", 60},    {"h", 3600},         {"d", 86400},
-      {"w", 604800},
+      {"ns", 1e-9}, {"us", 1e-6}, {"\xC2\xB5s", 1e-6}, {"ms", 1e-3},  {"s", 1},
+      {"m", 60},    {"h", 3600},  {"d", 86400},        {"w", 604800},
   };
   double total = 0;
   size_t i = 0;
@@ -574,15 +587,18 @@ const std::vector<std::string>& ConfigKeys() {
 std::string ConfigEnvName(const std::string& key) {
   std::string name = "CRASHCTL_";
   for (char c : key) {
-    name += c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    name +=
+        c == '.'
+            ? '_'
+            : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   }
   return name;
 }
 
 bool IsNonConfigEnv(const std::string& name) {
   static const char* const kNames[] = {
-      "CRASHCTL_CONFIG",    "CRASHCTL_DSN",       "CRASHCTL_SERVICE",
-      "CRASHCTL_CRASH_FD",  "CRASHCTL_SPOOL_DIR", "CRASHCTL_BINARY",
+      "CRASHCTL_CONFIG",     "CRASHCTL_DSN",       "CRASHCTL_SERVICE",
+      "CRASHCTL_CRASH_FD",   "CRASHCTL_SPOOL_DIR", "CRASHCTL_BINARY",
       "CRASHCTL_SOURCE_DIR",
   };
   for (const char* n : kNames) {

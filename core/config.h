@@ -21,8 +21,8 @@ struct Config {
   // <path>/crashctl.db.
   std::string data_dir = "./data";
   // retention.*
-  double retention_max_age = 720 * 3600.0;       // seconds ("720h")
-  double retention_cleanup_interval = 3600.0;    // seconds ("1h")
+  double retention_max_age = 720 * 3600.0;     // seconds ("720h")
+  double retention_cleanup_interval = 3600.0;  // seconds ("1h")
   // ingest.*
   int64_t max_event_bytes = 1 << 20;     // after decompression
   int64_t max_request_bytes = 20 << 20;  // on the wire and decompressed
@@ -32,8 +32,8 @@ struct Config {
   bool kube_enabled = false;
   std::vector<std::string> kube_namespaces;  // empty = all
   int kube_restart_threshold = 5;
-  std::string kube_kubeconfig;   // "" = in-cluster, else $KUBECONFIG
-  std::string kube_api_server;   // kubernetes.api_server: override (tests)
+  std::string kube_kubeconfig;  // "" = in-cluster, else $KUBECONFIG
+  std::string kube_api_server;  // kubernetes.api_server: override (tests)
   // alerting.*
   std::vector<std::string> alertmanager_urls;  // alerting.alertmanager_url
   double alert_cooldown = 300;                 // seconds ("5m")
@@ -43,8 +43,8 @@ struct Config {
   int metrics_max_services = 100;  // distinct `service` label values
   int metrics_top_groups = 50;
   // log.*
-  std::string log_level = "info";  // trace|debug|info|warn|error
-  std::string log_format = "text"; // text|json
+  std::string log_level = "info";   // trace|debug|info|warn|error
+  std::string log_format = "text";  // text|json
 
   // Path of the SQLite database inside data_dir.
   std::string DatabasePath() const { return data_dir + "/crashctl.db"; }
@@ -54,12 +54,15 @@ struct Config {
 // "7d", "250ms") into seconds. Returns false on a malformed value.
 bool ParseDuration(const std::string& text, double* seconds);
 
-// Builds the configuration. `yaml_path` may be "" (no file). `env` is the
-// process environment (name -> value); only CRASHCTL_* names are looked at.
+// Builds the configuration. `yaml_path` may be "" (then $CRASHCTL_CONFIG
+// from `env` names the file, if set; else no file). `env` is the process
+// environment (name -> value); only CRASHCTL_* names are looked at: unknown
+// ones are errors unless IsNonConfigEnv(), empty values count as unset.
 // `flags` maps dotted keys ("server.listen", "storage.path") to values given
 // on the command line. On error returns false and sets `*error` to a
 // one-line message that names the offending key (and the source: file, env
-// variable or flag).
+// variable or flag); `*out` is left untouched. Reference:
+// docs/configuration.md.
 bool LoadConfig(const std::string& yaml_path,
                 const std::map<std::string, std::string>& env,
                 const std::map<std::string, std::string>& flags, Config* out,

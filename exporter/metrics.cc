@@ -30,7 +30,7 @@ const prometheus::Histogram::BucketBoundaries& BatchSizeBuckets() {
 std::string Bounded(const std::string& value,
                     const std::vector<std::string>& known) {
   return std::find(known.begin(), known.end(), value) != known.end() ? value
-                                                                      : "other";
+                                                                     : "other";
 }
 
 std::string NonEmpty(const std::string& value) {
@@ -67,18 +67,18 @@ std::string LabelLimiter::Fold(const std::string& value) {
 
 const std::vector<std::string>& Metrics::KnownRejectReasons() {
   static const auto* v = new std::vector<std::string>{
-      "malformed_json", "bad_envelope",         "auth",
-      "unknown_project", "too_large",           "decompression",
-      "queue_full",     "storage",              "unsupported_encoding",
-      "rate_limited",   "other"};
+      "malformed_json",  "bad_envelope", "auth",
+      "unknown_project", "too_large",    "decompression",
+      "queue_full",      "storage",      "unsupported_encoding",
+      "rate_limited",    "other"};
   return *v;
 }
 
 const std::vector<std::string>& Metrics::KnownEnvelopeItemTypes() {
   static const auto* v = new std::vector<std::string>{
-      "event",   "transaction", "session",      "sessions",
-      "client_report", "attachment", "check_in", "profile",
-      "replay_event",  "statsd",     "user_report", "other"};
+      "event",         "transaction", "session",     "sessions",
+      "client_report", "attachment",  "check_in",    "profile",
+      "replay_event",  "statsd",      "user_report", "other"};
   return *v;
 }
 
@@ -96,8 +96,8 @@ const std::vector<std::string>& Metrics::KnownLevels() {
 }
 
 const std::vector<std::string>& Metrics::KnownGroupStatuses() {
-  static const auto* v = new std::vector<std::string>{
-      "unresolved", "resolved", "ignored", "other"};
+  static const auto* v = new std::vector<std::string>{"unresolved", "resolved",
+                                                      "ignored", "other"};
   return *v;
 }
 
@@ -176,12 +176,11 @@ Metrics::Metrics(const Options& options)
                            .Help("Events per write transaction.")
                            .Register(r)
                            .Add({}, BatchSizeBuckets());
-  write_batch_duration_ =
-      &BuildHistogram()
-           .Name("crashctl_write_batch_duration_seconds")
-           .Help("Duration of one write transaction.")
-           .Register(r)
-           .Add({}, LatencyBuckets());
+  write_batch_duration_ = &BuildHistogram()
+                               .Name("crashctl_write_batch_duration_seconds")
+                               .Help("Duration of one write transaction.")
+                               .Register(r)
+                               .Add({}, LatencyBuckets());
 
   // Storage.
   storage_size_ = &BuildGauge()
@@ -189,30 +188,29 @@ Metrics::Metrics(const Options& options)
                        .Help("Size of the SQLite database files on disk.")
                        .Register(r)
                        .Add({});
-  storage_busy_retries_ =
-      &BuildCounter()
-           .Name("crashctl_storage_busy_retries_total")
-           .Help("SQLite SQLITE_BUSY retries.")
-           .Register(r)
-           .Add({});
+  storage_busy_retries_ = &BuildCounter()
+                               .Name("crashctl_storage_busy_retries_total")
+                               .Help("SQLite SQLITE_BUSY retries.")
+                               .Register(r)
+                               .Add({});
   storage_up_ = &BuildGauge()
                      .Name("crashctl_storage_up")
                      .Help("1 while storage writes succeed, 0 while they fail.")
                      .Register(r)
                      .Add({});
   storage_up_->Set(1);
-  retention_deleted_ =
-      &BuildCounter()
-           .Name("crashctl_retention_deleted_events_total")
-           .Help("Events deleted by retention.")
-           .Register(r)
-           .Add({});
+  retention_deleted_ = &BuildCounter()
+                            .Name("crashctl_retention_deleted_events_total")
+                            .Help("Events deleted by retention.")
+                            .Register(r)
+                            .Add({});
 
   // HTTP.
-  http_requests_ = &BuildCounter()
-                        .Name("crashctl_http_requests_total")
-                        .Help("HTTP requests by route pattern, method and status.")
-                        .Register(r);
+  http_requests_ =
+      &BuildCounter()
+           .Name("crashctl_http_requests_total")
+           .Help("HTTP requests by route pattern, method and status.")
+           .Register(r);
   http_duration_ = &BuildHistogram()
                         .Name("crashctl_http_request_duration_seconds")
                         .Help("HTTP request duration by route pattern.")
@@ -228,10 +226,11 @@ Metrics::Metrics(const Options& options)
            .Name("crashctl_pods_crashlooping")
            .Help("Pods currently in CrashLoopBackOff, by namespace.")
            .Register(r);
-  kube_watch_up_ = &BuildGauge()
-                        .Name("crashctl_kube_watch_up")
-                        .Help("1 while the pod watch of a namespace is connected.")
-                        .Register(r);
+  kube_watch_up_ =
+      &BuildGauge()
+           .Name("crashctl_kube_watch_up")
+           .Help("1 while the pod watch of a namespace is connected.")
+           .Register(r);
   kube_watch_restarts_ =
       &BuildCounter()
            .Name("crashctl_kube_watch_restarts_total")
@@ -383,7 +382,9 @@ void Metrics::HttpRequest(const std::string& route, const std::string& method,
                           int code, double seconds) {
   const std::string r = NonEmpty(route);
   http_requests_
-      ->Add({{"route", r}, {"method", MethodLabel(method)}, {"code", CodeLabel(code)}})
+      ->Add({{"route", r},
+             {"method", MethodLabel(method)},
+             {"code", CodeLabel(code)}})
       .Increment();
   http_duration_->Add({{"route", r}}, LatencyBuckets()).Observe(seconds);
 }

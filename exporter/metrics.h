@@ -6,6 +6,12 @@
 #ifndef CRASHCTL_EXPORTER_METRICS_H_
 #define CRASHCTL_EXPORTER_METRICS_H_
 
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -13,12 +19,6 @@
 #include <set>
 #include <string>
 #include <vector>
-
-#include <prometheus/counter.h>
-#include <prometheus/family.h>
-#include <prometheus/gauge.h>
-#include <prometheus/histogram.h>
-#include <prometheus/registry.h>
 
 namespace crashctl {
 

@@ -65,6 +65,16 @@ KubeApiClient::KubeApiClient(KubeClientConfig config, Options options)
   GlobalInitOnce();
 }
 
+std::string KubeApiClient::Escape(const std::string& value) {
+  GlobalInitOnce();
+  char* e = curl_easy_escape(nullptr, value.data(),
+                             static_cast<int>(value.size()));
+  if (e == nullptr) return value;
+  std::string out(e);
+  curl_free(e);
+  return out;
+}
+
 std::string KubeApiClient::CurrentToken() {
   if (config_.token_file.empty()) return config_.token;
   std::lock_guard<std::mutex> lock(token_mu_);

@@ -46,6 +46,9 @@ class KubeApiClient {
 
   const KubeClientConfig& config() const { return config_; }
 
+  // Percent-encodes a query parameter value.
+  static std::string Escape(const std::string& value);
+
   // GET `path_and_query` (starting with '/') and returns the whole answer.
   KubeResponse Get(const std::string& path_and_query,
                    const std::atomic<bool>* stop = nullptr);

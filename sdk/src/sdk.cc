@@ -167,13 +167,17 @@ bool Init(const Options& options) {
     const char* env = std::getenv("CRASHCTL_DSN");
     if (env != nullptr) dsn_text = env;
   }
-  if (dsn_text.empty()) {
-    if (options.debug) std::fprintf(stderr, "crashctl: no DSN, SDK disabled\n");
-    return false;
-  }
-  std::string error;
-  if (!Dsn::Parse(dsn_text, &client->dsn, &error)) {
-    std::fprintf(stderr, "crashctl: %s; SDK disabled\n", error.c_str());
+  std::string error = "no DSN";
+  if (dsn_text.empty() || !Dsn::Parse(dsn_text, &client->dsn, &error)) {
+    if (options.debug || !dsn_text.empty()) {
+      std::fprintf(stderr, "crashctl: %s; SDK disabled\n", error.c_str());
+    }
+    // Under `crashctl run` crashes are still worth recording: the
+    // supervisor reports them with its own DSN.
+    const char* crash_fd = std::getenv("CRASHCTL_CRASH_FD");
+    if (options.install_crash_handler && crash_fd != nullptr) {
+      InstallCrashHandler("", options.debug);
+    }
     return false;
   }
   client->server_name = HostName();

@@ -2,9 +2,8 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <yaml-cpp/yaml.h>
-
 #include <unistd.h>
+#include <yaml-cpp/yaml.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -55,18 +54,18 @@ TEST(ParseDurationTest, Table) {
     double seconds;
   };
   const Case cases[] = {
-      {"250ms", true, 0.25},    {"90s", true, 90},
-      {"5m", true, 300},        {"720h", true, 720 * 3600.0},
-      {"1h30m", true, 5400},    {"7d", true, 7 * 86400.0},
-      {"1w", true, 604800},     {"1.5h", true, 5400},
-      {"1h2m3s", true, 3723},   {"0", true, 0},
-      {"0s", true, 0},          {"100us", true, 1e-4},
-      {"10ns", true, 1e-8},     {" 5m ", true, 300},
-      {"", false, 0},           {"abc", false, 0},
-      {"5", false, 0},          {"-5m", false, 0},
-      {"5x", false, 0},         {"m", false, 0},
-      {"1.2.3s", false, 0},     {"5m30", false, 0},
-      {"1h 30m", false, 0},     {".s", false, 0},
+      {"250ms", true, 0.25},  {"90s", true, 90},
+      {"5m", true, 300},      {"720h", true, 720 * 3600.0},
+      {"1h30m", true, 5400},  {"7d", true, 7 * 86400.0},
+      {"1w", true, 604800},   {"1.5h", true, 5400},
+      {"1h2m3s", true, 3723}, {"0", true, 0},
+      {"0s", true, 0},        {"100us", true, 1e-4},
+      {"10ns", true, 1e-8},   {" 5m ", true, 300},
+      {"", false, 0},         {"abc", false, 0},
+      {"5", false, 0},        {"-5m", false, 0},
+      {"5x", false, 0},       {"m", false, 0},
+      {"1.2.3s", false, 0},   {"5m30", false, 0},
+      {"1h 30m", false, 0},   {".s", false, 0},
   };
   for (const auto& c : cases) {
     double seconds = -1;
@@ -99,13 +98,13 @@ std::vector<KeyCase> KeyCases() {
        [](const Config& c) { return c.base_url; }},
       {"server.max_connections", "10", "20", "30", "512", "10", "20", "30",
        [](const Config& c) { return std::to_string(c.max_connections); }},
-      {"server.request_timeout", "10s", "1m", "250ms", "30", "10", "60",
-       "0.25", [](const Config& c) { return Num(c.request_timeout); }},
+      {"server.request_timeout", "10s", "1m", "250ms", "30", "10", "60", "0.25",
+       [](const Config& c) { return Num(c.request_timeout); }},
       {"storage.path", "/var/lib/file", "/env", "/flag", "./data",
        "/var/lib/file", "/env", "/flag",
        [](const Config& c) { return c.data_dir; }},
-      {"retention.max_age", "7d", "48h", "1h30m", "2592000", "604800",
-       "172800", "5400", [](const Config& c) { return Num(c.retention_max_age); }},
+      {"retention.max_age", "7d", "48h", "1h30m", "2592000", "604800", "172800",
+       "5400", [](const Config& c) { return Num(c.retention_max_age); }},
       {"retention.cleanup_interval", "10m", "90s", "2h", "3600", "600", "90",
        "7200",
        [](const Config& c) { return Num(c.retention_cleanup_interval); }},
@@ -124,12 +123,15 @@ std::vector<KeyCase> KeyCases() {
       {"kubernetes.namespaces", "[a, b]", "c,d", " e , f ,", "", "a,b", "c,d",
        "e,f", [](const Config& c) { return Join(c.kube_namespaces); }},
       {"kubernetes.restart_threshold", "3", "4", "6", "5", "3", "4", "6",
-       [](const Config& c) { return std::to_string(c.kube_restart_threshold); }},
-      {"kubernetes.kubeconfig", "/f/kc", "/e/kc", "/x/kc", "", "/f/kc",
-       "/e/kc", "/x/kc", [](const Config& c) { return c.kube_kubeconfig; }},
+       [](const Config& c) {
+         return std::to_string(c.kube_restart_threshold);
+       }},
+      {"kubernetes.kubeconfig", "/f/kc", "/e/kc", "/x/kc", "", "/f/kc", "/e/kc",
+       "/x/kc", [](const Config& c) { return c.kube_kubeconfig; }},
       {"kubernetes.api_server", "http://127.0.0.1:1", "http://127.0.0.1:2",
        "https://127.0.0.1:3", "", "http://127.0.0.1:1", "http://127.0.0.1:2",
-       "https://127.0.0.1:3", [](const Config& c) { return c.kube_api_server; }},
+       "https://127.0.0.1:3",
+       [](const Config& c) { return c.kube_api_server; }},
       {"alerting.alertmanager_url", "[\"http://a:9093\", \"http://b:9093/\"]",
        "http://c:9093", "http://d:9093,https://e:9093", "",
        "http://a:9093,http://b:9093", "http://c:9093",
@@ -180,9 +182,8 @@ TEST(ConfigPrecedenceTest, EachKeyFromEachSourceAndCombinations) {
         {true, true, true, c.expect_flag},
     };
     for (const auto& combo : combos) {
-      SCOPED_TRACE(::testing::Message() << "file=" << combo.file
-                                        << " env=" << combo.env
-                                        << " flag=" << combo.flag);
+      SCOPED_TRACE(::testing::Message() << "file=" << combo.file << " env="
+                                        << combo.env << " flag=" << combo.flag);
       Map env = {{"HOME", "/root"}};
       Map flags;
       if (combo.env) env[env_name] = c.env_value;
@@ -225,20 +226,20 @@ TEST(ConfigTest, EnvNames) {
 }
 
 TEST(ConfigTest, ConfigFileFromEnvironment) {
-  std::string file = WriteFile("fromenv.yaml", "server:\n  max_connections: 3\n");
+  std::string file =
+      WriteFile("fromenv.yaml", "server:\n  max_connections: 3\n");
   Config config;
   std::string error;
-  ASSERT_TRUE(
-      LoadConfig("", {{"CRASHCTL_CONFIG", file}}, {}, &config, &error))
+  ASSERT_TRUE(LoadConfig("", {{"CRASHCTL_CONFIG", file}}, {}, &config, &error))
       << error;
   EXPECT_EQ(config.max_connections, 3);
 }
 
 TEST(ConfigTest, NonConfigVariablesAreAllowed) {
-  Map env = {{"CRASHCTL_CONFIG", ""},        {"CRASHCTL_DSN", "http://x@y/1"},
-             {"CRASHCTL_SERVICE", "api"},    {"CRASHCTL_CRASH_FD", "3"},
-             {"CRASHCTL_SPOOL_DIR", "/tmp"}, {"CRASHCTL_BINARY", "/b"},
-             {"CRASHCTL_SOURCE_DIR", "/s"},  {"CRASHCTL_SDK_DEBUG", "1"},
+  Map env = {{"CRASHCTL_CONFIG", ""},         {"CRASHCTL_DSN", "http://x@y/1"},
+             {"CRASHCTL_SERVICE", "api"},     {"CRASHCTL_CRASH_FD", "3"},
+             {"CRASHCTL_SPOOL_DIR", "/tmp"},  {"CRASHCTL_BINARY", "/b"},
+             {"CRASHCTL_SOURCE_DIR", "/s"},   {"CRASHCTL_SDK_DEBUG", "1"},
              {"CRASHCTL_TEST_ANYTHING", "x"}, {"PATH", "/bin"},
              {"NOT_CRASHCTL_FOO", "x"}};
   Config config;
@@ -270,7 +271,8 @@ TEST(ConfigTest, YamlDetails) {
   ASSERT_TRUE(LoadConfig(file, {}, {}, &config, &error)) << error;
   EXPECT_EQ(config.listen, "127.0.0.1:5");
   EXPECT_TRUE(config.kube_namespaces.empty());
-  EXPECT_EQ(config.alertmanager_urls, std::vector<std::string>{"http://am:9093"});
+  EXPECT_EQ(config.alertmanager_urls,
+            std::vector<std::string>{"http://am:9093"});
 
   std::string empty = WriteFile("empty.yaml", "");
   ASSERT_TRUE(LoadConfig(empty, {}, {}, &config, &error)) << error;
@@ -282,7 +284,8 @@ TEST(ConfigTest, ValidListenAddresses) {
                              "0.0.0.0:9190", "localhost:65535", "[::]:80"}) {
     Config config;
     std::string error;
-    EXPECT_TRUE(LoadConfig("", {}, {{"server.listen", listen}}, &config, &error))
+    EXPECT_TRUE(
+        LoadConfig("", {}, {{"server.listen", listen}}, &config, &error))
         << listen << ": " << error;
     EXPECT_EQ(config.listen, listen);
   }
@@ -298,8 +301,9 @@ TEST(ConfigTest, SizeUnits) {
   for (const auto& [text, bytes] : cases) {
     Config config;
     std::string error;
-    ASSERT_TRUE(LoadConfig("", {}, {{"ingest.max_event_bytes", text},
-                                    {"ingest.max_request_bytes", "2GiB"}},
+    ASSERT_TRUE(LoadConfig("", {},
+                           {{"ingest.max_event_bytes", text},
+                            {"ingest.max_request_bytes", "2GiB"}},
                            &config, &error))
         << text << ": " << error;
     EXPECT_EQ(config.max_event_bytes, bytes) << text;
@@ -312,48 +316,70 @@ TEST(ConfigErrorTest, Table) {
   enum Source { kFile, kEnv, kFlag };
   struct Case {
     Source source;
-    std::string name;   // file text, env variable, or flag key
-    std::string value;  // env / flag value (unused for files)
+    std::string name;                 // file text, env variable, or flag key
+    std::string value;                // env / flag value (unused for files)
     std::vector<std::string> expect;  // substrings of the error
   };
   const std::vector<Case> cases = {
       // Unknown keys at any level.
-      {kFile, "server:\n  lisen: \":1\"\n", "",
+      {kFile,
+       "server:\n  lisen: \":1\"\n",
+       "",
        {"config file", "unknown key \"server.lisen\""}},
       {kFile, "bogus: 1\n", "", {"unknown key \"bogus\""}},
-      {kFile, "kubernetes:\n  enabled: true\n  extra:\n    deep: 1\n", "",
+      {kFile,
+       "kubernetes:\n  enabled: true\n  extra:\n    deep: 1\n",
+       "",
        {"unknown key \"kubernetes.extra\""}},
-      {kEnv, "CRASHCTL_SERVER_LISEN", ":1",
+      {kEnv,
+       "CRASHCTL_SERVER_LISEN",
+       ":1",
        {"environment CRASHCTL_SERVER_LISEN", "unknown"}},
       {kEnv, "CRASHCTL_LISTEN", ":1", {"environment CRASHCTL_LISTEN"}},
       {kFlag, "server.lisen", ":1", {"flag --server.lisen", "unknown key"}},
       // Wrong types.
       {kFile, "server: 5\n", "", {"key \"server\"", "expected a mapping"}},
-      {kFile, "server:\n  listen:\n    a: b\n", "",
+      {kFile,
+       "server:\n  listen:\n    a: b\n",
+       "",
        {"key \"server.listen\"", "got a mapping"}},
-      {kFile, "server:\n  max_connections: [1, 2]\n", "",
+      {kFile,
+       "server:\n  max_connections: [1, 2]\n",
+       "",
        {"key \"server.max_connections\"", "got a list"}},
-      {kFile, "kubernetes:\n  namespaces:\n    - [a]\n", "",
+      {kFile,
+       "kubernetes:\n  namespaces:\n    - [a]\n",
+       "",
        {"key \"kubernetes.namespaces\"", "list items"}},
       {kFile, "- a\n- b\n", "", {"top level must be a mapping"}},
       {kFile, "server: [\n", "", {"config file", "line"}},
-      {kFile, "server:\n  max_connections: many\n", "",
+      {kFile,
+       "server:\n  max_connections: many\n",
+       "",
        {"key \"server.max_connections\"", "bad integer \"many\""}},
       {kEnv, "CRASHCTL_INGEST_QUEUE_SIZE", "1.5", {"bad integer \"1.5\""}},
       {kEnv, "CRASHCTL_INGEST_QUEUE_SIZE", "0", {"out of range"}},
       {kEnv, "CRASHCTL_SERVER_MAX_CONNECTIONS", "-1", {"out of range"}},
       {kFlag, "kubernetes.restart_threshold", "99999999999", {"out of range"}},
       // Sizes.
-      {kEnv, "CRASHCTL_INGEST_MAX_EVENT_BYTES", "-1MiB",
+      {kEnv,
+       "CRASHCTL_INGEST_MAX_EVENT_BYTES",
+       "-1MiB",
        {"environment CRASHCTL_INGEST_MAX_EVENT_BYTES", "negative size"}},
       {kEnv, "CRASHCTL_INGEST_MAX_EVENT_BYTES", "12XB", {"bad size \"12XB\""}},
       {kFlag, "ingest.max_request_bytes", "0", {"must be positive"}},
-      {kFlag, "ingest.max_event_bytes", "30MiB",
+      {kFlag,
+       "ingest.max_event_bytes",
+       "30MiB",
        {"ingest.max_event_bytes", "exceeds ingest.max_request_bytes"}},
       // Durations.
-      {kEnv, "CRASHCTL_RETENTION_MAX_AGE", "abc",
+      {kEnv,
+       "CRASHCTL_RETENTION_MAX_AGE",
+       "abc",
        {"environment CRASHCTL_RETENTION_MAX_AGE: bad duration \"abc\""}},
-      {kFile, "retention:\n  cleanup_interval: 10\n", "",
+      {kFile,
+       "retention:\n  cleanup_interval: 10\n",
+       "",
        {"key \"retention.cleanup_interval\"", "bad duration \"10\""}},
       {kFlag, "server.request_timeout", "0s", {"must be positive"}},
       // Bools.
@@ -367,21 +393,31 @@ TEST(ConfigErrorTest, Table) {
       {kFlag, "server.listen", "[::g]:9190", {"bad IPv6"}},
       {kFlag, "server.listen", "[::1:9190", {"bad listen address"}},
       {kFlag, "server.listen", "ho st:1", {"bad host"}},
-      {kEnv, "CRASHCTL_SERVER_LISTEN", "localhost:http",
+      {kEnv,
+       "CRASHCTL_SERVER_LISTEN",
+       "localhost:http",
        {"environment CRASHCTL_SERVER_LISTEN", "port"}},
       // URLs.
-      {kFile, "server:\n  base_url: ftp://x\n", "",
+      {kFile,
+       "server:\n  base_url: ftp://x\n",
+       "",
        {"key \"server.base_url\"", "http:// or https://"}},
       {kEnv, "CRASHCTL_SERVER_BASE_URL", "http://", {"no host"}},
-      {kEnv, "CRASHCTL_ALERTING_ALERTMANAGER_URL", "http://a:9093,am:9093",
+      {kEnv,
+       "CRASHCTL_ALERTING_ALERTMANAGER_URL",
+       "http://a:9093,am:9093",
        {"environment CRASHCTL_ALERTING_ALERTMANAGER_URL", "\"am:9093\""}},
       {kFlag, "kubernetes.api_server", "localhost:6443", {"bad URL"}},
       // Enumerations and strings.
-      {kEnv, "CRASHCTL_LOG_LEVEL", "verbose",
+      {kEnv,
+       "CRASHCTL_LOG_LEVEL",
+       "verbose",
        {"bad value \"verbose\"", "trace|debug|info|warn|error"}},
       {kFile, "log:\n  format: xml\n", "", {"key \"log.format\""}},
       {kFlag, "storage.path", "", {"flag --data", "must not be empty"}},
-      {kEnv, "CRASHCTL_KUBERNETES_NAMESPACES", "default,Bad_NS",
+      {kEnv,
+       "CRASHCTL_KUBERNETES_NAMESPACES",
+       "default,Bad_NS",
        {"bad namespace \"Bad_NS\""}},
       {kEnv, "CRASHCTL_AUTH_ADMIN_TOKEN", "a b", {"whitespace"}},
   };
@@ -413,7 +449,8 @@ TEST(ConfigErrorTest, Table) {
 TEST(ConfigErrorTest, MissingExplicitFile) {
   Config config;
   std::string error;
-  EXPECT_FALSE(LoadConfig("/nonexistent/crashctl.yaml", {}, {}, &config, &error));
+  EXPECT_FALSE(
+      LoadConfig("/nonexistent/crashctl.yaml", {}, {}, &config, &error));
   EXPECT_THAT(error, HasSubstr("config file /nonexistent/crashctl.yaml"));
   EXPECT_FALSE(LoadConfig("", {{"CRASHCTL_CONFIG", "/nonexistent/c.yaml"}}, {},
                           &config, &error));

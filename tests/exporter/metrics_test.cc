@@ -160,7 +160,8 @@ TEST(MetricsTest, EachMethodProducesItsSeries) {
   const std::map<std::string, std::string> want = {
       {"crashctl_events_total{level=\"error\",project=\"1\",service=\"api\"}",
        "2"},
-      {"crashctl_events_total{level=\"warning\",project=\"2\",service=\"unknown\"}",
+      {"crashctl_events_total{level=\"warning\",project=\"2\",service="
+       "\"unknown\"}",
        "1"},
       {"crashctl_events_total{level=\"other\",project=\"1\",service=\"api\"}",
        "1"},
@@ -188,34 +189,43 @@ TEST(MetricsTest, EachMethodProducesItsSeries) {
       {"crashctl_storage_busy_retries_total", "6"},
       {"crashctl_storage_up", "0"},
       {"crashctl_retention_deleted_events_total", "10"},
-      {"crashctl_http_requests_total{code=\"200\",method=\"GET\",route=\"/api/v1/groups\"}",
+      {"crashctl_http_requests_total{code=\"200\",method=\"GET\",route=\"/api/"
+       "v1/groups\"}",
        "2"},
-      {"crashctl_http_requests_total{code=\"other\",method=\"other\",route=\"/api/v1/groups\"}",
+      {"crashctl_http_requests_total{code=\"other\",method=\"other\",route=\"/"
+       "api/v1/groups\"}",
        "1"},
-      {"crashctl_http_requests_total{code=\"404\",method=\"POST\",route=\"unknown\"}",
+      {"crashctl_http_requests_total{code=\"404\",method=\"POST\",route="
+       "\"unknown\"}",
        "1"},
       {"crashctl_http_request_duration_seconds_count{route=\"/api/v1/groups\"}",
        "3"},
-      {"crashctl_pod_crashes_total{crash_type=\"oom_killed\",namespace=\"default\"}",
+      {"crashctl_pod_crashes_total{crash_type=\"oom_killed\",namespace="
+       "\"default\"}",
        "2"},
-      {"crashctl_pod_crashes_total{crash_type=\"error_exit\",namespace=\"prod\"}",
+      {"crashctl_pod_crashes_total{crash_type=\"error_exit\",namespace="
+       "\"prod\"}",
        "1"},
-      {"crashctl_pod_crashes_total{crash_type=\"crash_loop\",namespace=\"unknown\"}",
+      {"crashctl_pod_crashes_total{crash_type=\"crash_loop\",namespace="
+       "\"unknown\"}",
        "1"},
       {"crashctl_pods_crashlooping{namespace=\"default\"}", "1"},
       {"crashctl_kube_watch_up{namespace=\"default\"}", "1"},
       {"crashctl_kube_watch_up{namespace=\"prod\"}", "0"},
       {"crashctl_kube_watch_up{namespace=\"all\"}", "1"},
-      {"crashctl_kube_watch_restarts_total{namespace=\"default\",reason=\"expired\"}",
+      {"crashctl_kube_watch_restarts_total{namespace=\"default\",reason="
+       "\"expired\"}",
        "1"},
-      {"crashctl_kube_watch_restarts_total{namespace=\"default\",reason=\"other\"}",
+      {"crashctl_kube_watch_restarts_total{namespace=\"default\",reason="
+       "\"other\"}",
        "1"},
       {"crashctl_kube_last_event_timestamp_seconds", "1700000000"},
       {"crashctl_alert_pushes_total{outcome=\"sent\"}", "1"},
       {"crashctl_alert_pushes_total{outcome=\"other\"}", "1"},
       {"crashctl_alert_queue_depth", "1"},
       {"crashctl_alert_queue_capacity", "1000"},
-      {"crashctl_group_events_total{group_id=\"42\",project=\"1\",service=\"api\"}",
+      {"crashctl_group_events_total{group_id=\"42\",project=\"1\",service="
+       "\"api\"}",
        "17"},
       {"crashctl_build_info{version=\"1.2.3\"}", "1"},
   };
@@ -236,11 +246,14 @@ TEST(MetricsTest, ServiceLabelFoldsIntoOtherBeyondMax) {
   m.EventStored(1, "error", "d");
   m.EventStored(1, "error", "a");
   auto s = Samples(m.Serialize());
-  EXPECT_EQ(s["crashctl_events_total{level=\"error\",project=\"1\",service=\"a\"}"],
-            "2");
-  EXPECT_EQ(s["crashctl_events_total{level=\"error\",project=\"1\",service=\"b\"}"],
-            "1");
-  EXPECT_EQ(s["crashctl_events_total{level=\"error\",project=\"1\",service=\"other\"}"],
+  EXPECT_EQ(
+      s["crashctl_events_total{level=\"error\",project=\"1\",service=\"a\"}"],
+      "2");
+  EXPECT_EQ(
+      s["crashctl_events_total{level=\"error\",project=\"1\",service=\"b\"}"],
+      "1");
+  EXPECT_EQ(s["crashctl_events_total{level=\"error\",project=\"1\",service="
+              "\"other\"}"],
             "2");
   EXPECT_FALSE(s.count(
       "crashctl_events_total{level=\"error\",project=\"1\",service=\"c\"}"));
@@ -253,16 +266,20 @@ TEST(MetricsTest, TopGroupsSnapshotIsReplaced) {
   std::string text = m.Serialize();
   EXPECT_THAT(text, HasSubstr("# TYPE crashctl_group_events_total counter"));
   auto s = Samples(text);
-  EXPECT_EQ(s["crashctl_group_events_total{group_id=\"10\",project=\"1\",service=\"api\"}"],
+  EXPECT_EQ(s["crashctl_group_events_total{group_id=\"10\",project=\"1\","
+              "service=\"api\"}"],
             "5");
-  EXPECT_EQ(s["crashctl_group_events_total{group_id=\"20\",project=\"2\",service=\"unknown\"}"],
+  EXPECT_EQ(s["crashctl_group_events_total{group_id=\"20\",project=\"2\","
+              "service=\"unknown\"}"],
             "9");
   m.SetTopGroups({{1, 10, "api", 6}});
   s = Samples(m.Serialize());
-  EXPECT_EQ(s["crashctl_group_events_total{group_id=\"10\",project=\"1\",service=\"api\"}"],
+  EXPECT_EQ(s["crashctl_group_events_total{group_id=\"10\",project=\"1\","
+              "service=\"api\"}"],
             "6");
-  EXPECT_FALSE(s.count(
-      "crashctl_group_events_total{group_id=\"20\",project=\"2\",service=\"unknown\"}"));
+  EXPECT_FALSE(
+      s.count("crashctl_group_events_total{group_id=\"20\",project=\"2\","
+              "service=\"unknown\"}"));
   m.SetTopGroups({});
   EXPECT_THAT(m.Serialize(), Not(HasSubstr("crashctl_group_events_total")));
 }

@@ -99,9 +99,9 @@ TEST(EnvelopeTest, RealNodeEventWithBinaryAttachments) {
 TEST(EnvelopeTest, TrailingNewlineAndEmptyFinalLinesAreTolerated) {
   const std::string base = std::string(kNodeHeader) + "\n" +
                            R"({"type":"event"})" + "\n" + kEventPayload;
-  for (const std::string& suffix : {"", "\n", "\n\n", "\r\n", "\n\n\n"}) {
+  for (const char* suffix : {"", "\n", "\n\n", "\r\n", "\n\n\n"}) {
     Envelope env = MustParse(base + suffix);
-    ASSERT_EQ(env.items.size(), 1u) << "suffix size " << suffix.size();
+    ASSERT_EQ(env.items.size(), 1u) << "suffix size " << std::string(suffix).size();
     EXPECT_EQ(env.items[0].payload.substr(0, sizeof(kEventPayload) - 1),
               kEventPayload);
   }
@@ -177,12 +177,17 @@ TEST(EnvelopeTest, EmptyPayloads) {
   ASSERT_EQ(b.items.size(), 2u);
   EXPECT_EQ(b.items[0].payload, "");
   EXPECT_EQ(b.items[1].payload, "1");
-  // With length 0, with and without a newline after the header.
-  Envelope c = MustParse("{}\n{\"type\":\"a\",\"length\":0}\n{\"type\":\"b\"}");
+  // With length 0 (the spec's own example): an empty line is the payload.
+  Envelope c =
+      MustParse("{}\n{\"type\":\"a\",\"length\":0}\n\n{\"type\":\"b\"}");
   ASSERT_EQ(c.items.size(), 2u);
   EXPECT_EQ(c.items[0].payload, "");
   EXPECT_EQ(c.items[1].type, "b");
   EXPECT_EQ(MustParse("{}\n{\"type\":\"a\",\"length\":0}").items.size(), 1u);
+  EXPECT_EQ(MustParse("{}\n{\"type\":\"a\",\"length\":0}\n").items.size(),
+            1u);
+  // The payload of length 0 must still be followed by '\n'.
+  ParseError("{}\n{\"type\":\"a\",\"length\":0}\n{\"type\":\"b\"}");
 }
 
 TEST(EnvelopeTest, NullLengthMeansNoLength) {

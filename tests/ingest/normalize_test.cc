@@ -159,7 +159,7 @@ TEST(NormalizeTest, PythonStoreEventWithChain) {
 }
 
 TEST(NormalizeTest, NativeFrames) {
-  Event ev = MustNormalize(R"({"platform":"native","exception":{"values":[
+  Event ev = MustNormalize(R"j({"platform":"native","exception":{"values":[
     {"type":"SIGSEGV","value":"Segfault","mechanism":{"type":"signalhandler",
      "handled":false,"meta":{"signal":{"number":11}}},
      "stacktrace":{"frames":[
@@ -167,7 +167,7 @@ TEST(NormalizeTest, NativeFrames) {
         "function":"__libc_start_main","platform":"native"},
        {"instruction_addr":"0x55d0c0ffee00","package":"/usr/bin/server",
         "function":"_ZN3app6Server3runEv","raw_function":"app::Server::run()",
-        "filename":"server.cc","lineno":"88","in_app":true}]}}]}})");
+        "filename":"server.cc","lineno":"88","in_app":true}]}}]}})j");
   ASSERT_EQ(ev.exceptions.size(), 1u);
   const auto& frames = ev.exceptions[0].frames;
   ASSERT_EQ(frames.size(), 2u);

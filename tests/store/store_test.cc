@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "store/migrations.h"
-#include "store/store_test_util.h"
+#include "tests/store/store_test_util.h"
 
 namespace crashctl {
 namespace {

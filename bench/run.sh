@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Runs every benchmark and writes bench/RESULTS.md: micro benchmarks, then
+# the load generator against crashctl and against a bare civetweb server
+# (the ceiling), on loopback, on this machine. `make bench` calls this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+DURATION=${DURATION:-10}
+CONNECTIONS=${CONNECTIONS:-64}
+OUT=bench/RESULTS.md
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_http() { for _ in $(seq 1 200); do curl -sf "$1" >/dev/null && return 0; sleep 0.05; done; return 1; }
+
+data=$(mktemp -d /tmp/crashctl-bench-XXXXXX)
+port=$(free_port)
+CRASHCTL_LOG_LEVEL=warn "$BUILD/cmd/crashctl" serve --listen "127.0.0.1:$port" --data "$data" &
+server=$!
+bare_port=$(free_port)
+"$BUILD/bench/bare-server" "$bare_port" &
+bare=$!
+trap 'kill $server $bare 2>/dev/null || true; rm -rf "$data"' EXIT
+wait_http "http://127.0.0.1:$port/healthz"
+wait_http "http://127.0.0.1:$bare_port/"
+sleep 2
+idle_rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/$server/status")
+
+dsn=$(CRASHCTL_SERVER_BASE_URL="http://127.0.0.1:$port" "$BUILD/cmd/crashctl" project create --name bench --data "$data" | head -1)
+key=$(echo "$dsn" | sed -E 's#DSN: http://([0-9a-f]+)@.*#\1#')
+project=$(echo "$dsn" | sed -E 's#.*/([0-9]+)$#\1#')
+url="http://127.0.0.1:$port/api/$project/envelope/?sentry_key=$key"
+
+micro=$("$BUILD/bench/crashctl-micro-bench" --benchmark_min_time=0.5 2>/dev/null | grep -E '^BM_')
+loadgen="$BUILD/bench/crashctl-loadgen"
+rows=$("$loadgen" --header --label "crashctl, closed loop" --url "$url" --connections "$CONNECTIONS" --duration "$DURATION" --server-pid "$server")
+rows+=$'\n'$("$loadgen" --label "crashctl, paced" --url "$url" --connections "$CONNECTIONS" --duration "$DURATION" --rate 5000 --server-pid "$server")
+rows+=$'\n'$("$loadgen" --label "bare civetweb (ceiling)" --url "http://127.0.0.1:$bare_port/" --connections "$CONNECTIONS" --duration "$DURATION" --server-pid "$bare")
+stored=$(sqlite3 "$data/crashctl.db" 'SELECT count(*) FROM events;')
+metrics_ms=$(curl -s -o /dev/null -w '%{time_total}' "http://127.0.0.1:$port/metrics")
+
+{
+  echo "# Benchmark results"
+  echo
+  echo "Written by \`make bench\` (bench/run.sh) on $(date -u +%Y-%m-%dT%H:%MZ)."
+  echo
+  echo "- Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+  echo "- Command: \`make bench\` (DURATION=$DURATION CONNECTIONS=$CONNECTIONS); load generator and server share the machine."
+  echo "- Build: $(grep CMAKE_BUILD_TYPE: "$BUILD/CMakeCache.txt" | cut -d= -f2)"
+  echo
+  echo "## Load (Sentry envelopes, ~5 KB, 30 frames, 500 groups, Zipf)"
+  echo
+  echo "$rows"
+  echo
+  echo "Events stored after the runs: $stored. Idle RSS after start: $((idle_rss_kb / 1024)) MB."
+  echo "One \`/metrics\` scrape of the loaded server: ${metrics_ms}s."
+  echo
+  echo "## Micro benchmarks"
+  echo
+  echo '```'
+  echo "$micro"
+  echo '```'
+} > "$OUT.new"
+if [ -f bench/FINDINGS.md ]; then { echo; cat bench/FINDINGS.md; } >> "$OUT.new"; fi
+mv "$OUT.new" "$OUT"
+cat "$OUT"

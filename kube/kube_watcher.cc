@@ -1,0 +1,407 @@
+#include "kube/kube_watcher.h"
+
+#include <rapidjson/document.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "exporter/metrics.h"
+#include "kube/crash_recorder.h"
+#include "kube/kube_api_client.h"
+#include "kube/kube_client_config.h"
+#include "kube/log_fetcher.h"
+#include "kube/pod_classifier.h"
+#include "kube/watch_line_buffer.h"
+
+namespace crashctl {
+namespace {
+
+constexpr int kMaxListPages = 100000;
+constexpr int kMaxListRestarts = 3;
+
+double Now() {
+  return std::chrono::duration<double>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string MetadataString(const rapidjson::Value& obj, const char* field) {
+  if (!obj.IsObject()) return "";
+  auto meta = obj.FindMember("metadata");
+  if (meta == obj.MemberEnd() || !meta->value.IsObject()) return "";
+  auto f = meta->value.FindMember(field);
+  if (f == meta->value.MemberEnd() || !f->value.IsString()) return "";
+  return f->value.GetString();
+}
+
+}  // namespace
+
+class KubeWatcher::Impl {
+ public:
+  Impl(const Config& config, Store* store, Metrics* metrics,
+       const Options& options)
+      : config_(config),
+        metrics_(metrics),
+        options_(options),
+        recorder_(store, metrics, config.kube_restart_threshold),
+        rng_(std::random_device{}()) {}
+
+  ~Impl() { Stop(); }
+
+  void AddListener(CrashListener l) { recorder_.AddListener(std::move(l)); }
+
+  bool Start(std::string* error) {
+    KubeClientConfig cc;
+    if (!ResolveKubeClientConfig(config_, ProcessEnvironment(), &cc, error)) {
+      return false;
+    }
+    KubeApiClient::Options co;
+    co.stream_idle_seconds = options_.stream_idle_seconds;
+    co.stream_max_seconds = options_.watch_timeout_seconds + 60.0;
+    spdlog::info("kube: API server {} ({})", cc.server, cc.source);
+    client_ = std::make_unique<KubeApiClient>(std::move(cc), co);
+    logs_ = std::make_unique<LogFetcher>(
+        client_.get(), options_.log_queue_size, options_.log_tail_lines,
+        [this](const std::string& key, const std::string& logs) {
+          recorder_.SetLogs(key, logs);
+        });
+    recorder_.SetLogSink(
+        [this](const LogRequest& r) { logs_->Enqueue(r); });
+    logs_->Start();
+    stop_ = false;
+    std::vector<std::string> namespaces = config_.kube_namespaces;
+    if (namespaces.empty()) namespaces.push_back("");
+    for (const auto& ns : namespaces) {
+      auto loop = std::make_unique<Loop>();
+      loop->ns = ns;
+      loops_.push_back(std::move(loop));
+    }
+    for (auto& loop : loops_) {
+      Loop* l = loop.get();
+      l->thread = std::thread([this, l] { Run(l); });
+    }
+    return true;
+  }
+
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> lock(sleep_mu_);
+      stop_ = true;
+    }
+    sleep_cv_.notify_all();
+    for (auto& loop : loops_) {
+      if (loop->thread.joinable()) loop->thread.join();
+    }
+    loops_.clear();
+    if (logs_) logs_->Stop();
+  }
+
+  bool Synced() const {
+    if (loops_.empty()) return false;
+    for (const auto& loop : loops_) {
+      if (!loop->synced) return false;
+    }
+    return true;
+  }
+
+  void OnEventStored(const WriteItem& item, const WriteOutcome& outcome) {
+    recorder_.OnEventStored(item, outcome);
+  }
+
+ private:
+  struct Loop {
+    std::string ns;
+    std::thread thread;
+    std::atomic<bool> synced{false};
+  };
+  enum class WatchEnd { kClean, kExpired, kError, kStopped };
+
+  std::string Label(const Loop* l) const { return l->ns.empty() ? "*" : l->ns; }
+
+  std::string BasePath(const Loop* l) const {
+    return l->ns.empty() ? "/api/v1/pods"
+                         : "/api/v1/namespaces/" + l->ns + "/pods";
+  }
+
+  // Sleeps for the backoff of the `failures`-th consecutive failure, or
+  // until Stop().
+  void Backoff(int failures) {
+    double delay = options_.backoff_initial_seconds;
+    for (int i = 1; i < failures && delay < options_.backoff_max_seconds; ++i) {
+      delay *= 2;
+    }
+    if (delay > options_.backoff_max_seconds) {
+      delay = options_.backoff_max_seconds;
+    }
+    {
+      std::lock_guard<std::mutex> lock(rng_mu_);
+      std::uniform_real_distribution<double> jitter(0.5, 1.0);
+      delay *= jitter(rng_);
+    }
+    std::unique_lock<std::mutex> lock(sleep_mu_);
+    sleep_cv_.wait_for(lock, std::chrono::duration<double>(delay),
+                       [this] { return stop_.load(); });
+  }
+
+  void ObserveObject(const rapidjson::Value& obj, bool deleted) {
+    PodSnapshot pod;
+    std::string error;
+    if (!ParsePodSnapshot(obj, &pod, &error)) {
+      spdlog::warn("kube: ignoring pod object: {}", error);
+      return;
+    }
+    recorder_.ObservePod(pod, deleted);
+  }
+
+  bool List(Loop* l, std::string* rv, std::string* error) {
+    std::set<std::string> uids;
+    std::string cont;
+    int restarts = 0;
+    for (int page = 0; page < kMaxListPages && !stop_; ++page) {
+      std::string path =
+          BasePath(l) + "?limit=" + std::to_string(options_.list_page_size);
+      if (!cont.empty()) path += "&continue=" + KubeApiClient::Escape(cont);
+      KubeResponse r = client_->Get(path, &stop_);
+      if (r.status == 410 && !cont.empty() && restarts < kMaxListRestarts) {
+        // The continue token expired: start the list again.
+        ++restarts;
+        cont.clear();
+        uids.clear();
+        continue;
+      }
+      if (!r.ok()) {
+        *error = r.error.empty()
+                     ? "HTTP " + std::to_string(r.status) + ": " +
+                           r.body.substr(0, 300)
+                     : r.error;
+        return false;
+      }
+      rapidjson::Document doc;
+      doc.Parse(r.body.data(), r.body.size());
+      if (doc.HasParseError() || !doc.IsObject()) {
+        *error = "list answer is not a JSON object";
+        return false;
+      }
+      auto items = doc.FindMember("items");
+      if (items != doc.MemberEnd() && items->value.IsArray()) {
+        for (const auto& item : items->value.GetArray()) {
+          ObserveObject(item, false);
+          std::string uid = MetadataString(item, "uid");
+          if (!uid.empty()) uids.insert(uid);
+        }
+      }
+      *rv = MetadataString(doc, "resourceVersion");
+      cont = MetadataString(doc, "continue");
+      if (cont.empty()) {
+        recorder_.EndList(l->ns, uids);
+        if (metrics_ != nullptr) metrics_->SetKubeLastEvent(Now());
+        return true;
+      }
+    }
+    *error = stop_ ? "stopped" : "too many list pages";
+    return false;
+  }
+
+  WatchEnd Watch(Loop* l, std::string* rv, bool* got_events,
+                 std::string* error) {
+    std::string path = BasePath(l) +
+                       "?watch=true&allowWatchBookmarks=true&timeoutSeconds=" +
+                       std::to_string(options_.watch_timeout_seconds) +
+                       "&resourceVersion=" + KubeApiClient::Escape(*rv);
+    WatchLineBuffer buffer;
+    std::vector<std::string> lines;
+    bool expired = false;
+    std::string event_error;
+    auto on_data = [&](const char* data, size_t size) {
+      lines.clear();
+      buffer.Feed(data, size, &lines);
+      for (const std::string& line : lines) {
+        rapidjson::Document doc;
+        doc.Parse(line.data(), line.size());
+        if (doc.HasParseError() || !doc.IsObject()) {
+          event_error = "malformed watch event";
+          return false;
+        }
+        auto type_it = doc.FindMember("type");
+        auto obj_it = doc.FindMember("object");
+        if (type_it == doc.MemberEnd() || !type_it->value.IsString() ||
+            obj_it == doc.MemberEnd() || !obj_it->value.IsObject()) {
+          event_error = "watch event without type or object";
+          return false;
+        }
+        std::string type = type_it->value.GetString();
+        const rapidjson::Value& obj = obj_it->value;
+        *got_events = true;
+        if (metrics_ != nullptr) metrics_->SetKubeLastEvent(Now());
+        if (type == "ERROR") {
+          int code = 0;
+          std::string reason, message;
+          auto c = obj.FindMember("code");
+          if (c != obj.MemberEnd() && c->value.IsInt()) code = c->value.GetInt();
+          auto rs = obj.FindMember("reason");
+          if (rs != obj.MemberEnd() && rs->value.IsString()) {
+            reason = rs->value.GetString();
+          }
+          auto m = obj.FindMember("message");
+          if (m != obj.MemberEnd() && m->value.IsString()) {
+            message = m->value.GetString();
+          }
+          if (code == 410 || reason == "Expired" || reason == "Gone") {
+            expired = true;
+          } else {
+            event_error = "ERROR event: " + std::to_string(code) + " " +
+                          reason + ": " + message;
+          }
+          return false;
+        }
+        std::string new_rv = MetadataString(obj, "resourceVersion");
+        if (type == "ADDED" || type == "MODIFIED" || type == "DELETED") {
+          ObserveObject(obj, type == "DELETED");
+        } else if (type != "BOOKMARK") {
+          spdlog::debug("kube: ignoring watch event type {}", type);
+        }
+        if (!new_rv.empty()) *rv = new_rv;
+      }
+      if (buffer.overflows() > 0) {
+        event_error = "watch event larger than the line limit";
+        return false;
+      }
+      return true;
+    };
+    KubeResponse r = client_->Stream(path, on_data, &stop_);
+    if (stop_) return WatchEnd::kStopped;
+    if (expired || r.status == 410) return WatchEnd::kExpired;
+    if (!event_error.empty()) {
+      *error = event_error;
+      return WatchEnd::kError;
+    }
+    if (r.status != 200) {
+      *error = r.error.empty() ? "HTTP " + std::to_string(r.status) + ": " +
+                                     r.body.substr(0, 300)
+                               : r.error;
+      return WatchEnd::kError;
+    }
+    if (!r.error.empty()) {
+      *error = r.error;
+      return WatchEnd::kError;
+    }
+    if (buffer.pending() > 0) {
+      *error = "stream ended inside an event";
+      return WatchEnd::kError;
+    }
+    return WatchEnd::kClean;
+  }
+
+  void Run(Loop* l) {
+    const std::string label = Label(l);
+    std::string rv;
+    bool need_list = true;
+    int failures = 0;
+    while (!stop_) {
+      if (need_list) {
+        std::string error;
+        if (!List(l, &rv, &error)) {
+          if (stop_) break;
+          ++failures;
+          spdlog::warn("kube: listing pods ({}): {}; retry #{}", label, error,
+                       failures);
+          if (metrics_ != nullptr) {
+            metrics_->SetKubeWatchUp(label, false);
+            metrics_->KubeWatchRestart(label, "list_error");
+          }
+          Backoff(failures);
+          continue;
+        }
+        need_list = false;
+        failures = 0;
+        if (!l->synced.exchange(true)) {
+          spdlog::info("kube: initial list of pods ({}) done", label);
+        }
+      }
+      if (metrics_ != nullptr) metrics_->SetKubeWatchUp(label, true);
+      bool got_events = false;
+      std::string error;
+      auto started = std::chrono::steady_clock::now();
+      WatchEnd end = Watch(l, &rv, &got_events, &error);
+      double lasted = std::chrono::duration<double>(
+                          std::chrono::steady_clock::now() - started)
+                          .count();
+      if (end == WatchEnd::kStopped) break;
+      if (got_events) failures = 0;
+      switch (end) {
+        case WatchEnd::kClean:
+          spdlog::debug("kube: watch ({}) ended, re-watching from {}", label,
+                        rv);
+          if (metrics_ != nullptr) metrics_->KubeWatchRestart(label, "closed");
+          if (!got_events && lasted < 1.0) Backoff(++failures);  // no hot loop
+          break;
+        case WatchEnd::kExpired:
+          spdlog::info("kube: resourceVersion {} expired ({}), relisting", rv,
+                       label);
+          if (metrics_ != nullptr) {
+            metrics_->KubeWatchRestart(label, "expired");
+          }
+          need_list = true;
+          break;
+        case WatchEnd::kError:
+          ++failures;
+          spdlog::warn("kube: watch ({}): {}; retry #{}", label, error,
+                       failures);
+          if (metrics_ != nullptr) {
+            metrics_->SetKubeWatchUp(label, false);
+            metrics_->KubeWatchRestart(label, "error");
+          }
+          Backoff(failures);
+          break;
+        case WatchEnd::kStopped:
+          break;
+      }
+    }
+  }
+
+  const Config config_;
+  Metrics* metrics_;
+  const Options options_;
+  CrashRecorder recorder_;
+  std::unique_ptr<KubeApiClient> client_;
+  std::unique_ptr<LogFetcher> logs_;
+  std::vector<std::unique_ptr<Loop>> loops_;
+  std::atomic<bool> stop_{false};
+  std::mutex sleep_mu_;
+  std::condition_variable sleep_cv_;
+  std::mutex rng_mu_;
+  std::mt19937 rng_;
+};
+
+KubeWatcher::KubeWatcher(const Config& config, Store* store, Metrics* metrics)
+    : KubeWatcher(config, store, metrics, Options()) {}
+
+KubeWatcher::KubeWatcher(const Config& config, Store* store, Metrics* metrics,
+                         const Options& options)
+    : impl_(std::make_unique<Impl>(config, store, metrics, options)) {}
+
+KubeWatcher::~KubeWatcher() = default;
+
+void KubeWatcher::AddListener(CrashListener listener) {
+  impl_->AddListener(std::move(listener));
+}
+
+bool KubeWatcher::Start(std::string* error) { return impl_->Start(error); }
+
+void KubeWatcher::Stop() { impl_->Stop(); }
+
+bool KubeWatcher::Synced() const { return impl_->Synced(); }
+
+void KubeWatcher::OnEventStored(const WriteItem& item,
+                                const WriteOutcome& outcome) {
+  impl_->OnEventStored(item, outcome);
+}
+
+}  // namespace crashctl

@@ -1,0 +1,68 @@
+// Test helpers for tests that run real programs (prometheus-alertmanager,
+// amtool): free loopback ports, temporary directories, child processes that
+// are always killed, bounded polling.
+//
+// Thread-safety: none of these are meant to be shared between threads.
+#ifndef CRASHCTL_TESTS_ALERTMANAGER_PROCESS_UTIL_H_
+#define CRASHCTL_TESTS_ALERTMANAGER_PROCESS_UTIL_H_
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace crashctl {
+namespace testing_util {
+
+// A TCP port on 127.0.0.1 that was free a moment ago.
+int FreeLoopbackPort();
+
+// mkdtemp under $TMPDIR (or /tmp); removed recursively on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Writes `content` to `path`; returns false on failure.
+bool WriteFile(const std::string& path, const std::string& content);
+
+// A child process; SIGTERM (then SIGKILL after 3 s) on destruction. Output
+// goes to `log_path` when given, else is discarded.
+class ChildProcess {
+ public:
+  ChildProcess(const std::vector<std::string>& argv,
+               const std::string& log_path = "");
+  ~ChildProcess();
+  bool running();
+  pid_t pid() const { return pid_; }
+  void Stop();
+
+ private:
+  pid_t pid_ = -1;
+};
+
+// Runs argv to completion (at most `timeout` seconds, then SIGKILL);
+// returns its exit status (-1 on spawn failure or timeout) and stdout.
+int RunCommand(const std::vector<std::string>& argv, std::string* output,
+               double timeout = 10);
+
+// Polls `condition` every 20 ms until it holds or `timeout` seconds pass.
+bool WaitFor(const std::function<bool()>& condition, double timeout);
+
+// GET http://127.0.0.1:<port><path> with a 2 s timeout; HTTP status or 0.
+int HttpGet(int port, const std::string& path, std::string* body = nullptr);
+
+// Contents of a file ("" if unreadable).
+std::string ReadFile(const std::string& path);
+
+}  // namespace testing_util
+}  // namespace crashctl
+
+#endif  // CRASHCTL_TESTS_ALERTMANAGER_PROCESS_UTIL_H_

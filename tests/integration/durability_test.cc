@@ -1,0 +1,95 @@
+// Durability: SIGKILL the server in the middle of a load; after a restart
+// every event acknowledged with 200 is there and the database is intact.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "tests/testing/server_process.h"
+
+namespace crashctl {
+namespace {
+
+using testing::HttpCall;
+using testing::HttpResult;
+using testing::ServerProcess;
+
+std::string EventId(int client, int n) {
+  char buffer[33];
+  snprintf(buffer, sizeof(buffer), "%08x%024x", client + 1, n + 1);
+  return buffer;
+}
+
+std::string Event(const std::string& id, int n) {
+  return R"({"event_id":")" + id +
+         R"(","level":"error","platform":"python","exception":{"values":[{"type":"E)" +
+         std::to_string(n % 50) +
+         R"(","value":"boom","stacktrace":{"frames":[{"module":"app","function":"f)" +
+         std::to_string(n % 50) + R"(","in_app":true}]}}]}})";
+}
+
+TEST(DurabilityTest, KillDashNineLosesNoAcknowledgedEvent) {
+  std::string error;
+  std::unique_ptr<ServerProcess> server = ServerProcess::Start({}, &error);
+  ASSERT_TRUE(server) << error;
+  const ServerProcess::ProjectInfo project = server->CreateProject("dur");
+  const std::string url = server->base_url() + "/api/" +
+                          std::to_string(project.id) +
+                          "/store/?sentry_key=" + project.key;
+
+  std::mutex mu;
+  std::vector<std::string> acknowledged;
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> clients;
+  constexpr int kClients = 4;
+  constexpr int kMaxPerClient = 20000;  // bound the loop
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&, c] {
+      for (int n = 0; n < kMaxPerClient && !stop; ++n) {
+        const std::string id = EventId(c, n);
+        HttpResult r = HttpCall("POST", url, Event(id, n), {}, 5000);
+        if (r.status == 200) {
+          std::lock_guard<std::mutex> lock(mu);
+          acknowledged.push_back(id);
+        } else if (r.status == 0) {
+          return;  // server gone
+        }
+      }
+    });
+  }
+  // Kill once a good number of events have been acknowledged.
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        std::lock_guard<std::mutex> lock(mu);
+        return acknowledged.size() >= 300;
+      },
+      60));
+  EXPECT_EQ(server->Stop(SIGKILL), 128 + SIGKILL);
+  stop = true;
+  for (auto& t : clients) t.join();
+  const std::string data_dir = server->data_dir();
+  server.reset();
+
+  ServerProcess::Options options;
+  options.data_dir = data_dir;
+  server = ServerProcess::Start(options, &error);
+  ASSERT_TRUE(server) << error;
+  size_t missing = 0;
+  for (const std::string& id : acknowledged) {
+    if (server->Get("/api/v1/events/" + id).status != 200) ++missing;
+  }
+  EXPECT_EQ(missing, 0u) << "of " << acknowledged.size() << " acknowledged";
+  server->Stop(SIGTERM);
+
+  testing::CommandResult check = testing::RunCommand(
+      {"sqlite3", data_dir + "/crashctl.db", "PRAGMA integrity_check;"});
+  EXPECT_EQ(check.exit_code, 0) << check.err;
+  EXPECT_EQ(check.out, "ok\n");
+}
+
+}  // namespace
+}  // namespace crashctl

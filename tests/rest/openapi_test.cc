@@ -1,0 +1,188 @@
+#include "rest/openapi.h"
+
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "rest/rest_api.h"
+#include "tests/rest/rest_test_util.h"
+#include "tests/rest/fake_store.h"
+
+namespace crashctl {
+namespace {
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(c));
+  return s;
+}
+
+HttpResponse Ok(HttpRequest&) { return HttpResponse::Json(200, "{}"); }
+
+class OpenApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    RegisterRestRoutes(&router_, &store_, RestOptions());
+    // Routes other components register on the same router.
+    router_.Add("POST", "/api/{project_id}/envelope/", "Sentry envelope", Ok);
+    router_.Add("POST", "/api/{project_id}/store/", "Sentry store", Ok);
+    router_.Add("POST", "/api/v1/events", "Short-DSN ingestion", Ok);
+    router_.Add("GET", "/metrics", "Prometheus metrics", Ok);
+    router_.Add("DELETE", "/api/v1/x/{thing}", "", Ok);  // unknown to openapi
+  }
+
+  // The document as served at /api/v1/openapi.json.
+  rapidjson::Document Served() {
+    HttpRequest request = MakeRequest("GET", "/api/v1/openapi.json");
+    std::string pattern;
+    HttpResponse response = router_.Dispatch(request, &pattern);
+    EXPECT_EQ(response.status, 200);
+    EXPECT_EQ(response.content_type, "application/json");
+    EXPECT_EQ(response.body, BuildOpenApi(router_));
+    return ParseStrict(response.body);
+  }
+
+  FakeStore store_;
+  Router router_;
+};
+
+TEST_F(OpenApiTest, PathsAreExactlyTheRoutes) {
+  rapidjson::Document doc = Served();
+  ASSERT_TRUE(doc.IsObject());
+  EXPECT_EQ(Str(doc["openapi"]), "3.0.3");
+  const rapidjson::Value& paths = doc["paths"];
+  std::set<std::string> want_ops, want_paths;
+  for (const Router::Route& route : router_.routes()) {
+    want_paths.insert(route.pattern);
+    want_ops.insert(Lower(route.method) + " " + route.pattern);
+    ASSERT_TRUE(paths.HasMember(route.pattern.c_str())) << route.pattern;
+    const rapidjson::Value& item = paths[route.pattern.c_str()];
+    const std::string method = Lower(route.method);
+    ASSERT_TRUE(item.HasMember(method.c_str()))
+        << route.method << " " << route.pattern;
+    const rapidjson::Value& op = item[method.c_str()];
+    if (!route.summary.empty()) EXPECT_EQ(Str(op["summary"]), route.summary);
+    EXPECT_TRUE(op["responses"].IsObject());
+    EXPECT_GT(op["responses"].MemberCount(), 0u);
+  }
+  std::set<std::string> got_ops, got_paths, operation_ids;
+  for (const auto& path : paths.GetObject()) {
+    got_paths.insert(Str(path.name));
+    for (const auto& op : path.value.GetObject()) {
+      got_ops.insert(Str(op.name) + " " + Str(path.name));
+      EXPECT_TRUE(operation_ids.insert(Str(op.value["operationId"])).second);
+    }
+  }
+  EXPECT_EQ(got_paths, want_paths);  // no extra paths
+  EXPECT_EQ(got_ops, want_ops);      // no extra or missing methods
+  EXPECT_EQ(want_paths.size(), 16u);
+}
+
+TEST_F(OpenApiTest, PathParametersDeclared) {
+  rapidjson::Document doc = Served();
+  for (const auto& path : doc["paths"].GetObject()) {
+    const std::string pattern = Str(path.name);
+    std::set<std::string> want;
+    for (size_t p = pattern.find('{'); p != std::string::npos;
+         p = pattern.find('{', p + 1)) {
+      want.insert(pattern.substr(p + 1, pattern.find('}', p) - p - 1));
+    }
+    for (const auto& op : path.value.GetObject()) {
+      std::set<std::string> got;
+      if (op.value.HasMember("parameters")) {
+        for (const auto& param : op.value["parameters"].GetArray()) {
+          if (Str(param["in"]) == "path") {
+            EXPECT_TRUE(param["required"].GetBool());
+            got.insert(Str(param["name"]));
+          }
+        }
+      }
+      EXPECT_EQ(got, want) << Str(op.name) << " " << pattern;
+    }
+  }
+}
+
+std::set<std::string> QueryParams(const rapidjson::Value& op) {
+  std::set<std::string> names;
+  if (!op.HasMember("parameters")) return names;
+  for (const auto& param : op["parameters"].GetArray()) {
+    if (Str(param["in"]) == "query") names.insert(Str(param["name"]));
+  }
+  return names;
+}
+
+TEST_F(OpenApiTest, ListEndpointsDescribeFiltersAndSchemas) {
+  rapidjson::Document doc = Served();
+  const rapidjson::Value& paths = doc["paths"];
+  EXPECT_EQ(QueryParams(paths["/api/v1/groups"]["get"]),
+            (std::set<std::string>{"project", "status", "level", "service",
+                                   "sort", "limit", "cursor"}));
+  EXPECT_EQ(QueryParams(paths["/api/v1/crashes"]["get"]),
+            (std::set<std::string>{"namespace", "type", "pod", "since",
+                                   "limit", "cursor"}));
+  EXPECT_EQ(QueryParams(paths["/api/v1/groups/{id}/events"]["get"]),
+            (std::set<std::string>{"limit", "cursor"}));
+
+  const rapidjson::Value& schemas = doc["components"]["schemas"];
+  for (const char* name : {"Group", "Event", "EventDetail", "Crash", "Project",
+                           "Error", "GroupList", "CrashList", "EventList",
+                           "ProjectList"}) {
+    EXPECT_TRUE(schemas.HasMember(name)) << name;
+  }
+  for (const char* field :
+       {"id", "project", "fingerprint", "title", "culprit", "level", "status",
+        "count", "first_seen", "last_seen", "service", "linked_crashes"}) {
+    EXPECT_TRUE(schemas["Group"]["properties"].HasMember(field)) << field;
+  }
+  for (const char* field :
+       {"id", "namespace", "pod", "container", "node", "crash_type", "reason",
+        "exit_code", "signal", "restart_count", "memory_limit", "started_at",
+        "finished_at", "logs", "linked_groups"}) {
+    EXPECT_TRUE(schemas["Crash"]["properties"].HasMember(field)) << field;
+  }
+  // Every $ref points at a defined schema.
+  const std::string text = BuildOpenApi(router_);
+  const std::string marker = "\"$ref\":\"#/components/schemas/";
+  int refs = 0;
+  for (size_t p = text.find(marker); p != std::string::npos;
+       p = text.find(marker, p + 1)) {
+    const size_t start = p + marker.size();
+    const std::string name = text.substr(start, text.find('"', start) - start);
+    EXPECT_TRUE(schemas.HasMember(name.c_str())) << name;
+    ++refs;
+  }
+  EXPECT_GT(refs, 20);
+  const rapidjson::Value& group_get = paths["/api/v1/groups/{id}"]["get"];
+  EXPECT_EQ(Str(group_get["responses"]["200"]["content"]["application/json"]
+                         ["schema"]["$ref"]),
+            "#/components/schemas/Group");
+  EXPECT_EQ(Str(group_get["responses"]["404"]["content"]["application/json"]
+                         ["schema"]["$ref"]),
+            "#/components/schemas/Error");
+}
+
+// Validates the document with openapi-spec-validator when it is installed
+// (pip package openapi-spec-validator); skipped otherwise.
+TEST_F(OpenApiTest, ValidatesAgainstOpenApiSpec) {
+  if (std::system("python3 -c 'import openapi_spec_validator' "
+                  ">/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "python3 openapi_spec_validator not installed";
+  }
+  const std::string path = ::testing::TempDir() + "crashctl_openapi.json";
+  {
+    std::ofstream out(path);
+    out << BuildOpenApi(router_);
+  }
+  const std::string command =
+      "python3 -c 'import json,sys; from openapi_spec_validator import "
+      "validate; validate(json.load(open(sys.argv[1])))' " +
+      path + " 2>&1";
+  EXPECT_EQ(std::system(command.c_str()), 0);
+  std::remove(path.c_str());
+}
+
+}  // namespace
+}  // namespace crashctl
