@@ -19,8 +19,13 @@ struct Alert {
   double starts_at = 0;  // seconds since the Unix epoch
   double ends_at = 0;    // 0 = let Alertmanager apply resolve_timeout
   std::string generator_url;
-  // Alerts with the same non-empty key are sent at most once per cooldown.
+  // Alerts with the same non-empty key are sent at most once per cooldown,
+  // except updates: an alert whose non-empty `identity` equals that of the
+  // alert that started the cooldown (the same crash record, updated with its
+  // logs or a new restart count) is sent again, refreshing the annotations
+  // of the alert Alertmanager already holds.
   std::string cooldown_key;
+  std::string identity;
 };
 
 // The JSON array Alertmanager's POST /api/v2/alerts expects:

@@ -196,6 +196,7 @@ Alert PodCrashAlert(const Crash& crash, const AlertBuildOptions& options,
   alert.generator_url = url;
   alert.cooldown_key =
       "pod:" + crash.namespace_ + "/" + crash.pod + ":" + crash.crash_type;
+  alert.identity = "crash:" + std::to_string(crash.id);
   return alert;
 }
 

@@ -50,7 +50,8 @@ Alert RegressionAlert(const Group& group, const WriteItem& item,
 // group_id (the newest linked group, if any).
 // annotations: summary, description (reason, exit code, signal, restarts,
 // memory limit), message, logs (last lines), url. cooldown_key
-// "pod:<namespace>/<pod>:<crash_type>".
+// "pod:<namespace>/<pod>:<crash_type>", identity "crash:<id>" (so updates of
+// the same crash record pass the cooldown).
 Alert PodCrashAlert(const Crash& crash, const AlertBuildOptions& options,
                     double now);
 

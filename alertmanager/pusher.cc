@@ -159,20 +159,25 @@ bool AlertPusher::Enqueue(Alert alert) {
   if (!alert.cooldown_key.empty() && options_.cooldown > 0) {
     const double now = Now();
     std::lock_guard<std::mutex> lock(cooldown_mu_);
-    auto it = last_sent_.find(alert.cooldown_key);
-    if (it != last_sent_.end() && now - it->second < options_.cooldown) {
-      Count("suppressed", 1);
-      return false;
-    }
-    if (last_sent_.size() >= kMaxCooldownKeys) {
-      // Forget keys whose cooldown is over; bounded memory.
-      for (auto k = last_sent_.begin(); k != last_sent_.end();) {
-        k = now - k->second >= options_.cooldown ? last_sent_.erase(k)
-                                                 : std::next(k);
+    auto it = cooldowns_.find(alert.cooldown_key);
+    if (it != cooldowns_.end() &&
+        now - it->second.started < options_.cooldown) {
+      if (alert.identity.empty() || alert.identity != it->second.identity) {
+        Count("suppressed", 1);
+        return false;
       }
-      if (last_sent_.size() >= kMaxCooldownKeys) last_sent_.clear();
+      // An update of the alert that began the cooldown: send it.
+    } else {
+      if (cooldowns_.size() >= kMaxCooldownKeys) {
+        // Forget keys whose cooldown is over; bounded memory.
+        for (auto k = cooldowns_.begin(); k != cooldowns_.end();) {
+          k = now - k->second.started >= options_.cooldown ? cooldowns_.erase(k)
+                                                           : std::next(k);
+        }
+        if (cooldowns_.size() >= kMaxCooldownKeys) cooldowns_.clear();
+      }
+      cooldowns_[alert.cooldown_key] = {now, alert.identity};
     }
-    last_sent_[alert.cooldown_key] = now;
   }
   for (auto& sender : senders_) {
     {
@@ -191,6 +196,25 @@ bool AlertPusher::Enqueue(Alert alert) {
   }
   PublishQueueDepth();
   return true;
+}
+
+bool AlertPusher::OnEventStored(const WriteItem& item,
+                                const WriteOutcome& outcome) {
+  if (senders_.empty() || outcome.duplicate ||
+      (!outcome.new_group && !outcome.regression)) {
+    return false;
+  }
+  Group group;
+  group.id = outcome.group_id;
+  group.project_id = item.event.project_id;
+  group.fingerprint = item.grouping.fingerprint;
+  group.title = item.grouping.title;
+  group.culprit = item.grouping.culprit;
+  group.level = item.event.level;
+  group.service = item.event.service;
+  group.release = item.event.release;
+  group.status = "unresolved";
+  return outcome.new_group ? NewGroup(group, item) : Regression(group, item);
 }
 
 bool AlertPusher::NewGroup(const Group& group, const WriteItem& item) {

@@ -86,10 +86,20 @@ class AlertPusher {
   void Stop();
 
   // Queue the alert for every URL. Returns false when it was not queued:
-  // disabled, stopped, or within the cooldown of its key.
+  // disabled, stopped, or within the cooldown of its key (updates of the
+  // same identity pass; see Alert::identity).
   bool Enqueue(Alert alert);
+  // For IngestPipeline::AddListener: pushes NewGroup or Regression when the
+  // outcome says so (the group is built from the item and outcome, no store
+  // read; duplicates and ordinary events are ignored). Cheap: never blocks
+  // the writer thread on the network.
+  bool OnEventStored(const WriteItem& item, const WriteOutcome& outcome);
   bool NewGroup(const Group& group, const WriteItem& item);
   bool Regression(const Group& group, const WriteItem& item);
+  // Call for a new crash record and again when it is updated (logs
+  // fetched, crash loop continuing): updates refresh the alert's
+  // annotations in Alertmanager, other crashes of the pod and type wait for
+  // the cooldown.
   bool PodCrash(const Crash& crash);
 
   struct Stats {
@@ -114,7 +124,11 @@ class AlertPusher {
   std::vector<std::unique_ptr<Sender>> senders_;
 
   std::mutex cooldown_mu_;
-  std::unordered_map<std::string, double> last_sent_;  // key -> time
+  struct CooldownEntry {
+    double started = 0;    // when the cooldown began
+    std::string identity;  // of the alert that began it
+  };
+  std::unordered_map<std::string, CooldownEntry> cooldowns_;  // by key
 
   std::atomic<bool> stopping_{false};
   bool started_ = false;

@@ -1,4 +1,7 @@
 // crashctl: one binary for the server and its command-line tools.
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include <iostream>
 #include <string>
 #include <vector>
@@ -21,6 +24,10 @@ void PrintUsage(std::ostream& out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Logs go to stderr: stdout carries command output (DSNs, lists) and the
+  // supervised child's output under `crashctl run`. `serve` reconfigures.
+  spdlog::set_default_logger(spdlog::stderr_logger_mt("crashctl"));
+  spdlog::set_level(spdlog::level::warn);
   if (argc < 2) {
     PrintUsage(std::cerr);
     return crashctl::kExitUsage;

@@ -3,7 +3,6 @@
 // SIGTERM/SIGINT and shuts down gracefully (in-flight requests finish, queued
 // events are committed).
 #include <signal.h>
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <condition_variable>
@@ -12,21 +11,23 @@
 #include <mutex>
 #include <thread>
 
+#include "alertmanager/pusher.h"
 #include "cmd/cli.h"
 #include "cmd/commands.h"
 #include "cmd/http_server.h"
 #include "core/config.h"
 #include "exporter/metrics.h"
+#include "ingest/auth.h"
 #include "ingest/handlers.h"
 #include "ingest/pipeline.h"
+#include "kube/kube_watcher.h"
+#include "rest/rest_api.h"
 #include "store/store.h"
 
 namespace crashctl {
 namespace {
 
 void SetUpLogging(const Config& config) {
-  auto logger = spdlog::stderr_logger_mt("crashctl");
-  spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(config.log_level));
   if (config.log_format == "json") {
     spdlog::set_pattern(
@@ -97,6 +98,17 @@ void RefreshStoreGauges(Store* store, Metrics* metrics) {
   }
   metrics->SetStorageSize(static_cast<double>(store->SizeBytes()));
   metrics->SetStorageBusyRetries(static_cast<double>(store->BusyRetries()));
+}
+
+// Feeds new groups and regressions to the alert pusher. Runs on the writer
+// thread after the batch is acknowledged.
+void AlertOnEvent(Store* store, AlertPusher* pusher, const WriteItem& item,
+                  const WriteOutcome& outcome) {
+  if (!outcome.new_group && !outcome.regression) return;
+  Group group;
+  if (!store->GetGroup(outcome.group_id, &group).ok()) return;
+  if (outcome.new_group) pusher->NewGroup(group, item);
+  if (outcome.regression) pusher->Regression(group, item);
 }
 
 void RunRetention(Store* store, Metrics* metrics, double max_age) {
@@ -171,7 +183,55 @@ int ServeCommand(const std::vector<std::string>& args) {
                return response;
              });
 
+  // Kubernetes crash detection and alerting are optional parts.
+  std::unique_ptr<KubeWatcher> kube;
+  if (config.kube_enabled) {
+    kube = std::make_unique<KubeWatcher>(config, store.get(), &metrics);
+    pipeline.AddListener([&kube](const WriteItem& item,
+                                 const WriteOutcome& outcome) {
+      kube->OnEventStored(item, outcome);
+    });
+  }
+  AlertPusher pusher(config, &metrics);
+  if (pusher.enabled()) {
+    pipeline.AddListener([&](const WriteItem& item,
+                             const WriteOutcome& outcome) {
+      AlertOnEvent(store.get(), &pusher, item, outcome);
+    });
+    if (kube) {
+      kube->AddListener([&pusher](const Crash& crash, bool) {
+        pusher.PodCrash(crash);
+      });
+    }
+    pusher.Start();
+  }
+
+  const std::string base_url = PublicBaseUrl(config);
+  RestOptions rest_options;
+  rest_options.admin_token = config.admin_token;
+  rest_options.base_url = base_url;
+  rest_options.format_dsn = [base_url](const std::string& key, int64_t id) {
+    return FormatDsn(base_url, key, id);
+  };
+  rest_options.ready = [&kube, &pipeline](std::string* reason) {
+    if (kube && !kube->Synced()) {
+      *reason = "kubernetes: initial pod list not complete";
+      return false;
+    }
+    if (pipeline.depth() >= pipeline.capacity()) {
+      *reason = "ingest queue is full";
+      return false;
+    }
+    return true;
+  };
+  RegisterRestRoutes(&router, store.get(), rest_options);
+
   pipeline.Start();
+  if (kube && !kube->Start(&error)) {
+    spdlog::critical("kubernetes: {}", error);
+    pipeline.Stop();
+    return kExitFailure;
+  }
   HttpServer::Options http_options;
   http_options.listen = config.listen;
   http_options.threads = config.max_connections;
@@ -181,6 +241,7 @@ int ServeCommand(const std::vector<std::string>& args) {
   HttpServer server(&router, &metrics, http_options);
   if (!server.Start(&error)) {
     spdlog::critical("{}", error);
+    if (kube) kube->Stop();
     pipeline.Stop();
     return kExitFailure;
   }
@@ -201,7 +262,9 @@ int ServeCommand(const std::vector<std::string>& args) {
   spdlog::info("received signal {}, shutting down", signal_number);
   server.Stop();
   retention.Stop();
+  if (kube) kube->Stop();
   pipeline.Stop();
+  pusher.Stop();
   spdlog::info("shutdown complete");
   return kExitOk;
 }

@@ -48,8 +48,8 @@ bool IsHashLike(const std::string& part) {
 }
 
 bool IsBundleExtension(const std::string& ext) {
-  static const char* const kExts[] = {".js",  ".mjs", ".cjs", ".jsx",
-                                      ".ts",  ".tsx", ".css", ".map",
+  static const char* const kExts[] = {".js",  ".mjs",   ".cjs", ".jsx",
+                                      ".ts",  ".tsx",   ".css", ".map",
                                       ".vue", ".svelte"};
   for (const char* e : kExts) {
     if (ext == e) return true;
@@ -128,8 +128,8 @@ std::string NormalizeFilename(const std::string& filename) {
   std::string out;
   for (size_t k = keep_from; k < segments.size(); ++k) {
     if (!out.empty()) out += '/';
-    out += k + 1 == segments.size() ? StripBundleHash(segments[k])
-                                    : segments[k];
+    out +=
+        k + 1 == segments.size() ? StripBundleHash(segments[k]) : segments[k];
   }
   return out;
 }

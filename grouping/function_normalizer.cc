@@ -58,8 +58,20 @@ size_t SkipGroup(const std::string& s, size_t i) {
 
 bool IsOperatorSymbol(char c) {
   switch (c) {
-    case '+': case '-': case '*': case '/': case '%': case '^': case '&':
-    case '|': case '~': case '!': case '=': case '<': case '>': case ',':
+    case '+':
+    case '-':
+    case '*':
+    case '/':
+    case '%':
+    case '^':
+    case '&':
+    case '|':
+    case '~':
+    case '!':
+    case '=':
+    case '<':
+    case '>':
+    case ',':
       return true;
     default:
       return false;
@@ -108,8 +120,8 @@ size_t CopyOperatorName(const std::string& s, size_t i, std::string* out) {
 }
 
 bool IsQualifierAt(const std::string& s, size_t i, size_t* end) {
-  static const char* const kQualifiers[] = {"const", "volatile", "noexcept",
-                                            "&&", "&", "transaction_safe"};
+  static const char* const kQualifiers[] = {
+      "const", "volatile", "noexcept", "&&", "&", "transaction_safe"};
   for (const char* q : kQualifiers) {
     size_t len = std::char_traits<char>::length(q);
     if (s.compare(i, len, q) == 0 &&
@@ -227,6 +239,10 @@ bool LooksLikeCxx(const std::string& s) {
 }
 
 std::string NormalizeCxx(const std::string& function) {
+  // Objective-C methods ("-[Foo bar:]") have no C++ noise to remove.
+  if (StartsWith(function, "-[") || StartsWith(function, "+[")) {
+    return function;
+  }
   std::string name = function;
   if (IsMangled(name)) {
     std::string demangled = Demangle(name);

@@ -13,8 +13,8 @@
 namespace crashctl {
 
 struct GroupingResult {
-  // 32 lowercase hex characters (a hash of `components`); identifies the
-  // group within a project.
+  // 32 lowercase hex characters: the first 16 bytes of the SHA-256 of
+  // `components` joined by '\n'. Identifies the group within a project.
   std::string fingerprint;
   // Human-readable strings the hash was computed from, for debugging
   // ("exception:TypeError", "frame:app/handlers.js:handleOrder", ...).
@@ -29,7 +29,8 @@ struct GroupingResult {
   std::string method;
 };
 
-// Computes the group of `event`. Rules, first match wins:
+// Computes the group of `event` (docs/grouping.md states the rules in
+// full). Rules, first match wins:
 //  1. a client fingerprint (`{{ default }}` expands to the computed default);
 //  2. the stack traces of the exception chain (in-app frames only when there
 //     are any; module or normalised filename plus normalised function);
@@ -61,7 +62,8 @@ enum class FunctionLanguage { kNative, kJavaScript, kPython, kGo, kOther };
 FunctionLanguage LanguageForPlatform(const std::string& platform);
 
 // Normalises a frame's function name for grouping. Mangled names are always
-// demangled. kNative: as NormalizeFunction. kJavaScript: drops "async ",
+// demangled. kNative: as NormalizeFunction, applied to every name except
+// Objective-C methods ("-[Foo bar:]"). kJavaScript: drops "async ",
 // "new ", "Object.", " [as x]" and " (index 0)" ("Object.<anonymous>" ->
 // "<anonymous>"). kGo: drops the package path before the last '/'.
 // kPython: unchanged. kOther: as NormalizeFunction.

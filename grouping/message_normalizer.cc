@@ -13,7 +13,9 @@ namespace crashctl {
 namespace {
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool IsAlpha(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
 bool IsAlnum(char c) { return IsDigit(c) || IsAlpha(c); }
 bool IsWordChar(char c) { return IsAlnum(c) || c == '_'; }
 bool IsHex(char c) {
@@ -24,8 +26,7 @@ bool IsSpace(char c) {
          c == '\v';
 }
 bool IsEmailLocalChar(char c) {
-  return IsAlnum(c) || c == '.' || c == '_' || c == '%' || c == '+' ||
-         c == '-';
+  return IsAlnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-';
 }
 bool IsSchemeChar(char c) {
   return IsAlnum(c) || c == '+' || c == '.' || c == '-';
@@ -145,9 +146,8 @@ class Scanner {
       ++j;
     }
     // Trailing sentence punctuation is not part of the URL.
-    while (j > i && (s_[j - 1] == '.' || s_[j - 1] == ',' ||
-                     s_[j - 1] == ';' || s_[j - 1] == ':' ||
-                     s_[j - 1] == '!' || s_[j - 1] == '?' ||
+    while (j > i && (s_[j - 1] == '.' || s_[j - 1] == ',' || s_[j - 1] == ';' ||
+                     s_[j - 1] == ':' || s_[j - 1] == '!' || s_[j - 1] == '?' ||
                      s_[j - 1] == ')' || s_[j - 1] == ']')) {
       --j;
     }
@@ -183,12 +183,12 @@ class Scanner {
       return false;
     }
     size_t k = j + 1;
-    size_t last_dot = 0;
-    while (k < n_ && (IsAlnum(s_[k]) || s_[k] == '-' || s_[k] == '.')) {
-      if (s_[k] == '.') last_dot = k;
-      ++k;
-    }
+    while (k < n_ && (IsAlnum(s_[k]) || s_[k] == '-' || s_[k] == '.')) ++k;
     while (k > j + 1 && s_[k - 1] == '.') --k;  // sentence full stop
+    size_t last_dot = 0;
+    for (size_t d = j + 1; d < k; ++d) {
+      if (s_[d] == '.') last_dot = d;
+    }
     if (last_dot <= j + 1 || last_dot + 1 >= k || !IsAlnum(s_[last_dot + 1])) {
       email_horizon_ = j;
       return false;

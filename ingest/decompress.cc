@@ -34,7 +34,8 @@ std::string Normalize(std::string_view encoding) {
     --e;
   }
   std::string s(encoding.substr(b, e - b));
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : s)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
 }
 
@@ -53,8 +54,8 @@ class Inflater {
   // Inflates all of `input` into `*out`, stopping as soon as the output
   // exceeds `max_output`. Output is collected in fixed-size chunks, so at
   // most max_output + one chunk is ever held before the limit trips.
-  DecompressStatus Run(std::string_view input, Format format,
-                       size_t max_output, std::string* out) {
+  DecompressStatus Run(std::string_view input, Format format, size_t max_output,
+                       std::string* out) {
     if (!ok_) return DecompressStatus::kCorrupt;
     std::vector<std::string> chunks;
     size_t total = 0;

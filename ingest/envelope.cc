@@ -38,8 +38,8 @@ bool ParseObjectLine(std::string_view line, const std::string& what,
              rapidjson::kParseValidateEncodingFlag>(line.data(), line.size());
   if (doc->HasParseError()) {
     *error = what + " is not valid JSON: " +
-             rapidjson::GetParseError_En(doc->GetParseError()) +
-             " (at byte " + std::to_string(doc->GetErrorOffset()) + ")";
+             rapidjson::GetParseError_En(doc->GetParseError()) + " (at byte " +
+             std::to_string(doc->GetErrorOffset()) + ")";
     return false;
   }
   if (!doc->IsObject()) {
@@ -85,12 +85,10 @@ bool ParseEnvelope(std::string_view body, Envelope* out, std::string* error,
       continue;
     }
     const size_t index = out->items.size();
-    const std::string what =
-        "item " + std::to_string(index) + " header (at byte " +
-        std::to_string(pos) + ")";
+    const std::string what = "item " + std::to_string(index) +
+                             " header (at byte " + std::to_string(pos) + ")";
     if (index >= max_items) {
-      *error = "envelope has more than " + std::to_string(max_items) +
-               " items";
+      *error = "envelope has more than " + std::to_string(max_items) + " items";
       return false;
     }
     if (!ParseObjectLine(item_header.text, what, &doc, error)) return false;
@@ -121,8 +119,7 @@ bool ParseEnvelope(std::string_view body, Envelope* out, std::string* error,
       const size_t available = body.size() - payload_start;
       if (len > available) {
         *error = what + " is truncated: `length` " + std::to_string(len) +
-                 " but only " + std::to_string(available) +
-                 " bytes follow";
+                 " but only " + std::to_string(available) + " bytes follow";
         return false;
       }
       const size_t end = payload_start + static_cast<size_t>(len);

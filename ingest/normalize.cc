@@ -207,8 +207,7 @@ bool ParseTimestamp(std::string_view s, double* out) {
       !ReadDigits(s, &pos, 2, &day)) {
     return false;
   }
-  if (pos >= s.size() ||
-      (s[pos] != 'T' && s[pos] != 't' && s[pos] != ' ')) {
+  if (pos >= s.size() || (s[pos] != 'T' && s[pos] != 't' && s[pos] != ' ')) {
     return false;
   }
   ++pos;
@@ -257,8 +256,8 @@ bool ParseTimestamp(std::string_view s, double* out) {
   }
   if (pos != s.size()) return false;
   const int64_t days = DaysFromCivil(year, month, day);
-  const int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second -
-                       offset_seconds;
+  const int64_t secs =
+      days * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
   *out = static_cast<double>(secs) + fraction;
   return true;
 }
@@ -567,9 +566,8 @@ bool NormalizeEvent(std::string_view json, int64_t project_id, double now,
       t = ts->GetDouble();
       if (std::isfinite(t)) ev.timestamp = t;
     } else if (ts->IsString()) {
-      if (ParseTimestamp(std::string_view(ts->GetString(),
-                                          ts->GetStringLength()),
-                         &t)) {
+      if (ParseTimestamp(
+              std::string_view(ts->GetString(), ts->GetStringLength()), &t)) {
         ev.timestamp = t;
       }
     } else if (ts->IsObject() || ts->IsArray()) {

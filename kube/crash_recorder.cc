@@ -224,14 +224,10 @@ bool CrashRecorder::UpdateEpisode(const Episode& episode,
     stored.exit_code = cand.crash.exit_code;
     stored.signal = cand.crash.signal;
     stored.finished_at = cand.term_finished_at;
-    if (cand.kind == CrashCandidate::kTermination) {
-      stored.message = cand.crash.message.empty()
-                           ? cand.crash.reason
-                           : cand.crash.reason + ": " + cand.crash.message;
-    }
   }
   int64_t id = 0;
   bool inserted = false;
+  stored.updated_at = 0;  // the store stamps the update
   st = store_->UpsertCrash(stored, &id, &inserted);
   if (!st.ok()) {
     spdlog::error("kube: updating crash-loop episode {}: {}",
@@ -406,6 +402,7 @@ void CrashRecorder::SetLogs(const std::string& dedup_key,
     if (!st.ok()) return;
     if (crash.logs == logs) return;
     crash.logs = logs;
+    crash.updated_at = 0;  // the store stamps the update
     int64_t id = 0;
     bool inserted = false;
     st = store_->UpsertCrash(crash, &id, &inserted);

@@ -123,7 +123,12 @@ class KubeWatcher::Impl {
   };
   enum class WatchEnd { kClean, kExpired, kError, kStopped };
 
-  std::string Label(const Loop* l) const { return l->ns.empty() ? "*" : l->ns; }
+  // Metrics label "" means all namespaces (the exporter shows it as "all").
+  std::string Label(const Loop* l) const { return l->ns; }
+  // For logs.
+  std::string Where(const Loop* l) const {
+    return l->ns.empty() ? "all namespaces" : "namespace " + l->ns;
+  }
 
   std::string BasePath(const Loop* l) const {
     return l->ns.empty() ? "/api/v1/pods"
@@ -310,11 +315,11 @@ class KubeWatcher::Impl {
         if (!List(l, &rv, &error)) {
           if (stop_) break;
           ++failures;
-          spdlog::warn("kube: listing pods ({}): {}; retry #{}", label, error,
+          spdlog::warn("kube: listing pods ({}): {}; retry #{}", Where(l), error,
                        failures);
           if (metrics_ != nullptr) {
             metrics_->SetKubeWatchUp(label, false);
-            metrics_->KubeWatchRestart(label, "list_error");
+            metrics_->KubeWatchRestart(label, "error");
           }
           Backoff(failures);
           continue;
@@ -322,7 +327,7 @@ class KubeWatcher::Impl {
         need_list = false;
         failures = 0;
         if (!l->synced.exchange(true)) {
-          spdlog::info("kube: initial list of pods ({}) done", label);
+          spdlog::info("kube: initial list of pods ({}) done", Where(l));
         }
       }
       if (metrics_ != nullptr) metrics_->SetKubeWatchUp(label, true);
@@ -337,14 +342,14 @@ class KubeWatcher::Impl {
       if (got_events) failures = 0;
       switch (end) {
         case WatchEnd::kClean:
-          spdlog::debug("kube: watch ({}) ended, re-watching from {}", label,
+          spdlog::debug("kube: watch ({}) ended, re-watching from {}", Where(l),
                         rv);
           if (metrics_ != nullptr) metrics_->KubeWatchRestart(label, "closed");
           if (!got_events && lasted < 1.0) Backoff(++failures);  // no hot loop
           break;
         case WatchEnd::kExpired:
           spdlog::info("kube: resourceVersion {} expired ({}), relisting", rv,
-                       label);
+                       Where(l));
           if (metrics_ != nullptr) {
             metrics_->KubeWatchRestart(label, "expired");
           }
@@ -352,7 +357,7 @@ class KubeWatcher::Impl {
           break;
         case WatchEnd::kError:
           ++failures;
-          spdlog::warn("kube: watch ({}): {}; retry #{}", label, error,
+          spdlog::warn("kube: watch ({}): {}; retry #{}", Where(l), error,
                        failures);
           if (metrics_ != nullptr) {
             metrics_->SetKubeWatchUp(label, false);

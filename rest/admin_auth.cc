@@ -5,16 +5,15 @@
 
 namespace crashctl {
 
-bool ConstantTimeEquals(const std::string& given,
-                        const std::string& expected) {
+bool ConstantTimeEquals(const std::string& given, const std::string& expected) {
   // Walk `expected` fully whatever `given` is, so timing reveals at most the
   // length of the expected token.
   unsigned char diff = given.size() == expected.size() ? 0 : 1;
   for (size_t i = 0; i < expected.size(); ++i) {
     const unsigned char g =
         i < given.size() ? static_cast<unsigned char>(given[i]) : 0;
-    diff |= static_cast<unsigned char>(g ^
-                                       static_cast<unsigned char>(expected[i]));
+    diff |=
+        static_cast<unsigned char>(g ^ static_cast<unsigned char>(expected[i]));
   }
   return diff == 0;
 }
@@ -28,8 +27,8 @@ HttpResponse CheckAdminToken(const HttpRequest& request,
   constexpr size_t kSchemeLen = sizeof(kScheme) - 1;
   bool has_scheme = header.size() > kSchemeLen;
   for (size_t i = 0; has_scheme && i < kSchemeLen; ++i) {
-    has_scheme = std::tolower(static_cast<unsigned char>(header[i])) ==
-                 kScheme[i];
+    has_scheme =
+        std::tolower(static_cast<unsigned char>(header[i])) == kScheme[i];
   }
   if (has_scheme) {
     size_t start = kSchemeLen;

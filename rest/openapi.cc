@@ -29,12 +29,12 @@ struct OperationSpec {
   const char* tag;
   bool admin;  // guarded by auth.admin_token
   std::vector<QueryParamSpec> query;
-  const char* request_schema;       // component name, or nullptr
-  const char* request_media;        // media type of the request body
+  const char* request_schema;  // component name, or nullptr
+  const char* request_media;   // media type of the request body
   int success_status;
-  const char* success_schema;       // component name, nullptr = no schema
-  const char* success_media;        // media type of the success answer
-  std::vector<int> errors;          // statuses answering Error
+  const char* success_schema;  // component name, nullptr = no schema
+  const char* success_media;   // media type of the success answer
+  std::vector<int> errors;     // statuses answering Error
 };
 
 const std::vector<const char*> kStatuses = {"unresolved", "resolved",
@@ -42,18 +42,71 @@ const std::vector<const char*> kStatuses = {"unresolved", "resolved",
 
 const std::vector<OperationSpec>& KnownOperations() {
   static const auto* const ops = new std::vector<OperationSpec>{
-      {"GET", "/healthz", "health", false, {}, nullptr, nullptr, 200,
-       "Health", "application/json", {}},
-      {"GET", "/readyz", "health", false, {}, nullptr, nullptr, 200, "Health",
-       "application/json", {503}},
-      {"GET", "/metrics", "health", false, {}, nullptr, nullptr, 200, nullptr,
-       "text/plain", {}},
-      {"GET", "/api/v1/openapi.json", "meta", true, {}, nullptr, nullptr, 200,
-       nullptr, "application/json", {401}},
-      {"GET", "/api/v1/projects", "projects", true, {}, nullptr, nullptr, 200,
-       "ProjectList", "application/json", {401, 503}},
-      {"POST", "/api/v1/projects", "projects", true, {}, "ProjectCreate",
-       "application/json", 201, "Project", "application/json",
+      {"GET",
+       "/healthz",
+       "health",
+       false,
+       {},
+       nullptr,
+       nullptr,
+       200,
+       "Health",
+       "application/json",
+       {}},
+      {"GET",
+       "/readyz",
+       "health",
+       false,
+       {},
+       nullptr,
+       nullptr,
+       200,
+       "Health",
+       "application/json",
+       {503}},
+      {"GET",
+       "/metrics",
+       "health",
+       false,
+       {},
+       nullptr,
+       nullptr,
+       200,
+       nullptr,
+       "text/plain",
+       {}},
+      {"GET",
+       "/api/v1/openapi.json",
+       "meta",
+       true,
+       {},
+       nullptr,
+       nullptr,
+       200,
+       nullptr,
+       "application/json",
+       {401}},
+      {"GET",
+       "/api/v1/projects",
+       "projects",
+       true,
+       {},
+       nullptr,
+       nullptr,
+       200,
+       "ProjectList",
+       "application/json",
+       {401, 503}},
+      {"POST",
+       "/api/v1/projects",
+       "projects",
+       true,
+       {},
+       "ProjectCreate",
+       "application/json",
+       201,
+       "Project",
+       "application/json",
        {400, 401, 413, 503}},
       {"GET",
        "/api/v1/groups",
@@ -61,10 +114,14 @@ const std::vector<OperationSpec>& KnownOperations() {
        true,
        {{"project", "integer", "Only groups of this project id", {}},
         {"status", "string", "Only groups with this status", kStatuses},
-        {"level", "string", "Only groups whose latest event has this level",
+        {"level",
+         "string",
+         "Only groups whose latest event has this level",
          {"fatal", "error", "warning", "info", "debug"}},
         {"service", "string", "Only groups of this service", {}},
-        {"sort", "string", "Sort key, descending (default last_seen)",
+        {"sort",
+         "string",
+         "Sort key, descending (default last_seen)",
          {"last_seen", "count", "first_seen"}},
         {"limit", "integer", "Page size, 1..1000 (default 50)", {}},
         {"cursor", "string", "next_cursor of the previous page", {}}},
@@ -74,10 +131,27 @@ const std::vector<OperationSpec>& KnownOperations() {
        "GroupList",
        "application/json",
        {400, 401, 503}},
-      {"GET", "/api/v1/groups/{id}", "groups", true, {}, nullptr, nullptr, 200,
-       "Group", "application/json", {400, 401, 404, 503}},
-      {"PATCH", "/api/v1/groups/{id}", "groups", true, {}, "GroupPatch",
-       "application/json", 200, "Group", "application/json",
+      {"GET",
+       "/api/v1/groups/{id}",
+       "groups",
+       true,
+       {},
+       nullptr,
+       nullptr,
+       200,
+       "Group",
+       "application/json",
+       {400, 401, 404, 503}},
+      {"PATCH",
+       "/api/v1/groups/{id}",
+       "groups",
+       true,
+       {},
+       "GroupPatch",
+       "application/json",
+       200,
+       "Group",
+       "application/json",
        {400, 401, 404, 413, 503}},
       {"GET",
        "/api/v1/groups/{id}/events",
@@ -91,18 +165,30 @@ const std::vector<OperationSpec>& KnownOperations() {
        "EventList",
        "application/json",
        {400, 401, 404, 503}},
-      {"GET", "/api/v1/events/{event_id}", "events", true, {}, nullptr,
-       nullptr, 200, "EventDetail", "application/json", {400, 401, 404, 503}},
+      {"GET",
+       "/api/v1/events/{event_id}",
+       "events",
+       true,
+       {},
+       nullptr,
+       nullptr,
+       200,
+       "EventDetail",
+       "application/json",
+       {400, 401, 404, 503}},
       {"GET",
        "/api/v1/crashes",
        "crashes",
        true,
        {{"namespace", "string", "Only crashes in this namespace", {}},
-        {"type", "string", "Only crashes of this type",
+        {"type",
+         "string",
+         "Only crashes of this type",
          {"oom_killed", "crash_loop", "init_failed", "evicted",
           "restart_threshold", "error_exit"}},
         {"pod", "string", "Only crashes of this pod", {}},
-        {"since", "string",
+        {"since",
+         "string",
          "Only crashes finished or updated at or after this time (RFC 3339 "
          "or epoch seconds)",
          {}},
@@ -114,14 +200,25 @@ const std::vector<OperationSpec>& KnownOperations() {
        "CrashList",
        "application/json",
        {400, 401, 503}},
-      {"GET", "/api/v1/crashes/{id}", "crashes", true, {}, nullptr, nullptr,
-       200, "Crash", "application/json", {400, 401, 404, 503}},
+      {"GET",
+       "/api/v1/crashes/{id}",
+       "crashes",
+       true,
+       {},
+       nullptr,
+       nullptr,
+       200,
+       "Crash",
+       "application/json",
+       {400, 401, 404, 503}},
       {"POST",
        "/api/{project_id}/envelope/",
        "ingest",
        false,
-       {{"sentry_key", "string",
-         "Project public key (or X-Sentry-Auth / envelope dsn)", {}}},
+       {{"sentry_key",
+         "string",
+         "Project public key (or X-Sentry-Auth / envelope dsn)",
+         {}}},
        nullptr,
        "application/x-sentry-envelope",
        200,
@@ -197,6 +294,10 @@ std::string OperationId(const std::string& method, const std::string& pattern,
     unique = id + "_" + std::to_string(n);
   }
   return unique;
+}
+
+void KeyOf(Writer* w, const std::string& key) {
+  w->Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
 }
 
 void Ref(Writer* w, const std::string& component) {
@@ -343,8 +444,7 @@ void Components(Writer* w) {
   w->Key("schemas");
   w->StartObject();
   Schema(w, "Error", {{"error", "string"}}, {"error"});
-  Schema(w, "Health", {{"status", "string"}, {"error", "string"}},
-         {"status"});
+  Schema(w, "Health", {{"status", "string"}, {"error", "string"}}, {"status"});
   Schema(w, "IngestAccepted", {{"id", "string"}}, {"id"});
   Schema(w, "ProjectCreate", {{"name", "string"}}, {"name"});
   Schema(w, "Project",
@@ -374,18 +474,17 @@ void Components(Writer* w) {
           {"regression_count", "integer"},
           {"linked_crashes", "int-array"},
           {"links", "links"}},
-         {"id", "project", "fingerprint", "title", "culprit", "level",
-          "status", "count", "first_seen", "last_seen", "service",
-          "linked_crashes"});
+         {"id", "project", "fingerprint", "title", "culprit", "level", "status",
+          "count", "first_seen", "last_seen", "service", "linked_crashes"});
   ListSchema(w, "GroupList", "Group");
   const std::vector<Prop> event_props = {
-      {"event_id", "string"},     {"project", "integer"},
-      {"group", "integer"},       {"timestamp", "date-time-null"},
+      {"event_id", "string"},         {"project", "integer"},
+      {"group", "integer"},           {"timestamp", "date-time-null"},
       {"received", "date-time-null"}, {"level", "string"},
-      {"platform", "string"},     {"title", "string"},
-      {"message", "string"},      {"release", "string"},
-      {"environment", "string"},  {"server_name", "string"},
-      {"service", "string"},      {"links", "links"}};
+      {"platform", "string"},         {"title", "string"},
+      {"message", "string"},          {"release", "string"},
+      {"environment", "string"},      {"server_name", "string"},
+      {"service", "string"},          {"links", "links"}};
   const std::vector<const char*> event_required = {"event_id", "project",
                                                    "group", "timestamp"};
   Schema(w, "Event", event_props, event_required);
@@ -421,9 +520,9 @@ void Components(Writer* w) {
           {"logs", "string-array"},
           {"linked_groups", "int-array"},
           {"links", "links"}},
-         {"id", "namespace", "pod", "container", "node", "crash_type",
-          "reason", "exit_code", "signal", "restart_count", "memory_limit",
-          "started_at", "finished_at", "logs", "linked_groups"});
+         {"id", "namespace", "pod", "container", "node", "crash_type", "reason",
+          "exit_code", "signal", "restart_count", "memory_limit", "started_at",
+          "finished_at", "logs", "linked_groups"});
   ListSchema(w, "CrashList", "Crash");
   w->EndObject();
   w->EndObject();
@@ -431,15 +530,24 @@ void Components(Writer* w) {
 
 const char* StatusText(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 400: return "Bad request: invalid parameter or body";
-    case 401: return "Missing or wrong admin token (or ingestion key)";
-    case 403: return "Key not allowed for this project";
-    case 404: return "Not found";
-    case 413: return "Body too large";
-    case 429: return "Rate limited or queue full; see Retry-After";
-    case 503: return "Storage unavailable or not ready";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 400:
+      return "Bad request: invalid parameter or body";
+    case 401:
+      return "Missing or wrong admin token (or ingestion key)";
+    case 403:
+      return "Key not allowed for this project";
+    case 404:
+      return "Not found";
+    case 413:
+      return "Body too large";
+    case 429:
+      return "Rate limited or queue full; see Retry-After";
+    case 503:
+      return "Storage unavailable or not ready";
   }
   return "Response";
 }
@@ -526,7 +634,7 @@ void QueryParameter(Writer* w, const QueryParamSpec& q) {
 void Operation(Writer* w, const Router::Route& route,
                std::set<std::string>* operation_ids) {
   const OperationSpec* spec = FindSpec(route.method, route.pattern);
-  w->Key(Lower(route.method));
+  KeyOf(w, Lower(route.method));
   w->StartObject();
   w->Key("operationId");
   w->String(OperationId(route.method, route.pattern, operation_ids));
@@ -576,21 +684,20 @@ void Operation(Writer* w, const Router::Route& route,
     w->String("Response");
     w->EndObject();
   } else {
-    w->Key(std::to_string(spec->success_status));
+    KeyOf(w, std::to_string(spec->success_status));
     w->StartObject();
     w->Key("description");
     w->String(StatusText(spec->success_status));
     Content(w, spec->success_media, spec->success_schema);
     w->EndObject();
     for (int status : spec->errors) {
-      w->Key(std::to_string(status));
+      KeyOf(w, std::to_string(status));
       w->StartObject();
       w->Key("description");
       w->String(StatusText(status));
-      Content(w, "application/json", status == 503 && spec->tag ==
-                                                         std::string("health")
-                                         ? "Health"
-                                         : "Error");
+      Content(w, "application/json",
+              status == 503 && spec->tag == std::string("health") ? "Health"
+                                                                  : "Error");
       w->EndObject();
     }
   }
@@ -639,7 +746,7 @@ std::string BuildOpenApi(const Router& router) {
   w.StartObject();
   std::set<std::string> operation_ids;
   for (const auto& path : paths) {
-    w.Key(path.first);
+    KeyOf(&w, path.first);
     w.StartObject();
     for (const Router::Route* route : path.second) {
       Operation(&w, *route, &operation_ids);

@@ -59,8 +59,7 @@ bool NormalizeEventId(const std::string& text, std::string* out) {
   return true;
 }
 
-bool ParseSinceParam(const std::string& text, double* out,
-                     std::string* error) {
+bool ParseSinceParam(const std::string& text, double* out, std::string* error) {
   const std::string shown = "invalid since \"" + text.substr(0, 64) + "\"";
   if (text.empty()) {
     *error = shown + ": give epoch seconds or an RFC 3339 timestamp";

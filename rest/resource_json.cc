@@ -147,9 +147,8 @@ bool WriteEmbeddedJson(JsonWriter* w, const std::string& json_text) {
   // Only whitespace may follow the value; an embedded NUL ends the text
   // early for the reader, so the whole string must have been consumed.
   size_t pos = stream.Tell();
-  while (pos < clean.size() &&
-         (clean[pos] == ' ' || clean[pos] == '\t' || clean[pos] == '\n' ||
-          clean[pos] == '\r')) {
+  while (pos < clean.size() && (clean[pos] == ' ' || clean[pos] == '\t' ||
+                                clean[pos] == '\n' || clean[pos] == '\r')) {
     ++pos;
   }
   if (pos != clean.size()) return false;

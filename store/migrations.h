@@ -19,9 +19,9 @@
 namespace crashctl {
 
 struct Migration {
-  int version;          // 1, 2, 3, ... in order, no gaps
-  const char* name;     // short description for logs
-  const char* sql;      // one or more statements
+  int version;       // 1, 2, 3, ... in order, no gaps
+  const char* name;  // short description for logs
+  const char* sql;   // one or more statements
 };
 
 // All migrations, oldest first.

@@ -45,8 +45,8 @@ ReadPool::~ReadPool() {
 
 StoreStatus ReadPool::Acquire(Lease* lease) {
   std::unique_lock<std::mutex> lock(mu_);
-  bool ready = cv_.wait_for(
-      lock, wait_, [this] { return !idle_.empty() || open_ < max_; });
+  bool ready = cv_.wait_for(lock, wait_,
+                            [this] { return !idle_.empty() || open_ < max_; });
   if (!ready) {
     StoreStatus status;
     status.code = StoreStatus::kUnavailable;

@@ -33,7 +33,8 @@ StoreStatus SqliteStatus(int rc, const std::string& context,
       status.code = StoreStatus::kInternal;
       break;
   }
-  status.message = context + ": " + (detail.empty() ? sqlite3_errstr(rc) : detail) +
+  status.message = context + ": " +
+                   (detail.empty() ? sqlite3_errstr(rc) : detail) +
                    " (sqlite code " + std::to_string(rc) + ")";
   return status;
 }
@@ -162,8 +163,8 @@ std::unique_ptr<SqliteDb> SqliteDb::Open(const std::string& path,
                                          StoreStatus* status) {
   sqlite3* raw = nullptr;
   // NOMUTEX: the owner serialises use of each connection.
-  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-              SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
+              SQLITE_OPEN_EXRESCODE;
   int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   if (rc != SQLITE_OK) {
     std::string detail = raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
@@ -174,6 +175,15 @@ std::unique_ptr<SqliteDb> SqliteDb::Open(const std::string& path,
   std::unique_ptr<SqliteDb> db(new SqliteDb(raw));
   sqlite3_extended_result_codes(raw, 1);
   sqlite3_busy_timeout(raw, options.busy_timeout_ms);
+
+  // A new database gets incremental auto-vacuum so retention can give space
+  // back to the file system. It only takes effect before the first page is
+  // written (so before switching to WAL); on an existing file it is a no-op.
+  if (!options.query_only) {
+    *status = db->Exec("PRAGMA auto_vacuum=INCREMENTAL",
+                       "open " + path + ": auto_vacuum");
+    if (!status->ok()) return nullptr;
+  }
 
   // journal_mode answers the mode it ended in; anything but "wal" (e.g. a
   // file system without shared memory) is an error: readers beside the
@@ -225,9 +235,9 @@ bool SqliteDb::Prepare(const std::string& sql, SqliteStmt* stmt,
   }
   bool cache = it == cache_.end() && cache_.size() < kMaxCachedStatements;
   sqlite3_stmt* raw = nullptr;
-  int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
-                              cache ? SQLITE_PREPARE_PERSISTENT : 0, &raw,
-                              nullptr);
+  int rc =
+      sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                         cache ? SQLITE_PREPARE_PERSISTENT : 0, &raw, nullptr);
   if (rc != SQLITE_OK) {
     RecordError(rc);
     *status = SqliteStatus(rc, "prepare \"" + sql.substr(0, 80) + "\"",
@@ -260,7 +270,9 @@ StoreStatus SqliteDb::Exec(const std::string& sql, const std::string& context) {
   return SqliteStatus(rc, context, detail);
 }
 
-bool SqliteDb::InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
+bool SqliteDb::InTransaction() const {
+  return sqlite3_get_autocommit(db_) == 0;
+}
 
 bool SqliteDb::RollbackIfOpen() {
   if (!InTransaction()) return true;

@@ -53,7 +53,11 @@ SqliteStore::SqliteStore(std::string path, const Options& options)
                SqliteDb::Options{options.busy_timeout_ms, /*query_only=*/true},
                options.read_connections, options.read_wait) {}
 
-SqliteStore::~SqliteStore() = default;
+SqliteStore::~SqliteStore() {
+  // Lets SQLite refresh planner statistics it found useful; cheap.
+  std::lock_guard<std::mutex> lock(write_mu_);
+  if (writer_ != nullptr) writer_->Exec("PRAGMA optimize", "optimize");
+}
 
 std::unique_ptr<SqliteStore> SqliteStore::Open(const std::string& path,
                                                const Options& options,
@@ -112,7 +116,8 @@ StoreStatus SqliteStore::Write(const std::string& what, const Body& body) {
     if (IsBusyCode(rc) && attempt < options_.max_busy_retries) {
       busy_retries_.fetch_add(1, std::memory_order_relaxed);
       spdlog::debug("store: {}: database busy, retry {}", what, attempt + 1);
-      std::this_thread::sleep_for(std::chrono::milliseconds(10 * (attempt + 1)));
+      std::this_thread::sleep_for(
+          std::chrono::milliseconds(10 * (attempt + 1)));
       continue;
     }
     if (status.code == StoreStatus::kUnavailable) {
@@ -185,7 +190,9 @@ StoreStatus SqliteStore::CreateProject(const std::string& name, Project* out) {
                      &insert, &st)) {
       return st;
     }
-    insert.Bind(1, name).Bind(2, project.public_key).Bind(3, project.created_at);
+    insert.Bind(1, name)
+        .Bind(2, project.public_key)
+        .Bind(3, project.created_at);
     if (insert.Run() != SQLITE_DONE) {
       return db->LastStatus("create project '" + name + "'");
     }
@@ -297,8 +304,7 @@ StoreStatus SqliteStore::DeleteOlderThan(double cutoff, int64_t* deleted) {
       int64_t free_pages = 0;
       StoreStatus status = Write("retention: vacuum", [&](SqliteDb* db) {
         StoreStatus st = db->Exec("PRAGMA incremental_vacuum(" +
-                                      std::to_string(kVacuumPagesPerStep) +
-                                      ")",
+                                      std::to_string(kVacuumPagesPerStep) + ")",
                                   "incremental_vacuum");
         if (!st.ok()) return st;
         SqliteStmt stmt;

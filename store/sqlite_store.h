@@ -34,7 +34,7 @@ class SqliteStore : public Store {
     int max_busy_retries = 3;     // then the write fails with kUnavailable
     size_t read_connections = 4;  // read pool size
     std::chrono::milliseconds read_wait{10000};  // wait for a free reader
-    int delete_batch = 5000;      // rows per retention transaction
+    int delete_batch = 5000;  // rows per retention transaction
   };
 
   // Opens the database at `path` (creating its parent directory), applies

@@ -148,8 +148,8 @@ StoreStatus SqliteStore::ListCrashes(const CrashQuery& query,
     }
   }
   const int limit = ClampLimit(query.limit);
-  std::string sql = std::string("SELECT ") + kCrashColumns +
-                    " FROM crashes WHERE 1 = 1";
+  std::string sql =
+      std::string("SELECT ") + kCrashColumns + " FROM crashes WHERE 1 = 1";
   if (!query.namespace_.empty()) sql += " AND namespace = ?1";
   if (!query.crash_type.empty()) sql += " AND crash_type = ?2";
   if (!query.pod.empty()) sql += " AND pod = ?3";

@@ -1,4 +1,5 @@
 // SqliteStore: events and groups (writing batches, listing, lookups).
+#include <cmath>
 #include <string>
 #include <utility>
 
@@ -57,6 +58,12 @@ StoreStatus WriteOne(SqliteDb* db, const WriteItem& item,
                      WriteOutcome* outcome) {
   const Event& event = item.event;
   const GroupingResult& grouping = item.grouping;
+  // A non-finite time would be stored as NULL and fail the whole batch on
+  // NOT NULL; fall back to when the event was received (or now).
+  const double received =
+      std::isfinite(event.received) ? event.received : NowSeconds();
+  const double timestamp =
+      std::isfinite(event.timestamp) ? event.timestamp : received;
   const std::string context = "write event " + event.event_id;
   StoreStatus st;
   *outcome = WriteOutcome();
@@ -96,7 +103,7 @@ StoreStatus WriteOne(SqliteDb* db, const WriteItem& item,
         .Bind(3, grouping.title)
         .Bind(4, grouping.culprit)
         .Bind(5, event.level)
-        .Bind(6, event.timestamp)
+        .Bind(6, timestamp)
         .Bind(7, event.service)
         .Bind(8, event.release);
     if (insert.Run() != SQLITE_DONE) {
@@ -109,7 +116,7 @@ StoreStatus WriteOne(SqliteDb* db, const WriteItem& item,
     SqliteStmt update;
     if (!db->Prepare(kUpdateGroup, &update, &st)) return st;
     update.Bind(1, group_id)
-        .Bind(2, event.timestamp)
+        .Bind(2, timestamp)
         .Bind(3, grouping.title)
         .Bind(4, grouping.culprit)
         .Bind(5, event.level)
@@ -129,8 +136,8 @@ StoreStatus WriteOne(SqliteDb* db, const WriteItem& item,
   insert.Bind(1, event.event_id)
       .Bind(2, event.project_id)
       .Bind(3, group_id)
-      .Bind(4, event.timestamp)
-      .Bind(5, event.received)
+      .Bind(4, timestamp)
+      .Bind(5, received)
       .Bind(6, event.level)
       .Bind(7, event.platform)
       .Bind(8, event.message)
@@ -151,9 +158,9 @@ StoreStatus WriteOne(SqliteDb* db, const WriteItem& item,
 StoreStatus LoadGroup(SqliteDb* db, int64_t id, Group* out) {
   StoreStatus st;
   SqliteStmt stmt;
-  if (!db->Prepare(std::string("SELECT ") + kGroupColumns +
-                       " FROM groups WHERE id = ?1",
-                   &stmt, &st)) {
+  if (!db->Prepare(
+          std::string("SELECT ") + kGroupColumns + " FROM groups WHERE id = ?1",
+          &stmt, &st)) {
     return st;
   }
   stmt.Bind(1, id);
@@ -195,13 +202,12 @@ StoreStatus SqliteStore::WriteEvents(const std::vector<WriteItem>& items,
   return status;
 }
 
-StoreStatus SqliteStore::ListGroups(const GroupQuery& query,
-                                    Page<Group>* out) {
+StoreStatus SqliteStore::ListGroups(const GroupQuery& query, Page<Group>* out) {
   const std::string& sort = query.sort.empty() ? "last_seen" : query.sort;
   if (sort != "last_seen" && sort != "count" && sort != "first_seen") {
-    return MakeStatus(StoreStatus::kInvalid,
-                      "unknown sort '" + sort +
-                          "' (want last_seen, count or first_seen)");
+    return MakeStatus(
+        StoreStatus::kInvalid,
+        "unknown sort '" + sort + "' (want last_seen, count or first_seen)");
   }
   if (!query.status.empty() && !ValidStatus(query.status)) {
     return MakeStatus(StoreStatus::kInvalid,
@@ -219,8 +225,8 @@ StoreStatus SqliteStore::ListGroups(const GroupQuery& query,
 
   // The SQL varies only by which filters are present: a bounded set of
   // texts, each prepared once per connection.
-  std::string sql = std::string("SELECT ") + kGroupColumns +
-                    " FROM groups WHERE 1 = 1";
+  std::string sql =
+      std::string("SELECT ") + kGroupColumns + " FROM groups WHERE 1 = 1";
   if (query.project.has_value()) sql += " AND project_id = ?1";
   if (!query.status.empty()) sql += " AND status = ?2";
   if (!query.level.empty()) sql += " AND level = ?3";
@@ -279,7 +285,8 @@ StoreStatus SqliteStore::ListGroups(const GroupQuery& query,
 }
 
 StoreStatus SqliteStore::GetGroup(int64_t id, Group* out) {
-  return Read("get group", [&](SqliteDb* db) { return LoadGroup(db, id, out); });
+  return Read("get group",
+              [&](SqliteDb* db) { return LoadGroup(db, id, out); });
 }
 
 StoreStatus SqliteStore::SetGroupStatus(int64_t id, const std::string& status,

@@ -49,8 +49,8 @@ struct Group {
   std::string fingerprint;
   std::string title;
   std::string culprit;
-  std::string level;    // level of the latest event
-  std::string status;   // unresolved | resolved | ignored
+  std::string level;   // level of the latest event
+  std::string status;  // unresolved | resolved | ignored
   int64_t count = 0;
   double first_seen = 0;
   double last_seen = 0;
@@ -58,7 +58,7 @@ struct Group {
   std::string release;  // release of the latest event
   std::string first_release;
   int64_t regression_count = 0;
-  std::vector<int64_t> linked_crashes;  // crash ids, newest first
+  std::vector<int64_t> linked_crashes;  // crash ids, newest first, <= 100
 };
 
 struct StoredEvent {
@@ -123,9 +123,9 @@ struct WriteOutcome {
 
 struct GroupQuery {
   std::optional<int64_t> project;
-  std::string status;   // "" = any
-  std::string level;    // "" = any
-  std::string service;  // "" = any
+  std::string status;              // "" = any
+  std::string level;               // "" = any
+  std::string service;             // "" = any
   std::string sort = "last_seen";  // last_seen | count | first_seen
   int limit = 50;                  // 1..1000
   std::string cursor;              // opaque, from a previous page
@@ -177,12 +177,15 @@ class Store {
 
   // Pages are ordered by the sort key descending, then id descending; the
   // cursor encodes the last row's (key, id), so pages stay stable while new
-  // events arrive.
-  virtual StoreStatus ListGroups(const GroupQuery& query,
-                                 Page<Group>* out) = 0;
+  // events arrive. kInvalid for an unknown sort or status, a malformed
+  // cursor, or a cursor made for another sort. limit <= 0 means 50, above
+  // 1000 means 1000.
+  virtual StoreStatus ListGroups(const GroupQuery& query, Page<Group>* out) = 0;
   virtual StoreStatus GetGroup(int64_t id, Group* out) = 0;
   virtual StoreStatus SetGroupStatus(int64_t id, const std::string& status,
                                      Group* out) = 0;
+  // Newest first by (timestamp, id); items carry no payload (GetEvent does).
+  // kNotFound when the group does not exist. limit as for ListGroups.
   virtual StoreStatus ListGroupEvents(int64_t group_id, int limit,
                                       const std::string& cursor,
                                       Page<StoredEvent>* out) = 0;
@@ -191,14 +194,16 @@ class Store {
   virtual StoreStatus CountGroups(std::vector<GroupCount>* out) = 0;
 
   // Group ids that have an event from pod `pod` (server_name or tag `pod`)
-  // with a timestamp in [from, to].
+  // with a timestamp in [from, to]; at most 1000 ids. An empty `pod` matches
+  // nothing.
   virtual StoreStatus FindGroupsForPod(const std::string& pod, double from,
                                        double to,
                                        std::vector<int64_t>* group_ids) = 0;
 
   // --- crashes ------------------------------------------------------------
   // Inserts the crash, or updates the row with the same dedup_key (keeping
-  // its id and created_at). Sets `*id` and `*inserted`.
+  // its id and created_at). Sets `*id` and `*inserted`. created_at and
+  // updated_at of 0 mean "now". kInvalid when dedup_key is empty.
   virtual StoreStatus UpsertCrash(const Crash& crash, int64_t* id,
                                   bool* inserted) = 0;
   virtual StoreStatus GetCrashByKey(const std::string& dedup_key,
@@ -206,7 +211,8 @@ class Store {
   virtual StoreStatus GetCrash(int64_t id, Crash* out) = 0;
   virtual StoreStatus ListCrashes(const CrashQuery& query,
                                   Page<Crash>* out) = 0;
-  // Stores a crash<->group link (idempotent).
+  // Stores a crash<->group link (idempotent). kNotFound when the crash or
+  // the group does not exist.
   virtual StoreStatus LinkCrashGroup(int64_t crash_id, int64_t group_id) = 0;
 
   // --- maintenance --------------------------------------------------------

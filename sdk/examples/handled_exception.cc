@@ -19,8 +19,8 @@ __attribute__((noinline)) void HandleRequest(int id) {
     try {
       LoadConfig("/etc/example.conf");
     } catch (...) {
-      std::throw_with_nested(std::invalid_argument("request " +
-                                                   std::to_string(id)));
+      std::throw_with_nested(
+          std::invalid_argument("request " + std::to_string(id)));
     }
   } catch (const std::exception& e) {
     crashctl::sdk::EventOptions opts;

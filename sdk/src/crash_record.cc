@@ -64,25 +64,44 @@ bool ParseCrashRecord(const std::string& text, CrashRecord* record) {
 
 std::string SignalName(int signal) {
   switch (signal) {
-    case SIGSEGV: return "SIGSEGV";
-    case SIGBUS: return "SIGBUS";
-    case SIGILL: return "SIGILL";
-    case SIGFPE: return "SIGFPE";
-    case SIGABRT: return "SIGABRT";
-    case SIGKILL: return "SIGKILL";
-    case SIGTERM: return "SIGTERM";
-    case SIGINT: return "SIGINT";
-    case SIGHUP: return "SIGHUP";
-    case SIGQUIT: return "SIGQUIT";
-    case SIGTRAP: return "SIGTRAP";
-    case SIGPIPE: return "SIGPIPE";
-    case SIGSYS: return "SIGSYS";
-    case SIGUSR1: return "SIGUSR1";
-    case SIGUSR2: return "SIGUSR2";
-    case SIGALRM: return "SIGALRM";
-    case SIGXCPU: return "SIGXCPU";
-    case SIGXFSZ: return "SIGXFSZ";
-    default: return "SIG" + std::to_string(signal);
+    case SIGSEGV:
+      return "SIGSEGV";
+    case SIGBUS:
+      return "SIGBUS";
+    case SIGILL:
+      return "SIGILL";
+    case SIGFPE:
+      return "SIGFPE";
+    case SIGABRT:
+      return "SIGABRT";
+    case SIGKILL:
+      return "SIGKILL";
+    case SIGTERM:
+      return "SIGTERM";
+    case SIGINT:
+      return "SIGINT";
+    case SIGHUP:
+      return "SIGHUP";
+    case SIGQUIT:
+      return "SIGQUIT";
+    case SIGTRAP:
+      return "SIGTRAP";
+    case SIGPIPE:
+      return "SIGPIPE";
+    case SIGSYS:
+      return "SIGSYS";
+    case SIGUSR1:
+      return "SIGUSR1";
+    case SIGUSR2:
+      return "SIGUSR2";
+    case SIGALRM:
+      return "SIGALRM";
+    case SIGXCPU:
+      return "SIGXCPU";
+    case SIGXFSZ:
+      return "SIGXFSZ";
+    default:
+      return "SIG" + std::to_string(signal);
   }
 }
 
@@ -96,9 +115,8 @@ ExceptionValue CrashException(const CrashRecord& record) {
   e.handled = false;
   if (!record.exception_type.empty()) {
     e.type = record.exception_type;
-    e.value = record.exception_value.empty()
-                  ? "uncaught exception"
-                  : record.exception_value;
+    e.value = record.exception_value.empty() ? "uncaught exception"
+                                             : record.exception_value;
     e.mechanism = "terminate";
   } else {
     e.type = SignalName(record.signal);

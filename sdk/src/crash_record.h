@@ -18,8 +18,8 @@ struct CrashRecord {
   long pid = 0;
   long tid = 0;
   int signal = 0;
-  int code = 0;          // siginfo si_code
-  uint64_t address = 0;  // siginfo si_addr
+  int code = 0;                 // siginfo si_code
+  uint64_t address = 0;         // siginfo si_addr
   std::string exception_type;   // uncaught C++ exception (terminate), or ""
   std::string exception_value;  // its what()
   std::vector<uint64_t> pcs;    // innermost first; pcs[0] is exact

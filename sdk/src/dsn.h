@@ -1,4 +1,5 @@
-// A parsed Sentry DSN: "<scheme>://<public_key>[:secret]@<host>[:port][/path]/<project_id>".
+// A parsed Sentry DSN:
+// "<scheme>://<public_key>[:secret]@<host>[:port][/path]/<project_id>".
 // Thread-safety: a value type; const methods are thread-safe.
 #ifndef CRASHCTL_SDK_SRC_DSN_H_
 #define CRASHCTL_SDK_SRC_DSN_H_

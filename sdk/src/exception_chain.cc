@@ -18,8 +18,8 @@ void Unroll(const std::exception& e, int depth,
   // std::throw_with_nested wraps the thrown type; show the user's type.
   const std::string kWrapper = "std::_Nested_exception<";
   if (v.type.rfind(kWrapper, 0) == 0 && v.type.back() == '>') {
-    v.type = v.type.substr(kWrapper.size(),
-                           v.type.size() - kWrapper.size() - 1);
+    v.type =
+        v.type.substr(kWrapper.size(), v.type.size() - kWrapper.size() - 1);
   }
   v.value = e.what();
   out->push_back(v);

@@ -118,10 +118,10 @@ SendResult PostEnvelope(const Dsn& dsn, const std::string& envelope,
   if (!gzipped) body = envelope;
   std::string url = dsn.EnvelopeUrl();
   struct curl_slist* headers = nullptr;
-  headers = curl_slist_append(headers,
-                              "Content-Type: application/x-sentry-envelope");
   headers =
-      curl_slist_append(headers, ("X-Sentry-Auth: " + dsn.AuthHeader()).c_str());
+      curl_slist_append(headers, "Content-Type: application/x-sentry-envelope");
+  headers = curl_slist_append(headers,
+                              ("X-Sentry-Auth: " + dsn.AuthHeader()).c_str());
   if (gzipped) headers = curl_slist_append(headers, "Content-Encoding: gzip");
   headers = curl_slist_append(headers, "Expect:");
   Headers got;
@@ -134,7 +134,8 @@ SendResult PostEnvelope(const Dsn& dsn, const std::string& envelope,
                    static_cast<curl_off_t>(body.size()));
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
+                   static_cast<long>(timeout.count()));
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(std::min<int64_t>(timeout.count(), 3000)));
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, OnHeader);

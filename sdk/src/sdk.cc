@@ -44,7 +44,7 @@ struct Client {
   std::deque<Breadcrumb> breadcrumbs;
 };
 
-std::mutex g_mu;                  // guards g_client and its scope
+std::mutex g_mu;                   // guards g_client and its scope
 std::shared_ptr<Client> g_client;  // null when not initialised
 std::atomic<uint64_t> g_dropped_before{0};
 
@@ -57,20 +57,45 @@ bool StartsWith(const std::string& s, const char* prefix) {
   return s.rfind(prefix, 0) == 0;
 }
 
+// One symbolizer for the process (loading ELF/DWARF is the slow part),
+// rebuilt when the set of loaded modules changes (dlopen/dlclose).
+std::mutex g_symbolizer_mu;
+std::unique_ptr<Symbolizer> g_symbolizer;  // guarded by g_symbolizer_mu
+std::vector<Module> g_symbolizer_modules;  // guarded by g_symbolizer_mu
+
+bool SameModules(const std::vector<Module>& a, const std::vector<Module>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i].base != b[i].base || a[i].path != b[i].path) return false;
+  }
+  return true;
+}
+
 // Frames of the calling thread, SDK-internal frames at the top removed.
 std::vector<Frame> CaptureFrames() {
   std::vector<uint64_t> pcs = CaptureStack();
-  Symbolizer symbolizer(LoadedModules());
-  std::vector<Frame> frames = symbolizer.Symbolize(pcs, false);
-  while (!frames.empty() && StartsWith(frames.back().function, "crashctl::sdk::")) {
+  std::vector<Module> modules = LoadedModules();
+  std::vector<Frame> frames;
+  {
+    std::lock_guard<std::mutex> lock(g_symbolizer_mu);
+    if (!g_symbolizer || !SameModules(modules, g_symbolizer_modules)) {
+      g_symbolizer = std::make_unique<Symbolizer>(modules);
+      g_symbolizer_modules = modules;
+      RefreshCrashModules();
+    }
+    frames = g_symbolizer->Symbolize(pcs, false);
+  }
+  while (!frames.empty() &&
+         StartsWith(frames.back().function, "crashctl::sdk::")) {
     frames.pop_back();
   }
   return frames;
 }
 
-// Fills scope and options, runs sampling and before_send, queues. Returns the
-// event id or "".
-std::string Dispatch(Client& client, Event event, const EventOptions& opts) {
+// Fills scope and options, runs sampling and before_send, and builds the
+// envelope. False if the event is dropped.
+bool Prepare(Client& client, Event& event, const EventOptions& opts,
+             std::string* envelope) {
   event.event_id = NewEventId();
   event.timestamp = Iso8601Now();
   event.level = opts.level;
@@ -82,8 +107,9 @@ std::string Dispatch(Client& client, Event event, const EventOptions& opts) {
   {
     std::lock_guard<std::mutex> lock(g_mu);
     double draw = std::uniform_real_distribution<double>(0, 1)(client.rng);
-    if (client.options.sample_rate < 1.0 && draw >= client.options.sample_rate) {
-      return "";
+    if (client.options.sample_rate < 1.0 &&
+        draw >= client.options.sample_rate) {
+      return false;
     }
     event.tags = client.tags;
     event.user = client.user;
@@ -96,20 +122,29 @@ std::string Dispatch(Client& client, Event event, const EventOptions& opts) {
   for (const auto& kv : opts.tags) event.tags[kv.first] = kv.second;
   if (!opts.user.empty()) event.user = opts.user;
   if (client.options.before_send && !client.options.before_send(event)) {
-    return "";
+    return false;
   }
-  std::string envelope =
-      BuildEnvelope(event.event_id, client.dsn.raw, EventToJson(event));
+  *envelope = BuildEnvelope(event.event_id, client.dsn.raw, EventToJson(event));
+  return true;
+}
+
+// Prepares and queues. Returns the event id or "".
+std::string Dispatch(Client& client, Event event, const EventOptions& opts) {
+  std::string envelope;
+  if (!Prepare(client, event, opts, &envelope)) return "";
   if (!client.transport->Enqueue(event.event_id, std::move(envelope))) {
     return "";
   }
   return event.event_id;
 }
 
-bool PidAlive(long pid) { return pid > 0 && (kill(pid, 0) == 0 || errno != ESRCH); }
+bool PidAlive(long pid) {
+  return pid > 0 && (kill(pid, 0) == 0 || errno != ESRCH);
+}
 
 // Crash records spooled by processes that crashed without a supervisor:
-// turn each into an event, then delete it.
+// turn each into a spooled envelope (sent by the transport at start), then
+// delete it. Runs before the transport starts.
 void ReportSpooledCrashes(Client& client) {
   DIR* d = opendir(client.spool_dir.c_str());
   if (d == nullptr) return;
@@ -141,7 +176,10 @@ void ReportSpooledCrashes(Client& client) {
     opts.level = Level::kFatal;
     opts.tags["signal"] = SignalName(record.signal);
     opts.tags["crash_source"] = "spooled_record";
-    Dispatch(client, std::move(event), opts);
+    std::string envelope;
+    if (Prepare(client, event, opts, &envelope)) {
+      Spool(client.spool_dir).Write(event.event_id, envelope);
+    }
   }
 }
 
@@ -149,11 +187,16 @@ void ReportSpooledCrashes(Client& client) {
 
 const char* LevelName(Level level) {
   switch (level) {
-    case Level::kDebug: return "debug";
-    case Level::kInfo: return "info";
-    case Level::kWarning: return "warning";
-    case Level::kError: return "error";
-    case Level::kFatal: return "fatal";
+    case Level::kDebug:
+      return "debug";
+    case Level::kInfo:
+      return "info";
+    case Level::kWarning:
+      return "warning";
+    case Level::kError:
+      return "error";
+    case Level::kFatal:
+      return "fatal";
   }
   return "error";
 }
@@ -183,13 +226,13 @@ bool Init(const Options& options) {
   client->server_name = HostName();
   client->spool_dir = ResolveSpoolDir(options.spool_dir);
   client->options.sample_rate = std::clamp(options.sample_rate, 0.0, 1.0);
+  ReportSpooledCrashes(*client);
   client->transport = std::make_unique<Transport>(
       client->dsn, client->spool_dir, options.queue_size, options.debug);
   {
     std::lock_guard<std::mutex> lock(g_mu);
     g_client = client;
   }
-  ReportSpooledCrashes(*client);
   if (options.install_crash_handler) {
     InstallCrashHandler(client->spool_dir, options.debug);
   }

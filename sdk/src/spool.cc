@@ -146,7 +146,9 @@ size_t DeliverSpool(const Spool& spool,
       Dsn dsn;
       if (!ParseEnvelopeHeader(c.envelope, &dsn_text, nullptr) ||
           !Dsn::Parse(dsn_text, &dsn, &error)) {
-        if (debug) std::fprintf(stderr, "crashctl: dropping bad spool file %s\n", c.path.c_str());
+        if (debug)
+          std::fprintf(stderr, "crashctl: dropping bad spool file %s\n",
+                       c.path.c_str());
         spool.Finish(c, true);
         continue;
       }
@@ -155,8 +157,7 @@ size_t DeliverSpool(const Spool& spool,
         continue;
       }
       SendResult r = PostEnvelope(
-          dsn, c.envelope,
-          std::min(left, std::chrono::milliseconds(5000)));
+          dsn, c.envelope, std::min(left, std::chrono::milliseconds(5000)));
       if (r.Delivered() || !(r.Retryable() || r.RateLimited())) {
         if (debug && !r.Delivered()) {
           std::fprintf(stderr, "crashctl: server refused %s: HTTP %d\n",

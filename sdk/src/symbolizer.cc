@@ -29,31 +29,34 @@ std::string BaseName(const std::string& path) {
 bool IsInApp(const std::string& module_path, bool main_executable,
              const std::string& function) {
   if (function.rfind("crashctl::sdk::", 0) == 0) return false;
+  if (function == "_start") return false;  // C runtime entry point
   if (main_executable) return true;
   static const char* const kSystem[] = {
-      "libc.so",      "libc-",      "libstdc++",   "libgcc",    "ld-linux",
-      "libm.so",      "libpthread", "libdl.so",    "librt.so",  "libcurl",
-      "libunwind",    "libdw",      "libelf",      "libz.so",   "libssl",
-      "libcrypto",    "libnghttp",  "libcivetweb", "libgnutls", "libidn",
-      "libssh",       "libpsl",     "libbrotli",   "libzstd",   "liblzma",
-      "libbz2",       "libgssapi",  "libkrb5",     "libk5",     "libldap",
-      "liblber",      "libsasl",    "libcom_err",  "libkeyutils",
-      "libresolv",    "libffi",     "libprometheus", "libspdlog", "libfmt",
-      "libyaml-cpp",  "libsqlite3", "linux-vdso",  "libasan",   "libubsan",
+      "libc.so",       "libc-",       "libstdc++",  "libgcc",
+      "ld-linux",      "libm.so",     "libpthread", "libdl.so",
+      "librt.so",      "libcurl",     "libunwind",  "libdw",
+      "libelf",        "libz.so",     "libssl",     "libcrypto",
+      "libnghttp",     "libcivetweb", "libgnutls",  "libidn",
+      "libssh",        "libpsl",      "libbrotli",  "libzstd",
+      "liblzma",       "libbz2",      "libgssapi",  "libkrb5",
+      "libk5",         "libldap",     "liblber",    "libsasl",
+      "libcom_err",    "libkeyutils", "libresolv",  "libffi",
+      "libprometheus", "libspdlog",   "libfmt",     "libyaml-cpp",
+      "libsqlite3",    "linux-vdso",  "libasan",    "libubsan",
       "libtsan",
   };
   std::string base = BaseName(module_path);
   for (const char* s : kSystem) {
     if (base.rfind(s, 0) == 0) return false;
   }
-  if (module_path.rfind("/lib", 0) == 0 || module_path.rfind("/usr/lib", 0) == 0) {
+  if (module_path.rfind("/lib", 0) == 0 ||
+      module_path.rfind("/usr/lib", 0) == 0) {
     return false;
   }
   return true;
 }
 
-Symbolizer::Symbolizer(const std::vector<Module>& modules)
-    : modules_(modules) {
+Symbolizer::Symbolizer(const std::vector<Module>& modules) : modules_(modules) {
   dwfl_ = dwfl_begin(&kCallbacks);
   if (dwfl_ == nullptr) return;
   dwfl_report_begin(dwfl_);
@@ -79,9 +82,8 @@ Frame Symbolizer::SymbolizeOne(uint64_t pc, bool exact) {
     if (mod != nullptr) {
       const char* main_file = nullptr;
       Dwarf_Addr start = 0;
-      const char* name =
-          dwfl_module_info(mod, nullptr, &start, nullptr, nullptr, nullptr,
-                           &main_file, nullptr);
+      const char* name = dwfl_module_info(
+          mod, nullptr, &start, nullptr, nullptr, nullptr, &main_file, nullptr);
       (void)name;
       for (const Module& m : modules_) {
         if (main_file != nullptr && m.path == main_file) {
@@ -93,6 +95,13 @@ Frame Symbolizer::SymbolizeOne(uint64_t pc, bool exact) {
       if (f.module.empty() && main_file != nullptr) f.module = main_file;
       const char* sym = dwfl_module_addrname(mod, lookup);
       if (sym != nullptr) f.function = Demangle(sym);
+      // GCC splits cold paths (e.g. catch blocks) into "f [clone .cold]".
+      size_t clone = f.function.find(" [clone ");
+      if (clone != std::string::npos) f.function.erase(clone);
+      // Symbol versions: "__libc_start_main@@GLIBC_2.34".
+      size_t version = f.function.find('@');
+      if (version != std::string::npos && version > 0)
+        f.function.erase(version);
       Dwfl_Line* line = dwfl_module_getsrc(mod, lookup);
       if (line != nullptr) {
         int lineno = 0;

@@ -62,9 +62,9 @@ class Transport {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Item> queue_;   // guarded by mu_
-  bool in_flight_ = false;   // guarded by mu_
-  bool stopping_ = false;    // guarded by mu_
+  std::deque<Item> queue_;  // guarded by mu_
+  bool in_flight_ = false;  // guarded by mu_
+  bool stopping_ = false;   // guarded by mu_
   std::atomic<bool> abort_{false};
   std::atomic<uint64_t> dropped_{0};
   std::atomic<uint64_t> sent_{0};

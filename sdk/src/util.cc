@@ -33,7 +33,7 @@ std::string Iso8601Now() {
   time_t secs = static_cast<time_t>(ms / 1000);
   struct tm tm;
   gmtime_r(&secs, &tm);
-  char buf[40];
+  char buf[64];
   std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
                 tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
@@ -63,7 +63,8 @@ std::string ResolveSpoolDir(const std::string& configured) {
   const char* env = std::getenv("CRASHCTL_SPOOL_DIR");
   if (env != nullptr && *env != '\0') return env;
   const char* xdg = std::getenv("XDG_STATE_HOME");
-  if (xdg != nullptr && *xdg != '\0') return std::string(xdg) + "/crashctl/spool";
+  if (xdg != nullptr && *xdg != '\0')
+    return std::string(xdg) + "/crashctl/spool";
   const char* home = std::getenv("HOME");
   if (home != nullptr && *home != '\0') {
     return std::string(home) + "/.local/state/crashctl/spool";

@@ -1,12 +1,18 @@
 #include "tests/alertmanager/fake_alertmanager.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <thread>
 
 namespace crashctl {
 
 FakeAlertmanager::FakeAlertmanager() {
-  std::vector<std::string> options = {"listening_ports", "127.0.0.1:0",
-                                      "num_threads", "8"};
+  std::vector<std::string> options = {"listening_ports",   "127.0.0.1:0",
+                                      "num_threads",       "8",
+                                      "linger_timeout_ms", "0"};
   server_ = std::make_unique<CivetServer>(options);
   server_->addHandler("/api/v2/alerts", this);
   const std::vector<int> ports = server_->getListeningPorts();
@@ -18,7 +24,23 @@ FakeAlertmanager::~FakeAlertmanager() {
     std::lock_guard<std::mutex> lock(mu_);
     delay_ms_ = 0;
   }
-  server_->close();
+  // civetweb's master thread notices the stop flag only when its poll on
+  // the listening socket returns (up to 2 s): wake it with a connection.
+  std::thread closer([this] {
+    server_->close();
+    closed_ = true;
+  });
+  for (int i = 0; i < 50 && !closed_.load(); ++i) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<uint16_t>(port_));
+    connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    ::close(fd);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  closer.join();
 }
 
 void FakeAlertmanager::ScriptStatuses(std::vector<int> statuses) {
@@ -71,10 +93,12 @@ bool FakeAlertmanager::handlePost(CivetServer*, mg_connection* conn) {
   cv_.notify_all();
   if (delay > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay));
   const std::string body = status == 200 ? "" : "{\"error\":\"scripted\"}";
-  mg_printf(conn,
-            "HTTP/1.1 %d Scripted\r\nContent-Type: application/json\r\n"
-            "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
-            status, body.size(), body.c_str());
+  mg_response_header_start(conn, status);
+  mg_response_header_add(conn, "Content-Type", "application/json", -1);
+  mg_response_header_add(conn, "Content-Length",
+                         std::to_string(body.size()).c_str(), -1);
+  mg_response_header_send(conn);
+  mg_write(conn, body.data(), body.size());
   return true;
 }
 

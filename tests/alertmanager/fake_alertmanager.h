@@ -7,6 +7,7 @@
 
 #include <CivetServer.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -30,7 +31,9 @@ class FakeAlertmanager : public CivetHandler {
   ~FakeAlertmanager() override;
 
   int port() const { return port_; }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::string url() const {
+    return "http://127.0.0.1:" + std::to_string(port_);
+  }
 
   // The next requests are answered with these statuses, in order; after
   // that with 200.
@@ -53,6 +56,7 @@ class FakeAlertmanager : public CivetHandler {
   std::deque<int> statuses_;
   int delay_ms_ = 0;
   std::vector<Request> requests_;
+  std::atomic<bool> closed_{false};
 };
 
 }  // namespace crashctl

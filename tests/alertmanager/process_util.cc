@@ -54,8 +54,8 @@ int FreeLoopbackPort() {
 
 TempDir::TempDir() {
   const char* tmp = std::getenv("TMPDIR");
-  std::string pattern = std::string(tmp != nullptr ? tmp : "/tmp") +
-                        "/crashctl-alerting-XXXXXX";
+  std::string pattern =
+      std::string(tmp != nullptr ? tmp : "/tmp") + "/crashctl-alerting-XXXXXX";
   if (mkdtemp(pattern.data()) != nullptr) path_ = pattern;
 }
 
@@ -132,8 +132,8 @@ int RunCommand(const std::vector<std::string>& argv, std::string* output,
   posix_spawn_file_actions_addclose(&actions, pipe_fds[0]);
   pid_t pid = -1;
   std::vector<char*> args = Argv(argv);
-  const int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(),
-                             environ);
+  const int rc =
+      posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   close(pipe_fds[1]);
   if (rc != 0) {
@@ -141,8 +141,8 @@ int RunCommand(const std::vector<std::string>& argv, std::string* output,
     return -1;
   }
   fcntl(pipe_fds[0], F_SETFL, O_NONBLOCK);
-  const auto deadline = std::chrono::steady_clock::now() +
-                        std::chrono::duration<double>(timeout);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout);
   std::string out;
   int status = 0;
   bool exited = false;
@@ -165,8 +165,8 @@ int RunCommand(const std::vector<std::string>& argv, std::string* output,
 }
 
 bool WaitFor(const std::function<bool()>& condition, double timeout) {
-  const auto deadline = std::chrono::steady_clock::now() +
-                        std::chrono::duration<double>(timeout);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout);
   while (true) {
     if (condition()) return true;
     if (std::chrono::steady_clock::now() >= deadline) return false;

@@ -12,6 +12,7 @@
 #include <regex>
 #include <set>
 #include <sstream>
+#include <thread>
 
 namespace crashctl {
 namespace {
@@ -88,6 +89,26 @@ TEST(LabelLimiterTest, FoldsBeyondMax) {
   EXPECT_EQ(limiter.Fold("b"), "b");
   EXPECT_EQ(limiter.Fold("d"), "other");
   EXPECT_EQ(limiter.Fold(""), "unknown");
+}
+
+TEST(LabelLimiterTest, ConcurrentFoldKeepsTheBound) {
+  LabelLimiter limiter(5);
+  std::vector<std::thread> threads;
+  std::mutex mu;
+  std::set<std::string> results;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 200; ++i) {
+        std::string folded =
+            limiter.Fold("s" + std::to_string((i * 7 + t) % 50));
+        std::lock_guard<std::mutex> lock(mu);
+        results.insert(folded);
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(results.size(), 6u);  // 5 admitted values + "other"
+  EXPECT_TRUE(results.count("other"));
 }
 
 TEST(LabelLimiterTest, ZeroMaxFoldsEverything) {

@@ -140,6 +140,13 @@ INSTANTIATE_TEST_SUITE_P(
                      "main.main.func1"},
         LanguageCase{FunctionLanguage::kNative, "app::run<int>(int)",
                      "app::run"},
+        LanguageCase{FunctionLanguage::kNative,
+                     "-[NSObject doesNotRecognizeSelector:]",
+                     "-[NSObject doesNotRecognizeSelector:]"},
+        LanguageCase{FunctionLanguage::kNative,
+                     "std::_Function_handler<void (), main::{lambda()#1}>::_"
+                     "M_invoke(std::_Any_data const&)",
+                     "std::_Function_handler::_M_invoke"},
         // A mangled name is demangled whatever the platform says.
         LanguageCase{FunctionLanguage::kPython, "_ZN3foo3barIiEEvv",
                      "foo::bar"},

@@ -46,23 +46,23 @@ Event NodeEvent(const std::string& app_root, int line_shift) {
   internal.colno = 5;
 
   Frame express = MakeFrame("Layer.handle [as handle_request]",
-                            app_root + "/node_modules/express/lib/router/"
-                                       "layer.js",
+                            app_root +
+                                "/node_modules/express/lib/router/"
+                                "layer.js",
                             false);
   express.abs_path = express.filename;
   express.module = "express.lib.router:layer";
   express.lineno = 95;
   express.colno = 5;
 
-  Frame router = MakeFrame("async Object.handleRoute",
-                           app_root + "/src/router.js", true);
+  Frame router =
+      MakeFrame("async Object.handleRoute", app_root + "/src/router.js", true);
   router.abs_path = router.filename;
   router.module = "router";
   router.lineno = 12 + line_shift;
   router.colno = 3 + line_shift;
 
-  Frame handler =
-      MakeFrame("handleOrder", app_root + "/src/handlers.js", true);
+  Frame handler = MakeFrame("handleOrder", app_root + "/src/handlers.js", true);
   handler.abs_path = handler.filename;
   handler.module = "handlers";
   handler.lineno = 42 + line_shift;
@@ -83,11 +83,11 @@ Event PythonEvent(const std::string& root, int line_shift) {
   ExceptionValue ex;
   ex.type = "KeyError";
   ex.value = "'user_id'";
-  Frame django =
-      MakeFrame("inner", "django/core/handlers/exception.py", false);
+  Frame django = MakeFrame("inner", "django/core/handlers/exception.py", false);
   django.module = "django.core.handlers.exception";
-  django.abs_path = root + "/venv/lib/python3.11/site-packages/django/core/"
-                           "handlers/exception.py";
+  django.abs_path = root +
+                    "/venv/lib/python3.11/site-packages/django/core/"
+                    "handlers/exception.py";
   django.lineno = 55 + line_shift;
   Frame view = MakeFrame("order_detail", "shop/views.py", true);
   view.module = "shop.views";
@@ -194,9 +194,9 @@ Event BrowserEvent(const std::string& url_prefix, const std::string& hash,
   ExceptionValue ex;
   ex.type = "TypeError";
   ex.value = "x is undefined";
-  Frame f = MakeFrame("async Object.submitOrder",
-                      url_prefix + "/static/js/main." + hash + ".js?v=" + hash,
-                      true);
+  Frame f =
+      MakeFrame("async Object.submitOrder",
+                url_prefix + "/static/js/main." + hash + ".js?v=" + hash, true);
   f.colno = col;
   ex.frames = {f};
   e.exceptions.push_back(ex);
@@ -216,10 +216,11 @@ INSTANTIATE_TEST_SUITE_P(
                     [] { return NativeEvent("/home/ci/build", 64); }},
         VariantCase{
             "browser",
-            [] { return BrowserEvent("https://cdn.example.com", "3f2a1b9c", 10); },
             [] {
-              return BrowserEvent("https://shop.example.org", "a1b2c3d4e5",
-                                  99);
+              return BrowserEvent("https://cdn.example.com", "3f2a1b9c", 10);
+            },
+            [] {
+              return BrowserEvent("https://shop.example.org", "a1b2c3d4e5", 99);
             }}),
     [](const ::testing::TestParamInfo<VariantCase>& info) {
       return std::string(info.param.name);
@@ -315,8 +316,7 @@ TEST(ComputeGrouping, ChainContributesEveryException) {
   GroupingResult r = ComputeGrouping(e);
   EXPECT_THAT(r.components,
               ElementsAre("exception:ConnectionError", "frame:shop.db:connect",
-                          "exception:KeyError",
-                          "frame:shop.views:order_detail",
+                          "exception:KeyError", "frame:shop.views:order_detail",
                           "frame:shop.users:load_user"));
   EXPECT_EQ(r.title, "KeyError: 'user_id'");
   EXPECT_EQ(r.culprit, "shop.users in load_user");
@@ -328,9 +328,9 @@ TEST(ComputeGrouping, GoFunctionWithoutModuleDropsPackagePath) {
   ExceptionValue ex;
   ex.type = "panic";
   ex.value = "runtime error: index out of range [5] with length 3";
-  Frame f = MakeFrame("github.com/acme/shop/handlers.(*Server).Handle",
-                      "/home/ci/go/src/github.com/acme/shop/handlers/s.go",
-                      true);
+  Frame f =
+      MakeFrame("github.com/acme/shop/handlers.(*Server).Handle",
+                "/home/ci/go/src/github.com/acme/shop/handlers/s.go", true);
   ex.frames = {f};
   e.exceptions.push_back(ex);
   EXPECT_THAT(ComputeGrouping(e).components,
@@ -416,7 +416,8 @@ TEST(ComputeGrouping, DefaultVariableExpandsToComputedDefault) {
   Event plain = NodeEvent("/app", 0);
   GroupingResult def = ComputeGrouping(plain);
 
-  for (const char* spelling : {"{{ default }}", "{{default}}", " {{  default }} "}) {
+  for (const char* spelling :
+       {"{{ default }}", "{{default}}", " {{  default }} "}) {
     Event only_default = plain;
     only_default.fingerprint = {spelling};
     GroupingResult r = ComputeGrouping(only_default);
@@ -536,12 +537,14 @@ TEST(ComputeGrouping, StableFingerprints) {
   Event msg;
   msg.message = "user 42 not found";
   // printf 'message:user <int> not found' | sha256sum | cut -c1-32
-  EXPECT_EQ(ComputeGrouping(msg).fingerprint, "710ff688099ba1d62e19576dd38d79a6");
+  EXPECT_EQ(ComputeGrouping(msg).fingerprint,
+            "710ff688099ba1d62e19576dd38d79a6");
 
   Event fp;
   fp.fingerprint = {"db", "timeout"};
   // printf 'fingerprint:db\nfingerprint:timeout' | sha256sum | cut -c1-32
-  EXPECT_EQ(ComputeGrouping(fp).fingerprint, "f4a28dab6feb2ce9945af81ddb80f096");
+  EXPECT_EQ(ComputeGrouping(fp).fingerprint,
+            "f4a28dab6feb2ce9945af81ddb80f096");
 
   GroupingResult native = ComputeGrouping(NativeEvent("/build", 0));
   EXPECT_EQ(native.fingerprint,

@@ -25,8 +25,7 @@ TEST(AuthHeaderTest, RealSdkHeaders) {
 }
 
 TEST(AuthHeaderTest, TolerantForms) {
-  EXPECT_EQ(SentryKeyFromAuthHeader("sentry_key=abc, sentry_version=7"),
-            "abc");
+  EXPECT_EQ(SentryKeyFromAuthHeader("sentry_key=abc, sentry_version=7"), "abc");
   EXPECT_EQ(SentryKeyFromAuthHeader("sentry sentry_key=abc"), "abc");
   EXPECT_EQ(SentryKeyFromAuthHeader("  Sentry   sentry_key = abc ,,  x=y  "),
             "abc");
@@ -59,8 +58,8 @@ TEST(DsnTest, ParsesSentryForm) {
 
 TEST(DsnTest, SecretAndPathPrefix) {
   Dsn dsn;
-  ASSERT_TRUE(ParseDsn("https://KEY:secret@errors.example.com/prefix/sub/42",
-                       &dsn));
+  ASSERT_TRUE(
+      ParseDsn("https://KEY:secret@errors.example.com/prefix/sub/42", &dsn));
   EXPECT_EQ(dsn.scheme, "https");
   EXPECT_EQ(dsn.public_key, "KEY");
   EXPECT_EQ(dsn.host, "errors.example.com");
@@ -76,10 +75,20 @@ TEST(DsnTest, SecretAndPathPrefix) {
 TEST(DsnTest, Invalid) {
   Dsn dsn;
   for (const char* bad : {
-           "", "127.0.0.1:9190/1", "ftp://k@h/1", "http://h/1",
-           "http://@h/1", "http://:secret@h/1", "http://k@/1", "http://k@h",
-           "http://k@h/", "http://k@h/abc", "http://k@h/0", "http://k@h/-1",
-           "http://k@h/1?x=y", "http://k@h/1#f",
+           "",
+           "127.0.0.1:9190/1",
+           "ftp://k@h/1",
+           "http://h/1",
+           "http://@h/1",
+           "http://:secret@h/1",
+           "http://k@/1",
+           "http://k@h",
+           "http://k@h/",
+           "http://k@h/abc",
+           "http://k@h/0",
+           "http://k@h/-1",
+           "http://k@h/1?x=y",
+           "http://k@h/1#f",
            "http://k@h/99999999999999999999999",
        }) {
     EXPECT_FALSE(ParseDsn(bad, &dsn)) << bad;

@@ -17,12 +17,11 @@ constexpr int kRawBits = -15;
 std::string Compress(std::string_view input, int window_bits,
                      int level = Z_DEFAULT_COMPRESSION) {
   z_stream zs{};
-  EXPECT_EQ(deflateInit2(&zs, level, Z_DEFLATED, window_bits, 8,
-                         Z_DEFAULT_STRATEGY),
-            Z_OK);
+  EXPECT_EQ(
+      deflateInit2(&zs, level, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY),
+      Z_OK);
   std::string out;
-  zs.next_in =
-      reinterpret_cast<Bytef*>(const_cast<char*>(input.data()));
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(input.data()));
   zs.avail_in = static_cast<uInt>(input.size());
   char buf[16384];
   int rc;
@@ -55,17 +54,16 @@ std::string ZeroBomb(int window_bits, size_t mib) {
     return buf.substr(0, buf.size() - zs->avail_out);
   };
   z_stream zs{};
-  EXPECT_EQ(deflateInit2(&zs, 9, Z_DEFLATED, window_bits, 9,
-                         Z_DEFAULT_STRATEGY),
-            Z_OK);
+  EXPECT_EQ(
+      deflateInit2(&zs, 9, Z_DEFLATED, window_bits, 9, Z_DEFAULT_STRATEGY),
+      Z_OK);
   const std::string first = run(&zs, zeros, Z_FULL_FLUSH);
   const std::string block = run(&zs, zeros, Z_FULL_FLUSH);
   EXPECT_EQ(run(&zs, zeros, Z_FULL_FLUSH), block) << "blocks do not repeat";
   deflateEnd(&zs);
   // An empty final block, from a fresh raw stream.
   z_stream fin{};
-  EXPECT_EQ(deflateInit2(&fin, 9, Z_DEFLATED, kRawBits, 9,
-                         Z_DEFAULT_STRATEGY),
+  EXPECT_EQ(deflateInit2(&fin, 9, Z_DEFLATED, kRawBits, 9, Z_DEFAULT_STRATEGY),
             Z_OK);
   const std::string last = run(&fin, "", Z_FINISH);
   deflateEnd(&fin);
@@ -84,7 +82,8 @@ std::string ZeroBomb(int window_bits, size_t mib) {
   }
   if (window_bits == kGzipBits) {  // CRC-32 and length mod 2^32, LE
     const uint32_t isize = static_cast<uint32_t>((mib << 20) & 0xffffffffu);
-    for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>(crc >> (8 * i)));
+    for (int i = 0; i < 4; ++i)
+      out.push_back(static_cast<char>(crc >> (8 * i)));
     for (int i = 0; i < 4; ++i) {
       out.push_back(static_cast<char>(isize >> (8 * i)));
     }
@@ -118,8 +117,7 @@ TEST(DecompressTest, EncodingNamesAreCaseInsensitiveAndTrimmed) {
   const std::string gz = Compress(plain, kGzipBits);
   for (const char* enc : {"GZIP", "Gzip", " gzip ", "x-gzip", "X-GZIP"}) {
     std::string out;
-    EXPECT_EQ(Decompress(enc, gz, 1 << 20, &out), DecompressStatus::kOk)
-        << enc;
+    EXPECT_EQ(Decompress(enc, gz, 1 << 20, &out), DecompressStatus::kOk) << enc;
     EXPECT_EQ(out, plain) << enc;
   }
   std::string out;
@@ -164,17 +162,16 @@ TEST(DecompressTest, OutputLimitIsExact) {
   const std::string plain(100000, 'a');
   const std::string gz = Compress(plain, kGzipBits);
   std::string out;
-  EXPECT_EQ(Decompress("gzip", gz, plain.size(), &out),
-            DecompressStatus::kOk);
+  EXPECT_EQ(Decompress("gzip", gz, plain.size(), &out), DecompressStatus::kOk);
   EXPECT_EQ(out, plain);
   EXPECT_EQ(Decompress("gzip", gz, plain.size() - 1, &out),
             DecompressStatus::kTooLarge);
-  EXPECT_EQ(Decompress("deflate", Compress(plain, kRawBits), plain.size() - 1,
-                       &out),
-            DecompressStatus::kTooLarge);
-  EXPECT_EQ(Decompress("deflate", Compress(plain, kZlibBits),
-                       plain.size() - 1, &out),
-            DecompressStatus::kTooLarge);
+  EXPECT_EQ(
+      Decompress("deflate", Compress(plain, kRawBits), plain.size() - 1, &out),
+      DecompressStatus::kTooLarge);
+  EXPECT_EQ(
+      Decompress("deflate", Compress(plain, kZlibBits), plain.size() - 1, &out),
+      DecompressStatus::kTooLarge);
 }
 
 TEST(DecompressTest, ConcatenatedGzipMembers) {
@@ -214,9 +211,9 @@ TEST(DecompressTest, OneGibibyteBombIsRefusedQuickly) {
     EXPECT_EQ(Decompress(c.encoding, bomb, 1 << 20, &out),
               DecompressStatus::kTooLarge)
         << c.encoding << " " << c.bits;
-    const double seconds = std::chrono::duration<double>(
-                               std::chrono::steady_clock::now() - start)
-                               .count();
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
     // Only ~1 MiB is inflated before the limit trips; a full expansion would
     // take far longer than this generous bound even on a loaded machine.
     EXPECT_LT(seconds, 5.0);
@@ -249,9 +246,9 @@ TEST(DecompressTest, CorruptInput) {
             DecompressStatus::kCorrupt);
   EXPECT_EQ(Decompress("gzip", Compress(plain, kZlibBits), 1 << 20, &out),
             DecompressStatus::kCorrupt);
-  EXPECT_EQ(Decompress("deflate", "\xff\xff\xff\xff not deflate", 1 << 20,
-                       &out),
-            DecompressStatus::kCorrupt);
+  EXPECT_EQ(
+      Decompress("deflate", "\xff\xff\xff\xff not deflate", 1 << 20, &out),
+      DecompressStatus::kCorrupt);
   const std::string z = Compress(plain, kZlibBits);
   EXPECT_EQ(Decompress("deflate", z.substr(0, z.size() - 3), 1 << 20, &out),
             DecompressStatus::kCorrupt);

@@ -101,7 +101,8 @@ TEST(EnvelopeTest, TrailingNewlineAndEmptyFinalLinesAreTolerated) {
                            R"({"type":"event"})" + "\n" + kEventPayload;
   for (const char* suffix : {"", "\n", "\n\n", "\r\n", "\n\n\n"}) {
     Envelope env = MustParse(base + suffix);
-    ASSERT_EQ(env.items.size(), 1u) << "suffix size " << std::string(suffix).size();
+    ASSERT_EQ(env.items.size(), 1u)
+        << "suffix size " << std::string(suffix).size();
     EXPECT_EQ(env.items[0].payload.substr(0, sizeof(kEventPayload) - 1),
               kEventPayload);
   }
@@ -109,10 +110,9 @@ TEST(EnvelopeTest, TrailingNewlineAndEmptyFinalLinesAreTolerated) {
 
 TEST(EnvelopeTest, EventItemWithLength) {
   const std::string payload = kEventPayload;
-  const std::string body = std::string(kNodeHeader) + "\n" +
-                           R"({"type":"event","length":)" +
-                           std::to_string(payload.size()) + "}\n" + payload +
-                           "\n";
+  const std::string body =
+      std::string(kNodeHeader) + "\n" + R"({"type":"event","length":)" +
+      std::to_string(payload.size()) + "}\n" + payload + "\n";
   Envelope env = MustParse(body);
   ASSERT_EQ(env.items.size(), 1u);
   EXPECT_EQ(env.items[0].payload, payload);
@@ -137,8 +137,8 @@ TEST(EnvelopeTest, SeveralItemsOfMixedKinds) {
       R"("dsn":"http://0123456789abcdef0123456789abcdef@127.0.0.1:9190/7",)" +
       R"("sent_at":"2026-11-22T22:46:28.987Z"})" + "\n" +
       R"({"type":"event","length":)" +
-      std::to_string(sizeof(kEventPayload) - 1) + "}\n" + kEventPayload +
-      "\n" + R"({"type":"client_report"})" + "\n" +
+      std::to_string(sizeof(kEventPayload) - 1) + "}\n" + kEventPayload + "\n" +
+      R"({"type":"client_report"})" + "\n" +
       R"({"timestamp":1795387588.9,"discarded_events":)" +
       R"([{"reason":"queue_overflow","category":"error","quantity":3}]})" +
       "\n" + R"({"type":"session"})" + "\n" +
@@ -173,7 +173,8 @@ TEST(EnvelopeTest, EmptyPayloads) {
   Envelope a = MustParse("{}\n{\"type\":\"attachment\"}");
   ASSERT_EQ(a.items.size(), 1u);
   EXPECT_EQ(a.items[0].payload, "");
-  Envelope b = MustParse("{}\n{\"type\":\"attachment\"}\n\n{\"type\":\"x\"}\n1");
+  Envelope b =
+      MustParse("{}\n{\"type\":\"attachment\"}\n\n{\"type\":\"x\"}\n1");
   ASSERT_EQ(b.items.size(), 2u);
   EXPECT_EQ(b.items[0].payload, "");
   EXPECT_EQ(b.items[1].payload, "1");
@@ -184,8 +185,7 @@ TEST(EnvelopeTest, EmptyPayloads) {
   EXPECT_EQ(c.items[0].payload, "");
   EXPECT_EQ(c.items[1].type, "b");
   EXPECT_EQ(MustParse("{}\n{\"type\":\"a\",\"length\":0}").items.size(), 1u);
-  EXPECT_EQ(MustParse("{}\n{\"type\":\"a\",\"length\":0}\n").items.size(),
-            1u);
+  EXPECT_EQ(MustParse("{}\n{\"type\":\"a\",\"length\":0}\n").items.size(), 1u);
   // The payload of length 0 must still be followed by '\n'.
   ParseError("{}\n{\"type\":\"a\",\"length\":0}\n{\"type\":\"b\"}");
 }
@@ -215,8 +215,7 @@ TEST(EnvelopeTest, Errors) {
             std::string::npos);
   EXPECT_NE(ParseError("not json\n{\"type\":\"event\"}\n{}").find("header"),
             std::string::npos);
-  EXPECT_NE(ParseError("[1,2]\n").find("not a JSON object"),
-            std::string::npos);
+  EXPECT_NE(ParseError("[1,2]\n").find("not a JSON object"), std::string::npos);
   EXPECT_NE(ParseError("{\"a\":1} trailing\n").find("not valid JSON"),
             std::string::npos);
   // Item headers.
@@ -226,8 +225,7 @@ TEST(EnvelopeTest, Errors) {
             std::string::npos);
   EXPECT_NE(ParseError("{}\n{\"length\":2}\n{}").find("type"),
             std::string::npos);
-  EXPECT_NE(ParseError("{}\n{\"type\":7}\n{}").find("type"),
-            std::string::npos);
+  EXPECT_NE(ParseError("{}\n{\"type\":7}\n{}").find("type"), std::string::npos);
   EXPECT_NE(ParseError("{}\n{\"type\":\"\"}\n{}").find("type"),
             std::string::npos);
   // The second item is the broken one, and the message says so.
@@ -241,17 +239,17 @@ TEST(EnvelopeTest, LengthErrors) {
   EXPECT_NE(ParseError("{}\n{\"type\":\"event\",\"length\":100}\n{}")
                 .find("truncated"),
             std::string::npos);
-  EXPECT_NE(ParseError("{}\n{\"type\":\"event\",\"length\":5}").find(
-                "truncated"),
-            std::string::npos);
+  EXPECT_NE(
+      ParseError("{}\n{\"type\":\"event\",\"length\":5}").find("truncated"),
+      std::string::npos);
   // Off by one: the payload is shorter than declared.
-  EXPECT_NE(ParseError("{}\n{\"type\":\"event\",\"length\":3}\n{}").find(
-                "truncated"),
-            std::string::npos);
+  EXPECT_NE(
+      ParseError("{}\n{\"type\":\"event\",\"length\":3}\n{}").find("truncated"),
+      std::string::npos);
   // Off by one the other way: a byte other than '\n' follows the payload.
-  EXPECT_NE(ParseError("{}\n{\"type\":\"event\",\"length\":1}\n{}\n")
-                .find("newline"),
-            std::string::npos);
+  EXPECT_NE(
+      ParseError("{}\n{\"type\":\"event\",\"length\":1}\n{}\n").find("newline"),
+      std::string::npos);
   // Not a non-negative integer.
   for (const char* len : {"-1", "1.5", "\"2\"", "true", "{}", "1e3"}) {
     std::string body =

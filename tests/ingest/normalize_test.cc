@@ -27,8 +27,8 @@ std::string ReadTestdata(const std::string& name) {
 Event MustNormalize(std::string_view json, int64_t project = 1) {
   Event ev;
   std::string error;
-  EXPECT_TRUE(NormalizeEvent(json, project, kNow, &ev, &error))
-      << error << "\n" << json;
+  EXPECT_TRUE(NormalizeEvent(json, project, kNow, &ev, &error)) << error << "\n"
+                                                                << json;
   return ev;
 }
 
@@ -194,15 +194,16 @@ TEST(NormalizeTest, ExceptionShapes) {
   EXPECT_EQ(b.exceptions[0].type, "Error");
   ASSERT_EQ(b.exceptions[0].frames.size(), 1u);
   // Null values, null entries, null frames are absent, not errors.
-  EXPECT_TRUE(MustNormalize(R"({"exception":{"values":null}})")
-                  .exceptions.empty());
+  EXPECT_TRUE(
+      MustNormalize(R"({"exception":{"values":null}})").exceptions.empty());
   EXPECT_TRUE(MustNormalize(R"({"exception":null})").exceptions.empty());
   Event c = MustNormalize(
       R"({"exception":{"values":[null,{"type":"T","stacktrace":{"frames":null}}]}})");
   ASSERT_EQ(c.exceptions.size(), 1u);
   EXPECT_TRUE(c.exceptions[0].frames.empty());
   // Non-string scalars are stringified.
-  Event d = MustNormalize(R"({"exception":{"values":[{"type":"E","value":42}]}})");
+  Event d =
+      MustNormalize(R"({"exception":{"values":[{"type":"E","value":42}]}})");
   EXPECT_EQ(d.exceptions[0].value, "42");
   // Mechanism without handled.
   Event e = MustNormalize(
@@ -254,8 +255,8 @@ TEST(NormalizeTest, TopLevelStacktraceBecomesTypelessException) {
   ASSERT_EQ(ev.exceptions[0].frames.size(), 2u);
   EXPECT_EQ(ev.exceptions[0].frames[1].function, "execute");
   // An empty top-level stacktrace adds nothing.
-  EXPECT_TRUE(MustNormalize(R"({"stacktrace":{"frames":[]}})")
-                  .exceptions.empty());
+  EXPECT_TRUE(
+      MustNormalize(R"({"stacktrace":{"frames":[]}})").exceptions.empty());
   // With an exception that has no frames, the stack is attached to it.
   Event b = MustNormalize(R"({"exception":{"values":[{"type":"E"}]},
     "stacktrace":{"frames":[{"function":"g"}]}})");
@@ -324,15 +325,15 @@ TEST(NormalizeTest, Timestamps) {
 
 TEST(NormalizeTest, Levels) {
   const std::pair<const char*, const char*> cases[] = {
-      {"fatal", "fatal"},     {"error", "error"}, {"warning", "warning"},
-      {"info", "info"},       {"debug", "debug"}, {"WARN", "warning"},
-      {"warn", "warning"},    {"Critical", "fatal"}, {"ERROR", "error"},
-      {"verbose", "error"},   {"", "error"},
+      {"fatal", "fatal"},   {"error", "error"},    {"warning", "warning"},
+      {"info", "info"},     {"debug", "debug"},    {"WARN", "warning"},
+      {"warn", "warning"},  {"Critical", "fatal"}, {"ERROR", "error"},
+      {"verbose", "error"}, {"", "error"},
   };
   for (const auto& c : cases) {
-    EXPECT_EQ(MustNormalize(std::string(R"({"level":")") + c.first + "\"}")
-                  .level,
-              c.second)
+    EXPECT_EQ(
+        MustNormalize(std::string(R"({"level":")") + c.first + "\"}").level,
+        c.second)
         << c.first;
   }
   EXPECT_EQ(MustNormalize(R"({"level":40})").level, "error");
@@ -341,21 +342,20 @@ TEST(NormalizeTest, Levels) {
 
 TEST(NormalizeTest, MessageShapes) {
   EXPECT_EQ(MustNormalize(R"({"message":"plain"})").message, "plain");
-  EXPECT_EQ(
-      MustNormalize(R"({"message":{"formatted":"f","message":"m %s"}})")
-          .message,
-      "f");
-  EXPECT_EQ(MustNormalize(R"({"message":{"message":"m %s","params":[1]}})")
+  EXPECT_EQ(MustNormalize(R"({"message":{"formatted":"f","message":"m %s"}})")
                 .message,
-            "m %s");
+            "f");
+  EXPECT_EQ(
+      MustNormalize(R"({"message":{"message":"m %s","params":[1]}})").message,
+      "m %s");
   EXPECT_EQ(MustNormalize(
                 R"({"logentry":{"formatted":"from logentry"},"message":"x"})")
                 .message,
             "from logentry");
-  EXPECT_EQ(MustNormalize(
-                R"({"logentry":{"message":"user %s","params":["a"]}})")
-                .message,
-            "user %s");
+  EXPECT_EQ(
+      MustNormalize(R"({"logentry":{"message":"user %s","params":["a"]}})")
+          .message,
+      "user %s");
   EXPECT_EQ(MustNormalize(R"({"logentry":{},"message":"fallback"})").message,
             "fallback");
   EXPECT_EQ(MustNormalize(R"({"message":null})").message, "");
@@ -378,8 +378,8 @@ TEST(NormalizeTest, Tags) {
   Event a = MustNormalize(
       R"({"tags":{"service":"api","num":3,"ratio":0.5,"flag":true,"none":null}})");
   ASSERT_EQ(a.tags.size(), 4u);
-  EXPECT_EQ(a.tags[0], std::make_pair(std::string("service"),
-                                      std::string("api")));
+  EXPECT_EQ(a.tags[0],
+            std::make_pair(std::string("service"), std::string("api")));
   EXPECT_EQ(a.Tag("num"), "3");
   EXPECT_EQ(a.Tag("ratio"), "0.5");
   EXPECT_EQ(a.Tag("flag"), "true");
@@ -408,8 +408,8 @@ TEST(NormalizeTest, ServiceFallsBackToAppName) {
 }
 
 TEST(NormalizeTest, Fingerprint) {
-  Event ev = MustNormalize(
-      R"({"fingerprint":["{{ default }}","db",42,true,null]})");
+  Event ev =
+      MustNormalize(R"({"fingerprint":["{{ default }}","db",42,true,null]})");
   EXPECT_EQ(ev.fingerprint,
             (std::vector<std::string>{"{{ default }}", "db", "42", "true"}));
   EXPECT_EQ(MustNormalize(R"({"fingerprint":"one"})").fingerprint,
@@ -418,10 +418,9 @@ TEST(NormalizeTest, Fingerprint) {
 }
 
 TEST(NormalizeTest, EventIds) {
-  EXPECT_EQ(
-      MustNormalize(R"({"event_id":"ABCDEF0123456789ABCDEF0123456789"})")
-          .event_id,
-      "abcdef0123456789abcdef0123456789");
+  EXPECT_EQ(MustNormalize(R"({"event_id":"ABCDEF0123456789ABCDEF0123456789"})")
+                .event_id,
+            "abcdef0123456789abcdef0123456789");
   EXPECT_EQ(
       MustNormalize(R"({"event_id":"5B1F3BCD-8B7E-4C39-9F0A-9D9E3F1C2A10"})")
           .event_id,
@@ -500,8 +499,7 @@ TEST(NormalizeTest, InvalidJson) {
 
 TEST(NormalizeTest, NotAnObject) {
   for (const char* json : {"[]", "[{}]", "\"event\"", "42", "null", "true"}) {
-    EXPECT_NE(NormalizeError(json).find("not a JSON object"),
-              std::string::npos)
+    EXPECT_NE(NormalizeError(json).find("not a JSON object"), std::string::npos)
         << json;
   }
 }
@@ -511,12 +509,10 @@ TEST(NormalizeTest, ImpossibleTypesAreErrorsNamingTheField) {
       {R"({"exception":"boom"})", "exception"},
       {R"({"exception":{"values":{}}})", "exception.values"},
       {R"({"exception":{"values":[1]}})", "exception.values[0]"},
-      {R"({"exception":{"values":[{"type":{}}]}})",
-       "exception.values[0].type"},
+      {R"({"exception":{"values":[{"type":{}}]}})", "exception.values[0].type"},
       {R"({"exception":{"values":[{"mechanism":"x"}]}})", "mechanism"},
       {R"({"exception":{"values":[{"stacktrace":[]}]}})", "stacktrace"},
-      {R"({"exception":{"values":[{"stacktrace":{"frames":{}}}]}})",
-       "frames"},
+      {R"({"exception":{"values":[{"stacktrace":{"frames":{}}}]}})", "frames"},
       {R"({"exception":{"values":[{"stacktrace":{"frames":["f"]}}]}})",
        "frames[0]"},
       {R"({"exception":{"values":[{"stacktrace":{"frames":[{"function":[]}]}}]}})",

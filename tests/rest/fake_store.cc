@@ -34,9 +34,8 @@ StoreStatus Paginate(const std::vector<T>& rows, int limit,
     return Status(StoreStatus::kInvalid, "malformed cursor");
   }
   out->items.clear();
-  for (size_t i = offset; i < rows.size() && out->items.size() <
-                                                 static_cast<size_t>(limit);
-       ++i) {
+  for (size_t i = offset;
+       i < rows.size() && out->items.size() < static_cast<size_t>(limit); ++i) {
     out->items.push_back(rows[i]);
   }
   const size_t next = offset + out->items.size();
@@ -130,8 +129,7 @@ StoreStatus FakeStore::ListGroupEvents(int64_t group_id, int limit,
   return Paginate(rows, limit, cursor, out);
 }
 
-StoreStatus FakeStore::GetEvent(const std::string& event_id,
-                                StoredEvent* out) {
+StoreStatus FakeStore::GetEvent(const std::string& event_id, StoredEvent* out) {
   if (auto f = TakeFailure()) return *f;
   for (const StoredEvent& e : events) {
     if (e.event_id == event_id) {

@@ -81,8 +81,7 @@ TEST(EmbeddedJsonTest, CopiesValidJsonAndRefusesTheRest) {
     EXPECT_FALSE(ok);
   }
   // Deep nesting is handled without recursion.
-  const std::string deep =
-      std::string(100000, '[') + std::string(100000, ']');
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
   const std::string out = embed(deep, &ok);
   EXPECT_TRUE(ok);
   ParseStrict(out);

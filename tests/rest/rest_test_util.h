@@ -12,10 +12,10 @@
 namespace crashctl {
 
 // `target` is a path with an optional "?query".
-inline HttpRequest MakeRequest(const std::string& method,
-                               const std::string& target,
-                               const std::string& body = "",
-                               std::map<std::string, std::string> headers = {}) {
+inline HttpRequest MakeRequest(
+    const std::string& method, const std::string& target,
+    const std::string& body = "",
+    std::map<std::string, std::string> headers = {}) {
   HttpRequest request;
   request.method = method;
   const size_t q = target.find('?');

@@ -8,7 +8,8 @@ namespace crashctl {
 namespace {
 
 TEST(CursorTest, RoundTripsExactValues) {
-  const double values[] = {0, 1, 1700000000.123456789, 0.1, 1e-300, 123456789012.0};
+  const double values[] = {0,   1,      1700000000.123456789,
+                           0.1, 1e-300, 123456789012.0};
   for (double value : values) {
     Cursor in{"last_seen", value, 42};
     Cursor out;
@@ -23,8 +24,10 @@ TEST(CursorTest, RoundTripsExactValues) {
 
 TEST(CursorTest, IsUrlSafe) {
   std::string text = EncodeCursor(Cursor{"count", 3.5e9, 99999});
-  EXPECT_EQ(text.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
-            std::string::npos);
+  EXPECT_EQ(
+      text.find_first_not_of(
+          "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+      std::string::npos);
 }
 
 TEST(CursorTest, RejectsOtherSort) {
@@ -37,18 +40,18 @@ TEST(CursorTest, RejectsOtherSort) {
 
 TEST(CursorTest, RejectsMalformed) {
   const std::string cases[] = {
-      "!!!",                                // not base64url
-      "a",                                  // impossible length
-      Base64UrlEncode("last_seen"),         // no separators
-      Base64UrlEncode("last_seen|1"),       // one separator
-      Base64UrlEncode("last_seen||5"),      // empty value
-      Base64UrlEncode("last_seen|1|"),      // empty id
-      Base64UrlEncode("last_seen|abc|5"),   // value not a number
-      Base64UrlEncode("last_seen|1|5x"),    // id not a number
-      Base64UrlEncode("last_seen|1|-5"),    // negative id
-      Base64UrlEncode("last_seen|nan|5"),   // not finite
-      Base64UrlEncode("last_seen|1|5|6"),   // extra field
-      std::string(300, 'A'),                // too long
+      "!!!",                               // not base64url
+      "a",                                 // impossible length
+      Base64UrlEncode("last_seen"),        // no separators
+      Base64UrlEncode("last_seen|1"),      // one separator
+      Base64UrlEncode("last_seen||5"),     // empty value
+      Base64UrlEncode("last_seen|1|"),     // empty id
+      Base64UrlEncode("last_seen|abc|5"),  // value not a number
+      Base64UrlEncode("last_seen|1|5x"),   // id not a number
+      Base64UrlEncode("last_seen|1|-5"),   // negative id
+      Base64UrlEncode("last_seen|nan|5"),  // not finite
+      Base64UrlEncode("last_seen|1|5|6"),  // extra field
+      std::string(300, 'A'),               // too long
   };
   for (const std::string& text : cases) {
     Cursor out;

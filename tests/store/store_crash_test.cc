@@ -45,7 +45,8 @@ Crash MakeCrash(const std::string& key, const std::string& ns,
 using CrashTest = StoreTest;
 
 TEST_F(CrashTest, UpsertDeduplicatesAndKeepsIdAndCreatedAt) {
-  Crash crash = MakeCrash("ns/pod/uid/app/1", "prod", "crash_loop", "pod-1", 1000);
+  Crash crash =
+      MakeCrash("ns/pod/uid/app/1", "prod", "crash_loop", "pod-1", 1000);
   int64_t id = 0;
   bool inserted = false;
   ASSERT_TRUE(store_->UpsertCrash(crash, &id, &inserted).ok());
@@ -111,14 +112,16 @@ TEST_F(CrashTest, TimestampsDefaultToNow) {
 }
 
 TEST_F(CrashTest, LinksShowOnBothSidesAndAreIdempotent) {
-  auto outcomes = Write({MakeItem(project_.id, 1, "a", 100),
-                         MakeItem(project_.id, 2, "b", 100)});
+  auto outcomes = Write(
+      {MakeItem(project_.id, 1, "a", 100), MakeItem(project_.id, 2, "b", 100)});
   int64_t c1 = 0, c2 = 0;
-  ASSERT_TRUE(store_->UpsertCrash(MakeCrash("k1", "ns", "oom_killed", "p", 10),
-                                  &c1, nullptr)
+  ASSERT_TRUE(store_
+                  ->UpsertCrash(MakeCrash("k1", "ns", "oom_killed", "p", 10),
+                                &c1, nullptr)
                   .ok());
-  ASSERT_TRUE(store_->UpsertCrash(MakeCrash("k2", "ns", "oom_killed", "p", 20),
-                                  &c2, nullptr)
+  ASSERT_TRUE(store_
+                  ->UpsertCrash(MakeCrash("k2", "ns", "oom_killed", "p", 20),
+                                &c2, nullptr)
                   .ok());
   const int64_t ga = outcomes[0].group_id, gb = outcomes[1].group_id;
   for (int i = 0; i < 2; ++i) {  // twice: idempotent
@@ -131,15 +134,17 @@ TEST_F(CrashTest, LinksShowOnBothSidesAndAreIdempotent) {
   EXPECT_EQ(crash.linked_groups, (std::vector<int64_t>{gb, ga}));
   Group group;
   ASSERT_TRUE(store_->GetGroup(ga, &group).ok());
-  EXPECT_EQ(group.linked_crashes, (std::vector<int64_t>{c2, c1}));  // newest first
+  EXPECT_EQ(group.linked_crashes,
+            (std::vector<int64_t>{c2, c1}));  // newest first
   ASSERT_TRUE(store_->GetGroup(gb, &group).ok());
   EXPECT_EQ(group.linked_crashes, (std::vector<int64_t>{c1}));
 
   EXPECT_EQ(store_->LinkCrashGroup(c1, 9999).code, StoreStatus::kNotFound);
   EXPECT_EQ(store_->LinkCrashGroup(9999, ga).code, StoreStatus::kNotFound);
   // The upsert keeps the links.
-  ASSERT_TRUE(store_->UpsertCrash(MakeCrash("k1", "ns", "oom_killed", "p", 30),
-                                  nullptr, nullptr)
+  ASSERT_TRUE(store_
+                  ->UpsertCrash(MakeCrash("k1", "ns", "oom_killed", "p", 30),
+                                nullptr, nullptr)
                   .ok());
   ASSERT_TRUE(store_->GetCrashByKey("k1", &crash).ok());
   EXPECT_EQ(crash.linked_groups.size(), 2u);
@@ -161,10 +166,11 @@ TEST_F(CrashTest, ListFiltersAndPages) {
       {"k5", "dev", "evicted", "job-1", 50},
   };
   for (const Row& r : rows) {
-    ASSERT_TRUE(store_->UpsertCrash(MakeCrash(r.key, r.ns, r.type, r.pod,
-                                              r.updated),
-                                    nullptr, nullptr)
-                    .ok());
+    ASSERT_TRUE(
+        store_
+            ->UpsertCrash(MakeCrash(r.key, r.ns, r.type, r.pod, r.updated),
+                          nullptr, nullptr)
+            .ok());
   }
   struct Case {
     std::string name;

@@ -45,7 +45,8 @@ TEST_F(ListGroupsTest, FiltersByProjectStatusLevelService) {
   std::vector<WriteItem> items;
   auto add = [&](int64_t project, const std::string& fp,
                  const std::string& level, const std::string& service) {
-    WriteItem item = MakeItem(project, next_event_++, fp, 100 + next_event_);
+    const int64_t n = next_event_++;
+    WriteItem item = MakeItem(project, n, fp, 100 + n);
     item.event.level = level;
     item.event.service = service;
     items.push_back(item);
@@ -91,7 +92,8 @@ TEST_F(ListGroupsTest, FiltersByProjectStatusLevelService) {
 }
 
 TEST_F(ListGroupsTest, RejectsBadArguments) {
-  Write({MakeItem(project_.id, 1, "a", 100), MakeItem(project_.id, 2, "b", 100)});
+  Write(
+      {MakeItem(project_.id, 1, "a", 100), MakeItem(project_.id, 2, "b", 100)});
   GroupQuery query;
   query.limit = 1;
   Page<Group> page;
@@ -124,14 +126,16 @@ TEST_F(ListGroupsTest, RejectsBadArguments) {
 TEST_F(ListGroupsTest, ClampsLimit) {
   std::vector<WriteItem> items;
   for (int i = 0; i < 60; ++i) {
-    items.push_back(MakeItem(project_.id, i + 1, "fp" + std::to_string(i), 100));
+    items.push_back(
+        MakeItem(project_.id, i + 1, "fp" + std::to_string(i), 100));
   }
   Write(items);
   struct Case {
     int limit;
     size_t want;
   };
-  for (const Case& c : {Case{0, 50}, Case{-3, 50}, Case{1, 1}, Case{5000, 60}}) {
+  for (const Case& c :
+       {Case{0, 50}, Case{-3, 50}, Case{1, 1}, Case{5000, 60}}) {
     GroupQuery query;
     query.limit = c.limit;
     Page<Group> page;
@@ -141,7 +145,8 @@ TEST_F(ListGroupsTest, ClampsLimit) {
 }
 
 TEST_F(ListGroupsTest, LastPageHasNoCursor) {
-  Write({MakeItem(project_.id, 1, "a", 100), MakeItem(project_.id, 2, "b", 100)});
+  Write(
+      {MakeItem(project_.id, 1, "a", 100), MakeItem(project_.id, 2, "b", 100)});
   GroupQuery query;
   query.limit = 2;
   Page<Group> page;

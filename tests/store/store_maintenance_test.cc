@@ -34,7 +34,8 @@ class MaintenanceTest : public StoreTest {
 TEST_F(MaintenanceTest, RetentionDeletesOldEventsEmptyGroupsAndOldCrashes) {
   std::vector<WriteItem> items;
   int64_t n = 0;
-  for (int i = 0; i < 10; ++i) items.push_back(MakeItem(project_.id, ++n, "old", 100 + i));
+  for (int i = 0; i < 10; ++i)
+    items.push_back(MakeItem(project_.id, ++n, "old", 100 + i));
   items.push_back(MakeItem(project_.id, ++n, "mixed", 150));
   items.push_back(MakeItem(project_.id, ++n, "mixed", 900));
   items.push_back(MakeItem(project_.id, ++n, "new", 950));
@@ -70,7 +71,8 @@ TEST_F(MaintenanceTest, RetentionDeletesOldEventsEmptyGroupsAndOldCrashes) {
   EXPECT_TRUE(store_->GetEvent(EventId(12), &event).ok());
 
   Crash crash;
-  EXPECT_EQ(store_->GetCrash(old_crash_id, &crash).code, StoreStatus::kNotFound);
+  EXPECT_EQ(store_->GetCrash(old_crash_id, &crash).code,
+            StoreStatus::kNotFound);
   ASSERT_TRUE(store_->GetCrash(new_crash_id, &crash).ok());
   // The link to the deleted group went with it.
   EXPECT_EQ(crash.linked_groups, std::vector<int64_t>{mixed_group});
@@ -115,7 +117,8 @@ int64_t PageCount(const std::string& path) {
   sqlite3_open(path.c_str(), &db);
   sqlite3_stmt* stmt = nullptr;
   sqlite3_prepare_v2(db, "PRAGMA page_count", -1, &stmt, nullptr);
-  int64_t pages = sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : -1;
+  int64_t pages =
+      sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : -1;
   sqlite3_finalize(stmt);
   sqlite3_close(db);
   return pages;
@@ -128,9 +131,11 @@ TEST_F(StoreTest, DiskFullIsUnavailableAndRecovers) {
   int64_t pages = PageCount(store_->path());
   ASSERT_GT(pages, 0);
   ASSERT_TRUE(
-      store_->ExecOnWriter("PRAGMA max_page_count=" + std::to_string(pages)).ok());
+      store_->ExecOnWriter("PRAGMA max_page_count=" + std::to_string(pages))
+          .ok());
   std::vector<WriteOutcome> outcomes;
-  StoreStatus status = store_->WriteEvents(BigBatch(project_.id, 1, 50), &outcomes);
+  StoreStatus status =
+      store_->WriteEvents(BigBatch(project_.id, 1, 50), &outcomes);
   EXPECT_EQ(status.code, StoreStatus::kUnavailable) << status.message;
   EXPECT_NE(status.message.find("full"), std::string::npos) << status.message;
   // Every write fails the same way while the condition lasts, and nothing
@@ -176,8 +181,8 @@ TEST_F(StoreTest, ReadOnlyIsUnavailableAndRecovers) {
   };
   for (const Case& c : cases) {
     StoreStatus status = c.write();
-    EXPECT_EQ(status.code, StoreStatus::kUnavailable) << c.name << ": "
-                                                      << status.message;
+    EXPECT_EQ(status.code, StoreStatus::kUnavailable)
+        << c.name << ": " << status.message;
   }
   ASSERT_TRUE(store_->ExecOnWriter("PRAGMA query_only=OFF").ok());
   for (const Case& c : cases) {
@@ -212,7 +217,8 @@ TEST(StoreBusyTest, RetriesWhileAnotherConnectionWrites) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   EXPECT_FALSE(done.load());
-  ASSERT_EQ(sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr),
+            SQLITE_OK);
   writer.join();
   EXPECT_TRUE(status.ok()) << status.message;
   EXPECT_GE(store->BusyRetries(), 2);
@@ -310,7 +316,8 @@ TEST_F(StoreTest, WriterAndReadersConcurrently) {
     std::vector<WriteItem> items;
     for (int i = 0; i < kPerBatch; ++i) {
       ++n;
-      items.push_back(MakeItem(project_.id, n, "fp" + std::to_string(n % 37), n));
+      items.push_back(
+          MakeItem(project_.id, n, "fp" + std::to_string(n % 37), n));
     }
     Write(items);
   }
@@ -347,9 +354,9 @@ TEST_F(StoreTest, WriteThroughput) {
     }
     Write(items);
   }
-  double seconds = std::chrono::duration<double>(
-                       std::chrono::steady_clock::now() - start)
-                       .count();
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   double rate = n / seconds;
   std::printf("store write throughput: %.0f events/s (%lld events, %.2fs)\n",
               rate, static_cast<long long>(n), seconds);

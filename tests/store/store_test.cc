@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <cmath>
 #include <set>
 #include <string>
 #include <vector>
@@ -90,8 +91,7 @@ TEST(StoreOpenTest, RefusesNewerSchema) {
   }
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db,
-                         "INSERT INTO schema_migrations VALUES (9999, 0)",
+  ASSERT_EQ(sqlite3_exec(db, "INSERT INTO schema_migrations VALUES (9999, 0)",
                          nullptr, nullptr, nullptr),
             SQLITE_OK);
   sqlite3_close(db);
@@ -132,8 +132,8 @@ TEST_F(StoreTest, CreateProjectGivesKeyAndRejectsBadNames) {
   for (const Case& c : cases) {
     Project p;
     StoreStatus status = store_->CreateProject(c.name, &p);
-    EXPECT_EQ(status.code, c.want) << c.name.substr(0, 20) << ": "
-                                   << status.message;
+    EXPECT_EQ(status.code, c.want)
+        << c.name.substr(0, 20) << ": " << status.message;
   }
   std::vector<Project> projects;
   ASSERT_TRUE(store_->ListProjects(&projects).ok());
@@ -204,11 +204,26 @@ TEST_F(StoreTest, GroupsEventsAndTracksCountsAndTimes) {
   EXPECT_EQ(store_->GetGroup(9999, &missing).code, StoreStatus::kNotFound);
 }
 
+TEST_F(StoreTest, NonFiniteTimestampFallsBackToReceived) {
+  WriteItem item = MakeItem(project_.id, 1, "fp", 0);
+  item.event.timestamp = std::nan("");
+  item.event.received = 1234.5;
+  auto outcomes = Write({item, MakeItem(project_.id, 2, "fp", 2000)});
+  ASSERT_EQ(outcomes.size(), 2u);
+  StoredEvent event;
+  ASSERT_TRUE(store_->GetEvent(EventId(1), &event).ok());
+  EXPECT_EQ(event.timestamp, 1234.5);
+  Group group;
+  ASSERT_TRUE(store_->GetGroup(outcomes[0].group_id, &group).ok());
+  EXPECT_EQ(group.first_seen, 1234.5);
+  EXPECT_EQ(group.last_seen, 2000);
+}
+
 TEST_F(StoreTest, SameFingerprintInOtherProjectIsOtherGroup) {
   Project other;
   ASSERT_TRUE(store_->CreateProject("other", &other).ok());
-  auto outcomes = Write({MakeItem(project_.id, 1, "fp", 100),
-                         MakeItem(other.id, 2, "fp", 100)});
+  auto outcomes = Write(
+      {MakeItem(project_.id, 1, "fp", 100), MakeItem(other.id, 2, "fp", 100)});
   EXPECT_TRUE(outcomes[0].new_group);
   EXPECT_TRUE(outcomes[1].new_group);
   EXPECT_NE(outcomes[0].group_id, outcomes[1].group_id);
@@ -343,12 +358,11 @@ TEST_F(StoreTest, ListGroupEventsNewestFirstWithCursor) {
 TEST_F(StoreTest, CountGroupsByProjectAndStatus) {
   Project other;
   ASSERT_TRUE(store_->CreateProject("other", &other).ok());
-  auto outcomes = Write({MakeItem(project_.id, 1, "a", 100),
-                         MakeItem(project_.id, 2, "b", 100),
-                         MakeItem(project_.id, 3, "c", 100),
-                         MakeItem(other.id, 4, "a", 100)});
-  ASSERT_TRUE(store_->SetGroupStatus(outcomes[2].group_id, "resolved", nullptr)
-                  .ok());
+  auto outcomes = Write(
+      {MakeItem(project_.id, 1, "a", 100), MakeItem(project_.id, 2, "b", 100),
+       MakeItem(project_.id, 3, "c", 100), MakeItem(other.id, 4, "a", 100)});
+  ASSERT_TRUE(
+      store_->SetGroupStatus(outcomes[2].group_id, "resolved", nullptr).ok());
   std::vector<GroupCount> counts;
   ASSERT_TRUE(store_->CountGroups(&counts).ok());
   ASSERT_EQ(counts.size(), 3u);

@@ -45,7 +45,8 @@ class TempDir {
 // 32 lowercase hex characters derived from `n` (distinct for distinct n).
 inline std::string EventId(int64_t n) {
   char buf[33];
-  std::snprintf(buf, sizeof(buf), "%032llx", static_cast<unsigned long long>(n));
+  std::snprintf(buf, sizeof(buf), "%032llx",
+                static_cast<unsigned long long>(n));
   return buf;
 }
 

@@ -1,0 +1,489 @@
+#!/usr/bin/env python3
+"""End-to-end test of crashctl's monitoring files against the real programs.
+
+Starts, on free 127.0.0.1 ports with temporary directories:
+  fake-apiserver (scenario "all": OOMKill, crash loop, eviction, init failure,
+  restarts), crashctl serve (Kubernetes watch on, pushing alerts to the
+  Alertmanager), prometheus-alertmanager, and Prometheus (scrape and rule
+  evaluation every second, alertmanager/rules/crashctl.rules.yml loaded).
+Seeds events, a regression, rejected requests and an envelope session, then:
+  1. every PromQL expression of grafana/dashboards/*.json (targets and
+     label_values() variables, template variables substituted) and of the
+     rule files must return data; the REST URLs of the Infinity panels must
+     answer items;
+  2. an OOMKill added to the fake cluster must reach Alertmanager (seen by
+     `amtool alert query`) through both paths: crashctl's pusher
+     (CrashctlPodCrash, in under 2 s) and the CrashctlPodOOMKilled rule
+     evaluated by Prometheus;
+  3. with the fake API server stopped, the watch-down expressions return
+     data; with crashctl stopped, the absent expression does.
+Everything polls with deadlines; the whole run is bounded (< 90 s).
+Exit status: 0 pass, 1 fail, 77 skip (a program is missing).
+"""
+import argparse
+import copy
+import glob
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+
+import yaml
+
+DEADLINE = time.monotonic() + 85  # hard bound for the whole run
+SKIP = 77
+
+
+def log(msg):
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http(method, url, body=None, headers=None, timeout=3):
+    """Returns (status, body text); status 0 when there was no answer."""
+    data = body.encode() if isinstance(body, str) else body
+    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return resp.status, resp.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode("utf-8", "replace")
+    except (urllib.error.URLError, OSError):
+        return 0, ""
+
+
+def wait_until(what, fn, timeout):
+    """Polls fn() every 100 ms until it returns a truthy value."""
+    end = min(time.monotonic() + timeout, DEADLINE)
+    while True:
+        value = fn()
+        if value:
+            return value
+        if time.monotonic() >= end:
+            raise TimeoutError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+class Process:
+    """A child process with its output in a log file; killed on stop()."""
+
+    def __init__(self, name, argv, workdir, env=None):
+        self.name = name
+        self.log_path = os.path.join(workdir, f"{name}.log")
+        self.log = open(self.log_path, "wb")
+        full_env = dict(os.environ)
+        full_env.update(env or {})
+        self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT,
+                                     env=full_env, start_new_session=True)
+
+    def running(self):
+        return self.proc.poll() is None
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+    def tail(self, n=30):
+        try:
+            with open(self.log_path, "rb") as f:
+                return b"\n".join(f.read().splitlines()[-n:]).decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+
+# --------------------------------------------------------------------------
+# Expressions
+
+VARIABLE_VALUES = {
+    "__rate_interval": "30s",
+    "__interval": "5s",
+    "__range": "10m",
+    "__range_s": "600",
+}
+
+
+def substitute(expr):
+    """Replaces Grafana variables: built-ins by durations, template variables
+    (project, service, namespace) by their All value ".*"."""
+    def repl(m):
+        name = m.group(1) or m.group(2)
+        name = name.split(":")[0]
+        return VARIABLE_VALUES.get(name, ".*")
+    return re.sub(r"\$\{([A-Za-z0-9_:]+)\}|\$([A-Za-z_][A-Za-z0-9_]*)", repl, expr)
+
+
+def walk_panels(panels):
+    for p in panels or []:
+        yield p
+        yield from walk_panels(p.get("panels"))
+
+
+def dashboard_expressions(source_dir):
+    """(where, expr) for every Prometheus target and label_values variable;
+    (where, url) for every Infinity target."""
+    prom, infinity = [], []
+    for path in sorted(glob.glob(os.path.join(source_dir, "grafana/dashboards/*.json"))):
+        with open(path) as f:
+            dash = json.load(f)
+        name = os.path.basename(path)
+        for var in dash.get("templating", {}).get("list", []):
+            if var.get("type") != "query":
+                continue
+            q = var.get("query")
+            q = q.get("query") if isinstance(q, dict) else q
+            m = re.fullmatch(r"\s*label_values\((.*),\s*([A-Za-z_][A-Za-z0-9_]*)\)\s*", q or "")
+            if not m:
+                raise ValueError(f"{name}: variable {var['name']}: unsupported query {q!r}")
+            prom.append((f"{name} variable ${var['name']}",
+                         f"count by ({m.group(2)}) ({m.group(1)})"))
+        for panel in walk_panels(dash.get("panels")):
+            for t in panel.get("targets", []) or []:
+                ds = (t.get("datasource") or panel.get("datasource") or {}).get("type")
+                where = f"{name} panel {panel.get('title')!r} {t.get('refId')}"
+                if ds == "prometheus" and t.get("expr"):
+                    prom.append((where, t["expr"]))
+                elif ds == "yesoreyeram-infinity-datasource":
+                    infinity.append((where, t["url"]))
+    return prom, infinity
+
+
+def rule_expressions(source_dir):
+    out = []
+    for path in sorted(glob.glob(os.path.join(source_dir, "alertmanager/rules/*.yml"))):
+        with open(path) as f:
+            doc = yaml.safe_load(f)
+        for group in doc["groups"]:
+            for rule in group["rules"]:
+                name = rule.get("alert") or rule.get("record")
+                out.append((f"{os.path.basename(path)} {name}", rule["expr"], name))
+    return out
+
+
+# Expressions that can only return data once something is down.
+WATCH_DOWN_ALERTS = {"CrashctlKubernetesWatchDown"}
+CRASHCTL_DOWN_ALERTS = {"CrashctlAbsent"}
+
+
+# --------------------------------------------------------------------------
+# Seeding
+
+def sentry_event(exc_type, value, service, level="error", release="1.0.0", function="handle"):
+    return json.dumps({
+        "event_id": uuid.uuid4().hex,
+        "timestamp": time.time(),
+        "level": level,
+        "platform": "python",
+        "release": f"{service}@{release}",
+        "environment": "production",
+        "server_name": f"{service}-pod",
+        "tags": {"service": service},
+        "exception": {"values": [{
+            "type": exc_type, "value": value,
+            "stacktrace": {"frames": [
+                {"function": "main", "filename": "app/main.py", "lineno": 3, "in_app": True},
+                {"function": function, "filename": f"app/{service}.py", "lineno": 42, "in_app": True},
+            ]},
+        }]},
+    })
+
+
+class Seeder:
+    def __init__(self, base, key, project_id):
+        self.base, self.key, self.project_id = base, key, project_id
+
+    def event(self, *args, **kwargs):
+        status, body = http("POST", f"{self.base}/api/v1/events?key={self.key}",
+                            sentry_event(*args, **kwargs),
+                            {"Content-Type": "application/json"})
+        if status != 200:
+            raise RuntimeError(f"event rejected: {status} {body}")
+
+    def malformed(self, n):
+        for _ in range(n):
+            http("POST", f"{self.base}/api/v1/events?key={self.key}", "{not json",
+                 {"Content-Type": "application/json"})
+
+    def envelope_session(self):
+        sid = uuid.uuid4().hex
+        body = (json.dumps({"sent_at": "2026-01-01T00:00:00Z"}) + "\n" +
+                json.dumps({"type": "session"}) + "\n" +
+                json.dumps({"sid": sid, "status": "ok", "init": True, "started": "2026-01-01T00:00:00Z",
+                            "attrs": {"release": "checkout@1.0.0"}}) + "\n")
+        status, text = http("POST", f"{self.base}/api/{self.project_id}/envelope/?sentry_key={self.key}",
+                            body, {"Content-Type": "application/x-sentry-envelope"})
+        if status != 200:
+            raise RuntimeError(f"envelope rejected: {status} {text}")
+
+    def group_id(self, title_part):
+        status, body = http("GET", f"{self.base}/api/v1/groups?limit=100")
+        if status != 200:
+            return None
+        for g in json.loads(body)["items"]:
+            if title_part in g.get("title", ""):
+                return g["id"]
+        return None
+
+    def resolve(self, group_id):
+        status, body = http("PATCH", f"{self.base}/api/v1/groups/{group_id}",
+                            json.dumps({"status": "resolved"}), {"Content-Type": "application/json"})
+        if status != 200:
+            raise RuntimeError(f"resolve failed: {status} {body}")
+
+
+# --------------------------------------------------------------------------
+
+def prom_query(prom_port, expr):
+    """Number of result elements (0 = no data), or None on a query error."""
+    status, body = http("GET", f"http://127.0.0.1:{prom_port}/api/v1/query?" +
+                        urllib.parse.urlencode({"query": expr}))
+    if status != 200:
+        return None
+    data = json.loads(body)["data"]
+    if data["resultType"] in ("scalar", "string"):
+        return 1
+    return len(data["result"])
+
+
+def amtool_alerts(amtool, am_port, *matchers):
+    out = subprocess.run([amtool, "alert", "query", "-o", "json",
+                          f"--alertmanager.url=http://127.0.0.1:{am_port}", *matchers],
+                         capture_output=True, text=True, timeout=10)
+    if out.returncode != 0:
+        return []
+    return json.loads(out.stdout or "[]")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--crashctl", required=True)
+    parser.add_argument("--fake-apiserver", required=True)
+    parser.add_argument("--source-dir", required=True)
+    parser.add_argument("--prometheus", default="/usr/bin/prometheus")
+    parser.add_argument("--alertmanager", default="/usr/bin/prometheus-alertmanager")
+    parser.add_argument("--amtool", default="/usr/bin/amtool")
+    parser.add_argument("--keep", action="store_true", help="keep the temp dir")
+    args = parser.parse_args()
+    for prog in (args.crashctl, args.fake_apiserver, args.prometheus, args.alertmanager, args.amtool):
+        if not os.access(prog, os.X_OK):
+            log(f"SKIP: {prog} is not available")
+            return SKIP
+
+    prom_exprs, infinity_urls = dashboard_expressions(args.source_dir)
+    rules = rule_expressions(args.source_dir)
+    work = tempfile.mkdtemp(prefix="crashctl-monitoring-e2e-")
+    procs = []
+    failures = []
+    try:
+        api_port, am_port, crashctl_port, prom_port = (free_port() for _ in range(4))
+        data_dir = os.path.join(work, "data")
+        os.makedirs(data_dir)
+
+        # fake API server
+        api = Process("fake-apiserver", [args.fake_apiserver, "--port", str(api_port), "--scenario", "all"], work)
+        procs.append(api)
+        wait_until("fake-apiserver", lambda: http("GET", f"http://127.0.0.1:{api_port}/api/v1/pods")[0] == 200, 10)
+
+        # Alertmanager
+        am_dir = os.path.join(work, "alertmanager")
+        os.makedirs(am_dir)
+        with open(os.path.join(am_dir, "alertmanager.yml"), "w") as f:
+            yaml.safe_dump({
+                "route": {"receiver": "null", "group_by": ["alertname", "namespace"], "group_wait": "1s"},
+                "receivers": [{"name": "null"}],  # keep alerts, notify nobody
+            }, f)
+        am = Process("alertmanager", [args.alertmanager, f"--config.file={am_dir}/alertmanager.yml",
+                                      f"--storage.path={am_dir}", f"--web.listen-address=127.0.0.1:{am_port}",
+                                      "--cluster.listen-address=", "--log.level=warn"], work)
+        procs.append(am)
+
+        # crashctl: a project, then the server
+        out = subprocess.run([args.crashctl, "project", "create", "--name", "e2e", "--data", data_dir],
+                             capture_output=True, text=True, timeout=20)
+        # The contract says the DSN is the first line; search for it anyway.
+        m = re.search(r"^DSN: https?://([0-9a-f]{32})@[^/]+/(\d+)", out.stdout, re.M)
+        if out.returncode != 0 or not m:
+            raise RuntimeError(f"project create failed: {out.returncode} {out.stdout} {out.stderr}")
+        key, project_id = m.group(1), m.group(2)
+        base = f"http://127.0.0.1:{crashctl_port}"
+        crashctl = Process("crashctl", [args.crashctl, "serve", "--listen", f"127.0.0.1:{crashctl_port}",
+                                        "--data", data_dir], work, env={
+            "CRASHCTL_KUBERNETES_ENABLED": "true",
+            "CRASHCTL_KUBERNETES_API_SERVER": f"http://127.0.0.1:{api_port}",
+            "CRASHCTL_ALERTING_ALERTMANAGER_URL": f"http://127.0.0.1:{am_port}",
+            "CRASHCTL_SERVER_BASE_URL": base,
+        })
+        procs.append(crashctl)
+
+        # Prometheus
+        prom_dir = os.path.join(work, "prometheus")
+        os.makedirs(prom_dir)
+        rule_files = sorted(glob.glob(os.path.join(args.source_dir, "alertmanager/rules/*.yml")))
+        with open(os.path.join(prom_dir, "prometheus.yml"), "w") as f:
+            yaml.safe_dump({
+                "global": {"scrape_interval": "1s", "evaluation_interval": "1s", "scrape_timeout": "900ms"},
+                "rule_files": rule_files,
+                "alerting": {"alertmanagers": [{"static_configs": [{"targets": [f"127.0.0.1:{am_port}"]}]}]},
+                "scrape_configs": [{"job_name": "crashctl",
+                                    "static_configs": [{"targets": [f"127.0.0.1:{crashctl_port}"]}]}],
+            }, f)
+        prom = Process("prometheus", [args.prometheus, f"--config.file={prom_dir}/prometheus.yml",
+                                      f"--storage.tsdb.path={prom_dir}/data",
+                                      f"--web.listen-address=127.0.0.1:{prom_port}", "--log.level=warn"], work)
+        procs.append(prom)
+
+        for name, port, path in (("alertmanager", am_port, "/-/ready"), ("crashctl", crashctl_port, "/metrics"),
+                                 ("prometheus", prom_port, "/-/ready")):
+            wait_until(f"{name} ready", lambda: http("GET", f"http://127.0.0.1:{port}{path}")[0] == 200, 20)
+        log(f"all up: crashctl :{crashctl_port} prometheus :{prom_port} alertmanager :{am_port} api :{api_port}")
+
+        # Phase A: one of everything, so each counter has a first sample.
+        seed = Seeder(base, key, project_id)
+        seed.event("OrderError", "order 1 failed", "checkout")
+        seed.event("ComebackError", "it is back", "checkout", function="comeback")
+        seed.event("SlowQuery", "query took 5s", "api", level="warning")
+        seed.event("Panic", "nil map", "api", level="fatal", release="2.0.0")
+        seed.event("BurstError", "burst 1", "spiky")
+        seed.malformed(1)
+        seed.envelope_session()
+        wait_until("Prometheus scraped the seeded events",
+                   lambda: (prom_query(prom_port, 'crashctl_events_total{service="spiky"}') or 0) > 0 and
+                   (prom_query(prom_port, "crashctl_ingest_rejected_total") or 0) > 0, 15)
+
+        # Phase B: increases, a regression, new groups, a burst, rejects, and
+        # an OOMKill in a new namespace.
+        try:
+            comeback = wait_until("the ComebackError group in GET /api/v1/groups",
+                                  lambda: seed.group_id("ComebackError"), 5)
+            seed.resolve(comeback)
+            seed.event("ComebackError", "it is back", "checkout", function="comeback")  # regression
+        except (TimeoutError, RuntimeError) as e:  # keep going: report every problem
+            failures.append(f"regression seeding: {e}")
+            log(f"FAIL regression seeding: {e}")
+        seed.event("RefundError", "refund 7 failed", "checkout", release="1.1.0")  # new group
+        for i in range(120):
+            seed.event("BurstError", f"burst {i}", "spiky")
+        seed.malformed(20)
+        with open(os.path.join(args.source_dir, "tests/kube/fixtures/pod_oomkilled.json")) as f:
+            pod = json.load(f)
+        pod = copy.deepcopy(pod)
+        pod["metadata"]["namespace"] = "payments"
+        pod["metadata"]["name"] = "ledger-5f7c9d8b4-q2w3e"
+        pod["metadata"]["generateName"] = "ledger-5f7c9d8b4-"
+        pod["metadata"]["uid"] = str(uuid.uuid4())
+        pod["metadata"]["ownerReferences"][0]["name"] = "ledger-5f7c9d8b4"
+        pod["metadata"]["labels"]["pod-template-hash"] = "5f7c9d8b4"
+        oom_posted = time.monotonic()
+        status, text = http("POST", f"http://127.0.0.1:{api_port}/_control/pods", json.dumps(pod),
+                            {"Content-Type": "application/json"})
+        if status not in (200, 201):
+            raise RuntimeError(f"fake-apiserver refused the pod: {status} {text}")
+
+        # OOMKill -> Alertmanager through the pusher (< 2 s) and the rule.
+        try:
+            wait_until("CrashctlPodCrash for the OOMKilled pod in Alertmanager",
+                       lambda: amtool_alerts(args.amtool, am_port, "alertname=CrashctlPodCrash",
+                                             "crash_type=oom_killed", "namespace=payments"), 10)
+            latency = time.monotonic() - oom_posted
+            log(f"OK   pusher: CrashctlPodCrash (oom_killed, payments) in Alertmanager after {latency:.2f}s")
+            if latency >= 2.0:
+                failures.append(f"pushed OOMKill took {latency:.2f}s to reach Alertmanager (limit 2 s)")
+        except TimeoutError as e:
+            failures.append(f"pusher path: {e}")
+            log(f"FAIL pusher path: {e}")
+        try:
+            wait_until("CrashctlPodOOMKilled{namespace=payments} from Prometheus in Alertmanager",
+                       lambda: amtool_alerts(args.amtool, am_port, "alertname=CrashctlPodOOMKilled",
+                                             "namespace=payments"), 20)
+            log(f"OK   rule: CrashctlPodOOMKilled (payments) in Alertmanager after "
+                f"{time.monotonic() - oom_posted:.2f}s")
+        except TimeoutError as e:
+            failures.append(f"rule path: {e}")
+            log(f"FAIL rule path: {e}")
+
+        # Every expression returns data.
+        pending = [(w, substitute(e)) for w, e in prom_exprs]
+        pending += [(w, e) for w, e, name in rules
+                    if name not in WATCH_DOWN_ALERTS | CRASHCTL_DOWN_ALERTS]
+
+        def check(exprs, timeout):
+            remaining = list(exprs)
+            end = min(time.monotonic() + timeout, DEADLINE)
+            while remaining and time.monotonic() < end:
+                still = []
+                for where, expr in remaining:
+                    n = prom_query(prom_port, expr)
+                    if n is None:
+                        failures.append(f"{where}: query error for {expr!r}")
+                        log(f"FAIL {where}: query error")
+                    elif n > 0:
+                        log(f"OK   {where}")
+                    else:
+                        still.append((where, expr))
+                remaining = still
+                if remaining:
+                    time.sleep(0.5)
+            for where, expr in remaining:
+                failures.append(f"{where}: no data for {expr!r}")
+                log(f"FAIL {where}: no data")
+
+        check(pending, 25)
+        for where, url in infinity_urls:
+            status, body = http("GET", base + url)
+            items = json.loads(body).get("items") if status == 200 else None
+            if items:
+                log(f"OK   {where}: {url} -> {len(items)} items")
+            else:
+                failures.append(f"{where}: {url} answered {status} with no items")
+                log(f"FAIL {where}: {url} -> {status}")
+
+        # Watch down: stop the API server.
+        api.stop()
+        check([(w, e) for w, e, name in rules if name in WATCH_DOWN_ALERTS], 15)
+        # crashctl down.
+        crashctl.stop()
+        check([(w, e) for w, e, name in rules if name in CRASHCTL_DOWN_ALERTS], 10)
+    except (TimeoutError, RuntimeError, OSError, ValueError) as e:
+        failures.append(str(e))
+        log(f"FAIL {e}")
+    finally:
+        for p in reversed(procs):
+            p.stop()
+        if failures:
+            for p in procs:
+                log(f"--- {p.name} log (tail) ---\n{p.tail()}")
+        if args.keep:
+            log(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    if failures:
+        log(f"{len(failures)} failure(s):")
+        for f in failures:
+            log(f"  - {f}")
+        return 1
+    log("PASS")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,135 @@
+// FakeApiServer: a small Kubernetes API server for tests, speaking the real
+// wire protocol for pods on plain HTTP (civetweb on 127.0.0.1):
+//   GET /version, /api, /apis, /api/v1            discovery
+//   GET /api/v1/pods, /api/v1/namespaces/NS/pods  PodList with limit/continue
+//       ...?watch=true&resourceVersion=RV&allowWatchBookmarks=true&
+//       timeoutSeconds=N                          chunked watch stream
+//   GET /api/v1/namespaces/NS/pods/NAME           one Pod
+//   GET /api/v1/namespaces/NS/pods/NAME/log       logs; previous=true with no
+//       previous container answers the real 400 Status
+// Lists and watches answer meta.k8s.io Tables when asked (as kubectl does).
+// Watches from a resourceVersion older than the last Expire() get the real
+// 410 "Expired" ERROR event. Every watch event line is written in two chunks
+// so clients must reassemble lines.
+//
+// Control endpoints (used by the `fake-apiserver` binary's users):
+//   POST   /_control/pods[?cut=true]      body: a Pod; add or replace
+//   DELETE /_control/pods/NS/NAME
+//   POST   /_control/logs?namespace=&pod=&container=&previous=true  body: text
+//   POST   /_control/bookmark | /_control/expire | /_control/close
+//   POST   /_control/fail?count=N&status=S  next N list/watch requests fail
+//   GET    /_control/stats                 {"lists":..,"watches":..,...}
+//
+// Thread-safety: every public method may be called from any thread.
+#ifndef CRASHCTL_TESTS_KUBE_FAKE_APISERVER_H_
+#define CRASHCTL_TESTS_KUBE_FAKE_APISERVER_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+struct mg_connection;
+struct mg_context;
+
+namespace crashctl {
+namespace testing {
+
+class FakeApiServer {
+ public:
+  struct Stats {
+    int lists = 0;        // list requests answered (any status)
+    int watches = 0;      // watch requests received
+    int logs = 0;         // log requests
+    int open_watches = 0;
+    std::vector<std::string> watch_paths;  // full path?query of each watch
+  };
+
+  FakeApiServer();
+  ~FakeApiServer();  // Stop()s
+
+  // Listens on 127.0.0.1:`port` (0 = any free port). State (pods, logs,
+  // resourceVersions) survives Stop() + Start(), to play a server that goes
+  // down and comes back.
+  bool Start(int port, std::string* error);
+  void Stop();
+  int port() const { return port_; }
+  std::string url() const;
+
+  // Adds or replaces (by namespace/name) a pod given as JSON; fills
+  // metadata.uid when missing, sets a new metadata.resourceVersion and emits
+  // ADDED or MODIFIED. With `cut`, open watches receive only the first half
+  // of this event's line and are then disconnected. Returns the new
+  // resourceVersion, or "" when the JSON is not a pod.
+  std::string ApplyPod(const std::string& pod_json, bool cut = false);
+  bool DeletePod(const std::string& ns, const std::string& name);
+  // Log text of a container (previous: of its previous instance).
+  void SetLogs(const std::string& ns, const std::string& pod,
+               const std::string& container, bool previous,
+               const std::string& text);
+  // BOOKMARK event carrying the current resourceVersion to every open watch
+  // that allows bookmarks.
+  void Bookmark();
+  // Compaction: resourceVersions older than the current one become too
+  // old. Open watches get the 410 Expired ERROR event and end; so do later
+  // watches (and list continue tokens) from older versions.
+  void Expire();
+  // Ends every open watch cleanly (as timeoutSeconds would).
+  void CloseWatches();
+  // The next `count` list/watch requests answer HTTP `status`.
+  void FailRequests(int count, int status);
+  int64_t resource_version() const;
+  Stats stats() const;
+
+ private:
+  struct WatchEvent {
+    int64_t rv;
+    std::string type;  // ADDED, MODIFIED, DELETED
+    std::string pod;   // pod JSON at that time
+    std::string ns;
+    bool cut = false;
+    int64_t cut_below = 0;  // watches with a lower sequence number cut
+  };
+  struct Request;
+
+  static int BeginRequest(mg_connection* conn);
+  void Handle(mg_connection* conn);
+  void HandleControl(mg_connection* conn, const Request& req);
+  void HandleList(mg_connection* conn, const Request& req,
+                  const std::string& ns);
+  void HandleWatch(mg_connection* conn, const Request& req,
+                   const std::string& ns);
+  void HandleLogs(mg_connection* conn, const Request& req,
+                  const std::string& ns, const std::string& pod);
+  void SendEventLine(mg_connection* conn, const std::string& line,
+                     bool cut);
+  std::string EventLine(const std::string& type, const std::string& pod_json,
+                        bool table) const;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  mg_context* ctx_ = nullptr;
+  int port_ = 0;
+  bool stopping_ = false;
+
+  int64_t rv_ = 100;
+  int64_t expired_before_ = 0;   // oldest rv still watchable
+  int64_t close_generation_ = 0;
+  int64_t expire_generation_ = 0;
+  int64_t bookmark_generation_ = 0;
+  int64_t watch_seq_ = 0;
+  int fail_count_ = 0;
+  int fail_status_ = 500;
+  int64_t next_uid_ = 1;
+  std::map<std::string, std::string> pods_;  // "ns/name" -> JSON
+  std::vector<WatchEvent> events_;
+  std::map<std::string, std::string> logs_;  // "ns/pod/container/prev"
+  Stats stats_;
+};
+
+}  // namespace testing
+}  // namespace crashctl
+
+#endif  // CRASHCTL_TESTS_KUBE_FAKE_APISERVER_H_

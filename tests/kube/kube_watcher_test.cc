@@ -1,0 +1,605 @@
+// KubeWatcher against the fake API server, with a real Store and Metrics.
+// Every wait polls a condition with a deadline; nothing sleeps.
+#include "kube/kube_watcher.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "exporter/metrics.h"
+#include "kube/kube_api_client.h"
+#include "kube/log_fetcher.h"
+#include "kube/pod_classifier.h"
+#include "store/store.h"
+#include "tests/kube/fake_apiserver.h"
+#include "tests/kube/fake_scenarios.h"
+#include "tests/testing/server_process.h"
+
+namespace crashctl {
+namespace {
+
+using testing::FakeApiServer;
+using testing::ReadKubeFixture;
+using testing::WaitFor;
+
+constexpr double kWait = 10;  // seconds; generous for a loaded CI machine
+
+const char kOomKey[] =
+    "shop/3f6c1a52-8d4e-4b7a-9a51-0c2d9e7f1a01/api/exit/2026-11-20T10:05:00Z";
+const char kOomPod[] = "api-7d9f8b6c5d-x2k4p";
+const char kLoopExitKey[] =
+    "jobs/5b2d8e41-7c3a-4f19-8e6d-2a4b6c8d0e02/worker/exit/"
+    "2026-11-20T11:00:05Z";
+const char kLoopKey[] =
+    "jobs/5b2d8e41-7c3a-4f19-8e6d-2a4b6c8d0e02/worker/crashloop/"
+    "2026-11-20T11:00:05Z";
+
+class KubeWatcherTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::MakeTempDir("kube-watcher-test");
+    std::string error;
+    store_ = Store::Open(dir_ + "/crashctl.db", &error);
+    ASSERT_NE(store_, nullptr) << error;
+    metrics_ = std::make_unique<Metrics>(Metrics::Options());
+    ASSERT_TRUE(fake_.Start(0, &error)) << error;
+    config_.kube_enabled = true;
+    config_.kube_api_server = fake_.url();
+    config_.kube_restart_threshold = 5;
+    options_.backoff_initial_seconds = 0.02;
+    options_.backoff_max_seconds = 0.2;
+    options_.watch_timeout_seconds = 60;
+    options_.stream_idle_seconds = 30;
+  }
+
+  void TearDown() override {
+    if (watcher_) watcher_->Stop();
+    fake_.Stop();
+  }
+
+  void StartWatcher() {
+    watcher_ = std::make_unique<KubeWatcher>(config_, store_.get(),
+                                             metrics_.get(), options_);
+    watcher_->AddListener([this](const Crash& c, bool inserted) {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (inserted) inserted_.push_back(c.dedup_key);
+    });
+    std::string error;
+    ASSERT_TRUE(watcher_->Start(&error)) << error;
+  }
+
+  void Apply(const std::string& fixture, bool cut = false) {
+    std::string json = ReadKubeFixture(fixture);
+    ASSERT_FALSE(json.empty()) << fixture;
+    ASSERT_FALSE(fake_.ApplyPod(json, cut).empty()) << fixture;
+  }
+
+  std::vector<Crash> AllCrashes() {
+    CrashQuery q;
+    q.limit = 1000;
+    Page<Crash> page;
+    EXPECT_TRUE(store_->ListCrashes(q, &page).ok());
+    return page.items;
+  }
+
+  bool GetCrash(const std::string& key, Crash* out) {
+    return store_->GetCrashByKey(key, out).ok();
+  }
+
+  // Value of the series `name` with exactly `labels`; -1 when absent.
+  double Metric(const std::string& name,
+                const std::map<std::string, std::string>& labels) {
+    std::istringstream in(metrics_->Serialize());
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.compare(0, name.size() + 1, name + "{") != 0) continue;
+      size_t close = line.find("} ");
+      if (close == std::string::npos) continue;
+      std::string label_text = line.substr(name.size() + 1,
+                                           close - name.size() - 1);
+      size_t count = std::count(label_text.begin(), label_text.end(), '=');
+      if (count != labels.size()) continue;
+      bool all = true;
+      for (const auto& kv : labels) {
+        if (label_text.find(kv.first + "=\"" + kv.second + "\"") ==
+            std::string::npos) {
+          all = false;
+        }
+      }
+      if (all) return std::stod(line.substr(close + 2));
+    }
+    return -1;
+  }
+
+  double Crashes(const std::string& ns, const std::string& type) {
+    return Metric("crashctl_pod_crashes_total",
+                  {{"namespace", ns}, {"crash_type", type}});
+  }
+
+  size_t InsertedCount() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return inserted_.size();
+  }
+
+  std::string dir_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<Metrics> metrics_;
+  FakeApiServer fake_;
+  Config config_;
+  KubeWatcher::Options options_;
+  std::unique_ptr<KubeWatcher> watcher_;
+  std::mutex mu_;
+  std::vector<std::string> inserted_;
+};
+
+TEST_F(KubeWatcherTest, OomKillIsRecordedWithLogsMetricsAndListener) {
+  fake_.SetLogs("shop", kOomPod, "api", true,
+                ReadKubeFixture("logs_api_previous.txt"));
+  Apply("pod_oomkilled.json");
+  Apply("pod_healthy.json");
+  StartWatcher();
+  Crash c;
+  ASSERT_TRUE(WaitFor(
+      [&] { return GetCrash(kOomKey, &c) && !c.logs.empty(); }, kWait));
+  EXPECT_TRUE(watcher_->Synced());
+  EXPECT_EQ(c.crash_type, "oom_killed");
+  EXPECT_EQ(c.namespace_, "shop");
+  EXPECT_EQ(c.pod, kOomPod);
+  EXPECT_EQ(c.pod_uid, "3f6c1a52-8d4e-4b7a-9a51-0c2d9e7f1a01");
+  EXPECT_EQ(c.container, "api");
+  EXPECT_EQ(c.node, "node-a");
+  EXPECT_EQ(c.workload_kind, "Deployment");
+  EXPECT_EQ(c.workload, "api");
+  EXPECT_EQ(c.image, "registry.example.com/shop/api:1.4.2");
+  EXPECT_EQ(c.reason, "OOMKilled");
+  EXPECT_EQ(c.exit_code, 137);
+  EXPECT_EQ(c.signal, "SIGKILL");
+  EXPECT_EQ(c.restart_count, 1);
+  EXPECT_EQ(c.memory_request, "128Mi");
+  EXPECT_EQ(c.memory_limit, "256Mi");
+  EXPECT_DOUBLE_EQ(c.started_at, ParseRfc3339("2026-11-20T10:00:00Z"));
+  EXPECT_DOUBLE_EQ(c.finished_at, ParseRfc3339("2026-11-20T10:05:00Z"));
+  EXPECT_EQ(c.logs, ReadKubeFixture("logs_api_previous.txt"));
+  EXPECT_EQ(AllCrashes().size(), 1u);  // the healthy pod gives nothing
+  EXPECT_EQ(InsertedCount(), 1u);
+  EXPECT_EQ(Crashes("shop", "oom_killed"), 1);
+  EXPECT_EQ(Metric("crashctl_kube_watch_up", {{"namespace", "all"}}), 1);
+  EXPECT_GT(Metric("crashctl_kube_last_event_timestamp_seconds", {}), 0);
+  EXPECT_EQ(Metric("crashctl_pods_crashlooping", {{"namespace", "shop"}}), 0);
+}
+
+TEST_F(KubeWatcherTest, CrashLoopIsOneEpisodeUpdatedWhileItLasts) {
+  fake_.SetLogs("jobs", "worker-0", "worker", true,
+                ReadKubeFixture("logs_worker_previous.txt"));
+  StartWatcher();
+  ASSERT_TRUE(WaitFor([&] { return watcher_->Synced(); }, kWait));
+  Apply("pod_crashloop_1.json");
+  Crash loop;
+  ASSERT_TRUE(WaitFor([&] { return GetCrash(kLoopKey, &loop); }, kWait));
+  EXPECT_EQ(loop.restart_count, 1);
+  Apply("pod_crashloop_2.json");
+  Apply("pod_crashloop_3.json");
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return GetCrash(kLoopKey, &loop) && loop.restart_count == 3 &&
+               !loop.logs.empty();
+      },
+      kWait));
+  EXPECT_EQ(loop.crash_type, "crash_loop");
+  EXPECT_EQ(loop.reason, "CrashLoopBackOff");
+  EXPECT_EQ(loop.exit_code, 139);
+  EXPECT_EQ(loop.signal, "SIGSEGV");
+  EXPECT_EQ(loop.workload_kind, "StatefulSet");
+  EXPECT_EQ(loop.workload, "worker");
+  EXPECT_EQ(loop.memory_request, "256Mi");
+  EXPECT_EQ(loop.memory_limit, "512Mi");
+  EXPECT_DOUBLE_EQ(loop.started_at, ParseRfc3339("2026-11-20T11:00:00Z"));
+  EXPECT_DOUBLE_EQ(loop.finished_at, ParseRfc3339("2026-11-20T11:01:06Z"));
+  EXPECT_EQ(loop.logs, ReadKubeFixture("logs_worker_previous.txt"));
+
+  // The termination that started the loop has its own record; the later
+  // ones are folded into the episode.
+  Crash first;
+  ASSERT_TRUE(GetCrash(kLoopExitKey, &first));
+  EXPECT_EQ(first.crash_type, "error_exit");
+  EXPECT_EQ(first.exit_code, 2);
+  EXPECT_EQ(first.signal, "");
+  EXPECT_EQ(first.restart_count, 1);
+  EXPECT_EQ(AllCrashes().size(), 2u);
+  EXPECT_EQ(Crashes("jobs", "crash_loop"), 1);
+  EXPECT_EQ(Crashes("jobs", "error_exit"), 1);
+  EXPECT_EQ(Metric("crashctl_pods_crashlooping", {{"namespace", "jobs"}}), 1);
+
+  // The container recovers: the gauge drops, nothing new is recorded.
+  Apply("pod_crashloop_4.json");
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return Metric("crashctl_pods_crashlooping", {{"namespace", "jobs"}}) ==
+               0;
+      },
+      kWait));
+  EXPECT_EQ(AllCrashes().size(), 2u);
+
+  // A restarted crashctl (new watcher, same store) relists: no duplicates,
+  // nothing counted again.
+  watcher_->Stop();
+  metrics_ = std::make_unique<Metrics>(Metrics::Options());
+  StartWatcher();
+  ASSERT_TRUE(WaitFor([&] { return watcher_->Synced(); }, kWait));
+  EXPECT_EQ(AllCrashes().size(), 2u);
+  EXPECT_EQ(Crashes("jobs", "crash_loop"), -1);
+  EXPECT_EQ(Crashes("jobs", "error_exit"), -1);
+}
+
+TEST_F(KubeWatcherTest, EvictionWithNullContainerStatuses) {
+  Apply("pod_evicted.json");
+  StartWatcher();
+  const std::string key = "batch/8e4f2a61-3b5c-4d7e-9f10-2a3b4c5d6e03/evicted";
+  Crash c;
+  ASSERT_TRUE(WaitFor([&] { return GetCrash(key, &c); }, kWait));
+  EXPECT_EQ(c.crash_type, "evicted");
+  EXPECT_EQ(c.reason, "Evicted (memory)");
+  EXPECT_EQ(c.container, "report");
+  EXPECT_EQ(c.workload_kind, "Job");
+  EXPECT_EQ(c.workload, "report-29001");
+  EXPECT_EQ(c.memory_request, "512Mi");
+  EXPECT_EQ(c.memory_limit, "1Gi");
+  EXPECT_EQ(c.node, "node-c");
+  EXPECT_NE(c.message.find("low on resource: memory"), std::string::npos);
+  EXPECT_DOUBLE_EQ(c.started_at, ParseRfc3339("2026-11-20T12:00:00Z"));
+  EXPECT_DOUBLE_EQ(c.finished_at, ParseRfc3339("2026-11-20T12:30:00Z"));
+  EXPECT_EQ(Crashes("batch", "evicted"), 1);
+  EXPECT_EQ(fake_.stats().logs, 0);  // no container left to read logs from
+}
+
+TEST_F(KubeWatcherTest, FailedInitContainerWithItsLogs) {
+  fake_.SetLogs("monitoring", "log-agent-h7x2q", "setup", false,
+                ReadKubeFixture("logs_setup.txt"));
+  Apply("pod_init_failed.json");
+  StartWatcher();
+  const std::string key =
+      "monitoring/c7a1e9d3-5f2b-4c8e-a0d6-4b8c2e6f0a04/init:setup/exit/"
+      "2026-11-20T13:00:02Z";
+  Crash c;
+  ASSERT_TRUE(WaitFor([&] { return GetCrash(key, &c) && !c.logs.empty(); },
+                      kWait));
+  EXPECT_EQ(c.crash_type, "init_failed");
+  EXPECT_EQ(c.container, "setup");
+  EXPECT_EQ(c.exit_code, 1);
+  EXPECT_EQ(c.workload_kind, "DaemonSet");
+  EXPECT_EQ(c.workload, "log-agent");
+  EXPECT_EQ(c.memory_limit, "64Mi");
+  EXPECT_EQ(c.logs, ReadKubeFixture("logs_setup.txt"));
+  EXPECT_EQ(AllCrashes().size(), 1u);
+  EXPECT_EQ(Crashes("monitoring", "init_failed"), 1);
+}
+
+TEST_F(KubeWatcherTest, RestartThresholdOncePerCrossing) {
+  Apply("pod_restarts.json");
+  StartWatcher();
+  const std::string key =
+      "shop/e2d4f6a8-1b3c-4d5e-8f7a-9b0c1d2e3f05/cart/restart_threshold/5";
+  Crash c;
+  ASSERT_TRUE(WaitFor([&] { return GetCrash(key, &c); }, kWait));
+  EXPECT_EQ(c.crash_type, "restart_threshold");
+  EXPECT_EQ(c.restart_count, 6);
+  EXPECT_EQ(c.workload, "cart");
+  // More restarts: still one record.
+  std::string json = ReadKubeFixture("pod_restarts.json");
+  size_t pos = json.find("\"restartCount\": 6");
+  ASSERT_NE(pos, std::string::npos);
+  json.replace(pos, 17, "\"restartCount\": 7");
+  ASSERT_FALSE(fake_.ApplyPod(json).empty());
+  // Events are handled in order: once the next pod's crash is stored, the
+  // update above has been seen.
+  Apply("pod_oomkilled.json");
+  ASSERT_TRUE(WaitFor([&] { return GetCrash(kOomKey, &c); }, kWait));
+  ASSERT_TRUE(GetCrash(key, &c));
+  EXPECT_EQ(c.restart_count, 6);
+  EXPECT_EQ(AllCrashes().size(), 2u);
+  EXPECT_EQ(Crashes("shop", "restart_threshold"), 1);
+}
+
+TEST_F(KubeWatcherTest, ExpiredWatchRelistsWithoutDuplicates) {
+  Apply("pod_oomkilled.json");
+  Apply("pod_crashloop_1.json");
+  StartWatcher();
+  ASSERT_TRUE(WaitFor([&] { return AllCrashes().size() == 3; }, kWait));
+  ASSERT_TRUE(WaitFor([&] { return fake_.stats().open_watches == 1; }, kWait));
+  EXPECT_EQ(fake_.stats().lists, 1);
+  fake_.Expire();  // the verbatim 410 Expired ERROR event
+  ASSERT_TRUE(WaitFor([&] { return fake_.stats().lists == 2; }, kWait));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return Metric("crashctl_kube_watch_restarts_total",
+                      {{"namespace", "all"}, {"reason", "expired"}}) == 1;
+      },
+      kWait));
+  Apply("pod_crashloop_2.json");
+  Crash loop;
+  ASSERT_TRUE(WaitFor(
+      [&] { return GetCrash(kLoopKey, &loop) && loop.restart_count == 2; },
+      kWait));
+  EXPECT_EQ(AllCrashes().size(), 3u);
+  EXPECT_EQ(Crashes("shop", "oom_killed"), 1);
+  EXPECT_EQ(Crashes("jobs", "crash_loop"), 1);
+  EXPECT_EQ(Crashes("jobs", "error_exit"), 1);
+  EXPECT_EQ(InsertedCount(), 3u);
+}
+
+TEST_F(KubeWatcherTest, UpdateMissedWhileServerWasDownIsRecorded) {
+  Apply("pod_crashloop_1.json");
+  StartWatcher();
+  ASSERT_TRUE(WaitFor([&] { return AllCrashes().size() == 2; }, kWait));
+  const int port = fake_.port();
+  fake_.Stop();
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return Metric("crashctl_kube_watch_up", {{"namespace", "all"}}) == 0;
+      },
+      kWait));
+  // While the server is away the container crashes twice more and etcd is
+  // compacted: the watcher must relist and catch up from the pod's state.
+  Apply("pod_crashloop_3.json");
+  fake_.Expire();
+  std::string error;
+  ASSERT_TRUE(fake_.Start(port, &error)) << error;
+  Crash loop;
+  ASSERT_TRUE(WaitFor(
+      [&] { return GetCrash(kLoopKey, &loop) && loop.restart_count == 3; },
+      kWait));
+  EXPECT_EQ(loop.exit_code, 139);
+  EXPECT_DOUBLE_EQ(loop.finished_at, ParseRfc3339("2026-11-20T11:01:06Z"));
+  EXPECT_EQ(AllCrashes().size(), 2u);
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return Metric("crashctl_kube_watch_up", {{"namespace", "all"}}) == 1;
+      },
+      kWait));
+  EXPECT_GE(Metric("crashctl_kube_watch_restarts_total",
+                   {{"namespace", "all"}, {"reason", "error"}}),
+            1);
+}
+
+TEST_F(KubeWatcherTest, ServerDownAtStartThenBack) {
+  FakeApiServer later;
+  const int port = testing::FreePort();
+  config_.kube_api_server = "http://127.0.0.1:" + std::to_string(port);
+  StartWatcher();
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return Metric("crashctl_kube_watch_restarts_total",
+                      {{"namespace", "all"}, {"reason", "error"}}) >= 2;
+      },
+      kWait));
+  EXPECT_FALSE(watcher_->Synced());
+  EXPECT_EQ(Metric("crashctl_kube_watch_up", {{"namespace", "all"}}), 0);
+  std::string json = ReadKubeFixture("pod_oomkilled.json");
+  ASSERT_FALSE(later.ApplyPod(json).empty());
+  std::string error;
+  ASSERT_TRUE(later.Start(port, &error)) << error;
+  Crash c;
+  ASSERT_TRUE(WaitFor([&] { return GetCrash(kOomKey, &c); }, kWait));
+  EXPECT_TRUE(watcher_->Synced());
+  watcher_->Stop();
+  later.Stop();
+}
+
+TEST_F(KubeWatcherTest, StreamCutInsideALineResumesFromLastVersion) {
+  StartWatcher();
+  ASSERT_TRUE(WaitFor([&] { return watcher_->Synced(); }, kWait));
+  ASSERT_TRUE(WaitFor([&] { return fake_.stats().open_watches == 1; }, kWait));
+  const int64_t rv_before = fake_.resource_version();
+  Apply("pod_oomkilled.json", /*cut=*/true);
+  Crash c;
+  ASSERT_TRUE(WaitFor([&] { return GetCrash(kOomKey, &c); }, kWait));
+  FakeApiServer::Stats s = fake_.stats();
+  EXPECT_EQ(s.lists, 1);  // resumed by watching, not relisting
+  ASSERT_GE(s.watches, 2);
+  EXPECT_NE(s.watch_paths[1].find("resourceVersion=" +
+                                  std::to_string(rv_before)),
+            std::string::npos)
+      << s.watch_paths[1];
+  EXPECT_EQ(AllCrashes().size(), 1u);
+  EXPECT_EQ(Crashes("shop", "oom_killed"), 1);
+}
+
+TEST_F(KubeWatcherTest, BookmarkAdvancesResourceVersionAndNamespacesFilter) {
+  config_.kube_namespaces = {"shop"};
+  StartWatcher();
+  ASSERT_TRUE(WaitFor([&] { return watcher_->Synced(); }, kWait));
+  ASSERT_TRUE(WaitFor([&] { return fake_.stats().open_watches == 1; }, kWait));
+  Apply("pod_crashloop_1.json");  // another namespace: not watched
+  const int64_t rv = fake_.resource_version();
+  fake_.Bookmark();
+  fake_.CloseWatches();
+  ASSERT_TRUE(WaitFor([&] { return fake_.stats().watches >= 2; }, kWait));
+  FakeApiServer::Stats s = fake_.stats();
+  EXPECT_EQ(s.watch_paths[0].rfind("/api/v1/namespaces/shop/pods?", 0), 0u)
+      << s.watch_paths[0];
+  EXPECT_NE(s.watch_paths[0].find("allowWatchBookmarks=true"),
+            std::string::npos);
+  EXPECT_NE(s.watch_paths[0].find("timeoutSeconds=60"), std::string::npos);
+  EXPECT_NE(s.watch_paths[1].find("resourceVersion=" + std::to_string(rv)),
+            std::string::npos)
+      << s.watch_paths[1];
+  EXPECT_EQ(s.lists, 1);
+  EXPECT_TRUE(AllCrashes().empty());
+  EXPECT_GE(Metric("crashctl_kube_watch_restarts_total",
+                   {{"namespace", "shop"}, {"reason", "closed"}}),
+            1);
+}
+
+TEST_F(KubeWatcherTest, PaginatedListOfEveryScenario) {
+  options_.list_page_size = 2;
+  std::string error;
+  ASSERT_TRUE(testing::LoadScenario(&fake_, "all", &error)) << error;
+  StartWatcher();
+  ASSERT_TRUE(WaitFor([&] { return watcher_->Synced(); }, kWait));
+  EXPECT_EQ(fake_.stats().lists, 3);  // 6 pods, 2 a page
+  std::map<std::string, int> types;
+  ASSERT_EQ(AllCrashes().size(), 6u);  // stored before Synced()
+  for (const Crash& c : AllCrashes()) ++types[c.crash_type];
+  EXPECT_EQ(types, (std::map<std::string, int>{{"crash_loop", 1},
+                                               {"error_exit", 1},
+                                               {"evicted", 1},
+                                               {"init_failed", 1},
+                                               {"oom_killed", 1},
+                                               {"restart_threshold", 1}}));
+}
+
+TEST_F(KubeWatcherTest, CrashesAndGroupsAreLinkedBothWays) {
+  Project project;
+  ASSERT_TRUE(store_->CreateProject("shop", &project).ok());
+  auto item = [&](int n, const std::string& fingerprint, double ts,
+                  bool tag) {
+    WriteItem it;
+    char id[33];
+    std::snprintf(id, sizeof(id), "%032x", n);
+    it.event.event_id = id;
+    it.event.project_id = project.id;
+    it.event.timestamp = ts;
+    it.event.received = ts;
+    it.event.message = "boom";
+    it.event.raw_json = std::string("{\"event_id\":\"") + id + "\"}";
+    if (tag) {
+      it.event.server_name = "some-host";
+      it.event.tags.push_back({"pod", kOomPod});
+    } else {
+      it.event.server_name = kOomPod;
+    }
+    it.grouping.fingerprint = fingerprint;
+    it.grouping.title = "Error: " + fingerprint;
+    it.grouping.method = "fingerprint";
+    return it;
+  };
+  const double started = ParseRfc3339("2026-11-20T10:00:00Z");
+  const double finished = ParseRfc3339("2026-11-20T10:05:00Z");
+  // An error reported before the OOM kill, from the same pod.
+  std::vector<WriteOutcome> before;
+  ASSERT_TRUE(store_
+                  ->WriteEvents({item(1, std::string(32, 'a'), started + 200,
+                                      false)},
+                                &before)
+                  .ok());
+  Apply("pod_oomkilled.json");
+  StartWatcher();
+  Crash c;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return GetCrash(kOomKey, &c) && store_->GetCrash(c.id, &c).ok() &&
+               !c.linked_groups.empty();
+      },
+      kWait));
+  EXPECT_EQ(c.linked_groups, std::vector<int64_t>{before[0].group_id});
+  Group g;
+  ASSERT_TRUE(store_->GetGroup(before[0].group_id, &g).ok());
+  EXPECT_EQ(g.linked_crashes, std::vector<int64_t>{c.id});
+
+  // Errors stored after the crash is known: linked when inside
+  // [started, finished + 60], by tag `pod` too.
+  std::vector<WriteItem> after = {
+      item(2, std::string(32, 'b'), finished + 30, true),
+      item(3, std::string(32, 'c'), finished + 120, false)};
+  std::vector<WriteOutcome> outcomes;
+  ASSERT_TRUE(store_->WriteEvents(after, &outcomes).ok());
+  for (size_t i = 0; i < after.size(); ++i) {
+    watcher_->OnEventStored(after[i], outcomes[i]);
+  }
+  ASSERT_TRUE(store_->GetCrash(c.id, &c).ok());
+  std::vector<int64_t> linked = c.linked_groups;
+  std::sort(linked.begin(), linked.end());
+  std::vector<int64_t> want = {before[0].group_id, outcomes[0].group_id};
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(linked, want);
+}
+
+TEST_F(KubeWatcherTest, MissingPreviousLogsAreNotAnError) {
+  Apply("pod_crashloop_1.json");  // no logs set: the fake answers 400
+  StartWatcher();
+  Crash c;
+  ASSERT_TRUE(WaitFor([&] { return GetCrash(kLoopKey, &c); }, kWait));
+  ASSERT_TRUE(WaitFor([&] { return fake_.stats().logs >= 2; }, kWait));
+  EXPECT_TRUE(c.logs.empty());
+}
+
+// --- LogFetcher and KubeApiClient directly ---------------------------------
+
+TEST_F(KubeWatcherTest, LogFetcherHandlesPrevious400AndFetchesTail) {
+  Apply("pod_oomkilled.json");
+  std::string many;
+  for (int i = 1; i <= 80; ++i) many += "line " + std::to_string(i) + "\n";
+  fake_.SetLogs("shop", kOomPod, "api", true, many);
+  KubeClientConfig cc;
+  cc.server = fake_.url();
+  KubeApiClient client(cc, KubeApiClient::Options());
+  std::mutex mu;
+  std::map<std::string, std::string> got;
+  LogFetcher fetcher(&client, 10, 50,
+                     [&](const std::string& key, const std::string& logs) {
+                       std::lock_guard<std::mutex> lock(mu);
+                       got[key] = logs;
+                     });
+  fetcher.Start();
+  ASSERT_TRUE(fetcher.Enqueue({"k1", "shop", kOomPod, "sidecar", true}));
+  ASSERT_TRUE(fetcher.Enqueue({"k2", "shop", kOomPod, "api", true}));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        std::lock_guard<std::mutex> lock(mu);
+        return got.count("k2") > 0;
+      },
+      kWait));
+  fetcher.Stop();
+  EXPECT_EQ(got.count("k1"), 0u);  // 400 "previous ... not found": no logs
+  std::string want;
+  for (int i = 31; i <= 80; ++i) want += "line " + std::to_string(i) + "\n";
+  EXPECT_EQ(got["k2"], want);
+  EXPECT_EQ(LogFetcher::LogPath({"k", "ns", "p", "c", true}, 50),
+            "/api/v1/namespaces/ns/pods/p/log?container=c&previous=true&"
+            "tailLines=50&limitBytes=262144");
+}
+
+TEST_F(KubeWatcherTest, ApiClientStreamStopsPromptly) {
+  KubeClientConfig cc;
+  cc.server = fake_.url();
+  KubeApiClient client(cc, KubeApiClient::Options());
+  KubeResponse version = client.Get("/version");
+  ASSERT_TRUE(version.ok()) << version.error;
+  EXPECT_NE(version.body.find("\"gitVersion\""), std::string::npos);
+  KubeResponse missing = client.Get("/api/v1/namespaces/x/pods/nope");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_TRUE(missing.error.empty());
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> bytes{0};
+  std::thread t([&] {
+    KubeResponse r = client.Stream(
+        "/api/v1/pods?watch=true&resourceVersion=1",
+        [&](const char*, size_t n) {
+          bytes += static_cast<int>(n);
+          return true;
+        },
+        &stop);
+    EXPECT_EQ(r.error, "stopped");
+  });
+  ASSERT_TRUE(WaitFor([&] { return fake_.stats().open_watches == 1; }, kWait));
+  Apply("pod_healthy.json");
+  ASSERT_TRUE(WaitFor([&] { return bytes > 0; }, kWait));
+  auto t0 = std::chrono::steady_clock::now();
+  stop = true;
+  t.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
+}
+
+}  // namespace
+}  // namespace crashctl
