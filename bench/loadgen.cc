@@ -69,7 +69,7 @@ Template MakeTemplate(int group, int frames) {
         << R"("server_name":"checkout-7f8b4d-x2x9q","tags":{"service":"checkout",)"
         << R"("region":"eu-west-1"},"exception":{"values":[{"type":"TypeError",)"
         << R"("value":"order )" << group
-        << R"( failed: cannot read properties of undefined (reading 'items')",)"
+        << R"js( failed: cannot read properties of undefined (reading 'items')",)js"
         << R"("mechanism":{"type":"onunhandledrejection","handled":false},)"
         << R"("stacktrace":{"frames":[)" << frames_json.str() << "]}}]},"
         << R"("breadcrumbs":{"values":[)";

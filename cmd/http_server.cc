@@ -1,7 +1,11 @@
 #include "cmd/http_server.h"
 
 #include <civetweb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cctype>
@@ -48,20 +52,34 @@ void WriteResponse(mg_connection* conn, const HttpResponse& response,
   }
 }
 
-// Reads the request body into `*body`. Returns false when it exceeds `limit`
-// (the rest is not read; the connection will be closed).
-bool ReadBody(mg_connection* conn, long long content_length, size_t limit,
-              std::string* body) {
-  if (content_length > static_cast<long long>(limit)) return false;
+enum class BodyRead { kOk, kTooLarge, kIncomplete };
+
+// Reads the request body into `*body`: at most `limit` bytes (kTooLarge: the
+// rest is not read, the connection will be closed), and all of it before
+// `deadline` (kIncomplete, as when the client closes before Content-Length
+// bytes arrived). Each read is also bounded by civetweb's request timeout.
+BodyRead ReadBody(mg_connection* conn, long long content_length, size_t limit,
+                  std::chrono::steady_clock::time_point deadline,
+                  std::string* body) {
+  if (content_length > static_cast<long long>(limit)) {
+    return BodyRead::kTooLarge;
+  }
   if (content_length > 0) body->reserve(static_cast<size_t>(content_length));
   char buffer[16384];
   for (;;) {
     const int n = mg_read(conn, buffer, sizeof(buffer));
     if (n <= 0) break;
     body->append(buffer, static_cast<size_t>(n));
-    if (body->size() > limit) return false;
+    if (body->size() > limit) return BodyRead::kTooLarge;
+    if (std::chrono::steady_clock::now() > deadline) {
+      return BodyRead::kIncomplete;
+    }
   }
-  return true;
+  if (content_length > 0 &&
+      body->size() < static_cast<size_t>(content_length)) {
+    return BodyRead::kIncomplete;
+  }
+  return BodyRead::kOk;
 }
 
 }  // namespace
@@ -99,8 +117,10 @@ bool HttpServer::Start(std::string* error) {
     return false;
   }
   const std::string threads = std::to_string(std::max(2, options_.threads));
-  const std::string request_timeout =
-      std::to_string(options_.request_timeout_ms);
+  // civetweb's request_timeout_ms bounds the wait for the request headers
+  // and every single read; the whole body is bounded in ReadBody().
+  const std::string request_timeout = std::to_string(
+      std::min(options_.header_timeout_ms, options_.request_timeout_ms));
   const std::string keep_alive = std::to_string(options_.keep_alive_timeout_ms);
   const char* civet_options[] = {"listening_ports",
                                  ports.c_str(),
@@ -133,7 +153,49 @@ bool HttpServer::Start(std::string* error) {
   mg_server_port server_ports[4];
   const int n = mg_get_server_ports(context_, 4, server_ports);
   if (n > 0) port_ = server_ports[0].port;
+  if (options_.defer_accept_seconds > 0) DeferAccept();
   return true;
+}
+
+void HttpServer::DeferAccept() {
+  // civetweb does not expose its listening sockets: find them among this
+  // process's descriptors (listening TCP sockets bound to port_). Bounded by
+  // the descriptor table size we scan.
+  constexpr int kMaxFd = 4096;
+  const int seconds = options_.defer_accept_seconds;
+  int applied = 0;
+  for (int fd = 0; fd < kMaxFd; ++fd) {
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
+    int listening = 0;
+    socklen_t len = sizeof(listening);
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 ||
+        !listening) {
+      continue;
+    }
+    sockaddr_storage addr{};
+    socklen_t addr_len = sizeof(addr);
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &addr_len) != 0) {
+      continue;
+    }
+    int port = 0;
+    if (addr.ss_family == AF_INET) {
+      port = ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+    } else if (addr.ss_family == AF_INET6) {
+      port = ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
+    }
+    if (port != port_) continue;
+    if (setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &seconds,
+                   sizeof(seconds)) == 0) {
+      ++applied;
+    }
+  }
+  if (applied == 0) {
+    spdlog::warn(
+        "http: could not set TCP_DEFER_ACCEPT on port {}: idle connections "
+        "will occupy workers until server.request_timeout",
+        port_);
+  }
 }
 
 void HttpServer::Stop() {
@@ -162,13 +224,21 @@ int HttpServer::Handle(mg_connection* conn) {
 
   HttpResponse response;
   std::string route = "unmatched";
-  if (!ReadBody(conn, info->content_length, options_.max_body_bytes,
-                &request.body)) {
+  const BodyRead read = ReadBody(
+      conn, info->content_length, options_.max_body_bytes,
+      start + std::chrono::milliseconds(options_.request_timeout_ms),
+      &request.body);
+  if (read == BodyRead::kTooLarge) {
     response = HttpResponse::Error(
         413, "request body exceeds " +
                  std::to_string(options_.max_body_bytes) + " bytes");
     response.headers.emplace_back("Connection", "close");
     if (metrics_) metrics_->IngestRejected("too_large");
+  } else if (read == BodyRead::kIncomplete) {
+    response = HttpResponse::Error(
+        408, "request body incomplete within " +
+                 std::to_string(options_.request_timeout_ms) + " ms");
+    response.headers.emplace_back("Connection", "close");
   } else {
     try {
       response = router_->Dispatch(request, &route);

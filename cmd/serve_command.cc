@@ -85,6 +85,7 @@ void RefreshStoreGauges(Store* store, Metrics* metrics) {
   std::vector<GroupCount> counts;
   if (store->ListProjects(&projects).ok() && store->CountGroups(&counts).ok()) {
     for (const Project& project : projects) {
+      metrics->ProjectKnown(project.id);
       for (const char* status : kStatuses) {
         double value = 0;
         for (const GroupCount& count : counts) {
@@ -149,6 +150,9 @@ int ServeCommand(const std::vector<std::string>& args) {
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  // A file size limit (RLIMIT_FSIZE) makes writes fail with EFBIG like a
+  // full disk: answer 503 and recover, rather than die of SIGXFSZ.
+  signal(SIGXFSZ, SIG_IGN);
 
   std::unique_ptr<Store> store = Store::Open(config.DatabasePath(), &error);
   if (!store) {
@@ -166,6 +170,12 @@ int ServeCommand(const std::vector<std::string>& args) {
   pipeline_options.queue_size = static_cast<size_t>(config.queue_size);
   pipeline_options.batch_size = static_cast<size_t>(config.batch_size);
   IngestPipeline pipeline(store.get(), &metrics, pipeline_options);
+  // A scrape after a storage failure probes the store, so
+  // crashctl_storage_up recovers even when no events arrive.
+  metrics.AddRefreshHook([&pipeline] {
+    std::string reason;
+    pipeline.StorageUp(&reason);
+  });
 
   Router router;
   IngestHandlers::Options ingest_options;
@@ -222,7 +232,7 @@ int ServeCommand(const std::vector<std::string>& args) {
       *reason = "ingest queue is full";
       return false;
     }
-    return true;
+    return pipeline.StorageUp(reason);
   };
   RegisterRestRoutes(&router, store.get(), rest_options);
 

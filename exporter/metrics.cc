@@ -320,6 +320,12 @@ void Metrics::EventStored(int64_t project, const std::string& level,
       .Increment();
 }
 
+void Metrics::ProjectKnown(int64_t project) {
+  const std::string id = std::to_string(project);
+  groups_created_->Add({{"project", id}});
+  group_regressions_->Add({{"project", id}});
+}
+
 void Metrics::GroupCreated(int64_t project) {
   groups_created_->Add({{"project", std::to_string(project)}}).Increment();
 }

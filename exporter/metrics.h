@@ -67,6 +67,9 @@ class Metrics {
   // --- events, groups -----------------------------------------------------
   void EventStored(int64_t project, const std::string& level,
                    const std::string& service);
+  // Creates the per-project counter series at 0, so that rate() and
+  // increase() see a project's first new group or regression.
+  void ProjectKnown(int64_t project);
   void GroupCreated(int64_t project);
   void GroupRegressed(int64_t project);
   void SetGroupsActive(int64_t project, const std::string& status,

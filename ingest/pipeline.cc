@@ -65,6 +65,26 @@ bool IngestPipeline::Submit(std::vector<WriteItem> items,
   return true;
 }
 
+bool IngestPipeline::StorageUp(std::string* reason) {
+  if (storage_up_.load(std::memory_order_acquire)) return true;
+  std::lock_guard<std::mutex> lock(probe_mu_);
+  const auto now = std::chrono::steady_clock::now();
+  if (!storage_up_.load() && now - last_probe_ >= std::chrono::seconds(1)) {
+    last_probe_ = now;
+    const StoreStatus status = store_->ProbeWrite();
+    if (status.ok()) {
+      storage_up_.store(true, std::memory_order_release);
+      if (metrics_) metrics_->SetStorageUp(true);
+      spdlog::info("ingest: storage writable again (probe write succeeded)");
+    } else {
+      storage_error_ = status.message;
+    }
+  }
+  if (storage_up_.load()) return true;
+  *reason = "storage unavailable: " + storage_error_;
+  return false;
+}
+
 void IngestPipeline::WriterLoop() {
   std::vector<Pending> batch;
   batch.reserve(options_.batch_size);
@@ -106,6 +126,11 @@ void IngestPipeline::CommitBatch(std::vector<Pending>* batch) {
   if (metrics_) {
     metrics_->ObserveWriteBatch(static_cast<double>(items.size()), seconds);
     metrics_->SetStorageUp(status.ok());
+  }
+  if (status.ok() != storage_up_.load()) {
+    std::lock_guard<std::mutex> lock(probe_mu_);
+    storage_error_ = status.message;
+    storage_up_.store(status.ok(), std::memory_order_release);
   }
   if (!status.ok()) {
     spdlog::error("ingest: write batch of {} events failed: {}", items.size(),

@@ -12,12 +12,14 @@
 #define CRASHCTL_INGEST_PIPELINE_H_
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <future>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -61,6 +63,14 @@ class IngestPipeline {
   size_t depth() const;
   size_t capacity() const { return options_.queue_size; }
 
+  // False after a batch failed to commit (disk full, read-only database,
+  // I/O error) until a later batch commits or a probe write succeeds, with
+  // the reason in `*reason`. While down, a call probes the store with a
+  // cheap write (Store::ProbeWrite) at most once a second, so readiness and
+  // crashctl_storage_up recover without a restart even when no events
+  // arrive. Thread-safe.
+  bool StorageUp(std::string* reason);
+
  private:
   struct Pending {
     WriteItem item;
@@ -78,6 +88,11 @@ class IngestPipeline {
   std::deque<Pending> queue_;
   bool stopping_ = false;
   std::thread writer_;
+
+  std::atomic<bool> storage_up_{true};
+  std::mutex probe_mu_;  // guards the two fields below
+  std::chrono::steady_clock::time_point last_probe_{};
+  std::string storage_error_;
 };
 
 }  // namespace crashctl

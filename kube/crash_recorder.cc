@@ -126,8 +126,8 @@ void CrashRecorder::AfterWrite(const Crash& crash, bool inserted,
   }
   // Link to groups that had events from this pod in the crash's window.
   double from = crash.started_at > 0 ? crash.started_at : crash.finished_at;
-  double to = (crash.finished_at > 0 ? crash.finished_at : Now()) +
-              kLinkAfterSeconds;
+  double to =
+      (crash.finished_at > 0 ? crash.finished_at : Now()) + kLinkAfterSeconds;
   std::vector<int64_t> groups;
   StoreStatus st = store_->FindGroupsForPod(crash.pod, from, to, &groups);
   if (!st.ok()) {
@@ -166,11 +166,10 @@ void CrashRecorder::AfterWrite(const Crash& crash, bool inserted,
       window_count_ = 0;
       for (auto it = windows_.begin(); it != windows_.end();) {
         auto& v = it->second;
-        v.erase(std::remove_if(v.begin(), v.end(),
-                               [&](const LinkWindow& w) {
-                                 return w.to < cutoff;
-                               }),
-                v.end());
+        v.erase(
+            std::remove_if(v.begin(), v.end(),
+                           [&](const LinkWindow& w) { return w.to < cutoff; }),
+            v.end());
         window_count_ += v.size();
         it = v.empty() ? windows_.erase(it) : std::next(it);
       }
@@ -230,8 +229,8 @@ bool CrashRecorder::UpdateEpisode(const Episode& episode,
   stored.updated_at = 0;  // the store stamps the update
   st = store_->UpsertCrash(stored, &id, &inserted);
   if (!st.ok()) {
-    spdlog::error("kube: updating crash-loop episode {}: {}",
-                  episode.dedup_key, st.message);
+    spdlog::error("kube: updating crash-loop episode {}: {}", episode.dedup_key,
+                  st.message);
     return false;
   }
   stored.id = id;
@@ -257,10 +256,9 @@ void CrashRecorder::HandleTermination(const PodSnapshot& pod,
   const std::string prefix = ContainerPrefix(key);
   Episode ep;
   bool has_episode = FindEpisode(pod, prefix, &ep);
-  bool in_episode =
-      has_episode && cand.term_started_at > 0 &&
-      cand.term_started_at >= ep.finished_at - 1 &&
-      cand.term_started_at - ep.finished_at <= kEpisodeGapSeconds;
+  bool in_episode = has_episode && cand.term_started_at > 0 &&
+                    cand.term_started_at >= ep.finished_at - 1 &&
+                    cand.term_started_at - ep.finished_at <= kEpisodeGapSeconds;
   bool already_folded = has_episode && cand.term_finished_at > 0 &&
                         cand.term_finished_at <= ep.finished_at &&
                         cand.term_finished_at >= ep.started_at;
@@ -407,8 +405,7 @@ void CrashRecorder::SetLogs(const std::string& dedup_key,
     bool inserted = false;
     st = store_->UpsertCrash(crash, &id, &inserted);
     if (!st.ok()) {
-      spdlog::warn("kube: storing logs of crash {}: {}", dedup_key,
-                   st.message);
+      spdlog::warn("kube: storing logs of crash {}: {}", dedup_key, st.message);
       return;
     }
     crash.id = id;

@@ -111,8 +111,7 @@ class CrashRecorder {
                        std::vector<Notice>* notices,
                        std::vector<LogRequest>* logs);
   void HandleOnce(const PodSnapshot& pod, const CrashCandidate& cand,
-                  std::vector<Notice>* notices,
-                  std::vector<LogRequest>* logs);
+                  std::vector<Notice>* notices, std::vector<LogRequest>* logs);
   // Folds a termination into `episode`: the record gets its exit.
   bool UpdateEpisode(const Episode& episode, const CrashCandidate& cand,
                      std::vector<Notice>* notices,
@@ -131,9 +130,9 @@ class CrashRecorder {
   LogSink log_sink_;
 
   std::mutex mu_;
-  std::unordered_map<std::string, Known> known_;  // dedup_key -> row
+  std::unordered_map<std::string, Known> known_;       // dedup_key -> row
   std::unordered_map<std::string, Episode> episodes_;  // ns/uid/container
-  std::unordered_map<std::string, PodState> pods_;      // uid -> state
+  std::unordered_map<std::string, PodState> pods_;     // uid -> state
   std::set<std::string> gauge_namespaces_;
 
   std::mutex links_mu_;

@@ -67,8 +67,8 @@ KubeApiClient::KubeApiClient(KubeClientConfig config, Options options)
 
 std::string KubeApiClient::Escape(const std::string& value) {
   GlobalInitOnce();
-  char* e = curl_easy_escape(nullptr, value.data(),
-                             static_cast<int>(value.size()));
+  char* e =
+      curl_easy_escape(nullptr, value.data(), static_cast<int>(value.size()));
   if (e == nullptr) return value;
   std::string out(e);
   curl_free(e);
@@ -87,8 +87,8 @@ std::string KubeApiClient::CurrentToken() {
       std::ostringstream ss;
       ss << in.rdbuf();
       std::string t = ss.str();
-      while (!t.empty() && (t.back() == '\n' || t.back() == '\r' ||
-                            t.back() == ' ')) {
+      while (!t.empty() &&
+             (t.back() == '\n' || t.back() == '\r' || t.back() == ' ')) {
         t.pop_back();
       }
       token_ = t;
@@ -114,12 +114,11 @@ KubeResponse KubeApiClient::Stream(const std::string& path_and_query,
 }
 
 KubeResponse KubeApiClient::Perform(const std::string& path_and_query,
-                                    bool streaming,
-                                    const DataCallback* on_data,
+                                    bool streaming, const DataCallback* on_data,
                                     const std::atomic<bool>* stop) {
   KubeResponse response;
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> easy(curl_easy_init(),
-                                                          curl_easy_cleanup);
+                                                           curl_easy_cleanup);
   std::unique_ptr<CURLM, decltype(&curl_multi_cleanup)> multi(
       curl_multi_init(), curl_multi_cleanup);
   if (!easy || !multi) {
@@ -150,8 +149,9 @@ KubeResponse KubeApiClient::Perform(const std::string& path_and_query,
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
                      static_cast<long>(options_.stream_max_seconds * 1000));
   } else {
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
-                     static_cast<long>(options_.request_timeout_seconds * 1000));
+    curl_easy_setopt(
+        e, CURLOPT_TIMEOUT_MS,
+        static_cast<long>(options_.request_timeout_seconds * 1000));
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
   }
   curl_easy_setopt(e, CURLOPT_USERAGENT, "crashctl/kube-watcher");
@@ -201,8 +201,8 @@ KubeResponse KubeApiClient::Perform(const std::string& path_and_query,
   while (true) {
     CURLMcode mc = curl_multi_perform(multi.get(), &running);
     if (mc != CURLM_OK) {
-      response.error = std::string("curl_multi_perform: ") +
-                       curl_multi_strerror(mc);
+      response.error =
+          std::string("curl_multi_perform: ") + curl_multi_strerror(mc);
       break;
     }
     int left = 0;

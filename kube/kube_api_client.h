@@ -25,9 +25,9 @@
 namespace crashctl {
 
 struct KubeResponse {
-  int status = 0;       // HTTP status; 0 when no response was received
-  std::string body;     // body (for streams: only when status != 200)
-  std::string error;    // transport error ("" when the server answered)
+  int status = 0;     // HTTP status; 0 when no response was received
+  std::string body;   // body (for streams: only when status != 200)
+  std::string error;  // transport error ("" when the server answered)
   bool ok() const { return error.empty() && status == 200; }
 };
 

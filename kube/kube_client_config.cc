@@ -45,17 +45,20 @@ std::string EnvOr(const std::map<std::string, std::string>& env,
 }
 
 // Finds the entry named `name` in a kubeconfig list ("clusters", "users",
-// "contexts") and returns its `field` map ("cluster", "user", "context").
-YAML::Node FindNamed(const YAML::Node& root, const char* list,
-                     const std::string& name, const char* field) {
+// "contexts") and sets `*out` to its `field` map ("cluster", "user",
+// "context"). False when there is no such entry.
+bool FindNamed(const YAML::Node& root, const char* list,
+               const std::string& name, const char* field, YAML::Node* out) {
   YAML::Node items = root[list];
-  if (!items || !items.IsSequence()) return YAML::Node();
+  if (!items || !items.IsSequence()) return false;
   for (const auto& item : items) {
-    if (item["name"] && item["name"].as<std::string>() == name) {
-      return item[field];
+    if (item["name"] && item["name"].IsScalar() &&
+        item["name"].as<std::string>() == name) {
+      *out = item[field];
+      return out->IsDefined() && out->IsMap();
     }
   }
-  return YAML::Node();
+  return false;
 }
 
 std::string Str(const YAML::Node& node, const char* key) {
@@ -120,8 +123,7 @@ bool ParseKubeconfig(const std::string& yaml_text, const std::string& dir,
     std::string current = Str(root, "current-context");
     YAML::Node context;
     if (!current.empty()) {
-      context = FindNamed(root, "contexts", current, "context");
-      if (!context) {
+      if (!FindNamed(root, "contexts", current, "context", &context)) {
         *error = "current-context \"" + current + "\" not found in contexts";
         return false;
       }
@@ -135,8 +137,8 @@ bool ParseKubeconfig(const std::string& yaml_text, const std::string& dir,
     std::string cluster_name = Str(context, "cluster");
     std::string user_name = Str(context, "user");
     out->default_namespace = Str(context, "namespace");
-    YAML::Node cluster = FindNamed(root, "clusters", cluster_name, "cluster");
-    if (!cluster) {
+    YAML::Node cluster;
+    if (!FindNamed(root, "clusters", cluster_name, "cluster", &cluster)) {
       *error = "cluster \"" + cluster_name + "\" not found in clusters";
       return false;
     }
@@ -159,14 +161,15 @@ bool ParseKubeconfig(const std::string& yaml_text, const std::string& dir,
         Str(cluster, "insecure-skip-tls-verify") == "true";
 
     YAML::Node user;
+    bool has_user = false;
     if (!user_name.empty()) {
-      user = FindNamed(root, "users", user_name, "user");
-      if (!user) {
+      has_user = FindNamed(root, "users", user_name, "user", &user);
+      if (!has_user) {
         *error = "user \"" + user_name + "\" not found in users";
         return false;
       }
     }
-    if (user) {
+    if (has_user) {
       out->token = Str(user, "token");
       out->token_file = Resolve(dir, Str(user, "tokenFile"));
       out->username = Str(user, "username");
@@ -174,15 +177,16 @@ bool ParseKubeconfig(const std::string& yaml_text, const std::string& dir,
       out->client_cert_file = Resolve(dir, Str(user, "client-certificate"));
       out->client_key_file = Resolve(dir, Str(user, "client-key"));
       std::string cert_data = Str(user, "client-certificate-data");
-      if (!cert_data.empty() && !Base64Decode(cert_data, &out->client_cert_pem)) {
+      if (!cert_data.empty() &&
+          !Base64Decode(cert_data, &out->client_cert_pem)) {
         *error = "users[" + user_name +
                  "].user.client-certificate-data is not valid base64";
         return false;
       }
       std::string key_data = Str(user, "client-key-data");
       if (!key_data.empty() && !Base64Decode(key_data, &out->client_key_pem)) {
-        *error = "users[" + user_name +
-                 "].user.client-key-data is not valid base64";
+        *error =
+            "users[" + user_name + "].user.client-key-data is not valid base64";
         return false;
       }
       if (user["exec"] || user["auth-provider"]) {

@@ -72,8 +72,7 @@ class KubeWatcher::Impl {
         [this](const std::string& key, const std::string& logs) {
           recorder_.SetLogs(key, logs);
         });
-    recorder_.SetLogSink(
-        [this](const LogRequest& r) { logs_->Enqueue(r); });
+    recorder_.SetLogSink([this](const LogRequest& r) { logs_->Enqueue(r); });
     logs_->Start();
     stop_ = false;
     std::vector<std::string> namespaces = config_.kube_namespaces;
@@ -182,10 +181,9 @@ class KubeWatcher::Impl {
         continue;
       }
       if (!r.ok()) {
-        *error = r.error.empty()
-                     ? "HTTP " + std::to_string(r.status) + ": " +
-                           r.body.substr(0, 300)
-                     : r.error;
+        *error = r.error.empty() ? "HTTP " + std::to_string(r.status) + ": " +
+                                       r.body.substr(0, 300)
+                                 : r.error;
         return false;
       }
       rapidjson::Document doc;
@@ -249,7 +247,8 @@ class KubeWatcher::Impl {
           int code = 0;
           std::string reason, message;
           auto c = obj.FindMember("code");
-          if (c != obj.MemberEnd() && c->value.IsInt()) code = c->value.GetInt();
+          if (c != obj.MemberEnd() && c->value.IsInt())
+            code = c->value.GetInt();
           auto rs = obj.FindMember("reason");
           if (rs != obj.MemberEnd() && rs->value.IsString()) {
             reason = rs->value.GetString();
@@ -315,8 +314,8 @@ class KubeWatcher::Impl {
         if (!List(l, &rv, &error)) {
           if (stop_) break;
           ++failures;
-          spdlog::warn("kube: listing pods ({}): {}; retry #{}", Where(l), error,
-                       failures);
+          spdlog::warn("kube: listing pods ({}): {}; retry #{}", Where(l),
+                       error, failures);
           if (metrics_ != nullptr) {
             metrics_->SetKubeWatchUp(label, false);
             metrics_->KubeWatchRestart(label, "error");

@@ -27,8 +27,8 @@ namespace crashctl {
 
 class LogFetcher {
  public:
-  using Sink =
-      std::function<void(const std::string& dedup_key, const std::string& logs)>;
+  using Sink = std::function<void(const std::string& dedup_key,
+                                  const std::string& logs)>;
 
   LogFetcher(KubeApiClient* client, size_t queue_limit, int tail_lines,
              Sink sink);

@@ -39,7 +39,8 @@ const Value* Path(const Value& v, std::initializer_list<const char*> names) {
   return cur;
 }
 
-std::string PathString(const Value& v, std::initializer_list<const char*> names) {
+std::string PathString(const Value& v,
+                       std::initializer_list<const char*> names) {
   const Value* m = Path(v, names);
   return (m != nullptr && m->IsString()) ? m->GetString() : "";
 }
@@ -188,11 +189,11 @@ double ParseRfc3339(const std::string& text) {
 
 std::string SignalName(int signal) {
   static const char* kNames[] = {
-      "",        "SIGHUP",    "SIGINT",  "SIGQUIT", "SIGILL",  "SIGTRAP",
-      "SIGABRT", "SIGBUS",    "SIGFPE",  "SIGKILL", "SIGUSR1", "SIGSEGV",
-      "SIGUSR2", "SIGPIPE",   "SIGALRM", "SIGTERM", "SIGSTKFLT", "SIGCHLD",
-      "SIGCONT", "SIGSTOP",   "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGURG",
-      "SIGXCPU", "SIGXFSZ",   "SIGVTALRM", "SIGPROF", "SIGWINCH", "SIGIO",
+      "",        "SIGHUP",  "SIGINT",    "SIGQUIT", "SIGILL",    "SIGTRAP",
+      "SIGABRT", "SIGBUS",  "SIGFPE",    "SIGKILL", "SIGUSR1",   "SIGSEGV",
+      "SIGUSR2", "SIGPIPE", "SIGALRM",   "SIGTERM", "SIGSTKFLT", "SIGCHLD",
+      "SIGCONT", "SIGSTOP", "SIGTSTP",   "SIGTTIN", "SIGTTOU",   "SIGURG",
+      "SIGXCPU", "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH",  "SIGIO",
       "SIGPWR",  "SIGSYS"};
   if (signal <= 0 || signal > 31) return "";
   return kNames[signal];
@@ -235,8 +236,7 @@ void OwnerWorkload(const Value& metadata, std::string* kind,
   *kind = GetString(*owner, "kind");
   *name = GetString(*owner, "name");
   if (*kind == "ReplicaSet") {
-    std::string hash =
-        PathString(metadata, {"labels", "pod-template-hash"});
+    std::string hash = PathString(metadata, {"labels", "pod-template-hash"});
     std::string deployment;
     if (StripHash(*name, hash, &deployment)) {
       *kind = "Deployment";
@@ -344,8 +344,8 @@ std::vector<CrashCandidate> ClassifyPod(const PodSnapshot& pod,
       cand.crash = BaseCrash(pod, &c);
       FillFromTermination(t, &cand.crash);
       cand.crash.crash_type = t.reason == "OOMKilled" ? "oom_killed"
-                              : c.init               ? "init_failed"
-                                                     : "error_exit";
+                              : c.init                ? "init_failed"
+                                                      : "error_exit";
       cand.crash.dedup_key =
           prefix + "/exit/" + TerminationIdent(t, c.restart_count);
       cand.logs_container = c.name;
@@ -356,9 +356,8 @@ std::vector<CrashCandidate> ClassifyPod(const PodSnapshot& pod,
     };
     add_termination(c.terminated, false);
     if (c.last_terminated.present &&
-        !(c.terminated.present &&
-          TerminationIdent(c.terminated, 0) ==
-              TerminationIdent(c.last_terminated, 0))) {
+        !(c.terminated.present && TerminationIdent(c.terminated, 0) ==
+                                      TerminationIdent(c.last_terminated, 0))) {
       add_termination(c.last_terminated, true);
     }
     if (c.waiting_reason == "CrashLoopBackOff") {
@@ -392,8 +391,7 @@ std::vector<CrashCandidate> ClassifyPod(const PodSnapshot& pod,
           c.last_terminated.present ? c.last_terminated : c.terminated;
       if (t.present) FillFromTermination(t, &cand.crash);
       cand.crash.reason = "RestartThreshold";
-      cand.crash.message = "restartCount " +
-                           std::to_string(c.restart_count) +
+      cand.crash.message = "restartCount " + std::to_string(c.restart_count) +
                            " reached the threshold " +
                            std::to_string(restart_threshold);
       cand.crash.dedup_key =

@@ -15,8 +15,8 @@ void WatchLineBuffer::Feed(const char* data, size_t size,
   const char* p = data;
   const char* end = data + size;
   while (p < end) {
-    const char* nl =
-        static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+    const char* nl = static_cast<const char*>(
+        std::memchr(p, '\n', static_cast<size_t>(end - p)));
     const char* stop = nl ? nl : end;
     size_t n = static_cast<size_t>(stop - p);
     if (!skipping_) {

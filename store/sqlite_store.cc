@@ -339,6 +339,24 @@ int64_t SqliteStore::SizeBytes() {
   return total;
 }
 
+StoreStatus SqliteStore::ProbeWrite() {
+  return Write("probe write", [](SqliteDb* db) {
+    // Rewrites the header's application_id with its own value: page 1 is
+    // dirtied, so COMMIT appends a WAL frame and syncs it, as a real write
+    // would; no data changes.
+    StoreStatus st;
+    int64_t id = 0;
+    {
+      SqliteStmt stmt;
+      if (!db->Prepare("PRAGMA application_id", &stmt, &st)) return st;
+      if (stmt.Step() != SQLITE_ROW) return db->LastStatus("probe write");
+      id = stmt.Int(0);
+    }
+    return db->Exec("PRAGMA application_id=" + std::to_string(id),
+                    "probe write");
+  });
+}
+
 StoreStatus SqliteStore::IntegrityCheck() {
   return Read("integrity check", [&](SqliteDb* db) {
     StoreStatus st;

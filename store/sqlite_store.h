@@ -73,6 +73,7 @@ class SqliteStore : public Store {
   int64_t SizeBytes() override;
   StoreStatus IntegrityCheck() override;
   int64_t BusyRetries() override;
+  StoreStatus ProbeWrite() override;
 
   // Runs `sql` on the write connection (outside any transaction). For tests
   // and maintenance: e.g. "PRAGMA max_page_count=N" to simulate a full disk,

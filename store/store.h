@@ -225,6 +225,11 @@ class Store {
   virtual StoreStatus IntegrityCheck() = 0;
   // Number of times a write met SQLITE_BUSY and retried.
   virtual int64_t BusyRetries() = 0;
+
+  // Commits a tiny write transaction that changes no data, to tell whether
+  // writes can succeed right now (after a disk-full or read-only failure).
+  // kUnavailable when they cannot. The default does nothing.
+  virtual StoreStatus ProbeWrite() { return StoreStatus::Ok(); }
 };
 
 }  // namespace crashctl

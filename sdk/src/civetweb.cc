@@ -39,11 +39,15 @@ bool CapturingHandler::Guard(const char* method, mg_connection* conn,
   return true;
 }
 
-#define CRASHCTL_WRAP(Name, METHOD)                                     \
-  bool CapturingHandler::Name(CivetServer* server, mg_connection* conn, \
-                              int* status) {                            \
-    return Guard(METHOD, conn, status,                                  \
-                 [&] { return inner_->Name(server, conn, status); });   \
+#define CRASHCTL_WRAP(Name, METHOD)                                       \
+  bool CapturingHandler::Name(CivetServer* server, mg_connection* conn) { \
+    return Guard(METHOD, conn, nullptr,                                   \
+                 [&] { return inner_->Name(server, conn); });             \
+  }                                                                       \
+  bool CapturingHandler::Name(CivetServer* server, mg_connection* conn,   \
+                              int* status) {                              \
+    return Guard(METHOD, conn, status,                                    \
+                 [&] { return inner_->Name(server, conn, status); });     \
   }
 CRASHCTL_WRAP(handleGet, "GET")
 CRASHCTL_WRAP(handlePost, "POST")

@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <exception>
 #include <typeinfo>
 
@@ -39,7 +40,8 @@ size_t g_modules_len = 0;
 char g_exc_type[512];
 char g_exc_value[2048];
 std::atomic<bool> g_have_exception{false};
-std::atomic<int> g_entered{0};
+std::atomic<long> g_writer_tid{0};  // the thread writing the record
+std::atomic<bool> g_record_done{false};
 struct sigaction g_previous[kNumSignals];
 bool g_installed = false;
 std::terminate_handler g_previous_terminate = nullptr;
@@ -171,8 +173,18 @@ void WriteRecord(int sig, siginfo_t* info, void* ucontext) {
 
 void OnSignal(int sig, siginfo_t* info, void* ucontext) {
   int saved_errno = errno;
-  if (g_entered.exchange(1) == 0 && g_fd >= 0) {
-    WriteRecord(sig, info, ucontext);
+  long tid = static_cast<long>(syscall(SYS_gettid));
+  long expected = 0;
+  if (g_writer_tid.compare_exchange_strong(expected, tid)) {
+    if (g_fd >= 0) WriteRecord(sig, info, ucontext);
+    g_record_done.store(true);
+  } else if (expected != tid) {
+    // Another thread crashed first: let it finish its record (bounded)
+    // before this one takes the process down.
+    for (int i = 0; i < 300 && !g_record_done.load(); ++i) {
+      struct timespec ts = {0, 10 * 1000 * 1000};
+      nanosleep(&ts, nullptr);
+    }
   }
   // Hand the signal to whoever had it before (usually SIG_DFL: die).
   for (int i = 0; i < kNumSignals; ++i) {
@@ -232,7 +244,8 @@ bool InstallCrashHandler(const std::string& spool_dir, bool debug) {
     return false;
   }
   RenderModules();
-  g_entered.store(0);
+  g_writer_tid.store(0);
+  g_record_done.store(false);
   g_have_exception.store(false);
 
   if (g_altstack == nullptr) g_altstack = std::malloc(kAltStackSize);

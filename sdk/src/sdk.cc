@@ -2,6 +2,7 @@
 #include "crashctl/sdk.h"
 
 #include <dirent.h>
+#include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include <mutex>
 #include <random>
 #include <sstream>
+#include <thread>
 
 #include "sdk/src/crash_handler.h"
 #include "sdk/src/crash_record.h"
@@ -71,19 +73,42 @@ bool SameModules(const std::vector<Module>& a, const std::vector<Module>& b) {
   return true;
 }
 
+std::vector<Frame> SymbolizeCached(const std::vector<uint64_t>& pcs) {
+  std::vector<Module> modules = LoadedModules();
+  std::lock_guard<std::mutex> lock(g_symbolizer_mu);
+  if (!g_symbolizer || !SameModules(modules, g_symbolizer_modules)) {
+    g_symbolizer = std::make_unique<Symbolizer>(modules);
+    g_symbolizer_modules = modules;
+    RefreshCrashModules();
+  }
+  return g_symbolizer->Symbolize(pcs, false);
+}
+
+// Bytes of stack left below the caller, or SIZE_MAX if unknown.
+size_t StackLeft() {
+  pthread_attr_t attr;
+  if (pthread_getattr_np(pthread_self(), &attr) != 0) return SIZE_MAX;
+  void* base = nullptr;
+  size_t size = 0;
+  int rc = pthread_attr_getstack(&attr, &base, &size);
+  pthread_attr_destroy(&attr);
+  if (rc != 0 || base == nullptr) return SIZE_MAX;
+  char here;
+  uintptr_t sp = reinterpret_cast<uintptr_t>(&here);
+  uintptr_t low = reinterpret_cast<uintptr_t>(base);
+  return sp > low ? sp - low : 0;
+}
+
 // Frames of the calling thread, SDK-internal frames at the top removed.
 std::vector<Frame> CaptureFrames() {
   std::vector<uint64_t> pcs = CaptureStack();
-  std::vector<Module> modules = LoadedModules();
   std::vector<Frame> frames;
-  {
-    std::lock_guard<std::mutex> lock(g_symbolizer_mu);
-    if (!g_symbolizer || !SameModules(modules, g_symbolizer_modules)) {
-      g_symbolizer = std::make_unique<Symbolizer>(modules);
-      g_symbolizer_modules = modules;
-      RefreshCrashModules();
-    }
-    frames = g_symbolizer->Symbolize(pcs, false);
+  // libdw needs deep stacks to read DWARF; server worker threads (civetweb's
+  // are ~100 KiB) may not have them, so symbolise on a fresh thread then.
+  if (StackLeft() < (1u << 20)) {
+    std::thread([&] { frames = SymbolizeCached(pcs); }).join();
+  } else {
+    frames = SymbolizeCached(pcs);
   }
   while (!frames.empty() &&
          StartsWith(frames.back().function, "crashctl::sdk::")) {

@@ -93,6 +93,7 @@ Frame Symbolizer::SymbolizeOne(uint64_t pc, bool exact) {
         }
       }
       if (f.module.empty() && main_file != nullptr) f.module = main_file;
+      bool in_app_module = IsInApp(f.module, main_exe, "");
       const char* sym = dwfl_module_addrname(mod, lookup);
       if (sym != nullptr) f.function = Demangle(sym);
       // GCC splits cold paths (e.g. catch blocks) into "f [clone .cold]".
@@ -102,7 +103,10 @@ Frame Symbolizer::SymbolizeOne(uint64_t pc, bool exact) {
       size_t version = f.function.find('@');
       if (version != std::string::npos && version > 0)
         f.function.erase(version);
-      Dwfl_Line* line = dwfl_module_getsrc(mod, lookup);
+      // Source lines only for the program's own code: system libraries'
+      // (distro) debug info is slow to load and not what users debug.
+      Dwfl_Line* line =
+          in_app_module ? dwfl_module_getsrc(mod, lookup) : nullptr;
       if (line != nullptr) {
         int lineno = 0;
         const char* file =

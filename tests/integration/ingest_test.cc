@@ -254,6 +254,41 @@ TEST_F(IngestTest, BadInputGetsItsStatusStoresNothingAndServerKeepsServing) {
   EXPECT_EQ(r.status, 200) << r.body;
 }
 
+TEST_F(IngestTest, EventOnResolvedGroupIsARegression) {
+  const std::string store_path =
+      "/api/" + std::to_string(project_.id) + "/store/?sentry_key=" + project_.key;
+  HttpResult r = server_->Post(
+      store_path, EventJson("11111111111111111111111111111111", "KeyError", "'a'"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  r = server_->Get("/api/v1/groups?project=" + std::to_string(project_.id));
+  rapidjson::Document doc = ParseJson(r.body);
+  ASSERT_EQ(doc["items"].Size(), 1u);
+  const std::string group = "/api/v1/groups/" +
+                            std::to_string(doc["items"][0]["id"].GetInt64());
+
+  r = server_->Patch(group, R"({"status":"resolved"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_STREQ(ParseJson(r.body)["status"].GetString(), "resolved");
+  r = server_->Patch(group, R"({"status":"sleeping"})");
+  EXPECT_EQ(r.status, 400) << r.body;
+
+  r = server_->Post(
+      store_path, EventJson("22222222222222222222222222222222", "KeyError", "'b'"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  r = server_->Get(group);
+  ASSERT_EQ(r.status, 200);
+  doc = ParseJson(r.body);
+  EXPECT_STREQ(doc["status"].GetString(), "unresolved");
+  EXPECT_EQ(doc["count"].GetInt64(), 2);
+  r = server_->Get("/metrics");
+  EXPECT_NE(r.body.find("crashctl_group_regressions_total{project=\"" +
+                        std::to_string(project_.id) + "\"} 1"),
+            std::string::npos);
+  EXPECT_NE(r.body.find("crashctl_groups_active{project=\"" +
+                        std::to_string(project_.id) + "\",status=\"unresolved\"} 1"),
+            std::string::npos);
+}
+
 TEST_F(IngestTest, MetricsPassPromtool) {
   HttpResult r = server_->Post(
       EnvelopePath(), Envelope("ffffffffffffffffffffffffffffffff",

@@ -29,7 +29,8 @@ TEST(DeployManifestsTest, RbacIsReadOnlyOnPodsLogsEventsNamespaces) {
     if (d["kind"].as<std::string>() != "ClusterRole") continue;
     std::set<std::string> resources, verbs, groups;
     for (const auto& rule : d["rules"]) {
-      for (const auto& g : rule["apiGroups"]) groups.insert(g.as<std::string>());
+      for (const auto& g : rule["apiGroups"])
+        groups.insert(g.as<std::string>());
       for (const auto& r : rule["resources"]) {
         resources.insert(r.as<std::string>());
       }

@@ -1,16 +1,22 @@
 #include "tests/kube/fake_apiserver.h"
 
+#include <arpa/inet.h>
 #include <civetweb.h>
+#include <netinet/in.h>
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <sstream>
+#include <thread>
 
 namespace crashctl {
 namespace testing {
@@ -37,13 +43,20 @@ std::string Meta(const Value& pod, const char* field) {
 
 const char* StatusText(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 410: return "Gone";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return "Status";
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 404:
+      return "Not Found";
+    case 410:
+      return "Gone";
+    case 500:
+      return "Internal Server Error";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Status";
   }
 }
 
@@ -105,9 +118,10 @@ void AddPodColumns(Value* table, Document::AllocatorType& a) {
 
 Value PodRow(const Value& pod, Document::AllocatorType& a) {
   int ready = 0, total = 0, restarts = 0;
-  std::string status = pod.HasMember("status") && pod["status"].HasMember("phase")
-                           ? pod["status"]["phase"].GetString()
-                           : "Pending";
+  std::string status =
+      pod.HasMember("status") && pod["status"].HasMember("phase")
+          ? pod["status"]["phase"].GetString()
+          : "Pending";
   if (pod.HasMember("status") && pod["status"].HasMember("reason") &&
       pod["status"]["reason"].IsString()) {
     status = pod["status"]["reason"].GetString();
@@ -116,7 +130,8 @@ Value PodRow(const Value& pod, Document::AllocatorType& a) {
       pod["status"]["containerStatuses"].IsArray()) {
     for (const auto& cs : pod["status"]["containerStatuses"].GetArray()) {
       ++total;
-      if (cs.HasMember("ready") && cs["ready"].IsBool() && cs["ready"].GetBool()) {
+      if (cs.HasMember("ready") && cs["ready"].IsBool() &&
+          cs["ready"].GetBool()) {
         ++ready;
       }
       if (cs.HasMember("restartCount")) restarts += cs["restartCount"].GetInt();
@@ -232,10 +247,9 @@ std::string FakeApiServer::url() const {
 
 bool FakeApiServer::Start(int port, std::string* error) {
   std::string ports = "127.0.0.1:" + std::to_string(port);
-  const char* options[] = {"listening_ports", ports.c_str(),
-                           "num_threads",     "48",
-                           "enable_keep_alive", "no",
-                           nullptr};
+  const char* options[] = {
+      "listening_ports",   ports.c_str(), "num_threads", "48",
+      "enable_keep_alive", "no",          nullptr};
   mg_callbacks callbacks;
   std::memset(&callbacks, 0, sizeof(callbacks));
   callbacks.begin_request = &FakeApiServer::BeginRequest;
@@ -265,15 +279,34 @@ void FakeApiServer::Stop() {
     stopping_ = true;
   }
   cv_.notify_all();
-  if (ctx_ != nullptr) {
-    mg_stop(ctx_);
-    ctx_ = nullptr;
+  if (ctx_ == nullptr) return;
+  mg_context* ctx = ctx_;
+  std::atomic<bool> done{false};
+  std::thread stopper([ctx, &done] {
+    mg_stop(ctx);
+    done = true;
+  });
+  // civetweb's listener waits in poll() for up to 2 s before it looks at the
+  // stop flag; a connection wakes it, so mg_stop returns at once.
+  for (int i = 0; i < 300 && !done; ++i) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd >= 0) {
+      sockaddr_in addr{};
+      addr.sin_family = AF_INET;
+      addr.sin_port = htons(static_cast<uint16_t>(port_));
+      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+      close(fd);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
+  stopper.join();
+  ctx_ = nullptr;
 }
 
 int FakeApiServer::BeginRequest(mg_connection* conn) {
-  auto* self = static_cast<FakeApiServer*>(
-      mg_get_user_data(mg_get_context(conn)));
+  auto* self =
+      static_cast<FakeApiServer*>(mg_get_user_data(mg_get_context(conn)));
   self->Handle(conn);
   return 1;
 }
@@ -558,7 +591,8 @@ void FakeApiServer::Handle(mg_connection* conn) {
       return;
     }
   }
-  SendStatus(conn, 404, "NotFound", "the server could not find the requested resource");
+  SendStatus(conn, 404, "NotFound",
+             "the server could not find the requested resource");
 }
 
 void FakeApiServer::HandleControl(mg_connection* conn, const Request& req) {
@@ -832,8 +866,8 @@ void FakeApiServer::HandleWatch(mg_connection* conn, const Request& req,
       obj.AddMember("kind", "Pod", a);
       obj.AddMember("apiVersion", "v1", a);
       Value meta(rapidjson::kObjectType);
-      meta.AddMember("resourceVersion",
-                     Value(std::to_string(rv_).c_str(), a), a);
+      meta.AddMember("resourceVersion", Value(std::to_string(rv_).c_str(), a),
+                     a);
       obj.AddMember("metadata", meta, a);
       d.AddMember("object", obj, a);
       out.push_back({ToJson(d) + "\n", false});
@@ -876,8 +910,8 @@ void FakeApiServer::HandleLogs(mg_connection* conn, const Request& req,
     std::lock_guard<std::mutex> lock(mu_);
     ++stats_.logs;
     pod_exists = pods_.count(ns + "/" + pod) > 0;
-    auto it = logs_.find(ns + "/" + pod + "/" + container +
-                         (previous ? "/1" : "/0"));
+    auto it =
+        logs_.find(ns + "/" + pod + "/" + container + (previous ? "/1" : "/0"));
     if (it != logs_.end()) {
       found = true;
       text = it->second;

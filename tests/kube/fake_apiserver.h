@@ -40,9 +40,9 @@ namespace testing {
 class FakeApiServer {
  public:
   struct Stats {
-    int lists = 0;        // list requests answered (any status)
-    int watches = 0;      // watch requests received
-    int logs = 0;         // log requests
+    int lists = 0;    // list requests answered (any status)
+    int watches = 0;  // watch requests received
+    int logs = 0;     // log requests
     int open_watches = 0;
     std::vector<std::string> watch_paths;  // full path?query of each watch
   };
@@ -103,8 +103,7 @@ class FakeApiServer {
                    const std::string& ns);
   void HandleLogs(mg_connection* conn, const Request& req,
                   const std::string& ns, const std::string& pod);
-  void SendEventLine(mg_connection* conn, const std::string& line,
-                     bool cut);
+  void SendEventLine(mg_connection* conn, const std::string& line, bool cut);
   std::string EventLine(const std::string& type, const std::string& pod_json,
                         bool table) const;
 
@@ -115,7 +114,7 @@ class FakeApiServer {
   bool stopping_ = false;
 
   int64_t rv_ = 100;
-  int64_t expired_before_ = 0;   // oldest rv still watchable
+  int64_t expired_before_ = 0;  // oldest rv still watchable
   int64_t close_generation_ = 0;
   int64_t expire_generation_ = 0;
   int64_t bookmark_generation_ = 0;

@@ -71,8 +71,8 @@ users: [{name: u, user: {token: abc}}]
 TEST(KubeClientConfigTest, ErrorsNameTheProblem) {
   KubeClientConfig c;
   std::string error;
-  EXPECT_FALSE(ParseKubeconfig("current-context: nope\ncontexts: []\n", ".",
-                               &c, &error));
+  EXPECT_FALSE(ParseKubeconfig("current-context: nope\ncontexts: []\n", ".", &c,
+                               &error));
   EXPECT_NE(error.find("nope"), std::string::npos) << error;
   EXPECT_FALSE(ParseKubeconfig("[unclosed", ".", &c, &error));
   const char bad_ca[] = R"(current-context: x
@@ -89,8 +89,8 @@ TEST(KubeClientConfigTest, ApiServerAloneNeedsNoCredentials) {
   KubeClientConfig c;
   std::string error;
   // Even with $KUBECONFIG set, the override alone wins.
-  ASSERT_TRUE(ResolveKubeClientConfig(
-      config, {{"KUBECONFIG", "/nonexistent"}}, &c, &error))
+  ASSERT_TRUE(ResolveKubeClientConfig(config, {{"KUBECONFIG", "/nonexistent"}},
+                                      &c, &error))
       << error;
   EXPECT_EQ(c.server, "http://127.0.0.1:12345");
   EXPECT_EQ(c.token, "");
@@ -126,8 +126,8 @@ TEST(KubeClientConfigTest, NothingConfigured) {
   Config config;
   KubeClientConfig c;
   std::string error;
-  EXPECT_FALSE(ResolveKubeClientConfig(config, {{"HOME", "/nonexistent"}}, &c,
-                                       &error));
+  EXPECT_FALSE(
+      ResolveKubeClientConfig(config, {{"HOME", "/nonexistent"}}, &c, &error));
   EXPECT_NE(error.find("kubernetes.kubeconfig"), std::string::npos) << error;
 }
 

@@ -102,11 +102,14 @@ class KubeWatcherTest : public ::testing::Test {
     std::istringstream in(metrics_->Serialize());
     std::string line;
     while (std::getline(in, line)) {
+      if (labels.empty() && line.compare(0, name.size() + 1, name + " ") == 0) {
+        return std::stod(line.substr(name.size() + 1));
+      }
       if (line.compare(0, name.size() + 1, name + "{") != 0) continue;
       size_t close = line.find("} ");
       if (close == std::string::npos) continue;
-      std::string label_text = line.substr(name.size() + 1,
-                                           close - name.size() - 1);
+      std::string label_text =
+          line.substr(name.size() + 1, close - name.size() - 1);
       size_t count = std::count(label_text.begin(), label_text.end(), '=');
       if (count != labels.size()) continue;
       bool all = true;
@@ -149,8 +152,8 @@ TEST_F(KubeWatcherTest, OomKillIsRecordedWithLogsMetricsAndListener) {
   Apply("pod_healthy.json");
   StartWatcher();
   Crash c;
-  ASSERT_TRUE(WaitFor(
-      [&] { return GetCrash(kOomKey, &c) && !c.logs.empty(); }, kWait));
+  ASSERT_TRUE(
+      WaitFor([&] { return GetCrash(kOomKey, &c) && !c.logs.empty(); }, kWait));
   EXPECT_TRUE(watcher_->Synced());
   EXPECT_EQ(c.crash_type, "oom_killed");
   EXPECT_EQ(c.namespace_, "shop");
@@ -258,7 +261,8 @@ TEST_F(KubeWatcherTest, EvictionWithNullContainerStatuses) {
   EXPECT_NE(c.message.find("low on resource: memory"), std::string::npos);
   EXPECT_DOUBLE_EQ(c.started_at, ParseRfc3339("2026-11-20T12:00:00Z"));
   EXPECT_DOUBLE_EQ(c.finished_at, ParseRfc3339("2026-11-20T12:30:00Z"));
-  EXPECT_EQ(Crashes("batch", "evicted"), 1);
+  // The counter moves just after the row is written.
+  EXPECT_TRUE(WaitFor([&] { return Crashes("batch", "evicted") == 1; }, kWait));
   EXPECT_EQ(fake_.stats().logs, 0);  // no container left to read logs from
 }
 
@@ -271,8 +275,8 @@ TEST_F(KubeWatcherTest, FailedInitContainerWithItsLogs) {
       "monitoring/c7a1e9d3-5f2b-4c8e-a0d6-4b8c2e6f0a04/init:setup/exit/"
       "2026-11-20T13:00:02Z";
   Crash c;
-  ASSERT_TRUE(WaitFor([&] { return GetCrash(key, &c) && !c.logs.empty(); },
-                      kWait));
+  ASSERT_TRUE(
+      WaitFor([&] { return GetCrash(key, &c) && !c.logs.empty(); }, kWait));
   EXPECT_EQ(c.crash_type, "init_failed");
   EXPECT_EQ(c.container, "setup");
   EXPECT_EQ(c.exit_code, 1);
@@ -406,12 +410,16 @@ TEST_F(KubeWatcherTest, StreamCutInsideALineResumesFromLastVersion) {
   FakeApiServer::Stats s = fake_.stats();
   EXPECT_EQ(s.lists, 1);  // resumed by watching, not relisting
   ASSERT_GE(s.watches, 2);
-  EXPECT_NE(s.watch_paths[1].find("resourceVersion=" +
-                                  std::to_string(rv_before)),
-            std::string::npos)
+  EXPECT_NE(
+      s.watch_paths[1].find("resourceVersion=" + std::to_string(rv_before)),
+      std::string::npos)
       << s.watch_paths[1];
   EXPECT_EQ(AllCrashes().size(), 1u);
-  EXPECT_EQ(Crashes("shop", "oom_killed"), 1);
+  EXPECT_TRUE(
+      WaitFor([&] { return Crashes("shop", "oom_killed") == 1; }, kWait));
+  EXPECT_GE(Metric("crashctl_kube_watch_restarts_total",
+                   {{"namespace", "all"}, {"reason", "error"}}),
+            1);
 }
 
 TEST_F(KubeWatcherTest, BookmarkAdvancesResourceVersionAndNamespacesFilter) {
@@ -461,8 +469,7 @@ TEST_F(KubeWatcherTest, PaginatedListOfEveryScenario) {
 TEST_F(KubeWatcherTest, CrashesAndGroupsAreLinkedBothWays) {
   Project project;
   ASSERT_TRUE(store_->CreateProject("shop", &project).ok());
-  auto item = [&](int n, const std::string& fingerprint, double ts,
-                  bool tag) {
+  auto item = [&](int n, const std::string& fingerprint, double ts, bool tag) {
     WriteItem it;
     char id[33];
     std::snprintf(id, sizeof(id), "%032x", n);
@@ -487,11 +494,11 @@ TEST_F(KubeWatcherTest, CrashesAndGroupsAreLinkedBothWays) {
   const double finished = ParseRfc3339("2026-11-20T10:05:00Z");
   // An error reported before the OOM kill, from the same pod.
   std::vector<WriteOutcome> before;
-  ASSERT_TRUE(store_
-                  ->WriteEvents({item(1, std::string(32, 'a'), started + 200,
-                                      false)},
-                                &before)
-                  .ok());
+  ASSERT_TRUE(
+      store_
+          ->WriteEvents({item(1, std::string(32, 'a'), started + 200, false)},
+                        &before)
+          .ok());
   Apply("pod_oomkilled.json");
   StartWatcher();
   Crash c;

@@ -132,7 +132,8 @@ TEST(PodClassifierTest, SameTerminationInStateAndLastStateHasOneKey) {
       "state":{"terminated":{"exitCode":1,"reason":"Error",
         "startedAt":"2026-01-01T00:00:00Z","finishedAt":"2026-01-01T00:00:09Z",
         "containerID":"containerd://x"}}}]}})";
-  const char* kRestarted = R"({"metadata":{"name":"p","namespace":"n","uid":"u"},
+  const char* kRestarted =
+      R"({"metadata":{"name":"p","namespace":"n","uid":"u"},
     "status":{"containerStatuses":[{"name":"c","restartCount":1,
       "state":{"running":{"startedAt":"2026-01-01T00:00:10Z"}},
       "lastState":{"terminated":{"exitCode":1,"reason":"Error",

@@ -24,18 +24,26 @@ class CapturingHandler : public CivetHandler {
   CapturingHandler(CivetHandler* inner, std::string route)
       : inner_(inner), route_(std::move(route)) {}
 
+  // civetweb calls one of the two forms depending on its version.
+  bool handleGet(CivetServer* server, mg_connection* conn) override;
   bool handleGet(CivetServer* server, mg_connection* conn,
                  int* status) override;
+  bool handlePost(CivetServer* server, mg_connection* conn) override;
   bool handlePost(CivetServer* server, mg_connection* conn,
                   int* status) override;
+  bool handleHead(CivetServer* server, mg_connection* conn) override;
   bool handleHead(CivetServer* server, mg_connection* conn,
                   int* status) override;
+  bool handlePut(CivetServer* server, mg_connection* conn) override;
   bool handlePut(CivetServer* server, mg_connection* conn,
                  int* status) override;
+  bool handleDelete(CivetServer* server, mg_connection* conn) override;
   bool handleDelete(CivetServer* server, mg_connection* conn,
                     int* status) override;
+  bool handleOptions(CivetServer* server, mg_connection* conn) override;
   bool handleOptions(CivetServer* server, mg_connection* conn,
                      int* status) override;
+  bool handlePatch(CivetServer* server, mg_connection* conn) override;
   bool handlePatch(CivetServer* server, mg_connection* conn,
                    int* status) override;
 
