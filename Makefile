@@ -3,7 +3,19 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: deps build run test bench fuzz format clean
+# Sanitizer and fuzz builds live in their own directories.
+ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 10
+UBSAN_SUPP := $(CURDIR)/tests/fuzz/ubsan.supp
+SAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions=$(UBSAN_SUPP)
+TSAN_ENV := TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+
+.PHONY: deps build run test test-suite test-asan test-tsan fuzz fuzz-build \
+  fuzz-smoke bench format clean
 
 deps:
 	bash scripts/install-deps.sh
@@ -18,8 +30,48 @@ build: deps $(BUILD)/CMakeCache.txt
 run: build
 	$(BUILD)/cmd/crashctl serve
 
-test: build
+# The normal suite, then the whole suite under ASan+UBSan, the ingest
+# pipeline under TSan, then a short run of every fuzzer. Stage times on
+# 2 cores: docs/fuzzing.md.
+test:
+	$(MAKE) test-suite
+	$(MAKE) test-asan
+	$(MAKE) test-tsan
+	$(MAKE) fuzz-smoke
+
+test-suite: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 300
+
+# Whole suite under AddressSanitizer (leaks included) and UBSan.
+test-asan:
+	cmake -S . -B $(ASAN_BUILD) -DCRASHCTL_SANITIZE=address,undefined \
+	  -DCRASHCTL_BUILD_BENCH=OFF $(CMAKE_FLAGS)
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && $(SAN_ENV) ctest --output-on-failure -j $(JOBS) \
+	  --timeout 600
+
+# The ingest pipeline and the ingest integration tests under TSan.
+test-tsan:
+	cmake -S . -B $(TSAN_BUILD) -DCRASHCTL_SANITIZE=thread \
+	  -DCRASHCTL_BUILD_BENCH=OFF $(CMAKE_FLAGS)
+	cmake --build $(TSAN_BUILD) -j $(JOBS) --target crashctl \
+	  ingest_pipeline_test integration_ingest_test
+	cd $(TSAN_BUILD) && $(TSAN_ENV) ctest --output-on-failure -j $(JOBS) \
+	  --timeout 600 -R 'Pipeline|IngestTest'
+
+# libFuzzer targets (clang): tests/fuzz/, seed corpora in tests/fuzz/corpus/.
+fuzz-build:
+	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_CXX_COMPILER=clang++ \
+	  -DCMAKE_C_COMPILER=clang -DCRASHCTL_FUZZ=ON -DCRASHCTL_BUILD_TESTS=OFF \
+	  -DCRASHCTL_BUILD_BENCH=OFF
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzzers
+
+# Each fuzzer for FUZZ_SECONDS on a temporary copy of its corpus.
+fuzz: fuzz-build
+	FUZZ_BUILD=$(FUZZ_BUILD) bash tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+fuzz-smoke: fuzz-build
+	FUZZ_BUILD=$(FUZZ_BUILD) bash tests/fuzz/run.sh $(FUZZ_SMOKE_SECONDS)
 
 format:
 	find cmd core ingest grouping store kube exporter rest alertmanager sdk tests bench \
@@ -30,4 +82,4 @@ bench: build
 	BUILD=$(BUILD) bash bench/run.sh
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)

@@ -132,6 +132,11 @@ bool HttpServer::Start(std::string* error) {
                                  keep_alive.c_str(),
                                  "enable_keep_alive",
                                  "yes",
+                                 // Headers and body are separate writes:
+                                 // with Nagle the body waits for the
+                                 // client's delayed ACK (~40 ms each).
+                                 "tcp_nodelay",
+                                 "1",
                                  "listen_backlog",
                                  "1024",
                                  "connection_queue",

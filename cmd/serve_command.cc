@@ -16,6 +16,7 @@
 #include "cmd/commands.h"
 #include "cmd/http_server.h"
 #include "core/config.h"
+#include "exporter/active_groups.h"
 #include "exporter/metrics.h"
 #include "ingest/auth.h"
 #include "ingest/handlers.h"
@@ -101,15 +102,19 @@ void RefreshStoreGauges(Store* store, Metrics* metrics) {
   metrics->SetStorageBusyRetries(static_cast<double>(store->BusyRetries()));
 }
 
-// Feeds new groups and regressions to the alert pusher. Runs on the writer
-// thread after the batch is acknowledged.
-void AlertOnEvent(Store* store, AlertPusher* pusher, const WriteItem& item,
-                  const WriteOutcome& outcome) {
-  if (!outcome.new_group && !outcome.regression) return;
-  Group group;
-  if (!store->GetGroup(outcome.group_id, &group).ok()) return;
-  if (outcome.new_group) pusher->NewGroup(group, item);
-  if (outcome.regression) pusher->Regression(group, item);
+// Exports the `limit` groups with the most events in the last hour as
+// crashctl_group_events_total.
+void RefreshTopGroups(Store* store, Metrics* metrics, ActiveGroups* active,
+                      int limit) {
+  std::vector<TopGroup> top;
+  for (int64_t id : active->Top(static_cast<size_t>(limit),
+                                static_cast<double>(std::time(nullptr)))) {
+    Group group;
+    if (!store->GetGroup(id, &group).ok()) continue;
+    top.push_back(TopGroup{group.project_id, group.id, group.service,
+                           static_cast<double>(group.count)});
+  }
+  metrics->SetTopGroups(top);
 }
 
 void RunRetention(Store* store, Metrics* metrics, double max_age) {
@@ -165,11 +170,20 @@ int ServeCommand(const std::vector<std::string>& args) {
   metrics_options.max_services = static_cast<size_t>(config.metrics_max_services);
   Metrics metrics(metrics_options);
   metrics.AddRefreshHook([&] { RefreshStoreGauges(store.get(), &metrics); });
+  ActiveGroups active_groups;
+  metrics.AddRefreshHook([&] {
+    RefreshTopGroups(store.get(), &metrics, &active_groups,
+                     config.metrics_top_groups);
+  });
 
   IngestPipeline::Options pipeline_options;
   pipeline_options.queue_size = static_cast<size_t>(config.queue_size);
   pipeline_options.batch_size = static_cast<size_t>(config.batch_size);
   IngestPipeline pipeline(store.get(), &metrics, pipeline_options);
+  pipeline.AddListener([&active_groups](const WriteItem& item,
+                                        const WriteOutcome& outcome) {
+    active_groups.Record(outcome.group_id, item.event.received);
+  });
   // A scrape after a storage failure probes the store, so
   // crashctl_storage_up recovers even when no events arrive.
   metrics.AddRefreshHook([&pipeline] {
@@ -204,9 +218,9 @@ int ServeCommand(const std::vector<std::string>& args) {
   }
   AlertPusher pusher(config, &metrics);
   if (pusher.enabled()) {
-    pipeline.AddListener([&](const WriteItem& item,
-                             const WriteOutcome& outcome) {
-      AlertOnEvent(store.get(), &pusher, item, outcome);
+    pipeline.AddListener([&pusher](const WriteItem& item,
+                                   const WriteOutcome& outcome) {
+      pusher.OnEventStored(item, outcome);
     });
     if (kube) {
       kube->AddListener([&pusher](const Crash& crash, bool) {

@@ -82,6 +82,8 @@ class KubeWatcher::Impl {
       loop->ns = ns;
       loops_.push_back(std::move(loop));
     }
+    synced_loops_ = 0;
+    loop_count_ = static_cast<int>(loops_.size());
     for (auto& loop : loops_) {
       Loop* l = loop.get();
       l->thread = std::thread([this, l] { Run(l); });
@@ -103,11 +105,8 @@ class KubeWatcher::Impl {
   }
 
   bool Synced() const {
-    if (loops_.empty()) return false;
-    for (const auto& loop : loops_) {
-      if (!loop->synced) return false;
-    }
-    return true;
+    int total = loop_count_.load();
+    return total > 0 && synced_loops_.load() >= total;
   }
 
   void OnEventStored(const WriteItem& item, const WriteOutcome& outcome) {
@@ -326,6 +325,7 @@ class KubeWatcher::Impl {
         need_list = false;
         failures = 0;
         if (!l->synced.exchange(true)) {
+          ++synced_loops_;
           spdlog::info("kube: initial list of pods ({}) done", Where(l));
         }
       }
@@ -378,6 +378,8 @@ class KubeWatcher::Impl {
   std::unique_ptr<LogFetcher> logs_;
   std::vector<std::unique_ptr<Loop>> loops_;
   std::atomic<bool> stop_{false};
+  std::atomic<int> loop_count_{0};  // read by Synced() from any thread
+  std::atomic<int> synced_loops_{0};
   std::mutex sleep_mu_;
   std::condition_variable sleep_cv_;
   std::mutex rng_mu_;

@@ -11,6 +11,7 @@ APT_PACKAGES=(
   zlib1g-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
   libunwind-dev libdw-dev
   prometheus prometheus-alertmanager
+  python3 python3-yaml
   clang libclang-rt-14-dev clang-format wrk
 )
 

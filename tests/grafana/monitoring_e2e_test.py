@@ -403,13 +403,22 @@ def main():
 
         # OOMKill -> Alertmanager through the pusher (< 2 s) and the rule.
         try:
-            wait_until("CrashctlPodCrash for the OOMKilled pod in Alertmanager",
-                       lambda: amtool_alerts(args.amtool, am_port, "alertname=CrashctlPodCrash",
-                                             "crash_type=oom_killed", "namespace=payments"), 10)
+            pushed = wait_until("CrashctlPodCrash for the OOMKilled pod in Alertmanager",
+                                lambda: amtool_alerts(args.amtool, am_port, "alertname=CrashctlPodCrash",
+                                                      "crash_type=oom_killed", "namespace=payments"), 10)
             latency = time.monotonic() - oom_posted
             log(f"OK   pusher: CrashctlPodCrash (oom_killed, payments) in Alertmanager after {latency:.2f}s")
             if latency >= 2.0:
                 failures.append(f"pushed OOMKill took {latency:.2f}s to reach Alertmanager (limit 2 s)")
+            # The alert names the pod and links to its REST resource.
+            alert = pushed[0]
+            url = alert["annotations"].get("url", "")
+            status, body = http("GET", url) if url.startswith(base + "/api/v1/crashes/") else (0, "")
+            crash = json.loads(body) if status == 200 else {}
+            if alert["labels"].get("pod") != pod["metadata"]["name"] or crash.get("pod") != pod["metadata"]["name"]:
+                failures.append(f"pushed alert {alert['labels']} links to {url!r} ({status}), not to the crash")
+            else:
+                log(f"OK   pusher: alert links to {url}")
         except TimeoutError as e:
             failures.append(f"pusher path: {e}")
             log(f"FAIL pusher path: {e}")

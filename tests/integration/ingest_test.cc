@@ -160,6 +160,12 @@ TEST_F(IngestTest, RealSentryNodeSdkGroupsTwoCallSites) {
             std::string::npos)
       << r.body;
   EXPECT_NE(r.body.find("crashctl_events_total{"), std::string::npos);
+  // The most active groups of the last hour, for ranking in Grafana.
+  EXPECT_NE(r.body.find("crashctl_group_events_total{group_id=\"" + group_id +
+                        "\",project=\"" + std::to_string(project_.id) +
+                        "\",service=\"checkout\"} 3"),
+            std::string::npos)
+      << r.body;
 }
 
 TEST_F(IngestTest, GzipAndDeflateEnvelopesAreStored) {

@@ -26,6 +26,7 @@ using rapidjson::Document;
 using rapidjson::Value;
 
 constexpr size_t kMaxBody = 16 << 20;
+constexpr std::chrono::milliseconds kBookmarkInterval(1000);
 
 std::string ToJson(const Value& v) {
   rapidjson::StringBuffer sb;
@@ -454,11 +455,24 @@ void FakeApiServer::Handle(mg_connection* conn) {
   req.query = info->query_string ? info->query_string : "";
   const char* accept = mg_get_header(conn, "Accept");
   req.accept = accept ? accept : "";
+  if (const char* auth = mg_get_header(conn, "Authorization")) {
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.last_authorization = auth;
+  }
   char buf[8192];
   int n;
   while (req.body.size() < kMaxBody &&
          (n = mg_read(conn, buf, sizeof(buf))) > 0) {
     req.body.append(buf, static_cast<size_t>(n));
+  }
+  bool stopping = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping = stopping_;
+  }
+  if (stopping) {
+    SendStatus(conn, 503, "ServiceUnavailable", "shutting down");
+    return;
   }
   std::vector<std::string> parts = Split(req.path);
   if (!parts.empty() && parts[0] == "_control") {
@@ -835,6 +849,8 @@ void FakeApiServer::HandleWatch(mg_connection* conn, const Request& req,
   const int64_t close_gen = close_generation_;
   const int64_t expire_gen = expire_generation_;
   int64_t bookmark_gen = bookmark_generation_;
+  // Like the real API server, idle watches get a BOOKMARK now and then.
+  auto last_bookmark = std::chrono::steady_clock::now();
   enum { kOpen, kClosed, kExpired, kCut, kGone } end = kOpen;
   lock.unlock();
   for (const auto& p : initial) {
@@ -857,8 +873,12 @@ void FakeApiServer::HandleWatch(mg_connection* conn, const Request& req,
       out.push_back({EventLine(ev.type, ev.pod, table), cut});
       if (cut) break;
     }
-    if (end == kOpen && bookmarks && bookmark_generation_ != bookmark_gen) {
+    const auto now = std::chrono::steady_clock::now();
+    if (end == kOpen && bookmarks &&
+        (bookmark_generation_ != bookmark_gen ||
+         now - last_bookmark >= kBookmarkInterval)) {
       bookmark_gen = bookmark_generation_;
+      last_bookmark = now;
       Document d(rapidjson::kObjectType);
       auto& a = d.GetAllocator();
       d.AddMember("type", "BOOKMARK", a);

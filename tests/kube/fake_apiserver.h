@@ -10,7 +10,8 @@
 // Lists and watches answer meta.k8s.io Tables when asked (as kubectl does).
 // Watches from a resourceVersion older than the last Expire() get the real
 // 410 "Expired" ERROR event. Every watch event line is written in two chunks
-// so clients must reassemble lines.
+// so clients must reassemble lines. Watches that allow bookmarks get a
+// BOOKMARK every second, as idle watches of a real API server do.
 //
 // Control endpoints (used by the `fake-apiserver` binary's users):
 //   POST   /_control/pods[?cut=true]      body: a Pod; add or replace
@@ -45,6 +46,7 @@ class FakeApiServer {
     int logs = 0;     // log requests
     int open_watches = 0;
     std::vector<std::string> watch_paths;  // full path?query of each watch
+    std::string last_authorization;        // Authorization header, if any
   };
 
   FakeApiServer();

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -59,7 +60,9 @@ class KubeWatcherTest : public ::testing::Test {
     options_.backoff_initial_seconds = 0.02;
     options_.backoff_max_seconds = 0.2;
     options_.watch_timeout_seconds = 60;
-    options_.stream_idle_seconds = 30;
+    // The fake sends a BOOKMARK every second: 3 s of silence means the
+    // connection is dead (e.g. accepted by a server that is shutting down).
+    options_.stream_idle_seconds = 3;
   }
 
   void TearDown() override {
@@ -399,6 +402,31 @@ TEST_F(KubeWatcherTest, ServerDownAtStartThenBack) {
   later.Stop();
 }
 
+TEST_F(KubeWatcherTest, DeletedPodsLeaveTheCrashLoopGauge) {
+  auto looping = [&] {
+    return Metric("crashctl_pods_crashlooping", {{"namespace", "jobs"}});
+  };
+  Apply("pod_crashloop_1.json");
+  StartWatcher();
+  ASSERT_TRUE(WaitFor([&] { return looping() == 1; }, kWait));
+  // Deleted while watched: a DELETED event.
+  ASSERT_TRUE(fake_.DeletePod("jobs", "worker-0"));
+  ASSERT_TRUE(WaitFor([&] { return looping() == 0; }, kWait));
+  // Back (same uid), then deleted while the API server is away: the relist
+  // no longer lists it.
+  Apply("pod_crashloop_1.json");
+  ASSERT_TRUE(WaitFor([&] { return looping() == 1; }, kWait));
+  const int port = fake_.port();
+  fake_.Stop();
+  ASSERT_TRUE(fake_.DeletePod("jobs", "worker-0"));
+  fake_.Expire();
+  std::string error;
+  ASSERT_TRUE(fake_.Start(port, &error)) << error;
+  ASSERT_TRUE(WaitFor([&] { return looping() == 0; }, kWait));
+  EXPECT_EQ(AllCrashes().size(), 2u);  // seeing the pod again added nothing
+  EXPECT_EQ(InsertedCount(), 2u);
+}
+
 TEST_F(KubeWatcherTest, StreamCutInsideALineResumesFromLastVersion) {
   StartWatcher();
   ASSERT_TRUE(WaitFor([&] { return watcher_->Synced(); }, kWait));
@@ -574,6 +602,32 @@ TEST_F(KubeWatcherTest, LogFetcherHandlesPrevious400AndFetchesTail) {
   EXPECT_EQ(LogFetcher::LogPath({"k", "ns", "p", "c", true}, 50),
             "/api/v1/namespaces/ns/pods/p/log?container=c&previous=true&"
             "tailLines=50&limitBytes=262144");
+}
+
+TEST_F(KubeWatcherTest, ApiClientRereadsTheTokenFile) {
+  const std::string token_file = dir_ + "/token";
+  auto write_token = [&](const std::string& token) {
+    std::ofstream out(token_file, std::ios::trunc);
+    out << token << "\n";
+  };
+  write_token("first");
+  KubeClientConfig cc;
+  cc.server = fake_.url();
+  cc.token_file = token_file;
+  KubeApiClient::Options rereads;
+  rereads.token_reload_seconds = 0;  // every request
+  KubeApiClient::Options hourly;
+  hourly.token_reload_seconds = 3600;
+  KubeApiClient client(cc, rereads);
+  KubeApiClient cached(cc, hourly);
+  ASSERT_TRUE(client.Get("/version").ok());
+  EXPECT_EQ(fake_.stats().last_authorization, "Bearer first");
+  ASSERT_TRUE(cached.Get("/version").ok());
+  write_token("second");  // the kubelet rotated the projected token
+  ASSERT_TRUE(client.Get("/version").ok());
+  EXPECT_EQ(fake_.stats().last_authorization, "Bearer second");
+  ASSERT_TRUE(cached.Get("/version").ok());
+  EXPECT_EQ(fake_.stats().last_authorization, "Bearer first");
 }
 
 TEST_F(KubeWatcherTest, ApiClientStreamStopsPromptly) {

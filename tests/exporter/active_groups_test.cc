@@ -1,0 +1,51 @@
+#include "exporter/active_groups.h"
+
+#include <gtest/gtest.h>
+
+namespace crashctl {
+namespace {
+
+constexpr double kT0 = 1700000000;
+
+TEST(ActiveGroupsTest, RanksByEventsInTheLastHour) {
+  ActiveGroups active;
+  for (int i = 0; i < 5; ++i) active.Record(1, kT0 + i);
+  for (int i = 0; i < 3; ++i) active.Record(2, kT0 + 120 + i);
+  active.Record(3, kT0 + 600);
+  EXPECT_EQ(active.Top(10, kT0 + 700), (std::vector<int64_t>{1, 2, 3}));
+  EXPECT_EQ(active.Top(2, kT0 + 700), (std::vector<int64_t>{1, 2}));
+}
+
+TEST(ActiveGroupsTest, EventsOlderThanAnHourDropOut) {
+  ActiveGroups active;
+  for (int i = 0; i < 10; ++i) active.Record(1, kT0);
+  for (int i = 0; i < 2; ++i) active.Record(2, kT0 + 3000);
+  // 61 minutes later group 1's burst has left the window, group 2's not.
+  EXPECT_EQ(active.Top(10, kT0 + 61 * 60), (std::vector<int64_t>{2}));
+  // Two hours later nothing is active.
+  EXPECT_TRUE(active.Top(10, kT0 + 2 * 3600 + 3000).empty());
+}
+
+TEST(ActiveGroupsTest, ReusedBucketsStartFromZero) {
+  ActiveGroups active;
+  for (int i = 0; i < 7; ++i) active.Record(1, kT0);  // minute m
+  active.Record(1, kT0 + 60 * 60);                      // minute m+60
+  active.Record(2, kT0 + 60 * 60);
+  active.Record(2, kT0 + 60 * 60 + 1);
+  // Group 1's bucket for minute m was reused by minute m+60: 1 event left.
+  EXPECT_EQ(active.Top(10, kT0 + 60 * 60 + 2), (std::vector<int64_t>{2, 1}));
+}
+
+TEST(ActiveGroupsTest, TrackedGroupsAreBounded) {
+  ActiveGroups active(3);
+  active.Record(1, kT0);
+  active.Record(2, kT0 + 60);
+  active.Record(3, kT0 + 120);
+  active.Record(4, kT0 + 180);  // forgets group 1, seen longest ago
+  const std::vector<int64_t> top = active.Top(10, kT0 + 200);
+  EXPECT_EQ(top.size(), 3u);
+  EXPECT_EQ(std::count(top.begin(), top.end(), 1), 0);
+}
+
+}  // namespace
+}  // namespace crashctl
