@@ -32,7 +32,7 @@ run: build
 
 # The normal suite, then the whole suite under ASan+UBSan, the ingest
 # pipeline under TSan, then a short run of every fuzzer. Stage times on
-# 2 cores: docs/fuzzing.md.
+# 2 cores: tests/fuzz/README.md.
 test:
 	$(MAKE) test-suite
 	$(MAKE) test-asan

@@ -250,6 +250,9 @@ bool Init(const Options& options) {
     }
     return false;
   }
+  // libunwind initialises itself lazily without synchronisation: do it
+  // here, before threads capture concurrently.
+  CaptureStack(1);
   client->server_name = HostName();
   client->spool_dir = ResolveSpoolDir(options.spool_dir);
   client->options.sample_rate = std::clamp(options.sample_rate, 0.0, 1.0);
