@@ -30,6 +30,7 @@ key=$(echo "$dsn" | sed -E 's#DSN: http://([0-9a-f]+)@.*#\1#')
 project=$(echo "$dsn" | sed -E 's#.*/([0-9]+)$#\1#')
 url="http://127.0.0.1:$port/api/$project/envelope/?sentry_key=$key"
 
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 micro=$("$BUILD/bench/crashctl-micro-bench" --benchmark_min_time=0.5 2>/dev/null | grep -E '^BM_')
 loadgen="$BUILD/bench/crashctl-loadgen"
 rows=$("$loadgen" --header --label "crashctl, closed loop" --url "$url" --connections "$CONNECTIONS" --duration "$DURATION" --server-pid "$server")
@@ -46,6 +47,7 @@ metrics_ms=$(curl -s -o /dev/null -w '%{time_total}' "http://127.0.0.1:$port/met
   echo "- Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
   echo "- Command: \`make bench\` (DURATION=$DURATION CONNECTIONS=$CONNECTIONS); load generator and server share the machine."
   echo "- Build: $(grep CMAKE_BUILD_TYPE: "$BUILD/CMakeCache.txt" | cut -d= -f2)"
+  echo "- Load average when the runs started: $load_before (other processes share the 2 cores; wall-clock figures are only as good as that)"
   echo
   echo "## Load (Sentry envelopes, ~5 KB, 30 frames, 500 groups, Zipf)"
   echo

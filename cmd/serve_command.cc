@@ -2,6 +2,7 @@
 // retention, the Kubernetes watcher and the alert pusher, then runs until
 // SIGTERM/SIGINT and shuts down gracefully (in-flight requests finish, queued
 // events are committed).
+#include <malloc.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
@@ -146,6 +147,11 @@ int ServeCommand(const std::vector<std::string>& args) {
     return kExitUsage;
   }
   SetUpLogging(config);
+  // Keep up to 8 MB of freed heap instead of returning it to the kernel
+  // after every large request or /metrics scrape: with glibc's default the
+  // next one faults all those pages in again (a 10,000-series scrape took
+  // 3x longer). Bounded, and it does not touch idle memory.
+  mallopt(M_TRIM_THRESHOLD, 8 << 20);
 
   // Signals are taken by sigwait() below; block them before any thread
   // starts so every thread inherits the mask.

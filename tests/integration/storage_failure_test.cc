@@ -51,7 +51,7 @@ TEST(StorageFailureTest, FullDiskAnswers503AndRecoversWithoutRestart) {
 
   // "The disk is full": no file of the server may grow past 1 byte.
   ASSERT_TRUE(SetFileSizeLimit(server->pid(), 1));
-  const HttpResult refused = server->Post(path, Event(2));
+  HttpResult refused = server->Post(path, Event(2));
   EXPECT_EQ(refused.status, 503) << refused.body;
   EXPECT_FALSE(refused.headers["retry-after"].empty());
   const HttpResult not_ready = server->Get("/readyz");
