@@ -12,7 +12,10 @@ FUZZ_SMOKE_SECONDS ?= 10
 UBSAN_SUPP := $(CURDIR)/tests/fuzz/ubsan.supp
 SAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions=$(UBSAN_SUPP)
-TSAN_ENV := TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+# Under TSan each of the 512 default civetweb workers is slow to start;
+# 64 keep `crashctl serve` inside the fixtures' 20 s readiness limit.
+TSAN_ENV := TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/tests/fuzz/tsan.supp \
+  CRASHCTL_SERVER_MAX_CONNECTIONS=64
 
 .PHONY: deps build run test test-suite test-asan test-tsan fuzz fuzz-build \
   fuzz-smoke bench format clean

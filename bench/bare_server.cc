@@ -32,9 +32,17 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string ports = std::string("127.0.0.1:") + argv[1];
-  const char* options[] = {"listening_ports", ports.c_str(), "num_threads", "64",
-                           "enable_keep_alive", "yes", "keep_alive_timeout_ms",
-                           "10000", "tcp_nodelay", "1", nullptr};
+  const char* options[] = {"listening_ports",
+                           ports.c_str(),
+                           "num_threads",
+                           "64",
+                           "enable_keep_alive",
+                           "yes",
+                           "keep_alive_timeout_ms",
+                           "10000",
+                           "tcp_nodelay",
+                           "1",
+                           nullptr};
   sigset_t stop;
   sigemptyset(&stop);
   sigaddset(&stop, SIGTERM);

@@ -54,7 +54,8 @@ Template MakeTemplate(int group, int frames) {
     if (f) frames_json << ",";
     const bool in_app = f >= frames - 8;
     frames_json << R"({"filename":")"
-                << (in_app ? "/app/src/service/handler_" : "/app/node_modules/lib/mod_")
+                << (in_app ? "/app/src/service/handler_"
+                           : "/app/node_modules/lib/mod_")
                 << (group * 7 + f) % 97 << R"(.js","function":")"
                 << (f == frames - 1 ? "handle_" + std::to_string(group)
                                     : "fn_" + std::to_string(f))
@@ -63,26 +64,30 @@ Template MakeTemplate(int group, int frames) {
   }
   const std::string id(32, '0');
   std::ostringstream event;
-  event << R"({"event_id":")" << id
-        << R"(","timestamp":1700000000.5,"platform":"node","level":"error",)"
-        << R"("release":"shop@1.4.2","environment":"production",)"
-        << R"("server_name":"checkout-7f8b4d-x2x9q","tags":{"service":"checkout",)"
-        << R"("region":"eu-west-1"},"exception":{"values":[{"type":"TypeError",)"
-        << R"("value":"order )" << group
-        << R"js( failed: cannot read properties of undefined (reading 'items')",)js"
-        << R"("mechanism":{"type":"onunhandledrejection","handled":false},)"
-        << R"("stacktrace":{"frames":[)" << frames_json.str() << "]}}]},"
-        << R"("breadcrumbs":{"values":[)";
+  event
+      << R"({"event_id":")" << id
+      << R"(","timestamp":1700000000.5,"platform":"node","level":"error",)"
+      << R"("release":"shop@1.4.2","environment":"production",)"
+      << R"("server_name":"checkout-7f8b4d-x2x9q","tags":{"service":"checkout",)"
+      << R"("region":"eu-west-1"},"exception":{"values":[{"type":"TypeError",)"
+      << R"("value":"order )" << group
+      << R"js( failed: cannot read properties of undefined (reading 'items')",)js"
+      << R"("mechanism":{"type":"onunhandledrejection","handled":false},)"
+      << R"("stacktrace":{"frames":[)" << frames_json.str() << "]}}]},"
+      << R"("breadcrumbs":{"values":[)";
   for (int b = 0; b < 12; ++b) {
     if (b) event << ",";
-    event << R"({"timestamp":1700000000.1,"category":"http","message":"GET /api/cart/)"
-          << b << R"( 200","level":"info"})";
+    event
+        << R"({"timestamp":1700000000.1,"category":"http","message":"GET /api/cart/)"
+        << b << R"( 200","level":"info"})";
   }
-  event << R"(]},"contexts":{"runtime":{"name":"node","version":"v20.20.2"},)"
-        << R"("os":{"name":"Linux"}},"sdk":{"name":"sentry.javascript.node","version":"10.0.0"}})";
+  event
+      << R"(]},"contexts":{"runtime":{"name":"node","version":"v20.20.2"},)"
+      << R"("os":{"name":"Linux"}},"sdk":{"name":"sentry.javascript.node","version":"10.0.0"}})";
   const std::string payload = event.str();
   Template t;
-  std::string header = R"({"event_id":")" + id + R"(","sent_at":"2026-11-22T10:00:00Z"})";
+  std::string header =
+      R"({"event_id":")" + id + R"(","sent_at":"2026-11-22T10:00:00Z"})";
   t.id_offsets[0] = std::strlen(R"({"event_id":")");
   t.body = header + "\n" + R"({"type":"event","length":)" +
            std::to_string(payload.size()) + "}\n";
@@ -128,7 +133,8 @@ ProcSample SampleProcess(pid_t pid) {
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
   std::string line;
   while (std::getline(status, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) sample.peak_rss_kb = std::stol(line.substr(6));
+    if (line.rfind("VmHWM:", 0) == 0)
+      sample.peak_rss_kb = std::stol(line.substr(6));
   }
   return sample;
 }
@@ -146,16 +152,26 @@ bool ParseArgs(int argc, char** argv, Options* o) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
-    if (a == "--url") o->url = next();
-    else if (a == "--connections") o->connections = std::stoi(next());
-    else if (a == "--duration") o->duration = std::stod(next());
-    else if (a == "--rate") o->rate = std::stod(next());
-    else if (a == "--groups") o->groups = std::stoi(next());
-    else if (a == "--frames") o->frames = std::stoi(next());
-    else if (a == "--server-pid") o->server_pid = std::stoi(next());
-    else if (a == "--label") o->label = next();
-    else if (a == "--header") o->header = true;
-    else return false;
+    if (a == "--url")
+      o->url = next();
+    else if (a == "--connections")
+      o->connections = std::stoi(next());
+    else if (a == "--duration")
+      o->duration = std::stod(next());
+    else if (a == "--rate")
+      o->rate = std::stod(next());
+    else if (a == "--groups")
+      o->groups = std::stoi(next());
+    else if (a == "--frames")
+      o->frames = std::stoi(next());
+    else if (a == "--server-pid")
+      o->server_pid = std::stoi(next());
+    else if (a == "--label")
+      o->label = next();
+    else if (a == "--header")
+      o->header = true;
+    else
+      return false;
   }
   return !o->url.empty() && o->connections > 0 && o->duration > 0 &&
          o->duration <= 600 && o->groups > 0;
@@ -174,19 +190,22 @@ int main(int argc, char** argv) {
   }
   curl_global_init(CURL_GLOBAL_DEFAULT);
   std::vector<Template> templates;
-  for (int g = 0; g < o.groups; ++g) templates.push_back(MakeTemplate(g, o.frames));
+  for (int g = 0; g < o.groups; ++g)
+    templates.push_back(MakeTemplate(g, o.frames));
   const std::vector<double> cdf = ZipfCdf(o.groups);
   std::mt19937_64 rng(42);
   std::uniform_real_distribution<double> uniform(0, 1);
   uint64_t next_id = 1;
 
   CURLM* multi = curl_multi_init();
-  curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(o.connections));
+  curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+                    static_cast<long>(o.connections));
   std::vector<Slot> slots(o.connections);
   std::vector<Slot*> idle;
   for (Slot& s : slots) {
     s.easy = curl_easy_init();
-    s.headers = curl_slist_append(nullptr, "Content-Type: application/x-sentry-envelope");
+    s.headers = curl_slist_append(
+        nullptr, "Content-Type: application/x-sentry-envelope");
     s.headers = curl_slist_append(s.headers, "Expect:");
     curl_easy_setopt(s.easy, CURLOPT_URL, o.url.c_str());
     curl_easy_setopt(s.easy, CURLOPT_HTTPHEADER, s.headers);
@@ -197,10 +216,12 @@ int main(int argc, char** argv) {
     idle.push_back(&s);
   }
 
-  const ProcSample before = o.server_pid ? SampleProcess(o.server_pid) : ProcSample{};
+  const ProcSample before =
+      o.server_pid ? SampleProcess(o.server_pid) : ProcSample{};
   const Clock::time_point start = Clock::now();
   const Clock::time_point end =
-      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.duration));
+      start + std::chrono::duration_cast<Clock::duration>(
+                  std::chrono::duration<double>(o.duration));
   uint64_t sent = 0, acked = 0;
   std::map<long, uint64_t> failures;  // status (0 = transport) -> count
   std::vector<double> latencies_ms;
@@ -217,7 +238,8 @@ int main(int argc, char** argv) {
                   static_cast<unsigned long long>(next_id++));
     for (size_t offset : t.id_offsets) std::memcpy(&s->body[offset], id, 32);
     curl_easy_setopt(s->easy, CURLOPT_POSTFIELDS, s->body.data());
-    curl_easy_setopt(s->easy, CURLOPT_POSTFIELDSIZE, static_cast<long>(s->body.size()));
+    curl_easy_setopt(s->easy, CURLOPT_POSTFIELDSIZE,
+                     static_cast<long>(s->body.size()));
     s->sent = Clock::now();
     curl_multi_add_handle(multi, s->easy);
     ++sent;
@@ -228,7 +250,8 @@ int main(int argc, char** argv) {
     const Clock::time_point now = Clock::now();
     while (now < end && !idle.empty()) {
       if (o.rate > 0) {
-        const double due = std::chrono::duration<double>(now - start).count() * o.rate;
+        const double due =
+            std::chrono::duration<double>(now - start).count() * o.rate;
         if (static_cast<double>(sent) >= due) break;
       }
       send(idle.back());
@@ -245,15 +268,21 @@ int main(int argc, char** argv) {
         curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &status);
       }
       latencies_ms.push_back(
-          std::chrono::duration<double, std::milli>(Clock::now() - s->sent).count());
-      if (status == 200) ++acked; else ++failures[status];
+          std::chrono::duration<double, std::milli>(Clock::now() - s->sent)
+              .count());
+      if (status == 200)
+        ++acked;
+      else
+        ++failures[status];
       curl_multi_remove_handle(multi, s->easy);
       idle.push_back(s);
     }
     curl_multi_poll(multi, nullptr, 0, o.rate > 0 ? 1 : 10, nullptr);
   }
-  const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-  const ProcSample after = o.server_pid ? SampleProcess(o.server_pid) : ProcSample{};
+  const double elapsed =
+      std::chrono::duration<double>(Clock::now() - start).count();
+  const ProcSample after =
+      o.server_pid ? SampleProcess(o.server_pid) : ProcSample{};
 
   std::sort(latencies_ms.begin(), latencies_ms.end());
   auto pct = [&](double p) {
@@ -267,19 +296,24 @@ int main(int argc, char** argv) {
               std::to_string(f.second);
   }
   if (o.header) {
-    std::printf("| run | connections | rate | acked events/s | p50 ms | p99 ms | "
-                "server CPU %% | server peak RSS MB | failures |\n"
-                "|---|---|---|---|---|---|---|---|---|\n");
+    std::printf(
+        "| run | connections | rate | acked events/s | p50 ms | p99 ms | "
+        "server CPU %% | server peak RSS MB | failures |\n"
+        "|---|---|---|---|---|---|---|---|---|\n");
   }
-  std::printf("| %s | %d | %s | %.0f | %.2f | %.2f | %s | %s | %s |\n", o.label.c_str(),
-              o.connections, o.rate > 0 ? std::to_string(static_cast<int>(o.rate)).c_str() : "max",
-              acked / elapsed, pct(0.50), pct(0.99),
-              o.server_pid ? std::to_string(static_cast<int>(
-                                 100 * (after.cpu_seconds - before.cpu_seconds) / elapsed))
-                                 .c_str()
-                           : "-",
-              o.server_pid ? std::to_string(after.peak_rss_kb / 1024).c_str() : "-",
-              failed.empty() ? "0" : failed.c_str());
+  std::printf(
+      "| %s | %d | %s | %.0f | %.2f | %.2f | %s | %s | %s |\n", o.label.c_str(),
+      o.connections,
+      o.rate > 0 ? std::to_string(static_cast<int>(o.rate)).c_str() : "max",
+      acked / elapsed, pct(0.50), pct(0.99),
+      o.server_pid
+          ? std::to_string(
+                static_cast<int>(
+                    100 * (after.cpu_seconds - before.cpu_seconds) / elapsed))
+                .c_str()
+          : "-",
+      o.server_pid ? std::to_string(after.peak_rss_kb / 1024).c_str() : "-",
+      failed.empty() ? "0" : failed.c_str());
   for (Slot& s : slots) {
     curl_easy_cleanup(s.easy);
     curl_slist_free_all(s.headers);

@@ -32,8 +32,9 @@ std::string SampleEvent(int group, int n) {
   std::string crumbs;
   for (int b = 0; b < 12; ++b) {
     if (b) crumbs += ",";
-    crumbs += R"({"timestamp":1700000000.1,"category":"http","message":"GET /api/cart/)" +
-              std::to_string(b) + R"( 200"})";
+    crumbs +=
+        R"({"timestamp":1700000000.1,"category":"http","message":"GET /api/cart/)" +
+        std::to_string(b) + R"( 200"})";
   }
   return std::string(R"({"event_id":")") + id +
          R"(","timestamp":1700000000.5,"platform":"node","level":"error","release":"shop@1.4.2",)"
@@ -62,7 +63,8 @@ void BM_NormalizeEvent(benchmark::State& state) {
   for (auto _ : state) {
     Event out;
     std::string error;
-    benchmark::DoNotOptimize(NormalizeEvent(event, 1, 1700000000, &out, &error));
+    benchmark::DoNotOptimize(
+        NormalizeEvent(event, 1, 1700000000, &out, &error));
   }
   state.SetBytesProcessed(state.iterations() * event.size());
 }
@@ -83,7 +85,8 @@ void BM_StoreWriteBatch(benchmark::State& state) {
     return;
   }
   std::string error;
-  std::unique_ptr<Store> store = Store::Open(std::string(dir) + "/crashctl.db", &error);
+  std::unique_ptr<Store> store =
+      Store::Open(std::string(dir) + "/crashctl.db", &error);
   Project project;
   store->CreateProject("bench", &project);
   const int batch = static_cast<int>(state.range(0));
@@ -92,26 +95,32 @@ void BM_StoreWriteBatch(benchmark::State& state) {
     state.PauseTiming();
     std::vector<WriteItem> items(batch);
     for (WriteItem& item : items) {
-      NormalizeEvent(SampleEvent(n % 500, n), project.id, 1700000000, &item.event, &error);
+      NormalizeEvent(SampleEvent(n % 500, n), project.id, 1700000000,
+                     &item.event, &error);
       item.grouping = ComputeGrouping(item.event);
       ++n;
     }
     state.ResumeTiming();
     std::vector<WriteOutcome> outcomes;
-    if (!store->WriteEvents(items, &outcomes).ok()) state.SkipWithError("write failed");
+    if (!store->WriteEvents(items, &outcomes).ok())
+      state.SkipWithError("write failed");
   }
   state.SetItemsProcessed(state.iterations() * batch);
   store.reset();
   std::system((std::string("rm -rf ") + dir).c_str());
 }
-BENCHMARK(BM_StoreWriteBatch)->Arg(512)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_StoreWriteBatch)
+    ->Arg(512)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 void BM_MetricsSerialize10kSeries(benchmark::State& state) {
   Metrics::Options options;
   options.max_services = 100;
   Metrics metrics(options);
   // 100 projects x 5 levels x 20 services = 10,000 events_total series.
-  static const char* const kLevels[] = {"fatal", "error", "warning", "info", "debug"};
+  static const char* const kLevels[] = {"fatal", "error", "warning", "info",
+                                        "debug"};
   for (int p = 1; p <= 100; ++p) {
     for (const char* level : kLevels) {
       for (int s = 0; s < 20; ++s) {

@@ -37,8 +37,8 @@ void WriteResponse(mg_connection* conn, const HttpResponse& response,
                    bool head) {
   mg_response_header_start(conn, response.status);
   if (!response.content_type.empty()) {
-    mg_response_header_add(conn, "Content-Type",
-                           response.content_type.c_str(), -1);
+    mg_response_header_add(conn, "Content-Type", response.content_type.c_str(),
+                           -1);
   }
   const std::string length = std::to_string(response.body.size());
   mg_response_header_add(conn, "Content-Length", length.c_str(), -1);
@@ -112,8 +112,7 @@ bool HttpServer::ToCivetwebPorts(const std::string& listen, std::string* out) {
 bool HttpServer::Start(std::string* error) {
   std::string ports;
   if (!ToCivetwebPorts(options_.listen, &ports)) {
-    *error = "server.listen: \"" + options_.listen +
-             "\" is not [host]:port";
+    *error = "server.listen: \"" + options_.listen + "\" is not [host]:port";
     return false;
   }
   const std::string threads = std::to_string(std::max(2, options_.threads));
@@ -122,26 +121,15 @@ bool HttpServer::Start(std::string* error) {
   const std::string request_timeout = std::to_string(
       std::min(options_.header_timeout_ms, options_.request_timeout_ms));
   const std::string keep_alive = std::to_string(options_.keep_alive_timeout_ms);
-  const char* civet_options[] = {"listening_ports",
-                                 ports.c_str(),
-                                 "num_threads",
-                                 threads.c_str(),
-                                 "request_timeout_ms",
-                                 request_timeout.c_str(),
-                                 "keep_alive_timeout_ms",
-                                 keep_alive.c_str(),
-                                 "enable_keep_alive",
-                                 "yes",
-                                 // Headers and body are separate writes:
-                                 // with Nagle the body waits for the
-                                 // client's delayed ACK (~40 ms each).
-                                 "tcp_nodelay",
-                                 "1",
-                                 "listen_backlog",
-                                 "1024",
-                                 "connection_queue",
-                                 "1024",
-                                 nullptr};
+  const char* civet_options[] = {
+      "listening_ports", ports.c_str(), "num_threads", threads.c_str(),
+      "request_timeout_ms", request_timeout.c_str(), "keep_alive_timeout_ms",
+      keep_alive.c_str(), "enable_keep_alive", "yes",
+      // Headers and body are separate writes:
+      // with Nagle the body waits for the
+      // client's delayed ACK (~40 ms each).
+      "tcp_nodelay", "1", "listen_backlog", "1024", "connection_queue", "1024",
+      nullptr};
   mg_callbacks callbacks{};
   callbacks.log_message = [](const mg_connection*, const char* message) {
     spdlog::warn("http: {}", message);
@@ -229,14 +217,14 @@ int HttpServer::Handle(mg_connection* conn) {
 
   HttpResponse response;
   std::string route = "unmatched";
-  const BodyRead read = ReadBody(
-      conn, info->content_length, options_.max_body_bytes,
-      start + std::chrono::milliseconds(options_.request_timeout_ms),
-      &request.body);
+  const BodyRead read =
+      ReadBody(conn, info->content_length, options_.max_body_bytes,
+               start + std::chrono::milliseconds(options_.request_timeout_ms),
+               &request.body);
   if (read == BodyRead::kTooLarge) {
     response = HttpResponse::Error(
-        413, "request body exceeds " +
-                 std::to_string(options_.max_body_bytes) + " bytes");
+        413, "request body exceeds " + std::to_string(options_.max_body_bytes) +
+                 " bytes");
     response.headers.emplace_back("Connection", "close");
     if (metrics_) metrics_->IngestRejected("too_large");
   } else if (read == BodyRead::kIncomplete) {
@@ -255,10 +243,10 @@ int HttpServer::Handle(mg_connection* conn) {
   }
   WriteResponse(conn, response, request.method == "HEAD");
   if (metrics_) {
-    metrics_->HttpRequest(route, MethodLabel(request.method), response.status,
-                          std::chrono::duration<double>(
-                              std::chrono::steady_clock::now() - start)
-                              .count());
+    metrics_->HttpRequest(
+        route, MethodLabel(request.method), response.status,
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count());
   }
   return response.status;
 }

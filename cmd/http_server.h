@@ -31,13 +31,13 @@ class Metrics;
 class HttpServer {
  public:
   struct Options {
-    std::string listen = ":9190";  // "[host]:port"
-    int threads = 64;              // concurrent connections served
-    int request_timeout_ms = 30000;     // whole request body, at most
-    int header_timeout_ms = 10000;      // request line + headers; also the
-                                        // longest a single read may stall
-    int keep_alive_timeout_ms = 5000;   // idle between keep-alive requests
-    int defer_accept_seconds = 10;      // 0 = no TCP_DEFER_ACCEPT
+    std::string listen = ":9190";      // "[host]:port"
+    int threads = 64;                  // concurrent connections served
+    int request_timeout_ms = 30000;    // whole request body, at most
+    int header_timeout_ms = 10000;     // request line + headers; also the
+                                       // longest a single read may stall
+    int keep_alive_timeout_ms = 5000;  // idle between keep-alive requests
+    int defer_accept_seconds = 10;     // 0 = no TCP_DEFER_ACCEPT
     size_t max_body_bytes = 20 << 20;
   };
 

@@ -17,6 +17,15 @@ bool IsHex(char c) {
   return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
+// First position at or after `from` holding `a` or `b`, else npos. (A plain
+// loop: string_view::find_first_of calls memchr once per character.)
+size_t FindEither(std::string_view s, char a, char b, size_t from = 0) {
+  for (size_t i = from; i < s.size(); ++i) {
+    if (s[i] == a || s[i] == b) return i;
+  }
+  return std::string_view::npos;
+}
+
 bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() &&
          s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -78,7 +87,7 @@ void AppendWithoutBundleHash(std::string_view base, std::string* out) {
   bool any = false;
   size_t i = 0;
   while (i <= stem.size()) {
-    size_t j = stem.find_first_of(".-", i);
+    size_t j = FindEither(stem, '.', '-', i);
     if (j == std::string_view::npos) j = stem.size();
     std::string_view part = stem.substr(i, j - i);
     if (!IsHashLike(part)) {
@@ -103,7 +112,7 @@ void AppendWithoutBundleHash(std::string_view base, std::string* out) {
 std::string NormalizeFilename(const std::string& filename) {
   std::string_view path(filename);
   // Query string and fragment.
-  size_t cut = path.find_first_of("?#");
+  size_t cut = FindEither(path, '?', '#');
   if (cut != std::string_view::npos) path = path.substr(0, cut);
   std::string slashed;
   if (path.find('\\') != std::string_view::npos) {

@@ -19,6 +19,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/time_format.h"
+
 namespace crashctl {
 namespace {
 
@@ -169,35 +171,6 @@ std::optional<bool> BoolField(const Value& obj, const char* name) {
   return BoolValue(Member(obj, name));
 }
 
-// Days since 1970-01-01 for a proleptic Gregorian date (H. Hinnant).
-int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
-
-bool ReadDigits(std::string_view s, size_t* pos, size_t n, int* out) {
-  if (*pos + n > s.size()) return false;
-  int v = 0;
-  for (size_t i = 0; i < n; ++i) {
-    const char c = s[*pos + i];
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + (c - '0');
-  }
-  *pos += n;
-  *out = v;
-  return true;
-}
-
-bool Expect(std::string_view s, size_t* pos, char c) {
-  if (*pos >= s.size() || s[*pos] != c) return false;
-  ++*pos;
-  return true;
-}
-
 }  // namespace
 
 // RFC 3339 ("2024-05-01T12:00:00.123456Z", "...+02:00"); a missing zone is
@@ -205,73 +178,14 @@ bool Expect(std::string_view s, size_t* pos, char c) {
 // text. Returns false when `s` is neither.
 bool ParseTimestamp(std::string_view s, double* out) {
   if (s.empty() || s.size() > 64) return false;
-  size_t pos = 0;
-  int year, month, day, hour, minute, second;
-  if (!ReadDigits(s, &pos, 4, &year) || !Expect(s, &pos, '-')) {
-    // Not a date: maybe epoch seconds as text.
-    const std::string text(s);
-    char* end = nullptr;
-    const double d = std::strtod(text.c_str(), &end);
-    if (end != text.c_str() + text.size() || !std::isfinite(d)) return false;
-    *out = d;
-    return true;
-  }
-  if (!ReadDigits(s, &pos, 2, &month) || !Expect(s, &pos, '-') ||
-      !ReadDigits(s, &pos, 2, &day)) {
-    return false;
-  }
-  if (pos >= s.size() || (s[pos] != 'T' && s[pos] != 't' && s[pos] != ' ')) {
-    return false;
-  }
-  ++pos;
-  if (!ReadDigits(s, &pos, 2, &hour) || !Expect(s, &pos, ':') ||
-      !ReadDigits(s, &pos, 2, &minute) || !Expect(s, &pos, ':') ||
-      !ReadDigits(s, &pos, 2, &second)) {
-    return false;
-  }
-  static const int kDaysInMonth[] = {31, 29, 31, 30, 31, 30,
-                                     31, 31, 30, 31, 30, 31};
-  if (month < 1 || month > 12 || day < 1 || day > kDaysInMonth[month - 1] ||
-      hour > 23 || minute > 59 || second > 60) {
-    return false;
-  }
-  double fraction = 0;
-  if (pos < s.size() && (s[pos] == '.' || s[pos] == ',')) {
-    ++pos;
-    double scale = 0.1;
-    size_t digits = 0;
-    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
-      fraction += (s[pos] - '0') * scale;
-      scale /= 10;
-      ++pos;
-      ++digits;
-    }
-    if (digits == 0) return false;
-  }
-  int offset_seconds = 0;
-  if (pos < s.size()) {
-    const char z = s[pos];
-    if (z == 'Z' || z == 'z') {
-      ++pos;
-    } else if (z == '+' || z == '-') {
-      ++pos;
-      int oh = 0, om = 0;
-      if (!ReadDigits(s, &pos, 2, &oh)) return false;
-      if (pos < s.size()) {
-        Expect(s, &pos, ':');
-        if (!ReadDigits(s, &pos, 2, &om)) return false;
-      }
-      if (oh > 23 || om > 59) return false;
-      offset_seconds = (oh * 3600 + om * 60) * (z == '-' ? -1 : 1);
-    } else {
-      return false;
-    }
-  }
-  if (pos != s.size()) return false;
-  const int64_t days = DaysFromCivil(year, month, day);
-  const int64_t secs =
-      days * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
-  *out = static_cast<double>(secs) + fraction;
+  if (ParseRfc3339Lenient(s, out)) return true;
+  if (s.size() >= 5 && s[4] == '-') return false;  // a date, but a bad one
+  // Not a date: maybe epoch seconds as text.
+  const std::string text(s);
+  char* end = nullptr;
+  const double d = std::strtod(text.c_str(), &end);
+  if (end != text.c_str() + text.size() || !std::isfinite(d)) return false;
+  *out = d;
   return true;
 }
 
@@ -317,13 +231,23 @@ std::string CanonicalEventId(const Value* v) {
 // with FindMember.
 Frame ParseFrame(const Value& f, const std::string& where, Errors* errors) {
   enum Field {
-    kFunction, kRawFunction, kModule, kPackage, kFilename, kAbsPath,
-    kLineno, kColno, kInstructionAddr, kInApp, kPlatform, kFieldCount
+    kFunction,
+    kRawFunction,
+    kModule,
+    kPackage,
+    kFilename,
+    kAbsPath,
+    kLineno,
+    kColno,
+    kInstructionAddr,
+    kInApp,
+    kPlatform,
+    kFieldCount
   };
   static const char* const kNames[kFieldCount] = {
-      "function", "raw_function", "module",           "package",
-      "filename", "abs_path",     "lineno",           "colno",
-      "instruction_addr", "in_app", "platform"};
+      "function",         "raw_function", "module",  "package",
+      "filename",         "abs_path",     "lineno",  "colno",
+      "instruction_addr", "in_app",       "platform"};
   const Value* values[kFieldCount] = {};
   for (auto it = f.MemberBegin(); it != f.MemberEnd(); ++it) {
     const std::string_view name(it->name.GetString(),
@@ -336,8 +260,8 @@ Frame ParseFrame(const Value& f, const std::string& where, Errors* errors) {
     }
   }
   Frame frame;
-  frame.function = TextValue(values[kFunction], kNames[kFunction],
-                             kMaxFunction, where, errors);
+  frame.function = TextValue(values[kFunction], kNames[kFunction], kMaxFunction,
+                             where, errors);
   frame.raw_function = TextValue(values[kRawFunction], kNames[kRawFunction],
                                  kMaxFunction, where, errors);
   frame.module =
@@ -354,8 +278,8 @@ Frame ParseFrame(const Value& f, const std::string& where, Errors* errors) {
       TextValue(values[kInstructionAddr], kNames[kInstructionAddr], kMaxAddr,
                 where, errors);
   frame.in_app = BoolValue(values[kInApp]);
-  frame.platform = TextValue(values[kPlatform], kNames[kPlatform], kMaxShort,
-                             where, errors);
+  frame.platform =
+      TextValue(values[kPlatform], kNames[kPlatform], kMaxShort, where, errors);
   return frame;
 }
 
@@ -599,8 +523,7 @@ bool NormalizeEvent(std::string_view json, int64_t project_id, double now,
   // Iterative parsing: deeply nested input cannot exhaust the stack.
   // UTF-8 validation (a third of the parse time) is needed only when the
   // payload has non-ASCII bytes.
-  if (IsAscii(json) &&
-      std::memchr(json.data(), '\0', json.size()) == nullptr) {
+  if (IsAscii(json) && std::memchr(json.data(), '\0', json.size()) == nullptr) {
     // A NUL-terminated copy lets rapidjson scan strings with SSE2 (it does
     // so only for C strings); with no NUL inside, the text is the same.
     const std::string text(json);

@@ -117,9 +117,9 @@ void IngestPipeline::CommitBatch(std::vector<Pending>* batch) {
   const auto start = std::chrono::steady_clock::now();
   std::vector<WriteOutcome> outcomes;
   StoreStatus status = store_->WriteEvents(items, &outcomes);
-  const double seconds = std::chrono::duration<double>(
-                             std::chrono::steady_clock::now() - start)
-                             .count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   if (status.ok() && outcomes.size() != items.size()) {
     status = {StoreStatus::kInternal, "store returned a wrong outcome count"};
   }

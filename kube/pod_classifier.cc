@@ -5,6 +5,8 @@
 #include <cstring>
 #include <ctime>
 
+#include "core/time_format.h"
+
 namespace crashctl {
 namespace {
 
@@ -161,30 +163,8 @@ std::string KeyPrefix(const PodSnapshot& pod, const ContainerSnapshot& c) {
 }  // namespace
 
 double ParseRfc3339(const std::string& text) {
-  int y, mo, d, h, mi;
-  double s;
-  int consumed = 0;
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%lf%n", &y, &mo, &d, &h,
-                  &mi, &s, &consumed) != 6) {
-    return 0;
-  }
-  std::tm tm{};
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = 0;
-  double t = static_cast<double>(timegm(&tm)) + s;
-  const char* rest = text.c_str() + consumed;
-  if (*rest == '+' || *rest == '-') {
-    int oh = 0, om = 0;
-    if (std::sscanf(rest + 1, "%2d:%2d", &oh, &om) >= 1) {
-      double off = oh * 3600.0 + om * 60.0;
-      t += (*rest == '+') ? -off : off;
-    }
-  }
-  return t;
+  double t = 0;
+  return ParseRfc3339Lenient(text, &t) ? t : 0;
 }
 
 std::string SignalName(int signal) {

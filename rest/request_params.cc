@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <limits>
 
-#include "rest/time_format.h"
+#include "core/time_format.h"
 
 namespace crashctl {
 

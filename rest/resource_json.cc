@@ -4,7 +4,7 @@
 #include <cstdint>
 
 #include "rapidjson/reader.h"
-#include "rest/time_format.h"
+#include "core/time_format.h"
 
 namespace crashctl {
 namespace {

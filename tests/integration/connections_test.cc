@@ -81,7 +81,7 @@ TEST(ConnectionsTest, ManyIdleConnectionsDoNotDelayARequest) {
   const auto start = Clock::now();
   const HttpResult r = server->Get("/healthz");
   EXPECT_EQ(r.status, 200) << r.error;
-  EXPECT_LT(Seconds(start), 1.0);
+  EXPECT_LT(Seconds(start), 2.0);  // without TCP_DEFER_ACCEPT: ~75 s
   for (int fd : idle) close(fd);
 }
 
@@ -99,8 +99,8 @@ TEST(ConnectionsTest, SlowHeadersHoldAWorkerOnlyUntilTheHeaderTimeout) {
     slow.push_back(fd);
   }
   const auto start = Clock::now();
-  const HttpResult r = testing::HttpCall(
-      "GET", server->base_url() + "/healthz", "", {}, 15000);
+  const HttpResult r =
+      testing::HttpCall("GET", server->base_url() + "/healthz", "", {}, 15000);
   EXPECT_EQ(r.status, 200) << r.error;
   // Worst case: the slow clients ahead of it time out in two rounds of
   // 2 s each (16 slow clients, 8 workers).
@@ -129,8 +129,8 @@ TEST(ConnectionsTest, TruncatedBodyAnswers408) {
   char buffer[4096];
   const ssize_t n = read(fd, buffer, sizeof(buffer));
   ASSERT_GT(n, 0);
-  EXPECT_EQ(std::string(buffer, static_cast<size_t>(n)).rfind("HTTP/1.1 408", 0),
-            0u)
+  EXPECT_EQ(
+      std::string(buffer, static_cast<size_t>(n)).rfind("HTTP/1.1 408", 0), 0u)
       << std::string(buffer, static_cast<size_t>(n));
   EXPECT_LT(Seconds(start), 9.0);
   close(fd);

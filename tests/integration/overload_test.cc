@@ -94,8 +94,9 @@ TEST(OverloadTest, FullQueueAnswers429WithRetryAfterAndStaysBounded) {
   EXPECT_GT(refused.load(), 0) << "the queue never filled";
   EXPECT_EQ(refused_without_headers.load(), 0);
   EXPECT_GT(acknowledged.size(), 0u);
-  EXPECT_TRUE(other.empty()) << other.size() << " unexpected, first: "
-                             << (other.empty() ? "" : other.front());
+  EXPECT_TRUE(other.empty())
+      << other.size()
+      << " unexpected, first: " << (other.empty() ? "" : other.front());
   size_t missing = 0;
   for (const std::string& id : acknowledged) {
     if (server->Get("/api/v1/events/" + id).status != 200) ++missing;

@@ -5,7 +5,7 @@
 #include "gtest/gtest.h"
 #include "rest/admin_auth.h"
 #include "rest/request_params.h"
-#include "rest/time_format.h"
+#include "core/time_format.h"
 #include "tests/rest/rest_test_util.h"
 
 namespace crashctl {

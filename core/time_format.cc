@@ -1,4 +1,4 @@
-#include "rest/time_format.h"
+#include "core/time_format.h"
 
 #include <cmath>
 #include <cstdint>
@@ -38,7 +38,7 @@ unsigned DaysInMonth(int64_t y, unsigned m) {
 }
 
 // Reads exactly `n` digits at `*pos`.
-bool Digits(const std::string& s, size_t* pos, int n, int* out) {
+bool Digits(std::string_view s, size_t* pos, int n, int* out) {
   if (*pos + n > s.size()) return false;
   int v = 0;
   for (int i = 0; i < n; ++i) {
@@ -51,7 +51,7 @@ bool Digits(const std::string& s, size_t* pos, int n, int* out) {
   return true;
 }
 
-bool Expect(const std::string& s, size_t* pos, char c) {
+bool Expect(std::string_view s, size_t* pos, char c) {
   if (*pos >= s.size() || s[*pos] != c) return false;
   ++*pos;
   return true;
@@ -96,7 +96,10 @@ std::string FormatRfc3339Millis(double epoch_seconds) {
   return buf;
 }
 
-bool ParseRfc3339(const std::string& s, double* epoch_seconds) {
+namespace {
+
+// The parser behind ParseRfc3339 and ParseRfc3339Lenient.
+bool Parse(std::string_view s, bool lenient, double* epoch_seconds) {
   size_t pos = 0;
   int year, month, day, hour, minute, second;
   if (!Digits(s, &pos, 4, &year) || !Expect(s, &pos, '-') ||
@@ -119,7 +122,7 @@ bool ParseRfc3339(const std::string& s, double* epoch_seconds) {
     return false;
   }
   double fraction = 0;
-  if (pos < s.size() && s[pos] == '.') {
+  if (pos < s.size() && (s[pos] == '.' || (lenient && s[pos] == ','))) {
     ++pos;
     double scale = 0.1;
     size_t digits = 0;
@@ -138,13 +141,19 @@ bool ParseRfc3339(const std::string& s, double* epoch_seconds) {
   } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
     const int sign = s[pos] == '-' ? -1 : 1;
     ++pos;
-    int oh, om;
-    if (!Digits(s, &pos, 2, &oh) || !Expect(s, &pos, ':') ||
-        !Digits(s, &pos, 2, &om) || oh > 23 || om > 59) {
-      return false;
+    int oh = 0, om = 0;
+    if (!Digits(s, &pos, 2, &oh)) return false;
+    if (pos < s.size() && s[pos] == ':') {
+      ++pos;
+      if (!Digits(s, &pos, 2, &om)) return false;
+    } else if (lenient && pos < s.size()) {
+      if (!Digits(s, &pos, 2, &om)) return false;  // +HHMM
+    } else if (!lenient) {
+      return false;  // RFC 3339 wants +HH:MM
     }
+    if (oh > 23 || om > 59) return false;
     offset_minutes = sign * (oh * 60 + om);
-  } else {
+  } else if (!lenient || pos < s.size()) {
     return false;
   }
   if (pos != s.size()) return false;
@@ -154,6 +163,16 @@ bool ParseRfc3339(const std::string& s, double* epoch_seconds) {
                        static_cast<int64_t>(offset_minutes) * 60;
   *epoch_seconds = static_cast<double>(secs) + fraction;
   return true;
+}
+
+}  // namespace
+
+bool ParseRfc3339(std::string_view text, double* epoch_seconds) {
+  return Parse(text, /*lenient=*/false, epoch_seconds);
+}
+
+bool ParseRfc3339Lenient(std::string_view text, double* epoch_seconds) {
+  return Parse(text, /*lenient=*/true, epoch_seconds);
 }
 
 }  // namespace crashctl
