@@ -12,7 +12,7 @@ FUZZ_SMOKE_SECONDS ?= 10
 UBSAN_SUPP := $(CURDIR)/tests/fuzz/ubsan.supp
 SAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions=$(UBSAN_SUPP)
-# Under TSan each of the 512 default civetweb workers is slow to start;
+# Under TSan each civetweb worker is slow to start;
 # 64 keep `crashctl serve` inside the fixtures' 20 s readiness limit.
 TSAN_ENV := TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/tests/fuzz/tsan.supp \
   CRASHCTL_SERVER_MAX_CONNECTIONS=64
@@ -29,8 +29,10 @@ $(BUILD)/CMakeCache.txt:
 build: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
-# Starts the server on embedded SQLite (./data/crashctl.db), listening on :9190.
-run: build
+# Builds just the binary and starts the server on embedded SQLite
+# (./data/crashctl.db), listening on :9190.
+run: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS) --target crashctl
 	$(BUILD)/cmd/crashctl serve
 
 # The normal suite, then the whole suite under ASan+UBSan, the ingest

@@ -38,6 +38,38 @@ rows+=$'\n'$("$loadgen" --label "crashctl, paced" --url "$url" --connections "$C
 rows+=$'\n'$("$loadgen" --label "bare civetweb (ceiling)" --url "http://127.0.0.1:$bare_port/" --connections "$CONNECTIONS" --duration "$DURATION" --server-pid "$bare")
 stored=$(sqlite3 "$data/crashctl.db" 'SELECT count(*) FROM events;')
 metrics_ms=$(curl -s -o /dev/null -w '%{time_total}' "http://127.0.0.1:$port/metrics")
+# The real server with 10,000 series (adds 20 projects and 10,000 events).
+metrics_10k=$(python3 bench/metrics_series.py "$port" "$data" "$BUILD/cmd/crashctl" 20)
+
+# CALLGRIND=1: instructions per stored event, counted by callgrind over a
+# 15 s window of load (after a warm-up). Unlike wall-clock figures this does
+# not depend on what else runs on the machine.
+instructions=""
+if [ "${CALLGRIND:-0}" = 1 ] && command -v valgrind >/dev/null; then
+  cg_data=$(mktemp -d /tmp/crashctl-bench-cg-XXXXXX)
+  cg_port=$(free_port)
+  CRASHCTL_SERVER_MAX_CONNECTIONS=64 CRASHCTL_LOG_LEVEL=warn valgrind --tool=callgrind \
+    --instr-atstart=no --callgrind-out-file="$cg_data/callgrind.out" \
+    "$BUILD/cmd/crashctl" serve --listen "127.0.0.1:$cg_port" --data "$cg_data" 2>"$cg_data/log" &
+  cg_server=$!
+  for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$cg_port/healthz" >/dev/null && break; sleep 0.2; done
+  cg_dsn=$(CRASHCTL_SERVER_BASE_URL="http://127.0.0.1:$cg_port" "$BUILD/cmd/crashctl" project create --name bench --data "$cg_data" | head -1)
+  cg_key=$(echo "$cg_dsn" | sed -E 's#DSN: http://([0-9a-f]+)@.*#\1#')
+  cg_project=$(echo "$cg_dsn" | sed -E 's#.*/([0-9]+)$#\1#')
+  cg_url="http://127.0.0.1:$cg_port/api/$cg_project/envelope/?sentry_key=$cg_key"
+  "$loadgen" --url "$cg_url" --connections 16 --duration 5 >/dev/null || true
+  before=$(sqlite3 "$cg_data/crashctl.db" 'SELECT count(*) FROM events;')
+  callgrind_control -i on "$cg_server" >/dev/null
+  "$loadgen" --url "$cg_url" --connections 16 --duration 15 >/dev/null || true
+  callgrind_control -i off "$cg_server" >/dev/null
+  after=$(sqlite3 "$cg_data/crashctl.db" 'SELECT count(*) FROM events;')
+  kill "$cg_server"; wait "$cg_server" || true
+  total=$(callgrind_annotate "$cg_data/callgrind.out" | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
+  if [ -n "$total" ] && [ "$after" -gt "$before" ]; then
+    instructions="Instructions per stored event (callgrind, whole server, 16 connections): $((total / (after - before))) over $((after - before)) events."
+  fi
+  rm -rf "$cg_data"
+fi
 
 {
   echo "# Benchmark results"
@@ -45,7 +77,7 @@ metrics_ms=$(curl -s -o /dev/null -w '%{time_total}' "http://127.0.0.1:$port/met
   echo "Written by \`make bench\` (bench/run.sh) on $(date -u +%Y-%m-%dT%H:%MZ)."
   echo
   echo "- Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
-  echo "- Command: \`make bench\` (DURATION=$DURATION CONNECTIONS=$CONNECTIONS); load generator and server share the machine."
+  echo "- Command: \`make bench\` (DURATION=$DURATION CONNECTIONS=$CONNECTIONS CALLGRIND=${CALLGRIND:-0}); load generator and server share the machine."
   echo "- Build: $(grep CMAKE_BUILD_TYPE: "$BUILD/CMakeCache.txt" | cut -d= -f2)"
   echo "- Load average when the runs started: $load_before (other processes share the 2 cores; wall-clock figures are only as good as that)"
   echo
@@ -55,6 +87,8 @@ metrics_ms=$(curl -s -o /dev/null -w '%{time_total}' "http://127.0.0.1:$port/met
   echo
   echo "Events stored after the runs: $stored. Idle RSS after start: $((idle_rss_kb / 1024)) MB."
   echo "One \`/metrics\` scrape of the loaded server: ${metrics_ms}s."
+  echo "\`/metrics\` of the running server with $metrics_10k."
+  if [ -n "$instructions" ]; then echo; echo "$instructions"; fi
   echo
   echo "## Micro benchmarks"
   echo

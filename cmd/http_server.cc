@@ -135,6 +135,18 @@ bool HttpServer::Start(std::string* error) {
     spdlog::warn("http: {}", message);
     return 1;
   };
+  // The descriptor scan in DeferAccept() must run before civetweb's master
+  // thread starts accepting: a concurrent accept() can hand out a
+  // descriptor while it is being inspected (a ThreadSanitizer race).
+  // civetweb calls init_context after creating the listening sockets and
+  // before it starts any thread.
+  callbacks.init_context = [](const mg_context* ctx) {
+    auto* self = static_cast<HttpServer*>(mg_get_user_data(ctx));
+    mg_server_port server_ports[4];
+    const int n = mg_get_server_ports(ctx, 4, server_ports);
+    if (n > 0) self->port_ = server_ports[0].port;
+    if (self->options_.defer_accept_seconds > 0) self->DeferAccept();
+  };
   mg_init_library(0);
   context_ = mg_start(&callbacks, this, civet_options);
   if (context_ == nullptr) {
@@ -146,7 +158,6 @@ bool HttpServer::Start(std::string* error) {
   mg_server_port server_ports[4];
   const int n = mg_get_server_ports(context_, 4, server_ports);
   if (n > 0) port_ = server_ports[0].port;
-  if (options_.defer_accept_seconds > 0) DeferAccept();
   return true;
 }
 

@@ -15,7 +15,7 @@ struct Config {
   // server.*
   std::string listen = ":9190";  // "[host]:port"; ":9190" = all interfaces
   std::string base_url;          // public URL; "" = http://<listen>
-  int max_connections = 512;     // server.max_connections
+  int max_connections = 128;     // server.max_connections
   double request_timeout = 30;   // server.request_timeout, seconds
   // storage.* — storage.path is the data directory; the database is
   // <path>/crashctl.db.

@@ -183,10 +183,18 @@ std::string ComputeCulprit(const Event& event) {
     const std::vector<Frame>& frames = event.exceptions[i].frames;
     FrameKey innermost;
     FrameKey innermost_in_app;
-    for (const Frame& f : frames) {
+    // From the innermost frame outwards, computing keys only where they can
+    // still matter: the first non-empty key, then in-app frames only.
+    for (size_t j = frames.size(); j-- > 0;) {
+      const Frame& f = frames[j];
+      const bool in_app = IsInApp(f);
+      if (!innermost.empty() && !in_app) continue;
       FrameKey key = KeyOf(f, event);
       if (key.empty()) continue;
-      if (IsInApp(f)) innermost_in_app = key;
+      if (in_app) {
+        innermost_in_app = std::move(key);
+        break;
+      }
       innermost = std::move(key);
     }
     const FrameKey& top =

@@ -96,7 +96,7 @@ std::vector<KeyCase> KeyCases() {
        "http://flag.example:9190", "", "http://file.example",
        "https://env.example", "http://flag.example:9190",
        [](const Config& c) { return c.base_url; }},
-      {"server.max_connections", "10", "20", "30", "512", "10", "20", "30",
+      {"server.max_connections", "10", "20", "30", "128", "10", "20", "30",
        [](const Config& c) { return std::to_string(c.max_connections); }},
       {"server.request_timeout", "10s", "1m", "250ms", "30", "10", "60", "0.25",
        [](const Config& c) { return Num(c.request_timeout); }},
@@ -255,7 +255,7 @@ TEST(ConfigTest, EmptyEnvironmentValueMeansUnset) {
   ASSERT_TRUE(LoadConfig("", {{"CRASHCTL_SERVER_MAX_CONNECTIONS", ""}}, {},
                          &config, &error))
       << error;
-  EXPECT_EQ(config.max_connections, 512);
+  EXPECT_EQ(config.max_connections, 128);
 }
 
 TEST(ConfigTest, YamlDetails) {
