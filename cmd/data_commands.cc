@@ -3,8 +3,8 @@
 #include <ctime>
 #include <iostream>
 
-#include "cmd/commands.h"
 #include "cmd/cli.h"
+#include "cmd/commands.h"
 #include "core/config.h"
 #include "ingest/auth.h"
 #include "store/store.h"
@@ -39,7 +39,8 @@ std::string ShortDsn(const Config& config, const Project& project) {
 
 int ProjectCreate(const std::vector<std::string>& args) {
   ParsedArgs parsed;
-  if (!ParseCommandFlags("project create", args, {"name", "data", "config"}, &parsed)) {
+  if (!ParseCommandFlags("project create", args, {"name", "data", "config"},
+                         &parsed)) {
     return kExitUsage;
   }
   auto name = parsed.flags.find("name");

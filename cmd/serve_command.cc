@@ -173,7 +173,8 @@ int ServeCommand(const std::vector<std::string>& args) {
   }
   Metrics::Options metrics_options;
   metrics_options.version = Version();
-  metrics_options.max_services = static_cast<size_t>(config.metrics_max_services);
+  metrics_options.max_services =
+      static_cast<size_t>(config.metrics_max_services);
   Metrics metrics(metrics_options);
   metrics.AddRefreshHook([&] { RefreshStoreGauges(store.get(), &metrics); });
   ActiveGroups active_groups;
@@ -186,10 +187,10 @@ int ServeCommand(const std::vector<std::string>& args) {
   pipeline_options.queue_size = static_cast<size_t>(config.queue_size);
   pipeline_options.batch_size = static_cast<size_t>(config.batch_size);
   IngestPipeline pipeline(store.get(), &metrics, pipeline_options);
-  pipeline.AddListener([&active_groups](const WriteItem& item,
-                                        const WriteOutcome& outcome) {
-    active_groups.Record(outcome.group_id, item.event.received);
-  });
+  pipeline.AddListener(
+      [&active_groups](const WriteItem& item, const WriteOutcome& outcome) {
+        active_groups.Record(outcome.group_id, item.event.received);
+      });
   // A scrape after a storage failure probes the store, so
   // crashctl_storage_up recovers even when no events arrive.
   metrics.AddRefreshHook([&pipeline] {
@@ -208,7 +209,8 @@ int ServeCommand(const std::vector<std::string>& args) {
   router.Add("GET", "/metrics", "Prometheus metrics (text format 0.0.4)",
              [&metrics](HttpRequest&) {
                HttpResponse response;
-               response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+               response.content_type =
+                   "text/plain; version=0.0.4; charset=utf-8";
                response.body = metrics.Serialize();
                return response;
              });
@@ -217,21 +219,20 @@ int ServeCommand(const std::vector<std::string>& args) {
   std::unique_ptr<KubeWatcher> kube;
   if (config.kube_enabled) {
     kube = std::make_unique<KubeWatcher>(config, store.get(), &metrics);
-    pipeline.AddListener([&kube](const WriteItem& item,
-                                 const WriteOutcome& outcome) {
-      kube->OnEventStored(item, outcome);
-    });
+    pipeline.AddListener(
+        [&kube](const WriteItem& item, const WriteOutcome& outcome) {
+          kube->OnEventStored(item, outcome);
+        });
   }
   AlertPusher pusher(config, &metrics);
   if (pusher.enabled()) {
-    pipeline.AddListener([&pusher](const WriteItem& item,
-                                   const WriteOutcome& outcome) {
-      pusher.OnEventStored(item, outcome);
-    });
+    pipeline.AddListener(
+        [&pusher](const WriteItem& item, const WriteOutcome& outcome) {
+          pusher.OnEventStored(item, outcome);
+        });
     if (kube) {
-      kube->AddListener([&pusher](const Crash& crash, bool) {
-        pusher.PodCrash(crash);
-      });
+      kube->AddListener(
+          [&pusher](const Crash& crash, bool) { pusher.PodCrash(crash); });
     }
     pusher.Start();
   }

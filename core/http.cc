@@ -102,7 +102,8 @@ HttpResponse HttpResponse::Error(int status, const std::string& message) {
   rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
   writer.StartObject();
   writer.Key("error");
-  writer.String(message.data(), static_cast<rapidjson::SizeType>(message.size()));
+  writer.String(message.data(),
+                static_cast<rapidjson::SizeType>(message.size()));
   writer.EndObject();
   return Json(status, std::string(buffer.GetString(), buffer.GetSize()));
 }

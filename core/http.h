@@ -16,11 +16,11 @@
 namespace crashctl {
 
 struct HttpRequest {
-  std::string method;  // "GET", "POST", ...
-  std::string path;    // decoded path, no query string
-  std::string query;   // raw query string without '?'
+  std::string method;                          // "GET", "POST", ...
+  std::string path;                            // decoded path, no query string
+  std::string query;                           // raw query string without '?'
   std::map<std::string, std::string> headers;  // lower-cased names
-  std::string body;    // raw body as received (still compressed, if so)
+  std::string body;  // raw body as received (still compressed, if so)
   std::string remote_addr;
   // Filled by Router: values of {name} segments of the matched pattern.
   std::map<std::string, std::string> path_params;
@@ -64,8 +64,7 @@ class Router {
   // Dispatches: 404 when no pattern matches the path, 405 when the path
   // matches but not the method. Sets `*route_pattern` (for metrics) to the
   // matched pattern or "unmatched".
-  HttpResponse Dispatch(HttpRequest& request,
-                        std::string* route_pattern) const;
+  HttpResponse Dispatch(HttpRequest& request, std::string* route_pattern) const;
   const std::vector<Route>& routes() const { return routes_; }
 
  private:

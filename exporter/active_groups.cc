@@ -7,7 +7,8 @@ namespace crashctl {
 
 void ActiveGroups::Advance(Activity* activity, int64_t minute) {
   if (minute <= activity->last_minute) return;
-  const int64_t gap = std::min<int64_t>(minute - activity->last_minute, kBuckets);
+  const int64_t gap =
+      std::min<int64_t>(minute - activity->last_minute, kBuckets);
   for (int64_t m = minute - gap + 1; m <= minute; ++m) {
     activity->counts[static_cast<size_t>(m % kBuckets)] = 0;
   }

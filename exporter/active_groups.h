@@ -18,8 +18,7 @@ class ActiveGroups {
  public:
   // At most `max_groups` groups are tracked; beyond that the least recently
   // seen is forgotten.
-  explicit ActiveGroups(size_t max_groups = 100000)
-      : max_groups_(max_groups) {}
+  explicit ActiveGroups(size_t max_groups = 100000) : max_groups_(max_groups) {}
 
   // Counts one event of `group_id` at `now` (epoch seconds).
   void Record(int64_t group_id, double now);

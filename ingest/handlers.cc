@@ -54,12 +54,13 @@ bool IsEventItem(const std::string& type) { return type == "event"; }
 
 IngestHandlers::IngestHandlers(Store* store, IngestPipeline* pipeline,
                                Metrics* metrics, Options options)
-    : store_(store), pipeline_(pipeline), metrics_(metrics),
+    : store_(store),
+      pipeline_(pipeline),
+      metrics_(metrics),
       options_(options) {}
 
 void IngestHandlers::Register(Router* router) {
-  router->Add("POST", "/api/{project_id}/envelope/",
-              "Ingest a Sentry envelope",
+  router->Add("POST", "/api/{project_id}/envelope/", "Ingest a Sentry envelope",
               [this](HttpRequest& r) { return HandleEnvelope(r); });
   router->Add("POST", "/api/{project_id}/store/",
               "Ingest one Sentry event (store endpoint)",
@@ -79,8 +80,7 @@ HttpResponse IngestHandlers::Refuse(const Refusal& refusal) {
 bool IngestHandlers::DecodeBody(const HttpRequest& request, std::string* out,
                                 Refusal* refusal) {
   const std::string encoding = request.Header("content-encoding");
-  switch (Decompress(encoding, request.body, options_.max_request_bytes,
-                     out)) {
+  switch (Decompress(encoding, request.body, options_.max_request_bytes, out)) {
     case DecompressStatus::kOk:
       return true;
     case DecompressStatus::kTooLarge:
@@ -154,9 +154,10 @@ bool IngestHandlers::Authenticate(const HttpRequest& request,
       return false;
     }
     if (project_id != 0 && dsn.project_id != project_id) {
-      *refusal = {403, "auth", "envelope dsn names project " +
-                                   std::to_string(dsn.project_id) +
-                                   ", the URL project " + path_id};
+      *refusal = {403, "auth",
+                  "envelope dsn names project " +
+                      std::to_string(dsn.project_id) + ", the URL project " +
+                      path_id};
       return false;
     }
     offered.emplace_back("envelope dsn", dsn.public_key);
@@ -224,9 +225,9 @@ HttpResponse IngestHandlers::Commit(
     return response;
   }
   const auto deadline =
-      start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                  std::chrono::duration<double>(
-                      options_.commit_timeout_seconds));
+      start +
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+          std::chrono::duration<double>(options_.commit_timeout_seconds));
   for (auto& future : results) {
     if (future.wait_until(deadline) != std::future_status::ready) {
       if (metrics_) metrics_->IngestRejected("storage");
@@ -245,9 +246,9 @@ HttpResponse IngestHandlers::Commit(
     }
   }
   if (metrics_) {
-    metrics_->ObserveIngestion(std::chrono::duration<double>(
-                                   std::chrono::steady_clock::now() - start)
-                                   .count());
+    metrics_->ObserveIngestion(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count());
   }
   return HttpResponse::Json(200, IdBody(id));
 }

@@ -526,7 +526,12 @@ bool NormalizeEvent(std::string_view json, int64_t project_id, double now,
   if (IsAscii(json) && std::memchr(json.data(), '\0', json.size()) == nullptr) {
     // A NUL-terminated copy lets rapidjson scan strings with SSE2 (it does
     // so only for C strings); with no NUL inside, the text is the same.
-    const std::string text(json);
+    // The SSE2 scanner loads whole aligned 16-byte blocks and so reads up
+    // to 15 bytes past the NUL: the spare capacity keeps those reads inside
+    // the allocation (an AddressSanitizer heap-buffer-overflow otherwise).
+    std::string text;
+    text.reserve(json.size() + 16);
+    text.assign(json.data(), json.size());
     doc.Parse<rapidjson::kParseIterativeFlag>(text.c_str());
   } else {
     doc.Parse<rapidjson::kParseIterativeFlag |

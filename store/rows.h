@@ -35,6 +35,21 @@ StoreStatus LoadLinkedCrashes(SqliteDb* db, Group* group);
 // Fills crash->linked_groups (group ids, newest first, at most kMaxLinks).
 StoreStatus LoadLinkedGroups(SqliteDb* db, Crash* crash);
 
+// Steps `stmt`, reading at most `limit` rows into `items` with
+// `read(stmt, &item)`. Returns true when a further row exists (this page is
+// not the last). `*rc` gets the last step's result: SQLITE_ROW or
+// SQLITE_DONE on success, an error code otherwise.
+template <typename T, typename ReadFn>
+bool ReadPageRows(SqliteStmt* stmt, int limit, ReadFn read,
+                  std::vector<T>* items, int* rc) {
+  while ((*rc = stmt->Step()) == SQLITE_ROW) {
+    if (static_cast<int>(items->size()) == limit) return true;
+    items->emplace_back();
+    read(*stmt, &items->back());
+  }
+  return false;
+}
+
 // Clamps a page size: <= 0 means `fallback`, above 1000 means 1000.
 int ClampLimit(int limit, int fallback = 50);
 

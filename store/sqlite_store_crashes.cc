@@ -170,15 +170,7 @@ StoreStatus SqliteStore::ListCrashes(const CrashQuery& query,
     if (has_cursor) stmt.Bind(5, cursor.value).Bind(6, cursor.id);
     stmt.Bind(7, limit + 1);
     int rc;
-    bool more = false;
-    while ((rc = stmt.Step()) == SQLITE_ROW) {
-      if (static_cast<int>(page.items.size()) == limit) {
-        more = true;
-        break;
-      }
-      page.items.emplace_back();
-      ReadCrash(stmt, &page.items.back());
-    }
+    const bool more = ReadPageRows(&stmt, limit, ReadCrash, &page.items, &rc);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
       return db->LastStatus("list crashes");
     }

@@ -247,15 +247,7 @@ StoreStatus SqliteStore::ListGroups(const GroupQuery& query, Page<Group>* out) {
     if (has_cursor) stmt.Bind(5, cursor.value).Bind(6, cursor.id);
     stmt.Bind(7, limit + 1);
     int rc;
-    bool more = false;
-    while ((rc = stmt.Step()) == SQLITE_ROW) {
-      if (static_cast<int>(page.items.size()) == limit) {
-        more = true;
-        break;
-      }
-      page.items.emplace_back();
-      ReadGroup(stmt, &page.items.back());
-    }
+    const bool more = ReadPageRows(&stmt, limit, ReadGroup, &page.items, &rc);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
       return db->LastStatus("list groups");
     }

@@ -17,16 +17,16 @@ using testing::RunCommand;
 TEST(CliTest, VersionPrintsVersion) {
   CommandResult r = RunCommand({CrashctlBinary(), "version"});
   EXPECT_EQ(r.exit_code, 0);
-  EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(^crashctl \d+\.\d+\.\d+)")))
+  EXPECT_TRUE(
+      std::regex_search(r.out, std::regex(R"(^crashctl \d+\.\d+\.\d+)")))
       << r.out;
 }
 
 TEST(CliTest, ProjectCreatePrintsSentryDsnFirstThenShortForm) {
   const std::string data = MakeTempDir("cli");
-  CommandResult r =
-      RunCommand({CrashctlBinary(), "project", "create", "--name", "my-app",
-                  "--data", data},
-                 {{"CRASHCTL_SERVER_BASE_URL", ""}});
+  CommandResult r = RunCommand({CrashctlBinary(), "project", "create", "--name",
+                                "my-app", "--data", data},
+                               {{"CRASHCTL_SERVER_BASE_URL", ""}});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::smatch m;
   ASSERT_TRUE(std::regex_search(
@@ -79,8 +79,8 @@ TEST(CliTest, ConfigErrorsNameTheKey) {
   const std::string data = MakeTempDir("cfg");
   const std::string file = data + "/crashctl.yaml";
   std::ofstream(file) << "server:\n  lisen: \":1\"\n";
-  CommandResult r = RunCommand({CrashctlBinary(), "serve", "--config", file,
-                                "--data", data});
+  CommandResult r =
+      RunCommand({CrashctlBinary(), "serve", "--config", file, "--data", data});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("server.lisen"), std::string::npos) << r.err;
 

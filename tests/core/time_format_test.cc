@@ -12,12 +12,12 @@ TEST(TimeFormatLenientTest, AcceptsWhatSdksSend) {
   };
   const Case cases[] = {
       {"2026-11-22T10:00:00Z", 1795341600},
-      {"2026-11-22T10:00:00", 1795341600},          // no zone: UTC
-      {"2026-11-22T10:00:00.5", 1795341600.5},      // no zone, fraction
-      {"2026-11-22T10:00:00,25Z", 1795341600.25},   // comma fraction
-      {"2026-11-22T12:30:00+0230", 1795341600},     // +HHMM
-      {"2026-11-22T12:00:00+02", 1795341600},       // +HH
-      {"2026-11-22T08:00:00-02:00", 1795341600},    // -HH:MM
+      {"2026-11-22T10:00:00", 1795341600},         // no zone: UTC
+      {"2026-11-22T10:00:00.5", 1795341600.5},     // no zone, fraction
+      {"2026-11-22T10:00:00,25Z", 1795341600.25},  // comma fraction
+      {"2026-11-22T12:30:00+0230", 1795341600},    // +HHMM
+      {"2026-11-22T12:00:00+02", 1795341600},      // +HH
+      {"2026-11-22T08:00:00-02:00", 1795341600},   // -HH:MM
   };
   for (const Case& c : cases) {
     double t = 0;
@@ -36,9 +36,8 @@ TEST(TimeFormatLenientTest, StillRefusesNonsense) {
 }
 
 TEST(TimeFormatStrictTest, RefusesTheLenientForms) {
-  for (const char* text :
-       {"2026-11-22T10:00:00", "2026-11-22T12:30:00+0230",
-        "2026-11-22T10:00:00,25Z"}) {
+  for (const char* text : {"2026-11-22T10:00:00", "2026-11-22T12:30:00+0230",
+                           "2026-11-22T10:00:00,25Z"}) {
     double t = 0;
     EXPECT_FALSE(ParseRfc3339(text, &t)) << text;
   }

@@ -29,7 +29,7 @@ TEST(ActiveGroupsTest, EventsOlderThanAnHourDropOut) {
 TEST(ActiveGroupsTest, ReusedBucketsStartFromZero) {
   ActiveGroups active;
   for (int i = 0; i < 7; ++i) active.Record(1, kT0);  // minute m
-  active.Record(1, kT0 + 60 * 60);                      // minute m+60
+  active.Record(1, kT0 + 60 * 60);                    // minute m+60
   active.Record(2, kT0 + 60 * 60);
   active.Record(2, kT0 + 60 * 60 + 1);
   // Group 1's bucket for minute m was reused by minute m+60: 1 event left.

@@ -568,5 +568,24 @@ TEST(ParseTimestampTest, Direct) {
   EXPECT_FALSE(ParseTimestamp("nan", &t));
 }
 
+// Regression (ASan heap-buffer-overflow): the ASCII fast path parses a
+// NUL-terminated copy with rapidjson's SSE2 scanner, which loads aligned
+// 16-byte blocks past the NUL. Every text length modulo 16 and every
+// string end position must stay inside the copy's allocation (checked
+// when the suite runs under AddressSanitizer, `make test-asan`).
+TEST(NormalizeTest, AsciiEventsOfEveryLengthParse) {
+  for (size_t pad = 0; pad < 48; ++pad) {
+    const std::string message(pad, 'm');
+    const std::string json = "{\"message\":\"" + message + "\"}";
+    Event event;
+    std::string error;
+    ASSERT_TRUE(NormalizeEvent(json, 1, 1000.0, &event, &error)) << error;
+    EXPECT_EQ(event.message, message);
+    // Unterminated: the scanner runs to the NUL and must fail cleanly.
+    const std::string cut = "{\"message\":\"" + message;
+    EXPECT_FALSE(NormalizeEvent(cut, 1, 1000.0, &event, &error));
+  }
+}
+
 }  // namespace
 }  // namespace crashctl

@@ -13,7 +13,8 @@
 namespace crashctl {
 namespace {
 
-WriteItem Item(int64_t project, const std::string& id, const std::string& type) {
+WriteItem Item(int64_t project, const std::string& id,
+               const std::string& type) {
   WriteItem item;
   item.event.event_id = id;
   item.event.project_id = project;
@@ -39,8 +40,8 @@ class PipelineTest : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string error;
-    store_ = Store::Open(testing::MakeTempDir("pipeline") + "/crashctl.db",
-                         &error);
+    store_ =
+        Store::Open(testing::MakeTempDir("pipeline") + "/crashctl.db", &error);
     ASSERT_TRUE(store_) << error;
     ASSERT_TRUE(store_->CreateProject("p", &project_).ok());
   }

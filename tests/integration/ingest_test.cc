@@ -87,14 +87,15 @@ class IngestTest : public ::testing::Test {
   }
 
   std::string EnvelopePath() const {
-    return "/api/" + std::to_string(project_.id) + "/envelope/?sentry_key=" +
-           project_.key;
+    return "/api/" + std::to_string(project_.id) +
+           "/envelope/?sentry_key=" + project_.key;
   }
 
   // Number of groups in the project, via the REST API.
   size_t GroupCount() {
-    HttpResult r = server_->Get("/api/v1/groups?project=" +
-                                std::to_string(project_.id) + "&limit=1000");
+    HttpResult r =
+        server_->Get("/api/v1/groups?project=" + std::to_string(project_.id) +
+                     "&limit=1000");
     EXPECT_EQ(r.status, 200) << r.body;
     rapidjson::Document doc = ParseJson(r.body);
     return doc.HasMember("items") ? doc["items"].Size() : 0;
@@ -116,9 +117,8 @@ TEST_F(IngestTest, RealSentryNodeSdkGroupsTwoCallSites) {
       {{"NODE_PATH", testing::SourceDir() + "/tests/node_modules"}}, 60);
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err << server_->Log();
 
-  HttpResult r =
-      server_->Get("/api/v1/groups?sort=count&project=" +
-                   std::to_string(project_.id));
+  HttpResult r = server_->Get("/api/v1/groups?sort=count&project=" +
+                              std::to_string(project_.id));
   ASSERT_EQ(r.status, 200) << r.body;
   rapidjson::Document doc = ParseJson(r.body);
   ASSERT_TRUE(doc["items"].IsArray());
@@ -127,8 +127,9 @@ TEST_F(IngestTest, RealSentryNodeSdkGroupsTwoCallSites) {
   const auto& second = doc["items"][1];
   EXPECT_EQ(first["count"].GetInt64(), 3);
   // A group's title follows its latest event, as in Sentry.
-  EXPECT_TRUE(std::regex_match(first["title"].GetString(),
-                               std::regex("TypeError: order (101|202|303) has no items")))
+  EXPECT_TRUE(std::regex_match(
+      first["title"].GetString(),
+      std::regex("TypeError: order (101|202|303) has no items")))
       << first["title"].GetString();
   EXPECT_NE(std::string(first["culprit"].GetString()).find("checkout"),
             std::string::npos)
@@ -172,13 +173,16 @@ TEST_F(IngestTest, GzipAndDeflateEnvelopesAreStored) {
   const std::string gz_id = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
   const std::string df_id = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
   HttpResult r = server_->Post(
-      EnvelopePath(), Compress(Envelope(gz_id, EventJson(gz_id, "KeyError", "'sku'")), true),
-      {"Content-Encoding: gzip", "Content-Type: application/x-sentry-envelope"});
+      EnvelopePath(),
+      Compress(Envelope(gz_id, EventJson(gz_id, "KeyError", "'sku'")), true),
+      {"Content-Encoding: gzip",
+       "Content-Type: application/x-sentry-envelope"});
   EXPECT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(ParseJson(r.body)["id"].GetString(), gz_id);
-  r = server_->Post(EnvelopePath(),
-                    Compress(Envelope(df_id, EventJson(df_id, "ValueError", "bad")), false),
-                    {"Content-Encoding: deflate"});
+  r = server_->Post(
+      EnvelopePath(),
+      Compress(Envelope(df_id, EventJson(df_id, "ValueError", "bad")), false),
+      {"Content-Encoding: deflate"});
   EXPECT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(server_->Get("/api/v1/events/" + gz_id).status, 200);
   EXPECT_EQ(server_->Get("/api/v1/events/" + df_id).status, 200);
@@ -191,7 +195,7 @@ TEST_F(IngestTest, StoreEndpointAuthHeaderAndShortForm) {
       "/api/" + std::to_string(project_.id) + "/store/",
       EventJson(id1, "KeyError", "'a'"),
       {"X-Sentry-Auth: Sentry sentry_version=7, sentry_key=" + project_.key +
-           ", sentry_client=test/1.0"});
+       ", sentry_client=test/1.0"});
   EXPECT_EQ(r.status, 200) << r.body;
   const std::string id2 = "dddddddddddddddddddddddddddddddd";
   r = server_->Post("/api/v1/events?key=" + project_.key,
@@ -218,20 +222,38 @@ TEST_F(IngestTest, BadInputGetsItsStatusStoresNothingAndServerKeepsServing) {
   const std::string header = R"({"event_id":")" + id + "\"}\n";
   std::string big_event = EventJson(id, "KeyError", std::string(2 << 20, 'x'));
   const std::vector<BadInput> cases = {
-      {"malformed json", key, header + "{\"type\":\"event\"}\n{not json\n", {},
-       400, "malformed_json"},
+      {"malformed json",
+       key,
+       header + "{\"type\":\"event\"}\n{not json\n",
+       {},
+       400,
+       "malformed_json"},
       {"wrong key", wrong_key, Envelope(id, good_event), {}, 403, "auth"},
       {"missing key", "", Envelope(id, good_event), {}, 401, "auth"},
       {"oversize event", key, Envelope(id, big_event), {}, 413, "too_large"},
-      {"truncated envelope", key,
-       header + "{\"type\":\"event\",\"length\":500}\n{\"a\":1}", {}, 400,
+      {"truncated envelope",
+       key,
+       header + "{\"type\":\"event\",\"length\":500}\n{\"a\":1}",
+       {},
+       400,
        "bad_envelope"},
-      {"wrong item length", key,
-       header + "{\"type\":\"event\",\"length\":3}\n" + good_event + "\n", {},
-       400, "bad_envelope"},
-      {"decompression bomb", key, GzipBomb(size_t{64} << 20),
-       {"Content-Encoding: gzip"}, 413, "too_large"},
-      {"corrupt gzip", key, "not gzip at all", {"Content-Encoding: gzip"}, 400,
+      {"wrong item length",
+       key,
+       header + "{\"type\":\"event\",\"length\":3}\n" + good_event + "\n",
+       {},
+       400,
+       "bad_envelope"},
+      {"decompression bomb",
+       key,
+       GzipBomb(size_t{64} << 20),
+       {"Content-Encoding: gzip"},
+       413,
+       "too_large"},
+      {"corrupt gzip",
+       key,
+       "not gzip at all",
+       {"Content-Encoding: gzip"},
+       400,
        "decompression"},
   };
   for (const BadInput& c : cases) {
@@ -248,10 +270,11 @@ TEST_F(IngestTest, BadInputGetsItsStatusStoresNothingAndServerKeepsServing) {
   EXPECT_EQ(GroupCount(), 0u);
   EXPECT_EQ(server_->Get("/api/v1/events/" + id).status, 404);
   HttpResult metrics = server_->Get("/metrics");
-  for (const char* reason :
-       {"malformed_json", "auth", "too_large", "bad_envelope", "decompression"}) {
-    EXPECT_NE(metrics.body.find(std::string("crashctl_ingest_rejected_total{reason=\"") +
-                                reason + "\"}"),
+  for (const char* reason : {"malformed_json", "auth", "too_large",
+                             "bad_envelope", "decompression"}) {
+    EXPECT_NE(metrics.body.find(
+                  std::string("crashctl_ingest_rejected_total{reason=\"") +
+                  reason + "\"}"),
               std::string::npos)
         << reason;
   }
@@ -261,16 +284,17 @@ TEST_F(IngestTest, BadInputGetsItsStatusStoresNothingAndServerKeepsServing) {
 }
 
 TEST_F(IngestTest, EventOnResolvedGroupIsARegression) {
-  const std::string store_path =
-      "/api/" + std::to_string(project_.id) + "/store/?sentry_key=" + project_.key;
+  const std::string store_path = "/api/" + std::to_string(project_.id) +
+                                 "/store/?sentry_key=" + project_.key;
   HttpResult r = server_->Post(
-      store_path, EventJson("11111111111111111111111111111111", "KeyError", "'a'"));
+      store_path,
+      EventJson("11111111111111111111111111111111", "KeyError", "'a'"));
   ASSERT_EQ(r.status, 200) << r.body;
   r = server_->Get("/api/v1/groups?project=" + std::to_string(project_.id));
   rapidjson::Document doc = ParseJson(r.body);
   ASSERT_EQ(doc["items"].Size(), 1u);
-  const std::string group = "/api/v1/groups/" +
-                            std::to_string(doc["items"][0]["id"].GetInt64());
+  const std::string group =
+      "/api/v1/groups/" + std::to_string(doc["items"][0]["id"].GetInt64());
 
   r = server_->Patch(group, R"({"status":"resolved"})");
   ASSERT_EQ(r.status, 200) << r.body;
@@ -278,8 +302,8 @@ TEST_F(IngestTest, EventOnResolvedGroupIsARegression) {
   r = server_->Patch(group, R"({"status":"sleeping"})");
   EXPECT_EQ(r.status, 400) << r.body;
 
-  r = server_->Post(
-      store_path, EventJson("22222222222222222222222222222222", "KeyError", "'b'"));
+  r = server_->Post(store_path, EventJson("22222222222222222222222222222222",
+                                          "KeyError", "'b'"));
   ASSERT_EQ(r.status, 200) << r.body;
   r = server_->Get(group);
   ASSERT_EQ(r.status, 200);
@@ -290,9 +314,10 @@ TEST_F(IngestTest, EventOnResolvedGroupIsARegression) {
   EXPECT_NE(r.body.find("crashctl_group_regressions_total{project=\"" +
                         std::to_string(project_.id) + "\"} 1"),
             std::string::npos);
-  EXPECT_NE(r.body.find("crashctl_groups_active{project=\"" +
-                        std::to_string(project_.id) + "\",status=\"unresolved\"} 1"),
-            std::string::npos);
+  EXPECT_NE(
+      r.body.find("crashctl_groups_active{project=\"" +
+                  std::to_string(project_.id) + "\",status=\"unresolved\"} 1"),
+      std::string::npos);
 }
 
 TEST_F(IngestTest, MetricsPassPromtool) {
@@ -314,9 +339,8 @@ TEST_F(IngestTest, MetricsPassPromtool) {
   for (const char* name :
        {"crashctl_events_total", "crashctl_groups_active",
         "crashctl_groups_created_total", "crashctl_group_regressions_total",
-        "crashctl_ingestion_duration_seconds",
-        "crashctl_ingest_rejected_total", "crashctl_storage_size_bytes",
-        "crashctl_build_info"}) {
+        "crashctl_ingestion_duration_seconds", "crashctl_ingest_rejected_total",
+        "crashctl_storage_size_bytes", "crashctl_build_info"}) {
     EXPECT_NE(r.body.find(std::string("# TYPE ") + name), std::string::npos)
         << name;
   }

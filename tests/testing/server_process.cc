@@ -77,7 +77,8 @@ std::string ReadFile(const std::string& path) {
                               const std::map<std::string, std::string>& env) {
   for (const auto& kv : env) setenv(kv.first.c_str(), kv.second.c_str(), 1);
   std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  for (const std::string& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   execvp(args[0], args.data());
   _exit(127);
@@ -87,8 +88,7 @@ std::string ReadFile(const std::string& path) {
 
 HttpResult HttpCall(const std::string& method, const std::string& url,
                     const std::string& body,
-                    const std::vector<std::string>& headers,
-                    long timeout_ms) {
+                    const std::vector<std::string>& headers, long timeout_ms) {
   HttpResult result;
   CURL* curl = curl_easy_init();
   if (!curl) {
@@ -96,7 +96,8 @@ HttpResult HttpCall(const std::string& method, const std::string& url,
     return result;
   }
   curl_slist* list = nullptr;
-  for (const std::string& h : headers) list = curl_slist_append(list, h.c_str());
+  for (const std::string& h : headers)
+    list = curl_slist_append(list, h.c_str());
   list = curl_slist_append(list, "Expect:");
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
@@ -228,14 +229,15 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(const Options& options,
       options.data_dir.empty() ? MakeTempDir("data") : options.data_dir;
   server->port_ = options.port ? options.port : FreePort();
   server->log_path_ = server->data_dir_ + "/server.log";
-  std::vector<std::string> argv = {CrashctlBinary(), "serve", "--listen",
-                                   "127.0.0.1:" + std::to_string(server->port_),
-                                   "--data", server->data_dir_};
+  std::vector<std::string> argv = {
+      CrashctlBinary(), "serve",
+      "--listen",       "127.0.0.1:" + std::to_string(server->port_),
+      "--data",         server->data_dir_};
   argv.insert(argv.end(), options.extra_args.begin(), options.extra_args.end());
   const pid_t pid = fork();
   if (pid == 0) {
-    const int log = open(server->log_path_.c_str(),
-                         O_WRONLY | O_CREAT | O_APPEND, 0644);
+    const int log =
+        open(server->log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (log >= 0) {
       dup2(log, 1);
       dup2(log, 2);
@@ -293,10 +295,10 @@ HttpResult ServerProcess::Patch(const std::string& path,
 
 ServerProcess::ProjectInfo ServerProcess::CreateProject(
     const std::string& name) {
-  const CommandResult result = RunCommand(
-      {CrashctlBinary(), "project", "create", "--name", name, "--data",
-       data_dir_},
-      {{"CRASHCTL_SERVER_BASE_URL", base_url()}});
+  const CommandResult result =
+      RunCommand({CrashctlBinary(), "project", "create", "--name", name,
+                  "--data", data_dir_},
+                 {{"CRASHCTL_SERVER_BASE_URL", base_url()}});
   if (result.exit_code != 0) {
     throw std::runtime_error("project create failed: " + result.err);
   }

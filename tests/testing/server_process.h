@@ -58,11 +58,11 @@ std::string SourceDir();
 class ServerProcess {
  public:
   struct Options {
-    std::vector<std::string> extra_args;        // after "serve"
-    std::map<std::string, std::string> env;     // added to the environment
-    std::string data_dir;                       // "" = a new temp dir
-    int port = 0;                               // 0 = a free port
-    bool wait_ready = true;                     // wait for /healthz
+    std::vector<std::string> extra_args;     // after "serve"
+    std::map<std::string, std::string> env;  // added to the environment
+    std::string data_dir;                    // "" = a new temp dir
+    int port = 0;                            // 0 = a free port
+    bool wait_ready = true;                  // wait for /healthz
   };
   struct ProjectInfo {
     int64_t id = 0;
