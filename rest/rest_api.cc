@@ -240,12 +240,9 @@ class RestHandlers {
     Page<Group> page;
     StoreStatus status = store_->ListGroups(query, &page);
     if (!status.ok()) return StoreFailure(status, "listing groups");
-    rapidjson::StringBuffer buffer;
-    JsonWriter w(buffer);
-    StartList(&w);
-    for (const Group& g : page.items) WriteGroup(&w, g, options_.base_url);
-    EndList(&w, page.next_cursor);
-    return JsonOk(200, buffer);
+    return PageResponse(page, [this](JsonWriter* w, const Group& g) {
+      WriteGroup(w, g, options_.base_url);
+    });
   }
 
   HttpResponse GetGroup(HttpRequest& request) {
@@ -308,14 +305,9 @@ class RestHandlers {
       return StoreFailure(status,
                           "listing events of group " + std::to_string(id));
     }
-    rapidjson::StringBuffer buffer;
-    JsonWriter w(buffer);
-    StartList(&w);
-    for (const StoredEvent& e : page.items) {
-      WriteEvent(&w, e, options_.base_url, /*with_payload=*/false);
-    }
-    EndList(&w, page.next_cursor);
-    return JsonOk(200, buffer);
+    return PageResponse(page, [this](JsonWriter* w, const StoredEvent& e) {
+      WriteEvent(w, e, options_.base_url, /*with_payload=*/false);
+    });
   }
 
   HttpResponse GetEvent(HttpRequest& request) {
@@ -360,12 +352,9 @@ class RestHandlers {
     Page<Crash> page;
     StoreStatus status = store_->ListCrashes(query, &page);
     if (!status.ok()) return StoreFailure(status, "listing crashes");
-    rapidjson::StringBuffer buffer;
-    JsonWriter w(buffer);
-    StartList(&w);
-    for (const Crash& c : page.items) WriteCrash(&w, c, options_.base_url);
-    EndList(&w, page.next_cursor);
-    return JsonOk(200, buffer);
+    return PageResponse(page, [this](JsonWriter* w, const Crash& c) {
+      WriteCrash(w, c, options_.base_url);
+    });
   }
 
   HttpResponse GetCrash(HttpRequest& request) {
@@ -387,21 +376,25 @@ class RestHandlers {
   }
 
  private:
-  static void StartList(JsonWriter* w) {
-    w->StartObject();
-    w->Key("items");
-    w->StartArray();
-  }
-
-  static void EndList(JsonWriter* w, const std::string& next_cursor) {
-    w->EndArray();
-    w->Key("next_cursor");
-    if (next_cursor.empty()) {
-      w->Null();
+  // A list answer: {"items":[...],"next_cursor":"..."|null}, each item
+  // written by `write(writer, item)`.
+  template <typename T, typename WriteFn>
+  static HttpResponse PageResponse(const Page<T>& page, WriteFn write) {
+    rapidjson::StringBuffer buffer;
+    JsonWriter w(buffer);
+    w.StartObject();
+    w.Key("items");
+    w.StartArray();
+    for (const T& item : page.items) write(&w, item);
+    w.EndArray();
+    w.Key("next_cursor");
+    if (page.next_cursor.empty()) {
+      w.Null();
     } else {
-      WriteJsonString(w, next_cursor);
+      WriteJsonString(&w, page.next_cursor);
     }
-    w->EndObject();
+    w.EndObject();
+    return JsonOk(200, buffer);
   }
 
   static bool GroupIdParam(HttpRequest& request, int64_t* id,
