@@ -126,4 +126,12 @@ int ClampLimit(int limit, int fallback) {
   return std::min(limit, 1000);
 }
 
+StoreStatus StepToRow(SqliteDb* db, SqliteStmt* stmt, const std::string& what,
+                      const std::string& not_found) {
+  const int rc = stmt->Step();
+  if (rc == SQLITE_ROW) return StoreStatus::Ok();
+  if (rc == SQLITE_DONE) return MakeStatus(StoreStatus::kNotFound, not_found);
+  return db->LastStatus(what);
+}
+
 }  // namespace crashctl

@@ -35,6 +35,12 @@ StoreStatus LoadLinkedCrashes(SqliteDb* db, Group* group);
 // Fills crash->linked_groups (group ids, newest first, at most kMaxLinks).
 StoreStatus LoadLinkedGroups(SqliteDb* db, Crash* crash);
 
+// Steps `stmt` to its first row. OK when there is one (read it from
+// `stmt`); kNotFound with `not_found` when there is none; otherwise the
+// connection's error, reported as `what`.
+StoreStatus StepToRow(SqliteDb* db, SqliteStmt* stmt, const std::string& what,
+                      const std::string& not_found);
+
 // Steps `stmt`, reading at most `limit` rows into `items` with
 // `read(stmt, &item)`. Returns true when a further row exists (this page is
 // not the last). `*rc` gets the last step's result: SQLITE_ROW or

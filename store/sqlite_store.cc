@@ -235,12 +235,9 @@ StoreStatus SqliteStore::GetProject(int64_t id, Project* out) {
       return st;
     }
     stmt.Bind(1, id);
-    int rc = stmt.Step();
-    if (rc == SQLITE_DONE) {
-      return MakeStatus(StoreStatus::kNotFound,
-                        "project " + std::to_string(id) + " not found");
-    }
-    if (rc != SQLITE_ROW) return db->LastStatus("get project");
+    st = StepToRow(db, &stmt, "get project",
+                   "project " + std::to_string(id) + " not found");
+    if (!st.ok()) return st;
     ReadProject(stmt, out);
     return StoreStatus::Ok();
   });

@@ -66,11 +66,8 @@ StoreStatus LoadCrash(SqliteDb* db, const char* where, const Key& key,
     return st;
   }
   stmt.Bind(1, key);
-  int rc = stmt.Step();
-  if (rc == SQLITE_DONE) {
-    return MakeStatus(StoreStatus::kNotFound, what + " not found");
-  }
-  if (rc != SQLITE_ROW) return db->LastStatus("get " + what);
+  st = StepToRow(db, &stmt, "get " + what, what + " not found");
+  if (!st.ok()) return st;
   ReadCrash(stmt, out);
   stmt = SqliteStmt();
   return LoadLinkedGroups(db, out);

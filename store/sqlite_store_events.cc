@@ -164,12 +164,9 @@ StoreStatus LoadGroup(SqliteDb* db, int64_t id, Group* out) {
     return st;
   }
   stmt.Bind(1, id);
-  int rc = stmt.Step();
-  if (rc == SQLITE_DONE) {
-    return MakeStatus(StoreStatus::kNotFound,
-                      "group " + std::to_string(id) + " not found");
-  }
-  if (rc != SQLITE_ROW) return db->LastStatus("get group");
+  st = StepToRow(db, &stmt, "get group",
+                 "group " + std::to_string(id) + " not found");
+  if (!st.ok()) return st;
   ReadGroup(stmt, out);
   stmt = SqliteStmt();
   return LoadLinkedCrashes(db, out);
@@ -338,12 +335,9 @@ StoreStatus SqliteStore::ListGroupEvents(int64_t group_id, int limit,
         return st;
       }
       exists.Bind(1, group_id);
-      int rc = exists.Step();
-      if (rc == SQLITE_DONE) {
-        return MakeStatus(StoreStatus::kNotFound,
-                          "group " + std::to_string(group_id) + " not found");
-      }
-      if (rc != SQLITE_ROW) return db->LastStatus("list group events");
+      st = StepToRow(db, &exists, "list group events",
+                     "group " + std::to_string(group_id) + " not found");
+      if (!st.ok()) return st;
     }
     SqliteStmt stmt;
     if (!db->Prepare(sql, &stmt, &st)) return st;
@@ -386,12 +380,8 @@ StoreStatus SqliteStore::GetEvent(const std::string& event_id,
       return st;
     }
     stmt.Bind(1, event_id);
-    int rc = stmt.Step();
-    if (rc == SQLITE_DONE) {
-      return MakeStatus(StoreStatus::kNotFound,
-                        "event " + event_id + " not found");
-    }
-    if (rc != SQLITE_ROW) return db->LastStatus("get event");
+    st = StepToRow(db, &stmt, "get event", "event " + event_id + " not found");
+    if (!st.ok()) return st;
     ReadEvent(stmt, out);
     out->payload = stmt.Text(13);
     return StoreStatus::Ok();
