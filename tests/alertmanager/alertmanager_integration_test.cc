@@ -15,6 +15,7 @@
 
 #include "alertmanager/pusher.h"
 #include "tests/alertmanager/process_util.h"
+#include "tests/testing/server_process.h"
 
 namespace crashctl {
 namespace {
@@ -59,9 +60,10 @@ class RealAlertmanagerTest : public ::testing::Test {
         !std::filesystem::exists(kAmtool)) {
       GTEST_SKIP() << "prometheus-alertmanager / amtool not installed";
     }
-    port_ = tu::FreeLoopbackPort();
+    const std::vector<int> ports = crashctl::testing::FreePorts(2);
+    port_ = ports[0];
     const std::string config = dir_.path() + "/alertmanager.yml";
-    ASSERT_TRUE(tu::WriteFile(config, LocalConfig(tu::FreeLoopbackPort())));
+    ASSERT_TRUE(tu::WriteFile(config, LocalConfig(ports[1])));
     std::filesystem::create_directories(dir_.path() + "/data");
     am_ = std::make_unique<tu::ChildProcess>(
         std::vector<std::string>{

@@ -1,5 +1,5 @@
 // Test helpers for tests that run real programs (prometheus-alertmanager,
-// amtool): free loopback ports, temporary directories, child processes that
+// amtool): temporary directories, child processes that
 // are always killed, bounded polling.
 //
 // Thread-safety: none of these are meant to be shared between threads.
@@ -15,9 +15,6 @@
 
 namespace crashctl {
 namespace testing_util {
-
-// A TCP port on 127.0.0.1 that was free a moment ago.
-int FreeLoopbackPort();
 
 // mkdtemp under $TMPDIR (or /tmp); removed recursively on destruction.
 class TempDir {

@@ -14,6 +14,7 @@
 #include "exporter/metrics.h"
 #include "tests/alertmanager/fake_alertmanager.h"
 #include "tests/alertmanager/process_util.h"
+#include "tests/testing/server_process.h"
 
 namespace crashctl {
 namespace {
@@ -421,7 +422,7 @@ TEST(AlertPusherTest, QueueIsBoundedAndDropsTheOldest) {
 TEST(AlertPusherTest, FansOutToEveryAlertmanagerAndADeadOneDelaysNobody) {
   FakeAlertmanager a;
   FakeAlertmanager b;
-  const int dead_port = testing_util::FreeLoopbackPort();
+  const int dead_port = crashctl::testing::FreePort();
   AlertPusher::Options options =
       FastOptions({"http://127.0.0.1:" + std::to_string(dead_port),
                    a.url() + "/", b.url() + "/api/v2/alerts"});
@@ -453,7 +454,7 @@ TEST(AlertPusherTest, DisabledWithoutUrlsAndStopIsIdempotent) {
 }
 
 TEST(AlertPusherTest, StopDropsWhatIsQueuedAndReturnsQuickly) {
-  const int dead_port = testing_util::FreeLoopbackPort();
+  const int dead_port = crashctl::testing::FreePort();
   AlertPusher::Options options =
       FastOptions({"http://127.0.0.1:" + std::to_string(dead_port)});
   options.initial_backoff = 10;  // a long backoff that Stop interrupts

@@ -48,10 +48,27 @@ def log(msg):
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_ports(n):
+    """n distinct loopback ports that were free a moment ago. The sockets stay
+    bound until all n are chosen, so the kernel cannot hand out one twice."""
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            socks.append(s)
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def ready(proc, url):
+    """True once `url` answers 200; raises when `proc` exited (say, because its
+    port was taken), so a dead process fails at once and with its reason."""
+    if not proc.running():
+        raise RuntimeError(f"{proc.name} exited with {proc.proc.returncode}: {proc.tail(5)}")
+    return http("GET", url)[0] == 200
 
 
 def http(method, url, body=None, headers=None, timeout=3):
@@ -297,14 +314,14 @@ def main():
     procs = []
     failures = []
     try:
-        api_port, am_port, crashctl_port, prom_port = (free_port() for _ in range(4))
+        api_port, am_port, crashctl_port, prom_port = free_ports(4)
         data_dir = os.path.join(work, "data")
         os.makedirs(data_dir)
 
         # fake API server
         api = Process("fake-apiserver", [args.fake_apiserver, "--port", str(api_port), "--scenario", "all"], work)
         procs.append(api)
-        wait_until("fake-apiserver", lambda: http("GET", f"http://127.0.0.1:{api_port}/api/v1/pods")[0] == 200, 10)
+        wait_until("fake-apiserver", lambda: ready(api, f"http://127.0.0.1:{api_port}/api/v1/pods"), 10)
 
         # Alertmanager
         am_dir = os.path.join(work, "alertmanager")
@@ -354,9 +371,9 @@ def main():
                                       f"--web.listen-address=127.0.0.1:{prom_port}", "--log.level=warn"], work)
         procs.append(prom)
 
-        for name, port, path in (("alertmanager", am_port, "/-/ready"), ("crashctl", crashctl_port, "/metrics"),
-                                 ("prometheus", prom_port, "/-/ready")):
-            wait_until(f"{name} ready", lambda: http("GET", f"http://127.0.0.1:{port}{path}")[0] == 200, 20)
+        for proc, port, path in ((am, am_port, "/-/ready"), (crashctl, crashctl_port, "/metrics"),
+                                 (prom, prom_port, "/-/ready")):
+            wait_until(f"{proc.name} ready", lambda: ready(proc, f"http://127.0.0.1:{port}{path}"), 20)
         log(f"all up: crashctl :{crashctl_port} prometheus :{prom_port} alertmanager :{am_port} api :{api_port}")
 
         # Phase A: one of everything, so each counter has a first sample.

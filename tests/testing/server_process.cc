@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -125,21 +126,73 @@ HttpResult HttpCall(const std::string& method, const std::string& url,
   return result;
 }
 
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof(addr);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    close(fd);
-    throw std::runtime_error("cannot find a free port");
+std::vector<int> FreePorts(int n) {
+  // Every socket stays bound until all n ports are known, so the kernel cannot
+  // hand out the same port twice.
+  std::vector<int> fds;
+  std::vector<int> ports;
+  for (int i = 0; i < n; ++i) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) break;
+    fds.push_back(fd);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    socklen_t len = sizeof(addr);
+    if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      break;
+    }
+    ports.push_back(ntohs(addr.sin_port));
   }
-  const int port = ntohs(addr.sin_port);
-  close(fd);
-  return port;
+  for (int fd : fds) close(fd);
+  if (static_cast<int>(ports.size()) != n) {
+    throw std::runtime_error("cannot find free ports");
+  }
+  return ports;
+}
+
+int FreePort() { return FreePorts(1)[0]; }
+
+bool ListensOn(pid_t pid, int port) {
+  // /proc/net/tcp: "sl local_address rem_address st ... inode"; a listening
+  // socket has state 0A. Its inode must be one of the process' fds.
+  std::ifstream tcp("/proc/net/tcp");
+  std::string line;
+  std::getline(tcp, line);  // header
+  std::vector<std::string> inodes;
+  while (std::getline(tcp, line)) {
+    std::istringstream fields(line);
+    std::string slot, local, remote, state, skip, inode;
+    fields >> slot >> local >> remote >> state;
+    for (int i = 0; i < 5; ++i)
+      fields >> skip;  // tx/rx, tr, retrnsmt, uid, timeout
+    fields >> inode;
+    const size_t colon = local.find(':');
+    if (state != "0A" || colon == std::string::npos) continue;
+    if (std::stoi(local.substr(colon + 1), nullptr, 16) == port) {
+      inodes.push_back("socket:[" + inode + "]");
+    }
+  }
+  if (inodes.empty()) return false;
+  const std::string fd_dir = "/proc/" + std::to_string(pid) + "/fd";
+  DIR* dir = opendir(fd_dir.c_str());
+  if (dir == nullptr) return false;
+  bool found = false;
+  while (dirent* entry = readdir(dir)) {
+    char target[128];
+    const std::string link = fd_dir + "/" + entry->d_name;
+    const ssize_t n = readlink(link.c_str(), target, sizeof(target) - 1);
+    if (n <= 0) continue;
+    target[n] = '\0';
+    if (std::find(inodes.begin(), inodes.end(), target) != inodes.end()) {
+      found = true;
+      break;
+    }
+  }
+  closedir(dir);
+  return found;
 }
 
 std::string MakeTempDir(const std::string& prefix) {
@@ -224,6 +277,17 @@ std::string SourceDir() {
 
 std::unique_ptr<ServerProcess> ServerProcess::Start(const Options& options,
                                                     std::string* error) {
+  // A port chosen here can be taken by another test before crashctl binds
+  // it; then crashctl exits and the start is retried on a new port.
+  const int attempts = options.port ? 1 : 3;
+  for (int attempt = 1;; ++attempt) {
+    std::unique_ptr<ServerProcess> server = StartOnce(options, error);
+    if (server != nullptr || attempt == attempts) return server;
+  }
+}
+
+std::unique_ptr<ServerProcess> ServerProcess::StartOnce(const Options& options,
+                                                        std::string* error) {
   std::unique_ptr<ServerProcess> server(new ServerProcess());
   server->data_dir_ =
       options.data_dir.empty() ? MakeTempDir("data") : options.data_dir;
@@ -246,6 +310,8 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(const Options& options,
   }
   server->pid_ = pid;
   if (!options.wait_ready) return server;
+  // Healthy means: this child listens on the port (not some other test's
+  // server that took it) and answers /healthz.
   const bool up = WaitFor(
       [&] {
         int status = 0;
@@ -253,11 +319,13 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(const Options& options,
           server->pid_ = -1;
           return true;
         }
-        return server->Get("/healthz").status == 200;
+        return ListensOn(pid, server->port_) &&
+               server->Get("/healthz").status == 200;
       },
       20);
   if (!up || server->pid_ < 0) {
-    *error = "crashctl serve did not become healthy; log:\n" + server->Log();
+    *error = "crashctl serve on port " + std::to_string(server->port_) +
+             " did not become healthy; log:\n" + server->Log();
     return nullptr;
   }
   return server;

@@ -34,6 +34,11 @@ HttpResult HttpCall(const std::string& method, const std::string& url,
 
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int FreePort();
+// `n` distinct such ports (chosen together, so no two are the same).
+std::vector<int> FreePorts(int n);
+// Whether process `pid` holds a socket listening on TCP `port` (IPv4), read
+// from /proc.
+bool ListensOn(pid_t pid, int port);
 // A new empty directory under $TMPDIR (removed by the caller if it cares).
 std::string MakeTempDir(const std::string& prefix);
 // Polls `condition` every 20 ms until it holds or `timeout_seconds` pass.
@@ -72,7 +77,9 @@ class ServerProcess {
   };
 
   // Starts `crashctl serve --listen 127.0.0.1:PORT --data DIR`; waits until
-  // /healthz answers (up to 20 s). Returns null with `*error` on failure.
+  // the process listens on PORT and /healthz answers (up to 20 s). With
+  // `port` 0 a start that fails (say, the port was taken meanwhile) is retried
+  // on a new port, up to three times. Returns null with `*error` on failure.
   static std::unique_ptr<ServerProcess> Start(const Options& options,
                                               std::string* error);
   ~ServerProcess();  // SIGTERM, then SIGKILL after 10 s
@@ -101,6 +108,8 @@ class ServerProcess {
 
  private:
   ServerProcess() = default;
+  static std::unique_ptr<ServerProcess> StartOnce(const Options& options,
+                                                  std::string* error);
   pid_t pid_ = -1;
   int port_ = 0;
   std::string data_dir_;
