@@ -7,7 +7,10 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <ctime>
 #include <string>
+
+#include "core/http_wire.h"
 
 namespace {
 
@@ -15,12 +18,14 @@ int Answer(mg_connection* conn, void*) {
   char buffer[16384];
   while (mg_read(conn, buffer, sizeof(buffer)) > 0) {
   }
-  static const char kBody[] = "{\"id\":\"\"}";
-  mg_response_header_start(conn, 200);
-  mg_response_header_add(conn, "Content-Type", "application/json", -1);
-  mg_response_header_add(conn, "Content-Length", "9", -1);
-  mg_response_header_send(conn);
-  mg_write(conn, kBody, sizeof(kBody) - 1);
+  // The same one-write response crashctl sends (core/http_wire.h).
+  const mg_request_info* info = mg_get_request_info(conn);
+  const std::string wire = crashctl::SerializeHttpResponse(
+      crashctl::HttpResponse::Json(200, "{\"id\":\"\"}"), info->http_version,
+      crashctl::RequestWantsKeepAlive(mg_get_header(conn, "Connection"),
+                                      info->http_version),
+      false, std::time(nullptr));
+  mg_write(conn, wire.data(), wire.size());
   return 200;
 }
 

@@ -10,8 +10,10 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <ctime>
 #include <vector>
 
+#include "core/http_wire.h"
 #include "exporter/metrics.h"
 
 namespace crashctl {
@@ -33,23 +35,16 @@ std::string Lower(std::string s) {
   return s;
 }
 
+// Sends the whole response with one write (see core/http_wire.h).
 void WriteResponse(mg_connection* conn, const HttpResponse& response,
                    bool head) {
-  mg_response_header_start(conn, response.status);
-  if (!response.content_type.empty()) {
-    mg_response_header_add(conn, "Content-Type", response.content_type.c_str(),
-                           -1);
-  }
-  const std::string length = std::to_string(response.body.size());
-  mg_response_header_add(conn, "Content-Length", length.c_str(), -1);
-  for (const auto& header : response.headers) {
-    mg_response_header_add(conn, header.first.c_str(), header.second.c_str(),
-                           -1);
-  }
-  mg_response_header_send(conn);
-  if (!head && !response.body.empty()) {
-    mg_write(conn, response.body.data(), response.body.size());
-  }
+  const mg_request_info* info = mg_get_request_info(conn);
+  const std::string wire = SerializeHttpResponse(
+      response, info->http_version,
+      RequestWantsKeepAlive(mg_get_header(conn, "Connection"),
+                            info->http_version),
+      head, std::time(nullptr));
+  mg_write(conn, wire.data(), wire.size());
 }
 
 enum class BodyRead { kOk, kTooLarge, kIncomplete };
@@ -125,9 +120,9 @@ bool HttpServer::Start(std::string* error) {
       "listening_ports", ports.c_str(), "num_threads", threads.c_str(),
       "request_timeout_ms", request_timeout.c_str(), "keep_alive_timeout_ms",
       keep_alive.c_str(), "enable_keep_alive", "yes",
-      // Headers and body are separate writes:
-      // with Nagle the body waits for the
-      // client's delayed ACK (~40 ms each).
+      // Responses are one write each; without TCP_NODELAY a response
+      // that does not fill a packet could still wait for the client's
+      // delayed ACK of the previous one (~40 ms).
       "tcp_nodelay", "1", "listen_backlog", "1024", "connection_queue", "1024",
       nullptr};
   mg_callbacks callbacks{};

@@ -1,5 +1,6 @@
 #include "ingest/pipeline.h"
 
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -86,6 +87,7 @@ bool IngestPipeline::StorageUp(std::string* reason) {
 }
 
 void IngestPipeline::WriterLoop() {
+  pthread_setname_np(pthread_self(), "ingest-writer");
   std::vector<Pending> batch;
   batch.reserve(options_.batch_size);
   for (;;) {

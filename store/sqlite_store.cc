@@ -51,9 +51,12 @@ SqliteStore::SqliteStore(std::string path, const Options& options)
       options_(options),
       readers_(path_,
                SqliteDb::Options{options.busy_timeout_ms, /*query_only=*/true},
-               options.read_connections, options.read_wait) {}
+               options.read_connections, options.read_wait),
+      checkpointer_(path_, SqliteDb::Options{options.busy_timeout_ms, false},
+                    options.checkpoint) {}
 
 SqliteStore::~SqliteStore() {
+  checkpointer_.Stop();
   // Lets SQLite refresh planner statistics it found useful; cheap.
   std::lock_guard<std::mutex> lock(write_mu_);
   if (writer_ != nullptr) writer_->Exec("PRAGMA optimize", "optimize");
@@ -79,6 +82,7 @@ std::unique_ptr<SqliteStore> SqliteStore::Open(const std::string& path,
     *error = "open store " + path + ": " + status.message;
     return nullptr;
   }
+  store->checkpointer_.Start();
   spdlog::debug("store: opened {} (schema version {})", path,
                 LatestSchemaVersion());
   return store;
@@ -89,6 +93,8 @@ StoreStatus SqliteStore::EnsureWriter() {
   StoreStatus status;
   writer_ = SqliteDb::Open(
       path_, SqliteDb::Options{options_.busy_timeout_ms, false}, &status);
+  // Checkpoints happen beside the commits, not inside them.
+  if (writer_ != nullptr) checkpointer_.InstallOn(writer_->handle());
   return status;
 }
 

@@ -24,6 +24,7 @@
 #include "store/read_pool.h"
 #include "store/sqlite_db.h"
 #include "store/store.h"
+#include "store/wal_checkpointer.h"
 
 namespace crashctl {
 
@@ -34,7 +35,8 @@ class SqliteStore : public Store {
     int max_busy_retries = 3;     // then the write fails with kUnavailable
     size_t read_connections = 4;  // read pool size
     std::chrono::milliseconds read_wait{10000};  // wait for a free reader
-    int delete_batch = 5000;  // rows per retention transaction
+    int delete_batch = 5000;              // rows per retention transaction
+    WalCheckpointer::Options checkpoint;  // WAL size that triggers one
   };
 
   // Opens the database at `path` (creating its parent directory), applies
@@ -100,6 +102,7 @@ class SqliteStore : public Store {
   std::mutex write_mu_;
   std::unique_ptr<SqliteDb> writer_;  // guarded by write_mu_
   ReadPool readers_;
+  WalCheckpointer checkpointer_;
   std::atomic<int64_t> busy_retries_{0};
 };
 

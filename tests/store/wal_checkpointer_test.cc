@@ -1,0 +1,128 @@
+// WalCheckpointer: the WAL is copied back by the background thread once it
+// reaches the threshold, and by the committing connection itself when it
+// reaches the inline limit (thread not running); data survives either way.
+#include "store/wal_checkpointer.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "tests/store/store_test_util.h"
+
+namespace crashctl {
+namespace {
+
+using testing_util::TempDir;
+
+constexpr SqliteDb::Options kDbOptions{5000, false};
+
+// Polls `condition` every 5 ms for up to `seconds`.
+template <typename Condition>
+bool Eventually(Condition condition, double seconds) {
+  const auto end =
+      std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > end) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
+class WalCheckpointerTest : public ::testing::Test {
+ protected:
+  void Open(const WalCheckpointer::Options& options) {
+    path_ = dir_.File("wal.db");
+    checkpointer_ =
+        std::make_unique<WalCheckpointer>(path_, kDbOptions, options);
+    StoreStatus status;
+    db_ = SqliteDb::Open(path_, kDbOptions, &status);
+    ASSERT_NE(db_, nullptr) << status.message;
+    ASSERT_TRUE(
+        db_->Exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)", "create")
+            .ok());
+    checkpointer_->InstallOn(db_->handle());
+  }
+
+  // One transaction of `rows` rows of 2 KB: about `rows` / 2 WAL pages.
+  void Commit(int rows) {
+    ASSERT_TRUE(db_->Exec("BEGIN", "begin").ok());
+    for (int i = 0; i < rows; ++i) {
+      ASSERT_TRUE(db_->Exec("INSERT INTO t (v) VALUES (hex(randomblob(1024)))",
+                            "insert")
+                      .ok());
+    }
+    ASSERT_TRUE(db_->Exec("COMMIT", "commit").ok());
+  }
+
+  // (frames in the WAL, frames already copied to the database file).
+  std::pair<int, int> WalState() {
+    int log = -1;
+    int copied = -1;
+    sqlite3_wal_checkpoint_v2(db_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                              &log, &copied);
+    return {log, copied};
+  }
+
+  int64_t Rows() {
+    SqliteStmt stmt;
+    StoreStatus status;
+    EXPECT_TRUE(db_->Prepare("SELECT count(*) FROM t", &stmt, &status));
+    EXPECT_EQ(stmt.Step(), SQLITE_ROW);
+    return stmt.Int(0);
+  }
+
+  TempDir dir_;
+  std::string path_;
+  std::unique_ptr<WalCheckpointer> checkpointer_;
+  std::unique_ptr<SqliteDb> db_;
+};
+
+TEST_F(WalCheckpointerTest, ThreadCheckpointsOnceTheWalReachesTheThreshold) {
+  WalCheckpointer::Options options;
+  options.threshold_pages = 40;
+  options.inline_pages = 100000;
+  Open(options);
+  checkpointer_->Start();
+  Commit(10);  // well below the threshold
+  EXPECT_EQ(checkpointer_->background_checkpoints(), 0);
+  for (int i = 0; i < 10; ++i) Commit(20);
+  ASSERT_TRUE(Eventually(
+      [&] { return checkpointer_->background_checkpoints() > 0; }, 10));
+  EXPECT_EQ(checkpointer_->inline_checkpoints(), 0);
+  checkpointer_->Stop();
+  EXPECT_EQ(Rows(), 210);
+}
+
+TEST_F(WalCheckpointerTest, CommitterCheckpointsInlineWhenTheThreadIsBehind) {
+  WalCheckpointer::Options options;
+  options.threshold_pages = 100000;
+  options.inline_pages = 30;
+  Open(options);  // no Start(): nobody else checkpoints
+  for (int i = 0; i < 20; ++i) Commit(20);
+  EXPECT_GT(checkpointer_->inline_checkpoints(), 0);
+  // The WAL restarts from its beginning after a full checkpoint, so it
+  // stays near the inline limit instead of growing with every commit.
+  const std::pair<int, int> state = WalState();
+  EXPECT_LT(state.first, 3 * options.inline_pages) << state.first;
+  EXPECT_EQ(Rows(), 400);
+}
+
+TEST_F(WalCheckpointerTest, WithoutAnyCheckpointTheWalKeepsGrowing) {
+  // The control for the test above: the hook replaced SQLite's automatic
+  // checkpoint, so with both limits out of reach nothing is copied.
+  WalCheckpointer::Options options;
+  options.threshold_pages = 100000;
+  options.inline_pages = 100000;
+  Open(options);
+  for (int i = 0; i < 20; ++i) Commit(20);
+  EXPECT_EQ(checkpointer_->inline_checkpoints(), 0);
+  EXPECT_GT(WalState().first, 3 * 30);
+}
+
+}  // namespace
+}  // namespace crashctl
