@@ -205,6 +205,7 @@ bool IngestHandlers::PrepareEvent(const std::string& payload,
     return false;
   }
   item->grouping = ComputeGrouping(item->event);
+  store_->PrepareWrite(item);
   return true;
 }
 

@@ -109,6 +109,13 @@ SqliteStmt& SqliteStmt::Bind(int index, const std::string& value) {
   return *this;
 }
 
+SqliteStmt& SqliteStmt::BindBlob(int index, const std::string& value) {
+  int rc = sqlite3_bind_blob64(stmt_, index, value.data(), value.size(),
+                               SQLITE_TRANSIENT);
+  if (rc != SQLITE_OK && bind_rc_ == SQLITE_OK) bind_rc_ = rc;
+  return *this;
+}
+
 SqliteStmt& SqliteStmt::BindNull(int index) {
   int rc = sqlite3_bind_null(stmt_, index);
   if (rc != SQLITE_OK && bind_rc_ == SQLITE_OK) bind_rc_ = rc;
@@ -150,6 +157,10 @@ std::string SqliteStmt::Text(int column) const {
   int size = sqlite3_column_bytes(stmt_, column);
   return std::string(reinterpret_cast<const char*>(text),
                      static_cast<size_t>(size));
+}
+
+bool SqliteStmt::IsBlob(int column) const {
+  return sqlite3_column_type(stmt_, column) == SQLITE_BLOB;
 }
 
 bool SqliteStmt::IsNull(int column) const {

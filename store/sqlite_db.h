@@ -54,6 +54,7 @@ class SqliteStmt {
   }
   SqliteStmt& Bind(int index, double value);
   SqliteStmt& Bind(int index, const std::string& value);
+  SqliteStmt& BindBlob(int index, const std::string& value);
   SqliteStmt& BindNull(int index);
 
   // Runs one step. Returns SQLITE_ROW, SQLITE_DONE or an error code (which
@@ -65,7 +66,8 @@ class SqliteStmt {
 
   int64_t Int(int column) const;
   double Double(int column) const;
-  std::string Text(int column) const;
+  std::string Text(int column) const;  // also the bytes of a BLOB
+  bool IsBlob(int column) const;
   bool IsNull(int column) const;
 
  private:

@@ -52,6 +52,7 @@ class SqliteStore : public Store {
 
   StoreStatus WriteEvents(const std::vector<WriteItem>& items,
                           std::vector<WriteOutcome>* outcomes) override;
+  void PrepareWrite(WriteItem* item) const override;
   StoreStatus ListGroups(const GroupQuery& query, Page<Group>* out) override;
   StoreStatus GetGroup(int64_t id, Group* out) override;
   StoreStatus SetGroupStatus(int64_t id, const std::string& status,

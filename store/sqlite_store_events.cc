@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "store/cursor.h"
+#include "store/payload_codec.h"
 #include "store/rows.h"
 #include "store/sqlite_store.h"
 
@@ -146,8 +147,15 @@ StoreStatus WriteOne(SqliteDb* db, const WriteItem& item,
       .Bind(11, event.server_name)
       .Bind(12, event.service)
       .Bind(13, pod_tag.empty() ? event.server_name : pod_tag)
-      .Bind(14, grouping.title)
-      .Bind(15, event.raw_json);
+      .Bind(14, grouping.title);
+  std::string stored;
+  if (!item.stored_payload.empty()) {
+    insert.BindBlob(15, item.stored_payload);
+  } else if (EncodePayload(event.raw_json, &stored)) {
+    insert.BindBlob(15, stored);
+  } else {
+    insert.Bind(15, event.raw_json);
+  }
   if (insert.Run() != SQLITE_DONE) {
     return db->LastStatus(context + ": insert event (project " +
                           std::to_string(event.project_id) + ")");
@@ -173,6 +181,10 @@ StoreStatus LoadGroup(SqliteDb* db, int64_t id, Group* out) {
 }
 
 }  // namespace
+
+void SqliteStore::PrepareWrite(WriteItem* item) const {
+  EncodePayload(item->event.raw_json, &item->stored_payload);
+}
 
 StoreStatus SqliteStore::WriteEvents(const std::vector<WriteItem>& items,
                                      std::vector<WriteOutcome>* outcomes) {
@@ -383,7 +395,12 @@ StoreStatus SqliteStore::GetEvent(const std::string& event_id,
     st = StepToRow(db, &stmt, "get event", "event " + event_id + " not found");
     if (!st.ok()) return st;
     ReadEvent(stmt, out);
-    out->payload = stmt.Text(13);
+    if (!stmt.IsBlob(13)) {
+      out->payload = stmt.Text(13);  // stored before payloads were compressed
+    } else if (!DecodePayload(stmt.Text(13), &out->payload)) {
+      return MakeStatus(StoreStatus::kInternal,
+                        "event " + event_id + ": stored payload is corrupt");
+    }
     return StoreStatus::Ok();
   });
 }

@@ -111,6 +111,9 @@ struct Crash {
 struct WriteItem {
   Event event;
   GroupingResult grouping;
+  // The store's encoding of event.raw_json, made by Store::PrepareWrite on
+  // the submitting thread; empty when the item did not go through it.
+  std::string stored_payload;
 };
 
 // What happened to one WriteItem.
@@ -174,6 +177,11 @@ class Store {
   // order. On failure nothing is written.
   virtual StoreStatus WriteEvents(const std::vector<WriteItem>& items,
                                   std::vector<WriteOutcome>* outcomes) = 0;
+  // The part of writing `item` that needs no database (compressing its
+  // payload), done on the caller's thread so the single writer does less.
+  // Optional: WriteEvents also takes items that did not go through it.
+  // Thread-safe.
+  virtual void PrepareWrite(WriteItem* item) const { (void)item; }
 
   // Pages are ordered by the sort key descending, then id descending; the
   // cursor encodes the last row's (key, id), so pages stay stable while new
