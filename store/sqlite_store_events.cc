@@ -1,7 +1,9 @@
 // SqliteStore: events and groups (writing batches, listing, lookups).
 #include <cmath>
+#include <map>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "store/cursor.h"
 #include "store/payload_codec.h"
@@ -22,20 +24,23 @@ constexpr char kInsertGroup[] =
     "regression_count) "
     "VALUES (?1, ?2, ?3, ?4, ?5, 'unresolved', 1, ?6, ?6, ?7, ?8, ?8, 0)";
 
-// All right-hand sides see the row as it was before the update. The fields
-// that describe "the latest event" follow the event with the newest
-// timestamp, so a late-delivered old event does not overwrite them.
+// One UPDATE per group per batch, for the `?2` events of the batch after the
+// group was found or created. All right-hand sides see the row as it was
+// before the update. The fields that describe "the latest event" follow the
+// batch's newest event (?3: its timestamp), so a late-delivered old event
+// does not overwrite them; ?9 is the first non-empty release of the batch.
+// A resolved group is reopened once (a regression).
 constexpr char kUpdateGroup[] =
     "UPDATE groups SET "
-    "count = count + 1, "
-    "first_seen = min(first_seen, ?2), "
-    "last_seen = max(last_seen, ?2), "
-    "title = CASE WHEN ?2 >= last_seen THEN ?3 ELSE title END, "
-    "culprit = CASE WHEN ?2 >= last_seen THEN ?4 ELSE culprit END, "
-    "level = CASE WHEN ?2 >= last_seen THEN ?5 ELSE level END, "
-    "service = CASE WHEN ?2 >= last_seen THEN ?6 ELSE service END, "
-    "release = CASE WHEN ?2 >= last_seen THEN ?7 ELSE release END, "
-    "first_release = CASE WHEN first_release = '' THEN ?7 "
+    "count = count + ?2, "
+    "first_seen = min(first_seen, ?4), "
+    "last_seen = max(last_seen, ?3), "
+    "title = CASE WHEN ?3 >= last_seen THEN ?5 ELSE title END, "
+    "culprit = CASE WHEN ?3 >= last_seen THEN ?6 ELSE culprit END, "
+    "level = CASE WHEN ?3 >= last_seen THEN ?7 ELSE level END, "
+    "service = CASE WHEN ?3 >= last_seen THEN ?8 ELSE service END, "
+    "release = CASE WHEN ?3 >= last_seen THEN ?10 ELSE release END, "
+    "first_release = CASE WHEN first_release = '' THEN ?9 "
     "ELSE first_release END, "
     "regression_count = regression_count + (status = 'resolved'), "
     "resolved_at = CASE WHEN status = 'resolved' THEN NULL "
@@ -54,9 +59,41 @@ bool ValidStatus(const std::string& status) {
   return status == "unresolved" || status == "resolved" || status == "ignored";
 }
 
-// Writes one item inside the caller's transaction.
-StoreStatus WriteOne(SqliteDb* db, const WriteItem& item,
-                     WriteOutcome* outcome) {
+// Writes one batch inside the caller's transaction: every event with its
+// own INSERT, every group it touches with one UPDATE for all of the batch's
+// events of that group (a batch of 20 events often hits one group several
+// times, and each group update rewrites entries in its indexes).
+class BatchWriter {
+ public:
+  explicit BatchWriter(SqliteDb* db) : db_(db) {}
+
+  // Inserts the event of `item` (which must outlive Finish()), creating its
+  // group if needed; the group's counters follow in Finish().
+  StoreStatus Add(const WriteItem& item, WriteOutcome* outcome);
+  // Applies the group updates.
+  StoreStatus Finish();
+
+ private:
+  // What the batch adds to one group that existed before its event.
+  struct GroupDelta {
+    int64_t id = 0;
+    int64_t events = 0;
+    double first_seen = 0;
+    double last_seen = 0;
+    const WriteItem* latest = nullptr;  // newest; the later one on a tie
+    std::string first_release;          // first non-empty, in batch order
+  };
+
+  StoreStatus InsertEvent(const WriteItem& item, int64_t group_id,
+                          double timestamp, double received,
+                          const std::string& context);
+
+  SqliteDb* const db_;
+  std::map<std::pair<int64_t, std::string>, size_t> by_fingerprint_;
+  std::vector<GroupDelta> deltas_;
+};
+
+StoreStatus BatchWriter::Add(const WriteItem& item, WriteOutcome* outcome) {
   const Event& event = item.event;
   const GroupingResult& grouping = item.grouping;
   // A non-finite time would be stored as NULL and fail the whole batch on
@@ -71,69 +108,86 @@ StoreStatus WriteOne(SqliteDb* db, const WriteItem& item,
 
   {
     SqliteStmt exists;
-    if (!db->Prepare(kEventExists, &exists, &st)) return st;
+    if (!db_->Prepare(kEventExists, &exists, &st)) return st;
     exists.Bind(1, event.event_id);
     int rc = exists.Step();
     if (rc == SQLITE_ROW) {
       outcome->duplicate = true;
       return StoreStatus::Ok();
     }
-    if (rc != SQLITE_DONE) return db->LastStatus(context + ": lookup");
+    if (rc != SQLITE_DONE) return db_->LastStatus(context + ": lookup");
   }
 
-  int64_t group_id = 0;
-  std::string old_status;
-  {
-    SqliteStmt find;
-    if (!db->Prepare(kFindGroup, &find, &st)) return st;
-    find.Bind(1, event.project_id).Bind(2, grouping.fingerprint);
-    int rc = find.Step();
-    if (rc == SQLITE_ROW) {
-      group_id = find.Int(0);
-      old_status = find.Text(1);
-    } else if (rc != SQLITE_DONE) {
-      return db->LastStatus(context + ": find group");
-    }
-  }
-
-  if (group_id == 0) {
-    SqliteStmt insert;
-    if (!db->Prepare(kInsertGroup, &insert, &st)) return st;
-    insert.Bind(1, event.project_id)
-        .Bind(2, grouping.fingerprint)
-        .Bind(3, grouping.title)
-        .Bind(4, grouping.culprit)
-        .Bind(5, event.level)
-        .Bind(6, timestamp)
-        .Bind(7, event.service)
-        .Bind(8, event.release);
-    if (insert.Run() != SQLITE_DONE) {
-      return db->LastStatus(context + ": insert group (project " +
-                            std::to_string(event.project_id) + ")");
-    }
-    group_id = db->LastInsertRowid();
-    outcome->new_group = true;
+  auto key = std::make_pair(event.project_id, grouping.fingerprint);
+  auto known = by_fingerprint_.find(key);
+  GroupDelta* delta = nullptr;
+  if (known != by_fingerprint_.end()) {
+    delta = &deltas_[known->second];
   } else {
-    SqliteStmt update;
-    if (!db->Prepare(kUpdateGroup, &update, &st)) return st;
-    update.Bind(1, group_id)
-        .Bind(2, timestamp)
-        .Bind(3, grouping.title)
-        .Bind(4, grouping.culprit)
-        .Bind(5, event.level)
-        .Bind(6, event.service)
-        .Bind(7, event.release);
-    if (update.Run() != SQLITE_DONE) {
-      return db->LastStatus(context + ": update group " +
-                            std::to_string(group_id));
+    int64_t group_id = 0;
+    std::string old_status;
+    {
+      SqliteStmt find;
+      if (!db_->Prepare(kFindGroup, &find, &st)) return st;
+      find.Bind(1, event.project_id).Bind(2, grouping.fingerprint);
+      int rc = find.Step();
+      if (rc == SQLITE_ROW) {
+        group_id = find.Int(0);
+        old_status = find.Text(1);
+      } else if (rc != SQLITE_DONE) {
+        return db_->LastStatus(context + ": find group");
+      }
     }
-    outcome->regression = old_status == "resolved";
+    deltas_.emplace_back();
+    by_fingerprint_.emplace(std::move(key), deltas_.size() - 1);
+    delta = &deltas_.back();
+    if (group_id != 0) {
+      delta->id = group_id;
+      outcome->regression = old_status == "resolved";
+    } else {
+      // A new group starts from this event; later ones of the batch add to
+      // it in Finish().
+      SqliteStmt insert;
+      if (!db_->Prepare(kInsertGroup, &insert, &st)) return st;
+      insert.Bind(1, event.project_id)
+          .Bind(2, grouping.fingerprint)
+          .Bind(3, grouping.title)
+          .Bind(4, grouping.culprit)
+          .Bind(5, event.level)
+          .Bind(6, timestamp)
+          .Bind(7, event.service)
+          .Bind(8, event.release);
+      if (insert.Run() != SQLITE_DONE) {
+        return db_->LastStatus(context + ": insert group (project " +
+                               std::to_string(event.project_id) + ")");
+      }
+      delta->id = db_->LastInsertRowid();
+      outcome->new_group = true;
+      outcome->group_id = delta->id;
+      return InsertEvent(item, delta->id, timestamp, received, context);
+    }
   }
-  outcome->group_id = group_id;
+  if (delta->events == 0 || timestamp < delta->first_seen) {
+    delta->first_seen = timestamp;
+  }
+  if (delta->events == 0 || timestamp >= delta->last_seen) {
+    delta->last_seen = timestamp;
+    delta->latest = &item;
+  }
+  if (delta->first_release.empty()) delta->first_release = event.release;
+  ++delta->events;
+  outcome->group_id = delta->id;
+  return InsertEvent(item, delta->id, timestamp, received, context);
+}
 
+StoreStatus BatchWriter::InsertEvent(const WriteItem& item, int64_t group_id,
+                                     double timestamp, double received,
+                                     const std::string& context) {
+  const Event& event = item.event;
   const std::string& pod_tag = event.Tag("pod");
+  StoreStatus st;
   SqliteStmt insert;
-  if (!db->Prepare(kInsertEvent, &insert, &st)) return st;
+  if (!db_->Prepare(kInsertEvent, &insert, &st)) return st;
   insert.Bind(1, event.event_id)
       .Bind(2, event.project_id)
       .Bind(3, group_id)
@@ -147,7 +201,7 @@ StoreStatus WriteOne(SqliteDb* db, const WriteItem& item,
       .Bind(11, event.server_name)
       .Bind(12, event.service)
       .Bind(13, pod_tag.empty() ? event.server_name : pod_tag)
-      .Bind(14, grouping.title);
+      .Bind(14, item.grouping.title);
   std::string stored;
   if (!item.stored_payload.empty()) {
     insert.BindBlob(15, item.stored_payload);
@@ -157,8 +211,33 @@ StoreStatus WriteOne(SqliteDb* db, const WriteItem& item,
     insert.Bind(15, event.raw_json);
   }
   if (insert.Run() != SQLITE_DONE) {
-    return db->LastStatus(context + ": insert event (project " +
-                          std::to_string(event.project_id) + ")");
+    return db_->LastStatus(context + ": insert event (project " +
+                           std::to_string(event.project_id) + ")");
+  }
+  return StoreStatus::Ok();
+}
+
+StoreStatus BatchWriter::Finish() {
+  StoreStatus st;
+  for (const GroupDelta& delta : deltas_) {
+    if (delta.events == 0) continue;
+    const WriteItem& latest = *delta.latest;
+    SqliteStmt update;
+    if (!db_->Prepare(kUpdateGroup, &update, &st)) return st;
+    update.Bind(1, delta.id)
+        .Bind(2, delta.events)
+        .Bind(3, delta.last_seen)
+        .Bind(4, delta.first_seen)
+        .Bind(5, latest.grouping.title)
+        .Bind(6, latest.grouping.culprit)
+        .Bind(7, latest.event.level)
+        .Bind(8, latest.event.service)
+        .Bind(9, delta.first_release)
+        .Bind(10, latest.event.release);
+    if (update.Run() != SQLITE_DONE) {
+      return db_->LastStatus("write events: update group " +
+                             std::to_string(delta.id));
+    }
   }
   return StoreStatus::Ok();
 }
@@ -195,11 +274,12 @@ StoreStatus SqliteStore::WriteEvents(const std::vector<WriteItem>& items,
   }
   StoreStatus status = Write("write events", [&](SqliteDb* db) {
     results.assign(items.size(), WriteOutcome());  // fresh on every retry
+    BatchWriter batch(db);
     for (size_t i = 0; i < items.size(); ++i) {
-      StoreStatus st = WriteOne(db, items[i], &results[i]);
+      StoreStatus st = batch.Add(items[i], &results[i]);
       if (!st.ok()) return st;
     }
-    return StoreStatus::Ok();
+    return batch.Finish();
   });
   if (outcomes != nullptr) {
     if (status.ok()) {

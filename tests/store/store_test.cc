@@ -204,6 +204,71 @@ TEST_F(StoreTest, GroupsEventsAndTracksCountsAndTimes) {
   EXPECT_EQ(store_->GetGroup(9999, &missing).code, StoreStatus::kNotFound);
 }
 
+// A batch updates each group once for all its events: the result must be
+// the same as writing the events one batch each.
+TEST_F(StoreTest, OneBatchEqualsOneEventAtATime) {
+  struct Spec {
+    double timestamp;
+    const char* level;
+    const char* release;
+    const char* service;
+  };
+  // Out of order, a tie on the newest timestamp (the later event wins), an
+  // empty release first, an old event after the newest.
+  const Spec specs[] = {{500, "error", "", "api"},
+                        {700, "fatal", "2.0", "web"},
+                        {300, "warning", "1.0", "old"},
+                        {700, "info", "2.1", "tie"},
+                        {650, "debug", "", "late"}};
+  int64_t n = 0;
+  auto make = [&](const std::string& fp, const Spec& spec) {
+    WriteItem item = MakeItem(project_.id, ++n, fp, spec.timestamp);
+    item.event.level = spec.level;
+    item.event.release = spec.release;
+    item.event.service = spec.service;
+    item.grouping.title = std::string("title ") + spec.service;
+    item.grouping.culprit = std::string("culprit ") + spec.service;
+    return item;
+  };
+  for (const char* fp : {"batched", "single"}) {
+    Spec first = {400, "error", "", "first"};
+    auto outcomes = Write({make(fp, first)});
+    Group group;
+    ASSERT_TRUE(
+        store_->SetGroupStatus(outcomes[0].group_id, "resolved", &group).ok());
+  }
+  std::vector<WriteItem> batch;
+  for (const Spec& spec : specs) batch.push_back(make("batched", spec));
+  const std::vector<WriteOutcome> batched = Write(batch);
+  std::vector<WriteOutcome> single;
+  for (const Spec& spec : specs)
+    single.push_back(Write({make("single", spec)})[0]);
+  for (size_t i = 0; i < batched.size(); ++i) {
+    EXPECT_EQ(batched[i].regression, single[i].regression) << i;
+    EXPECT_EQ(batched[i].regression, i == 0) << i;
+  }
+  Group a;
+  Group b;
+  ASSERT_TRUE(store_->GetGroup(batched[0].group_id, &a).ok());
+  ASSERT_TRUE(store_->GetGroup(single[0].group_id, &b).ok());
+  EXPECT_EQ(a.count, 6);
+  EXPECT_EQ(a.count, b.count);
+  EXPECT_EQ(a.first_seen, b.first_seen);
+  EXPECT_EQ(a.last_seen, b.last_seen);
+  EXPECT_EQ(a.title, b.title);
+  EXPECT_EQ(a.title, "title tie");
+  EXPECT_EQ(a.culprit, b.culprit);
+  EXPECT_EQ(a.level, b.level);
+  EXPECT_EQ(a.service, b.service);
+  EXPECT_EQ(a.release, b.release);
+  EXPECT_EQ(a.first_release, b.first_release);
+  EXPECT_EQ(a.first_release, "2.0");
+  EXPECT_EQ(a.status, b.status);
+  EXPECT_EQ(a.status, "unresolved");
+  EXPECT_EQ(a.regression_count, b.regression_count);
+  EXPECT_EQ(a.regression_count, 1);
+}
+
 TEST_F(StoreTest, NonFiniteTimestampFallsBackToReceived) {
   WriteItem item = MakeItem(project_.id, 1, "fp", 0);
   item.event.timestamp = std::nan("");
