@@ -16,6 +16,15 @@
 namespace crashctl {
 namespace {
 
+// Memory stays bounded under overload. AddressSanitizer keeps freed memory
+// in a quarantine (256 MB by default) and adds shadow memory, so its bound
+// is looser; it is still a bound.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr long kPeakRssLimitKb = 400 * 1024;
+#else
+constexpr long kPeakRssLimitKb = 100 * 1024;
+#endif
+
 using testing::HttpCall;
 using testing::HttpResult;
 using testing::ServerProcess;
@@ -108,7 +117,7 @@ TEST(OverloadTest, FullQueueAnswers429WithRetryAfterAndStaysBounded) {
             std::string::npos);
   const long peak_kb = PeakRssKb(server->pid());
   EXPECT_GT(peak_kb, 0);
-  EXPECT_LT(peak_kb, 100 * 1024) << "peak RSS " << peak_kb << " KiB";
+  EXPECT_LT(peak_kb, kPeakRssLimitKb) << "peak RSS " << peak_kb << " KiB";
 }
 
 }  // namespace

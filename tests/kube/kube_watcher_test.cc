@@ -157,7 +157,7 @@ TEST_F(KubeWatcherTest, OomKillIsRecordedWithLogsMetricsAndListener) {
   Crash c;
   ASSERT_TRUE(
       WaitFor([&] { return GetCrash(kOomKey, &c) && !c.logs.empty(); }, kWait));
-  EXPECT_TRUE(watcher_->Synced());
+  EXPECT_TRUE(WaitFor([&] { return watcher_->Synced(); }, kWait));
   EXPECT_EQ(c.crash_type, "oom_killed");
   EXPECT_EQ(c.namespace_, "shop");
   EXPECT_EQ(c.pod, kOomPod);
@@ -397,7 +397,9 @@ TEST_F(KubeWatcherTest, ServerDownAtStartThenBack) {
   ASSERT_TRUE(later.Start(port, &error)) << error;
   Crash c;
   ASSERT_TRUE(WaitFor([&] { return GetCrash(kOomKey, &c); }, kWait));
-  EXPECT_TRUE(watcher_->Synced());
+  // The crash is recorded while the list is processed; synced follows once
+  // the whole list is.
+  EXPECT_TRUE(WaitFor([&] { return watcher_->Synced(); }, kWait));
   watcher_->Stop();
   later.Stop();
 }
