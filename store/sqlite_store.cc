@@ -59,7 +59,11 @@ SqliteStore::~SqliteStore() {
   checkpointer_.Stop();
   // Lets SQLite refresh planner statistics it found useful; cheap.
   std::lock_guard<std::mutex> lock(write_mu_);
-  if (writer_ != nullptr) writer_->Exec("PRAGMA optimize", "optimize");
+  if (writer_ != nullptr) {
+    writer_->Exec("PRAGMA optimize", "optimize");
+    // The hook points at checkpointer_, which goes before writer_ does.
+    sqlite3_wal_hook(writer_->handle(), nullptr, nullptr);
+  }
 }
 
 std::unique_ptr<SqliteStore> SqliteStore::Open(const std::string& path,
