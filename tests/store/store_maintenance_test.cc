@@ -23,6 +23,19 @@ using testing_util::MakeItem;
 using testing_util::StoreTest;
 using testing_util::TempDir;
 
+// `size` characters from 64 symbols chosen pseudo-randomly from `seed`:
+// stored payloads are compressed, and these still need 6 bits a character.
+std::string IncompressibleText(size_t size, int64_t seed) {
+  std::string text(size, ' ');
+  uint64_t state = static_cast<uint64_t>(seed) * 2654435761u + 1;
+  for (char& c : text) {
+    state = state * 6364136223846793005u + 1442695040888963407u;
+    c = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+        [(state >> 58) & 63];
+  }
+  return text;
+}
+
 class MaintenanceTest : public StoreTest {
  protected:
   void SetUp() override {
@@ -86,18 +99,11 @@ TEST_F(MaintenanceTest, RetentionDeletesOldEventsEmptyGroupsAndOldCrashes) {
 TEST_F(MaintenanceTest, SizeBytesGrowsWithData) {
   int64_t before = store_->SizeBytes();
   EXPECT_GT(before, 0);
-  // Payloads are stored compressed: 4000 characters from 64 symbols chosen
-  // at random still need at least 3000 bytes each.
+  // Payloads are stored compressed: these still need at least 3000 bytes.
   std::vector<WriteItem> items;
-  uint32_t seed = 12345;
   for (int i = 0; i < 200; ++i) {
     WriteItem item = MakeItem(project_.id, i + 1, "fp", 100);
-    item.event.raw_json.resize(4000);
-    for (char& c : item.event.raw_json) {
-      seed = seed * 1103515245u + 12345u;
-      c = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-          [(seed >> 16) & 63];
-    }
+    item.event.raw_json = IncompressibleText(4000, i);
     items.push_back(item);
   }
   Write(items);
@@ -114,7 +120,7 @@ std::vector<WriteItem> BigBatch(int64_t project, int64_t first, int count) {
   std::vector<WriteItem> items;
   for (int i = 0; i < count; ++i) {
     WriteItem item = MakeItem(project, first + i, "fp", 100 + i);
-    item.event.raw_json = std::string(8000, 'p');
+    item.event.raw_json = IncompressibleText(8000, first + i);
     items.push_back(item);
   }
   return items;

@@ -57,6 +57,60 @@ TEST(StoreOpenTest, CreatesParentDirectoryAndMigratesOnce) {
   EXPECT_EQ(QueryInt(path, "PRAGMA auto_vacuum"), 2);  // incremental
 }
 
+// Version 3 drops the groups indexes without project_id from a version 2
+// database, keeping its data, and lists still work (sorting the table).
+TEST(StoreOpenTest, Version3DropsTheGlobalGroupsIndexes) {
+  TempDir dir;
+  const std::string path = dir.File("crashctl.db");
+  const char kCountGlobal[] =
+      "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN "
+      "('groups_last_seen', 'groups_count', 'groups_first_seen', "
+      "'groups_level', 'groups_service')";
+  int64_t group_id = 0;
+  {
+    std::string error;
+    std::unique_ptr<Store> store = Store::Open(path, &error);
+    ASSERT_NE(store, nullptr) << error;
+    Project project;
+    ASSERT_TRUE(store->CreateProject("p", &project).ok());
+    std::vector<WriteOutcome> outcomes;
+    ASSERT_TRUE(
+        store->WriteEvents({MakeItem(project.id, 1, "fp", 100)}, &outcomes)
+            .ok());
+    group_id = outcomes[0].group_id;
+  }
+  EXPECT_EQ(QueryInt(path, kCountGlobal), 0);
+  {
+    // Back to version 2 as it was written.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(
+        sqlite3_exec(db,
+                     "CREATE INDEX groups_last_seen ON groups (last_seen);"
+                     "CREATE INDEX groups_count ON groups (count);"
+                     "CREATE INDEX groups_first_seen ON groups "
+                     "(first_seen);"
+                     "CREATE INDEX groups_level ON groups (level);"
+                     "CREATE INDEX groups_service ON groups (service);"
+                     "DELETE FROM schema_migrations WHERE version = 3;"
+                     "PRAGMA user_version = 2;",
+                     nullptr, nullptr, nullptr),
+        SQLITE_OK)
+        << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  ASSERT_EQ(QueryInt(path, kCountGlobal), 5);
+  std::string error;
+  std::unique_ptr<Store> store = Store::Open(path, &error);
+  ASSERT_NE(store, nullptr) << error;
+  EXPECT_EQ(QueryInt(path, kCountGlobal), 0);
+  EXPECT_EQ(QueryInt(path, "PRAGMA user_version"), LatestSchemaVersion());
+  Page<Group> page;
+  ASSERT_TRUE(store->ListGroups(GroupQuery(), &page).ok());
+  ASSERT_EQ(page.items.size(), 1u);
+  EXPECT_EQ(page.items[0].id, group_id);
+}
+
 TEST(StoreOpenTest, UsesWalAndForeignKeys) {
   TempDir dir;
   const std::string path = dir.File("crashctl.db");
