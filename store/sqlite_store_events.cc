@@ -85,8 +85,12 @@ class BatchWriter {
   };
 
   StoreStatus InsertEvent(const WriteItem& item, int64_t group_id,
-                          double timestamp, double received,
-                          const std::string& context);
+                          double timestamp, double received);
+  // The connection's last error, naming the event and the failed `step`
+  // (built only on failure: this is the single writer's hot path).
+  StoreStatus Failed(const Event& event, const std::string& step) const {
+    return db_->LastStatus("write event " + event.event_id + ": " + step);
+  }
 
   SqliteDb* const db_;
   std::map<std::pair<int64_t, std::string>, size_t> by_fingerprint_;
@@ -102,7 +106,6 @@ StoreStatus BatchWriter::Add(const WriteItem& item, WriteOutcome* outcome) {
       std::isfinite(event.received) ? event.received : NowSeconds();
   const double timestamp =
       std::isfinite(event.timestamp) ? event.timestamp : received;
-  const std::string context = "write event " + event.event_id;
   StoreStatus st;
   *outcome = WriteOutcome();
 
@@ -115,7 +118,7 @@ StoreStatus BatchWriter::Add(const WriteItem& item, WriteOutcome* outcome) {
       outcome->duplicate = true;
       return StoreStatus::Ok();
     }
-    if (rc != SQLITE_DONE) return db_->LastStatus(context + ": lookup");
+    if (rc != SQLITE_DONE) return Failed(event, "lookup");
   }
 
   auto key = std::make_pair(event.project_id, grouping.fingerprint);
@@ -135,7 +138,7 @@ StoreStatus BatchWriter::Add(const WriteItem& item, WriteOutcome* outcome) {
         group_id = find.Int(0);
         old_status = find.Text(1);
       } else if (rc != SQLITE_DONE) {
-        return db_->LastStatus(context + ": find group");
+        return Failed(event, "find group");
       }
     }
     deltas_.emplace_back();
@@ -158,13 +161,13 @@ StoreStatus BatchWriter::Add(const WriteItem& item, WriteOutcome* outcome) {
           .Bind(7, event.service)
           .Bind(8, event.release);
       if (insert.Run() != SQLITE_DONE) {
-        return db_->LastStatus(context + ": insert group (project " +
-                               std::to_string(event.project_id) + ")");
+        return Failed(event, "insert group (project " +
+                                 std::to_string(event.project_id) + ")");
       }
       delta->id = db_->LastInsertRowid();
       outcome->new_group = true;
       outcome->group_id = delta->id;
-      return InsertEvent(item, delta->id, timestamp, received, context);
+      return InsertEvent(item, delta->id, timestamp, received);
     }
   }
   if (delta->events == 0 || timestamp < delta->first_seen) {
@@ -177,12 +180,11 @@ StoreStatus BatchWriter::Add(const WriteItem& item, WriteOutcome* outcome) {
   if (delta->first_release.empty()) delta->first_release = event.release;
   ++delta->events;
   outcome->group_id = delta->id;
-  return InsertEvent(item, delta->id, timestamp, received, context);
+  return InsertEvent(item, delta->id, timestamp, received);
 }
 
 StoreStatus BatchWriter::InsertEvent(const WriteItem& item, int64_t group_id,
-                                     double timestamp, double received,
-                                     const std::string& context) {
+                                     double timestamp, double received) {
   const Event& event = item.event;
   const std::string& pod_tag = event.Tag("pod");
   StoreStatus st;
@@ -211,8 +213,8 @@ StoreStatus BatchWriter::InsertEvent(const WriteItem& item, int64_t group_id,
     insert.Bind(15, event.raw_json);
   }
   if (insert.Run() != SQLITE_DONE) {
-    return db_->LastStatus(context + ": insert event (project " +
-                           std::to_string(event.project_id) + ")");
+    return Failed(event, "insert event (project " +
+                             std::to_string(event.project_id) + ")");
   }
   return StoreStatus::Ok();
 }
