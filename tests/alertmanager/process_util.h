@@ -1,6 +1,6 @@
 // Test helpers for tests that run real programs (prometheus-alertmanager,
-// amtool): temporary directories, child processes that
-// are always killed, bounded polling.
+// amtool): temporary directories (the shared tests/testing/temp_dir.h), child
+// processes that are always killed, bounded polling.
 //
 // Thread-safety: none of these are meant to be shared between threads.
 #ifndef CRASHCTL_TESTS_ALERTMANAGER_PROCESS_UTIL_H_
@@ -13,18 +13,15 @@
 #include <string>
 #include <vector>
 
+#include "tests/testing/temp_dir.h"
+
 namespace crashctl {
 namespace testing_util {
 
-// mkdtemp under $TMPDIR (or /tmp); removed recursively on destruction.
-class TempDir {
+// The shared TempDir named "crashctl-alerting-XXXXXX".
+class TempDir : public ::crashctl::testing::TempDir {
  public:
-  TempDir();
-  ~TempDir();
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
+  TempDir() : ::crashctl::testing::TempDir("alerting") {}
 };
 
 // Writes `content` to `path`; returns false on failure.

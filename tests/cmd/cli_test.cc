@@ -11,8 +11,8 @@ namespace {
 
 using testing::CommandResult;
 using testing::CrashctlBinary;
-using testing::MakeTempDir;
 using testing::RunCommand;
+using testing::TempDir;
 
 TEST(CliTest, VersionPrintsVersion) {
   CommandResult r = RunCommand({CrashctlBinary(), "version"});
@@ -23,7 +23,8 @@ TEST(CliTest, VersionPrintsVersion) {
 }
 
 TEST(CliTest, ProjectCreatePrintsSentryDsnFirstThenShortForm) {
-  const std::string data = MakeTempDir("cli");
+  const TempDir data_dir("cli");
+  const std::string& data = data_dir.path();
   CommandResult r = RunCommand({CrashctlBinary(), "project", "create", "--name",
                                 "my-app", "--data", data},
                                {{"CRASHCTL_SERVER_BASE_URL", ""}});
@@ -76,7 +77,8 @@ TEST(CliTest, BadUsageExitsTwoWithOneLine) {
 }
 
 TEST(CliTest, ConfigErrorsNameTheKey) {
-  const std::string data = MakeTempDir("cfg");
+  const TempDir data_dir("cfg");
+  const std::string& data = data_dir.path();
   const std::string file = data + "/crashctl.yaml";
   std::ofstream(file) << "server:\n  lisen: \":1\"\n";
   CommandResult r =
@@ -92,7 +94,8 @@ TEST(CliTest, ConfigErrorsNameTheKey) {
 }
 
 TEST(CliTest, CleanupAppliesRetention) {
-  const std::string data = MakeTempDir("cleanup");
+  const TempDir data_dir("cleanup");
+  const std::string& data = data_dir.path();
   CommandResult r = RunCommand({CrashctlBinary(), "cleanup", "--data", data});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("deleted 0 events"), std::string::npos) << r.out;

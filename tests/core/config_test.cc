@@ -11,6 +11,8 @@
 #include <set>
 #include <sstream>
 
+#include "tests/testing/temp_dir.h"
+
 namespace crashctl {
 namespace {
 
@@ -18,9 +20,11 @@ using ::testing::HasSubstr;
 
 using Map = std::map<std::string, std::string>;
 
+// Writes `text` to `name` in this process' config directory, which is removed
+// at exit.
 std::string WriteFile(const std::string& name, const std::string& text) {
-  std::string path = ::testing::TempDir() + "/crashctl_config_" +
-                     std::to_string(getpid()) + "_" + name;
+  static const testing::TempDir dir("config-test");
+  std::string path = dir.File(name);
   std::ofstream(path) << text;
   return path;
 }

@@ -14,6 +14,8 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/testing/temp_dir.h"
+
 namespace crashctl {
 namespace {
 
@@ -367,8 +369,8 @@ TEST(MetricsTest, PromtoolCheckMetricsPasses) {
   Metrics m(Opts());
   Populate(&m);
   m.SetTopGroups({{1, 42, "api", 17}, {1, 43, "worker", 3}});
-  const std::string path = ::testing::TempDir() + "/crashctl_metrics_" +
-                           std::to_string(getpid()) + ".txt";
+  const testing::TempDir dir("metrics-test");
+  const std::string path = dir.File("metrics.txt");
   std::ofstream(path) << m.Serialize();
   const std::string out_path = path + ".out";
   const std::string cmd = std::string(promtool) + " check metrics < " + path +
@@ -379,8 +381,6 @@ TEST(MetricsTest, PromtoolCheckMetricsPasses) {
   output << out.rdbuf();
   ASSERT_TRUE(WIFEXITED(status)) << cmd;
   EXPECT_EQ(WEXITSTATUS(status), 0) << output.str();
-  std::remove(path.c_str());
-  std::remove(out_path.c_str());
 }
 
 // docs/metrics.md: one table row per metric, "| `name` | type | ...".

@@ -310,6 +310,9 @@ def main():
 
     prom_exprs, infinity_urls = dashboard_expressions(args.source_dir)
     rules = rule_expressions(args.source_dir)
+    # A SIGTERM (ctest's timeout) unwinds through the finally below, which
+    # stops the processes and removes `work`.
+    signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
     work = tempfile.mkdtemp(prefix="crashctl-monitoring-e2e-")
     procs = []
     failures = []

@@ -40,11 +40,11 @@ class PipelineTest : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string error;
-    store_ =
-        Store::Open(testing::MakeTempDir("pipeline") + "/crashctl.db", &error);
+    store_ = Store::Open(dir_.File("crashctl.db"), &error);
     ASSERT_TRUE(store_) << error;
     ASSERT_TRUE(store_->CreateProject("p", &project_).ok());
   }
+  testing::TempDir dir_{"pipeline"};  // outlives store_
   std::unique_ptr<Store> store_;
   Project project_;
   Metrics metrics_{Metrics::Options{}};

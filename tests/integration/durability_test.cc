@@ -33,8 +33,12 @@ std::string Event(const std::string& id, int n) {
 }
 
 TEST(DurabilityTest, KillDashNineLosesNoAcknowledgedEvent) {
+  // Both servers use this data dir; it outlives them.
+  testing::TempDir dir("durability");
+  ServerProcess::Options options;
+  options.data_dir = dir.path();
   std::string error;
-  std::unique_ptr<ServerProcess> server = ServerProcess::Start({}, &error);
+  std::unique_ptr<ServerProcess> server = ServerProcess::Start(options, &error);
   ASSERT_TRUE(server) << error;
   const ServerProcess::ProjectInfo project = server->CreateProject("dur");
   const std::string url = server->base_url() + "/api/" +
@@ -74,8 +78,6 @@ TEST(DurabilityTest, KillDashNineLosesNoAcknowledgedEvent) {
   const std::string data_dir = server->data_dir();
   server.reset();
 
-  ServerProcess::Options options;
-  options.data_dir = data_dir;
   server = ServerProcess::Start(options, &error);
   ASSERT_TRUE(server) << error;
   size_t missing = 0;

@@ -6,6 +6,8 @@
 #include <fstream>
 #include <map>
 
+#include "tests/testing/temp_dir.h"
+
 namespace crashctl {
 namespace {
 
@@ -97,7 +99,8 @@ TEST(KubeClientConfigTest, ApiServerAloneNeedsNoCredentials) {
 }
 
 TEST(KubeClientConfigTest, KubeconfigFileWithServerOverride) {
-  std::string path = ::testing::TempDir() + "/kubeconfig-test.yaml";
+  const testing::TempDir dir("kubeconfig-test");
+  const std::string path = dir.File("kubeconfig-test.yaml");
   {
     std::ofstream out(path);
     out << kKubeconfig;
@@ -119,7 +122,6 @@ TEST(KubeClientConfigTest, KubeconfigFileWithServerOverride) {
       from_env, {{"KUBECONFIG", "/nonexistent:" + path}}, &c, &error))
       << error;
   EXPECT_EQ(c.server, "https://prod.example:6443");
-  std::remove(path.c_str());
 }
 
 TEST(KubeClientConfigTest, NothingConfigured) {

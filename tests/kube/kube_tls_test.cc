@@ -29,12 +29,11 @@ class KubeTlsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (access("/usr/bin/openssl", X_OK) != 0) GTEST_SKIP() << "no openssl";
-    dir_ = testing::MakeTempDir("kube-tls-test");
     {
-      std::ofstream ext(dir_ + "/server.ext");
+      std::ofstream ext(dir_.File("server.ext"));
       ext << "subjectAltName=IP:127.0.0.1\n";
     }
-    const std::string d = dir_ + "/";
+    const std::string d = dir_.path() + "/";
     auto run = [&](const std::vector<std::string>& argv) {
       testing::CommandResult r = testing::RunCommand(argv, {}, 30);
       ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -100,7 +99,7 @@ class KubeTlsTest : public ::testing::Test {
     std::thread server([&] {
       testing::RunCommand(
           {"/bin/sh", "-c",
-           "cd " + dir_ +
+           "cd " + dir_.path() +
                " && exec /usr/bin/openssl s_server -quiet -WWW -naccept 1"
                " -accept 127.0.0.1:" +
                std::to_string(port_) +
@@ -122,15 +121,15 @@ class KubeTlsTest : public ::testing::Test {
     return r;
   }
 
-  std::string dir_;
+  testing::TempDir dir_{"kube-tls-test"};
   int port_ = 0;
 };
 
 TEST_F(KubeTlsTest, CaFileAndClientCertificateFiles) {
   KubeClientConfig c = Base();
-  c.ca_file = dir_ + "/ca.crt";
-  c.client_cert_file = dir_ + "/client.crt";
-  c.client_key_file = dir_ + "/client.key";
+  c.ca_file = dir_.File("ca.crt");
+  c.client_cert_file = dir_.File("client.crt");
+  c.client_key_file = dir_.File("client.key");
   KubeResponse r = GetVersion(c);
   EXPECT_TRUE(r.ok()) << r.error << " " << r.status;
   EXPECT_NE(r.body.find("v1.32.0-tls"), std::string::npos) << r.body;
@@ -140,10 +139,10 @@ TEST_F(KubeTlsTest, InlineDataFromAKubeconfig) {
   // A kubeconfig with *-data fields, as `kubectl config view --raw` shows.
   auto b64 = [&](const std::string& file) {
     testing::CommandResult r = testing::RunCommand(
-        {"/usr/bin/openssl", "base64", "-A", "-in", dir_ + "/" + file}, {}, 30);
+        {"/usr/bin/openssl", "base64", "-A", "-in", dir_.File(file)}, {}, 30);
     return r.out;
   };
-  const std::string path = dir_ + "/kubeconfig";
+  const std::string path = dir_.File("kubeconfig");
   {
     std::ofstream out(path);
     out << "apiVersion: v1\nkind: Config\ncurrent-context: t\n"
@@ -159,15 +158,15 @@ TEST_F(KubeTlsTest, InlineDataFromAKubeconfig) {
   KubeClientConfig c;
   std::string error;
   ASSERT_TRUE(ResolveKubeClientConfig(config, {}, &c, &error)) << error;
-  EXPECT_EQ(c.ca_pem, Slurp(dir_ + "/ca.crt"));
+  EXPECT_EQ(c.ca_pem, Slurp(dir_.File("ca.crt")));
   KubeResponse r = GetVersion(c);
   EXPECT_TRUE(r.ok()) << r.error << " " << r.status;
 }
 
 TEST_F(KubeTlsTest, UnknownCaIsRefusedUnlessInsecure) {
   KubeClientConfig c = Base();
-  c.client_cert_file = dir_ + "/client.crt";
-  c.client_key_file = dir_ + "/client.key";
+  c.client_cert_file = dir_.File("client.crt");
+  c.client_key_file = dir_.File("client.key");
   KubeResponse r = GetVersion(c);  // system CAs do not know the test CA
   EXPECT_FALSE(r.ok());
   EXPECT_FALSE(r.error.empty());
@@ -178,7 +177,7 @@ TEST_F(KubeTlsTest, UnknownCaIsRefusedUnlessInsecure) {
 
 TEST_F(KubeTlsTest, ServerRequiringClientCertificateRefusesWithoutOne) {
   KubeClientConfig c = Base();
-  c.ca_file = dir_ + "/ca.crt";
+  c.ca_file = dir_.File("ca.crt");
   KubeResponse r = GetVersion(c);
   EXPECT_FALSE(r.ok());
   EXPECT_FALSE(r.error.empty()) << r.status;

@@ -48,9 +48,8 @@ const char kLoopKey[] =
 class KubeWatcherTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = testing::MakeTempDir("kube-watcher-test");
     std::string error;
-    store_ = Store::Open(dir_ + "/crashctl.db", &error);
+    store_ = Store::Open(dir_.File("crashctl.db"), &error);
     ASSERT_NE(store_, nullptr) << error;
     metrics_ = std::make_unique<Metrics>(Metrics::Options());
     ASSERT_TRUE(fake_.Start(0, &error)) << error;
@@ -137,7 +136,7 @@ class KubeWatcherTest : public ::testing::Test {
     return inserted_.size();
   }
 
-  std::string dir_;
+  testing::TempDir dir_{"kube-watcher-test"};  // outlives store_
   std::unique_ptr<Store> store_;
   std::unique_ptr<Metrics> metrics_;
   FakeApiServer fake_;
@@ -607,7 +606,7 @@ TEST_F(KubeWatcherTest, LogFetcherHandlesPrevious400AndFetchesTail) {
 }
 
 TEST_F(KubeWatcherTest, ApiClientRereadsTheTokenFile) {
-  const std::string token_file = dir_ + "/token";
+  const std::string token_file = dir_.File("token");
   auto write_token = [&](const std::string& token) {
     std::ofstream out(token_file, std::ios::trunc);
     out << token << "\n";

@@ -52,7 +52,8 @@ TEST(KubectlAgainstFakeTest, GetPodsWatchPrintsPodsAndUpdates) {
   std::string error;
   ASSERT_TRUE(fake.Start(0, &error)) << error;
   ASSERT_FALSE(fake.ApplyPod(ReadKubeFixture("pod_crashloop_1.json")).empty());
-  std::string dir = testing::MakeTempDir("kubectl-test");
+  const testing::TempDir temp_dir("kubectl-test");
+  const std::string& dir = temp_dir.path();
   std::string kubeconfig = WriteKubeconfig(dir, fake.url());
 
   testing::CommandResult result;

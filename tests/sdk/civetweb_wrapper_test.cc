@@ -11,6 +11,7 @@
 #include "crashctl/civetweb.h"
 #include "crashctl/sdk.h"
 #include "tests/sdk/fake_sentry.h"
+#include "tests/testing/temp_dir.h"
 
 namespace crashctl {
 namespace {
@@ -46,11 +47,11 @@ long Get(const std::string& url) {
 
 TEST(CivetwebWrapperTest, ExceptionBecomes500AndAnEvent) {
   testing::FakeSentry sentry;
-  char tmpl[] = "/tmp/crashctl-civet-test-XXXXXX";
+  testing::TempDir spool("civet-test");
   sdk::Options options;
   options.dsn = sentry.Dsn();
   options.service = "orders";
-  options.spool_dir = mkdtemp(tmpl);
+  options.spool_dir = spool.path();
   options.install_crash_handler = false;
   ASSERT_TRUE(sdk::Init(options));
 

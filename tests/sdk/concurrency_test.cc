@@ -11,16 +11,17 @@
 
 #include "crashctl/sdk.h"
 #include "tests/sdk/fake_sentry.h"
+#include "tests/testing/temp_dir.h"
 
 namespace crashctl {
 namespace {
 
 TEST(ConcurrencyTest, ParallelCapturesAllArriveOnce) {
   testing::FakeSentry sentry;
-  char tmpl[] = "/tmp/crashctl-concurrency-test-XXXXXX";
+  testing::TempDir spool("concurrency-test");
   sdk::Options options;
   options.dsn = sentry.Dsn();
-  options.spool_dir = mkdtemp(tmpl);
+  options.spool_dir = spool.path();
   options.queue_size = 1000;
   options.install_crash_handler = false;
   ASSERT_TRUE(sdk::Init(options));

@@ -10,12 +10,14 @@
 
 #include "sdk/src/spool.h"
 #include "tests/sdk/fake_sentry.h"
+#include "tests/testing/temp_dir.h"
 
 namespace crashctl {
 namespace {
 
 using crashctl::testing::FakeSentry;
 using crashctl::testing::LineOf;
+using crashctl::testing::TempDir;
 
 // Runs `path` with extra environment; returns its wait status.
 int RunWithEnv(const std::string& path, const std::vector<std::string>& env) {
@@ -30,16 +32,12 @@ int RunWithEnv(const std::string& path, const std::vector<std::string>& env) {
   return status;
 }
 
-std::string TempDir() {
-  char tmpl[] = "/tmp/crashctl-examples-test-XXXXXX";
-  return mkdtemp(tmpl);
-}
-
 TEST(ExamplesTest, HandledExceptionReportsChainFunctionsAndLines) {
   FakeSentry server;
+  TempDir spool("examples-test");
   int status = RunWithEnv(
       CRASHCTL_EXAMPLE_HANDLED,
-      {"CRASHCTL_DSN=" + server.Dsn(), "CRASHCTL_SPOOL_DIR=" + TempDir()});
+      {"CRASHCTL_DSN=" + server.Dsn(), "CRASHCTL_SPOOL_DIR=" + spool.path()});
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0);
   ASSERT_TRUE(server.WaitFor(1, std::chrono::seconds(5)));
@@ -74,7 +72,8 @@ TEST(ExamplesTest, CrashWithoutSupervisorIsReportedAtNextStart) {
   // No supervisor: the record goes to the spool, and the next SDK start
   // (here: the handled-exception example) symbolises and sends it.
   FakeSentry server;
-  std::string spool = TempDir();
+  TempDir spool_dir("examples-test");
+  const std::string& spool = spool_dir.path();
   std::vector<std::string> env = {"CRASHCTL_DSN=" + server.Dsn(),
                                   "CRASHCTL_SPOOL_DIR=" + spool};
   int status = RunWithEnv(CRASHCTL_EXAMPLE_NULL_WRITE, env);

@@ -10,6 +10,7 @@
 #include "crashctl/sdk.h"
 #include "sdk/src/spool.h"
 #include "tests/sdk/fake_sentry.h"
+#include "tests/testing/temp_dir.h"
 
 // Outside crashctl::sdk: frames of that namespace count as SDK-internal.
 namespace probe {
@@ -32,13 +33,9 @@ namespace {
 
 using crashctl::testing::FakeSentry;
 using crashctl::testing::LineOf;
+using crashctl::testing::TempDir;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-
-std::string TempDir() {
-  char tmpl[] = "/tmp/crashctl-sdk-test-XXXXXX";
-  return mkdtemp(tmpl);
-}
 
 Options TestOptions(const std::string& dsn, const std::string& spool) {
   Options o;
@@ -61,7 +58,8 @@ class CaptureTest : public ::testing::Test {
  protected:
   void TearDown() override { Shutdown(milliseconds(500)); }
   FakeSentry server_;
-  std::string spool_ = TempDir();
+  TempDir spool_dir_{"sdk-test"};
+  std::string spool_ = spool_dir_.path();
 };
 
 TEST_F(CaptureTest, ExceptionEventWithStackScopeAndOptions) {
@@ -167,7 +165,8 @@ TEST_F(CaptureTest, ServerErrorsAreRetried) {
 }
 
 TEST(SpoolDeliveryTest, UnsentEventsAreSpooledAndSentAtNextStart) {
-  std::string spool = TempDir();
+  TempDir spool_dir("sdk-test");
+  const std::string& spool = spool_dir.path();
   int port = 0;
   {
     FakeSentry probe;  // find a free port, then free it

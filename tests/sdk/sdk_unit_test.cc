@@ -16,6 +16,7 @@
 #include "sdk/src/spool.h"
 #include "sdk/src/stacktrace.h"
 #include "sdk/src/symbolizer.h"
+#include "tests/testing/temp_dir.h"
 
 // Outside crashctl::sdk: frames of that namespace count as SDK-internal.
 namespace probe {
@@ -181,9 +182,8 @@ TEST(InAppTest, SystemLibrariesAndSdkAreNotInApp) {
 }
 
 TEST(SpoolTest, WriteClaimFinish) {
-  char tmpl[] = "/tmp/crashctl-spool-test-XXXXXX";
-  ASSERT_NE(mkdtemp(tmpl), nullptr);
-  Spool spool(std::string(tmpl) + "/nested/dir");
+  testing::TempDir dir("spool-test");
+  Spool spool(dir.File("nested/dir"));
   ASSERT_TRUE(spool.Write("aa", "envelope-a"));
   ASSERT_TRUE(spool.Write("bb", "envelope-b"));
   EXPECT_EQ(spool.Count(), 2u);

@@ -4,42 +4,24 @@
 #define CRASHCTL_TESTS_STORE_STORE_TEST_UTIL_H_
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <atomic>
 #include <cstdio>
-#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "store/sqlite_store.h"
 #include "store/store.h"
+#include "tests/testing/temp_dir.h"
 
 namespace crashctl {
 namespace testing_util {
 
-// A fresh directory under the system temp dir, removed on destruction.
-class TempDir {
+// A fresh directory per test, removed on destruction
+// (tests/testing/temp_dir.h).
+class TempDir : public ::crashctl::testing::TempDir {
  public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = std::filesystem::temp_directory_path() /
-            ("crashctl-store-test-" + std::to_string(::getpid()) + "-" +
-             std::to_string(counter++));
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string File(const std::string& name) const {
-    return (path_ / name).string();
-  }
-
- private:
-  std::filesystem::path path_;
+  TempDir() : ::crashctl::testing::TempDir("store-test") {}
 };
 
 // 32 lowercase hex characters derived from `n` (distinct for distinct n).

@@ -60,7 +60,8 @@ TEST(RealServerTest, CrashesBecomeGroupsNamingTheFaultingFunction) {
   auto server = ServerProcess::Start({}, &error);
   ASSERT_NE(server, nullptr) << error;
   ServerProcess::ProjectInfo project = server->CreateProject("e2e");
-  std::string spool = testing::MakeTempDir("crashctl-run-e2e");
+  testing::TempDir spool_dir("crashctl-run-e2e");
+  const std::string& spool = spool_dir.path();
 
   struct Case {
     std::vector<std::string> command;
@@ -106,9 +107,13 @@ TEST(RealServerTest, CrashesBecomeGroupsNamingTheFaultingFunction) {
 }
 
 TEST(RealServerTest, ReportMadeWhileServerIsDownArrivesAfterItStarts) {
-  std::string spool = testing::MakeTempDir("crashctl-run-e2e-spool");
+  testing::TempDir spool_dir("crashctl-run-e2e-spool");
+  const std::string& spool = spool_dir.path();
+  // Both servers use this data dir; it outlives them.
+  testing::TempDir data_dir("crashctl-run-e2e-data");
   ServerProcess::Options options;
   options.port = testing::FreePort();
+  options.data_dir = data_dir.path();
   std::string error;
   std::string dsn;
   int64_t project_id = 0;
@@ -119,7 +124,6 @@ TEST(RealServerTest, ReportMadeWhileServerIsDownArrivesAfterItStarts) {
     ServerProcess::ProjectInfo project = server->CreateProject("spool");
     dsn = project.dsn;
     project_id = project.id;
-    options.data_dir = server->data_dir();
     server->Stop(SIGTERM);
   }
   CommandResult r = RunSupervised(dsn, {Example("null_write")}, spool);

@@ -17,19 +17,16 @@
 
 #include "sdk/src/spool.h"
 #include "tests/sdk/fake_sentry.h"
+#include "tests/testing/temp_dir.h"
 
 namespace crashctl {
 namespace {
 
 using crashctl::testing::FakeSentry;
 using crashctl::testing::LineOf;
+using crashctl::testing::TempDir;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-
-std::string TempDir() {
-  char tmpl[] = "/tmp/crashctl-run-test-XXXXXX";
-  return mkdtemp(tmpl);
-}
 
 std::string ReadAll(const std::string& path) {
   std::ifstream in(path);
@@ -43,6 +40,7 @@ std::string Example(const std::string& name) {
 }
 
 struct Process {
+  TempDir dir{"run-test"};  // holds out_path and err_path
   pid_t pid = -1;
   std::string out_path, err_path;
 };
@@ -51,9 +49,8 @@ struct Process {
 Process Start(const std::vector<std::string>& argv,
               const std::vector<std::string>& env) {
   Process p;
-  std::string dir = TempDir();
-  p.out_path = dir + "/stdout";
-  p.err_path = dir + "/stderr";
+  p.out_path = p.dir.File("stdout");
+  p.err_path = p.dir.File("stderr");
   p.pid = fork();
   if (p.pid == 0) {
     int out = open(p.out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -150,7 +147,8 @@ class SupervisorTest : public ::testing::Test {
   }
 
   FakeSentry server_;
-  std::string spool_ = TempDir();
+  TempDir spool_dir_{"run-test"};
+  std::string spool_ = spool_dir_.path();
 };
 
 // The innermost frame marked in_app, or null.
@@ -336,7 +334,8 @@ TEST(SupervisorUsageTest, BadUsageExitsTwoWithOneLine) {
 }
 
 TEST(SupervisorSpoolTest, ReportMadeWhileServerIsDownArrivesLater) {
-  std::string spool = TempDir();
+  TempDir spool_dir("run-test");
+  const std::string& spool = spool_dir.path();
   int port = 0;
   {
     FakeSentry probe;

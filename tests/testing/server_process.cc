@@ -195,16 +195,6 @@ bool ListensOn(pid_t pid, int port) {
   return found;
 }
 
-std::string MakeTempDir(const std::string& prefix) {
-  const char* tmp = std::getenv("TMPDIR");
-  std::string pattern =
-      std::string(tmp ? tmp : "/tmp") + "/crashctl-" + prefix + "-XXXXXX";
-  if (mkdtemp(pattern.data()) == nullptr) {
-    throw std::runtime_error("mkdtemp failed for " + pattern);
-  }
-  return pattern;
-}
-
 bool WaitFor(const std::function<bool()>& condition, double timeout_seconds) {
   const auto deadline = std::chrono::steady_clock::now() +
                         std::chrono::duration<double>(timeout_seconds);
@@ -289,8 +279,12 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(const Options& options,
 std::unique_ptr<ServerProcess> ServerProcess::StartOnce(const Options& options,
                                                         std::string* error) {
   std::unique_ptr<ServerProcess> server(new ServerProcess());
-  server->data_dir_ =
-      options.data_dir.empty() ? MakeTempDir("data") : options.data_dir;
+  if (options.data_dir.empty()) {
+    server->own_data_dir_ = std::make_unique<TempDir>("data");
+    server->data_dir_ = server->own_data_dir_->path();
+  } else {
+    server->data_dir_ = options.data_dir;
+  }
   server->port_ = options.port ? options.port : FreePort();
   server->log_path_ = server->data_dir_ + "/server.log";
   std::vector<std::string> argv = {

@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/testing/temp_dir.h"
+
 namespace crashctl {
 namespace testing {
 
@@ -39,8 +41,6 @@ std::vector<int> FreePorts(int n);
 // Whether process `pid` holds a socket listening on TCP `port` (IPv4), read
 // from /proc.
 bool ListensOn(pid_t pid, int port);
-// A new empty directory under $TMPDIR (removed by the caller if it cares).
-std::string MakeTempDir(const std::string& prefix);
 // Polls `condition` every 20 ms until it holds or `timeout_seconds` pass.
 bool WaitFor(const std::function<bool()>& condition, double timeout_seconds);
 
@@ -65,9 +65,11 @@ class ServerProcess {
   struct Options {
     std::vector<std::string> extra_args;     // after "serve"
     std::map<std::string, std::string> env;  // added to the environment
-    std::string data_dir;                    // "" = a new temp dir
-    int port = 0;                            // 0 = a free port
-    bool wait_ready = true;                  // wait for /healthz
+    // "" = a new TempDir, removed when the ServerProcess is destroyed (after
+    // the server has stopped); else the caller's, which is left alone.
+    std::string data_dir;
+    int port = 0;            // 0 = a free port
+    bool wait_ready = true;  // wait for /healthz
   };
   struct ProjectInfo {
     int64_t id = 0;
@@ -82,10 +84,15 @@ class ServerProcess {
   // on a new port, up to three times. Returns null with `*error` on failure.
   static std::unique_ptr<ServerProcess> Start(const Options& options,
                                               std::string* error);
-  ~ServerProcess();  // SIGTERM, then SIGKILL after 10 s
+  // SIGTERM, then SIGKILL after 10 s; then removes the data dir if it is the
+  // ServerProcess' own temp dir.
+  ~ServerProcess();
 
   int port() const { return port_; }
   pid_t pid() const { return pid_; }
+  // The server's data dir. When the ServerProcess made it, it is gone once the
+  // ServerProcess is: to restart on the same data, pass a TempDir of your own
+  // as Options::data_dir.
   const std::string& data_dir() const { return data_dir_; }
   std::string base_url() const;
 
@@ -110,6 +117,9 @@ class ServerProcess {
   ServerProcess() = default;
   static std::unique_ptr<ServerProcess> StartOnce(const Options& options,
                                                   std::string* error);
+  // Set when Options::data_dir was empty. Members are destroyed after the
+  // destructor's body has stopped the server.
+  std::unique_ptr<TempDir> own_data_dir_;
   pid_t pid_ = -1;
   int port_ = 0;
   std::string data_dir_;
