@@ -51,16 +51,17 @@ test-suite: build
 # UndefinedBehaviorSanitizer. Tests that run programs crashing on purpose set
 # their own ASAN_OPTIONS (tests/CMakeLists.txt: CRASHCTL_CRASH_TEST_ENV).
 test-asan:
-	cmake -S . -B $(ASAN_BUILD) -DCRASHCTL_SANITIZE=address,undefined \
-	  -DCRASHCTL_BUILD_BENCH=OFF $(CMAKE_FLAGS)
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Check \
+	  -DCRASHCTL_SANITIZE=address,undefined -DCRASHCTL_BUILD_BENCH=OFF \
+	  $(CMAKE_FLAGS)
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && $(SAN_ENV) ctest --output-on-failure -j $(JOBS) \
 	  --timeout 600
 
 # The ingest pipeline and the ingest integration tests under TSan.
 test-tsan:
-	cmake -S . -B $(TSAN_BUILD) -DCRASHCTL_SANITIZE=thread \
-	  -DCRASHCTL_BUILD_BENCH=OFF $(CMAKE_FLAGS)
+	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Check \
+	  -DCRASHCTL_SANITIZE=thread -DCRASHCTL_BUILD_BENCH=OFF $(CMAKE_FLAGS)
 	cmake --build $(TSAN_BUILD) -j $(JOBS) --target crashctl \
 	  ingest_pipeline_test integration_ingest_test
 	cd $(TSAN_BUILD) && $(TSAN_ENV) ctest --output-on-failure -j $(JOBS) \
@@ -68,9 +69,9 @@ test-tsan:
 
 # libFuzzer targets (clang): tests/fuzz/, seed corpora in tests/fuzz/corpus/.
 fuzz-build:
-	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_CXX_COMPILER=clang++ \
-	  -DCMAKE_C_COMPILER=clang -DCRASHCTL_FUZZ=ON -DCRASHCTL_BUILD_TESTS=OFF \
-	  -DCRASHCTL_BUILD_BENCH=OFF
+	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Check \
+	  -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang -DCRASHCTL_FUZZ=ON \
+	  -DCRASHCTL_BUILD_TESTS=OFF -DCRASHCTL_BUILD_BENCH=OFF
 	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzzers
 
 # Each fuzzer for FUZZ_SECONDS on a temporary copy of its corpus.
