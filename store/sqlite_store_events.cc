@@ -16,7 +16,8 @@ namespace {
 constexpr char kEventExists[] = "SELECT 1 FROM events WHERE event_id = ?1";
 
 constexpr char kFindGroup[] =
-    "SELECT id, status FROM groups WHERE project_id = ?1 AND fingerprint = ?2";
+    "SELECT id, status, first_seen FROM groups "
+    "WHERE project_id = ?1 AND fingerprint = ?2";
 
 constexpr char kInsertGroup[] =
     "INSERT INTO groups (project_id, fingerprint, title, culprit, level, "
@@ -24,30 +25,40 @@ constexpr char kInsertGroup[] =
     "regression_count) "
     "VALUES (?1, ?2, ?3, ?4, ?5, 'unresolved', 1, ?6, ?6, ?7, ?8, ?8, 0)";
 
-// One UPDATE per group per batch, for the `?2` events of the batch after the
-// group was found or created. All right-hand sides see the row as it was
-// before the update. The fields that describe "the latest event" follow the
-// batch's newest event (?3: its timestamp), so a late-delivered old event
-// does not overwrite them; ?9 is the first non-empty release of the batch.
-// A resolved group is reopened once (a regression).
+// The group updates of a batch, one of each per group at most, for the `?2`
+// events of the batch after the group was found or created. SQLite rewrites
+// an index whenever an UPDATE sets one of its columns, whatever the value,
+// so the columns that rarely change (first_seen; status on a regression)
+// are set by statements of their own, run only when they do change.
+//
+// Every group of the batch: the counter, and the fields that describe "the
+// latest event", which follow the batch's newest event (?3: its timestamp)
+// so that a late-delivered old event does not overwrite them. All
+// right-hand sides see the row as it was before the update. ?9 is the
+// first non-empty release of the batch.
 constexpr char kUpdateGroup[] =
     "UPDATE groups SET "
     "count = count + ?2, "
-    "first_seen = min(first_seen, ?4), "
     "last_seen = max(last_seen, ?3), "
-    "title = CASE WHEN ?3 >= last_seen THEN ?5 ELSE title END, "
-    "culprit = CASE WHEN ?3 >= last_seen THEN ?6 ELSE culprit END, "
-    "level = CASE WHEN ?3 >= last_seen THEN ?7 ELSE level END, "
-    "service = CASE WHEN ?3 >= last_seen THEN ?8 ELSE service END, "
-    "release = CASE WHEN ?3 >= last_seen THEN ?10 ELSE release END, "
+    "title = CASE WHEN ?3 >= last_seen THEN ?4 ELSE title END, "
+    "culprit = CASE WHEN ?3 >= last_seen THEN ?5 ELSE culprit END, "
+    "level = CASE WHEN ?3 >= last_seen THEN ?6 ELSE level END, "
+    "service = CASE WHEN ?3 >= last_seen THEN ?7 ELSE service END, "
+    "release = CASE WHEN ?3 >= last_seen THEN ?8 ELSE release END, "
     "first_release = CASE WHEN first_release = '' THEN ?9 "
-    "ELSE first_release END, "
-    "regression_count = regression_count + (status = 'resolved'), "
-    "resolved_at = CASE WHEN status = 'resolved' THEN NULL "
-    "ELSE resolved_at END, "
-    "status = CASE WHEN status = 'resolved' THEN 'unresolved' "
-    "ELSE status END "
+    "ELSE first_release END "
     "WHERE id = ?1";
+
+// Only when the batch holds an event older than the group's first_seen.
+constexpr char kUpdateGroupFirstSeen[] =
+    "UPDATE groups SET first_seen = ?2 WHERE id = ?1 AND first_seen > ?2";
+
+// Only when the group was resolved: it is reopened once (a regression).
+constexpr char kReopenGroup[] =
+    "UPDATE groups SET "
+    "regression_count = regression_count + 1, resolved_at = NULL, "
+    "status = 'unresolved' "
+    "WHERE id = ?1 AND status = 'resolved'";
 
 constexpr char kInsertEvent[] =
     "INSERT INTO events (event_id, project_id, group_id, timestamp, received, "
@@ -78,7 +89,9 @@ class BatchWriter {
   struct GroupDelta {
     int64_t id = 0;
     int64_t events = 0;
-    double first_seen = 0;
+    double stored_first_seen = 0;  // the group's, before the batch
+    bool reopen = false;           // the group was resolved
+    double first_seen = 0;         // of the batch's events
     double last_seen = 0;
     const WriteItem* latest = nullptr;  // newest; the later one on a tie
     std::string first_release;          // first non-empty, in batch order
@@ -129,6 +142,7 @@ StoreStatus BatchWriter::Add(const WriteItem& item, WriteOutcome* outcome) {
   } else {
     int64_t group_id = 0;
     std::string old_status;
+    double stored_first_seen = 0;
     {
       SqliteStmt find;
       if (!db_->Prepare(kFindGroup, &find, &st)) return st;
@@ -137,6 +151,7 @@ StoreStatus BatchWriter::Add(const WriteItem& item, WriteOutcome* outcome) {
       if (rc == SQLITE_ROW) {
         group_id = find.Int(0);
         old_status = find.Text(1);
+        stored_first_seen = find.Double(2);
       } else if (rc != SQLITE_DONE) {
         return Failed(event, "find group");
       }
@@ -146,7 +161,9 @@ StoreStatus BatchWriter::Add(const WriteItem& item, WriteOutcome* outcome) {
     delta = &deltas_.back();
     if (group_id != 0) {
       delta->id = group_id;
-      outcome->regression = old_status == "resolved";
+      delta->stored_first_seen = stored_first_seen;
+      delta->reopen = old_status == "resolved";
+      outcome->regression = delta->reopen;
     } else {
       // A new group starts from this event; later ones of the batch add to
       // it in Finish().
@@ -165,6 +182,7 @@ StoreStatus BatchWriter::Add(const WriteItem& item, WriteOutcome* outcome) {
                                  std::to_string(event.project_id) + ")");
       }
       delta->id = db_->LastInsertRowid();
+      delta->stored_first_seen = timestamp;
       outcome->new_group = true;
       outcome->group_id = delta->id;
       return InsertEvent(item, delta->id, timestamp, received);
@@ -224,21 +242,35 @@ StoreStatus BatchWriter::Finish() {
   for (const GroupDelta& delta : deltas_) {
     if (delta.events == 0) continue;
     const WriteItem& latest = *delta.latest;
-    SqliteStmt update;
-    if (!db_->Prepare(kUpdateGroup, &update, &st)) return st;
-    update.Bind(1, delta.id)
-        .Bind(2, delta.events)
-        .Bind(3, delta.last_seen)
-        .Bind(4, delta.first_seen)
-        .Bind(5, latest.grouping.title)
-        .Bind(6, latest.grouping.culprit)
-        .Bind(7, latest.event.level)
-        .Bind(8, latest.event.service)
-        .Bind(9, delta.first_release)
-        .Bind(10, latest.event.release);
-    if (update.Run() != SQLITE_DONE) {
+    auto failed = [&] {
       return db_->LastStatus("write events: update group " +
                              std::to_string(delta.id));
+    };
+    {
+      SqliteStmt update;
+      if (!db_->Prepare(kUpdateGroup, &update, &st)) return st;
+      update.Bind(1, delta.id)
+          .Bind(2, delta.events)
+          .Bind(3, delta.last_seen)
+          .Bind(4, latest.grouping.title)
+          .Bind(5, latest.grouping.culprit)
+          .Bind(6, latest.event.level)
+          .Bind(7, latest.event.service)
+          .Bind(8, latest.event.release)
+          .Bind(9, delta.first_release);
+      if (update.Run() != SQLITE_DONE) return failed();
+    }
+    if (delta.first_seen < delta.stored_first_seen) {
+      SqliteStmt update;
+      if (!db_->Prepare(kUpdateGroupFirstSeen, &update, &st)) return st;
+      update.Bind(1, delta.id).Bind(2, delta.first_seen);
+      if (update.Run() != SQLITE_DONE) return failed();
+    }
+    if (delta.reopen) {
+      SqliteStmt update;
+      if (!db_->Prepare(kReopenGroup, &update, &st)) return st;
+      update.Bind(1, delta.id);
+      if (update.Run() != SQLITE_DONE) return failed();
     }
   }
   return StoreStatus::Ok();

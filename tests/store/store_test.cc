@@ -321,6 +321,35 @@ TEST_F(StoreTest, OneBatchEqualsOneEventAtATime) {
   EXPECT_EQ(a.status, "unresolved");
   EXPECT_EQ(a.regression_count, b.regression_count);
   EXPECT_EQ(a.regression_count, 1);
+  EXPECT_EQ(a.first_seen, 300);  // the batch's oldest, below the stored 400
+}
+
+// first_seen and the reopening of a resolved group are set by statements of
+// their own, only when they change; a group created by a batch must still
+// take the oldest first_seen of that batch, and a batch of only newer events
+// must leave first_seen and status alone.
+TEST_F(StoreTest, GroupCreatedByABatchTakesItsOldestEvent) {
+  auto outcomes = Write({MakeItem(project_.id, 1, "fp", 500),
+                         MakeItem(project_.id, 2, "fp", 300),
+                         MakeItem(project_.id, 3, "fp", 800)});
+  ASSERT_EQ(outcomes.size(), 3u);
+  EXPECT_TRUE(outcomes[0].new_group);
+  Group group;
+  ASSERT_TRUE(store_->GetGroup(outcomes[0].group_id, &group).ok());
+  EXPECT_EQ(group.count, 3);
+  EXPECT_EQ(group.first_seen, 300);
+  EXPECT_EQ(group.last_seen, 800);
+
+  ASSERT_TRUE(store_->SetGroupStatus(group.id, "ignored", &group).ok());
+  Write({MakeItem(project_.id, 4, "fp", 900),
+         MakeItem(project_.id, 5, "fp", 600)});
+  ASSERT_TRUE(store_->GetGroup(group.id, &group).ok());
+  EXPECT_EQ(group.count, 5);
+  EXPECT_EQ(group.first_seen, 300);
+  EXPECT_EQ(group.last_seen, 900);
+  EXPECT_EQ(group.status, "ignored");  // only a resolved group reopens
+  EXPECT_EQ(group.regression_count, 0);
+  EXPECT_TRUE(store_->IntegrityCheck().ok());
 }
 
 TEST_F(StoreTest, NonFiniteTimestampFallsBackToReceived) {
