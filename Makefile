@@ -51,7 +51,7 @@ test-suite: build
 # UndefinedBehaviorSanitizer. Tests that run programs crashing on purpose set
 # their own ASAN_OPTIONS (tests/CMakeLists.txt: CRASHCTL_CRASH_TEST_ENV).
 test-asan:
-	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Check \
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=CheckO0 \
 	  -DCRASHCTL_SANITIZE=address,undefined -DCRASHCTL_BUILD_BENCH=OFF \
 	  $(CMAKE_FLAGS)
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
