@@ -145,7 +145,10 @@ TEST_F(RealAlertmanagerTest, PushedPodCrashIsVisibleToAmtool) {
                  std::to_string(std::chrono::duration<double>(
                                     std::chrono::steady_clock::now() - queued)
                                     .count()));
-  EXPECT_EQ(pusher.stats().sent, 1);
+  // Alertmanager shows the alert before the pusher has read its answer and
+  // counted the push: wait for the count rather than race it.
+  EXPECT_TRUE(tu::WaitFor([&] { return pusher.stats().sent == 1; }, 5))
+      << "sent " << pusher.stats().sent;
 
   const std::string out =
       AmtoolQuery({"alertname=CrashctlPodCrash", "crash_type=oom_killed"});

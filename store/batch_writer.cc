@@ -1,0 +1,232 @@
+#include "store/batch_writer.h"
+
+#include <cmath>
+
+#include "store/payload_codec.h"
+#include "store/rows.h"
+
+namespace crashctl {
+namespace {
+
+constexpr char kEventExists[] = "SELECT 1 FROM events WHERE event_id = ?1";
+
+constexpr char kFindGroup[] =
+    "SELECT id, status, first_seen FROM groups "
+    "WHERE project_id = ?1 AND fingerprint = ?2";
+
+constexpr char kInsertGroup[] =
+    "INSERT INTO groups (project_id, fingerprint, title, culprit, level, "
+    "status, count, first_seen, last_seen, service, release, first_release, "
+    "regression_count) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, 'unresolved', 1, ?6, ?6, ?7, ?8, ?8, 0)";
+
+// The group updates of a batch, one of each per group at most, for the `?2`
+// events of the batch after the group was found or created. SQLite rewrites
+// an index whenever an UPDATE sets one of its columns, whatever the value,
+// so the columns that rarely change (first_seen; status on a regression)
+// are set by statements of their own, run only when they do change.
+//
+// Every group of the batch: the counter, and the fields that describe "the
+// latest event", which follow the batch's newest event (?3: its timestamp)
+// so that a late-delivered old event does not overwrite them. All
+// right-hand sides see the row as it was before the update. ?9 is the
+// first non-empty release of the batch.
+constexpr char kUpdateGroup[] =
+    "UPDATE groups SET "
+    "count = count + ?2, "
+    "last_seen = max(last_seen, ?3), "
+    "title = CASE WHEN ?3 >= last_seen THEN ?4 ELSE title END, "
+    "culprit = CASE WHEN ?3 >= last_seen THEN ?5 ELSE culprit END, "
+    "level = CASE WHEN ?3 >= last_seen THEN ?6 ELSE level END, "
+    "service = CASE WHEN ?3 >= last_seen THEN ?7 ELSE service END, "
+    "release = CASE WHEN ?3 >= last_seen THEN ?8 ELSE release END, "
+    "first_release = CASE WHEN first_release = '' THEN ?9 "
+    "ELSE first_release END "
+    "WHERE id = ?1";
+
+// Only when the batch holds an event older than the group's first_seen.
+constexpr char kUpdateGroupFirstSeen[] =
+    "UPDATE groups SET first_seen = ?2 WHERE id = ?1 AND first_seen > ?2";
+
+// Only when the group was resolved: it is reopened once (a regression).
+constexpr char kReopenGroup[] =
+    "UPDATE groups SET "
+    "regression_count = regression_count + 1, resolved_at = NULL, "
+    "status = 'unresolved' "
+    "WHERE id = ?1 AND status = 'resolved'";
+
+constexpr char kInsertEvent[] =
+    "INSERT INTO events (event_id, project_id, group_id, timestamp, received, "
+    "level, platform, message, release, environment, server_name, service, "
+    "pod, title, payload) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
+
+}  // namespace
+
+StoreStatus BatchWriter::Add(const WriteItem& item, WriteOutcome* outcome) {
+  const Event& event = item.event;
+  const GroupingResult& grouping = item.grouping;
+  // A non-finite time would be stored as NULL and fail the whole batch on
+  // NOT NULL; fall back to when the event was received (or now).
+  const double received =
+      std::isfinite(event.received) ? event.received : NowSeconds();
+  const double timestamp =
+      std::isfinite(event.timestamp) ? event.timestamp : received;
+  StoreStatus st;
+  *outcome = WriteOutcome();
+
+  {
+    SqliteStmt exists;
+    if (!db_->Prepare(kEventExists, &exists, &st)) return st;
+    exists.Bind(1, event.event_id);
+    int rc = exists.Step();
+    if (rc == SQLITE_ROW) {
+      outcome->duplicate = true;
+      return StoreStatus::Ok();
+    }
+    if (rc != SQLITE_DONE) return Failed(event, "lookup");
+  }
+
+  auto key = std::make_pair(event.project_id, grouping.fingerprint);
+  auto known = by_fingerprint_.find(key);
+  GroupDelta* delta = nullptr;
+  if (known != by_fingerprint_.end()) {
+    delta = &deltas_[known->second];
+  } else {
+    int64_t group_id = 0;
+    std::string old_status;
+    double stored_first_seen = 0;
+    {
+      SqliteStmt find;
+      if (!db_->Prepare(kFindGroup, &find, &st)) return st;
+      find.Bind(1, event.project_id).Bind(2, grouping.fingerprint);
+      int rc = find.Step();
+      if (rc == SQLITE_ROW) {
+        group_id = find.Int(0);
+        old_status = find.Text(1);
+        stored_first_seen = find.Double(2);
+      } else if (rc != SQLITE_DONE) {
+        return Failed(event, "find group");
+      }
+    }
+    deltas_.emplace_back();
+    by_fingerprint_.emplace(std::move(key), deltas_.size() - 1);
+    delta = &deltas_.back();
+    if (group_id != 0) {
+      delta->id = group_id;
+      delta->stored_first_seen = stored_first_seen;
+      delta->reopen = old_status == "resolved";
+      outcome->regression = delta->reopen;
+    } else {
+      // A new group starts from this event; later ones of the batch add to
+      // it in Finish().
+      SqliteStmt insert;
+      if (!db_->Prepare(kInsertGroup, &insert, &st)) return st;
+      insert.Bind(1, event.project_id)
+          .Bind(2, grouping.fingerprint)
+          .Bind(3, grouping.title)
+          .Bind(4, grouping.culprit)
+          .Bind(5, event.level)
+          .Bind(6, timestamp)
+          .Bind(7, event.service)
+          .Bind(8, event.release);
+      if (insert.Run() != SQLITE_DONE) {
+        return Failed(event, "insert group (project " +
+                                 std::to_string(event.project_id) + ")");
+      }
+      delta->id = db_->LastInsertRowid();
+      delta->stored_first_seen = timestamp;
+      outcome->new_group = true;
+      outcome->group_id = delta->id;
+      return InsertEvent(item, delta->id, timestamp, received);
+    }
+  }
+  if (delta->events == 0 || timestamp < delta->first_seen) {
+    delta->first_seen = timestamp;
+  }
+  if (delta->events == 0 || timestamp >= delta->last_seen) {
+    delta->last_seen = timestamp;
+    delta->latest = &item;
+  }
+  if (delta->first_release.empty()) delta->first_release = event.release;
+  ++delta->events;
+  outcome->group_id = delta->id;
+  return InsertEvent(item, delta->id, timestamp, received);
+}
+
+StoreStatus BatchWriter::InsertEvent(const WriteItem& item, int64_t group_id,
+                                     double timestamp, double received) {
+  const Event& event = item.event;
+  const std::string& pod_tag = event.Tag("pod");
+  StoreStatus st;
+  SqliteStmt insert;
+  if (!db_->Prepare(kInsertEvent, &insert, &st)) return st;
+  insert.Bind(1, event.event_id)
+      .Bind(2, event.project_id)
+      .Bind(3, group_id)
+      .Bind(4, timestamp)
+      .Bind(5, received)
+      .Bind(6, event.level)
+      .Bind(7, event.platform)
+      .Bind(8, event.message)
+      .Bind(9, event.release)
+      .Bind(10, event.environment)
+      .Bind(11, event.server_name)
+      .Bind(12, event.service)
+      .Bind(13, pod_tag.empty() ? event.server_name : pod_tag)
+      .Bind(14, item.grouping.title);
+  std::string stored;
+  if (!item.stored_payload.empty()) {
+    insert.BindBlob(15, item.stored_payload);
+  } else if (EncodePayload(event.raw_json, &stored)) {
+    insert.BindBlob(15, stored);
+  } else {
+    insert.Bind(15, event.raw_json);
+  }
+  if (insert.Run() != SQLITE_DONE) {
+    return Failed(event, "insert event (project " +
+                             std::to_string(event.project_id) + ")");
+  }
+  return StoreStatus::Ok();
+}
+
+StoreStatus BatchWriter::Finish() {
+  StoreStatus st;
+  for (const GroupDelta& delta : deltas_) {
+    if (delta.events == 0) continue;
+    const WriteItem& latest = *delta.latest;
+    auto failed = [&] {
+      return db_->LastStatus("write events: update group " +
+                             std::to_string(delta.id));
+    };
+    {
+      SqliteStmt update;
+      if (!db_->Prepare(kUpdateGroup, &update, &st)) return st;
+      update.Bind(1, delta.id)
+          .Bind(2, delta.events)
+          .Bind(3, delta.last_seen)
+          .Bind(4, latest.grouping.title)
+          .Bind(5, latest.grouping.culprit)
+          .Bind(6, latest.event.level)
+          .Bind(7, latest.event.service)
+          .Bind(8, latest.event.release)
+          .Bind(9, delta.first_release);
+      if (update.Run() != SQLITE_DONE) return failed();
+    }
+    if (delta.first_seen < delta.stored_first_seen) {
+      SqliteStmt update;
+      if (!db_->Prepare(kUpdateGroupFirstSeen, &update, &st)) return st;
+      update.Bind(1, delta.id).Bind(2, delta.first_seen);
+      if (update.Run() != SQLITE_DONE) return failed();
+    }
+    if (delta.reopen) {
+      SqliteStmt update;
+      if (!db_->Prepare(kReopenGroup, &update, &st)) return st;
+      update.Bind(1, delta.id);
+      if (update.Run() != SQLITE_DONE) return failed();
+    }
+  }
+  return StoreStatus::Ok();
+}
+
+}  // namespace crashctl

@@ -1,0 +1,66 @@
+// BatchWriter: writes one batch of events inside the caller's write
+// transaction (see docs/storage.md, "Writing events").
+//
+// Every event gets its own INSERT (a duplicate event_id is skipped and
+// reported); every group the batch touches is created on its first event or
+// updated once, in Finish(), with everything the batch adds to it, and only
+// in the columns that change: SQLite rewrites a row's entry in every index
+// one of whose columns an UPDATE sets, whatever the value, and a batch often
+// hits a popular group several times.
+//
+// Thread-safety: none; used by the single writer on the write connection.
+#ifndef CRASHCTL_STORE_BATCH_WRITER_H_
+#define CRASHCTL_STORE_BATCH_WRITER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "store/sqlite_db.h"
+#include "store/store.h"
+
+namespace crashctl {
+
+class BatchWriter {
+ public:
+  // `db` must be inside a write transaction for the writer's lifetime.
+  explicit BatchWriter(SqliteDb* db) : db_(db) {}
+
+  // Inserts the event of `item` (which must outlive Finish()), creating its
+  // group if needed; the group's counters follow in Finish().
+  StoreStatus Add(const WriteItem& item, WriteOutcome* outcome);
+  // Applies the group updates.
+  StoreStatus Finish();
+
+ private:
+  // What the batch adds to one group that existed before its event.
+  struct GroupDelta {
+    int64_t id = 0;
+    int64_t events = 0;
+    double stored_first_seen = 0;  // the group's, before the batch
+    bool reopen = false;           // the group was resolved
+    double first_seen = 0;         // of the batch's events
+    double last_seen = 0;
+    const WriteItem* latest = nullptr;  // newest; the later one on a tie
+    std::string first_release;          // first non-empty, in batch order
+  };
+
+  StoreStatus InsertEvent(const WriteItem& item, int64_t group_id,
+                          double timestamp, double received);
+  // The connection's last error, naming the event and the failed `step`
+  // (built only on failure: this is the single writer's hot path).
+  StoreStatus Failed(const Event& event, const std::string& step) const {
+    return db_->LastStatus("write event " + event.event_id + ": " + step);
+  }
+
+  SqliteDb* const db_;
+  std::map<std::pair<int64_t, std::string>, size_t> by_fingerprint_;
+  std::vector<GroupDelta> deltas_;
+};
+
+}  // namespace crashctl
+
+#endif  // CRASHCTL_STORE_BATCH_WRITER_H_
