@@ -36,7 +36,8 @@ class BatchWriter {
   StoreStatus Finish();
 
  private:
-  // What the batch adds to one group that existed before its event.
+  // What the batch adds to one group (found, or created by its first
+  // event of the batch).
   struct GroupDelta {
     int64_t id = 0;
     int64_t events = 0;
