@@ -527,9 +527,9 @@ bool NormalizeEvent(std::string_view json, int64_t project_id, double now,
   // An ASCII payload is parsed from a NUL-terminated copy, in place: the
   // document's strings point into `text` (no copy of each, unescaped where
   // they lie), and rapidjson scans it with SSE2 (it does so only for C
-  // strings); with no NUL inside, the text is the same. The SSE2 scanner loads whole aligned
-  // 16-byte blocks and so reads up to 15 bytes past the NUL: the spare
-  // capacity keeps those reads inside the allocation (an AddressSanitizer
+  // strings); with no NUL inside, the text is the same. The SSE2 scanner loads
+  // whole aligned 16-byte blocks and so reads up to 15 bytes past the NUL: the
+  // spare capacity keeps those reads inside the allocation (an AddressSanitizer
   // heap-buffer-overflow otherwise). `text` outlives every use of `doc`.
   std::string text;
   if (IsAscii(json) && std::memchr(json.data(), '\0', json.size()) == nullptr) {
