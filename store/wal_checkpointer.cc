@@ -38,13 +38,22 @@ void WalCheckpointer::InstallOn(sqlite3* db) {
 int WalCheckpointer::Hook(void* arg, sqlite3* db, const char* schema,
                           int frames) {
   auto* self = static_cast<WalCheckpointer*>(arg);
+  int copied = self->copied_.load(std::memory_order_relaxed);
+  if (frames < self->last_frames_ || copied > frames) {
+    copied = 0;  // the WAL restarted from its beginning
+    self->copied_.store(0, std::memory_order_relaxed);
+  }
+  self->last_frames_ = frames;
   if (frames >= self->options_.inline_pages) {
     // Bounded WAL even when the thread cannot keep up. PASSIVE: never
     // waits for readers. Its result does not affect the commit.
-    sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr,
-                              nullptr);
+    int log_frames = 0;
+    if (sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE,
+                                  &log_frames, &copied) == SQLITE_OK) {
+      self->copied_.store(copied, std::memory_order_relaxed);
+    }
     self->inline_.fetch_add(1, std::memory_order_relaxed);
-  } else if (frames >= self->options_.threshold_pages) {
+  } else if (frames - copied >= self->options_.threshold_pages) {
     {
       std::lock_guard<std::mutex> lock(self->mu_);
       self->wanted_ = true;
@@ -85,6 +94,7 @@ void WalCheckpointer::Loop() {
       db.reset();  // reopen next time
       continue;
     }
+    if (rc == SQLITE_OK) copied_.store(copied, std::memory_order_relaxed);
     background_.fetch_add(1, std::memory_order_relaxed);
     spdlog::debug("store: checkpoint copied {} of {} WAL pages in {:.1f} ms",
                   copied, log_frames,

@@ -5,12 +5,21 @@
 //
 // The writer connection installs Hook() as its WAL hook (which replaces
 // SQLite's automatic checkpoint). After each commit the hook wakes this
-// thread once the WAL holds `threshold_pages`; if the WAL still reaches
-// `inline_pages` (the thread fell behind, or could not open the database),
-// the committing connection checkpoints itself, so the WAL stays bounded.
+// thread once `threshold_pages` frames have been appended since the last
+// checkpoint copied the WAL (or since the WAL restarted); if the WAL still
+// reaches `inline_pages` (the thread fell behind, or could not open the
+// database), the committing connection checkpoints itself, so the WAL stays
+// bounded and restarts from its beginning at the next transaction.
 //
-// Thread-safety: Hook() may be called from any thread; Start() and Stop()
-// from the owner only.
+// The count is of frames not yet copied, not of the WAL's length: a WAL
+// restarts only when a write transaction begins after a complete
+// checkpoint, which a busy writer rarely lets the thread finish first, so
+// its length stays above any threshold, and waking on length alone meant a
+// checkpoint (with an fsync of the database file) after every commit.
+//
+// Thread-safety: Hook() runs on whichever thread commits on the connection
+// it is installed on, one commit at a time (install it on one connection);
+// Start() and Stop() from the owner only.
 #ifndef CRASHCTL_STORE_WAL_CHECKPOINTER_H_
 #define CRASHCTL_STORE_WAL_CHECKPOINTER_H_
 
@@ -30,7 +39,7 @@ namespace crashctl {
 class WalCheckpointer {
  public:
   struct Options {
-    int threshold_pages = 4096;  // wake the thread at this WAL size
+    int threshold_pages = 1024;  // wake the thread at this many new pages
     int inline_pages = 16384;    // the committer checkpoints itself here
   };
 
@@ -63,6 +72,10 @@ class WalCheckpointer {
   std::thread thread_;
   std::atomic<int64_t> background_{0};
   std::atomic<int64_t> inline_{0};
+  // WAL frames copied to the database file by the last checkpoint, counted
+  // from the WAL's start, as SQLite does; reset when the WAL restarts.
+  std::atomic<int> copied_{0};
+  int last_frames_ = 0;  // the WAL's length at the last commit; Hook() only
 };
 
 }  // namespace crashctl

@@ -1,6 +1,7 @@
-// WalCheckpointer: the WAL is copied back by the background thread once it
-// reaches the threshold, and by the committing connection itself when it
-// reaches the inline limit (thread not running); data survives either way.
+// WalCheckpointer: the WAL is copied back by the background thread once the
+// frames not yet copied reach the threshold (once per threshold, not once
+// per commit), and by the committing connection itself when the WAL reaches
+// the inline limit (thread not running); data survives either way.
 #include "store/wal_checkpointer.h"
 
 #include <gtest/gtest.h>
@@ -96,6 +97,39 @@ TEST_F(WalCheckpointerTest, ThreadCheckpointsOnceTheWalReachesTheThreshold) {
   EXPECT_EQ(checkpointer_->inline_checkpoints(), 0);
   checkpointer_->Stop();
   EXPECT_EQ(Rows(), 210);
+}
+
+TEST_F(WalCheckpointerTest, ThreadWakesOncePerThresholdOfNewFrames) {
+  // A WAL restarts only when a transaction begins after a complete
+  // checkpoint. The reader below keeps a snapshot open across every commit,
+  // so the WAL never restarts and its length stays above the threshold;
+  // the thread must still run about once per `threshold_pages` new frames,
+  // not once per commit.
+  WalCheckpointer::Options options;
+  options.threshold_pages = 60;
+  options.inline_pages = 100000;
+  Open(options);
+  StoreStatus status;
+  std::unique_ptr<SqliteDb> reader = SqliteDb::Open(path_, kDbOptions, &status);
+  ASSERT_NE(reader, nullptr) << status.message;
+  checkpointer_->Start();
+  constexpr int kCommits = 200;  // of about 6 frames each
+  for (int i = 0; i < kCommits; ++i) {
+    ASSERT_TRUE(reader->Exec("BEGIN", "begin read").ok());
+    SqliteStmt stmt;
+    ASSERT_TRUE(reader->Prepare("SELECT count(*) FROM t", &stmt, &status));
+    ASSERT_EQ(stmt.Step(), SQLITE_ROW);
+    Commit(5);
+    stmt = SqliteStmt();
+    ASSERT_TRUE(reader->Exec("COMMIT", "end read").ok());
+  }
+  checkpointer_->Stop();
+  const std::pair<int, int> state = WalState();
+  EXPECT_GT(state.first, 3 * kCommits) << "the WAL restarted";
+  EXPECT_GT(checkpointer_->background_checkpoints(), 5);
+  EXPECT_LT(checkpointer_->background_checkpoints(),
+            state.first / options.threshold_pages + 5);
+  EXPECT_EQ(Rows(), 5 * kCommits);
 }
 
 TEST_F(WalCheckpointerTest, CommitterCheckpointsInlineWhenTheThreadIsBehind) {
