@@ -165,7 +165,8 @@ int ServeCommand(const std::vector<std::string>& args) {
   // full disk: answer 503 and recover, rather than die of SIGXFSZ.
   signal(SIGXFSZ, SIG_IGN);
 
-  std::unique_ptr<Store> store = Store::Open(config.DatabasePath(), &error);
+  std::unique_ptr<Store> store =
+      Store::OpenForIngest(config.DatabasePath(), &error);
   if (!store) {
     spdlog::critical("cannot open database {}: {}", config.DatabasePath(),
                      error);

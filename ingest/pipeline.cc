@@ -90,11 +90,21 @@ void IngestPipeline::WriterLoop() {
   pthread_setname_np(pthread_self(), "ingest-writer");
   std::vector<Pending> batch;
   batch.reserve(options_.batch_size);
+  bool wrote = false;  // since the store last flushed its group counters
   for (;;) {
     size_t depth_now = 0;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      const auto ready = [this] { return stopping_ || !queue_.empty(); };
+      if (wrote && !cv_.wait_for(lock, options_.idle_flush, ready)) {
+        // Nothing arrived for a while: let the store write what it defers.
+        lock.unlock();
+        const StoreStatus status = store_->FlushGroupCounters();
+        if (!status.ok()) spdlog::warn("ingest: {}", status.message);
+        wrote = false;
+        continue;
+      }
+      cv_.wait(lock, ready);
       if (queue_.empty()) return;  // stopping and drained
       while (!queue_.empty() && batch.size() < options_.batch_size) {
         batch.push_back(std::move(queue_.front()));
@@ -108,6 +118,7 @@ void IngestPipeline::WriterLoop() {
     }
     CommitBatch(&batch);
     batch.clear();
+    wrote = true;
   }
 }
 

@@ -40,6 +40,9 @@ class IngestPipeline {
   struct Options {
     size_t queue_size = 10000;  // events waiting; beyond this Submit fails
     size_t batch_size = 512;    // events per transaction at most
+    // After this long without events the writer has the store write what
+    // it defers (Store::FlushGroupCounters).
+    std::chrono::milliseconds idle_flush{2000};
   };
   // Called on the writer thread after each committed event (new groups,
   // regressions: the alert pusher and the crash linker listen here).

@@ -18,31 +18,15 @@ constexpr char kInsertGroup[] =
     "INSERT INTO groups (project_id, fingerprint, title, culprit, level, "
     "status, count, first_seen, last_seen, service, release, first_release, "
     "regression_count) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, 'unresolved', 1, ?6, ?6, ?7, ?8, ?8, 0)";
+    "VALUES (?1, ?2, ?3, ?4, ?5, 'unresolved', 0, ?6, ?6, ?7, ?8, ?8, 0)";
 
-// The group updates of a batch, one of each per group at most, for the `?2`
-// events of the batch after the group was found or created. SQLite rewrites
-// an index whenever an UPDATE sets one of its columns, whatever the value,
-// so the columns that rarely change (first_seen; status on a regression)
-// are set by statements of their own, run only when they do change.
-//
-// Every group of the batch: the counter, and the fields that describe "the
-// latest event", which follow the batch's newest event (?3: its timestamp)
-// so that a late-delivered old event does not overwrite them. All
-// right-hand sides see the row as it was before the update. ?9 is the
-// first non-empty release of the batch.
-constexpr char kUpdateGroup[] =
-    "UPDATE groups SET "
-    "count = count + ?2, "
-    "last_seen = max(last_seen, ?3), "
-    "title = CASE WHEN ?3 >= last_seen THEN ?4 ELSE title END, "
-    "culprit = CASE WHEN ?3 >= last_seen THEN ?5 ELSE culprit END, "
-    "level = CASE WHEN ?3 >= last_seen THEN ?6 ELSE level END, "
-    "service = CASE WHEN ?3 >= last_seen THEN ?7 ELSE service END, "
-    "release = CASE WHEN ?3 >= last_seen THEN ?8 ELSE release END, "
-    "first_release = CASE WHEN first_release = '' THEN ?9 "
-    "ELSE first_release END "
-    "WHERE id = ?1";
+// The group updates of a batch, one of each per group at most, for the
+// events of the batch after the group was found or created. The counters
+// (count, last_seen, the latest event's fields) go through GroupFolds.
+// SQLite rewrites an index whenever an UPDATE sets one of its columns,
+// whatever the value, so the columns that rarely change (first_seen; status
+// on a regression) are set by statements of their own, run only when they
+// do change.
 
 // Only when the batch holds an event older than the group's first_seen.
 constexpr char kUpdateGroupFirstSeen[] =
@@ -137,8 +121,6 @@ StoreStatus BatchWriter::Add(const WriteItem& item, WriteOutcome* outcome) {
       delta->id = db_->LastInsertRowid();
       delta->stored_first_seen = timestamp;
       outcome->new_group = true;
-      outcome->group_id = delta->id;
-      return InsertEvent(item, delta->id, timestamp, received);
     }
   }
   if (delta->events == 0 || timestamp < delta->first_seen) {
@@ -149,9 +131,13 @@ StoreStatus BatchWriter::Add(const WriteItem& item, WriteOutcome* outcome) {
     delta->latest = &item;
   }
   if (delta->first_release.empty()) delta->first_release = event.release;
-  ++delta->events;
   outcome->group_id = delta->id;
-  return InsertEvent(item, delta->id, timestamp, received);
+  st = InsertEvent(item, delta->id, timestamp, received);
+  if (!st.ok()) return st;
+  delta->last_event_id = db_->LastInsertRowid();
+  if (delta->events == 0) delta->first_event_id = delta->last_event_id;
+  ++delta->events;
+  return StoreStatus::Ok();
 }
 
 StoreStatus BatchWriter::InsertEvent(const WriteItem& item, int64_t group_id,
@@ -194,25 +180,10 @@ StoreStatus BatchWriter::Finish() {
   StoreStatus st;
   for (const GroupDelta& delta : deltas_) {
     if (delta.events == 0) continue;
-    const WriteItem& latest = *delta.latest;
     auto failed = [&] {
       return db_->LastStatus("write events: update group " +
                              std::to_string(delta.id));
     };
-    {
-      SqliteStmt update;
-      if (!db_->Prepare(kUpdateGroup, &update, &st)) return st;
-      update.Bind(1, delta.id)
-          .Bind(2, delta.events)
-          .Bind(3, delta.last_seen)
-          .Bind(4, latest.grouping.title)
-          .Bind(5, latest.grouping.culprit)
-          .Bind(6, latest.event.level)
-          .Bind(7, latest.event.service)
-          .Bind(8, latest.event.release)
-          .Bind(9, delta.first_release);
-      if (update.Run() != SQLITE_DONE) return failed();
-    }
     if (delta.first_seen < delta.stored_first_seen) {
       SqliteStmt update;
       if (!db_->Prepare(kUpdateGroupFirstSeen, &update, &st)) return st;
@@ -227,6 +198,28 @@ StoreStatus BatchWriter::Finish() {
     }
   }
   return StoreStatus::Ok();
+}
+
+GroupFolds::Batch BatchWriter::TakeCounters() {
+  GroupFolds::Batch batch;
+  batch.reserve(deltas_.size());
+  for (const GroupDelta& delta : deltas_) {
+    if (delta.events == 0) continue;
+    const WriteItem& latest = *delta.latest;
+    GroupCounters counters;
+    counters.events = delta.events;
+    counters.first_event_id = delta.first_event_id;
+    counters.last_event_id = delta.last_event_id;
+    counters.last_seen = delta.last_seen;
+    counters.title = latest.grouping.title;
+    counters.culprit = latest.grouping.culprit;
+    counters.level = latest.event.level;
+    counters.service = latest.event.service;
+    counters.release = latest.event.release;
+    counters.first_release = delta.first_release;
+    batch.emplace_back(delta.id, std::move(counters));
+  }
+  return batch;
 }
 
 }  // namespace crashctl

@@ -2,11 +2,13 @@
 // transaction (see docs/storage.md, "Writing events").
 //
 // Every event gets its own INSERT (a duplicate event_id is skipped and
-// reported); every group the batch touches is created on its first event or
-// updated once, in Finish(), with everything the batch adds to it, and only
-// in the columns that change: SQLite rewrites a row's entry in every index
-// one of whose columns an UPDATE sets, whatever the value, and a batch often
-// hits a popular group several times.
+// reported); every group the batch touches is created (with a count of 0)
+// on its first event. What the batch adds to each group's counters comes
+// out of TakeCounters() for GroupFolds to write; Finish() sets only what
+// must change at once, and only in the columns that change (SQLite rewrites
+// a row's entry in every index one of whose columns an UPDATE sets,
+// whatever the value): an older first_seen, and the reopening of a resolved
+// group (a regression).
 //
 // Thread-safety: none; used by the single writer on the write connection.
 #ifndef CRASHCTL_STORE_BATCH_WRITER_H_
@@ -19,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "store/group_folds.h"
 #include "store/sqlite_db.h"
 #include "store/store.h"
 
@@ -29,11 +32,14 @@ class BatchWriter {
   // `db` must be inside a write transaction for the writer's lifetime.
   explicit BatchWriter(SqliteDb* db) : db_(db) {}
 
-  // Inserts the event of `item` (which must outlive Finish()), creating its
-  // group if needed; the group's counters follow in Finish().
+  // Inserts the event of `item` (which must outlive TakeCounters()),
+  // creating its group if needed.
   StoreStatus Add(const WriteItem& item, WriteOutcome* outcome);
-  // Applies the group updates.
+  // Applies the first_seen and status changes of the batch's groups.
   StoreStatus Finish();
+  // What the batch's events add to their groups' counters, in the order
+  // the groups first appear in the batch.
+  GroupFolds::Batch TakeCounters();
 
  private:
   // What the batch adds to one group (found, or created by its first
@@ -41,6 +47,8 @@ class BatchWriter {
   struct GroupDelta {
     int64_t id = 0;
     int64_t events = 0;
+    int64_t first_event_id = 0;  // events.id of the batch's first and last
+    int64_t last_event_id = 0;
     double stored_first_seen = 0;  // the group's, before the batch
     bool reopen = false;           // the group was resolved
     double first_seen = 0;         // of the batch's events

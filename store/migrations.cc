@@ -129,6 +129,21 @@ DROP INDEX IF EXISTS groups_level;
 DROP INDEX IF EXISTS groups_service;
 )sql";
 
+// Version 4: group counters are written about once a second (GroupFolds).
+// Each group records the newest event in its counters, and
+// store_state.groups_folded_below the event id below which every event is
+// in them; after a crash the events from there on are folded again. Every
+// event that exists now is counted already.
+constexpr char kV4[] = R"sql(
+ALTER TABLE groups ADD COLUMN folded_event_id INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE store_state (
+  name   TEXT PRIMARY KEY,
+  value  INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO store_state (name, value)
+  SELECT 'groups_folded_below', coalesce(max(id), 0) + 1 FROM events;
+)sql";
+
 constexpr char kBootstrap[] =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("
     "  version     INTEGER PRIMARY KEY,"
@@ -162,6 +177,7 @@ const std::vector<Migration>& SchemaMigrations() {
       {1, "projects, groups, events", kV1},
       {2, "crashes and crash_groups", kV2},
       {3, "groups indexes without project_id dropped", kV3},
+      {4, "group counters folded with a watermark", kV4},
   };
   return kMigrations;
 }

@@ -3,9 +3,14 @@
 // sqlite_store_crashes.cc.
 #include "store/sqlite_store.h"
 
+#include <fcntl.h>
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
+#include <sys/file.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <system_error>
 #include <thread>
@@ -46,6 +51,13 @@ std::unique_ptr<Store> Store::Open(const std::string& path,
   return SqliteStore::Open(path, SqliteStore::Options(), error);
 }
 
+std::unique_ptr<Store> Store::OpenForIngest(const std::string& path,
+                                            std::string* error) {
+  SqliteStore::Options options;
+  options.group_fold_interval = std::chrono::seconds(1);
+  return SqliteStore::Open(path, options, error);
+}
+
 SqliteStore::SqliteStore(std::string path, const Options& options)
     : path_(std::move(path)),
       options_(options),
@@ -53,9 +65,15 @@ SqliteStore::SqliteStore(std::string path, const Options& options)
                SqliteDb::Options{options.busy_timeout_ms, /*query_only=*/true},
                options.read_connections, options.read_wait),
       checkpointer_(path_, SqliteDb::Options{options.busy_timeout_ms, false},
-                    options.checkpoint) {}
+                    options.checkpoint),
+      folds_(GroupFolds::Options{options.group_fold_interval}) {}
 
 SqliteStore::~SqliteStore() {
+  const StoreStatus folded = FlushGroupCounters();
+  if (!folded.ok()) {
+    // Recovered from the events at the next start.
+    spdlog::warn("store: closing {}: {}", path_, folded.message);
+  }
   checkpointer_.Stop();
   // Lets SQLite refresh planner statistics it found useful; cheap.
   std::lock_guard<std::mutex> lock(write_mu_);
@@ -64,6 +82,7 @@ SqliteStore::~SqliteStore() {
     // The hook points at checkpointer_, which goes before writer_ does.
     sqlite3_wal_hook(writer_->handle(), nullptr, nullptr);
   }
+  if (ingest_lock_fd_ >= 0) close(ingest_lock_fd_);  // releases the lock
 }
 
 std::unique_ptr<SqliteStore> SqliteStore::Open(const std::string& path,
@@ -79,9 +98,15 @@ std::unique_ptr<SqliteStore> SqliteStore::Open(const std::string& path,
     }
   }
   std::unique_ptr<SqliteStore> store(new SqliteStore(path, options));
+  if (options.group_fold_interval.count() > 0 && !store->LockForIngest(error)) {
+    return nullptr;
+  }
   std::lock_guard<std::mutex> lock(store->write_mu_);
   StoreStatus status = store->EnsureWriter();
   if (status.ok()) status = ApplyMigrations(store->writer_.get());
+  if (status.ok() && options.group_fold_interval.count() > 0) {
+    status = store->RecoverGroupCounters();
+  }
   if (!status.ok()) {
     *error = "open store " + path + ": " + status.message;
     return nullptr;
@@ -102,7 +127,66 @@ StoreStatus SqliteStore::EnsureWriter() {
   return status;
 }
 
-StoreStatus SqliteStore::Write(const std::string& what, const Body& body) {
+bool SqliteStore::LockForIngest(std::string* error) {
+  const std::string lock_path = path_ + ".ingest-lock";
+  ingest_lock_fd_ = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (ingest_lock_fd_ < 0) {
+    *error = "open " + lock_path + ": " + std::strerror(errno);
+    return false;
+  }
+  if (flock(ingest_lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    *error = errno == EWOULDBLOCK
+                 ? "another process ingests into " + path_ +
+                       " (is crashctl serve already running on it?)"
+                 : "lock " + lock_path + ": " + std::strerror(errno);
+    return false;
+  }
+  return true;
+}
+
+StoreStatus SqliteStore::RecoverGroupCounters() {
+  SqliteDb* db = writer_.get();
+  StoreStatus status = db->Exec("BEGIN IMMEDIATE", "recover group counters");
+  int64_t folded = 0;
+  if (status.ok()) status = folds_.Recover(db, &folded);
+  if (status.ok()) status = db->Exec("COMMIT", "recover group counters");
+  if (!status.ok()) {
+    db->RollbackIfOpen();
+    return status;
+  }
+  if (folded > 0) {
+    spdlog::info(
+        "store: {} events of the last run were not in their groups' "
+        "counters yet; added",
+        folded);
+  }
+  return status;
+}
+
+StoreStatus SqliteStore::FlushGroupCounters() {
+  if (!folds_pending_.load(std::memory_order_acquire)) {
+    return StoreStatus::Ok();
+  }
+  return Write(
+      "write group counters",
+      [this](SqliteDb* db) {
+        return folds_.Write(db, {}, /*all=*/true, GroupFolds::Clock::now());
+      },
+      [this] { CommitFolds(); });
+}
+
+void SqliteStore::CommitFolds() {
+  folds_.Commit();
+  folds_pending_.store(!folds_.empty(), std::memory_order_release);
+}
+
+void SqliteStore::FoldBeforeRead() {
+  const StoreStatus status = FlushGroupCounters();
+  if (!status.ok()) spdlog::warn("store: {}", status.message);
+}
+
+StoreStatus SqliteStore::Write(const std::string& what, const Body& body,
+                               const std::function<void()>& committed) {
   std::lock_guard<std::mutex> lock(write_mu_);
   // Bounded: one attempt plus max_busy_retries.
   for (int attempt = 0;; ++attempt) {
@@ -116,7 +200,10 @@ StoreStatus SqliteStore::Write(const std::string& what, const Body& body) {
     status = db->Exec("BEGIN IMMEDIATE", what + ": begin");
     if (status.ok()) status = body(db);
     if (status.ok()) status = db->Exec("COMMIT", what + ": commit");
-    if (status.ok()) return status;
+    if (status.ok()) {
+      if (committed) committed();
+      return status;
+    }
 
     int rc = db->last_rc();
     if (!db->RollbackIfOpen() || NeedsReopen(rc)) {
@@ -268,7 +355,8 @@ StoreStatus SqliteStore::DeleteOlderThan(double cutoff, int64_t* deleted) {
   const Step steps[] = {
       {"retention: events",
        "DELETE FROM events WHERE id IN (SELECT id FROM events "
-       "WHERE timestamp < ?1 LIMIT ?2)",
+       "WHERE timestamp < ?1 AND id < (SELECT max(id) FROM events) "
+       "LIMIT ?2)",
        &events},
       // A group's events all have timestamps <= last_seen, so only groups
       // with last_seen < cutoff can have been emptied. Links go by cascade.

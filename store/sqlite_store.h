@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "store/group_folds.h"
 #include "store/read_pool.h"
 #include "store/sqlite_db.h"
 #include "store/store.h"
@@ -37,6 +38,11 @@ class SqliteStore : public Store {
     std::chrono::milliseconds read_wait{10000};  // wait for a free reader
     int delete_batch = 5000;              // rows per retention transaction
     WalCheckpointer::Options checkpoint;  // WAL size that triggers one
+    // How long group counters may wait in memory (GroupFolds); zero writes
+    // them with every batch. Only the one process that ingests may defer
+    // them: Open() then locks `<path>.ingest-lock` (a second such Open
+    // fails) and recovers the counters a crash left unwritten.
+    std::chrono::milliseconds group_fold_interval{0};
   };
 
   // Opens the database at `path` (creating its parent directory), applies
@@ -77,6 +83,7 @@ class SqliteStore : public Store {
   StoreStatus IntegrityCheck() override;
   int64_t BusyRetries() override;
   StoreStatus ProbeWrite() override;
+  StoreStatus FlushGroupCounters() override;
 
   // Runs `sql` on the write connection (outside any transaction). For tests
   // and maintenance: e.g. "PRAGMA max_page_count=N" to simulate a full disk,
@@ -91,8 +98,20 @@ class SqliteStore : public Store {
   SqliteStore(std::string path, const Options& options);
 
   // Runs `body` in BEGIN IMMEDIATE ... COMMIT on the write connection,
-  // retrying on SQLITE_BUSY; rolls back on any failure.
-  StoreStatus Write(const std::string& what, const Body& body);
+  // retrying on SQLITE_BUSY; rolls back on any failure. `committed`, if
+  // set, runs under the write mutex once the transaction has committed.
+  StoreStatus Write(const std::string& what, const Body& body,
+                    const std::function<void()>& committed = nullptr);
+  // Takes an exclusive lock on `<path>.ingest-lock` for the store's
+  // lifetime: one process may defer (and recover) group counters.
+  bool LockForIngest(std::string* error);
+  // After a transaction that wrote folds_ committed. Needs write_mu_.
+  void CommitFolds();
+  // Folds what a crash left out of the group counters. Needs write_mu_.
+  StoreStatus RecoverGroupCounters();
+  // Writes the group counters GroupFolds holds, if any, before a read of
+  // groups; a failure is logged and the read goes on (slightly stale).
+  void FoldBeforeRead();
   // Runs `body` in a read transaction on a pooled read connection.
   StoreStatus Read(const std::string& what, const Body& body);
   // Opens the write connection if it is closed. Needs write_mu_.
@@ -104,6 +123,9 @@ class SqliteStore : public Store {
   std::unique_ptr<SqliteDb> writer_;  // guarded by write_mu_
   ReadPool readers_;
   WalCheckpointer checkpointer_;
+  GroupFolds folds_;                        // guarded by write_mu_
+  std::atomic<bool> folds_pending_{false};  // !folds_.empty(), unlocked
+  int ingest_lock_fd_ = -1;
   std::atomic<int64_t> busy_retries_{0};
 };
 

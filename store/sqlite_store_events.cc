@@ -47,15 +47,21 @@ StoreStatus SqliteStore::WriteEvents(const std::vector<WriteItem>& items,
     if (outcomes != nullptr) outcomes->clear();
     return StoreStatus::Ok();
   }
-  StoreStatus status = Write("write events", [&](SqliteDb* db) {
-    results.assign(items.size(), WriteOutcome());  // fresh on every retry
-    BatchWriter batch(db);
-    for (size_t i = 0; i < items.size(); ++i) {
-      StoreStatus st = batch.Add(items[i], &results[i]);
-      if (!st.ok()) return st;
-    }
-    return batch.Finish();
-  });
+  const GroupFolds::Clock::time_point now = GroupFolds::Clock::now();
+  StoreStatus status = Write(
+      "write events",
+      [&](SqliteDb* db) {
+        results.assign(items.size(), WriteOutcome());  // fresh on every retry
+        BatchWriter batch(db);
+        for (size_t i = 0; i < items.size(); ++i) {
+          StoreStatus st = batch.Add(items[i], &results[i]);
+          if (!st.ok()) return st;
+        }
+        StoreStatus st = batch.Finish();
+        if (!st.ok()) return st;
+        return folds_.Write(db, batch.TakeCounters(), /*all=*/false, now);
+      },
+      [this] { CommitFolds(); });
   if (outcomes != nullptr) {
     if (status.ok()) {
       *outcomes = std::move(results);
@@ -86,6 +92,7 @@ StoreStatus SqliteStore::ListGroups(const GroupQuery& query, Page<Group>* out) {
     }
   }
   const int limit = ClampLimit(query.limit);
+  FoldBeforeRead();
 
   // The SQL varies only by which filters are present: a bounded set of
   // texts, each prepared once per connection.
@@ -141,6 +148,7 @@ StoreStatus SqliteStore::ListGroups(const GroupQuery& query, Page<Group>* out) {
 }
 
 StoreStatus SqliteStore::GetGroup(int64_t id, Group* out) {
+  FoldBeforeRead();
   return Read("get group",
               [&](SqliteDb* db) { return LoadGroup(db, id, out); });
 }
@@ -152,6 +160,7 @@ StoreStatus SqliteStore::SetGroupStatus(int64_t id, const std::string& status,
                       "unknown status '" + status +
                           "' (want unresolved, resolved or ignored)");
   }
+  FoldBeforeRead();
   Group group;
   StoreStatus result = Write("set group status", [&](SqliteDb* db) {
     StoreStatus st;

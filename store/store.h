@@ -163,6 +163,11 @@ class Store {
   // `*error` on failure.
   static std::unique_ptr<Store> Open(const std::string& path,
                                      std::string* error);
+  // Open() for the one process that ingests events (`crashctl serve`): group
+  // counters are written about once a second instead of with every batch,
+  // and the ones a crash left unwritten are recovered here.
+  static std::unique_ptr<Store> OpenForIngest(const std::string& path,
+                                              std::string* error);
   virtual ~Store() = default;
 
   // --- projects -----------------------------------------------------------
@@ -225,7 +230,9 @@ class Store {
 
   // --- maintenance --------------------------------------------------------
   // Deletes events (and crashes) older than `cutoff` (epoch seconds) in
-  // bounded batches; groups left without events are deleted too.
+  // bounded batches; groups left without events are deleted too. The
+  // newest event (by id) is kept whatever its age: event ids must only
+  // grow (see GroupFolds).
   virtual StoreStatus DeleteOlderThan(double cutoff, int64_t* deleted) = 0;
   // Size of the database files (main + WAL) in bytes.
   virtual int64_t SizeBytes() = 0;
@@ -238,6 +245,10 @@ class Store {
   // writes can succeed right now (after a disk-full or read-only failure).
   // kUnavailable when they cannot. The default does nothing.
   virtual StoreStatus ProbeWrite() { return StoreStatus::Ok(); }
+  // Writes what the store keeps in memory for a while (SqliteStore: group
+  // counters); reads of groups do this themselves. The ingest writer calls
+  // it when no events have arrived for a while.
+  virtual StoreStatus FlushGroupCounters() { return StoreStatus::Ok(); }
 };
 
 }  // namespace crashctl

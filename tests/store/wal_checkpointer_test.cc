@@ -127,8 +127,11 @@ TEST_F(WalCheckpointerTest, ThreadWakesOncePerThresholdOfNewFrames) {
   const std::pair<int, int> state = WalState();
   EXPECT_GT(state.first, 3 * kCommits) << "the WAL restarted";
   EXPECT_GT(checkpointer_->background_checkpoints(), 5);
+  // A run can copy only up to the reader's snapshot, leaving the last
+  // commit's frames for the next one, so allow twice the ideal count; waking
+  // once per commit (the old rule) runs about kCommits times.
   EXPECT_LT(checkpointer_->background_checkpoints(),
-            state.first / options.threshold_pages + 5);
+            2 * state.first / options.threshold_pages);
   EXPECT_EQ(Rows(), 5 * kCommits);
 }
 
