@@ -3,6 +3,7 @@
 #include "ingest/pipeline.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <atomic>
 
@@ -79,6 +80,49 @@ TEST_F(PipelineTest, AcknowledgesOnlyCommittedEvents) {
                       std::to_string(project_.id) + "\"} 2"),
             std::string::npos)
       << text;
+}
+
+TEST(PipelineIdleTest, IdleWriterHasTheStoreWriteDeferredCounters) {
+  // The store `crashctl serve` opens keeps group counters in memory for a
+  // while; once no events arrive, the writer has it write them, so the
+  // file itself catches up without a reader asking.
+  testing::TempDir dir("pipeline");
+  const std::string path = dir.File("crashctl.db");
+  std::string error;
+  std::unique_ptr<Store> store = Store::OpenForIngest(path, &error);
+  ASSERT_TRUE(store) << error;
+  Project project;
+  ASSERT_TRUE(store->CreateProject("p", &project).ok());
+  Metrics metrics{Metrics::Options{}};
+  IngestPipeline::Options options{100, 8};
+  options.idle_flush = std::chrono::milliseconds(50);
+  IngestPipeline pipeline(store.get(), &metrics, options);
+  pipeline.Start();
+  std::vector<std::future<IngestResult>> results;
+  ASSERT_TRUE(pipeline.Submit({Item(project.id, Id(1), "TypeError"),
+                               Item(project.id, Id(2), "TypeError"),
+                               Item(project.id, Id(3), "TypeError")},
+                              &results));
+  for (auto& f : results) ASSERT_TRUE(f.get().status.ok());
+  auto stored_count = [&] {
+    sqlite3* db = nullptr;
+    int64_t count = -1;
+    if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) ==
+        SQLITE_OK) {
+      sqlite3_stmt* stmt = nullptr;
+      if (sqlite3_prepare_v2(db, "SELECT sum(count) FROM groups", -1, &stmt,
+                             nullptr) == SQLITE_OK &&
+          sqlite3_step(stmt) == SQLITE_ROW) {
+        count = sqlite3_column_int64(stmt, 0);
+      }
+      sqlite3_finalize(stmt);
+    }
+    sqlite3_close(db);
+    return count;
+  };
+  EXPECT_TRUE(testing::WaitFor([&] { return stored_count() == 3; }, 10))
+      << stored_count();
+  pipeline.Stop();
 }
 
 TEST_F(PipelineTest, FullQueueRefusesAtOnceWithoutQueueingAny) {
