@@ -100,6 +100,8 @@ void RefreshStoreGauges(Store* store, Metrics* metrics) {
     }
   }
   metrics->SetStorageSize(static_cast<double>(store->SizeBytes()));
+  metrics->SetGroupCountersPending(
+      static_cast<double>(store->PendingGroupCounters()));
   metrics->SetStorageBusyRetries(static_cast<double>(store->BusyRetries()));
 }
 

@@ -188,6 +188,14 @@ Metrics::Metrics(const Options& options)
                        .Help("Size of the SQLite database files on disk.")
                        .Register(r)
                        .Add({});
+  group_counters_pending_ =
+      &BuildGauge()
+           .Name("crashctl_group_counters_pending")
+           .Help(
+               "Groups whose counters wait in memory to be written (at most "
+               "a second, or until a read of groups).")
+           .Register(r)
+           .Add({});
   storage_busy_retries_ = &BuildCounter()
                                .Name("crashctl_storage_busy_retries_total")
                                .Help("SQLite SQLITE_BUSY retries.")
@@ -367,6 +375,10 @@ void Metrics::ObserveWriteBatch(double events, double seconds) {
 }
 
 void Metrics::SetStorageSize(double bytes) { storage_size_->Set(bytes); }
+
+void Metrics::SetGroupCountersPending(double groups) {
+  group_counters_pending_->Set(groups);
+}
 
 void Metrics::SetStorageBusyRetries(double total) {
   std::lock_guard<std::mutex> lock(busy_mu_);

@@ -85,6 +85,9 @@ class Metrics {
   void ObserveWriteBatch(double events, double seconds);
   // --- storage ------------------------------------------------------------
   void SetStorageSize(double bytes);
+  // Groups whose counters the store holds in memory
+  // (Store::PendingGroupCounters).
+  void SetGroupCountersPending(double groups);
   void SetStorageBusyRetries(double total);
   void SetStorageUp(bool up);  // false while writes fail (disk full, ...)
   void RetentionDeleted(double rows);
@@ -141,6 +144,7 @@ class Metrics {
   prometheus::Histogram* write_batch_size_;
   prometheus::Histogram* write_batch_duration_;
   prometheus::Gauge* storage_size_;
+  prometheus::Gauge* group_counters_pending_;
   prometheus::Counter* storage_busy_retries_;
   std::mutex busy_mu_;
   double busy_retries_seen_ = 0;  // last total given to SetStorageBusyRetries

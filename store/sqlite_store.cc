@@ -178,6 +178,7 @@ StoreStatus SqliteStore::FlushGroupCounters() {
 void SqliteStore::CommitFolds() {
   folds_.Commit();
   folds_pending_.store(!folds_.empty(), std::memory_order_release);
+  folds_size_.store(folds_.size(), std::memory_order_relaxed);
 }
 
 void SqliteStore::FoldBeforeRead() {

@@ -84,6 +84,7 @@ class SqliteStore : public Store {
   int64_t BusyRetries() override;
   StoreStatus ProbeWrite() override;
   StoreStatus FlushGroupCounters() override;
+  size_t PendingGroupCounters() override { return folds_size_.load(); }
 
   // Runs `sql` on the write connection (outside any transaction). For tests
   // and maintenance: e.g. "PRAGMA max_page_count=N" to simulate a full disk,
@@ -125,6 +126,7 @@ class SqliteStore : public Store {
   WalCheckpointer checkpointer_;
   GroupFolds folds_;                        // guarded by write_mu_
   std::atomic<bool> folds_pending_{false};  // !folds_.empty(), unlocked
+  std::atomic<size_t> folds_size_{0};       // folds_.size(), unlocked
   int ingest_lock_fd_ = -1;
   std::atomic<int64_t> busy_retries_{0};
 };

@@ -249,6 +249,9 @@ class Store {
   // counters); reads of groups do this themselves. The ingest writer calls
   // it when no events have arrived for a while.
   virtual StoreStatus FlushGroupCounters() { return StoreStatus::Ok(); }
+  // Groups whose counters wait in memory (the crashctl_group_counters_pending
+  // gauge); at most 10,000.
+  virtual size_t PendingGroupCounters() { return 0; }
 };
 
 }  // namespace crashctl

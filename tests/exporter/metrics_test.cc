@@ -61,6 +61,7 @@ void Populate(Metrics* m) {
   m->SetQueue(5, 100);
   m->ObserveWriteBatch(16, 0.02);
   m->SetStorageSize(4096);
+  m->SetGroupCountersPending(7);
   m->SetStorageBusyRetries(2);
   m->SetStorageUp(true);
   m->RetentionDeleted(7);
@@ -125,6 +126,7 @@ TEST(MetricsTest, InitialSeriesAreZero) {
   EXPECT_EQ(s["crashctl_ingest_queue_depth"], "0");
   EXPECT_EQ(s["crashctl_ingest_queue_capacity"], "0");
   EXPECT_EQ(s["crashctl_storage_size_bytes"], "0");
+  EXPECT_EQ(s["crashctl_group_counters_pending"], "0");
   EXPECT_EQ(s["crashctl_storage_busy_retries_total"], "0");
   EXPECT_EQ(s["crashctl_storage_up"], "1");
   EXPECT_EQ(s["crashctl_retention_deleted_events_total"], "0");
@@ -209,6 +211,7 @@ TEST(MetricsTest, EachMethodProducesItsSeries) {
       {"crashctl_write_batch_size_bucket{le=\"8\"}", "0"},
       {"crashctl_write_batch_duration_seconds_count", "1"},
       {"crashctl_storage_size_bytes", "4096"},
+      {"crashctl_group_counters_pending", "7"},
       {"crashctl_storage_busy_retries_total", "6"},
       {"crashctl_storage_up", "0"},
       {"crashctl_retention_deleted_events_total", "10"},

@@ -81,6 +81,7 @@ TEST(DeferredGroupCountersTest, ReadsFoldPendingCountersFirst) {
           .ok());
   // Not written yet: the group row holds what its creation wrote.
   EXPECT_EQ(StoredCount(path, "a"), 0);
+  EXPECT_EQ(store->PendingGroupCounters(), 2u);
 
   Group group;
   ASSERT_TRUE(store->GetGroup(group_id, &group).ok());
@@ -91,6 +92,7 @@ TEST(DeferredGroupCountersTest, ReadsFoldPendingCountersFirst) {
   EXPECT_EQ(group.title, "Error: the newest");
   EXPECT_EQ(StoredCount(path, "a"), 4);
   EXPECT_EQ(StoredCount(path, "b"), 1);
+  EXPECT_EQ(store->PendingGroupCounters(), 0u);
 
   // Listing folds as well.
   ASSERT_TRUE(
