@@ -4,6 +4,8 @@
 
 #include <utility>
 
+#include "store/wal_write_buffer.h"
+
 namespace crashctl {
 namespace {
 
@@ -176,7 +178,9 @@ std::unique_ptr<SqliteDb> SqliteDb::Open(const std::string& path,
   // NOMUTEX: the owner serialises use of each connection.
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
               SQLITE_OPEN_EXRESCODE;
-  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  // WAL frames are written with one pwrite per commit (wal_write_buffer.h).
+  int rc =
+      sqlite3_open_v2(path.c_str(), &raw, flags, WalWriteBuffer::VfsName());
   if (rc != SQLITE_OK) {
     std::string detail = raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
     sqlite3_close_v2(raw);
