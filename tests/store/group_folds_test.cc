@@ -20,26 +20,10 @@ namespace crashctl {
 namespace {
 
 using testing_util::MakeItem;
+using testing_util::QueryInt;
 using testing_util::TempDir;
 
 constexpr std::chrono::hours kNever{1};
-
-// Reads one integer straight from the file, past the store.
-int64_t QueryInt(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  int64_t value = -1;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) ==
-      SQLITE_OK) {
-    sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
-        sqlite3_step(stmt) == SQLITE_ROW) {
-      value = sqlite3_column_int64(stmt, 0);
-    }
-    sqlite3_finalize(stmt);
-  }
-  sqlite3_close(db);
-  return value;
-}
 
 int64_t StoredCount(const std::string& path, const std::string& fingerprint) {
   return QueryInt(path, "SELECT count FROM groups WHERE fingerprint = '" +

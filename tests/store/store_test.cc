@@ -15,24 +15,9 @@ namespace {
 
 using testing_util::EventId;
 using testing_util::MakeItem;
+using testing_util::QueryInt;
 using testing_util::StoreTest;
 using testing_util::TempDir;
-
-// Reads one integer with a separate raw connection (what an operator would
-// see with the sqlite3 shell).
-int64_t QueryInt(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
-            SQLITE_OK);
-  sqlite3_stmt* stmt = nullptr;
-  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK)
-      << sqlite3_errmsg(db);
-  int64_t value = -1;
-  if (sqlite3_step(stmt) == SQLITE_ROW) value = sqlite3_column_int64(stmt, 0);
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
-  return value;
-}
 
 TEST(StoreOpenTest, CreatesParentDirectoryAndMigratesOnce) {
   TempDir dir;

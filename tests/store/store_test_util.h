@@ -4,6 +4,7 @@
 #define CRASHCTL_TESTS_STORE_STORE_TEST_UTIL_H_
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <cstdio>
 #include <memory>
@@ -23,6 +24,22 @@ class TempDir : public ::crashctl::testing::TempDir {
  public:
   TempDir() : ::crashctl::testing::TempDir("store-test") {}
 };
+
+// Reads one integer from the database file itself (read-only, the default
+// VFS), past the store: what another process would see. -1 if no row.
+inline int64_t QueryInt(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
+            SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK)
+      << sqlite3_errmsg(db);
+  int64_t value = -1;
+  if (sqlite3_step(stmt) == SQLITE_ROW) value = sqlite3_column_int64(stmt, 0);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return value;
+}
 
 // 32 lowercase hex characters derived from `n` (distinct for distinct n).
 inline std::string EventId(int64_t n) {

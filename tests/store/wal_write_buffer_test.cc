@@ -20,26 +20,10 @@
 namespace crashctl {
 namespace {
 
+using testing_util::QueryInt;
 using testing_util::TempDir;
 
 constexpr SqliteDb::Options kDbOptions{5000, false};
-
-// Reads one integer with the default VFS, as another process would.
-int64_t QueryInt(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  int64_t value = -1;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) ==
-      SQLITE_OK) {
-    sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
-        sqlite3_step(stmt) == SQLITE_ROW) {
-      value = sqlite3_column_int64(stmt, 0);
-    }
-    sqlite3_finalize(stmt);
-  }
-  sqlite3_close(db);
-  return value;
-}
 
 // One transaction of `rows` rows of 4 KB (a WAL page and more each).
 StoreStatus InsertRows(SqliteDb* db, int rows) {
