@@ -40,10 +40,24 @@ std::unique_ptr<SqliteStore> OpenStore(const std::string& path,
   return store;
 }
 
-TEST(DeferredGroupCountersTest, ReadsFoldPendingCountersFirst) {
-  TempDir dir;
-  const std::string path = dir.File("crashctl.db");
-  std::unique_ptr<SqliteStore> store = OpenStore(path, kNever);
+// Each test's database file, in a directory of its own.
+class DeferredGroupCountersTest : public ::testing::Test {
+ protected:
+  TempDir dir_;
+  const std::string path_ = dir_.File("crashctl.db");
+};
+
+// The store's groups, most events first.
+std::vector<Group> GroupsByCount(SqliteStore* store) {
+  Page<Group> page;
+  GroupQuery query;
+  query.sort = "count";
+  EXPECT_TRUE(store->ListGroups(query, &page).ok());
+  return page.items;
+}
+
+TEST_F(DeferredGroupCountersTest, ReadsFoldPendingCountersFirst) {
+  std::unique_ptr<SqliteStore> store = OpenStore(path_, kNever);
   ASSERT_NE(store, nullptr);
   Project project;
   ASSERT_TRUE(store->CreateProject("p", &project).ok());
@@ -64,7 +78,7 @@ TEST(DeferredGroupCountersTest, ReadsFoldPendingCountersFirst) {
                         &outcomes)
           .ok());
   // Not written yet: the group row holds what its creation wrote.
-  EXPECT_EQ(StoredCount(path, "a"), 0);
+  EXPECT_EQ(StoredCount(path_, "a"), 0);
   EXPECT_EQ(store->PendingGroupCounters(), 2u);
 
   Group group;
@@ -74,28 +88,23 @@ TEST(DeferredGroupCountersTest, ReadsFoldPendingCountersFirst) {
   EXPECT_DOUBLE_EQ(group.last_seen, 400);
   EXPECT_EQ(group.level, "fatal");
   EXPECT_EQ(group.title, "Error: the newest");
-  EXPECT_EQ(StoredCount(path, "a"), 4);
-  EXPECT_EQ(StoredCount(path, "b"), 1);
+  EXPECT_EQ(StoredCount(path_, "a"), 4);
+  EXPECT_EQ(StoredCount(path_, "b"), 1);
   EXPECT_EQ(store->PendingGroupCounters(), 0u);
 
   // Listing folds as well.
   ASSERT_TRUE(
       store->WriteEvents({MakeItem(project.id, 6, "b", 160)}, &outcomes).ok());
-  Page<Group> page;
-  GroupQuery query;
-  query.sort = "count";
-  ASSERT_TRUE(store->ListGroups(query, &page).ok());
-  ASSERT_EQ(page.items.size(), 2u);
-  EXPECT_EQ(page.items[0].count, 4);
-  EXPECT_EQ(page.items[1].count, 2);
+  const std::vector<Group> groups = GroupsByCount(store.get());
+  ASSERT_EQ(groups.size(), 2u);
+  EXPECT_EQ(groups[0].count, 4);
+  EXPECT_EQ(groups[1].count, 2);
 }
 
-TEST(DeferredGroupCountersTest, FoldsEachGroupOnceItIsDue) {
+TEST_F(DeferredGroupCountersTest, FoldsEachGroupOnceItIsDue) {
   // GroupFolds on its own, with the clock in the test's hands.
-  TempDir dir;
-  const std::string path = dir.File("crashctl.db");
   {
-    std::unique_ptr<SqliteStore> store = OpenStore(path, kNever);
+    std::unique_ptr<SqliteStore> store = OpenStore(path_, kNever);
     ASSERT_NE(store, nullptr);
     Project project;
     ASSERT_TRUE(store->CreateProject("p", &project).ok());
@@ -109,7 +118,7 @@ TEST(DeferredGroupCountersTest, FoldsEachGroupOnceItIsDue) {
   }  // closing folds: each count is 1
   StoreStatus status;
   std::unique_ptr<SqliteDb> db =
-      SqliteDb::Open(path, SqliteDb::Options{5000, false}, &status);
+      SqliteDb::Open(path_, SqliteDb::Options{5000, false}, &status);
   ASSERT_NE(db, nullptr) << status.message;
   GroupFolds::Options options;
   options.interval = std::chrono::seconds(1);
@@ -140,9 +149,9 @@ TEST(DeferredGroupCountersTest, FoldsEachGroupOnceItIsDue) {
 
   write({{a, one(10)}}, t0, true);
   EXPECT_EQ(folds.size(), 1u);
-  EXPECT_EQ(StoredCount(path, "a"), 1);
+  EXPECT_EQ(StoredCount(path_, "a"), 1);
   // The watermark: every event below the oldest pending one is folded.
-  EXPECT_EQ(QueryInt(path,
+  EXPECT_EQ(QueryInt(path_,
                      "SELECT value FROM store_state "
                      "WHERE name = 'groups_folded_below'"),
             10);
@@ -150,25 +159,25 @@ TEST(DeferredGroupCountersTest, FoldsEachGroupOnceItIsDue) {
   write({{a, one(11)}, {b, one(12)}}, t0 + std::chrono::milliseconds(500),
         true);
   EXPECT_EQ(folds.size(), 2u);
-  EXPECT_EQ(StoredCount(path, "a"), 1);
+  EXPECT_EQ(StoredCount(path_, "a"), 1);
 
   // A rolled-back batch in which `a` was due changes nothing in memory.
   write({{b, one(13)}}, t0 + std::chrono::milliseconds(1100), false);
   EXPECT_EQ(folds.size(), 2u);
-  EXPECT_EQ(StoredCount(path, "a"), 1);
+  EXPECT_EQ(StoredCount(path_, "a"), 1);
 
   // `a` is due (1 s after its first pending event); `b` is not.
   write({}, t0 + std::chrono::milliseconds(1200), true);
   EXPECT_EQ(folds.size(), 1u);
-  EXPECT_EQ(StoredCount(path, "a"), 3);
-  EXPECT_EQ(StoredCount(path, "b"), 1);
+  EXPECT_EQ(StoredCount(path_, "a"), 3);
+  EXPECT_EQ(StoredCount(path_, "b"), 1);
 
   // A third pending group would exceed max_groups: the oldest goes now.
   write({{a, one(14)}, {c, one(15)}}, t0 + std::chrono::milliseconds(1300),
         true);
   EXPECT_EQ(folds.size(), 2u);
-  EXPECT_EQ(StoredCount(path, "b"), 2);
-  EXPECT_EQ(QueryInt(path, "SELECT folded_event_id FROM groups WHERE id = 2"),
+  EXPECT_EQ(StoredCount(path_, "b"), 2);
+  EXPECT_EQ(QueryInt(path_, "SELECT folded_event_id FROM groups WHERE id = 2"),
             12);
 }
 
@@ -203,70 +212,61 @@ void WriteThenCrash(const std::string& path, int64_t project_id) {
   ASSERT_EQ(WEXITSTATUS(wstatus), 0);
 }
 
-TEST(DeferredGroupCountersTest, NextOpenRecoversWhatACrashLeftUnfolded) {
-  TempDir dir;
-  const std::string path = dir.File("crashctl.db");
+TEST_F(DeferredGroupCountersTest, NextOpenRecoversWhatACrashLeftUnfolded) {
   Project project;
   {
-    std::unique_ptr<SqliteStore> store = OpenStore(path, kNever);
+    std::unique_ptr<SqliteStore> store = OpenStore(path_, kNever);
     ASSERT_NE(store, nullptr);
     ASSERT_TRUE(store->CreateProject("p", &project).ok());
   }
-  WriteThenCrash(path, project.id);
+  WriteThenCrash(path_, project.id);
   // The crash left the counters behind the events.
-  EXPECT_EQ(QueryInt(path, "SELECT count(*) FROM events"), 4);
-  EXPECT_EQ(StoredCount(path, "a"), 1);
-  EXPECT_EQ(StoredCount(path, "b"), 0);
+  EXPECT_EQ(QueryInt(path_, "SELECT count(*) FROM events"), 4);
+  EXPECT_EQ(StoredCount(path_, "a"), 1);
+  EXPECT_EQ(StoredCount(path_, "b"), 0);
 
   for (int open = 0; open < 2; ++open) {  // recovering twice adds nothing
-    std::unique_ptr<SqliteStore> store = OpenStore(path, kNever);
+    std::unique_ptr<SqliteStore> store = OpenStore(path_, kNever);
     ASSERT_NE(store, nullptr);
-    EXPECT_EQ(StoredCount(path, "a"), 3);
-    EXPECT_EQ(StoredCount(path, "b"), 1);
-    Page<Group> page;
-    GroupQuery query;
-    query.sort = "count";
-    ASSERT_TRUE(store->ListGroups(query, &page).ok());
-    ASSERT_EQ(page.items.size(), 2u);
-    EXPECT_EQ(page.items[0].count, 3);
-    EXPECT_DOUBLE_EQ(page.items[0].last_seen, 300);
-    EXPECT_EQ(page.items[0].level, "fatal");
-    EXPECT_EQ(page.items[0].culprit, "app.js in handler");
-    EXPECT_EQ(page.items[1].count, 1);
+    EXPECT_EQ(StoredCount(path_, "a"), 3);
+    EXPECT_EQ(StoredCount(path_, "b"), 1);
+    const std::vector<Group> groups = GroupsByCount(store.get());
+    ASSERT_EQ(groups.size(), 2u);
+    EXPECT_EQ(groups[0].count, 3);
+    EXPECT_DOUBLE_EQ(groups[0].last_seen, 300);
+    EXPECT_EQ(groups[0].level, "fatal");
+    EXPECT_EQ(groups[0].culprit, "app.js in handler");
+    EXPECT_EQ(groups[1].count, 1);
   }
   // Stored again (duplicates, skipped), the events add nothing.
-  WriteThenCrash(path, project.id);
-  EXPECT_EQ(StoredCount(path, "a"), 3);
+  WriteThenCrash(path_, project.id);
+  EXPECT_EQ(StoredCount(path_, "a"), 3);
 }
 
-TEST(DeferredGroupCountersTest, OneProcessAtATimeDefersCounters) {
+TEST_F(DeferredGroupCountersTest, OneProcessAtATimeDefersCounters) {
   // A second deferring store would recover (count) the first one's pending
   // events, which the first then writes again.
-  TempDir dir;
-  const std::string path = dir.File("crashctl.db");
-  std::unique_ptr<SqliteStore> first = OpenStore(path, kNever);
+  std::unique_ptr<SqliteStore> first = OpenStore(path_, kNever);
   ASSERT_NE(first, nullptr);
   SqliteStore::Options options;
   options.group_fold_interval = kNever;
   std::string error;
-  EXPECT_EQ(SqliteStore::Open(path, options, &error), nullptr);
+  EXPECT_EQ(SqliteStore::Open(path_, options, &error), nullptr);
   EXPECT_NE(error.find("another process ingests into"), std::string::npos)
       << error;
   // The CLI's store does not defer, so it opens beside the server.
   error.clear();
-  EXPECT_NE(SqliteStore::Open(path, SqliteStore::Options(), &error), nullptr)
+  EXPECT_NE(SqliteStore::Open(path_, SqliteStore::Options(), &error), nullptr)
       << error;
   first.reset();
-  EXPECT_NE(OpenStore(path, kNever), nullptr);
+  EXPECT_NE(OpenStore(path_, kNever), nullptr);
 }
 
-TEST(DeferredGroupCountersTest, RetentionKeepsTheNewestEvent) {
+TEST_F(DeferredGroupCountersTest, RetentionKeepsTheNewestEvent) {
   // Event ids must only grow (the watermark counts on it), so retention
   // never deletes the event with the highest id, however old it is.
-  TempDir dir;
-  const std::string path = dir.File("crashctl.db");
   std::unique_ptr<SqliteStore> store =
-      OpenStore(path, std::chrono::milliseconds(0));
+      OpenStore(path_, std::chrono::milliseconds(0));
   ASSERT_NE(store, nullptr);
   Project project;
   ASSERT_TRUE(store->CreateProject("p", &project).ok());
@@ -283,7 +283,7 @@ TEST(DeferredGroupCountersTest, RetentionKeepsTheNewestEvent) {
   EXPECT_TRUE(store->GetEvent(testing_util::EventId(2), &event).ok());
   ASSERT_TRUE(
       store->WriteEvents({MakeItem(project.id, 3, "a", 2000)}, &outcomes).ok());
-  EXPECT_EQ(QueryInt(path, "SELECT max(id) FROM events"), 3);
+  EXPECT_EQ(QueryInt(path_, "SELECT max(id) FROM events"), 3);
 }
 
 }  // namespace

@@ -16,6 +16,7 @@ namespace {
 using testing_util::EventId;
 using testing_util::MakeItem;
 using testing_util::QueryInt;
+using testing_util::QueryText;
 using testing_util::StoreTest;
 using testing_util::TempDir;
 
@@ -107,16 +108,7 @@ TEST(StoreOpenTest, UsesWalAndForeignKeys) {
   std::string error;
   auto store = SqliteStore::Open(path, SqliteStore::Options(), &error);
   ASSERT_NE(store, nullptr) << error;
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  sqlite3_stmt* stmt = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &stmt, nullptr),
-            SQLITE_OK);
-  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
-  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)),
-               "wal");
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
+  EXPECT_EQ(QueryText(path, "PRAGMA journal_mode"), "wal");
   // Foreign keys are enforced: an event for a missing project fails.
   std::vector<WriteOutcome> outcomes;
   StoreStatus status =

@@ -25,19 +25,41 @@ class TempDir : public ::crashctl::testing::TempDir {
   TempDir() : ::crashctl::testing::TempDir("store-test") {}
 };
 
-// Reads one integer from the database file itself (read-only, the default
-// VFS), past the store: what another process would see. -1 if no row.
-inline int64_t QueryInt(const std::string& path, const std::string& sql) {
+// Runs `sql` on the database file itself (read-only, the default VFS),
+// past the store: what another process would see. `read` gets the first
+// row; returns whether there was one.
+template <typename ReadRow>
+bool QueryFirstRow(const std::string& path, const std::string& sql,
+                   ReadRow read) {
   sqlite3* db = nullptr;
   EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
             SQLITE_OK);
   sqlite3_stmt* stmt = nullptr;
   EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK)
       << sqlite3_errmsg(db);
-  int64_t value = -1;
-  if (sqlite3_step(stmt) == SQLITE_ROW) value = sqlite3_column_int64(stmt, 0);
+  const bool found = sqlite3_step(stmt) == SQLITE_ROW;
+  if (found) read(stmt);
   sqlite3_finalize(stmt);
   sqlite3_close(db);
+  return found;
+}
+
+// The first column of the first row as an integer; -1 if no row.
+inline int64_t QueryInt(const std::string& path, const std::string& sql) {
+  int64_t value = -1;
+  QueryFirstRow(path, sql, [&](sqlite3_stmt* stmt) {
+    value = sqlite3_column_int64(stmt, 0);
+  });
+  return value;
+}
+
+// The first column of the first row as text; "" if no row.
+inline std::string QueryText(const std::string& path, const std::string& sql) {
+  std::string value;
+  QueryFirstRow(path, sql, [&](sqlite3_stmt* stmt) {
+    const unsigned char* text = sqlite3_column_text(stmt, 0);
+    if (text != nullptr) value = reinterpret_cast<const char*>(text);
+  });
   return value;
 }
 

@@ -21,6 +21,7 @@ namespace crashctl {
 namespace {
 
 using testing_util::QueryInt;
+using testing_util::QueryText;
 using testing_util::TempDir;
 
 constexpr SqliteDb::Options kDbOptions{5000, false};
@@ -118,17 +119,7 @@ TEST(WalWriteBufferTest, AFailedWriteFailsOnlyItsCommit) {
   ASSERT_TRUE(WIFEXITED(wstatus));
   ASSERT_EQ(WEXITSTATUS(wstatus), 0);
   EXPECT_EQ(QueryInt(path, "SELECT count(*) FROM t"), 15);
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  sqlite3_stmt* stmt = nullptr;
-  ASSERT_EQ(
-      sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &stmt, nullptr),
-      SQLITE_OK);
-  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
-  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)),
-               "ok");
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
+  EXPECT_EQ(QueryText(path, "PRAGMA integrity_check"), "ok");
 }
 
 }  // namespace
