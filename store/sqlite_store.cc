@@ -164,7 +164,7 @@ StoreStatus SqliteStore::RecoverGroupCounters() {
 }
 
 StoreStatus SqliteStore::FlushGroupCounters() {
-  if (!folds_pending_.load(std::memory_order_acquire)) {
+  if (folds_size_.load(std::memory_order_acquire) == 0) {
     return StoreStatus::Ok();
   }
   return Write(
@@ -177,8 +177,7 @@ StoreStatus SqliteStore::FlushGroupCounters() {
 
 void SqliteStore::CommitFolds() {
   folds_.Commit();
-  folds_pending_.store(!folds_.empty(), std::memory_order_release);
-  folds_size_.store(folds_.size(), std::memory_order_relaxed);
+  folds_size_.store(folds_.size(), std::memory_order_release);
 }
 
 void SqliteStore::FoldBeforeRead() {

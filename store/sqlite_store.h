@@ -124,9 +124,8 @@ class SqliteStore : public Store {
   std::unique_ptr<SqliteDb> writer_;  // guarded by write_mu_
   ReadPool readers_;
   WalCheckpointer checkpointer_;
-  GroupFolds folds_;                        // guarded by write_mu_
-  std::atomic<bool> folds_pending_{false};  // !folds_.empty(), unlocked
-  std::atomic<size_t> folds_size_{0};       // folds_.size(), unlocked
+  GroupFolds folds_;                   // guarded by write_mu_
+  std::atomic<size_t> folds_size_{0};  // folds_.size(), read unlocked
   int ingest_lock_fd_ = -1;
   std::atomic<int64_t> busy_retries_{0};
 };
