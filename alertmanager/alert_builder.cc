@@ -16,19 +16,6 @@ std::string Truncate(const std::string& text, size_t max_bytes) {
   return text.substr(0, end) + "\xE2\x80\xA6";
 }
 
-std::string FormatFrame(const Frame& frame) {
-  std::string function =
-      !frame.function.empty() ? frame.function : frame.raw_function;
-  if (function.empty()) function = "?";
-  std::string where = !frame.filename.empty()   ? frame.filename
-                      : !frame.abs_path.empty() ? frame.abs_path
-                      : !frame.module.empty()   ? frame.module
-                                                : frame.package;
-  if (where.empty()) return function;
-  if (frame.lineno > 0) where += ":" + std::to_string(frame.lineno);
-  return function + " (" + where + ")";
-}
-
 Alert GroupAlert(const char* alertname, const std::string& severity,
                  const std::string& what, const Group& group,
                  const WriteItem& item, const AlertBuildOptions& options,
@@ -62,7 +49,8 @@ Alert GroupAlert(const char* alertname, const std::string& severity,
       {"summary", Truncate(title, options.max_annotation_bytes)},
       {"description", Truncate(description, options.max_annotation_bytes)},
       {"culprit", Truncate(culprit, options.max_annotation_bytes)},
-      {"top_frame", Truncate(TopFrame(event), options.max_annotation_bytes)},
+      {"top_frame",
+       Truncate(item.grouping.top_frame, options.max_annotation_bytes)},
       {"release", event.release},
       {"environment", event.environment},
       {"event_id", event.event_id},
@@ -75,19 +63,6 @@ Alert GroupAlert(const char* alertname, const std::string& severity,
 }
 
 }  // namespace
-
-std::string TopFrame(const Event& event) {
-  for (auto it = event.exceptions.rbegin(); it != event.exceptions.rend();
-       ++it) {
-    const std::vector<Frame>& frames = it->frames;
-    if (frames.empty()) continue;
-    for (auto f = frames.rbegin(); f != frames.rend(); ++f) {
-      if (f->in_app.value_or(false)) return FormatFrame(*f);
-    }
-    return FormatFrame(frames.back());
-  }
-  return "";
-}
 
 std::string LastLogLines(const std::string& logs, int max_lines,
                          size_t max_bytes) {

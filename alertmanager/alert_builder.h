@@ -55,11 +55,6 @@ Alert RegressionAlert(const Group& group, const WriteItem& item,
 Alert PodCrashAlert(const Crash& crash, const AlertBuildOptions& options,
                     double now);
 
-// The frame that raised, as "function (file:line)": the innermost in-app
-// frame of the last exception that has a stack trace, else its innermost
-// frame; "" when the event has no frames.
-std::string TopFrame(const Event& event);
-
 // The last `max_lines` lines of `logs`, then cut to the last `max_bytes`
 // bytes (on a UTF-8 boundary); "…" marks a cut at the start.
 std::string LastLogLines(const std::string& logs, int max_lines,

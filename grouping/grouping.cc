@@ -208,6 +208,33 @@ std::string ComputeCulprit(const Event& event) {
   return event.logger;
 }
 
+// "function (file:line)", from the frame's own fields.
+std::string FormatFrame(const Frame& frame) {
+  std::string function =
+      !frame.function.empty() ? frame.function : frame.raw_function;
+  if (function.empty()) function = "?";
+  std::string where = !frame.filename.empty()   ? frame.filename
+                      : !frame.abs_path.empty() ? frame.abs_path
+                      : !frame.module.empty()   ? frame.module
+                                                : frame.package;
+  if (where.empty()) return function;
+  if (frame.lineno > 0) where += ":" + std::to_string(frame.lineno);
+  return function + " (" + where + ")";
+}
+
+std::string ComputeTopFrame(const Event& event) {
+  for (auto it = event.exceptions.rbegin(); it != event.exceptions.rend();
+       ++it) {
+    const std::vector<Frame>& frames = it->frames;
+    if (frames.empty()) continue;
+    for (auto f = frames.rbegin(); f != frames.rend(); ++f) {
+      if (f->in_app.value_or(false)) return FormatFrame(*f);
+    }
+    return FormatFrame(frames.back());
+  }
+  return "";
+}
+
 }  // namespace
 
 GroupingResult ComputeGrouping(const Event& event) {
@@ -236,6 +263,7 @@ GroupingResult ComputeGrouping(const Event& event) {
   result.fingerprint = Hash(result.components);
   result.title = ComputeTitle(event);
   result.culprit = ComputeCulprit(event);
+  result.top_frame = ComputeTopFrame(event);
   return result;
 }
 

@@ -25,6 +25,11 @@ struct GroupingResult {
   // Top in-app frame of the last exception with a stack trace, as
   // "module-or-file in function"; else the transaction, logger or "".
   std::string culprit;
+  // The frame that raised, as "function (file:line)" with the frame's own
+  // (not normalised) names: the innermost in-app frame of the last
+  // exception that has a stack trace, else its innermost frame; "" when the
+  // event has no frames. Alerts name it.
+  std::string top_frame;
   // Which rule decided: "fingerprint", "stacktrace", "exception", "message".
   std::string method;
 };

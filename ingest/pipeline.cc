@@ -8,6 +8,22 @@
 #include "exporter/metrics.h"
 
 namespace crashctl {
+namespace {
+
+// Releases what neither the batch writer nor a listener reads (see
+// Submit() in the header).
+void ReleaseUnread(WriteItem* item) {
+  Event& event = item->event;
+  std::vector<ExceptionValue>().swap(event.exceptions);
+  std::string().swap(event.user_json);
+  std::string().swap(event.contexts_json);
+  std::string().swap(event.breadcrumbs_json);
+  std::string().swap(event.request_json);
+  if (!item->stored_payload.empty()) std::string().swap(event.raw_json);
+  std::vector<std::string>().swap(item->grouping.components);
+}
+
+}  // namespace
 
 IngestPipeline::IngestPipeline(Store* store, Metrics* metrics, Options options)
     : store_(store), metrics_(metrics), options_(options) {
@@ -46,6 +62,7 @@ size_t IngestPipeline::depth() const {
 bool IngestPipeline::Submit(std::vector<WriteItem> items,
                             std::vector<std::future<IngestResult>>* results) {
   results->clear();
+  for (WriteItem& item : items) ReleaseUnread(&item);
   size_t depth_now = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -51,16 +51,23 @@ class Deflater {
 
 bool EncodePayload(std::string_view json, std::string* stored) {
   thread_local Deflater deflater;
-  stored->assign(kHeaderBytes, '\0');
+  // zlib needs deflateBound() bytes of room, about the JSON's size; the
+  // result is a few times smaller. Compressing into a reused buffer and
+  // copying out the result keeps each stored form at its own size (it may
+  // wait in the ingest queue) and saves an allocation as large as the event.
+  thread_local std::string scratch;
+  constexpr size_t kKeepScratchBytes = 64 << 10;
+  stored->clear();
+  if (json.size() > kMaxJsonBytes) return false;
+  scratch.assign(kHeaderBytes, '\0');
   const auto length = static_cast<uint32_t>(json.size());
   for (size_t i = 0; i < kHeaderBytes; ++i) {
-    (*stored)[i] = static_cast<char>((length >> (8 * i)) & 0xff);
+    scratch[i] = static_cast<char>((length >> (8 * i)) & 0xff);
   }
-  if (json.size() > kMaxJsonBytes || !deflater.Compress(json, stored)) {
-    stored->clear();
-    return false;
-  }
-  return true;
+  const bool ok = deflater.Compress(json, &scratch);
+  if (ok) stored->assign(scratch);
+  if (scratch.capacity() > kKeepScratchBytes) std::string().swap(scratch);
+  return ok;
 }
 
 bool DecodePayload(std::string_view stored, std::string* json) {

@@ -12,6 +12,7 @@
 #include <ctime>
 
 #include "exporter/metrics.h"
+#include "grouping/grouping.h"
 #include "tests/alertmanager/fake_alertmanager.h"
 #include "tests/alertmanager/process_util.h"
 #include "tests/testing/server_process.h"
@@ -74,6 +75,7 @@ WriteItem SampleItem() {
   app.in_app = true;
   ex.frames = {lib, app, lib};
   item.event.exceptions = {ex};
+  item.grouping = ComputeGrouping(item.event);
   return item;
 }
 
@@ -138,20 +140,6 @@ TEST(AlertEncodingTest, EncodesV2ArrayAndLeavesOutEmptyValues) {
   EXPECT_EQ(Str(a, "endsAt"), "2024-05-01T13:00:00.000Z");
   EXPECT_EQ(Str(a, "generatorURL"), "http://x/api/v1/groups/1");
   EXPECT_EQ(EncodeAlerts({}), "[]");
-}
-
-TEST(AlertBuilderTest, TopFrameIsInnermostInAppFrame) {
-  EXPECT_EQ(TopFrame(SampleItem().event), "handleOrder (app/handlers.js:88)");
-  Event no_frames;
-  EXPECT_EQ(TopFrame(no_frames), "");
-  Event native;
-  ExceptionValue ex;
-  Frame f;
-  f.function = "crash_me";
-  f.package = "/usr/lib/libx.so";
-  ex.frames = {f};
-  native.exceptions = {ex};
-  EXPECT_EQ(TopFrame(native), "crash_me (/usr/lib/libx.so)");
 }
 
 TEST(AlertBuilderTest, LastLogLinesKeepsTheTail) {

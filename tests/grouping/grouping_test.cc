@@ -517,6 +517,40 @@ TEST(ComputeGrouping, CulpritDerivation) {
   EXPECT_EQ(ComputeGrouping(no_frames).culprit, "app");
 }
 
+// --- Top frame (named by alerts). ----------------------------------------
+
+TEST(ComputeGrouping, TopFrameIsInnermostInAppFrameAsSent) {
+  Frame lib = MakeFrame("dispatch", "node_modules/express/router.js", false);
+  lib.lineno = 10;
+  Frame app = MakeFrame("handleOrder", "app/handlers.js", true);
+  app.lineno = 88;
+  Event js;
+  ExceptionValue ex;
+  ex.type = "TypeError";
+  ex.frames = {lib, app, lib};
+  js.exceptions = {ex};
+  EXPECT_EQ(ComputeGrouping(js).top_frame, "handleOrder (app/handlers.js:88)");
+
+  // A later exception without frames is passed over.
+  ExceptionValue bare;
+  bare.type = "RuntimeError";
+  js.exceptions.push_back(bare);
+  EXPECT_EQ(ComputeGrouping(js).top_frame, "handleOrder (app/handlers.js:88)");
+
+  // No in-app frame: the innermost one, named by its shared object.
+  Event native;
+  Frame f;
+  f.function = "crash_me";
+  f.package = "/usr/lib/libx.so";
+  ex.frames = {f};
+  native.exceptions = {ex};
+  EXPECT_EQ(ComputeGrouping(native).top_frame, "crash_me (/usr/lib/libx.so)");
+
+  Event no_frames;
+  no_frames.message = "hello";
+  EXPECT_EQ(ComputeGrouping(no_frames).top_frame, "");
+}
+
 // --- Stability: these hashes must never change for these inputs. ---------
 
 TEST(ComputeGrouping, StableFingerprints) {

@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <mutex>
 
 #include "exporter/metrics.h"
 #include "grouping/grouping.h"
@@ -50,6 +51,54 @@ class PipelineTest : public ::testing::Test {
   Project project_;
   Metrics metrics_{Metrics::Options{}};
 };
+
+// The writer and listeners get the item cut down to what they read; the
+// stored event is still whole, and alerts still name the top frame.
+TEST_F(PipelineTest, QueuedItemsHoldOnlyWhatTheWriterAndListenersRead) {
+  IngestPipeline pipeline(store_.get(), &metrics_, {100, 8});
+  std::mutex mu;
+  std::vector<WriteItem> heard;
+  pipeline.AddListener([&](const WriteItem& item, const WriteOutcome&) {
+    std::lock_guard<std::mutex> lock(mu);
+    heard.push_back(item);
+  });
+  pipeline.Start();
+  WriteItem item = Item(project_.id, Id(1), "TypeError");
+  Frame frame;
+  frame.function = "handleOrder";
+  frame.filename = "app/handlers.js";
+  frame.lineno = 88;
+  frame.in_app = true;
+  item.event.exceptions[0].frames = {frame};
+  item.event.tags = {{"pod", "api-1"}};
+  item.event.breadcrumbs_json = "[{\"message\":\"b\"}]";
+  item.event.raw_json =
+      "{\"exception\":{\"values\":[{\"type\":\"TypeError\"}]}}";
+  item.grouping = ComputeGrouping(item.event);
+  ASSERT_FALSE(item.grouping.components.empty());
+  store_->PrepareWrite(&item);
+  ASSERT_FALSE(item.stored_payload.empty());
+  std::vector<WriteItem> items;
+  items.push_back(std::move(item));
+  std::vector<std::future<IngestResult>> results;
+  ASSERT_TRUE(pipeline.Submit(std::move(items), &results));
+  ASSERT_TRUE(results[0].get().status.ok());
+  pipeline.Stop();
+
+  ASSERT_EQ(heard.size(), 1u);
+  const WriteItem& seen = heard[0];
+  EXPECT_TRUE(seen.event.exceptions.empty());
+  EXPECT_TRUE(seen.event.raw_json.empty());
+  EXPECT_TRUE(seen.event.breadcrumbs_json.empty());
+  EXPECT_TRUE(seen.grouping.components.empty());
+  EXPECT_EQ(seen.event.Tag("pod"), "api-1");
+  EXPECT_EQ(seen.event.service, "api");
+  EXPECT_EQ(seen.grouping.title, "TypeError: boom");
+  EXPECT_EQ(seen.grouping.top_frame, "handleOrder (app/handlers.js:88)");
+  StoredEvent stored;
+  ASSERT_TRUE(store_->GetEvent(Id(1), &stored).ok());
+  EXPECT_NE(stored.payload.find("TypeError"), std::string::npos);
+}
 
 TEST_F(PipelineTest, AcknowledgesOnlyCommittedEvents) {
   IngestPipeline pipeline(store_.get(), &metrics_, {100, 8});
