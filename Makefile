@@ -54,8 +54,12 @@ test-suite: build
 # The whole suite again, built with AddressSanitizer (leaks included) and
 # UndefinedBehaviorSanitizer. Tests that run programs crashing on purpose set
 # their own ASAN_OPTIONS (tests/CMakeLists.txt: CRASHCTL_CRASH_TEST_ENV).
+# Built with clang (installed for the fuzzers anyway): at -O0 with both
+# sanitizers it compiles this tree in 3 min where gcc takes about 4.5, and
+# the programs the SDK and supervisor tests crash are then clang-built too.
 test-asan:
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=CheckO0 \
+	  -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang \
 	  -DCRASHCTL_SANITIZE=address,undefined -DCRASHCTL_BUILD_BENCH=OFF \
 	  $(CMAKE_FLAGS)
 	cmake --build $(ASAN_BUILD) -j $(JOBS)

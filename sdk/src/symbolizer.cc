@@ -1,7 +1,9 @@
 #include "sdk/src/symbolizer.h"
 
+#include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "sdk/src/util.h"
@@ -71,6 +73,59 @@ Symbolizer::~Symbolizer() {
   if (dwfl_ != nullptr) dwfl_end(dwfl_);
 }
 
+bool Symbolizer::SourceLine(Dwfl_Module* module, uint64_t address,
+                            std::string* file, int* line) {
+  if (Dwfl_Line* found = dwfl_module_getsrc(module, address)) {
+    int lineno = 0;
+    const char* name =
+        dwfl_lineinfo(found, nullptr, &lineno, nullptr, nullptr, nullptr);
+    if (name != nullptr) *file = name;
+    *line = lineno;
+    return name != nullptr;
+  }
+  Dwarf_Addr bias = 0;
+  Dwarf* dwarf = dwfl_module_getdwarf(module, &bias);
+  if (dwarf == nullptr || address < bias) return false;
+  const uint64_t relative = address - bias;
+  const std::vector<CuRange>& ranges = CuRanges(module);
+  // The last range starting at or before the address.
+  auto it = std::upper_bound(
+      ranges.begin(), ranges.end(), relative,
+      [](uint64_t a, const CuRange& r) { return a < r.start; });
+  if (it == ranges.begin() || relative >= std::prev(it)->end) return false;
+  Dwarf_Die cu;
+  if (dwarf_offdie(dwarf, std::prev(it)->cu_offset, &cu) == nullptr) {
+    return false;
+  }
+  Dwarf_Line* found = dwarf_getsrc_die(&cu, relative);
+  if (found == nullptr) return false;
+  const char* name = dwarf_linesrc(found, nullptr, nullptr);
+  if (name == nullptr) return false;
+  *file = name;
+  dwarf_lineno(found, line);
+  return true;
+}
+
+const std::vector<Symbolizer::CuRange>& Symbolizer::CuRanges(
+    Dwfl_Module* module) {
+  auto inserted = cu_ranges_.emplace(module, std::vector<CuRange>());
+  std::vector<CuRange>& ranges = inserted.first->second;
+  if (!inserted.second) return ranges;
+  Dwarf_Addr bias = 0;
+  for (Dwarf_Die* cu = dwfl_module_nextcu(module, nullptr, &bias);
+       cu != nullptr; cu = dwfl_module_nextcu(module, cu, &bias)) {
+    Dwarf_Addr base = 0, start = 0, end = 0;
+    ptrdiff_t next = 0;
+    while ((next = dwarf_ranges(cu, next, &base, &start, &end)) > 0) {
+      if (start < end) ranges.push_back({start, end, dwarf_dieoffset(cu)});
+    }
+  }
+  std::sort(
+      ranges.begin(), ranges.end(),
+      [](const CuRange& a, const CuRange& b) { return a.start < b.start; });
+  return ranges;
+}
+
 Frame Symbolizer::SymbolizeOne(uint64_t pc, bool exact) {
   Frame f;
   f.instruction_addr = pc;
@@ -105,15 +160,7 @@ Frame Symbolizer::SymbolizeOne(uint64_t pc, bool exact) {
         f.function.erase(version);
       // Source lines only for the program's own code: system libraries'
       // (distro) debug info is slow to load and not what users debug.
-      Dwfl_Line* line =
-          in_app_module ? dwfl_module_getsrc(mod, lookup) : nullptr;
-      if (line != nullptr) {
-        int lineno = 0;
-        const char* file =
-            dwfl_lineinfo(line, nullptr, &lineno, nullptr, nullptr, nullptr);
-        if (file != nullptr) f.filename = file;
-        f.lineno = lineno;
-      }
+      if (in_app_module) SourceLine(mod, lookup, &f.filename, &f.lineno);
     }
   }
   if (f.module.empty()) {

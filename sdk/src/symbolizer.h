@@ -6,6 +6,7 @@
 #define CRASHCTL_SDK_SRC_SYMBOLIZER_H_
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "sdk/src/stacktrace.h"
 
 struct Dwfl;
+struct Dwfl_Module;
 
 namespace crashctl {
 namespace sdk {
@@ -31,10 +33,26 @@ class Symbolizer {
                                bool first_is_exact);
 
  private:
+  // Address range of one compilation unit, relative to its module's bias.
+  struct CuRange {
+    uint64_t start = 0;
+    uint64_t end = 0;        // exclusive
+    uint64_t cu_offset = 0;  // of the unit's DIE in .debug_info
+  };
+
   Frame SymbolizeOne(uint64_t pc, bool exact);
+  // The source line of `address` in `module`: libdwfl's lookup, which finds
+  // the unit through .debug_aranges, else the unit whose own address ranges
+  // hold it. Clang emits no .debug_aranges unless asked
+  // (-gdwarf-aranges), and elfutils 0.188 then finds no unit at all.
+  bool SourceLine(Dwfl_Module* module, uint64_t address, std::string* file,
+                  int* line);
+  // The module's units' ranges, sorted by start; read on first use.
+  const std::vector<CuRange>& CuRanges(Dwfl_Module* module);
 
   Dwfl* dwfl_ = nullptr;
   std::vector<Module> modules_;
+  std::map<Dwfl_Module*, std::vector<CuRange>> cu_ranges_;
 };
 
 // True for frames of the program itself: the main executable or a shared

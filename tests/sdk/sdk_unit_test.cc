@@ -16,6 +16,7 @@
 #include "sdk/src/spool.h"
 #include "sdk/src/stacktrace.h"
 #include "sdk/src/symbolizer.h"
+#include "tests/sdk/fake_sentry.h"
 #include "tests/testing/temp_dir.h"
 
 // Outside crashctl::sdk: frames of that namespace count as SDK-internal.
@@ -171,6 +172,37 @@ TEST(SymbolizerTest, NamesOwnFunctionWithFileAndLine) {
   EXPECT_NE(top.filename.find("sdk_unit_test.cc"), std::string::npos);
   EXPECT_GT(top.lineno, 0);
   EXPECT_TRUE(top.in_app);
+}
+
+// Another (exited) program, built with clang: libdwfl alone finds no
+// compilation unit for its addresses (no .debug_aranges); the symbolizer
+// looks through the units' own ranges.
+TEST(SymbolizerTest, FindsLinesInClangBuiltPrograms) {
+#ifndef CRASHCTL_CLANG_PROBE
+  GTEST_SKIP() << "no clang++ was found when the build was configured";
+#else
+  FILE* out = popen(CRASHCTL_CLANG_PROBE, "r");
+  ASSERT_NE(out, nullptr);
+  unsigned long bias = 0;
+  unsigned long pc = 0;
+  const int read = fscanf(out, "%lx %lx", &bias, &pc);
+  ASSERT_EQ(pclose(out), 0);
+  ASSERT_EQ(read, 2);
+  Module probe;
+  probe.base = bias;
+  probe.path = CRASHCTL_CLANG_PROBE;
+  probe.main_executable = true;
+  Symbolizer symbolizer({probe});
+  std::vector<Frame> frames = symbolizer.Symbolize({pc}, true);
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_NE(frames[0].function.find("ProbeFunction"), std::string::npos)
+      << frames[0].function;
+  const std::string source =
+      std::string(CRASHCTL_TEST_SOURCE_DIR) + "/tests/sdk/clang_probe.cc";
+  EXPECT_EQ(frames[0].filename, source);
+  EXPECT_EQ(frames[0].lineno,
+            crashctl::testing::LineOf(source, "// PROBE-LINE"));
+#endif
 }
 
 TEST(InAppTest, SystemLibrariesAndSdkAreNotInApp) {
