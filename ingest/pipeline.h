@@ -66,9 +66,10 @@ class IngestPipeline {
   // the store's batch writer and the listeners read: the event's exception
   // chain, its JSON parts (user, contexts, breadcrumbs, request), its raw
   // JSON once Store::PrepareWrite has encoded it, and grouping.components
-  // are released. A queued event then holds a few hundred bytes, not tens
-  // of KB, and the one writer thread does not spend its time freeing
-  // hundreds of strings per event (docs/performance.md).
+  // are released. A typical queued event then holds about 1 KB (its
+  // compressed JSON and a few fields), not about 20 KB, and the one writer
+  // thread does not free hundreds of strings per event
+  // (docs/performance.md).
   bool Submit(std::vector<WriteItem> items,
               std::vector<std::future<IngestResult>>* results);
 
