@@ -66,14 +66,15 @@ test-asan:
 	cd $(ASAN_BUILD) && $(SAN_ENV) ctest --output-on-failure -j $(TEST_JOBS) \
 	  --timeout 600
 
-# The ingest pipeline and the ingest integration tests under TSan.
+# The ingest pipeline and its Completion, the metric series cache and the
+# ingest integration tests under TSan.
 test-tsan:
 	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Check \
 	  -DCRASHCTL_SANITIZE=thread -DCRASHCTL_BUILD_BENCH=OFF $(CMAKE_FLAGS)
 	cmake --build $(TSAN_BUILD) -j $(JOBS) --target crashctl \
-	  ingest_pipeline_test integration_ingest_test
+	  ingest_pipeline_test exporter_test integration_ingest_test
 	cd $(TSAN_BUILD) && $(TSAN_ENV) ctest --output-on-failure -j $(JOBS) \
-	  --timeout 600 -R 'Pipeline|IngestTest'
+	  --timeout 600 -R 'Pipeline|Completion|SeriesCache|IngestTest'
 
 # libFuzzer targets (clang): tests/fuzz/, seed corpora in tests/fuzz/corpus/.
 fuzz-build:

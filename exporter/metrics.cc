@@ -6,6 +6,8 @@
 #include <prometheus/text_serializer.h>
 
 #include <algorithm>
+#include <initializer_list>
+#include <string_view>
 #include <utility>
 
 namespace crashctl {
@@ -50,6 +52,21 @@ std::string MethodLabel(const std::string& method) {
 
 std::string CodeLabel(int code) {
   return code >= 100 && code <= 599 ? std::to_string(code) : "other";
+}
+
+// A SeriesCache key: the label values, each followed by 0x1f (the ASCII
+// unit separator), in a per-thread buffer, so that no allocation happens
+// once the buffer has grown. Only the last value may contain 0x1f (all
+// others are bounded labels), so the key determines the values. Valid
+// until the calling thread's next call.
+std::string_view SeriesKey(std::initializer_list<std::string_view> values) {
+  thread_local std::string key;
+  key.clear();
+  for (std::string_view value : values) {
+    key.append(value.data(), value.size());
+    key.push_back('\x1f');
+  }
+  return key;
 }
 
 }  // namespace
@@ -321,10 +338,16 @@ void Metrics::AddRefreshHook(std::function<void()> hook) {
 
 void Metrics::EventStored(int64_t project, const std::string& level,
                           const std::string& service) {
-  events_total_
-      ->Add({{"project", std::to_string(project)},
-             {"level", Bounded(level, KnownLevels())},
-             {"service", services_.Fold(service)}})
+  const std::string id = std::to_string(project);
+  const std::string bounded_level = Bounded(level, KnownLevels());
+  const std::string folded_service = services_.Fold(service);
+  events_by_key_
+      .Get(SeriesKey({id, bounded_level, folded_service}),
+           [&]() -> prometheus::Counter& {
+             return events_total_->Add({{"project", id},
+                                        {"level", bounded_level},
+                                        {"service", folded_service}});
+           })
       .Increment();
 }
 
@@ -360,7 +383,12 @@ void Metrics::IngestRejected(const std::string& reason) {
 }
 
 void Metrics::EnvelopeItem(const std::string& item_type) {
-  envelope_items_->Add({{"type", Bounded(item_type, KnownEnvelopeItemTypes())}})
+  const std::string type = Bounded(item_type, KnownEnvelopeItemTypes());
+  envelope_items_by_type_
+      .Get(type,
+           [&]() -> prometheus::Counter& {
+             return envelope_items_->Add({{"type", type}});
+           })
       .Increment();
 }
 
@@ -398,13 +426,25 @@ void Metrics::RetentionDeleted(double rows) {
 
 void Metrics::HttpRequest(const std::string& route, const std::string& method,
                           int code, double seconds) {
-  const std::string r = NonEmpty(route);
-  http_requests_
-      ->Add({{"route", r},
-             {"method", MethodLabel(method)},
-             {"code", CodeLabel(code)}})
+  const std::string_view r =
+      route.empty() ? std::string_view("unknown") : std::string_view(route);
+  const std::string method_label = MethodLabel(method);
+  const std::string code_label = CodeLabel(code);
+  http_requests_by_key_
+      .Get(SeriesKey({method_label, code_label, r}),
+           [&]() -> prometheus::Counter& {
+             return http_requests_->Add({{"route", std::string(r)},
+                                         {"method", method_label},
+                                         {"code", code_label}});
+           })
       .Increment();
-  http_duration_->Add({{"route", r}}, LatencyBuckets()).Observe(seconds);
+  http_duration_by_route_
+      .Get(r,
+           [&]() -> prometheus::Histogram& {
+             return http_duration_->Add({{"route", std::string(r)}},
+                                        LatencyBuckets());
+           })
+      .Observe(seconds);
 }
 
 void Metrics::PodCrash(const std::string& ns, const std::string& crash_type) {

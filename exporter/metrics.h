@@ -20,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include "exporter/series_cache.h"
+
 namespace crashctl {
 
 // Folds user-supplied label values into a bounded set: the first `max`
@@ -133,6 +135,12 @@ class Metrics {
   std::vector<std::function<void()>> hooks_;
 
   prometheus::Family<prometheus::Counter>* events_total_;
+  // The series of the families counted on every request or stored event
+  // (see series_cache.h).
+  SeriesCache<prometheus::Counter> events_by_key_;
+  SeriesCache<prometheus::Counter> envelope_items_by_type_;
+  SeriesCache<prometheus::Counter> http_requests_by_key_;
+  SeriesCache<prometheus::Histogram> http_duration_by_route_;
   prometheus::Family<prometheus::Gauge>* groups_active_;
   prometheus::Family<prometheus::Counter>* groups_created_;
   prometheus::Family<prometheus::Counter>* group_regressions_;

@@ -213,8 +213,9 @@ HttpResponse IngestHandlers::Commit(
     std::vector<WriteItem> items, const std::string& id,
     std::chrono::steady_clock::time_point start) {
   if (items.empty()) return HttpResponse::Json(200, IdBody(id));
-  std::vector<std::future<IngestResult>> results;
-  if (!pipeline_->Submit(std::move(items), &results)) {
+  const std::shared_ptr<Completion> completion =
+      pipeline_->Submit(std::move(items));
+  if (!completion) {
     if (metrics_) metrics_->IngestRejected("queue_full");
     HttpResponse response = HttpResponse::Error(
         429, "ingest queue is full, retry after " +
@@ -229,15 +230,14 @@ HttpResponse IngestHandlers::Commit(
       start +
       std::chrono::duration_cast<std::chrono::steady_clock::duration>(
           std::chrono::duration<double>(options_.commit_timeout_seconds));
-  for (auto& future : results) {
-    if (future.wait_until(deadline) != std::future_status::ready) {
-      if (metrics_) metrics_->IngestRejected("storage");
-      HttpResponse response =
-          HttpResponse::Error(503, "timed out waiting for storage");
-      response.headers.emplace_back("Retry-After", "5");
-      return response;
-    }
-    const IngestResult result = future.get();
+  if (!completion->WaitUntil(deadline)) {
+    if (metrics_) metrics_->IngestRejected("storage");
+    HttpResponse response =
+        HttpResponse::Error(503, "timed out waiting for storage");
+    response.headers.emplace_back("Retry-After", "5");
+    return response;
+  }
+  for (const IngestResult& result : completion->results()) {
     if (!result.status.ok()) {
       if (metrics_) metrics_->IngestRejected("storage");
       HttpResponse response = HttpResponse::Error(

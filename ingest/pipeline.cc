@@ -59,19 +59,18 @@ size_t IngestPipeline::depth() const {
   return queue_.size();
 }
 
-bool IngestPipeline::Submit(std::vector<WriteItem> items,
-                            std::vector<std::future<IngestResult>>* results) {
-  results->clear();
+std::shared_ptr<Completion> IngestPipeline::Submit(
+    std::vector<WriteItem> items) {
   for (WriteItem& item : items) ReleaseUnread(&item);
+  auto completion = std::make_shared<Completion>(items.size());
   size_t depth_now = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_ || queue_.size() + items.size() > options_.queue_size) {
-      return false;
+      return nullptr;
     }
-    for (WriteItem& item : items) {
-      queue_.push_back(Pending{std::move(item), {}});
-      results->push_back(queue_.back().done.get_future());
+    for (size_t i = 0; i < items.size(); ++i) {
+      queue_.push_back(Pending{std::move(items[i]), completion, i});
     }
     depth_now = queue_.size();
   }
@@ -80,7 +79,7 @@ bool IngestPipeline::Submit(std::vector<WriteItem> items,
     metrics_->SetQueue(static_cast<double>(depth_now),
                        static_cast<double>(options_.queue_size));
   }
-  return true;
+  return completion;
 }
 
 bool IngestPipeline::StorageUp(std::string* reason) {
@@ -166,7 +165,8 @@ void IngestPipeline::CommitBatch(std::vector<Pending>* batch) {
     spdlog::error("ingest: write batch of {} events failed: {}", items.size(),
                   status.message);
     for (Pending& pending : *batch) {
-      pending.done.set_value(IngestResult{status, WriteOutcome{}});
+      pending.completion->Set(pending.index,
+                              IngestResult{status, WriteOutcome{}});
     }
     return;
   }
@@ -178,7 +178,8 @@ void IngestPipeline::CommitBatch(std::vector<Pending>* batch) {
       if (outcome.new_group) metrics_->GroupCreated(event.project_id);
       if (outcome.regression) metrics_->GroupRegressed(event.project_id);
     }
-    (*batch)[i].done.set_value(IngestResult{status, outcome});
+    Pending& pending = (*batch)[i];
+    pending.completion->Set(pending.index, IngestResult{status, outcome});
   }
   // Listeners run after the handlers are released: alerting and crash
   // linking never delay an acknowledgement.

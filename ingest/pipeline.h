@@ -1,9 +1,9 @@
 // IngestPipeline: the bounded queue between HTTP handlers and the single
 // writer thread that groups events and commits them to the store in batches.
 //
-// A handler calls Submit() and waits on the returned future; it resolves only
-// after the event's batch is committed (or failed), so a 200 answer means the
-// event is durable. When the queue is full Submit() fails at once, so the
+// A handler calls Submit() and waits on the returned Completion; its results
+// are set only after the events' batch is committed (or failed), so a 200
+// answer means the event is durable. When the queue is full Submit() fails at once, so the
 // handler can answer 429 instead of queueing without bound.
 //
 // Thread-safety: Submit() may be called from any number of threads. Start()
@@ -17,23 +17,19 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <future>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "core/event.h"
+#include "ingest/completion.h"
 #include "store/store.h"
 
 namespace crashctl {
 
 class Metrics;
-
-struct IngestResult {
-  StoreStatus status;
-  WriteOutcome outcome;
-};
 
 class IngestPipeline {
  public:
@@ -59,9 +55,11 @@ class IngestPipeline {
   void Stop();
 
   // Queues `items` (normalised and grouped by the caller, so that CPU work
-  // runs on the many handler threads, not the one writer). Returns false at
-  // once, without queueing any, when they do not all fit. Otherwise
-  // `*results` receives one future per item, in order.
+  // runs on the many handler threads, not the one writer). Returns nullptr
+  // at once, without queueing any, when they do not all fit (or the
+  // pipeline is stopping). Otherwise returns the Completion whose results
+  // (one per item, in order) the writer sets once their batch committed or
+  // failed.
   // Before queueing, each item is cut down, on the calling thread, to what
   // the store's batch writer and the listeners read: the event's exception
   // chain, its JSON parts (user, contexts, breadcrumbs, request), its raw
@@ -70,8 +68,7 @@ class IngestPipeline {
   // compressed JSON and a few fields), not about 20 KB, and the one writer
   // thread does not free hundreds of strings per event
   // (docs/performance.md).
-  bool Submit(std::vector<WriteItem> items,
-              std::vector<std::future<IngestResult>>* results);
+  std::shared_ptr<Completion> Submit(std::vector<WriteItem> items);
 
   size_t depth() const;
   size_t capacity() const { return options_.queue_size; }
@@ -87,7 +84,8 @@ class IngestPipeline {
  private:
   struct Pending {
     WriteItem item;
-    std::promise<IngestResult> done;
+    std::shared_ptr<Completion> completion;
+    size_t index;  // of the item in its Completion
   };
   void WriterLoop();
   void CommitBatch(std::vector<Pending>* batch);

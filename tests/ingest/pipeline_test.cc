@@ -33,6 +33,18 @@ WriteItem Item(int64_t project, const std::string& id,
   return item;
 }
 
+// Waits (up to a minute) for every result of `completion`.
+const std::vector<IngestResult>& Await(
+    const std::shared_ptr<Completion>& completion) {
+  static const std::vector<IngestResult> kNone;
+  if (!completion->WaitUntil(std::chrono::steady_clock::now() +
+                             std::chrono::minutes(1))) {
+    ADD_FAILURE() << "results not set within a minute";
+    return kNone;
+  }
+  return completion->results();
+}
+
 std::string Id(int n) {
   std::string s = std::to_string(n);
   return std::string(32 - s.size(), '0') + s;
@@ -80,9 +92,9 @@ TEST_F(PipelineTest, QueuedItemsHoldOnlyWhatTheWriterAndListenersRead) {
   ASSERT_FALSE(item.stored_payload.empty());
   std::vector<WriteItem> items;
   items.push_back(std::move(item));
-  std::vector<std::future<IngestResult>> results;
-  ASSERT_TRUE(pipeline.Submit(std::move(items), &results));
-  ASSERT_TRUE(results[0].get().status.ok());
+  std::shared_ptr<Completion> completion = pipeline.Submit(std::move(items));
+  ASSERT_TRUE(completion);
+  ASSERT_TRUE(Await(completion).at(0).status.ok());
   pipeline.Stop();
 
   ASSERT_EQ(heard.size(), 1u);
@@ -109,12 +121,12 @@ TEST_F(PipelineTest, AcknowledgesOnlyCommittedEvents) {
   for (int i = 0; i < 20; ++i) {
     items.push_back(Item(project_.id, Id(i), i % 2 ? "KeyError" : "TypeError"));
   }
-  std::vector<std::future<IngestResult>> results;
-  ASSERT_TRUE(pipeline.Submit(std::move(items), &results));
+  std::shared_ptr<Completion> completion = pipeline.Submit(std::move(items));
+  ASSERT_TRUE(completion);
+  const std::vector<IngestResult>& results = Await(completion);
   ASSERT_EQ(results.size(), 20u);
   int new_groups = 0;
-  for (auto& f : results) {
-    IngestResult r = f.get();
+  for (const IngestResult& r : results) {
     ASSERT_TRUE(r.status.ok()) << r.status.message;
     new_groups += r.outcome.new_group;
     // Acknowledged means readable from the store right now.
@@ -147,12 +159,12 @@ TEST(PipelineIdleTest, IdleWriterHasTheStoreWriteDeferredCounters) {
   options.idle_flush = std::chrono::milliseconds(50);
   IngestPipeline pipeline(store.get(), &metrics, options);
   pipeline.Start();
-  std::vector<std::future<IngestResult>> results;
-  ASSERT_TRUE(pipeline.Submit({Item(project.id, Id(1), "TypeError"),
-                               Item(project.id, Id(2), "TypeError"),
-                               Item(project.id, Id(3), "TypeError")},
-                              &results));
-  for (auto& f : results) ASSERT_TRUE(f.get().status.ok());
+  std::shared_ptr<Completion> completion =
+      pipeline.Submit({Item(project.id, Id(1), "TypeError"),
+                       Item(project.id, Id(2), "TypeError"),
+                       Item(project.id, Id(3), "TypeError")});
+  ASSERT_TRUE(completion);
+  for (const IngestResult& r : Await(completion)) ASSERT_TRUE(r.status.ok());
   auto stored_count = [&] {
     sqlite3* db = nullptr;
     int64_t count = -1;
@@ -177,22 +189,21 @@ TEST(PipelineIdleTest, IdleWriterHasTheStoreWriteDeferredCounters) {
 TEST_F(PipelineTest, FullQueueRefusesAtOnceWithoutQueueingAny) {
   IngestPipeline pipeline(store_.get(), &metrics_, {4, 2});
   // Not started: nothing drains the queue.
-  std::vector<std::future<IngestResult>> results;
   std::vector<WriteItem> three = {Item(project_.id, Id(1), "A"),
                                   Item(project_.id, Id(2), "A"),
                                   Item(project_.id, Id(3), "A")};
-  ASSERT_TRUE(pipeline.Submit(three, &results));
+  std::shared_ptr<Completion> accepted = pipeline.Submit(three);
+  ASSERT_TRUE(accepted);
   EXPECT_EQ(pipeline.depth(), 3u);
   std::vector<WriteItem> two = {Item(project_.id, Id(4), "A"),
                                 Item(project_.id, Id(5), "A")};
-  std::vector<std::future<IngestResult>> refused;
-  EXPECT_FALSE(pipeline.Submit(two, &refused));
-  EXPECT_TRUE(refused.empty());
+  EXPECT_FALSE(pipeline.Submit(two));
   EXPECT_EQ(pipeline.depth(), 3u);
   // Stop() drains and commits what was accepted.
   pipeline.Start();
   pipeline.Stop();
-  for (auto& f : results) EXPECT_TRUE(f.get().status.ok());
+  ASSERT_EQ(Await(accepted).size(), 3u);
+  for (const IngestResult& r : Await(accepted)) EXPECT_TRUE(r.status.ok());
   StoredEvent stored;
   EXPECT_TRUE(store_->GetEvent(Id(3), &stored).ok());
   EXPECT_EQ(store_->GetEvent(Id(4), &stored).code, StoreStatus::kNotFound);
@@ -202,9 +213,10 @@ TEST_F(PipelineTest, DuplicateEventIdsAreNotCountedTwice) {
   IngestPipeline pipeline(store_.get(), &metrics_, {10, 10});
   pipeline.Start();
   for (int round = 0; round < 2; ++round) {
-    std::vector<std::future<IngestResult>> results;
-    ASSERT_TRUE(pipeline.Submit({Item(project_.id, Id(7), "A")}, &results));
-    IngestResult r = results[0].get();
+    std::shared_ptr<Completion> completion =
+        pipeline.Submit({Item(project_.id, Id(7), "A")});
+    ASSERT_TRUE(completion);
+    const IngestResult r = Await(completion).at(0);
     ASSERT_TRUE(r.status.ok());
     EXPECT_EQ(r.outcome.duplicate, round == 1);
   }
