@@ -52,7 +52,7 @@ class Completion {
  private:
   std::mutex mu_;
   std::condition_variable done_;
-  size_t unset_;  // results not set yet; guarded by mu_
+  size_t unset_;                       // results not set yet; guarded by mu_
   std::vector<IngestResult> results_;  // written under mu_
 };
 

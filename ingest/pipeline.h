@@ -3,8 +3,8 @@
 //
 // A handler calls Submit() and waits on the returned Completion; its results
 // are set only after the events' batch is committed (or failed), so a 200
-// answer means the event is durable. When the queue is full Submit() fails at once, so the
-// handler can answer 429 instead of queueing without bound.
+// answer means the event is durable. When the queue is full Submit() fails at
+// once, so the handler can answer 429 instead of queueing without bound.
 //
 // Thread-safety: Submit() may be called from any number of threads. Start()
 // and Stop() from one owner thread.
