@@ -181,8 +181,9 @@ void IngestPipeline::CommitBatch(std::vector<Pending>* batch) {
     Pending& pending = (*batch)[i];
     pending.completion->Set(pending.index, IngestResult{status, outcome});
   }
-  // Listeners run after the handlers are released: alerting and crash
-  // linking never delay an acknowledgement.
+  // A WAL checkpoint the commit left due, then the listeners: they run
+  // after the handlers are released, so neither delays an acknowledgement.
+  store_->CheckpointIfDue();
   for (size_t i = 0; i < items.size(); ++i) {
     if (outcomes[i].duplicate) continue;
     for (const Listener& listener : listeners_) {

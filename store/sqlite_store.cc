@@ -175,6 +175,11 @@ StoreStatus SqliteStore::FlushGroupCounters() {
       [this] { CommitFolds(); });
 }
 
+void SqliteStore::CheckpointIfDue() {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  if (writer_ != nullptr) checkpointer_.CheckpointIfDue(writer_->handle());
+}
+
 void SqliteStore::CommitFolds() {
   folds_.Commit();
   folds_size_.store(folds_.size(), std::memory_order_release);
@@ -197,6 +202,7 @@ StoreStatus SqliteStore::Write(const std::string& what, const Body& body,
     }
     SqliteDb* db = writer_.get();
     db->ClearError();
+    checkpointer_.CheckpointIfDue(db->handle());
     status = db->Exec("BEGIN IMMEDIATE", what + ": begin");
     if (status.ok()) status = body(db);
     if (status.ok()) status = db->Exec("COMMIT", what + ": commit");

@@ -84,6 +84,7 @@ class SqliteStore : public Store {
   int64_t BusyRetries() override;
   StoreStatus ProbeWrite() override;
   StoreStatus FlushGroupCounters() override;
+  void CheckpointIfDue() override;
   size_t PendingGroupCounters() override { return folds_size_.load(); }
 
   // Runs `sql` on the write connection (outside any transaction). For tests

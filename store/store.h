@@ -249,6 +249,12 @@ class Store {
   // counters); reads of groups do this themselves. The ingest writer calls
   // it when no events have arrived for a while.
   virtual StoreStatus FlushGroupCounters() { return StoreStatus::Ok(); }
+  // Runs the WAL checkpoint a write left due (SqliteStore: the WAL reached
+  // its inline limit), outside any transaction. The ingest writer calls it
+  // after acknowledging each batch, so that no acknowledgement waits for
+  // it; a write that finds one due runs it before it begins. The default
+  // does nothing.
+  virtual void CheckpointIfDue() {}
   // Groups whose counters wait in memory (the crashctl_group_counters_pending
   // gauge); at most 10,000.
   virtual size_t PendingGroupCounters() { return 0; }

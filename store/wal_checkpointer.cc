@@ -35,7 +35,7 @@ void WalCheckpointer::InstallOn(sqlite3* db) {
   sqlite3_wal_hook(db, &WalCheckpointer::Hook, this);
 }
 
-int WalCheckpointer::Hook(void* arg, sqlite3* db, const char* schema,
+int WalCheckpointer::Hook(void* arg, sqlite3* /*db*/, const char* /*schema*/,
                           int frames) {
   auto* self = static_cast<WalCheckpointer*>(arg);
   int copied = self->copied_.load(std::memory_order_relaxed);
@@ -45,14 +45,9 @@ int WalCheckpointer::Hook(void* arg, sqlite3* db, const char* schema,
   }
   self->last_frames_ = frames;
   if (frames >= self->options_.inline_pages) {
-    // Bounded WAL even when the thread cannot keep up. PASSIVE: never
-    // waits for readers. Its result does not affect the commit.
-    int log_frames = 0;
-    if (sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE,
-                                  &log_frames, &copied) == SQLITE_OK) {
-      self->copied_.store(copied, std::memory_order_relaxed);
-    }
-    self->inline_.fetch_add(1, std::memory_order_relaxed);
+    // Bounded WAL even when the thread cannot keep up: the committer
+    // checkpoints at CheckpointIfDue(), once this commit is acknowledged.
+    self->inline_due_ = true;
   } else if (frames - copied >= self->options_.threshold_pages) {
     {
       std::lock_guard<std::mutex> lock(self->mu_);
@@ -61,6 +56,21 @@ int WalCheckpointer::Hook(void* arg, sqlite3* db, const char* schema,
     self->cv_.notify_one();
   }
   return SQLITE_OK;
+}
+
+void WalCheckpointer::CheckpointIfDue(sqlite3* db) {
+  if (!inline_due_) return;
+  inline_due_ = false;
+  if (copied_.load(std::memory_order_relaxed) >= last_frames_) return;
+  // PASSIVE: never waits for readers. A failure leaves the WAL long; the
+  // next commit's hook finds it due again.
+  int log_frames = 0;
+  int copied = 0;
+  if (sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                &log_frames, &copied) == SQLITE_OK) {
+    copied_.store(copied, std::memory_order_relaxed);
+  }
+  inline_.fetch_add(1, std::memory_order_relaxed);
 }
 
 void WalCheckpointer::Loop() {

@@ -9,7 +9,12 @@
 // checkpoint copied the WAL (or since the WAL restarted); if the WAL still
 // reaches `inline_pages` (the thread fell behind, or could not open the
 // database), the committing connection checkpoints itself, so the WAL stays
-// bounded and restarts from its beginning at the next transaction.
+// bounded and restarts from its beginning at the next transaction. That
+// checkpoint (a few ms, with an fsync of the database file) does not run in
+// the hook, where it would delay the acknowledgement of the transaction that
+// just committed: the hook marks it due and the committer runs it with
+// CheckpointIfDue() between transactions (the ingest writer: after it has
+// acknowledged the batch, before it takes the next one).
 //
 // The count is of frames not yet copied, not of the WAL's length: a WAL
 // restarts only when a write transaction begins after a complete
@@ -19,6 +24,7 @@
 //
 // Thread-safety: Hook() runs on whichever thread commits on the connection
 // it is installed on, one commit at a time (install it on one connection);
+// CheckpointIfDue() on that connection's thread, between its transactions;
 // Start() and Stop() from the owner only.
 #ifndef CRASHCTL_STORE_WAL_CHECKPOINTER_H_
 #define CRASHCTL_STORE_WAL_CHECKPOINTER_H_
@@ -54,6 +60,13 @@ class WalCheckpointer {
   // Installs the WAL hook on `db` (a connection to the same database).
   void InstallOn(sqlite3* db);
 
+  // Runs the checkpoint the hook found due (the WAL reached inline_pages) on
+  // `db`, the connection the hook is installed on, outside any transaction;
+  // the WAL then restarts when that connection's next transaction begins.
+  // Does nothing when none is due, or when the thread has copied the whole
+  // WAL since (it then restarts by itself).
+  void CheckpointIfDue(sqlite3* db);
+
   // Checkpoints run so far by the thread and inline.
   int64_t background_checkpoints() const { return background_.load(); }
   int64_t inline_checkpoints() const { return inline_.load(); }
@@ -76,6 +89,9 @@ class WalCheckpointer {
   // from the WAL's start, as SQLite does; reset when the WAL restarts.
   std::atomic<int> copied_{0};
   int last_frames_ = 0;  // the WAL's length at the last commit; Hook() only
+  // Set by Hook() when the WAL reached inline_pages, cleared by
+  // CheckpointIfDue(); both run on the committing thread.
+  bool inline_due_ = false;
 };
 
 }  // namespace crashctl

@@ -6,10 +6,12 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <functional>
 #include <mutex>
 
 #include "exporter/metrics.h"
 #include "grouping/grouping.h"
+#include "tests/rest/fake_store.h"
 #include "tests/testing/server_process.h"
 
 namespace crashctl {
@@ -226,6 +228,44 @@ TEST_F(PipelineTest, DuplicateEventIdsAreNotCountedTwice) {
   ASSERT_TRUE(store_->ListGroups(query, &page).ok());
   ASSERT_EQ(page.items.size(), 1u);
   EXPECT_EQ(page.items[0].count, 1);
+}
+
+// Accepts every event and records, each time the pipeline asks for the
+// checkpoint a write left due, whether the batch was acknowledged by then.
+// WriteEvents and CheckpointIfDue run on the writer thread only.
+class CheckpointOrderStore : public FakeStore {
+ public:
+  std::function<bool()> acknowledged;
+  std::vector<bool> acknowledged_at_checkpoint;
+
+  StoreStatus WriteEvents(const std::vector<WriteItem>& items,
+                          std::vector<WriteOutcome>* outcomes) override {
+    outcomes->assign(items.size(), WriteOutcome{});
+    return StoreStatus::Ok();
+  }
+  void CheckpointIfDue() override {
+    acknowledged_at_checkpoint.push_back(acknowledged());
+  }
+};
+
+TEST(PipelineCheckpointTest, DueCheckpointRunsOnlyAfterTheBatchIsAcknowledged) {
+  // A checkpoint takes milliseconds (it fsyncs the database file); the
+  // handlers of the batch whose commit made it due must not wait for it.
+  CheckpointOrderStore store;
+  Metrics metrics{Metrics::Options{}};
+  IngestPipeline pipeline(&store, &metrics, {100, 8});
+  // Queued before the writer starts, so `completion` is set before the
+  // writer can look at it.
+  std::shared_ptr<Completion> completion =
+      pipeline.Submit({Item(1, Id(1), "A"), Item(1, Id(2), "B")});
+  ASSERT_TRUE(completion);
+  store.acknowledged = [&] {
+    return completion->WaitUntil(std::chrono::steady_clock::now());
+  };
+  pipeline.Start();
+  ASSERT_EQ(Await(completion).size(), 2u);
+  pipeline.Stop();
+  EXPECT_EQ(store.acknowledged_at_checkpoint, std::vector<bool>{true});
 }
 
 }  // namespace
