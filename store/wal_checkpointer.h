@@ -24,8 +24,9 @@
 //
 // Thread-safety: Hook() runs on whichever thread commits on the connection
 // it is installed on, one commit at a time (install it on one connection);
-// CheckpointIfDue() on that connection's thread, between its transactions;
-// Start() and Stop() from the owner only.
+// CheckpointIfDue() likewise from whoever uses that connection, between its
+// transactions and never concurrently with a commit on it (SqliteStore calls
+// both under its write mutex); Start() and Stop() from the owner only.
 #ifndef CRASHCTL_STORE_WAL_CHECKPOINTER_H_
 #define CRASHCTL_STORE_WAL_CHECKPOINTER_H_
 
@@ -90,7 +91,7 @@ class WalCheckpointer {
   std::atomic<int> copied_{0};
   int last_frames_ = 0;  // the WAL's length at the last commit; Hook() only
   // Set by Hook() when the WAL reached inline_pages, cleared by
-  // CheckpointIfDue(); both run on the committing thread.
+  // CheckpointIfDue(); the two never run concurrently.
   bool inline_due_ = false;
 };
 
