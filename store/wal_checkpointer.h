@@ -89,7 +89,7 @@ class WalCheckpointer {
   // WAL frames copied to the database file by the last checkpoint, counted
   // from the WAL's start, as SQLite does; reset when the WAL restarts.
   std::atomic<int> copied_{0};
-  int last_frames_ = 0;  // the WAL's length at the last commit; Hook() only
+  int last_frames_ = 0;  // the WAL's length at the last commit (Hook())
   // Set by Hook() when the WAL reached inline_pages, cleared by
   // CheckpointIfDue(); the two never run concurrently.
   bool inline_due_ = false;
