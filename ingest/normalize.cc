@@ -226,10 +226,17 @@ std::string CanonicalEventId(const Value* v) {
   return out;
 }
 
-// One pass over the frame's members instead of one lookup per field: this
-// runs for every frame of every event. The first of duplicated keys wins, as
-// with FindMember.
-Frame ParseFrame(const Value& f, const std::string& where, Errors* errors) {
+// The path of frame `index` for error messages:
+// "<stacktrace>.frames[<index>]".
+std::string FramePath(const std::string& stacktrace, size_t index) {
+  return stacktrace + ".frames[" + std::to_string(index) + "]";
+}
+
+// Frame `index` of the stack trace at path `stacktrace`. One pass over the
+// frame's members instead of one lookup per field: this runs for every frame
+// of every event. The first of duplicated keys wins, as with FindMember.
+Frame ParseFrame(const Value& f, const std::string& stacktrace, size_t index,
+                 Errors* errors) {
   enum Field {
     kFunction,
     kRawFunction,
@@ -257,6 +264,16 @@ Frame ParseFrame(const Value& f, const std::string& where, Errors* errors) {
         if (values[i] == nullptr) values[i] = &it->value;
         break;
       }
+    }
+  }
+  // Only error messages name the frame, and only an object or an array
+  // where text belongs is an error here: the path is built for such a frame
+  // alone, not for each of the ~30 frames of every event.
+  std::string where;
+  for (const Value* v : values) {
+    if (v != nullptr && (v->IsObject() || v->IsArray())) {
+      where = FramePath(stacktrace, index) + ".";
+      break;
     }
   }
   Frame frame;
@@ -304,12 +321,12 @@ std::vector<Frame> ParseStacktrace(const Value& st, const std::string& where,
   for (size_t i = 0; i < n; ++i) {
     if (n > kMaxFrames && i == half) i = n - half;
     const Value& f = (*fs)[static_cast<rapidjson::SizeType>(i)];
-    const std::string fw = where + ".frames[" + std::to_string(i) + "]";
     if (!f.IsObject()) {
-      if (!f.IsNull()) errors->Add(fw + ": expected an object");
+      if (!f.IsNull())
+        errors->Add(FramePath(where, i) + ": expected an object");
       continue;
     }
-    frames.push_back(ParseFrame(f, fw + ".", errors));
+    frames.push_back(ParseFrame(f, where, i, errors));
   }
   return frames;
 }

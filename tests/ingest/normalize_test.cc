@@ -517,6 +517,11 @@ TEST(NormalizeTest, ImpossibleTypesAreErrorsNamingTheField) {
        "frames[0]"},
       {R"({"exception":{"values":[{"stacktrace":{"frames":[{"function":[]}]}}]}})",
        "frames[0].function"},
+      {R"({"exception":{"values":[{"type":"E"},{"stacktrace":{"frames":[
+         {"function":"ok","lineno":1},{"abs_path":{}}]}}]}})",
+       "exception.values[1].stacktrace.frames[1].abs_path: expected a string"},
+      {R"({"stacktrace":{"frames":[{"function":"ok"},3]}})",
+       "stacktrace.frames[1]: expected an object"},
       {R"({"stacktrace":"x"})", "stacktrace"},
       {R"({"threads":{"values":"x"}})", "threads"},
       {R"({"tags":"a=b"})", "tags"},
