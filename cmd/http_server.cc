@@ -19,16 +19,6 @@
 namespace crashctl {
 namespace {
 
-// HTTP methods as a bounded metric label.
-std::string MethodLabel(const std::string& method) {
-  static const char* const kKnown[] = {"GET",    "POST", "PUT",    "PATCH",
-                                       "DELETE", "HEAD", "OPTIONS"};
-  for (const char* known : kKnown) {
-    if (method == known) return method;
-  }
-  return "OTHER";
-}
-
 std::string Lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
                  [](unsigned char c) { return std::tolower(c); });
@@ -257,7 +247,7 @@ int HttpServer::Handle(mg_connection* conn) {
   WriteResponse(conn, response, request.method == "HEAD");
   if (metrics_) {
     metrics_->HttpRequest(
-        route, MethodLabel(request.method), response.status,
+        route, request.method, response.status,
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
             .count());
   }

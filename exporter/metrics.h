@@ -94,6 +94,8 @@ class Metrics {
   void SetStorageUp(bool up);  // false while writes fail (disk full, ...)
   void RetentionDeleted(double rows);
   // --- HTTP ---------------------------------------------------------------
+  // `method` as received: methods other than GET, HEAD, POST, PUT, PATCH,
+  // DELETE and OPTIONS are counted as "other".
   void HttpRequest(const std::string& route, const std::string& method,
                    int code, double seconds);
   // --- kubernetes ---------------------------------------------------------
