@@ -1,5 +1,7 @@
 // `project create|list`, `cleanup` and `version`: short-lived commands that
 // open the database directly (SQLite WAL lets them run beside a server).
+#include <sys/stat.h>
+
 #include <ctime>
 #include <iostream>
 
@@ -13,15 +15,24 @@ namespace crashctl {
 namespace {
 
 // Loads the configuration and opens the store; prints the reason and
-// returns null on failure (`*status` gets the exit status).
+// returns null on failure (`*status` gets the exit status). Unless
+// `create`, a missing database is a failure, not a new empty one.
 std::unique_ptr<Store> OpenForCommand(const ParsedArgs& args, Config* config,
-                                      int* status) {
+                                      int* status, bool create = false) {
   const ConfigArgs config_args = ConfigArgsFrom(args);
   std::string error;
   if (!LoadConfig(config_args.config_path, ProcessEnvironment(),
                   config_args.key_flags, config, &error)) {
     std::cerr << "crashctl: " << error << "\n";
     *status = kExitUsage;
+    return nullptr;
+  }
+  struct stat st;
+  if (!create && stat(config->DatabasePath().c_str(), &st) != 0) {
+    std::cerr << "crashctl: no database at " << config->DatabasePath()
+              << " (check --data / storage.path; `crashctl serve` and "
+                 "`crashctl project create` create it)\n";
+    *status = kExitFailure;
     return nullptr;
   }
   std::unique_ptr<Store> store = Store::Open(config->DatabasePath(), &error);
@@ -48,14 +59,21 @@ int ProjectCreate(const std::vector<std::string>& args) {
     std::cerr << "crashctl project create: --name NAME is required\n";
     return kExitUsage;
   }
+  const std::string invalid = ProjectNameError(name->second);
+  if (!invalid.empty()) {
+    std::cerr << "crashctl project create: " << invalid << "\n";
+    return kExitUsage;
+  }
   Config config;
   int status = kExitOk;
-  std::unique_ptr<Store> store = OpenForCommand(parsed, &config, &status);
+  std::unique_ptr<Store> store =
+      OpenForCommand(parsed, &config, &status, /*create=*/true);
   if (!store) return status;
   Project project;
   StoreStatus result = store->CreateProject(name->second, &project);
   if (!result.ok()) {
     std::cerr << "crashctl project create: " << result.message << "\n";
+    // A bad name is bad usage; an existing one is a failure (exit 1).
     return result.code == StoreStatus::kInvalid ? kExitUsage : kExitFailure;
   }
   std::cout << "DSN: "

@@ -29,7 +29,10 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(spdlog::stderr_logger_mt("crashctl"));
   spdlog::set_level(spdlog::level::warn);
   if (argc < 2) {
-    PrintUsage(std::cerr);
+    // Bad usage: one line on stderr (CONTRACT.md); `crashctl help` lists
+    // the commands.
+    std::cerr << "crashctl: missing command (serve, project, cleanup, run, "
+                 "version; crashctl help for usage)\n";
     return crashctl::kExitUsage;
   }
   const std::string command = argv[1];

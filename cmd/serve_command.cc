@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <ctime>
 #include <iostream>
@@ -24,6 +25,7 @@
 #include "ingest/pipeline.h"
 #include "kube/kube_watcher.h"
 #include "rest/rest_api.h"
+#include "scrub/scrubber.h"
 #include "store/store.h"
 
 namespace crashctl {
@@ -207,16 +209,27 @@ int ServeCommand(const std::vector<std::string>& args) {
   ingest_options.max_request_bytes =
       static_cast<size_t>(config.max_request_bytes);
   ingest_options.commit_timeout_seconds = config.request_timeout;
+  scrub::Options scrub_options;
+  scrub_options.defaults = config.scrub_defaults;
+  scrub_options.extra_keys = config.scrub_keys;
+  const scrub::Scrubber scrubber(scrub_options);
+  ingest_options.normalize.scrubber = &scrubber;
+  ingest_options.normalize.store_ip = config.store_ip;
+  // Older than the retention window would be deleted at once: such times
+  // become the receive time too.
+  ingest_options.normalize.max_past_seconds =
+      std::min(30 * 86400.0, config.retention_max_age);
   IngestHandlers ingest(store.get(), &pipeline, &metrics, ingest_options);
   ingest.Register(&router);
-  router.Add("GET", "/metrics", "Prometheus metrics (text format 0.0.4)",
-             [&metrics](HttpRequest&) {
-               HttpResponse response;
-               response.content_type =
-                   "text/plain; version=0.0.4; charset=utf-8";
-               response.body = metrics.Serialize();
-               return response;
-             });
+  router.Add(
+      "GET", "/metrics", "Prometheus metrics (text format 0.0.4)",
+      [&metrics](HttpRequest&) {
+        HttpResponse response;
+        response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+        response.body = metrics.Serialize();
+        return response;
+      },
+      RouteKind::kProbe);
 
   // Kubernetes crash detection and alerting are optional parts.
   std::unique_ptr<KubeWatcher> kube;
@@ -266,11 +279,17 @@ int ServeCommand(const std::vector<std::string>& args) {
     pipeline.Stop();
     return kExitFailure;
   }
+  router.SetCors(CorsOptions{config.cors_origins, OriginOf(base_url)});
   HttpServer::Options http_options;
   http_options.listen = config.listen;
   http_options.threads = config.max_connections;
   http_options.request_timeout_ms =
       static_cast<int>(config.request_timeout * 1000);
+  http_options.header_timeout_ms =
+      static_cast<int>(config.header_timeout * 1000);
+  http_options.min_body_rate = config.min_body_rate;
+  http_options.max_connections_per_client = config.max_connections_per_client;
+  http_options.max_header_bytes = static_cast<size_t>(config.max_header_bytes);
   http_options.max_body_bytes = static_cast<size_t>(config.max_request_bytes);
   HttpServer server(&router, &metrics, http_options);
   if (!server.Start(&error)) {

@@ -14,6 +14,7 @@
 #include <fstream>
 #include <functional>
 #include <limits>
+#include <set>
 #include <sstream>
 
 extern char** environ;
@@ -255,14 +256,16 @@ Setter IntKey(int Config::*field, int64_t min) {
   };
 }
 
-Setter SizeKey(int64_t Config::*field) {
-  return [field](const Value& v, Config* c) -> std::string {
+Setter SizeKey(int64_t Config::*field, bool allow_zero = false) {
+  return [field, allow_zero](const Value& v, Config* c) -> std::string {
     std::string s, err;
     if (!ScalarOf(v, &s, &err)) return err;
     int64_t n = 0;
     err = ParseSize(s, &n);
     if (!err.empty()) return err;
-    if (n <= 0) return "size must be positive, got " + Quote(s);
+    if (n < 0 || (n == 0 && !allow_zero)) {
+      return "size must be positive, got " + Quote(s);
+    }
     c->*field = n;
     return "";
   };
@@ -338,6 +341,30 @@ const std::vector<KeySpec>& Specs() {
       {"server.max_connections", IntKey(&Config::max_connections, 1)},
       {"server.request_timeout",
        DurationKey(&Config::request_timeout, /*allow_zero=*/false)},
+      {"server.header_timeout",
+       DurationKey(&Config::header_timeout, /*allow_zero=*/false)},
+      {"server.min_body_rate",
+       SizeKey(&Config::min_body_rate, /*allow_zero=*/true)},
+      {"server.max_connections_per_client",
+       IntKey(&Config::max_connections_per_client, 0)},
+      {"server.max_header_bytes", SizeKey(&Config::max_header_bytes)},
+      {"server.cors_origins",
+       [](const Value& v, Config* c) -> std::string {
+         std::vector<std::string> items = ListOf(v);
+         for (auto& origin : items) {
+           while (origin.size() > 1 && origin.back() == '/') origin.pop_back();
+           if (origin == "*") continue;
+           std::string err = ValidateHttpUrl(origin);
+           if (!err.empty()) return err;
+           const size_t host = origin.find("://") + 3;
+           if (origin.find_first_of("/?#", host) != std::string::npos) {
+             return "bad origin " + Quote(origin) +
+                    ": want scheme://host[:port] without a path";
+           }
+         }
+         c->cors_origins = items;
+         return "";
+       }},
       {"storage.path", StringKey(&Config::data_dir, /*allow_empty=*/false)},
       {"retention.max_age",
        DurationKey(&Config::retention_max_age, /*allow_zero=*/false)},
@@ -400,6 +427,18 @@ const std::vector<KeySpec>& Specs() {
          c->admin_token = s;
          return "";
        }},
+      {"privacy.scrub_defaults", BoolKey(&Config::scrub_defaults)},
+      {"privacy.scrub_keys",
+       [](const Value& v, Config* c) -> std::string {
+         std::vector<std::string> items = ListOf(v);
+         for (auto& key : items) {
+           if (key.size() > 64) return "key " + Quote(key) + " is too long";
+           key = Lower(key);
+         }
+         c->scrub_keys = items;
+         return "";
+       }},
+      {"privacy.store_ip", BoolKey(&Config::store_ip)},
       {"metrics.max_services", IntKey(&Config::metrics_max_services, 1)},
       {"metrics.top_groups", IntKey(&Config::metrics_top_groups, 0)},
       {"log.level", OneOfKey(&Config::log_level,
@@ -442,17 +481,60 @@ const char* NodeKind(const YAML::Node& n) {
   }
 }
 
-// Walks one YAML mapping; `prefix` is the dotted path of `node`.
+// yaml-cpp 0.7 reads a quoted scalar that is never closed up to the end of
+// the file as if it were closed there (`listen: "127.0.0.1:9190` followed by
+// more keys becomes one multi-line value). Returns false with `*error` when
+// the scalar `node` of the file text `text` opens a quote that nothing
+// closes.
+bool QuoteClosed(const YAML::Node& node, const std::string& text,
+                 const std::string& source, std::string* error) {
+  const YAML::Mark mark = node.Mark();
+  if (mark.pos < 0 || static_cast<size_t>(mark.pos) >= text.size()) {
+    return true;
+  }
+  const char quote = text[static_cast<size_t>(mark.pos)];
+  if (quote != '"' && quote != '\'') return true;
+  for (size_t i = static_cast<size_t>(mark.pos) + 1; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quote == '"' && c == '\\') {
+      ++i;  // an escape: the next character is never the closing quote
+    } else if (c == quote) {
+      if (quote == '\'' && i + 1 < text.size() && text[i + 1] == '\'') {
+        ++i;  // '' inside single quotes is a quote
+        continue;
+      }
+      return true;
+    }
+  }
+  *error = source + ": line " + std::to_string(mark.line + 1) + " column " +
+           std::to_string(mark.column + 1) + ": quoted value never closed";
+  return false;
+}
+
+// Walks one YAML mapping; `prefix` is the dotted path of `node`; `text` is
+// the whole file.
 bool ApplyYamlMap(const YAML::Node& node, const std::string& prefix,
-                  const std::string& source, Config* out, std::string* error) {
+                  const std::string& text, const std::string& source,
+                  Config* out, std::string* error) {
+  std::set<std::string> seen;  // yaml-cpp keeps duplicate keys silently
   for (const auto& entry : node) {
     if (!entry.first.IsScalar()) {
       *error = source + ": key under " + Quote(prefix) + " is not a string";
       return false;
     }
+    if (!QuoteClosed(entry.first, text, source, error)) return false;
     std::string name = entry.first.Scalar();
     std::string path = prefix.empty() ? name : prefix + "." + name;
+    if (!seen.insert(name).second) {
+      *error = source + ": line " +
+               std::to_string(entry.first.Mark().line + 1) +
+               ": duplicate key " + Quote(path);
+      return false;
+    }
     const YAML::Node& value = entry.second;
+    if (value.IsScalar() && !QuoteClosed(value, text, source, error)) {
+      return false;
+    }
     if (const KeySpec* spec = FindSpec(path)) {
       if (value.IsNull()) continue;  // "key:" with no value keeps the default
       Value v;
@@ -466,6 +548,7 @@ bool ApplyYamlMap(const YAML::Node& node, const std::string& prefix,
                      ": list items must be scalars, got " + NodeKind(item);
             return false;
           }
+          if (!QuoteClosed(item, text, source, error)) return false;
           v.list.push_back(item.Scalar());
         }
       } else {
@@ -485,7 +568,7 @@ bool ApplyYamlMap(const YAML::Node& node, const std::string& prefix,
                  ": expected a mapping, got " + NodeKind(value);
         return false;
       }
-      if (!ApplyYamlMap(value, path, source, out, error)) return false;
+      if (!ApplyYamlMap(value, path, text, source, out, error)) return false;
     } else {
       *error = source + ": unknown key " + Quote(path);
       return false;
@@ -501,9 +584,12 @@ bool ApplyFile(const std::string& path, Config* out, std::string* error) {
     *error = source + ": cannot open: " + std::strerror(errno);
     return false;
   }
+  std::stringstream contents;
+  contents << in.rdbuf();
+  const std::string text = contents.str();
   YAML::Node root;
   try {
-    root = YAML::Load(in);
+    root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     *error = source + ": line " + std::to_string(e.mark.line + 1) + " column " +
              std::to_string(e.mark.column + 1) + ": " + e.msg;
@@ -515,7 +601,7 @@ bool ApplyFile(const std::string& path, Config* out, std::string* error) {
     return false;
   }
   try {
-    return ApplyYamlMap(root, "", source, out, error);
+    return ApplyYamlMap(root, "", text, source, out, error);
   } catch (const YAML::Exception& e) {
     *error = source + ": " + e.what();
     return false;
@@ -661,6 +747,12 @@ bool LoadConfig(const std::string& yaml_path,
   }
 
   // Cross-key checks on the merged result.
+  if (config.max_header_bytes < 1024 || config.max_header_bytes > (1 << 20)) {
+    *error = "configuration: server.max_header_bytes (" +
+             std::to_string(config.max_header_bytes) +
+             ") must be between 1KiB and 1MiB";
+    return false;
+  }
   if (config.max_event_bytes > config.max_request_bytes) {
     *error = "configuration: ingest.max_event_bytes (" +
              std::to_string(config.max_event_bytes) +

@@ -15,8 +15,14 @@ struct Config {
   // server.*
   std::string listen = ":9190";  // "[host]:port"; ":9190" = all interfaces
   std::string base_url;          // public URL; "" = http://<listen>
-  int max_connections = 128;     // server.max_connections
-  double request_timeout = 30;   // server.request_timeout, seconds
+  int max_connections = 512;     // server.max_connections (worker threads)
+  double request_timeout = 30;   // server.request_timeout, seconds: a body
+  double header_timeout = 10;    // server.header_timeout, seconds
+  int64_t min_body_rate = 1024;  // server.min_body_rate, bytes/s; 0 = off
+  int max_connections_per_client = 128;  // 0 = no limit
+  int64_t max_header_bytes = 16384;      // server.max_header_bytes
+  // server.cors_origins: origins whose pages may call the REST API.
+  std::vector<std::string> cors_origins;
   // storage.* — storage.path is the data directory; the database is
   // <path>/crashctl.db.
   std::string data_dir = "./data";
@@ -39,6 +45,10 @@ struct Config {
   double alert_cooldown = 300;                 // seconds ("5m")
   // auth.*
   std::string admin_token;
+  // privacy.*
+  bool scrub_defaults = true;            // Sentry's default scrubbing rules
+  std::vector<std::string> scrub_keys;   // more key names to scrub
+  bool store_ip = false;                 // keep user.ip_address, REMOTE_ADDR
   // metrics.*
   int metrics_max_services = 100;  // distinct `service` label values
   int metrics_top_groups = 50;

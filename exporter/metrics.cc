@@ -71,7 +71,55 @@ std::string_view SeriesKey(std::initializer_list<std::string_view> values) {
 
 }  // namespace
 
-std::string LabelLimiter::Fold(const std::string& value) {
+std::string SafeLabelValue(const std::string& value) {
+  constexpr size_t kMaxBytes = 128;
+  std::string out;
+  out.reserve(std::min(value.size(), kMaxBytes));
+  size_t i = 0;
+  while (i < value.size()) {
+    const unsigned char c = static_cast<unsigned char>(value[i]);
+    size_t len = 1;
+    bool valid = true;
+    if (c < 0x80) {
+      len = 1;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+    } else {
+      valid = false;
+    }
+    if (valid && i + len > value.size()) valid = false;
+    for (size_t k = 1; valid && k < len; ++k) {
+      valid = (static_cast<unsigned char>(value[i + k]) & 0xC0) == 0x80;
+    }
+    if (valid && len == 3) {
+      const unsigned char c1 = static_cast<unsigned char>(value[i + 1]);
+      valid = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 > 0x9F);
+    } else if (valid && len == 4) {
+      const unsigned char c1 = static_cast<unsigned char>(value[i + 1]);
+      valid = !(c == 0xF0 && c1 < 0x90) && !(c == 0xF4 && c1 > 0x8F);
+    }
+    std::string_view piece;
+    if (!valid) {
+      piece = "\xEF\xBF\xBD";  // U+FFFD
+      len = 1;
+    } else if (len == 1 && (c < 0x20 || c == 0x7F)) {
+      piece = "_";
+    } else {
+      piece = std::string_view(value.data() + i, len);
+    }
+    if (out.size() + piece.size() > kMaxBytes) break;
+    out.append(piece.data(), piece.size());
+    i += len;
+  }
+  return out;
+}
+
+std::string LabelLimiter::Fold(const std::string& raw) {
+  const std::string value = SafeLabelValue(raw);
   if (value.empty()) return "unknown";
   std::lock_guard<std::mutex> lock(mu_);
   if (seen_.count(value)) return value;
@@ -87,7 +135,17 @@ const std::vector<std::string>& Metrics::KnownRejectReasons() {
       "malformed_json",  "bad_envelope", "auth",
       "unknown_project", "too_large",    "decompression",
       "queue_full",      "storage",      "unsupported_encoding",
-      "rate_limited",    "other"};
+      "rate_limited",    "timeout",      "too_slow",
+      "incomplete",      "framing",      "connection_limit",
+      "other"};
+  return *v;
+}
+
+const std::vector<std::string>& Metrics::KnownHttpRefusedReasons() {
+  static const auto* v = new std::vector<std::string>{
+      "framing",           "timeout",        "too_slow",  "incomplete",
+      "too_large",         "headers_too_large", "header_timeout",
+      "malformed",         "bad_version",    "connection_limit", "other"};
   return *v;
 }
 
@@ -171,6 +229,17 @@ Metrics::Metrics(const Options& options)
   for (const auto& reason : KnownRejectReasons()) {
     ingest_rejected_->Add({{"reason", reason}});
   }
+  ingest_adjusted_ =
+      &BuildCounter()
+           .Name("crashctl_ingest_adjusted_total")
+           .Help(
+               "Accepted events whose payload was changed before storing: "
+               "nesting cut, secrets scrubbed, timestamp replaced.")
+           .Register(r);
+  for (const char* reason :
+       {"depth_limit", "scrubbed", "future_timestamp", "past_timestamp"}) {
+    ingest_adjusted_->Add({{"reason", reason}});
+  }
   envelope_items_ = &BuildCounter()
                          .Name("crashctl_envelope_items_total")
                          .Help("Envelope items received, by item type.")
@@ -236,6 +305,16 @@ Metrics::Metrics(const Options& options)
            .Name("crashctl_http_requests_total")
            .Help("HTTP requests by route pattern, method and status.")
            .Register(r);
+  http_refused_ =
+      &BuildCounter()
+           .Name("crashctl_http_refused_total")
+           .Help(
+               "HTTP requests refused before their handler ran (framing, "
+               "timeouts, sizes, connection limits), by reason.")
+           .Register(r);
+  for (const auto& reason : KnownHttpRefusedReasons()) {
+    http_refused_->Add({{"reason", reason}});
+  }
   http_duration_ = &BuildHistogram()
                         .Name("crashctl_http_request_duration_seconds")
                         .Help("HTTP request duration by route pattern.")
@@ -382,6 +461,12 @@ void Metrics::IngestRejected(const std::string& reason) {
       .Increment();
 }
 
+void Metrics::IngestAdjusted(const std::string& reason) {
+  static const std::vector<std::string> kReasons = {
+      "depth_limit", "scrubbed", "future_timestamp", "past_timestamp"};
+  ingest_adjusted_->Add({{"reason", Bounded(reason, kReasons)}}).Increment();
+}
+
 void Metrics::EnvelopeItem(const std::string& item_type) {
   const std::string type = Bounded(item_type, KnownEnvelopeItemTypes());
   envelope_items_by_type_
@@ -445,6 +530,11 @@ void Metrics::HttpRequest(const std::string& route, const std::string& method,
                                         LatencyBuckets());
            })
       .Observe(seconds);
+}
+
+void Metrics::HttpRefused(const std::string& reason) {
+  http_refused_->Add({{"reason", Bounded(reason, KnownHttpRefusedReasons())}})
+      .Increment();
 }
 
 void Metrics::PodCrash(const std::string& ns, const std::string& crash_type) {

@@ -26,7 +26,7 @@ namespace crashctl {
 
 // Folds user-supplied label values into a bounded set: the first `max`
 // distinct values are kept, later ones become "other"; "" becomes
-// "unknown".
+// "unknown". Values are made safe first (SafeLabelValue).
 //
 // Thread-safety: Fold may be called concurrently (guarded by a mutex).
 class LabelLimiter {
@@ -39,6 +39,11 @@ class LabelLimiter {
   size_t max_;
   std::set<std::string> seen_;
 };
+
+// A user-supplied label value as exported: control characters (NUL, tab,
+// newline, ...) become '_', invalid UTF-8 becomes U+FFFD, and at most 128
+// bytes are kept.
+std::string SafeLabelValue(const std::string& value);
 
 // One of the most active groups, for crashctl_group_events_total.
 struct TopGroup {
@@ -81,6 +86,9 @@ class Metrics {
   // reason: malformed_json, bad_envelope, auth, unknown_project,
   // too_large, decompression, queue_full, storage, unsupported_encoding ...
   void IngestRejected(const std::string& reason);
+  // An accepted event whose payload was changed before it was stored:
+  // depth_limit, scrubbed, future_timestamp, past_timestamp.
+  void IngestAdjusted(const std::string& reason);
   // Envelope items that are not events: type session, client_report, ...
   void EnvelopeItem(const std::string& item_type);
   void SetQueue(double depth, double capacity);
@@ -94,6 +102,11 @@ class Metrics {
   void SetStorageUp(bool up);  // false while writes fail (disk full, ...)
   void RetentionDeleted(double rows);
   // --- HTTP ---------------------------------------------------------------
+  // A request refused by the HTTP server before (or instead of) its
+  // handler: framing, timeout, too_slow, incomplete, too_large,
+  // headers_too_large, header_timeout, malformed, bad_version,
+  // connection_limit.
+  void HttpRefused(const std::string& reason);
   // `method` as received: methods other than GET, HEAD, POST, PUT, PATCH,
   // DELETE and OPTIONS are counted as "other".
   void HttpRequest(const std::string& route, const std::string& method,
@@ -118,6 +131,7 @@ class Metrics {
 
   // The bounded label sets. Values outside a set are exported as "other".
   static const std::vector<std::string>& KnownRejectReasons();
+  static const std::vector<std::string>& KnownHttpRefusedReasons();
   static const std::vector<std::string>& KnownEnvelopeItemTypes();
   static const std::vector<std::string>& KnownCrashTypes();
   static const std::vector<std::string>& KnownLevels();
@@ -149,6 +163,7 @@ class Metrics {
   prometheus::Histogram* ingestion_duration_;
   prometheus::Family<prometheus::Counter>* ingest_rejected_;
   prometheus::Family<prometheus::Counter>* envelope_items_;
+  prometheus::Family<prometheus::Counter>* ingest_adjusted_;
   prometheus::Gauge* queue_depth_;
   prometheus::Gauge* queue_capacity_;
   prometheus::Histogram* write_batch_size_;
@@ -161,6 +176,7 @@ class Metrics {
   prometheus::Gauge* storage_up_;
   prometheus::Counter* retention_deleted_;
   prometheus::Family<prometheus::Counter>* http_requests_;
+  prometheus::Family<prometheus::Counter>* http_refused_;
   prometheus::Family<prometheus::Histogram>* http_duration_;
   prometheus::Family<prometheus::Counter>* pod_crashes_;
   prometheus::Family<prometheus::Gauge>* pods_crashlooping_;

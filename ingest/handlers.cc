@@ -60,14 +60,25 @@ IngestHandlers::IngestHandlers(Store* store, IngestPipeline* pipeline,
       options_(options) {}
 
 void IngestHandlers::Register(Router* router) {
-  router->Add("POST", "/api/{project_id}/envelope/", "Ingest a Sentry envelope",
-              [this](HttpRequest& r) { return HandleEnvelope(r); });
-  router->Add("POST", "/api/{project_id}/store/",
-              "Ingest one Sentry event (store endpoint)",
-              [this](HttpRequest& r) { return HandleStore(r); });
-  router->Add("POST", "/api/v1/events",
-              "Ingest one Sentry event (short DSN form, ?key=KEY)",
-              [this](HttpRequest& r) { return HandleShortForm(r); });
+  // Requests the HTTP server refuses before a handler runs (framing, slow or
+  // oversized bodies) are ingestion refusals too.
+  auto refused = [this](const std::string& reason) {
+    if (metrics_) metrics_->IngestRejected(reason);
+  };
+  router->Add(
+      "POST", "/api/{project_id}/envelope/", "Ingest a Sentry envelope",
+      [this](HttpRequest& r) { return HandleEnvelope(r); }, RouteKind::kIngest,
+      refused);
+  router->Add(
+      "POST", "/api/{project_id}/store/",
+      "Ingest one Sentry event (store endpoint)",
+      [this](HttpRequest& r) { return HandleStore(r); }, RouteKind::kIngest,
+      refused);
+  router->Add(
+      "POST", "/api/v1/events",
+      "Ingest one Sentry event (short DSN form, ?key=KEY)",
+      [this](HttpRequest& r) { return HandleShortForm(r); },
+      RouteKind::kIngest, refused);
 }
 
 HttpResponse IngestHandlers::Refuse(const Refusal& refusal) {
@@ -189,8 +200,9 @@ bool IngestHandlers::Authenticate(const HttpRequest& request,
 }
 
 bool IngestHandlers::PrepareEvent(const std::string& payload,
-                                  int64_t project_id, WriteItem* item,
-                                  Refusal* refusal) {
+                                  int64_t project_id,
+                                  const std::string& remote_addr,
+                                  WriteItem* item, Refusal* refusal) {
   if (payload.size() > options_.max_event_bytes) {
     *refusal = {413, "too_large",
                 "event of " + std::to_string(payload.size()) +
@@ -199,10 +211,19 @@ bool IngestHandlers::PrepareEvent(const std::string& payload,
     return false;
   }
   std::string error;
-  if (!NormalizeEvent(payload, project_id, NowSeconds(), &item->event,
-                      &error)) {
+  NormalizeOptions normalize = options_.normalize;
+  normalize.remote_addr = remote_addr;
+  NormalizeReport report;
+  if (!NormalizeEvent(payload, project_id, NowSeconds(), normalize,
+                      &item->event, &report, &error)) {
     *refusal = {400, "malformed_json", "invalid event: " + error};
     return false;
+  }
+  if (metrics_ && report.rewritten()) {
+    if (report.depth_cuts > 0) metrics_->IngestAdjusted("depth_limit");
+    if (report.scrubbed > 0) metrics_->IngestAdjusted("scrubbed");
+    if (report.future_timestamp) metrics_->IngestAdjusted("future_timestamp");
+    if (report.past_timestamp) metrics_->IngestAdjusted("past_timestamp");
   }
   item->grouping = ComputeGrouping(item->event);
   store_->PrepareWrite(item);
@@ -275,7 +296,8 @@ HttpResponse IngestHandlers::HandleEnvelope(HttpRequest& request) {
     if (metrics_) metrics_->EnvelopeItem(item.type);
     if (!IsEventItem(item.type)) continue;
     WriteItem write;
-    if (!PrepareEvent(item.payload, project.id, &write, &refusal)) {
+    if (!PrepareEvent(item.payload, project.id, request.remote_addr, &write,
+                      &refusal)) {
       return Refuse(refusal);
     }
     items.push_back(std::move(write));
@@ -304,7 +326,8 @@ HttpResponse IngestHandlers::HandleSingleEvent(HttpRequest& request,
     return Refuse(refusal);
   }
   std::vector<WriteItem> items(1);
-  if (!PrepareEvent(body, project.id, &items[0], &refusal)) {
+  if (!PrepareEvent(body, project.id, request.remote_addr, &items[0],
+                    &refusal)) {
     return Refuse(refusal);
   }
   const std::string id = items[0].event.event_id;

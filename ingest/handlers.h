@@ -23,6 +23,7 @@
 
 #include "core/event.h"
 #include "core/http.h"
+#include "ingest/normalize.h"
 #include "ingest/pipeline.h"
 #include "store/store.h"
 
@@ -37,6 +38,9 @@ class IngestHandlers {
     size_t max_request_bytes = 20 << 20;  // whole body, decompressed
     double commit_timeout_seconds = 30;   // wait for the writer at most
     int retry_after_seconds = 1;          // advertised on 429
+    // Time bounds, depth bound, scrubbing and privacy.store_ip for every
+    // event (NormalizeOptions; remote_addr is filled per request).
+    NormalizeOptions normalize;
   };
 
   IngestHandlers(Store* store, IngestPipeline* pipeline, Metrics* metrics,
@@ -72,7 +76,8 @@ class IngestHandlers {
   bool FindProjectByKey(const std::string& key, Project* project);
   // Normalises and groups one event payload.
   bool PrepareEvent(const std::string& payload, int64_t project_id,
-                    WriteItem* item, Refusal* refusal);
+                    const std::string& remote_addr, WriteItem* item,
+                    Refusal* refusal);
   // Queues the items and waits for their commit; answers 200 {"id": id}.
   HttpResponse Commit(std::vector<WriteItem> items, const std::string& id,
                       std::chrono::steady_clock::time_point start);

@@ -13,6 +13,9 @@
 #include <rapidjson/writer.h>
 
 #include <cmath>
+#include <strings.h>
+
+#include <algorithm>
 #include <cstring>
 #include <random>
 #include <string>
@@ -55,11 +58,12 @@ void TruncateUtf8(std::string* s, size_t max) {
   s->resize(cut);
 }
 
-// Compact JSON for `v`; containers deeper than kMaxJsonDepth are replaced by
-// the string "[depth limit]" so that writing never recurses without bound.
+// Compact JSON for `v`; containers deeper than `max_depth` (kMaxJsonDepth
+// for the kept subtrees) are replaced by the string "[depth limit]" so that
+// writing never recurses without bound.
 void WriteBounded(const Value& v, rapidjson::Writer<rapidjson::StringBuffer>* w,
-                  int depth) {
-  if ((v.IsObject() || v.IsArray()) && depth >= kMaxJsonDepth) {
+                  int depth, int max_depth = kMaxJsonDepth) {
+  if ((v.IsObject() || v.IsArray()) && depth >= max_depth) {
     w->String("[depth limit]");
     return;
   }
@@ -67,22 +71,24 @@ void WriteBounded(const Value& v, rapidjson::Writer<rapidjson::StringBuffer>* w,
     w->StartObject();
     for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
       w->Key(it->name.GetString(), it->name.GetStringLength());
-      WriteBounded(it->value, w, depth + 1);
+      WriteBounded(it->value, w, depth + 1, max_depth);
     }
     w->EndObject();
   } else if (v.IsArray()) {
     w->StartArray();
-    for (const Value& e : v.GetArray()) WriteBounded(e, w, depth + 1);
+    for (const Value& e : v.GetArray()) {
+      WriteBounded(e, w, depth + 1, max_depth);
+    }
     w->EndArray();
   } else {
     v.Accept(*w);  // a scalar: no recursion
   }
 }
 
-std::string CompactJson(const Value& v) {
+std::string CompactJson(const Value& v, int max_depth = kMaxJsonDepth) {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  WriteBounded(v, &w, 0);
+  WriteBounded(v, &w, 0, max_depth);
   return std::string(buf.GetString(), buf.GetSize());
 }
 
@@ -532,10 +538,191 @@ bool IsAscii(std::string_view s) {
   return (bits & 0x8080808080808080ULL) == 0;
 }
 
+// --- payload rewriting: depth bound, scrubbing, client addresses --------
+
+constexpr char kDepthLimit[] = "[depth limit]";
+
+struct Rewriter {
+  const scrub::Scrubber* scrubber;
+  int max_depth;
+  rapidjson::Document::AllocatorType* allocator;
+  NormalizeReport* report;
+
+  void Filter(Value* v) {
+    if (v->IsNull()) return;
+    if (v->IsString() &&
+        std::string_view(v->GetString(), v->GetStringLength()) ==
+            scrub::kFiltered) {
+      return;
+    }
+    v->SetString(scrub::kFiltered.data(),
+                 static_cast<rapidjson::SizeType>(scrub::kFiltered.size()));
+    ++report->scrubbed;
+  }
+
+  void ScrubString(Value* v) {
+    const std::string_view text(v->GetString(), v->GetStringLength());
+    if (!scrubber->TextNeedsScrubbing(text)) return;
+    std::string copy(text);
+    report->scrubbed += scrubber->ScrubText(&copy);
+    v->SetString(copy.data(), static_cast<rapidjson::SizeType>(copy.size()),
+                 *allocator);
+  }
+
+  // `v` sits at nesting `depth` (the payload object is at 1). Recursion is
+  // bounded by max_depth: deeper containers are cut, not visited.
+  void Walk(Value* v, int depth) {
+    if (v->IsString()) {
+      if (scrubber->enabled()) ScrubString(v);
+      return;
+    }
+    if (!v->IsObject() && !v->IsArray()) return;
+    if (depth > max_depth) {
+      v->SetString(kDepthLimit, *allocator);
+      ++report->depth_cuts;
+      return;
+    }
+    if (v->IsObject()) {
+      for (auto it = v->MemberBegin(); it != v->MemberEnd(); ++it) {
+        if (scrubber->enabled() &&
+            scrubber->IsSecretKey(std::string_view(
+                it->name.GetString(), it->name.GetStringLength()))) {
+          Filter(&it->value);
+          continue;
+        }
+        Walk(&it->value, depth + 1);
+      }
+      return;
+    }
+    for (Value& element : v->GetArray()) {
+      // [key, value] pairs: headers, cookies, query strings, tags.
+      if (scrubber->enabled() && element.IsArray() && element.Size() == 2 &&
+          element[0].IsString() &&
+          scrubber->IsSecretKey(std::string_view(
+              element[0].GetString(), element[0].GetStringLength()))) {
+        if (depth + 1 > max_depth) {
+          element.SetString(kDepthLimit, *allocator);
+          ++report->depth_cuts;
+        } else {
+          Filter(&element[1]);
+        }
+        continue;
+      }
+      Walk(&element, depth + 1);
+    }
+  }
+};
+
+bool IsClientAddressHeader(std::string_view name) {
+  static const char* const kNames[] = {"x-forwarded-for", "x-real-ip",
+                                       "forwarded", "cf-connecting-ip",
+                                       "true-client-ip", "x-client-ip"};
+  for (const char* n : kNames) {
+    if (name.size() == std::strlen(n) &&
+        strncasecmp(name.data(), n, name.size()) == 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// privacy.store_ip: removes (or, when kept, resolves "{{auto}}") the
+// addresses an event carries of its client.
+void ApplyIpPolicy(Value* doc, const NormalizeOptions& options,
+                   rapidjson::Document::AllocatorType* allocator,
+                   NormalizeReport* report) {
+  auto user = doc->FindMember("user");
+  if (user != doc->MemberEnd() && user->value.IsObject()) {
+    auto ip = user->value.FindMember("ip_address");
+    if (ip != user->value.MemberEnd() && !ip->value.IsNull()) {
+      if (!options.store_ip) {
+        user->value.RemoveMember(ip);
+        ++report->scrubbed;
+      } else if (ip->value.IsString() &&
+                 std::string_view(ip->value.GetString(),
+                                  ip->value.GetStringLength()) == "{{auto}}") {
+        ip->value.SetString(
+            options.remote_addr.data(),
+            static_cast<rapidjson::SizeType>(options.remote_addr.size()),
+            *allocator);
+      }
+    }
+  }
+  if (options.store_ip) return;
+  auto request = doc->FindMember("request");
+  if (request == doc->MemberEnd() || !request->value.IsObject()) return;
+  auto env = request->value.FindMember("env");
+  if (env != request->value.MemberEnd() && env->value.IsObject()) {
+    auto addr = env->value.FindMember("REMOTE_ADDR");
+    if (addr != env->value.MemberEnd()) {
+      env->value.RemoveMember(addr);
+      ++report->scrubbed;
+    }
+  }
+  auto headers = request->value.FindMember("headers");
+  if (headers == request->value.MemberEnd()) return;
+  auto filter = [&](Value* v) {
+    if (v->IsNull() || (v->IsString() && std::string_view(v->GetString(),
+                                                          v->GetStringLength()) ==
+                                             scrub::kFiltered)) {
+      return;
+    }
+    v->SetString(scrub::kFiltered.data(),
+                 static_cast<rapidjson::SizeType>(scrub::kFiltered.size()));
+    ++report->scrubbed;
+  };
+  if (headers->value.IsObject()) {
+    for (auto it = headers->value.MemberBegin();
+         it != headers->value.MemberEnd(); ++it) {
+      if (IsClientAddressHeader(std::string_view(it->name.GetString(),
+                                                 it->name.GetStringLength()))) {
+        filter(&it->value);
+      }
+    }
+  } else if (headers->value.IsArray()) {
+    for (Value& pair : headers->value.GetArray()) {
+      if (pair.IsArray() && pair.Size() == 2 && pair[0].IsString() &&
+          IsClientAddressHeader(std::string_view(pair[0].GetString(),
+                                                 pair[0].GetStringLength()))) {
+        filter(&pair[1]);
+      }
+    }
+  }
+}
+
+// Appends {"type": type, ...} to the payload's `errors` list (created, or
+// replacing a value that is not a list).
+Value& AddPayloadError(Value* doc, const char* type,
+                       rapidjson::Document::AllocatorType* allocator) {
+  auto errors = doc->FindMember("errors");
+  if (errors == doc->MemberEnd()) {
+    doc->AddMember("errors", Value(rapidjson::kArrayType), *allocator);
+    errors = doc->FindMember("errors");
+  } else if (!errors->value.IsArray()) {
+    errors->value.SetArray();
+  }
+  Value entry(rapidjson::kObjectType);
+  entry.AddMember("type", Value(type, *allocator), *allocator);
+  errors->value.PushBack(entry, *allocator);
+  return errors->value[errors->value.Size() - 1];
+}
+
+const scrub::Scrubber& DefaultScrubber() {
+  static const scrub::Scrubber* scrubber = new scrub::Scrubber();
+  return *scrubber;
+}
+
 }  // namespace
 
 bool NormalizeEvent(std::string_view json, int64_t project_id, double now,
                     Event* out, std::string* error) {
+  return NormalizeEvent(json, project_id, now, NormalizeOptions(), out,
+                        nullptr, error);
+}
+
+bool NormalizeEvent(std::string_view json, int64_t project_id, double now,
+                    const NormalizeOptions& options, Event* out,
+                    NormalizeReport* report_out, std::string* error) {
   rapidjson::Document doc;
   // Iterative parsing: deeply nested input cannot exhaust the stack.
   // UTF-8 validation (a third of the parse time) is needed only when the
@@ -568,11 +755,20 @@ bool NormalizeEvent(std::string_view json, int64_t project_id, double now,
     return false;
   }
 
+  // Bound the depth and scrub secrets before any field is read, so that no
+  // field, and no stored byte, carries what was cut or filtered.
+  NormalizeReport report;
+  Rewriter rewriter{options.scrubber != nullptr ? options.scrubber
+                                                : &DefaultScrubber(),
+                    std::max(1, options.max_depth), &doc.GetAllocator(),
+                    &report};
+  rewriter.Walk(&doc, 1);
+  ApplyIpPolicy(&doc, options, &doc.GetAllocator(), &report);
+
   Errors errors;
   Event ev;
   ev.project_id = project_id;
   ev.received = now;
-  ev.raw_json.assign(json.data(), json.size());
 
   ev.event_id = CanonicalEventId(Member(doc, "event_id"));
   if (ev.event_id.empty()) ev.event_id = NewEventId();
@@ -580,17 +776,51 @@ bool NormalizeEvent(std::string_view json, int64_t project_id, double now,
   ev.timestamp = now;
   if (const Value* ts = Member(doc, "timestamp")) {
     double t = 0;
+    bool parsed = false;
     if (ts->IsNumber()) {
       t = ts->GetDouble();
-      if (std::isfinite(t)) ev.timestamp = t;
+      parsed = std::isfinite(t);
     } else if (ts->IsString()) {
-      if (ParseTimestamp(
-              std::string_view(ts->GetString(), ts->GetStringLength()), &t)) {
-        ev.timestamp = t;
-      }
+      parsed = ParseTimestamp(
+          std::string_view(ts->GetString(), ts->GetStringLength()), &t);
     } else if (ts->IsObject() || ts->IsArray()) {
       errors.Add("timestamp: expected a string or a number");
     }
+    if (parsed) {
+      const char* kind = nullptr;
+      if (options.max_future_seconds > 0 &&
+          t > now + options.max_future_seconds) {
+        kind = "future_timestamp";
+        report.future_timestamp = true;
+      } else if (options.max_past_seconds > 0 &&
+                 t < now - options.max_past_seconds) {
+        kind = "past_timestamp";
+        report.past_timestamp = true;
+      }
+      if (kind == nullptr) {
+        ev.timestamp = t;
+      } else {
+        // As Relay does: the receive time, with the SDK's kept and flagged.
+        Value sdk_time(*ts, doc.GetAllocator());
+        Value& entry = AddPayloadError(&doc, kind, &doc.GetAllocator());
+        entry.AddMember("name", "timestamp", doc.GetAllocator());
+        entry.AddMember("sdk_time", sdk_time, doc.GetAllocator());
+        entry.AddMember("server_time", Value(now), doc.GetAllocator());
+        doc["timestamp"].SetDouble(now);
+      }
+    }
+  }
+  if (report.depth_cuts > 0) {
+    Value& entry = AddPayloadError(&doc, "depth_limit", &doc.GetAllocator());
+    entry.AddMember("count", Value(static_cast<uint64_t>(report.depth_cuts)),
+                    doc.GetAllocator());
+    entry.AddMember("max_depth", Value(options.max_depth), doc.GetAllocator());
+  }
+  if (report.rewritten()) {
+    // The walk left no container deeper than max_depth.
+    ev.raw_json = CompactJson(doc, std::max(1, options.max_depth) + 1);
+  } else {
+    ev.raw_json.assign(json.data(), json.size());
   }
 
   ev.level = NormalizeLevel(Member(doc, "level"));
@@ -663,6 +893,7 @@ bool NormalizeEvent(std::string_view json, int64_t project_id, double now,
     return false;
   }
   *out = std::move(ev);
+  if (report_out != nullptr) *report_out = report;
   return true;
 }
 

@@ -63,7 +63,6 @@ std::shared_ptr<Completion> IngestPipeline::Submit(
     std::vector<WriteItem> items) {
   for (WriteItem& item : items) ReleaseUnread(&item);
   auto completion = std::make_shared<Completion>(items.size());
-  size_t depth_now = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_ || queue_.size() + items.size() > options_.queue_size) {
@@ -72,14 +71,19 @@ std::shared_ptr<Completion> IngestPipeline::Submit(
     for (size_t i = 0; i < items.size(); ++i) {
       queue_.push_back(Pending{std::move(items[i]), completion, i});
     }
-    depth_now = queue_.size();
+    // Set under the lock: set after it, a value could land after the
+    // writer's newer one and stay (the gauge showed 1 with an empty queue).
+    SetQueueGauge(queue_.size());
   }
   cv_.notify_one();
+  return completion;
+}
+
+void IngestPipeline::SetQueueGauge(size_t depth) {
   if (metrics_) {
-    metrics_->SetQueue(static_cast<double>(depth_now),
+    metrics_->SetQueue(static_cast<double>(depth),
                        static_cast<double>(options_.queue_size));
   }
-  return completion;
 }
 
 bool IngestPipeline::StorageUp(std::string* reason) {
@@ -108,7 +112,6 @@ void IngestPipeline::WriterLoop() {
   batch.reserve(options_.batch_size);
   bool wrote = false;  // since the store last flushed its group counters
   for (;;) {
-    size_t depth_now = 0;
     {
       std::unique_lock<std::mutex> lock(mu_);
       const auto ready = [this] { return stopping_ || !queue_.empty(); };
@@ -126,11 +129,7 @@ void IngestPipeline::WriterLoop() {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
-      depth_now = queue_.size();
-    }
-    if (metrics_) {
-      metrics_->SetQueue(static_cast<double>(depth_now),
-                         static_cast<double>(options_.queue_size));
+      SetQueueGauge(queue_.size());
     }
     CommitBatch(&batch);
     batch.clear();

@@ -87,6 +87,8 @@ class IngestPipeline {
     std::shared_ptr<Completion> completion;
     size_t index;  // of the item in its Completion
   };
+  // The queue gauge; called with mu_ held, so that updates are ordered.
+  void SetQueueGauge(size_t depth);
   void WriterLoop();
   void CommitBatch(std::vector<Pending>* batch);
 

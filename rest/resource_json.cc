@@ -43,27 +43,82 @@ size_t ValidSequenceLength(const std::string& s, size_t i) {
 
 // Forwards SAX events to a Writer, copying numbers verbatim (the reader runs
 // with kParseNumbersAsStringsFlag).
+// Copies parse events to a writer, cutting what is nested deeper than
+// `limits.max_depth` ("[depth limit]") and, once `limits.max_bytes` have been
+// written, every further value inside the top-level container
+// ("[size limit]"), so the copy stays valid JSON of bounded depth and size.
 struct VerbatimHandler
     : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, VerbatimHandler> {
-  explicit VerbatimHandler(JsonWriter* writer) : w(writer) {}
-  bool Null() { return w->Null(); }
-  bool Bool(bool b) { return w->Bool(b); }
+  VerbatimHandler(JsonWriter* writer, const rapidjson::StringBuffer* out,
+                  const EmbedLimits& embed_limits, EmbedCuts* embed_cuts)
+      : w(writer), buffer(out), limits(embed_limits), cuts(embed_cuts) {}
+
+  // A value at the current depth: true to write it, false when it is
+  // replaced (by its marker, already written) or inside a skipped subtree.
+  bool Admit(bool container) {
+    if (skip_depth > 0) {
+      if (container) ++skip_depth;
+      return false;
+    }
+    const char* marker = nullptr;
+    if (container && depth >= limits.max_depth) {
+      marker = "[depth limit]";
+      ++cuts->depth;
+    } else if (depth >= 1 && buffer->GetSize() > limits.max_bytes) {
+      marker = "[size limit]";
+      ++cuts->size;
+    }
+    if (marker == nullptr) return true;
+    w->String(marker);
+    if (container) skip_depth = 1;
+    return false;
+  }
+  bool Null() { return !Admit(false) || w->Null(); }
+  bool Bool(bool b) { return !Admit(false) || w->Bool(b); }
   bool RawNumber(const char* str, rapidjson::SizeType len, bool) {
-    return w->RawValue(str, len, rapidjson::kNumberType);
+    return !Admit(false) || w->RawValue(str, len, rapidjson::kNumberType);
   }
   bool String(const char* str, rapidjson::SizeType len, bool) {
-    return w->String(str, len);
+    return !Admit(false) || w->String(str, len);
   }
   bool Key(const char* str, rapidjson::SizeType len, bool) {
-    return w->Key(str, len);
+    return skip_depth > 0 || w->Key(str, len);
   }
-  bool StartObject() { return w->StartObject(); }
-  bool EndObject(rapidjson::SizeType) { return w->EndObject(); }
-  bool StartArray() { return w->StartArray(); }
-  bool EndArray(rapidjson::SizeType) { return w->EndArray(); }
+  bool StartObject() {
+    if (!Admit(true)) return true;
+    ++depth;
+    return w->StartObject();
+  }
+  bool EndObject(rapidjson::SizeType) {
+    if (skip_depth > 0) {
+      --skip_depth;
+      return true;
+    }
+    --depth;
+    return w->EndObject();
+  }
+  bool StartArray() {
+    if (!Admit(true)) return true;
+    ++depth;
+    return w->StartArray();
+  }
+  bool EndArray(rapidjson::SizeType) {
+    if (skip_depth > 0) {
+      --skip_depth;
+      return true;
+    }
+    --depth;
+    return w->EndArray();
+  }
   // Never called with kParseNumbersAsStringsFlag; required by the interface.
   bool Default() { return false; }
+
   JsonWriter* w;
+  const rapidjson::StringBuffer* buffer;
+  EmbedLimits limits;
+  EmbedCuts* cuts;
+  int depth = 0;       // containers open in the copy
+  int skip_depth = 0;  // > 0: inside a replaced subtree
 };
 
 std::string Url(const std::string& base_url, const std::string& path) {
@@ -122,6 +177,15 @@ void WriteJsonString(JsonWriter* w, const std::string& s) {
   w->String(clean.data(), static_cast<rapidjson::SizeType>(clean.size()));
 }
 
+void WriteTime(JsonWriter* w, double epoch_seconds) {
+  if (std::isnan(epoch_seconds) || std::isinf(epoch_seconds)) {
+    w->Null();
+    return;
+  }
+  const std::string text = FormatRfc3339Millis(epoch_seconds);
+  w->String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
+}
+
 void WriteTimestamp(JsonWriter* w, double epoch_seconds) {
   if (epoch_seconds == 0 || std::isnan(epoch_seconds)) {
     w->Null();
@@ -131,11 +195,14 @@ void WriteTimestamp(JsonWriter* w, double epoch_seconds) {
   w->String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
 }
 
-bool WriteEmbeddedJson(JsonWriter* w, const std::string& json_text) {
+bool WriteEmbeddedJson(JsonWriter* w, const std::string& json_text,
+                       const EmbedLimits& limits, EmbedCuts* cuts) {
+  EmbedCuts ignored;
+  if (cuts == nullptr) cuts = &ignored;
   const std::string clean = SanitizeUtf8(json_text);
   rapidjson::StringBuffer buffer;
   JsonWriter inner(buffer);
-  VerbatimHandler handler(&inner);
+  VerbatimHandler handler(&inner, &buffer, limits, cuts);
   rapidjson::Reader reader;
   rapidjson::StringStream stream(clean.c_str());
   constexpr unsigned kFlags =
@@ -202,9 +269,9 @@ void WriteGroup(JsonWriter* w, const Group& g, const std::string& base_url) {
   w->Key("count");
   w->Int64(g.count);
   w->Key("first_seen");
-  WriteTimestamp(w, g.first_seen);
+  WriteTime(w, g.first_seen);
   w->Key("last_seen");
-  WriteTimestamp(w, g.last_seen);
+  WriteTime(w, g.last_seen);
   WriteField(w, "service", g.service);
   WriteField(w, "release", g.release);
   WriteField(w, "first_release", g.first_release);
@@ -229,9 +296,9 @@ void WriteEvent(JsonWriter* w, const StoredEvent& e,
   w->Key("group");
   w->Int64(e.group_id);
   w->Key("timestamp");
-  WriteTimestamp(w, e.timestamp);
+  WriteTime(w, e.timestamp);
   w->Key("received");
-  WriteTimestamp(w, e.received);
+  WriteTime(w, e.received);
   WriteField(w, "level", e.level);
   WriteField(w, "platform", e.platform);
   WriteField(w, "title", e.title);
@@ -248,9 +315,24 @@ void WriteEvent(JsonWriter* w, const StoredEvent& e,
   w->EndObject();
   if (with_payload) {
     w->Key("payload");
-    if (!WriteEmbeddedJson(w, e.payload)) {
+    EmbedCuts cuts;
+    if (!WriteEmbeddedJson(w, e.payload, EmbedLimits(), &cuts)) {
       w->Null();
-      WriteField(w, "payload_text", e.payload);
+      std::string text = e.payload.substr(0, EmbedLimits().max_bytes);
+      if (text.size() < e.payload.size()) ++cuts.size;
+      WriteField(w, "payload_text", text);
+    }
+    if (cuts.depth > 0 || cuts.size > 0) {
+      // Marked: what this answer left out of the stored payload.
+      w->Key("payload_cut");
+      w->StartObject();
+      w->Key("depth_limit");
+      w->Uint64(cuts.depth);
+      w->Key("size_limit");
+      w->Uint64(cuts.size);
+      w->Key("stored_bytes");
+      w->Uint64(e.payload.size());
+      w->EndObject();
     }
   }
   w->EndObject();

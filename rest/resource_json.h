@@ -8,6 +8,7 @@
 #ifndef CRASHCTL_REST_RESOURCE_JSON_H_
 #define CRASHCTL_REST_RESOURCE_JSON_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -26,14 +27,33 @@ std::string SanitizeUtf8(const std::string& s);
 
 // Writes `s` as a JSON string after SanitizeUtf8.
 void WriteJsonString(JsonWriter* w, const std::string& s);
-// Writes an RFC 3339 string, or null when `epoch_seconds` is 0 (unknown).
+// Writes an RFC 3339 string, or null when `epoch_seconds` is 0 (unknown):
+// for times that may be absent (a crash's started_at).
 void WriteTimestamp(JsonWriter* w, double epoch_seconds);
+// Writes an RFC 3339 string; epoch 0 is 1970-01-01T00:00:00.000Z (event and
+// group times are never absent).
+void WriteTime(JsonWriter* w, double epoch_seconds);
 
-// Writes `json_text` (e.g. an event's original payload) as a JSON value.
-// Returns false, writing nothing, when it is not valid JSON after
-// SanitizeUtf8. Numbers are copied verbatim (no precision loss); nesting
-// depth is handled iteratively (no recursion).
-bool WriteEmbeddedJson(JsonWriter* w, const std::string& json_text);
+// Bounds on an embedded payload as served: JSON readers (Python's json, jq)
+// fail on very deep nesting, and a reply should not grow without bound.
+struct EmbedLimits {
+  int max_depth = 64;              // deeper containers: "[depth limit]"
+  size_t max_bytes = 1024 * 1024;  // then every further value: "[size limit]"
+};
+// What WriteEmbeddedJson replaced.
+struct EmbedCuts {
+  uint64_t depth = 0;
+  uint64_t size = 0;
+};
+
+// Writes `json_text` (e.g. an event's original payload) as a JSON value,
+// within `limits` (counted in `*cuts`, which may be null). Returns false,
+// writing nothing, when it is not valid JSON after SanitizeUtf8. Numbers are
+// copied verbatim (no precision loss); nesting is handled iteratively (no
+// recursion).
+bool WriteEmbeddedJson(JsonWriter* w, const std::string& json_text,
+                       const EmbedLimits& limits = EmbedLimits(),
+                       EmbedCuts* cuts = nullptr);
 
 // Splits stored crash logs into lines ("\n" or "\r\n"); a trailing newline
 // does not produce an empty last line; "" gives no lines.
@@ -44,8 +64,10 @@ std::vector<std::string> SplitLogLines(const std::string& logs);
 void WriteProject(JsonWriter* w, const Project& project, const std::string& dsn,
                   const std::string& short_dsn);
 void WriteGroup(JsonWriter* w, const Group& group, const std::string& base_url);
-// `with_payload`: adds `payload` (the original event JSON as an object, or
-// null plus `payload_text` when it cannot be parsed).
+// `with_payload`: adds `payload` (the stored event JSON as an object, or
+// null plus `payload_text` when it cannot be parsed), within EmbedLimits;
+// when anything was cut, `payload_cut` {depth_limit, size_limit,
+// stored_bytes} says so.
 void WriteEvent(JsonWriter* w, const StoredEvent& event,
                 const std::string& base_url, bool with_payload);
 void WriteCrash(JsonWriter* w, const Crash& crash, const std::string& base_url);

@@ -17,7 +17,6 @@ namespace crashctl {
 namespace {
 
 constexpr size_t kMaxBodyBytes = 64 * 1024;
-constexpr size_t kMaxNameBytes = 200;
 constexpr size_t kMaxFilterBytes = 256;
 
 const char* const kGroupStatuses[] = {"unresolved", "resolved", "ignored"};
@@ -71,6 +70,8 @@ HttpResponse StoreFailure(const StoreStatus& status, const std::string& what) {
           404, status.message.empty() ? what + " not found" : status.message);
     case StoreStatus::kInvalid:
       return HttpResponse::Error(400, detail);
+    case StoreStatus::kConflict:
+      return HttpResponse::Error(409, detail);
     case StoreStatus::kUnavailable: {
       spdlog::warn("rest: store unavailable: {}", detail);
       HttpResponse response =
@@ -170,18 +171,8 @@ class RestHandlers {
     }
     const std::string name(name_it->value.GetString(),
                            name_it->value.GetStringLength());
-    if (name.find_first_not_of(" \t") == std::string::npos) {
-      return HttpResponse::Error(400, "project name must not be empty");
-    }
-    if (name.size() > kMaxNameBytes) {
-      return HttpResponse::Error(400, "project name longer than 200 bytes");
-    }
-    for (unsigned char c : name) {
-      if (c < 0x20 || c == 0x7f) {
-        return HttpResponse::Error(
-            400, "project name must not contain control characters");
-      }
-    }
+    const std::string invalid = ProjectNameError(name);
+    if (!invalid.empty()) return HttpResponse::Error(400, invalid);
     Project project;
     StoreStatus status = store_->CreateProject(name, &project);
     if (!status.ok()) {
@@ -452,8 +443,9 @@ void RegisterRestRoutes(Router* router, Store* store,
   // Open routes: probes never need the admin token.
   auto open = [&](const char* method, const char* pattern, const char* summary,
                   Method m) {
-    router->Add(method, pattern, summary,
-                [h, m](HttpRequest& r) { return ((*h).*m)(r); });
+    router->Add(
+        method, pattern, summary,
+        [h, m](HttpRequest& r) { return ((*h).*m)(r); }, RouteKind::kProbe);
   };
   auto admin = [&](const char* method, const char* pattern, const char* summary,
                    Method m) {

@@ -46,6 +46,22 @@ StoreStatus RandomHexKey(std::string* key) {
 
 }  // namespace
 
+std::string ProjectNameError(const std::string& name) {
+  if (name.find_first_not_of(" \t") == std::string::npos) {
+    return "project name must not be empty";
+  }
+  if (name.size() > kMaxProjectName) {
+    return "project name is longer than " + std::to_string(kMaxProjectName) +
+           " bytes";
+  }
+  for (unsigned char c : name) {
+    if (c < 0x20 || c == 0x7f) {
+      return "project name must not contain control characters";
+    }
+  }
+  return "";
+}
+
 std::unique_ptr<Store> Store::Open(const std::string& path,
                                    std::string* error) {
   return SqliteStore::Open(path, SqliteStore::Options(), error);
@@ -261,14 +277,8 @@ StoreStatus SqliteStore::ExecOnWriter(const std::string& sql) {
 // --- projects ---------------------------------------------------------------
 
 StoreStatus SqliteStore::CreateProject(const std::string& name, Project* out) {
-  if (name.empty()) {
-    return MakeStatus(StoreStatus::kInvalid, "project name is empty");
-  }
-  if (name.size() > kMaxProjectName) {
-    return MakeStatus(StoreStatus::kInvalid,
-                      "project name is longer than " +
-                          std::to_string(kMaxProjectName) + " bytes");
-  }
+  const std::string invalid = ProjectNameError(name);
+  if (!invalid.empty()) return MakeStatus(StoreStatus::kInvalid, invalid);
   Project project;
   project.name = name;
   project.created_at = NowSeconds();
@@ -283,7 +293,7 @@ StoreStatus SqliteStore::CreateProject(const std::string& name, Project* out) {
     exists.Bind(1, name);
     int rc = exists.Step();
     if (rc == SQLITE_ROW) {
-      return MakeStatus(StoreStatus::kInvalid,
+      return MakeStatus(StoreStatus::kConflict,
                         "project '" + name + "' already exists");
     }
     if (rc != SQLITE_DONE) return db->LastStatus("create project: lookup");

@@ -25,6 +25,7 @@ struct StoreStatus {
     kOk = 0,
     kNotFound,     // no such row
     kInvalid,      // bad argument (e.g. malformed cursor, unknown status)
+    kConflict,     // the row exists already (e.g. a project of that name)
     kUnavailable,  // disk full, read-only database, I/O error: retry later
     kInternal,
   };
@@ -156,6 +157,11 @@ struct GroupCount {
   int64_t count = 0;
 };
 
+// Checks a project name: 1 to 200 bytes, not only blanks, no control
+// characters (a tab or newline would break `project list`). "" when valid,
+// else the reason.
+std::string ProjectNameError(const std::string& name);
+
 class Store {
  public:
   // Opens (creating if needed) the database at `path`, switches it to WAL
@@ -171,6 +177,8 @@ class Store {
   virtual ~Store() = default;
 
   // --- projects -----------------------------------------------------------
+  // kInvalid for a name ProjectNameError() refuses, kConflict when a project
+  // of that name exists.
   virtual StoreStatus CreateProject(const std::string& name, Project* out) = 0;
   virtual StoreStatus ListProjects(std::vector<Project>* out) = 0;
   virtual StoreStatus GetProject(int64_t id, Project* out) = 0;

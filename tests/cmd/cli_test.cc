@@ -1,5 +1,8 @@
 // The crashctl command line, run as a user would run it.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <algorithm>
 
 #include <fstream>
 #include <regex>
@@ -96,9 +99,58 @@ TEST(CliTest, ConfigErrorsNameTheKey) {
 TEST(CliTest, CleanupAppliesRetention) {
   const TempDir data_dir("cleanup");
   const std::string& data = data_dir.path();
-  CommandResult r = RunCommand({CrashctlBinary(), "cleanup", "--data", data});
+  CommandResult r = RunCommand(
+      {CrashctlBinary(), "project", "create", "--name", "app", "--data", data});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = RunCommand({CrashctlBinary(), "cleanup", "--data", data});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("deleted 0 events"), std::string::npos) << r.out;
+}
+
+TEST(CliTest, CommandsThatReadDoNotCreateAMissingDatabase) {
+  const TempDir data_dir("missing");
+  const std::string missing = data_dir.path() + "/nope";
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"project", "list"},
+                                             {"cleanup"}}) {
+    std::vector<std::string> argv = {CrashctlBinary()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.push_back("--data");
+    argv.push_back(missing);
+    CommandResult r = RunCommand(argv);
+    EXPECT_EQ(r.exit_code, 1) << args[0] << ": " << r.err;
+    EXPECT_NE(r.err.find("no database at " + missing), std::string::npos)
+        << r.err;
+    struct stat st;
+    EXPECT_NE(stat(missing.c_str(), &st), 0) << "created " << missing;
+  }
+}
+
+TEST(CliTest, ProjectNamesAreCheckedAsByRestAndDuplicatesFail) {
+  const TempDir data_dir("names");
+  const std::string& data = data_dir.path();
+  CommandResult r = RunCommand({CrashctlBinary(), "project", "create",
+                                "--name", "a\tb", "--data", data});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("control characters"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  r = RunCommand(
+      {CrashctlBinary(), "project", "create", "--name", "app", "--data", data});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = RunCommand(
+      {CrashctlBinary(), "project", "create", "--name", "app", "--data", data});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("already exists"), std::string::npos) << r.err;
+  r = RunCommand({CrashctlBinary(), "project", "list", "--data", data});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+}
+
+TEST(CliTest, NoArgumentsIsOneLineOfUsage) {
+  CommandResult r = RunCommand({CrashctlBinary()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_EQ(r.out, "");
 }
 
 }  // namespace

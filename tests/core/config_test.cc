@@ -100,10 +100,27 @@ std::vector<KeyCase> KeyCases() {
        "http://flag.example:9190", "", "http://file.example",
        "https://env.example", "http://flag.example:9190",
        [](const Config& c) { return c.base_url; }},
-      {"server.max_connections", "10", "20", "30", "128", "10", "20", "30",
+      {"server.max_connections", "10", "20", "30", "512", "10", "20", "30",
        [](const Config& c) { return std::to_string(c.max_connections); }},
       {"server.request_timeout", "10s", "1m", "250ms", "30", "10", "60", "0.25",
        [](const Config& c) { return Num(c.request_timeout); }},
+      {"server.header_timeout", "5s", "2s", "500ms", "10", "5", "2", "0.5",
+       [](const Config& c) { return Num(c.header_timeout); }},
+      {"server.min_body_rate", "0", "2KiB", "100", "1024", "0", "2048", "100",
+       [](const Config& c) { return std::to_string(c.min_body_rate); }},
+      {"server.max_connections_per_client", "0", "8", "16", "128", "0", "8",
+       "16",
+       [](const Config& c) {
+         return std::to_string(c.max_connections_per_client);
+       }},
+      {"server.max_header_bytes", "8KiB", "32768", "4KiB", "16384", "8192",
+       "32768", "4096",
+       [](const Config& c) { return std::to_string(c.max_header_bytes); }},
+      {"server.cors_origins", "[\"https://a.example\", \"*\"]",
+       "https://b.example/", "http://c.example:3000,https://d.example", "",
+       "https://a.example,*", "https://b.example",
+       "http://c.example:3000,https://d.example",
+       [](const Config& c) { return Join(c.cors_origins); }},
       {"storage.path", "/var/lib/file", "/env", "/flag", "./data",
        "/var/lib/file", "/env", "/flag",
        [](const Config& c) { return c.data_dir; }},
@@ -146,6 +163,13 @@ std::vector<KeyCase> KeyCases() {
       {"auth.admin_token", "filetoken", "envtoken", "flagtoken", "",
        "filetoken", "envtoken", "flagtoken",
        [](const Config& c) { return c.admin_token; }},
+      {"privacy.scrub_defaults", "false", "no", "1", "1", "0", "0", "1",
+       [](const Config& c) { return std::to_string(c.scrub_defaults); }},
+      {"privacy.scrub_keys", "[Card_Holder, ssn]", "iban", "pin,cvv", "",
+       "card_holder,ssn", "iban", "pin,cvv",
+       [](const Config& c) { return Join(c.scrub_keys); }},
+      {"privacy.store_ip", "true", "false", "yes", "0", "1", "0", "1",
+       [](const Config& c) { return std::to_string(c.store_ip); }},
       {"metrics.max_services", "10", "20", "30", "100", "10", "20", "30",
        [](const Config& c) { return std::to_string(c.metrics_max_services); }},
       {"metrics.top_groups", "0", "5", "7", "50", "0", "5", "7",
@@ -259,7 +283,7 @@ TEST(ConfigTest, EmptyEnvironmentValueMeansUnset) {
   ASSERT_TRUE(LoadConfig("", {{"CRASHCTL_SERVER_MAX_CONNECTIONS", ""}}, {},
                          &config, &error))
       << error;
-  EXPECT_EQ(config.max_connections, 128);
+  EXPECT_EQ(config.max_connections, 512);
 }
 
 TEST(ConfigTest, YamlDetails) {

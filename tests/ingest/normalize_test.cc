@@ -1,7 +1,10 @@
 #include "ingest/normalize.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include <fstream>
 #include <set>
@@ -12,6 +15,8 @@
 
 namespace crashctl {
 namespace {
+
+using ::testing::HasSubstr;
 
 constexpr double kNow = 1795387600.5;
 
@@ -318,9 +323,205 @@ TEST(NormalizeTest, Timestamps) {
       {R"({"timestamp":"2023-11-14"})", kNow},
       {R"({"timestamp":true})", kNow},
   };
+  // How each form is read; the bounds on how far a time may be from now are
+  // tested below.
+  NormalizeOptions unbounded;
+  unbounded.max_future_seconds = 0;
+  unbounded.max_past_seconds = 0;
   for (const Case& c : cases) {
-    EXPECT_NEAR(MustNormalize(c.json).timestamp, c.want, 1e-6) << c.json;
+    Event ev;
+    std::string error;
+    ASSERT_TRUE(NormalizeEvent(c.json, 1, kNow, unbounded, &ev, nullptr, &error))
+        << error;
+    EXPECT_NEAR(ev.timestamp, c.want, 1e-6) << c.json;
   }
+}
+
+// The payload's `errors` entries of a type, as compact JSON objects.
+std::vector<std::string> PayloadErrors(const Event& ev, const char* type) {
+  rapidjson::Document doc;
+  doc.Parse(ev.raw_json.c_str());
+  std::vector<std::string> out;
+  if (!doc.IsObject() || !doc.HasMember("errors")) return out;
+  for (const auto& e : doc["errors"].GetArray()) {
+    if (e.HasMember("type") && std::string(e["type"].GetString()) == type) {
+      rapidjson::StringBuffer buffer;
+      rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+      e.Accept(writer);
+      out.emplace_back(buffer.GetString());
+    }
+  }
+  return out;
+}
+
+TEST(NormalizeTest, TimestampsFarFromNowBecomeTheReceiveTimeAndAreFlagged) {
+  struct Case {
+    std::string json;
+    double want;
+    const char* flag;  // nullptr: kept as sent
+  };
+  const Case cases[] = {
+      {R"({"timestamp":1e300})", kNow, "future_timestamp"},
+      {R"({"timestamp":1e12})", kNow, "future_timestamp"},
+      {R"({"timestamp":"9999-12-31T23:59:59Z"})", kNow, "future_timestamp"},
+      {"{\"timestamp\":" + std::to_string(kNow + 120) + "}", kNow,
+       "future_timestamp"},
+      {"{\"timestamp\":" + std::to_string(kNow + 30) + "}", kNow + 30,
+       nullptr},
+      {R"({"timestamp":0})", kNow, "past_timestamp"},  // epoch 0 is a time
+      {R"({"timestamp":"1970-01-01T00:00:00Z"})", kNow, "past_timestamp"},
+      {"{\"timestamp\":" + std::to_string(kNow - 31 * 86400.0) + "}", kNow,
+       "past_timestamp"},
+      {"{\"timestamp\":" + std::to_string(kNow - 29 * 86400.0) + "}",
+       kNow - 29 * 86400.0, nullptr},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.json);
+    NormalizeReport report;
+    Event ev;
+    std::string error;
+    ASSERT_TRUE(NormalizeEvent(c.json, 1, kNow, NormalizeOptions(), &ev,
+                               &report, &error))
+        << error;
+    EXPECT_NEAR(ev.timestamp, c.want, 1e-3);
+    if (c.flag == nullptr) {
+      EXPECT_FALSE(report.rewritten());
+      EXPECT_EQ(ev.raw_json, c.json);
+      continue;
+    }
+    EXPECT_TRUE(report.rewritten());
+    const std::vector<std::string> flags = PayloadErrors(ev, c.flag);
+    ASSERT_EQ(flags.size(), 1u) << ev.raw_json;
+    EXPECT_THAT(flags[0], HasSubstr("\"name\":\"timestamp\""));
+    EXPECT_THAT(flags[0], HasSubstr("\"sdk_time\":"));
+    // The stored payload says the receive time too.
+    rapidjson::Document doc;
+    doc.Parse(ev.raw_json.c_str());
+    EXPECT_NEAR(doc["timestamp"].GetDouble(), kNow, 1e-3);
+  }
+  // A retention window shorter than 30 days bounds the past instead.
+  NormalizeOptions week;
+  week.max_past_seconds = 7 * 86400.0;
+  Event ev;
+  std::string error;
+  const std::string ten_days =
+      "{\"timestamp\":" + std::to_string(kNow - 10 * 86400.0) + "}";
+  ASSERT_TRUE(NormalizeEvent(ten_days, 1, kNow, week, &ev, nullptr, &error));
+  EXPECT_NEAR(ev.timestamp, kNow, 1e-3);
+}
+
+TEST(NormalizeTest, DeepNestingAnywhereIsCutAndMarked) {
+  std::string deep = R"({"message":"m","extra":{"x":)";
+  for (int i = 0; i < 100000; ++i) deep += '[';
+  for (int i = 0; i < 100000; ++i) deep += ']';
+  deep += "}}";
+  NormalizeReport report;
+  Event ev;
+  std::string error;
+  ASSERT_TRUE(NormalizeEvent(deep, 1, kNow, NormalizeOptions(), &ev, &report,
+                             &error))
+      << error;
+  EXPECT_EQ(report.depth_cuts, 1u);
+  EXPECT_LT(ev.raw_json.size(), 1000u);
+  EXPECT_THAT(ev.raw_json, HasSubstr("\"[depth limit]\""));
+  // No container in what is stored is nested deeper than the limit.
+  int depth = 0, max_depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < ev.raw_json.size(); ++i) {
+    const char c = ev.raw_json[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') in_string = true;
+    if (c == '[' || c == '{') max_depth = std::max(max_depth, ++depth);
+    if (c == ']' || c == '}') --depth;
+  }
+  EXPECT_LE(max_depth, 64);
+  const std::vector<std::string> flags = PayloadErrors(ev, "depth_limit");
+  ASSERT_EQ(flags.size(), 1u);
+  EXPECT_THAT(flags[0], HasSubstr("\"count\":1"));
+  // Within the limit nothing changes.
+  std::string fine = R"({"extra":{"x":)" + std::string(60, '[') +
+                     std::string(60, ']') + "}}";
+  ASSERT_TRUE(NormalizeEvent(fine, 1, kNow, NormalizeOptions(), &ev, &report,
+                             &error));
+  EXPECT_EQ(ev.raw_json, fine);
+  EXPECT_FALSE(report.rewritten());
+}
+
+TEST(NormalizeTest, SecretsAreScrubbedBeforeAnythingIsKept) {
+  const std::string json = R"({
+    "message": "login failed for password=hunter2 with Bearer abc.def.ghi",
+    "exception": {"values": [{"type": "PaymentError",
+      "value": "card 4111 1111 1111 1111 declined"}]},
+    "user": {"id": "u1", "ip_address": "10.1.2.3", "email": "a@b.c"},
+    "request": {
+      "url": "https://shop.example/pay?item=3&api_key=K3Y&x=1",
+      "query_string": "token=T0K&page=2",
+      "headers": {"Authorization": "Basic dXNlcjpwYXNz", "Cookie": "sid=S1",
+                  "Set-Cookie": "sid=S2", "X-Forwarded-For": "10.9.9.9",
+                  "Accept": "text/html"},
+      "cookies": {"sid": "S3"},
+      "env": {"REMOTE_ADDR": "10.4.4.4", "SERVER_NAME": "web1"}
+    },
+    "extra": {"db": {"password": "pw1", "host": "db"}, "apiKey": "AK",
+              "nested": [["secret", "s1"], ["safe", "ok"]],
+              "log": "2024 connect user=app passwd: pw2 ok"},
+    "tags": [["session_id", "SESS"], ["release", "1.0"]],
+    "breadcrumbs": [{"message": "GET /x?access_token=AT1"}]
+  })";
+  NormalizeReport report;
+  Event ev;
+  std::string error;
+  ASSERT_TRUE(NormalizeEvent(json, 1, kNow, NormalizeOptions(), &ev, &report,
+                             &error))
+      << error;
+  for (const char* secret :
+       {"hunter2", "abc.def.ghi", "4111", "10.1.2.3", "K3Y", "T0K",
+        "dXNlcjpwYXNz", "S1", "S2", "S3", "10.9.9.9", "10.4.4.4", "pw1", "AK",
+        "s1", "pw2", "SESS", "AT1"}) {
+    EXPECT_EQ(ev.raw_json.find(secret), std::string::npos)
+        << secret << " in " << ev.raw_json;
+    for (const std::string* field :
+         {&ev.message, &ev.user_json, &ev.request_json, &ev.breadcrumbs_json,
+          &ev.contexts_json}) {
+      EXPECT_EQ(field->find(secret), std::string::npos) << secret;
+    }
+  }
+  EXPECT_EQ(ev.message,
+            "login failed for password=[Filtered] with Bearer [Filtered]");
+  ASSERT_EQ(ev.exceptions.size(), 1u);
+  EXPECT_EQ(ev.exceptions[0].value, "card [Filtered] declined");
+  EXPECT_EQ(ev.Tag("session_id"), "[Filtered]");
+  EXPECT_EQ(ev.Tag("release"), "1.0");
+  // What is not secret stays.
+  for (const char* kept : {"item=3", "page=2", "text/html", "web1", "a@b.c",
+                           "\"host\":\"db\"", "\"ok\"", "user=app"}) {
+    EXPECT_NE(ev.raw_json.find(kept), std::string::npos) << kept;
+  }
+  EXPECT_GE(report.scrubbed, 15u);
+}
+
+TEST(NormalizeTest, ScrubbingFollowsThePrivacyOptions) {
+  const std::string json =
+      R"({"user":{"ip_address":"{{auto}}"},"extra":{"iban":"DE00","token":"t"}})";
+  scrub::Options only_extra;
+  only_extra.defaults = false;
+  only_extra.extra_keys = {"IBAN"};
+  const scrub::Scrubber scrubber(only_extra);
+  NormalizeOptions options;
+  options.scrubber = &scrubber;
+  options.store_ip = true;
+  options.remote_addr = "192.0.2.7";
+  Event ev;
+  std::string error;
+  ASSERT_TRUE(
+      NormalizeEvent(json, 1, kNow, options, &ev, nullptr, &error));
+  EXPECT_EQ(ev.user_json, R"({"ip_address":"192.0.2.7"})");
+  EXPECT_THAT(ev.raw_json, HasSubstr(R"("iban":"[Filtered]")"));
+  EXPECT_THAT(ev.raw_json, HasSubstr(R"("token":"t")"));  // defaults off
 }
 
 TEST(NormalizeTest, Levels) {
@@ -455,7 +656,8 @@ TEST(NormalizeTest, ObjectsKeptAsCompactJson) {
     "request": {"method": "POST", "url": "http://h/p"},
     "breadcrumbs": [{"message": "a"}, {"message": "b"}]
   })");
-  EXPECT_EQ(ev.user_json, R"({"id":7,"ip_address":"{{auto}}"})");
+  // privacy.store_ip is off by default: the address is not kept.
+  EXPECT_EQ(ev.user_json, R"({"id":7})");
   EXPECT_EQ(ev.contexts_json,
             R"({"os":{"name":"Linux"},"app":{"app_name":"x"}})");
   EXPECT_EQ(ev.request_json, R"({"method":"POST","url":"http://h/p"})");

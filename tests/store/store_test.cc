@@ -161,7 +161,10 @@ TEST_F(StoreTest, CreateProjectGivesKeyAndRejectsBadNames) {
   };
   const Case cases[] = {
       {"", StoreStatus::kInvalid},
-      {"default", StoreStatus::kInvalid},  // duplicate
+      {"  \t", StoreStatus::kInvalid},
+      {"a\tb", StoreStatus::kInvalid},  // would break `project list`
+      {"line\nbreak", StoreStatus::kInvalid},
+      {"default", StoreStatus::kConflict},  // duplicate
       {std::string(201, 'x'), StoreStatus::kInvalid},
       {"second", StoreStatus::kOk},
   };
