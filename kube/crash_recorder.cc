@@ -35,8 +35,12 @@ bool StartsWith(const std::string& s, const std::string& prefix) {
 }  // namespace
 
 CrashRecorder::CrashRecorder(Store* store, Metrics* metrics,
-                             int restart_threshold)
-    : store_(store), metrics_(metrics), restart_threshold_(restart_threshold) {}
+                             int restart_threshold,
+                             const scrub::Scrubber* scrubber)
+    : store_(store),
+      metrics_(metrics),
+      restart_threshold_(restart_threshold),
+      scrubber_(scrubber != nullptr ? scrubber : &default_scrubber_) {}
 
 void CrashRecorder::AddListener(CrashListener listener) {
   listeners_.push_back(std::move(listener));
@@ -183,6 +187,7 @@ bool CrashRecorder::Insert(const CrashCandidate& cand,
                            std::vector<LogRequest>* logs) {
   Crash crash = cand.crash;
   if (crash.finished_at == 0) crash.finished_at = Now();
+  scrubber_->ScrubText(&crash.message);  // a termination message
   int64_t id = 0;
   bool inserted = false;
   StoreStatus st = store_->UpsertCrash(crash, &id, &inserted);
@@ -398,8 +403,10 @@ void CrashRecorder::SetLogs(const std::string& dedup_key,
     std::lock_guard<std::mutex> lock(mu_);
     StoreStatus st = store_->GetCrashByKey(dedup_key, &crash);
     if (!st.ok()) return;
-    if (crash.logs == logs) return;
-    crash.logs = logs;
+    std::string scrubbed = logs;
+    scrubber_->ScrubText(&scrubbed);  // bearer tokens, password=..., cards
+    if (crash.logs == scrubbed) return;
+    crash.logs = std::move(scrubbed);
     crash.updated_at = 0;  // the store stamps the update
     int64_t id = 0;
     bool inserted = false;

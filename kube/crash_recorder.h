@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "kube/pod_classifier.h"
+#include "scrub/scrubber.h"
 #include "store/store.h"
 
 namespace crashctl {
@@ -54,7 +55,11 @@ class CrashRecorder {
   using LogSink = std::function<void(const LogRequest&)>;
 
   // `metrics` may be null. `restart_threshold` <= 0 disables that type.
-  CrashRecorder(Store* store, Metrics* metrics, int restart_threshold);
+  // `scrubber` (may be null: Sentry's default rules) filters secrets out of
+  // the logs and termination messages before they are stored; it must
+  // outlive the recorder.
+  CrashRecorder(Store* store, Metrics* metrics, int restart_threshold,
+                const scrub::Scrubber* scrubber = nullptr);
 
   // Set up before the first ObservePod.
   void AddListener(CrashListener listener);
@@ -66,7 +71,8 @@ class CrashRecorder {
   // the pods of that scope whose uid is not in `uids` (deleted while no
   // watch was open).
   void EndList(const std::string& ns, const std::set<std::string>& uids);
-  // Stores `logs` into the crash `dedup_key` (no-op if it is gone).
+  // Stores `logs` (scrubbed) into the crash `dedup_key` (no-op if it is
+  // gone).
   void SetLogs(const std::string& dedup_key, const std::string& logs);
   // Links the group of a newly stored event to crashes of the pod it came
   // from (server_name or tag `pod`) whose window holds its timestamp.
@@ -125,6 +131,8 @@ class CrashRecorder {
 
   Store* store_;
   Metrics* metrics_;
+  const scrub::Scrubber default_scrubber_;
+  const scrub::Scrubber* scrubber_;
   int restart_threshold_;
   std::vector<CrashListener> listeners_;
   LogSink log_sink_;

@@ -14,6 +14,7 @@
 
 #include "exporter/metrics.h"
 #include "kube/crash_recorder.h"
+#include "scrub/scrubber.h"
 #include "kube/kube_api_client.h"
 #include "kube/kube_client_config.h"
 #include "kube/log_fetcher.h"
@@ -50,7 +51,8 @@ class KubeWatcher::Impl {
       : config_(config),
         metrics_(metrics),
         options_(options),
-        recorder_(store, metrics, config.kube_restart_threshold),
+        scrubber_(scrub::Options{config.scrub_defaults, config.scrub_keys}),
+        recorder_(store, metrics, config.kube_restart_threshold, &scrubber_),
         rng_(std::random_device{}()) {}
 
   ~Impl() { Stop(); }
@@ -373,6 +375,7 @@ class KubeWatcher::Impl {
   const Config config_;
   Metrics* metrics_;
   const Options options_;
+  const scrub::Scrubber scrubber_;  // before recorder_, which uses it
   CrashRecorder recorder_;
   std::unique_ptr<KubeApiClient> client_;
   std::unique_ptr<LogFetcher> logs_;
