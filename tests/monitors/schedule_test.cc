@@ -210,6 +210,19 @@ TEST(CrontabTest, DaylightSavingTime) {
        "America/New_York",
        "2026-03-07T00:00:00Z",
        {"2026-03-07T09:00:00-05:00", "2026-03-08T09:00:00-04:00"}},
+      // Samoa skipped 2011-12-30 entirely (-10:00 -> +14:00 at midnight):
+      // that day's 12:00 runs at the first instant after the gap.
+      {"0 12 * * *",
+       "Pacific/Apia",
+       "2011-12-29T00:00:00-10:00",
+       {"2011-12-29T12:00:00-10:00", "2011-12-31T00:00:00+14:00",
+        "2011-12-31T12:00:00+14:00"}},
+      // Lord Howe Island moves its clocks by 30 minutes (2026-04-05 02:00
+      // +11:00 -> 01:30 +10:30): 01:45 occurs twice and runs once.
+      {"45 1 * * *",
+       "Australia/Lord_Howe",
+       "2026-04-04T12:00:00+11:00",
+       {"2026-04-05T01:45:00+11:00", "2026-04-06T01:45:00+10:30"}},
       {"0 12 * * *",
        "Asia/Kolkata",  // +05:30
        "2026-05-06T00:00:00Z",
@@ -250,14 +263,20 @@ TEST(CrontabTest, PreviousAtOrBefore) {
 // p = Previous(t) <= t < n = Next(t), Next(p) == n and Previous(n - 1) == p.
 TEST(CrontabTest, NextAndPreviousAreConsistent) {
   const std::pair<const char*, const char*> schedules[] = {
-      {"*/15 * * * *", "Europe/Vienna"},       {"30 2 * * *", "Europe/Vienna"},
-      {"0 * * * *", "America/New_York"},       {"* * * * *", "Europe/Vienna"},
+      {"*/15 * * * *", "Europe/Vienna"},
+      {"30 2 * * *", "Europe/Vienna"},
+      {"0 * * * *", "America/New_York"},
+      {"* * * * *", "Europe/Vienna"},
       {"0 0 13 * FRI", "Australia/Lord_Howe"},  // 30-minute DST shift
       {"59 1 * * *", "America/New_York"},
+      {"*/10 * * * *", "Antarctica/Troll"},  // +00:00 <-> +02:00
+      {"0 0 * * *", "America/Santiago"},     // changes at midnight
+      {"0 12 * * *", "Pacific/Apia"},
   };
   const char* windows[] = {"2026-03-28T20:00:00Z", "2026-10-24T20:00:00Z",
                            "2026-03-07T20:00:00Z", "2026-10-31T20:00:00Z",
-                           "2026-04-04T10:00:00Z"};
+                           "2026-04-04T10:00:00Z", "2026-04-04T20:00:00Z",
+                           "2026-09-05T20:00:00Z", "2011-12-29T12:00:00Z"};
   for (const auto& [expr, tz] : schedules) {
     const Schedule s = Cron(expr, tz);
     for (const char* window : windows) {
