@@ -91,7 +91,7 @@ fuzz-smoke: fuzz-build
 	FUZZ_BUILD=$(FUZZ_BUILD) bash tests/fuzz/run.sh $(FUZZ_SMOKE_SECONDS)
 
 format:
-	find cmd core ingest grouping store kube exporter rest alertmanager sdk tests bench \
+	find cmd core ingest grouping store kube exporter rest alertmanager sdk monitors tests bench \
 	  \( -name '*.h' -o -name '*.cc' \) -not -path '*/node_modules/*' | xargs clang-format -i
 
 # Micro benchmarks and the load generator; writes bench/RESULTS.md.
