@@ -106,12 +106,10 @@ bool IsFrameAt(const Lines& lines, size_t j, size_t indent) {
 
 // "    ... 5 lines matching cause stack trace ..."
 bool ParseElided(std::string_view s, int* n) {
+  constexpr std::string_view kSuffix = " lines matching cause stack trace ...";
   s = Trim(s);
-  if (!StartsWith(s, "... ") ||
-      !EndsWith(s, " lines matching cause stack trace ...")) {
-    return false;
-  }
-  return ParseInt(s.substr(4, s.size() - 4 - 38), n);
+  if (!StartsWith(s, "... ") || !EndsWith(s, kSuffix)) return false;
+  return ParseInt(s.substr(4, s.size() - 4 - kSuffix.size()), n);
 }
 
 // "TypeError: msg", "Error", "SystemError [ERR_X]: msg"; the type must be

@@ -218,6 +218,8 @@ bool ParseRust(const Lines& lines, size_t i, Parsed* out) {
         StartsWith(lines[j].text, "fatal runtime error: ")) {
       value = lines[j].text;
       value.remove_prefix(21);
+      // Rust >= 1.8x: "stack overflow, aborting".
+      if (EndsWith(value, ", aborting")) value.remove_suffix(10);
       ++j;
     }
     report.exceptions.push_back(
