@@ -37,8 +37,16 @@ std::optional<Report> FindIn(const std::vector<std::string_view>& raw,
       ++i;
       continue;
     }
-    parsed.report.first_line = lines[i].first;
-    parsed.report.last_line = lines[parsed.end - 1].last;
+    // A line joined from partials may start before the lines around it,
+    // and a partial still open at the end is flushed last: take the extent.
+    size_t span_first = lines[i].first;
+    size_t span_last = lines[i].last;
+    for (size_t k = i; k < parsed.end; ++k) {
+      span_first = std::min(span_first, lines[k].first);
+      span_last = std::max(span_last, lines[k].last);
+    }
+    parsed.report.first_line = span_first;
+    parsed.report.last_line = span_last;
     last = std::move(parsed.report);
     i = parsed.end;
   }

@@ -110,6 +110,13 @@ bool ParseFunctionLine(std::string_view s, std::string_view* function) {
   return function->find(' ') == std::string_view::npos;
 }
 
+bool StartsReportPart(std::string_view s) {
+  std::string_view id;
+  return StartsWith(s, "panic: ") || StartsWith(s, "fatal error: ") ||
+         StartsWith(s, "runtime stack:") || StartsWith(s, "[signal ") ||
+         ParseGoroutineHeader(s, &id);
+}
+
 bool IsFramePair(const Lines& lines, size_t j) {
   std::string_view function;
   Frame frame;
@@ -149,7 +156,10 @@ std::vector<Frame> ReadStack(const Lines& lines, size_t* j) {
       *j += 2;
       continue;
     }
-    // Unrelated lines inside the stack: skip them when a frame follows.
+    // Unrelated lines inside the stack: skip them when a frame follows,
+    // unless they start another part of a report (which also keeps the scan
+    // from every header line linear overall).
+    if (StartsReportPart(s)) break;
     size_t next = *j + 1;
     while (next < lines.size() && next <= *j + kMaxNoiseLines &&
            !IsFramePair(lines, next)) {

@@ -115,6 +115,10 @@ bool ParseBlock(const Lines& lines, size_t* j, ExceptionValue* exception) {
       noise = 0;
     } else if (!frames.empty() && IsSourceLine(s)) {
       noise = 0;
+    } else if (TrimRight(s) == kTraceback) {
+      // Another traceback starts: this one was cut short. (Stopping here
+      // also keeps the scan from every Traceback line linear overall.)
+      return false;
     } else if (!frames.empty() && ParseExceptionLine(s, &type, &value)) {
       *exception = NewException("", value, "traceback");
       SplitQualifiedType(type, exception);

@@ -431,6 +431,21 @@ TEST(CrashReportPrefixTest, DockerPartialRecordsAreJoined) {
   EXPECT_EQ(report->last_line, 5u);
 }
 
+TEST(CrashReportPrefixTest, SpanCoversPartialsFlushedAtTheEnd) {
+  // Fuzzer regression: a stdout partial that never ends is flushed after
+  // every other line and may end the report; the span stays ordered.
+  const std::vector<std::string> lines = {
+      Json("Tn", "stdout"),
+      Json("Traceback (most recent call last):\n", "stderr"),
+      Json("  File \"/a.py\", line 2, in <module>\n", "stderr"),
+  };
+  const std::optional<Report> report = FindLastReport(lines);
+  ASSERT_TRUE(report.has_value());
+  EXPECT_EQ(report->exceptions[0].type, "Tn");
+  EXPECT_EQ(report->first_line, 0u);
+  EXPECT_EQ(report->last_line, 2u);
+}
+
 // --- Chains and in_app per runtime. ---
 
 TEST(CrashReportJavaTest, CauseGetsTheEnclosingFramesOfDotDotDotMore) {
