@@ -302,6 +302,8 @@ bool ParseGo(const Lines& lines, size_t i, Parsed* out) {
     } else if (StartsWith(s, "runtime stack:")) {
       ++j;
       ReadStack(lines, &j);
+    } else if (StartsWith(s, "panic: ") || StartsWith(s, "fatal error: ")) {
+      break;  // another header: this one was a log line, or cut short
     } else if (budget > 0) {
       --budget;
       ++j;

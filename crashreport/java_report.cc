@@ -155,7 +155,9 @@ bool ParseJava(const Lines& lines, size_t i, Parsed* out) {
     // A message with newlines: its other lines come before the first frame.
     size_t k = j;
     while (k < lines.size() && k < j + kMaxMessageLines &&
-           !IsFrame(lines[k].text)) {
+           !IsFrame(lines[k].text) &&
+           !StartsWith(lines[k].text, "Exception in thread \"") &&
+           !StartsWith(lines[k].text, "Caused by: ")) {
       ++k;
     }
     if (k < lines.size() && IsFrame(lines[k].text)) {

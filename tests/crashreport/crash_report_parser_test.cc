@@ -504,6 +504,24 @@ TEST(CrashReportJavaTest, LogbackCommonFramesOmitted) {
   EXPECT_EQ(report->last_line, 7u);
 }
 
+TEST(CrashReportJavaTest, HeaderWithoutFramesDoesNotSwallowTheNext) {
+  const std::optional<Report> report = FindLastReport(std::string_view(
+      "Exception in thread \"gc\" java.lang.OutOfMemoryError: Java heap "
+      "space\n"
+      "Exception in thread \"main\" java.lang.IllegalStateException: x\n"
+      "\tat com.example.Main.main(Main.java:3)\n"));
+  ASSERT_TRUE(report.has_value());
+  EXPECT_EQ(report->thread_name, "main");
+  EXPECT_EQ(report->exceptions.back().value, "x");
+  EXPECT_EQ(report->first_line, 1u);
+  const std::optional<Report> alone = FindLastReport(std::string_view(
+      "Exception in thread \"gc\" java.lang.OutOfMemoryError: Java heap "
+      "space\n"));
+  ASSERT_TRUE(alone.has_value());
+  EXPECT_EQ(alone->exceptions.back().type, "OutOfMemoryError");
+  EXPECT_TRUE(alone->exceptions.back().frames.empty());
+}
+
 TEST(CrashReportNodeTest, CauseAndElidedFramesAreFilledFromTheCause) {
   const std::optional<Report> report =
       FindLastReport(ReadTestdata("node_cause.txt"));
@@ -614,6 +632,18 @@ TEST(CrashReportGoTest, SignalLineWithoutGoroutinesAndPlainPanicLogLine) {
       FindLastReport(
           std::string_view("panic: disk almost full\nretrying in 5s\nok\n"))
           .has_value());
+  // Nor is it the header of the panic that follows it.
+  const std::optional<Report> next =
+      FindLastReport(std::string_view("panic: disk almost full\n"
+                                      "panic: boom\n"
+                                      "\n"
+                                      "goroutine 1 [running]:\n"
+                                      "main.main()\n"
+                                      "\t/app/main.go:4 +0x1d\n"));
+  ASSERT_TRUE(next.has_value());
+  ASSERT_EQ(next->exceptions.size(), 1u);
+  EXPECT_EQ(next->exceptions[0].value, "boom");
+  EXPECT_EQ(next->first_line, 1u);
 }
 
 TEST(CrashReportRustTest, FramesAreCleanedAndStdIsNotInApp) {
