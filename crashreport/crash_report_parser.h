@@ -11,7 +11,8 @@
 //    its work is linear in the input it looks at, which is bounded: only the
 //    last kMaxLines lines and kMaxInputBytes bytes are looked at, each line is
 //    cut at kMaxLineBytes, and every list in the result is capped (kMax*
-//    below).
+//    below). (The string_view overload also counts the '\n's before that
+//    tail, to number the lines.)
 //  - Log prefixes are tolerated on every line: an RFC 3339 or "YYYY/MM/DD
 //    hh:mm:ss" timestamp, the CRI log format ("<time> stderr F <text>"; "P"
 //    partial lines are joined with the rest of their line), Docker's JSON log
@@ -61,7 +62,8 @@ const char* RuntimeName(Runtime runtime);
 
 // A thread (goroutine) the report names.
 struct Thread {
-  std::string id;    // "1" for "goroutine 1", Rust's "(12345)"; may be ""
+  std::string id;    // "1" for "goroutine 1", "12345" for Rust's
+                     // "thread 'main' (12345)"; may be ""
   std::string name;  // "goroutine 1", "main", "worker-7", "T0"; may be ""
   bool crashed = false;
   // Sentry order (outermost first). Empty for the crashed thread: its frames
@@ -88,7 +90,9 @@ struct Report {
   // after std::terminate or a failed assert); else "".
   std::string signal;
   // The report's span in the input: 0-based indices, both inclusive, into
-  // the `lines` given (for the string_view overload: into its lines).
+  // the `lines` given (for the string_view overload: into its lines). It
+  // covers every input line the report's text came from (all pieces of a
+  // CRI/Docker partial line; a JSON record's index for all its lines).
   size_t first_line = 0;
   size_t last_line = 0;
 };

@@ -103,6 +103,8 @@ struct Partial {
 class Normalizer {
  public:
   explicit Normalizer(size_t base) : base_(base) {}
+  Normalizer(const Normalizer&) = delete;
+  Normalizer& operator=(const Normalizer&) = delete;
 
   void Add(std::string_view line, size_t k) {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);

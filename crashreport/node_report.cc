@@ -151,6 +151,8 @@ struct JsError {
 class ErrorParser {
  public:
   explicit ErrorParser(const Lines& lines) : lines_(lines) {}
+  ErrorParser(const ErrorParser&) = delete;
+  ErrorParser& operator=(const ErrorParser&) = delete;
 
   // The error whose header text starts at lines[*j] after `prefix` bytes,
   // its frames at indent + 4, its properties block; appends it and its
