@@ -13,6 +13,9 @@ APT_PACKAGES=(
   prometheus prometheus-alertmanager
   python3 python3-yaml
   clang libclang-rt-14-dev clang-format wrk
+  # tests/crashreport builds and runs crashing Go and Rust programs (a JDK is
+  # optional there: committed samples cover the JVM format).
+  golang-go rustc
 )
 
 missing=()

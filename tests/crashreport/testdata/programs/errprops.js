@@ -1,0 +1,3 @@
+const e = new Error('disk full');
+e.code = 'ENOSPC';
+throw e;

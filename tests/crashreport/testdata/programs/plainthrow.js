@@ -1,0 +1,2 @@
+function f() { throw new Error('boom'); }
+setTimeout(f, 1);
