@@ -13,6 +13,9 @@ APT_PACKAGES=(
   prometheus prometheus-alertmanager
   python3 python3-yaml
   clang libclang-rt-14-dev clang-format wrk
+  # make image, make deb and their tests (tests/deploy/): systemd for
+  # systemd-analyze, dpkg-dev for dpkg-shlibdeps.
+  podman mmdebstrap lintian dpkg-dev systemd
 )
 
 missing=()
