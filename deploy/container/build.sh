@@ -97,13 +97,19 @@ copy_file() {
   dir="$(readlink -f "$(dirname "$named")")"
   if [ "$dir/$(basename "$named")" != "$real" ]; then
     mkdir -p "$rootfs$dir"
-    ln -sfn "$real" "$rootfs$dir/$(basename "$named")"
+    # Relative, as Debian's own links are: right inside the image and when
+    # the image is inspected from outside (podman image mount).
+    ln -sfnr "$rootfs$real" "$rootfs$dir/$(basename "$named")"
   fi
   echo "$real" >>"$context/files.txt"
 }
 
 # Shared libraries and the loader, as this machine's loader resolves them
-# for this binary. Any "not found" stops the build.
+# for this binary. Any "not found" stops the build. Libraries a program only
+# dlopen()s are not seen here; crashctl needs none (glibc 2.34+ has the
+# files and dns NSS modules built in; TLS is libcurl's linked OpenSSL, and
+# civetweb loads its TLS library only for a TLS port, which crashctl never
+# opens).
 ldd_out="$(env -u LD_LIBRARY_PATH -u LD_PRELOAD ldd "$binary")"
 if grep -q "not found" <<<"$ldd_out"; then
   die "unresolved libraries: $(grep 'not found' <<<"$ldd_out" | tr -s ' \t' ' ')"

@@ -12,7 +12,8 @@
 #      Depends alone, postinst makes the crashctl user, /var/lib/crashctl
 #      and the enablement symlink; as that user with the packaged
 #      configuration `project create` writes /var/lib/crashctl and `serve`
-#      answers /healthz; apt purges it without a trace.
+#      answers /healthz; a reinstall keeps a changed conffile and the data;
+#      apt purges it without a trace.
 #
 #   deb_test.sh SOURCE_DIR BUILD_DIR WORK_DIR BASE_TARBALL CPACK
 #
@@ -285,6 +286,15 @@ status=0
 wait $pid || status=$?
 [ $status -eq 0 ] || { cat /tmp/serve.log; fail "serve exited with $status"; }
 cat /tmp/serve.log
+
+# Reinstalling (postinst configure with the old version: the user exists,
+# the unit is restarted rather than started) keeps a local change to the
+# conffile, and the database.
+echo "# local change" >>/etc/crashctl/crashctl.yaml
+dpkg -i /tmp/crashctl.deb >/tmp/reinstall.log 2>&1 || { cat /tmp/reinstall.log; fail "reinstall failed"; }
+grep -q '^# local change$' /etc/crashctl/crashctl.yaml || fail "reinstalling replaced the changed conffile"
+[ -s /var/lib/crashctl/crashctl.db ] || fail "reinstalling lost the database"
+[ "$(getent passwd crashctl)" = "$entry" ] || fail "reinstalling changed the user"
 
 apt-get -y -qq -o Dpkg::Use-Pty=0 purge crashctl >/tmp/purge.log 2>&1 ||
   { cat /tmp/purge.log; fail "apt purge failed"; }
