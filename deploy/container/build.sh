@@ -8,9 +8,10 @@
 # sections) into a build context together with exactly the shared libraries
 # the dynamic loader resolves for it on this machine (`ldd`), the loader
 # itself, and the Debian package metadata and copyright files of the packages
-# those libraries come from. deploy/container/Containerfile then adds CA
-# certificates from the base image, the non-root user, and checks in a chroot
-# that the binary starts with only what the image holds.
+# those libraries come from, and the non-root user (65532) in /etc/passwd.
+# deploy/container/Containerfile then adds CA certificates from the base
+# image, gives /data to that user, and checks in a chroot that the binary
+# starts with only what the image holds.
 #
 # Environment: CONTAINER_ENGINE (default podman, else docker), IMAGE_BASE,
 # IMAGE_TAG, IMAGE_BUILD_FLAGS (flags for `build`; with podman the default
@@ -30,7 +31,7 @@ context=""
 engine="${CONTAINER_ENGINE:-}"
 
 usage() {
-  sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 while (($#)); do
