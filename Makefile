@@ -21,8 +21,15 @@ SAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 TSAN_ENV := TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/tests/fuzz/tsan.supp \
   CRASHCTL_SERVER_MAX_CONNECTIONS=64
 
+# `make image` / `make deb` (docs/deployment.md): the tag (default
+# crashctl:<version>) and the base of the image's build stage (default
+# docker.io/library/debian:bookworm-slim; without registry access
+# `make image-base` and IMAGE_BASE=localhost/crashctl-base:bookworm).
+IMAGE ?=
+IMAGE_BASE ?=
+
 .PHONY: deps build run test test-suite test-asan test-tsan fuzz fuzz-build \
-  fuzz-smoke bench format clean
+  fuzz-smoke bench format clean image image-base deb
 
 deps:
 	bash scripts/install-deps.sh
@@ -93,6 +100,24 @@ fuzz-smoke: fuzz-build
 format:
 	find cmd core ingest grouping store kube exporter rest alertmanager sdk monitors tests bench \
 	  \( -name '*.h' -o -name '*.cc' \) -not -path '*/node_modules/*' | xargs clang-format -i
+
+# The OCI image of the binary `make build` makes (only the crashctl target
+# is brought up to date; nothing is compiled again): deploy/container/.
+image: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS) --target crashctl
+	IMAGE_TAG=$(IMAGE) IMAGE_BASE=$(IMAGE_BASE) \
+	  bash deploy/container/build.sh --binary $(BUILD)/cmd/crashctl
+
+# A Debian bookworm base image from Debian's packages (mmdebstrap), for
+# machines that cannot pull debian:bookworm-slim.
+image-base:
+	bash deploy/container/base.sh --tarball $(BUILD)/image-base/bookworm.tar
+
+# The Debian package, $(BUILD)/crashctl_<version>-1_<arch>.deb
+# (cmake/packaging.cmake).
+deb: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS) --target crashctl
+	cd $(BUILD) && cpack -G DEB
 
 # Micro benchmarks and the load generator; writes bench/RESULTS.md.
 bench: build

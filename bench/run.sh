@@ -101,6 +101,7 @@ fi
   echo "$micro"
   echo '```'
 } > "$OUT.new"
+if [ -f bench/IMAGE.md ]; then { echo; cat bench/IMAGE.md; } >> "$OUT.new"; fi
 if [ -f bench/FINDINGS.md ]; then { echo; cat bench/FINDINGS.md; } >> "$OUT.new"; fi
 mv "$OUT.new" "$OUT"
 cat "$OUT"

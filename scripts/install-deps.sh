@@ -16,6 +16,9 @@ APT_PACKAGES=(
   # tests/crashreport builds and runs crashing Go and Rust programs (a JDK is
   # optional there: committed samples cover the JVM format).
   golang-go rustc
+  # make image, make deb and their tests (tests/deploy/): systemd for
+  # systemd-analyze, dpkg-dev for dpkg-shlibdeps.
+  podman mmdebstrap lintian dpkg-dev systemd
 )
 
 missing=()
