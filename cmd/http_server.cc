@@ -218,7 +218,10 @@ bool HttpServer::Start(std::string* error) {
       // that does not fill a packet could still wait for the client's
       // delayed ACK of the previous one (~40 ms).
       "tcp_nodelay", "1", "listen_backlog", "1024", "connection_queue", "1024",
-      nullptr};
+      // civetweb answers every CORS preflight itself by default (any origin,
+      // methods and headers echoed back); the Router decides per route.
+      "access_control_allow_methods", "", "access_control_allow_origin", "",
+      "access_control_allow_headers", "", nullptr};
   mg_callbacks callbacks{};
   callbacks.log_message = [](const mg_connection*, const char* message) {
     spdlog::warn("http: {}", message);
@@ -429,7 +432,14 @@ int HttpServer::HandleCivetwebError(mg_connection* conn, int status,
   } else if (status == 411) {
     status = 400;
     reason = "framing";
-    error = "malformed Content-Length";
+    error = "bad request framing: Content-Length is not a decimal number";
+  } else if (status == 400 && text == "Bad request" &&
+             mg_get_request_info(conn) != nullptr &&
+             mg_get_header(conn, "Transfer-Encoding") != nullptr) {
+    // civetweb refuses every transfer coding but chunked (and identity).
+    reason = "framing";
+    error = "bad request framing: Transfer-Encoding is not supported (only "
+            "one \"chunked\")";
   } else if (status == 505) {
     reason = "bad_version";
     error = text;

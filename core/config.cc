@@ -690,6 +690,15 @@ bool IsNonConfigEnv(const std::string& name) {
   for (const char* n : kNames) {
     if (name == n) return true;
   }
+  // Kubernetes' service links for a Service named "crashctl":
+  // CRASHCTL_SERVICE_HOST, CRASHCTL_SERVICE_PORT[_NAME], CRASHCTL_PORT and
+  // CRASHCTL_PORT_9190_TCP[_PROTO|_PORT|_ADDR]. No configuration key starts
+  // with "service" or "port".
+  if (name == "CRASHCTL_PORT" || name.rfind("CRASHCTL_PORT_", 0) == 0 ||
+      name.rfind("CRASHCTL_SERVICE_HOST", 0) == 0 ||
+      name.rfind("CRASHCTL_SERVICE_PORT", 0) == 0) {
+    return true;
+  }
   return name.rfind("CRASHCTL_SDK_", 0) == 0 ||
          name.rfind("CRASHCTL_TEST_", 0) == 0;
 }

@@ -277,6 +277,25 @@ TEST(ConfigTest, NonConfigVariablesAreAllowed) {
   EXPECT_FALSE(IsNonConfigEnv("CRASHCTL_SERVER_LISTEN"));
 }
 
+TEST(ConfigTest, KubernetesServiceLinksAreNotConfiguration) {
+  // A Service named "crashctl" gives its pods these variables.
+  Config config;
+  std::string error;
+  EXPECT_TRUE(LoadConfig("",
+                         {{"CRASHCTL_SERVICE_HOST", "10.0.0.1"},
+                          {"CRASHCTL_SERVICE_PORT", "9190"},
+                          {"CRASHCTL_SERVICE_PORT_HTTP", "9190"},
+                          {"CRASHCTL_PORT", "tcp://10.0.0.1:9190"},
+                          {"CRASHCTL_PORT_9190_TCP", "tcp://10.0.0.1:9190"},
+                          {"CRASHCTL_PORT_9190_TCP_PROTO", "tcp"},
+                          {"CRASHCTL_PORT_9190_TCP_PORT", "9190"},
+                          {"CRASHCTL_PORT_9190_TCP_ADDR", "10.0.0.1"}},
+                         {}, &config, &error))
+      << error;
+  EXPECT_FALSE(LoadConfig("", {{"CRASHCTL_SERVER_PORT", "1"}}, {}, &config,
+                          &error));
+}
+
 TEST(ConfigTest, EmptyEnvironmentValueMeansUnset) {
   Config config;
   std::string error;
