@@ -4,8 +4,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <spdlog/spdlog.h>
-#include <sys/socket.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -63,8 +63,8 @@ bool HasCloseHeader(const HttpResponse& response) {
 }
 
 // Sends the whole response with one write (see core/http_wire.h).
-void WriteResponse(mg_connection* conn, const HttpResponse& response,
-                   bool head, bool keep_alive) {
+void WriteResponse(mg_connection* conn, const HttpResponse& response, bool head,
+                   bool keep_alive) {
   const mg_request_info* info = mg_get_request_info(conn);
   const std::string wire = SerializeHttpResponse(
       response, info->http_version != nullptr ? info->http_version : "1.1",
@@ -112,8 +112,8 @@ BodyRead ReadBody(mg_connection* conn, const BodyFraming& framing,
   if (!chunked && static_cast<uint64_t>(framing.length) > limits.max_bytes) {
     return BodyRead::kTooLarge;
   }
-  const size_t total = chunked ? limits.max_bytes + 1
-                               : static_cast<size_t>(framing.length);
+  const size_t total =
+      chunked ? limits.max_bytes + 1 : static_cast<size_t>(framing.length);
   // Small enough that the minimum rate is checked every few seconds, large
   // enough that a fast client's body takes few calls.
   const size_t chunk = static_cast<size_t>(
@@ -127,10 +127,10 @@ BodyRead ReadBody(mg_connection* conn, const BodyFraming& framing,
     if (limits.min_rate > 0) {
       const auto rate_deadline =
           start + limits.grace +
-          std::chrono::duration_cast<Clock::duration>(std::chrono::duration<
-                                                      double>(
-              static_cast<double>(body->size() + want) /
-              static_cast<double>(limits.min_rate)));
+          std::chrono::duration_cast<Clock::duration>(
+              std::chrono::duration<double>(
+                  static_cast<double>(body->size() + want) /
+                  static_cast<double>(limits.min_rate)));
       if (rate_deadline < deadline) {
         deadline = rate_deadline;
         rate_bound = true;
@@ -438,16 +438,17 @@ int HttpServer::HandleCivetwebError(mg_connection* conn, int status,
              mg_get_header(conn, "Transfer-Encoding") != nullptr) {
     // civetweb refuses every transfer coding but chunked (and identity).
     reason = "framing";
-    error = "bad request framing: Transfer-Encoding is not supported (only "
-            "one \"chunked\")";
+    error =
+        "bad request framing: Transfer-Encoding is not supported (only "
+        "one \"chunked\")";
   } else if (status == 505) {
     reason = "bad_version";
     error = text;
   }
   if (metrics_) metrics_->HttpRefused(reason);
   HttpResponse response = HttpResponse::Error(status, error);
-  const std::string wire = SerializeHttpResponse(response, "1.1", false, false,
-                                                 std::time(nullptr));
+  const std::string wire =
+      SerializeHttpResponse(response, "1.1", false, false, std::time(nullptr));
   mg_write(conn, wire.data(), wire.size());
   return 0;
 }
@@ -478,8 +479,7 @@ int HttpServer::Handle(mg_connection* conn) {
     worker->counted = true;
   }
   if (options_.max_connections_per_client > 0 && worker != nullptr &&
-      ClientConnections(worker->client) >
-          options_.max_connections_per_client) {
+      ClientConnections(worker->client) > options_.max_connections_per_client) {
     HttpResponse response = HttpResponse::Error(
         429, "too many connections from " + worker->client + " (at most " +
                  std::to_string(options_.max_connections_per_client) +
@@ -492,14 +492,14 @@ int HttpServer::Handle(mg_connection* conn) {
       raw_headers, info->http_version != nullptr ? info->http_version : "",
       info->num_headers >= 64);
   if (framing.kind == BodyFraming::kInvalid) {
-    return Refuse(conn, request.method, match, "framing",
-                  HttpResponse::Error(400, "bad request framing: " +
-                                               framing.error),
-                  start);
+    return Refuse(
+        conn, request.method, match, "framing",
+        HttpResponse::Error(400, "bad request framing: " + framing.error),
+        start);
   }
-  const bool has_body = framing.kind == BodyFraming::kChunked ||
-                        (framing.kind == BodyFraming::kLength &&
-                         framing.length > 0);
+  const bool has_body =
+      framing.kind == BodyFraming::kChunked ||
+      (framing.kind == BodyFraming::kLength && framing.length > 0);
   HttpResponse response;
   if (match.answered) {
     // 404, 405, a preflight or a refused cross-origin request: the body is
@@ -518,12 +518,12 @@ int HttpServer::Handle(mg_connection* conn) {
       case BodyRead::kOk:
         break;
       case BodyRead::kTooLarge:
-        return Refuse(conn, request.method, match, "too_large",
-                      HttpResponse::Error(
-                          413, "request body exceeds " +
-                                   std::to_string(options_.max_body_bytes) +
-                                   " bytes"),
-                      start);
+        return Refuse(
+            conn, request.method, match, "too_large",
+            HttpResponse::Error(
+                413, "request body exceeds " +
+                         std::to_string(options_.max_body_bytes) + " bytes"),
+            start);
       case BodyRead::kTimeout:
         return Refuse(conn, request.method, match, "timeout",
                       HttpResponse::Error(
@@ -531,19 +531,19 @@ int HttpServer::Handle(mg_connection* conn) {
                                    MillisText(options_.request_timeout_ms)),
                       start);
       case BodyRead::kTooSlow:
-        return Refuse(
-            conn, request.method, match, "too_slow",
-            HttpResponse::Error(
-                408, "request body arrives slower than " +
-                         std::to_string(options_.min_body_rate) +
-                         " bytes/s (server.min_body_rate)"),
-            start);
-      case BodyRead::kIncomplete:
-        return Refuse(conn, request.method, match, "incomplete",
+        return Refuse(conn, request.method, match, "too_slow",
                       HttpResponse::Error(
-                          408, "request body incomplete: the client stopped "
-                               "sending or closed the connection"),
+                          408, "request body arrives slower than " +
+                                   std::to_string(options_.min_body_rate) +
+                                   " bytes/s (server.min_body_rate)"),
                       start);
+      case BodyRead::kIncomplete:
+        return Refuse(
+            conn, request.method, match, "incomplete",
+            HttpResponse::Error(408,
+                                "request body incomplete: the client stopped "
+                                "sending or closed the connection"),
+            start);
     }
     try {
       response = router_->Invoke(match, request);
@@ -554,9 +554,10 @@ int HttpServer::Handle(mg_connection* conn) {
     }
   }
   const bool close = response.close || HasCloseHeader(response);
-  WriteResponse(conn, response, request.method == "HEAD",
-                !close && RequestWantsKeepAlive(mg_get_header(conn, "Connection"),
-                                                info->http_version));
+  WriteResponse(
+      conn, response, request.method == "HEAD",
+      !close && RequestWantsKeepAlive(mg_get_header(conn, "Connection"),
+                                      info->http_version));
   if (close) CloseAfterResponse(conn);
   Count(match.pattern, request.method, response.status, start);
   return response.status;

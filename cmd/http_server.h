@@ -48,11 +48,11 @@ class Metrics;
 class HttpServer {
  public:
   struct Options {
-    std::string listen = ":9190";     // "[host]:port"
-    int threads = 512;                // concurrent connections served
-    int request_timeout_ms = 30000;   // whole body, from the headers' end
-    int header_timeout_ms = 10000;    // request line + headers; also the
-                                      // longest a read waits for one byte
+    std::string listen = ":9190";      // "[host]:port"
+    int threads = 512;                 // concurrent connections served
+    int request_timeout_ms = 30000;    // whole body, from the headers' end
+    int header_timeout_ms = 10000;     // request line + headers; also the
+                                       // longest a read waits for one byte
     int keep_alive_timeout_ms = 5000;  // idle between keep-alive requests
     int defer_accept_seconds = 10;     // 0 = no TCP_DEFER_ACCEPT
     size_t max_body_bytes = 20 << 20;
@@ -93,7 +93,8 @@ class HttpServer {
   // closes the connection.
   int Refuse(mg_connection* conn, const std::string& method,
              const Router::Match& match, const std::string& reason,
-             HttpResponse response, std::chrono::steady_clock::time_point start);
+             HttpResponse response,
+             std::chrono::steady_clock::time_point start);
   void Count(const std::string& route, const std::string& method, int status,
              std::chrono::steady_clock::time_point start);
   // Sets TCP_DEFER_ACCEPT on civetweb's listening socket(s) for port_.

@@ -415,29 +415,36 @@ const std::vector<KeySpec>& Specs() {
       {"alerting.cooldown",
        DurationKey(&Config::alert_cooldown, /*allow_zero=*/true)},
       {"auth.admin_token",
-       [](const Value& v, Config* c) -> std::string {
-         std::string s, err;
-         if (!ScalarOf(v, &s, &err)) return err;
-         for (char ch : s) {
-           if (std::isspace(static_cast<unsigned char>(ch)) ||
-               std::iscntrl(static_cast<unsigned char>(ch))) {
-             return "token must not contain whitespace or control characters";
-           }
-         }
-         c->admin_token = s;
-         return "";
-       }},
+       [](const Value& v,
+          Config* c) -> std::
+                         string {
+                           std::string s, err;
+                           if (!ScalarOf(v, &s, &err)) return err;
+                           for (char ch : s) {
+                             if (std::isspace(static_cast<unsigned char>(ch)) ||
+                                 std::iscntrl(static_cast<unsigned char>(ch))) {
+                               return "token must not contain whitespace or "
+                                      "control characters";
+                             }
+                           }
+                           c->admin_token = s;
+                           return "";
+                         }},
       {"privacy.scrub_defaults", BoolKey(&Config::scrub_defaults)},
       {"privacy.scrub_keys",
-       [](const Value& v, Config* c) -> std::string {
-         std::vector<std::string> items = ListOf(v);
-         for (auto& key : items) {
-           if (key.size() > 64) return "key " + Quote(key) + " is too long";
-           key = Lower(key);
-         }
-         c->scrub_keys = items;
-         return "";
-       }},
+       [](const Value& v, Config* c) -> std::
+                                         string {
+                                           std::vector<std::string> items =
+                                               ListOf(v);
+                                           for (auto& key : items) {
+                                             if (key.size() > 64)
+                                               return "key " + Quote(key) +
+                                                      " is too long";
+                                             key = Lower(key);
+                                           }
+                                           c->scrub_keys = items;
+                                           return "";
+                                         }},
       {"privacy.store_ip", BoolKey(&Config::store_ip)},
       {"metrics.max_services", IntKey(&Config::metrics_max_services, 1)},
       {"metrics.top_groups", IntKey(&Config::metrics_top_groups, 0)},

@@ -46,9 +46,9 @@ struct Config {
   // auth.*
   std::string admin_token;
   // privacy.*
-  bool scrub_defaults = true;            // Sentry's default scrubbing rules
-  std::vector<std::string> scrub_keys;   // more key names to scrub
-  bool store_ip = false;                 // keep user.ip_address, REMOTE_ADDR
+  bool scrub_defaults = true;           // Sentry's default scrubbing rules
+  std::vector<std::string> scrub_keys;  // more key names to scrub
+  bool store_ip = false;                // keep user.ip_address, REMOTE_ADDR
   // metrics.*
   int metrics_max_services = 100;  // distinct `service` label values
   int metrics_top_groups = 50;

@@ -14,12 +14,12 @@ namespace crashctl {
 
 // One stack frame as a Sentry SDK sends it. Empty string / 0 means "absent".
 struct Frame {
-  std::string function;          // raw (possibly mangled) function name
-  std::string raw_function;      // Sentry `raw_function`, if any
-  std::string module;            // Python/Java module, JS module path
-  std::string package;           // native: shared object the frame is in
-  std::string filename;          // as sent (may be relative)
-  std::string abs_path;          // as sent
+  std::string function;      // raw (possibly mangled) function name
+  std::string raw_function;  // Sentry `raw_function`, if any
+  std::string module;        // Python/Java module, JS module path
+  std::string package;       // native: shared object the frame is in
+  std::string filename;      // as sent (may be relative)
+  std::string abs_path;      // as sent
   int lineno = 0;
   int colno = 0;
   std::string instruction_addr;  // "0x..." for native frames

@@ -216,9 +216,10 @@ HttpResponse Router::Preflight(const HttpRequest& request, const Route& route,
     return response;
   }
   return HttpResponse::Error(
-      403, "cross-origin requests from this origin are not allowed here "
-           "(server.cors_origins lists the origins that may call the REST "
-           "API)");
+      403,
+      "cross-origin requests from this origin are not allowed here "
+      "(server.cors_origins lists the origins that may call the REST "
+      "API)");
 }
 
 void Router::AddCorsHeaders(const HttpRequest& request, RouteKind kind,

@@ -90,7 +90,7 @@ class Router {
 
   // A request resolved to its route before its body is read.
   struct Match {
-    const Route* route = nullptr;  // null when `answer` is set
+    const Route* route = nullptr;       // null when `answer` is set
     std::string pattern = "unmatched";  // for metrics
     std::map<std::string, std::string> params;
     // Set when the router answers without a handler: 404, 405, a CORS

@@ -102,7 +102,8 @@ BodyFraming CheckBodyFraming(
     return framing;
   }
   int64_t value = 0;
-  for (; i < length_text.size(); ++i) value = value * 10 + (length_text[i] - '0');
+  for (; i < length_text.size(); ++i)
+    value = value * 10 + (length_text[i] - '0');
   framing.length = value;
   return framing;
 }

@@ -131,21 +131,30 @@ std::string LabelLimiter::Fold(const std::string& raw) {
 }
 
 const std::vector<std::string>& Metrics::KnownRejectReasons() {
-  static const auto* v = new std::vector<std::string>{
-      "malformed_json",  "bad_envelope", "auth",
-      "unknown_project", "too_large",    "decompression",
-      "queue_full",      "storage",      "unsupported_encoding",
-      "rate_limited",    "timeout",      "too_slow",
-      "incomplete",      "framing",      "connection_limit",
-      "other"};
+  static const auto* v = new std::vector<std::string>{"malformed_json",
+                                                      "bad_envelope",
+                                                      "auth",
+                                                      "unknown_project",
+                                                      "too_large",
+                                                      "decompression",
+                                                      "queue_full",
+                                                      "storage",
+                                                      "unsupported_encoding",
+                                                      "rate_limited",
+                                                      "timeout",
+                                                      "too_slow",
+                                                      "incomplete",
+                                                      "framing",
+                                                      "connection_limit",
+                                                      "other"};
   return *v;
 }
 
 const std::vector<std::string>& Metrics::KnownHttpRefusedReasons() {
   static const auto* v = new std::vector<std::string>{
-      "framing",           "timeout",        "too_slow",  "incomplete",
-      "too_large",         "headers_too_large", "header_timeout",
-      "malformed",         "bad_version",    "connection_limit", "other"};
+      "framing",     "timeout",           "too_slow",       "incomplete",
+      "too_large",   "headers_too_large", "header_timeout", "malformed",
+      "bad_version", "connection_limit",  "other"};
   return *v;
 }
 

@@ -77,8 +77,8 @@ void IngestHandlers::Register(Router* router) {
   router->Add(
       "POST", "/api/v1/events",
       "Ingest one Sentry event (short DSN form, ?key=KEY)",
-      [this](HttpRequest& r) { return HandleShortForm(r); },
-      RouteKind::kIngest, refused);
+      [this](HttpRequest& r) { return HandleShortForm(r); }, RouteKind::kIngest,
+      refused);
 }
 
 HttpResponse IngestHandlers::Refuse(const Refusal& refusal) {

@@ -1,21 +1,27 @@
 #include "ingest/normalize.h"
 
-// rapidjson's SSE2 string scanner (x86-64 always has SSE2): copies 16 bytes
-// at a time when parsing a NUL-terminated text. Only affects code paths that
-// parse `const char*` texts; results are identical.
+// rapidjson's writer first, without its SSE2 code: rapidjson 1.1.0 (Debian's)
+// takes only bytes <= 0x19 for control characters there, so its SSE2 writer
+// would copy 0x1A-0x1F raw into strings (invalid JSON), and declaring that
+// specialization in one file would make it the program's (an ODR clash with
+// every other Writer<StringBuffer>).
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+// Then the reader with its SSE2 string scanner (x86-64 always has SSE2): 16
+// bytes at a time when parsing a NUL-terminated text in place. It has the
+// same 0x19 flaw, so texts holding bytes 0x1A-0x1F never take that path
+// (HasNoControlBytes below).
 #if defined(__SSE2__) && !defined(RAPIDJSON_SSE2)
+#include <emmintrin.h>
 #define RAPIDJSON_SSE2
 #endif
 #include <openssl/rand.h>
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
-#include <cmath>
 #include <strings.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <random>
 #include <string>
@@ -538,6 +544,31 @@ bool IsAscii(std::string_view s) {
   return (bits & 0x8080808080808080ULL) == 0;
 }
 
+// True when `s` holds no NUL (it ends the in-place parse) and no byte
+// 0x1A-0x1F, which rapidjson 1.1.0's SSE2 string scanner would accept raw
+// inside a string. Eight bytes at a time: bytes below 0x20 are rare outside
+// pretty-printed JSON (newlines), and only then are they looked at.
+bool NoBytesTheSimdScannerMisreads(std::string_view s) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  uint64_t below_space = 0;
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t word;
+    std::memcpy(&word, s.data() + i, sizeof(word));
+    below_space |= (word - kOnes * 0x20) & ~word & kHigh;
+  }
+  for (; i < s.size(); ++i) {
+    if (static_cast<unsigned char>(s[i]) < 0x20) below_space = 1;
+  }
+  if (below_space == 0) return true;
+  for (char c : s) {
+    const unsigned char b = static_cast<unsigned char>(c);
+    if (b == 0 || (b >= 0x1A && b <= 0x1F)) return false;
+  }
+  return true;
+}
+
 // --- payload rewriting: depth bound, scrubbing, client addresses --------
 
 constexpr char kDepthLimit[] = "[depth limit]";
@@ -615,8 +646,8 @@ struct Rewriter {
 
 bool IsClientAddressHeader(std::string_view name) {
   static const char* const kNames[] = {"x-forwarded-for", "x-real-ip",
-                                       "forwarded", "cf-connecting-ip",
-                                       "true-client-ip", "x-client-ip"};
+                                       "forwarded",       "cf-connecting-ip",
+                                       "true-client-ip",  "x-client-ip"};
   for (const char* n : kNames) {
     if (name.size() == std::strlen(n) &&
         strncasecmp(name.data(), n, name.size()) == 0) {
@@ -662,9 +693,10 @@ void ApplyIpPolicy(Value* doc, const NormalizeOptions& options,
   auto headers = request->value.FindMember("headers");
   if (headers == request->value.MemberEnd()) return;
   auto filter = [&](Value* v) {
-    if (v->IsNull() || (v->IsString() && std::string_view(v->GetString(),
-                                                          v->GetStringLength()) ==
-                                             scrub::kFiltered)) {
+    if (v->IsNull() ||
+        (v->IsString() &&
+         std::string_view(v->GetString(), v->GetStringLength()) ==
+             scrub::kFiltered)) {
       return;
     }
     v->SetString(scrub::kFiltered.data(),
@@ -716,8 +748,8 @@ const scrub::Scrubber& DefaultScrubber() {
 
 bool NormalizeEvent(std::string_view json, int64_t project_id, double now,
                     Event* out, std::string* error) {
-  return NormalizeEvent(json, project_id, now, NormalizeOptions(), out,
-                        nullptr, error);
+  return NormalizeEvent(json, project_id, now, NormalizeOptions(), out, nullptr,
+                        error);
 }
 
 bool NormalizeEvent(std::string_view json, int64_t project_id, double now,
@@ -736,7 +768,7 @@ bool NormalizeEvent(std::string_view json, int64_t project_id, double now,
   // spare capacity keeps those reads inside the allocation (an AddressSanitizer
   // heap-buffer-overflow otherwise). `text` outlives every use of `doc`.
   std::string text;
-  if (IsAscii(json) && std::memchr(json.data(), '\0', json.size()) == nullptr) {
+  if (IsAscii(json) && NoBytesTheSimdScannerMisreads(json)) {
     text.reserve(json.size() + 16);
     text.assign(json.data(), json.size());
     doc.ParseInsitu<rapidjson::kParseIterativeFlag>(&text[0]);
@@ -758,10 +790,9 @@ bool NormalizeEvent(std::string_view json, int64_t project_id, double now,
   // Bound the depth and scrub secrets before any field is read, so that no
   // field, and no stored byte, carries what was cut or filtered.
   NormalizeReport report;
-  Rewriter rewriter{options.scrubber != nullptr ? options.scrubber
-                                                : &DefaultScrubber(),
-                    std::max(1, options.max_depth), &doc.GetAllocator(),
-                    &report};
+  Rewriter rewriter{
+      options.scrubber != nullptr ? options.scrubber : &DefaultScrubber(),
+      std::max(1, options.max_depth), &doc.GetAllocator(), &report};
   rewriter.Walk(&doc, 1);
   ApplyIpPolicy(&doc, options, &doc.GetAllocator(), &report);
 

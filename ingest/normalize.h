@@ -37,14 +37,13 @@ struct NormalizeOptions {
 
 // What NormalizeEvent changed in the payload (for metrics).
 struct NormalizeReport {
-  size_t depth_cuts = 0;       // containers replaced by "[depth limit]"
-  size_t scrubbed = 0;         // values replaced by "[Filtered]" or removed
+  size_t depth_cuts = 0;  // containers replaced by "[depth limit]"
+  size_t scrubbed = 0;    // values replaced by "[Filtered]" or removed
   bool future_timestamp = false;
   bool past_timestamp = false;
   // True when the stored payload differs from the bytes received.
   bool rewritten() const {
-    return depth_cuts > 0 || scrubbed > 0 || future_timestamp ||
-           past_timestamp;
+    return depth_cuts > 0 || scrubbed > 0 || future_timestamp || past_timestamp;
   }
 };
 

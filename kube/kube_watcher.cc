@@ -14,12 +14,12 @@
 
 #include "exporter/metrics.h"
 #include "kube/crash_recorder.h"
-#include "scrub/scrubber.h"
 #include "kube/kube_api_client.h"
 #include "kube/kube_client_config.h"
 #include "kube/log_fetcher.h"
 #include "kube/pod_classifier.h"
 #include "kube/watch_line_buffer.h"
+#include "scrub/scrubber.h"
 
 namespace crashctl {
 namespace {

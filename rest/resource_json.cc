@@ -3,8 +3,8 @@
 #include <cmath>
 #include <cstdint>
 
-#include "rapidjson/reader.h"
 #include "core/time_format.h"
+#include "rapidjson/reader.h"
 
 namespace crashctl {
 namespace {

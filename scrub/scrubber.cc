@@ -10,10 +10,10 @@ namespace {
 // Sentry's default sensitive field names (relay's @password rule and the
 // cookie/session fields it strips), as substrings of lower-cased keys.
 const char* const kDefaultWords[] = {
-    "password", "passwd",    "secret",      "api_key",    "apikey",
-    "api-key",  "access_key", "accesskey",  "token",      "auth",
+    "password",   "passwd",      "secret",     "api_key", "apikey",
+    "api-key",    "access_key",  "accesskey",  "token",   "auth",
     "credential", "private_key", "privatekey", "session", "cookie",
-    "csrf",     "xsrf",      "jwt",         "bearer",     "mysql_pwd",
+    "csrf",       "xsrf",        "jwt",        "bearer",  "mysql_pwd",
 };
 
 constexpr size_t kMaxKey = 128;  // longer keys are compared by this prefix
@@ -152,7 +152,8 @@ void Scrubber::FindSecrets(
   while (i < n) {
     const char c = text[i];
     // "Bearer <credential>" anywhere.
-    if ((c == 'b' || c == 'B') && defaults_ && (i == 0 || !IsAlnum(text[i - 1])) &&
+    if ((c == 'b' || c == 'B') && defaults_ &&
+        (i == 0 || !IsAlnum(text[i - 1])) &&
         StartsWithNoCase(text, i, "bearer")) {
       const size_t scheme = SchemeAt(text, i);
       if (scheme > 0) {
@@ -166,7 +167,8 @@ void Scrubber::FindSecrets(
       }
     }
     // Payment card numbers.
-    if (c >= '0' && c <= '9' && defaults_ && (i == 0 || !IsAlnum(text[i - 1]))) {
+    if (c >= '0' && c <= '9' && defaults_ &&
+        (i == 0 || !IsAlnum(text[i - 1]))) {
       char digits[20];
       size_t count = 0;
       size_t j = i;
@@ -193,7 +195,15 @@ void Scrubber::FindSecrets(
     // key=value, key: value.
     if ((c == '=' || c == ':') && i > 0) {
       size_t key_end = i;
-      if (text[key_end - 1] == '"' || text[key_end - 1] == '\'') --key_end;
+      while (key_end > 0 &&
+             (text[key_end - 1] == ' ' || text[key_end - 1] == '\t') &&
+             i - key_end < 8) {
+        --key_end;  // "password = x"
+      }
+      if (key_end > 0 &&
+          (text[key_end - 1] == '"' || text[key_end - 1] == '\'')) {
+        --key_end;
+      }
       size_t key_begin = key_end;
       while (key_begin > 0 && IsKeyChar(text[key_begin - 1]) &&
              key_end - key_begin < kMaxKey) {
@@ -218,7 +228,11 @@ void Scrubber::FindSecrets(
           while (end < begin) ++end;
           while (end < n && !EndsValue(text[end])) ++end;
         }
-        if (end > begin && text.substr(begin, end - begin) != kFiltered) {
+        if (text.compare(begin, kFiltered.size(), kFiltered) == 0) {
+          i = begin + kFiltered.size();  // scrubbed already
+          continue;
+        }
+        if (end > begin) {
           spans->emplace_back(begin, end);
           i = end;
           continue;

@@ -3,7 +3,6 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-
 #include <fstream>
 #include <regex>
 
@@ -129,8 +128,8 @@ TEST(CliTest, CommandsThatReadDoNotCreateAMissingDatabase) {
 TEST(CliTest, ProjectNamesAreCheckedAsByRestAndDuplicatesFail) {
   const TempDir data_dir("names");
   const std::string& data = data_dir.path();
-  CommandResult r = RunCommand({CrashctlBinary(), "project", "create",
-                                "--name", "a\tb", "--data", data});
+  CommandResult r = RunCommand({CrashctlBinary(), "project", "create", "--name",
+                                "a\tb", "--data", data});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("control characters"), std::string::npos) << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;

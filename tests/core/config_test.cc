@@ -292,8 +292,8 @@ TEST(ConfigTest, KubernetesServiceLinksAreNotConfiguration) {
                           {"CRASHCTL_PORT_9190_TCP_ADDR", "10.0.0.1"}},
                          {}, &config, &error))
       << error;
-  EXPECT_FALSE(LoadConfig("", {{"CRASHCTL_SERVER_PORT", "1"}}, {}, &config,
-                          &error));
+  EXPECT_FALSE(
+      LoadConfig("", {{"CRASHCTL_SERVER_PORT", "1"}}, {}, &config, &error));
 }
 
 TEST(ConfigTest, EmptyEnvironmentValueMeansUnset) {
@@ -324,6 +324,36 @@ TEST(ConfigTest, YamlDetails) {
   std::string empty = WriteFile("empty.yaml", "");
   ASSERT_TRUE(LoadConfig(empty, {}, {}, &config, &error)) << error;
   EXPECT_EQ(config.listen, ":9190");
+}
+
+TEST(ConfigTest, DuplicateKeysAndUnclosedQuotesAreErrors) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"server:\n  listen: 127.0.0.1:1\n  listen: 127.0.0.1:2\n",
+       "duplicate key \"server.listen\""},
+      {"log:\n  level: info\nlog:\n  format: json\n", "duplicate key \"log\""},
+      {"server:\n  listen: \"127.0.0.1:9300\nlog:\n  level: debug\n",
+       "quoted value never closed"},
+      {"server:\n  listen: '127.0.0.1:9303\n", "quoted value never closed"},
+      {"kubernetes:\n  namespaces: [\"a\", \"b]\n", ""},  // yaml-cpp's own
+  };
+  for (const auto& [yaml, want] : cases) {
+    SCOPED_TRACE(yaml);
+    const std::string file = WriteFile("bad.yaml", yaml);
+    Config config;
+    std::string error;
+    EXPECT_FALSE(LoadConfig(file, {}, {}, &config, &error));
+    EXPECT_THAT(error, HasSubstr(want));
+    EXPECT_THAT(error, HasSubstr("line "));
+  }
+  // Closed quotes, escapes and '' inside single quotes are fine.
+  const std::string file = WriteFile(
+      "good.yaml",
+      "server:\n  listen: \"127.0.0.1:9\"\n  base_url: 'http://a''b.example'\n"
+      "auth:\n  admin_token: \"a\\\"b\"\n");
+  Config config;
+  std::string error;
+  ASSERT_TRUE(LoadConfig(file, {}, {}, &config, &error)) << error;
+  EXPECT_EQ(config.admin_token, "a\"b");
 }
 
 TEST(ConfigTest, ValidListenAddresses) {

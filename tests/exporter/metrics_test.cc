@@ -114,6 +114,17 @@ TEST(LabelLimiterTest, ConcurrentFoldKeepsTheBound) {
   EXPECT_TRUE(results.count("other"));
 }
 
+TEST(LabelLimiterTest, ValuesAreMadeSafeBeforeTheyAreKept) {
+  EXPECT_EQ(SafeLabelValue(std::string("a\0b\tc\nd", 7)), "a_b_c_d");
+  EXPECT_EQ(SafeLabelValue("caf\xC3\xA9"), "caf\xC3\xA9");
+  EXPECT_EQ(SafeLabelValue("bad\xFF"), "bad\xEF\xBF\xBD");
+  EXPECT_EQ(SafeLabelValue("\xC3"), "\xEF\xBF\xBD");  // truncated sequence
+  EXPECT_EQ(SafeLabelValue(std::string(500, 'x')).size(), 128u);
+  LabelLimiter limiter(10);
+  EXPECT_EQ(limiter.Fold(std::string("svc\0", 4)), "svc_");
+  EXPECT_EQ(limiter.Fold(std::string("\0", 1)), "_");
+}
+
 TEST(LabelLimiterTest, ZeroMaxFoldsEverything) {
   LabelLimiter limiter(0);
   EXPECT_EQ(limiter.Fold("a"), "other");

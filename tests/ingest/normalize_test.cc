@@ -331,7 +331,8 @@ TEST(NormalizeTest, Timestamps) {
   for (const Case& c : cases) {
     Event ev;
     std::string error;
-    ASSERT_TRUE(NormalizeEvent(c.json, 1, kNow, unbounded, &ev, nullptr, &error))
+    ASSERT_TRUE(
+        NormalizeEvent(c.json, 1, kNow, unbounded, &ev, nullptr, &error))
         << error;
     EXPECT_NEAR(ev.timestamp, c.want, 1e-6) << c.json;
   }
@@ -366,8 +367,7 @@ TEST(NormalizeTest, TimestampsFarFromNowBecomeTheReceiveTimeAndAreFlagged) {
       {R"({"timestamp":"9999-12-31T23:59:59Z"})", kNow, "future_timestamp"},
       {"{\"timestamp\":" + std::to_string(kNow + 120) + "}", kNow,
        "future_timestamp"},
-      {"{\"timestamp\":" + std::to_string(kNow + 30) + "}", kNow + 30,
-       nullptr},
+      {"{\"timestamp\":" + std::to_string(kNow + 30) + "}", kNow + 30, nullptr},
       {R"({"timestamp":0})", kNow, "past_timestamp"},  // epoch 0 is a time
       {R"({"timestamp":"1970-01-01T00:00:00Z"})", kNow, "past_timestamp"},
       {"{\"timestamp\":" + std::to_string(kNow - 31 * 86400.0) + "}", kNow,
@@ -418,8 +418,8 @@ TEST(NormalizeTest, DeepNestingAnywhereIsCutAndMarked) {
   NormalizeReport report;
   Event ev;
   std::string error;
-  ASSERT_TRUE(NormalizeEvent(deep, 1, kNow, NormalizeOptions(), &ev, &report,
-                             &error))
+  ASSERT_TRUE(
+      NormalizeEvent(deep, 1, kNow, NormalizeOptions(), &ev, &report, &error))
       << error;
   EXPECT_EQ(report.depth_cuts, 1u);
   EXPECT_LT(ev.raw_json.size(), 1000u);
@@ -443,10 +443,10 @@ TEST(NormalizeTest, DeepNestingAnywhereIsCutAndMarked) {
   ASSERT_EQ(flags.size(), 1u);
   EXPECT_THAT(flags[0], HasSubstr("\"count\":1"));
   // Within the limit nothing changes.
-  std::string fine = R"({"extra":{"x":)" + std::string(60, '[') +
-                     std::string(60, ']') + "}}";
-  ASSERT_TRUE(NormalizeEvent(fine, 1, kNow, NormalizeOptions(), &ev, &report,
-                             &error));
+  std::string fine =
+      R"({"extra":{"x":)" + std::string(60, '[') + std::string(60, ']') + "}}";
+  ASSERT_TRUE(
+      NormalizeEvent(fine, 1, kNow, NormalizeOptions(), &ev, &report, &error));
   EXPECT_EQ(ev.raw_json, fine);
   EXPECT_FALSE(report.rewritten());
 }
@@ -475,8 +475,8 @@ TEST(NormalizeTest, SecretsAreScrubbedBeforeAnythingIsKept) {
   NormalizeReport report;
   Event ev;
   std::string error;
-  ASSERT_TRUE(NormalizeEvent(json, 1, kNow, NormalizeOptions(), &ev, &report,
-                             &error))
+  ASSERT_TRUE(
+      NormalizeEvent(json, 1, kNow, NormalizeOptions(), &ev, &report, &error))
       << error;
   for (const char* secret :
        {"hunter2", "abc.def.ghi", "4111", "10.1.2.3", "K3Y", "T0K",
@@ -517,8 +517,7 @@ TEST(NormalizeTest, ScrubbingFollowsThePrivacyOptions) {
   options.remote_addr = "192.0.2.7";
   Event ev;
   std::string error;
-  ASSERT_TRUE(
-      NormalizeEvent(json, 1, kNow, options, &ev, nullptr, &error));
+  ASSERT_TRUE(NormalizeEvent(json, 1, kNow, options, &ev, nullptr, &error));
   EXPECT_EQ(ev.user_json, R"({"ip_address":"192.0.2.7"})");
   EXPECT_THAT(ev.raw_json, HasSubstr(R"("iban":"[Filtered]")"));
   EXPECT_THAT(ev.raw_json, HasSubstr(R"("token":"t")"));  // defaults off

@@ -88,8 +88,7 @@ TEST(EdgeTest, EveryFramingAProxyReadsDifferentlyIsOne400ThenClosed) {
     EXPECT_TRUE(client.closed()) << "connection left open";
     EXPECT_LT(Seconds(start), 2.0);
     EXPECT_EQ(StatusOf(wire), 400) << wire;
-    EXPECT_EQ(ResponseCount(wire), 1) << "a second request was read:\n"
-                                      << wire;
+    EXPECT_EQ(ResponseCount(wire), 1) << "a second request was read:\n" << wire;
     EXPECT_EQ(BodyOf(wire).rfind("{\"error\":", 0), 0u) << wire;
     ++refused;
   }
@@ -109,8 +108,8 @@ TEST(EdgeTest, EveryFramingAProxyReadsDifferentlyIsOne400ThenClosed) {
     std::string many;
     for (int i = 0; i < 70; ++i) many += "X-H" + std::to_string(i) + ": v\r\n";
     RawClient client(server->port());
-    ASSERT_TRUE(client.Send("POST " + path + " HTTP/1.1\r\nHost: x\r\n" +
-                            many + "Content-Length: 22\r\n\r\n" + body));
+    ASSERT_TRUE(client.Send("POST " + path + " HTTP/1.1\r\nHost: x\r\n" + many +
+                            "Content-Length: 22\r\n\r\n" + body));
     const std::string wire = client.ReadUntilClosed(5000);
     EXPECT_EQ(StatusOf(wire), 400) << wire;
     EXPECT_TRUE(client.closed());
@@ -120,15 +119,15 @@ TEST(EdgeTest, EveryFramingAProxyReadsDifferentlyIsOne400ThenClosed) {
   EXPECT_EQ(server->Get("/api/v1/groups").body.find("smuggler"),
             std::string::npos);
   // "abc" is civetweb's own 411, answered by the server as a framing 400.
-  EXPECT_EQ(Metric(server.get(),
-                   "crashctl_http_refused_total{reason=\"framing\"}") -
-                framing_before,
-            refused);
+  EXPECT_EQ(
+      Metric(server.get(), "crashctl_http_refused_total{reason=\"framing\"}") -
+          framing_before,
+      refused);
   // civetweb refuses three before a route is known (a negative or
   // non-numeric length, a coding other than chunked).
-  EXPECT_EQ(
-      Metric(server.get(), "crashctl_ingest_rejected_total{reason=\"framing\"}"),
-      refused - 3);
+  EXPECT_EQ(Metric(server.get(),
+                   "crashctl_ingest_rejected_total{reason=\"framing\"}"),
+            refused - 3);
   // Well-framed requests still work on a kept-alive connection.
   RawClient client(server->port());
   ASSERT_TRUE(client.Send("POST " + path +
@@ -168,13 +167,12 @@ TEST(EdgeTest, RefusalsCloseTheConnectionAtOnceAndCountUnderTheirRoute) {
   EXPECT_TRUE(slow.closed());
   EXPECT_LT(Seconds(start), 9.0);
   const std::string metrics = server->Get("/metrics").body;
-  EXPECT_EQ(
-      MetricValue(metrics,
-                  "crashctl_ingest_rejected_total{reason=\"too_large\"}"),
-      1);
-  EXPECT_EQ(
-      MetricValue(metrics, "crashctl_ingest_rejected_total{reason=\"too_slow\"}"),
-      1);
+  EXPECT_EQ(MetricValue(metrics,
+                        "crashctl_ingest_rejected_total{reason=\"too_large\"}"),
+            1);
+  EXPECT_EQ(MetricValue(metrics,
+                        "crashctl_ingest_rejected_total{reason=\"too_slow\"}"),
+            1);
   EXPECT_EQ(MetricValue(metrics,
                         "crashctl_http_requests_total{code=\"413\",method="
                         "\"POST\",route=\"/api/{project_id}/envelope/\"}"),
@@ -295,9 +293,9 @@ TEST(EdgeTest, SlowBodiesAndHeadersAtScaleDoNotStarveANormalClient) {
     worst = std::max(worst, Seconds(start));
     EXPECT_EQ(health.status, 200) << health.error;
     start = Clock::now();
-    HttpResult event = HttpCall(
-        "POST", project.short_dsn, R"({"message":"normal client"})",
-        {"Content-Type: application/json"}, 5000);
+    HttpResult event =
+        HttpCall("POST", project.short_dsn, R"({"message":"normal client"})",
+                 {"Content-Type: application/json"}, 5000);
     worst = std::max(worst, Seconds(start));
     EXPECT_EQ(event.status, 200) << event.error << event.body;
     answered += 2;
@@ -312,9 +310,10 @@ TEST(EdgeTest, SlowBodiesAndHeadersAtScaleDoNotStarveANormalClient) {
   EXPECT_GE(
       MetricValue(metrics, "crashctl_http_refused_total{reason=\"too_slow\"}"),
       140);
-  EXPECT_GE(MetricValue(metrics,
-                        "crashctl_http_refused_total{reason=\"header_timeout\"}"),
-            140);
+  EXPECT_GE(
+      MetricValue(metrics,
+                  "crashctl_http_refused_total{reason=\"header_timeout\"}"),
+      140);
 }
 
 TEST(EdgeTest, OneClientAddressHoldsAtMostTheCapOfConnections) {
@@ -362,8 +361,8 @@ TEST(EdgeTest, CrossOriginIngestionIsAnsweredAndRestWritesAreRefused) {
   const ServerProcess::ProjectInfo project = server->CreateProject("app");
   const std::string evil = "Origin: https://evil.example";
   // Ingestion: a browser SDK on any origin may send and read the answer.
-  const std::string store = server->base_url() + "/api/" +
-                            std::to_string(project.id) + "/store/";
+  const std::string store =
+      server->base_url() + "/api/" + std::to_string(project.id) + "/store/";
   HttpResult r = HttpCall("OPTIONS", store, "",
                           {evil, "Access-Control-Request-Method: POST",
                            "Access-Control-Request-Headers: content-type"});
@@ -378,9 +377,9 @@ TEST(EdgeTest, CrossOriginIngestionIsAnsweredAndRestWritesAreRefused) {
                {evil, "Content-Type: text/plain;charset=UTF-8"});
   EXPECT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(HeaderOf(r, "access-control-allow-origin"), "*");
-  EXPECT_NE(HeaderOf(r, "access-control-expose-headers")
-                .find("X-Sentry-Rate-Limits"),
-            std::string::npos);
+  EXPECT_NE(
+      HeaderOf(r, "access-control-expose-headers").find("X-Sentry-Rate-Limits"),
+      std::string::npos);
   // REST: no CORS for unlisted origins, and writes refused.
   r = HttpCall("OPTIONS", server->base_url() + "/api/v1/projects", "",
                {evil, "Access-Control-Request-Method: POST",
@@ -413,29 +412,30 @@ TEST(EdgeTest, CrossOriginIngestionIsAnsweredAndRestWritesAreRefused) {
 }
 
 TEST(EdgeTest, ListedOriginsMayCallTheRestApiEvenWithAToken) {
-  std::unique_ptr<ServerProcess> server = StartServer(
-      {{"CRASHCTL_SERVER_CORS_ORIGINS", "https://grafana.example"},
-       {"CRASHCTL_AUTH_ADMIN_TOKEN", "s3cret"}});
+  std::unique_ptr<ServerProcess> server =
+      StartServer({{"CRASHCTL_SERVER_CORS_ORIGINS", "https://grafana.example"},
+                   {"CRASHCTL_AUTH_ADMIN_TOKEN", "s3cret"}});
   ASSERT_TRUE(server);
   const std::string url = server->base_url() + "/api/v1/projects";
-  HttpResult r = HttpCall("OPTIONS", url, "",
-                          {"Origin: https://grafana.example",
-                           "Access-Control-Request-Method: POST",
-                           "Access-Control-Request-Headers: authorization"});
+  HttpResult r = HttpCall(
+      "OPTIONS", url, "",
+      {"Origin: https://grafana.example", "Access-Control-Request-Method: POST",
+       "Access-Control-Request-Headers: authorization"});
   EXPECT_EQ(r.status, 204);
   EXPECT_EQ(HeaderOf(r, "access-control-allow-origin"),
             "https://grafana.example");
   EXPECT_NE(HeaderOf(r, "access-control-allow-headers").find("Authorization"),
             std::string::npos);
-  r = HttpCall("POST", url, R"({"name":"from grafana"})",
-               {"Origin: https://grafana.example",
-                "Authorization: Bearer s3cret"});
+  r = HttpCall(
+      "POST", url, R"({"name":"from grafana"})",
+      {"Origin: https://grafana.example", "Authorization: Bearer s3cret"});
   EXPECT_EQ(r.status, 201) << r.body;
   EXPECT_EQ(HeaderOf(r, "access-control-allow-origin"),
             "https://grafana.example");
   // A valid token does not make another origin's write acceptable.
-  r = HttpCall("POST", url, R"({"name":"from evil"})",
-               {"Origin: https://evil.example", "Authorization: Bearer s3cret"});
+  r = HttpCall(
+      "POST", url, R"({"name":"from evil"})",
+      {"Origin: https://evil.example", "Authorization: Bearer s3cret"});
   EXPECT_EQ(r.status, 403) << r.body;
 }
 

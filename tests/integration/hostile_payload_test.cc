@@ -91,10 +91,10 @@ TEST_F(HostilePayloadTest, TimestampsFarFromNowAreStoredAsTheReceiveTime) {
                         "crashctl_ingest_adjusted_total{reason=\"future_"
                         "timestamp\"}"),
             3);
-  EXPECT_EQ(MetricValue(
-                metrics,
-                "crashctl_ingest_adjusted_total{reason=\"past_timestamp\"}"),
-            2);
+  EXPECT_EQ(
+      MetricValue(metrics,
+                  "crashctl_ingest_adjusted_total{reason=\"past_timestamp\"}"),
+      2);
 }
 
 TEST_F(HostilePayloadTest, DeepNestingIsCutSoStandardReadersCanReadIt) {
@@ -108,16 +108,17 @@ TEST_F(HostilePayloadTest, DeepNestingIsCutSoStandardReadersCanReadIt) {
   const testing::TempDir dir("deep");
   const std::string path = dir.path() + "/event.json";
   std::ofstream(path) << body;
-  testing::CommandResult r = testing::RunCommand(
-      {"python3", "-c",
-       "import json,sys; d=json.load(open(sys.argv[1])); "
-       "print(d['payload']['message'])",
-       path});
+  testing::CommandResult r =
+      testing::RunCommand({"python3", "-c",
+                           "import json,sys; d=json.load(open(sys.argv[1])); "
+                           "print(d['payload']['message'])",
+                           path});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "deep\n");
-  EXPECT_EQ(MetricValue(server_->Get("/metrics").body,
-                        "crashctl_ingest_adjusted_total{reason=\"depth_limit\"}"),
-            1);
+  EXPECT_EQ(
+      MetricValue(server_->Get("/metrics").body,
+                  "crashctl_ingest_adjusted_total{reason=\"depth_limit\"}"),
+      1);
 }
 
 TEST_F(HostilePayloadTest, SecretsOfEveryKindAreNotStored) {
@@ -142,11 +143,14 @@ TEST_F(HostilePayloadTest, SecretsOfEveryKindAreNotStored) {
   const std::string event = Event(id);
   const std::string groups = server_->Get("/api/v1/groups").body;
   const std::string events =
-      server_->Get("/api/v1/groups/" + [&] {
-        rapidjson::Document doc;
-        doc.Parse(event.c_str());
-        return std::to_string(doc["group"].GetInt64());
-      }() + "/events")
+      server_
+          ->Get("/api/v1/groups/" +
+                [&] {
+                  rapidjson::Document doc;
+                  doc.Parse(event.c_str());
+                  return std::to_string(doc["group"].GetInt64());
+                }() +
+                "/events")
           .body;
   for (const char* secret :
        {"hunter2", "eyJhbGciOi", "203.0.113.9", "K3YK3Y", "SESS1",

@@ -2,10 +2,10 @@
 
 #include <string>
 
+#include "core/time_format.h"
 #include "gtest/gtest.h"
 #include "rest/admin_auth.h"
 #include "rest/request_params.h"
-#include "core/time_format.h"
 #include "tests/rest/rest_test_util.h"
 
 namespace crashctl {
@@ -85,6 +85,39 @@ TEST(EmbeddedJsonTest, CopiesValidJsonAndRefusesTheRest) {
   const std::string out = embed(deep, &ok);
   EXPECT_TRUE(ok);
   ParseStrict(out);
+}
+
+TEST(EmbeddedJsonTest, ServedPayloadsAreBoundedInDepthAndSize) {
+  std::string deep =
+      R"({"a":)" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  rapidjson::StringBuffer buffer;
+  JsonWriter w(buffer);
+  EmbedCuts cuts;
+  ASSERT_TRUE(WriteEmbeddedJson(&w, deep, EmbedLimits(), &cuts));
+  const std::string out = buffer.GetString();
+  EXPECT_EQ(cuts.depth, 1u);
+  EXPECT_LT(out.size(), 200u);
+  EXPECT_NE(out.find("\"[depth limit]\""), std::string::npos);
+  rapidjson::Document doc;
+  doc.Parse(out.c_str());
+  EXPECT_FALSE(doc.HasParseError());
+
+  std::string big = R"({"first":"kept","list":[)";
+  for (int i = 0; i < 1000; ++i) big += "\"" + std::string(100, 'x') + "\",";
+  big += R"("end"],"last":"also cut"})";
+  rapidjson::StringBuffer small_buffer;
+  JsonWriter small(small_buffer);
+  EmbedLimits limits;
+  limits.max_bytes = 5000;
+  cuts = EmbedCuts();
+  ASSERT_TRUE(WriteEmbeddedJson(&small, big, limits, &cuts));
+  const std::string cut = small_buffer.GetString();
+  EXPECT_LT(cut.size(), 30000u);
+  EXPECT_GT(cuts.size, 900u);
+  EXPECT_NE(cut.find("\"first\":\"kept\""), std::string::npos);
+  EXPECT_NE(cut.find("\"last\":\"[size limit]\""), std::string::npos);
+  doc.Parse(cut.c_str());
+  EXPECT_FALSE(doc.HasParseError());
 }
 
 TEST(LogLinesTest, Splits) {
