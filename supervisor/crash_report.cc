@@ -1,6 +1,7 @@
 #include "supervisor/crash_report.h"
 
 #include <signal.h>
+#include <sys/wait.h>
 
 #include <algorithm>
 #include <chrono>
@@ -268,16 +269,40 @@ sdk::Event BuildCrashEvent(const ChildResult& child, const ReportContext& ctx) {
                 std::chrono::duration<double>(child.run_time).count());
   event.extra["pid"] = std::to_string(child.pid);
   event.extra["run_time_seconds"] = run_time;
+  if (WIFSIGNALED(child.wait_status)) {
+    event.extra["core_dumped"] =
+        WCOREDUMP(child.wait_status) ? "true" : "false";
+  }
   if (child.root_peak_rss >= 0) {
     event.extra["peak_rss_bytes"] = std::to_string(child.root_peak_rss);
   }
   if (child.max_peak_rss >= 0 && child.max_peak_rss != child.root_peak_rss) {
     event.extra["max_peak_rss_bytes"] = std::to_string(child.max_peak_rss);
   }
-  if (ctx.cgroup_memory_peak >= 0) {
-    event.extra["cgroup_memory_peak_bytes"] =
-        std::to_string(ctx.cgroup_memory_peak);
-    event.extra["cgroup_memory_peak_source"] = ctx.cgroup_memory_peak_source;
+  if (!child.exited && child.signal == SIGKILL) {
+    // Peak memory of what was killed: the cgroup v2 peak, else the traced
+    // processes' highest VmHWM, else cgroup v1's (which counts crashctl and
+    // everything else in the cgroup too).
+    const bool v2 =
+        ctx.cgroup_memory_peak >= 0 &&
+        ctx.cgroup_memory_peak_source.find("v2") != std::string::npos;
+    if (v2) {
+      event.extra["peak_memory_bytes"] = std::to_string(ctx.cgroup_memory_peak);
+      event.extra["peak_memory_source"] = ctx.cgroup_memory_peak_source;
+    } else if (child.max_peak_rss >= 0) {
+      event.extra["peak_memory_bytes"] = std::to_string(child.max_peak_rss);
+      event.extra["peak_memory_source"] = "VmHWM at the exit stop (ptrace)";
+    } else if (ctx.cgroup_memory_peak >= 0) {
+      event.extra["peak_memory_bytes"] = std::to_string(ctx.cgroup_memory_peak);
+      event.extra["peak_memory_source"] =
+          ctx.cgroup_memory_peak_source +
+          " (includes crashctl and the rest of the cgroup)";
+    }
+    if (ctx.cgroup_memory_peak >= 0) {
+      event.extra["cgroup_memory_peak_bytes"] =
+          std::to_string(ctx.cgroup_memory_peak);
+      event.extra["cgroup_memory_peak_source"] = ctx.cgroup_memory_peak_source;
+    }
   }
   if (ctx.oom_killed) event.extra["oom_evidence"] = ctx.oom_evidence;
   event.log_lines = child.last_lines;

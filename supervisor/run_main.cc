@@ -237,8 +237,10 @@ int RunMain(int argc, char** argv) {
     ctx.oom_killed =
         !child.exited && child.signal == SIGKILL && !evidence.empty();
     ctx.oom_evidence = evidence;
-    ctx.cgroup_memory_peak = supervisor::ReadCgroupMemoryPeak(
-        cgroups, &ctx.cgroup_memory_peak_source);
+    if (!child.exited && child.signal == SIGKILL) {
+      ctx.cgroup_memory_peak = supervisor::ReadCgroupMemoryPeak(
+          cgroups, &ctx.cgroup_memory_peak_source);
+    }
     events.push_back(supervisor::BuildCrashEvent(child, ctx));
   }
   // Crashes of other processes that did not take the command down.

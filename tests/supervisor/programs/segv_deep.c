@@ -23,14 +23,22 @@ __attribute__((noinline)) void process_request(int value) {
   __asm__ volatile("" ::: "memory");  // no tail call: keep this frame
 }
 
+static pthread_barrier_t g_started;
+
+// Names itself (so that the name is there before anything can crash) and
+// waits for the others.
 static void* Idle(void* arg) {
-  (void)arg;
+  char name[16];
+  snprintf(name, sizeof(name), "idle-%d", (int)(long)arg);
+  pthread_setname_np(pthread_self(), name);
+  pthread_barrier_wait(&g_started);
   for (;;) pause();
   return NULL;
 }
 
 static void* Crasher(void* arg) {
   (void)arg;
+  pthread_setname_np(pthread_self(), "crasher");
   process_request(41);
   return NULL;
 }
@@ -39,18 +47,18 @@ int main(int argc, char** argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   int threads = argc > 1 ? atoi(argv[1]) : 0;
   int in_thread = argc > 2 && strcmp(argv[2], "in-thread") == 0;
-  for (int i = 0; i < threads && i < 1000; ++i) {
+  if (threads > 1000) threads = 1000;
+  pthread_barrier_init(&g_started, NULL, (unsigned)threads + 1);
+  for (int i = 0; i < threads; ++i) {
     pthread_t t;
-    pthread_create(&t, NULL, Idle, NULL);
-    char name[16];
-    snprintf(name, sizeof(name), "idle-%d", i);
-    pthread_setname_np(t, name);
+    pthread_create(&t, NULL, Idle, (void*)(long)i);
   }
+  // Every idle thread has named itself and is about to pause().
+  pthread_barrier_wait(&g_started);
   printf("segv_deep: %d threads, crashing now\n", threads);
   if (in_thread) {
     pthread_t t;
     pthread_create(&t, NULL, Crasher, NULL);
-    pthread_setname_np(t, "crasher");
     pthread_join(t, NULL);
   } else {
     process_request(41);
