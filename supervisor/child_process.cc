@@ -284,7 +284,7 @@ ChildResult RunChild(const std::vector<std::string>& argv,
     result.dropped_crashes = tracer->dropped_crashes();
     result.root_peak_rss = tracer->root_peak_rss();
     result.max_peak_rss = tracer->max_peak_rss();
-    result.go_detached = tracer->go_detached();
+    result.detached = tracer->detached();
   }
   restore_signals();
   for (int i = 0; i < 3; ++i) {

@@ -45,10 +45,12 @@ struct ChildResult {
   // RunOptions::on_descendant_crash, oldest first: the root's own and those of
   // descendants that crashed shortly before the run ended.
   std::vector<CapturedCrash> crashes;
-  size_t dropped_crashes = 0;            // over TracerOptions::max_crashes
-  int64_t root_peak_rss = -1;            // VmHWM of the command, bytes
-  int64_t max_peak_rss = -1;             // highest VmHWM of any traced process
-  std::vector<std::string> go_detached;  // Go programs no longer traced
+  size_t dropped_crashes = 0;  // over TracerOptions::max_crashes
+  int64_t root_peak_rss = -1;  // VmHWM of the command, bytes
+  int64_t max_peak_rss = -1;   // highest VmHWM of any traced process
+  // Programs detached from at their exec, "PATH (Go program)" or "PATH
+  // (LeakSanitizer)".
+  std::vector<std::string> detached;
 
   // The status a shell would report: exit code, or 128 + signal.
   int ShellStatus() const { return exited ? exit_code : 128 + signal; }

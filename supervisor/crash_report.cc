@@ -253,16 +253,15 @@ sdk::Event BuildCrashEvent(const ChildResult& child, const ReportContext& ctx) {
       event.tags["stack"] = "unavailable";
       event.extra["stack_unavailable_reason"] =
           !child.trace_error.empty() ? child.trace_error
-          : !child.go_detached.empty()
-              ? "not traced: Go program (its runtime prints the traceback)"
-          : child.signal == SIGKILL ? "SIGKILL cannot be intercepted"
+          : !child.detached.empty()  ? "not traced: " + child.detached.front()
+          : child.signal == SIGKILL  ? "SIGKILL cannot be intercepted"
           : merged.extra.count("unwind_error") != 0
               ? merged.extra.at("unwind_error")
               : "no fatal signal delivery was seen";
     }
   }
-  if (!child.go_detached.empty()) {
-    event.extra["trace_detached_go"] = child.go_detached.front();
+  if (!child.detached.empty()) {
+    event.extra["trace_detached"] = child.detached.front();
   }
   char run_time[32];
   std::snprintf(run_time, sizeof(run_time), "%.3f",

@@ -149,14 +149,21 @@ void Tracer::Handle(pid_t tid, int status) {
       return;
     }
     case PTRACE_EVENT_EXEC:
-      if (options_.detach_go) {
+      if (options_.detach_go || options_.detach_leak_sanitizer) {
+        // After exec the process has this one thread: detaching it
+        // detaches the process (its later children are not traced).
         std::string exe = ExePath(tid);
-        if (!exe.empty() && IsGoBinary(exe)) {
-          if (ptrace(PTRACE_DETACH, tid, nullptr, nullptr) == 0) {
-            traced_.erase(tid);
-            if (go_detached_.size() < 16) go_detached_.push_back(exe);
-            return;
-          }
+        ExecutableFacts facts = ProbeExecutable(exe);
+        const char* why = nullptr;
+        if (facts.go && options_.detach_go) why = " (Go program)";
+        if (facts.leak_sanitizer && options_.detach_leak_sanitizer) {
+          why = " (LeakSanitizer)";
+        }
+        if (why != nullptr &&
+            ptrace(PTRACE_DETACH, tid, nullptr, nullptr) == 0) {
+          traced_.erase(tid);
+          if (detached_.size() < 16) detached_.push_back(exe + why);
+          return;
         }
       }
       Resume(tid, 0);

@@ -17,6 +17,9 @@
 //     detached from (PTRACE_DETACH) unless TracerOptions::detach_go is false:
 //     its runtime handles every fault signal itself and prints its own
 //     traceback, and its SIGURG preemption signals would each be a stop;
+//     so is a program with LeakSanitizer's runtime (ASan, LSan), whose leak
+//     check at exit ptraces its own threads and fails under another tracer
+//     (its own handlers print the stack of a crash);
 //   - at each process' exit stop its VmHWM (peak RSS) is read.
 // Wait events of tasks that are not the one being handled, reaped while
 // stopping a process' threads, are queued and handled afterwards.
@@ -42,6 +45,7 @@ namespace supervisor {
 
 struct TracerOptions {
   bool detach_go = true;
+  bool detach_leak_sanitizer = true;
   std::chrono::milliseconds unwind_budget{2000};  // stop + unwind + symbolise
   size_t max_frames = 256;                        // per thread
   size_t max_threads = 64;                        // per process
@@ -97,8 +101,9 @@ class Tracer {
   int64_t root_peak_rss() const { return root_peak_rss_; }
   int64_t max_peak_rss() const { return max_peak_rss_; }
 
-  // Executables detached from because they are Go programs (at most 16).
-  const std::vector<std::string>& go_detached() const { return go_detached_; }
+  // Executables detached from at their exec, "PATH (Go program)" or "PATH
+  // (LeakSanitizer)" (at most 16).
+  const std::vector<std::string>& detached() const { return detached_; }
 
  private:
   void Handle(pid_t tid, int status);
@@ -124,7 +129,7 @@ class Tracer {
   size_t dropped_crashes_ = 0;
   int64_t root_peak_rss_ = -1;
   int64_t max_peak_rss_ = -1;
-  std::vector<std::string> go_detached_;
+  std::vector<std::string> detached_;
 };
 
 }  // namespace supervisor
