@@ -191,6 +191,11 @@ int RunMain(int argc, char** argv) {
   supervisor::RunOptions options;
   options.trace = ctx.trace_requested;
   options.tracer.detach_go = !EnvIsTrue("CRASHCTL_TRACE_GO");
+  if (const char* rate = std::getenv("CRASHCTL_TRACE_MAX_SIGNALS")) {
+    char* end = nullptr;
+    unsigned long v = std::strtoul(rate, &end, 10);
+    if (end != rate && *end == '\0') options.tracer.max_signal_rate = v;
+  }
   options.on_descendant_crash = [&](const supervisor::CapturedCrash& crash,
                                     const std::vector<std::string>& lines) {
     report_now(supervisor::BuildDescendantCrashEvent(crash, lines, ctx));

@@ -135,7 +135,15 @@ void Tracer::Handle(pid_t tid, int status) {
   const int event = static_cast<int>(static_cast<unsigned>(status) >> 16);
   switch (event) {
     case 0:  // signal-delivery-stop
-      if (IsCrashSignal(sig)) OnCrashSignal(tid, sig);
+      if (IsCrashSignal(sig)) {
+        OnCrashSignal(tid, sig);
+      } else if (TooManySignals(tid)) {
+        if (DetachProcess(tid, sig,
+                          " (over " + std::to_string(options_.max_signal_rate) +
+                              " signals/s)")) {
+          return;
+        }
+      }
       Resume(tid, sig);
       return;
     case PTRACE_EVENT_FORK:
@@ -195,6 +203,80 @@ void Tracer::Handle(pid_t tid, int status) {
       Resume(tid, 0);
       return;
   }
+}
+
+bool Tracer::TooManySignals(pid_t tid) {
+  if (options_.max_signal_rate == 0) return false;
+  const auto now = std::chrono::steady_clock::now();
+  if (signal_windows_.size() > 4096) signal_windows_.clear();  // bounded
+  SignalWindow& w = signal_windows_[tid];
+  if (now - w.start >= std::chrono::seconds(1)) {
+    w.start = now;
+    w.count = 0;
+  }
+  return ++w.count > options_.max_signal_rate;
+}
+
+bool Tracer::DetachProcess(pid_t tid, int signal, const std::string& why) {
+  const pid_t tgid = ParseTgid(ProcStatus(tid), tid);
+  const std::string exe = ExePath(tgid);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+  std::vector<pid_t> waiting;
+  for (pid_t t : ListTasks(tgid)) {
+    if (t == tid) continue;
+    if (queued_tids_.count(t) != 0) {
+      // Stopped, its event in the queue: detach it with that event's signal.
+      for (auto it = queued_.begin(); it != queued_.end(); ++it) {
+        if (it->first != t) continue;
+        const int st = it->second;
+        if (WIFSTOPPED(st)) {
+          const long pass =
+              (static_cast<unsigned>(st) >> 16) == 0 ? WSTOPSIG(st) : 0;
+          (void)ptrace(PTRACE_DETACH, t, nullptr,
+                       reinterpret_cast<void*>(pass));
+        }
+        queued_.erase(it);
+        break;
+      }
+      queued_tids_.erase(t);
+      traced_.erase(t);
+    } else if (ptrace(PTRACE_INTERRUPT, t, nullptr, nullptr) == 0) {
+      waiting.push_back(t);
+    }
+  }
+  while (!waiting.empty()) {
+    for (size_t i = 0; i < waiting.size();) {
+      int st = 0;
+      pid_t r = waitpid(waiting[i], &st, __WALL | WNOHANG);
+      if (r == 0 || (r < 0 && errno == EINTR)) {
+        ++i;
+        continue;
+      }
+      if (r == waiting[i] && WIFSTOPPED(st)) {
+        const long pass =
+            (static_cast<unsigned>(st) >> 16) == 0 ? WSTOPSIG(st) : 0;
+        (void)ptrace(PTRACE_DETACH, r, nullptr, reinterpret_cast<void*>(pass));
+      } else if (r == waiting[i] && r == root_ &&
+                 (WIFEXITED(st) || WIFSIGNALED(st))) {
+        root_reaped_ = true;
+        root_status_ = st;
+      }
+      traced_.erase(waiting[i]);
+      waiting.erase(waiting.begin() + static_cast<long>(i));
+    }
+    if (waiting.empty() || std::chrono::steady_clock::now() >= deadline) break;
+    SleepMicros(200);
+  }
+  // Threads that did not stop in time stay traced (and are served).
+  if (ptrace(PTRACE_DETACH, tid, nullptr,
+             reinterpret_cast<void*>(static_cast<long>(signal))) != 0) {
+    return false;
+  }
+  traced_.erase(tid);
+  signal_windows_.erase(tid);
+  if (detached_.size() < 16) detached_.push_back(exe + why);
+  return true;
 }
 
 void Tracer::OnCrashSignal(pid_t tid, int signal) {

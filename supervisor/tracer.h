@@ -20,6 +20,10 @@
 //     so is a program with LeakSanitizer's runtime (ASan, LSan), whose leak
 //     check at exit ptraces its own threads and fails under another tracer
 //     (its own handlers print the stack of a crash);
+//   - a process that takes more than TracerOptions::max_signal_rate signals
+//     in a second (each is a stop and a round trip through crashctl, some
+//     50 us of CPU) is detached from, all its threads at once: a crash of it
+//     is then reported without a stack;
 //   - at each process' exit stop its VmHWM (peak RSS) is read.
 // Wait events of tasks that are not the one being handled, reaped while
 // stopping a process' threads, are queued and handled afterwards.
@@ -33,6 +37,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <set>
 #include <string>
 #include <utility>
@@ -46,6 +51,9 @@ namespace supervisor {
 struct TracerOptions {
   bool detach_go = true;
   bool detach_leak_sanitizer = true;
+  // Signals a second (to one thread) above which its process is detached
+  // from; 0: never.
+  size_t max_signal_rate = 2000;
   std::chrono::milliseconds unwind_budget{2000};  // stop + unwind + symbolise
   size_t max_frames = 256;                        // per thread
   size_t max_threads = 64;                        // per process
@@ -101,8 +109,8 @@ class Tracer {
   int64_t root_peak_rss() const { return root_peak_rss_; }
   int64_t max_peak_rss() const { return max_peak_rss_; }
 
-  // Executables detached from at their exec, "PATH (Go program)" or "PATH
-  // (LeakSanitizer)" (at most 16).
+  // Executables detached from, "PATH (Go program)", "PATH (LeakSanitizer)"
+  // or "PATH (N signals/s)" (at most 16).
   const std::vector<std::string>& detached() const { return detached_; }
 
  private:
@@ -114,6 +122,11 @@ class Tracer {
                                  std::chrono::steady_clock::time_point deadline,
                                  bool* truncated);
   void Resume(pid_t tid, int signal);
+  // Counts a signal of `tid`; true when its rate is over max_signal_rate.
+  bool TooManySignals(pid_t tid);
+  // Detaches every thread of the process of `tid` (stopped in the delivery
+  // of `signal`, which it keeps). True if `tid` was detached.
+  bool DetachProcess(pid_t tid, int signal, const std::string& why);
   void Queue(pid_t tid, int status);
 
   TracerOptions options_;
@@ -130,6 +143,11 @@ class Tracer {
   int64_t root_peak_rss_ = -1;
   int64_t max_peak_rss_ = -1;
   std::vector<std::string> detached_;
+  struct SignalWindow {
+    std::chrono::steady_clock::time_point start;
+    size_t count = 0;
+  };
+  std::map<pid_t, SignalWindow> signal_windows_;  // by tid
 };
 
 }  // namespace supervisor
