@@ -40,10 +40,12 @@
 #include <map>
 #include <set>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
 #include "crashctl/sdk.h"
+#include "supervisor/elf_probe.h"
 
 namespace crashctl {
 namespace supervisor {
@@ -122,6 +124,8 @@ class Tracer {
                                  std::chrono::steady_clock::time_point deadline,
                                  bool* truncated);
   void Resume(pid_t tid, int signal);
+  // ProbeExecutable of the program `tid` runs, cached by file.
+  ExecutableFacts Probe(pid_t tid, const std::string& exe);
   // Counts a signal of `tid`; true when its rate is over max_signal_rate.
   bool TooManySignals(pid_t tid);
   // Detaches every thread of the process of `tid` (stopped in the delivery
@@ -147,7 +151,9 @@ class Tracer {
     std::chrono::steady_clock::time_point start;
     size_t count = 0;
   };
-  std::map<pid_t, SignalWindow> signal_windows_;  // by tid
+  std::map<pid_t, SignalWindow> signal_windows_;             // by tid
+  using ProbeKey = std::tuple<uint64_t, uint64_t, int64_t>;  // dev, ino, mtime
+  std::map<ProbeKey, ExecutableFacts> probe_cache_;
 };
 
 }  // namespace supervisor

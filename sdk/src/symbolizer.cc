@@ -66,6 +66,29 @@ bool IsStandardLibrary(const std::string& function) {
   return false;
 }
 
+// Executables that run the program rather than being it: their own frames
+// are the runtime's, not the application's.
+bool IsInterpreter(const std::string& base) {
+  static const char* const kInterpreters[] = {
+      "python", "pypy", "node",    "nodejs", "deno",     "bun",    "ruby",
+      "perl",   "php",  "java",    "lua",    "luajit",   "bash",   "sh",
+      "dash",   "zsh",  "Rscript", "erl",    "beam.smp", "dotnet", "mono",
+  };
+  for (const char* name : kInterpreters) {
+    const size_t n = std::strlen(name);
+    if (base.compare(0, n, name) != 0) continue;
+    // "python3", "python3.11", "ruby3.1", "php8.2": the name, then a version.
+    bool version = true;
+    for (size_t i = n; i < base.size(); ++i) {
+      if (!((base[i] >= '0' && base[i] <= '9') || base[i] == '.')) {
+        version = false;
+      }
+    }
+    if (version) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string DemangleSymbol(const std::string& symbol) {
@@ -91,7 +114,7 @@ bool IsInApp(const std::string& module_path, bool main_executable,
   if (function.rfind("crashctl::sdk::", 0) == 0) return false;
   if (function == "_start") return false;  // C runtime entry point
   if (IsStandardLibrary(function)) return false;
-  if (main_executable) return true;
+  if (main_executable) return !IsInterpreter(BaseName(module_path));
   static const char* const kSystem[] = {
       "libc.so",       "libc-",       "libstdc++",  "libgcc",
       "ld-linux",      "libm.so",     "libpthread", "libdl.so",

@@ -68,7 +68,8 @@ class Symbolizer {
 // Frames of the program itself: the main executable or a shared object that
 // is not a system library (libc, libm, libpthread, libstdc++, libgcc_s,
 // ld-linux, anything under /lib or /usr/lib) or a language runtime (Rust's
-// libstd-*.so, libpython*, libjvm, libnode, ...), and not a function of the
+// libstd-*.so, libpython*, libjvm, libnode, ...), and not an interpreter's
+// own executable (python3.11, node, ruby, java, ...), nor a function of the
 // SDK, the C runtime's entry point or the Rust/C++ standard library
 // ("std::", "core::", "alloc::", also inside "<...>" impl paths).
 bool IsInApp(const std::string& module_path, bool main_executable,

@@ -225,6 +225,11 @@ TEST(InAppTest, SystemLibrariesAndSdkAreNotInApp) {
                        "<alloc::boxed::Box<F,A> as core::ops::function::"
                        "FnOnce<Args>>::call_once"));
   EXPECT_TRUE(IsInApp("/srv/app", true, "myapp::handler::store"));
+  // An interpreter's executable runs the program; it is not the program.
+  EXPECT_FALSE(IsInApp("/usr/local/bin/python3.11", true, "_PyEval_Eval"));
+  EXPECT_FALSE(IsInApp("/opt/node/bin/node", true, "v8::internal::Foo"));
+  EXPECT_TRUE(IsInApp("/srv/nodeapp", true, "main"));
+  EXPECT_TRUE(IsInApp("/srv/python-worker", true, "main"));
 }
 
 TEST(DemangleTest, RustLegacyAndV0WithoutHashesAndCxx) {
