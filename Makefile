@@ -22,7 +22,7 @@ TSAN_ENV := TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$(
   CRASHCTL_SERVER_MAX_CONNECTIONS=64
 
 .PHONY: deps build run test test-suite test-asan test-tsan fuzz fuzz-build \
-  fuzz-smoke bench format clean
+  fuzz-smoke bench bench-trace format clean
 
 deps:
 	bash scripts/install-deps.sh
@@ -97,6 +97,12 @@ format:
 # Micro benchmarks and the load generator; writes bench/RESULTS.md.
 bench: build
 	BUILD=$(BUILD) bash bench/run.sh
+
+# Overhead of `crashctl run`'s ptrace tracer (paired runs against --no-trace):
+# writes bench/TRACING.md, which `make bench` copies into RESULTS.md.
+bench-trace: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS) --target crashctl
+	BUILD=$(BUILD) python3 bench/trace_overhead.py
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)

@@ -101,6 +101,9 @@ fi
   echo "$micro"
   echo '```'
 } > "$OUT.new"
+# Tracing overhead (`make bench-trace`, bench/trace_overhead.py) is measured
+# on its own; its last result is kept in RESULTS.md.
+if [ -f bench/TRACING.md ]; then { echo; cat bench/TRACING.md; } >> "$OUT.new"; fi
 if [ -f bench/FINDINGS.md ]; then { echo; cat bench/FINDINGS.md; } >> "$OUT.new"; fi
 mv "$OUT.new" "$OUT"
 cat "$OUT"

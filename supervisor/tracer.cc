@@ -134,6 +134,7 @@ void Tracer::Queue(pid_t tid, int status) {
 void Tracer::Handle(pid_t tid, int status) {
   if (WIFEXITED(status) || WIFSIGNALED(status)) {
     traced_.erase(tid);
+    signal_windows_.erase(tid);
     if (tid == root_) {
       root_reaped_ = true;
       root_status_ = status;
