@@ -142,6 +142,13 @@ bool IsInApp(const std::string& module_path, bool main_executable,
       module_path.rfind("/usr/lib", 0) == 0) {
     return false;
   }
+  // Python's own extension modules and installed packages, wherever the
+  // interpreter lives (pyenv, venvs, /opt).
+  static const char* const kRuntimeDirs[] = {"/lib-dynload/", "/site-packages/",
+                                             "/dist-packages/"};
+  for (const char* dir : kRuntimeDirs) {
+    if (module_path.find(dir) != std::string::npos) return false;
+  }
   return true;
 }
 

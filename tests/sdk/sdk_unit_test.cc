@@ -230,6 +230,14 @@ TEST(InAppTest, SystemLibrariesAndSdkAreNotInApp) {
   EXPECT_FALSE(IsInApp("/opt/node/bin/node", true, "v8::internal::Foo"));
   EXPECT_TRUE(IsInApp("/srv/nodeapp", true, "main"));
   EXPECT_TRUE(IsInApp("/srv/python-worker", true, "main"));
+  EXPECT_FALSE(
+      IsInApp("/root/.pyenv/versions/3.11.7/lib/python3.11/lib-dynload/"
+              "_ctypes.cpython-311-x86_64-linux-gnu.so",
+              false, "string_at"));
+  EXPECT_FALSE(
+      IsInApp("/srv/venv/lib/python3.11/site-packages/numpy/core/"
+              "_multiarray_umath.so",
+              false, "f"));
 }
 
 TEST(DemangleTest, RustLegacyAndV0WithoutHashesAndCxx) {

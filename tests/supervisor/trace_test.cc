@@ -232,6 +232,20 @@ TEST_F(TraceTest, MultiThreadedCrashListsEveryThreadCrashedFirst) {
   EXPECT_EQ(fns.back(), "store_value");
 }
 
+// At most 64 threads are unwound (the crashed one first), and the event
+// says it was cut.
+TEST_F(TraceTest, AtMost64ThreadsAreUnwound) {
+  Outcome o = Run({Program("segv_g"), "100", "in-thread"});
+  EXPECT_EQ(ExitStatus(o), 139) << o.err;
+  rapidjson::Document doc = OneEvent();
+  ExpectTracedSegv(doc);
+  const auto& threads = doc["threads"]["values"];
+  EXPECT_EQ(threads.Size(), 64u);
+  EXPECT_STREQ(threads[0]["name"].GetString(), "crasher");
+  EXPECT_EQ(Extra(doc, "stack_truncated"), "true");
+  EXPECT_EQ(Functions(Exception(doc)).back(), "store_value");
+}
+
 TEST_F(TraceTest, AssertIsSigabrtWithTheAssertingFunction) {
   Outcome o = Run({Program("assert_fail")});
   EXPECT_EQ(ExitStatus(o), 134) << o.err;
