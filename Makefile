@@ -29,7 +29,7 @@ IMAGE ?=
 IMAGE_BASE ?=
 
 .PHONY: deps build run test test-suite test-asan test-tsan fuzz fuzz-build \
-  fuzz-smoke bench format clean image image-base deb
+  fuzz-smoke bench bench-trace format clean image image-base deb
 
 deps:
 	bash scripts/install-deps.sh
@@ -122,6 +122,12 @@ deb: deps $(BUILD)/CMakeCache.txt
 # Micro benchmarks and the load generator; writes bench/RESULTS.md.
 bench: build
 	BUILD=$(BUILD) bash bench/run.sh
+
+# Overhead of `crashctl run`'s ptrace tracer (paired runs against --no-trace):
+# writes bench/TRACING.md, which `make bench` copies into RESULTS.md.
+bench-trace: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS) --target crashctl
+	BUILD=$(BUILD) python3 bench/trace_overhead.py
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)

@@ -17,7 +17,7 @@ void PrintUsage(std::ostream& out) {
          "  project create --name NAME [--data DIR]\n"
          "  project list [--data DIR]\n"
          "  cleanup [--data DIR]\n"
-         "  run [--dsn DSN] [--service NAME] -- CMD [ARGS...]\n"
+         "  run [--dsn DSN] [--service NAME] [--no-trace] -- CMD [ARGS...]\n"
          "  version\n";
 }
 

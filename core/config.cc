@@ -690,9 +690,17 @@ std::string ConfigEnvName(const std::string& key) {
 
 bool IsNonConfigEnv(const std::string& name) {
   static const char* const kNames[] = {
-      "CRASHCTL_CONFIG",     "CRASHCTL_DSN",       "CRASHCTL_SERVICE",
-      "CRASHCTL_CRASH_FD",   "CRASHCTL_SPOOL_DIR", "CRASHCTL_BINARY",
+      "CRASHCTL_CONFIG",
+      "CRASHCTL_DSN",
+      "CRASHCTL_SERVICE",
+      "CRASHCTL_CRASH_FD",
+      "CRASHCTL_SPOOL_DIR",
+      "CRASHCTL_BINARY",
       "CRASHCTL_SOURCE_DIR",
+      // `crashctl run`'s (docs/supervisor.md): a server started under it
+      // inherits them.
+      "CRASHCTL_DELIVERY_TIMEOUT_MS",
+      "CRASHCTL_NO_TRACE",
   };
   for (const char* n : kNames) {
     if (name == n) return true;
@@ -707,7 +715,8 @@ bool IsNonConfigEnv(const std::string& name) {
     return true;
   }
   return name.rfind("CRASHCTL_SDK_", 0) == 0 ||
-         name.rfind("CRASHCTL_TEST_", 0) == 0;
+         name.rfind("CRASHCTL_TEST_", 0) == 0 ||
+         name.rfind("CRASHCTL_TRACE_", 0) == 0;
 }
 
 bool LoadConfig(const std::string& yaml_path,

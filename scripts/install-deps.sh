@@ -9,7 +9,7 @@ APT_PACKAGES=(
   prometheus-cpp-dev libcivetweb-dev rapidjson-dev libyaml-cpp-dev
   libsqlite3-dev sqlite3 libspdlog-dev libfmt-dev libcurl4-openssl-dev
   zlib1g-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libunwind-dev libdw-dev libhowardhinnant-date-dev tzdata
+  libunwind-dev libdw-dev libiberty-dev libhowardhinnant-date-dev tzdata
   prometheus prometheus-alertmanager
   python3 python3-yaml
   clang libclang-rt-14-dev clang-format wrk

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
 
 #include "supervisor/log_tail.h"
 
@@ -23,6 +24,17 @@ constexpr int kNumForwarded = sizeof(kForwarded) / sizeof(kForwarded[0]);
 
 volatile sig_atomic_t g_child_pid = 0;
 volatile sig_atomic_t g_forwarded = 0;
+volatile sig_atomic_t g_wake_fd = -1;  // write end of the SIGCHLD self-pipe
+
+void OnSigchld(int) {
+  int saved = errno;
+  int fd = g_wake_fd;
+  if (fd >= 0) {
+    char c = 0;
+    (void)!write(fd, &c, 1);  // non-blocking: a full pipe already wakes us
+  }
+  errno = saved;
+}
 
 void ForwardSignal(int sig) {
   int saved = errno;
@@ -54,17 +66,22 @@ void ClosePipe(int p[2]) {
 }  // namespace
 
 ChildResult RunChild(const std::vector<std::string>& argv,
-                     const std::vector<std::string>& extra_env) {
+                     const std::vector<std::string>& extra_env,
+                     const RunOptions& options) {
   ChildResult result;
   if (argv.empty()) {
     result.error = "no command";
     return result;
   }
   int out[2] = {-1, -1}, err[2] = {-1, -1}, crash[2] = {-1, -1};
+  // wake: SIGCHLD self-pipe; go: the child waits on it until it is seized.
+  int wake[2] = {-1, -1}, go[2] = {-1, -1};
   if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0 ||
-      pipe2(crash, O_CLOEXEC) != 0) {
+      pipe2(crash, O_CLOEXEC) != 0 ||
+      pipe2(wake, O_CLOEXEC | O_NONBLOCK) != 0 || pipe2(go, O_CLOEXEC) != 0) {
     result.error = std::string("pipe: ") + std::strerror(errno);
-    ClosePipe(out), ClosePipe(err), ClosePipe(crash);
+    ClosePipe(out), ClosePipe(err), ClosePipe(crash), ClosePipe(wake);
+    ClosePipe(go);
     return result;
   }
   // The crash pipe's write end, inherited across exec (no CLOEXEC) only by
@@ -101,6 +118,23 @@ ChildResult RunChild(const std::vector<std::string>& argv,
   struct sigaction ignore {};
   ignore.sa_handler = SIG_IGN;
   sigaction(SIGPIPE, &ignore, &old_pipe);
+  // SIGCHLD wakes the poll loop: with tracing, each stop of a tracee needs
+  // an answer at once (a signal storm is thousands a second).
+  struct sigaction chld {
+  }, old_chld;
+  chld.sa_handler = OnSigchld;
+  chld.sa_flags = SA_RESTART;
+  sigemptyset(&chld.sa_mask);
+  g_wake_fd = wake[1];
+  sigaction(SIGCHLD, &chld, &old_chld);
+  auto restore_signals = [&] {
+    for (int i = 0; i < kNumForwarded; ++i) {
+      sigaction(kForwarded[i], &previous[i], nullptr);
+    }
+    sigaction(SIGPIPE, &old_pipe, nullptr);
+    sigaction(SIGCHLD, &old_chld, nullptr);
+    g_wake_fd = -1;
+  };
 
   auto started_at = std::chrono::steady_clock::now();
   pid_t pid = fork();
@@ -110,38 +144,101 @@ ChildResult RunChild(const std::vector<std::string>& argv,
     dfl.sa_handler = SIG_DFL;
     for (int sig : kForwarded) sigaction(sig, &dfl, nullptr);
     sigaction(SIGPIPE, &dfl, nullptr);
+    sigaction(SIGCHLD, &dfl, nullptr);
     dup2(out[1], STDOUT_FILENO);
     dup2(err[1], STDERR_FILENO);
+    // Wait until the parent has seized us (or given up): EOF or a byte.
+    close(go[1]);
+    char c;
+    while (read(go[0], &c, 1) < 0 && errno == EINTR) {
+    }
     execvpe(args[0], args.data(), envp.data());
     const char msg[] = "crashctl run: cannot execute command\n";
     (void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
     _exit(127);
   }
   if (crash_child_fd >= 0) close(crash_child_fd);
-  close(out[1]), close(err[1]), close(crash[1]);
-  out[1] = err[1] = crash[1] = -1;
+  close(out[1]), close(err[1]), close(crash[1]), close(go[0]);
+  out[1] = err[1] = crash[1] = go[0] = -1;
   if (pid < 0) {
     result.error = std::string("fork: ") + std::strerror(errno);
-    ClosePipe(out), ClosePipe(err), ClosePipe(crash);
-    for (int i = 0; i < kNumForwarded; ++i) {
-      sigaction(kForwarded[i], &previous[i], nullptr);
-    }
-    sigaction(SIGPIPE, &old_pipe, nullptr);
+    ClosePipe(out), ClosePipe(err), ClosePipe(crash), ClosePipe(wake);
+    ClosePipe(go);
+    restore_signals();
     return result;
   }
   g_child_pid = pid;
   result.started = true;
   result.pid = pid;
 
+  std::unique_ptr<Tracer> tracer;
+  if (options.trace) {
+    tracer.reset(new Tracer(options.tracer));
+    int e = tracer->Seize(pid);
+    if (e != 0) {
+      result.trace_error = std::string("PTRACE_SEIZE: ") + std::strerror(e);
+      tracer.reset();
+    } else {
+      result.traced = true;
+    }
+  }
+  // Let the child exec the command.
+  close(go[1]);
+  go[1] = -1;
+  // The child has its environment. Ours loses DEBUGINFOD_URLS: symbolising
+  // a crash must not wait on debuginfod servers (elfutils' own timeout is
+  // 90 s; the unwind has 2 s).
+  unsetenv("DEBUGINFOD_URLS");
+
   LogTail tail;
-  struct pollfd fds[3] = {
-      {out[0], POLLIN, 0}, {err[0], POLLIN, 0}, {crash[0], POLLIN, 0}};
+  struct pollfd fds[4] = {{out[0], POLLIN, 0},
+                          {err[0], POLLIN, 0},
+                          {crash[0], POLLIN, 0},
+                          {wake[0], POLLIN, 0}};
   bool reaped = false;
   std::chrono::steady_clock::time_point drain_deadline;
   char buf[64 * 1024];
+  std::vector<CapturedCrash> pending;  // crashes not yet handed on
+  auto take_crashes = [&] {
+    if (!tracer) return;
+    for (CapturedCrash& c : tracer->TakeCrashes()) {
+      pending.push_back(std::move(c));
+    }
+    // A descendant's crash while the command runs on (a pre-forking
+    // server's worker) is reported on its own once it is old enough that
+    // the command's own death is not coming with it.
+    if (!options.on_descendant_crash || reaped) return;
+    const auto now = std::chrono::steady_clock::now();
+    for (size_t i = 0; i < pending.size();) {
+      if (pending[i].pid != pid &&
+          now - pending[i].when >= options.descendant_delay) {
+        options.on_descendant_crash(pending[i], tail.Lines());
+        pending.erase(pending.begin() + static_cast<long>(i));
+      } else {
+        ++i;
+      }
+    }
+  };
   // Bounded: ends at most 500 ms after the child is reaped.
   for (;;) {
-    int ready = poll(fds, 3, 50);
+    int ready = poll(fds, 4, 50);
+    if (ready > 0 && fds[3].revents != 0) {
+      while (read(wake[0], buf, sizeof(buf)) > 0) {
+      }
+    }
+    if (tracer) {
+      // Stops first: a stopped tracee waits for us, output does not.
+      tracer->Poll();
+      take_crashes();
+      if (!reaped && tracer->root_reaped()) {
+        reaped = true;
+        result.run_time = std::chrono::steady_clock::now() - started_at;
+        result.wait_status = tracer->root_status();
+        drain_deadline =
+            std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+        g_child_pid = 0;
+      }
+    }
     if (ready > 0) {
       for (int i = 0; i < 3; ++i) {
         if (fds[i].fd < 0 || fds[i].revents == 0) continue;
@@ -161,7 +258,7 @@ ChildResult RunChild(const std::vector<std::string>& argv,
         }
       }
     }
-    if (!reaped) {
+    if (!reaped && !tracer) {
       int status = 0;
       pid_t r = waitpid(pid, &status, WNOHANG);
       if (r == pid) {
@@ -183,13 +280,21 @@ ChildResult RunChild(const std::vector<std::string>& argv,
       break;
     }
   }
-  for (auto& p : fds) {
-    if (p.fd >= 0) close(p.fd);
+  if (tracer) {
+    // What the command left running goes on untraced.
+    tracer->DetachAll(std::chrono::milliseconds(500));
+    take_crashes();
+    result.crashes = std::move(pending);
+    result.dropped_crashes = tracer->dropped_crashes();
+    result.root_peak_rss = tracer->root_peak_rss();
+    result.max_peak_rss = tracer->max_peak_rss();
+    result.detached = tracer->detached();
   }
-  for (int i = 0; i < kNumForwarded; ++i) {
-    sigaction(kForwarded[i], &previous[i], nullptr);
+  restore_signals();
+  for (int i = 0; i < 3; ++i) {
+    if (fds[i].fd >= 0) close(fds[i].fd);
   }
-  sigaction(SIGPIPE, &old_pipe, nullptr);
+  close(wake[0]), close(wake[1]);
 
   tail.Finish();
   result.last_lines = tail.Lines();

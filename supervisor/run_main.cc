@@ -2,9 +2,11 @@
 
 #include <signal.h>
 
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -22,13 +24,22 @@ namespace crashctl {
 namespace {
 
 const char kUsage[] =
-    "usage: crashctl run [--dsn DSN] [--service NAME] -- CMD [ARGS...]";
+    "usage: crashctl run [--dsn DSN] [--service NAME] [--no-trace] -- CMD "
+    "[ARGS...]";
 
 struct Args {
   std::string dsn;
   std::string service;
+  bool no_trace = false;
   std::vector<std::string> command;
 };
+
+bool EnvIsTrue(const char* name) {
+  const char* v = std::getenv(name);
+  return v != nullptr &&
+         (std::strcmp(v, "1") == 0 || std::strcmp(v, "true") == 0 ||
+          std::strcmp(v, "yes") == 0);
+}
 
 int UsageError(const std::string& message) {
   std::fprintf(stderr, "crashctl run: %s (%s)\n", message.c_str(), kUsage);
@@ -57,6 +68,10 @@ int ParseArgs(int argc, char** argv, Args* args) {
       }
       return 0;
     };
+    if (a == "--no-trace") {
+      args->no_trace = true;
+      continue;
+    }
     int r = value("--dsn", &args->dsn);
     if (r == 0) r = value("--service", &args->service);
     if (r < 0) return UsageError(a + " needs a value");
@@ -118,62 +133,170 @@ int RunMain(int argc, char** argv) {
     });
   }
 
-  std::string oom_path = supervisor::MemoryEventsPath();
-  long oom_before = supervisor::ReadOomKills(oom_path);
+  supervisor::CgroupPaths cgroups = supervisor::FindCgroupPaths();
+  supervisor::OomCounters oom_before = supervisor::ReadOomCounters(cgroups);
   std::vector<std::string> child_env;
   // The child's own SDK reports to the same place unless told otherwise.
   if (!args.dsn.empty() && std::getenv("CRASHCTL_DSN") == nullptr) {
     child_env.push_back("CRASHCTL_DSN=" + args.dsn);
   }
-  supervisor::ChildResult child = supervisor::RunChild(args.command, child_env);
-  long oom_after = supervisor::ReadOomKills(oom_path);
+
+  supervisor::ReportContext ctx;
+  ctx.service = args.service;
+  ctx.command = args.command;
+  ctx.trace_requested = !args.no_trace && !EnvIsTrue("CRASHCTL_NO_TRACE");
+
+  // Reports of crashes of descendants while the command runs on (a
+  // pre-forking server's worker): spooled at once, sent by this thread.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool kick = false, stop = false;
+  std::thread live_sender;
+  auto report_now = [&](const sdk::Event& event) {
+    if (args.dsn.empty()) {
+      const sdk::ExceptionValue& what = event.exceptions.back();
+      std::fprintf(stderr,
+                   "crashctl run: a process of %s crashed (%s: %s); no DSN, "
+                   "not reported\n",
+                   args.command[0].c_str(), what.type.c_str(),
+                   what.value.c_str());
+      return;
+    }
+    std::string envelope =
+        sdk::BuildEnvelope(event.event_id, dsn.raw, sdk::EventToJson(event));
+    if (!spool.Write(event.event_id, envelope)) {
+      (void)sdk::PostEnvelope(dsn, envelope, DeliveryTimeout());
+      return;
+    }
+    std::lock_guard<std::mutex> lock(mu);
+    kick = true;
+    cv.notify_one();
+  };
+  if (!args.dsn.empty() && ctx.trace_requested) {
+    live_sender = std::thread([&] {
+      std::unique_lock<std::mutex> lock(mu);
+      for (;;) {
+        cv.wait(lock, [&] { return kick || stop; });
+        if (stop) return;
+        kick = false;
+        lock.unlock();
+        sdk::DeliverSpool(spool,
+                          std::chrono::steady_clock::now() + DeliveryTimeout(),
+                          /*retry=*/true, /*debug=*/false);
+        lock.lock();
+      }
+    });
+  }
+
+  supervisor::RunOptions options;
+  options.trace = ctx.trace_requested;
+  options.tracer.detach_go = !EnvIsTrue("CRASHCTL_TRACE_GO");
+  if (const char* rate = std::getenv("CRASHCTL_TRACE_MAX_SIGNALS")) {
+    char* end = nullptr;
+    unsigned long v = std::strtoul(rate, &end, 10);
+    if (end != rate && *end == '\0') options.tracer.max_signal_rate = v;
+  }
+  options.on_descendant_crash = [&](const supervisor::CapturedCrash& crash,
+                                    const std::vector<std::string>& lines) {
+    report_now(supervisor::BuildDescendantCrashEvent(crash, lines, ctx));
+  };
+  supervisor::ChildResult child =
+      supervisor::RunChild(args.command, child_env, options);
+  supervisor::OomCounters oom_after = supervisor::ReadOomCounters(cgroups);
+  if (live_sender.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      stop = true;
+      cv.notify_one();
+    }
+    live_sender.join();
+  }
   if (earlier.joinable()) earlier.join();
   if (!child.started) {
     std::fprintf(stderr, "crashctl run: cannot run %s: %s\n",
                  args.command[0].c_str(), child.error.c_str());
     return 127;
   }
+  if (!child.trace_error.empty()) {
+    // One line: the command ran untraced.
+    std::fprintf(stderr,
+                 "crashctl run: warning: cannot trace %s (%s): a crash is "
+                 "reported without its stack unless the program uses the "
+                 "crashctl SDK; --no-trace silences this\n",
+                 args.command[0].c_str(), child.trace_error.c_str());
+  }
   int status = child.ShellStatus();
-  if (!supervisor::DiedBadly(child)) return status;
+  bool died_badly = supervisor::DiedBadly(child);
   // Stopped on request (we forwarded SIGTERM/SIGINT/SIGHUP): not a crash.
-  if (child.forwarded_signal != 0 &&
+  if (died_badly && child.forwarded_signal != 0 &&
       (child.signal == child.forwarded_signal ||
        (child.exited && child.exit_code == 128 + child.forwarded_signal))) {
-    return status;
+    died_badly = false;
   }
 
-  supervisor::ReportContext ctx;
-  ctx.service = args.service;
-  ctx.command = args.command;
-  ctx.oom_killed = !child.exited && child.signal == SIGKILL &&
-                   oom_before >= 0 && oom_after > oom_before;
-  sdk::Event event = supervisor::BuildCrashEvent(child, ctx);
-  const sdk::ExceptionValue& what = event.exceptions.back();
-  if (args.dsn.empty()) {
-    std::fprintf(
-        stderr, "crashctl run: %s died (%s: %s); no DSN, not reported\n",
-        args.command[0].c_str(), what.type.c_str(), what.value.c_str());
-    return status;
+  std::vector<sdk::Event> events;
+  const supervisor::CapturedCrash* cause =
+      died_badly ? supervisor::CrashForChild(child) : nullptr;
+  if (died_badly) {
+    std::string evidence = supervisor::OomEvidence(oom_before, oom_after);
+    ctx.oom_killed =
+        !child.exited && child.signal == SIGKILL && !evidence.empty();
+    ctx.oom_evidence = evidence;
+    if (!child.exited && child.signal == SIGKILL) {
+      ctx.cgroup_memory_peak = supervisor::ReadCgroupMemoryPeak(
+          cgroups, &ctx.cgroup_memory_peak_source);
+    }
+    events.push_back(supervisor::BuildCrashEvent(child, ctx));
   }
-  std::string envelope =
-      sdk::BuildEnvelope(event.event_id, dsn.raw, sdk::EventToJson(event));
-  if (!spool.Write(event.event_id, envelope)) {
-    // No spool: send directly, once.
-    sdk::SendResult r = sdk::PostEnvelope(dsn, envelope, DeliveryTimeout());
-    std::fprintf(
-        stderr, "crashctl run: %s died (%s); report %s %s\n",
-        args.command[0].c_str(), what.type.c_str(), event.event_id.c_str(),
-        r.Delivered() ? "sent" : "LOST (spool unwritable, send failed)");
-    return status;
+  // Crashes of other processes that did not take the command down.
+  for (const supervisor::CapturedCrash& crash : child.crashes) {
+    if (&crash == cause) continue;
+    events.push_back(
+        supervisor::BuildDescendantCrashEvent(crash, child.last_lines, ctx));
   }
+  if (events.empty()) return status;
+
+  // events[0] is the command's own death when died_badly.
+  auto describe = [&](size_t i) {
+    const sdk::ExceptionValue& what = events[i].exceptions.back();
+    std::string who = (i == 0 && died_badly)
+                          ? args.command[0] + " died"
+                          : "a process of " + args.command[0] + " crashed";
+    return who + " (" + what.type + ")";
+  };
+  std::vector<bool> spooled(events.size(), false);
+  for (size_t i = 0; i < events.size(); ++i) {
+    const sdk::Event& event = events[i];
+    const sdk::ExceptionValue& what = event.exceptions.back();
+    if (args.dsn.empty()) {
+      std::fprintf(stderr, "crashctl run: %s: %s; no DSN, not reported\n",
+                   describe(i).c_str(), what.value.c_str());
+      continue;
+    }
+    std::string envelope =
+        sdk::BuildEnvelope(event.event_id, dsn.raw, sdk::EventToJson(event));
+    spooled[i] = spool.Write(event.event_id, envelope);
+    if (!spooled[i]) {
+      // No spool: send directly, once.
+      sdk::SendResult r = sdk::PostEnvelope(dsn, envelope, DeliveryTimeout());
+      std::fprintf(
+          stderr, "crashctl run: %s; report %s %s\n", describe(i).c_str(),
+          event.event_id.c_str(),
+          r.Delivered() ? "sent" : "LOST (spool unwritable, send failed)");
+    }
+  }
+  if (args.dsn.empty()) return status;
   size_t left = sdk::DeliverSpool(
       spool, std::chrono::steady_clock::now() + DeliveryTimeout(),
       /*retry=*/true, /*debug=*/false);
-  std::fprintf(
-      stderr, "crashctl run: %s died (%s); report %s %s\n",
-      args.command[0].c_str(), what.type.c_str(), event.event_id.c_str(),
-      left == 0 ? "sent"
-                : ("spooled in " + spool.dir() + ", will retry").c_str());
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (!spooled[i]) continue;
+    std::fprintf(stderr, "crashctl run: %s; report %s %s\n",
+                 describe(i).c_str(), events[i].event_id.c_str(),
+                 left == 0
+                     ? "sent"
+                     : ("spooled in " + spool.dir() + ", will retry").c_str());
+  }
   return status;
 }
 

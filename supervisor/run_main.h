@@ -1,6 +1,10 @@
-// `crashctl run [--dsn DSN] [--service NAME] -- CMD [ARGS...]`: runs CMD,
-// copies its output through, and when it dies badly (signal, non-zero exit,
-// OOM kill) reports one fatal event to the DSN (flag, else env CRASHCTL_DSN).
+// `crashctl run [--dsn DSN] [--service NAME] [--no-trace] -- CMD [ARGS...]`:
+// runs CMD, copies its output through, and when it dies badly (signal,
+// non-zero exit, OOM kill) reports one fatal event to the DSN (flag, else env
+// CRASHCTL_DSN). Unless --no-trace (or env CRASHCTL_NO_TRACE=1), CMD and its
+// descendants are traced with ptrace so that a crash's stack is unwound from
+// outside (tracer.h); a crash of a descendant that does not take CMD down is
+// reported on its own.
 // Reports are spooled first and retried for up to
 // CRASHCTL_DELIVERY_TIMEOUT_MS (default 10000) ms; what is left is sent by
 // the next `crashctl run` or SDK start. See docs/supervisor.md.

@@ -26,11 +26,17 @@ void StringMap(Writer& w, const std::map<std::string, std::string>& map) {
   w.EndObject();
 }
 
+void Hex(Writer& w, const char* key, uint64_t value) {
+  char addr[32];
+  std::snprintf(addr, sizeof(addr), "0x%" PRIx64, value);
+  Str(w, key, addr);
+}
+
 void WriteFrame(Writer& w, const Frame& f) {
   w.StartObject();
-  char addr[32];
-  std::snprintf(addr, sizeof(addr), "0x%" PRIx64, f.instruction_addr);
-  Str(w, "instruction_addr", addr);
+  Hex(w, "instruction_addr", f.instruction_addr);
+  if (f.symbol_addr != 0) Hex(w, "symbol_addr", f.symbol_addr);
+  if (f.image_addr != 0) Hex(w, "image_addr", f.image_addr);
   if (!f.function.empty()) Str(w, "function", f.function);
   if (!f.module.empty()) Str(w, "package", f.module);
   if (!f.filename.empty()) {
@@ -46,6 +52,17 @@ void WriteFrame(Writer& w, const Frame& f) {
   w.EndObject();
 }
 
+void WriteStacktrace(Writer& w, const std::vector<Frame>& frames) {
+  if (frames.empty()) return;
+  w.Key("stacktrace");
+  w.StartObject();
+  w.Key("frames");
+  w.StartArray();
+  for (const Frame& f : frames) WriteFrame(w, f);
+  w.EndArray();
+  w.EndObject();
+}
+
 void WriteException(Writer& w, const ExceptionValue& e) {
   w.StartObject();
   Str(w, "type", e.type);
@@ -55,16 +72,52 @@ void WriteException(Writer& w, const ExceptionValue& e) {
   Str(w, "type", e.mechanism);
   w.Key("handled");
   w.Bool(e.handled);
-  w.EndObject();
-  if (!e.frames.empty()) {
-    w.Key("stacktrace");
+  if (!e.mechanism_data.empty()) {
+    w.Key("data");
+    StringMap(w, e.mechanism_data);
+  }
+  if (e.signal.number != 0) {
+    w.Key("meta");
     w.StartObject();
-    w.Key("frames");
-    w.StartArray();
-    for (const Frame& f : e.frames) WriteFrame(w, f);
-    w.EndArray();
+    w.Key("signal");
+    w.StartObject();
+    w.Key("number");
+    w.Int(e.signal.number);
+    if (!e.signal.code_name.empty()) {
+      w.Key("code");
+      w.Int(e.signal.code);
+    }
+    if (!e.signal.name.empty()) Str(w, "name", e.signal.name);
+    if (!e.signal.code_name.empty()) Str(w, "code_name", e.signal.code_name);
+    w.EndObject();
     w.EndObject();
   }
+  w.EndObject();
+  if (e.thread_id != 0) {
+    w.Key("thread_id");
+    w.Uint64(e.thread_id);
+  }
+  WriteStacktrace(w, e.frames);
+  w.EndObject();
+}
+
+void WriteThreads(Writer& w, const std::vector<Thread>& threads) {
+  w.StartObject();
+  w.Key("values");
+  w.StartArray();
+  for (const Thread& t : threads) {
+    w.StartObject();
+    w.Key("id");
+    w.Uint64(t.id);
+    if (!t.name.empty()) Str(w, "name", t.name);
+    w.Key("crashed");
+    w.Bool(t.crashed);
+    w.Key("current");
+    w.Bool(t.current);
+    WriteStacktrace(w, t.frames);
+    w.EndObject();
+  }
+  w.EndArray();
   w.EndObject();
 }
 
@@ -90,7 +143,7 @@ std::string EventToJson(const Event& event) {
   w.StartObject();
   Str(w, "event_id", event.event_id);
   Str(w, "timestamp", event.timestamp);
-  Str(w, "platform", "native");
+  Str(w, "platform", event.platform.empty() ? "native" : event.platform);
   Str(w, "level", LevelName(event.level));
   Str(w, "logger", "crashctl");
   if (!event.server_name.empty()) Str(w, "server_name", event.server_name);
@@ -110,6 +163,10 @@ std::string EventToJson(const Event& event) {
     for (const ExceptionValue& e : event.exceptions) WriteException(w, e);
     w.EndArray();
     w.EndObject();
+  }
+  if (!event.threads.empty()) {
+    w.Key("threads");
+    WriteThreads(w, event.threads);
   }
   w.Key("tags");
   StringMap(w, event.tags);

@@ -2,9 +2,14 @@
 
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
+// libiberty.h would declare basename() against glibc's C++ overloads.
+#define HAVE_DECL_BASENAME 1
+#include <libiberty/demangle.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
 
 #include "sdk/src/util.h"
 
@@ -26,13 +31,90 @@ std::string BaseName(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
+bool IsHex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
+
+// Drops a trailing Rust hash, "::h" and 16 hex digits, if one is left.
+void StripRustHash(std::string* name) {
+  const size_t n = name->size();
+  if (n < 19 || name->compare(n - 19, 3, "::h") != 0) return;
+  for (size_t i = n - 16; i < n; ++i) {
+    if (!IsHex((*name)[i])) return;
+  }
+  name->erase(n - 19);
+}
+
+// True for a legacy Rust symbol: _ZN ... 17h<16 hex>E.
+bool LooksLikeLegacyRust(const std::string& s) {
+  const size_t n = s.size();
+  if (s.rfind("_ZN", 0) != 0 || n < 3 + 20 || s[n - 1] != 'E') return false;
+  if (s.compare(n - 20, 3, "17h") != 0) return false;
+  for (size_t i = n - 17; i < n - 1; ++i) {
+    if (!IsHex(s[i])) return false;
+  }
+  return true;
+}
+
+// Standard-library code, wherever it was linked.
+bool IsStandardLibrary(const std::string& function) {
+  static const char* const kPrefixes[] = {
+      "std::",    "core::",  "alloc::",      "<std::", "<core::",
+      "<alloc::", "__rust_", "__libc_start", "__GI_",  "_dl_",
+  };
+  for (const char* p : kPrefixes) {
+    if (function.rfind(p, 0) == 0) return true;
+  }
+  return false;
+}
+
+// Executables that run the program rather than being it: their own frames
+// are the runtime's, not the application's.
+bool IsInterpreter(const std::string& base) {
+  static const char* const kInterpreters[] = {
+      "python", "pypy", "node",    "nodejs", "deno",     "bun",    "ruby",
+      "perl",   "php",  "java",    "lua",    "luajit",   "bash",   "sh",
+      "dash",   "zsh",  "Rscript", "erl",    "beam.smp", "dotnet", "mono",
+  };
+  for (const char* name : kInterpreters) {
+    const size_t n = std::strlen(name);
+    if (base.compare(0, n, name) != 0) continue;
+    // "python3", "python3.11", "ruby3.1", "php8.2": the name, then a version.
+    bool version = true;
+    for (size_t i = n; i < base.size(); ++i) {
+      if (!((base[i] >= '0' && base[i] <= '9') || base[i] == '.')) {
+        version = false;
+      }
+    }
+    if (version) return true;
+  }
+  return false;
+}
+
 }  // namespace
+
+std::string DemangleSymbol(const std::string& symbol) {
+  if (symbol.empty()) return symbol;
+  if (symbol.rfind("_R", 0) == 0 || LooksLikeLegacyRust(symbol)) {
+    std::unique_ptr<char, void (*)(void*)> out(
+        rust_demangle(symbol.c_str(), DMGL_PARAMS | DMGL_ANSI), std::free);
+    if (out) {
+      std::string name = out.get();
+      StripRustHash(&name);
+      return name;
+    }
+  }
+  std::string name = Demangle(symbol);
+  // A Rust symbol libiberty declined (e.g. a hash it found implausible) is
+  // still a valid C++ name: the C++ demangler leaves "::h<hash>".
+  if (LooksLikeLegacyRust(symbol)) StripRustHash(&name);
+  return name;
+}
 
 bool IsInApp(const std::string& module_path, bool main_executable,
              const std::string& function) {
   if (function.rfind("crashctl::sdk::", 0) == 0) return false;
   if (function == "_start") return false;  // C runtime entry point
-  if (main_executable) return true;
+  if (IsStandardLibrary(function)) return false;
+  if (main_executable) return !IsInterpreter(BaseName(module_path));
   static const char* const kSystem[] = {
       "libc.so",       "libc-",       "libstdc++",  "libgcc",
       "ld-linux",      "libm.so",     "libpthread", "libdl.so",
@@ -45,7 +127,12 @@ bool IsInApp(const std::string& module_path, bool main_executable,
       "libcom_err",    "libkeyutils", "libresolv",  "libffi",
       "libprometheus", "libspdlog",   "libfmt",     "libyaml-cpp",
       "libsqlite3",    "linux-vdso",  "libasan",    "libubsan",
-      "libtsan",
+      "libtsan",       "libstd-",     "libpython",  "libjvm",
+      "libjava",       "libjli",      "libnode",    "libv8",
+      "libruby",       "libperl",     "libphp",     "libgo.so",
+      "libcoreclr",    "libclrjit",   "libmono",    "libluajit",
+      "liblua",        "libgfortran", "libgomp",    "libatomic",
+      "libquadmath",   "libmvec",
   };
   std::string base = BaseName(module_path);
   for (const char* s : kSystem) {
@@ -54,6 +141,13 @@ bool IsInApp(const std::string& module_path, bool main_executable,
   if (module_path.rfind("/lib", 0) == 0 ||
       module_path.rfind("/usr/lib", 0) == 0) {
     return false;
+  }
+  // Python's own extension modules and installed packages, wherever the
+  // interpreter lives (pyenv, venvs, /opt).
+  static const char* const kRuntimeDirs[] = {"/lib-dynload/", "/site-packages/",
+                                             "/dist-packages/"};
+  for (const char* dir : kRuntimeDirs) {
+    if (module_path.find(dir) != std::string::npos) return false;
   }
   return true;
 }
@@ -69,8 +163,11 @@ Symbolizer::Symbolizer(const std::vector<Module>& modules) : modules_(modules) {
   dwfl_report_end(dwfl_, nullptr, nullptr);
 }
 
+Symbolizer::Symbolizer(Dwfl* dwfl, const std::vector<Module>& modules)
+    : dwfl_(dwfl), owns_dwfl_(false), modules_(modules) {}
+
 Symbolizer::~Symbolizer() {
-  if (dwfl_ != nullptr) dwfl_end(dwfl_);
+  if (dwfl_ != nullptr && owns_dwfl_) dwfl_end(dwfl_);
 }
 
 bool Symbolizer::SourceLine(Dwfl_Module* module, uint64_t address,
@@ -135,11 +232,16 @@ Frame Symbolizer::SymbolizeOne(uint64_t pc, bool exact) {
   if (dwfl_ != nullptr) {
     Dwfl_Module* mod = dwfl_addrmodule(dwfl_, lookup);
     if (mod != nullptr) {
+      // Finds the module's file first: a module reported from a live
+      // process' maps names its file only once it was looked for.
+      Dwarf_Addr elf_bias = 0;
+      (void)dwfl_module_getelf(mod, &elf_bias);
       const char* main_file = nullptr;
       Dwarf_Addr start = 0;
       const char* name = dwfl_module_info(
           mod, nullptr, &start, nullptr, nullptr, nullptr, &main_file, nullptr);
-      (void)name;
+      if (main_file == nullptr) main_file = name;
+      f.image_addr = start;
       for (const Module& m : modules_) {
         if (main_file != nullptr && m.path == main_file) {
           f.module = m.path;
@@ -149,8 +251,14 @@ Frame Symbolizer::SymbolizeOne(uint64_t pc, bool exact) {
       }
       if (f.module.empty() && main_file != nullptr) f.module = main_file;
       bool in_app_module = IsInApp(f.module, main_exe, "");
-      const char* sym = dwfl_module_addrname(mod, lookup);
-      if (sym != nullptr) f.function = Demangle(sym);
+      GElf_Off offset = 0;
+      GElf_Sym elf_sym;
+      const char* sym = dwfl_module_addrinfo(mod, lookup, &offset, &elf_sym,
+                                             nullptr, nullptr, nullptr);
+      if (sym != nullptr) {
+        f.function = DemangleSymbol(sym);
+        f.symbol_addr = lookup - offset;
+      }
       // GCC splits cold paths (e.g. catch blocks) into "f [clone .cold]".
       size_t clone = f.function.find(" [clone ");
       if (clone != std::string::npos) f.function.erase(clone);
@@ -184,6 +292,16 @@ std::vector<Frame> Symbolizer::Symbolize(const std::vector<uint64_t>& pcs,
   frames.reserve(pcs.size());
   for (size_t i = pcs.size(); i-- > 0;) {
     frames.push_back(SymbolizeOne(pcs[i], i == 0 && first_is_exact));
+  }
+  return frames;
+}
+
+std::vector<Frame> Symbolizer::Symbolize(const std::vector<uint64_t>& pcs,
+                                         const std::vector<bool>& exact) {
+  std::vector<Frame> frames;
+  frames.reserve(pcs.size());
+  for (size_t i = pcs.size(); i-- > 0;) {
+    frames.push_back(SymbolizeOne(pcs[i], i < exact.size() && exact[i]));
   }
   return frames;
 }

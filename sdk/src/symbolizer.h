@@ -1,6 +1,7 @@
 // Turns raw program counters into Sentry frames with elfutils' libdwfl, using
 // the modules' files on disk and their load addresses. Works for this process
-// as well as for another (crashed) one.
+// as well as for another (crashed) one, and over a Dwfl that someone else
+// built (the supervisor's ptrace unwinder reports a live process' modules).
 // Thread-safety: a Symbolizer is not thread-safe; use one per thread.
 #ifndef CRASHCTL_SDK_SRC_SYMBOLIZER_H_
 #define CRASHCTL_SDK_SRC_SYMBOLIZER_H_
@@ -22,6 +23,9 @@ namespace sdk {
 class Symbolizer {
  public:
   explicit Symbolizer(const std::vector<Module>& modules);
+  // Uses `dwfl` (modules already reported; not owned, must outlive this).
+  // `modules` only tells which path is the main executable.
+  Symbolizer(Dwfl* dwfl, const std::vector<Module>& modules);
   ~Symbolizer();
   Symbolizer(const Symbolizer&) = delete;
   Symbolizer& operator=(const Symbolizer&) = delete;
@@ -31,6 +35,11 @@ class Symbolizer {
   // Sentry order: outermost first, innermost last.
   std::vector<Frame> Symbolize(const std::vector<uint64_t>& pcs,
                                bool first_is_exact);
+  // The same with a flag per pc: `exact[i]` when pcs[i] is the instruction
+  // itself (the innermost frame, or one a signal interrupted), not a return
+  // address. Missing flags count as false.
+  std::vector<Frame> Symbolize(const std::vector<uint64_t>& pcs,
+                               const std::vector<bool>& exact);
 
  private:
   // Address range of one compilation unit, relative to its module's bias.
@@ -51,14 +60,25 @@ class Symbolizer {
   const std::vector<CuRange>& CuRanges(Dwfl_Module* module);
 
   Dwfl* dwfl_ = nullptr;
+  bool owns_dwfl_ = true;
   std::vector<Module> modules_;
   std::map<Dwfl_Module*, std::vector<CuRange>> cu_ranges_;
 };
 
-// True for frames of the program itself: the main executable or a shared
-// object that is not a system/runtime library, and not the SDK's own code.
+// Frames of the program itself: the main executable or a shared object that
+// is not a system library (libc, libm, libpthread, libstdc++, libgcc_s,
+// ld-linux, anything under /lib or /usr/lib) or a language runtime (Rust's
+// libstd-*.so, libpython*, libjvm, libnode, ...), and not an interpreter's
+// own executable (python3.11, node, ruby, java, ...), nor a function of the
+// SDK, the C runtime's entry point or the Rust/C++ standard library
+// ("std::", "core::", "alloc::", also inside "<...>" impl paths).
 bool IsInApp(const std::string& module_path, bool main_executable,
              const std::string& function);
+
+// A symbol as people read it: Rust symbols (legacy "_ZN...17h<hash>E" and
+// v0 "_R...") demangled by libiberty without the hash, C++ symbols by the
+// C++ ABI's demangler; anything else unchanged. Never throws.
+std::string DemangleSymbol(const std::string& symbol);
 
 }  // namespace sdk
 }  // namespace crashctl

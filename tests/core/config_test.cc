@@ -264,11 +264,20 @@ TEST(ConfigTest, ConfigFileFromEnvironment) {
 }
 
 TEST(ConfigTest, NonConfigVariablesAreAllowed) {
-  Map env = {{"CRASHCTL_CONFIG", ""},         {"CRASHCTL_DSN", "http://x@y/1"},
-             {"CRASHCTL_SERVICE", "api"},     {"CRASHCTL_CRASH_FD", "3"},
-             {"CRASHCTL_SPOOL_DIR", "/tmp"},  {"CRASHCTL_BINARY", "/b"},
-             {"CRASHCTL_SOURCE_DIR", "/s"},   {"CRASHCTL_SDK_DEBUG", "1"},
-             {"CRASHCTL_TEST_ANYTHING", "x"}, {"PATH", "/bin"},
+  Map env = {{"CRASHCTL_CONFIG", ""},
+             {"CRASHCTL_DSN", "http://x@y/1"},
+             {"CRASHCTL_SERVICE", "api"},
+             {"CRASHCTL_CRASH_FD", "3"},
+             {"CRASHCTL_SPOOL_DIR", "/tmp"},
+             {"CRASHCTL_BINARY", "/b"},
+             {"CRASHCTL_SOURCE_DIR", "/s"},
+             {"CRASHCTL_SDK_DEBUG", "1"},
+             {"CRASHCTL_TEST_ANYTHING", "x"},
+             {"PATH", "/bin"},
+             {"CRASHCTL_NO_TRACE", "1"},
+             {"CRASHCTL_TRACE_GO", "1"},
+             {"CRASHCTL_TRACE_MAX_SIGNALS", "0"},
+             {"CRASHCTL_DELIVERY_TIMEOUT_MS", "100"},
              {"NOT_CRASHCTL_FOO", "x"}};
   Config config;
   std::string error;

@@ -211,6 +211,106 @@ TEST(InAppTest, SystemLibrariesAndSdkAreNotInApp) {
   EXPECT_FALSE(IsInApp("/lib/x86_64-linux-gnu/libc.so.6", false, "abort"));
   EXPECT_FALSE(IsInApp("/usr/lib/x86_64-linux-gnu/libstdc++.so.6", false, ""));
   EXPECT_TRUE(IsInApp("/opt/app/libmine.so", false, "Mine"));
+  // Language runtimes, wherever they are installed.
+  EXPECT_FALSE(IsInApp("/opt/rust/lib/libstd-8e1a2b3c4d5e6f70.so", false,
+                       "std::rt::lang_start"));
+  EXPECT_FALSE(IsInApp("/opt/py/lib/libpython3.11.so.1.0", false, "f"));
+  EXPECT_FALSE(IsInApp("/opt/jdk/lib/server/libjvm.so", false, "f"));
+  EXPECT_FALSE(IsInApp("/opt/node/lib/libnode.so.108", false, "f"));
+  EXPECT_FALSE(IsInApp("/srv/app/libgcc_s.so.1", false, "f"));
+  // The standard library statically linked into a Rust program.
+  EXPECT_FALSE(IsInApp("/srv/app", true, "std::rt::lang_start_internal"));
+  EXPECT_FALSE(IsInApp("/srv/app", true, "core::panicking::panic"));
+  EXPECT_FALSE(IsInApp("/srv/app", true,
+                       "<alloc::boxed::Box<F,A> as core::ops::function::"
+                       "FnOnce<Args>>::call_once"));
+  EXPECT_TRUE(IsInApp("/srv/app", true, "myapp::handler::store"));
+  // An interpreter's executable runs the program; it is not the program.
+  EXPECT_FALSE(IsInApp("/usr/local/bin/python3.11", true, "_PyEval_Eval"));
+  EXPECT_FALSE(IsInApp("/opt/node/bin/node", true, "v8::internal::Foo"));
+  EXPECT_TRUE(IsInApp("/srv/nodeapp", true, "main"));
+  EXPECT_TRUE(IsInApp("/srv/python-worker", true, "main"));
+  EXPECT_FALSE(
+      IsInApp("/root/.pyenv/versions/3.11.7/lib/python3.11/lib-dynload/"
+              "_ctypes.cpython-311-x86_64-linux-gnu.so",
+              false, "string_at"));
+  EXPECT_FALSE(
+      IsInApp("/srv/venv/lib/python3.11/site-packages/numpy/core/"
+              "_multiarray_umath.so",
+              false, "f"));
+}
+
+TEST(DemangleTest, RustLegacyAndV0WithoutHashesAndCxx) {
+  EXPECT_EQ(DemangleSymbol("_ZN4core9panicking5panic17h5d3a1b2c3d4e5f60E"),
+            "core::panicking::panic");
+  EXPECT_EQ(DemangleSymbol("_ZN3std2rt10lang_start28_$u7b$$u7b$closure$u7d$"
+                           "$u7d$17h8a9c5f1e3a1b2c3dE"),
+            "std::rt::lang_start::{{closure}}");
+  EXPECT_EQ(DemangleSymbol("_ZN5myapp7handler5store17h0123456789abcdefE"),
+            "myapp::handler::store");
+  EXPECT_EQ(DemangleSymbol("_RNvNtCs1234abcd_5myapp7handler5store"),
+            "myapp::handler::store");
+  EXPECT_EQ(DemangleSymbol("_ZN8examples16WriteThroughNullEi"),
+            "examples::WriteThroughNull(int)");
+  EXPECT_EQ(DemangleSymbol("main"), "main");
+  EXPECT_EQ(DemangleSymbol("_Rgarbage"), "_Rgarbage");
+  EXPECT_EQ(DemangleSymbol(""), "");
+}
+
+TEST(EventJsonTest, SerialisesThreadsSignalAndAddresses) {
+  Event event;
+  event.event_id = "0123456789abcdef0123456789abcdef";
+  event.platform = "native";
+  ExceptionValue e;
+  e.type = "SIGSEGV";
+  e.value = "Segmentation fault (SEGV_MAPERR) at 0x0";
+  e.mechanism = "ptrace";
+  e.handled = false;
+  e.signal.number = SIGSEGV;
+  e.signal.code = 1;
+  e.signal.name = "SIGSEGV";
+  e.signal.code_name = "SEGV_MAPERR";
+  e.thread_id = 42;
+  Frame f;
+  f.instruction_addr = 0x1010;
+  f.symbol_addr = 0x1000;
+  f.image_addr = 0x400;
+  f.function = "store_value";
+  e.frames.push_back(f);
+  event.exceptions.push_back(e);
+  Thread crashed;
+  crashed.id = 42;
+  crashed.name = "crasher";
+  crashed.crashed = crashed.current = true;
+  Thread other;
+  other.id = 43;
+  other.name = "idle";
+  other.frames.push_back(f);
+  event.threads = {crashed, other};
+  rapidjson::Document doc;
+  doc.Parse(EventToJson(event).c_str());
+  ASSERT_TRUE(doc.IsObject());
+  const auto& ex = doc["exception"]["values"][0];
+  EXPECT_EQ(ex["thread_id"].GetUint64(), 42u);
+  const auto& sig = ex["mechanism"]["meta"]["signal"];
+  EXPECT_EQ(sig["number"].GetInt(), SIGSEGV);
+  EXPECT_EQ(sig["code"].GetInt(), 1);
+  EXPECT_STREQ(sig["code_name"].GetString(), "SEGV_MAPERR");
+  const auto& frame = ex["stacktrace"]["frames"][0];
+  EXPECT_STREQ(frame["symbol_addr"].GetString(), "0x1000");
+  EXPECT_STREQ(frame["image_addr"].GetString(), "0x400");
+  const auto& threads = doc["threads"]["values"];
+  ASSERT_EQ(threads.Size(), 2u);
+  EXPECT_EQ(threads[0]["id"].GetUint64(), 42u);
+  EXPECT_STREQ(threads[0]["name"].GetString(), "crasher");
+  EXPECT_TRUE(threads[0]["crashed"].GetBool());
+  EXPECT_FALSE(threads[0].HasMember("stacktrace"));
+  EXPECT_FALSE(threads[1]["crashed"].GetBool());
+  EXPECT_EQ(threads[1]["stacktrace"]["frames"].Size(), 1u);
+  // An event without threads has no `threads` key.
+  event.threads.clear();
+  doc.Parse(EventToJson(event).c_str());
+  EXPECT_FALSE(doc.HasMember("threads"));
 }
 
 TEST(SpoolTest, WriteClaimFinish) {

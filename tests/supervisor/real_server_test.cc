@@ -8,6 +8,7 @@
 
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tests/testing/server_process.h"
@@ -104,6 +105,73 @@ TEST(RealServerTest, CrashesBecomeGroupsNamingTheFaultingFunction) {
     }
     EXPECT_TRUE(found) << "no group titled " << c.title_prefix;
   }
+}
+
+// (title, culprit) of every group of `project`.
+std::vector<std::pair<std::string, std::string>> GroupList(
+    ServerProcess& server, int64_t project) {
+  std::vector<std::pair<std::string, std::string>> out;
+  testing::HttpResult r =
+      server.Get("/api/v1/groups?limit=100&project=" + std::to_string(project));
+  rapidjson::Document doc;
+  doc.Parse(r.body.c_str());
+  if (!doc.IsObject() || !doc.HasMember("items")) return out;
+  for (const auto& g : doc["items"].GetArray()) {
+    out.emplace_back(g.HasMember("title") && g["title"].IsString()
+                         ? g["title"].GetString()
+                         : "",
+                     g.HasMember("culprit") && g["culprit"].IsString()
+                         ? g["culprit"].GetString()
+                         : "");
+  }
+  return out;
+}
+
+// A program without the SDK: traced, its group's culprit is the faulting
+// function (the stack from ptrace); untraced, its crashes group by service
+// and signal, so two services' do not share a group.
+TEST(RealServerTest, CrashesWithoutSdkGroupByStackOrByServiceAndSignal) {
+  std::string error;
+  auto server = ServerProcess::Start({}, &error);
+  ASSERT_NE(server, nullptr) << error;
+  ServerProcess::ProjectInfo project = server->CreateProject("e2e-trace");
+  testing::TempDir spool_dir("crashctl-run-e2e-trace");
+  const std::string segv = std::string(CRASHCTL_TRACE_PROGRAMS_DIR) + "/segv_g";
+  auto run = [&](const std::string& service, bool trace) {
+    std::vector<std::string> argv = {testing::CrashctlBinary(),
+                                     "run",
+                                     "--dsn",
+                                     project.dsn,
+                                     "--service",
+                                     service};
+    if (!trace) argv.push_back("--no-trace");
+    argv.push_back("--");
+    argv.push_back(segv);
+    CommandResult r = RunCommand(argv,
+                                 {{"CRASHCTL_SPOOL_DIR", spool_dir.path()},
+                                  {"CRASHCTL_DELIVERY_TIMEOUT_MS", "500"}},
+                                 60);
+    EXPECT_EQ(r.exit_code, 139) << r.err;
+  };
+  run("traced", true);
+  run("traced", true);  // the same crash again: the same group
+  run("svc-a", false);
+  run("svc-b", false);
+  std::vector<std::pair<std::string, std::string>> groups;
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        groups = GroupList(*server, project.id);
+        return groups.size() >= 3;
+      },
+      10))
+      << server->Log();
+  EXPECT_EQ(groups.size(), 3u);
+  int by_stack = 0;
+  for (const auto& g : groups) {
+    EXPECT_EQ(g.first.rfind("SIGSEGV", 0), 0u) << g.first;
+    if (g.second.find("store_value") != std::string::npos) ++by_stack;
+  }
+  EXPECT_EQ(by_stack, 1) << "the traced crash's culprit";
 }
 
 TEST(RealServerTest, ReportMadeWhileServerIsDownArrivesAfterItStarts) {

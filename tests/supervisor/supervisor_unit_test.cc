@@ -1,4 +1,5 @@
-// Unit tests of the supervisor's pieces: log tail, OOM counter, crash event.
+// Unit tests of the supervisor's pieces: log tail, OOM counters and cgroup
+// paths, signal names and dispositions, merging crash facts, the crash event.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -7,8 +8,10 @@
 #include <fstream>
 
 #include "supervisor/crash_report.h"
+#include "supervisor/elf_probe.h"
 #include "supervisor/log_tail.h"
 #include "supervisor/oom.h"
+#include "supervisor/signal_info.h"
 
 namespace crashctl {
 namespace supervisor {
@@ -77,6 +80,254 @@ TEST(CrashReportTest, DescribesExitCodesAndKills) {
   ctx.oom_killed = true;
   e = BuildCrashEvent(killed, ctx);
   EXPECT_EQ(e.exceptions.back().type, "OOMKilled");
+}
+
+TEST(SignalInfoTest, NamesCodesAndValues) {
+  EXPECT_TRUE(IsCrashSignal(SIGSEGV));
+  EXPECT_TRUE(IsCrashSignal(SIGSYS));
+  EXPECT_TRUE(IsCrashSignal(SIGTRAP));
+  EXPECT_FALSE(IsCrashSignal(SIGTERM));
+  EXPECT_FALSE(IsCrashSignal(SIGKILL));
+  EXPECT_EQ(SignalCodeName(SIGSEGV, 1), "SEGV_MAPERR");
+  EXPECT_EQ(SignalCodeName(SIGSEGV, 2), "SEGV_ACCERR");
+  EXPECT_EQ(SignalCodeName(SIGBUS, 1), "BUS_ADRALN");
+  EXPECT_EQ(SignalCodeName(SIGFPE, 1), "FPE_INTDIV");
+  EXPECT_EQ(SignalCodeName(SIGILL, 2), "ILL_ILLOPN");
+  EXPECT_EQ(SignalCodeName(SIGABRT, SI_TKILL), "SI_TKILL");
+  EXPECT_EQ(SignalCodeName(SIGSEGV, SI_USER), "SI_USER");
+  EXPECT_EQ(SignalCodeName(SIGSEGV, SI_KERNEL), "SI_KERNEL");
+  EXPECT_EQ(SignalCodeName(SIGSEGV, 99), "");
+  EXPECT_EQ(CrashValue(SIGSEGV, 1, 0),
+            "Segmentation fault (SEGV_MAPERR) at 0x0");
+  EXPECT_EQ(CrashValue(SIGFPE, 1, 0x4011d6),
+            "Floating point exception (FPE_INTDIV) at 0x4011d6");
+  // Sent, not a fault: no address.
+  EXPECT_EQ(CrashValue(SIGABRT, SI_TKILL, 0x1234), "Aborted (SI_TKILL)");
+  EXPECT_EQ(CrashValue(SIGSEGV, SI_USER, 0), "Segmentation fault (SI_USER)");
+}
+
+TEST(SignalInfoTest, DispositionFromProcStatus) {
+  // SIGSEGV (11) caught, SIGPIPE (13) ignored; as /proc/PID/status has it.
+  const std::string status =
+      "Name:\tapp\nTgid:\t42\nSigQ:\t0/95000\nSigPnd:\t0000000000000000\n"
+      "ShdPnd:\t0000000000000000\nSigBlk:\t0000000000000000\n"
+      "SigIgn:\t0000000000001000\nSigCgt:\t0000000000000400\n";
+  SignalMasks m = ParseSignalMasks(status);
+  ASSERT_TRUE(m.valid);
+  EXPECT_FALSE(TakesDefaultAction(m, SIGSEGV));
+  EXPECT_FALSE(TakesDefaultAction(m, SIGPIPE));
+  EXPECT_TRUE(TakesDefaultAction(m, SIGABRT));
+  EXPECT_TRUE(TakesDefaultAction(m, SIGBUS));
+  // Unreadable status: assume the default (unwinding a handled signal only
+  // costs time; missing a crash loses its stack).
+  EXPECT_FALSE(ParseSignalMasks("garbage").valid);
+  EXPECT_TRUE(TakesDefaultAction(ParseSignalMasks(""), SIGSEGV));
+}
+
+TEST(OomTest, CgroupPathsOnHybridV1AndV2AndInContainers) {
+  const std::string mountinfo =
+      "30 24 0:26 / /sys/fs/cgroup ro,nosuid - tmpfs tmpfs ro,mode=755\n"
+      "31 30 0:27 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n"
+      "33 30 0:29 / /sys/fs/cgroup/memory rw,relatime shared:9 - cgroup "
+      "cgroup rw,memory\n"
+      "34 30 0:30 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup "
+      "rw,cpu,cpuacct\n";
+  CgroupPaths hybrid = ParseCgroupPaths(
+      "4:memory:/process_api/abc\n2:cpu,cpuacct:/\n0::/\n", mountinfo);
+  EXPECT_EQ(hybrid.v2_dir, "/sys/fs/cgroup/unified");
+  EXPECT_EQ(hybrid.v1_memory_dir, "/sys/fs/cgroup/memory/process_api/abc");
+
+  CgroupPaths v2 = ParseCgroupPaths(
+      "0::/system.slice/app.service\n",
+      "25 1 0:23 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate\n");
+  EXPECT_EQ(v2.v2_dir, "/sys/fs/cgroup/system.slice/app.service");
+  EXPECT_EQ(v2.v1_memory_dir, "");
+
+  // A container: the hierarchy is mounted at its own cgroup (root field).
+  CgroupPaths container = ParseCgroupPaths(
+      "9:memory:/docker/0123\n",
+      "40 35 0:31 /docker/0123 /sys/fs/cgroup/memory ro - cgroup cgroup "
+      "rw,memory\n");
+  EXPECT_EQ(container.v1_memory_dir, "/sys/fs/cgroup/memory");
+  EXPECT_EQ(ParseCgroupPaths("garbage", "garbage").v2_dir, "");
+}
+
+TEST(OomTest, EvidenceFromTheFirstCounterThatWentUp) {
+  OomCounters before, after;
+  before.v1 = 0;
+  after.v1 = 1;
+  before.system = after.system = 5;
+  EXPECT_EQ(OomEvidence(before, after), "cgroup v1 memory.oom_control");
+  after.v1 = 0;
+  EXPECT_EQ(OomEvidence(before, after), "");
+  // The system-wide counter counts only without a cgroup counter.
+  after.system = 6;
+  EXPECT_EQ(OomEvidence(before, after), "");
+  before.v1 = after.v1 = -1;
+  EXPECT_EQ(OomEvidence(before, after), "/proc/vmstat");
+  before.v2 = 3;
+  after.v2 = 4;
+  EXPECT_EQ(OomEvidence(before, after), "cgroup v2 memory.events");
+  EXPECT_EQ(ParseVmHwm("Name:\tx\nVmPeak:\t  9000 kB\nVmHWM:\t    2048 kB\n"),
+            2048 * 1024);
+  EXPECT_EQ(ParseVmHwm("Name:\tx\n"), -1);
+}
+
+TEST(OomTest, ReadsV1OomControlAndVmstat) {
+  char path[] = "/tmp/crashctl-oom-control-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  std::ofstream(path) << "oom_kill_disable 0\nunder_oom 0\noom_kill 4\n";
+  EXPECT_EQ(ReadOomKills(path), 4);
+  unlink(path);
+  EXPECT_GE(ReadOomKills("/proc/vmstat"), 0);
+}
+
+CrashFacts Facts(const std::string& source, const std::string& type,
+                 const std::string& value, size_t frames) {
+  CrashFacts f;
+  f.source = source;
+  f.type = type;
+  f.value = value;
+  for (size_t i = 0; i < frames; ++i) {
+    sdk::Frame frame;
+    frame.function = source + std::to_string(i);
+    f.frames.push_back(frame);
+  }
+  return f;
+}
+
+TEST(CrashReportTest, MergesSourcesFieldByField) {
+  CrashFacts sdk_facts = Facts("sdk", "SIGSEGV", "", 0);
+  sdk_facts.signal.number = SIGSEGV;
+  CrashFacts runtime = Facts("runtime", "", "", 2);
+  runtime.platform = "go";
+  CrashFacts ptrace = Facts("ptrace", "SIGSEGV", "Segmentation fault (X)", 3);
+  ptrace.signal.number = SIGSEGV;
+  ptrace.signal.code_name = "SEGV_MAPERR";
+  ptrace.thread_id = 7;
+  ptrace.threads.resize(2);
+  CrashFacts merged = MergeFacts({sdk_facts, runtime, ptrace});
+  EXPECT_EQ(merged.type, "SIGSEGV");
+  EXPECT_EQ(merged.source, "sdk");
+  EXPECT_EQ(merged.value, "Segmentation fault (X)");  // the SDK had none
+  EXPECT_EQ(merged.platform, "go");
+  ASSERT_EQ(merged.frames.size(), 2u);  // the runtime's, before ptrace's
+  EXPECT_EQ(merged.frames[0].function, "runtime0");
+  EXPECT_EQ(merged.extra["stack_source"], "runtime");
+  EXPECT_EQ(merged.signal.code_name, "SEGV_MAPERR");
+  EXPECT_EQ(merged.thread_id, 7u);
+  EXPECT_EQ(merged.threads.size(), 2u);
+}
+
+TEST(CrashReportTest, RuntimeParserSeamSitsBetweenSdkAndPtrace) {
+  ChildResult child;
+  child.started = true;
+  child.signal = SIGABRT;
+  child.pid = 10;
+  CapturedCrash crash;
+  crash.pid = 10;
+  crash.tid = 10;
+  crash.signal = SIGABRT;
+  crash.code = SI_TKILL;
+  sdk::Thread t;
+  t.id = 10;
+  sdk::Frame f;
+  f.function = "abort";
+  t.frames.push_back(f);
+  crash.threads.push_back(t);
+  child.crashes.push_back(crash);
+  ReportContext ctx;
+  ctx.service = "svc";
+  ctx.trace_requested = true;
+  sdk::Event e = BuildCrashEvent(child, ctx);
+  EXPECT_EQ(e.exceptions[0].type, "SIGABRT");
+  EXPECT_EQ(e.exceptions[0].mechanism, "ptrace");
+  EXPECT_EQ(e.tags["stack"], "ptrace");
+  EXPECT_TRUE(e.fingerprint.empty());
+  ASSERT_EQ(e.threads.size(), 1u);
+  EXPECT_TRUE(e.threads[0].crashed);
+  EXPECT_TRUE(e.threads[0].frames.empty());  // it is the exception's
+
+  ctx.runtime_parser = [](const std::vector<std::string>&, CrashFacts* out) {
+    out->type = "panic";
+    out->value = "runtime error: index out of range";
+    out->platform = "go";
+    sdk::Frame g;
+    g.function = "main.handler";
+    g.in_app = true;
+    out->frames.push_back(g);
+    return true;
+  };
+  e = BuildCrashEvent(child, ctx);
+  EXPECT_EQ(e.exceptions[0].type, "panic");
+  EXPECT_EQ(e.platform, "go");
+  ASSERT_EQ(e.exceptions[0].frames.size(), 1u);
+  EXPECT_EQ(e.exceptions[0].frames[0].function, "main.handler");
+  EXPECT_EQ(e.tags["stack"], "runtime");
+}
+
+TEST(CrashReportTest, WithoutAStackTheFingerprintIsServiceAndSignal) {
+  ReportContext ctx;
+  ctx.service = "svc";
+  ctx.trace_requested = true;
+  ChildResult child;
+  child.signal = SIGSEGV;
+  child.trace_error = "PTRACE_SEIZE: Operation not permitted";
+  sdk::Event e = BuildCrashEvent(child, ctx);
+  EXPECT_EQ(e.fingerprint,
+            (std::vector<std::string>{"crashctl-run", "svc", "SIGSEGV"}));
+  EXPECT_EQ(e.tags["stack"], "unavailable");
+  EXPECT_EQ(e.extra["stack_unavailable_reason"],
+            "PTRACE_SEIZE: Operation not permitted");
+  ChildResult exited;
+  exited.exited = true;
+  exited.exit_code = 2;
+  e = BuildCrashEvent(exited, ctx);
+  EXPECT_EQ(e.fingerprint,
+            (std::vector<std::string>{"crashctl-run", "svc", "exit", "2"}));
+  EXPECT_EQ(e.tags.count("stack"), 0u);
+}
+
+TEST(CrashReportTest, TrimsOtherThreadsToTheirInnermostFrames) {
+  std::vector<sdk::Thread> threads(3);
+  threads[0].crashed = true;
+  threads[0].frames.resize(300);
+  for (size_t i = 1; i < 3; ++i) {
+    for (int j = 0; j < 100; ++j) {
+      sdk::Frame f;
+      f.lineno = j;
+      threads[i].frames.push_back(f);
+    }
+  }
+  TrimThreads(&threads, 50);
+  EXPECT_EQ(threads[0].frames.size(), 300u);
+  ASSERT_EQ(threads[1].frames.size(), 25u);
+  EXPECT_EQ(threads[1].frames.back().lineno, 99);  // innermost kept
+  EXPECT_EQ(threads[2].frames.size(), 25u);
+}
+
+TEST(ElfProbeTest, FindsSectionsAndTellsGoFromC) {
+  EXPECT_TRUE(HasElfSection("/proc/self/exe", ".text"));
+  EXPECT_FALSE(HasElfSection("/proc/self/exe", ".no-such-section"));
+  EXPECT_FALSE(IsGoBinary("/proc/self/exe"));
+  EXPECT_FALSE(IsGoBinary("/nonexistent"));
+  EXPECT_FALSE(IsGoBinary("/proc/self/status"));  // not ELF
+  ExecutableFacts self = ProbeExecutable("/proc/self/exe");
+  EXPECT_TRUE(self.elf);
+  EXPECT_FALSE(self.go);
+#if defined(__SANITIZE_ADDRESS__)
+  EXPECT_TRUE(self.leak_sanitizer);
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+  EXPECT_TRUE(self.leak_sanitizer);
+#else
+  EXPECT_FALSE(self.leak_sanitizer);
+#endif
+#else
+  EXPECT_FALSE(self.leak_sanitizer);
+#endif
 }
 
 }  // namespace

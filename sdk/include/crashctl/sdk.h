@@ -48,6 +48,21 @@ struct Frame {
   std::string filename;  // source file; empty if no debug info
   int lineno = 0;
   bool in_app = false;
+  // Start of the ELF symbol holding instruction_addr and the load address of
+  // its module; 0 when unknown. Without debug information a frame is still
+  // "symbol + (instruction_addr - symbol_addr)" or
+  // "module + (instruction_addr - image_addr)".
+  uint64_t symbol_addr = 0;
+  uint64_t image_addr = 0;
+};
+
+// The POSIX signal a crash was (Sentry mechanism.meta.signal); number 0 when
+// the exception is not a signal.
+struct SignalMeta {
+  int number = 0;
+  int code = 0;           // siginfo si_code
+  std::string name;       // "SIGSEGV"
+  std::string code_name;  // "SEGV_MAPERR"; empty when unknown
 };
 
 struct ExceptionValue {
@@ -56,6 +71,18 @@ struct ExceptionValue {
   std::string mechanism = "generic";
   bool handled = true;
   std::vector<Frame> frames;  // may be empty
+  SignalMeta signal;          // mechanism.meta.signal when number != 0
+  std::map<std::string, std::string> mechanism_data;  // mechanism.data
+  uint64_t thread_id = 0;  // the thread that raised it; 0 when unknown
+};
+
+// One thread of a crashed process (Sentry `threads.values[]`).
+struct Thread {
+  uint64_t id = 0;
+  std::string name;
+  bool crashed = false;       // the thread the fatal signal was for
+  bool current = false;       // the thread the event was made on
+  std::vector<Frame> frames;  // oldest call first; may be empty
 };
 
 struct Breadcrumb {
@@ -81,6 +108,8 @@ struct Event {
   std::string server_name;
   std::string release;
   std::string environment;
+  std::vector<Thread> threads;  // `threads.values`; empty: none sent
+  std::string platform;         // empty: "native"
 };
 
 struct Options {
