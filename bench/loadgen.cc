@@ -18,6 +18,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <map>
 #include <random>
@@ -46,6 +47,10 @@ struct Options {
 struct Template {
   std::string body;
   size_t id_offsets[2];  // envelope header and event payload
+  // The event's "timestamp" (12 characters, "1700000000.5"): set to the
+  // current time on each send, as an SDK does (the server replaces times
+  // more than 30 days old, which would rewrite every payload).
+  size_t timestamp_offset = 0;
 };
 
 Template MakeTemplate(int group, int frames) {
@@ -92,6 +97,8 @@ Template MakeTemplate(int group, int frames) {
   t.body = header + "\n" + R"({"type":"event","length":)" +
            std::to_string(payload.size()) + "}\n";
   t.id_offsets[1] = t.body.size() + std::strlen(R"({"event_id":")");
+  t.timestamp_offset =
+      t.body.size() + payload.find("\"timestamp\":1700000000.5") + 12;
   t.body += payload + "\n";
   return t;
 }
@@ -237,6 +244,10 @@ int main(int argc, char** argv) {
                   static_cast<unsigned long long>(getpid()),
                   static_cast<unsigned long long>(next_id++));
     for (size_t offset : t.id_offsets) std::memcpy(&s->body[offset], id, 32);
+    char timestamp[16];
+    std::snprintf(timestamp, sizeof(timestamp), "%012.1f",
+                  static_cast<double>(std::time(nullptr)) + 0.5);
+    std::memcpy(&s->body[t.timestamp_offset], timestamp, 12);
     curl_easy_setopt(s->easy, CURLOPT_POSTFIELDS, s->body.data());
     curl_easy_setopt(s->easy, CURLOPT_POSTFIELDSIZE,
                      static_cast<long>(s->body.size()));

@@ -601,7 +601,9 @@ struct Rewriter {
   }
 
   // `v` sits at nesting `depth` (the payload object is at 1). Recursion is
-  // bounded by max_depth: deeper containers are cut, not visited.
+  // bounded by max_depth: deeper containers are cut, not visited. Scalars
+  // under the fields that hold code locations or identifiers
+  // (Scrubber::IsCodeField) are not visited.
   void Walk(Value* v, int depth) {
     if (v->IsString()) {
       if (scrubber->enabled()) ScrubString(v);
@@ -615,9 +617,13 @@ struct Rewriter {
     }
     if (v->IsObject()) {
       for (auto it = v->MemberBegin(); it != v->MemberEnd(); ++it) {
-        if (scrubber->enabled() &&
-            scrubber->IsSecretKey(std::string_view(
-                it->name.GetString(), it->name.GetStringLength()))) {
+        const std::string_view name(it->name.GetString(),
+                                    it->name.GetStringLength());
+        if (!it->value.IsObject() && !it->value.IsArray() &&
+            scrub::Scrubber::IsCodeField(name)) {
+          continue;  // a code location or identifier: nothing to scrub
+        }
+        if (scrubber->enabled() && scrubber->IsSecretKey(name)) {
           Filter(&it->value);
           continue;
         }

@@ -44,6 +44,45 @@ inline bool EndsValue(char c) {
          c == '>' || c == ')' || c == ']' || c == '}';
 }
 
+// Character classes of the key automaton: 0 any other character, 1-26
+// letters (any case), 27 '_', 28 '-', 29 '.', 30-39 digits, 40 unused.
+struct KeyClasses {
+  uint8_t of[256] = {};
+  KeyClasses() {
+    for (int c = 'a'; c <= 'z'; ++c) {
+      of[c] = static_cast<uint8_t>(c - 'a' + 1);
+      of[c - 'a' + 'A'] = static_cast<uint8_t>(c - 'a' + 1);
+    }
+    of[static_cast<unsigned char>('_')] = 27;
+    of[static_cast<unsigned char>('-')] = 28;
+    of[static_cast<unsigned char>('.')] = 29;
+    for (int c = '0'; c <= '9'; ++c) of[c] = static_cast<uint8_t>(30 + c - '0');
+  }
+};
+const KeyClasses& Classes() {
+  static const KeyClasses* classes = new KeyClasses;
+  return *classes;
+}
+
+// What the text scan must look at; 0 for the characters that start nothing.
+enum : uint8_t { kPlain = 0, kDigit, kGroupSeparator, kSeparator, kLetterE };
+struct TextClasses {
+  uint8_t of[256] = {};
+  TextClasses() {
+    for (int c = '0'; c <= '9'; ++c) of[c] = kDigit;
+    of[static_cast<unsigned char>(' ')] = kGroupSeparator;
+    of[static_cast<unsigned char>('-')] = kGroupSeparator;
+    of[static_cast<unsigned char>('=')] = kSeparator;
+    of[static_cast<unsigned char>(':')] = kSeparator;
+    of[static_cast<unsigned char>('e')] = kLetterE;
+    of[static_cast<unsigned char>('E')] = kLetterE;
+  }
+};
+const TextClasses& TextClass() {
+  static const TextClasses* classes = new TextClasses;
+  return *classes;
+}
+
 bool StartsWithNoCase(std::string_view text, size_t at, std::string_view word) {
   if (at + word.size() > text.size()) return false;
   for (size_t i = 0; i < word.size(); ++i) {
@@ -128,20 +167,103 @@ Scrubber::Scrubber(Options options) : defaults_(options.defaults) {
     for (char c : key) lower.push_back(LowerChar(c));
     if (!lower.empty()) words_.push_back(std::move(lower));
   }
+  // The trie of the words (by character class), then Aho-Corasick's
+  // failure links folded into a complete transition table (breadth first).
+  const KeyClasses& classes = Classes();
+  std::vector<bool> final_state(1, false);
+  std::vector<std::vector<int>> children(1, std::vector<int>(kClasses, -1));
+  for (const std::string& word : words_) {
+    int state = 0;
+    for (char c : word) {
+      const int cls = classes.of[static_cast<unsigned char>(c)];
+      if (children[state][cls] < 0) {
+        children[state][cls] = static_cast<int>(children.size());
+        children.emplace_back(kClasses, -1);
+        final_state.push_back(false);
+      }
+      state = children[state][cls];
+    }
+    final_state[state] = true;
+  }
+  const size_t states = children.size();
+  std::vector<int> next(states * kClasses, 0);
+  std::vector<int> fail(states, 0);
+  std::vector<int> queue;
+  for (int cls = 0; cls < kClasses; ++cls) {
+    const int child = children[0][cls];
+    if (child > 0) {
+      next[cls] = child;
+      queue.push_back(child);
+    }
+  }
+  for (size_t q = 0; q < queue.size(); ++q) {
+    const int state = queue[q];
+    if (final_state[fail[state]]) final_state[state] = true;
+    for (int cls = 0; cls < kClasses; ++cls) {
+      const int child = children[state][cls];
+      if (child > 0) {
+        fail[child] = next[fail[state] * kClasses + cls];
+        next[state * kClasses + cls] = child;
+        queue.push_back(child);
+      } else {
+        next[state * kClasses + cls] = next[fail[state] * kClasses + cls];
+      }
+    }
+  }
+  next_.resize(next.size());
+  for (size_t i = 0; i < next.size(); ++i) {
+    next_[i] = static_cast<uint16_t>(next[i] |
+                                     (final_state[next[i]] ? kFinal : 0));
+  }
 }
 
 bool Scrubber::IsSecretKey(std::string_view key) const {
-  if (words_.empty() || key.empty()) return false;
-  char lower[kMaxKey];
+  if (words_.empty()) return false;
+  const KeyClasses& classes = Classes();
   const size_t n = std::min(key.size(), kMaxKey);
-  for (size_t i = 0; i < n; ++i) lower[i] = LowerChar(key[i]);
-  const std::string_view k(lower, n);
-  for (const std::string& word : words_) {
-    if (word.size() <= n && k.find(word) != std::string_view::npos) {
-      return true;
-    }
+  unsigned state = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const uint16_t to =
+        next_[state * kClasses + classes.of[static_cast<unsigned char>(key[i])]];
+    if (to & kFinal) return true;
+    state = to;
   }
   return false;
+}
+
+bool Scrubber::IsCodeField(std::string_view key) {
+  // Runs for every key of every event, so by length first. None of these
+  // names contains a secret word, so IsSecretKey need not look at them.
+  switch (key.size()) {
+    case 4:
+      return key == "type" || key == "lang" || key == "dist";
+    case 5:
+      return key == "level" || key == "colno";
+    case 6:
+      return key == "lineno" || key == "module" || key == "in_app" ||
+             key == "symbol" || key == "logger";
+    case 7:
+      return key == "release" || key == "package" || key == "span_id" ||
+             key == "code_id";
+    case 8:
+      return key == "function" || key == "filename" || key == "abs_path" ||
+             key == "platform" || key == "event_id" || key == "trace_id" ||
+             key == "debug_id" || key == "category";
+    case 9:
+      return key == "timestamp" || key == "addr_mode" || key == "code_file";
+    case 10:
+      return key == "image_addr" || key == "debug_file";
+    case 11:
+      return key == "environment" || key == "symbol_addr";
+    case 12:
+      return key == "raw_function";
+    case 14:
+      return key == "parent_span_id";
+    case 16:
+      return key == "instruction_addr";
+    default:
+      return false;
+  }
 }
 
 void Scrubber::FindSecrets(
@@ -245,13 +367,36 @@ void Scrubber::FindSecrets(
 
 bool Scrubber::TextNeedsScrubbing(std::string_view text) const {
   if (words_.empty()) return false;
-  // Cheap rejection: nothing to find without one of these characters.
+  // Cheap rejection, in one pass: nothing can match without a `=` or `:`
+  // (key=value), a run of 13 digits (a card number, separators aside) or
+  // "bearer". Most strings of an event (file names, function names) have
+  // none.
+  const TextClasses& classes = TextClass();
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t n = text.size();
   bool candidate = false;
-  for (char c : text) {
-    if (c == '=' || c == ':' || c == 'b' || c == 'B' ||
-        (c >= '0' && c <= '9')) {
-      candidate = true;
-      break;
+  size_t digits = 0;
+  size_t i = 0;
+  while (i < n && !candidate) {
+    // Most characters start nothing.
+    while (i < n && classes.of[p[i]] == kPlain) ++i;
+    if (i > 0 && i < n && classes.of[p[i - 1]] == kPlain) digits = 0;
+    for (; i < n && classes.of[p[i]] != kPlain && !candidate; ++i) {
+      switch (classes.of[p[i]]) {
+        case kDigit:
+          if (++digits >= 13 && defaults_) candidate = true;
+          break;
+        case kGroupSeparator:
+          break;  // card number groups: the run goes on
+        case kSeparator:
+          candidate = true;
+          break;
+        case kLetterE:
+          digits = 0;
+          candidate =
+              defaults_ && i >= 1 && StartsWithNoCase(text, i - 1, "bearer");
+          break;
+      }
     }
   }
   if (!candidate) return false;

@@ -21,6 +21,7 @@
 #ifndef CRASHCTL_SCRUB_SCRUBBER_H_
 #define CRASHCTL_SCRUB_SCRUBBER_H_
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,12 +55,28 @@ class Scrubber {
   // not, which is the common case.
   bool TextNeedsScrubbing(std::string_view text) const;
 
+  // True for the names of Sentry event fields that hold code locations,
+  // identifiers or enumerations, never personal data (relay's
+  // `pii = "false"/"maybe"`: frame function, filename, module, line,
+  // addresses, event and trace ids, level, platform, breadcrumb category,
+  // ...): their own string values skip the text rules, as in Sentry's
+  // default scrubbing. No such name is a secret key.
+  static bool IsCodeField(std::string_view key);
+
  private:
   // Fills `*spans` with the [begin, end) byte ranges of `text` to replace.
   void FindSecrets(std::string_view text,
                    std::vector<std::pair<size_t, size_t>>* spans) const;
 
   std::vector<std::string> words_;  // lower-case secret words
+  // An Aho-Corasick automaton over the words, for IsSecretKey, which runs
+  // for every key of every event: one table lookup per character of the
+  // key. Characters map to classes (letters, '_', '-', digits, '.', the
+  // rest); a state is "final" when some word ends there.
+  static constexpr int kClasses = 41;
+  static constexpr uint16_t kFinal = 0x8000;  // bit set in transitions to
+                                               // a state where a word ends
+  std::vector<uint16_t> next_;  // state * kClasses + class -> state | kFinal
   bool defaults_;
 };
 
