@@ -105,6 +105,9 @@ if [ -f bench/IMAGE.md ]; then { echo; cat bench/IMAGE.md; } >> "$OUT.new"; fi
 # Tracing overhead (`make bench-trace`, bench/trace_overhead.py) is measured
 # on its own; its last result is kept in RESULTS.md.
 if [ -f bench/TRACING.md ]; then { echo; cat bench/TRACING.md; } >> "$OUT.new"; fi
+# The HTTP edge (bench/slow_clients.py, bench/paired.sh), measured on its
+# own; its last result is kept in RESULTS.md.
+if [ -f bench/EDGE.md ]; then { echo; cat bench/EDGE.md; } >> "$OUT.new"; fi
 if [ -f bench/FINDINGS.md ]; then { echo; cat bench/FINDINGS.md; } >> "$OUT.new"; fi
 mv "$OUT.new" "$OUT"
 cat "$OUT"
