@@ -28,7 +28,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/time_format.h"
+#include "crashctl/util/time.h"
 
 namespace crashctl {
 namespace {
@@ -190,7 +190,7 @@ std::optional<bool> BoolField(const Value& obj, const char* name) {
 // text. Returns false when `s` is neither.
 bool ParseTimestamp(std::string_view s, double* out) {
   if (s.empty() || s.size() > 64) return false;
-  if (ParseRfc3339Lenient(s, out)) return true;
+  if (util::ParseRfc3339Lenient(s, out)) return true;
   if (s.size() >= 5 && s[4] == '-') return false;  // a date, but a bad one
   // Not a date: maybe epoch seconds as text.
   const std::string text(s);

@@ -5,7 +5,7 @@
 #include <cstring>
 #include <ctime>
 
-#include "core/time_format.h"
+#include "crashctl/util/time.h"
 
 namespace crashctl {
 namespace {
@@ -164,7 +164,7 @@ std::string KeyPrefix(const PodSnapshot& pod, const ContainerSnapshot& c) {
 
 double ParseRfc3339(const std::string& text) {
   double t = 0;
-  return ParseRfc3339Lenient(text, &t) ? t : 0;
+  return util::ParseRfc3339Lenient(text, &t) ? t : 0;
 }
 
 std::string SignalName(int signal) {

@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <limits>
 
-#include "core/time_format.h"
+#include "crashctl/util/time.h"
 
 namespace crashctl {
 
@@ -65,7 +65,7 @@ bool ParseSinceParam(const std::string& text, double* out, std::string* error) {
     *error = shown + ": give epoch seconds or an RFC 3339 timestamp";
     return false;
   }
-  if (ParseRfc3339(text, out)) return true;
+  if (util::ParseRfc3339(text, out)) return true;
   // Plain decimal epoch seconds: digits with an optional fraction.
   bool digits = false, dot = false;
   for (char c : text) {

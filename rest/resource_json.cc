@@ -3,7 +3,7 @@
 #include <cmath>
 #include <cstdint>
 
-#include "core/time_format.h"
+#include "crashctl/util/time.h"
 #include "rapidjson/reader.h"
 
 namespace crashctl {
@@ -182,7 +182,7 @@ void WriteTime(JsonWriter* w, double epoch_seconds) {
     w->Null();
     return;
   }
-  const std::string text = FormatRfc3339Millis(epoch_seconds);
+  const std::string text = util::FormatRfc3339Millis(epoch_seconds);
   w->String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
 }
 
@@ -191,7 +191,7 @@ void WriteTimestamp(JsonWriter* w, double epoch_seconds) {
     w->Null();
     return;
   }
-  const std::string text = FormatRfc3339Millis(epoch_seconds);
+  const std::string text = util::FormatRfc3339Millis(epoch_seconds);
   w->String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
 }
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "core/time_format.h"
+#include "crashctl/util/time.h"
 #include "monitors/schedule.h"
 
 namespace crashctl::monitors {
@@ -17,13 +17,13 @@ namespace {
 
 int64_t T(const char* rfc3339) {
   double t = 0;
-  EXPECT_TRUE(ParseRfc3339(rfc3339, &t)) << rfc3339;
+  EXPECT_TRUE(util::ParseRfc3339(rfc3339, &t)) << rfc3339;
   return static_cast<int64_t>(t);
 }
 
 std::string Utc(std::optional<int64_t> t) {
   if (!t) return "none";
-  return FormatRfc3339Millis(static_cast<double>(*t));
+  return util::FormatRfc3339Millis(static_cast<double>(*t));
 }
 
 Schedule Cron(const std::string& expr, const std::string& tz = "") {

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "core/time_format.h"
+#include "crashctl/util/time.h"
 #include "gtest/gtest.h"
 #include "rest/admin_auth.h"
 #include "rest/request_params.h"
@@ -12,33 +12,33 @@ namespace crashctl {
 namespace {
 
 TEST(TimeFormatTest, FormatsUtcWithMilliseconds) {
-  EXPECT_EQ(FormatRfc3339Millis(0), "1970-01-01T00:00:00.000Z");
-  EXPECT_EQ(FormatRfc3339Millis(1795341600.123), "2026-11-22T10:00:00.123Z");
-  EXPECT_EQ(FormatRfc3339Millis(1795341600.9999), "2026-11-22T10:00:00.999Z");
-  EXPECT_EQ(FormatRfc3339Millis(951782400), "2000-02-29T00:00:00.000Z");
-  EXPECT_EQ(FormatRfc3339Millis(-0.5), "1969-12-31T23:59:59.500Z");
-  EXPECT_EQ(FormatRfc3339Millis(1e18), "9999-12-31T23:59:59.999Z");
+  EXPECT_EQ(util::FormatRfc3339Millis(0), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(util::FormatRfc3339Millis(1795341600.123), "2026-11-22T10:00:00.123Z");
+  EXPECT_EQ(util::FormatRfc3339Millis(1795341600.9999), "2026-11-22T10:00:00.999Z");
+  EXPECT_EQ(util::FormatRfc3339Millis(951782400), "2000-02-29T00:00:00.000Z");
+  EXPECT_EQ(util::FormatRfc3339Millis(-0.5), "1969-12-31T23:59:59.500Z");
+  EXPECT_EQ(util::FormatRfc3339Millis(1e18), "9999-12-31T23:59:59.999Z");
 }
 
 TEST(TimeFormatTest, ParsesRfc3339) {
   double t = 0;
-  ASSERT_TRUE(ParseRfc3339("2026-11-22T10:00:00.123Z", &t));
+  ASSERT_TRUE(util::ParseRfc3339("2026-11-22T10:00:00.123Z", &t));
   EXPECT_NEAR(t, 1795341600.123, 1e-6);
-  ASSERT_TRUE(ParseRfc3339("2026-11-22T12:30:00+02:30", &t));
+  ASSERT_TRUE(util::ParseRfc3339("2026-11-22T12:30:00+02:30", &t));
   EXPECT_DOUBLE_EQ(t, 1795341600);
-  ASSERT_TRUE(ParseRfc3339("2026-11-22t10:00:00z", &t));
+  ASSERT_TRUE(util::ParseRfc3339("2026-11-22t10:00:00z", &t));
   EXPECT_DOUBLE_EQ(t, 1795341600);
-  ASSERT_TRUE(ParseRfc3339("2000-02-29T00:00:00Z", &t));
+  ASSERT_TRUE(util::ParseRfc3339("2000-02-29T00:00:00Z", &t));
   EXPECT_DOUBLE_EQ(t, 951782400);
   for (const char* bad :
        {"", "2026-11-22", "2026-11-22T10:00:00", "2026-13-01T00:00:00Z",
         "2026-02-29T00:00:00Z", "2026-11-22T24:00:00Z", "2026-11-22T10:00Z",
         "2026-11-22T10:00:00.Z", "2026-11-22T10:00:00Zjunk",
         "2026-11-22T10:00:00+0200", "yesterday"}) {
-    EXPECT_FALSE(ParseRfc3339(bad, &t)) << bad;
+    EXPECT_FALSE(util::ParseRfc3339(bad, &t)) << bad;
   }
   for (double v : {0.0, 1795341600.123, 951782400.5}) {
-    ASSERT_TRUE(ParseRfc3339(FormatRfc3339Millis(v), &t));
+    ASSERT_TRUE(util::ParseRfc3339(util::FormatRfc3339Millis(v), &t));
     EXPECT_NEAR(t, v, 1e-6);
   }
 }

@@ -1,10 +1,12 @@
-#include "core/time_format.h"
+#include "crashctl/util/time.h"
 
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <ctime>
 
 namespace crashctl {
+namespace util {
 namespace {
 
 // Days since 1970-01-01 of a proleptic Gregorian civil date (H. Hinnant).
@@ -58,6 +60,12 @@ bool Expect(std::string_view s, size_t* pos, char c) {
 }
 
 }  // namespace
+
+double NowSeconds() {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
 
 std::string FormatRfc3339Millis(double epoch_seconds) {
   // 0001-01-01 and 9999-12-31T23:59:59.999 in epoch milliseconds.
@@ -175,4 +183,5 @@ bool ParseRfc3339Lenient(std::string_view text, double* epoch_seconds) {
   return Parse(text, /*lenient=*/true, epoch_seconds);
 }
 
+}  // namespace util
 }  // namespace crashctl

@@ -1,13 +1,20 @@
-// RFC 3339 timestamps: formatting for the REST API, strict parsing for
-// query parameters, lenient parsing for what SDKs and the Kubernetes API
-// send. Pure functions; thread-safe.
-#ifndef CRASHCTL_CORE_TIME_FORMAT_H_
-#define CRASHCTL_CORE_TIME_FORMAT_H_
+// Time: the wall clock in epoch seconds, and RFC 3339 timestamps (formatting
+// for the REST API, strict parsing for query parameters, lenient parsing for
+// what SDKs and the Kubernetes API send).
+//
+// Thread-safety: pure functions; safe from any thread.
+#ifndef CRASHCTL_UTIL_TIME_H_
+#define CRASHCTL_UTIL_TIME_H_
 
 #include <string>
 #include <string_view>
 
 namespace crashctl {
+namespace util {
+
+// Seconds since the Unix epoch (UTC), with sub-second precision
+// (CLOCK_REALTIME).
+double NowSeconds();
 
 // Formats epoch seconds as RFC 3339 UTC with milliseconds:
 // "2026-11-22T10:00:00.123Z". Milliseconds are truncated towards the past
@@ -24,6 +31,7 @@ bool ParseRfc3339(std::string_view text, double* epoch_seconds);
 // before the fraction.
 bool ParseRfc3339Lenient(std::string_view text, double* epoch_seconds);
 
+}  // namespace util
 }  // namespace crashctl
 
-#endif  // CRASHCTL_CORE_TIME_FORMAT_H_
+#endif  // CRASHCTL_UTIL_TIME_H_

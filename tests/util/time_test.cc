@@ -1,4 +1,4 @@
-#include "core/time_format.h"
+#include "crashctl/util/time.h"
 
 #include <gtest/gtest.h>
 
@@ -21,7 +21,7 @@ TEST(TimeFormatLenientTest, AcceptsWhatSdksSend) {
   };
   for (const Case& c : cases) {
     double t = 0;
-    ASSERT_TRUE(ParseRfc3339Lenient(c.text, &t)) << c.text;
+    ASSERT_TRUE(util::ParseRfc3339Lenient(c.text, &t)) << c.text;
     EXPECT_NEAR(t, c.want, 1e-6) << c.text;
   }
 }
@@ -31,7 +31,7 @@ TEST(TimeFormatLenientTest, StillRefusesNonsense) {
        {"", "2026-11-22", "2026-13-01T00:00:00Z", "2026-11-22T10:00:00+1",
         "2026-11-22T10:00:00Zjunk", "2026-11-22T10:00:00+02:0", "yesterday"}) {
     double t = 0;
-    EXPECT_FALSE(ParseRfc3339Lenient(bad, &t)) << bad;
+    EXPECT_FALSE(util::ParseRfc3339Lenient(bad, &t)) << bad;
   }
 }
 
@@ -39,7 +39,7 @@ TEST(TimeFormatStrictTest, RefusesTheLenientForms) {
   for (const char* text : {"2026-11-22T10:00:00", "2026-11-22T12:30:00+0230",
                            "2026-11-22T10:00:00,25Z"}) {
     double t = 0;
-    EXPECT_FALSE(ParseRfc3339(text, &t)) << text;
+    EXPECT_FALSE(util::ParseRfc3339(text, &t)) << text;
   }
 }
 
