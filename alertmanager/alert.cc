@@ -1,4 +1,4 @@
-#include "alertmanager/alert.h"
+#include "crashctl/alertmanager/alert.h"
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -8,6 +8,7 @@
 #include <ctime>
 
 namespace crashctl {
+namespace alertmanager {
 namespace {
 
 void WriteStringMap(rapidjson::Writer<rapidjson::StringBuffer>* writer,
@@ -70,4 +71,5 @@ std::string EncodeAlerts(const std::vector<Alert>& alerts) {
   return std::string(buffer.GetString(), buffer.GetSize());
 }
 
+}  // namespace alertmanager
 }  // namespace crashctl

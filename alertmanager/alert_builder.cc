@@ -1,8 +1,9 @@
-#include "alertmanager/alert_builder.h"
+#include "crashctl/alertmanager/alert_builder.h"
 
 #include <string>
 
 namespace crashctl {
+namespace alertmanager {
 namespace {
 
 // Cuts `text` to at most `max_bytes`, never inside a UTF-8 sequence, and
@@ -17,10 +18,10 @@ std::string Truncate(const std::string& text, size_t max_bytes) {
 }
 
 Alert GroupAlert(const char* alertname, const std::string& severity,
-                 const std::string& what, const Group& group,
-                 const WriteItem& item, const AlertBuildOptions& options,
+                 const std::string& what, const model::Group& group,
+                 const model::WriteItem& item, const AlertBuildOptions& options,
                  double now) {
-  const Event& event = item.event;
+  const model::Event& event = item.event;
   Alert alert;
   const std::string service =
       !event.service.empty() ? event.service : group.service;
@@ -32,7 +33,7 @@ Alert GroupAlert(const char* alertname, const std::string& severity,
       {"project", std::to_string(group.project_id)},
       {"service", service},
       {"group_id", id},
-      {"level", !event.level.empty() ? event.level : group.level},
+      {"level", model::ToString(event.level)},
       {"namespace", event.Tag("namespace")},
       {"pod", event.Tag("pod")},
   };
@@ -95,18 +96,18 @@ std::string LastLogLines(const std::string& logs, int max_lines,
   return cut ? "\xE2\x80\xA6" + tail : tail;
 }
 
-Alert NewGroupAlert(const Group& group, const WriteItem& item,
+Alert NewGroupAlert(const model::Group& group, const model::WriteItem& item,
                     const AlertBuildOptions& options, double now) {
-  const std::string& level =
-      !item.event.level.empty() ? item.event.level : group.level;
+  const model::Level level = item.event.level;
   Alert alert =
-      GroupAlert(kNewGroupAlertName, level == "fatal" ? "critical" : "warning",
+      GroupAlert(kNewGroupAlertName,
+                 level == model::Level::kFatal ? "critical" : "warning",
                  "New error group", group, item, options, now);
   alert.cooldown_key = "group:" + std::to_string(group.id) + ":new";
   return alert;
 }
 
-Alert RegressionAlert(const Group& group, const WriteItem& item,
+Alert RegressionAlert(const model::Group& group, const model::WriteItem& item,
                       const AlertBuildOptions& options, double now) {
   Alert alert = GroupAlert(kRegressionAlertName, "warning",
                            "Resolved error group reopened (regression)", group,
@@ -115,25 +116,28 @@ Alert RegressionAlert(const Group& group, const WriteItem& item,
   return alert;
 }
 
-Alert PodCrashAlert(const Crash& crash, const AlertBuildOptions& options,
+Alert PodCrashAlert(const model::Crash& crash, const AlertBuildOptions& options,
                     double now) {
   Alert alert;
   const std::string url =
       options.base_url + "/api/v1/crashes/" + std::to_string(crash.id);
   alert.labels = {
       {"alertname", kPodCrashAlertName},
-      {"severity", crash.crash_type == "crash_loop" ? "critical" : "warning"},
+      {"severity", crash.crash_type == model::CrashType::kCrashLoop
+                       ? "critical"
+                       : "warning"},
       {"namespace", crash.namespace_},
       {"pod", crash.pod},
       {"container", crash.container},
       {"workload", crash.workload},
-      {"crash_type", crash.crash_type},
+      {"crash_type", model::ToString(crash.crash_type)},
       {"group_id", crash.linked_groups.empty()
                        ? ""
                        : std::to_string(crash.linked_groups.front())},
   };
-  const std::string what =
-      !crash.reason.empty() ? crash.reason : crash.crash_type;
+  const std::string what = !crash.reason.empty()
+                               ? crash.reason
+                               : std::string(model::ToString(crash.crash_type));
   std::string summary = what + ": " + crash.namespace_ + "/" + crash.pod;
   if (!crash.container.empty())
     summary += " (container " + crash.container + ")";
@@ -145,7 +149,7 @@ Alert PodCrashAlert(const Crash& crash, const AlertBuildOptions& options,
                    " " + crash.workload;
   }
   if (!crash.node.empty()) description += " on node " + crash.node;
-  description += ": " + crash.crash_type;
+  description += std::string(": ") + model::ToString(crash.crash_type);
   if (!crash.reason.empty()) description += ", reason " + crash.reason;
   if (crash.exit_code != 0) {
     description += ", exit code " + std::to_string(crash.exit_code);
@@ -169,10 +173,11 @@ Alert PodCrashAlert(const Crash& crash, const AlertBuildOptions& options,
                         : now;
   alert.ends_at = now + options.duration;
   alert.generator_url = url;
-  alert.cooldown_key =
-      "pod:" + crash.namespace_ + "/" + crash.pod + ":" + crash.crash_type;
+  alert.cooldown_key = "pod:" + crash.namespace_ + "/" + crash.pod + ":" +
+                       model::ToString(crash.crash_type);
   alert.identity = "crash:" + std::to_string(crash.id);
   return alert;
 }
 
+}  // namespace alertmanager
 }  // namespace crashctl

@@ -1,10 +1,11 @@
-#include "alertmanager/http_poster.h"
+#include "http_poster.h"
 
 #include <curl/curl.h>
 
 #include <mutex>
 
 namespace crashctl {
+namespace alertmanager {
 namespace {
 
 constexpr size_t kMaxAnswerBytes = 4096;  // kept for error messages
@@ -80,4 +81,5 @@ HttpPoster::Result HttpPoster::PostJson(const std::string& body) {
   return result;
 }
 
+}  // namespace alertmanager
 }  // namespace crashctl

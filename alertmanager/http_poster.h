@@ -7,6 +7,7 @@
 #include <string>
 
 namespace crashctl {
+namespace alertmanager {
 
 class HttpPoster {
  public:
@@ -34,6 +35,7 @@ class HttpPoster {
   void* curl_ = nullptr;  // CURL*
 };
 
+}  // namespace alertmanager
 }  // namespace crashctl
 
 #endif  // CRASHCTL_ALERTMANAGER_HTTP_POSTER_H_

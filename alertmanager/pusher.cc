@@ -1,4 +1,4 @@
-#include "alertmanager/pusher.h"
+#include "crashctl/alertmanager/pusher.h"
 
 #include <spdlog/spdlog.h>
 
@@ -6,10 +6,11 @@
 #include <chrono>
 #include <random>
 
-#include "alertmanager/http_poster.h"
-#include "exporter/metrics.h"
+#include "crashctl/exporter/metrics.h"
+#include "http_poster.h"
 
 namespace crashctl {
+namespace alertmanager {
 namespace {
 
 constexpr size_t kMaxCooldownKeys = 100000;
@@ -61,7 +62,8 @@ struct AlertPusher::Sender {
   std::thread thread;
 };
 
-AlertPusher::Options AlertPusher::OptionsFromConfig(const Config& config) {
+AlertPusher::Options AlertPusher::OptionsFromConfig(
+    const core::Config& config) {
   Options options;
   for (const std::string& value : config.alertmanager_urls) {
     size_t start = 0;
@@ -81,10 +83,10 @@ AlertPusher::Options AlertPusher::OptionsFromConfig(const Config& config) {
   return options;
 }
 
-AlertPusher::AlertPusher(const Config& config, Metrics* metrics)
+AlertPusher::AlertPusher(const core::Config& config, exporter::Metrics* metrics)
     : AlertPusher(OptionsFromConfig(config), metrics) {}
 
-AlertPusher::AlertPusher(Options options, Metrics* metrics)
+AlertPusher::AlertPusher(Options options, exporter::Metrics* metrics)
     : options_(std::move(options)), metrics_(metrics) {
   if (!options_.now) options_.now = SystemNow;
   options_.queue_capacity = std::max<size_t>(options_.queue_capacity, 1);
@@ -198,13 +200,13 @@ bool AlertPusher::Enqueue(Alert alert) {
   return true;
 }
 
-bool AlertPusher::OnEventStored(const WriteItem& item,
-                                const WriteOutcome& outcome) {
+bool AlertPusher::OnEventStored(const model::WriteItem& item,
+                                const model::WriteOutcome& outcome) {
   if (senders_.empty() || outcome.duplicate ||
       (!outcome.new_group && !outcome.regression)) {
     return false;
   }
-  Group group;
+  model::Group group;
   group.id = outcome.group_id;
   group.project_id = item.event.project_id;
   group.fingerprint = item.grouping.fingerprint;
@@ -213,21 +215,23 @@ bool AlertPusher::OnEventStored(const WriteItem& item,
   group.level = item.event.level;
   group.service = item.event.service;
   group.release = item.event.release;
-  group.status = "unresolved";
+  group.status = model::GroupStatus::kUnresolved;
   return outcome.new_group ? NewGroup(group, item) : Regression(group, item);
 }
 
-bool AlertPusher::NewGroup(const Group& group, const WriteItem& item) {
+bool AlertPusher::NewGroup(const model::Group& group,
+                           const model::WriteItem& item) {
   if (senders_.empty()) return false;
   return Enqueue(NewGroupAlert(group, item, options_.build, Now()));
 }
 
-bool AlertPusher::Regression(const Group& group, const WriteItem& item) {
+bool AlertPusher::Regression(const model::Group& group,
+                             const model::WriteItem& item) {
   if (senders_.empty()) return false;
   return Enqueue(RegressionAlert(group, item, options_.build, Now()));
 }
 
-bool AlertPusher::PodCrash(const Crash& crash) {
+bool AlertPusher::PodCrash(const model::Crash& crash) {
   if (senders_.empty()) return false;
   return Enqueue(PodCrashAlert(crash, options_.build, Now()));
 }
@@ -296,4 +300,5 @@ void AlertPusher::SenderLoop(Sender* sender) {
   }
 }
 
+}  // namespace alertmanager
 }  // namespace crashctl

@@ -10,7 +10,7 @@
 #include <ctime>
 #include <string>
 
-#include "core/http_wire.h"
+#include "http/wire.h"
 
 namespace {
 
@@ -20,10 +20,11 @@ int Answer(mg_connection* conn, void*) {
   }
   // The same one-write response crashctl sends (core/http_wire.h).
   const mg_request_info* info = mg_get_request_info(conn);
-  const std::string wire = crashctl::SerializeHttpResponse(
-      crashctl::HttpResponse::Json(200, "{\"id\":\"\"}"), info->http_version,
-      crashctl::RequestWantsKeepAlive(mg_get_header(conn, "Connection"),
-                                      info->http_version),
+  const std::string wire = crashctl::http::SerializeHttpResponse(
+      crashctl::http::HttpResponse::Json(200, "{\"id\":\"\"}"),
+      info->http_version,
+      crashctl::http::RequestWantsKeepAlive(mg_get_header(conn, "Connection"),
+                                            info->http_version),
       false, std::time(nullptr));
   mg_write(conn, wire.data(), wire.size());
   return 200;

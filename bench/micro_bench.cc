@@ -9,12 +9,12 @@
 #include <string>
 #include <vector>
 
-#include "exporter/metrics.h"
-#include "grouping/grouping.h"
+#include "crashctl/exporter/metrics.h"
+#include "crashctl/grouping/grouping.h"
+#include "crashctl/ingest/normalize.h"
+#include "crashctl/store/store.h"
 #include "ingest/envelope.h"
-#include "ingest/normalize.h"
 #include "store/payload_codec.h"
-#include "store/store.h"
 
 namespace crashctl {
 namespace {
@@ -52,9 +52,9 @@ void BM_ParseEnvelope(benchmark::State& state) {
                            "\n{\"type\":\"event\",\"length\":" +
                            std::to_string(event.size()) + "}\n" + event + "\n";
   for (auto _ : state) {
-    Envelope envelope;
+    ingest::Envelope envelope;
     std::string error;
-    benchmark::DoNotOptimize(ParseEnvelope(body, &envelope, &error));
+    benchmark::DoNotOptimize(ingest::ParseEnvelope(body, &envelope, &error));
   }
   state.SetBytesProcessed(state.iterations() * body.size());
 }
@@ -63,20 +63,21 @@ BENCHMARK(BM_ParseEnvelope);
 void BM_NormalizeEvent(benchmark::State& state) {
   const std::string event = SampleEvent(1, 1);
   for (auto _ : state) {
-    Event out;
+    model::Event out;
     std::string error;
     benchmark::DoNotOptimize(
-        NormalizeEvent(event, 1, 1700000000, &out, &error));
+        ingest::NormalizeEvent(event, 1, 1700000000, &out, &error));
   }
   state.SetBytesProcessed(state.iterations() * event.size());
 }
 BENCHMARK(BM_NormalizeEvent);
 
 void BM_ComputeGrouping(benchmark::State& state) {
-  Event event;
+  model::Event event;
   std::string error;
-  NormalizeEvent(SampleEvent(1, 1), 1, 1700000000, &event, &error);
-  for (auto _ : state) benchmark::DoNotOptimize(ComputeGrouping(event));
+  ingest::NormalizeEvent(SampleEvent(1, 1), 1, 1700000000, &event, &error);
+  for (auto _ : state)
+    benchmark::DoNotOptimize(grouping::ComputeGrouping(event));
 }
 BENCHMARK(BM_ComputeGrouping);
 
@@ -85,7 +86,7 @@ void BM_EncodePayload(benchmark::State& state) {
   const std::string event = SampleEvent(1, 1);
   std::string stored;
   for (auto _ : state) {
-    EncodePayload(event, &stored);
+    store::EncodePayload(event, &stored);
     benchmark::DoNotOptimize(stored.data());
   }
   state.SetBytesProcessed(state.iterations() * event.size());
@@ -100,24 +101,24 @@ void BM_StoreWriteBatch(benchmark::State& state) {
     return;
   }
   std::string error;
-  std::unique_ptr<Store> store =
-      Store::Open(std::string(dir) + "/crashctl.db", &error);
-  Project project;
+  std::unique_ptr<store::Store> store =
+      store::Store::Open(std::string(dir) + "/crashctl.db", &error);
+  model::Project project;
   store->CreateProject("bench", &project);
   const int batch = static_cast<int>(state.range(0));
   int n = 0;
   for (auto _ : state) {
     state.PauseTiming();
-    std::vector<WriteItem> items(batch);
-    for (WriteItem& item : items) {
-      NormalizeEvent(SampleEvent(n % 500, n), project.id, 1700000000,
-                     &item.event, &error);
-      item.grouping = ComputeGrouping(item.event);
+    std::vector<model::WriteItem> items(batch);
+    for (model::WriteItem& item : items) {
+      ingest::NormalizeEvent(SampleEvent(n % 500, n), project.id, 1700000000,
+                             &item.event, &error);
+      item.grouping = grouping::ComputeGrouping(item.event);
       store->PrepareWrite(&item);  // on the handler threads in the server
       ++n;
     }
     state.ResumeTiming();
-    std::vector<WriteOutcome> outcomes;
+    std::vector<model::WriteOutcome> outcomes;
     if (!store->WriteEvents(items, &outcomes).ok())
       state.SkipWithError("write failed");
   }
@@ -131,9 +132,9 @@ BENCHMARK(BM_StoreWriteBatch)
     ->UseRealTime();
 
 void BM_MetricsSerialize10kSeries(benchmark::State& state) {
-  Metrics::Options options;
+  exporter::Metrics::Options options;
   options.max_services = 100;
-  Metrics metrics(options);
+  exporter::Metrics metrics(options);
   // 100 projects x 5 levels x 20 services = 10,000 events_total series.
   static const char* const kLevels[] = {"fatal", "error", "warning", "info",
                                         "debug"};

@@ -1,11 +1,12 @@
-#include "cmd/cli.h"
+#include "cli.h"
 
 #include <cstdlib>
 #include <iostream>
 
-#include "core/config.h"
+#include "crashctl/core/config.h"
 
 namespace crashctl {
+namespace cmd {
 
 bool ParseFlags(const std::vector<std::string>& args,
                 const std::set<std::string>& known, ParsedArgs* out,
@@ -73,18 +74,5 @@ bool ParseCommandFlags(const std::string& command,
   return true;
 }
 
-std::string PublicBaseUrl(const Config& config) {
-  std::string base = config.base_url;
-  if (base.empty()) {
-    std::string listen = config.listen;
-    if (!listen.empty() && listen.front() == ':') listen = "localhost" + listen;
-    if (listen.rfind("0.0.0.0:", 0) == 0) {
-      listen = "localhost" + listen.substr(7);
-    }
-    base = "http://" + listen;
-  }
-  while (!base.empty() && base.back() == '/') base.pop_back();
-  return base;
-}
-
+}  // namespace cmd
 }  // namespace crashctl

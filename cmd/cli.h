@@ -9,6 +9,10 @@
 #include <vector>
 
 namespace crashctl {
+namespace core {
+struct Config;
+}  // namespace core
+namespace cmd {
 
 struct ParsedArgs {
   std::map<std::string, std::string> flags;  // "listen" -> value
@@ -38,11 +42,7 @@ bool ParseCommandFlags(const std::string& command,
                        const std::vector<std::string>& args,
                        const std::set<std::string>& known, ParsedArgs* out);
 
-struct Config;
-// The URL SDKs and links should use: server.base_url, else
-// "http://<listen>" with a wildcard host shown as localhost. No trailing '/'.
-std::string PublicBaseUrl(const Config& config);
-
+}  // namespace cmd
 }  // namespace crashctl
 
 #endif  // CRASHCTL_CMD_CLI_H_

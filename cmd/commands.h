@@ -8,6 +8,7 @@
 #include <vector>
 
 namespace crashctl {
+namespace cmd {
 
 constexpr int kExitOk = 0;
 constexpr int kExitFailure = 1;
@@ -21,6 +22,7 @@ int VersionCommand(const std::vector<std::string>& args);
 // The version string compiled into the binary.
 const char* Version();
 
+}  // namespace cmd
 }  // namespace crashctl
 
 #endif  // CRASHCTL_CMD_COMMANDS_H_

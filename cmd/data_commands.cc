@@ -5,24 +5,26 @@
 #include <ctime>
 #include <iostream>
 
-#include "cmd/cli.h"
-#include "cmd/commands.h"
-#include "core/config.h"
-#include "ingest/auth.h"
-#include "store/store.h"
+#include "cli.h"
+#include "commands.h"
+#include "crashctl/core/config.h"
+#include "crashctl/model/dsn.h"
+#include "crashctl/store/store.h"
 
 namespace crashctl {
+namespace cmd {
 namespace {
 
 // Loads the configuration and opens the store; prints the reason and
 // returns null on failure (`*status` gets the exit status). Unless
 // `create`, a missing database is a failure, not a new empty one.
-std::unique_ptr<Store> OpenForCommand(const ParsedArgs& args, Config* config,
-                                      int* status, bool create = false) {
+std::unique_ptr<store::Store> OpenForCommand(const ParsedArgs& args,
+                                             core::Config* config, int* status,
+                                             bool create = false) {
   const ConfigArgs config_args = ConfigArgsFrom(args);
   std::string error;
-  if (!LoadConfig(config_args.config_path, ProcessEnvironment(),
-                  config_args.key_flags, config, &error)) {
+  if (!core::LoadConfig(config_args.config_path, core::ProcessEnvironment(),
+                        config_args.key_flags, config, &error)) {
     std::cerr << "crashctl: " << error << "\n";
     *status = kExitUsage;
     return nullptr;
@@ -35,7 +37,8 @@ std::unique_ptr<Store> OpenForCommand(const ParsedArgs& args, Config* config,
     *status = kExitFailure;
     return nullptr;
   }
-  std::unique_ptr<Store> store = Store::Open(config->DatabasePath(), &error);
+  std::unique_ptr<store::Store> store =
+      store::Store::Open(config->DatabasePath(), &error);
   if (!store) {
     std::cerr << "crashctl: cannot open " << config->DatabasePath() << ": "
               << error << "\n";
@@ -44,8 +47,10 @@ std::unique_ptr<Store> OpenForCommand(const ParsedArgs& args, Config* config,
   return store;
 }
 
-std::string ShortDsn(const Config& config, const Project& project) {
-  return PublicBaseUrl(config) + "/api/v1/events?key=" + project.public_key;
+std::string ShortDsn(const core::Config& config,
+                     const model::Project& project) {
+  return core::PublicBaseUrl(config) +
+         "/api/v1/events?key=" + project.public_key;
 }
 
 int ProjectCreate(const std::vector<std::string>& args) {
@@ -59,25 +64,26 @@ int ProjectCreate(const std::vector<std::string>& args) {
     std::cerr << "crashctl project create: --name NAME is required\n";
     return kExitUsage;
   }
-  const std::string invalid = ProjectNameError(name->second);
+  const std::string invalid = model::ProjectNameError(name->second);
   if (!invalid.empty()) {
     std::cerr << "crashctl project create: " << invalid << "\n";
     return kExitUsage;
   }
-  Config config;
+  core::Config config;
   int status = kExitOk;
-  std::unique_ptr<Store> store =
+  std::unique_ptr<store::Store> store =
       OpenForCommand(parsed, &config, &status, /*create=*/true);
   if (!store) return status;
-  Project project;
-  StoreStatus result = store->CreateProject(name->second, &project);
+  model::Project project;
+  Status result = store->CreateProject(name->second, &project);
   if (!result.ok()) {
-    std::cerr << "crashctl project create: " << result.message << "\n";
+    std::cerr << "crashctl project create: " << result.message() << "\n";
     // A bad name is bad usage; an existing one is a failure (exit 1).
-    return result.code == StoreStatus::kInvalid ? kExitUsage : kExitFailure;
+    return result.code() == Status::Code::kInvalid ? kExitUsage : kExitFailure;
   }
   std::cout << "DSN: "
-            << FormatDsn(PublicBaseUrl(config), project.public_key, project.id)
+            << model::FormatDsn(core::PublicBaseUrl(config), project.public_key,
+                                project.id)
             << "\n"
             << "Short DSN: " << ShortDsn(config, project) << "\n"
             << "Project: " << project.id << " " << project.name << "\n";
@@ -89,20 +95,21 @@ int ProjectList(const std::vector<std::string>& args) {
   if (!ParseCommandFlags("project list", args, {"data", "config"}, &parsed)) {
     return kExitUsage;
   }
-  Config config;
+  core::Config config;
   int status = kExitOk;
-  std::unique_ptr<Store> store = OpenForCommand(parsed, &config, &status);
+  std::unique_ptr<store::Store> store =
+      OpenForCommand(parsed, &config, &status);
   if (!store) return status;
-  std::vector<Project> projects;
-  StoreStatus result = store->ListProjects(&projects);
+  std::vector<model::Project> projects;
+  Status result = store->ListProjects(&projects);
   if (!result.ok()) {
-    std::cerr << "crashctl project list: " << result.message << "\n";
+    std::cerr << "crashctl project list: " << result.message() << "\n";
     return kExitFailure;
   }
-  for (const Project& project : projects) {
+  for (const model::Project& project : projects) {
     std::cout << project.id << "\t" << project.name << "\t"
-              << FormatDsn(PublicBaseUrl(config), project.public_key,
-                           project.id)
+              << model::FormatDsn(core::PublicBaseUrl(config),
+                                  project.public_key, project.id)
               << "\n";
   }
   return kExitOk;
@@ -130,16 +137,17 @@ int CleanupCommand(const std::vector<std::string>& args) {
   if (!ParseCommandFlags("cleanup", args, {"data", "config"}, &parsed)) {
     return kExitUsage;
   }
-  Config config;
+  core::Config config;
   int status = kExitOk;
-  std::unique_ptr<Store> store = OpenForCommand(parsed, &config, &status);
+  std::unique_ptr<store::Store> store =
+      OpenForCommand(parsed, &config, &status);
   if (!store) return status;
   const double cutoff =
       static_cast<double>(std::time(nullptr)) - config.retention_max_age;
   int64_t deleted = 0;
-  StoreStatus result = store->DeleteOlderThan(cutoff, &deleted);
+  Status result = store->DeleteOlderThan(cutoff, &deleted);
   if (!result.ok()) {
-    std::cerr << "crashctl cleanup: " << result.message << "\n";
+    std::cerr << "crashctl cleanup: " << result.message() << "\n";
     return kExitFailure;
   }
   std::cout << "deleted " << deleted << " events older than "
@@ -156,4 +164,5 @@ int VersionCommand(const std::vector<std::string>& args) {
   return kExitOk;
 }
 
+}  // namespace cmd
 }  // namespace crashctl

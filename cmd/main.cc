@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "cmd/commands.h"
-#include "supervisor/run_main.h"
+#include "commands.h"
+#include "crashctl/supervisor/run_main.h"
 
 namespace {
 
@@ -33,22 +33,23 @@ int main(int argc, char** argv) {
     // the commands.
     std::cerr << "crashctl: missing command (serve, project, cleanup, run, "
                  "version; crashctl help for usage)\n";
-    return crashctl::kExitUsage;
+    return crashctl::cmd::kExitUsage;
   }
   const std::string command = argv[1];
   const std::vector<std::string> args(argv + 2, argv + argc);
-  if (command == "serve") return crashctl::ServeCommand(args);
-  if (command == "project") return crashctl::ProjectCommand(args);
-  if (command == "cleanup") return crashctl::CleanupCommand(args);
+  if (command == "serve") return crashctl::cmd::ServeCommand(args);
+  if (command == "project") return crashctl::cmd::ProjectCommand(args);
+  if (command == "cleanup") return crashctl::cmd::CleanupCommand(args);
   if (command == "version" || command == "--version") {
-    return crashctl::VersionCommand(args);
+    return crashctl::cmd::VersionCommand(args);
   }
-  if (command == "run") return crashctl::RunMain(argc - 2, argv + 2);
+  if (command == "run")
+    return crashctl::supervisor::RunMain(argc - 2, argv + 2);
   if (command == "help" || command == "--help" || command == "-h") {
     PrintUsage(std::cout);
-    return crashctl::kExitOk;
+    return crashctl::cmd::kExitOk;
   }
   std::cerr << "crashctl: unknown command \"" << command
             << "\" (try crashctl help)\n";
-  return crashctl::kExitUsage;
+  return crashctl::cmd::kExitUsage;
 }

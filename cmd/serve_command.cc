@@ -13,25 +13,26 @@
 #include <mutex>
 #include <thread>
 
-#include "alertmanager/pusher.h"
-#include "cmd/cli.h"
-#include "cmd/commands.h"
-#include "cmd/http_server.h"
-#include "core/config.h"
-#include "exporter/active_groups.h"
-#include "exporter/metrics.h"
-#include "ingest/auth.h"
-#include "ingest/handlers.h"
-#include "ingest/pipeline.h"
-#include "kube/kube_watcher.h"
-#include "rest/rest_api.h"
-#include "scrub/scrubber.h"
-#include "store/store.h"
+#include "cli.h"
+#include "commands.h"
+#include "crashctl/alertmanager/pusher.h"
+#include "crashctl/core/config.h"
+#include "crashctl/exporter/active_groups.h"
+#include "crashctl/exporter/metrics.h"
+#include "crashctl/http/server.h"
+#include "crashctl/ingest/handlers.h"
+#include "crashctl/ingest/pipeline.h"
+#include "crashctl/kube/kube_watcher.h"
+#include "crashctl/model/dsn.h"
+#include "crashctl/rest/rest_api.h"
+#include "crashctl/scrub/scrubber.h"
+#include "crashctl/store/store.h"
 
 namespace crashctl {
+namespace cmd {
 namespace {
 
-void SetUpLogging(const Config& config) {
+void SetUpLogging(const core::Config& config) {
   spdlog::set_level(spdlog::level::from_str(config.log_level));
   if (config.log_format == "json") {
     spdlog::set_pattern(
@@ -83,21 +84,20 @@ class PeriodicTask {
 };
 
 // Mirrors store-derived gauges into the registry before each scrape.
-void RefreshStoreGauges(Store* store, Metrics* metrics) {
-  static const char* const kStatuses[] = {"unresolved", "resolved", "ignored"};
-  std::vector<Project> projects;
-  std::vector<GroupCount> counts;
+void RefreshStoreGauges(store::Store* store, exporter::Metrics* metrics) {
+  std::vector<model::Project> projects;
+  std::vector<model::GroupCount> counts;
   if (store->ListProjects(&projects).ok() && store->CountGroups(&counts).ok()) {
-    for (const Project& project : projects) {
+    for (const model::Project& project : projects) {
       metrics->ProjectKnown(project.id);
-      for (const char* status : kStatuses) {
+      for (model::GroupStatus status : model::AllGroupStatuses()) {
         double value = 0;
-        for (const GroupCount& count : counts) {
+        for (const model::GroupCount& count : counts) {
           if (count.project_id == project.id && count.status == status) {
             value = static_cast<double>(count.count);
           }
         }
-        metrics->SetGroupsActive(project.id, status, value);
+        metrics->SetGroupsActive(project.id, model::ToString(status), value);
       }
     }
   }
@@ -109,25 +109,26 @@ void RefreshStoreGauges(Store* store, Metrics* metrics) {
 
 // Exports the `limit` groups with the most events in the last hour as
 // crashctl_group_events_total.
-void RefreshTopGroups(Store* store, Metrics* metrics, ActiveGroups* active,
-                      int limit) {
-  std::vector<TopGroup> top;
+void RefreshTopGroups(store::Store* store, exporter::Metrics* metrics,
+                      exporter::ActiveGroups* active, int limit) {
+  std::vector<exporter::TopGroup> top;
   for (int64_t id : active->Top(static_cast<size_t>(limit),
                                 static_cast<double>(std::time(nullptr)))) {
-    Group group;
+    model::Group group;
     if (!store->GetGroup(id, &group).ok()) continue;
-    top.push_back(TopGroup{group.project_id, group.id, group.service,
-                           static_cast<double>(group.count)});
+    top.push_back(exporter::TopGroup{group.project_id, group.id, group.service,
+                                     static_cast<double>(group.count)});
   }
   metrics->SetTopGroups(top);
 }
 
-void RunRetention(Store* store, Metrics* metrics, double max_age) {
+void RunRetention(store::Store* store, exporter::Metrics* metrics,
+                  double max_age) {
   const double cutoff = static_cast<double>(std::time(nullptr)) - max_age;
   int64_t deleted = 0;
-  StoreStatus status = store->DeleteOlderThan(cutoff, &deleted);
+  Status status = store->DeleteOlderThan(cutoff, &deleted);
   if (!status.ok()) {
-    spdlog::error("retention: cleanup failed: {}", status.message);
+    spdlog::error("retention: cleanup failed: {}", status.message());
     return;
   }
   metrics->RetentionDeleted(static_cast<double>(deleted));
@@ -143,10 +144,10 @@ int ServeCommand(const std::vector<std::string>& args) {
     return kExitUsage;
   }
   const ConfigArgs config_args = ConfigArgsFrom(parsed);
-  Config config;
+  core::Config config;
   std::string error;
-  if (!LoadConfig(config_args.config_path, ProcessEnvironment(),
-                  config_args.key_flags, &config, &error)) {
+  if (!core::LoadConfig(config_args.config_path, core::ProcessEnvironment(),
+                        config_args.key_flags, &config, &error)) {
     std::cerr << "crashctl serve: " << error << "\n";
     return kExitUsage;
   }
@@ -169,33 +170,33 @@ int ServeCommand(const std::vector<std::string>& args) {
   // full disk: answer 503 and recover, rather than die of SIGXFSZ.
   signal(SIGXFSZ, SIG_IGN);
 
-  std::unique_ptr<Store> store =
-      Store::OpenForIngest(config.DatabasePath(), &error);
+  std::unique_ptr<store::Store> store =
+      store::Store::OpenForIngest(config.DatabasePath(), &error);
   if (!store) {
     spdlog::critical("cannot open database {}: {}", config.DatabasePath(),
                      error);
     return kExitFailure;
   }
-  Metrics::Options metrics_options;
+  exporter::Metrics::Options metrics_options;
   metrics_options.version = Version();
   metrics_options.max_services =
       static_cast<size_t>(config.metrics_max_services);
-  Metrics metrics(metrics_options);
+  exporter::Metrics metrics(metrics_options);
   metrics.AddRefreshHook([&] { RefreshStoreGauges(store.get(), &metrics); });
-  ActiveGroups active_groups;
+  exporter::ActiveGroups active_groups;
   metrics.AddRefreshHook([&] {
     RefreshTopGroups(store.get(), &metrics, &active_groups,
                      config.metrics_top_groups);
   });
 
-  IngestPipeline::Options pipeline_options;
+  ingest::IngestPipeline::Options pipeline_options;
   pipeline_options.queue_size = static_cast<size_t>(config.queue_size);
   pipeline_options.batch_size = static_cast<size_t>(config.batch_size);
-  IngestPipeline pipeline(store.get(), &metrics, pipeline_options);
-  pipeline.AddListener(
-      [&active_groups](const WriteItem& item, const WriteOutcome& outcome) {
-        active_groups.Record(outcome.group_id, item.event.received);
-      });
+  ingest::IngestPipeline pipeline(store.get(), &metrics, pipeline_options);
+  pipeline.AddListener([&active_groups](const model::WriteItem& item,
+                                        const model::WriteOutcome& outcome) {
+    active_groups.Record(outcome.group_id, item.event.received);
+  });
   // A scrape after a storage failure probes the store, so
   // crashctl_storage_up recovers even when no events arrive.
   metrics.AddRefreshHook([&pipeline] {
@@ -203,8 +204,8 @@ int ServeCommand(const std::vector<std::string>& args) {
     pipeline.StorageUp(&reason);
   });
 
-  Router router;
-  IngestHandlers::Options ingest_options;
+  http::Router router;
+  ingest::IngestHandlers::Options ingest_options;
   ingest_options.max_event_bytes = static_cast<size_t>(config.max_event_bytes);
   ingest_options.max_request_bytes =
       static_cast<size_t>(config.max_request_bytes);
@@ -219,47 +220,46 @@ int ServeCommand(const std::vector<std::string>& args) {
   // become the receive time too.
   ingest_options.normalize.max_past_seconds =
       std::min(30 * 86400.0, config.retention_max_age);
-  IngestHandlers ingest(store.get(), &pipeline, &metrics, ingest_options);
+  ingest::IngestHandlers ingest(store.get(), &pipeline, &metrics,
+                                ingest_options);
   ingest.Register(&router);
   router.Add(
       "GET", "/metrics", "Prometheus metrics (text format 0.0.4)",
-      [&metrics](HttpRequest&) {
-        HttpResponse response;
+      [&metrics](http::HttpRequest&) {
+        http::HttpResponse response;
         response.content_type = "text/plain; version=0.0.4; charset=utf-8";
         response.body = metrics.Serialize();
         return response;
       },
-      RouteKind::kProbe);
+      http::RouteKind::kProbe);
 
   // Kubernetes crash detection and alerting are optional parts.
-  std::unique_ptr<KubeWatcher> kube;
+  std::unique_ptr<kube::KubeWatcher> kube;
   if (config.kube_enabled) {
-    kube = std::make_unique<KubeWatcher>(config, store.get(), &metrics);
-    pipeline.AddListener(
-        [&kube](const WriteItem& item, const WriteOutcome& outcome) {
-          kube->OnEventStored(item, outcome);
-        });
+    kube = std::make_unique<kube::KubeWatcher>(config, store.get(), &metrics);
+    pipeline.AddListener([&kube](const model::WriteItem& item,
+                                 const model::WriteOutcome& outcome) {
+      kube->OnEventStored(item, outcome);
+    });
   }
-  AlertPusher pusher(config, &metrics);
+  alertmanager::AlertPusher pusher(config, &metrics);
   if (pusher.enabled()) {
-    pipeline.AddListener(
-        [&pusher](const WriteItem& item, const WriteOutcome& outcome) {
-          pusher.OnEventStored(item, outcome);
-        });
+    pipeline.AddListener([&pusher](const model::WriteItem& item,
+                                   const model::WriteOutcome& outcome) {
+      pusher.OnEventStored(item, outcome);
+    });
     if (kube) {
-      kube->AddListener(
-          [&pusher](const Crash& crash, bool) { pusher.PodCrash(crash); });
+      kube->AddListener([&pusher](const model::Crash& crash, bool) {
+        pusher.PodCrash(crash);
+      });
     }
     pusher.Start();
   }
 
-  const std::string base_url = PublicBaseUrl(config);
-  RestOptions rest_options;
+  const std::string base_url = core::PublicBaseUrl(config);
+  rest::RestOptions rest_options;
   rest_options.admin_token = config.admin_token;
   rest_options.base_url = base_url;
-  rest_options.format_dsn = [base_url](const std::string& key, int64_t id) {
-    return FormatDsn(base_url, key, id);
-  };
   rest_options.ready = [&kube, &pipeline](std::string* reason) {
     if (kube && !kube->Synced()) {
       *reason = "kubernetes: initial pod list not complete";
@@ -271,7 +271,7 @@ int ServeCommand(const std::vector<std::string>& args) {
     }
     return pipeline.StorageUp(reason);
   };
-  RegisterRestRoutes(&router, store.get(), rest_options);
+  rest::RegisterRestRoutes(&router, store.get(), rest_options);
 
   pipeline.Start();
   if (kube && !kube->Start(&error)) {
@@ -279,8 +279,9 @@ int ServeCommand(const std::vector<std::string>& args) {
     pipeline.Stop();
     return kExitFailure;
   }
-  router.SetCors(CorsOptions{config.cors_origins, OriginOf(base_url)});
-  HttpServer::Options http_options;
+  router.SetCors(
+      http::CorsOptions{config.cors_origins, http::OriginOf(base_url)});
+  http::HttpServer::Options http_options;
   http_options.listen = config.listen;
   http_options.threads = config.max_connections;
   http_options.request_timeout_ms =
@@ -291,7 +292,7 @@ int ServeCommand(const std::vector<std::string>& args) {
   http_options.max_connections_per_client = config.max_connections_per_client;
   http_options.max_header_bytes = static_cast<size_t>(config.max_header_bytes);
   http_options.max_body_bytes = static_cast<size_t>(config.max_request_bytes);
-  HttpServer server(&router, &metrics, http_options);
+  http::HttpServer server(&router, &metrics, http_options);
   if (!server.Start(&error)) {
     spdlog::critical("{}", error);
     if (kube) kube->Stop();
@@ -322,4 +323,5 @@ int ServeCommand(const std::vector<std::string>& args) {
   return kExitOk;
 }
 
+}  // namespace cmd
 }  // namespace crashctl

@@ -1,7 +1,7 @@
 // Configuration loading: a table of known keys, each with a parser that
 // validates and stores one value; the three sources (YAML file, environment,
 // flags) are applied in priority order over the defaults.
-#include "core/config.h"
+#include "crashctl/core/config.h"
 
 #include <arpa/inet.h>
 #include <yaml-cpp/yaml.h>
@@ -20,6 +20,7 @@
 extern char** environ;
 
 namespace crashctl {
+namespace core {
 namespace {
 
 // A value from one source: a scalar, or a list (YAML sequence). Env and
@@ -800,4 +801,19 @@ std::map<std::string, std::string> ProcessEnvironment() {
   return env;
 }
 
+std::string PublicBaseUrl(const Config& config) {
+  std::string base = config.base_url;
+  if (base.empty()) {
+    std::string listen = config.listen;
+    if (!listen.empty() && listen.front() == ':') listen = "localhost" + listen;
+    if (listen.rfind("0.0.0.0:", 0) == 0) {
+      listen = "localhost" + listen.substr(7);
+    }
+    base = "http://" + listen;
+  }
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  return base;
+}
+
+}  // namespace core
 }  // namespace crashctl

@@ -1,11 +1,11 @@
-#include "crashreport/crash_report_parser.h"
+#include "crashctl/crashreport/crash_report_parser.h"
 
 #include <algorithm>
 #include <exception>
 #include <utility>
 
-#include "crashreport/log_lines.h"
-#include "crashreport/parsers.h"
+#include "log_lines.h"
+#include "parsers.h"
 
 namespace crashctl {
 namespace crashreport {

@@ -3,8 +3,8 @@
 // segmentation violation" + "PC=0x..."), each followed by goroutine traces.
 #include <algorithm>
 
-#include "crashreport/parsers.h"
-#include "crashreport/text.h"
+#include "parsers.h"
+#include "text.h"
 
 namespace crashctl {
 namespace crashreport {
@@ -75,7 +75,7 @@ bool GoInApp(std::string_view function, std::string_view package,
 }
 
 // "\t/src/main.go:12 +0x1d" or "\t/src/x.go:5 +0x25 fp=0x... sp=... pc=...".
-bool ParseLocationLine(std::string_view s, Frame* frame) {
+bool ParseLocationLine(std::string_view s, model::Frame* frame) {
   if (s.empty() || s[0] != '\t') return false;
   s = s.substr(1);
   for (std::string_view cut : {" +0x", " fp=", " pc="}) {
@@ -119,7 +119,7 @@ bool StartsReportPart(std::string_view s) {
 
 bool IsFramePair(const Lines& lines, size_t j) {
   std::string_view function;
-  Frame frame;
+  model::Frame frame;
   return j + 1 < lines.size() && ParseFunctionLine(lines[j].text, &function) &&
          ParseLocationLine(lines[j + 1].text, &frame);
 }
@@ -127,13 +127,13 @@ bool IsFramePair(const Lines& lines, size_t j) {
 // Reads the frames of one stack from lines[*j] (innermost first) into
 // Sentry order; stops at a blank line or the first line that is not a
 // frame (after skipping up to kMaxNoiseLines unrelated lines).
-std::vector<Frame> ReadStack(const Lines& lines, size_t* j) {
-  std::vector<Frame> frames;
+std::vector<model::Frame> ReadStack(const Lines& lines, size_t* j) {
+  std::vector<model::Frame> frames;
   while (*j < lines.size()) {
     const std::string_view s = lines[*j].text;
     if (Trim(s).empty()) break;
     std::string_view function;
-    Frame frame;
+    model::Frame frame;
     if (StartsWith(s, "created by ")) {
       // Where the goroutine was started, not part of its call stack.
       *j += (*j + 1 < lines.size() &&
@@ -212,7 +212,7 @@ std::string_view StripRecovered(std::string_view value) {
   return value;
 }
 
-ExceptionValue PanicException(std::string_view value) {
+model::ExceptionValue PanicException(std::string_view value) {
   if (StartsWith(value, "runtime error: ")) {
     return NewException("runtime.Error", value.substr(15), "panic");
   }
@@ -328,7 +328,7 @@ bool ParseGo(const Lines& lines, size_t i, Parsed* out) {
     const std::string name = "goroutine " + std::string(id);
     const std::string id_text(id);
     ++j;
-    std::vector<Frame> frames = ReadStack(lines, &j);
+    std::vector<model::Frame> frames = ReadStack(lines, &j);
     end = j;
     if (crashed) {
       report.exceptions.back().frames = std::move(frames);

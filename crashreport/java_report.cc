@@ -4,8 +4,8 @@
 // enclosing trace), and "\tSuppressed: ..." blocks (skipped).
 #include <algorithm>
 
-#include "crashreport/parsers.h"
-#include "crashreport/text.h"
+#include "parsers.h"
+#include "text.h"
 
 namespace crashctl {
 namespace crashreport {
@@ -36,7 +36,7 @@ bool JavaInApp(std::string_view cls, std::string_view jdk_module) {
 
 // "\tat com.x.Main.f(Main.java:12)", "\tat java.base/java.lang.Thread.run(
 // Thread.java:840)", "\tat app//a.B.c(Native Method)".
-bool ParseFrame(std::string_view s, Frame* frame) {
+bool ParseFrame(std::string_view s, model::Frame* frame) {
   s = Trim(s);
   if (!StartsWith(s, "at ")) return false;
   s.remove_prefix(3);
@@ -82,7 +82,7 @@ bool ParseFrame(std::string_view s, Frame* frame) {
 }
 
 bool IsFrame(std::string_view s) {
-  Frame frame;
+  model::Frame frame;
   return ParseFrame(s, &frame);
 }
 
@@ -123,7 +123,7 @@ bool ParseMore(std::string_view s, int* n) {
 }
 
 struct Section {
-  ExceptionValue exception;  // frames innermost first while parsing
+  model::ExceptionValue exception;  // frames innermost first while parsing
   int more = 0;
 };
 
@@ -183,7 +183,7 @@ bool ParseJava(const Lines& lines, size_t i, Parsed* out) {
       continue;
     }
     in_suppressed = false;
-    Frame frame;
+    model::Frame frame;
     int more = 0;
     if (ParseFrame(s, &frame) &&
         (base_indent == std::string_view::npos || indent == base_indent)) {
@@ -222,9 +222,9 @@ bool ParseJava(const Lines& lines, size_t i, Parsed* out) {
   }
   // "... N more": the last N frames are the enclosing trace's last N.
   for (size_t k = 1; k < chain.size(); ++k) {
-    const std::vector<Frame>& outer = chain[k - 1].exception.frames;
+    const std::vector<model::Frame>& outer = chain[k - 1].exception.frames;
     const size_t n = std::min(static_cast<size_t>(chain[k].more), outer.size());
-    std::vector<Frame>& frames = chain[k].exception.frames;
+    std::vector<model::Frame>& frames = chain[k].exception.frames;
     if (frames.size() + n > 4 * kMaxFramesPerThread) continue;
     frames.insert(frames.end(), outer.end() - n, outer.end());
   }

@@ -1,11 +1,11 @@
-#include "crashreport/log_lines.h"
+#include "log_lines.h"
 
 #include <rapidjson/document.h>
 
 #include <array>
 
-#include "crashreport/crash_report_parser.h"
-#include "crashreport/text.h"
+#include "crashctl/crashreport/crash_report_parser.h"
+#include "text.h"
 
 namespace crashctl {
 namespace crashreport {

@@ -5,8 +5,8 @@
 // reports with their first stack, and UBSan "file:line:col: runtime error:".
 #include <algorithm>
 
-#include "crashreport/parsers.h"
-#include "crashreport/text.h"
+#include "parsers.h"
+#include "text.h"
 
 namespace crashctl {
 namespace crashreport {
@@ -20,7 +20,7 @@ constexpr size_t kMaxToAborting = 80;
 // "    #0 0x55853dd5ff88 in read_it /tmp/uaf.c:4:63",
 // "    #4 0x55853dca2300 in _start (/tmp/uaf+0x20300) (BuildId: 30bb...)",
 // "    #1 0x7f... (/lib/x86_64-linux-gnu/libc.so.6+0x29d90)".
-bool ParseSanitizerFrame(std::string_view s, int* number, Frame* frame) {
+bool ParseSanitizerFrame(std::string_view s, int* number, model::Frame* frame) {
   s = Trim(s);
   if (!StartsWith(s, "#")) return false;
   size_t k = 1;
@@ -88,12 +88,12 @@ bool ParseSanitizerFrame(std::string_view s, int* number, Frame* frame) {
 
 // A "#0 ... #N" stack from lines[*j], innermost first in the input; Sentry
 // order out.
-std::vector<Frame> ReadSanitizerStack(const Lines& lines, size_t* j) {
-  std::vector<Frame> frames;
+std::vector<model::Frame> ReadSanitizerStack(const Lines& lines, size_t* j) {
+  std::vector<model::Frame> frames;
   int expected = 0;
   while (*j < lines.size()) {
     int number = 0;
-    Frame frame;
+    model::Frame frame;
     if (!ParseSanitizerFrame(lines[*j].text, &number, &frame) ||
         number != expected) {
       break;
@@ -108,7 +108,7 @@ std::vector<Frame> ReadSanitizerStack(const Lines& lines, size_t* j) {
 
 bool IsSanitizerFrameStart(std::string_view s) {
   int number = 0;
-  Frame frame;
+  model::Frame frame;
   return ParseSanitizerFrame(s, &number, &frame) && number == 0;
 }
 
@@ -246,12 +246,12 @@ bool ParseUbsan(const Lines& lines, size_t i, Parsed* out) {
   report.exceptions.push_back(
       NewException("undefined-behavior", s.substr(at + 17), "sanitizer"));
   size_t j = i + 1;
-  std::vector<Frame> frames;
+  std::vector<model::Frame> frames;
   if (j < lines.size() && IsSanitizerFrameStart(lines[j].text)) {
     frames = ReadSanitizerStack(lines, &j);
   }
   if (frames.empty()) {
-    Frame frame;
+    model::Frame frame;
     frame.filename = Truncated(path, kMaxTextBytes);
     if (StartsWith(path, "/")) frame.abs_path = frame.filename;
     frame.lineno = line;
@@ -369,7 +369,7 @@ bool ParseAssert(const Lines& lines, size_t i, Parsed* out) {
   Report report;
   report.exceptions.push_back(
       NewException("Assertion failed", expression, "assert"));
-  Frame frame;
+  model::Frame frame;
   frame.function = Truncated(function, kMaxTextBytes);
   frame.filename = Truncated(file, kMaxTextBytes);
   if (StartsWith(file, "/")) frame.abs_path = frame.filename;

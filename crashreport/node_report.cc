@@ -7,8 +7,8 @@
 // --trace-uncaught ...`").
 #include <algorithm>
 
-#include "crashreport/parsers.h"
-#include "crashreport/text.h"
+#include "parsers.h"
+#include "text.h"
 
 namespace crashctl {
 namespace crashreport {
@@ -35,7 +35,7 @@ bool NodeInApp(std::string_view path) {
 }
 
 struct JsFrame {
-  Frame frame;
+  model::Frame frame;
   std::string_view text;  // the trimmed "at ..." text, to match cause frames
   bool opens_block = false;
 };
@@ -72,7 +72,7 @@ bool ParseFrame(std::string_view s, JsFrame* out) {
   std::string_view path;
   int line = 0;
   int col = 0;
-  Frame frame;
+  model::Frame frame;
   if (SplitLocation(location, &path, &line, &col) && col > 0) {
     if (StartsWith(path, "file://")) path.remove_prefix(7);
     frame.filename = Truncated(path, kMaxTextBytes);
@@ -142,7 +142,7 @@ bool ParseHeader(std::string_view s, std::string_view* type,
 }
 
 struct JsError {
-  ExceptionValue exception;
+  model::ExceptionValue exception;
   std::vector<JsFrame> frames;                // innermost first
   size_t elided_at = std::string_view::npos;  // index in frames
   int elided = 0;
@@ -235,7 +235,7 @@ class ErrorParser {
   }
 
   // Sentry order: the deepest cause first, frames outermost first.
-  std::vector<ExceptionValue> Chain() {
+  std::vector<model::ExceptionValue> Chain() {
     // Fill "... N lines matching cause stack trace ..." from the cause.
     for (size_t e = 0; e + 1 < errors_.size(); ++e) {
       JsError& error = errors_[e];
@@ -255,7 +255,7 @@ class ErrorParser {
         break;
       }
     }
-    std::vector<ExceptionValue> chain;
+    std::vector<model::ExceptionValue> chain;
     for (auto it = errors_.rbegin(); it != errors_.rend(); ++it) {
       for (auto f = it->frames.rbegin(); f != it->frames.rend(); ++f) {
         it->exception.frames.push_back(std::move(f->frame));
@@ -322,7 +322,7 @@ bool ParseNode(const Lines& lines, size_t i, Parsed* out) {
     }
     report.exceptions.push_back(
         NewException("Error", value, "uncaught_exception"));
-    Frame frame;
+    model::Frame frame;
     std::string_view path = preamble_path;
     if (StartsWith(path, "file://")) path.remove_prefix(7);
     frame.filename = Truncated(path, kMaxTextBytes);

@@ -14,9 +14,9 @@
 #include <string_view>
 #include <vector>
 
-#include "core/event.h"
-#include "crashreport/crash_report_parser.h"
-#include "crashreport/log_lines.h"
+#include "crashctl/crashreport/crash_report_parser.h"
+#include "crashctl/model/event.h"
+#include "log_lines.h"
 
 namespace crashctl {
 namespace crashreport {
@@ -40,14 +40,15 @@ bool ParseNative(const Lines& lines, size_t i, Parsed* out);
 inline constexpr size_t kMaxNoiseLines = 3;
 
 // An exception with type and value cut to kMaxTextBytes, handled = false.
-ExceptionValue NewException(std::string_view type, std::string_view value,
-                            const char* mechanism);
+model::ExceptionValue NewException(std::string_view type,
+                                   std::string_view value,
+                                   const char* mechanism);
 
 // Splits "a.b.C" into module "a.b" and type "C" (no module without a dot).
-void SplitQualifiedType(std::string_view qualified, ExceptionValue* e);
+void SplitQualifiedType(std::string_view qualified, model::ExceptionValue* e);
 
 // Keeps the kMaxFramesPerThread innermost frames of a Sentry-ordered list.
-void KeepInnermostFrames(std::vector<Frame>* frames);
+void KeepInnermostFrames(std::vector<model::Frame>* frames);
 
 // Sets platform from runtime; caps the chain at kMaxExceptions (the root
 // cause and the kMaxExceptions - 1 last ones kept), frames, threads.

@@ -2,8 +2,8 @@
 // handling of the above exception, another exception occurred:" and "The
 // above exception was the direct cause of the following exception:", and a
 // SyntaxError in the main script (printed without a Traceback header).
-#include "crashreport/parsers.h"
-#include "crashreport/text.h"
+#include "parsers.h"
+#include "text.h"
 
 namespace crashctl {
 namespace crashreport {
@@ -34,7 +34,7 @@ bool PythonInApp(std::string_view path) {
 }
 
 // '  File "x.py", line 3, in <module>' (", in ..." absent for syntax errors).
-bool ParseFileLine(std::string_view s, Frame* frame) {
+bool ParseFileLine(std::string_view s, model::Frame* frame) {
   if (!StartsWith(s, "  File \"")) return false;
   s.remove_prefix(8);
   const size_t end = s.find("\", line ");
@@ -102,12 +102,13 @@ bool IsSourceLine(std::string_view s) {
 
 // One traceback's frames and exception, from lines[*j] (just after the
 // header, or at the File line of a bare syntax error).
-bool ParseBlock(const Lines& lines, size_t* j, ExceptionValue* exception) {
-  std::vector<Frame> frames;
+bool ParseBlock(const Lines& lines, size_t* j,
+                model::ExceptionValue* exception) {
+  std::vector<model::Frame> frames;
   size_t noise = 0;
   while (*j < lines.size()) {
     const std::string_view s = lines[*j].text;
-    Frame frame;
+    model::Frame frame;
     std::string_view type;
     std::string_view value;
     if (ParseFileLine(s, &frame)) {
@@ -157,7 +158,7 @@ bool ParsePython(const Lines& lines, size_t i, Parsed* out) {
     ++j;
   } else {
     // A syntax error in the main script: File line, source, caret, error.
-    Frame frame;
+    model::Frame frame;
     if (!ParseFileLine(lines[i].text, &frame) || !frame.function.empty()) {
       return false;
     }
@@ -167,7 +168,7 @@ bool ParsePython(const Lines& lines, size_t i, Parsed* out) {
     }
     if (!found) return false;
   }
-  ExceptionValue exception;
+  model::ExceptionValue exception;
   if (!ParseBlock(lines, &j, &exception)) return false;
   report.exceptions.push_back(std::move(exception));
   size_t end = j;
@@ -186,7 +187,7 @@ bool ParsePython(const Lines& lines, size_t i, Parsed* out) {
     }
     if (k >= lines.size() || TrimRight(lines[k].text) != kTraceback) break;
     ++k;
-    ExceptionValue next;
+    model::ExceptionValue next;
     if (!ParseBlock(lines, &k, &next)) break;
     report.exceptions.push_back(std::move(next));
     end = k;

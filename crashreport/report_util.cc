@@ -2,15 +2,16 @@
 #include <algorithm>
 #include <iterator>
 
-#include "crashreport/parsers.h"
-#include "crashreport/text.h"
+#include "parsers.h"
+#include "text.h"
 
 namespace crashctl {
 namespace crashreport {
 
-ExceptionValue NewException(std::string_view type, std::string_view value,
-                            const char* mechanism) {
-  ExceptionValue e;
+model::ExceptionValue NewException(std::string_view type,
+                                   std::string_view value,
+                                   const char* mechanism) {
+  model::ExceptionValue e;
   e.type = Truncated(type, kMaxTextBytes);
   e.value = Truncated(value, kMaxTextBytes);
   e.mechanism_type = mechanism;
@@ -18,7 +19,7 @@ ExceptionValue NewException(std::string_view type, std::string_view value,
   return e;
 }
 
-void SplitQualifiedType(std::string_view qualified, ExceptionValue* e) {
+void SplitQualifiedType(std::string_view qualified, model::ExceptionValue* e) {
   const size_t dot = qualified.rfind('.');
   if (dot == std::string_view::npos || dot == 0 ||
       dot + 1 == qualified.size()) {
@@ -30,7 +31,7 @@ void SplitQualifiedType(std::string_view qualified, ExceptionValue* e) {
   e->type = Truncated(qualified.substr(dot + 1), kMaxTextBytes);
 }
 
-void KeepInnermostFrames(std::vector<Frame>* frames) {
+void KeepInnermostFrames(std::vector<model::Frame>* frames) {
   if (frames->size() <= kMaxFramesPerThread) return;
   frames->erase(frames->begin(),
                 frames->begin() + (frames->size() - kMaxFramesPerThread));
@@ -62,7 +63,7 @@ void FinishReport(Runtime runtime, Report* report) {
     chain.erase(chain.begin() + 1,
                 chain.begin() + (chain.size() - (kMaxExceptions - 1)));
   }
-  for (ExceptionValue& e : chain) KeepInnermostFrames(&e.frames);
+  for (model::ExceptionValue& e : chain) KeepInnermostFrames(&e.frames);
   if (report->threads.size() > kMaxThreads) {
     report->threads.resize(kMaxThreads);
   }

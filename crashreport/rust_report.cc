@@ -5,8 +5,8 @@
 // overflowed its stack".
 #include <algorithm>
 
-#include "crashreport/parsers.h"
-#include "crashreport/text.h"
+#include "parsers.h"
+#include "text.h"
 
 namespace crashctl {
 namespace crashreport {
@@ -142,7 +142,7 @@ bool ParseFrameLine(std::string_view s, int* number, std::string_view* symbol,
 }
 
 // "             at ./panic.rs:8:21"
-bool ParseAtLine(std::string_view s, Frame* frame) {
+bool ParseAtLine(std::string_view s, model::Frame* frame) {
   if (!StartsWith(s, "  ")) return false;
   s = Trim(s);
   if (!StartsWith(s, "at ")) return false;
@@ -157,8 +157,8 @@ bool ParseAtLine(std::string_view s, Frame* frame) {
   return true;
 }
 
-std::vector<Frame> ReadBacktrace(const Lines& lines, size_t* j) {
-  std::vector<Frame> frames;
+std::vector<model::Frame> ReadBacktrace(const Lines& lines, size_t* j) {
+  std::vector<model::Frame> frames;
   int expected = 0;
   while (*j < lines.size()) {
     int number = 0;
@@ -179,7 +179,7 @@ std::vector<Frame> ReadBacktrace(const Lines& lines, size_t* j) {
       *j = next;
       continue;
     }
-    Frame frame;
+    model::Frame frame;
     frame.instruction_addr = Truncated(address, 32);
     frame.function = Truncated(CleanSymbol(symbol), kMaxTextBytes);
     if (frame.function != symbol) {
@@ -267,7 +267,7 @@ bool ParseRust(const Lines& lines, size_t i, Parsed* out) {
   if (!t.overflow) {
     report.exceptions.push_back(NewException("panic", message, "panic"));
     // Without a backtrace the panic's location is the only frame.
-    Frame location;
+    model::Frame location;
     location.filename = Truncated(location_path, kMaxTextBytes);
     if (StartsWith(location_path, "/")) location.abs_path = location.filename;
     location.lineno = line;
@@ -283,7 +283,7 @@ bool ParseRust(const Lines& lines, size_t i, Parsed* out) {
       ++j;
     } else if (StartsWith(s, "stack backtrace:")) {
       ++j;
-      std::vector<Frame> frames = ReadBacktrace(lines, &j);
+      std::vector<model::Frame> frames = ReadBacktrace(lines, &j);
       if (!frames.empty()) report.exceptions.back().frames = std::move(frames);
     } else {
       break;

@@ -1,4 +1,4 @@
-#include "crashreport/text.h"
+#include "text.h"
 
 namespace crashctl {
 namespace crashreport {

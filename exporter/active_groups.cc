@@ -1,9 +1,10 @@
-#include "exporter/active_groups.h"
+#include "crashctl/exporter/active_groups.h"
 
 #include <algorithm>
 #include <cmath>
 
 namespace crashctl {
+namespace exporter {
 
 void ActiveGroups::Advance(Activity* activity, int64_t minute) {
   if (minute <= activity->last_minute) return;
@@ -62,4 +63,5 @@ std::vector<int64_t> ActiveGroups::Top(size_t n, double now) {
   return top;
 }
 
+}  // namespace exporter
 }  // namespace crashctl

@@ -1,6 +1,6 @@
 // Metrics: families are registered once in the constructor; label values
 // are bounded here before they reach prometheus-cpp.
-#include "exporter/metrics.h"
+#include "crashctl/exporter/metrics.h"
 
 #include <prometheus/metric_family.h>
 #include <prometheus/text_serializer.h>
@@ -11,6 +11,7 @@
 #include <utility>
 
 namespace crashctl {
+namespace exporter {
 namespace {
 
 // Buckets for request/commit latencies: 0.5 ms .. 5 s.
@@ -595,4 +596,5 @@ void Metrics::SetTopGroups(const std::vector<TopGroup>& groups) {
   top_groups_ = std::move(copy);
 }
 
+}  // namespace exporter
 }  // namespace crashctl

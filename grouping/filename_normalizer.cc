@@ -4,9 +4,10 @@
 #include <string_view>
 #include <vector>
 
-#include "grouping/grouping.h"
+#include "crashctl/grouping/grouping.h"
 
 namespace crashctl {
+namespace grouping {
 namespace {
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
@@ -172,4 +173,5 @@ std::string NormalizeFilename(const std::string& filename) {
   return out;
 }
 
+}  // namespace grouping
 }  // namespace crashctl

@@ -7,9 +7,10 @@
 #include <memory>
 #include <string>
 
-#include "grouping/grouping.h"
+#include "crashctl/grouping/grouping.h"
 
 namespace crashctl {
+namespace grouping {
 namespace {
 
 // Mangled names longer than this are not demangled (the demangler is
@@ -332,4 +333,5 @@ std::string NormalizeFunction(const std::string& function) {
   return function;
 }
 
+}  // namespace grouping
 }  // namespace crashctl

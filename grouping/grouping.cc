@@ -1,6 +1,6 @@
 // ComputeGrouping: the grouping rules, title and culprit.
 
-#include "grouping/grouping.h"
+#include "crashctl/grouping/grouping.h"
 
 #include <openssl/evp.h>
 
@@ -10,6 +10,7 @@
 #include <vector>
 
 namespace crashctl {
+namespace grouping {
 namespace {
 
 constexpr size_t kMaxTitleChars = 200;
@@ -78,7 +79,7 @@ struct FrameKey {
   bool empty() const { return where.empty() && function.empty(); }
 };
 
-FrameKey KeyOf(const Frame& frame, const Event& event) {
+FrameKey KeyOf(const model::Frame& frame, const model::Event& event) {
   FrameKey key;
   if (!frame.module.empty()) {
     key.where = frame.module;
@@ -95,20 +96,22 @@ FrameKey KeyOf(const Frame& frame, const Event& event) {
   return key;
 }
 
-bool IsInApp(const Frame& frame) { return frame.in_app.value_or(false); }
+bool IsInApp(const model::Frame& frame) { return frame.in_app.value_or(false); }
 
 // Rule 2: exception types and frames. Returns false when no frame
 // contributes.
-bool StacktraceComponents(const Event& event, std::vector<std::string>* out) {
+bool StacktraceComponents(const model::Event& event,
+                          std::vector<std::string>* out) {
   bool any_in_app = false;
-  for (const ExceptionValue& e : event.exceptions) {
-    for (const Frame& f : e.frames) any_in_app = any_in_app || IsInApp(f);
+  for (const model::ExceptionValue& e : event.exceptions) {
+    for (const model::Frame& f : e.frames)
+      any_in_app = any_in_app || IsInApp(f);
   }
   bool any_frame = false;
   std::vector<std::string> components;
-  for (const ExceptionValue& e : event.exceptions) {
+  for (const model::ExceptionValue& e : event.exceptions) {
     std::vector<std::string> frames;
-    for (const Frame& f : e.frames) {
+    for (const model::Frame& f : e.frames) {
       if (any_in_app && !IsInApp(f)) continue;
       FrameKey key = KeyOf(f, event);
       if (key.empty()) continue;
@@ -127,9 +130,10 @@ bool StacktraceComponents(const Event& event, std::vector<std::string>* out) {
 }
 
 // Rule 3: exception types and normalised values.
-bool ExceptionComponents(const Event& event, std::vector<std::string>* out) {
+bool ExceptionComponents(const model::Event& event,
+                         std::vector<std::string>* out) {
   std::vector<std::string> components;
-  for (const ExceptionValue& e : event.exceptions) {
+  for (const model::ExceptionValue& e : event.exceptions) {
     if (!e.type.empty()) components.push_back("exception:" + e.type);
     if (!e.value.empty()) {
       components.push_back("value:" + NormalizeMessage(e.value));
@@ -141,7 +145,7 @@ bool ExceptionComponents(const Event& event, std::vector<std::string>* out) {
 }
 
 // Rules 2-4.
-void DefaultGrouping(const Event& event, GroupingResult* result) {
+void DefaultGrouping(const model::Event& event, model::GroupingResult* result) {
   if (StacktraceComponents(event, &result->components)) {
     result->method = "stacktrace";
   } else if (ExceptionComponents(event, &result->components)) {
@@ -166,9 +170,9 @@ bool IsDefaultVariable(const std::string& entry) {
   return ib != std::string::npos && inner.substr(ib, ie - ib + 1) == "default";
 }
 
-std::string ComputeTitle(const Event& event) {
+std::string ComputeTitle(const model::Event& event) {
   if (!event.exceptions.empty()) {
-    const ExceptionValue& last = event.exceptions.back();
+    const model::ExceptionValue& last = event.exceptions.back();
     std::string value = FirstLine(last.value, kMaxTitleChars);
     if (!last.type.empty() && !value.empty()) return last.type + ": " + value;
     if (!last.type.empty()) return last.type;
@@ -178,15 +182,15 @@ std::string ComputeTitle(const Event& event) {
   return message.empty() ? "<unlabeled event>" : message;
 }
 
-std::string ComputeCulprit(const Event& event) {
+std::string ComputeCulprit(const model::Event& event) {
   for (size_t i = event.exceptions.size(); i-- > 0;) {
-    const std::vector<Frame>& frames = event.exceptions[i].frames;
+    const std::vector<model::Frame>& frames = event.exceptions[i].frames;
     FrameKey innermost;
     FrameKey innermost_in_app;
     // From the innermost frame outwards, computing keys only where they can
     // still matter: the first non-empty key, then in-app frames only.
     for (size_t j = frames.size(); j-- > 0;) {
-      const Frame& f = frames[j];
+      const model::Frame& f = frames[j];
       const bool in_app = IsInApp(f);
       if (!innermost.empty() && !in_app) continue;
       FrameKey key = KeyOf(f, event);
@@ -209,7 +213,7 @@ std::string ComputeCulprit(const Event& event) {
 }
 
 // "function (file:line)", from the frame's own fields.
-std::string FormatFrame(const Frame& frame) {
+std::string FormatFrame(const model::Frame& frame) {
   std::string function =
       !frame.function.empty() ? frame.function : frame.raw_function;
   if (function.empty()) function = "?";
@@ -222,10 +226,10 @@ std::string FormatFrame(const Frame& frame) {
   return function + " (" + where + ")";
 }
 
-std::string ComputeTopFrame(const Event& event) {
+std::string ComputeTopFrame(const model::Event& event) {
   for (auto it = event.exceptions.rbegin(); it != event.exceptions.rend();
        ++it) {
-    const std::vector<Frame>& frames = it->frames;
+    const std::vector<model::Frame>& frames = it->frames;
     if (frames.empty()) continue;
     for (auto f = frames.rbegin(); f != frames.rend(); ++f) {
       if (f->in_app.value_or(false)) return FormatFrame(*f);
@@ -237,10 +241,10 @@ std::string ComputeTopFrame(const Event& event) {
 
 }  // namespace
 
-GroupingResult ComputeGrouping(const Event& event) {
-  GroupingResult result;
+model::GroupingResult ComputeGrouping(const model::Event& event) {
+  model::GroupingResult result;
   if (!event.fingerprint.empty()) {
-    GroupingResult fallback;
+    model::GroupingResult fallback;
     DefaultGrouping(event, &fallback);
     if (event.fingerprint.size() == 1 &&
         IsDefaultVariable(event.fingerprint[0])) {
@@ -267,4 +271,5 @@ GroupingResult ComputeGrouping(const Event& event) {
   return result;
 }
 
+}  // namespace grouping
 }  // namespace crashctl

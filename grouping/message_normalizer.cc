@@ -7,9 +7,10 @@
 #include <cstddef>
 #include <string>
 
-#include "grouping/grouping.h"
+#include "crashctl/grouping/grouping.h"
 
 namespace crashctl {
+namespace grouping {
 namespace {
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
@@ -383,4 +384,5 @@ std::string NormalizeMessage(const std::string& message) {
   return Scanner(message).Run();
 }
 
+}  // namespace grouping
 }  // namespace crashctl

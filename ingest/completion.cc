@@ -1,8 +1,9 @@
-#include "ingest/completion.h"
+#include "crashctl/ingest/completion.h"
 
 #include <utility>
 
 namespace crashctl {
+namespace ingest {
 
 Completion::Completion(size_t count) : unset_(count), results_(count) {}
 
@@ -23,4 +24,5 @@ bool Completion::WaitUntil(std::chrono::steady_clock::time_point deadline) {
   return done_.wait_until(lock, deadline, [this] { return unset_ == 0; });
 }
 
+}  // namespace ingest
 }  // namespace crashctl

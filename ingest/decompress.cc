@@ -1,4 +1,4 @@
-#include "ingest/decompress.h"
+#include "decompress.h"
 
 #include <zlib.h>
 
@@ -9,6 +9,7 @@
 #include <vector>
 
 namespace crashctl {
+namespace ingest {
 namespace {
 
 constexpr size_t kChunk = 64 * 1024;
@@ -150,4 +151,5 @@ DecompressStatus Decompress(std::string_view encoding, std::string_view input,
   return DecompressStatus::kUnsupportedEncoding;
 }
 
+}  // namespace ingest
 }  // namespace crashctl

@@ -9,6 +9,7 @@
 #include <string_view>
 
 namespace crashctl {
+namespace ingest {
 
 enum class DecompressStatus {
   kOk,
@@ -23,6 +24,7 @@ enum class DecompressStatus {
 DecompressStatus Decompress(std::string_view encoding, std::string_view input,
                             size_t max_output, std::string* out);
 
+}  // namespace ingest
 }  // namespace crashctl
 
 #endif  // CRASHCTL_INGEST_DECOMPRESS_H_

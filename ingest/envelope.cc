@@ -1,4 +1,4 @@
-#include "ingest/envelope.h"
+#include "envelope.h"
 
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
@@ -6,6 +6,7 @@
 #include <string>
 
 namespace crashctl {
+namespace ingest {
 namespace {
 
 // A header line ends at the next '\n' or at the end of input.
@@ -147,4 +148,5 @@ bool ParseEnvelope(std::string_view body, Envelope* out, std::string* error,
   return true;
 }
 
+}  // namespace ingest
 }  // namespace crashctl

@@ -12,6 +12,7 @@
 #include <vector>
 
 namespace crashctl {
+namespace ingest {
 
 struct EnvelopeItem {
   std::string type;         // item header `type` ("event", "session", ...)
@@ -33,6 +34,7 @@ struct Envelope {
 bool ParseEnvelope(std::string_view body, Envelope* out, std::string* error,
                    size_t max_items = 1000);
 
+}  // namespace ingest
 }  // namespace crashctl
 
 #endif  // CRASHCTL_INGEST_ENVELOPE_H_

@@ -1,4 +1,4 @@
-#include "ingest/handlers.h"
+#include "crashctl/ingest/handlers.h"
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -7,14 +7,16 @@
 #include <cctype>
 #include <ctime>
 
-#include "exporter/metrics.h"
-#include "grouping/grouping.h"
-#include "ingest/auth.h"
-#include "ingest/decompress.h"
-#include "ingest/envelope.h"
-#include "ingest/normalize.h"
+#include "auth.h"
+#include "crashctl/exporter/metrics.h"
+#include "crashctl/grouping/grouping.h"
+#include "crashctl/ingest/normalize.h"
+#include "crashctl/model/dsn.h"
+#include "decompress.h"
+#include "envelope.h"
 
 namespace crashctl {
+namespace ingest {
 namespace {
 
 constexpr auto kRefreshInterval = std::chrono::milliseconds(200);
@@ -52,14 +54,14 @@ bool IsEventItem(const std::string& type) { return type == "event"; }
 
 }  // namespace
 
-IngestHandlers::IngestHandlers(Store* store, IngestPipeline* pipeline,
-                               Metrics* metrics, Options options)
+IngestHandlers::IngestHandlers(store::Store* store, IngestPipeline* pipeline,
+                               exporter::Metrics* metrics, Options options)
     : store_(store),
       pipeline_(pipeline),
       metrics_(metrics),
       options_(options) {}
 
-void IngestHandlers::Register(Router* router) {
+void IngestHandlers::Register(http::Router* router) {
   // Requests the HTTP server refuses before a handler runs (framing, slow or
   // oversized bodies) are ingestion refusals too.
   auto refused = [this](const std::string& reason) {
@@ -67,29 +69,29 @@ void IngestHandlers::Register(Router* router) {
   };
   router->Add(
       "POST", "/api/{project_id}/envelope/", "Ingest a Sentry envelope",
-      [this](HttpRequest& r) { return HandleEnvelope(r); }, RouteKind::kIngest,
-      refused);
+      [this](http::HttpRequest& r) { return HandleEnvelope(r); },
+      http::RouteKind::kIngest, refused);
   router->Add(
       "POST", "/api/{project_id}/store/",
       "Ingest one Sentry event (store endpoint)",
-      [this](HttpRequest& r) { return HandleStore(r); }, RouteKind::kIngest,
-      refused);
+      [this](http::HttpRequest& r) { return HandleStore(r); },
+      http::RouteKind::kIngest, refused);
   router->Add(
       "POST", "/api/v1/events",
       "Ingest one Sentry event (short DSN form, ?key=KEY)",
-      [this](HttpRequest& r) { return HandleShortForm(r); }, RouteKind::kIngest,
-      refused);
+      [this](http::HttpRequest& r) { return HandleShortForm(r); },
+      http::RouteKind::kIngest, refused);
 }
 
-HttpResponse IngestHandlers::Refuse(const Refusal& refusal) {
+http::HttpResponse IngestHandlers::Refuse(const Refusal& refusal) {
   if (metrics_) metrics_->IngestRejected(refusal.reason);
   spdlog::debug("ingest: refused ({} {}): {}", refusal.status, refusal.reason,
                 refusal.message);
-  return HttpResponse::Error(refusal.status, refusal.message);
+  return http::HttpResponse::Error(refusal.status, refusal.message);
 }
 
-bool IngestHandlers::DecodeBody(const HttpRequest& request, std::string* out,
-                                Refusal* refusal) {
+bool IngestHandlers::DecodeBody(const http::HttpRequest& request,
+                                std::string* out, Refusal* refusal) {
   const std::string encoding = request.Header("content-encoding");
   switch (Decompress(encoding, request.body, options_.max_request_bytes, out)) {
     case DecompressStatus::kOk:
@@ -114,7 +116,7 @@ bool IngestHandlers::DecodeBody(const HttpRequest& request, std::string* out,
 }
 
 bool IngestHandlers::FindProjectByKey(const std::string& key,
-                                      Project* project) {
+                                      model::Project* project) {
   std::lock_guard<std::mutex> lock(projects_mu_);
   auto it = projects_by_key_.find(key);
   if (it == projects_by_key_.end()) {
@@ -123,11 +125,11 @@ bool IngestHandlers::FindProjectByKey(const std::string& key,
         projects_loaded_.time_since_epoch().count() != 0) {
       return false;
     }
-    std::vector<Project> projects;
+    std::vector<model::Project> projects;
     if (!store_->ListProjects(&projects).ok()) return false;
     projects_loaded_ = now;
     projects_by_key_.clear();
-    for (const Project& p : projects) projects_by_key_[p.public_key] = p;
+    for (const model::Project& p : projects) projects_by_key_[p.public_key] = p;
     it = projects_by_key_.find(key);
     if (it == projects_by_key_.end()) return false;
   }
@@ -135,10 +137,10 @@ bool IngestHandlers::FindProjectByKey(const std::string& key,
   return true;
 }
 
-bool IngestHandlers::Authenticate(const HttpRequest& request,
+bool IngestHandlers::Authenticate(const http::HttpRequest& request,
                                   const std::string& path_id,
                                   const std::string& envelope_dsn,
-                                  Project* project, Refusal* refusal) {
+                                  model::Project* project, Refusal* refusal) {
   int64_t project_id = 0;
   if (!path_id.empty() && !ParseProjectId(path_id, &project_id)) {
     *refusal = {400, "unknown_project",
@@ -159,8 +161,8 @@ bool IngestHandlers::Authenticate(const HttpRequest& request,
   const std::string header_key = SentryKeyFromAuthHeader(header);
   if (!header_key.empty()) offered.emplace_back("X-Sentry-Auth", header_key);
   if (!envelope_dsn.empty()) {
-    Dsn dsn;
-    if (!ParseDsn(envelope_dsn, &dsn)) {
+    model::Dsn dsn;
+    if (!model::ParseDsn(envelope_dsn, &dsn)) {
       *refusal = {401, "auth", "envelope header dsn is not a valid DSN"};
       return false;
     }
@@ -202,7 +204,7 @@ bool IngestHandlers::Authenticate(const HttpRequest& request,
 bool IngestHandlers::PrepareEvent(const std::string& payload,
                                   int64_t project_id,
                                   const std::string& remote_addr,
-                                  WriteItem* item, Refusal* refusal) {
+                                  model::WriteItem* item, Refusal* refusal) {
   if (payload.size() > options_.max_event_bytes) {
     *refusal = {413, "too_large",
                 "event of " + std::to_string(payload.size()) +
@@ -225,20 +227,20 @@ bool IngestHandlers::PrepareEvent(const std::string& payload,
     if (report.future_timestamp) metrics_->IngestAdjusted("future_timestamp");
     if (report.past_timestamp) metrics_->IngestAdjusted("past_timestamp");
   }
-  item->grouping = ComputeGrouping(item->event);
+  item->grouping = grouping::ComputeGrouping(item->event);
   store_->PrepareWrite(item);
   return true;
 }
 
-HttpResponse IngestHandlers::Commit(
-    std::vector<WriteItem> items, const std::string& id,
+http::HttpResponse IngestHandlers::Commit(
+    std::vector<model::WriteItem> items, const std::string& id,
     std::chrono::steady_clock::time_point start) {
-  if (items.empty()) return HttpResponse::Json(200, IdBody(id));
+  if (items.empty()) return http::HttpResponse::Json(200, IdBody(id));
   const std::shared_ptr<Completion> completion =
       pipeline_->Submit(std::move(items));
   if (!completion) {
     if (metrics_) metrics_->IngestRejected("queue_full");
-    HttpResponse response = HttpResponse::Error(
+    http::HttpResponse response = http::HttpResponse::Error(
         429, "ingest queue is full, retry after " +
                  std::to_string(options_.retry_after_seconds) + "s");
     const std::string seconds = std::to_string(options_.retry_after_seconds);
@@ -253,16 +255,16 @@ HttpResponse IngestHandlers::Commit(
           std::chrono::duration<double>(options_.commit_timeout_seconds));
   if (!completion->WaitUntil(deadline)) {
     if (metrics_) metrics_->IngestRejected("storage");
-    HttpResponse response =
-        HttpResponse::Error(503, "timed out waiting for storage");
+    http::HttpResponse response =
+        http::HttpResponse::Error(503, "timed out waiting for storage");
     response.headers.emplace_back("Retry-After", "5");
     return response;
   }
   for (const IngestResult& result : completion->results()) {
     if (!result.status.ok()) {
       if (metrics_) metrics_->IngestRejected("storage");
-      HttpResponse response = HttpResponse::Error(
-          503, "storage unavailable: " + result.status.message);
+      http::HttpResponse response = http::HttpResponse::Error(
+          503, "storage unavailable: " + result.status.message());
       response.headers.emplace_back("Retry-After", "5");
       return response;
     }
@@ -272,10 +274,10 @@ HttpResponse IngestHandlers::Commit(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
             .count());
   }
-  return HttpResponse::Json(200, IdBody(id));
+  return http::HttpResponse::Json(200, IdBody(id));
 }
 
-HttpResponse IngestHandlers::HandleEnvelope(HttpRequest& request) {
+http::HttpResponse IngestHandlers::HandleEnvelope(http::HttpRequest& request) {
   const auto start = std::chrono::steady_clock::now();
   Refusal refusal;
   std::string body;
@@ -285,17 +287,17 @@ HttpResponse IngestHandlers::HandleEnvelope(HttpRequest& request) {
   if (!ParseEnvelope(body, &envelope, &error)) {
     return Refuse({400, "bad_envelope", "invalid envelope: " + error});
   }
-  Project project;
+  model::Project project;
   if (!Authenticate(request, request.path_params["project_id"], envelope.dsn,
                     &project, &refusal)) {
     return Refuse(refusal);
   }
   // Validate every item before queueing any: a bad envelope stores nothing.
-  std::vector<WriteItem> items;
+  std::vector<model::WriteItem> items;
   for (const EnvelopeItem& item : envelope.items) {
     if (metrics_) metrics_->EnvelopeItem(item.type);
     if (!IsEventItem(item.type)) continue;
-    WriteItem write;
+    model::WriteItem write;
     if (!PrepareEvent(item.payload, project.id, request.remote_addr, &write,
                       &refusal)) {
       return Refuse(refusal);
@@ -307,25 +309,25 @@ HttpResponse IngestHandlers::HandleEnvelope(HttpRequest& request) {
   return Commit(std::move(items), id, start);
 }
 
-HttpResponse IngestHandlers::HandleStore(HttpRequest& request) {
+http::HttpResponse IngestHandlers::HandleStore(http::HttpRequest& request) {
   return HandleSingleEvent(request, request.path_params["project_id"]);
 }
 
-HttpResponse IngestHandlers::HandleShortForm(HttpRequest& request) {
+http::HttpResponse IngestHandlers::HandleShortForm(http::HttpRequest& request) {
   return HandleSingleEvent(request, "");
 }
 
-HttpResponse IngestHandlers::HandleSingleEvent(HttpRequest& request,
-                                               const std::string& path_id) {
+http::HttpResponse IngestHandlers::HandleSingleEvent(
+    http::HttpRequest& request, const std::string& path_id) {
   const auto start = std::chrono::steady_clock::now();
   Refusal refusal;
   std::string body;
   if (!DecodeBody(request, &body, &refusal)) return Refuse(refusal);
-  Project project;
+  model::Project project;
   if (!Authenticate(request, path_id, "", &project, &refusal)) {
     return Refuse(refusal);
   }
-  std::vector<WriteItem> items(1);
+  std::vector<model::WriteItem> items(1);
   if (!PrepareEvent(body, project.id, request.remote_addr, &items[0],
                     &refusal)) {
     return Refuse(refusal);
@@ -334,4 +336,5 @@ HttpResponse IngestHandlers::HandleSingleEvent(HttpRequest& request,
   return Commit(std::move(items), id, start);
 }
 
+}  // namespace ingest
 }  // namespace crashctl

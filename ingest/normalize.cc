@@ -1,4 +1,4 @@
-#include "ingest/normalize.h"
+#include "crashctl/ingest/normalize.h"
 
 // rapidjson's writer first, without its SSE2 code: rapidjson 1.1.0 (Debian's)
 // takes only bytes <= 0x19 for control characters there, so its SSE2 writer
@@ -28,9 +28,11 @@
 #include <string_view>
 #include <vector>
 
+#include "crashctl/util/strings.h"
 #include "crashctl/util/time.h"
 
 namespace crashctl {
+namespace ingest {
 namespace {
 
 using rapidjson::Value;
@@ -203,19 +205,17 @@ bool ParseTimestamp(std::string_view s, double* out) {
 
 namespace {
 
-std::string NormalizeLevel(const Value* v) {
-  if (v == nullptr || !v->IsString()) return "error";
-  std::string s(v->GetString(), std::min<size_t>(v->GetStringLength(), 16));
-  for (char& c : s) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  if (s == "warn") return "warning";
-  if (s == "critical") return "fatal";
-  if (s == "fatal" || s == "error" || s == "warning" || s == "info" ||
-      s == "debug") {
-    return s;
-  }
-  return "error";
+// The Sentry level, any case; "warn" and "critical" as the Python logging
+// names; anything else is an error.
+model::Level NormalizeLevel(const Value* v) {
+  if (v == nullptr || !v->IsString()) return model::Level::kError;
+  const std::string s = util::ToLower(std::string_view(
+      v->GetString(), std::min<size_t>(v->GetStringLength(), 16)));
+  if (s == "warn") return model::Level::kWarning;
+  if (s == "critical") return model::Level::kFatal;
+  model::Level level = model::Level::kError;
+  model::ParseLevel(s, &level);
+  return level;
 }
 
 // Lower-case 32-hex form of a hex or dashed-UUID id; "" when invalid.
@@ -247,8 +247,8 @@ std::string FramePath(const std::string& stacktrace, size_t index) {
 // Frame `index` of the stack trace at path `stacktrace`. One pass over the
 // frame's members instead of one lookup per field: this runs for every frame
 // of every event. The first of duplicated keys wins, as with FindMember.
-Frame ParseFrame(const Value& f, const std::string& stacktrace, size_t index,
-                 Errors* errors) {
+model::Frame ParseFrame(const Value& f, const std::string& stacktrace,
+                        size_t index, Errors* errors) {
   enum Field {
     kFunction,
     kRawFunction,
@@ -288,7 +288,7 @@ Frame ParseFrame(const Value& f, const std::string& stacktrace, size_t index,
       break;
     }
   }
-  Frame frame;
+  model::Frame frame;
   frame.function = TextValue(values[kFunction], kNames[kFunction], kMaxFunction,
                              where, errors);
   frame.raw_function = TextValue(values[kRawFunction], kNames[kRawFunction],
@@ -314,9 +314,10 @@ Frame ParseFrame(const Value& f, const std::string& stacktrace, size_t index,
 
 // Reads `stacktrace.frames`. More than kMaxFrames frames keeps the first and
 // the last kMaxFrames/2 (the outermost calls and the ones nearest the crash).
-std::vector<Frame> ParseStacktrace(const Value& st, const std::string& where,
-                                   Errors* errors) {
-  std::vector<Frame> frames;
+std::vector<model::Frame> ParseStacktrace(const Value& st,
+                                          const std::string& where,
+                                          Errors* errors) {
+  std::vector<model::Frame> frames;
   if (!st.IsObject()) {
     errors->Add(where + ": expected an object");
     return frames;
@@ -343,9 +344,9 @@ std::vector<Frame> ParseStacktrace(const Value& st, const std::string& where,
   return frames;
 }
 
-ExceptionValue ParseException(const Value& e, const std::string& where,
-                              Errors* errors) {
-  ExceptionValue ex;
+model::ExceptionValue ParseException(const Value& e, const std::string& where,
+                                     Errors* errors) {
+  model::ExceptionValue ex;
   ex.type = TextField(e, "type", kMaxShort, where, errors);
   ex.value = TextField(e, "value", kMaxExceptionValue, where, errors);
   ex.module = TextField(e, "module", kMaxShort, where, errors);
@@ -366,7 +367,7 @@ ExceptionValue ParseException(const Value& e, const std::string& where,
 
 // `exception` as {"values": [...]}, a bare array, or a single exception
 // object. Keeps the last kMaxChain (the finally raised one is last).
-void ParseExceptions(const Value& v, Event* ev, Errors* errors) {
+void ParseExceptions(const Value& v, model::Event* ev, Errors* errors) {
   const Value* values = nullptr;
   if (v.IsArray()) {
     values = &v;
@@ -401,7 +402,7 @@ void ParseExceptions(const Value& v, Event* ev, Errors* errors) {
 
 // Frames of the crashed thread in `threads` ({"values": [...]} or array);
 // empty when no thread says crashed: true.
-std::vector<Frame> CrashedThreadFrames(const Value& v, Errors* errors) {
+std::vector<model::Frame> CrashedThreadFrames(const Value& v, Errors* errors) {
   const Value* values = &v;
   if (v.IsObject()) values = Member(v, "values");
   if (values == nullptr) return {};
@@ -421,7 +422,7 @@ std::vector<Frame> CrashedThreadFrames(const Value& v, Errors* errors) {
   return {};
 }
 
-void ParseTags(const Value& v, Event* ev, Errors* errors) {
+void ParseTags(const Value& v, model::Event* ev, Errors* errors) {
   auto add = [ev](const Value& key, const Value& value) {
     if (value.IsNull() || ev->tags.size() >= kMaxTags) return;
     std::string k = Stringify(key);
@@ -446,7 +447,7 @@ void ParseTags(const Value& v, Event* ev, Errors* errors) {
   }
 }
 
-void ParseFingerprint(const Value& v, Event* ev, Errors* errors) {
+void ParseFingerprint(const Value& v, model::Event* ev, Errors* errors) {
   auto add = [ev](const Value& part) {
     if (part.IsNull() || part.IsObject() || part.IsArray()) return;
     if (ev->fingerprint.size() >= kMaxFingerprintParts) return;
@@ -753,13 +754,13 @@ const scrub::Scrubber& DefaultScrubber() {
 }  // namespace
 
 bool NormalizeEvent(std::string_view json, int64_t project_id, double now,
-                    Event* out, std::string* error) {
+                    model::Event* out, std::string* error) {
   return NormalizeEvent(json, project_id, now, NormalizeOptions(), out, nullptr,
                         error);
 }
 
 bool NormalizeEvent(std::string_view json, int64_t project_id, double now,
-                    const NormalizeOptions& options, Event* out,
+                    const NormalizeOptions& options, model::Event* out,
                     NormalizeReport* report_out, std::string* error) {
   rapidjson::Document doc;
   // Iterative parsing: deeply nested input cannot exhaust the stack.
@@ -803,7 +804,7 @@ bool NormalizeEvent(std::string_view json, int64_t project_id, double now,
   ApplyIpPolicy(&doc, options, &doc.GetAllocator(), &report);
 
   Errors errors;
-  Event ev;
+  model::Event ev;
   ev.project_id = project_id;
   ev.received = now;
 
@@ -873,7 +874,8 @@ bool NormalizeEvent(std::string_view json, int64_t project_id, double now,
     ParseExceptions(*ex, &ev, &errors);
   }
   if (const Value* st = Member(doc, "stacktrace")) {
-    std::vector<Frame> frames = ParseStacktrace(*st, "stacktrace", &errors);
+    std::vector<model::Frame> frames =
+        ParseStacktrace(*st, "stacktrace", &errors);
     if (ev.exceptions.empty()) {
       if (!frames.empty()) {
         ev.exceptions.emplace_back();
@@ -885,7 +887,7 @@ bool NormalizeEvent(std::string_view json, int64_t project_id, double now,
   }
   if (const Value* th = Member(doc, "threads")) {
     if (ev.exceptions.empty() || ev.exceptions.back().frames.empty()) {
-      std::vector<Frame> frames = CrashedThreadFrames(*th, &errors);
+      std::vector<model::Frame> frames = CrashedThreadFrames(*th, &errors);
       if (!frames.empty()) {
         if (ev.exceptions.empty()) ev.exceptions.emplace_back();
         ev.exceptions.back().frames = std::move(frames);
@@ -934,4 +936,5 @@ bool NormalizeEvent(std::string_view json, int64_t project_id, double now,
   return true;
 }
 
+}  // namespace ingest
 }  // namespace crashctl

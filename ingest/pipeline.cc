@@ -1,20 +1,21 @@
-#include "ingest/pipeline.h"
+#include "crashctl/ingest/pipeline.h"
 
 #include <pthread.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
 
-#include "exporter/metrics.h"
+#include "crashctl/exporter/metrics.h"
 
 namespace crashctl {
+namespace ingest {
 namespace {
 
 // Releases what neither the batch writer nor a listener reads (see
 // Submit() in the header).
-void ReleaseUnread(WriteItem* item) {
-  Event& event = item->event;
-  std::vector<ExceptionValue>().swap(event.exceptions);
+void ReleaseUnread(model::WriteItem* item) {
+  model::Event& event = item->event;
+  std::vector<model::ExceptionValue>().swap(event.exceptions);
   std::string().swap(event.user_json);
   std::string().swap(event.contexts_json);
   std::string().swap(event.breadcrumbs_json);
@@ -25,7 +26,8 @@ void ReleaseUnread(WriteItem* item) {
 
 }  // namespace
 
-IngestPipeline::IngestPipeline(Store* store, Metrics* metrics, Options options)
+IngestPipeline::IngestPipeline(store::Store* store, exporter::Metrics* metrics,
+                               Options options)
     : store_(store), metrics_(metrics), options_(options) {
   if (options_.queue_size == 0) options_.queue_size = 1;
   if (options_.batch_size == 0) options_.batch_size = 1;
@@ -60,8 +62,8 @@ size_t IngestPipeline::depth() const {
 }
 
 std::shared_ptr<Completion> IngestPipeline::Submit(
-    std::vector<WriteItem> items) {
-  for (WriteItem& item : items) ReleaseUnread(&item);
+    std::vector<model::WriteItem> items) {
+  for (model::WriteItem& item : items) ReleaseUnread(&item);
   auto completion = std::make_shared<Completion>(items.size());
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -92,13 +94,13 @@ bool IngestPipeline::StorageUp(std::string* reason) {
   const auto now = std::chrono::steady_clock::now();
   if (!storage_up_.load() && now - last_probe_ >= std::chrono::seconds(1)) {
     last_probe_ = now;
-    const StoreStatus status = store_->ProbeWrite();
+    const Status status = store_->ProbeWrite();
     if (status.ok()) {
       storage_up_.store(true, std::memory_order_release);
       if (metrics_) metrics_->SetStorageUp(true);
       spdlog::info("ingest: storage writable again (probe write succeeded)");
     } else {
-      storage_error_ = status.message;
+      storage_error_ = status.message();
     }
   }
   if (storage_up_.load()) return true;
@@ -118,8 +120,8 @@ void IngestPipeline::WriterLoop() {
       if (wrote && !cv_.wait_for(lock, options_.idle_flush, ready)) {
         // Nothing arrived for a while: let the store write what it defers.
         lock.unlock();
-        const StoreStatus status = store_->FlushGroupCounters();
-        if (!status.ok()) spdlog::warn("ingest: {}", status.message);
+        const Status status = store_->FlushGroupCounters();
+        if (!status.ok()) spdlog::warn("ingest: {}", status.message());
         wrote = false;
         continue;
       }
@@ -138,18 +140,18 @@ void IngestPipeline::WriterLoop() {
 }
 
 void IngestPipeline::CommitBatch(std::vector<Pending>* batch) {
-  std::vector<WriteItem> items;
+  std::vector<model::WriteItem> items;
   items.reserve(batch->size());
   for (Pending& pending : *batch) items.push_back(std::move(pending.item));
 
   const auto start = std::chrono::steady_clock::now();
-  std::vector<WriteOutcome> outcomes;
-  StoreStatus status = store_->WriteEvents(items, &outcomes);
+  std::vector<model::WriteOutcome> outcomes;
+  Status status = store_->WriteEvents(items, &outcomes);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count();
   if (status.ok() && outcomes.size() != items.size()) {
-    status = {StoreStatus::kInternal, "store returned a wrong outcome count"};
+    status = {Status::Code::kInternal, "store returned a wrong outcome count"};
   }
   if (metrics_) {
     metrics_->ObserveWriteBatch(static_cast<double>(items.size()), seconds);
@@ -157,23 +159,24 @@ void IngestPipeline::CommitBatch(std::vector<Pending>* batch) {
   }
   if (status.ok() != storage_up_.load()) {
     std::lock_guard<std::mutex> lock(probe_mu_);
-    storage_error_ = status.message;
+    storage_error_ = status.message();
     storage_up_.store(status.ok(), std::memory_order_release);
   }
   if (!status.ok()) {
     spdlog::error("ingest: write batch of {} events failed: {}", items.size(),
-                  status.message);
+                  status.message());
     for (Pending& pending : *batch) {
       pending.completion->Set(pending.index,
-                              IngestResult{status, WriteOutcome{}});
+                              IngestResult{status, model::WriteOutcome{}});
     }
     return;
   }
   for (size_t i = 0; i < items.size(); ++i) {
-    const WriteOutcome& outcome = outcomes[i];
-    const Event& event = items[i].event;
+    const model::WriteOutcome& outcome = outcomes[i];
+    const model::Event& event = items[i].event;
     if (metrics_ && !outcome.duplicate) {
-      metrics_->EventStored(event.project_id, event.level, event.service);
+      metrics_->EventStored(event.project_id, model::ToString(event.level),
+                            event.service);
       if (outcome.new_group) metrics_->GroupCreated(event.project_id);
       if (outcome.regression) metrics_->GroupRegressed(event.project_id);
     }
@@ -196,4 +199,5 @@ void IngestPipeline::CommitBatch(std::vector<Pending>* batch) {
   }
 }
 
+}  // namespace ingest
 }  // namespace crashctl

@@ -1,13 +1,14 @@
-#include "kube/crash_recorder.h"
+#include "crash_recorder.h"
 
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <chrono>
 
-#include "exporter/metrics.h"
+#include "crashctl/exporter/metrics.h"
 
 namespace crashctl {
+namespace kube {
 namespace {
 
 constexpr size_t kMaxKnown = 200000;
@@ -34,7 +35,7 @@ bool StartsWith(const std::string& s, const std::string& prefix) {
 
 }  // namespace
 
-CrashRecorder::CrashRecorder(Store* store, Metrics* metrics,
+CrashRecorder::CrashRecorder(store::Store* store, exporter::Metrics* metrics,
                              int restart_threshold,
                              const scrub::Scrubber* scrubber)
     : store_(store),
@@ -54,11 +55,11 @@ bool CrashRecorder::LookupKnown(const std::string& key, Known* out) {
     *out = it->second;
     return true;
   }
-  Crash stored;
-  StoreStatus st = store_->GetCrashByKey(key, &stored);
+  model::Crash stored;
+  Status st = store_->GetCrashByKey(key, &stored);
   if (!st.ok()) {
-    if (st.code != StoreStatus::kNotFound) {
-      spdlog::warn("kube: looking up crash {}: {}", key, st.message);
+    if (st.code() != Status::Code::kNotFound) {
+      spdlog::warn("kube: looking up crash {}: {}", key, st.message());
     }
     return false;
   }
@@ -86,19 +87,19 @@ bool CrashRecorder::FindEpisode(const PodSnapshot& pod,
     return true;
   }
   // Not seen by this process: the latest stored episode of the container.
-  CrashQuery q;
+  store::CrashQuery q;
   q.namespace_ = pod.namespace_;
   q.pod = pod.name;
-  q.crash_type = "crash_loop";
+  q.crash_type = model::CrashType::kCrashLoop;
   q.limit = 100;
-  Page<Crash> page;
-  StoreStatus st = store_->ListCrashes(q, &page);
+  model::Page<model::Crash> page;
+  Status st = store_->ListCrashes(q, &page);
   if (!st.ok()) {
     spdlog::warn("kube: listing crash-loop episodes of {}/{}: {}",
-                 pod.namespace_, pod.name, st.message);
+                 pod.namespace_, pod.name, st.message());
     return false;
   }
-  const Crash* best = nullptr;
+  const model::Crash* best = nullptr;
   const std::string key_prefix = prefix + "/crashloop/";
   for (const auto& c : page.items) {
     if (!StartsWith(c.dedup_key, key_prefix)) continue;
@@ -116,7 +117,7 @@ bool CrashRecorder::FindEpisode(const PodSnapshot& pod,
   return true;
 }
 
-void CrashRecorder::AfterWrite(const Crash& crash, bool inserted,
+void CrashRecorder::AfterWrite(const model::Crash& crash, bool inserted,
                                std::vector<Notice>* notices) {
   Known k;
   k.id = crash.id;
@@ -126,23 +127,24 @@ void CrashRecorder::AfterWrite(const Crash& crash, bool inserted,
   if (known_.size() >= kMaxKnown) known_.clear();
   known_[crash.dedup_key] = k;
   if (inserted && metrics_ != nullptr) {
-    metrics_->PodCrash(crash.namespace_, crash.crash_type);
+    metrics_->PodCrash(crash.namespace_, model::ToString(crash.crash_type));
   }
   // Link to groups that had events from this pod in the crash's window.
   double from = crash.started_at > 0 ? crash.started_at : crash.finished_at;
   double to =
       (crash.finished_at > 0 ? crash.finished_at : Now()) + kLinkAfterSeconds;
   std::vector<int64_t> groups;
-  StoreStatus st = store_->FindGroupsForPod(crash.pod, from, to, &groups);
+  Status st = store_->FindGroupsForPod(crash.pod, from, to, &groups);
   if (!st.ok()) {
-    spdlog::warn("kube: finding groups for pod {}: {}", crash.pod, st.message);
+    spdlog::warn("kube: finding groups for pod {}: {}", crash.pod,
+                 st.message());
   }
-  Crash notice = crash;
+  model::Crash notice = crash;
   for (int64_t g : groups) {
-    StoreStatus ls = store_->LinkCrashGroup(crash.id, g);
+    Status ls = store_->LinkCrashGroup(crash.id, g);
     if (!ls.ok()) {
       spdlog::warn("kube: linking crash {} to group {}: {}", crash.id, g,
-                   ls.message);
+                   ls.message());
     } else if (std::find(notice.linked_groups.begin(),
                          notice.linked_groups.end(),
                          g) == notice.linked_groups.end()) {
@@ -185,20 +187,21 @@ void CrashRecorder::AfterWrite(const Crash& crash, bool inserted,
 bool CrashRecorder::Insert(const CrashCandidate& cand,
                            std::vector<Notice>* notices,
                            std::vector<LogRequest>* logs) {
-  Crash crash = cand.crash;
+  model::Crash crash = cand.crash;
   if (crash.finished_at == 0) crash.finished_at = Now();
   scrubber_->ScrubText(&crash.message);  // a termination message
   int64_t id = 0;
   bool inserted = false;
-  StoreStatus st = store_->UpsertCrash(crash, &id, &inserted);
+  Status st = store_->UpsertCrash(crash, &id, &inserted);
   if (!st.ok()) {
-    spdlog::error("kube: storing crash {}: {}", crash.dedup_key, st.message);
+    spdlog::error("kube: storing crash {}: {}", crash.dedup_key, st.message());
     return false;
   }
   crash.id = id;
   spdlog::info("kube: {} crash {} of pod {}/{} container {} ({})",
-               inserted ? "recorded" : "updated", crash.crash_type,
-               crash.namespace_, crash.pod, crash.container, crash.reason);
+               inserted ? "recorded" : "updated",
+               model::ToString(crash.crash_type), crash.namespace_, crash.pod,
+               crash.container, crash.reason);
   AfterWrite(crash, inserted, notices);
   if (!cand.logs_container.empty()) {
     logs->push_back({crash.dedup_key, crash.namespace_, crash.pod,
@@ -211,11 +214,11 @@ bool CrashRecorder::UpdateEpisode(const Episode& episode,
                                   const CrashCandidate& cand,
                                   std::vector<Notice>* notices,
                                   std::vector<LogRequest>* logs) {
-  Crash stored;
-  StoreStatus st = store_->GetCrashByKey(episode.dedup_key, &stored);
+  model::Crash stored;
+  Status st = store_->GetCrashByKey(episode.dedup_key, &stored);
   if (!st.ok()) {
     spdlog::warn("kube: reading crash-loop episode {}: {}", episode.dedup_key,
-                 st.message);
+                 st.message());
     return false;
   }
   bool newer_exit = cand.term_finished_at > stored.finished_at;
@@ -235,7 +238,7 @@ bool CrashRecorder::UpdateEpisode(const Episode& episode,
   st = store_->UpsertCrash(stored, &id, &inserted);
   if (!st.ok()) {
     spdlog::error("kube: updating crash-loop episode {}: {}", episode.dedup_key,
-                  st.message);
+                  st.message());
     return false;
   }
   stored.id = id;
@@ -267,7 +270,8 @@ void CrashRecorder::HandleTermination(const PodSnapshot& pod,
   bool already_folded = has_episode && cand.term_finished_at > 0 &&
                         cand.term_finished_at <= ep.finished_at &&
                         cand.term_finished_at >= ep.started_at;
-  if (cand.crash.crash_type != "oom_killed" && (in_episode || already_folded)) {
+  if (cand.crash.crash_type != model::CrashType::kOomKilled &&
+      (in_episode || already_folded)) {
     if (in_episode && !already_folded) {
       UpdateEpisode(ep, cand, notices, logs);
     }
@@ -398,10 +402,10 @@ void CrashRecorder::RefreshGauge(const std::string& ns) {
 
 void CrashRecorder::SetLogs(const std::string& dedup_key,
                             const std::string& logs) {
-  Crash crash;
+  model::Crash crash;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    StoreStatus st = store_->GetCrashByKey(dedup_key, &crash);
+    Status st = store_->GetCrashByKey(dedup_key, &crash);
     if (!st.ok()) return;
     std::string scrubbed = logs;
     scrubber_->ScrubText(&scrubbed);  // bearer tokens, password=..., cards
@@ -412,7 +416,8 @@ void CrashRecorder::SetLogs(const std::string& dedup_key,
     bool inserted = false;
     st = store_->UpsertCrash(crash, &id, &inserted);
     if (!st.ok()) {
-      spdlog::warn("kube: storing logs of crash {}: {}", dedup_key, st.message);
+      spdlog::warn("kube: storing logs of crash {}: {}", dedup_key,
+                   st.message());
       return;
     }
     crash.id = id;
@@ -420,10 +425,10 @@ void CrashRecorder::SetLogs(const std::string& dedup_key,
   for (const auto& l : listeners_) l(crash, false);
 }
 
-void CrashRecorder::OnEventStored(const WriteItem& item,
-                                  const WriteOutcome& outcome) {
+void CrashRecorder::OnEventStored(const model::WriteItem& item,
+                                  const model::WriteOutcome& outcome) {
   if (outcome.duplicate || outcome.group_id == 0) return;
-  const Event& ev = item.event;
+  const model::Event& ev = item.event;
   std::vector<int64_t> crash_ids;
   {
     std::lock_guard<std::mutex> lock(links_mu_);
@@ -441,12 +446,13 @@ void CrashRecorder::OnEventStored(const WriteItem& item,
     }
   }
   for (int64_t id : crash_ids) {
-    StoreStatus st = store_->LinkCrashGroup(id, outcome.group_id);
+    Status st = store_->LinkCrashGroup(id, outcome.group_id);
     if (!st.ok()) {
       spdlog::warn("kube: linking crash {} to group {}: {}", id,
-                   outcome.group_id, st.message);
+                   outcome.group_id, st.message());
     }
   }
 }
 
+}  // namespace kube
 }  // namespace crashctl

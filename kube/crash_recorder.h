@@ -29,13 +29,15 @@
 #include <unordered_map>
 #include <vector>
 
-#include "kube/pod_classifier.h"
-#include "scrub/scrubber.h"
-#include "store/store.h"
+#include "crashctl/scrub/scrubber.h"
+#include "crashctl/store/store.h"
+#include "pod_classifier.h"
 
 namespace crashctl {
-
+namespace exporter {
 class Metrics;
+}  // namespace exporter
+namespace kube {
 
 // A request to fetch a crash's last log lines.
 struct LogRequest {
@@ -51,14 +53,15 @@ class CrashRecorder {
   static constexpr double kEpisodeGapSeconds = 600;
   static constexpr double kLinkAfterSeconds = 60;
 
-  using CrashListener = std::function<void(const Crash&, bool inserted)>;
+  using CrashListener = std::function<void(const model::Crash&, bool inserted)>;
   using LogSink = std::function<void(const LogRequest&)>;
 
   // `metrics` may be null. `restart_threshold` <= 0 disables that type.
   // `scrubber` (may be null: Sentry's default rules) filters secrets out of
   // the logs and termination messages before they are stored; it must
   // outlive the recorder.
-  CrashRecorder(Store* store, Metrics* metrics, int restart_threshold,
+  CrashRecorder(store::Store* store, exporter::Metrics* metrics,
+                int restart_threshold,
                 const scrub::Scrubber* scrubber = nullptr);
 
   // Set up before the first ObservePod.
@@ -76,7 +79,8 @@ class CrashRecorder {
   void SetLogs(const std::string& dedup_key, const std::string& logs);
   // Links the group of a newly stored event to crashes of the pod it came
   // from (server_name or tag `pod`) whose window holds its timestamp.
-  void OnEventStored(const WriteItem& item, const WriteOutcome& outcome);
+  void OnEventStored(const model::WriteItem& item,
+                     const model::WriteOutcome& outcome);
 
  private:
   struct Known {
@@ -102,7 +106,7 @@ class CrashRecorder {
     bool crash_looping = false;
   };
   struct Notice {
-    Crash crash;
+    model::Crash crash;
     bool inserted = false;
   };
 
@@ -124,13 +128,13 @@ class CrashRecorder {
                      std::vector<LogRequest>* logs);
   bool Insert(const CrashCandidate& cand, std::vector<Notice>* notices,
               std::vector<LogRequest>* logs);
-  void AfterWrite(const Crash& crash, bool inserted,
+  void AfterWrite(const model::Crash& crash, bool inserted,
                   std::vector<Notice>* notices);
   void Forget(const std::string& uid);
   void RefreshGauge(const std::string& ns);
 
-  Store* store_;
-  Metrics* metrics_;
+  store::Store* store_;
+  exporter::Metrics* metrics_;
   const scrub::Scrubber default_scrubber_;
   const scrub::Scrubber* scrubber_;
   int restart_threshold_;
@@ -148,6 +152,7 @@ class CrashRecorder {
   size_t window_count_ = 0;
 };
 
+}  // namespace kube
 }  // namespace crashctl
 
 #endif  // CRASHCTL_KUBE_CRASH_RECORDER_H_

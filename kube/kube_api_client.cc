@@ -1,4 +1,4 @@
-#include "kube/kube_api_client.h"
+#include "kube_api_client.h"
 
 #include <curl/curl.h>
 #include <spdlog/spdlog.h>
@@ -9,6 +9,7 @@
 #include <sstream>
 
 namespace crashctl {
+namespace kube {
 namespace {
 
 void GlobalInitOnce() {
@@ -233,4 +234,5 @@ KubeResponse KubeApiClient::Perform(const std::string& path_and_query,
   return response;
 }
 
+}  // namespace kube
 }  // namespace crashctl

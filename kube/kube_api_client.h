@@ -20,9 +20,10 @@
 #include <mutex>
 #include <string>
 
-#include "kube/kube_client_config.h"
+#include "kube_client_config.h"
 
 namespace crashctl {
+namespace kube {
 
 struct KubeResponse {
   int status = 0;     // HTTP status; 0 when no response was received
@@ -75,6 +76,7 @@ class KubeApiClient {
   bool token_loaded_ = false;
 };
 
+}  // namespace kube
 }  // namespace crashctl
 
 #endif  // CRASHCTL_KUBE_KUBE_API_CLIENT_H_

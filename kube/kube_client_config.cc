@@ -1,4 +1,4 @@
-#include "kube/kube_client_config.h"
+#include "kube_client_config.h"
 
 #include <openssl/evp.h>
 #include <yaml-cpp/yaml.h>
@@ -7,6 +7,7 @@
 #include <sstream>
 
 namespace crashctl {
+namespace kube {
 namespace {
 
 constexpr char kServiceAccountDir[] =
@@ -206,7 +207,7 @@ bool ParseKubeconfig(const std::string& yaml_text, const std::string& dir,
   return true;
 }
 
-bool ResolveKubeClientConfig(const Config& config,
+bool ResolveKubeClientConfig(const core::Config& config,
                              const std::map<std::string, std::string>& env,
                              KubeClientConfig* out, std::string* error) {
   *out = KubeClientConfig();
@@ -268,4 +269,5 @@ bool ResolveKubeClientConfig(const Config& config,
   return true;
 }
 
+}  // namespace kube
 }  // namespace crashctl

@@ -19,9 +19,10 @@
 #include <map>
 #include <string>
 
-#include "core/config.h"
+#include "crashctl/core/config.h"
 
 namespace crashctl {
+namespace kube {
 
 struct KubeClientConfig {
   std::string server;  // "https://10.0.0.1:443", no trailing '/'
@@ -45,7 +46,7 @@ struct KubeClientConfig {
 
 // Resolves the client configuration (see the order above). `env` is the
 // process environment. Returns false with `*error` naming the file/field.
-bool ResolveKubeClientConfig(const Config& config,
+bool ResolveKubeClientConfig(const core::Config& config,
                              const std::map<std::string, std::string>& env,
                              KubeClientConfig* out, std::string* error);
 
@@ -56,6 +57,7 @@ bool ParseKubeconfig(const std::string& yaml_text, const std::string& dir,
 // Decodes standard base64 (whitespace ignored). False when malformed.
 bool Base64Decode(const std::string& in, std::string* out);
 
+}  // namespace kube
 }  // namespace crashctl
 
 #endif  // CRASHCTL_KUBE_KUBE_CLIENT_CONFIG_H_

@@ -1,4 +1,4 @@
-#include "kube/kube_watcher.h"
+#include "crashctl/kube/kube_watcher.h"
 
 #include <rapidjson/document.h>
 #include <spdlog/spdlog.h>
@@ -12,16 +12,17 @@
 #include <thread>
 #include <vector>
 
-#include "exporter/metrics.h"
-#include "kube/crash_recorder.h"
-#include "kube/kube_api_client.h"
-#include "kube/kube_client_config.h"
-#include "kube/log_fetcher.h"
-#include "kube/pod_classifier.h"
-#include "kube/watch_line_buffer.h"
-#include "scrub/scrubber.h"
+#include "crash_recorder.h"
+#include "crashctl/exporter/metrics.h"
+#include "crashctl/scrub/scrubber.h"
+#include "kube_api_client.h"
+#include "kube_client_config.h"
+#include "log_fetcher.h"
+#include "pod_classifier.h"
+#include "watch_line_buffer.h"
 
 namespace crashctl {
+namespace kube {
 namespace {
 
 constexpr int kMaxListPages = 100000;
@@ -46,8 +47,8 @@ std::string MetadataString(const rapidjson::Value& obj, const char* field) {
 
 class KubeWatcher::Impl {
  public:
-  Impl(const Config& config, Store* store, Metrics* metrics,
-       const Options& options)
+  Impl(const core::Config& config, store::Store* store,
+       exporter::Metrics* metrics, const Options& options)
       : config_(config),
         metrics_(metrics),
         options_(options),
@@ -61,7 +62,8 @@ class KubeWatcher::Impl {
 
   bool Start(std::string* error) {
     KubeClientConfig cc;
-    if (!ResolveKubeClientConfig(config_, ProcessEnvironment(), &cc, error)) {
+    if (!ResolveKubeClientConfig(config_, core::ProcessEnvironment(), &cc,
+                                 error)) {
       return false;
     }
     KubeApiClient::Options co;
@@ -111,7 +113,8 @@ class KubeWatcher::Impl {
     return total > 0 && synced_loops_.load() >= total;
   }
 
-  void OnEventStored(const WriteItem& item, const WriteOutcome& outcome) {
+  void OnEventStored(const model::WriteItem& item,
+                     const model::WriteOutcome& outcome) {
     recorder_.OnEventStored(item, outcome);
   }
 
@@ -372,8 +375,8 @@ class KubeWatcher::Impl {
     }
   }
 
-  const Config config_;
-  Metrics* metrics_;
+  const core::Config config_;
+  exporter::Metrics* metrics_;
   const Options options_;
   const scrub::Scrubber scrubber_;  // before recorder_, which uses it
   CrashRecorder recorder_;
@@ -389,11 +392,12 @@ class KubeWatcher::Impl {
   std::mt19937 rng_;
 };
 
-KubeWatcher::KubeWatcher(const Config& config, Store* store, Metrics* metrics)
+KubeWatcher::KubeWatcher(const core::Config& config, store::Store* store,
+                         exporter::Metrics* metrics)
     : KubeWatcher(config, store, metrics, Options()) {}
 
-KubeWatcher::KubeWatcher(const Config& config, Store* store, Metrics* metrics,
-                         const Options& options)
+KubeWatcher::KubeWatcher(const core::Config& config, store::Store* store,
+                         exporter::Metrics* metrics, const Options& options)
     : impl_(std::make_unique<Impl>(config, store, metrics, options)) {}
 
 KubeWatcher::~KubeWatcher() = default;
@@ -408,9 +412,10 @@ void KubeWatcher::Stop() { impl_->Stop(); }
 
 bool KubeWatcher::Synced() const { return impl_->Synced(); }
 
-void KubeWatcher::OnEventStored(const WriteItem& item,
-                                const WriteOutcome& outcome) {
+void KubeWatcher::OnEventStored(const model::WriteItem& item,
+                                const model::WriteOutcome& outcome) {
   impl_->OnEventStored(item, outcome);
 }
 
+}  // namespace kube
 }  // namespace crashctl

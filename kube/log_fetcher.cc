@@ -1,8 +1,9 @@
-#include "kube/log_fetcher.h"
+#include "log_fetcher.h"
 
 #include <spdlog/spdlog.h>
 
 namespace crashctl {
+namespace kube {
 
 namespace {
 constexpr int kLimitBytes = 256 << 10;
@@ -89,4 +90,5 @@ void LogFetcher::Run() {
   }
 }
 
+}  // namespace kube
 }  // namespace crashctl

@@ -20,10 +20,11 @@
 #include <string>
 #include <thread>
 
-#include "kube/crash_recorder.h"
-#include "kube/kube_api_client.h"
+#include "crash_recorder.h"
+#include "kube_api_client.h"
 
 namespace crashctl {
+namespace kube {
 
 class LogFetcher {
  public:
@@ -57,6 +58,7 @@ class LogFetcher {
   std::thread worker_;
 };
 
+}  // namespace kube
 }  // namespace crashctl
 
 #endif  // CRASHCTL_KUBE_LOG_FETCHER_H_

@@ -1,4 +1,4 @@
-#include "kube/pod_classifier.h"
+#include "pod_classifier.h"
 
 #include <cctype>
 #include <cstdio>
@@ -8,6 +8,7 @@
 #include "crashctl/util/time.h"
 
 namespace crashctl {
+namespace kube {
 namespace {
 
 using rapidjson::Value;
@@ -127,8 +128,8 @@ bool IsCrashTermination(const TerminatedState& t) {
   return t.present && (t.exit_code != 0 || t.reason == "OOMKilled");
 }
 
-Crash BaseCrash(const PodSnapshot& pod, const ContainerSnapshot* c) {
-  Crash crash;
+model::Crash BaseCrash(const PodSnapshot& pod, const ContainerSnapshot* c) {
+  model::Crash crash;
   crash.namespace_ = pod.namespace_;
   crash.pod = pod.name;
   crash.pod_uid = pod.uid;
@@ -145,7 +146,7 @@ Crash BaseCrash(const PodSnapshot& pod, const ContainerSnapshot* c) {
   return crash;
 }
 
-void FillFromTermination(const TerminatedState& t, Crash* crash) {
+void FillFromTermination(const TerminatedState& t, model::Crash* crash) {
   crash->reason = t.reason.empty() ? "Error" : t.reason;
   crash->exit_code = t.exit_code;
   crash->signal =
@@ -303,7 +304,7 @@ std::vector<CrashCandidate> ClassifyPod(const PodSnapshot& pod,
       }
     }
     cand.crash = BaseCrash(pod, named);
-    cand.crash.crash_type = "evicted";
+    cand.crash.crash_type = model::CrashType::kEvicted;
     std::string resource = EvictionResource(pod.message);
     cand.crash.reason =
         resource.empty() ? "Evicted" : "Evicted (" + resource + ")";
@@ -323,9 +324,10 @@ std::vector<CrashCandidate> ClassifyPod(const PodSnapshot& pod,
       cand.in_last_state = last;
       cand.crash = BaseCrash(pod, &c);
       FillFromTermination(t, &cand.crash);
-      cand.crash.crash_type = t.reason == "OOMKilled" ? "oom_killed"
-                              : c.init                ? "init_failed"
-                                                      : "error_exit";
+      cand.crash.crash_type = t.reason == "OOMKilled"
+                                  ? model::CrashType::kOomKilled
+                              : c.init ? model::CrashType::kInitFailed
+                                       : model::CrashType::kErrorExit;
       cand.crash.dedup_key =
           prefix + "/exit/" + TerminationIdent(t, c.restart_count);
       cand.logs_container = c.name;
@@ -344,7 +346,7 @@ std::vector<CrashCandidate> ClassifyPod(const PodSnapshot& pod,
       CrashCandidate cand;
       cand.kind = CrashCandidate::kCrashLoop;
       cand.crash = BaseCrash(pod, &c);
-      cand.crash.crash_type = "crash_loop";
+      cand.crash.crash_type = model::CrashType::kCrashLoop;
       if (c.last_terminated.present) {
         FillFromTermination(c.last_terminated, &cand.crash);
       }
@@ -366,7 +368,7 @@ std::vector<CrashCandidate> ClassifyPod(const PodSnapshot& pod,
       CrashCandidate cand;
       cand.kind = CrashCandidate::kRestartThreshold;
       cand.crash = BaseCrash(pod, &c);
-      cand.crash.crash_type = "restart_threshold";
+      cand.crash.crash_type = model::CrashType::kRestartThreshold;
       const TerminatedState& t =
           c.last_terminated.present ? c.last_terminated : c.terminated;
       if (t.present) FillFromTermination(t, &cand.crash);
@@ -386,4 +388,5 @@ std::vector<CrashCandidate> ClassifyPod(const PodSnapshot& pod,
   return out;
 }
 
+}  // namespace kube
 }  // namespace crashctl

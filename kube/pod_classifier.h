@@ -24,9 +24,10 @@
 #include <string>
 #include <vector>
 
-#include "store/store.h"
+#include "crashctl/store/store.h"
 
 namespace crashctl {
+namespace kube {
 
 struct TerminatedState {
   bool present = false;
@@ -80,7 +81,7 @@ struct CrashCandidate {
   // Every field a crash record carries except id, timestamps of the row and
   // logs. For kCrashLoop dedup_key names a new episode starting at this
   // termination; CrashRecorder uses the open episode's key instead.
-  Crash crash;
+  model::Crash crash;
   bool in_last_state = false;  // termination read from lastState
   // Logs to fetch for the record: container name ("" = none) and whether
   // the previous instance's (`previous=true`).
@@ -117,6 +118,7 @@ std::string EvictionResource(const std::string& message);
 void OwnerWorkload(const rapidjson::Value& metadata, std::string* kind,
                    std::string* name);
 
+}  // namespace kube
 }  // namespace crashctl
 
 #endif  // CRASHCTL_KUBE_POD_CLASSIFIER_H_

@@ -1,8 +1,9 @@
-#include "kube/watch_line_buffer.h"
+#include "watch_line_buffer.h"
 
 #include <cstring>
 
 namespace crashctl {
+namespace kube {
 
 void WatchLineBuffer::Emit(std::string* line, std::vector<std::string>* lines) {
   if (!line->empty() && line->back() == '\r') line->pop_back();
@@ -40,4 +41,5 @@ void WatchLineBuffer::Feed(const char* data, size_t size,
   }
 }
 
+}  // namespace kube
 }  // namespace crashctl

@@ -16,6 +16,7 @@
 #include <vector>
 
 namespace crashctl {
+namespace kube {
 
 class WatchLineBuffer {
  public:
@@ -49,6 +50,7 @@ class WatchLineBuffer {
   size_t overflows_ = 0;
 };
 
+}  // namespace kube
 }  // namespace crashctl
 
 #endif  // CRASHCTL_KUBE_WATCH_LINE_BUFFER_H_

@@ -1,4 +1,4 @@
-#include "monitors/missed_runs.h"
+#include "crashctl/monitors/missed_runs.h"
 
 #include <algorithm>
 #include <limits>

@@ -1,4 +1,4 @@
-#include "monitors/schedule.h"
+#include "crashctl/monitors/schedule.h"
 
 #include <date/date.h>
 #include <date/tz.h>

@@ -1,9 +1,10 @@
-#include "rest/admin_auth.h"
+#include "admin_auth.h"
 
 #include <cctype>
 #include <utility>
 
 namespace crashctl {
+namespace rest {
 
 bool ConstantTimeEquals(const std::string& given, const std::string& expected) {
   // Walk `expected` fully whatever `given` is, so timing reveals at most the
@@ -18,10 +19,10 @@ bool ConstantTimeEquals(const std::string& given, const std::string& expected) {
   return diff == 0;
 }
 
-HttpResponse CheckAdminToken(const HttpRequest& request,
-                             const std::string& token, bool* ok) {
+http::HttpResponse CheckAdminToken(const http::HttpRequest& request,
+                                   const std::string& token, bool* ok) {
   *ok = true;
-  if (token.empty()) return HttpResponse();
+  if (token.empty()) return http::HttpResponse();
   const std::string header = request.Header("authorization");
   static const char kScheme[] = "bearer ";
   constexpr size_t kSchemeLen = sizeof(kScheme) - 1;
@@ -38,11 +39,11 @@ HttpResponse CheckAdminToken(const HttpRequest& request,
       --end;
     }
     if (ConstantTimeEquals(header.substr(start, end - start), token)) {
-      return HttpResponse();
+      return http::HttpResponse();
     }
   }
   *ok = false;
-  HttpResponse response = HttpResponse::Error(
+  http::HttpResponse response = http::HttpResponse::Error(
       401, has_scheme ? "invalid admin token"
                       : "missing admin token: send Authorization: Bearer "
                         "<auth.admin_token>");
@@ -51,14 +52,16 @@ HttpResponse CheckAdminToken(const HttpRequest& request,
   return response;
 }
 
-HttpHandler RequireAdmin(const std::string& token, HttpHandler handler) {
+http::HttpHandler RequireAdmin(const std::string& token,
+                               http::HttpHandler handler) {
   if (token.empty()) return handler;
-  return [token, handler = std::move(handler)](HttpRequest& request) {
+  return [token, handler = std::move(handler)](http::HttpRequest& request) {
     bool ok = false;
-    HttpResponse denied = CheckAdminToken(request, token, &ok);
+    http::HttpResponse denied = CheckAdminToken(request, token, &ok);
     if (!ok) return denied;
     return handler(request);
   };
 }
 
+}  // namespace rest
 }  // namespace crashctl

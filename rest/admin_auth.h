@@ -7,9 +7,10 @@
 
 #include <string>
 
-#include "core/http.h"
+#include "crashctl/http/http.h"
 
 namespace crashctl {
+namespace rest {
 
 // Compares in time that depends only on `expected.size()`, never on where
 // the first difference is.
@@ -19,13 +20,15 @@ bool ConstantTimeEquals(const std::string& given, const std::string& expected);
 // always OK. Sets `*ok`; when false, returns the 401 answer to send
 // (`{"error":...}` with `WWW-Authenticate: Bearer realm="crashctl"`). The
 // scheme name "Bearer" is matched case-insensitively.
-HttpResponse CheckAdminToken(const HttpRequest& request,
-                             const std::string& token, bool* ok);
+http::HttpResponse CheckAdminToken(const http::HttpRequest& request,
+                                   const std::string& token, bool* ok);
 
 // `handler` guarded by CheckAdminToken; with an empty `token`, `handler`
 // itself.
-HttpHandler RequireAdmin(const std::string& token, HttpHandler handler);
+http::HttpHandler RequireAdmin(const std::string& token,
+                               http::HttpHandler handler);
 
+}  // namespace rest
 }  // namespace crashctl
 
 #endif  // CRASHCTL_REST_ADMIN_AUTH_H_

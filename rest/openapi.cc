@@ -1,4 +1,4 @@
-#include "rest/openapi.h"
+#include "openapi.h"
 
 #include <cctype>
 #include <set>
@@ -6,10 +6,12 @@
 #include <utility>
 #include <vector>
 
+#include "crashctl/model/vocabulary.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
 
 namespace crashctl {
+namespace rest {
 namespace {
 
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
@@ -37,8 +39,11 @@ struct OperationSpec {
   std::vector<int> errors;     // statuses answering Error
 };
 
-const std::vector<const char*> kStatuses = {"unresolved", "resolved",
-                                            "ignored"};
+const std::vector<const char*>& Statuses() {
+  static const auto* v =
+      new std::vector<const char*>(model::Spellings(model::AllGroupStatuses()));
+  return *v;
+}
 
 const std::vector<OperationSpec>& KnownOperations() {
   static const auto* const ops = new std::vector<OperationSpec>{
@@ -113,11 +118,9 @@ const std::vector<OperationSpec>& KnownOperations() {
        "groups",
        true,
        {{"project", "integer", "Only groups of this project id", {}},
-        {"status", "string", "Only groups with this status", kStatuses},
-        {"level",
-         "string",
-         "Only groups whose latest event has this level",
-         {"fatal", "error", "warning", "info", "debug"}},
+        {"status", "string", "Only groups with this status", Statuses()},
+        {"level", "string", "Only groups whose latest event has this level",
+         model::Spellings(model::AllLevels())},
         {"service", "string", "Only groups of this service", {}},
         {"sort",
          "string",
@@ -181,11 +184,8 @@ const std::vector<OperationSpec>& KnownOperations() {
        "crashes",
        true,
        {{"namespace", "string", "Only crashes in this namespace", {}},
-        {"type",
-         "string",
-         "Only crashes of this type",
-         {"oom_killed", "crash_loop", "init_failed", "evicted",
-          "restart_threshold", "error_exit"}},
+        {"type", "string", "Only crashes of this type",
+         model::Spellings(model::AllCrashTypes())},
         {"pod", "string", "Only crashes of this pod", {}},
         {"since",
          "string",
@@ -391,7 +391,7 @@ void Schema(Writer* w, const char* name, const std::vector<Prop>& props,
       Type(w, "string");
       w->EndObject();
     } else if (kind == "status") {
-      StringEnum(w, kStatuses);
+      StringEnum(w, Statuses());
     } else {
       Type(w, p.kind);
     }
@@ -631,7 +631,7 @@ void QueryParameter(Writer* w, const QueryParamSpec& q) {
   w->EndObject();
 }
 
-void Operation(Writer* w, const Router::Route& route,
+void Operation(Writer* w, const http::Router::Route& route,
                std::set<std::string>* operation_ids) {
   const OperationSpec* spec = FindSpec(route.method, route.pattern);
   KeyOf(w, Lower(route.method));
@@ -707,18 +707,20 @@ void Operation(Writer* w, const Router::Route& route,
 
 }  // namespace
 
-std::string BuildOpenApi(const Router& router) {
+std::string BuildOpenApi(const http::Router& router) {
   // Distinct patterns in registration order, each with its distinct methods.
-  std::vector<std::pair<std::string, std::vector<const Router::Route*>>> paths;
-  for (const Router::Route& route : router.routes()) {
+  std::vector<std::pair<std::string, std::vector<const http::Router::Route*>>>
+      paths;
+  for (const http::Router::Route& route : router.routes()) {
     auto it = paths.begin();
     while (it != paths.end() && it->first != route.pattern) ++it;
     if (it == paths.end()) {
-      paths.emplace_back(route.pattern, std::vector<const Router::Route*>());
+      paths.emplace_back(route.pattern,
+                         std::vector<const http::Router::Route*>());
       it = paths.end() - 1;
     }
     bool seen = false;
-    for (const Router::Route* r : it->second) {
+    for (const http::Router::Route* r : it->second) {
       seen = seen || Lower(r->method) == Lower(route.method);
     }
     if (!seen) it->second.push_back(&route);
@@ -748,7 +750,7 @@ std::string BuildOpenApi(const Router& router) {
   for (const auto& path : paths) {
     KeyOf(&w, path.first);
     w.StartObject();
-    for (const Router::Route* route : path.second) {
+    for (const http::Router::Route* route : path.second) {
       Operation(&w, *route, &operation_ids);
     }
     w.EndObject();
@@ -759,4 +761,5 @@ std::string BuildOpenApi(const Router& router) {
   return std::string(buffer.GetString(), buffer.GetSize());
 }
 
+}  // namespace rest
 }  // namespace crashctl

@@ -7,9 +7,10 @@
 
 #include <string>
 
-#include "core/http.h"
+#include "crashctl/http/http.h"
 
 namespace crashctl {
+namespace rest {
 
 // Returns the OpenAPI 3.0.3 JSON document describing exactly the routes of
 // `router`: one path per distinct pattern, one operation per (method,
@@ -17,8 +18,9 @@ namespace crashctl {
 // ingestion, /metrics, health) also get their query parameters, request
 // bodies and response schemas (Project, Group, Event, Crash, Error, lists);
 // others get a generic description.
-std::string BuildOpenApi(const Router& router);
+std::string BuildOpenApi(const http::Router& router);
 
+}  // namespace rest
 }  // namespace crashctl
 
 #endif  // CRASHCTL_REST_OPENAPI_H_

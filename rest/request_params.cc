@@ -1,4 +1,4 @@
-#include "rest/request_params.h"
+#include "request_params.h"
 
 #include <cmath>
 #include <cstdlib>
@@ -7,6 +7,7 @@
 #include "crashctl/util/time.h"
 
 namespace crashctl {
+namespace rest {
 
 bool ParsePositiveId(const std::string& text, int64_t* out) {
   if (text.empty() || text.size() > 19) return false;
@@ -24,7 +25,7 @@ bool ParsePositiveId(const std::string& text, int64_t* out) {
   return true;
 }
 
-bool ParseLimitParam(const HttpRequest& request, int* limit,
+bool ParseLimitParam(const http::HttpRequest& request, int* limit,
                      std::string* error) {
   if (!request.HasQueryParam("limit")) return true;
   const std::string text = request.QueryParam("limit");
@@ -87,4 +88,5 @@ bool ParseSinceParam(const std::string& text, double* out, std::string* error) {
   return true;
 }
 
+}  // namespace rest
 }  // namespace crashctl

@@ -6,16 +6,17 @@
 #include <cstdint>
 #include <string>
 
-#include "core/http.h"
+#include "crashctl/http/http.h"
 
 namespace crashctl {
+namespace rest {
 
 // Decimal digits only (no sign, no spaces), value 1..INT64_MAX.
 bool ParsePositiveId(const std::string& text, int64_t* out);
 
 // Query parameter `limit`: absent keeps `*limit`; otherwise it must be an
 // integer in 1..1000. On failure sets `*error` (names the parameter).
-bool ParseLimitParam(const HttpRequest& request, int* limit,
+bool ParseLimitParam(const http::HttpRequest& request, int* limit,
                      std::string* error);
 
 // A Sentry event id: 32 hex digits, or a UUID with dashes; either case.
@@ -26,6 +27,7 @@ bool NormalizeEventId(const std::string& text, std::string* out);
 // timestamp. On failure sets `*error`.
 bool ParseSinceParam(const std::string& text, double* out, std::string* error);
 
+}  // namespace rest
 }  // namespace crashctl
 
 #endif  // CRASHCTL_REST_REQUEST_PARAMS_H_

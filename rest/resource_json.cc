@@ -1,4 +1,4 @@
-#include "rest/resource_json.h"
+#include "resource_json.h"
 
 #include <cmath>
 #include <cstdint>
@@ -7,6 +7,7 @@
 #include "rapidjson/reader.h"
 
 namespace crashctl {
+namespace rest {
 namespace {
 
 constexpr char kReplacement[] = "\xEF\xBF\xBD";  // U+FFFD
@@ -240,8 +241,8 @@ std::vector<std::string> SplitLogLines(const std::string& logs) {
   return lines;
 }
 
-void WriteProject(JsonWriter* w, const Project& project, const std::string& dsn,
-                  const std::string& short_dsn) {
+void WriteProject(JsonWriter* w, const model::Project& project,
+                  const std::string& dsn, const std::string& short_dsn) {
   w->StartObject();
   w->Key("id");
   w->Int64(project.id);
@@ -254,7 +255,8 @@ void WriteProject(JsonWriter* w, const Project& project, const std::string& dsn,
   w->EndObject();
 }
 
-void WriteGroup(JsonWriter* w, const Group& g, const std::string& base_url) {
+void WriteGroup(JsonWriter* w, const model::Group& g,
+                const std::string& base_url) {
   const std::string self = "/api/v1/groups/" + std::to_string(g.id);
   w->StartObject();
   w->Key("id");
@@ -264,8 +266,8 @@ void WriteGroup(JsonWriter* w, const Group& g, const std::string& base_url) {
   WriteField(w, "fingerprint", g.fingerprint);
   WriteField(w, "title", g.title);
   WriteField(w, "culprit", g.culprit);
-  WriteField(w, "level", g.level);
-  WriteField(w, "status", g.status);
+  WriteField(w, "level", model::ToString(g.level));
+  WriteField(w, "status", model::ToString(g.status));
   w->Key("count");
   w->Int64(g.count);
   w->Key("first_seen");
@@ -287,7 +289,7 @@ void WriteGroup(JsonWriter* w, const Group& g, const std::string& base_url) {
   w->EndObject();
 }
 
-void WriteEvent(JsonWriter* w, const StoredEvent& e,
+void WriteEvent(JsonWriter* w, const model::StoredEvent& e,
                 const std::string& base_url, bool with_payload) {
   w->StartObject();
   WriteField(w, "event_id", e.event_id);
@@ -299,7 +301,7 @@ void WriteEvent(JsonWriter* w, const StoredEvent& e,
   WriteTime(w, e.timestamp);
   w->Key("received");
   WriteTime(w, e.received);
-  WriteField(w, "level", e.level);
+  WriteField(w, "level", model::ToString(e.level));
   WriteField(w, "platform", e.platform);
   WriteField(w, "title", e.title);
   WriteField(w, "message", e.message);
@@ -338,7 +340,8 @@ void WriteEvent(JsonWriter* w, const StoredEvent& e,
   w->EndObject();
 }
 
-void WriteCrash(JsonWriter* w, const Crash& c, const std::string& base_url) {
+void WriteCrash(JsonWriter* w, const model::Crash& c,
+                const std::string& base_url) {
   w->StartObject();
   w->Key("id");
   w->Int64(c.id);
@@ -350,7 +353,7 @@ void WriteCrash(JsonWriter* w, const Crash& c, const std::string& base_url) {
   WriteField(w, "workload_kind", c.workload_kind);
   WriteField(w, "workload", c.workload);
   WriteField(w, "image", c.image);
-  WriteField(w, "crash_type", c.crash_type);
+  WriteField(w, "crash_type", model::ToString(c.crash_type));
   WriteField(w, "reason", c.reason);
   w->Key("exit_code");
   w->Int(c.exit_code);
@@ -384,4 +387,5 @@ void WriteCrash(JsonWriter* w, const Crash& c, const std::string& base_url) {
   w->EndObject();
 }
 
+}  // namespace rest
 }  // namespace crashctl

@@ -12,11 +12,12 @@
 #include <string>
 #include <vector>
 
+#include "crashctl/store/store.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
-#include "store/store.h"
 
 namespace crashctl {
+namespace rest {
 
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
@@ -61,17 +62,20 @@ std::vector<std::string> SplitLogLines(const std::string& logs);
 
 // URLs in `links` objects are `base_url` + path; base_url has no trailing
 // '/' ("" gives root-relative URLs).
-void WriteProject(JsonWriter* w, const Project& project, const std::string& dsn,
-                  const std::string& short_dsn);
-void WriteGroup(JsonWriter* w, const Group& group, const std::string& base_url);
+void WriteProject(JsonWriter* w, const model::Project& project,
+                  const std::string& dsn, const std::string& short_dsn);
+void WriteGroup(JsonWriter* w, const model::Group& group,
+                const std::string& base_url);
 // `with_payload`: adds `payload` (the stored event JSON as an object, or
 // null plus `payload_text` when it cannot be parsed), within EmbedLimits;
 // when anything was cut, `payload_cut` {depth_limit, size_limit,
 // stored_bytes} says so.
-void WriteEvent(JsonWriter* w, const StoredEvent& event,
+void WriteEvent(JsonWriter* w, const model::StoredEvent& event,
                 const std::string& base_url, bool with_payload);
-void WriteCrash(JsonWriter* w, const Crash& crash, const std::string& base_url);
+void WriteCrash(JsonWriter* w, const model::Crash& crash,
+                const std::string& base_url);
 
+}  // namespace rest
 }  // namespace crashctl
 
 #endif  // CRASHCTL_REST_RESOURCE_JSON_H_

@@ -1,4 +1,4 @@
-#include "scrub/scrubber.h"
+#include "crashctl/scrub/scrubber.h"
 
 #include <algorithm>
 #include <cstring>
@@ -212,8 +212,8 @@ Scrubber::Scrubber(Options options) : defaults_(options.defaults) {
   }
   next_.resize(next.size());
   for (size_t i = 0; i < next.size(); ++i) {
-    next_[i] = static_cast<uint16_t>(next[i] |
-                                     (final_state[next[i]] ? kFinal : 0));
+    next_[i] =
+        static_cast<uint16_t>(next[i] | (final_state[next[i]] ? kFinal : 0));
   }
 }
 
@@ -223,8 +223,8 @@ bool Scrubber::IsSecretKey(std::string_view key) const {
   const size_t n = std::min(key.size(), kMaxKey);
   unsigned state = 0;
   for (size_t i = 0; i < n; ++i) {
-    const uint16_t to =
-        next_[state * kClasses + classes.of[static_cast<unsigned char>(key[i])]];
+    const uint16_t to = next_[state * kClasses +
+                              classes.of[static_cast<unsigned char>(key[i])]];
     if (to & kFinal) return true;
     state = to;
   }

@@ -1,11 +1,13 @@
-#include "store/batch_writer.h"
+#include "batch_writer.h"
 
 #include <cmath>
 
-#include "store/payload_codec.h"
-#include "store/rows.h"
+#include "crashctl/util/time.h"
+#include "payload_codec.h"
+#include "rows.h"
 
 namespace crashctl {
+namespace store {
 namespace {
 
 constexpr char kEventExists[] = "SELECT 1 FROM events WHERE event_id = ?1";
@@ -47,17 +49,18 @@ constexpr char kInsertEvent[] =
 
 }  // namespace
 
-StoreStatus BatchWriter::Add(const WriteItem& item, WriteOutcome* outcome) {
-  const Event& event = item.event;
-  const GroupingResult& grouping = item.grouping;
+Status BatchWriter::Add(const model::WriteItem& item,
+                        model::WriteOutcome* outcome) {
+  const model::Event& event = item.event;
+  const model::GroupingResult& grouping = item.grouping;
   // A non-finite time would be stored as NULL and fail the whole batch on
   // NOT NULL; fall back to when the event was received (or now).
   const double received =
-      std::isfinite(event.received) ? event.received : NowSeconds();
+      std::isfinite(event.received) ? event.received : util::NowSeconds();
   const double timestamp =
       std::isfinite(event.timestamp) ? event.timestamp : received;
-  StoreStatus st;
-  *outcome = WriteOutcome();
+  Status st;
+  *outcome = model::WriteOutcome();
 
   {
     SqliteStmt exists;
@@ -66,7 +69,7 @@ StoreStatus BatchWriter::Add(const WriteItem& item, WriteOutcome* outcome) {
     int rc = exists.Step();
     if (rc == SQLITE_ROW) {
       outcome->duplicate = true;
-      return StoreStatus::Ok();
+      return Status::Ok();
     }
     if (rc != SQLITE_DONE) return Failed(event, "lookup");
   }
@@ -137,14 +140,14 @@ StoreStatus BatchWriter::Add(const WriteItem& item, WriteOutcome* outcome) {
   delta->last_event_id = db_->LastInsertRowid();
   if (delta->events == 0) delta->first_event_id = delta->last_event_id;
   ++delta->events;
-  return StoreStatus::Ok();
+  return Status::Ok();
 }
 
-StoreStatus BatchWriter::InsertEvent(const WriteItem& item, int64_t group_id,
-                                     double timestamp, double received) {
-  const Event& event = item.event;
+Status BatchWriter::InsertEvent(const model::WriteItem& item, int64_t group_id,
+                                double timestamp, double received) {
+  const model::Event& event = item.event;
   const std::string& pod_tag = event.Tag("pod");
-  StoreStatus st;
+  Status st;
   SqliteStmt insert;
   if (!db_->Prepare(kInsertEvent, &insert, &st)) return st;
   insert.Bind(1, event.event_id)
@@ -173,11 +176,11 @@ StoreStatus BatchWriter::InsertEvent(const WriteItem& item, int64_t group_id,
     return Failed(event, "insert event (project " +
                              std::to_string(event.project_id) + ")");
   }
-  return StoreStatus::Ok();
+  return Status::Ok();
 }
 
-StoreStatus BatchWriter::Finish() {
-  StoreStatus st;
+Status BatchWriter::Finish() {
+  Status st;
   for (const GroupDelta& delta : deltas_) {
     if (delta.events == 0) continue;
     auto failed = [&] {
@@ -197,7 +200,7 @@ StoreStatus BatchWriter::Finish() {
       if (update.Run() != SQLITE_DONE) return failed();
     }
   }
-  return StoreStatus::Ok();
+  return Status::Ok();
 }
 
 GroupFolds::Batch BatchWriter::TakeCounters() {
@@ -205,7 +208,7 @@ GroupFolds::Batch BatchWriter::TakeCounters() {
   batch.reserve(deltas_.size());
   for (const GroupDelta& delta : deltas_) {
     if (delta.events == 0) continue;
-    const WriteItem& latest = *delta.latest;
+    const model::WriteItem& latest = *delta.latest;
     GroupCounters counters;
     counters.events = delta.events;
     counters.first_event_id = delta.first_event_id;
@@ -213,7 +216,7 @@ GroupFolds::Batch BatchWriter::TakeCounters() {
     counters.last_seen = delta.last_seen;
     counters.title = latest.grouping.title;
     counters.culprit = latest.grouping.culprit;
-    counters.level = latest.event.level;
+    counters.level = model::ToString(latest.event.level);
     counters.service = latest.event.service;
     counters.release = latest.event.release;
     counters.first_release = delta.first_release;
@@ -222,4 +225,5 @@ GroupFolds::Batch BatchWriter::TakeCounters() {
   return batch;
 }
 
+}  // namespace store
 }  // namespace crashctl

@@ -21,11 +21,12 @@
 #include <utility>
 #include <vector>
 
-#include "store/group_folds.h"
-#include "store/sqlite_db.h"
-#include "store/store.h"
+#include "crashctl/store/store.h"
+#include "group_folds.h"
+#include "sqlite_db.h"
 
 namespace crashctl {
+namespace store {
 
 class BatchWriter {
  public:
@@ -34,9 +35,9 @@ class BatchWriter {
 
   // Inserts the event of `item` (which must outlive TakeCounters()),
   // creating its group if needed.
-  StoreStatus Add(const WriteItem& item, WriteOutcome* outcome);
+  Status Add(const model::WriteItem& item, model::WriteOutcome* outcome);
   // Applies the first_seen and status changes of the batch's groups.
-  StoreStatus Finish();
+  Status Finish();
   // What the batch's events add to their groups' counters, in the order
   // the groups first appear in the batch.
   GroupFolds::Batch TakeCounters();
@@ -53,15 +54,15 @@ class BatchWriter {
     bool reopen = false;           // the group was resolved
     double first_seen = 0;         // of the batch's events
     double last_seen = 0;
-    const WriteItem* latest = nullptr;  // newest; the later one on a tie
-    std::string first_release;          // first non-empty, in batch order
+    const model::WriteItem* latest = nullptr;  // newest; the later one on a tie
+    std::string first_release;  // first non-empty, in batch order
   };
 
-  StoreStatus InsertEvent(const WriteItem& item, int64_t group_id,
-                          double timestamp, double received);
+  Status InsertEvent(const model::WriteItem& item, int64_t group_id,
+                     double timestamp, double received);
   // The connection's last error, naming the event and the failed `step`
   // (built only on failure: this is the single writer's hot path).
-  StoreStatus Failed(const Event& event, const std::string& step) const {
+  Status Failed(const model::Event& event, const std::string& step) const {
     return db_->LastStatus("write event " + event.event_id + ": " + step);
   }
 
@@ -70,6 +71,7 @@ class BatchWriter {
   std::vector<GroupDelta> deltas_;
 };
 
+}  // namespace store
 }  // namespace crashctl
 
 #endif  // CRASHCTL_STORE_BATCH_WRITER_H_

@@ -1,4 +1,4 @@
-#include "store/cursor.h"
+#include "cursor.h"
 
 #include <cerrno>
 #include <cmath>
@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 namespace crashctl {
+namespace store {
 namespace {
 
 constexpr char kAlphabet[] =
@@ -121,4 +122,5 @@ bool DecodeCursor(const std::string& text, const std::string& want_sort,
   return true;
 }
 
+}  // namespace store
 }  // namespace crashctl

@@ -11,6 +11,7 @@
 #include <string>
 
 namespace crashctl {
+namespace store {
 
 struct Cursor {
   std::string sort;  // e.g. "last_seen", "count", "timestamp", "updated_at"
@@ -30,6 +31,7 @@ bool DecodeCursor(const std::string& text, const std::string& want_sort,
 std::string Base64UrlEncode(const std::string& data);
 bool Base64UrlDecode(const std::string& text, std::string* data);
 
+}  // namespace store
 }  // namespace crashctl
 
 #endif  // CRASHCTL_STORE_CURSOR_H_

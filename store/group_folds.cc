@@ -1,8 +1,9 @@
-#include "store/group_folds.h"
+#include "group_folds.h"
 
 #include <algorithm>
 
 namespace crashctl {
+namespace store {
 namespace {
 
 // Adds counters to a group row. The fields that describe "the latest event"
@@ -63,8 +64,8 @@ void GroupCounters::Merge(GroupCounters&& later) {
   if (first_release.empty()) first_release = std::move(later.first_release);
 }
 
-StoreStatus GroupFolds::Write(SqliteDb* db, Batch batch, bool all,
-                              Clock::time_point now) {
+Status GroupFolds::Write(SqliteDb* db, Batch batch, bool all,
+                         Clock::time_point now) {
   plan_ = Plan();
   plan_.now = now;
   plan_.newest_event_id = newest_event_id_;
@@ -105,20 +106,20 @@ StoreStatus GroupFolds::Write(SqliteDb* db, Batch batch, bool all,
       counters.Merge(std::move(batch[hit->second].second));
       folded[hit->second] = true;
     }
-    StoreStatus status = Fold(db, id, counters);
+    Status status = Fold(db, id, counters);
     if (!status.ok()) return status;
   }
   plan_.folded_front = due;
   for (size_t i = 0; i < batch.size(); ++i) {
     if (folded[i]) continue;
     if (all || every_batch) {
-      StoreStatus status = Fold(db, batch[i].first, batch[i].second);
+      Status status = Fold(db, batch[i].first, batch[i].second);
       if (!status.ok()) return status;
     } else {
       plan_.batch.push_back(std::move(batch[i]));
     }
   }
-  if (every_batch) return StoreStatus::Ok();
+  if (every_batch) return Status::Ok();
 
   // Every event below the oldest pending one is folded. order_ is in the
   // order groups became pending, which is the order of their first events.
@@ -131,11 +132,11 @@ StoreStatus GroupFolds::Write(SqliteDb* db, Batch batch, bool all,
     }
   }
   if (all || now - watermark_written_ >= options_.interval) {
-    StoreStatus status = WriteWatermark(db, below);
+    Status status = WriteWatermark(db, below);
     if (!status.ok()) return status;
     plan_.watermark = true;
   }
-  return StoreStatus::Ok();
+  return Status::Ok();
 }
 
 void GroupFolds::Commit() {
@@ -158,9 +159,9 @@ void GroupFolds::Commit() {
   plan_ = Plan();
 }
 
-StoreStatus GroupFolds::Recover(SqliteDb* db, int64_t* folded) {
+Status GroupFolds::Recover(SqliteDb* db, int64_t* folded) {
   *folded = 0;
-  StoreStatus st;
+  Status st;
   int64_t below = 0;
   {
     SqliteStmt stmt;
@@ -212,9 +213,9 @@ StoreStatus GroupFolds::Recover(SqliteDb* db, int64_t* folded) {
   return WriteWatermark(db, newest_event_id_ + 1);
 }
 
-StoreStatus GroupFolds::Fold(SqliteDb* db, int64_t group_id,
-                             const GroupCounters& counters) const {
-  StoreStatus st;
+Status GroupFolds::Fold(SqliteDb* db, int64_t group_id,
+                        const GroupCounters& counters) const {
+  Status st;
   SqliteStmt update;
   if (!db->Prepare(kFoldGroup, &update, &st)) return st;
   update.Bind(1, group_id)
@@ -235,18 +236,19 @@ StoreStatus GroupFolds::Fold(SqliteDb* db, int64_t group_id,
     return db->LastStatus("update counters of group " +
                           std::to_string(group_id));
   }
-  return StoreStatus::Ok();
+  return Status::Ok();
 }
 
-StoreStatus GroupFolds::WriteWatermark(SqliteDb* db, int64_t below) const {
-  StoreStatus st;
+Status GroupFolds::WriteWatermark(SqliteDb* db, int64_t below) const {
+  Status st;
   SqliteStmt stmt;
   if (!db->Prepare(kWriteWatermark, &stmt, &st)) return st;
   stmt.Bind(1, std::string(kWatermarkName)).Bind(2, below);
   if (stmt.Run() != SQLITE_DONE) {
     return db->LastStatus("write group counter watermark");
   }
-  return StoreStatus::Ok();
+  return Status::Ok();
 }
 
+}  // namespace store
 }  // namespace crashctl

@@ -33,10 +33,11 @@
 #include <utility>
 #include <vector>
 
-#include "store/sqlite_db.h"
-#include "store/store.h"
+#include "crashctl/store/store.h"
+#include "sqlite_db.h"
 
 namespace crashctl {
+namespace store {
 
 // What some events of one group add to its row.
 struct GroupCounters {
@@ -77,14 +78,14 @@ class GroupFolds {
   // are due at `now` (every pending group if `all`, every group if the
   // interval is zero), and the watermark when it is time. Nothing in memory
   // changes until Commit().
-  StoreStatus Write(SqliteDb* db, Batch batch, bool all, Clock::time_point now);
+  Status Write(SqliteDb* db, Batch batch, bool all, Clock::time_point now);
   // The transaction of the last Write() committed: pending counters follow.
   void Commit();
 
   // Inside the caller's write transaction, before the first Write(): folds
   // the events a previous run stored but did not fold (it crashed) and sets
   // the watermark past the newest event. `*folded` gets their number.
-  StoreStatus Recover(SqliteDb* db, int64_t* folded);
+  Status Recover(SqliteDb* db, int64_t* folded);
 
   bool empty() const { return pending_.empty(); }
   size_t size() const { return pending_.size(); }
@@ -95,9 +96,9 @@ class GroupFolds {
     Clock::time_point since;  // when the first of them arrived
   };
 
-  StoreStatus Fold(SqliteDb* db, int64_t group_id,
-                   const GroupCounters& counters) const;
-  StoreStatus WriteWatermark(SqliteDb* db, int64_t below) const;
+  Status Fold(SqliteDb* db, int64_t group_id,
+              const GroupCounters& counters) const;
+  Status WriteWatermark(SqliteDb* db, int64_t below) const;
 
   const Options options_;
   std::unordered_map<int64_t, Pending> pending_;
@@ -119,6 +120,7 @@ class GroupFolds {
   Plan plan_;
 };
 
+}  // namespace store
 }  // namespace crashctl
 
 #endif  // CRASHCTL_STORE_GROUP_FOLDS_H_

@@ -1,11 +1,14 @@
-#include "store/migrations.h"
+#include "migrations.h"
 
 #include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <string>
 
+#include "crashctl/util/time.h"
+
 namespace crashctl {
+namespace store {
 namespace {
 
 // Version 1: projects, groups and events.
@@ -149,16 +152,10 @@ constexpr char kBootstrap[] =
     "  version     INTEGER PRIMARY KEY,"
     "  applied_at  REAL NOT NULL)";
 
-double NowSeconds() {
-  return std::chrono::duration<double>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // Reads the version inside the caller's transaction.
-StoreStatus ReadVersion(SqliteDb* db, int* version) {
+Status ReadVersion(SqliteDb* db, int* version) {
   SqliteStmt stmt;
-  StoreStatus status;
+  Status status;
   if (!db->Prepare("SELECT coalesce(max(version), 0) FROM schema_migrations",
                    &stmt, &status)) {
     return status;
@@ -167,7 +164,7 @@ StoreStatus ReadVersion(SqliteDb* db, int* version) {
     return db->LastStatus("read schema version");
   }
   *version = static_cast<int>(stmt.Int(0));
-  return StoreStatus::Ok();
+  return Status::Ok();
 }
 
 }  // namespace
@@ -184,28 +181,26 @@ const std::vector<Migration>& SchemaMigrations() {
 
 int LatestSchemaVersion() { return SchemaMigrations().back().version; }
 
-StoreStatus CurrentSchemaVersion(SqliteDb* db, int* version) {
-  StoreStatus status = db->Exec(kBootstrap, "create schema_migrations");
+Status CurrentSchemaVersion(SqliteDb* db, int* version) {
+  Status status = db->Exec(kBootstrap, "create schema_migrations");
   if (!status.ok()) return status;
   return ReadVersion(db, version);
 }
 
-StoreStatus ApplyMigrations(SqliteDb* db) {
+Status ApplyMigrations(SqliteDb* db) {
   db->ClearError();
-  StoreStatus status = db->Exec(kBootstrap, "create schema_migrations");
+  Status status = db->Exec(kBootstrap, "create schema_migrations");
   if (!status.ok()) return status;
   int current = 0;
   status = ReadVersion(db, &current);
   if (!status.ok()) return status;
   if (current > LatestSchemaVersion()) {
-    status.code = StoreStatus::kInternal;
-    status.message = "database schema version " + std::to_string(current) +
-                     " is newer than this crashctl knows (" +
-                     std::to_string(LatestSchemaVersion()) +
-                     "); upgrade crashctl";
-    return status;
+    return Status::Internal(
+        "database schema version " + std::to_string(current) +
+        " is newer than this crashctl knows (" +
+        std::to_string(LatestSchemaVersion()) + "); upgrade crashctl");
   }
-  if (current == LatestSchemaVersion()) return StoreStatus::Ok();
+  if (current == LatestSchemaVersion()) return Status::Ok();
 
   for (const Migration& migration : SchemaMigrations()) {
     std::string context = "migration " + std::to_string(migration.version) +
@@ -215,11 +210,10 @@ StoreStatus ApplyMigrations(SqliteDb* db) {
     int version = 0;
     status = ReadVersion(db, &version);
     if (status.ok() && version > LatestSchemaVersion()) {
-      status.code = StoreStatus::kInternal;
-      status.message = "database schema version " + std::to_string(version) +
-                       " is newer than this crashctl knows (" +
-                       std::to_string(LatestSchemaVersion()) +
-                       "); upgrade crashctl";
+      status = Status::Internal(
+          "database schema version " + std::to_string(version) +
+          " is newer than this crashctl knows (" +
+          std::to_string(LatestSchemaVersion()) + "); upgrade crashctl");
     }
     if (status.ok() && version >= migration.version) {
       db->RollbackIfOpen();
@@ -231,7 +225,7 @@ StoreStatus ApplyMigrations(SqliteDb* db) {
       if (db->Prepare("INSERT INTO schema_migrations (version, applied_at) "
                       "VALUES (?1, ?2)",
                       &stmt, &status)) {
-        stmt.Bind(1, migration.version).Bind(2, NowSeconds());
+        stmt.Bind(1, migration.version).Bind(2, util::NowSeconds());
         if (stmt.Run() != SQLITE_DONE) {
           status = db->LastStatus(context + ": record version");
         }
@@ -250,7 +244,8 @@ StoreStatus ApplyMigrations(SqliteDb* db) {
     spdlog::info("store: applied schema migration {} ({})", migration.version,
                  migration.name);
   }
-  return StoreStatus::Ok();
+  return Status::Ok();
 }
 
+}  // namespace store
 }  // namespace crashctl

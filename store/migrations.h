@@ -13,10 +13,11 @@
 
 #include <vector>
 
-#include "store/sqlite_db.h"
-#include "store/store.h"
+#include "crashctl/store/store.h"
+#include "sqlite_db.h"
 
 namespace crashctl {
+namespace store {
 
 struct Migration {
   int version;       // 1, 2, 3, ... in order, no gaps
@@ -32,11 +33,12 @@ int LatestSchemaVersion();
 
 // Applies every migration newer than the database's version. Fails with
 // kInternal when the database has a newer version than this build knows.
-StoreStatus ApplyMigrations(SqliteDb* db);
+Status ApplyMigrations(SqliteDb* db);
 
 // The version recorded in the database (0 for a new database).
-StoreStatus CurrentSchemaVersion(SqliteDb* db, int* version);
+Status CurrentSchemaVersion(SqliteDb* db, int* version);
 
+}  // namespace store
 }  // namespace crashctl
 
 #endif  // CRASHCTL_STORE_MIGRATIONS_H_

@@ -1,10 +1,11 @@
-#include "store/payload_codec.h"
+#include "payload_codec.h"
 
 #include <zlib.h>
 
 #include <cstdint>
 
 namespace crashctl {
+namespace store {
 namespace {
 
 constexpr size_t kHeaderBytes = 4;
@@ -92,4 +93,5 @@ bool DecodePayload(std::string_view stored, std::string* json) {
   return true;
 }
 
+}  // namespace store
 }  // namespace crashctl

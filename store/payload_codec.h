@@ -13,6 +13,7 @@
 #include <string_view>
 
 namespace crashctl {
+namespace store {
 
 // The stored form of `json` into `*stored`. False (and `*stored` empty) only
 // when zlib cannot allocate its state or `json` exceeds 256 MiB; the caller
@@ -23,6 +24,7 @@ bool EncodePayload(std::string_view json, std::string* stored);
 // one: truncated, corrupt, or claiming more than 256 MiB.
 bool DecodePayload(std::string_view stored, std::string* json);
 
+}  // namespace store
 }  // namespace crashctl
 
 #endif  // CRASHCTL_STORE_PAYLOAD_CODEC_H_

@@ -1,8 +1,9 @@
-#include "store/read_pool.h"
+#include "read_pool.h"
 
 #include <utility>
 
 namespace crashctl {
+namespace store {
 
 ReadPool::Lease::~Lease() { Return(); }
 
@@ -43,27 +44,24 @@ ReadPool::~ReadPool() {
   idle_.clear();
 }
 
-StoreStatus ReadPool::Acquire(Lease* lease) {
+Status ReadPool::Acquire(Lease* lease) {
   std::unique_lock<std::mutex> lock(mu_);
   bool ready = cv_.wait_for(lock, wait_,
                             [this] { return !idle_.empty() || open_ < max_; });
   if (!ready) {
-    StoreStatus status;
-    status.code = StoreStatus::kUnavailable;
-    status.message = "no read connection free after " +
-                     std::to_string(wait_.count()) + " ms";
-    return status;
+    return Status::Unavailable("no read connection free after " +
+                               std::to_string(wait_.count()) + " ms");
   }
   *lease = Lease();
   if (!idle_.empty()) {
     lease->db_ = std::move(idle_.back());
     idle_.pop_back();
     lease->pool_ = this;
-    return StoreStatus::Ok();
+    return Status::Ok();
   }
   ++open_;  // reserve the slot, open outside the lock
   lock.unlock();
-  StoreStatus status;
+  Status status;
   std::unique_ptr<SqliteDb> db = SqliteDb::Open(path_, options_, &status);
   if (db == nullptr) {
     lock.lock();
@@ -73,7 +71,7 @@ StoreStatus ReadPool::Acquire(Lease* lease) {
   }
   lease->db_ = std::move(db);
   lease->pool_ = this;
-  return StoreStatus::Ok();
+  return Status::Ok();
 }
 
 void ReadPool::Release(std::unique_ptr<SqliteDb> db, bool discard) {
@@ -95,4 +93,5 @@ size_t ReadPool::open_count() const {
   return open_;
 }
 
+}  // namespace store
 }  // namespace crashctl

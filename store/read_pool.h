@@ -15,10 +15,11 @@
 #include <string>
 #include <vector>
 
-#include "store/sqlite_db.h"
-#include "store/store.h"
+#include "crashctl/store/store.h"
+#include "sqlite_db.h"
 
 namespace crashctl {
+namespace store {
 
 class ReadPool {
  public:
@@ -49,7 +50,7 @@ class ReadPool {
            std::chrono::milliseconds wait);
   ~ReadPool();
 
-  StoreStatus Acquire(Lease* lease);
+  Status Acquire(Lease* lease);
 
   // Connections currently open (idle + leased); for tests.
   size_t open_count() const;
@@ -67,6 +68,7 @@ class ReadPool {
   size_t open_ = 0;  // idle + leased + being opened
 };
 
+}  // namespace store
 }  // namespace crashctl
 
 #endif  // CRASHCTL_STORE_READ_POOL_H_

@@ -1,8 +1,9 @@
-#include "store/rows.h"
+#include "rows.h"
 
 #include <algorithm>
 
 namespace crashctl {
+namespace store {
 
 const char kProjectColumns[] = "id, name, public_key, created_at";
 
@@ -21,21 +22,21 @@ const char kCrashColumns[] =
     "memory_request, memory_limit, started_at, finished_at, created_at, "
     "updated_at, message, logs";
 
-void ReadProject(const SqliteStmt& stmt, Project* out) {
+void ReadProject(const SqliteStmt& stmt, model::Project* out) {
   out->id = stmt.Int(0);
   out->name = stmt.Text(1);
   out->public_key = stmt.Text(2);
   out->created_at = stmt.Double(3);
 }
 
-void ReadGroup(const SqliteStmt& stmt, Group* out) {
+void ReadGroup(const SqliteStmt& stmt, model::Group* out) {
   out->id = stmt.Int(0);
   out->project_id = stmt.Int(1);
   out->fingerprint = stmt.Text(2);
   out->title = stmt.Text(3);
   out->culprit = stmt.Text(4);
-  out->level = stmt.Text(5);
-  out->status = stmt.Text(6);
+  out->level = LevelFrom(stmt.Text(5));
+  out->status = GroupStatusFrom(stmt.Text(6));
   out->count = stmt.Int(7);
   out->first_seen = stmt.Double(8);
   out->last_seen = stmt.Double(9);
@@ -46,13 +47,13 @@ void ReadGroup(const SqliteStmt& stmt, Group* out) {
   out->linked_crashes.clear();
 }
 
-void ReadEvent(const SqliteStmt& stmt, StoredEvent* out) {
+void ReadEvent(const SqliteStmt& stmt, model::StoredEvent* out) {
   out->event_id = stmt.Text(0);
   out->project_id = stmt.Int(1);
   out->group_id = stmt.Int(2);
   out->timestamp = stmt.Double(3);
   out->received = stmt.Double(4);
-  out->level = stmt.Text(5);
+  out->level = LevelFrom(stmt.Text(5));
   out->platform = stmt.Text(6);
   out->message = stmt.Text(7);
   out->release = stmt.Text(8);
@@ -63,7 +64,7 @@ void ReadEvent(const SqliteStmt& stmt, StoredEvent* out) {
   out->payload.clear();
 }
 
-void ReadCrash(const SqliteStmt& stmt, Crash* out) {
+void ReadCrash(const SqliteStmt& stmt, model::Crash* out) {
   out->id = stmt.Int(0);
   out->dedup_key = stmt.Text(1);
   out->namespace_ = stmt.Text(2);
@@ -74,7 +75,7 @@ void ReadCrash(const SqliteStmt& stmt, Crash* out) {
   out->workload_kind = stmt.Text(7);
   out->workload = stmt.Text(8);
   out->image = stmt.Text(9);
-  out->crash_type = stmt.Text(10);
+  out->crash_type = CrashTypeFrom(stmt.Text(10));
   out->reason = stmt.Text(11);
   out->exit_code = static_cast<int>(stmt.Int(12));
   out->signal = stmt.Text(13);
@@ -92,29 +93,29 @@ void ReadCrash(const SqliteStmt& stmt, Crash* out) {
 
 namespace {
 
-StoreStatus LoadIds(SqliteDb* db, const char* sql, int64_t key,
-                    const char* what, std::vector<int64_t>* ids) {
+Status LoadIds(SqliteDb* db, const char* sql, int64_t key, const char* what,
+               std::vector<int64_t>* ids) {
   ids->clear();
   SqliteStmt stmt;
-  StoreStatus status;
+  Status status;
   if (!db->Prepare(sql, &stmt, &status)) return status;
   stmt.Bind(1, key).Bind(2, kMaxLinks);
   int rc;
   while ((rc = stmt.Step()) == SQLITE_ROW) ids->push_back(stmt.Int(0));
   if (rc != SQLITE_DONE) return db->LastStatus(what);
-  return StoreStatus::Ok();
+  return Status::Ok();
 }
 
 }  // namespace
 
-StoreStatus LoadLinkedCrashes(SqliteDb* db, Group* group) {
+Status LoadLinkedCrashes(SqliteDb* db, model::Group* group) {
   return LoadIds(db,
                  "SELECT crash_id FROM crash_groups WHERE group_id = ?1 "
                  "ORDER BY crash_id DESC LIMIT ?2",
                  group->id, "load linked crashes", &group->linked_crashes);
 }
 
-StoreStatus LoadLinkedGroups(SqliteDb* db, Crash* crash) {
+Status LoadLinkedGroups(SqliteDb* db, model::Crash* crash) {
   return LoadIds(db,
                  "SELECT group_id FROM crash_groups WHERE crash_id = ?1 "
                  "ORDER BY group_id DESC LIMIT ?2",
@@ -126,12 +127,13 @@ int ClampLimit(int limit, int fallback) {
   return std::min(limit, 1000);
 }
 
-StoreStatus StepToRow(SqliteDb* db, SqliteStmt* stmt, const std::string& what,
-                      const std::string& not_found) {
+Status StepToRow(SqliteDb* db, SqliteStmt* stmt, const std::string& what,
+                 const std::string& not_found) {
   const int rc = stmt->Step();
-  if (rc == SQLITE_ROW) return StoreStatus::Ok();
-  if (rc == SQLITE_DONE) return MakeStatus(StoreStatus::kNotFound, not_found);
+  if (rc == SQLITE_ROW) return Status::Ok();
+  if (rc == SQLITE_DONE) return MakeStatus(Status::Code::kNotFound, not_found);
   return db->LastStatus(what);
 }
 
+}  // namespace store
 }  // namespace crashctl

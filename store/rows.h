@@ -11,10 +11,11 @@
 #include <string>
 #include <vector>
 
-#include "store/sqlite_db.h"
-#include "store/store.h"
+#include "crashctl/store/store.h"
+#include "sqlite_db.h"
 
 namespace crashctl {
+namespace store {
 
 // At most this many links are loaded per group / crash (newest first).
 constexpr int kMaxLinks = 100;
@@ -25,21 +26,21 @@ extern const char kGroupColumns[];
 extern const char kEventColumns[];  // without payload
 extern const char kCrashColumns[];
 
-void ReadProject(const SqliteStmt& stmt, Project* out);
-void ReadGroup(const SqliteStmt& stmt, Group* out);
-void ReadEvent(const SqliteStmt& stmt, StoredEvent* out);
-void ReadCrash(const SqliteStmt& stmt, Crash* out);
+void ReadProject(const SqliteStmt& stmt, model::Project* out);
+void ReadGroup(const SqliteStmt& stmt, model::Group* out);
+void ReadEvent(const SqliteStmt& stmt, model::StoredEvent* out);
+void ReadCrash(const SqliteStmt& stmt, model::Crash* out);
 
 // Fills group->linked_crashes (crash ids, newest first, at most kMaxLinks).
-StoreStatus LoadLinkedCrashes(SqliteDb* db, Group* group);
+Status LoadLinkedCrashes(SqliteDb* db, model::Group* group);
 // Fills crash->linked_groups (group ids, newest first, at most kMaxLinks).
-StoreStatus LoadLinkedGroups(SqliteDb* db, Crash* crash);
+Status LoadLinkedGroups(SqliteDb* db, model::Crash* crash);
 
 // Steps `stmt` to its first row. OK when there is one (read it from
 // `stmt`); kNotFound with `not_found` when there is none; otherwise the
 // connection's error, reported as `what`.
-StoreStatus StepToRow(SqliteDb* db, SqliteStmt* stmt, const std::string& what,
-                      const std::string& not_found);
+Status StepToRow(SqliteDb* db, SqliteStmt* stmt, const std::string& what,
+                 const std::string& not_found);
 
 // Steps `stmt`, reading at most `limit` rows into `items` with
 // `read(stmt, &item)`. Returns true when a further row exists (this page is
@@ -59,19 +60,28 @@ bool ReadPageRows(SqliteStmt* stmt, int limit, ReadFn read,
 // Clamps a page size: <= 0 means `fallback`, above 1000 means 1000.
 int ClampLimit(int limit, int fallback = 50);
 
-inline double NowSeconds() {
-  return std::chrono::duration<double>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+// Reads a stored spelling; what no version ever wrote reads as the default.
+inline model::Level LevelFrom(const std::string& text) {
+  model::Level level = model::Level::kError;
+  model::ParseLevel(text, &level);
+  return level;
 }
-
-inline StoreStatus MakeStatus(StoreStatus::Code code, std::string message) {
-  StoreStatus status;
-  status.code = code;
-  status.message = std::move(message);
+inline model::GroupStatus GroupStatusFrom(const std::string& text) {
+  model::GroupStatus status = model::GroupStatus::kUnresolved;
+  model::ParseGroupStatus(text, &status);
   return status;
 }
+inline model::CrashType CrashTypeFrom(const std::string& text) {
+  model::CrashType type = model::CrashType::kErrorExit;
+  model::ParseCrashType(text, &type);
+  return type;
+}
 
+inline Status MakeStatus(Status::Code code, std::string message) {
+  return Status(code, std::move(message));
+}
+
+}  // namespace store
 }  // namespace crashctl
 
 #endif  // CRASHCTL_STORE_ROWS_H_

@@ -1,12 +1,13 @@
-#include "store/sqlite_db.h"
+#include "sqlite_db.h"
 
 #include <spdlog/spdlog.h>
 
 #include <utility>
 
-#include "store/wal_write_buffer.h"
+#include "wal_write_buffer.h"
 
 namespace crashctl {
+namespace store {
 namespace {
 
 // Prepared statements kept per connection; the SQL texts crashctl uses are a
@@ -15,10 +16,12 @@ constexpr size_t kMaxCachedStatements = 256;
 
 }  // namespace
 
-StoreStatus SqliteStatus(int rc, const std::string& context,
-                         const std::string& detail) {
-  StoreStatus status;
-  if (rc == SQLITE_OK || rc == SQLITE_DONE || rc == SQLITE_ROW) return status;
+Status SqliteStatus(int rc, const std::string& context,
+                    const std::string& detail) {
+  if (rc == SQLITE_OK || rc == SQLITE_DONE || rc == SQLITE_ROW) {
+    return Status::Ok();
+  }
+  Status::Code code = Status::Code::kInternal;
   switch (rc & 0xff) {
     case SQLITE_FULL:
     case SQLITE_READONLY:
@@ -26,19 +29,18 @@ StoreStatus SqliteStatus(int rc, const std::string& context,
     case SQLITE_CANTOPEN:
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
-      status.code = StoreStatus::kUnavailable;
+      code = Status::Code::kUnavailable;
       break;
     case SQLITE_CONSTRAINT:
-      status.code = StoreStatus::kInvalid;
+      code = Status::Code::kInvalid;
       break;
     default:
-      status.code = StoreStatus::kInternal;
+      code = Status::Code::kInternal;
       break;
   }
-  status.message = context + ": " +
-                   (detail.empty() ? sqlite3_errstr(rc) : detail) +
-                   " (sqlite code " + std::to_string(rc) + ")";
-  return status;
+  return Status(code, context + ": " +
+                          (detail.empty() ? sqlite3_errstr(rc) : detail) +
+                          " (sqlite code " + std::to_string(rc) + ")");
 }
 
 bool IsBusyCode(int rc) {
@@ -173,7 +175,7 @@ bool SqliteStmt::IsNull(int column) const {
 
 std::unique_ptr<SqliteDb> SqliteDb::Open(const std::string& path,
                                          const Options& options,
-                                         StoreStatus* status) {
+                                         Status* status) {
   sqlite3* raw = nullptr;
   // NOMUTEX: the owner serialises use of each connection.
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
@@ -213,9 +215,8 @@ std::unique_ptr<SqliteDb> SqliteDb::Open(const std::string& path,
     }
     std::string mode = stmt.Text(0);
     if (mode != "wal") {
-      status->code = StoreStatus::kInternal;
-      status->message =
-          "open " + path + ": journal_mode is '" + mode + "', want 'wal'";
+      *status = Status::Internal("open " + path + ": journal_mode is '" + mode +
+                                 "', want 'wal'");
       return nullptr;
     }
   }
@@ -241,7 +242,7 @@ SqliteDb::~SqliteDb() {
 }
 
 bool SqliteDb::Prepare(const std::string& sql, SqliteStmt* stmt,
-                       StoreStatus* status) {
+                       Status* status) {
   auto it = cache_.find(sql);
   if (it != cache_.end() && !it->second.in_use) {
     it->second.in_use = true;
@@ -275,10 +276,10 @@ void SqliteDb::ReturnStmt(sqlite3_stmt* stmt) {
   if (it != by_handle_.end()) it->second->in_use = false;
 }
 
-StoreStatus SqliteDb::Exec(const std::string& sql, const std::string& context) {
+Status SqliteDb::Exec(const std::string& sql, const std::string& context) {
   char* error = nullptr;
   int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error);
-  if (rc == SQLITE_OK) return StoreStatus::Ok();
+  if (rc == SQLITE_OK) return Status::Ok();
   std::string detail = error ? error : sqlite3_errmsg(db_);
   sqlite3_free(error);
   RecordError(rc);
@@ -311,14 +312,12 @@ void SqliteDb::RecordError(int rc) {
   last_message_ = sqlite3_errmsg(db_);
 }
 
-StoreStatus SqliteDb::LastStatus(const std::string& context) const {
+Status SqliteDb::LastStatus(const std::string& context) const {
   if (last_rc_ == SQLITE_OK) {
-    StoreStatus status;
-    status.code = StoreStatus::kInternal;
-    status.message = context + ": unknown error";
-    return status;
+    return Status::Internal(context + ": unknown error");
   }
   return SqliteStatus(last_rc_, context, last_message_);
 }
 
+}  // namespace store
 }  // namespace crashctl

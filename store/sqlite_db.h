@@ -1,6 +1,6 @@
 // SqliteDb and SqliteStmt: RAII wrappers over one raw SQLite connection and
 // its cached prepared statements, plus the mapping of SQLite result codes to
-// StoreStatus.
+// Status.
 //
 // Thread-safety: a SqliteDb (and every SqliteStmt borrowed from it) must be
 // used by one thread at a time; the owner serialises access (SqliteStore
@@ -16,16 +16,18 @@
 #include <string>
 #include <unordered_map>
 
-#include "store/store.h"
+#include "crashctl/model/vocabulary.h"
+#include "crashctl/store/store.h"
 
 namespace crashctl {
+namespace store {
 
-// Maps an SQLite result code (primary or extended) to a StoreStatus whose
+// Maps an SQLite result code (primary or extended) to a Status whose
 // message is "<context>: <detail>". FULL, READONLY, IOERR, CANTOPEN, BUSY and
 // LOCKED become kUnavailable; CONSTRAINT becomes kInvalid; the rest
 // kInternal.
-StoreStatus SqliteStatus(int rc, const std::string& context,
-                         const std::string& detail);
+Status SqliteStatus(int rc, const std::string& context,
+                    const std::string& detail);
 
 // True for SQLITE_BUSY / SQLITE_LOCKED (any extended variant).
 bool IsBusyCode(int rc);
@@ -54,6 +56,16 @@ class SqliteStmt {
   }
   SqliteStmt& Bind(int index, double value);
   SqliteStmt& Bind(int index, const std::string& value);
+  // The closed vocabularies bind as their spelling (model/vocabulary.h).
+  SqliteStmt& Bind(int index, model::Level value) {
+    return Bind(index, std::string(model::ToString(value)));
+  }
+  SqliteStmt& Bind(int index, model::GroupStatus value) {
+    return Bind(index, std::string(model::ToString(value)));
+  }
+  SqliteStmt& Bind(int index, model::CrashType value) {
+    return Bind(index, std::string(model::ToString(value)));
+  }
   SqliteStmt& BindBlob(int index, const std::string& value);
   SqliteStmt& BindNull(int index);
 
@@ -91,8 +103,7 @@ class SqliteDb {
   // result codes, WAL journal, synchronous=FULL, foreign_keys=ON and the
   // busy timeout. Returns null and sets `*status` on failure.
   static std::unique_ptr<SqliteDb> Open(const std::string& path,
-                                        const Options& options,
-                                        StoreStatus* status);
+                                        const Options& options, Status* status);
   ~SqliteDb();
   SqliteDb(const SqliteDb&) = delete;
   SqliteDb& operator=(const SqliteDb&) = delete;
@@ -103,10 +114,10 @@ class SqliteDb {
   // and kept for the connection's lifetime). If that statement is already
   // borrowed, or the cache is full, a one-off statement is prepared. On a
   // prepare error returns false and sets `*status`.
-  bool Prepare(const std::string& sql, SqliteStmt* stmt, StoreStatus* status);
+  bool Prepare(const std::string& sql, SqliteStmt* stmt, Status* status);
 
   // Runs `sql` (one or more statements, no rows expected).
-  StoreStatus Exec(const std::string& sql, const std::string& context);
+  Status Exec(const std::string& sql, const std::string& context);
 
   // True while a transaction is open on this connection.
   bool InTransaction() const;
@@ -130,7 +141,7 @@ class SqliteDb {
   void RecordError(int rc);
 
   // Status for the last recorded error, with `context`.
-  StoreStatus LastStatus(const std::string& context) const;
+  Status LastStatus(const std::string& context) const;
 
  private:
   friend class SqliteStmt;
@@ -148,6 +159,7 @@ class SqliteDb {
   std::string last_message_;
 };
 
+}  // namespace store
 }  // namespace crashctl
 
 #endif  // CRASHCTL_STORE_SQLITE_DB_H_

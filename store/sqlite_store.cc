@@ -1,7 +1,7 @@
 // SqliteStore: opening, the write and read transaction runners, projects and
 // maintenance. Events and groups are in sqlite_store_events.cc, crashes in
 // sqlite_store_crashes.cc.
-#include "store/sqlite_store.h"
+#include "sqlite_store.h"
 
 #include <fcntl.h>
 #include <openssl/rand.h>
@@ -16,10 +16,12 @@
 #include <thread>
 #include <utility>
 
-#include "store/migrations.h"
-#include "store/rows.h"
+#include "crashctl/util/time.h"
+#include "migrations.h"
+#include "rows.h"
 
 namespace crashctl {
+namespace store {
 namespace {
 
 // Retention: at most this many batches per table per call (with 5000 rows a
@@ -27,12 +29,11 @@ namespace {
 constexpr int kMaxDeleteBatches = 100000;
 constexpr int kMaxVacuumSteps = 100;
 constexpr int kVacuumPagesPerStep = 2000;
-constexpr size_t kMaxProjectName = 200;
 
-StoreStatus RandomHexKey(std::string* key) {
+Status RandomHexKey(std::string* key) {
   unsigned char bytes[16];
   if (RAND_bytes(bytes, sizeof(bytes)) != 1) {
-    return MakeStatus(StoreStatus::kInternal,
+    return MakeStatus(Status::Code::kInternal,
                       "create project: RAND_bytes failed");
   }
   static const char kHex[] = "0123456789abcdef";
@@ -41,26 +42,10 @@ StoreStatus RandomHexKey(std::string* key) {
     key->push_back(kHex[b >> 4]);
     key->push_back(kHex[b & 15]);
   }
-  return StoreStatus::Ok();
+  return Status::Ok();
 }
 
 }  // namespace
-
-std::string ProjectNameError(const std::string& name) {
-  if (name.find_first_not_of(" \t") == std::string::npos) {
-    return "project name must not be empty";
-  }
-  if (name.size() > kMaxProjectName) {
-    return "project name is longer than " + std::to_string(kMaxProjectName) +
-           " bytes";
-  }
-  for (unsigned char c : name) {
-    if (c < 0x20 || c == 0x7f) {
-      return "project name must not contain control characters";
-    }
-  }
-  return "";
-}
 
 std::unique_ptr<Store> Store::Open(const std::string& path,
                                    std::string* error) {
@@ -85,10 +70,10 @@ SqliteStore::SqliteStore(std::string path, const Options& options)
       folds_(GroupFolds::Options{options.group_fold_interval}) {}
 
 SqliteStore::~SqliteStore() {
-  const StoreStatus folded = FlushGroupCounters();
+  const Status folded = FlushGroupCounters();
   if (!folded.ok()) {
     // Recovered from the events at the next start.
-    spdlog::warn("store: closing {}: {}", path_, folded.message);
+    spdlog::warn("store: closing {}: {}", path_, folded.message());
   }
   checkpointer_.Stop();
   // Lets SQLite refresh planner statistics it found useful; cheap.
@@ -118,13 +103,13 @@ std::unique_ptr<SqliteStore> SqliteStore::Open(const std::string& path,
     return nullptr;
   }
   std::lock_guard<std::mutex> lock(store->write_mu_);
-  StoreStatus status = store->EnsureWriter();
+  Status status = store->EnsureWriter();
   if (status.ok()) status = ApplyMigrations(store->writer_.get());
   if (status.ok() && options.group_fold_interval.count() > 0) {
     status = store->RecoverGroupCounters();
   }
   if (!status.ok()) {
-    *error = "open store " + path + ": " + status.message;
+    *error = "open store " + path + ": " + status.message();
     return nullptr;
   }
   store->checkpointer_.Start();
@@ -133,9 +118,9 @@ std::unique_ptr<SqliteStore> SqliteStore::Open(const std::string& path,
   return store;
 }
 
-StoreStatus SqliteStore::EnsureWriter() {
-  if (writer_ != nullptr) return StoreStatus::Ok();
-  StoreStatus status;
+Status SqliteStore::EnsureWriter() {
+  if (writer_ != nullptr) return Status::Ok();
+  Status status;
   writer_ = SqliteDb::Open(
       path_, SqliteDb::Options{options_.busy_timeout_ms, false}, &status);
   // Checkpoints happen beside the commits, not inside them.
@@ -160,9 +145,9 @@ bool SqliteStore::LockForIngest(std::string* error) {
   return true;
 }
 
-StoreStatus SqliteStore::RecoverGroupCounters() {
+Status SqliteStore::RecoverGroupCounters() {
   SqliteDb* db = writer_.get();
-  StoreStatus status = db->Exec("BEGIN IMMEDIATE", "recover group counters");
+  Status status = db->Exec("BEGIN IMMEDIATE", "recover group counters");
   int64_t folded = 0;
   if (status.ok()) status = folds_.Recover(db, &folded);
   if (status.ok()) status = db->Exec("COMMIT", "recover group counters");
@@ -179,9 +164,9 @@ StoreStatus SqliteStore::RecoverGroupCounters() {
   return status;
 }
 
-StoreStatus SqliteStore::FlushGroupCounters() {
+Status SqliteStore::FlushGroupCounters() {
   if (folds_size_.load(std::memory_order_acquire) == 0) {
-    return StoreStatus::Ok();
+    return Status::Ok();
   }
   return Write(
       "write group counters",
@@ -202,19 +187,18 @@ void SqliteStore::CommitFolds() {
 }
 
 void SqliteStore::FoldBeforeRead() {
-  const StoreStatus status = FlushGroupCounters();
-  if (!status.ok()) spdlog::warn("store: {}", status.message);
+  const Status status = FlushGroupCounters();
+  if (!status.ok()) spdlog::warn("store: {}", status.message());
 }
 
-StoreStatus SqliteStore::Write(const std::string& what, const Body& body,
-                               const std::function<void()>& committed) {
+Status SqliteStore::Write(const std::string& what, const Body& body,
+                          const std::function<void()>& committed) {
   std::lock_guard<std::mutex> lock(write_mu_);
   // Bounded: one attempt plus max_busy_retries.
   for (int attempt = 0;; ++attempt) {
-    StoreStatus status = EnsureWriter();
+    Status status = EnsureWriter();
     if (!status.ok()) {
-      status.message = what + ": " + status.message;
-      return status;
+      return status.Annotate(what);
     }
     SqliteDb* db = writer_.get();
     db->ClearError();
@@ -239,19 +223,18 @@ StoreStatus SqliteStore::Write(const std::string& what, const Body& body,
           std::chrono::milliseconds(10 * (attempt + 1)));
       continue;
     }
-    if (status.code == StoreStatus::kUnavailable) {
-      spdlog::warn("store: {}", status.message);
+    if (status.code() == Status::Code::kUnavailable) {
+      spdlog::warn("store: {}", status.message());
     }
     return status;
   }
 }
 
-StoreStatus SqliteStore::Read(const std::string& what, const Body& body) {
+Status SqliteStore::Read(const std::string& what, const Body& body) {
   ReadPool::Lease lease;
-  StoreStatus status = readers_.Acquire(&lease);
+  Status status = readers_.Acquire(&lease);
   if (!status.ok()) {
-    status.message = what + ": " + status.message;
-    return status;
+    return status.Annotate(what);
   }
   SqliteDb* db = lease.db();
   db->ClearError();
@@ -266,9 +249,9 @@ StoreStatus SqliteStore::Read(const std::string& what, const Body& body) {
   return status;
 }
 
-StoreStatus SqliteStore::ExecOnWriter(const std::string& sql) {
+Status SqliteStore::ExecOnWriter(const std::string& sql) {
   std::lock_guard<std::mutex> lock(write_mu_);
-  StoreStatus status = EnsureWriter();
+  Status status = EnsureWriter();
   if (!status.ok()) return status;
   writer_->ClearError();
   return writer_->Exec(sql, "exec on writer");
@@ -276,16 +259,17 @@ StoreStatus SqliteStore::ExecOnWriter(const std::string& sql) {
 
 // --- projects ---------------------------------------------------------------
 
-StoreStatus SqliteStore::CreateProject(const std::string& name, Project* out) {
-  const std::string invalid = ProjectNameError(name);
-  if (!invalid.empty()) return MakeStatus(StoreStatus::kInvalid, invalid);
-  Project project;
+Status SqliteStore::CreateProject(const std::string& name,
+                                  model::Project* out) {
+  const std::string invalid = model::ProjectNameError(name);
+  if (!invalid.empty()) return MakeStatus(Status::Code::kInvalid, invalid);
+  model::Project project;
   project.name = name;
-  project.created_at = NowSeconds();
-  StoreStatus status = RandomHexKey(&project.public_key);
+  project.created_at = util::NowSeconds();
+  Status status = RandomHexKey(&project.public_key);
   if (!status.ok()) return status;
   status = Write("create project", [&](SqliteDb* db) {
-    StoreStatus st;
+    Status st;
     SqliteStmt exists;
     if (!db->Prepare("SELECT 1 FROM projects WHERE name = ?1", &exists, &st)) {
       return st;
@@ -293,7 +277,7 @@ StoreStatus SqliteStore::CreateProject(const std::string& name, Project* out) {
     exists.Bind(1, name);
     int rc = exists.Step();
     if (rc == SQLITE_ROW) {
-      return MakeStatus(StoreStatus::kConflict,
+      return MakeStatus(Status::Code::kConflict,
                         "project '" + name + "' already exists");
     }
     if (rc != SQLITE_DONE) return db->LastStatus("create project: lookup");
@@ -310,16 +294,16 @@ StoreStatus SqliteStore::CreateProject(const std::string& name, Project* out) {
       return db->LastStatus("create project '" + name + "'");
     }
     project.id = db->LastInsertRowid();
-    return StoreStatus::Ok();
+    return Status::Ok();
   });
   if (status.ok() && out != nullptr) *out = project;
   return status;
 }
 
-StoreStatus SqliteStore::ListProjects(std::vector<Project>* out) {
-  std::vector<Project> projects;
-  StoreStatus status = Read("list projects", [&](SqliteDb* db) {
-    StoreStatus st;
+Status SqliteStore::ListProjects(std::vector<model::Project>* out) {
+  std::vector<model::Project> projects;
+  Status status = Read("list projects", [&](SqliteDb* db) {
+    Status st;
     SqliteStmt stmt;
     if (!db->Prepare(std::string("SELECT ") + kProjectColumns +
                          " FROM projects ORDER BY id",
@@ -332,15 +316,15 @@ StoreStatus SqliteStore::ListProjects(std::vector<Project>* out) {
       ReadProject(stmt, &projects.back());
     }
     if (rc != SQLITE_DONE) return db->LastStatus("list projects");
-    return StoreStatus::Ok();
+    return Status::Ok();
   });
   if (status.ok()) *out = std::move(projects);
   return status;
 }
 
-StoreStatus SqliteStore::GetProject(int64_t id, Project* out) {
+Status SqliteStore::GetProject(int64_t id, model::Project* out) {
   return Read("get project", [&](SqliteDb* db) {
-    StoreStatus st;
+    Status st;
     SqliteStmt stmt;
     if (!db->Prepare(std::string("SELECT ") + kProjectColumns +
                          " FROM projects WHERE id = ?1",
@@ -352,13 +336,13 @@ StoreStatus SqliteStore::GetProject(int64_t id, Project* out) {
                    "project " + std::to_string(id) + " not found");
     if (!st.ok()) return st;
     ReadProject(stmt, out);
-    return StoreStatus::Ok();
+    return Status::Ok();
   });
 }
 
 // --- maintenance ------------------------------------------------------------
 
-StoreStatus SqliteStore::DeleteOlderThan(double cutoff, int64_t* deleted) {
+Status SqliteStore::DeleteOlderThan(double cutoff, int64_t* deleted) {
   int64_t events = 0, groups = 0, crashes = 0;
   if (deleted != nullptr) *deleted = 0;
   // Each statement deletes at most one batch; every batch is its own
@@ -390,14 +374,14 @@ StoreStatus SqliteStore::DeleteOlderThan(double cutoff, int64_t* deleted) {
   for (const Step& step : steps) {
     for (int i = 0; i < kMaxDeleteBatches; ++i) {
       int changes = 0;
-      StoreStatus status = Write(step.what, [&](SqliteDb* db) {
-        StoreStatus st;
+      Status status = Write(step.what, [&](SqliteDb* db) {
+        Status st;
         SqliteStmt stmt;
         if (!db->Prepare(step.sql, &stmt, &st)) return st;
         stmt.Bind(1, cutoff).Bind(2, batch);
         if (stmt.Run() != SQLITE_DONE) return db->LastStatus(step.what);
         changes = db->Changes();
-        return StoreStatus::Ok();
+        return Status::Ok();
       });
       if (!status.ok()) {
         if (deleted != nullptr) *deleted = events;
@@ -413,19 +397,19 @@ StoreStatus SqliteStore::DeleteOlderThan(double cutoff, int64_t* deleted) {
   if (events + groups + crashes > 0) {
     for (int i = 0; i < kMaxVacuumSteps; ++i) {
       int64_t free_pages = 0;
-      StoreStatus status = Write("retention: vacuum", [&](SqliteDb* db) {
-        StoreStatus st = db->Exec("PRAGMA incremental_vacuum(" +
-                                      std::to_string(kVacuumPagesPerStep) + ")",
-                                  "incremental_vacuum");
+      Status status = Write("retention: vacuum", [&](SqliteDb* db) {
+        Status st = db->Exec("PRAGMA incremental_vacuum(" +
+                                 std::to_string(kVacuumPagesPerStep) + ")",
+                             "incremental_vacuum");
         if (!st.ok()) return st;
         SqliteStmt stmt;
         if (!db->Prepare("PRAGMA freelist_count", &stmt, &st)) return st;
         if (stmt.Step() != SQLITE_ROW) return db->LastStatus("freelist_count");
         free_pages = stmt.Int(0);
-        return StoreStatus::Ok();
+        return Status::Ok();
       });
       if (!status.ok()) {
-        spdlog::warn("store: {}", status.message);
+        spdlog::warn("store: {}", status.message());
         break;
       }
       if (free_pages == 0) break;
@@ -437,7 +421,7 @@ StoreStatus SqliteStore::DeleteOlderThan(double cutoff, int64_t* deleted) {
         "than {:.0f}",
         events, groups, crashes, cutoff);
   }
-  return StoreStatus::Ok();
+  return Status::Ok();
 }
 
 int64_t SqliteStore::SizeBytes() {
@@ -450,12 +434,12 @@ int64_t SqliteStore::SizeBytes() {
   return total;
 }
 
-StoreStatus SqliteStore::ProbeWrite() {
+Status SqliteStore::ProbeWrite() {
   return Write("probe write", [](SqliteDb* db) {
     // Rewrites the header's application_id with its own value: page 1 is
     // dirtied, so COMMIT appends a WAL frame and syncs it, as a real write
     // would; no data changes.
-    StoreStatus st;
+    Status st;
     int64_t id = 0;
     {
       SqliteStmt stmt;
@@ -468,9 +452,9 @@ StoreStatus SqliteStore::ProbeWrite() {
   });
 }
 
-StoreStatus SqliteStore::IntegrityCheck() {
+Status SqliteStore::IntegrityCheck() {
   return Read("integrity check", [&](SqliteDb* db) {
-    StoreStatus st;
+    Status st;
     SqliteStmt stmt;
     if (!db->Prepare("PRAGMA integrity_check(20)", &stmt, &st)) return st;
     std::string problems;
@@ -483,10 +467,10 @@ StoreStatus SqliteStore::IntegrityCheck() {
     }
     if (rc != SQLITE_DONE) return db->LastStatus("integrity check");
     if (!problems.empty()) {
-      return MakeStatus(StoreStatus::kInternal,
+      return MakeStatus(Status::Code::kInternal,
                         "integrity check failed: " + problems);
     }
-    return StoreStatus::Ok();
+    return Status::Ok();
   });
 }
 
@@ -494,4 +478,5 @@ int64_t SqliteStore::BusyRetries() {
   return busy_retries_.load(std::memory_order_relaxed);
 }
 
+}  // namespace store
 }  // namespace crashctl

@@ -21,13 +21,14 @@
 #include <string>
 #include <vector>
 
-#include "store/group_folds.h"
-#include "store/read_pool.h"
-#include "store/sqlite_db.h"
-#include "store/store.h"
-#include "store/wal_checkpointer.h"
+#include "crashctl/store/store.h"
+#include "group_folds.h"
+#include "read_pool.h"
+#include "sqlite_db.h"
+#include "wal_checkpointer.h"
 
 namespace crashctl {
+namespace store {
 
 class SqliteStore : public Store {
  public:
@@ -52,72 +53,75 @@ class SqliteStore : public Store {
                                            std::string* error);
   ~SqliteStore() override;
 
-  StoreStatus CreateProject(const std::string& name, Project* out) override;
-  StoreStatus ListProjects(std::vector<Project>* out) override;
-  StoreStatus GetProject(int64_t id, Project* out) override;
+  Status CreateProject(const std::string& name, model::Project* out) override;
+  Status ListProjects(std::vector<model::Project>* out) override;
+  Status GetProject(int64_t id, model::Project* out) override;
 
-  StoreStatus WriteEvents(const std::vector<WriteItem>& items,
-                          std::vector<WriteOutcome>* outcomes) override;
-  void PrepareWrite(WriteItem* item) const override;
-  StoreStatus ListGroups(const GroupQuery& query, Page<Group>* out) override;
-  StoreStatus GetGroup(int64_t id, Group* out) override;
-  StoreStatus SetGroupStatus(int64_t id, const std::string& status,
-                             Group* out) override;
-  StoreStatus ListGroupEvents(int64_t group_id, int limit,
-                              const std::string& cursor,
-                              Page<StoredEvent>* out) override;
-  StoreStatus GetEvent(const std::string& event_id, StoredEvent* out) override;
-  StoreStatus CountGroups(std::vector<GroupCount>* out) override;
-  StoreStatus FindGroupsForPod(const std::string& pod, double from, double to,
-                               std::vector<int64_t>* group_ids) override;
+  Status WriteEvents(const std::vector<model::WriteItem>& items,
+                     std::vector<model::WriteOutcome>* outcomes) override;
+  void PrepareWrite(model::WriteItem* item) const override;
+  Status ListGroups(const GroupQuery& query,
+                    model::Page<model::Group>* out) override;
+  Status GetGroup(int64_t id, model::Group* out) override;
+  Status SetGroupStatus(int64_t id, model::GroupStatus status,
+                        model::Group* out) override;
+  Status ListGroupEvents(int64_t group_id, int limit, const std::string& cursor,
+                         model::Page<model::StoredEvent>* out) override;
+  Status GetEvent(const std::string& event_id,
+                  model::StoredEvent* out) override;
+  Status CountGroups(std::vector<model::GroupCount>* out) override;
+  Status FindGroupsForPod(const std::string& pod, double from, double to,
+                          std::vector<int64_t>* group_ids) override;
 
-  StoreStatus UpsertCrash(const Crash& crash, int64_t* id,
-                          bool* inserted) override;
-  StoreStatus GetCrashByKey(const std::string& dedup_key, Crash* out) override;
-  StoreStatus GetCrash(int64_t id, Crash* out) override;
-  StoreStatus ListCrashes(const CrashQuery& query, Page<Crash>* out) override;
-  StoreStatus LinkCrashGroup(int64_t crash_id, int64_t group_id) override;
+  Status UpsertCrash(const model::Crash& crash, int64_t* id,
+                     bool* inserted) override;
+  Status GetCrashByKey(const std::string& dedup_key,
+                       model::Crash* out) override;
+  Status GetCrash(int64_t id, model::Crash* out) override;
+  Status ListCrashes(const CrashQuery& query,
+                     model::Page<model::Crash>* out) override;
+  Status LinkCrashGroup(int64_t crash_id, int64_t group_id) override;
 
-  StoreStatus DeleteOlderThan(double cutoff, int64_t* deleted) override;
+  Status DeleteOlderThan(double cutoff, int64_t* deleted) override;
   int64_t SizeBytes() override;
-  StoreStatus IntegrityCheck() override;
+  Status IntegrityCheck() override;
   int64_t BusyRetries() override;
-  StoreStatus ProbeWrite() override;
-  StoreStatus FlushGroupCounters() override;
+  Status ProbeWrite() override;
+  Status FlushGroupCounters() override;
   void CheckpointIfDue() override;
   size_t PendingGroupCounters() override { return folds_size_.load(); }
 
   // Runs `sql` on the write connection (outside any transaction). For tests
   // and maintenance: e.g. "PRAGMA max_page_count=N" to simulate a full disk,
   // "PRAGMA query_only=ON" to simulate a read-only database.
-  StoreStatus ExecOnWriter(const std::string& sql);
+  Status ExecOnWriter(const std::string& sql);
 
   const std::string& path() const { return path_; }
 
  private:
-  using Body = std::function<StoreStatus(SqliteDb*)>;
+  using Body = std::function<Status(SqliteDb*)>;
 
   SqliteStore(std::string path, const Options& options);
 
   // Runs `body` in BEGIN IMMEDIATE ... COMMIT on the write connection,
   // retrying on SQLITE_BUSY; rolls back on any failure. `committed`, if
   // set, runs under the write mutex once the transaction has committed.
-  StoreStatus Write(const std::string& what, const Body& body,
-                    const std::function<void()>& committed = nullptr);
+  Status Write(const std::string& what, const Body& body,
+               const std::function<void()>& committed = nullptr);
   // Takes an exclusive lock on `<path>.ingest-lock` for the store's
   // lifetime: one process may defer (and recover) group counters.
   bool LockForIngest(std::string* error);
   // After a transaction that wrote folds_ committed. Needs write_mu_.
   void CommitFolds();
   // Folds what a crash left out of the group counters. Needs write_mu_.
-  StoreStatus RecoverGroupCounters();
+  Status RecoverGroupCounters();
   // Writes the group counters GroupFolds holds, if any, before a read of
   // groups; a failure is logged and the read goes on (slightly stale).
   void FoldBeforeRead();
   // Runs `body` in a read transaction on a pooled read connection.
-  StoreStatus Read(const std::string& what, const Body& body);
+  Status Read(const std::string& what, const Body& body);
   // Opens the write connection if it is closed. Needs write_mu_.
-  StoreStatus EnsureWriter();
+  Status EnsureWriter();
 
   const std::string path_;
   const Options options_;
@@ -131,6 +135,7 @@ class SqliteStore : public Store {
   std::atomic<int64_t> busy_retries_{0};
 };
 
+}  // namespace store
 }  // namespace crashctl
 
 #endif  // CRASHCTL_STORE_SQLITE_STORE_H_

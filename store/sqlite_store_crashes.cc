@@ -2,11 +2,13 @@
 #include <string>
 #include <utility>
 
-#include "store/cursor.h"
-#include "store/rows.h"
-#include "store/sqlite_store.h"
+#include "crashctl/util/time.h"
+#include "cursor.h"
+#include "rows.h"
+#include "sqlite_store.h"
 
 namespace crashctl {
+namespace store {
 namespace {
 
 constexpr char kInsertCrash[] =
@@ -28,7 +30,7 @@ constexpr char kUpdateCrash[] =
 
 // Binds ?1..?20 (every field but id and the timestamps) and ?21/?22
 // (created_at, updated_at).
-void BindCrash(SqliteStmt* stmt, const Crash& crash, double created_at,
+void BindCrash(SqliteStmt* stmt, const model::Crash& crash, double created_at,
                double updated_at) {
   stmt->Bind(1, crash.dedup_key)
       .Bind(2, crash.namespace_)
@@ -56,9 +58,9 @@ void BindCrash(SqliteStmt* stmt, const Crash& crash, double created_at,
 
 // Reads the crash selected by `where` (one parameter, ?1) and its links.
 template <typename Key>
-StoreStatus LoadCrash(SqliteDb* db, const char* where, const Key& key,
-                      const std::string& what, Crash* out) {
-  StoreStatus st;
+Status LoadCrash(SqliteDb* db, const char* where, const Key& key,
+                 const std::string& what, model::Crash* out) {
+  Status st;
   SqliteStmt stmt;
   if (!db->Prepare(std::string("SELECT ") + kCrashColumns +
                        " FROM crashes WHERE " + where,
@@ -75,18 +77,18 @@ StoreStatus LoadCrash(SqliteDb* db, const char* where, const Key& key,
 
 }  // namespace
 
-StoreStatus SqliteStore::UpsertCrash(const Crash& crash, int64_t* id,
-                                     bool* inserted) {
+Status SqliteStore::UpsertCrash(const model::Crash& crash, int64_t* id,
+                                bool* inserted) {
   if (crash.dedup_key.empty()) {
-    return MakeStatus(StoreStatus::kInvalid, "crash dedup_key is empty");
+    return MakeStatus(Status::Code::kInvalid, "crash dedup_key is empty");
   }
-  const double now = NowSeconds();
+  const double now = util::NowSeconds();
   const double created_at = crash.created_at > 0 ? crash.created_at : now;
   const double updated_at = crash.updated_at > 0 ? crash.updated_at : now;
   int64_t row_id = 0;
   bool was_inserted = false;
-  StoreStatus status = Write("upsert crash", [&](SqliteDb* db) {
-    StoreStatus st;
+  Status status = Write("upsert crash", [&](SqliteDb* db) {
+    Status st;
     {
       SqliteStmt find;
       if (!db->Prepare("SELECT id FROM crashes WHERE dedup_key = ?1", &find,
@@ -111,7 +113,7 @@ StoreStatus SqliteStore::UpsertCrash(const Crash& crash, int64_t* id,
     }
     was_inserted = row_id == 0;
     if (was_inserted) row_id = db->LastInsertRowid();
-    return StoreStatus::Ok();
+    return Status::Ok();
   });
   if (status.ok()) {
     if (id != nullptr) *id = row_id;
@@ -120,48 +122,48 @@ StoreStatus SqliteStore::UpsertCrash(const Crash& crash, int64_t* id,
   return status;
 }
 
-StoreStatus SqliteStore::GetCrashByKey(const std::string& dedup_key,
-                                       Crash* out) {
+Status SqliteStore::GetCrashByKey(const std::string& dedup_key,
+                                  model::Crash* out) {
   return Read("get crash by key", [&](SqliteDb* db) {
     return LoadCrash(db, "dedup_key = ?1", dedup_key,
                      "crash '" + dedup_key + "'", out);
   });
 }
 
-StoreStatus SqliteStore::GetCrash(int64_t id, Crash* out) {
+Status SqliteStore::GetCrash(int64_t id, model::Crash* out) {
   return Read("get crash", [&](SqliteDb* db) {
     return LoadCrash(db, "id = ?1", id, "crash " + std::to_string(id), out);
   });
 }
 
-StoreStatus SqliteStore::ListCrashes(const CrashQuery& query,
-                                     Page<Crash>* out) {
+Status SqliteStore::ListCrashes(const CrashQuery& query,
+                                model::Page<model::Crash>* out) {
   Cursor cursor;
   bool has_cursor = !query.cursor.empty();
   if (has_cursor) {
     std::string error;
     if (!DecodeCursor(query.cursor, "updated_at", &cursor, &error)) {
-      return MakeStatus(StoreStatus::kInvalid, error);
+      return MakeStatus(Status::Code::kInvalid, error);
     }
   }
   const int limit = ClampLimit(query.limit);
   std::string sql =
       std::string("SELECT ") + kCrashColumns + " FROM crashes WHERE 1 = 1";
   if (!query.namespace_.empty()) sql += " AND namespace = ?1";
-  if (!query.crash_type.empty()) sql += " AND crash_type = ?2";
+  if (query.crash_type) sql += " AND crash_type = ?2";
   if (!query.pod.empty()) sql += " AND pod = ?3";
   if (query.since > 0) sql += " AND updated_at >= ?4";
   if (has_cursor) sql += " AND (updated_at, id) < (?5, ?6)";
   sql += " ORDER BY updated_at DESC, id DESC LIMIT ?7";
 
-  Page<Crash> page;
-  StoreStatus status = Read("list crashes", [&](SqliteDb* db) {
-    page = Page<Crash>();
-    StoreStatus st;
+  model::Page<model::Crash> page;
+  Status status = Read("list crashes", [&](SqliteDb* db) {
+    page = model::Page<model::Crash>();
+    Status st;
     SqliteStmt stmt;
     if (!db->Prepare(sql, &stmt, &st)) return st;
     if (!query.namespace_.empty()) stmt.Bind(1, query.namespace_);
-    if (!query.crash_type.empty()) stmt.Bind(2, query.crash_type);
+    if (query.crash_type) stmt.Bind(2, *query.crash_type);
     if (!query.pod.empty()) stmt.Bind(3, query.pod);
     if (query.since > 0) stmt.Bind(4, query.since);
     if (has_cursor) stmt.Bind(5, cursor.value).Bind(6, cursor.id);
@@ -172,7 +174,7 @@ StoreStatus SqliteStore::ListCrashes(const CrashQuery& query,
       return db->LastStatus("list crashes");
     }
     stmt = SqliteStmt();
-    for (Crash& crash : page.items) {
+    for (model::Crash& crash : page.items) {
       st = LoadLinkedGroups(db, &crash);
       if (!st.ok()) return st;
     }
@@ -183,15 +185,15 @@ StoreStatus SqliteStore::ListCrashes(const CrashQuery& query,
       next.id = page.items.back().id;
       page.next_cursor = EncodeCursor(next);
     }
-    return StoreStatus::Ok();
+    return Status::Ok();
   });
   if (status.ok()) *out = std::move(page);
   return status;
 }
 
-StoreStatus SqliteStore::LinkCrashGroup(int64_t crash_id, int64_t group_id) {
+Status SqliteStore::LinkCrashGroup(int64_t crash_id, int64_t group_id) {
   return Write("link crash and group", [&](SqliteDb* db) {
-    StoreStatus st;
+    Status st;
     SqliteStmt stmt;
     if (!db->Prepare("INSERT OR IGNORE INTO crash_groups (crash_id, group_id) "
                      "VALUES (?1, ?2)",
@@ -201,7 +203,7 @@ StoreStatus SqliteStore::LinkCrashGroup(int64_t crash_id, int64_t group_id) {
     stmt.Bind(1, crash_id).Bind(2, group_id);
     if (stmt.Run() != SQLITE_DONE) {
       if (db->last_rc() == SQLITE_CONSTRAINT_FOREIGNKEY) {
-        return MakeStatus(StoreStatus::kNotFound,
+        return MakeStatus(Status::Code::kNotFound,
                           "link crash " + std::to_string(crash_id) +
                               " and group " + std::to_string(group_id) +
                               ": no such crash or group");
@@ -209,8 +211,9 @@ StoreStatus SqliteStore::LinkCrashGroup(int64_t crash_id, int64_t group_id) {
       return db->LastStatus("link crash " + std::to_string(crash_id) +
                             " and group " + std::to_string(group_id));
     }
-    return StoreStatus::Ok();
+    return Status::Ok();
   });
 }
 
+}  // namespace store
 }  // namespace crashctl

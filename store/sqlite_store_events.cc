@@ -4,21 +4,19 @@
 #include <utility>
 #include <vector>
 
-#include "store/batch_writer.h"
-#include "store/cursor.h"
-#include "store/payload_codec.h"
-#include "store/rows.h"
-#include "store/sqlite_store.h"
+#include "batch_writer.h"
+#include "crashctl/util/time.h"
+#include "cursor.h"
+#include "payload_codec.h"
+#include "rows.h"
+#include "sqlite_store.h"
 
 namespace crashctl {
+namespace store {
 namespace {
 
-bool ValidStatus(const std::string& status) {
-  return status == "unresolved" || status == "resolved" || status == "ignored";
-}
-
-StoreStatus LoadGroup(SqliteDb* db, int64_t id, Group* out) {
-  StoreStatus st;
+Status LoadGroup(SqliteDb* db, int64_t id, model::Group* out) {
+  Status st;
   SqliteStmt stmt;
   if (!db->Prepare(
           std::string("SELECT ") + kGroupColumns + " FROM groups WHERE id = ?1",
@@ -36,28 +34,29 @@ StoreStatus LoadGroup(SqliteDb* db, int64_t id, Group* out) {
 
 }  // namespace
 
-void SqliteStore::PrepareWrite(WriteItem* item) const {
+void SqliteStore::PrepareWrite(model::WriteItem* item) const {
   EncodePayload(item->event.raw_json, &item->stored_payload);
 }
 
-StoreStatus SqliteStore::WriteEvents(const std::vector<WriteItem>& items,
-                                     std::vector<WriteOutcome>* outcomes) {
-  std::vector<WriteOutcome> results;
+Status SqliteStore::WriteEvents(const std::vector<model::WriteItem>& items,
+                                std::vector<model::WriteOutcome>* outcomes) {
+  std::vector<model::WriteOutcome> results;
   if (items.empty()) {
     if (outcomes != nullptr) outcomes->clear();
-    return StoreStatus::Ok();
+    return Status::Ok();
   }
   const GroupFolds::Clock::time_point now = GroupFolds::Clock::now();
-  StoreStatus status = Write(
+  Status status = Write(
       "write events",
       [&](SqliteDb* db) {
-        results.assign(items.size(), WriteOutcome());  // fresh on every retry
+        results.assign(items.size(),
+                       model::WriteOutcome());  // fresh on every retry
         BatchWriter batch(db);
         for (size_t i = 0; i < items.size(); ++i) {
-          StoreStatus st = batch.Add(items[i], &results[i]);
+          Status st = batch.Add(items[i], &results[i]);
           if (!st.ok()) return st;
         }
-        StoreStatus st = batch.Finish();
+        Status st = batch.Finish();
         if (!st.ok()) return st;
         return folds_.Write(db, batch.TakeCounters(), /*all=*/false, now);
       },
@@ -72,23 +71,20 @@ StoreStatus SqliteStore::WriteEvents(const std::vector<WriteItem>& items,
   return status;
 }
 
-StoreStatus SqliteStore::ListGroups(const GroupQuery& query, Page<Group>* out) {
+Status SqliteStore::ListGroups(const GroupQuery& query,
+                               model::Page<model::Group>* out) {
   const std::string& sort = query.sort.empty() ? "last_seen" : query.sort;
   if (sort != "last_seen" && sort != "count" && sort != "first_seen") {
     return MakeStatus(
-        StoreStatus::kInvalid,
+        Status::Code::kInvalid,
         "unknown sort '" + sort + "' (want last_seen, count or first_seen)");
-  }
-  if (!query.status.empty() && !ValidStatus(query.status)) {
-    return MakeStatus(StoreStatus::kInvalid,
-                      "unknown status '" + query.status + "'");
   }
   Cursor cursor;
   bool has_cursor = !query.cursor.empty();
   if (has_cursor) {
     std::string error;
     if (!DecodeCursor(query.cursor, sort, &cursor, &error)) {
-      return MakeStatus(StoreStatus::kInvalid, error);
+      return MakeStatus(Status::Code::kInvalid, error);
     }
   }
   const int limit = ClampLimit(query.limit);
@@ -99,21 +95,21 @@ StoreStatus SqliteStore::ListGroups(const GroupQuery& query, Page<Group>* out) {
   std::string sql =
       std::string("SELECT ") + kGroupColumns + " FROM groups WHERE 1 = 1";
   if (query.project.has_value()) sql += " AND project_id = ?1";
-  if (!query.status.empty()) sql += " AND status = ?2";
-  if (!query.level.empty()) sql += " AND level = ?3";
+  if (query.status) sql += " AND status = ?2";
+  if (query.level) sql += " AND level = ?3";
   if (!query.service.empty()) sql += " AND service = ?4";
   if (has_cursor) sql += " AND (" + sort + ", id) < (?5, ?6)";
   sql += " ORDER BY " + sort + " DESC, id DESC LIMIT ?7";
 
-  Page<Group> page;
-  StoreStatus status = Read("list groups", [&](SqliteDb* db) {
-    page = Page<Group>();
-    StoreStatus st;
+  model::Page<model::Group> page;
+  Status status = Read("list groups", [&](SqliteDb* db) {
+    page = model::Page<model::Group>();
+    Status st;
     SqliteStmt stmt;
     if (!db->Prepare(sql, &stmt, &st)) return st;
     if (query.project.has_value()) stmt.Bind(1, *query.project);
-    if (!query.status.empty()) stmt.Bind(2, query.status);
-    if (!query.level.empty()) stmt.Bind(3, query.level);
+    if (query.status) stmt.Bind(2, *query.status);
+    if (query.level) stmt.Bind(3, *query.level);
     if (!query.service.empty()) stmt.Bind(4, query.service);
     if (has_cursor) stmt.Bind(5, cursor.value).Bind(6, cursor.id);
     stmt.Bind(7, limit + 1);
@@ -123,12 +119,12 @@ StoreStatus SqliteStore::ListGroups(const GroupQuery& query, Page<Group>* out) {
       return db->LastStatus("list groups");
     }
     stmt = SqliteStmt();
-    for (Group& group : page.items) {
+    for (model::Group& group : page.items) {
       st = LoadLinkedCrashes(db, &group);
       if (!st.ok()) return st;
     }
     if (more) {
-      const Group& last = page.items.back();
+      const model::Group& last = page.items.back();
       Cursor next;
       next.sort = sort;
       next.id = last.id;
@@ -141,29 +137,24 @@ StoreStatus SqliteStore::ListGroups(const GroupQuery& query, Page<Group>* out) {
       }
       page.next_cursor = EncodeCursor(next);
     }
-    return StoreStatus::Ok();
+    return Status::Ok();
   });
   if (status.ok()) *out = std::move(page);
   return status;
 }
 
-StoreStatus SqliteStore::GetGroup(int64_t id, Group* out) {
+Status SqliteStore::GetGroup(int64_t id, model::Group* out) {
   FoldBeforeRead();
   return Read("get group",
               [&](SqliteDb* db) { return LoadGroup(db, id, out); });
 }
 
-StoreStatus SqliteStore::SetGroupStatus(int64_t id, const std::string& status,
-                                        Group* out) {
-  if (!ValidStatus(status)) {
-    return MakeStatus(StoreStatus::kInvalid,
-                      "unknown status '" + status +
-                          "' (want unresolved, resolved or ignored)");
-  }
+Status SqliteStore::SetGroupStatus(int64_t id, model::GroupStatus status,
+                                   model::Group* out) {
   FoldBeforeRead();
-  Group group;
-  StoreStatus result = Write("set group status", [&](SqliteDb* db) {
-    StoreStatus st;
+  model::Group group;
+  Status result = Write("set group status", [&](SqliteDb* db) {
+    Status st;
     SqliteStmt stmt;
     if (!db->Prepare("UPDATE groups SET status = ?2, resolved_at = "
                      "CASE WHEN ?2 = 'resolved' THEN ?3 ELSE NULL END "
@@ -171,11 +162,11 @@ StoreStatus SqliteStore::SetGroupStatus(int64_t id, const std::string& status,
                      &stmt, &st)) {
       return st;
     }
-    stmt.Bind(1, id).Bind(2, status).Bind(3, NowSeconds());
+    stmt.Bind(1, id).Bind(2, status).Bind(3, util::NowSeconds());
     if (stmt.Run() != SQLITE_DONE) return db->LastStatus("set group status");
     stmt = SqliteStmt();
     if (db->Changes() == 0) {
-      return MakeStatus(StoreStatus::kNotFound,
+      return MakeStatus(Status::Code::kNotFound,
                         "group " + std::to_string(id) + " not found");
     }
     return LoadGroup(db, id, &group);
@@ -184,15 +175,15 @@ StoreStatus SqliteStore::SetGroupStatus(int64_t id, const std::string& status,
   return result;
 }
 
-StoreStatus SqliteStore::ListGroupEvents(int64_t group_id, int limit,
-                                         const std::string& cursor_text,
-                                         Page<StoredEvent>* out) {
+Status SqliteStore::ListGroupEvents(int64_t group_id, int limit,
+                                    const std::string& cursor_text,
+                                    model::Page<model::StoredEvent>* out) {
   Cursor cursor;
   bool has_cursor = !cursor_text.empty();
   if (has_cursor) {
     std::string error;
     if (!DecodeCursor(cursor_text, "timestamp", &cursor, &error)) {
-      return MakeStatus(StoreStatus::kInvalid, error);
+      return MakeStatus(Status::Code::kInvalid, error);
     }
   }
   limit = ClampLimit(limit);
@@ -201,10 +192,10 @@ StoreStatus SqliteStore::ListGroupEvents(int64_t group_id, int limit,
   if (has_cursor) sql += " AND (timestamp, id) < (?2, ?3)";
   sql += " ORDER BY timestamp DESC, id DESC LIMIT ?4";
 
-  Page<StoredEvent> page;
-  StoreStatus status = Read("list group events", [&](SqliteDb* db) {
-    page = Page<StoredEvent>();
-    StoreStatus st;
+  model::Page<model::StoredEvent> page;
+  Status status = Read("list group events", [&](SqliteDb* db) {
+    page = model::Page<model::StoredEvent>();
+    Status st;
     {
       SqliteStmt exists;
       if (!db->Prepare("SELECT 1 FROM groups WHERE id = ?1", &exists, &st)) {
@@ -231,7 +222,7 @@ StoreStatus SqliteStore::ListGroupEvents(int64_t group_id, int limit,
         page.next_cursor = EncodeCursor(next);
         break;
       }
-      StoredEvent event;
+      model::StoredEvent event;
       ReadEvent(stmt, &event);
       last_row_id = stmt.Int(13);
       page.items.push_back(std::move(event));
@@ -239,16 +230,16 @@ StoreStatus SqliteStore::ListGroupEvents(int64_t group_id, int limit,
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
       return db->LastStatus("list group events");
     }
-    return StoreStatus::Ok();
+    return Status::Ok();
   });
   if (status.ok()) *out = std::move(page);
   return status;
 }
 
-StoreStatus SqliteStore::GetEvent(const std::string& event_id,
-                                  StoredEvent* out) {
+Status SqliteStore::GetEvent(const std::string& event_id,
+                             model::StoredEvent* out) {
   return Read("get event", [&](SqliteDb* db) {
-    StoreStatus st;
+    Status st;
     SqliteStmt stmt;
     if (!db->Prepare(std::string("SELECT ") + kEventColumns +
                          ", payload FROM events WHERE event_id = ?1",
@@ -262,18 +253,18 @@ StoreStatus SqliteStore::GetEvent(const std::string& event_id,
     if (!stmt.IsBlob(13)) {
       out->payload = stmt.Text(13);  // stored before payloads were compressed
     } else if (!DecodePayload(stmt.Text(13), &out->payload)) {
-      return MakeStatus(StoreStatus::kInternal,
+      return MakeStatus(Status::Code::kInternal,
                         "event " + event_id + ": stored payload is corrupt");
     }
-    return StoreStatus::Ok();
+    return Status::Ok();
   });
 }
 
-StoreStatus SqliteStore::CountGroups(std::vector<GroupCount>* out) {
-  std::vector<GroupCount> counts;
-  StoreStatus status = Read("count groups", [&](SqliteDb* db) {
+Status SqliteStore::CountGroups(std::vector<model::GroupCount>* out) {
+  std::vector<model::GroupCount> counts;
+  Status status = Read("count groups", [&](SqliteDb* db) {
     counts.clear();
-    StoreStatus st;
+    Status st;
     SqliteStmt stmt;
     if (!db->Prepare("SELECT project_id, status, count(*) FROM groups "
                      "GROUP BY project_id, status ORDER BY project_id, status",
@@ -282,28 +273,28 @@ StoreStatus SqliteStore::CountGroups(std::vector<GroupCount>* out) {
     }
     int rc;
     while ((rc = stmt.Step()) == SQLITE_ROW) {
-      GroupCount count;
+      model::GroupCount count;
       count.project_id = stmt.Int(0);
-      count.status = stmt.Text(1);
+      count.status = GroupStatusFrom(stmt.Text(1));
       count.count = stmt.Int(2);
       counts.push_back(std::move(count));
     }
     if (rc != SQLITE_DONE) return db->LastStatus("count groups");
-    return StoreStatus::Ok();
+    return Status::Ok();
   });
   if (status.ok()) *out = std::move(counts);
   return status;
 }
 
-StoreStatus SqliteStore::FindGroupsForPod(const std::string& pod, double from,
-                                          double to,
-                                          std::vector<int64_t>* group_ids) {
+Status SqliteStore::FindGroupsForPod(const std::string& pod, double from,
+                                     double to,
+                                     std::vector<int64_t>* group_ids) {
   group_ids->clear();
-  if (pod.empty()) return StoreStatus::Ok();  // never match pod-less events
+  if (pod.empty()) return Status::Ok();  // never match pod-less events
   std::vector<int64_t> ids;
-  StoreStatus status = Read("find groups for pod", [&](SqliteDb* db) {
+  Status status = Read("find groups for pod", [&](SqliteDb* db) {
     ids.clear();
-    StoreStatus st;
+    Status st;
     SqliteStmt stmt;
     if (!db->Prepare("SELECT DISTINCT group_id FROM events WHERE pod = ?1 "
                      "AND timestamp >= ?2 AND timestamp <= ?3 "
@@ -315,10 +306,11 @@ StoreStatus SqliteStore::FindGroupsForPod(const std::string& pod, double from,
     int rc;
     while ((rc = stmt.Step()) == SQLITE_ROW) ids.push_back(stmt.Int(0));
     if (rc != SQLITE_DONE) return db->LastStatus("find groups for pod");
-    return StoreStatus::Ok();
+    return Status::Ok();
   });
   if (status.ok()) *group_ids = std::move(ids);
   return status;
 }
 
+}  // namespace store
 }  // namespace crashctl

@@ -1,4 +1,4 @@
-#include "store/wal_checkpointer.h"
+#include "wal_checkpointer.h"
 
 #include <pthread.h>
 #include <spdlog/spdlog.h>
@@ -8,6 +8,7 @@
 #include <utility>
 
 namespace crashctl {
+namespace store {
 
 WalCheckpointer::WalCheckpointer(std::string path, SqliteDb::Options db_options,
                                  Options options)
@@ -84,12 +85,12 @@ void WalCheckpointer::Loop() {
       wanted_ = false;
     }
     if (db == nullptr) {
-      StoreStatus status;
+      Status status;
       db = SqliteDb::Open(path_, db_options_, &status);
       if (db == nullptr) {
         // The committer's inline checkpoint bounds the WAL meanwhile; the
         // next wake-up tries again.
-        spdlog::warn("store: checkpoint connection: {}", status.message);
+        spdlog::warn("store: checkpoint connection: {}", status.message());
         continue;
       }
     }
@@ -114,4 +115,5 @@ void WalCheckpointer::Loop() {
   }
 }
 
+}  // namespace store
 }  // namespace crashctl

@@ -39,9 +39,10 @@
 #include <string>
 #include <thread>
 
-#include "store/sqlite_db.h"
+#include "sqlite_db.h"
 
 namespace crashctl {
+namespace store {
 
 class WalCheckpointer {
  public:
@@ -95,6 +96,7 @@ class WalCheckpointer {
   bool inline_due_ = false;
 };
 
+}  // namespace store
 }  // namespace crashctl
 
 #endif  // CRASHCTL_STORE_WAL_CHECKPOINTER_H_

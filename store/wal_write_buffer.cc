@@ -1,4 +1,4 @@
-#include "store/wal_write_buffer.h"
+#include "wal_write_buffer.h"
 
 #include <sqlite3.h>
 
@@ -7,6 +7,7 @@
 #include <string>
 
 namespace crashctl {
+namespace store {
 namespace {
 
 constexpr char kVfsName[] = "crashctl-wal-buffer";
@@ -268,4 +269,5 @@ const char* WalWriteBuffer::VfsName() {
   return registered ? kVfsName : nullptr;
 }
 
+}  // namespace store
 }  // namespace crashctl

@@ -26,6 +26,7 @@
 #define CRASHCTL_STORE_WAL_WRITE_BUFFER_H_
 
 namespace crashctl {
+namespace store {
 
 class WalWriteBuffer {
  public:
@@ -34,6 +35,7 @@ class WalWriteBuffer {
   static const char* VfsName();
 };
 
+}  // namespace store
 }  // namespace crashctl
 
 #endif  // CRASHCTL_STORE_WAL_WRITE_BUFFER_H_

@@ -1,4 +1,4 @@
-#include "supervisor/child_process.h"
+#include "child_process.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -10,7 +10,7 @@
 #include <cstring>
 #include <memory>
 
-#include "supervisor/log_tail.h"
+#include "log_tail.h"
 
 extern char** environ;
 

@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "supervisor/tracer.h"
+#include "tracer.h"
 
 namespace crashctl {
 namespace supervisor {

@@ -1,4 +1,4 @@
-#include "supervisor/crash_report.h"
+#include "crash_report.h"
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -7,9 +7,9 @@
 #include <chrono>
 #include <cstdio>
 
-#include "sdk/src/crash_record.h"
-#include "sdk/src/util.h"
-#include "supervisor/signal_info.h"
+#include "crashctl/sdk/support/crash_record.h"
+#include "crashctl/sdk/support/util.h"
+#include "signal_info.h"
 
 namespace crashctl {
 namespace supervisor {

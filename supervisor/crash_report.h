@@ -16,9 +16,9 @@
 #include <string>
 #include <vector>
 
+#include "child_process.h"
 #include "crashctl/sdk.h"
-#include "supervisor/child_process.h"
-#include "supervisor/tracer.h"
+#include "tracer.h"
 
 namespace crashctl {
 namespace supervisor {

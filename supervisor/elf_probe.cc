@@ -1,4 +1,4 @@
-#include "supervisor/elf_probe.h"
+#include "elf_probe.h"
 
 #include <fcntl.h>
 #include <gelf.h>

@@ -1,4 +1,4 @@
-#include "supervisor/log_tail.h"
+#include "log_tail.h"
 
 namespace crashctl {
 namespace supervisor {

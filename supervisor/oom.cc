@@ -1,4 +1,4 @@
-#include "supervisor/oom.h"
+#include "oom.h"
 
 #include <cstdlib>
 #include <fstream>

@@ -1,4 +1,4 @@
-#include "supervisor/ptrace_unwind.h"
+#include "ptrace_unwind.h"
 
 #include <elf.h>
 #include <elfutils/libdwfl.h>
@@ -13,8 +13,8 @@
 #include <cstdint>
 #include <fstream>
 
-#include "sdk/src/stacktrace.h"
-#include "sdk/src/symbolizer.h"
+#include "crashctl/sdk/support/stacktrace.h"
+#include "crashctl/sdk/support/symbolizer.h"
 
 namespace crashctl {
 namespace supervisor {

@@ -1,4 +1,4 @@
-#include "supervisor/run_main.h"
+#include "crashctl/supervisor/run_main.h"
 
 #include <signal.h>
 
@@ -11,16 +11,17 @@
 #include <thread>
 #include <vector>
 
-#include "sdk/src/dsn.h"
-#include "sdk/src/event_json.h"
-#include "sdk/src/http_sender.h"
-#include "sdk/src/spool.h"
-#include "sdk/src/util.h"
-#include "supervisor/child_process.h"
-#include "supervisor/crash_report.h"
-#include "supervisor/oom.h"
+#include "child_process.h"
+#include "crash_report.h"
+#include "crashctl/sdk/support/dsn.h"
+#include "crashctl/sdk/support/event_json.h"
+#include "crashctl/sdk/support/http_sender.h"
+#include "crashctl/sdk/support/spool.h"
+#include "crashctl/sdk/support/util.h"
+#include "oom.h"
 
 namespace crashctl {
+namespace supervisor {
 namespace {
 
 const char kUsage[] =
@@ -133,15 +134,15 @@ int RunMain(int argc, char** argv) {
     });
   }
 
-  supervisor::CgroupPaths cgroups = supervisor::FindCgroupPaths();
-  supervisor::OomCounters oom_before = supervisor::ReadOomCounters(cgroups);
+  CgroupPaths cgroups = FindCgroupPaths();
+  OomCounters oom_before = ReadOomCounters(cgroups);
   std::vector<std::string> child_env;
   // The child's own SDK reports to the same place unless told otherwise.
   if (!args.dsn.empty() && std::getenv("CRASHCTL_DSN") == nullptr) {
     child_env.push_back("CRASHCTL_DSN=" + args.dsn);
   }
 
-  supervisor::ReportContext ctx;
+  ReportContext ctx;
   ctx.service = args.service;
   ctx.command = args.command;
   ctx.trace_requested = !args.no_trace && !EnvIsTrue("CRASHCTL_NO_TRACE");
@@ -188,7 +189,7 @@ int RunMain(int argc, char** argv) {
     });
   }
 
-  supervisor::RunOptions options;
+  RunOptions options;
   options.trace = ctx.trace_requested;
   options.tracer.detach_go = !EnvIsTrue("CRASHCTL_TRACE_GO");
   if (const char* rate = std::getenv("CRASHCTL_TRACE_MAX_SIGNALS")) {
@@ -196,13 +197,12 @@ int RunMain(int argc, char** argv) {
     unsigned long v = std::strtoul(rate, &end, 10);
     if (end != rate && *end == '\0') options.tracer.max_signal_rate = v;
   }
-  options.on_descendant_crash = [&](const supervisor::CapturedCrash& crash,
+  options.on_descendant_crash = [&](const CapturedCrash& crash,
                                     const std::vector<std::string>& lines) {
-    report_now(supervisor::BuildDescendantCrashEvent(crash, lines, ctx));
+    report_now(BuildDescendantCrashEvent(crash, lines, ctx));
   };
-  supervisor::ChildResult child =
-      supervisor::RunChild(args.command, child_env, options);
-  supervisor::OomCounters oom_after = supervisor::ReadOomCounters(cgroups);
+  ChildResult child = RunChild(args.command, child_env, options);
+  OomCounters oom_after = ReadOomCounters(cgroups);
   if (live_sender.joinable()) {
     {
       std::lock_guard<std::mutex> lock(mu);
@@ -226,7 +226,7 @@ int RunMain(int argc, char** argv) {
                  args.command[0].c_str(), child.trace_error.c_str());
   }
   int status = child.ShellStatus();
-  bool died_badly = supervisor::DiedBadly(child);
+  bool died_badly = DiedBadly(child);
   // Stopped on request (we forwarded SIGTERM/SIGINT/SIGHUP): not a crash.
   if (died_badly && child.forwarded_signal != 0 &&
       (child.signal == child.forwarded_signal ||
@@ -235,24 +235,22 @@ int RunMain(int argc, char** argv) {
   }
 
   std::vector<sdk::Event> events;
-  const supervisor::CapturedCrash* cause =
-      died_badly ? supervisor::CrashForChild(child) : nullptr;
+  const CapturedCrash* cause = died_badly ? CrashForChild(child) : nullptr;
   if (died_badly) {
-    std::string evidence = supervisor::OomEvidence(oom_before, oom_after);
+    std::string evidence = OomEvidence(oom_before, oom_after);
     ctx.oom_killed =
         !child.exited && child.signal == SIGKILL && !evidence.empty();
     ctx.oom_evidence = evidence;
     if (!child.exited && child.signal == SIGKILL) {
-      ctx.cgroup_memory_peak = supervisor::ReadCgroupMemoryPeak(
-          cgroups, &ctx.cgroup_memory_peak_source);
+      ctx.cgroup_memory_peak =
+          ReadCgroupMemoryPeak(cgroups, &ctx.cgroup_memory_peak_source);
     }
-    events.push_back(supervisor::BuildCrashEvent(child, ctx));
+    events.push_back(BuildCrashEvent(child, ctx));
   }
   // Crashes of other processes that did not take the command down.
-  for (const supervisor::CapturedCrash& crash : child.crashes) {
+  for (const CapturedCrash& crash : child.crashes) {
     if (&crash == cause) continue;
-    events.push_back(
-        supervisor::BuildDescendantCrashEvent(crash, child.last_lines, ctx));
+    events.push_back(BuildDescendantCrashEvent(crash, child.last_lines, ctx));
   }
   if (events.empty()) return status;
 
@@ -300,4 +298,5 @@ int RunMain(int argc, char** argv) {
   return status;
 }
 
+}  // namespace supervisor
 }  // namespace crashctl

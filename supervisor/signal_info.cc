@@ -1,4 +1,4 @@
-#include "supervisor/signal_info.h"
+#include "signal_info.h"
 
 #include <signal.h>
 
@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "sdk/src/crash_record.h"
+#include "crashctl/sdk/support/crash_record.h"
 
 namespace crashctl {
 namespace supervisor {

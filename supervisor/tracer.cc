@@ -1,4 +1,4 @@
-#include "supervisor/tracer.h"
+#include "tracer.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -16,10 +16,10 @@
 #include <fstream>
 #include <sstream>
 
-#include "supervisor/elf_probe.h"
-#include "supervisor/oom.h"
-#include "supervisor/ptrace_unwind.h"
-#include "supervisor/signal_info.h"
+#include "elf_probe.h"
+#include "oom.h"
+#include "ptrace_unwind.h"
+#include "signal_info.h"
 
 namespace crashctl {
 namespace supervisor {

@@ -45,7 +45,7 @@
 #include <vector>
 
 #include "crashctl/sdk.h"
-#include "supervisor/elf_probe.h"
+#include "elf_probe.h"
 
 namespace crashctl {
 namespace supervisor {

@@ -1,4 +1,4 @@
-#include "sdk/src/crash_handler.h"
+#include "crash_handler.h"
 
 #define UNW_LOCAL_ONLY
 #include <cxxabi.h>
@@ -19,8 +19,8 @@
 #include <exception>
 #include <typeinfo>
 
-#include "sdk/src/stacktrace.h"
-#include "sdk/src/util.h"
+#include "crashctl/sdk/support/stacktrace.h"
+#include "crashctl/sdk/support/util.h"
 
 namespace crashctl {
 namespace sdk {

@@ -1,9 +1,9 @@
-#include "sdk/src/exception_chain.h"
+#include "exception_chain.h"
 
 #include <algorithm>
 #include <typeinfo>
 
-#include "sdk/src/util.h"
+#include "crashctl/sdk/support/util.h"
 
 namespace crashctl {
 namespace sdk {

@@ -19,16 +19,16 @@
 #include <sstream>
 #include <thread>
 
-#include "sdk/src/crash_handler.h"
-#include "sdk/src/crash_record.h"
-#include "sdk/src/dsn.h"
-#include "sdk/src/event_json.h"
-#include "sdk/src/exception_chain.h"
-#include "sdk/src/spool.h"
-#include "sdk/src/stacktrace.h"
-#include "sdk/src/symbolizer.h"
-#include "sdk/src/transport.h"
-#include "sdk/src/util.h"
+#include "crash_handler.h"
+#include "crashctl/sdk/support/crash_record.h"
+#include "crashctl/sdk/support/dsn.h"
+#include "crashctl/sdk/support/event_json.h"
+#include "crashctl/sdk/support/spool.h"
+#include "crashctl/sdk/support/stacktrace.h"
+#include "crashctl/sdk/support/symbolizer.h"
+#include "crashctl/sdk/support/util.h"
+#include "exception_chain.h"
+#include "transport.h"
 
 namespace crashctl {
 namespace sdk {
@@ -211,22 +211,6 @@ void ReportSpooledCrashes(Client& client) {
 }
 
 }  // namespace
-
-const char* LevelName(Level level) {
-  switch (level) {
-    case Level::kDebug:
-      return "debug";
-    case Level::kInfo:
-      return "info";
-    case Level::kWarning:
-      return "warning";
-    case Level::kError:
-      return "error";
-    case Level::kFatal:
-      return "fatal";
-  }
-  return "error";
-}
 
 bool Init(const Options& options) {
   Shutdown(std::chrono::milliseconds(0));

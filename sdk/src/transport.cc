@@ -1,8 +1,8 @@
-#include "sdk/src/transport.h"
+#include "transport.h"
 
 #include <cstdio>
 
-#include "sdk/src/http_sender.h"
+#include "crashctl/sdk/support/http_sender.h"
 
 namespace crashctl {
 namespace sdk {

@@ -16,8 +16,8 @@
 #include <string>
 #include <thread>
 
-#include "sdk/src/dsn.h"
-#include "sdk/src/spool.h"
+#include "crashctl/sdk/support/dsn.h"
+#include "crashctl/sdk/support/spool.h"
 
 namespace crashctl {
 namespace sdk {

@@ -13,11 +13,12 @@
 #include <ctime>
 #include <filesystem>
 
-#include "alertmanager/pusher.h"
-#include "tests/alertmanager/process_util.h"
+#include "crashctl/alertmanager/pusher.h"
+#include "process_util.h"
 #include "tests/testing/server_process.h"
 
 namespace crashctl {
+namespace alertmanager {
 namespace {
 
 using ::testing::HasSubstr;
@@ -105,15 +106,15 @@ class RealAlertmanagerTest : public ::testing::Test {
   std::unique_ptr<tu::ChildProcess> am_;
 };
 
-Crash MakeCrash(const std::string& type) {
-  Crash crash;
+model::Crash MakeCrash(const std::string& type) {
+  model::Crash crash;
   crash.id = type == "crash_loop" ? 2 : 1;
   crash.namespace_ = "shop";
   crash.pod = "checkout-7d9f-abcde";
   crash.container = "app";
   crash.workload_kind = "Deployment";
   crash.workload = "checkout";
-  crash.crash_type = type;
+  model::ParseCrashType(type, &crash.crash_type);
   crash.reason = type == "oom_killed" ? "OOMKilled" : "Error";
   crash.exit_code = type == "oom_killed" ? 137 : 1;
   crash.restart_count = 6;
@@ -179,7 +180,7 @@ TEST_F(RealAlertmanagerTest, CrashLoopInhibitsRestartThresholdOfTheSamePod) {
   pusher.Start();
   ASSERT_TRUE(pusher.PodCrash(MakeCrash("restart_threshold")));
   ASSERT_TRUE(pusher.PodCrash(MakeCrash("crash_loop")));
-  Crash other_pod = MakeCrash("restart_threshold");
+  model::Crash other_pod = MakeCrash("restart_threshold");
   other_pod.pod = "checkout-7d9f-zzzzz";
   ASSERT_TRUE(pusher.PodCrash(other_pod));
   ASSERT_TRUE(tu::WaitFor([&] { return pusher.stats().sent == 3; }, 5));
@@ -217,4 +218,5 @@ TEST_F(RealAlertmanagerTest, CrashLoopInhibitsRestartThresholdOfTheSamePod) {
 }
 
 }  // namespace
+}  // namespace alertmanager
 }  // namespace crashctl

@@ -1,4 +1,4 @@
-#include "tests/alertmanager/fake_alertmanager.h"
+#include "fake_alertmanager.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -8,6 +8,7 @@
 #include <thread>
 
 namespace crashctl {
+namespace alertmanager {
 
 FakeAlertmanager::FakeAlertmanager() {
   std::vector<std::string> options = {"listening_ports",   "127.0.0.1:0",
@@ -102,4 +103,5 @@ bool FakeAlertmanager::handlePost(CivetServer*, mg_connection* conn) {
   return true;
 }
 
+}  // namespace alertmanager
 }  // namespace crashctl

@@ -17,6 +17,7 @@
 #include <vector>
 
 namespace crashctl {
+namespace alertmanager {
 
 class FakeAlertmanager : public CivetHandler {
  public:
@@ -59,6 +60,7 @@ class FakeAlertmanager : public CivetHandler {
   std::atomic<bool> closed_{false};
 };
 
+}  // namespace alertmanager
 }  // namespace crashctl
 
 #endif  // CRASHCTL_TESTS_ALERTMANAGER_FAKE_ALERTMANAGER_H_

@@ -1,4 +1,4 @@
-#include "tests/alertmanager/process_util.h"
+#include "process_util.h"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
@@ -17,6 +17,7 @@
 extern char** environ;
 
 namespace crashctl {
+namespace alertmanager {
 namespace testing_util {
 namespace {
 
@@ -164,4 +165,5 @@ int HttpGet(int port, const std::string& path, std::string* body) {
 }
 
 }  // namespace testing_util
+}  // namespace alertmanager
 }  // namespace crashctl

@@ -16,6 +16,7 @@
 #include "tests/testing/temp_dir.h"
 
 namespace crashctl {
+namespace alertmanager {
 namespace testing_util {
 
 // The shared TempDir named "crashctl-alerting-XXXXXX".
@@ -57,6 +58,7 @@ int HttpGet(int port, const std::string& path, std::string* body = nullptr);
 std::string ReadFile(const std::string& path);
 
 }  // namespace testing_util
+}  // namespace alertmanager
 }  // namespace crashctl
 
 #endif  // CRASHCTL_TESTS_ALERTMANAGER_PROCESS_UTIL_H_

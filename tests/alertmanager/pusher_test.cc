@@ -1,6 +1,6 @@
 // AlertPusher against a fake Alertmanager (civetweb): payload shape, HA
 // fan-out, cooldown, retries, queue bound, latency and metrics.
-#include "alertmanager/pusher.h"
+#include "crashctl/alertmanager/pusher.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -11,13 +11,14 @@
 #include <cmath>
 #include <ctime>
 
-#include "exporter/metrics.h"
-#include "grouping/grouping.h"
-#include "tests/alertmanager/fake_alertmanager.h"
-#include "tests/alertmanager/process_util.h"
+#include "crashctl/exporter/metrics.h"
+#include "crashctl/grouping/grouping.h"
+#include "fake_alertmanager.h"
+#include "process_util.h"
 #include "tests/testing/server_process.h"
 
 namespace crashctl {
+namespace alertmanager {
 namespace {
 
 using ::testing::HasSubstr;
@@ -41,46 +42,46 @@ std::string Str(const rapidjson::Value& object, const char* key) {
   return it->value.GetString();
 }
 
-Group SampleGroup() {
-  Group group;
+model::Group SampleGroup() {
+  model::Group group;
   group.id = 42;
   group.project_id = 3;
   group.title = "TypeError: cannot read property 'id' of undefined";
   group.culprit = "app/handlers.js in handleOrder";
-  group.level = "error";
-  group.status = "unresolved";
+  group.level = model::Level::kError;
+  group.status = model::GroupStatus::kUnresolved;
   group.service = "checkout";
   return group;
 }
 
-WriteItem SampleItem() {
-  WriteItem item;
+model::WriteItem SampleItem() {
+  model::WriteItem item;
   item.event.event_id = "0123456789abcdef0123456789abcdef";
-  item.event.level = "error";
+  item.event.level = model::Level::kError;
   item.event.service = "checkout";
   item.event.release = "checkout@1.4.2";
   item.event.environment = "production";
   item.event.tags = {{"pod", "checkout-7d9f-abcde"}, {"namespace", "shop"}};
-  ExceptionValue ex;
+  model::ExceptionValue ex;
   ex.type = "TypeError";
-  Frame lib;
+  model::Frame lib;
   lib.function = "dispatch";
   lib.filename = "node_modules/express/router.js";
   lib.lineno = 10;
   lib.in_app = false;
-  Frame app;
+  model::Frame app;
   app.function = "handleOrder";
   app.filename = "app/handlers.js";
   app.lineno = 88;
   app.in_app = true;
   ex.frames = {lib, app, lib};
   item.event.exceptions = {ex};
-  item.grouping = ComputeGrouping(item.event);
+  item.grouping = grouping::ComputeGrouping(item.event);
   return item;
 }
 
-Crash SampleCrash() {
-  Crash crash;
+model::Crash SampleCrash() {
+  model::Crash crash;
   crash.id = 7;
   crash.namespace_ = "shop";
   crash.pod = "checkout-7d9f-abcde";
@@ -88,7 +89,7 @@ Crash SampleCrash() {
   crash.node = "node-1";
   crash.workload_kind = "Deployment";
   crash.workload = "checkout";
-  crash.crash_type = "oom_killed";
+  crash.crash_type = model::CrashType::kOomKilled;
   crash.reason = "OOMKilled";
   crash.exit_code = 137;
   crash.signal = "SIGKILL";
@@ -196,8 +197,8 @@ TEST(AlertPusherTest, RegressionAndFatalSeverity) {
   FakeAlertmanager am;
   AlertPusher pusher(FastOptions({am.url()}), nullptr);
   pusher.Start();
-  WriteItem fatal = SampleItem();
-  fatal.event.level = "fatal";
+  model::WriteItem fatal = SampleItem();
+  fatal.event.level = model::Level::kFatal;
   ASSERT_TRUE(pusher.NewGroup(SampleGroup(), fatal));
   ASSERT_TRUE(pusher.Regression(SampleGroup(), SampleItem()));
   // One request or two, depending on whether the sender was already busy.
@@ -221,18 +222,18 @@ TEST(AlertPusherTest, OnEventStoredPushesNewGroupsAndRegressionsOnly) {
   FakeAlertmanager am;
   AlertPusher pusher(FastOptions({am.url()}), nullptr);
   pusher.Start();
-  WriteItem item = SampleItem();
+  model::WriteItem item = SampleItem();
   item.event.project_id = 5;
   item.grouping.title = "TypeError: boom";
   item.grouping.culprit = "app/handlers.js in handleOrder";
-  WriteOutcome ordinary;
+  model::WriteOutcome ordinary;
   ordinary.group_id = 11;
   EXPECT_FALSE(pusher.OnEventStored(item, ordinary));
-  WriteOutcome duplicate = ordinary;
+  model::WriteOutcome duplicate = ordinary;
   duplicate.new_group = true;
   duplicate.duplicate = true;
   EXPECT_FALSE(pusher.OnEventStored(item, duplicate));
-  WriteOutcome created = ordinary;
+  model::WriteOutcome created = ordinary;
   created.new_group = true;
   EXPECT_TRUE(pusher.OnEventStored(item, created));
   ASSERT_TRUE(am.WaitForRequests(1, 5));
@@ -242,7 +243,7 @@ TEST(AlertPusherTest, OnEventStoredPushesNewGroupsAndRegressionsOnly) {
   EXPECT_EQ(Str(doc[0]["labels"], "project"), "5");
   EXPECT_EQ(Str(doc[0]["labels"], "group_id"), "11");
   EXPECT_EQ(Str(doc[0]["annotations"], "summary"), "TypeError: boom");
-  WriteOutcome regressed = ordinary;
+  model::WriteOutcome regressed = ordinary;
   regressed.regression = true;
   EXPECT_TRUE(pusher.OnEventStored(item, regressed));
   ASSERT_TRUE(
@@ -294,24 +295,24 @@ TEST(AlertPusherTest, CooldownPerGroupAndPerPodCrashType) {
   AlertPusher::Options options = FastOptions({am.url()});
   options.cooldown = 300;
   options.now = [&] { return now.load(); };
-  Metrics metrics(Metrics::Options{});
+  exporter::Metrics metrics(exporter::Metrics::Options{});
   AlertPusher pusher(options, &metrics);
   pusher.Start();
   EXPECT_TRUE(pusher.NewGroup(SampleGroup(), SampleItem()));
   EXPECT_FALSE(pusher.NewGroup(SampleGroup(), SampleItem()));  // cooldown
-  Group other = SampleGroup();
+  model::Group other = SampleGroup();
   other.id = 43;
   EXPECT_TRUE(pusher.NewGroup(other, SampleItem()));  // another group
   EXPECT_TRUE(pusher.PodCrash(SampleCrash()));
-  Crash next = SampleCrash();
+  model::Crash next = SampleCrash();
   next.id = 8;  // another crash of the same pod and type
   EXPECT_FALSE(pusher.PodCrash(next));
-  Crash updated = SampleCrash();  // the same record, now with new logs
+  model::Crash updated = SampleCrash();  // the same record, now with new logs
   updated.logs = "fetched later\n";
   EXPECT_TRUE(pusher.PodCrash(updated));
-  Crash loop = SampleCrash();
+  model::Crash loop = SampleCrash();
   loop.id = 9;
-  loop.crash_type = "crash_loop";
+  loop.crash_type = model::CrashType::kCrashLoop;
   EXPECT_TRUE(pusher.PodCrash(loop));  // same pod, other type
   now = 1000 + 299;
   EXPECT_FALSE(pusher.NewGroup(SampleGroup(), SampleItem()));
@@ -330,7 +331,7 @@ TEST(AlertPusherTest, CooldownPerGroupAndPerPodCrashType) {
 TEST(AlertPusherTest, RetriesServerErrorsWithBackoff) {
   FakeAlertmanager am;
   am.ScriptStatuses({503, 500});
-  Metrics metrics(Metrics::Options{});
+  exporter::Metrics metrics(exporter::Metrics::Options{});
   AlertPusher pusher(FastOptions({am.url()}), &metrics);
   pusher.Start();
   ASSERT_TRUE(pusher.PodCrash(SampleCrash()));
@@ -368,7 +369,7 @@ TEST(AlertPusherTest, GivesUpAfterMaxAttemptsAndOnClientErrors) {
       testing_util::WaitFor([&] { return pusher.stats().failed == 2; }, 5));
   EXPECT_EQ(am.request_count(), 4u);
   // The sender still works afterwards.
-  Group other = SampleGroup();
+  model::Group other = SampleGroup();
   other.id = 99;
   ASSERT_TRUE(pusher.NewGroup(other, SampleItem()));
   ASSERT_TRUE(
@@ -381,10 +382,10 @@ TEST(AlertPusherTest, QueueIsBoundedAndDropsTheOldest) {
   AlertPusher::Options options = FastOptions({am.url()});
   options.queue_capacity = 3;
   options.cooldown = 0;
-  Metrics metrics(Metrics::Options{});
+  exporter::Metrics metrics(exporter::Metrics::Options{});
   AlertPusher pusher(options, &metrics);
   pusher.Start();
-  Group group = SampleGroup();
+  model::Group group = SampleGroup();
   ASSERT_TRUE(pusher.NewGroup(group, SampleItem()));
   ASSERT_TRUE(am.WaitForRequests(1, 5));  // in flight, answer delayed
   for (int i = 0; i < 5; ++i) {
@@ -466,7 +467,7 @@ TEST(AlertPusherTest, StopDropsWhatIsQueuedAndReturnsQuickly) {
 }
 
 TEST(AlertPusherTest, OptionsFromConfig) {
-  Config config;
+  core::Config config;
   config.alertmanager_urls = {"http://am-0:9093, http://am-1:9093", ""};
   config.alert_cooldown = 60;
   config.listen = ":9190";
@@ -481,4 +482,5 @@ TEST(AlertPusherTest, OptionsFromConfig) {
 }
 
 }  // namespace
+}  // namespace alertmanager
 }  // namespace crashctl

@@ -9,6 +9,7 @@
 #include "tests/testing/server_process.h"
 
 namespace crashctl {
+namespace cmd {
 namespace {
 
 using testing::CommandResult;
@@ -153,4 +154,5 @@ TEST(CliTest, NoArgumentsIsOneLineOfUsage) {
 }
 
 }  // namespace
+}  // namespace cmd
 }  // namespace crashctl

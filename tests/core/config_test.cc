@@ -1,4 +1,4 @@
-#include "core/config.h"
+#include "crashctl/core/config.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -14,6 +14,7 @@
 #include "tests/testing/temp_dir.h"
 
 namespace crashctl {
+namespace core {
 namespace {
 
 using ::testing::HasSubstr;
@@ -600,4 +601,5 @@ TEST(ConfigExampleTest, DocsNameEveryKeyAndVariable) {
 }
 
 }  // namespace
+}  // namespace core
 }  // namespace crashctl

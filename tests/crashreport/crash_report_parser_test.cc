@@ -2,7 +2,7 @@
 // (how each sample was made: testdata/README.md), on the same samples
 // wrapped in log prefixes, and on synthetic edge cases: chains, in_app
 // rules, caps, garbage.
-#include "crashreport/crash_report_parser.h"
+#include "crashctl/crashreport/crash_report_parser.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -42,7 +42,7 @@ std::vector<std::string> SplitLines(const std::string& text) {
 }
 
 // The innermost in-app frame of the finally raised exception.
-const Frame* TopInAppFrame(const Report& report) {
+const model::Frame* TopInAppFrame(const Report& report) {
   const auto& frames = report.exceptions.back().frames;
   for (auto it = frames.rbegin(); it != frames.rend(); ++it) {
     if (it->in_app.value_or(false)) return &*it;
@@ -244,10 +244,10 @@ TEST_P(CrashReportSampleTest, ParsesExpectedFields) {
   ASSERT_TRUE(report.has_value());
   EXPECT_EQ(report->runtime, s.runtime);
   ASSERT_EQ(report->exceptions.size(), s.exceptions);
-  const ExceptionValue& last = report->exceptions.back();
+  const model::ExceptionValue& last = report->exceptions.back();
   EXPECT_EQ(last.type, s.type);
   EXPECT_EQ(last.value, s.value);
-  const Frame* top = TopInAppFrame(*report);
+  const model::Frame* top = TopInAppFrame(*report);
   if (s.function[0] == '\0' && s.filename[0] == '\0') {
     EXPECT_EQ(top, nullptr);
   } else {
@@ -267,10 +267,10 @@ TEST_P(CrashReportSampleTest, ParsesExpectedFields) {
                          : s.runtime == Runtime::kNode   ? "node"
                                                          : "native";
   EXPECT_EQ(report->platform, platform);
-  for (const ExceptionValue& e : report->exceptions) {
+  for (const model::ExceptionValue& e : report->exceptions) {
     EXPECT_EQ(e.handled, std::optional<bool>(false));
     EXPECT_FALSE(e.mechanism_type.empty());
-    for (const Frame& f : e.frames) EXPECT_TRUE(f.in_app.has_value());
+    for (const model::Frame& f : e.frames) EXPECT_TRUE(f.in_app.has_value());
   }
   if (!report->thread_name.empty()) {
     ASSERT_FALSE(report->threads.empty());
@@ -355,8 +355,8 @@ void ExpectSameReport(const Report& a, const Report& b) {
   EXPECT_EQ(a.last_line, b.last_line);
   ASSERT_EQ(a.exceptions.size(), b.exceptions.size());
   for (size_t e = 0; e < a.exceptions.size(); ++e) {
-    const ExceptionValue& x = a.exceptions[e];
-    const ExceptionValue& y = b.exceptions[e];
+    const model::ExceptionValue& x = a.exceptions[e];
+    const model::ExceptionValue& y = b.exceptions[e];
     EXPECT_EQ(x.type, y.type);
     EXPECT_EQ(x.module, y.module);
     EXPECT_EQ(x.value, y.value);
@@ -453,7 +453,7 @@ TEST(CrashReportJavaTest, CauseGetsTheEnclosingFramesOfDotDotDotMore) {
       FindLastReport(ReadTestdata("java_caused_by.txt"));
   ASSERT_TRUE(report.has_value());
   ASSERT_EQ(report->exceptions.size(), 2u);
-  const ExceptionValue& root = report->exceptions[0];
+  const model::ExceptionValue& root = report->exceptions[0];
   EXPECT_EQ(root.type, "NumberFormatException");
   EXPECT_EQ(root.module, "java.lang");
   EXPECT_EQ(root.value, "For input string: \"abc0\"");
@@ -473,9 +473,9 @@ TEST(CrashReportJavaTest, SuppressedExceptionsAreNotInTheChain) {
       FindLastReport(ReadTestdata("java_suppressed.txt"));
   ASSERT_TRUE(report.has_value());
   ASSERT_EQ(report->exceptions.size(), 2u);
-  for (const ExceptionValue& e : report->exceptions) {
+  for (const model::ExceptionValue& e : report->exceptions) {
     EXPECT_NE(e.type, "UnsupportedOperationException");
-    for (const Frame& f : e.frames) EXPECT_NE(f.function, "close");
+    for (const model::Frame& f : e.frames) EXPECT_NE(f.function, "close");
   }
   EXPECT_EQ(report->exceptions[1].frames.size(), 2u);
 }
@@ -527,12 +527,12 @@ TEST(CrashReportNodeTest, CauseAndElidedFramesAreFilledFromTheCause) {
       FindLastReport(ReadTestdata("node_cause.txt"));
   ASSERT_TRUE(report.has_value());
   ASSERT_EQ(report->exceptions.size(), 2u);
-  const ExceptionValue& cause = report->exceptions[0];
+  const model::ExceptionValue& cause = report->exceptions[0];
   EXPECT_EQ(cause.type, "SyntaxError");
   ASSERT_EQ(cause.frames.size(), 9u);
   EXPECT_EQ(cause.frames.back().function, "JSON.parse");
   EXPECT_EQ(cause.frames.back().in_app, std::optional<bool>(false));
-  const ExceptionValue& outer = report->exceptions[1];
+  const model::ExceptionValue& outer = report->exceptions[1];
   // load, Object.<anonymous>, 5 elided (Module._compile .. executeUser-
   // EntryPoint), run_main_module.
   ASSERT_EQ(outer.frames.size(), 8u);
@@ -555,7 +555,7 @@ TEST(CrashReportNodeTest, LoggedStackWithoutPreambleAndNodeModules) {
       "    at /srv/app/src/server.js:40:7\n"));
   ASSERT_TRUE(report.has_value());
   EXPECT_EQ(report->runtime, Runtime::kNode);
-  const ExceptionValue& e = report->exceptions[0];
+  const model::ExceptionValue& e = report->exceptions[0];
   EXPECT_EQ(e.type, "TypeError");
   EXPECT_EQ(e.value, "The \"path\" argument must be of type string");
   ASSERT_EQ(e.frames.size(), 4u);
@@ -652,11 +652,12 @@ TEST(CrashReportRustTest, FramesAreCleanedAndStdIsNotInApp) {
   ASSERT_TRUE(report.has_value());
   const auto& frames = report->exceptions[0].frames;
   ASSERT_EQ(frames.size(), 38u);
-  for (const Frame& f : frames) {
+  for (const model::Frame& f : frames) {
     EXPECT_EQ(f.function.find("[e28293b1aa0f68bd]"), std::string::npos);
     EXPECT_FALSE(f.instruction_addr.empty());
   }
-  const Frame& top = frames[frames.size() - 19];  // "18: panic::parse_port"
+  const model::Frame& top =
+      frames[frames.size() - 19];  // "18: panic::parse_port"
   EXPECT_EQ(top.function, "panic::parse_port");
   EXPECT_EQ(top.raw_function, "panic::parse_port::hd7cbdd02a4d8ecdd");
   EXPECT_EQ(top.colno, 31);
@@ -666,7 +667,8 @@ TEST(CrashReportRustTest, FramesAreCleanedAndStdIsNotInApp) {
   EXPECT_EQ(frames[0].function, "<unknown>");
   EXPECT_EQ(frames[0].in_app, std::optional<bool>(false));
   size_t in_app = 0;
-  for (const Frame& f : frames) in_app += f.in_app.value_or(false) ? 1 : 0;
+  for (const model::Frame& f : frames)
+    in_app += f.in_app.value_or(false) ? 1 : 0;
   EXPECT_EQ(in_app, 2u);                      // panic::main, panic::parse_port
   EXPECT_EQ(report->threads[0].id, "18296");  // "thread 'main' (18296)"
 }
@@ -693,7 +695,7 @@ TEST(CrashReportPythonTest, ChainOrderModulesAndStdlib) {
       FindLastReport(ReadTestdata("python_chained.txt"));
   ASSERT_TRUE(report.has_value());
   ASSERT_EQ(report->exceptions.size(), 3u);
-  const ExceptionValue& root = report->exceptions[0];
+  const model::ExceptionValue& root = report->exceptions[0];
   EXPECT_EQ(root.type, "JSONDecodeError");
   EXPECT_EQ(root.module, "json.decoder");
   ASSERT_EQ(root.frames.size(), 4u);

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "crashreport/crash_report_parser.h"
+#include "crashctl/crashreport/crash_report_parser.h"
 
 namespace crashctl {
 namespace crashreport {

@@ -24,7 +24,7 @@
 #include <string>
 #include <vector>
 
-#include "crashreport/crash_report_parser.h"
+#include "crashctl/crashreport/crash_report_parser.h"
 #include "tests/testing/temp_dir.h"
 
 extern char** environ;
@@ -144,7 +144,7 @@ int LineOf(const std::string& source, const std::string& marker) {
   return -1;
 }
 
-const Frame* TopInAppFrame(const ExceptionValue& e) {
+const model::Frame* TopInAppFrame(const model::ExceptionValue& e) {
   for (auto it = e.frames.rbegin(); it != e.frames.rend(); ++it) {
     if (it->in_app.value_or(false)) return &*it;
   }
@@ -233,11 +233,11 @@ func main() {
   EXPECT_EQ(report->runtime, Runtime::kGo);
   EXPECT_EQ(report->platform, "go");
   ASSERT_EQ(report->exceptions.size(), 1u);
-  const ExceptionValue& e = report->exceptions[0];
+  const model::ExceptionValue& e = report->exceptions[0];
   EXPECT_EQ(e.type, "panic");
   EXPECT_EQ(e.value, "bad request 2 from 1");
   EXPECT_EQ(e.mechanism_type, "panic");
-  const Frame* top = TopInAppFrame(e);
+  const model::Frame* top = TopInAppFrame(e);
   ASSERT_NE(top, nullptr) << ran.output;
   EXPECT_EQ(top->function, "main.(*Server).handle");
   EXPECT_EQ(top->filename, dir_.File("main.go"));
@@ -264,10 +264,10 @@ func main() {
   RunResult ran;
   const auto report = Crash(source, &ran);
   ASSERT_TRUE(report.has_value()) << ran.output;
-  const ExceptionValue& e = report->exceptions.back();
+  const model::ExceptionValue& e = report->exceptions.back();
   EXPECT_EQ(e.type, "runtime.Error");
   EXPECT_EQ(e.value, "assignment to entry in nil map");
-  const Frame* top = TopInAppFrame(e);
+  const model::Frame* top = TopInAppFrame(e);
   ASSERT_NE(top, nullptr) << ran.output;
   EXPECT_EQ(top->function, "main.record");
   EXPECT_EQ(top->filename, dir_.File("main.go"));
@@ -294,10 +294,10 @@ func main() {
   RunResult ran;
   const auto report = Crash(source, &ran);
   ASSERT_TRUE(report.has_value()) << ran.output;
-  const ExceptionValue& e = report->exceptions.back();
+  const model::ExceptionValue& e = report->exceptions.back();
   EXPECT_EQ(e.type, "runtime.Error");
   EXPECT_EQ(e.value, "index out of range [5] with length 3");
-  const Frame* top = TopInAppFrame(e);
+  const model::Frame* top = TopInAppFrame(e);
   ASSERT_NE(top, nullptr) << ran.output;
   EXPECT_EQ(top->function, "main.pick");
   EXPECT_EQ(top->lineno, LineOf(source, "INDEX-LINE"));
@@ -353,11 +353,11 @@ fn main() {
     EXPECT_EQ(report->platform, "native");
     EXPECT_EQ(report->thread_name, "main");
     ASSERT_EQ(report->exceptions.size(), 1u);
-    const ExceptionValue& e = report->exceptions[0];
+    const model::ExceptionValue& e = report->exceptions[0];
     EXPECT_EQ(e.type, "panic");
     EXPECT_EQ(e.value,
               "port must be a number: ParseIntError { kind: InvalidDigit }");
-    const Frame* top = TopInAppFrame(e);
+    const model::Frame* top = TopInAppFrame(e);
     ASSERT_NE(top, nullptr) << ran.output;
     EXPECT_EQ(top->function, "crash::parse_port");
     EXPECT_TRUE(EndsWith(top->filename, "crash.rs")) << top->filename;
@@ -413,10 +413,10 @@ main()
   ASSERT_TRUE(report.has_value()) << ran.output;
   EXPECT_EQ(report->runtime, Runtime::kPython);
   ASSERT_EQ(report->exceptions.size(), 1u);
-  const ExceptionValue& e = report->exceptions[0];
+  const model::ExceptionValue& e = report->exceptions[0];
   EXPECT_EQ(e.type, "ValueError");
   EXPECT_EQ(e.value, "invalid literal for int() with base 10: 'abc'");
-  const Frame* top = TopInAppFrame(e);
+  const model::Frame* top = TopInAppFrame(e);
   ASSERT_NE(top, nullptr);
   EXPECT_EQ(top->function, "parse");
   EXPECT_EQ(top->filename, dir_.File("app.py"));
@@ -446,17 +446,17 @@ load("{oops")
   const auto report = Crash(source, &ran);
   ASSERT_TRUE(report.has_value()) << ran.output;
   ASSERT_EQ(report->exceptions.size(), 2u);
-  const ExceptionValue& root = report->exceptions[0];
+  const model::ExceptionValue& root = report->exceptions[0];
   EXPECT_EQ(root.type, "JSONDecodeError");
   EXPECT_EQ(root.module, "json.decoder");
   ASSERT_FALSE(root.frames.empty());
   // The innermost frames are the standard library's json module.
   EXPECT_EQ(root.frames.back().in_app, std::optional<bool>(false));
   EXPECT_EQ(root.frames.front().in_app, std::optional<bool>(true));
-  const ExceptionValue& raised = report->exceptions[1];
+  const model::ExceptionValue& raised = report->exceptions[1];
   EXPECT_EQ(raised.type, "ConfigError");
   EXPECT_EQ(raised.value, "bad config");
-  const Frame* top = TopInAppFrame(raised);
+  const model::Frame* top = TopInAppFrame(raised);
   ASSERT_NE(top, nullptr);
   EXPECT_EQ(top->function, "load");
   EXPECT_EQ(top->lineno, LineOf(source, "RAISE-LINE"));
@@ -494,11 +494,11 @@ console.log(readName(JSON.parse(input)));
   ASSERT_TRUE(report.has_value()) << ran.output;
   EXPECT_EQ(report->runtime, Runtime::kNode);
   EXPECT_EQ(report->platform, "node");
-  const ExceptionValue& e = report->exceptions.back();
+  const model::ExceptionValue& e = report->exceptions.back();
   EXPECT_EQ(e.type, "TypeError");
   // Node >= 16: "Cannot read properties of undefined (reading 'name')".
   EXPECT_EQ(e.value.rfind("Cannot read propert", 0), 0u) << e.value;
-  const Frame* top = TopInAppFrame(e);
+  const model::Frame* top = TopInAppFrame(e);
   ASSERT_NE(top, nullptr);
   EXPECT_EQ(top->function, "readName");
   EXPECT_EQ(top->filename, dir_.File("app.js"));
@@ -523,12 +523,12 @@ load(process.argv.length > 10 ? '{}' : '{oops');
   ASSERT_TRUE(report.has_value()) << ran.output;
   ASSERT_EQ(report->exceptions.size(), 2u) << ran.output;
   EXPECT_EQ(report->exceptions[0].type, "SyntaxError");
-  const Frame* cause_top = TopInAppFrame(report->exceptions[0]);
+  const model::Frame* cause_top = TopInAppFrame(report->exceptions[0]);
   ASSERT_NE(cause_top, nullptr);
   EXPECT_EQ(cause_top->lineno, LineOf(source, "PARSE-LINE"));
   EXPECT_EQ(report->exceptions[1].type, "Error");
   EXPECT_EQ(report->exceptions[1].value, "bad config");
-  const Frame* top = TopInAppFrame(report->exceptions[1]);
+  const model::Frame* top = TopInAppFrame(report->exceptions[1]);
   ASSERT_NE(top, nullptr);
   EXPECT_EQ(top->function, "load");
   EXPECT_EQ(top->lineno, LineOf(source, "THROW-LINE"));
@@ -601,7 +601,7 @@ int main(int argc, char**) {
   RunResult ran;
   const auto report = Crash("assert.cc", source, {}, {}, &ran);
   ASSERT_TRUE(report.has_value()) << ran.output;
-  const ExceptionValue& e = report->exceptions[0];
+  const model::ExceptionValue& e = report->exceptions[0];
   EXPECT_EQ(e.type, "Assertion failed");
   EXPECT_EQ(e.value, "n == 1 && \"exactly one argument\"");
   EXPECT_EQ(e.mechanism_type, "assert");
@@ -641,11 +641,11 @@ int main(int argc, char**) {
       Crash("uaf.cc", source, {"-fsanitize=address", "-fno-omit-frame-pointer"},
             {"ASAN_OPTIONS=detect_leaks=0:abort_on_error=0"}, &ran);
   ASSERT_TRUE(report.has_value()) << ran.output;
-  const ExceptionValue& e = report->exceptions[0];
+  const model::ExceptionValue& e = report->exceptions[0];
   EXPECT_EQ(e.type, "heap-use-after-free");
   EXPECT_EQ(e.value.rfind("READ of size 4 at 0x", 0), 0u) << e.value;
   EXPECT_EQ(e.mechanism_type, "sanitizer");
-  const Frame* top = TopInAppFrame(e);
+  const model::Frame* top = TopInAppFrame(e);
   ASSERT_NE(top, nullptr) << ran.output;
   EXPECT_EQ(top->function.rfind("ReadIt", 0), 0u) << top->function;
   EXPECT_EQ(top->filename, dir_.File("uaf.cc"));
@@ -690,18 +690,18 @@ TEST(CrashReportJavaProgramTest, CausedByChain) {
   EXPECT_EQ(report->runtime, Runtime::kJava);
   EXPECT_EQ(report->thread_name, "main");
   ASSERT_EQ(report->exceptions.size(), 2u);
-  const ExceptionValue& root = report->exceptions[0];
+  const model::ExceptionValue& root = report->exceptions[0];
   EXPECT_EQ(root.type, "NumberFormatException");
   EXPECT_EQ(root.module, "java.lang");
-  const Frame* root_top = TopInAppFrame(root);
+  const model::Frame* root_top = TopInAppFrame(root);
   ASSERT_NE(root_top, nullptr);
   EXPECT_EQ(root_top->function, "parsePort");
   EXPECT_EQ(root_top->lineno, LineOf(source, "PARSE-LINE"));
   EXPECT_EQ(root.frames.back().in_app, std::optional<bool>(false));
-  const ExceptionValue& raised = report->exceptions[1];
+  const model::ExceptionValue& raised = report->exceptions[1];
   EXPECT_EQ(raised.type, "IllegalStateException");
   EXPECT_EQ(raised.value, "bad config: abc0");
-  const Frame* top = TopInAppFrame(raised);
+  const model::Frame* top = TopInAppFrame(raised);
   ASSERT_NE(top, nullptr);
   EXPECT_EQ(top->module, "Main");
   EXPECT_EQ(top->function, "loadConfig");

@@ -1,8 +1,9 @@
-#include "exporter/active_groups.h"
+#include "crashctl/exporter/active_groups.h"
 
 #include <gtest/gtest.h>
 
 namespace crashctl {
+namespace exporter {
 namespace {
 
 constexpr double kT0 = 1700000000;
@@ -48,4 +49,5 @@ TEST(ActiveGroupsTest, TrackedGroupsAreBounded) {
 }
 
 }  // namespace
+}  // namespace exporter
 }  // namespace crashctl

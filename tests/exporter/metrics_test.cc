@@ -1,4 +1,4 @@
-#include "exporter/metrics.h"
+#include "crashctl/exporter/metrics.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -17,6 +17,7 @@
 #include "tests/testing/temp_dir.h"
 
 namespace crashctl {
+namespace exporter {
 namespace {
 
 using ::testing::HasSubstr;
@@ -433,4 +434,5 @@ TEST(MetricsDocsTest, DocsListExactlyTheExportedFamilies) {
 }
 
 }  // namespace
+}  // namespace exporter
 }  // namespace crashctl

@@ -1,4 +1,4 @@
-#include "exporter/series_cache.h"
+#include "crashctl/exporter/series_cache.h"
 
 #include <gtest/gtest.h>
 #include <prometheus/counter.h>
@@ -10,6 +10,7 @@
 #include <vector>
 
 namespace crashctl {
+namespace exporter {
 namespace {
 
 TEST(SeriesCacheTest, AddsEachKeyOnceAndReturnsItsSeries) {
@@ -67,4 +68,5 @@ TEST(SeriesCacheTest, ConcurrentGetsCountEveryIncrementInOneSeriesPerKey) {
 }
 
 }  // namespace
+}  // namespace exporter
 }  // namespace crashctl

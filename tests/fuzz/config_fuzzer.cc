@@ -12,7 +12,7 @@
 #include <map>
 #include <string>
 
-#include "core/config.h"
+#include "crashctl/core/config.h"
 
 namespace {
 
@@ -40,16 +40,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!WriteAll(fd, data, size)) std::abort();
   const std::string path = "/proc/self/fd/" + std::to_string(fd);
   const std::map<std::string, std::string> none;
-  crashctl::Config config;
+  crashctl::core::Config config;
   std::string error;
-  if (!crashctl::LoadConfig(path, none, none, &config, &error) &&
+  if (!crashctl::core::LoadConfig(path, none, none, &config, &error) &&
       error.empty()) {
     std::abort();
   }
 
   double seconds = 0;
   std::string text(reinterpret_cast<const char*>(data), size < 64 ? size : 64);
-  if (crashctl::ParseDuration(text, &seconds) && !(seconds >= 0)) {
+  if (crashctl::core::ParseDuration(text, &seconds) && !(seconds >= 0)) {
     std::abort();  // negative or NaN durations are documented as errors
   }
   return 0;

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "crashreport/crash_report_parser.h"
+#include "crashctl/crashreport/crash_report_parser.h"
 
 namespace {
 
@@ -26,13 +26,13 @@ void CheckReport(const Report& r, size_t line_count) {
   Check(r.first_line <= r.last_line && r.last_line < line_count);
   Check(r.threads.size() <= cr::kMaxThreads);
   Check(!r.platform.empty());
-  for (const crashctl::ExceptionValue& e : r.exceptions) {
+  for (const crashctl::model::ExceptionValue& e : r.exceptions) {
     Check(e.type.size() <= cr::kMaxTextBytes);
     Check(e.value.size() <= cr::kMaxTextBytes);
     Check(e.handled == std::optional<bool>(false));
     Check(!e.mechanism_type.empty());
     Check(e.frames.size() <= cr::kMaxFramesPerThread);
-    for (const crashctl::Frame& f : e.frames) {
+    for (const crashctl::model::Frame& f : e.frames) {
       Check(f.in_app.has_value());
       Check(f.function.size() <= cr::kMaxTextBytes);
       Check(f.filename.size() <= cr::kMaxTextBytes);

@@ -18,8 +18,8 @@
 #include <string_view>
 #include <vector>
 
-#include "monitors/missed_runs.h"
-#include "monitors/schedule.h"
+#include "crashctl/monitors/missed_runs.h"
+#include "crashctl/monitors/schedule.h"
 
 namespace {
 

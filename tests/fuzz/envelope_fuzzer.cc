@@ -12,12 +12,12 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view body(reinterpret_cast<const char*>(data), size);
   constexpr size_t kMaxItems = 8;
-  crashctl::Envelope envelope;
+  crashctl::ingest::Envelope envelope;
   std::string error;
-  if (crashctl::ParseEnvelope(body, &envelope, &error, kMaxItems)) {
+  if (crashctl::ingest::ParseEnvelope(body, &envelope, &error, kMaxItems)) {
     if (envelope.items.size() > kMaxItems) std::abort();
     size_t payload_bytes = 0;
-    for (const crashctl::EnvelopeItem& item : envelope.items) {
+    for (const crashctl::ingest::EnvelopeItem& item : envelope.items) {
       if (item.type.empty()) std::abort();
       payload_bytes += item.payload.size();
     }

@@ -13,8 +13,8 @@
 #include <string>
 #include <string_view>
 
-#include "core/event.h"
-#include "ingest/normalize.h"
+#include "crashctl/ingest/normalize.h"
+#include "crashctl/model/event.h"
 
 namespace {
 
@@ -30,13 +30,13 @@ bool IsEventId(const std::string& id) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view json(reinterpret_cast<const char*>(data), size);
-  crashctl::Event event;
+  crashctl::model::Event event;
   std::string error;
-  crashctl::NormalizeReport report;
-  const crashctl::NormalizeOptions options;
+  crashctl::ingest::NormalizeReport report;
+  const crashctl::ingest::NormalizeOptions options;
   constexpr double kNow = 1.7e9;
-  if (crashctl::NormalizeEvent(json, 7, kNow, options, &event, &report,
-                               &error)) {
+  if (crashctl::ingest::NormalizeEvent(json, 7, kNow, options, &event, &report,
+                                       &error)) {
     if (!IsEventId(event.event_id)) std::abort();
     if (event.project_id != 7) std::abort();
     if (event.timestamp > kNow + options.max_future_seconds ||
@@ -70,6 +70,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::abort();
   }
   double ts = 0;
-  crashctl::ParseTimestamp(json.substr(0, 64), &ts);
+  crashctl::ingest::ParseTimestamp(json.substr(0, 64), &ts);
   return 0;
 }

@@ -7,9 +7,9 @@
 #include <cstdlib>
 #include <string>
 
-#include "core/event.h"
-#include "grouping/grouping.h"
-#include "ingest/normalize.h"
+#include "crashctl/grouping/grouping.h"
+#include "crashctl/ingest/normalize.h"
+#include "crashctl/model/event.h"
 
 namespace {
 
@@ -26,11 +26,13 @@ bool IsFingerprint(const std::string& fp) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string input(reinterpret_cast<const char*>(data), size);
 
-  crashctl::Event event;
+  crashctl::model::Event event;
   std::string error;
-  if (crashctl::NormalizeEvent(input, 1, 1.7e9, &event, &error)) {
-    crashctl::GroupingResult a = crashctl::ComputeGrouping(event);
-    crashctl::GroupingResult b = crashctl::ComputeGrouping(event);
+  if (crashctl::ingest::NormalizeEvent(input, 1, 1.7e9, &event, &error)) {
+    crashctl::model::GroupingResult a =
+        crashctl::grouping::ComputeGrouping(event);
+    crashctl::model::GroupingResult b =
+        crashctl::grouping::ComputeGrouping(event);
     if (!IsFingerprint(a.fingerprint)) std::abort();
     if (a.fingerprint != b.fingerprint || a.components != b.components ||
         a.title != b.title || a.culprit != b.culprit) {

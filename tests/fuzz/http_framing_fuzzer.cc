@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/http_framing.h"
+#include "http/framing.h"
 
 namespace {
 
@@ -53,14 +53,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     headers.emplace_back(lines[i].substr(0, colon), lines[i].substr(colon + 1));
   }
   const bool capped = headers.size() >= 64;
-  const crashctl::BodyFraming framing =
-      crashctl::CheckBodyFraming(headers, version, capped);
+  const crashctl::http::BodyFraming framing =
+      crashctl::http::CheckBodyFraming(headers, version, capped);
   int lengths = 0, codings = 0;
   std::string_view first_length;
   for (const auto& [name, value] : headers) {
     if (Is(name, "content-length")) {
       const std::string_view v = Trim(value);
-      if (framing.kind == crashctl::BodyFraming::kLength) {
+      if (framing.kind == crashctl::http::BodyFraming::kLength) {
         if (v.empty() || v.find_first_not_of("0123456789") != v.npos) abort();
         if (lengths > 0 && v != first_length) abort();
       }
@@ -68,23 +68,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       ++lengths;
     } else if (Is(name, "transfer-encoding")) {
       ++codings;
-      if (framing.kind == crashctl::BodyFraming::kChunked &&
+      if (framing.kind == crashctl::http::BodyFraming::kChunked &&
           !Is(Trim(value), "chunked")) {
         abort();
       }
     }
   }
   switch (framing.kind) {
-    case crashctl::BodyFraming::kNone:
+    case crashctl::http::BodyFraming::kNone:
       if (lengths != 0 || codings != 0 || capped) abort();
       break;
-    case crashctl::BodyFraming::kLength:
+    case crashctl::http::BodyFraming::kLength:
       if (lengths == 0 || codings != 0 || capped || framing.length < 0) abort();
       break;
-    case crashctl::BodyFraming::kChunked:
+    case crashctl::http::BodyFraming::kChunked:
       if (codings != 1 || lengths != 0 || capped || version == "1.0") abort();
       break;
-    case crashctl::BodyFraming::kInvalid:
+    case crashctl::http::BodyFraming::kInvalid:
       if (framing.error.empty() || framing.error.size() > 300) abort();
       break;
   }

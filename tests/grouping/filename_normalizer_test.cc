@@ -3,10 +3,11 @@
 
 #include <string>
 
-#include "grouping/grouping.h"
+#include "crashctl/grouping/grouping.h"
 #include "gtest/gtest.h"
 
 namespace crashctl {
+namespace grouping {
 namespace {
 
 struct FilenameCase {
@@ -64,4 +65,5 @@ INSTANTIATE_TEST_SUITE_P(
         FilenameCase{"", ""}));
 
 }  // namespace
+}  // namespace grouping
 }  // namespace crashctl

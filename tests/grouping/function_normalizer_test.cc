@@ -3,10 +3,11 @@
 
 #include <string>
 
-#include "grouping/grouping.h"
+#include "crashctl/grouping/grouping.h"
 #include "gtest/gtest.h"
 
 namespace crashctl {
+namespace grouping {
 namespace {
 
 struct FunctionCase {
@@ -166,4 +167,5 @@ TEST(LanguageForPlatform, MapsSentryPlatforms) {
 }
 
 }  // namespace
+}  // namespace grouping
 }  // namespace crashctl

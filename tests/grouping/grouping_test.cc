@@ -1,7 +1,7 @@
 // Tests for ComputeGrouping on event shapes as the real SDKs send them:
 // @sentry/node, sentry-python, sentry-go and native (C/C++) crash reports.
 
-#include "grouping/grouping.h"
+#include "crashctl/grouping/grouping.h"
 
 #include <functional>
 #include <optional>
@@ -12,14 +12,15 @@
 #include "gtest/gtest.h"
 
 namespace crashctl {
+namespace grouping {
 namespace {
 
 using ::testing::ElementsAre;
 using ::testing::MatchesRegex;
 
-Frame MakeFrame(const std::string& function, const std::string& filename,
-                std::optional<bool> in_app) {
-  Frame f;
+model::Frame MakeFrame(const std::string& function, const std::string& filename,
+                       std::optional<bool> in_app) {
+  model::Frame f;
   f.function = function;
   f.filename = filename;
   f.in_app = in_app;
@@ -28,41 +29,42 @@ Frame MakeFrame(const std::string& function, const std::string& filename,
 
 // @sentry/node: absolute filenames, a module relative to the entry point,
 // line and column numbers, node_modules and node: internals not in app.
-Event NodeEvent(const std::string& app_root, int line_shift) {
-  Event e;
+model::Event NodeEvent(const std::string& app_root, int line_shift) {
+  model::Event e;
   e.event_id = "0123456789abcdef0123456789abcdef";
   e.platform = "node";
   e.transaction = "POST /orders";
-  ExceptionValue ex;
+  model::ExceptionValue ex;
   ex.type = "TypeError";
   ex.value = "Cannot read properties of undefined (reading 'id')";
   ex.mechanism_type = "onuncaughtexception";
   ex.handled = false;
 
-  Frame internal = MakeFrame("process.processTicksAndRejections",
-                             "node:internal/process/task_queues", false);
+  model::Frame internal = MakeFrame("process.processTicksAndRejections",
+                                    "node:internal/process/task_queues", false);
   internal.module = "task_queues";
   internal.lineno = 95 + line_shift;
   internal.colno = 5;
 
-  Frame express = MakeFrame("Layer.handle [as handle_request]",
-                            app_root +
-                                "/node_modules/express/lib/router/"
-                                "layer.js",
-                            false);
+  model::Frame express = MakeFrame("Layer.handle [as handle_request]",
+                                   app_root +
+                                       "/node_modules/express/lib/router/"
+                                       "layer.js",
+                                   false);
   express.abs_path = express.filename;
   express.module = "express.lib.router:layer";
   express.lineno = 95;
   express.colno = 5;
 
-  Frame router =
+  model::Frame router =
       MakeFrame("async Object.handleRoute", app_root + "/src/router.js", true);
   router.abs_path = router.filename;
   router.module = "router";
   router.lineno = 12 + line_shift;
   router.colno = 3 + line_shift;
 
-  Frame handler = MakeFrame("handleOrder", app_root + "/src/handlers.js", true);
+  model::Frame handler =
+      MakeFrame("handleOrder", app_root + "/src/handlers.js", true);
   handler.abs_path = handler.filename;
   handler.module = "handlers";
   handler.lineno = 42 + line_shift;
@@ -75,25 +77,26 @@ Event NodeEvent(const std::string& app_root, int line_shift) {
 
 // sentry-python: module and function, filename relative, abs_path absolute,
 // framework frames not in app.
-Event PythonEvent(const std::string& root, int line_shift) {
-  Event e;
+model::Event PythonEvent(const std::string& root, int line_shift) {
+  model::Event e;
   e.platform = "python";
   e.transaction = "/orders/{id}";
   e.logger = "django.request";
-  ExceptionValue ex;
+  model::ExceptionValue ex;
   ex.type = "KeyError";
   ex.value = "'user_id'";
-  Frame django = MakeFrame("inner", "django/core/handlers/exception.py", false);
+  model::Frame django =
+      MakeFrame("inner", "django/core/handlers/exception.py", false);
   django.module = "django.core.handlers.exception";
   django.abs_path = root +
                     "/venv/lib/python3.11/site-packages/django/core/"
                     "handlers/exception.py";
   django.lineno = 55 + line_shift;
-  Frame view = MakeFrame("order_detail", "shop/views.py", true);
+  model::Frame view = MakeFrame("order_detail", "shop/views.py", true);
   view.module = "shop.views";
   view.abs_path = root + "/shop/views.py";
   view.lineno = 30 + line_shift;
-  Frame helper = MakeFrame("load_user", "shop/users.py", true);
+  model::Frame helper = MakeFrame("load_user", "shop/users.py", true);
   helper.module = "shop.users";
   helper.abs_path = root + "/shop/users.py";
   helper.lineno = 8 + line_shift;
@@ -103,21 +106,21 @@ Event PythonEvent(const std::string& root, int line_shift) {
 }
 
 // sentry-go: module is the package path, function the rest.
-Event GoEvent(const std::string& gopath, int line_shift) {
-  Event e;
+model::Event GoEvent(const std::string& gopath, int line_shift) {
+  model::Event e;
   e.platform = "go";
-  ExceptionValue ex;
+  model::ExceptionValue ex;
   ex.type = "*errors.errorString";
   ex.value = "order 42 not found";
-  Frame goexit = MakeFrame("goexit", "", false);
+  model::Frame goexit = MakeFrame("goexit", "", false);
   goexit.module = "runtime";
   goexit.abs_path = "/usr/local/go/src/runtime/asm_amd64.s";
   goexit.lineno = 1650;
-  Frame serve = MakeFrame("(*Server).Handle", "", true);
+  model::Frame serve = MakeFrame("(*Server).Handle", "", true);
   serve.module = "github.com/acme/shop/handlers";
   serve.abs_path = gopath + "/src/github.com/acme/shop/handlers/server.go";
   serve.lineno = 88 + line_shift;
-  Frame find = MakeFrame("(*Store).FindOrder", "", true);
+  model::Frame find = MakeFrame("(*Store).FindOrder", "", true);
   find.module = "github.com/acme/shop/store";
   find.abs_path = gopath + "/src/github.com/acme/shop/store/orders.go";
   find.lineno = 21 + line_shift;
@@ -128,10 +131,10 @@ Event GoEvent(const std::string& gopath, int line_shift) {
 
 // Native crash: mangled names, instruction addresses, libc not in app,
 // build paths that depend on the CI machine.
-Event NativeEvent(const std::string& build_root, int addr_shift) {
-  Event e;
+model::Event NativeEvent(const std::string& build_root, int addr_shift) {
+  model::Event e;
   e.platform = "native";
-  ExceptionValue ex;
+  model::ExceptionValue ex;
   ex.type = "SIGSEGV";
   ex.value = "Segmentation fault at 0x0000000000000010";
   ex.mechanism_type = "signalhandler";
@@ -140,25 +143,27 @@ Event NativeEvent(const std::string& build_root, int addr_shift) {
     snprintf(buf, sizeof(buf), "0x%lx", base + addr_shift);
     return std::string(buf);
   };
-  Frame start = MakeFrame("__libc_start_main", "", false);
+  model::Frame start = MakeFrame("__libc_start_main", "", false);
   start.package = "/lib/x86_64-linux-gnu/libc.so.6";
   start.instruction_addr = addr(0x7f3a2c029d90);
-  Frame main_frame = MakeFrame("main", build_root + "/src/main.cc", true);
+  model::Frame main_frame =
+      MakeFrame("main", build_root + "/src/main.cc", true);
   main_frame.package = "/usr/bin/shopd";
   main_frame.instruction_addr = addr(0x55d0c0a01234);
   main_frame.lineno = 20 + addr_shift;
-  Frame handle = MakeFrame(
+  model::Frame handle = MakeFrame(
       "_ZNK3app6Server6handleERKNSt7__cxx1112basic_stringIcSt11char_"
       "traitsIcESaIcEEE",
       build_root + "/src/server.cc", true);
   handle.package = "/usr/bin/shopd";
   handle.instruction_addr = addr(0x55d0c0a05678);
   handle.lineno = 88 + addr_shift;
-  Frame parse = MakeFrame("_ZN12_GLOBAL__N_15parseEPKc.cold",
-                          build_root + "/src/parser.cc", true);
+  model::Frame parse = MakeFrame("_ZN12_GLOBAL__N_15parseEPKc.cold",
+                                 build_root + "/src/parser.cc", true);
   parse.package = "/usr/bin/shopd";
   parse.instruction_addr = addr(0x55d0c0a09abc);
-  Frame memcpy_frame = MakeFrame("__memmove_avx_unaligned_erms", "", false);
+  model::Frame memcpy_frame =
+      MakeFrame("__memmove_avx_unaligned_erms", "", false);
   memcpy_frame.package = "/lib/x86_64-linux-gnu/libc.so.6";
   memcpy_frame.instruction_addr = addr(0x7f3a2c1a0b5d);
   ex.frames = {start, main_frame, handle, parse, memcpy_frame};
@@ -170,15 +175,15 @@ Event NativeEvent(const std::string& build_root, int addr_shift) {
 
 struct VariantCase {
   const char* name;
-  std::function<Event()> a;
-  std::function<Event()> b;
+  std::function<model::Event()> a;
+  std::function<model::Event()> b;
 };
 
 class SameGroupTest : public ::testing::TestWithParam<VariantCase> {};
 
 TEST_P(SameGroupTest, IgnoresLinesColumnsAddressesAndPaths) {
-  GroupingResult a = ComputeGrouping(GetParam().a());
-  GroupingResult b = ComputeGrouping(GetParam().b());
+  model::GroupingResult a = ComputeGrouping(GetParam().a());
+  model::GroupingResult b = ComputeGrouping(GetParam().b());
   EXPECT_EQ(a.method, "stacktrace");
   EXPECT_EQ(a.fingerprint, b.fingerprint)
       << ::testing::PrintToString(a.components) << " vs "
@@ -187,14 +192,14 @@ TEST_P(SameGroupTest, IgnoresLinesColumnsAddressesAndPaths) {
   EXPECT_EQ(a.culprit, b.culprit);
 }
 
-Event BrowserEvent(const std::string& url_prefix, const std::string& hash,
-                   int col) {
-  Event e;
+model::Event BrowserEvent(const std::string& url_prefix,
+                          const std::string& hash, int col) {
+  model::Event e;
   e.platform = "javascript";
-  ExceptionValue ex;
+  model::ExceptionValue ex;
   ex.type = "TypeError";
   ex.value = "x is undefined";
-  Frame f =
+  model::Frame f =
       MakeFrame("async Object.submitOrder",
                 url_prefix + "/static/js/main." + hash + ".js?v=" + hash, true);
   f.colno = col;
@@ -229,13 +234,13 @@ INSTANTIATE_TEST_SUITE_P(
 // --- Different call site: different group. ------------------------------
 
 TEST(ComputeGrouping, DifferentFunctionsAreDifferentGroups) {
-  Event a = NodeEvent("/app", 0);
-  Event b = NodeEvent("/app", 0);
+  model::Event a = NodeEvent("/app", 0);
+  model::Event b = NodeEvent("/app", 0);
   b.exceptions[0].frames.back().function = "handleRefund";
   EXPECT_NE(ComputeGrouping(a).fingerprint, ComputeGrouping(b).fingerprint);
 
-  Event c = NativeEvent("/build", 0);
-  Event d = NativeEvent("/build", 0);
+  model::Event c = NativeEvent("/build", 0);
+  model::Event d = NativeEvent("/build", 0);
   d.exceptions[0].frames[2].function =
       "_ZNK3app6Server6renderERKNSt7__cxx1112basic_stringIcSt11char_"
       "traitsIcESaIcEEE";
@@ -243,15 +248,15 @@ TEST(ComputeGrouping, DifferentFunctionsAreDifferentGroups) {
 }
 
 TEST(ComputeGrouping, DifferentExceptionTypesAreDifferentGroups) {
-  Event a = PythonEvent("/srv", 0);
-  Event b = PythonEvent("/srv", 0);
+  model::Event a = PythonEvent("/srv", 0);
+  model::Event b = PythonEvent("/srv", 0);
   b.exceptions[0].type = "AttributeError";
   EXPECT_NE(ComputeGrouping(a).fingerprint, ComputeGrouping(b).fingerprint);
 }
 
 TEST(ComputeGrouping, ExceptionValueDoesNotSplitStacktraceGroups) {
-  Event a = GoEvent("/go", 0);
-  Event b = GoEvent("/go", 0);
+  model::Event a = GoEvent("/go", 0);
+  model::Event b = GoEvent("/go", 0);
   b.exceptions[0].value = "connection reset by peer";
   EXPECT_EQ(ComputeGrouping(a).fingerprint, ComputeGrouping(b).fingerprint);
 }
@@ -259,34 +264,34 @@ TEST(ComputeGrouping, ExceptionValueDoesNotSplitStacktraceGroups) {
 // --- In-app filtering. ---------------------------------------------------
 
 TEST(ComputeGrouping, OnlyInAppFramesContributeWhenThereAreAny) {
-  GroupingResult r = ComputeGrouping(NativeEvent("/build", 0));
+  model::GroupingResult r = ComputeGrouping(NativeEvent("/build", 0));
   EXPECT_THAT(r.components,
               ElementsAre("exception:SIGSEGV", "frame:src/main.cc:main",
                           "frame:src/server.cc:app::Server::handle",
                           "frame:src/parser.cc:parse"));
 
   // A different libc path or function (not in app) does not matter.
-  Event other_libc = NativeEvent("/build", 0);
+  model::Event other_libc = NativeEvent("/build", 0);
   other_libc.exceptions[0].frames.back().function = "__memcpy_sse2";
   EXPECT_EQ(ComputeGrouping(other_libc).fingerprint, r.fingerprint);
 }
 
 TEST(ComputeGrouping, AllFramesContributeWhenNoneIsInApp) {
-  Event a = NativeEvent("/build", 0);
-  for (Frame& f : a.exceptions[0].frames) f.in_app.reset();
-  GroupingResult ra = ComputeGrouping(a);
+  model::Event a = NativeEvent("/build", 0);
+  for (model::Frame& f : a.exceptions[0].frames) f.in_app.reset();
+  model::GroupingResult ra = ComputeGrouping(a);
   EXPECT_EQ(ra.method, "stacktrace");
   EXPECT_EQ(ra.components.size(), 6u);  // exception + 5 frames
   EXPECT_EQ(ra.components[1], "frame::__libc_start_main");
 
-  Event b = a;
+  model::Event b = a;
   b.exceptions[0].frames.back().function = "__memcpy_sse2";
   EXPECT_NE(ComputeGrouping(b).fingerprint, ra.fingerprint);
 }
 
 TEST(ComputeGrouping, FramesWithoutFunctionAndFileAreSkipped) {
-  Event a = NativeEvent("/build", 0);
-  Frame unknown;
+  model::Event a = NativeEvent("/build", 0);
+  model::Frame unknown;
   unknown.instruction_addr = "0x55d0c0a0ffff";
   unknown.package = "/usr/bin/shopd";
   unknown.in_app = true;
@@ -296,24 +301,24 @@ TEST(ComputeGrouping, FramesWithoutFunctionAndFileAreSkipped) {
 }
 
 TEST(ComputeGrouping, DirectRecursionContributesOnce) {
-  Event shallow = PythonEvent("/srv", 0);
-  Event deep = PythonEvent("/srv", 0);
-  std::vector<Frame>& frames = deep.exceptions[0].frames;
+  model::Event shallow = PythonEvent("/srv", 0);
+  model::Event deep = PythonEvent("/srv", 0);
+  std::vector<model::Frame>& frames = deep.exceptions[0].frames;
   for (int i = 0; i < 50; ++i) frames.insert(frames.end() - 1, frames[1]);
   EXPECT_EQ(ComputeGrouping(shallow).fingerprint,
             ComputeGrouping(deep).fingerprint);
 }
 
 TEST(ComputeGrouping, ChainContributesEveryException) {
-  Event e = PythonEvent("/srv", 0);
-  ExceptionValue cause;
+  model::Event e = PythonEvent("/srv", 0);
+  model::ExceptionValue cause;
   cause.type = "ConnectionError";
   cause.value = "db down";
-  Frame f = MakeFrame("connect", "shop/db.py", true);
+  model::Frame f = MakeFrame("connect", "shop/db.py", true);
   f.module = "shop.db";
   cause.frames = {f};
   e.exceptions.insert(e.exceptions.begin(), cause);
-  GroupingResult r = ComputeGrouping(e);
+  model::GroupingResult r = ComputeGrouping(e);
   EXPECT_THAT(r.components,
               ElementsAre("exception:ConnectionError", "frame:shop.db:connect",
                           "exception:KeyError", "frame:shop.views:order_detail",
@@ -323,12 +328,12 @@ TEST(ComputeGrouping, ChainContributesEveryException) {
 }
 
 TEST(ComputeGrouping, GoFunctionWithoutModuleDropsPackagePath) {
-  Event e;
+  model::Event e;
   e.platform = "go";
-  ExceptionValue ex;
+  model::ExceptionValue ex;
   ex.type = "panic";
   ex.value = "runtime error: index out of range [5] with length 3";
-  Frame f =
+  model::Frame f =
       MakeFrame("github.com/acme/shop/handlers.(*Server).Handle",
                 "/home/ci/go/src/github.com/acme/shop/handlers/s.go", true);
   ex.frames = {f};
@@ -342,21 +347,21 @@ TEST(ComputeGrouping, GoFunctionWithoutModuleDropsPackagePath) {
 
 TEST(ComputeGrouping, NoContributingFrameFallsBackToExceptionValue) {
   auto make = [](const std::string& value) {
-    Event e;
+    model::Event e;
     e.platform = "native";
-    ExceptionValue ex;
+    model::ExceptionValue ex;
     ex.type = "std::runtime_error";
     ex.value = value;
-    Frame unsymbolicated;
+    model::Frame unsymbolicated;
     unsymbolicated.instruction_addr = "0x55d0c0a01234";
     unsymbolicated.package = "/usr/bin/shopd";
     ex.frames = {unsymbolicated};
     e.exceptions.push_back(ex);
     return e;
   };
-  GroupingResult a = ComputeGrouping(make("user 42 not found"));
-  GroupingResult b = ComputeGrouping(make("user 7 not found"));
-  GroupingResult c = ComputeGrouping(make("order 7 not found"));
+  model::GroupingResult a = ComputeGrouping(make("user 42 not found"));
+  model::GroupingResult b = ComputeGrouping(make("user 7 not found"));
+  model::GroupingResult c = ComputeGrouping(make("order 7 not found"));
   EXPECT_EQ(a.method, "exception");
   EXPECT_THAT(a.components, ElementsAre("exception:std::runtime_error",
                                         "value:user <int> not found"));
@@ -368,14 +373,16 @@ TEST(ComputeGrouping, NoContributingFrameFallsBackToExceptionValue) {
 
 TEST(ComputeGrouping, MessageEvents) {
   auto make = [](const std::string& message) {
-    Event e;
+    model::Event e;
     e.platform = "python";
     e.logger = "shop.orders";
     e.message = message;
     return e;
   };
-  GroupingResult a = ComputeGrouping(make("payment 42 failed for a@b.io"));
-  GroupingResult b = ComputeGrouping(make("payment 9 failed for c@d.org"));
+  model::GroupingResult a =
+      ComputeGrouping(make("payment 42 failed for a@b.io"));
+  model::GroupingResult b =
+      ComputeGrouping(make("payment 9 failed for c@d.org"));
   EXPECT_EQ(a.method, "message");
   EXPECT_THAT(a.components,
               ElementsAre("message:payment <int> failed for <email>"));
@@ -387,8 +394,8 @@ TEST(ComputeGrouping, MessageEvents) {
 }
 
 TEST(ComputeGrouping, EmptyEventIsUnlabeled) {
-  Event e;
-  GroupingResult r = ComputeGrouping(e);
+  model::Event e;
+  model::GroupingResult r = ComputeGrouping(e);
   EXPECT_EQ(r.method, "message");
   EXPECT_EQ(r.title, "<unlabeled event>");
   EXPECT_EQ(r.culprit, "");
@@ -398,11 +405,11 @@ TEST(ComputeGrouping, EmptyEventIsUnlabeled) {
 // --- Client fingerprints. -------------------------------------------------
 
 TEST(ComputeGrouping, ClientFingerprintWins) {
-  Event a = NodeEvent("/app", 0);
-  Event b = NativeEvent("/build", 0);
+  model::Event a = NodeEvent("/app", 0);
+  model::Event b = NativeEvent("/build", 0);
   a.fingerprint = {"database-unavailable"};
   b.fingerprint = {"database-unavailable"};
-  GroupingResult ra = ComputeGrouping(a);
+  model::GroupingResult ra = ComputeGrouping(a);
   EXPECT_EQ(ra.method, "fingerprint");
   EXPECT_THAT(ra.components, ElementsAre("fingerprint:database-unavailable"));
   EXPECT_EQ(ra.fingerprint, ComputeGrouping(b).fingerprint);
@@ -413,23 +420,23 @@ TEST(ComputeGrouping, ClientFingerprintWins) {
 }
 
 TEST(ComputeGrouping, DefaultVariableExpandsToComputedDefault) {
-  Event plain = NodeEvent("/app", 0);
-  GroupingResult def = ComputeGrouping(plain);
+  model::Event plain = NodeEvent("/app", 0);
+  model::GroupingResult def = ComputeGrouping(plain);
 
   for (const char* spelling :
        {"{{ default }}", "{{default}}", " {{  default }} "}) {
-    Event only_default = plain;
+    model::Event only_default = plain;
     only_default.fingerprint = {spelling};
-    GroupingResult r = ComputeGrouping(only_default);
+    model::GroupingResult r = ComputeGrouping(only_default);
     EXPECT_EQ(r.fingerprint, def.fingerprint) << spelling;
     EXPECT_EQ(r.method, "stacktrace") << spelling;
   }
 
-  Event tenant_a = plain;
+  model::Event tenant_a = plain;
   tenant_a.fingerprint = {"{{ default }}", "tenant-a"};
-  Event tenant_b = plain;
+  model::Event tenant_b = plain;
   tenant_b.fingerprint = {"{{default}}", "tenant-b"};
-  GroupingResult ra = ComputeGrouping(tenant_a);
+  model::GroupingResult ra = ComputeGrouping(tenant_a);
   EXPECT_EQ(ra.method, "fingerprint");
   std::vector<std::string> expected = def.components;
   expected.push_back("fingerprint:tenant-a");
@@ -438,13 +445,13 @@ TEST(ComputeGrouping, DefaultVariableExpandsToComputedDefault) {
   EXPECT_NE(ra.fingerprint, def.fingerprint);
 
   // Same extra entry, different call site: different groups.
-  Event other_site = NodeEvent("/app", 0);
+  model::Event other_site = NodeEvent("/app", 0);
   other_site.exceptions[0].frames.back().function = "handleRefund";
   other_site.fingerprint = {"{{ default }}", "tenant-a"};
   EXPECT_NE(ComputeGrouping(other_site).fingerprint, ra.fingerprint);
 
   // Not the variable: taken literally.
-  Event literal = plain;
+  model::Event literal = plain;
   literal.fingerprint = {"{{ defaults }}"};
   EXPECT_THAT(ComputeGrouping(literal).components,
               ElementsAre("fingerprint:{{ defaults }}"));
@@ -453,7 +460,7 @@ TEST(ComputeGrouping, DefaultVariableExpandsToComputedDefault) {
 // --- Title. -------------------------------------------------------------
 
 TEST(ComputeGrouping, TitleDerivation) {
-  Event e = NodeEvent("/app", 0);
+  model::Event e = NodeEvent("/app", 0);
   EXPECT_EQ(ComputeGrouping(e).title,
             "TypeError: Cannot read properties of undefined (reading 'id')");
 
@@ -476,7 +483,7 @@ TEST(ComputeGrouping, TitleDerivation) {
   e.exceptions[0].value = "only a value";
   EXPECT_EQ(ComputeGrouping(e).title, "only a value");
 
-  Event msg;
+  model::Event msg;
   msg.message = "disk almost full\ndetails follow";
   EXPECT_EQ(ComputeGrouping(msg).title, "disk almost full");
 }
@@ -495,20 +502,20 @@ TEST(ComputeGrouping, CulpritDerivation) {
             "src/parser.cc in parse");
 
   // No in-app frame at all: the innermost frame.
-  Event no_app = NativeEvent("/build", 0);
-  for (Frame& f : no_app.exceptions[0].frames) f.in_app = false;
+  model::Event no_app = NativeEvent("/build", 0);
+  for (model::Frame& f : no_app.exceptions[0].frames) f.in_app = false;
   EXPECT_EQ(ComputeGrouping(no_app).culprit, "__memmove_avx_unaligned_erms");
 
   // The last exception without frames is passed over for one with frames.
-  Event chained = PythonEvent("/srv", 0);
-  ExceptionValue bare;
+  model::Event chained = PythonEvent("/srv", 0);
+  model::ExceptionValue bare;
   bare.type = "RuntimeError";
   chained.exceptions.push_back(bare);
   EXPECT_EQ(ComputeGrouping(chained).culprit, "shop.users in load_user");
   EXPECT_EQ(ComputeGrouping(chained).title, "RuntimeError");
 
   // No frames: the transaction, then the logger.
-  Event no_frames;
+  model::Event no_frames;
   no_frames.message = "hello";
   no_frames.transaction = "GET /health";
   no_frames.logger = "app";
@@ -520,33 +527,34 @@ TEST(ComputeGrouping, CulpritDerivation) {
 // --- Top frame (named by alerts). ----------------------------------------
 
 TEST(ComputeGrouping, TopFrameIsInnermostInAppFrameAsSent) {
-  Frame lib = MakeFrame("dispatch", "node_modules/express/router.js", false);
+  model::Frame lib =
+      MakeFrame("dispatch", "node_modules/express/router.js", false);
   lib.lineno = 10;
-  Frame app = MakeFrame("handleOrder", "app/handlers.js", true);
+  model::Frame app = MakeFrame("handleOrder", "app/handlers.js", true);
   app.lineno = 88;
-  Event js;
-  ExceptionValue ex;
+  model::Event js;
+  model::ExceptionValue ex;
   ex.type = "TypeError";
   ex.frames = {lib, app, lib};
   js.exceptions = {ex};
   EXPECT_EQ(ComputeGrouping(js).top_frame, "handleOrder (app/handlers.js:88)");
 
   // A later exception without frames is passed over.
-  ExceptionValue bare;
+  model::ExceptionValue bare;
   bare.type = "RuntimeError";
   js.exceptions.push_back(bare);
   EXPECT_EQ(ComputeGrouping(js).top_frame, "handleOrder (app/handlers.js:88)");
 
   // No in-app frame: the innermost one, named by its shared object.
-  Event native;
-  Frame f;
+  model::Event native;
+  model::Frame f;
   f.function = "crash_me";
   f.package = "/usr/lib/libx.so";
   ex.frames = {f};
   native.exceptions = {ex};
   EXPECT_EQ(ComputeGrouping(native).top_frame, "crash_me (/usr/lib/libx.so)");
 
-  Event no_frames;
+  model::Event no_frames;
   no_frames.message = "hello";
   EXPECT_EQ(ComputeGrouping(no_frames).top_frame, "");
 }
@@ -554,43 +562,43 @@ TEST(ComputeGrouping, TopFrameIsInnermostInAppFrameAsSent) {
 // --- Stability: these hashes must never change for these inputs. ---------
 
 TEST(ComputeGrouping, StableFingerprints) {
-  Event js;
+  model::Event js;
   js.platform = "node";
-  ExceptionValue ex;
+  model::ExceptionValue ex;
   ex.type = "TypeError";
   ex.value = "boom";
   ex.frames = {MakeFrame("handleOrder", "/srv/app/handlers.js", true)};
   js.exceptions.push_back(ex);
-  GroupingResult r = ComputeGrouping(js);
+  model::GroupingResult r = ComputeGrouping(js);
   EXPECT_THAT(r.components, ElementsAre("exception:TypeError",
                                         "frame:app/handlers.js:handleOrder"));
   // printf 'exception:TypeError\nframe:app/handlers.js:handleOrder' |
   //   sha256sum | cut -c1-32
   EXPECT_EQ(r.fingerprint, "6ca28ed3edaf526c815e7c39604926a1");
 
-  Event msg;
+  model::Event msg;
   msg.message = "user 42 not found";
   // printf 'message:user <int> not found' | sha256sum | cut -c1-32
   EXPECT_EQ(ComputeGrouping(msg).fingerprint,
             "710ff688099ba1d62e19576dd38d79a6");
 
-  Event fp;
+  model::Event fp;
   fp.fingerprint = {"db", "timeout"};
   // printf 'fingerprint:db\nfingerprint:timeout' | sha256sum | cut -c1-32
   EXPECT_EQ(ComputeGrouping(fp).fingerprint,
             "f4a28dab6feb2ce9945af81ddb80f096");
 
-  GroupingResult native = ComputeGrouping(NativeEvent("/build", 0));
+  model::GroupingResult native = ComputeGrouping(NativeEvent("/build", 0));
   EXPECT_EQ(native.fingerprint,
             ComputeGrouping(NativeEvent("/home/ci/build", 128)).fingerprint);
   EXPECT_EQ(native.fingerprint, "99f93e5bb385df5c2f110dde6d8b435b");
 }
 
 TEST(ComputeGrouping, DeterministicAcrossCalls) {
-  Event e = NodeEvent("/app", 0);
-  GroupingResult first = ComputeGrouping(e);
+  model::Event e = NodeEvent("/app", 0);
+  model::GroupingResult first = ComputeGrouping(e);
   for (int i = 0; i < 10; ++i) {
-    GroupingResult again = ComputeGrouping(e);
+    model::GroupingResult again = ComputeGrouping(e);
     EXPECT_EQ(again.fingerprint, first.fingerprint);
     EXPECT_EQ(again.components, first.components);
   }
@@ -598,4 +606,5 @@ TEST(ComputeGrouping, DeterministicAcrossCalls) {
 }
 
 }  // namespace
+}  // namespace grouping
 }  // namespace crashctl

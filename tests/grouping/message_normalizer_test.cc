@@ -4,10 +4,11 @@
 #include <chrono>
 #include <string>
 
-#include "grouping/grouping.h"
+#include "crashctl/grouping/grouping.h"
 #include "gtest/gtest.h"
 
 namespace crashctl {
+namespace grouping {
 namespace {
 
 struct MessageCase {
@@ -123,4 +124,5 @@ TEST(NormalizeMessage, LinearOnHostileInput) {
 }
 
 }  // namespace
+}  // namespace grouping
 }  // namespace crashctl

@@ -1,4 +1,4 @@
-#include "ingest/completion.h"
+#include "crashctl/ingest/completion.h"
 
 #include <gtest/gtest.h>
 
@@ -7,6 +7,7 @@
 #include <thread>
 
 namespace crashctl {
+namespace ingest {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -65,4 +66,5 @@ TEST(CompletionTest, EmptyCompletionIsDoneAtOnce) {
 }
 
 }  // namespace
+}  // namespace ingest
 }  // namespace crashctl

@@ -7,6 +7,7 @@
 #include <string>
 
 namespace crashctl {
+namespace ingest {
 namespace {
 
 constexpr int kGzipBits = 15 + 16;
@@ -264,4 +265,5 @@ TEST(DecompressTest, UnsupportedEncodings) {
 }
 
 }  // namespace
+}  // namespace ingest
 }  // namespace crashctl

@@ -7,6 +7,7 @@
 #include <string>
 
 namespace crashctl {
+namespace ingest {
 namespace {
 
 // Envelopes captured byte for byte from @sentry/node 10.78 (a transport that
@@ -276,4 +277,5 @@ TEST(EnvelopeTest, ParseResetsOutput) {
 }
 
 }  // namespace
+}  // namespace ingest
 }  // namespace crashctl

@@ -1,4 +1,4 @@
-#include "ingest/normalize.h"
+#include "crashctl/ingest/normalize.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -14,6 +14,7 @@
 #include "ingest/envelope.h"
 
 namespace crashctl {
+namespace ingest {
 namespace {
 
 using ::testing::HasSubstr;
@@ -29,8 +30,8 @@ std::string ReadTestdata(const std::string& name) {
   return s.str();
 }
 
-Event MustNormalize(std::string_view json, int64_t project = 1) {
-  Event ev;
+model::Event MustNormalize(std::string_view json, int64_t project = 1) {
+  model::Event ev;
   std::string error;
   EXPECT_TRUE(NormalizeEvent(json, project, kNow, &ev, &error)) << error << "\n"
                                                                 << json;
@@ -38,7 +39,7 @@ Event MustNormalize(std::string_view json, int64_t project = 1) {
 }
 
 std::string NormalizeError(std::string_view json) {
-  Event ev;
+  model::Event ev;
   std::string error;
   EXPECT_FALSE(NormalizeEvent(json, 1, kNow, &ev, &error)) << json;
   EXPECT_FALSE(error.empty());
@@ -65,19 +66,19 @@ TEST(NormalizeTest, RealNodeExceptionEvent) {
   ASSERT_TRUE(
       ParseEnvelope(ReadTestdata("node_exception.envelope"), &env, &error));
   const std::string& payload = env.items[0].payload;
-  Event ev = MustNormalize(payload, 3);
+  model::Event ev = MustNormalize(payload, 3);
   EXPECT_EQ(ev.event_id, "7290a2e0667c4c62a833a613e965c38a");
   EXPECT_EQ(ev.project_id, 3);
   EXPECT_DOUBLE_EQ(ev.received, kNow);
   EXPECT_NEAR(ev.timestamp, 1795387596.6, 0.01);
-  EXPECT_EQ(ev.level, "error");
+  EXPECT_EQ(ev.level, model::Level::kError);
   EXPECT_EQ(ev.platform, "node");
   EXPECT_EQ(ev.release, "app@1.2.3");
   EXPECT_EQ(ev.environment, "test");
   EXPECT_EQ(ev.server_name, "vm");
   EXPECT_EQ(ev.raw_json, payload);
   ASSERT_EQ(ev.exceptions.size(), 1u);
-  const ExceptionValue& ex = ev.exceptions[0];
+  const model::ExceptionValue& ex = ev.exceptions[0];
   EXPECT_EQ(ex.type, "TypeError");
   EXPECT_EQ(ex.value, "Cannot read properties of undefined (reading 'x')");
   EXPECT_EQ(ex.mechanism_type, "generic");
@@ -85,7 +86,7 @@ TEST(NormalizeTest, RealNodeExceptionEvent) {
   ASSERT_EQ(ex.frames.size(), 8u);
   EXPECT_EQ(ex.frames[0].filename, "node:internal/main/run_main_module");
   EXPECT_EQ(ex.frames[0].in_app, false);
-  const Frame& top = ex.frames.back();  // the frame that threw is last
+  const model::Frame& top = ex.frames.back();  // the frame that threw is last
   EXPECT_EQ(top.function, "inner");
   EXPECT_EQ(top.module, "cap");
   EXPECT_EQ(top.filename, "/srv/app/cap.js");
@@ -104,8 +105,8 @@ TEST(NormalizeTest, RealNodeMessageEvent) {
   std::string error;
   ASSERT_TRUE(
       ParseEnvelope(ReadTestdata("node_message.envelope"), &env, &error));
-  Event ev = MustNormalize(env.items[0].payload);
-  EXPECT_EQ(ev.level, "warning");
+  model::Event ev = MustNormalize(env.items[0].payload);
+  EXPECT_EQ(ev.level, model::Level::kWarning);
   EXPECT_EQ(ev.message, "hello world");
   EXPECT_TRUE(ev.exceptions.empty());
 }
@@ -115,7 +116,7 @@ TEST(NormalizeTest, RealNodeEventWithTagsUserBreadcrumbs) {
   std::string error;
   ASSERT_TRUE(ParseEnvelope(ReadTestdata("node_event_attachments.envelope"),
                             &env, &error));
-  Event ev = MustNormalize(env.items[0].payload);
+  model::Event ev = MustNormalize(env.items[0].payload);
   EXPECT_EQ(ev.Tag("service"), "checkout");
   EXPECT_EQ(ev.service, "checkout");
   EXPECT_EQ(ev.user_json, R"({"id":"42","email":"a@example.com"})");
@@ -130,7 +131,7 @@ TEST(NormalizeTest, RealNodeEventWithTagsUserBreadcrumbs) {
 
 TEST(NormalizeTest, PythonStoreEventWithChain) {
   const std::string json = ReadTestdata("python_store_event.json");
-  Event ev = MustNormalize(json);
+  model::Event ev = MustNormalize(json);
   // Dashed UUID -> 32 lower-case hex.
   EXPECT_EQ(ev.event_id, "5b1f3bcd8b7e4c399f0a9d9e3f1c2a10");
   EXPECT_NEAR(ev.timestamp, 1795384683.123456, 1e-5);
@@ -147,7 +148,7 @@ TEST(NormalizeTest, PythonStoreEventWithChain) {
   EXPECT_EQ(ev.exceptions[1].module, "app.errors");
   EXPECT_EQ(ev.exceptions[1].handled, false);
   ASSERT_EQ(ev.exceptions[1].frames.size(), 3u);
-  const Frame& f = ev.exceptions[1].frames[1];
+  const model::Frame& f = ev.exceptions[1].frames[1];
   EXPECT_EQ(f.module, "app.views");
   EXPECT_EQ(f.function, "profile");
   EXPECT_EQ(f.abs_path, "/srv/app/app/views.py");
@@ -164,7 +165,8 @@ TEST(NormalizeTest, PythonStoreEventWithChain) {
 }
 
 TEST(NormalizeTest, NativeFrames) {
-  Event ev = MustNormalize(R"j({"platform":"native","exception":{"values":[
+  model::Event ev =
+      MustNormalize(R"j({"platform":"native","exception":{"values":[
     {"type":"SIGSEGV","value":"Segfault","mechanism":{"type":"signalhandler",
      "handled":false,"meta":{"signal":{"number":11}}},
      "stacktrace":{"frames":[
@@ -188,12 +190,12 @@ TEST(NormalizeTest, NativeFrames) {
 
 TEST(NormalizeTest, ExceptionShapes) {
   // Bare array.
-  Event a = MustNormalize(
+  model::Event a = MustNormalize(
       R"({"exception":[{"type":"ValueError","value":"bad"},{"type":"E2"}]})");
   ASSERT_EQ(a.exceptions.size(), 2u);
   EXPECT_EQ(a.exceptions[1].type, "E2");
   // Single object without "values".
-  Event b = MustNormalize(
+  model::Event b = MustNormalize(
       R"({"exception":{"type":"Error","value":"x","stacktrace":{"frames":[{"function":"f"}]}}})");
   ASSERT_EQ(b.exceptions.size(), 1u);
   EXPECT_EQ(b.exceptions[0].type, "Error");
@@ -202,16 +204,16 @@ TEST(NormalizeTest, ExceptionShapes) {
   EXPECT_TRUE(
       MustNormalize(R"({"exception":{"values":null}})").exceptions.empty());
   EXPECT_TRUE(MustNormalize(R"({"exception":null})").exceptions.empty());
-  Event c = MustNormalize(
+  model::Event c = MustNormalize(
       R"({"exception":{"values":[null,{"type":"T","stacktrace":{"frames":null}}]}})");
   ASSERT_EQ(c.exceptions.size(), 1u);
   EXPECT_TRUE(c.exceptions[0].frames.empty());
   // Non-string scalars are stringified.
-  Event d =
+  model::Event d =
       MustNormalize(R"({"exception":{"values":[{"type":"E","value":42}]}})");
   EXPECT_EQ(d.exceptions[0].value, "42");
   // Mechanism without handled.
-  Event e = MustNormalize(
+  model::Event e = MustNormalize(
       R"({"exception":{"values":[{"type":"E","mechanism":{"type":"onerror"}}]}})");
   EXPECT_EQ(e.exceptions[0].mechanism_type, "onerror");
   EXPECT_FALSE(e.exceptions[0].handled.has_value());
@@ -224,7 +226,7 @@ TEST(NormalizeTest, ChainIsCutToTheLastTen) {
     json += R"({"type":"E)" + std::to_string(i) + R"("})";
   }
   json += "]}}";
-  Event ev = MustNormalize(json);
+  model::Event ev = MustNormalize(json);
   ASSERT_EQ(ev.exceptions.size(), 10u);
   EXPECT_EQ(ev.exceptions.front().type, "E15");
   EXPECT_EQ(ev.exceptions.back().type, "E24");  // the one finally raised
@@ -239,7 +241,7 @@ TEST(NormalizeTest, FramesAreCutKeepingBothEnds) {
             std::to_string(i) + "}";
   }
   json += "]}}]}}";
-  Event ev = MustNormalize(json);
+  model::Event ev = MustNormalize(json);
   const auto& frames = ev.exceptions.at(0).frames;
   ASSERT_EQ(frames.size(), 250u);
   EXPECT_EQ(frames[0].function, "f0");
@@ -250,7 +252,7 @@ TEST(NormalizeTest, FramesAreCutKeepingBothEnds) {
 
 TEST(NormalizeTest, TopLevelStacktraceBecomesTypelessException) {
   // sentry-python / sentry-javascript with attach_stacktrace on a message.
-  Event ev = MustNormalize(R"({"message":"slow query","level":"warning",
+  model::Event ev = MustNormalize(R"({"message":"slow query","level":"warning",
     "stacktrace":{"frames":[{"module":"app.db","function":"query","lineno":3},
                             {"module":"app.db","function":"execute"}]}})");
   EXPECT_EQ(ev.message, "slow query");
@@ -263,7 +265,7 @@ TEST(NormalizeTest, TopLevelStacktraceBecomesTypelessException) {
   EXPECT_TRUE(
       MustNormalize(R"({"stacktrace":{"frames":[]}})").exceptions.empty());
   // With an exception that has no frames, the stack is attached to it.
-  Event b = MustNormalize(R"({"exception":{"values":[{"type":"E"}]},
+  model::Event b = MustNormalize(R"({"exception":{"values":[{"type":"E"}]},
     "stacktrace":{"frames":[{"function":"g"}]}})");
   ASSERT_EQ(b.exceptions.size(), 1u);
   EXPECT_EQ(b.exceptions[0].type, "E");
@@ -277,12 +279,12 @@ TEST(NormalizeTest, CrashedThreadFramesFillAFramelessException) {
       {"id":1,"crashed":false,"stacktrace":{"frames":[{"function":"idle"}]}},
       {"id":2,"crashed":true,"current":true,
        "stacktrace":{"frames":[{"function":"main"},{"function":"crash"}]}}]}})";
-  Event ev = MustNormalize(json);
+  model::Event ev = MustNormalize(json);
   ASSERT_EQ(ev.exceptions.size(), 1u);
   ASSERT_EQ(ev.exceptions[0].frames.size(), 2u);
   EXPECT_EQ(ev.exceptions[0].frames[1].function, "crash");
   // An exception that has frames keeps them.
-  Event b = MustNormalize(R"({"exception":{"values":[{"type":"E",
+  model::Event b = MustNormalize(R"({"exception":{"values":[{"type":"E",
       "stacktrace":{"frames":[{"function":"own"}]}}]},
     "threads":[{"crashed":true,"stacktrace":{"frames":[{"function":"t"}]}}]})");
   ASSERT_EQ(b.exceptions[0].frames.size(), 1u);
@@ -329,7 +331,7 @@ TEST(NormalizeTest, Timestamps) {
   unbounded.max_future_seconds = 0;
   unbounded.max_past_seconds = 0;
   for (const Case& c : cases) {
-    Event ev;
+    model::Event ev;
     std::string error;
     ASSERT_TRUE(
         NormalizeEvent(c.json, 1, kNow, unbounded, &ev, nullptr, &error))
@@ -339,7 +341,8 @@ TEST(NormalizeTest, Timestamps) {
 }
 
 // The payload's `errors` entries of a type, as compact JSON objects.
-std::vector<std::string> PayloadErrors(const Event& ev, const char* type) {
+std::vector<std::string> PayloadErrors(const model::Event& ev,
+                                       const char* type) {
   rapidjson::Document doc;
   doc.Parse(ev.raw_json.c_str());
   std::vector<std::string> out;
@@ -378,7 +381,7 @@ TEST(NormalizeTest, TimestampsFarFromNowBecomeTheReceiveTimeAndAreFlagged) {
   for (const Case& c : cases) {
     SCOPED_TRACE(c.json);
     NormalizeReport report;
-    Event ev;
+    model::Event ev;
     std::string error;
     ASSERT_TRUE(NormalizeEvent(c.json, 1, kNow, NormalizeOptions(), &ev,
                                &report, &error))
@@ -402,7 +405,7 @@ TEST(NormalizeTest, TimestampsFarFromNowBecomeTheReceiveTimeAndAreFlagged) {
   // A retention window shorter than 30 days bounds the past instead.
   NormalizeOptions week;
   week.max_past_seconds = 7 * 86400.0;
-  Event ev;
+  model::Event ev;
   std::string error;
   const std::string ten_days =
       "{\"timestamp\":" + std::to_string(kNow - 10 * 86400.0) + "}";
@@ -416,7 +419,7 @@ TEST(NormalizeTest, DeepNestingAnywhereIsCutAndMarked) {
   for (int i = 0; i < 100000; ++i) deep += ']';
   deep += "}}";
   NormalizeReport report;
-  Event ev;
+  model::Event ev;
   std::string error;
   ASSERT_TRUE(
       NormalizeEvent(deep, 1, kNow, NormalizeOptions(), &ev, &report, &error))
@@ -473,7 +476,7 @@ TEST(NormalizeTest, SecretsAreScrubbedBeforeAnythingIsKept) {
     "breadcrumbs": [{"message": "GET /x?access_token=AT1"}]
   })";
   NormalizeReport report;
-  Event ev;
+  model::Event ev;
   std::string error;
   ASSERT_TRUE(
       NormalizeEvent(json, 1, kNow, NormalizeOptions(), &ev, &report, &error))
@@ -515,7 +518,7 @@ TEST(NormalizeTest, ScrubbingFollowsThePrivacyOptions) {
   options.scrubber = &scrubber;
   options.store_ip = true;
   options.remote_addr = "192.0.2.7";
-  Event ev;
+  model::Event ev;
   std::string error;
   ASSERT_TRUE(NormalizeEvent(json, 1, kNow, options, &ev, nullptr, &error));
   EXPECT_EQ(ev.user_json, R"({"ip_address":"192.0.2.7"})");
@@ -531,13 +534,14 @@ TEST(NormalizeTest, Levels) {
       {"verbose", "error"}, {"", "error"},
   };
   for (const auto& c : cases) {
-    EXPECT_EQ(
-        MustNormalize(std::string(R"({"level":")") + c.first + "\"}").level,
-        c.second)
+    EXPECT_EQ(model::ToString(
+                  MustNormalize(std::string(R"({"level":")") + c.first + "\"}")
+                      .level),
+              std::string(c.second))
         << c.first;
   }
-  EXPECT_EQ(MustNormalize(R"({"level":40})").level, "error");
-  EXPECT_EQ(MustNormalize(R"({})").level, "error");
+  EXPECT_EQ(MustNormalize(R"({"level":40})").level, model::Level::kError);
+  EXPECT_EQ(MustNormalize(R"({})").level, model::Level::kError);
 }
 
 TEST(NormalizeTest, MessageShapes) {
@@ -565,8 +569,8 @@ TEST(NormalizeTest, LongStringsAreCutAtCharacterBoundaries) {
   std::string long_msg;
   for (int i = 0; i < 5000; ++i) long_msg += "\xc3\xa9";  // é, 2 bytes
   long_msg += "x";
-  Event ev = MustNormalize(R"({"message":")" + long_msg + R"(","tags":{"k":")" +
-                           long_msg + R"("}})");
+  model::Event ev = MustNormalize(R"({"message":")" + long_msg +
+                                  R"(","tags":{"k":")" + long_msg + R"("}})");
   EXPECT_LE(ev.message.size(), 8192u);
   EXPECT_GE(ev.message.size(), 8190u);
   EXPECT_EQ(ev.message.size() % 2, 0u);  // no half character
@@ -575,7 +579,7 @@ TEST(NormalizeTest, LongStringsAreCutAtCharacterBoundaries) {
 }
 
 TEST(NormalizeTest, Tags) {
-  Event a = MustNormalize(
+  model::Event a = MustNormalize(
       R"({"tags":{"service":"api","num":3,"ratio":0.5,"flag":true,"none":null}})");
   ASSERT_EQ(a.tags.size(), 4u);
   EXPECT_EQ(a.tags[0],
@@ -586,7 +590,7 @@ TEST(NormalizeTest, Tags) {
   EXPECT_EQ(a.Tag("none"), "");
   EXPECT_EQ(a.service, "api");
   // Array of pairs (Java, .NET, older SDKs); malformed pairs are skipped.
-  Event b = MustNormalize(
+  model::Event b = MustNormalize(
       R"({"tags":[["service","worker"],["n",7],["bad"],"junk",["a","b","c"]]})");
   ASSERT_EQ(b.tags.size(), 2u);
   EXPECT_EQ(b.Tag("service"), "worker");
@@ -608,7 +612,7 @@ TEST(NormalizeTest, ServiceFallsBackToAppName) {
 }
 
 TEST(NormalizeTest, Fingerprint) {
-  Event ev =
+  model::Event ev =
       MustNormalize(R"({"fingerprint":["{{ default }}","db",42,true,null]})");
   EXPECT_EQ(ev.fingerprint,
             (std::vector<std::string>{"{{ default }}", "db", "42", "true"}));
@@ -649,7 +653,7 @@ TEST(NormalizeTest, NewEventIdIsRandomHex) {
 }
 
 TEST(NormalizeTest, ObjectsKeptAsCompactJson) {
-  Event ev = MustNormalize(R"({
+  model::Event ev = MustNormalize(R"({
     "user": {"id": 7, "ip_address": "{{auto}}"},
     "contexts": {"os": {"name": "Linux"}, "app": {"app_name": "x"}},
     "request": {"method": "POST", "url": "http://h/p"},
@@ -670,7 +674,7 @@ TEST(NormalizeTest, BreadcrumbsKeepTheLastHundred) {
     json += R"({"message":"b)" + std::to_string(i) + R"("})";
   }
   json += "]}}";
-  Event ev = MustNormalize(json);
+  model::Event ev = MustNormalize(json);
   EXPECT_TRUE(IsJson(ev.breadcrumbs_json, true));
   EXPECT_EQ(ev.breadcrumbs_json.find("\"b49\""), std::string::npos);
   EXPECT_NE(ev.breadcrumbs_json.find("\"b50\""), std::string::npos);
@@ -683,7 +687,7 @@ TEST(NormalizeTest, DeepNestingIsBounded) {
   const int depth = 100000;
   std::string deep(depth, '[');
   deep += std::string(depth, ']');
-  Event ev = MustNormalize(R"({"contexts":{"x":)" + deep + "}}");
+  model::Event ev = MustNormalize(R"({"contexts":{"x":)" + deep + "}}");
   EXPECT_TRUE(IsJson(ev.contexts_json, false));
   EXPECT_NE(ev.contexts_json.find("[depth limit]"), std::string::npos);
   EXPECT_LT(ev.contexts_json.size(), 200u);
@@ -745,10 +749,10 @@ TEST(NormalizeTest, ImpossibleTypesAreErrorsNamingTheField) {
 }
 
 TEST(NormalizeTest, LenientScalarsInFrames) {
-  Event ev = MustNormalize(R"({"exception":{"values":[{"type":"E",
+  model::Event ev = MustNormalize(R"({"exception":{"values":[{"type":"E",
     "stacktrace":{"frames":[{"function":"f","lineno":"x","colno":1e20,
       "in_app":"yes","module":null,"filename":7}]}}]}})");
-  const Frame& f = ev.exceptions[0].frames[0];
+  const model::Frame& f = ev.exceptions[0].frames[0];
   EXPECT_EQ(f.lineno, 0);
   EXPECT_EQ(f.colno, 0);
   EXPECT_FALSE(f.in_app.has_value());
@@ -757,7 +761,7 @@ TEST(NormalizeTest, LenientScalarsInFrames) {
 }
 
 TEST(NormalizeTest, FailureLeavesOutputUntouched) {
-  Event ev;
+  model::Event ev;
   ev.message = "before";
   std::string error;
   EXPECT_FALSE(NormalizeEvent(R"({"tags":1})", 1, kNow, &ev, &error));
@@ -783,7 +787,7 @@ TEST(NormalizeTest, AsciiEventsOfEveryLengthParse) {
   for (size_t pad = 0; pad < 48; ++pad) {
     const std::string message(pad, 'm');
     const std::string json = "{\"message\":\"" + message + "\"}";
-    Event event;
+    model::Event event;
     std::string error;
     ASSERT_TRUE(NormalizeEvent(json, 1, 1000.0, &event, &error)) << error;
     EXPECT_EQ(event.message, message);
@@ -794,4 +798,5 @@ TEST(NormalizeTest, AsciiEventsOfEveryLengthParse) {
 }
 
 }  // namespace
+}  // namespace ingest
 }  // namespace crashctl

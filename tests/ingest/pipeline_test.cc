@@ -1,6 +1,6 @@
 // IngestPipeline against the real SQLite store: acknowledgement only after
 // commit, batching, bounded queue, listeners.
-#include "ingest/pipeline.h"
+#include "crashctl/ingest/pipeline.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -9,29 +9,32 @@
 #include <functional>
 #include <mutex>
 
-#include "exporter/metrics.h"
-#include "grouping/grouping.h"
+#include "crashctl/exporter/metrics.h"
+#include "crashctl/grouping/grouping.h"
 #include "tests/rest/fake_store.h"
 #include "tests/testing/server_process.h"
 
 namespace crashctl {
+namespace ingest {
 namespace {
 
-WriteItem Item(int64_t project, const std::string& id,
-               const std::string& type) {
-  WriteItem item;
+using testing::FakeStore;
+
+model::WriteItem Item(int64_t project, const std::string& id,
+                      const std::string& type) {
+  model::WriteItem item;
   item.event.event_id = id;
   item.event.project_id = project;
   item.event.timestamp = 1700000000;
   item.event.received = 1700000000;
-  item.event.level = "error";
+  item.event.level = model::Level::kError;
   item.event.service = "api";
-  ExceptionValue e;
+  model::ExceptionValue e;
   e.type = type;
   e.value = "boom";
   item.event.exceptions.push_back(e);
   item.event.raw_json = "{}";
-  item.grouping = ComputeGrouping(item.event);
+  item.grouping = grouping::ComputeGrouping(item.event);
   return item;
 }
 
@@ -56,14 +59,14 @@ class PipelineTest : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string error;
-    store_ = Store::Open(dir_.File("crashctl.db"), &error);
+    store_ = store::Store::Open(dir_.File("crashctl.db"), &error);
     ASSERT_TRUE(store_) << error;
     ASSERT_TRUE(store_->CreateProject("p", &project_).ok());
   }
   testing::TempDir dir_{"pipeline"};  // outlives store_
-  std::unique_ptr<Store> store_;
-  Project project_;
-  Metrics metrics_{Metrics::Options{}};
+  std::unique_ptr<store::Store> store_;
+  model::Project project_;
+  exporter::Metrics metrics_{exporter::Metrics::Options{}};
 };
 
 // The writer and listeners get the item cut down to what they read; the
@@ -71,14 +74,15 @@ class PipelineTest : public ::testing::Test {
 TEST_F(PipelineTest, QueuedItemsHoldOnlyWhatTheWriterAndListenersRead) {
   IngestPipeline pipeline(store_.get(), &metrics_, {100, 8});
   std::mutex mu;
-  std::vector<WriteItem> heard;
-  pipeline.AddListener([&](const WriteItem& item, const WriteOutcome&) {
-    std::lock_guard<std::mutex> lock(mu);
-    heard.push_back(item);
-  });
+  std::vector<model::WriteItem> heard;
+  pipeline.AddListener(
+      [&](const model::WriteItem& item, const model::WriteOutcome&) {
+        std::lock_guard<std::mutex> lock(mu);
+        heard.push_back(item);
+      });
   pipeline.Start();
-  WriteItem item = Item(project_.id, Id(1), "TypeError");
-  Frame frame;
+  model::WriteItem item = Item(project_.id, Id(1), "TypeError");
+  model::Frame frame;
   frame.function = "handleOrder";
   frame.filename = "app/handlers.js";
   frame.lineno = 88;
@@ -88,11 +92,11 @@ TEST_F(PipelineTest, QueuedItemsHoldOnlyWhatTheWriterAndListenersRead) {
   item.event.breadcrumbs_json = "[{\"message\":\"b\"}]";
   item.event.raw_json =
       "{\"exception\":{\"values\":[{\"type\":\"TypeError\"}]}}";
-  item.grouping = ComputeGrouping(item.event);
+  item.grouping = grouping::ComputeGrouping(item.event);
   ASSERT_FALSE(item.grouping.components.empty());
   store_->PrepareWrite(&item);
   ASSERT_FALSE(item.stored_payload.empty());
-  std::vector<WriteItem> items;
+  std::vector<model::WriteItem> items;
   items.push_back(std::move(item));
   std::shared_ptr<Completion> completion = pipeline.Submit(std::move(items));
   ASSERT_TRUE(completion);
@@ -100,7 +104,7 @@ TEST_F(PipelineTest, QueuedItemsHoldOnlyWhatTheWriterAndListenersRead) {
   pipeline.Stop();
 
   ASSERT_EQ(heard.size(), 1u);
-  const WriteItem& seen = heard[0];
+  const model::WriteItem& seen = heard[0];
   EXPECT_TRUE(seen.event.exceptions.empty());
   EXPECT_TRUE(seen.event.raw_json.empty());
   EXPECT_TRUE(seen.event.breadcrumbs_json.empty());
@@ -109,7 +113,7 @@ TEST_F(PipelineTest, QueuedItemsHoldOnlyWhatTheWriterAndListenersRead) {
   EXPECT_EQ(seen.event.service, "api");
   EXPECT_EQ(seen.grouping.title, "TypeError: boom");
   EXPECT_EQ(seen.grouping.top_frame, "handleOrder (app/handlers.js:88)");
-  StoredEvent stored;
+  model::StoredEvent stored;
   ASSERT_TRUE(store_->GetEvent(Id(1), &stored).ok());
   EXPECT_NE(stored.payload.find("TypeError"), std::string::npos);
 }
@@ -117,9 +121,10 @@ TEST_F(PipelineTest, QueuedItemsHoldOnlyWhatTheWriterAndListenersRead) {
 TEST_F(PipelineTest, AcknowledgesOnlyCommittedEvents) {
   IngestPipeline pipeline(store_.get(), &metrics_, {100, 8});
   std::atomic<int> heard{0};
-  pipeline.AddListener([&](const WriteItem&, const WriteOutcome&) { ++heard; });
+  pipeline.AddListener(
+      [&](const model::WriteItem&, const model::WriteOutcome&) { ++heard; });
   pipeline.Start();
-  std::vector<WriteItem> items;
+  std::vector<model::WriteItem> items;
   for (int i = 0; i < 20; ++i) {
     items.push_back(Item(project_.id, Id(i), i % 2 ? "KeyError" : "TypeError"));
   }
@@ -129,12 +134,12 @@ TEST_F(PipelineTest, AcknowledgesOnlyCommittedEvents) {
   ASSERT_EQ(results.size(), 20u);
   int new_groups = 0;
   for (const IngestResult& r : results) {
-    ASSERT_TRUE(r.status.ok()) << r.status.message;
+    ASSERT_TRUE(r.status.ok()) << r.status.message();
     new_groups += r.outcome.new_group;
     // Acknowledged means readable from the store right now.
   }
   EXPECT_EQ(new_groups, 2);
-  StoredEvent stored;
+  model::StoredEvent stored;
   EXPECT_TRUE(store_->GetEvent(Id(19), &stored).ok());
   pipeline.Stop();
   EXPECT_EQ(heard.load(), 20);
@@ -152,11 +157,12 @@ TEST(PipelineIdleTest, IdleWriterHasTheStoreWriteDeferredCounters) {
   testing::TempDir dir("pipeline");
   const std::string path = dir.File("crashctl.db");
   std::string error;
-  std::unique_ptr<Store> store = Store::OpenForIngest(path, &error);
+  std::unique_ptr<store::Store> store =
+      store::Store::OpenForIngest(path, &error);
   ASSERT_TRUE(store) << error;
-  Project project;
+  model::Project project;
   ASSERT_TRUE(store->CreateProject("p", &project).ok());
-  Metrics metrics{Metrics::Options{}};
+  exporter::Metrics metrics{exporter::Metrics::Options{}};
   IngestPipeline::Options options{100, 8};
   options.idle_flush = std::chrono::milliseconds(50);
   IngestPipeline pipeline(store.get(), &metrics, options);
@@ -191,14 +197,14 @@ TEST(PipelineIdleTest, IdleWriterHasTheStoreWriteDeferredCounters) {
 TEST_F(PipelineTest, FullQueueRefusesAtOnceWithoutQueueingAny) {
   IngestPipeline pipeline(store_.get(), &metrics_, {4, 2});
   // Not started: nothing drains the queue.
-  std::vector<WriteItem> three = {Item(project_.id, Id(1), "A"),
-                                  Item(project_.id, Id(2), "A"),
-                                  Item(project_.id, Id(3), "A")};
+  std::vector<model::WriteItem> three = {Item(project_.id, Id(1), "A"),
+                                         Item(project_.id, Id(2), "A"),
+                                         Item(project_.id, Id(3), "A")};
   std::shared_ptr<Completion> accepted = pipeline.Submit(three);
   ASSERT_TRUE(accepted);
   EXPECT_EQ(pipeline.depth(), 3u);
-  std::vector<WriteItem> two = {Item(project_.id, Id(4), "A"),
-                                Item(project_.id, Id(5), "A")};
+  std::vector<model::WriteItem> two = {Item(project_.id, Id(4), "A"),
+                                       Item(project_.id, Id(5), "A")};
   EXPECT_FALSE(pipeline.Submit(two));
   EXPECT_EQ(pipeline.depth(), 3u);
   // Stop() drains and commits what was accepted.
@@ -206,9 +212,9 @@ TEST_F(PipelineTest, FullQueueRefusesAtOnceWithoutQueueingAny) {
   pipeline.Stop();
   ASSERT_EQ(Await(accepted).size(), 3u);
   for (const IngestResult& r : Await(accepted)) EXPECT_TRUE(r.status.ok());
-  StoredEvent stored;
+  model::StoredEvent stored;
   EXPECT_TRUE(store_->GetEvent(Id(3), &stored).ok());
-  EXPECT_EQ(store_->GetEvent(Id(4), &stored).code, StoreStatus::kNotFound);
+  EXPECT_EQ(store_->GetEvent(Id(4), &stored).code(), Status::Code::kNotFound);
 }
 
 TEST_F(PipelineTest, DuplicateEventIdsAreNotCountedTwice) {
@@ -222,9 +228,9 @@ TEST_F(PipelineTest, DuplicateEventIdsAreNotCountedTwice) {
     ASSERT_TRUE(r.status.ok());
     EXPECT_EQ(r.outcome.duplicate, round == 1);
   }
-  Group group;
-  Page<Group> page;
-  GroupQuery query;
+  model::Group group;
+  model::Page<model::Group> page;
+  store::GroupQuery query;
   ASSERT_TRUE(store_->ListGroups(query, &page).ok());
   ASSERT_EQ(page.items.size(), 1u);
   EXPECT_EQ(page.items[0].count, 1);
@@ -238,10 +244,10 @@ class CheckpointOrderStore : public FakeStore {
   std::function<bool()> acknowledged;
   std::vector<bool> acknowledged_at_checkpoint;
 
-  StoreStatus WriteEvents(const std::vector<WriteItem>& items,
-                          std::vector<WriteOutcome>* outcomes) override {
-    outcomes->assign(items.size(), WriteOutcome{});
-    return StoreStatus::Ok();
+  Status WriteEvents(const std::vector<model::WriteItem>& items,
+                     std::vector<model::WriteOutcome>* outcomes) override {
+    outcomes->assign(items.size(), model::WriteOutcome{});
+    return Status::Ok();
   }
   void CheckpointIfDue() override {
     acknowledged_at_checkpoint.push_back(acknowledged());
@@ -252,7 +258,7 @@ TEST(PipelineCheckpointTest, DueCheckpointRunsOnlyAfterTheBatchIsAcknowledged) {
   // A checkpoint takes milliseconds (it fsyncs the database file); the
   // handlers of the batch whose commit made it due must not wait for it.
   CheckpointOrderStore store;
-  Metrics metrics{Metrics::Options{}};
+  exporter::Metrics metrics{exporter::Metrics::Options{}};
   IngestPipeline pipeline(&store, &metrics, {100, 8});
   // Queued before the writer starts, so `completion` is set before the
   // writer can look at it.
@@ -269,4 +275,5 @@ TEST(PipelineCheckpointTest, DueCheckpointRunsOnlyAfterTheBatchIsAcknowledged) {
 }
 
 }  // namespace
+}  // namespace ingest
 }  // namespace crashctl

@@ -1,4 +1,4 @@
-#include "tests/kube/fake_apiserver.h"
+#include "fake_apiserver.h"
 
 #include <arpa/inet.h>
 #include <civetweb.h>

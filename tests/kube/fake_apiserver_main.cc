@@ -11,8 +11,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "tests/kube/fake_apiserver.h"
-#include "tests/kube/fake_scenarios.h"
+#include "fake_apiserver.h"
+#include "fake_scenarios.h"
 
 int main(int argc, char** argv) {
   int port = 0;

@@ -1,4 +1,4 @@
-#include "tests/kube/fake_scenarios.h"
+#include "fake_scenarios.h"
 
 #include <fstream>
 #include <sstream>

@@ -16,7 +16,7 @@
 
 #include <string>
 
-#include "tests/kube/fake_apiserver.h"
+#include "fake_apiserver.h"
 
 namespace crashctl {
 namespace testing {

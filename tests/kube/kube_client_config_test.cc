@@ -9,6 +9,7 @@
 #include "tests/testing/temp_dir.h"
 
 namespace crashctl {
+namespace kube {
 namespace {
 
 // "hello CA\n" in base64.
@@ -86,7 +87,7 @@ contexts: [{name: x, context: {cluster: c}}]
 }
 
 TEST(KubeClientConfigTest, ApiServerAloneNeedsNoCredentials) {
-  Config config;
+  core::Config config;
   config.kube_api_server = "http://127.0.0.1:12345/";
   KubeClientConfig c;
   std::string error;
@@ -105,7 +106,7 @@ TEST(KubeClientConfigTest, KubeconfigFileWithServerOverride) {
     std::ofstream out(path);
     out << kKubeconfig;
   }
-  Config config;
+  core::Config config;
   config.kube_kubeconfig = path;
   KubeClientConfig c;
   std::string error;
@@ -117,7 +118,7 @@ TEST(KubeClientConfigTest, KubeconfigFileWithServerOverride) {
   EXPECT_EQ(c.server, "http://127.0.0.1:1");
   EXPECT_EQ(c.ca_pem, "hello CA\n");  // credentials kept
   // $KUBECONFIG: the first existing file of the list.
-  Config from_env;
+  core::Config from_env;
   ASSERT_TRUE(ResolveKubeClientConfig(
       from_env, {{"KUBECONFIG", "/nonexistent:" + path}}, &c, &error))
       << error;
@@ -125,7 +126,7 @@ TEST(KubeClientConfigTest, KubeconfigFileWithServerOverride) {
 }
 
 TEST(KubeClientConfigTest, NothingConfigured) {
-  Config config;
+  core::Config config;
   KubeClientConfig c;
   std::string error;
   EXPECT_FALSE(
@@ -145,4 +146,5 @@ TEST(KubeClientConfigTest, Base64) {
 }
 
 }  // namespace
+}  // namespace kube
 }  // namespace crashctl

@@ -16,6 +16,7 @@
 #include "tests/testing/server_process.h"
 
 namespace crashctl {
+namespace kube {
 namespace {
 
 std::string Slurp(const std::string& path) {
@@ -153,7 +154,7 @@ TEST_F(KubeTlsTest, InlineDataFromAKubeconfig) {
         << b64("client.crt") << "\n    client-key-data: " << b64("client.key")
         << "\n";
   }
-  Config config;
+  core::Config config;
   config.kube_kubeconfig = path;
   KubeClientConfig c;
   std::string error;
@@ -184,4 +185,5 @@ TEST_F(KubeTlsTest, ServerRequiringClientCertificateRefusesWithoutOne) {
 }
 
 }  // namespace
+}  // namespace kube
 }  // namespace crashctl

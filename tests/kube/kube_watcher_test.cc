@@ -1,6 +1,6 @@
 // KubeWatcher against the fake API server, with a real Store and Metrics.
 // Every wait polls a condition with a deadline; nothing sleeps.
-#include "kube/kube_watcher.h"
+#include "crashctl/kube/kube_watcher.h"
 
 #include <gtest/gtest.h>
 
@@ -17,16 +17,17 @@
 #include <thread>
 #include <vector>
 
-#include "exporter/metrics.h"
+#include "crashctl/exporter/metrics.h"
+#include "crashctl/store/store.h"
+#include "fake_apiserver.h"
+#include "fake_scenarios.h"
 #include "kube/kube_api_client.h"
 #include "kube/log_fetcher.h"
 #include "kube/pod_classifier.h"
-#include "store/store.h"
-#include "tests/kube/fake_apiserver.h"
-#include "tests/kube/fake_scenarios.h"
 #include "tests/testing/server_process.h"
 
 namespace crashctl {
+namespace kube {
 namespace {
 
 using testing::FakeApiServer;
@@ -49,9 +50,10 @@ class KubeWatcherTest : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string error;
-    store_ = Store::Open(dir_.File("crashctl.db"), &error);
+    store_ = store::Store::Open(dir_.File("crashctl.db"), &error);
     ASSERT_NE(store_, nullptr) << error;
-    metrics_ = std::make_unique<Metrics>(Metrics::Options());
+    metrics_ =
+        std::make_unique<exporter::Metrics>(exporter::Metrics::Options());
     ASSERT_TRUE(fake_.Start(0, &error)) << error;
     config_.kube_enabled = true;
     config_.kube_api_server = fake_.url();
@@ -72,7 +74,7 @@ class KubeWatcherTest : public ::testing::Test {
   void StartWatcher() {
     watcher_ = std::make_unique<KubeWatcher>(config_, store_.get(),
                                              metrics_.get(), options_);
-    watcher_->AddListener([this](const Crash& c, bool inserted) {
+    watcher_->AddListener([this](const model::Crash& c, bool inserted) {
       std::lock_guard<std::mutex> lock(mu_);
       if (inserted) inserted_.push_back(c.dedup_key);
     });
@@ -86,15 +88,15 @@ class KubeWatcherTest : public ::testing::Test {
     ASSERT_FALSE(fake_.ApplyPod(json, cut).empty()) << fixture;
   }
 
-  std::vector<Crash> AllCrashes() {
-    CrashQuery q;
+  std::vector<model::Crash> AllCrashes() {
+    store::CrashQuery q;
     q.limit = 1000;
-    Page<Crash> page;
+    model::Page<model::Crash> page;
     EXPECT_TRUE(store_->ListCrashes(q, &page).ok());
     return page.items;
   }
 
-  bool GetCrash(const std::string& key, Crash* out) {
+  bool GetCrash(const std::string& key, model::Crash* out) {
     return store_->GetCrashByKey(key, out).ok();
   }
 
@@ -137,10 +139,10 @@ class KubeWatcherTest : public ::testing::Test {
   }
 
   testing::TempDir dir_{"kube-watcher-test"};  // outlives store_
-  std::unique_ptr<Store> store_;
-  std::unique_ptr<Metrics> metrics_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<exporter::Metrics> metrics_;
   FakeApiServer fake_;
-  Config config_;
+  core::Config config_;
   KubeWatcher::Options options_;
   std::unique_ptr<KubeWatcher> watcher_;
   std::mutex mu_;
@@ -153,11 +155,11 @@ TEST_F(KubeWatcherTest, OomKillIsRecordedWithLogsMetricsAndListener) {
   Apply("pod_oomkilled.json");
   Apply("pod_healthy.json");
   StartWatcher();
-  Crash c;
+  model::Crash c;
   ASSERT_TRUE(
       WaitFor([&] { return GetCrash(kOomKey, &c) && !c.logs.empty(); }, kWait));
   EXPECT_TRUE(WaitFor([&] { return watcher_->Synced(); }, kWait));
-  EXPECT_EQ(c.crash_type, "oom_killed");
+  EXPECT_EQ(c.crash_type, model::CrashType::kOomKilled);
   EXPECT_EQ(c.namespace_, "shop");
   EXPECT_EQ(c.pod, kOomPod);
   EXPECT_EQ(c.pod_uid, "3f6c1a52-8d4e-4b7a-9a51-0c2d9e7f1a01");
@@ -189,7 +191,7 @@ TEST_F(KubeWatcherTest, CrashLoopIsOneEpisodeUpdatedWhileItLasts) {
   StartWatcher();
   ASSERT_TRUE(WaitFor([&] { return watcher_->Synced(); }, kWait));
   Apply("pod_crashloop_1.json");
-  Crash loop;
+  model::Crash loop;
   ASSERT_TRUE(WaitFor([&] { return GetCrash(kLoopKey, &loop); }, kWait));
   EXPECT_EQ(loop.restart_count, 1);
   Apply("pod_crashloop_2.json");
@@ -200,7 +202,7 @@ TEST_F(KubeWatcherTest, CrashLoopIsOneEpisodeUpdatedWhileItLasts) {
                !loop.logs.empty();
       },
       kWait));
-  EXPECT_EQ(loop.crash_type, "crash_loop");
+  EXPECT_EQ(loop.crash_type, model::CrashType::kCrashLoop);
   EXPECT_EQ(loop.reason, "CrashLoopBackOff");
   EXPECT_EQ(loop.exit_code, 139);
   EXPECT_EQ(loop.signal, "SIGSEGV");
@@ -214,9 +216,9 @@ TEST_F(KubeWatcherTest, CrashLoopIsOneEpisodeUpdatedWhileItLasts) {
 
   // The termination that started the loop has its own record; the later
   // ones are folded into the episode.
-  Crash first;
+  model::Crash first;
   ASSERT_TRUE(GetCrash(kLoopExitKey, &first));
-  EXPECT_EQ(first.crash_type, "error_exit");
+  EXPECT_EQ(first.crash_type, model::CrashType::kErrorExit);
   EXPECT_EQ(first.exit_code, 2);
   EXPECT_EQ(first.signal, "");
   EXPECT_EQ(first.restart_count, 1);
@@ -238,7 +240,7 @@ TEST_F(KubeWatcherTest, CrashLoopIsOneEpisodeUpdatedWhileItLasts) {
   // A restarted crashctl (new watcher, same store) relists: no duplicates,
   // nothing counted again.
   watcher_->Stop();
-  metrics_ = std::make_unique<Metrics>(Metrics::Options());
+  metrics_ = std::make_unique<exporter::Metrics>(exporter::Metrics::Options());
   StartWatcher();
   ASSERT_TRUE(WaitFor([&] { return watcher_->Synced(); }, kWait));
   EXPECT_EQ(AllCrashes().size(), 2u);
@@ -250,9 +252,9 @@ TEST_F(KubeWatcherTest, EvictionWithNullContainerStatuses) {
   Apply("pod_evicted.json");
   StartWatcher();
   const std::string key = "batch/8e4f2a61-3b5c-4d7e-9f10-2a3b4c5d6e03/evicted";
-  Crash c;
+  model::Crash c;
   ASSERT_TRUE(WaitFor([&] { return GetCrash(key, &c); }, kWait));
-  EXPECT_EQ(c.crash_type, "evicted");
+  EXPECT_EQ(c.crash_type, model::CrashType::kEvicted);
   EXPECT_EQ(c.reason, "Evicted (memory)");
   EXPECT_EQ(c.container, "report");
   EXPECT_EQ(c.workload_kind, "Job");
@@ -276,10 +278,10 @@ TEST_F(KubeWatcherTest, FailedInitContainerWithItsLogs) {
   const std::string key =
       "monitoring/c7a1e9d3-5f2b-4c8e-a0d6-4b8c2e6f0a04/init:setup/exit/"
       "2026-11-20T13:00:02Z";
-  Crash c;
+  model::Crash c;
   ASSERT_TRUE(
       WaitFor([&] { return GetCrash(key, &c) && !c.logs.empty(); }, kWait));
-  EXPECT_EQ(c.crash_type, "init_failed");
+  EXPECT_EQ(c.crash_type, model::CrashType::kInitFailed);
   EXPECT_EQ(c.container, "setup");
   EXPECT_EQ(c.exit_code, 1);
   EXPECT_EQ(c.workload_kind, "DaemonSet");
@@ -295,9 +297,9 @@ TEST_F(KubeWatcherTest, RestartThresholdOncePerCrossing) {
   StartWatcher();
   const std::string key =
       "shop/e2d4f6a8-1b3c-4d5e-8f7a-9b0c1d2e3f05/cart/restart_threshold/5";
-  Crash c;
+  model::Crash c;
   ASSERT_TRUE(WaitFor([&] { return GetCrash(key, &c); }, kWait));
-  EXPECT_EQ(c.crash_type, "restart_threshold");
+  EXPECT_EQ(c.crash_type, model::CrashType::kRestartThreshold);
   EXPECT_EQ(c.restart_count, 6);
   EXPECT_EQ(c.workload, "cart");
   // More restarts: still one record.
@@ -332,7 +334,7 @@ TEST_F(KubeWatcherTest, ExpiredWatchRelistsWithoutDuplicates) {
       },
       kWait));
   Apply("pod_crashloop_2.json");
-  Crash loop;
+  model::Crash loop;
   ASSERT_TRUE(WaitFor(
       [&] { return GetCrash(kLoopKey, &loop) && loop.restart_count == 2; },
       kWait));
@@ -360,7 +362,7 @@ TEST_F(KubeWatcherTest, UpdateMissedWhileServerWasDownIsRecorded) {
   fake_.Expire();
   std::string error;
   ASSERT_TRUE(fake_.Start(port, &error)) << error;
-  Crash loop;
+  model::Crash loop;
   ASSERT_TRUE(WaitFor(
       [&] { return GetCrash(kLoopKey, &loop) && loop.restart_count == 3; },
       kWait));
@@ -394,7 +396,7 @@ TEST_F(KubeWatcherTest, ServerDownAtStartThenBack) {
   ASSERT_FALSE(later.ApplyPod(json).empty());
   std::string error;
   ASSERT_TRUE(later.Start(port, &error)) << error;
-  Crash c;
+  model::Crash c;
   ASSERT_TRUE(WaitFor([&] { return GetCrash(kOomKey, &c); }, kWait));
   // The crash is recorded while the list is processed; synced follows once
   // the whole list is.
@@ -434,7 +436,7 @@ TEST_F(KubeWatcherTest, StreamCutInsideALineResumesFromLastVersion) {
   ASSERT_TRUE(WaitFor([&] { return fake_.stats().open_watches == 1; }, kWait));
   const int64_t rv_before = fake_.resource_version();
   Apply("pod_oomkilled.json", /*cut=*/true);
-  Crash c;
+  model::Crash c;
   ASSERT_TRUE(WaitFor([&] { return GetCrash(kOomKey, &c); }, kWait));
   FakeApiServer::Stats s = fake_.stats();
   EXPECT_EQ(s.lists, 1);  // resumed by watching, not relisting
@@ -486,7 +488,8 @@ TEST_F(KubeWatcherTest, PaginatedListOfEveryScenario) {
   EXPECT_EQ(fake_.stats().lists, 3);  // 6 pods, 2 a page
   std::map<std::string, int> types;
   ASSERT_EQ(AllCrashes().size(), 6u);  // stored before Synced()
-  for (const Crash& c : AllCrashes()) ++types[c.crash_type];
+  for (const model::Crash& c : AllCrashes())
+    ++types[model::ToString(c.crash_type)];
   EXPECT_EQ(types, (std::map<std::string, int>{{"crash_loop", 1},
                                                {"error_exit", 1},
                                                {"evicted", 1},
@@ -496,10 +499,10 @@ TEST_F(KubeWatcherTest, PaginatedListOfEveryScenario) {
 }
 
 TEST_F(KubeWatcherTest, CrashesAndGroupsAreLinkedBothWays) {
-  Project project;
+  model::Project project;
   ASSERT_TRUE(store_->CreateProject("shop", &project).ok());
   auto item = [&](int n, const std::string& fingerprint, double ts, bool tag) {
-    WriteItem it;
+    model::WriteItem it;
     char id[33];
     std::snprintf(id, sizeof(id), "%032x", n);
     it.event.event_id = id;
@@ -522,7 +525,7 @@ TEST_F(KubeWatcherTest, CrashesAndGroupsAreLinkedBothWays) {
   const double started = ParseRfc3339("2026-11-20T10:00:00Z");
   const double finished = ParseRfc3339("2026-11-20T10:05:00Z");
   // An error reported before the OOM kill, from the same pod.
-  std::vector<WriteOutcome> before;
+  std::vector<model::WriteOutcome> before;
   ASSERT_TRUE(
       store_
           ->WriteEvents({item(1, std::string(32, 'a'), started + 200, false)},
@@ -530,7 +533,7 @@ TEST_F(KubeWatcherTest, CrashesAndGroupsAreLinkedBothWays) {
           .ok());
   Apply("pod_oomkilled.json");
   StartWatcher();
-  Crash c;
+  model::Crash c;
   ASSERT_TRUE(WaitFor(
       [&] {
         return GetCrash(kOomKey, &c) && store_->GetCrash(c.id, &c).ok() &&
@@ -538,16 +541,16 @@ TEST_F(KubeWatcherTest, CrashesAndGroupsAreLinkedBothWays) {
       },
       kWait));
   EXPECT_EQ(c.linked_groups, std::vector<int64_t>{before[0].group_id});
-  Group g;
+  model::Group g;
   ASSERT_TRUE(store_->GetGroup(before[0].group_id, &g).ok());
   EXPECT_EQ(g.linked_crashes, std::vector<int64_t>{c.id});
 
   // Errors stored after the crash is known: linked when inside
   // [started, finished + 60], by tag `pod` too.
-  std::vector<WriteItem> after = {
+  std::vector<model::WriteItem> after = {
       item(2, std::string(32, 'b'), finished + 30, true),
       item(3, std::string(32, 'c'), finished + 120, false)};
-  std::vector<WriteOutcome> outcomes;
+  std::vector<model::WriteOutcome> outcomes;
   ASSERT_TRUE(store_->WriteEvents(after, &outcomes).ok());
   for (size_t i = 0; i < after.size(); ++i) {
     watcher_->OnEventStored(after[i], outcomes[i]);
@@ -563,7 +566,7 @@ TEST_F(KubeWatcherTest, CrashesAndGroupsAreLinkedBothWays) {
 TEST_F(KubeWatcherTest, MissingPreviousLogsAreNotAnError) {
   Apply("pod_crashloop_1.json");  // no logs set: the fake answers 400
   StartWatcher();
-  Crash c;
+  model::Crash c;
   ASSERT_TRUE(WaitFor([&] { return GetCrash(kLoopKey, &c); }, kWait));
   ASSERT_TRUE(WaitFor([&] { return fake_.stats().logs >= 2; }, kWait));
   EXPECT_TRUE(c.logs.empty());
@@ -664,4 +667,5 @@ TEST_F(KubeWatcherTest, ApiClientStreamStopsPromptly) {
 }
 
 }  // namespace
+}  // namespace kube
 }  // namespace crashctl

@@ -8,11 +8,12 @@
 #include <string>
 #include <thread>
 
-#include "tests/kube/fake_apiserver.h"
-#include "tests/kube/fake_scenarios.h"
+#include "fake_apiserver.h"
+#include "fake_scenarios.h"
 #include "tests/testing/server_process.h"
 
 namespace crashctl {
+namespace kube {
 namespace {
 
 using testing::FakeApiServer;
@@ -85,4 +86,5 @@ TEST(KubectlAgainstFakeTest, GetPodsWatchPrintsPodsAndUpdates) {
 }
 
 }  // namespace
+}  // namespace kube
 }  // namespace crashctl

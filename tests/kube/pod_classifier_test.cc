@@ -3,9 +3,10 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
-#include "tests/kube/fake_scenarios.h"
+#include "fake_scenarios.h"
 
 namespace crashctl {
+namespace kube {
 namespace {
 
 using testing::ReadKubeFixture;
@@ -28,11 +29,11 @@ TEST(PodClassifierTest, OomKilledInLastState) {
   EXPECT_EQ(pod.workload, "api");
   auto cands = ClassifyPod(pod, 5);
   ASSERT_EQ(cands.size(), 1u);
-  const Crash& c = cands[0].crash;
+  const model::Crash& c = cands[0].crash;
   EXPECT_EQ(cands[0].kind, CrashCandidate::kTermination);
   EXPECT_TRUE(cands[0].in_last_state);
   EXPECT_TRUE(cands[0].logs_previous);
-  EXPECT_EQ(c.crash_type, "oom_killed");
+  EXPECT_EQ(c.crash_type, model::CrashType::kOomKilled);
   EXPECT_EQ(c.dedup_key,
             "shop/3f6c1a52-8d4e-4b7a-9a51-0c2d9e7f1a01/api/exit/"
             "2026-11-20T10:05:00Z");
@@ -59,11 +60,11 @@ TEST(PodClassifierTest, CrashLoopBackOffGivesTerminationAndLoop) {
   EXPECT_TRUE(PodIsCrashLooping(pod));
   auto cands = ClassifyPod(pod, 5);
   ASSERT_EQ(cands.size(), 2u);
-  EXPECT_EQ(cands[0].crash.crash_type, "error_exit");
+  EXPECT_EQ(cands[0].crash.crash_type, model::CrashType::kErrorExit);
   EXPECT_EQ(cands[0].crash.exit_code, 139);
   EXPECT_EQ(cands[0].crash.signal, "SIGSEGV");
   EXPECT_EQ(cands[1].kind, CrashCandidate::kCrashLoop);
-  EXPECT_EQ(cands[1].crash.crash_type, "crash_loop");
+  EXPECT_EQ(cands[1].crash.crash_type, model::CrashType::kCrashLoop);
   EXPECT_EQ(cands[1].crash.reason, "CrashLoopBackOff");
   EXPECT_EQ(cands[1].crash.restart_count, 3);
   EXPECT_EQ(cands[1].crash.dedup_key,
@@ -78,8 +79,8 @@ TEST(PodClassifierTest, EvictedWithNullContainerStatuses) {
   EXPECT_EQ(pod.workload, "report-29001");
   auto cands = ClassifyPod(pod, 5);
   ASSERT_EQ(cands.size(), 1u);
-  const Crash& c = cands[0].crash;
-  EXPECT_EQ(c.crash_type, "evicted");
+  const model::Crash& c = cands[0].crash;
+  EXPECT_EQ(c.crash_type, model::CrashType::kEvicted);
   EXPECT_EQ(c.reason, "Evicted (memory)");
   EXPECT_EQ(c.container, "report");
   EXPECT_EQ(c.memory_request, "512Mi");
@@ -95,8 +96,8 @@ TEST(PodClassifierTest, FailedInitContainer) {
   EXPECT_EQ(pod.workload, "log-agent");
   auto cands = ClassifyPod(pod, 5);
   ASSERT_EQ(cands.size(), 1u);
-  const Crash& c = cands[0].crash;
-  EXPECT_EQ(c.crash_type, "init_failed");
+  const model::Crash& c = cands[0].crash;
+  EXPECT_EQ(c.crash_type, model::CrashType::kInitFailed);
   EXPECT_EQ(c.container, "setup");
   EXPECT_EQ(c.exit_code, 1);
   EXPECT_EQ(c.signal, "");
@@ -111,7 +112,7 @@ TEST(PodClassifierTest, RestartThresholdOnly) {
   PodSnapshot pod = Load("pod_restarts.json");
   auto cands = ClassifyPod(pod, 5);
   ASSERT_EQ(cands.size(), 1u);
-  EXPECT_EQ(cands[0].crash.crash_type, "restart_threshold");
+  EXPECT_EQ(cands[0].crash.crash_type, model::CrashType::kRestartThreshold);
   EXPECT_EQ(cands[0].crash.restart_count, 6);
   EXPECT_EQ(cands[0].crash.dedup_key,
             "shop/e2d4f6a8-1b3c-4d5e-8f7a-9b0c1d2e3f05/cart/"
@@ -149,7 +150,7 @@ TEST(PodClassifierTest, SameTerminationInStateAndLastStateHasOneKey) {
     ASSERT_TRUE(ParsePodSnapshot(d, &pod, &error)) << error;
     auto cands = ClassifyPod(pod, 5);
     ASSERT_EQ(cands.size(), 1u);
-    EXPECT_EQ(cands[0].crash.crash_type, "error_exit");
+    EXPECT_EQ(cands[0].crash.crash_type, model::CrashType::kErrorExit);
     keys[i++] = cands[0].crash.dedup_key;
   }
   EXPECT_EQ(keys[0], "n/u/c/exit/2026-01-01T00:00:09Z");
@@ -222,4 +223,5 @@ TEST(PodClassifierTest, OwnerWorkloads) {
 }
 
 }  // namespace
+}  // namespace kube
 }  // namespace crashctl

@@ -6,6 +6,7 @@
 #include <vector>
 
 namespace crashctl {
+namespace kube {
 namespace {
 
 const char kStream[] =
@@ -92,4 +93,5 @@ TEST(WatchLineBufferTest, OversizedLineIsDroppedAndStreamRecovers) {
 }
 
 }  // namespace
+}  // namespace kube
 }  // namespace crashctl

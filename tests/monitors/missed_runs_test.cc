@@ -1,4 +1,4 @@
-#include "monitors/missed_runs.h"
+#include "crashctl/monitors/missed_runs.h"
 
 #include <gtest/gtest.h>
 
@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "crashctl/monitors/schedule.h"
 #include "crashctl/util/time.h"
-#include "monitors/schedule.h"
 
 namespace crashctl::monitors {
 namespace {

@@ -1,4 +1,4 @@
-#include "monitors/schedule.h"
+#include "crashctl/monitors/schedule.h"
 
 #include <gtest/gtest.h>
 #include <time.h>

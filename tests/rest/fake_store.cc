@@ -1,15 +1,13 @@
-#include "tests/rest/fake_store.h"
+#include "fake_store.h"
 
 #include <cstdlib>
 
 namespace crashctl {
+namespace testing {
 namespace {
 
-StoreStatus Status(StoreStatus::Code code, const std::string& message) {
-  StoreStatus status;
-  status.code = code;
-  status.message = message;
-  return status;
+Status MakeStatus(Status::Code code, const std::string& message) {
+  return Status(code, message);
 }
 
 // "" -> 0; "off:N" -> N; anything else -> false.
@@ -27,11 +25,11 @@ bool DecodeCursor(const std::string& cursor, size_t* offset) {
 }
 
 template <typename T>
-StoreStatus Paginate(const std::vector<T>& rows, int limit,
-                     const std::string& cursor, Page<T>* out) {
+Status Paginate(const std::vector<T>& rows, int limit,
+                const std::string& cursor, model::Page<T>* out) {
   size_t offset = 0;
   if (!DecodeCursor(cursor, &offset)) {
-    return Status(StoreStatus::kInvalid, "malformed cursor");
+    return MakeStatus(Status::Code::kInvalid, "malformed cursor");
   }
   out->items.clear();
   for (size_t i = offset;
@@ -40,147 +38,149 @@ StoreStatus Paginate(const std::vector<T>& rows, int limit,
   }
   const size_t next = offset + out->items.size();
   out->next_cursor = next < rows.size() ? "off:" + std::to_string(next) : "";
-  return StoreStatus::Ok();
+  return Status::Ok();
 }
 
 }  // namespace
 
-std::optional<StoreStatus> FakeStore::TakeFailure() {
+std::optional<Status> FakeStore::TakeFailure() {
   ++calls;
-  std::optional<StoreStatus> failure = fail_next;
+  std::optional<Status> failure = fail_next;
   fail_next.reset();
   return failure;
 }
 
-StoreStatus FakeStore::CreateProject(const std::string& name, Project* out) {
+Status FakeStore::CreateProject(const std::string& name, model::Project* out) {
   if (auto f = TakeFailure()) return *f;
-  Project p;
+  model::Project p;
   p.id = static_cast<int64_t>(projects.size()) + 1;
   p.name = name;
   p.public_key = std::string(31, 'a') + std::to_string(p.id % 10);
   p.created_at = 1795341600.5;
   projects.push_back(p);
   *out = p;
-  return StoreStatus::Ok();
+  return Status::Ok();
 }
 
-StoreStatus FakeStore::ListProjects(std::vector<Project>* out) {
+Status FakeStore::ListProjects(std::vector<model::Project>* out) {
   if (auto f = TakeFailure()) return *f;
   *out = projects;
-  return StoreStatus::Ok();
+  return Status::Ok();
 }
 
-StoreStatus FakeStore::GetProject(int64_t id, Project* out) {
+Status FakeStore::GetProject(int64_t id, model::Project* out) {
   if (auto f = TakeFailure()) return *f;
-  for (const Project& p : projects) {
+  for (const model::Project& p : projects) {
     if (p.id == id) {
       *out = p;
-      return StoreStatus::Ok();
+      return Status::Ok();
     }
   }
-  return Status(StoreStatus::kNotFound, "no such project");
+  return MakeStatus(Status::Code::kNotFound, "no such project");
 }
 
-StoreStatus FakeStore::WriteEvents(const std::vector<WriteItem>&,
-                                   std::vector<WriteOutcome>*) {
-  return Status(StoreStatus::kInternal, "not used by REST");
+Status FakeStore::WriteEvents(const std::vector<model::WriteItem>&,
+                              std::vector<model::WriteOutcome>*) {
+  return MakeStatus(Status::Code::kInternal, "not used by REST");
 }
 
-StoreStatus FakeStore::ListGroups(const GroupQuery& query, Page<Group>* out) {
+Status FakeStore::ListGroups(const store::GroupQuery& query,
+                             model::Page<model::Group>* out) {
   last_group_query = query;
   if (auto f = TakeFailure()) return *f;
   return Paginate(groups, query.limit, query.cursor, out);
 }
 
-StoreStatus FakeStore::GetGroup(int64_t id, Group* out) {
+Status FakeStore::GetGroup(int64_t id, model::Group* out) {
   if (auto f = TakeFailure()) return *f;
-  for (const Group& g : groups) {
+  for (const model::Group& g : groups) {
     if (g.id == id) {
       *out = g;
-      return StoreStatus::Ok();
+      return Status::Ok();
     }
   }
-  return Status(StoreStatus::kNotFound, "no such group");
+  return MakeStatus(Status::Code::kNotFound, "no such group");
 }
 
-StoreStatus FakeStore::SetGroupStatus(int64_t id, const std::string& status,
-                                      Group* out) {
+Status FakeStore::SetGroupStatus(int64_t id, model::GroupStatus status,
+                                 model::Group* out) {
   if (auto f = TakeFailure()) return *f;
-  for (Group& g : groups) {
+  for (model::Group& g : groups) {
     if (g.id == id) {
       g.status = status;
       *out = g;
-      return StoreStatus::Ok();
+      return Status::Ok();
     }
   }
-  return Status(StoreStatus::kNotFound, "no such group");
+  return MakeStatus(Status::Code::kNotFound, "no such group");
 }
 
-StoreStatus FakeStore::ListGroupEvents(int64_t group_id, int limit,
-                                       const std::string& cursor,
-                                       Page<StoredEvent>* out) {
+Status FakeStore::ListGroupEvents(int64_t group_id, int limit,
+                                  const std::string& cursor,
+                                  model::Page<model::StoredEvent>* out) {
   last_events_limit = limit;
   last_events_cursor = cursor;
   if (auto f = TakeFailure()) return *f;
-  std::vector<StoredEvent> rows;
-  for (const StoredEvent& e : events) {
+  std::vector<model::StoredEvent> rows;
+  for (const model::StoredEvent& e : events) {
     if (e.group_id == group_id) rows.push_back(e);
   }
   return Paginate(rows, limit, cursor, out);
 }
 
-StoreStatus FakeStore::GetEvent(const std::string& event_id, StoredEvent* out) {
+Status FakeStore::GetEvent(const std::string& event_id,
+                           model::StoredEvent* out) {
   if (auto f = TakeFailure()) return *f;
-  for (const StoredEvent& e : events) {
+  for (const model::StoredEvent& e : events) {
     if (e.event_id == event_id) {
       *out = e;
-      return StoreStatus::Ok();
+      return Status::Ok();
     }
   }
-  return Status(StoreStatus::kNotFound, "no such event");
+  return MakeStatus(Status::Code::kNotFound, "no such event");
 }
 
-StoreStatus FakeStore::CountGroups(std::vector<GroupCount>*) {
-  return StoreStatus::Ok();
+Status FakeStore::CountGroups(std::vector<model::GroupCount>*) {
+  return Status::Ok();
 }
 
-StoreStatus FakeStore::FindGroupsForPod(const std::string&, double, double,
-                                        std::vector<int64_t>*) {
-  return StoreStatus::Ok();
+Status FakeStore::FindGroupsForPod(const std::string&, double, double,
+                                   std::vector<int64_t>*) {
+  return Status::Ok();
 }
 
-StoreStatus FakeStore::UpsertCrash(const Crash&, int64_t*, bool*) {
-  return Status(StoreStatus::kInternal, "not used by REST");
+Status FakeStore::UpsertCrash(const model::Crash&, int64_t*, bool*) {
+  return MakeStatus(Status::Code::kInternal, "not used by REST");
 }
 
-StoreStatus FakeStore::GetCrashByKey(const std::string&, Crash*) {
-  return Status(StoreStatus::kInternal, "not used by REST");
+Status FakeStore::GetCrashByKey(const std::string&, model::Crash*) {
+  return MakeStatus(Status::Code::kInternal, "not used by REST");
 }
 
-StoreStatus FakeStore::GetCrash(int64_t id, Crash* out) {
+Status FakeStore::GetCrash(int64_t id, model::Crash* out) {
   if (auto f = TakeFailure()) return *f;
-  for (const Crash& c : crashes) {
+  for (const model::Crash& c : crashes) {
     if (c.id == id) {
       *out = c;
-      return StoreStatus::Ok();
+      return Status::Ok();
     }
   }
-  return Status(StoreStatus::kNotFound, "no such crash");
+  return MakeStatus(Status::Code::kNotFound, "no such crash");
 }
 
-StoreStatus FakeStore::ListCrashes(const CrashQuery& query, Page<Crash>* out) {
+Status FakeStore::ListCrashes(const store::CrashQuery& query,
+                              model::Page<model::Crash>* out) {
   last_crash_query = query;
   if (auto f = TakeFailure()) return *f;
   return Paginate(crashes, query.limit, query.cursor, out);
 }
 
-StoreStatus FakeStore::LinkCrashGroup(int64_t, int64_t) {
-  return StoreStatus::Ok();
-}
+Status FakeStore::LinkCrashGroup(int64_t, int64_t) { return Status::Ok(); }
 
-StoreStatus FakeStore::DeleteOlderThan(double, int64_t* deleted) {
+Status FakeStore::DeleteOlderThan(double, int64_t* deleted) {
   *deleted = 0;
-  return StoreStatus::Ok();
+  return Status::Ok();
 }
 
+}  // namespace testing
 }  // namespace crashctl

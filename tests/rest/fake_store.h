@@ -10,59 +10,64 @@
 #include <string>
 #include <vector>
 
-#include "store/store.h"
+#include "crashctl/store/store.h"
 
 namespace crashctl {
+namespace testing {
 
-class FakeStore : public Store {
+class FakeStore : public store::Store {
  public:
-  std::vector<Project> projects;
-  std::vector<Group> groups;  // returned in this order by ListGroups
-  std::vector<StoredEvent> events;
-  std::vector<Crash> crashes;
+  std::vector<model::Project> projects;
+  std::vector<model::Group> groups;  // returned in this order by ListGroups
+  std::vector<model::StoredEvent> events;
+  std::vector<model::Crash> crashes;
 
   // Recorded arguments.
-  std::optional<GroupQuery> last_group_query;
-  std::optional<CrashQuery> last_crash_query;
+  std::optional<store::GroupQuery> last_group_query;
+  std::optional<store::CrashQuery> last_crash_query;
   int last_events_limit = 0;
   std::string last_events_cursor;
   int calls = 0;
 
   // When set, the next store call returns this status and clears it.
-  std::optional<StoreStatus> fail_next;
+  std::optional<Status> fail_next;
 
-  StoreStatus CreateProject(const std::string& name, Project* out) override;
-  StoreStatus ListProjects(std::vector<Project>* out) override;
-  StoreStatus GetProject(int64_t id, Project* out) override;
-  StoreStatus WriteEvents(const std::vector<WriteItem>& items,
-                          std::vector<WriteOutcome>* outcomes) override;
-  StoreStatus ListGroups(const GroupQuery& query, Page<Group>* out) override;
-  StoreStatus GetGroup(int64_t id, Group* out) override;
-  StoreStatus SetGroupStatus(int64_t id, const std::string& status,
-                             Group* out) override;
-  StoreStatus ListGroupEvents(int64_t group_id, int limit,
-                              const std::string& cursor,
-                              Page<StoredEvent>* out) override;
-  StoreStatus GetEvent(const std::string& event_id, StoredEvent* out) override;
-  StoreStatus CountGroups(std::vector<GroupCount>* out) override;
-  StoreStatus FindGroupsForPod(const std::string& pod, double from, double to,
-                               std::vector<int64_t>* group_ids) override;
-  StoreStatus UpsertCrash(const Crash& crash, int64_t* id,
-                          bool* inserted) override;
-  StoreStatus GetCrashByKey(const std::string& dedup_key, Crash* out) override;
-  StoreStatus GetCrash(int64_t id, Crash* out) override;
-  StoreStatus ListCrashes(const CrashQuery& query, Page<Crash>* out) override;
-  StoreStatus LinkCrashGroup(int64_t crash_id, int64_t group_id) override;
-  StoreStatus DeleteOlderThan(double cutoff, int64_t* deleted) override;
+  Status CreateProject(const std::string& name, model::Project* out) override;
+  Status ListProjects(std::vector<model::Project>* out) override;
+  Status GetProject(int64_t id, model::Project* out) override;
+  Status WriteEvents(const std::vector<model::WriteItem>& items,
+                     std::vector<model::WriteOutcome>* outcomes) override;
+  Status ListGroups(const store::GroupQuery& query,
+                    model::Page<model::Group>* out) override;
+  Status GetGroup(int64_t id, model::Group* out) override;
+  Status SetGroupStatus(int64_t id, model::GroupStatus status,
+                        model::Group* out) override;
+  Status ListGroupEvents(int64_t group_id, int limit, const std::string& cursor,
+                         model::Page<model::StoredEvent>* out) override;
+  Status GetEvent(const std::string& event_id,
+                  model::StoredEvent* out) override;
+  Status CountGroups(std::vector<model::GroupCount>* out) override;
+  Status FindGroupsForPod(const std::string& pod, double from, double to,
+                          std::vector<int64_t>* group_ids) override;
+  Status UpsertCrash(const model::Crash& crash, int64_t* id,
+                     bool* inserted) override;
+  Status GetCrashByKey(const std::string& dedup_key,
+                       model::Crash* out) override;
+  Status GetCrash(int64_t id, model::Crash* out) override;
+  Status ListCrashes(const store::CrashQuery& query,
+                     model::Page<model::Crash>* out) override;
+  Status LinkCrashGroup(int64_t crash_id, int64_t group_id) override;
+  Status DeleteOlderThan(double cutoff, int64_t* deleted) override;
   int64_t SizeBytes() override { return 0; }
-  StoreStatus IntegrityCheck() override { return StoreStatus::Ok(); }
+  Status IntegrityCheck() override { return Status::Ok(); }
   int64_t BusyRetries() override { return 0; }
 
  private:
   // Returns the injected failure, if any (and counts the call).
-  std::optional<StoreStatus> TakeFailure();
+  std::optional<Status> TakeFailure();
 };
 
+}  // namespace testing
 }  // namespace crashctl
 
 #endif  // CRASHCTL_TESTS_REST_FAKE_STORE_H_

@@ -9,20 +9,25 @@
 #include <set>
 #include <string>
 
+#include "crashctl/rest/rest_api.h"
+#include "fake_store.h"
 #include "gtest/gtest.h"
-#include "rest/rest_api.h"
-#include "tests/rest/fake_store.h"
-#include "tests/rest/rest_test_util.h"
+#include "rest_test_util.h"
 
 namespace crashctl {
+namespace rest {
 namespace {
+
+using testing::FakeStore;
 
 std::string Lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(c));
   return s;
 }
 
-HttpResponse Ok(HttpRequest&) { return HttpResponse::Json(200, "{}"); }
+http::HttpResponse Ok(http::HttpRequest&) {
+  return http::HttpResponse::Json(200, "{}");
+}
 
 class OpenApiTest : public ::testing::Test {
  protected:
@@ -38,9 +43,9 @@ class OpenApiTest : public ::testing::Test {
 
   // The document as served at /api/v1/openapi.json.
   rapidjson::Document Served() {
-    HttpRequest request = MakeRequest("GET", "/api/v1/openapi.json");
+    http::HttpRequest request = MakeRequest("GET", "/api/v1/openapi.json");
     std::string pattern;
-    HttpResponse response = router_.Dispatch(request, &pattern);
+    http::HttpResponse response = router_.Dispatch(request, &pattern);
     EXPECT_EQ(response.status, 200);
     EXPECT_EQ(response.content_type, "application/json");
     EXPECT_EQ(response.body, BuildOpenApi(router_));
@@ -48,7 +53,7 @@ class OpenApiTest : public ::testing::Test {
   }
 
   FakeStore store_;
-  Router router_;
+  http::Router router_;
 };
 
 TEST_F(OpenApiTest, PathsAreExactlyTheRoutes) {
@@ -57,7 +62,7 @@ TEST_F(OpenApiTest, PathsAreExactlyTheRoutes) {
   EXPECT_EQ(Str(doc["openapi"]), "3.0.3");
   const rapidjson::Value& paths = doc["paths"];
   std::set<std::string> want_ops, want_paths;
-  for (const Router::Route& route : router_.routes()) {
+  for (const http::Router::Route& route : router_.routes()) {
     want_paths.insert(route.pattern);
     want_ops.insert(Lower(route.method) + " " + route.pattern);
     ASSERT_TRUE(paths.HasMember(route.pattern.c_str())) << route.pattern;
@@ -196,4 +201,5 @@ TEST_F(OpenApiTest, ValidatesAgainstOpenApiSpec) {
 }
 
 }  // namespace
+}  // namespace rest
 }  // namespace crashctl

@@ -6,15 +6,18 @@
 #include "gtest/gtest.h"
 #include "rest/admin_auth.h"
 #include "rest/request_params.h"
-#include "tests/rest/rest_test_util.h"
+#include "rest_test_util.h"
 
 namespace crashctl {
+namespace rest {
 namespace {
 
 TEST(TimeFormatTest, FormatsUtcWithMilliseconds) {
   EXPECT_EQ(util::FormatRfc3339Millis(0), "1970-01-01T00:00:00.000Z");
-  EXPECT_EQ(util::FormatRfc3339Millis(1795341600.123), "2026-11-22T10:00:00.123Z");
-  EXPECT_EQ(util::FormatRfc3339Millis(1795341600.9999), "2026-11-22T10:00:00.999Z");
+  EXPECT_EQ(util::FormatRfc3339Millis(1795341600.123),
+            "2026-11-22T10:00:00.123Z");
+  EXPECT_EQ(util::FormatRfc3339Millis(1795341600.9999),
+            "2026-11-22T10:00:00.999Z");
   EXPECT_EQ(util::FormatRfc3339Millis(951782400), "2000-02-29T00:00:00.000Z");
   EXPECT_EQ(util::FormatRfc3339Millis(-0.5), "1969-12-31T23:59:59.500Z");
   EXPECT_EQ(util::FormatRfc3339Millis(1e18), "9999-12-31T23:59:59.999Z");
@@ -149,11 +152,11 @@ TEST(AdminAuthTest, ConstantTimeEquals) {
 
 TEST(AdminAuthTest, RequireAdminWrapsHandler) {
   int calls = 0;
-  HttpHandler inner = [&calls](HttpRequest&) {
+  http::HttpHandler inner = [&calls](http::HttpRequest&) {
     ++calls;
-    return HttpResponse::Json(200, "{}");
+    return http::HttpResponse::Json(200, "{}");
   };
-  HttpRequest request = MakeRequest("GET", "/api/v1/groups");
+  http::HttpRequest request = MakeRequest("GET", "/api/v1/groups");
   EXPECT_EQ(RequireAdmin("", inner)(request).status, 200);
   EXPECT_EQ(RequireAdmin("t", inner)(request).status, 401);
   request.headers["authorization"] = "Bearer t";
@@ -161,7 +164,7 @@ TEST(AdminAuthTest, RequireAdminWrapsHandler) {
   EXPECT_EQ(calls, 2);
   bool ok = true;
   request.headers["authorization"] = "Bearer u";
-  HttpResponse denied = CheckAdminToken(request, "t", &ok);
+  http::HttpResponse denied = CheckAdminToken(request, "t", &ok);
   EXPECT_FALSE(ok);
   EXPECT_EQ(denied.status, 401);
   CheckAdminToken(request, "", &ok);
@@ -169,4 +172,5 @@ TEST(AdminAuthTest, RequireAdminWrapsHandler) {
 }
 
 }  // namespace
+}  // namespace rest
 }  // namespace crashctl

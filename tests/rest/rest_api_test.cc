@@ -1,25 +1,25 @@
-#include "rest/rest_api.h"
+#include "crashctl/rest/rest_api.h"
 
 #include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "fake_store.h"
 #include "gtest/gtest.h"
-#include "tests/rest/fake_store.h"
-#include "tests/rest/rest_test_util.h"
+#include "rest_test_util.h"
 
 namespace crashctl {
+namespace rest {
 namespace {
+
+using testing::FakeStore;
 
 constexpr char kBase[] = "http://127.0.0.1:9190";
 constexpr char kEventId[] = "0123456789abcdef0123456789abcdef";
 
-StoreStatus Failure(StoreStatus::Code code, const std::string& message) {
-  StoreStatus s;
-  s.code = code;
-  s.message = message;
-  return s;
+Status Failure(Status::Code code, const std::string& message) {
+  return Status(code, message);
 }
 
 class RestApiTest : public ::testing::Test {
@@ -27,14 +27,14 @@ class RestApiTest : public ::testing::Test {
   void SetUp() override {
     options_.base_url = kBase;
     for (int i = 1; i <= 5; ++i) {
-      Group g;
+      model::Group g;
       g.id = 10 * i;
       g.project_id = 1;
       g.fingerprint = "fp" + std::to_string(i);
       g.title = "TypeError: x is undefined #" + std::to_string(i);
       g.culprit = "app.js in handler";
-      g.level = "error";
-      g.status = "unresolved";
+      g.level = model::Level::kError;
+      g.status = model::GroupStatus::kUnresolved;
       g.count = 100 - i;
       g.first_seen = 1795341600.123;  // 2026-11-22T10:00:00.123Z
       g.last_seen = 1795345200.5;     // 2026-11-22T11:00:00.500Z
@@ -46,26 +46,26 @@ class RestApiTest : public ::testing::Test {
       store_.groups.push_back(g);
     }
     for (int i = 0; i < 3; ++i) {
-      StoredEvent e;
+      model::StoredEvent e;
       e.event_id = std::string(31, '0') + std::to_string(i);
       e.project_id = 1;
       e.group_id = 10;
       e.timestamp = 1795341600.25 + i;
       e.received = 1795341600.75 + i;
-      e.level = "error";
+      e.level = model::Level::kError;
       e.platform = "node";
       e.message = "boom";
       e.title = "Error: boom";
       e.payload = "{\"event_id\":\"" + e.event_id + "\"}";
       store_.events.push_back(e);
     }
-    StoredEvent detail;
+    model::StoredEvent detail;
     detail.event_id = kEventId;
     detail.project_id = 1;
     detail.group_id = 20;
     detail.timestamp = 1795341600.123;
     detail.received = 1795341601;
-    detail.level = "fatal";
+    detail.level = model::Level::kFatal;
     detail.platform = "python";
     detail.release = "2.0";
     detail.environment = "prod";
@@ -77,7 +77,7 @@ class RestApiTest : public ::testing::Test {
         "\"fatal\",\"extra\":{\"big\":123456789012345678901234567890,"
         "\"f\":1.5e300,\"nested\":[1,[2,[3]]]}}";
     store_.events.push_back(detail);
-    Crash c;
+    model::Crash c;
     c.id = 7;
     c.namespace_ = "shop";
     c.pod = "checkout-7d9f-abcde";
@@ -87,7 +87,7 @@ class RestApiTest : public ::testing::Test {
     c.workload_kind = "Deployment";
     c.workload = "checkout";
     c.image = "shop/checkout:1.2.3";
-    c.crash_type = "oom_killed";
+    c.crash_type = model::CrashType::kOomKilled;
     c.reason = "OOMKilled";
     c.exit_code = 137;
     c.signal = "SIGKILL";
@@ -101,23 +101,23 @@ class RestApiTest : public ::testing::Test {
     c.logs = "line one\r\nline two\nline three\n";
     c.linked_groups = {10, 20};
     store_.crashes.push_back(c);
-    Crash evicted;
+    model::Crash evicted;
     evicted.id = 8;
     evicted.namespace_ = "shop";
     evicted.pod = "batch-1";
-    evicted.crash_type = "evicted";
+    evicted.crash_type = model::CrashType::kEvicted;
     evicted.reason = "Evicted";
     store_.crashes.push_back(evicted);
   }
 
-  HttpResponse Call(const std::string& method, const std::string& target,
-                    const std::string& body = "",
-                    std::map<std::string, std::string> headers = {}) {
+  http::HttpResponse Call(const std::string& method, const std::string& target,
+                          const std::string& body = "",
+                          std::map<std::string, std::string> headers = {}) {
     if (!registered_) {
       RegisterRestRoutes(&router_, &store_, options_);
       registered_ = true;
     }
-    HttpRequest request = MakeRequest(method, target, body, headers);
+    http::HttpRequest request = MakeRequest(method, target, body, headers);
     std::string pattern;
     return router_.Dispatch(request, &pattern);
   }
@@ -126,7 +126,7 @@ class RestApiTest : public ::testing::Test {
   rapidjson::Document Expect(int status, const std::string& method,
                              const std::string& target,
                              const std::string& body = "") {
-    HttpResponse response = Call(method, target, body);
+    http::HttpResponse response = Call(method, target, body);
     EXPECT_EQ(response.status, status)
         << method << " " << target << " -> " << response.body;
     EXPECT_EQ(response.content_type, "application/json");
@@ -143,7 +143,7 @@ class RestApiTest : public ::testing::Test {
   }
 
   FakeStore store_;
-  Router router_;
+  http::Router router_;
   RestOptions options_;
   bool registered_ = false;
 };
@@ -176,10 +176,10 @@ TEST_F(RestApiTest, ReadyzWithoutProbeIsReady) {
 
 TEST_F(RestApiTest, CreateProjectAnswersDsns) {
   std::vector<std::string> created;
-  options_.on_project_created = [&](const Project& p) {
+  options_.on_project_created = [&](const model::Project& p) {
     created.push_back(p.name);
   };
-  HttpResponse response =
+  http::HttpResponse response =
       Call("POST", "/api/v1/projects", R"({"name":"shop backend"})");
   ASSERT_EQ(response.status, 201) << response.body;
   rapidjson::Document doc = ParseStrict(response.body);
@@ -207,15 +207,6 @@ TEST_F(RestApiTest, CreateProjectAnswersDsns) {
   EXPECT_TRUE(doc["next_cursor"].IsNull());
 }
 
-TEST_F(RestApiTest, CreateProjectUsesDsnFormatterWhenGiven) {
-  options_.format_dsn = [](const std::string& key, int64_t id) {
-    return "custom://" + key + "/" + std::to_string(id);
-  };
-  rapidjson::Document doc =
-      Expect(201, "POST", "/api/v1/projects", R"({"name":"a"})");
-  EXPECT_EQ(Str(doc["dsn"]), "custom://" + Str(doc["public_key"]) + "/1");
-}
-
 TEST_F(RestApiTest, CreateProjectRejectsBadBodies) {
   ExpectError(400, "POST", "/api/v1/projects", "");
   ExpectError(400, "POST", "/api/v1/projects", "{\"name\":");
@@ -233,28 +224,17 @@ TEST_F(RestApiTest, CreateProjectRejectsBadBodies) {
 }
 
 TEST_F(RestApiTest, ProjectStoreFailures) {
-  store_.fail_next = Failure(StoreStatus::kUnavailable, "disk full");
-  HttpResponse response = Call("POST", "/api/v1/projects", R"({"name":"a"})");
+  store_.fail_next = Failure(Status::Code::kUnavailable, "disk full");
+  http::HttpResponse response =
+      Call("POST", "/api/v1/projects", R"({"name":"a"})");
   EXPECT_EQ(response.status, 503);
   EXPECT_NE(response.body.find("disk full"), std::string::npos);
   bool retry_after = false;
   for (const auto& h : response.headers)
     retry_after |= h.first == "Retry-After";
   EXPECT_TRUE(retry_after);
-  store_.fail_next = Failure(StoreStatus::kInternal, "bug");
+  store_.fail_next = Failure(Status::Code::kInternal, "bug");
   ExpectError(500, "GET", "/api/v1/projects");
-}
-
-TEST(DsnFormatTest, SentryAndShortForms) {
-  const std::string key(32, 'f');
-  EXPECT_EQ(FormatProjectDsn("http://127.0.0.1:9190", key, 3),
-            "http://" + key + "@127.0.0.1:9190/3");
-  EXPECT_EQ(FormatProjectDsn("https://crash.example.com/", key, 12),
-            "https://" + key + "@crash.example.com/12");
-  EXPECT_EQ(FormatProjectDsn("https://example.com/crashctl", key, 1),
-            "https://" + key + "@example.com/crashctl/1");
-  EXPECT_EQ(FormatShortDsn("http://h:1/", key),
-            "http://h:1/api/v1/events?key=" + key);
 }
 
 TEST_F(RestApiTest, ListGroupsRendersEveryField) {
@@ -288,21 +268,21 @@ TEST_F(RestApiTest, ListGroupsPassesFiltersToStore) {
          "/api/v1/groups?project=3&status=resolved&level=warning&service="
          "my%20svc&sort=count&limit=1000&cursor=off:0");
   ASSERT_TRUE(store_.last_group_query.has_value());
-  const GroupQuery& q = *store_.last_group_query;
+  const store::GroupQuery& q = *store_.last_group_query;
   ASSERT_TRUE(q.project.has_value());
   EXPECT_EQ(*q.project, 3);
-  EXPECT_EQ(q.status, "resolved");
-  EXPECT_EQ(q.level, "warning");
+  EXPECT_EQ(q.status, model::GroupStatus::kResolved);
+  EXPECT_EQ(q.level, model::Level::kWarning);
   EXPECT_EQ(q.service, "my svc");
   EXPECT_EQ(q.sort, "count");
   EXPECT_EQ(q.limit, 1000);
   EXPECT_EQ(q.cursor, "off:0");
 
   Expect(200, "GET", "/api/v1/groups");
-  const GroupQuery& d = *store_.last_group_query;
+  const store::GroupQuery& d = *store_.last_group_query;
   EXPECT_FALSE(d.project.has_value());
-  EXPECT_EQ(d.status, "");
-  EXPECT_EQ(d.level, "");
+  EXPECT_FALSE(d.status.has_value());
+  EXPECT_FALSE(d.level.has_value());
   EXPECT_EQ(d.service, "");
   EXPECT_EQ(d.sort, "last_seen");
   EXPECT_EQ(d.limit, 50);
@@ -356,7 +336,7 @@ TEST_F(RestApiTest, ListGroupsRejectsBadParameters) {
   }
   // The store judges cursors.
   ExpectError(400, "GET", "/api/v1/groups?cursor=garbage");
-  store_.fail_next = Failure(StoreStatus::kUnavailable, "database is locked");
+  store_.fail_next = Failure(Status::Code::kUnavailable, "database is locked");
   ExpectError(503, "GET", "/api/v1/groups");
 }
 
@@ -372,7 +352,7 @@ TEST_F(RestApiTest, GetGroup) {
   ExpectError(400, "GET", "/api/v1/groups/-3");
   ExpectError(400, "GET", "/api/v1/groups/1e3");
   ExpectError(400, "GET", "/api/v1/groups/99999999999999999999");
-  store_.fail_next = Failure(StoreStatus::kUnavailable, "I/O error");
+  store_.fail_next = Failure(Status::Code::kUnavailable, "I/O error");
   ExpectError(503, "GET", "/api/v1/groups/30");
 }
 
@@ -383,7 +363,7 @@ TEST_F(RestApiTest, PatchGroupStatus) {
                std::string("{\"status\":\"") + status + "\"}");
     EXPECT_EQ(Str(doc["status"]), status);
     EXPECT_EQ(doc["id"].GetInt64(), 20);
-    EXPECT_EQ(store_.groups[1].status, status);
+    EXPECT_EQ(model::ToString(store_.groups[1].status), std::string(status));
   }
   ExpectError(400, "PATCH", "/api/v1/groups/20", R"({"status":"closed"})");
   ExpectError(400, "PATCH", "/api/v1/groups/20", R"({"state":"resolved"})");
@@ -391,7 +371,7 @@ TEST_F(RestApiTest, PatchGroupStatus) {
   ExpectError(400, "PATCH", "/api/v1/groups/20", "resolved");
   ExpectError(400, "PATCH", "/api/v1/groups/x", R"({"status":"resolved"})");
   ExpectError(404, "PATCH", "/api/v1/groups/21", R"({"status":"resolved"})");
-  EXPECT_EQ(store_.groups[1].status, "unresolved");
+  EXPECT_EQ(store_.groups[1].status, model::GroupStatus::kUnresolved);
 }
 
 TEST_F(RestApiTest, WrongMethodIs405) {
@@ -446,7 +426,8 @@ TEST_F(RestApiTest, EventDetailEmbedsPayload) {
   EXPECT_EQ(Str(doc["payload"]["level"]), "fatal");
   EXPECT_EQ(doc["payload"]["extra"]["nested"][1][1][0].GetInt(), 3);
   // Numbers are copied verbatim, even those a double cannot hold.
-  HttpResponse raw = Call("GET", std::string("/api/v1/events/") + kEventId);
+  http::HttpResponse raw =
+      Call("GET", std::string("/api/v1/events/") + kEventId);
   EXPECT_NE(raw.body.find("\"big\":123456789012345678901234567890"),
             std::string::npos);
   EXPECT_NE(raw.body.find("\"f\":1.5e300"), std::string::npos);
@@ -509,9 +490,9 @@ TEST_F(RestApiTest, ListCrashesPassesFilters) {
       "/api/v1/crashes?namespace=shop&type=oom_killed&pod=checkout-7d9f-abcde"
       "&since=2026-11-22T10:00:00.500Z&limit=1");
   ASSERT_TRUE(store_.last_crash_query.has_value());
-  const CrashQuery& q = *store_.last_crash_query;
+  const store::CrashQuery& q = *store_.last_crash_query;
   EXPECT_EQ(q.namespace_, "shop");
-  EXPECT_EQ(q.crash_type, "oom_killed");
+  EXPECT_EQ(q.crash_type, model::CrashType::kOomKilled);
   EXPECT_EQ(q.pod, "checkout-7d9f-abcde");
   EXPECT_DOUBLE_EQ(q.since, 1795341600.5);
   EXPECT_EQ(q.limit, 1);
@@ -524,7 +505,7 @@ TEST_F(RestApiTest, ListCrashesPassesFilters) {
   Expect(200, "GET", "/api/v1/crashes");
   EXPECT_EQ(store_.last_crash_query->since, 0);
   EXPECT_EQ(store_.last_crash_query->limit, 50);
-  EXPECT_EQ(store_.last_crash_query->crash_type, "");
+  EXPECT_FALSE(store_.last_crash_query->crash_type.has_value());
 
   for (const char* type : {"crash_loop", "init_failed", "evicted",
                            "restart_threshold", "error_exit"}) {
@@ -536,7 +517,7 @@ TEST_F(RestApiTest, ListCrashesPassesFilters) {
   ExpectError(400, "GET", "/api/v1/crashes?since=2026-02-30T00:00:00Z");
   ExpectError(400, "GET", "/api/v1/crashes?limit=0");
   ExpectError(400, "GET", "/api/v1/crashes?cursor=nope");
-  store_.fail_next = Failure(StoreStatus::kUnavailable, "read-only");
+  store_.fail_next = Failure(Status::Code::kUnavailable, "read-only");
   ExpectError(503, "GET", "/api/v1/crashes");
 }
 
@@ -601,8 +582,8 @@ const Call_ kRestCalls[] = {
 TEST_F(RestApiTest, AdminTokenGuardsEveryRestRoute) {
   options_.admin_token = "s3cret-token";
   // A route someone else registers (ingestion, /metrics) is not guarded.
-  router_.Add("GET", "/metrics", "Prometheus metrics", [](HttpRequest&) {
-    HttpResponse r;
+  router_.Add("GET", "/metrics", "Prometheus metrics", [](http::HttpRequest&) {
+    http::HttpResponse r;
     r.content_type = "text/plain";
     r.body = "up 1\n";
     return r;
@@ -611,7 +592,7 @@ TEST_F(RestApiTest, AdminTokenGuardsEveryRestRoute) {
   for (const Call_& c : kRestCalls) {
     SCOPED_TRACE(std::string(c.method) + " " + c.target);
     covered.insert(std::string(c.method) + " " + c.target);
-    HttpResponse none = Call(c.method, c.target, c.body);
+    http::HttpResponse none = Call(c.method, c.target, c.body);
     EXPECT_EQ(none.status, 401);
     EXPECT_TRUE(ParseStrict(none.body).HasMember("error"));
     bool challenge = false;
@@ -642,7 +623,7 @@ TEST_F(RestApiTest, AdminTokenGuardsEveryRestRoute) {
   EXPECT_EQ(Call("GET", "/readyz").status, 200);
   EXPECT_EQ(Call("GET", "/metrics").status, 200);
   // Every route registered on the router is either covered above or open.
-  for (const Router::Route& route : router_.routes()) {
+  for (const http::Router::Route& route : router_.routes()) {
     if (route.pattern == "/healthz" || route.pattern == "/readyz" ||
         route.pattern == "/metrics") {
       continue;
@@ -660,4 +641,5 @@ TEST_F(RestApiTest, NoTokenMeansOpen) {
 }
 
 }  // namespace
+}  // namespace rest
 }  // namespace crashctl

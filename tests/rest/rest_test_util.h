@@ -5,21 +5,22 @@
 #include <map>
 #include <string>
 
-#include "core/http.h"
+#include "crashctl/http/http.h"
 #include "gtest/gtest.h"
 #include "rapidjson/document.h"
 
 namespace crashctl {
+namespace rest {
 
 // `target` is a path with an optional "?query".
-inline HttpRequest MakeRequest(
+inline http::HttpRequest MakeRequest(
     const std::string& method, const std::string& target,
     const std::string& body = "",
     std::map<std::string, std::string> headers = {}) {
-  HttpRequest request;
+  http::HttpRequest request;
   request.method = method;
   const size_t q = target.find('?');
-  request.path = UrlDecode(target.substr(0, q), false);
+  request.path = http::UrlDecode(target.substr(0, q), false);
   if (q != std::string::npos) request.query = target.substr(q + 1);
   request.body = body;
   request.headers = std::move(headers);
@@ -45,6 +46,7 @@ inline std::string Str(const rapidjson::Value& v) {
                       : std::string("<not a string>");
 }
 
+}  // namespace rest
 }  // namespace crashctl
 
 #endif  // CRASHCTL_TESTS_REST_REST_TEST_UTIL_H_

@@ -1,4 +1,4 @@
-#include "scrub/scrubber.h"
+#include "crashctl/scrub/scrubber.h"
 
 #include <gtest/gtest.h>
 

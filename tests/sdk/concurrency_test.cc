@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "crashctl/sdk.h"
-#include "tests/sdk/fake_sentry.h"
+#include "fake_sentry.h"
 #include "tests/testing/temp_dir.h"
 
 namespace crashctl {

@@ -8,8 +8,8 @@
 
 #include <string>
 
-#include "sdk/src/spool.h"
-#include "tests/sdk/fake_sentry.h"
+#include "crashctl/sdk/support/spool.h"
+#include "fake_sentry.h"
 #include "tests/testing/temp_dir.h"
 
 namespace crashctl {

@@ -1,4 +1,4 @@
-#include "tests/sdk/fake_sentry.h"
+#include "fake_sentry.h"
 
 #include <civetweb.h>
 #include <zlib.h>

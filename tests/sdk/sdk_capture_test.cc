@@ -8,8 +8,8 @@
 #include <thread>
 
 #include "crashctl/sdk.h"
-#include "sdk/src/spool.h"
-#include "tests/sdk/fake_sentry.h"
+#include "crashctl/sdk/support/spool.h"
+#include "fake_sentry.h"
 #include "tests/testing/temp_dir.h"
 
 // Outside crashctl::sdk: frames of that namespace count as SDK-internal.

@@ -8,15 +8,15 @@
 
 #include <stdexcept>
 
-#include "sdk/src/crash_record.h"
-#include "sdk/src/dsn.h"
-#include "sdk/src/event_json.h"
+#include "crashctl/sdk/support/crash_record.h"
+#include "crashctl/sdk/support/dsn.h"
+#include "crashctl/sdk/support/event_json.h"
+#include "crashctl/sdk/support/http_sender.h"
+#include "crashctl/sdk/support/spool.h"
+#include "crashctl/sdk/support/stacktrace.h"
+#include "crashctl/sdk/support/symbolizer.h"
+#include "fake_sentry.h"
 #include "sdk/src/exception_chain.h"
-#include "sdk/src/http_sender.h"
-#include "sdk/src/spool.h"
-#include "sdk/src/stacktrace.h"
-#include "sdk/src/symbolizer.h"
-#include "tests/sdk/fake_sentry.h"
 #include "tests/testing/temp_dir.h"
 
 // Outside crashctl::sdk: frames of that namespace count as SDK-internal.

@@ -5,6 +5,7 @@
 #include <string>
 
 namespace crashctl {
+namespace store {
 namespace {
 
 TEST(CursorTest, RoundTripsExactValues) {
@@ -73,4 +74,5 @@ TEST(CursorTest, Base64UrlKnownVectors) {
 }
 
 }  // namespace
+}  // namespace store
 }  // namespace crashctl

@@ -14,9 +14,10 @@
 #include <vector>
 
 #include "store/migrations.h"
-#include "tests/store/store_test_util.h"
+#include "store_test_util.h"
 
 namespace crashctl {
+namespace store {
 namespace {
 
 using testing_util::MakeItem;
@@ -48,8 +49,8 @@ class DeferredGroupCountersTest : public ::testing::Test {
 };
 
 // The store's groups, most events first.
-std::vector<Group> GroupsByCount(SqliteStore* store) {
-  Page<Group> page;
+std::vector<model::Group> GroupsByCount(SqliteStore* store) {
+  model::Page<model::Group> page;
   GroupQuery query;
   query.sort = "count";
   EXPECT_TRUE(store->ListGroups(query, &page).ok());
@@ -59,17 +60,17 @@ std::vector<Group> GroupsByCount(SqliteStore* store) {
 TEST_F(DeferredGroupCountersTest, ReadsFoldPendingCountersFirst) {
   std::unique_ptr<SqliteStore> store = OpenStore(path_, kNever);
   ASSERT_NE(store, nullptr);
-  Project project;
+  model::Project project;
   ASSERT_TRUE(store->CreateProject("p", &project).ok());
-  std::vector<WriteOutcome> outcomes;
+  std::vector<model::WriteOutcome> outcomes;
   ASSERT_TRUE(store
                   ->WriteEvents({MakeItem(project.id, 1, "a", 100),
                                  MakeItem(project.id, 2, "a", 300)},
                                 &outcomes)
                   .ok());
   const int64_t group_id = outcomes[0].group_id;
-  WriteItem newest = MakeItem(project.id, 4, "a", 400);
-  newest.event.level = "fatal";
+  model::WriteItem newest = MakeItem(project.id, 4, "a", 400);
+  newest.event.level = model::Level::kFatal;
   newest.grouping.title = "Error: the newest";
   ASSERT_TRUE(
       store
@@ -81,12 +82,12 @@ TEST_F(DeferredGroupCountersTest, ReadsFoldPendingCountersFirst) {
   EXPECT_EQ(StoredCount(path_, "a"), 0);
   EXPECT_EQ(store->PendingGroupCounters(), 2u);
 
-  Group group;
+  model::Group group;
   ASSERT_TRUE(store->GetGroup(group_id, &group).ok());
   EXPECT_EQ(group.count, 4);
   EXPECT_DOUBLE_EQ(group.first_seen, 100);
   EXPECT_DOUBLE_EQ(group.last_seen, 400);
-  EXPECT_EQ(group.level, "fatal");
+  EXPECT_EQ(group.level, model::Level::kFatal);
   EXPECT_EQ(group.title, "Error: the newest");
   EXPECT_EQ(StoredCount(path_, "a"), 4);
   EXPECT_EQ(StoredCount(path_, "b"), 1);
@@ -95,7 +96,7 @@ TEST_F(DeferredGroupCountersTest, ReadsFoldPendingCountersFirst) {
   // Listing folds as well.
   ASSERT_TRUE(
       store->WriteEvents({MakeItem(project.id, 6, "b", 160)}, &outcomes).ok());
-  const std::vector<Group> groups = GroupsByCount(store.get());
+  const std::vector<model::Group> groups = GroupsByCount(store.get());
   ASSERT_EQ(groups.size(), 2u);
   EXPECT_EQ(groups[0].count, 4);
   EXPECT_EQ(groups[1].count, 2);
@@ -106,9 +107,9 @@ TEST_F(DeferredGroupCountersTest, FoldsEachGroupOnceItIsDue) {
   {
     std::unique_ptr<SqliteStore> store = OpenStore(path_, kNever);
     ASSERT_NE(store, nullptr);
-    Project project;
+    model::Project project;
     ASSERT_TRUE(store->CreateProject("p", &project).ok());
-    std::vector<WriteOutcome> outcomes;
+    std::vector<model::WriteOutcome> outcomes;
     ASSERT_TRUE(store
                     ->WriteEvents({MakeItem(project.id, 1, "a", 100),
                                    MakeItem(project.id, 2, "b", 100),
@@ -116,10 +117,10 @@ TEST_F(DeferredGroupCountersTest, FoldsEachGroupOnceItIsDue) {
                                   &outcomes)
                     .ok());
   }  // closing folds: each count is 1
-  StoreStatus status;
+  Status status;
   std::unique_ptr<SqliteDb> db =
       SqliteDb::Open(path_, SqliteDb::Options{5000, false}, &status);
-  ASSERT_NE(db, nullptr) << status.message;
+  ASSERT_NE(db, nullptr) << status.message();
   GroupFolds::Options options;
   options.interval = std::chrono::seconds(1);
   options.max_groups = 2;
@@ -188,7 +189,7 @@ void WriteThenCrash(const std::string& path, int64_t project_id) {
   ASSERT_GE(child, 0);
   if (child == 0) {
     std::unique_ptr<SqliteStore> store = OpenStore(path, kNever);
-    std::vector<WriteOutcome> outcomes;
+    std::vector<model::WriteOutcome> outcomes;
     bool ok = store != nullptr;
     // Folded before the crash: one event of "a".
     ok =
@@ -196,8 +197,8 @@ void WriteThenCrash(const std::string& path, int64_t project_id) {
         store->WriteEvents({MakeItem(project_id, 1, "a", 100)}, &outcomes).ok();
     ok = ok && store->FlushGroupCounters().ok();
     // Not folded: two more of "a", one of the new "b".
-    WriteItem last = MakeItem(project_id, 3, "a", 300);
-    last.event.level = "fatal";
+    model::WriteItem last = MakeItem(project_id, 3, "a", 300);
+    last.event.level = model::Level::kFatal;
     ok = ok && store
                    ->WriteEvents({MakeItem(project_id, 2, "a", 200),
                                   MakeItem(project_id, 4, "b", 150)},
@@ -213,7 +214,7 @@ void WriteThenCrash(const std::string& path, int64_t project_id) {
 }
 
 TEST_F(DeferredGroupCountersTest, NextOpenRecoversWhatACrashLeftUnfolded) {
-  Project project;
+  model::Project project;
   {
     std::unique_ptr<SqliteStore> store = OpenStore(path_, kNever);
     ASSERT_NE(store, nullptr);
@@ -230,11 +231,11 @@ TEST_F(DeferredGroupCountersTest, NextOpenRecoversWhatACrashLeftUnfolded) {
     ASSERT_NE(store, nullptr);
     EXPECT_EQ(StoredCount(path_, "a"), 3);
     EXPECT_EQ(StoredCount(path_, "b"), 1);
-    const std::vector<Group> groups = GroupsByCount(store.get());
+    const std::vector<model::Group> groups = GroupsByCount(store.get());
     ASSERT_EQ(groups.size(), 2u);
     EXPECT_EQ(groups[0].count, 3);
     EXPECT_DOUBLE_EQ(groups[0].last_seen, 300);
-    EXPECT_EQ(groups[0].level, "fatal");
+    EXPECT_EQ(groups[0].level, model::Level::kFatal);
     EXPECT_EQ(groups[0].culprit, "app.js in handler");
     EXPECT_EQ(groups[1].count, 1);
   }
@@ -268,9 +269,9 @@ TEST_F(DeferredGroupCountersTest, RetentionKeepsTheNewestEvent) {
   std::unique_ptr<SqliteStore> store =
       OpenStore(path_, std::chrono::milliseconds(0));
   ASSERT_NE(store, nullptr);
-  Project project;
+  model::Project project;
   ASSERT_TRUE(store->CreateProject("p", &project).ok());
-  std::vector<WriteOutcome> outcomes;
+  std::vector<model::WriteOutcome> outcomes;
   ASSERT_TRUE(store
                   ->WriteEvents({MakeItem(project.id, 1, "a", 100),
                                  MakeItem(project.id, 2, "a", 50)},
@@ -279,7 +280,7 @@ TEST_F(DeferredGroupCountersTest, RetentionKeepsTheNewestEvent) {
   int64_t deleted = 0;
   ASSERT_TRUE(store->DeleteOlderThan(1000, &deleted).ok());
   EXPECT_EQ(deleted, 1);
-  StoredEvent event;
+  model::StoredEvent event;
   EXPECT_TRUE(store->GetEvent(testing_util::EventId(2), &event).ok());
   ASSERT_TRUE(
       store->WriteEvents({MakeItem(project.id, 3, "a", 2000)}, &outcomes).ok());
@@ -287,4 +288,5 @@ TEST_F(DeferredGroupCountersTest, RetentionKeepsTheNewestEvent) {
 }
 
 }  // namespace
+}  // namespace store
 }  // namespace crashctl

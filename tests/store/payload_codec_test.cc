@@ -7,9 +7,10 @@
 
 #include <string>
 
-#include "tests/store/store_test_util.h"
+#include "store_test_util.h"
 
 namespace crashctl {
+namespace store {
 namespace {
 
 using testing_util::EventId;
@@ -84,16 +85,16 @@ TEST(PayloadCodecTest, CorruptTruncatedAndOversizedAreRefused) {
 using PayloadStoreTest = StoreTest;
 
 TEST_F(PayloadStoreTest, StoredCompressedAndReadBackWithOrWithoutPrepare) {
-  WriteItem prepared = MakeItem(project_.id, 1, "fp", 1000);
+  model::WriteItem prepared = MakeItem(project_.id, 1, "fp", 1000);
   prepared.event.raw_json = FramesJson(30);
   store_->PrepareWrite(&prepared);
   EXPECT_FALSE(prepared.stored_payload.empty());
-  WriteItem plain = MakeItem(project_.id, 2, "fp", 1001);
+  model::WriteItem plain = MakeItem(project_.id, 2, "fp", 1001);
   plain.event.raw_json = FramesJson(20);
   Write({prepared, plain});
 
-  for (const WriteItem* item : {&prepared, &plain}) {
-    StoredEvent event;
+  for (const model::WriteItem* item : {&prepared, &plain}) {
+    model::StoredEvent event;
     ASSERT_TRUE(store_->GetEvent(item->event.event_id, &event).ok());
     EXPECT_EQ(event.payload, item->event.raw_json);
   }
@@ -105,7 +106,7 @@ TEST_F(PayloadStoreTest, StoredCompressedAndReadBackWithOrWithoutPrepare) {
                                "events ORDER BY id",
                                -1, &stmt, nullptr),
             SQLITE_OK);
-  for (const WriteItem* item : {&prepared, &plain}) {
+  for (const model::WriteItem* item : {&prepared, &plain}) {
     ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
     EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)),
                  "blob");
@@ -123,7 +124,7 @@ TEST_F(PayloadStoreTest, TextPayloadOfAnOlderDatabaseIsReadAsIs) {
                                  "WHERE event_id = '" +
                                  EventId(1) + "'")
                   .ok());
-  StoredEvent event;
+  model::StoredEvent event;
   ASSERT_TRUE(store_->GetEvent(EventId(1), &event).ok());
   EXPECT_EQ(event.payload, "{\"old\":true}");
 }
@@ -135,12 +136,13 @@ TEST_F(PayloadStoreTest, CorruptStoredPayloadIsAnInternalError) {
                                  "WHERE event_id = '" +
                                  EventId(1) + "'")
                   .ok());
-  StoredEvent event;
-  const StoreStatus status = store_->GetEvent(EventId(1), &event);
-  EXPECT_EQ(status.code, StoreStatus::kInternal);
-  EXPECT_NE(status.message.find("corrupt"), std::string::npos)
-      << status.message;
+  model::StoredEvent event;
+  const Status status = store_->GetEvent(EventId(1), &event);
+  EXPECT_EQ(status.code(), Status::Code::kInternal);
+  EXPECT_NE(status.message().find("corrupt"), std::string::npos)
+      << status.message();
 }
 
 }  // namespace
+}  // namespace store
 }  // namespace crashctl

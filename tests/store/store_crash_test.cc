@@ -5,18 +5,19 @@
 #include <string>
 #include <vector>
 
-#include "tests/store/store_test_util.h"
+#include "store_test_util.h"
 
 namespace crashctl {
+namespace store {
 namespace {
 
 using testing_util::MakeItem;
 using testing_util::StoreTest;
 
-Crash MakeCrash(const std::string& key, const std::string& ns,
-                const std::string& type, const std::string& pod,
-                double updated_at) {
-  Crash crash;
+model::Crash MakeCrash(const std::string& key, const std::string& ns,
+                       const std::string& type, const std::string& pod,
+                       double updated_at) {
+  model::Crash crash;
   crash.dedup_key = key;
   crash.namespace_ = ns;
   crash.pod = pod;
@@ -26,7 +27,7 @@ Crash MakeCrash(const std::string& key, const std::string& ns,
   crash.workload_kind = "Deployment";
   crash.workload = "api";
   crash.image = "registry/api:1.2";
-  crash.crash_type = type;
+  model::ParseCrashType(type, &crash.crash_type);
   crash.reason = type == "oom_killed" ? "OOMKilled" : "Error";
   crash.exit_code = 137;
   crash.signal = "SIGKILL";
@@ -45,7 +46,7 @@ Crash MakeCrash(const std::string& key, const std::string& ns,
 using CrashTest = StoreTest;
 
 TEST_F(CrashTest, UpsertDeduplicatesAndKeepsIdAndCreatedAt) {
-  Crash crash =
+  model::Crash crash =
       MakeCrash("ns/pod/uid/app/1", "prod", "crash_loop", "pod-1", 1000);
   int64_t id = 0;
   bool inserted = false;
@@ -53,7 +54,7 @@ TEST_F(CrashTest, UpsertDeduplicatesAndKeepsIdAndCreatedAt) {
   EXPECT_TRUE(inserted);
   EXPECT_GT(id, 0);
 
-  Crash update = crash;
+  model::Crash update = crash;
   update.restart_count = 9;
   update.created_at = 5000;  // ignored on update
   update.updated_at = 2000;
@@ -65,7 +66,7 @@ TEST_F(CrashTest, UpsertDeduplicatesAndKeepsIdAndCreatedAt) {
   EXPECT_FALSE(inserted);
   EXPECT_EQ(id2, id);
 
-  Crash got;
+  model::Crash got;
   ASSERT_TRUE(store_->GetCrashByKey(crash.dedup_key, &got).ok());
   EXPECT_EQ(got.id, id);
   EXPECT_EQ(got.restart_count, 9);
@@ -82,7 +83,7 @@ TEST_F(CrashTest, UpsertDeduplicatesAndKeepsIdAndCreatedAt) {
   EXPECT_EQ(got.workload_kind, "Deployment");
   EXPECT_EQ(got.workload, "api");
   EXPECT_EQ(got.image, "registry/api:1.2");
-  EXPECT_EQ(got.crash_type, "crash_loop");
+  EXPECT_EQ(got.crash_type, model::CrashType::kCrashLoop);
   EXPECT_EQ(got.reason, "Error");
   EXPECT_EQ(got.memory_request, "64Mi");
   EXPECT_EQ(got.memory_limit, "128Mi");
@@ -90,22 +91,23 @@ TEST_F(CrashTest, UpsertDeduplicatesAndKeepsIdAndCreatedAt) {
   EXPECT_EQ(got.finished_at, 999);
   EXPECT_EQ(got.message, "container killed");
 
-  Crash by_id;
+  model::Crash by_id;
   ASSERT_TRUE(store_->GetCrash(id, &by_id).ok());
   EXPECT_EQ(by_id.dedup_key, crash.dedup_key);
-  EXPECT_EQ(store_->GetCrash(id + 100, &by_id).code, StoreStatus::kNotFound);
-  EXPECT_EQ(store_->GetCrashByKey("nope", &by_id).code, StoreStatus::kNotFound);
-  EXPECT_EQ(store_->UpsertCrash(Crash(), &id, &inserted).code,
-            StoreStatus::kInvalid);
+  EXPECT_EQ(store_->GetCrash(id + 100, &by_id).code(), Status::Code::kNotFound);
+  EXPECT_EQ(store_->GetCrashByKey("nope", &by_id).code(),
+            Status::Code::kNotFound);
+  EXPECT_EQ(store_->UpsertCrash(model::Crash(), &id, &inserted).code(),
+            Status::Code::kInvalid);
 }
 
 TEST_F(CrashTest, TimestampsDefaultToNow) {
-  Crash crash = MakeCrash("k", "prod", "evicted", "p", 0);
+  model::Crash crash = MakeCrash("k", "prod", "evicted", "p", 0);
   crash.created_at = 0;
   crash.updated_at = 0;
   int64_t id = 0;
   ASSERT_TRUE(store_->UpsertCrash(crash, &id, nullptr).ok());
-  Crash got;
+  model::Crash got;
   ASSERT_TRUE(store_->GetCrash(id, &got).ok());
   EXPECT_GT(got.created_at, 1.6e9);
   EXPECT_GT(got.updated_at, 1.6e9);
@@ -129,18 +131,18 @@ TEST_F(CrashTest, LinksShowOnBothSidesAndAreIdempotent) {
     ASSERT_TRUE(store_->LinkCrashGroup(c1, gb).ok());
     ASSERT_TRUE(store_->LinkCrashGroup(c2, ga).ok());
   }
-  Crash crash;
+  model::Crash crash;
   ASSERT_TRUE(store_->GetCrash(c1, &crash).ok());
   EXPECT_EQ(crash.linked_groups, (std::vector<int64_t>{gb, ga}));
-  Group group;
+  model::Group group;
   ASSERT_TRUE(store_->GetGroup(ga, &group).ok());
   EXPECT_EQ(group.linked_crashes,
             (std::vector<int64_t>{c2, c1}));  // newest first
   ASSERT_TRUE(store_->GetGroup(gb, &group).ok());
   EXPECT_EQ(group.linked_crashes, (std::vector<int64_t>{c1}));
 
-  EXPECT_EQ(store_->LinkCrashGroup(c1, 9999).code, StoreStatus::kNotFound);
-  EXPECT_EQ(store_->LinkCrashGroup(9999, ga).code, StoreStatus::kNotFound);
+  EXPECT_EQ(store_->LinkCrashGroup(c1, 9999).code(), Status::Code::kNotFound);
+  EXPECT_EQ(store_->LinkCrashGroup(9999, ga).code(), Status::Code::kNotFound);
   // The upsert keeps the links.
   ASSERT_TRUE(store_
                   ->UpsertCrash(MakeCrash("k1", "ns", "oom_killed", "p", 30),
@@ -180,7 +182,8 @@ TEST_F(CrashTest, ListFiltersAndPages) {
   auto q = [](std::string ns, std::string type, std::string pod, double since) {
     CrashQuery query;
     query.namespace_ = ns;
-    query.crash_type = type;
+    model::CrashType crash_type;
+    if (model::ParseCrashType(type, &crash_type)) query.crash_type = crash_type;
     query.pod = pod;
     query.since = since;
     query.limit = 2;
@@ -198,11 +201,12 @@ TEST_F(CrashTest, ListFiltersAndPages) {
     std::vector<std::string> got;
     CrashQuery query = c.query;
     for (int i = 0; i < 20; ++i) {
-      Page<Crash> page;
-      StoreStatus status = store_->ListCrashes(query, &page);
-      ASSERT_TRUE(status.ok()) << status.message;
+      model::Page<model::Crash> page;
+      Status status = store_->ListCrashes(query, &page);
+      ASSERT_TRUE(status.ok()) << status.message();
       EXPECT_LE(page.items.size(), 2u);
-      for (const Crash& crash : page.items) got.push_back(crash.dedup_key);
+      for (const model::Crash& crash : page.items)
+        got.push_back(crash.dedup_key);
       if (page.next_cursor.empty()) break;
       query.cursor = page.next_cursor;
     }
@@ -210,9 +214,10 @@ TEST_F(CrashTest, ListFiltersAndPages) {
   }
   CrashQuery bad;
   bad.cursor = "xyz!";
-  Page<Crash> page;
-  EXPECT_EQ(store_->ListCrashes(bad, &page).code, StoreStatus::kInvalid);
+  model::Page<model::Crash> page;
+  EXPECT_EQ(store_->ListCrashes(bad, &page).code(), Status::Code::kInvalid);
 }
 
 }  // namespace
+}  // namespace store
 }  // namespace crashctl

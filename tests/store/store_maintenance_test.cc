@@ -13,9 +13,10 @@
 #include <thread>
 #include <vector>
 
-#include "tests/store/store_test_util.h"
+#include "store_test_util.h"
 
 namespace crashctl {
+namespace store {
 namespace {
 
 using testing_util::EventId;
@@ -45,7 +46,7 @@ class MaintenanceTest : public StoreTest {
 };
 
 TEST_F(MaintenanceTest, RetentionDeletesOldEventsEmptyGroupsAndOldCrashes) {
-  std::vector<WriteItem> items;
+  std::vector<model::WriteItem> items;
   int64_t n = 0;
   for (int i = 0; i < 10; ++i)
     items.push_back(MakeItem(project_.id, ++n, "old", 100 + i));
@@ -57,10 +58,10 @@ TEST_F(MaintenanceTest, RetentionDeletesOldEventsEmptyGroupsAndOldCrashes) {
   const int64_t mixed_group = outcomes[10].group_id;
   const int64_t new_group = outcomes[12].group_id;
 
-  Crash old_crash;
+  model::Crash old_crash;
   old_crash.dedup_key = "old";
   old_crash.updated_at = 200;
-  Crash new_crash;
+  model::Crash new_crash;
   new_crash.dedup_key = "new";
   new_crash.updated_at = 800;
   int64_t old_crash_id = 0, new_crash_id = 0;
@@ -73,19 +74,22 @@ TEST_F(MaintenanceTest, RetentionDeletesOldEventsEmptyGroupsAndOldCrashes) {
   ASSERT_TRUE(store_->DeleteOlderThan(500, &deleted).ok());
   EXPECT_EQ(deleted, 11);
 
-  Group group;
-  EXPECT_EQ(store_->GetGroup(old_group, &group).code, StoreStatus::kNotFound);
+  model::Group group;
+  EXPECT_EQ(store_->GetGroup(old_group, &group).code(),
+            Status::Code::kNotFound);
   ASSERT_TRUE(store_->GetGroup(mixed_group, &group).ok());
   EXPECT_EQ(group.count, 2);  // count is the lifetime total
   ASSERT_TRUE(store_->GetGroup(new_group, &group).ok());
-  StoredEvent event;
-  EXPECT_EQ(store_->GetEvent(EventId(1), &event).code, StoreStatus::kNotFound);
-  EXPECT_EQ(store_->GetEvent(EventId(11), &event).code, StoreStatus::kNotFound);
+  model::StoredEvent event;
+  EXPECT_EQ(store_->GetEvent(EventId(1), &event).code(),
+            Status::Code::kNotFound);
+  EXPECT_EQ(store_->GetEvent(EventId(11), &event).code(),
+            Status::Code::kNotFound);
   EXPECT_TRUE(store_->GetEvent(EventId(12), &event).ok());
 
-  Crash crash;
-  EXPECT_EQ(store_->GetCrash(old_crash_id, &crash).code,
-            StoreStatus::kNotFound);
+  model::Crash crash;
+  EXPECT_EQ(store_->GetCrash(old_crash_id, &crash).code(),
+            Status::Code::kNotFound);
   ASSERT_TRUE(store_->GetCrash(new_crash_id, &crash).ok());
   // The link to the deleted group went with it.
   EXPECT_EQ(crash.linked_groups, std::vector<int64_t>{mixed_group});
@@ -100,9 +104,9 @@ TEST_F(MaintenanceTest, SizeBytesGrowsWithData) {
   int64_t before = store_->SizeBytes();
   EXPECT_GT(before, 0);
   // Payloads are stored compressed: these still need at least 3000 bytes.
-  std::vector<WriteItem> items;
+  std::vector<model::WriteItem> items;
   for (int i = 0; i < 200; ++i) {
-    WriteItem item = MakeItem(project_.id, i + 1, "fp", 100);
+    model::WriteItem item = MakeItem(project_.id, i + 1, "fp", 100);
     item.event.raw_json = IncompressibleText(4000, i);
     items.push_back(item);
   }
@@ -112,14 +116,15 @@ TEST_F(MaintenanceTest, SizeBytesGrowsWithData) {
 
 TEST_F(StoreTest, IntegrityCheckPasses) {
   Write({MakeItem(project_.id, 1, "fp", 100)});
-  StoreStatus status = store_->IntegrityCheck();
-  EXPECT_TRUE(status.ok()) << status.message;
+  Status status = store_->IntegrityCheck();
+  EXPECT_TRUE(status.ok()) << status.message();
 }
 
-std::vector<WriteItem> BigBatch(int64_t project, int64_t first, int count) {
-  std::vector<WriteItem> items;
+std::vector<model::WriteItem> BigBatch(int64_t project, int64_t first,
+                                       int count) {
+  std::vector<model::WriteItem> items;
   for (int i = 0; i < count; ++i) {
-    WriteItem item = MakeItem(project, first + i, "fp", 100 + i);
+    model::WriteItem item = MakeItem(project, first + i, "fp", 100 + i);
     item.event.raw_json = IncompressibleText(8000, first + i);
     items.push_back(item);
   }
@@ -147,25 +152,26 @@ TEST_F(StoreTest, DiskFullIsUnavailableAndRecovers) {
   ASSERT_TRUE(
       store_->ExecOnWriter("PRAGMA max_page_count=" + std::to_string(pages))
           .ok());
-  std::vector<WriteOutcome> outcomes;
-  StoreStatus status =
-      store_->WriteEvents(BigBatch(project_.id, 1, 50), &outcomes);
-  EXPECT_EQ(status.code, StoreStatus::kUnavailable) << status.message;
-  EXPECT_NE(status.message.find("full"), std::string::npos) << status.message;
+  std::vector<model::WriteOutcome> outcomes;
+  Status status = store_->WriteEvents(BigBatch(project_.id, 1, 50), &outcomes);
+  EXPECT_EQ(status.code(), Status::Code::kUnavailable) << status.message();
+  EXPECT_NE(status.message().find("full"), std::string::npos)
+      << status.message();
   // Every write fails the same way while the condition lasts, and nothing
   // of the failed batches is visible.
-  Project p;
-  EXPECT_EQ(store_->WriteEvents(BigBatch(project_.id, 1, 50), &outcomes).code,
-            StoreStatus::kUnavailable);
-  StoredEvent event;
-  EXPECT_EQ(store_->GetEvent(EventId(1), &event).code, StoreStatus::kNotFound);
+  model::Project p;
+  EXPECT_EQ(store_->WriteEvents(BigBatch(project_.id, 1, 50), &outcomes).code(),
+            Status::Code::kUnavailable);
+  model::StoredEvent event;
+  EXPECT_EQ(store_->GetEvent(EventId(1), &event).code(),
+            Status::Code::kNotFound);
   // Reads keep working.
-  Page<Group> page;
+  model::Page<model::Group> page;
   EXPECT_TRUE(store_->ListGroups(GroupQuery(), &page).ok());
 
   ASSERT_TRUE(store_->ExecOnWriter("PRAGMA max_page_count=1073741823").ok());
   status = store_->WriteEvents(BigBatch(project_.id, 1, 50), &outcomes);
-  ASSERT_TRUE(status.ok()) << status.message;
+  ASSERT_TRUE(status.ok()) << status.message();
   EXPECT_EQ(outcomes.size(), 50u);
   EXPECT_TRUE(store_->GetEvent(EventId(1), &event).ok());
   EXPECT_TRUE(store_->IntegrityCheck().ok());
@@ -177,31 +183,31 @@ TEST_F(StoreTest, ReadOnlyIsUnavailableAndRecovers) {
   ASSERT_TRUE(store_->ExecOnWriter("PRAGMA query_only=ON").ok());
   struct Case {
     std::string name;
-    std::function<StoreStatus()> write;
+    std::function<Status()> write;
   };
   const Case cases[] = {
       {"events",
        [&] {
-         std::vector<WriteOutcome> o;
+         std::vector<model::WriteOutcome> o;
          return store_->WriteEvents({MakeItem(project_.id, 1, "fp", 1)}, &o);
        }},
       {"project", [&] { return store_->CreateProject("p2", nullptr); }},
       {"crash",
        [&] {
-         Crash c;
+         model::Crash c;
          c.dedup_key = "k";
          return store_->UpsertCrash(c, nullptr, nullptr);
        }},
   };
   for (const Case& c : cases) {
-    StoreStatus status = c.write();
-    EXPECT_EQ(status.code, StoreStatus::kUnavailable)
-        << c.name << ": " << status.message;
+    Status status = c.write();
+    EXPECT_EQ(status.code(), Status::Code::kUnavailable)
+        << c.name << ": " << status.message();
   }
   ASSERT_TRUE(store_->ExecOnWriter("PRAGMA query_only=OFF").ok());
   for (const Case& c : cases) {
-    StoreStatus status = c.write();
-    EXPECT_TRUE(status.ok()) << c.name << ": " << status.message;
+    Status status = c.write();
+    EXPECT_TRUE(status.ok()) << c.name << ": " << status.message();
   }
 }
 
@@ -221,7 +227,7 @@ TEST(StoreBusyTest, RetriesWhileAnotherConnectionWrites) {
   ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr),
             SQLITE_OK);
   std::atomic<bool> done{false};
-  StoreStatus status;
+  Status status;
   std::thread writer([&] {
     status = store->CreateProject("waits", nullptr);
     done = true;
@@ -234,7 +240,7 @@ TEST(StoreBusyTest, RetriesWhileAnotherConnectionWrites) {
   ASSERT_EQ(sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr),
             SQLITE_OK);
   writer.join();
-  EXPECT_TRUE(status.ok()) << status.message;
+  EXPECT_TRUE(status.ok()) << status.message();
   EXPECT_GE(store->BusyRetries(), 2);
   sqlite3_close(other);
 }
@@ -251,8 +257,8 @@ TEST(StoreBusyTest, GivesUpAfterBoundedRetries) {
   ASSERT_EQ(sqlite3_open(dir.File("crashctl.db").c_str(), &other), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr),
             SQLITE_OK);
-  StoreStatus status = store->CreateProject("never", nullptr);
-  EXPECT_EQ(status.code, StoreStatus::kUnavailable) << status.message;
+  Status status = store->CreateProject("never", nullptr);
+  EXPECT_EQ(status.code(), Status::Code::kUnavailable) << status.message();
   EXPECT_EQ(store->BusyRetries(), 2);
   sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
   sqlite3_close(other);
@@ -269,9 +275,9 @@ TEST(StoreDurabilityTest, AcknowledgedEventsSurviveKill9) {
   if (child == 0) {
     std::string error;
     auto store = Store::Open(path, &error);
-    Project project;
+    model::Project project;
     if (!store || !store->CreateProject("p", &project).ok()) _exit(3);
-    std::vector<WriteOutcome> outcomes;
+    std::vector<model::WriteOutcome> outcomes;
     if (!store->WriteEvents({MakeItem(project.id, 42, "fp", 100)}, &outcomes)
              .ok()) {
       _exit(4);
@@ -286,7 +292,7 @@ TEST(StoreDurabilityTest, AcknowledgedEventsSurviveKill9) {
   std::string error;
   auto store = Store::Open(path, &error);
   ASSERT_NE(store, nullptr) << error;
-  StoredEvent event;
+  model::StoredEvent event;
   EXPECT_TRUE(store->GetEvent(EventId(42), &event).ok());
   EXPECT_TRUE(store->IntegrityCheck().ok());
 }
@@ -304,21 +310,21 @@ TEST_F(StoreTest, WriterAndReadersConcurrently) {
       int64_t last_total = 0;
       // Bounded: stops when the writer is done (or after many rounds).
       for (int i = 0; i < 100000 && writing.load(); ++i) {
-        StoreStatus status;
+        Status status;
         if (r % 3 == 0) {
-          Page<Group> page;
+          model::Page<model::Group> page;
           status = store_->ListGroups(GroupQuery(), &page);
         } else if (r % 3 == 1) {
-          std::vector<GroupCount> counts;
+          std::vector<model::GroupCount> counts;
           status = store_->CountGroups(&counts);
           int64_t total = 0;
           for (const auto& c : counts) total += c.count;
           if (total < last_total) read_errors++;  // snapshots move forward
           last_total = total;
         } else {
-          StoredEvent event;
+          model::StoredEvent event;
           status = store_->GetEvent(EventId(1), &event);
-          if (status.code == StoreStatus::kNotFound) status = StoreStatus::Ok();
+          if (status.code() == Status::Code::kNotFound) status = Status::Ok();
         }
         if (!status.ok()) read_errors++;
         reads++;
@@ -327,7 +333,7 @@ TEST_F(StoreTest, WriterAndReadersConcurrently) {
   }
   int64_t n = 0;
   for (int b = 0; b < kBatches; ++b) {
-    std::vector<WriteItem> items;
+    std::vector<model::WriteItem> items;
     for (int i = 0; i < kPerBatch; ++i) {
       ++n;
       items.push_back(
@@ -342,9 +348,9 @@ TEST_F(StoreTest, WriterAndReadersConcurrently) {
   int64_t total = 0;
   GroupQuery query;
   query.limit = 1000;
-  Page<Group> page;
+  model::Page<model::Group> page;
   ASSERT_TRUE(store_->ListGroups(query, &page).ok());
-  for (const Group& g : page.items) total += g.count;
+  for (const model::Group& g : page.items) total += g.count;
   EXPECT_EQ(page.items.size(), 37u);
   EXPECT_EQ(total, kBatches * kPerBatch);
 }
@@ -357,12 +363,12 @@ TEST_F(StoreTest, WriteThroughput) {
   int64_t n = 0;
   auto start = std::chrono::steady_clock::now();
   for (int b = 0; b < kBatches; ++b) {
-    std::vector<WriteItem> items;
+    std::vector<model::WriteItem> items;
     items.reserve(kBatch);
     for (int i = 0; i < kBatch; ++i) {
       ++n;
-      WriteItem item = MakeItem(project_.id, n, "fp" + std::to_string(n % 200),
-                                1700000000.0 + n);
+      model::WriteItem item = MakeItem(
+          project_.id, n, "fp" + std::to_string(n % 200), 1700000000.0 + n);
       item.event.raw_json = std::string(600, 'j');
       items.push_back(std::move(item));
     }
@@ -378,4 +384,5 @@ TEST_F(StoreTest, WriteThroughput) {
 }
 
 }  // namespace
+}  // namespace store
 }  // namespace crashctl

@@ -8,9 +8,10 @@
 #include <vector>
 
 #include "store/migrations.h"
-#include "tests/store/store_test_util.h"
+#include "store_test_util.h"
 
 namespace crashctl {
+namespace store {
 namespace {
 
 using testing_util::EventId;
@@ -28,10 +29,10 @@ TEST(StoreOpenTest, CreatesParentDirectoryAndMigratesOnce) {
     std::unique_ptr<Store> store = Store::Open(path, &error);
     ASSERT_NE(store, nullptr) << error;
     if (i == 0) {
-      Project project;
+      model::Project project;
       ASSERT_TRUE(store->CreateProject("keep", &project).ok());
     }
-    std::vector<Project> projects;
+    std::vector<model::Project> projects;
     ASSERT_TRUE(store->ListProjects(&projects).ok());
     ASSERT_EQ(projects.size(), 1u);  // data survives reopen
   }
@@ -57,9 +58,9 @@ TEST(StoreOpenTest, Versions3And4UpgradeAVersion2Database) {
     std::string error;
     std::unique_ptr<Store> store = Store::Open(path, &error);
     ASSERT_NE(store, nullptr) << error;
-    Project project;
+    model::Project project;
     ASSERT_TRUE(store->CreateProject("p", &project).ok());
-    std::vector<WriteOutcome> outcomes;
+    std::vector<model::WriteOutcome> outcomes;
     ASSERT_TRUE(
         store->WriteEvents({MakeItem(project.id, 1, "fp", 100)}, &outcomes)
             .ok());
@@ -95,7 +96,7 @@ TEST(StoreOpenTest, Versions3And4UpgradeAVersion2Database) {
   ASSERT_NE(store, nullptr) << error;
   EXPECT_EQ(QueryInt(path, kCountGlobal), 0);
   EXPECT_EQ(QueryInt(path, "PRAGMA user_version"), LatestSchemaVersion());
-  Page<Group> page;
+  model::Page<model::Group> page;
   ASSERT_TRUE(store->ListGroups(GroupQuery(), &page).ok());
   ASSERT_EQ(page.items.size(), 1u);
   EXPECT_EQ(page.items[0].id, group_id);
@@ -110,12 +111,12 @@ TEST(StoreOpenTest, UsesWalAndForeignKeys) {
   ASSERT_NE(store, nullptr) << error;
   EXPECT_EQ(QueryText(path, "PRAGMA journal_mode"), "wal");
   // Foreign keys are enforced: an event for a missing project fails.
-  std::vector<WriteOutcome> outcomes;
-  StoreStatus status =
+  std::vector<model::WriteOutcome> outcomes;
+  Status status =
       store->WriteEvents({MakeItem(/*project=*/999, 1, "fp", 100)}, &outcomes);
   EXPECT_FALSE(status.ok());
-  EXPECT_NE(status.message.find("FOREIGN KEY"), std::string::npos)
-      << status.message;
+  EXPECT_NE(status.message().find("FOREIGN KEY"), std::string::npos)
+      << status.message();
 }
 
 TEST(StoreOpenTest, RefusesNewerSchema) {
@@ -157,49 +158,50 @@ TEST_F(StoreTest, CreateProjectGivesKeyAndRejectsBadNames) {
 
   struct Case {
     std::string name;
-    StoreStatus::Code want;
+    Status::Code want;
   };
   const Case cases[] = {
-      {"", StoreStatus::kInvalid},
-      {"  \t", StoreStatus::kInvalid},
-      {"a\tb", StoreStatus::kInvalid},  // would break `project list`
-      {"line\nbreak", StoreStatus::kInvalid},
-      {"default", StoreStatus::kConflict},  // duplicate
-      {std::string(201, 'x'), StoreStatus::kInvalid},
-      {"second", StoreStatus::kOk},
+      {"", Status::Code::kInvalid},
+      {"  \t", Status::Code::kInvalid},
+      {"a\tb", Status::Code::kInvalid},  // would break `project list`
+      {"line\nbreak", Status::Code::kInvalid},
+      {"default", Status::Code::kConflict},  // duplicate
+      {std::string(201, 'x'), Status::Code::kInvalid},
+      {"second", Status::Code::kOk},
   };
   for (const Case& c : cases) {
-    Project p;
-    StoreStatus status = store_->CreateProject(c.name, &p);
-    EXPECT_EQ(status.code, c.want)
-        << c.name.substr(0, 20) << ": " << status.message;
+    model::Project p;
+    Status status = store_->CreateProject(c.name, &p);
+    EXPECT_EQ(status.code(), c.want)
+        << c.name.substr(0, 20) << ": " << status.message();
   }
-  std::vector<Project> projects;
+  std::vector<model::Project> projects;
   ASSERT_TRUE(store_->ListProjects(&projects).ok());
   ASSERT_EQ(projects.size(), 2u);
   EXPECT_EQ(projects[0].name, "default");
   EXPECT_EQ(projects[1].name, "second");
   EXPECT_NE(projects[0].public_key, projects[1].public_key);
 
-  Project got;
+  model::Project got;
   ASSERT_TRUE(store_->GetProject(project_.id, &got).ok());
   EXPECT_EQ(got.public_key, project_.public_key);
-  EXPECT_EQ(store_->GetProject(12345, &got).code, StoreStatus::kNotFound);
+  EXPECT_EQ(store_->GetProject(12345, &got).code(), Status::Code::kNotFound);
 }
 
 TEST_F(StoreTest, GroupsEventsAndTracksCountsAndTimes) {
-  std::vector<WriteItem> items = {
+  std::vector<model::WriteItem> items = {
       MakeItem(project_.id, 1, "fp-a", 200),
       MakeItem(project_.id, 2, "fp-b", 150),
       MakeItem(project_.id, 3, "fp-a", 300),  // same new group in one batch
       MakeItem(project_.id, 4, "fp-a", 100),  // older: lowers first_seen
   };
   items[0].event.release = "1.0";
-  items[2].event.level = "fatal";
+  items[2].event.level = model::Level::kFatal;
   items[2].event.service = "checkout";
   items[2].event.release = "1.1";
   items[2].grouping.title = "Error: newest title";
-  items[3].event.level = "warning";  // older event: does not set "latest"
+  items[3].event.level =
+      model::Level::kWarning;  // older event: does not set "latest"
   items[3].event.release = "0.9";
   auto outcomes = Write(items);
   ASSERT_EQ(outcomes.size(), 4u);
@@ -215,15 +217,15 @@ TEST_F(StoreTest, GroupsEventsAndTracksCountsAndTimes) {
     EXPECT_FALSE(o.regression);
   }
 
-  Group a;
+  model::Group a;
   ASSERT_TRUE(store_->GetGroup(outcomes[0].group_id, &a).ok());
   EXPECT_EQ(a.project_id, project_.id);
   EXPECT_EQ(a.fingerprint, "fp-a");
   EXPECT_EQ(a.count, 3);
   EXPECT_EQ(a.first_seen, 100);
   EXPECT_EQ(a.last_seen, 300);
-  EXPECT_EQ(a.status, "unresolved");
-  EXPECT_EQ(a.level, "fatal");
+  EXPECT_EQ(a.status, model::GroupStatus::kUnresolved);
+  EXPECT_EQ(a.level, model::Level::kFatal);
   EXPECT_EQ(a.service, "checkout");
   EXPECT_EQ(a.release, "1.1");
   EXPECT_EQ(a.first_release, "1.0");
@@ -236,11 +238,11 @@ TEST_F(StoreTest, GroupsEventsAndTracksCountsAndTimes) {
   ASSERT_TRUE(store_->GetGroup(outcomes[0].group_id, &a).ok());
   EXPECT_EQ(a.count, 4);
   EXPECT_EQ(a.last_seen, 400);
-  EXPECT_EQ(a.level, "error");
+  EXPECT_EQ(a.level, model::Level::kError);
   EXPECT_EQ(a.service, "");  // service of the latest event
 
-  Group missing;
-  EXPECT_EQ(store_->GetGroup(9999, &missing).code, StoreStatus::kNotFound);
+  model::Group missing;
+  EXPECT_EQ(store_->GetGroup(9999, &missing).code(), Status::Code::kNotFound);
 }
 
 // A batch updates each group once for all its events: the result must be
@@ -261,8 +263,8 @@ TEST_F(StoreTest, OneBatchEqualsOneEventAtATime) {
                         {650, "debug", "", "late"}};
   int64_t n = 0;
   auto make = [&](const std::string& fp, const Spec& spec) {
-    WriteItem item = MakeItem(project_.id, ++n, fp, spec.timestamp);
-    item.event.level = spec.level;
+    model::WriteItem item = MakeItem(project_.id, ++n, fp, spec.timestamp);
+    model::ParseLevel(spec.level, &item.event.level);
     item.event.release = spec.release;
     item.event.service = spec.service;
     item.grouping.title = std::string("title ") + spec.service;
@@ -272,22 +274,24 @@ TEST_F(StoreTest, OneBatchEqualsOneEventAtATime) {
   for (const char* fp : {"batched", "single"}) {
     Spec first = {400, "error", "", "first"};
     auto outcomes = Write({make(fp, first)});
-    Group group;
-    ASSERT_TRUE(
-        store_->SetGroupStatus(outcomes[0].group_id, "resolved", &group).ok());
+    model::Group group;
+    ASSERT_TRUE(store_
+                    ->SetGroupStatus(outcomes[0].group_id,
+                                     model::GroupStatus::kResolved, &group)
+                    .ok());
   }
-  std::vector<WriteItem> batch;
+  std::vector<model::WriteItem> batch;
   for (const Spec& spec : specs) batch.push_back(make("batched", spec));
-  const std::vector<WriteOutcome> batched = Write(batch);
-  std::vector<WriteOutcome> single;
+  const std::vector<model::WriteOutcome> batched = Write(batch);
+  std::vector<model::WriteOutcome> single;
   for (const Spec& spec : specs)
     single.push_back(Write({make("single", spec)})[0]);
   for (size_t i = 0; i < batched.size(); ++i) {
     EXPECT_EQ(batched[i].regression, single[i].regression) << i;
     EXPECT_EQ(batched[i].regression, i == 0) << i;
   }
-  Group a;
-  Group b;
+  model::Group a;
+  model::Group b;
   ASSERT_TRUE(store_->GetGroup(batched[0].group_id, &a).ok());
   ASSERT_TRUE(store_->GetGroup(single[0].group_id, &b).ok());
   EXPECT_EQ(a.count, 6);
@@ -303,7 +307,7 @@ TEST_F(StoreTest, OneBatchEqualsOneEventAtATime) {
   EXPECT_EQ(a.first_release, b.first_release);
   EXPECT_EQ(a.first_release, "2.0");
   EXPECT_EQ(a.status, b.status);
-  EXPECT_EQ(a.status, "unresolved");
+  EXPECT_EQ(a.status, model::GroupStatus::kUnresolved);
   EXPECT_EQ(a.regression_count, b.regression_count);
   EXPECT_EQ(a.regression_count, 1);
   EXPECT_EQ(a.first_seen, 300);  // the batch's oldest, below the stored 400
@@ -319,41 +323,44 @@ TEST_F(StoreTest, GroupCreatedByABatchTakesItsOldestEvent) {
                          MakeItem(project_.id, 3, "fp", 800)});
   ASSERT_EQ(outcomes.size(), 3u);
   EXPECT_TRUE(outcomes[0].new_group);
-  Group group;
+  model::Group group;
   ASSERT_TRUE(store_->GetGroup(outcomes[0].group_id, &group).ok());
   EXPECT_EQ(group.count, 3);
   EXPECT_EQ(group.first_seen, 300);
   EXPECT_EQ(group.last_seen, 800);
 
-  ASSERT_TRUE(store_->SetGroupStatus(group.id, "ignored", &group).ok());
+  ASSERT_TRUE(
+      store_->SetGroupStatus(group.id, model::GroupStatus::kIgnored, &group)
+          .ok());
   Write({MakeItem(project_.id, 4, "fp", 900),
          MakeItem(project_.id, 5, "fp", 600)});
   ASSERT_TRUE(store_->GetGroup(group.id, &group).ok());
   EXPECT_EQ(group.count, 5);
   EXPECT_EQ(group.first_seen, 300);
   EXPECT_EQ(group.last_seen, 900);
-  EXPECT_EQ(group.status, "ignored");  // only a resolved group reopens
+  EXPECT_EQ(group.status,
+            model::GroupStatus::kIgnored);  // only a resolved group reopens
   EXPECT_EQ(group.regression_count, 0);
   EXPECT_TRUE(store_->IntegrityCheck().ok());
 }
 
 TEST_F(StoreTest, NonFiniteTimestampFallsBackToReceived) {
-  WriteItem item = MakeItem(project_.id, 1, "fp", 0);
+  model::WriteItem item = MakeItem(project_.id, 1, "fp", 0);
   item.event.timestamp = std::nan("");
   item.event.received = 1234.5;
   auto outcomes = Write({item, MakeItem(project_.id, 2, "fp", 2000)});
   ASSERT_EQ(outcomes.size(), 2u);
-  StoredEvent event;
+  model::StoredEvent event;
   ASSERT_TRUE(store_->GetEvent(EventId(1), &event).ok());
   EXPECT_EQ(event.timestamp, 1234.5);
-  Group group;
+  model::Group group;
   ASSERT_TRUE(store_->GetGroup(outcomes[0].group_id, &group).ok());
   EXPECT_EQ(group.first_seen, 1234.5);
   EXPECT_EQ(group.last_seen, 2000);
 }
 
 TEST_F(StoreTest, SameFingerprintInOtherProjectIsOtherGroup) {
-  Project other;
+  model::Project other;
   ASSERT_TRUE(store_->CreateProject("other", &other).ok());
   auto outcomes = Write(
       {MakeItem(project_.id, 1, "fp", 100), MakeItem(other.id, 2, "fp", 100)});
@@ -372,7 +379,7 @@ TEST_F(StoreTest, DuplicateEventIdsAreIdempotent) {
   EXPECT_FALSE(again[1].duplicate);
   EXPECT_TRUE(again[2].duplicate);
   EXPECT_FALSE(again[0].new_group);
-  Group group;
+  model::Group group;
   ASSERT_TRUE(store_->GetGroup(first[0].group_id, &group).ok());
   EXPECT_EQ(group.count, 2);
 }
@@ -393,36 +400,39 @@ TEST_F(StoreTest, RegressionReopensResolvedButNotIgnored) {
     SCOPED_TRACE(c.status);
     std::string fp = "fp-" + c.status;
     auto outcomes = Write({MakeItem(project_.id, ++n, fp, 100)});
-    Group group;
+    model::Group group;
+    model::GroupStatus status;
+    ASSERT_TRUE(model::ParseGroupStatus(c.status, &status));
     ASSERT_TRUE(
-        store_->SetGroupStatus(outcomes[0].group_id, c.status, &group).ok());
-    EXPECT_EQ(group.status, c.status);
+        store_->SetGroupStatus(outcomes[0].group_id, status, &group).ok());
+    EXPECT_EQ(model::ToString(group.status), c.status);
     outcomes = Write({MakeItem(project_.id, ++n, fp, 200),
                       MakeItem(project_.id, ++n, fp, 300)});
     EXPECT_EQ(outcomes[0].regression, c.regression);
     EXPECT_FALSE(outcomes[1].regression);  // reopened by the first already
     ASSERT_TRUE(store_->GetGroup(outcomes[0].group_id, &group).ok());
-    EXPECT_EQ(group.status, c.status_after);
+    EXPECT_EQ(model::ToString(group.status), c.status_after);
     EXPECT_EQ(group.regression_count, c.regression ? 1 : 0);
     EXPECT_EQ(group.count, 3);
   }
-  Group group;
-  EXPECT_EQ(store_->SetGroupStatus(1, "closed", &group).code,
-            StoreStatus::kInvalid);
-  EXPECT_EQ(store_->SetGroupStatus(9999, "resolved", &group).code,
-            StoreStatus::kNotFound);
+  model::Group group;
+  EXPECT_EQ(store_->SetGroupStatus(9999, model::GroupStatus::kResolved, &group)
+                .code(),
+            Status::Code::kNotFound);
 }
 
 TEST_F(StoreTest, FailedBatchWritesNothing) {
-  std::vector<WriteItem> items = {MakeItem(project_.id, 1, "fp-ok", 100),
-                                  MakeItem(/*project=*/777, 2, "fp-bad", 100)};
-  std::vector<WriteOutcome> outcomes;
-  StoreStatus status = store_->WriteEvents(items, &outcomes);
+  std::vector<model::WriteItem> items = {
+      MakeItem(project_.id, 1, "fp-ok", 100),
+      MakeItem(/*project=*/777, 2, "fp-bad", 100)};
+  std::vector<model::WriteOutcome> outcomes;
+  Status status = store_->WriteEvents(items, &outcomes);
   EXPECT_FALSE(status.ok());
   EXPECT_TRUE(outcomes.empty());
-  StoredEvent event;
-  EXPECT_EQ(store_->GetEvent(EventId(1), &event).code, StoreStatus::kNotFound);
-  Page<Group> page;
+  model::StoredEvent event;
+  EXPECT_EQ(store_->GetEvent(EventId(1), &event).code(),
+            Status::Code::kNotFound);
+  model::Page<model::Group> page;
   ASSERT_TRUE(store_->ListGroups(GroupQuery(), &page).ok());
   EXPECT_TRUE(page.items.empty());
   // And the store keeps working.
@@ -431,20 +441,20 @@ TEST_F(StoreTest, FailedBatchWritesNothing) {
 }
 
 TEST_F(StoreTest, GetEventReturnsFieldsAndPayload) {
-  WriteItem item = MakeItem(project_.id, 7, "fp", 1700000000.25);
+  model::WriteItem item = MakeItem(project_.id, 7, "fp", 1700000000.25);
   item.event.server_name = "web-1";
   item.event.environment = "prod";
   item.event.release = "2.0";
   item.event.service = "api";
   auto outcomes = Write({item});
-  StoredEvent event;
+  model::StoredEvent event;
   ASSERT_TRUE(store_->GetEvent(EventId(7), &event).ok());
   EXPECT_EQ(event.event_id, EventId(7));
   EXPECT_EQ(event.project_id, project_.id);
   EXPECT_EQ(event.group_id, outcomes[0].group_id);
   EXPECT_EQ(event.timestamp, 1700000000.25);
   EXPECT_EQ(event.received, 1700000000.75);
-  EXPECT_EQ(event.level, "error");
+  EXPECT_EQ(event.level, model::Level::kError);
   EXPECT_EQ(event.platform, "node");
   EXPECT_EQ(event.message, "message 7");
   EXPECT_EQ(event.release, "2.0");
@@ -453,11 +463,12 @@ TEST_F(StoreTest, GetEventReturnsFieldsAndPayload) {
   EXPECT_EQ(event.service, "api");
   EXPECT_EQ(event.title, "Error: fp");
   EXPECT_EQ(event.payload, item.event.raw_json);
-  EXPECT_EQ(store_->GetEvent(EventId(8), &event).code, StoreStatus::kNotFound);
+  EXPECT_EQ(store_->GetEvent(EventId(8), &event).code(),
+            Status::Code::kNotFound);
 }
 
 TEST_F(StoreTest, ListGroupEventsNewestFirstWithCursor) {
-  std::vector<WriteItem> items;
+  std::vector<model::WriteItem> items;
   for (int i = 0; i < 7; ++i) {
     // Two events share each timestamp: the id breaks the tie.
     items.push_back(MakeItem(project_.id, i + 1, "fp", 100 + i / 2));
@@ -467,7 +478,7 @@ TEST_F(StoreTest, ListGroupEventsNewestFirstWithCursor) {
   std::vector<std::string> seen;
   std::string cursor;
   for (int page_no = 0; page_no < 10; ++page_no) {
-    Page<StoredEvent> page;
+    model::Page<model::StoredEvent> page;
     ASSERT_TRUE(store_->ListGroupEvents(group, 3, cursor, &page).ok());
     for (const auto& e : page.items) {
       EXPECT_TRUE(e.payload.empty());  // payload only from GetEvent
@@ -481,45 +492,47 @@ TEST_F(StoreTest, ListGroupEventsNewestFirstWithCursor) {
                                          EventId(1)};
   EXPECT_EQ(seen, want);
 
-  Page<StoredEvent> page;
-  EXPECT_EQ(store_->ListGroupEvents(group, 3, "garbage!", &page).code,
-            StoreStatus::kInvalid);
-  EXPECT_EQ(store_->ListGroupEvents(9999, 3, "", &page).code,
-            StoreStatus::kNotFound);
+  model::Page<model::StoredEvent> page;
+  EXPECT_EQ(store_->ListGroupEvents(group, 3, "garbage!", &page).code(),
+            Status::Code::kInvalid);
+  EXPECT_EQ(store_->ListGroupEvents(9999, 3, "", &page).code(),
+            Status::Code::kNotFound);
 }
 
 TEST_F(StoreTest, CountGroupsByProjectAndStatus) {
-  Project other;
+  model::Project other;
   ASSERT_TRUE(store_->CreateProject("other", &other).ok());
   auto outcomes = Write(
       {MakeItem(project_.id, 1, "a", 100), MakeItem(project_.id, 2, "b", 100),
        MakeItem(project_.id, 3, "c", 100), MakeItem(other.id, 4, "a", 100)});
-  ASSERT_TRUE(
-      store_->SetGroupStatus(outcomes[2].group_id, "resolved", nullptr).ok());
-  std::vector<GroupCount> counts;
+  ASSERT_TRUE(store_
+                  ->SetGroupStatus(outcomes[2].group_id,
+                                   model::GroupStatus::kResolved, nullptr)
+                  .ok());
+  std::vector<model::GroupCount> counts;
   ASSERT_TRUE(store_->CountGroups(&counts).ok());
   ASSERT_EQ(counts.size(), 3u);
   EXPECT_EQ(counts[0].project_id, project_.id);
-  EXPECT_EQ(counts[0].status, "resolved");
+  EXPECT_EQ(counts[0].status, model::GroupStatus::kResolved);
   EXPECT_EQ(counts[0].count, 1);
   EXPECT_EQ(counts[1].project_id, project_.id);
-  EXPECT_EQ(counts[1].status, "unresolved");
+  EXPECT_EQ(counts[1].status, model::GroupStatus::kUnresolved);
   EXPECT_EQ(counts[1].count, 2);
   EXPECT_EQ(counts[2].project_id, other.id);
   EXPECT_EQ(counts[2].count, 1);
 }
 
 TEST_F(StoreTest, FindGroupsForPodUsesTagOrServerNameWithinWindow) {
-  WriteItem by_name = MakeItem(project_.id, 1, "by-name", 1000);
+  model::WriteItem by_name = MakeItem(project_.id, 1, "by-name", 1000);
   by_name.event.server_name = "api-7f9c-x2";
-  WriteItem by_tag = MakeItem(project_.id, 2, "by-tag", 1010);
+  model::WriteItem by_tag = MakeItem(project_.id, 2, "by-tag", 1010);
   by_tag.event.server_name = "some-host";
   by_tag.event.tags = {{"pod", "api-7f9c-x2"}};
-  WriteItem late = MakeItem(project_.id, 3, "late", 2000);
+  model::WriteItem late = MakeItem(project_.id, 3, "late", 2000);
   late.event.server_name = "api-7f9c-x2";
-  WriteItem other_pod = MakeItem(project_.id, 4, "other", 1005);
+  model::WriteItem other_pod = MakeItem(project_.id, 4, "other", 1005);
   other_pod.event.server_name = "api-7f9c-zz";
-  WriteItem no_pod = MakeItem(project_.id, 5, "none", 1005);
+  model::WriteItem no_pod = MakeItem(project_.id, 5, "none", 1005);
   auto outcomes = Write({by_name, by_tag, late, other_pod, no_pod});
 
   struct Case {
@@ -545,4 +558,5 @@ TEST_F(StoreTest, FindGroupsForPodUsesTagOrServerNameWithinWindow) {
 }
 
 }  // namespace
+}  // namespace store
 }  // namespace crashctl

@@ -11,11 +11,12 @@
 #include <string>
 #include <vector>
 
+#include "crashctl/store/store.h"
 #include "store/sqlite_store.h"
-#include "store/store.h"
 #include "tests/testing/temp_dir.h"
 
 namespace crashctl {
+namespace store {
 namespace testing_util {
 
 // A fresh directory per test, removed on destruction
@@ -71,14 +72,15 @@ inline std::string EventId(int64_t n) {
   return buf;
 }
 
-inline WriteItem MakeItem(int64_t project, int64_t n,
-                          const std::string& fingerprint, double timestamp) {
-  WriteItem item;
+inline model::WriteItem MakeItem(int64_t project, int64_t n,
+                                 const std::string& fingerprint,
+                                 double timestamp) {
+  model::WriteItem item;
   item.event.event_id = EventId(n);
   item.event.project_id = project;
   item.event.timestamp = timestamp;
   item.event.received = timestamp + 0.5;
-  item.event.level = "error";
+  item.event.level = model::Level::kError;
   item.event.platform = "node";
   item.event.message = "message " + std::to_string(n);
   item.event.raw_json = "{\"event_id\":\"" + EventId(n) + "\"}";
@@ -100,20 +102,22 @@ class StoreTest : public ::testing::Test {
   }
 
   // Writes items one batch; asserts success; returns outcomes.
-  std::vector<WriteOutcome> Write(const std::vector<WriteItem>& items) {
-    std::vector<WriteOutcome> outcomes;
-    StoreStatus status = store_->WriteEvents(items, &outcomes);
-    EXPECT_TRUE(status.ok()) << status.message;
+  std::vector<model::WriteOutcome> Write(
+      const std::vector<model::WriteItem>& items) {
+    std::vector<model::WriteOutcome> outcomes;
+    Status status = store_->WriteEvents(items, &outcomes);
+    EXPECT_TRUE(status.ok()) << status.message();
     return outcomes;
   }
 
   TempDir dir_;
   SqliteStore::Options options_;
   std::unique_ptr<SqliteStore> store_;
-  Project project_;
+  model::Project project_;
 };
 
 }  // namespace testing_util
+}  // namespace store
 }  // namespace crashctl
 
 #endif  // CRASHCTL_TESTS_STORE_STORE_TEST_UTIL_H_

@@ -14,9 +14,10 @@
 #include <string>
 #include <thread>
 
-#include "tests/store/store_test_util.h"
+#include "store_test_util.h"
 
 namespace crashctl {
+namespace store {
 namespace {
 
 using testing_util::TempDir;
@@ -41,9 +42,9 @@ class WalCheckpointerTest : public ::testing::Test {
     path_ = dir_.File("wal.db");
     checkpointer_ =
         std::make_unique<WalCheckpointer>(path_, kDbOptions, options);
-    StoreStatus status;
+    Status status;
     db_ = SqliteDb::Open(path_, kDbOptions, &status);
-    ASSERT_NE(db_, nullptr) << status.message;
+    ASSERT_NE(db_, nullptr) << status.message();
     ASSERT_TRUE(
         db_->Exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)", "create")
             .ok());
@@ -77,7 +78,7 @@ class WalCheckpointerTest : public ::testing::Test {
 
   int64_t Rows() {
     SqliteStmt stmt;
-    StoreStatus status;
+    Status status;
     EXPECT_TRUE(db_->Prepare("SELECT count(*) FROM t", &stmt, &status));
     EXPECT_EQ(stmt.Step(), SQLITE_ROW);
     return stmt.Int(0);
@@ -115,9 +116,9 @@ TEST_F(WalCheckpointerTest, ThreadWakesOncePerThresholdOfNewFrames) {
   options.threshold_pages = 60;
   options.inline_pages = 100000;
   Open(options);
-  StoreStatus status;
+  Status status;
   std::unique_ptr<SqliteDb> reader = SqliteDb::Open(path_, kDbOptions, &status);
-  ASSERT_NE(reader, nullptr) << status.message;
+  ASSERT_NE(reader, nullptr) << status.message();
   checkpointer_->Start();
   constexpr int kCommits = 200;  // of about 6 frames each
   for (int i = 0; i < kCommits; ++i) {
@@ -187,4 +188,5 @@ TEST_F(WalCheckpointerTest, WithoutAnyCheckpointTheWalKeepsGrowing) {
 }
 
 }  // namespace
+}  // namespace store
 }  // namespace crashctl

@@ -15,9 +15,10 @@
 #include <string>
 
 #include "store/sqlite_db.h"
-#include "tests/store/store_test_util.h"
+#include "store_test_util.h"
 
 namespace crashctl {
+namespace store {
 namespace {
 
 using testing_util::QueryInt;
@@ -27,8 +28,8 @@ using testing_util::TempDir;
 constexpr SqliteDb::Options kDbOptions{5000, false};
 
 // One transaction of `rows` rows of 4 KB (a WAL page and more each).
-StoreStatus InsertRows(SqliteDb* db, int rows) {
-  StoreStatus status = db->Exec("BEGIN IMMEDIATE", "begin");
+Status InsertRows(SqliteDb* db, int rows) {
+  Status status = db->Exec("BEGIN IMMEDIATE", "begin");
   for (int i = 0; status.ok() && i < rows; ++i) {
     status = db->Exec("INSERT INTO t (v) VALUES (randomblob(4096))", "insert");
   }
@@ -40,10 +41,10 @@ StoreStatus InsertRows(SqliteDb* db, int rows) {
 TEST(WalWriteBufferTest, IsTheVfsOfEveryConnection) {
   ASSERT_NE(WalWriteBuffer::VfsName(), nullptr);
   TempDir dir;
-  StoreStatus status;
+  Status status;
   std::unique_ptr<SqliteDb> db =
       SqliteDb::Open(dir.File("a.db"), kDbOptions, &status);
-  ASSERT_NE(db, nullptr) << status.message;
+  ASSERT_NE(db, nullptr) << status.message();
   sqlite3_vfs* vfs = nullptr;
   ASSERT_EQ(sqlite3_file_control(db->handle(), "main", SQLITE_FCNTL_VFS_POINTER,
                                  &vfs),
@@ -55,9 +56,9 @@ TEST(WalWriteBufferTest, IsTheVfsOfEveryConnection) {
 TEST(WalWriteBufferTest, CommittedFramesReachOtherConnections) {
   TempDir dir;
   const std::string path = dir.File("a.db");
-  StoreStatus status;
+  Status status;
   std::unique_ptr<SqliteDb> db = SqliteDb::Open(path, kDbOptions, &status);
-  ASSERT_NE(db, nullptr) << status.message;
+  ASSERT_NE(db, nullptr) << status.message();
   ASSERT_TRUE(
       db->Exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)", "create")
           .ok());
@@ -88,7 +89,7 @@ TEST(WalWriteBufferTest, AFailedWriteFailsOnlyItsCommit) {
   ASSERT_GE(child, 0);
   if (child == 0) {
     signal(SIGXFSZ, SIG_IGN);  // EFBIG instead of death
-    StoreStatus status;
+    Status status;
     std::unique_ptr<SqliteDb> db = SqliteDb::Open(path, kDbOptions, &status);
     bool ok =
         db != nullptr &&
@@ -103,7 +104,7 @@ TEST(WalWriteBufferTest, AFailedWriteFailsOnlyItsCommit) {
     limit.rlim_cur = static_cast<rlim_t>(wal.st_size) + (100 << 10);
     ok = ok && setrlimit(RLIMIT_FSIZE, &limit) == 0;
     // 1.2 MB does not fit: the commit fails, with an I/O error.
-    const StoreStatus failed = ok ? InsertRows(db.get(), 300) : StoreStatus();
+    const Status failed = ok ? InsertRows(db.get(), 300) : Status();
     ok = ok && !failed.ok();
     ok = ok && setrlimit(RLIMIT_FSIZE, &saved) == 0;
     // The connection may have to be reopened after an I/O error, as the
@@ -123,4 +124,5 @@ TEST(WalWriteBufferTest, AFailedWriteFailsOnlyItsCommit) {
 }
 
 }  // namespace
+}  // namespace store
 }  // namespace crashctl

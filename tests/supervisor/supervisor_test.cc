@@ -15,9 +15,9 @@
 #include <thread>
 #include <vector>
 
-#include "sdk/src/spool.h"
+#include "crashctl/sdk/support/spool.h"
+#include "run_helpers.h"
 #include "tests/sdk/fake_sentry.h"
-#include "tests/supervisor/run_helpers.h"
 #include "tests/testing/temp_dir.h"
 
 namespace crashctl {

@@ -21,11 +21,11 @@
 #include <thread>
 #include <vector>
 
-#include "sdk/src/spool.h"
+#include "crashctl/sdk/support/spool.h"
+#include "run_helpers.h"
 #include "supervisor/elf_probe.h"
 #include "supervisor/oom.h"
 #include "tests/sdk/fake_sentry.h"
-#include "tests/supervisor/run_helpers.h"
 #include "tests/testing/temp_dir.h"
 
 namespace crashctl {

@@ -1,4 +1,4 @@
-#include "tests/testing/raw_http.h"
+#include "raw_http.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

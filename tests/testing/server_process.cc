@@ -1,4 +1,4 @@
-#include "tests/testing/server_process.h"
+#include "server_process.h"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/testing/temp_dir.h"
+#include "temp_dir.h"
 
 namespace crashctl {
 namespace testing {

@@ -1,4 +1,4 @@
-#include "tests/testing/temp_dir.h"
+#include "temp_dir.h"
 
 #include <stdlib.h>
 

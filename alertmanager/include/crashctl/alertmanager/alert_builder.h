@@ -1,0 +1,67 @@
+// Builds the Alertmanager alerts crashctl pushes for its own events: a new
+// error group, a regression, a pod crash. Labels identify the thing (so
+// Alertmanager deduplicates, groups and inhibits on them); annotations carry
+// what a human needs: title, top frame, last log lines, a link to the REST
+// resource.
+//
+// Thread-safety: pure functions; safe from any thread.
+#ifndef CRASHCTL_ALERTMANAGER_ALERT_BUILDER_H_
+#define CRASHCTL_ALERTMANAGER_ALERT_BUILDER_H_
+
+#include <cstddef>
+#include <string>
+
+#include "crashctl/alertmanager/alert.h"
+#include "crashctl/model/event.h"
+#include "crashctl/store/store.h"
+
+namespace crashctl {
+namespace alertmanager {
+
+// Alert names, as used by alertmanager.example.yml and docs/alerting.md.
+inline constexpr char kNewGroupAlertName[] = "CrashctlNewErrorGroup";
+inline constexpr char kRegressionAlertName[] = "CrashctlRegression";
+inline constexpr char kPodCrashAlertName[] = "CrashctlPodCrash";
+
+struct AlertBuildOptions {
+  // crashctl's public URL without a trailing '/'; links are
+  // base_url + "/api/v1/groups/ID" and base_url + "/api/v1/crashes/ID".
+  std::string base_url = "http://localhost:9190";
+  double duration = 3600;              // endsAt = now + duration (seconds)
+  int max_log_lines = 20;              // `logs` annotation: the last lines ...
+  size_t max_log_bytes = 2048;         // ... and at most this many bytes
+  size_t max_annotation_bytes = 1024;  // other free-text annotations
+};
+
+// labels: alertname=CrashctlNewErrorGroup, severity (critical for a fatal
+// event, else warning), project, service, group_id, level, and namespace /
+// pod from the event's `namespace` / `pod` tags when present.
+// annotations: summary (title), description, culprit, top_frame, release,
+// environment, url. cooldown_key "group:<id>:new".
+Alert NewGroupAlert(const model::Group& group, const model::WriteItem& item,
+                    const AlertBuildOptions& options, double now);
+
+// As NewGroupAlert with alertname=CrashctlRegression, severity warning,
+// cooldown_key "group:<id>:regression".
+Alert RegressionAlert(const model::Group& group, const model::WriteItem& item,
+                      const AlertBuildOptions& options, double now);
+
+// labels: alertname=CrashctlPodCrash, severity (critical for crash_loop,
+// warning otherwise), namespace, pod, container, workload, crash_type and
+// group_id (the newest linked group, if any).
+// annotations: summary, description (reason, exit code, signal, restarts,
+// memory limit), message, logs (last lines), url. cooldown_key
+// "pod:<namespace>/<pod>:<crash_type>", identity "crash:<id>" (so updates of
+// the same crash record pass the cooldown).
+Alert PodCrashAlert(const model::Crash& crash, const AlertBuildOptions& options,
+                    double now);
+
+// The last `max_lines` lines of `logs`, then cut to the last `max_bytes`
+// bytes (on a UTF-8 boundary); "…" marks a cut at the start.
+std::string LastLogLines(const std::string& logs, int max_lines,
+                         size_t max_bytes);
+
+}  // namespace alertmanager
+}  // namespace crashctl
+
+#endif  // CRASHCTL_ALERTMANAGER_ALERT_BUILDER_H_

@@ -1,0 +1,105 @@
+// Server configuration: defaults < YAML file < CRASHCTL_* environment < flags.
+//
+// Thread-safety: a Config is a plain value; LoadConfig is reentrant.
+#ifndef CRASHCTL_CORE_CONFIG_H_
+#define CRASHCTL_CORE_CONFIG_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace crashctl {
+namespace core {
+
+struct Config {
+  // server.*
+  std::string listen = ":9190";  // "[host]:port"; ":9190" = all interfaces
+  std::string base_url;          // public URL; "" = http://<listen>
+  int max_connections = 512;     // server.max_connections (worker threads)
+  double request_timeout = 30;   // server.request_timeout, seconds: a body
+  double header_timeout = 10;    // server.header_timeout, seconds
+  int64_t min_body_rate = 1024;  // server.min_body_rate, bytes/s; 0 = off
+  int max_connections_per_client = 128;  // 0 = no limit
+  int64_t max_header_bytes = 16384;      // server.max_header_bytes
+  // server.cors_origins: origins whose pages may call the REST API.
+  std::vector<std::string> cors_origins;
+  // storage.* — storage.path is the data directory; the database is
+  // <path>/crashctl.db.
+  std::string data_dir = "./data";
+  // retention.*
+  double retention_max_age = 720 * 3600.0;     // seconds ("720h")
+  double retention_cleanup_interval = 3600.0;  // seconds ("1h")
+  // ingest.*
+  int64_t max_event_bytes = 1 << 20;     // after decompression
+  int64_t max_request_bytes = 20 << 20;  // on the wire and decompressed
+  int queue_size = 10000;                // events waiting for the writer
+  int batch_size = 512;                  // events per write transaction
+  // kubernetes.*
+  bool kube_enabled = false;
+  std::vector<std::string> kube_namespaces;  // empty = all
+  int kube_restart_threshold = 5;
+  std::string kube_kubeconfig;  // "" = in-cluster, else $KUBECONFIG
+  std::string kube_api_server;  // kubernetes.api_server: override (tests)
+  // alerting.*
+  std::vector<std::string> alertmanager_urls;  // alerting.alertmanager_url
+  double alert_cooldown = 300;                 // seconds ("5m")
+  // auth.*
+  std::string admin_token;
+  // privacy.*
+  bool scrub_defaults = true;           // Sentry's default scrubbing rules
+  std::vector<std::string> scrub_keys;  // more key names to scrub
+  bool store_ip = false;                // keep user.ip_address, REMOTE_ADDR
+  // metrics.*
+  int metrics_max_services = 100;  // distinct `service` label values
+  int metrics_top_groups = 50;
+  // log.*
+  std::string log_level = "info";   // trace|debug|info|warn|error
+  std::string log_format = "text";  // text|json
+
+  // Path of the SQLite database inside data_dir.
+  std::string DatabasePath() const { return data_dir + "/crashctl.db"; }
+};
+
+// Parses a Go/Prometheus-style duration ("90s", "5m", "720h", "1h30m",
+// "7d", "250ms") into seconds. Returns false on a malformed value.
+bool ParseDuration(const std::string& text, double* seconds);
+
+// Builds the configuration. `yaml_path` may be "" (then $CRASHCTL_CONFIG
+// from `env` names the file, if set; else no file). `env` is the process
+// environment (name -> value); only CRASHCTL_* names are looked at: unknown
+// ones are errors unless IsNonConfigEnv(), empty values count as unset.
+// `flags` maps dotted keys ("server.listen", "storage.path") to values given
+// on the command line. On error returns false and sets `*error` to a
+// one-line message that names the offending key (and the source: file, env
+// variable or flag); `*out` is left untouched. Reference:
+// docs/configuration.md.
+bool LoadConfig(const std::string& yaml_path,
+                const std::map<std::string, std::string>& env,
+                const std::map<std::string, std::string>& flags, Config* out,
+                std::string* error);
+
+// The current process environment as a map.
+std::map<std::string, std::string> ProcessEnvironment();
+
+// Every configuration key, dotted ("server.listen"), in documentation order.
+const std::vector<std::string>& ConfigKeys();
+
+// The environment variable for a key: "CRASHCTL_" + upper-cased key with
+// '.' -> '_' ("server.listen" -> "CRASHCTL_SERVER_LISTEN").
+std::string ConfigEnvName(const std::string& key);
+
+// True for CRASHCTL_* variables that are not configuration keys but are read
+// by other crashctl parts (CRASHCTL_CONFIG, CRASHCTL_DSN, CRASHCTL_SDK_*, ...);
+// LoadConfig ignores them instead of rejecting them as unknown.
+bool IsNonConfigEnv(const std::string& name);
+
+// The one place the public base URL is made: server.base_url, else
+// "http://<listen>" with a wildcard host shown as localhost. No trailing '/'.
+// DSNs (model/dsn.h), REST links and alert links are built on it.
+std::string PublicBaseUrl(const Config& config);
+
+}  // namespace core
+}  // namespace crashctl
+
+#endif  // CRASHCTL_CORE_CONFIG_H_

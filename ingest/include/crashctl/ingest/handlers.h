@@ -1,0 +1,103 @@
+// IngestHandlers: the Sentry-protocol HTTP endpoints.
+//
+//   POST /api/{project_id}/envelope/   Sentry envelopes
+//   POST /api/{project_id}/store/      one event JSON
+//   POST /api/v1/events?key=KEY        one event JSON (short DSN form)
+//
+// Each request is decompressed (bounded), parsed, normalised and grouped on
+// the calling thread, then handed to the IngestPipeline; the answer is sent
+// only after the events are committed. Every refusal answers
+// {"error": "..."} with the status the contract names and is counted in
+// crashctl_ingest_rejected_total{reason}.
+//
+// Thread-safety: handlers may run on any number of threads at once.
+#ifndef CRASHCTL_INGEST_HANDLERS_H_
+#define CRASHCTL_INGEST_HANDLERS_H_
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "crashctl/http/http.h"
+#include "crashctl/ingest/normalize.h"
+#include "crashctl/ingest/pipeline.h"
+#include "crashctl/model/event.h"
+#include "crashctl/store/store.h"
+
+namespace crashctl {
+namespace exporter {
+class Metrics;
+}  // namespace exporter
+namespace ingest {
+
+class IngestHandlers {
+ public:
+  struct Options {
+    size_t max_event_bytes = 1 << 20;     // one event, decompressed
+    size_t max_request_bytes = 20 << 20;  // whole body, decompressed
+    double commit_timeout_seconds = 30;   // wait for the writer at most
+    int retry_after_seconds = 1;          // advertised on 429
+    // Time bounds, depth bound, scrubbing and privacy.store_ip for every
+    // event (NormalizeOptions; remote_addr is filled per request).
+    NormalizeOptions normalize;
+  };
+
+  IngestHandlers(store::Store* store, IngestPipeline* pipeline,
+                 exporter::Metrics* metrics, Options options);
+
+  // Adds the three ingestion routes to `router`.
+  void Register(http::Router* router);
+
+  http::HttpResponse HandleEnvelope(http::HttpRequest& request);
+  http::HttpResponse HandleStore(http::HttpRequest& request);
+  http::HttpResponse HandleShortForm(http::HttpRequest& request);
+
+ private:
+  // Why a request was refused: HTTP status, metric reason, message.
+  struct Refusal {
+    int status = 0;
+    std::string reason;
+    std::string message;
+  };
+
+  http::HttpResponse Refuse(const Refusal& refusal);
+  // Store endpoint and short form: one event JSON; `path_id` may be "".
+  http::HttpResponse HandleSingleEvent(http::HttpRequest& request,
+                                       const std::string& path_id);
+  // Decodes the body per Content-Encoding into `*out`.
+  bool DecodeBody(const http::HttpRequest& request, std::string* out,
+                  Refusal* refusal);
+  // Resolves the project from the path id and the offered keys (query
+  // `sentry_key`, X-Sentry-Auth / Authorization header, envelope dsn).
+  bool Authenticate(const http::HttpRequest& request,
+                    const std::string& path_id, const std::string& envelope_dsn,
+                    model::Project* project, Refusal* refusal);
+  bool FindProjectByKey(const std::string& key, model::Project* project);
+  // Normalises and groups one event payload.
+  bool PrepareEvent(const std::string& payload, int64_t project_id,
+                    const std::string& remote_addr, model::WriteItem* item,
+                    Refusal* refusal);
+  // Queues the items and waits for their commit; answers 200 {"id": id}.
+  http::HttpResponse Commit(std::vector<model::WriteItem> items,
+                            const std::string& id,
+                            std::chrono::steady_clock::time_point start);
+
+  store::Store* store_;
+  IngestPipeline* pipeline_;
+  exporter::Metrics* metrics_;
+  Options options_;
+
+  // Projects by public key; refreshed from the store on a miss, at most
+  // every kRefreshInterval so unknown keys cannot hammer the database.
+  std::mutex projects_mu_;
+  std::map<std::string, model::Project> projects_by_key_;
+  std::chrono::steady_clock::time_point projects_loaded_{};
+};
+
+}  // namespace ingest
+}  // namespace crashctl
+
+#endif  // CRASHCTL_INGEST_HANDLERS_H_

@@ -1,0 +1,118 @@
+// IngestPipeline: the bounded queue between HTTP handlers and the single
+// writer thread that groups events and commits them to the store in batches.
+//
+// A handler calls Submit() and waits on the returned Completion; its results
+// are set only after the events' batch is committed (or failed), so a 200
+// answer means the event is durable. When the queue is full Submit() fails at
+// once, so the handler can answer 429 instead of queueing without bound.
+//
+// Thread-safety: Submit() may be called from any number of threads. Start()
+// and Stop() from one owner thread.
+#ifndef CRASHCTL_INGEST_PIPELINE_H_
+#define CRASHCTL_INGEST_PIPELINE_H_
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "crashctl/ingest/completion.h"
+#include "crashctl/model/event.h"
+#include "crashctl/store/store.h"
+
+namespace crashctl {
+namespace exporter {
+class Metrics;
+}  // namespace exporter
+namespace ingest {
+
+class IngestPipeline {
+ public:
+  struct Options {
+    size_t queue_size = 10000;  // events waiting; beyond this Submit fails
+    size_t batch_size = 512;    // events per transaction at most
+    // After this long without events the writer has the store write what
+    // it defers (Store::FlushGroupCounters).
+    std::chrono::milliseconds idle_flush{2000};
+  };
+  // Called on the writer thread after each committed event (new groups,
+  // regressions: the alert pusher and the crash linker listen here). The
+  // item is as Submit() left it: no exception chain, JSON parts or grouping
+  // components (read item.grouping's title, culprit and top_frame instead).
+  using Listener =
+      std::function<void(const model::WriteItem&, const model::WriteOutcome&)>;
+
+  IngestPipeline(store::Store* store, exporter::Metrics* metrics,
+                 Options options);
+  ~IngestPipeline();  // Stop()s
+
+  void AddListener(Listener listener);
+  void Start();
+  // Drains what is queued (committing it), then joins the writer thread.
+  void Stop();
+
+  // Queues `items` (normalised and grouped by the caller, so that CPU work
+  // runs on the many handler threads, not the one writer). Returns nullptr
+  // at once, without queueing any, when they do not all fit (or the
+  // pipeline is stopping). Otherwise returns the Completion whose results
+  // (one per item, in order) the writer sets once their batch committed or
+  // failed.
+  // Before queueing, each item is cut down, on the calling thread, to what
+  // the store's batch writer and the listeners read: the event's exception
+  // chain, its JSON parts (user, contexts, breadcrumbs, request), its raw
+  // JSON once Store::PrepareWrite has encoded it, and grouping.components
+  // are released. A typical queued event then holds about 1 KB (its
+  // compressed JSON and a few fields), not about 20 KB, and the one writer
+  // thread does not free hundreds of strings per event
+  // (docs/performance.md).
+  std::shared_ptr<Completion> Submit(std::vector<model::WriteItem> items);
+
+  size_t depth() const;
+  size_t capacity() const { return options_.queue_size; }
+
+  // False after a batch failed to commit (disk full, read-only database,
+  // I/O error) until a later batch commits or a probe write succeeds, with
+  // the reason in `*reason`. While down, a call probes the store with a
+  // cheap write (Store::ProbeWrite) at most once a second, so readiness and
+  // crashctl_storage_up recover without a restart even when no events
+  // arrive. Thread-safe.
+  bool StorageUp(std::string* reason);
+
+ private:
+  struct Pending {
+    model::WriteItem item;
+    std::shared_ptr<Completion> completion;
+    size_t index;  // of the item in its Completion
+  };
+  // The queue gauge; called with mu_ held, so that updates are ordered.
+  void SetQueueGauge(size_t depth);
+  void WriterLoop();
+  void CommitBatch(std::vector<Pending>* batch);
+
+  store::Store* store_;
+  exporter::Metrics* metrics_;
+  Options options_;
+  std::vector<Listener> listeners_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Pending> queue_;
+  bool stopping_ = false;
+  std::thread writer_;
+
+  std::atomic<bool> storage_up_{true};
+  std::mutex probe_mu_;  // guards the two fields below
+  std::chrono::steady_clock::time_point last_probe_{};
+  std::string storage_error_;
+};
+
+}  // namespace ingest
+}  // namespace crashctl
+
+#endif  // CRASHCTL_INGEST_PIPELINE_H_

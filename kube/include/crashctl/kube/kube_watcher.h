@@ -1,0 +1,77 @@
+// KubeWatcher: lists and watches pods and records every crash they show
+// (OOM kills, crash loops, failed init containers, evictions, restarts over
+// kubernetes.restart_threshold) in the store, with the crashed container's
+// last log lines, linked to the error groups the same pod reported.
+//
+// One list+watch loop per entry of kubernetes.namespaces (one over all
+// namespaces when the list is empty). Each loop lists with limit/continue,
+// then watches from the list's resourceVersion with allowWatchBookmarks;
+// a clean end re-watches, 410 Gone / an Expired ERROR event relists, other
+// failures retry with exponential backoff and jitter. Nothing here ever
+// stops the server: while the API server is down the loops keep retrying.
+//
+// Thread-safety: AddListener() before Start(). Start()/Stop() from one
+// owner thread. Synced() and OnEventStored() from any thread. Listeners are
+// called from the watch threads (or the log thread, for log updates) and
+// must be thread-safe.
+#ifndef CRASHCTL_KUBE_KUBE_WATCHER_H_
+#define CRASHCTL_KUBE_KUBE_WATCHER_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "crashctl/core/config.h"
+#include "crashctl/store/store.h"
+
+namespace crashctl {
+namespace exporter {
+class Metrics;
+}  // namespace exporter
+namespace kube {
+
+class KubeWatcher {
+ public:
+  // Tuning knobs; the defaults suit production, tests shrink them.
+  struct Options {
+    double backoff_initial_seconds = 0.5;
+    double backoff_max_seconds = 30;
+    int watch_timeout_seconds = 300;  // timeoutSeconds of each watch
+    double stream_idle_seconds = 90;  // no byte for this long: reconnect
+    int list_page_size = 500;         // limit= of list pages
+    size_t log_queue_size = 1000;
+    int log_tail_lines = 50;
+  };
+
+  // `store` must outlive the watcher; `metrics` may be null.
+  KubeWatcher(const core::Config& config, store::Store* store,
+              exporter::Metrics* metrics);
+  KubeWatcher(const core::Config& config, store::Store* store,
+              exporter::Metrics* metrics, const Options& options);
+  ~KubeWatcher();  // Stop()s
+
+  // Called for every crash inserted (inserted=true) or updated.
+  using CrashListener = std::function<void(const model::Crash&, bool inserted)>;
+  void AddListener(CrashListener listener);
+
+  // Resolves the API server configuration and starts the loops. Fails only
+  // on bad configuration (not on an unreachable API server).
+  bool Start(std::string* error);
+  void Stop();
+  // True once the initial list of every namespace has completed.
+  bool Synced() const;
+
+  // For the ingest pipeline's listener: links a newly stored event to
+  // crashes of the pod it came from (server_name or tag `pod`).
+  void OnEventStored(const model::WriteItem& item,
+                     const model::WriteOutcome& outcome);
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace kube
+}  // namespace crashctl
+
+#endif  // CRASHCTL_KUBE_KUBE_WATCHER_H_

@@ -1,0 +1,87 @@
+// The normalised event model: what every ingestion protocol produces and what
+// grouping and the store consume (model/: the value types several components
+// share). Plain values, no behaviour; safe to copy and
+// to move between threads.
+#ifndef CRASHCTL_MODEL_EVENT_H_
+#define CRASHCTL_MODEL_EVENT_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "crashctl/model/vocabulary.h"
+
+namespace crashctl {
+namespace model {
+
+// One stack frame as a Sentry SDK sends it. Empty string / 0 means "absent".
+struct Frame {
+  std::string function;      // raw (possibly mangled) function name
+  std::string raw_function;  // Sentry `raw_function`, if any
+  std::string module;        // Python/Java module, JS module path
+  std::string package;       // native: shared object the frame is in
+  std::string filename;      // as sent (may be relative)
+  std::string abs_path;      // as sent
+  int lineno = 0;
+  int colno = 0;
+  std::string instruction_addr;  // "0x..." for native frames
+  std::optional<bool> in_app;    // absent when the SDK did not say
+  std::string platform;          // per-frame platform override
+};
+
+// One exception of a chain. Frames are in Sentry order: the outermost call
+// first, the frame that raised last.
+struct ExceptionValue {
+  std::string type;
+  std::string value;
+  std::string module;
+  std::string mechanism_type;  // e.g. "onerror", "signalhandler"
+  std::optional<bool> handled;
+  std::vector<Frame> frames;
+};
+
+struct Event {
+  std::string event_id;  // 32 lowercase hex characters, never empty
+  int64_t project_id = 0;
+  double timestamp = 0;  // seconds since the Unix epoch (UTC)
+  double received = 0;   // when crashctl accepted it, same unit
+  Level level = Level::kError;
+  std::string platform;
+  std::string logger;
+  std::string transaction;
+  // logentry.formatted, else logentry.message, else message (string or
+  // message.formatted / message.message).
+  std::string message;
+  // Exception chain in Sentry order (`exception.values`): the first is the
+  // root cause, the last the one that was finally raised.
+  std::vector<ExceptionValue> exceptions;
+  std::vector<std::pair<std::string, std::string>> tags;  // in order sent
+  std::string release;
+  std::string environment;
+  std::string server_name;
+  std::string service;  // tag `service`, else contexts.app.app_name, else ""
+  std::vector<std::string> fingerprint;  // client fingerprint, may be empty
+  // Parts kept as compact JSON text for display ("" when absent).
+  std::string user_json;
+  std::string contexts_json;
+  std::string breadcrumbs_json;  // always a JSON array when present
+  std::string request_json;
+  // The original event JSON exactly as received (after decompression).
+  std::string raw_json;
+
+  // Returns the value of tag `key`, or "" when the event has no such tag.
+  const std::string& Tag(const std::string& key) const {
+    static const std::string kEmpty;
+    for (const auto& kv : tags) {
+      if (kv.first == key) return kv.second;
+    }
+    return kEmpty;
+  }
+};
+
+}  // namespace model
+}  // namespace crashctl
+
+#endif  // CRASHCTL_MODEL_EVENT_H_

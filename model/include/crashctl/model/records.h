@@ -1,0 +1,109 @@
+// The records crashctl stores and shows: projects, error groups, events as
+// stored, Kubernetes crashes, and pages of them. Plain values shared by the
+// store, the REST API, alerting and the Kubernetes watcher.
+//
+// Thread-safety: plain values; copies may be used on any thread.
+#ifndef CRASHCTL_MODEL_RECORDS_H_
+#define CRASHCTL_MODEL_RECORDS_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "crashctl/model/vocabulary.h"
+
+namespace crashctl {
+namespace model {
+
+struct Project {
+  int64_t id = 0;
+  std::string name;
+  std::string public_key;  // 32 lowercase hex characters
+  double created_at = 0;
+};
+
+struct Group {
+  int64_t id = 0;
+  int64_t project_id = 0;
+  std::string fingerprint;
+  std::string title;
+  std::string culprit;
+  Level level = Level::kError;  // level of the latest event
+  GroupStatus status = GroupStatus::kUnresolved;
+  int64_t count = 0;
+  double first_seen = 0;
+  double last_seen = 0;
+  std::string service;  // service of the latest event
+  std::string release;  // release of the latest event
+  std::string first_release;
+  int64_t regression_count = 0;
+  std::vector<int64_t> linked_crashes;  // crash ids, newest first, <= 100
+};
+
+struct StoredEvent {
+  std::string event_id;
+  int64_t project_id = 0;
+  int64_t group_id = 0;
+  double timestamp = 0;
+  double received = 0;
+  Level level = Level::kError;
+  std::string platform;
+  std::string message;
+  std::string release;
+  std::string environment;
+  std::string server_name;
+  std::string service;
+  std::string title;
+  std::string payload;  // the original event JSON
+};
+
+// A pod crash seen by the Kubernetes watcher (issue: kube/).
+struct Crash {
+  int64_t id = 0;
+  std::string dedup_key;  // unique: identifies one crash (see kube/)
+  std::string namespace_;
+  std::string pod;
+  std::string pod_uid;
+  std::string container;
+  std::string node;
+  std::string workload_kind;  // Deployment, StatefulSet, Job, DaemonSet, ...
+  std::string workload;
+  std::string image;
+  CrashType crash_type = CrashType::kErrorExit;
+  std::string reason;
+  int exit_code = 0;
+  std::string signal;  // "SIGKILL" etc., "" when none
+  int restart_count = 0;
+  std::string memory_request;  // as in the pod spec, e.g. "128Mi"
+  std::string memory_limit;
+  double started_at = 0;
+  double finished_at = 0;
+  double created_at = 0;
+  double updated_at = 0;
+  std::string message;
+  std::string logs;  // last log lines of the previous container
+  std::vector<int64_t> linked_groups;  // group ids
+};
+
+template <typename T>
+struct Page {
+  std::vector<T> items;
+  std::string next_cursor;  // "" when this is the last page
+};
+
+// Number of groups per (project, status), for the groups_active gauge.
+struct GroupCount {
+  int64_t project_id = 0;
+  GroupStatus status = GroupStatus::kUnresolved;
+  int64_t count = 0;
+};
+
+// Checks a project name: 1 to 200 bytes, not only blanks, no control
+// characters (a tab or newline would break `project list`). "" when valid,
+// else the reason.
+std::string ProjectNameError(const std::string& name);
+
+}  // namespace model
+}  // namespace crashctl
+
+#endif  // CRASHCTL_MODEL_RECORDS_H_

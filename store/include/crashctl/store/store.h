@@ -1,0 +1,154 @@
+// Store: projects, groups, events and crashes in one embedded SQLite database.
+//
+// Thread-safety: a Store is safe to use from any number of threads. Writes go
+// through one write connection, serialised by a mutex; reads use a small pool
+// of separate read connections (WAL mode lets them run beside the writer).
+// A call that returns OK for a write has committed it durably
+// (synchronous=FULL).
+#ifndef CRASHCTL_STORE_STORE_H_
+#define CRASHCTL_STORE_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "crashctl/model/records.h"
+#include "crashctl/model/write.h"
+#include "crashctl/util/status.h"
+
+namespace crashctl {
+namespace store {
+
+struct GroupQuery {
+  std::optional<int64_t> project;
+  std::optional<model::GroupStatus> status;  // none = any
+  std::optional<model::Level> level;         // none = any
+  std::string service;                       // "" = any
+  std::string sort = "last_seen";            // last_seen | count | first_seen
+  int limit = 50;                            // 1..1000
+  std::string cursor;                        // opaque, from a previous page
+};
+
+struct CrashQuery {
+  std::string namespace_;
+  std::optional<model::CrashType> crash_type;  // none = any
+  std::string pod;
+  double since = 0;  // finished_at/updated_at >= since; 0 = any
+  int limit = 50;
+  std::string cursor;
+};
+
+class Store {
+ public:
+  // Opens (creating if needed) the database at `path`, switches it to WAL
+  // mode and applies pending schema migrations. Returns null and sets
+  // `*error` on failure.
+  static std::unique_ptr<Store> Open(const std::string& path,
+                                     std::string* error);
+  // Open() for the one process that ingests events (`crashctl serve`): group
+  // counters are written about once a second instead of with every batch,
+  // and the ones a crash left unwritten are recovered here.
+  static std::unique_ptr<Store> OpenForIngest(const std::string& path,
+                                              std::string* error);
+  virtual ~Store() = default;
+
+  // --- projects -----------------------------------------------------------
+  // kInvalid for a name ProjectNameError() refuses, kConflict when a project
+  // of that name exists.
+  virtual Status CreateProject(const std::string& name,
+                               model::Project* out) = 0;
+  virtual Status ListProjects(std::vector<model::Project>* out) = 0;
+  virtual Status GetProject(int64_t id, model::Project* out) = 0;
+
+  // --- events and groups --------------------------------------------------
+  // Writes all items in one transaction: inserts each event, creates or
+  // updates its group (count, last_seen, level, service, release), reopens a
+  // resolved group (regression). `outcomes` gets one entry per item, in
+  // order. On failure nothing is written.
+  virtual Status WriteEvents(const std::vector<model::WriteItem>& items,
+                             std::vector<model::WriteOutcome>* outcomes) = 0;
+  // The part of writing `item` that needs no database (compressing its
+  // payload), done on the caller's thread so the single writer does less.
+  // Optional: WriteEvents also takes items that did not go through it.
+  // Thread-safe.
+  virtual void PrepareWrite(model::WriteItem* item) const { (void)item; }
+
+  // Pages are ordered by the sort key descending, then id descending; the
+  // cursor encodes the last row's (key, id), so pages stay stable while new
+  // events arrive. kInvalid for an unknown sort or status, a malformed
+  // cursor, or a cursor made for another sort. limit <= 0 means 50, above
+  // 1000 means 1000.
+  virtual Status ListGroups(const GroupQuery& query,
+                            model::Page<model::Group>* out) = 0;
+  virtual Status GetGroup(int64_t id, model::Group* out) = 0;
+  virtual Status SetGroupStatus(int64_t id, model::GroupStatus status,
+                                model::Group* out) = 0;
+  // Newest first by (timestamp, id); items carry no payload (GetEvent does).
+  // kNotFound when the group does not exist. limit as for ListGroups.
+  virtual Status ListGroupEvents(int64_t group_id, int limit,
+                                 const std::string& cursor,
+                                 model::Page<model::StoredEvent>* out) = 0;
+  virtual Status GetEvent(const std::string& event_id,
+                          model::StoredEvent* out) = 0;
+  virtual Status CountGroups(std::vector<model::GroupCount>* out) = 0;
+
+  // Group ids that have an event from pod `pod` (server_name or tag `pod`)
+  // with a timestamp in [from, to]; at most 1000 ids. An empty `pod` matches
+  // nothing.
+  virtual Status FindGroupsForPod(const std::string& pod, double from,
+                                  double to,
+                                  std::vector<int64_t>* group_ids) = 0;
+
+  // --- crashes ------------------------------------------------------------
+  // Inserts the crash, or updates the row with the same dedup_key (keeping
+  // its id and created_at). Sets `*id` and `*inserted`. created_at and
+  // updated_at of 0 mean "now". kInvalid when dedup_key is empty.
+  virtual Status UpsertCrash(const model::Crash& crash, int64_t* id,
+                             bool* inserted) = 0;
+  virtual Status GetCrashByKey(const std::string& dedup_key,
+                               model::Crash* out) = 0;
+  virtual Status GetCrash(int64_t id, model::Crash* out) = 0;
+  virtual Status ListCrashes(const CrashQuery& query,
+                             model::Page<model::Crash>* out) = 0;
+  // Stores a crash<->group link (idempotent). kNotFound when the crash or
+  // the group does not exist.
+  virtual Status LinkCrashGroup(int64_t crash_id, int64_t group_id) = 0;
+
+  // --- maintenance --------------------------------------------------------
+  // Deletes events (and crashes) older than `cutoff` (epoch seconds) in
+  // bounded batches; groups left without events are deleted too. The
+  // newest event (by id) is kept whatever its age: event ids must only
+  // grow (see GroupFolds).
+  virtual Status DeleteOlderThan(double cutoff, int64_t* deleted) = 0;
+  // Size of the database files (main + WAL) in bytes.
+  virtual int64_t SizeBytes() = 0;
+  // Runs `PRAGMA integrity_check`; OK when it answers "ok".
+  virtual Status IntegrityCheck() = 0;
+  // Number of times a write met SQLITE_BUSY and retried.
+  virtual int64_t BusyRetries() = 0;
+
+  // Commits a tiny write transaction that changes no data, to tell whether
+  // writes can succeed right now (after a disk-full or read-only failure).
+  // kUnavailable when they cannot. The default does nothing.
+  virtual Status ProbeWrite() { return Status::Ok(); }
+  // Writes what the store keeps in memory for a while (SqliteStore: group
+  // counters); reads of groups do this themselves. The ingest writer calls
+  // it when no events have arrived for a while.
+  virtual Status FlushGroupCounters() { return Status::Ok(); }
+  // Runs the WAL checkpoint a write left due (SqliteStore: the WAL reached
+  // its inline limit), outside any transaction. The ingest writer calls it
+  // after acknowledging each batch, so that no acknowledgement waits for
+  // it; a write that finds one due runs it before it begins. The default
+  // does nothing.
+  virtual void CheckpointIfDue() {}
+  // Groups whose counters wait in memory (the crashctl_group_counters_pending
+  // gauge); at most 10,000.
+  virtual size_t PendingGroupCounters() { return 0; }
+};
+
+}  // namespace store
+}  // namespace crashctl
+
+#endif  // CRASHCTL_STORE_STORE_H_
