@@ -601,52 +601,67 @@ struct Rewriter {
                  *allocator);
   }
 
-  // `v` sits at nesting `depth` (the payload object is at 1). Recursion is
-  // bounded by max_depth: deeper containers are cut, not visited. Scalars
-  // under the fields that hold code locations or identifiers
-  // (Scrubber::IsCodeField) are not visited.
-  void Walk(Value* v, int depth) {
-    if (v->IsString()) {
-      if (scrubber->enabled()) ScrubString(v);
-      return;
-    }
-    if (!v->IsObject() && !v->IsArray()) return;
-    if (depth > max_depth) {
-      v->SetString(kDepthLimit, *allocator);
-      ++report->depth_cuts;
-      return;
-    }
-    if (v->IsObject()) {
-      for (auto it = v->MemberBegin(); it != v->MemberEnd(); ++it) {
-        const std::string_view name(it->name.GetString(),
-                                    it->name.GetStringLength());
-        if (!it->value.IsObject() && !it->value.IsArray() &&
-            scrub::Scrubber::IsCodeField(name)) {
-          continue;  // a code location or identifier: nothing to scrub
-        }
-        if (scrubber->enabled() && scrubber->IsSecretKey(name)) {
-          Filter(&it->value);
-          continue;
-        }
-        Walk(&it->value, depth + 1);
+  // Visits `root` (the payload object, at nesting 1) and everything under
+  // it. Iterative, with its own work list: civetweb's worker threads have
+  // 100 KiB stacks (Debian builds it with USE_STACK_SIZE=102400), too little
+  // for 64 recursive frames under the sanitizers. Deeper containers than
+  // max_depth are cut, not visited. Scalars under the fields that hold code
+  // locations or identifiers (Scrubber::IsCodeField) are not visited.
+  void Walk(Value* root) {
+    struct Item {
+      Value* v;
+      int depth;
+    };
+    std::vector<Item> work{{root, 1}};
+    // Each node is pushed at most once: the loop ends after as many steps
+    // as the payload has values.
+    while (!work.empty()) {
+      const Item item = work.back();
+      work.pop_back();
+      Value* v = item.v;
+      const int depth = item.depth;
+      if (v->IsString()) {
+        if (scrubber->enabled()) ScrubString(v);
+        continue;
       }
-      return;
-    }
-    for (Value& element : v->GetArray()) {
-      // [key, value] pairs: headers, cookies, query strings, tags.
-      if (scrubber->enabled() && element.IsArray() && element.Size() == 2 &&
-          element[0].IsString() &&
-          scrubber->IsSecretKey(std::string_view(
-              element[0].GetString(), element[0].GetStringLength()))) {
-        if (depth + 1 > max_depth) {
-          element.SetString(kDepthLimit, *allocator);
-          ++report->depth_cuts;
-        } else {
-          Filter(&element[1]);
+      if (!v->IsObject() && !v->IsArray()) continue;
+      if (depth > max_depth) {
+        v->SetString(kDepthLimit, *allocator);
+        ++report->depth_cuts;
+        continue;
+      }
+      if (v->IsObject()) {
+        for (auto it = v->MemberBegin(); it != v->MemberEnd(); ++it) {
+          const std::string_view name(it->name.GetString(),
+                                      it->name.GetStringLength());
+          if (!it->value.IsObject() && !it->value.IsArray() &&
+              scrub::Scrubber::IsCodeField(name)) {
+            continue;  // a code location or identifier: nothing to scrub
+          }
+          if (scrubber->enabled() && scrubber->IsSecretKey(name)) {
+            Filter(&it->value);
+            continue;
+          }
+          work.push_back({&it->value, depth + 1});
         }
         continue;
       }
-      Walk(&element, depth + 1);
+      for (Value& element : v->GetArray()) {
+        // [key, value] pairs: headers, cookies, query strings, tags.
+        if (scrubber->enabled() && element.IsArray() && element.Size() == 2 &&
+            element[0].IsString() &&
+            scrubber->IsSecretKey(std::string_view(
+                element[0].GetString(), element[0].GetStringLength()))) {
+          if (depth + 1 > max_depth) {
+            element.SetString(kDepthLimit, *allocator);
+            ++report->depth_cuts;
+          } else {
+            Filter(&element[1]);
+          }
+          continue;
+        }
+        work.push_back({&element, depth + 1});
+      }
     }
   }
 };
@@ -800,7 +815,7 @@ bool NormalizeEvent(std::string_view json, int64_t project_id, double now,
   Rewriter rewriter{
       options.scrubber != nullptr ? options.scrubber : &DefaultScrubber(),
       std::max(1, options.max_depth), &doc.GetAllocator(), &report};
-  rewriter.Walk(&doc, 1);
+  rewriter.Walk(&doc);
   ApplyIpPolicy(&doc, options, &doc.GetAllocator(), &report);
 
   Errors errors;
