@@ -2,6 +2,8 @@
 // and tsquery translations, and the reference matcher.
 #include "crashctl/search/query.h"
 
+#include <algorithm>
+#include <map>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -159,8 +161,8 @@ std::string Fts5Term(const Term& t) {
   return out;
 }
 
-// A quoted tsquery lexeme: ' and \ doubled (tsquery's own quoting; the
-// argument is bound as a parameter, so SQL quoting does not come into it).
+// A quoted tsquery/tsvector lexeme: ' and \ doubled (their own quoting; the
+// text is bound as a parameter, so SQL quoting does not come into it).
 std::string PostgresLexeme(const std::string& word, bool prefix) {
   std::string out = "'";
   for (char c : word) {
@@ -297,6 +299,46 @@ std::string ToPostgresTsQuery(const Query& q) {
   for (const Term& t : q.terms) {
     if (!out.empty()) out += " & ";
     out += PostgresTerm(t);
+  }
+  return out;
+}
+
+std::string ToPostgresTsVector(const std::vector<std::string_view>& fields) {
+  std::map<std::string, std::vector<int>> positions;
+  size_t size = 0;  // as PostgreSQL counts it (kPostgresMaxTsVectorBytes)
+  int position = 0;
+  for (std::string_view field : fields) {
+    std::vector<std::string> words = Tokenize(field);
+    if (words.empty()) continue;
+    if (position > 0) ++position;  // the gap between fields
+    for (std::string& word : words) {
+      position = std::min(position + 1, kPostgresMaxPosition);
+      if (word.size() > kPostgresMaxLexemeBytes) continue;
+      auto it = positions.find(word);
+      if (it == positions.end()) {
+        size_t cost = ((word.size() + 1) & ~size_t{1}) + 2 + 2;
+        if (size + cost > kPostgresMaxTsVectorBytes) continue;
+        size += cost;
+        it = positions.emplace(std::move(word), std::vector<int>{position})
+                 .first;
+        continue;
+      }
+      std::vector<int>& list = it->second;
+      if (list.size() < kPostgresMaxPositions && list.back() != position &&
+          size + 2 <= kPostgresMaxTsVectorBytes) {
+        size += 2;
+        list.push_back(position);
+      }
+    }
+  }
+  std::string out;
+  for (const auto& [word, list] : positions) {
+    if (!out.empty()) out.push_back(' ');
+    out += PostgresLexeme(word, false);
+    for (size_t i = 0; i < list.size(); ++i) {
+      out.push_back(i == 0 ? ':' : ',');
+      out += std::to_string(list[i]);
+    }
   }
   return out;
 }

@@ -412,3 +412,73 @@ TEST(TranslateTest, NoPositiveTermGivesEmptyString) {
 }  // namespace
 }  // namespace search
 }  // namespace crashctl
+
+namespace crashctl {
+namespace search {
+namespace {
+
+std::string TsVector(std::vector<std::string_view> fields) {
+  return ToPostgresTsVector(fields);
+}
+
+TEST(PostgresTsVectorTest, WordsWithPositionsAndAGapBetweenFields) {
+  EXPECT_EQ(TsVector({"Connection refused", "db.pool"}),
+            "'connection':1 'db':4 'pool':5 'refused':2");
+  EXPECT_EQ(TsVector({"a a A", "", ":::", "a"}), "'a':1,2,3,5");
+  EXPECT_EQ(TsVector({"L'École", "日本語 OR"}),
+            "'ecole':2 'l':1 'or':5 '日本語':4");
+  EXPECT_EQ(TsVector({}), "");
+  EXPECT_EQ(TsVector({"", "!!"}), "");
+}
+
+TEST(PostgresTsVectorTest, KeepsWithinPostgresLimits) {
+  // A word over 2047 bytes is left out but keeps its position.
+  std::string long_word(kPostgresMaxLexemeBytes + 1, 'x');
+  std::string at_limit(kPostgresMaxLexemeBytes, 'y');
+  EXPECT_EQ(TsVector({"a " + long_word + " b " + at_limit}),
+            "'a':1 'b':3 '" + at_limit + "':4");
+  // Positions stop at 16383; a word keeps at most 256 positions.
+  std::string many;
+  for (int i = 0; i < 20000; ++i) many += "w ";
+  many += "last";
+  std::string got = TsVector({many});
+  EXPECT_EQ(got.substr(0, 13), "'last':16383 ");
+  std::string want = "'w':1";
+  for (int i = 2; i <= 256; ++i) want += "," + std::to_string(i);
+  EXPECT_EQ(got.substr(13), want);
+}
+
+// The size PostgreSQL 15's tsvector input counts (tsvector.c, uniqueentry):
+// each word's length rounded up to even, 2 bytes of position count, 2 per
+// position.
+size_t PostgresSize(const std::string& tsvector) {
+  size_t size = 0;
+  for (size_t pos = 0; (pos = tsvector.find('\'', pos)) != std::string::npos;) {
+    size_t end = tsvector.find('\'', pos + 1);
+    size_t len = end - pos - 1;
+    size_t next = tsvector.find(' ', end);
+    if (next == std::string::npos) next = tsvector.size();
+    size_t positions = 1;
+    for (size_t i = end; i < next; ++i) positions += tsvector[i] == ',';
+    size += ((len + 1) & ~size_t{1}) + 2 + 2 * positions;
+    pos = next;
+  }
+  return size;
+}
+
+TEST(PostgresTsVectorTest, StaysUnderPostgresSizeLimit) {
+  // 140,000 distinct words would be about 2 MB to PostgreSQL.
+  std::string text;
+  for (int i = 0; i < 140000; ++i) text += "word" + std::to_string(i) + " ";
+  std::string got = TsVector({text});
+  size_t size = PostgresSize(got);
+  EXPECT_LE(size, kPostgresMaxTsVectorBytes);
+  EXPECT_GT(size, kPostgresMaxTsVectorBytes - 20);
+  EXPECT_EQ(got.find("'word139999'"), std::string::npos);
+  EXPECT_NE(got.find("'word0':1 "), std::string::npos);
+  EXPECT_EQ(PostgresSize("'ab':1 'abc':2,3"), 2 + 2 + 2 + 4 + 2 + 4);
+}
+
+}  // namespace
+}  // namespace search
+}  // namespace crashctl

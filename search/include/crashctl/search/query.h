@@ -1,8 +1,9 @@
 // The full-text query language of the REST API (`GET /api/v1/groups?query=`,
 // `GET /api/v1/events?query=`), defined here once so that every storage
 // backend means the same by a query: the backends only translate a parsed
-// Query (SQLite: ToFts5Match; PostgreSQL: ToPostgresTsQuery), and Matches is
-// the reference semantics they must agree with. docs/rest-api-search.md is
+// Query (SQLite: ToFts5Match; PostgreSQL: ToPostgresTsQuery, matched
+// against rows stored with ToPostgresTsVector), and Matches is the reference
+// semantics they must agree with. docs/rest-api-search.md is
 // the user's version of this comment.
 //
 // THE LANGUAGE
@@ -58,8 +59,9 @@
 // of characters of the Unicode 6.1 categories L*, N* and Co; everything else
 // (punctuation including '_' and '-', symbols including emoji, spaces,
 // controls) separates words. Words are case-folded (simple lower case; 'ß'
-// stays 'ß') and stripped of diacritics ("École" -> "ecole", a combining
-// accent is dropped). For ASCII that is: runs of [A-Za-z0-9], lower-cased
+// stays 'ß'), and Latin letters lose their diacritics ("École" -> "ecole",
+// a combining accent is dropped; 'ł', 'ø' and Greek or Cyrillic accents
+// stay). For ASCII that is: runs of [A-Za-z0-9], lower-cased
 // ("TypeError:" -> "typeerror", "order_id" -> "order" "id", "0x1F" -> "0x1f",
 // "don't" -> "don" "t"). Scripts without spaces are not segmented: "日本語"
 // is one word. ASCII text is tokenized here by hand; any other text by
@@ -126,8 +128,9 @@ struct Query {
 
 // Parses `text` (the decoded `query` parameter). OK and *out set, or
 // Status::Invalid with a message for the 400 answer (e.g. `query is 300
-// bytes long; at most 256 bytes are allowed`) and *out unchanged. Never
-// throws; any bytes are accepted as input.
+// bytes long; at most 256 bytes are allowed`) and *out unchanged; or
+// Status::Unavailable for a non-ASCII query when SQLite has no FTS5. Any
+// bytes are accepted as input; nothing is thrown but std::bad_alloc.
 Status ParseQuery(std::string_view text, Query* out);
 
 // An FTS5 MATCH expression for `q`, to be bound as a parameter
@@ -140,21 +143,47 @@ Status ParseQuery(std::string_view text, Query* out);
 // Query): match nothing, do not run it.
 std::string ToFts5Match(const Query& q);
 
-// The argument of `to_tsquery('simple', $1)` for `q` (the 'simple'
-// configuration: no stemming, no stop words), every word a quoted lexeme:
+// A tsquery for `q`, every word a quoted lexeme:
 //   -> 'timeout' & ( 'connection' <-> 'refused' ) & 'conn':* & !'x'
 //      & !( 'a' <-> 'b' )
-// The tsvector it is matched against must be built from Tokenize's words of
-// each field (not from the raw text: PostgreSQL's own parser keeps
-// "foo.bar", "x-y" or an e-mail address as one token, unicode61 does not);
-// docs/rest-api-search.md says how. "" as for ToFts5Match.
+// Bind it as `$1::tsquery` against a tsvector made by ToPostgresTsVector:
+// both then hold crashctl's words verbatim, and PostgreSQL agrees with
+// Matches. It is also a valid argument of `to_tsquery('simple', $1)` (no
+// stemming, no stop words), which passes each lexeme through PostgreSQL's
+// parser again: the same for words of letters and digits, but a word with
+// a character that parser does not count as a letter (e.g. '½') becomes
+// a phrase or disappears. "" as for ToFts5Match.
 std::string ToPostgresTsQuery(const Query& q);
+
+// PostgreSQL's tsvector limits (PostgreSQL 15's tsvector input refuses more;
+// ToPostgresTsVector keeps within them).
+constexpr size_t kPostgresMaxLexemeBytes = 2046;  // longer words are left out
+constexpr int kPostgresMaxPosition = 16383;       // later words are put there
+constexpr size_t kPostgresMaxPositions = 256;     // per word; more are dropped
+// The size PostgreSQL counts: per word its length rounded up to even, plus 2,
+// plus 2 per position. Words or positions past it are left out.
+constexpr size_t kPostgresMaxTsVectorBytes = 1048575;
+
+// A tsvector literal of the words of `fields` (Tokenize of each), with
+// their positions, to be stored as `$1::tsvector`:
+//   {"Connection refused", "db.pool"}
+//   -> 'connection':1 'db':4 'pool':5 'refused':2
+// One position is skipped between fields, so that `<->` never joins the
+// last word of a field to the first of the next. Words are listed in byte
+// order. PostgreSQL's own to_tsvector must not be used on the raw text: its
+// parser keeps "foo.bar", "x-y" or an e-mail address as one token where
+// unicode61 splits them. Within the limits above PostgreSQL then matches as
+// Matches does; past them (a word of over 2046 bytes, a row of over 16383
+// words, a word repeated over 256 times, a row of over about 100,000
+// distinct words) some words or positions are left out, and those words or
+// phrases involving them may not be found.
+std::string ToPostgresTsVector(const std::vector<std::string_view>& fields);
 
 // The reference semantics: does a row whose searched fields are `fields`
 // match `q`? Each term must match (or, negated, must not match) within one
 // field; different terms may match in different fields. A query with no
 // non-negated term matches nothing. Used by the tests and the in-memory
-// store. Never throws on any input.
+// store. Any bytes are accepted; nothing is thrown but std::bad_alloc.
 bool Matches(const Query& q, const std::vector<std::string_view>& fields);
 // The same for a row of one field.
 bool Matches(const Query& q, std::string_view document);
