@@ -6,6 +6,7 @@
 
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "search/tokenizer_private.h"
@@ -88,6 +89,28 @@ TEST(TokenizeTest, WordsTokenizeToThemselves) {
       EXPECT_EQ(Tokenize(w), std::vector<std::string>{w}) << w;
     }
   }
+}
+
+TEST(TokenizeTest, SafeFromManyThreadsAtOnce) {
+  const std::string text = "Ünïcödé École 日本語 ConnectionError: refusé";
+  const std::vector<std::string> want = Tokenize(text);
+  ASSERT_EQ(want.size(), 5u);
+  std::vector<int> wrong(4, 0);
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < wrong.size(); ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 2000; ++i) {
+        if (Tokenize(text) != want) ++wrong[t];
+        Query q;
+        if (!ParseQuery("école -timeout \"日本語\"", &q).ok() ||
+            !Matches(q, text)) {
+          ++wrong[t];
+        }
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  EXPECT_EQ(wrong, std::vector<int>(4, 0));
 }
 
 // --- ParseQuery: valid ----------------------------------------------------
