@@ -23,7 +23,7 @@ Options NoTimeBounds() {
   return o;
 }
 
-TEST(NormalizeRealTest, CommittedCaptures) {
+TEST(TransactionRealPayloadTest, CommittedCaptures) {
   for (const testing::RealCase& row : testing::RealCases()) {
     SCOPED_TRACE(row.file);
     const std::string envelope = testing::ReadFileOrEmpty(
@@ -39,7 +39,7 @@ TEST(NormalizeRealTest, CommittedCaptures) {
   }
 }
 
-TEST(NormalizeRealTest, PythonTimesAreRfc3339AndNodeTimesEpochNumbers) {
+TEST(TransactionRealPayloadTest, PythonTimesAreRfc3339AndNodeTimesEpochNumbers) {
   // Both forms give the same kind of value: epoch seconds.
   for (const char* file : {"python_task.envelope", "node_route.envelope"}) {
     const auto items = testing::TransactionItems(testing::ReadFileOrEmpty(
@@ -56,7 +56,7 @@ TEST(NormalizeRealTest, PythonTimesAreRfc3339AndNodeTimesEpochNumbers) {
   }
 }
 
-TEST(NormalizeRealTest, StaleCaptureIsShiftedToNowKeepingDurations) {
+TEST(TransactionRealPayloadTest, StaleCaptureIsShiftedToNowKeepingDurations) {
   const auto items = testing::TransactionItems(testing::ReadFileOrEmpty(
       std::string(TRACING_TESTDATA_DIR) + "/node_route.envelope"));
   ASSERT_EQ(items.size(), 1u);
@@ -91,7 +91,7 @@ std::string Tx(
          (extra.empty() ? "" : "," + extra) + "}";
 }
 
-TEST(NormalizeTest, MinimalTransaction) {
+TEST(NormalizeTransactionTest, MinimalTransaction) {
   Transaction tx;
   const Status s = NormalizeTransaction(Tx(), kNow, Options(), &tx);
   ASSERT_TRUE(s.ok()) << s.ToString();
@@ -113,7 +113,7 @@ struct ErrorCase {
   std::string message_part;
 };
 
-TEST(NormalizeTest, RefusedWithAClearMessage) {
+TEST(NormalizeTransactionTest, RefusedWithAClearMessage) {
   const std::vector<ErrorCase> cases = {
       {"", "not valid JSON"},
       {"{\"a\":", "not valid JSON"},
@@ -162,7 +162,7 @@ TEST(NormalizeTest, RefusedWithAClearMessage) {
   }
 }
 
-TEST(NormalizeTest, NestingAtTheLimitIsAccepted) {
+TEST(NormalizeTransactionTest, NestingAtTheLimitIsAccepted) {
   // The payload object is level 1; 63 arrays in it make 64 levels.
   const std::string deep =
       std::string(R"("extra":)") + std::string(63, '[') + std::string(63, ']');
@@ -173,7 +173,7 @@ TEST(NormalizeTest, NestingAtTheLimitIsAccepted) {
   EXPECT_TRUE(NormalizeTransaction(Tx(text), kNow, Options(), &tx).ok());
 }
 
-TEST(NormalizeTest, IdsAreCanonicalised) {
+TEST(NormalizeTransactionTest, IdsAreCanonicalised) {
   Transaction tx;
   const std::string json =
       R"({"event_id":"4C79F60C-1124-4E7A-8B0A-6A5F3B1F2A9D","contexts":{"trace":{)"
@@ -187,7 +187,7 @@ TEST(NormalizeTest, IdsAreCanonicalised) {
   EXPECT_EQ(tx.name, kUnlabeledTransaction);
 }
 
-TEST(NormalizeTest, StatusesFoldIntoTheClosedSet) {
+TEST(NormalizeTransactionTest, StatusesFoldIntoTheClosedSet) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"ok", "ok"},
       {"OK", "ok"},
@@ -212,7 +212,7 @@ TEST(NormalizeTest, StatusesFoldIntoTheClosedSet) {
   }
 }
 
-TEST(NormalizeTest, StatusFromHttpWhenNoneIsSent) {
+TEST(NormalizeTransactionTest, StatusFromHttpWhenNoneIsSent) {
   Transaction tx;
   ASSERT_TRUE(NormalizeTransaction(Tx(R"("tags":{"http.status_code":"503"})"),
                                    kNow, Options(), &tx)
@@ -229,7 +229,7 @@ TEST(NormalizeTest, StatusFromHttpWhenNoneIsSent) {
   EXPECT_EQ(SpanStatusForHttp(0), "unknown");
 }
 
-TEST(NormalizeTest, MethodsFold) {
+TEST(NormalizeTransactionTest, MethodsFold) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"GET", "GET"},     {"get", "GET"},          {"Post", "POST"},
       {"PUT", "PUT"},     {"PATCH", "PATCH"},      {"DELETE", "DELETE"},
@@ -253,7 +253,7 @@ TEST(NormalizeTest, MethodsFold) {
   EXPECT_EQ(tx.method, "DELETE");
 }
 
-TEST(NormalizeTest, ResponseStatusPrecedence) {
+TEST(NormalizeTransactionTest, ResponseStatusPrecedence) {
   struct Case {
     std::string extra, trace;
     int want;
@@ -282,7 +282,7 @@ TEST(NormalizeTest, ResponseStatusPrecedence) {
   EXPECT_EQ(tx.http_status, 502);
 }
 
-TEST(NormalizeTest, ServiceFromTagElseAppName) {
+TEST(NormalizeTransactionTest, ServiceFromTagElseAppName) {
   Transaction tx;
   const std::string app =
       R"({"contexts":{"trace":{"trace_id":"0af7651916cd43dd8448eb211c80319c",)"
@@ -296,7 +296,7 @@ TEST(NormalizeTest, ServiceFromTagElseAppName) {
   EXPECT_EQ(tx.service, "web");
 }
 
-TEST(NormalizeTest, SourceFromTransactionInfoElseTraceData) {
+TEST(NormalizeTransactionTest, SourceFromTransactionInfoElseTraceData) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {R"("transaction_info":{"source":"route"})", "route"},
       {R"("transaction_info":{"source":"sanitized"})", "sanitized"},
@@ -316,7 +316,7 @@ TEST(NormalizeTest, SourceFromTransactionInfoElseTraceData) {
   EXPECT_EQ(tx.source, "view");
 }
 
-TEST(NormalizeTest, TimestampForms) {
+TEST(NormalizeTransactionTest, TimestampForms) {
   const std::vector<std::string> forms = {
       R"("start_timestamp":1796168800,"timestamp":1796168801.5)",
       R"("start_timestamp":"1796168800","timestamp":"1796168801.5")",
@@ -332,7 +332,7 @@ TEST(NormalizeTest, TimestampForms) {
   }
 }
 
-TEST(NormalizeTest, FutureTransactionEndsNow) {
+TEST(NormalizeTransactionTest, FutureTransactionEndsNow) {
   Transaction tx;
   const std::string times =
       R"("start_timestamp":1796172400,"timestamp":1796172402,)"
@@ -365,7 +365,7 @@ TEST(NormalizeTest, FutureTransactionEndsNow) {
   EXPECT_DOUBLE_EQ(tx.start, kNow);
 }
 
-TEST(NormalizeTest, SpansCutAndInvalidOnesDropped) {
+TEST(NormalizeTransactionTest, SpansCutAndInvalidOnesDropped) {
   std::string spans = R"("spans":[)";
   for (int i = 0; i < 1003; ++i) {
     char id[17];
@@ -399,7 +399,7 @@ TEST(NormalizeTest, SpansCutAndInvalidOnesDropped) {
   EXPECT_NEAR(tx.spans[0].duration(), 0.1, 1e-6);
 }
 
-TEST(NormalizeTest, StringsAreCutAtUtf8Boundaries) {
+TEST(NormalizeTransactionTest, StringsAreCutAtUtf8Boundaries) {
   std::string name;
   for (int i = 0; i < 150; ++i) name += "\xc3\xa9";  // 300 bytes
   Transaction tx;

@@ -19,7 +19,7 @@ std::vector<DurationSample> Samples(const std::vector<double>& durations,
   return out;
 }
 
-TEST(SummaryTest, NearestRankOnOneToTen) {
+TEST(DurationSummaryTest, NearestRankOnOneToTen) {
   const Summary s = Summarize(Samples({7, 3, 10, 1, 9, 2, 8, 4, 6, 5}));
   EXPECT_EQ(s.count, 10u);
   EXPECT_DOUBLE_EQ(s.p50, 5);   // ceil(0.50 * 10) = 5th
@@ -28,7 +28,7 @@ TEST(SummaryTest, NearestRankOnOneToTen) {
   EXPECT_DOUBLE_EQ(s.error_ratio, 0);
 }
 
-TEST(SummaryTest, NearestRankTable) {
+TEST(DurationSummaryTest, NearestRankTable) {
   std::vector<double> hundred;
   for (int i = 1; i <= 100; ++i) hundred.push_back(i / 100.0);
   std::vector<double> twenty;
@@ -52,7 +52,7 @@ TEST(SummaryTest, NearestRankTable) {
   }
 }
 
-TEST(SummaryTest, ErrorRatioAsSentryFailureRate) {
+TEST(DurationSummaryTest, ErrorRatioAsSentryFailureRate) {
   std::vector<DurationSample> s = {
       {0.1, "ok"},
       {0.2, "cancelled"},
@@ -74,7 +74,7 @@ TEST(SummaryTest, ErrorRatioAsSentryFailureRate) {
   EXPECT_TRUE(IsFailureStatus("failure"));
 }
 
-TEST(SummaryTest, BadDurationsAreSkippedAndEmptyIsZero) {
+TEST(DurationSummaryTest, BadDurationsAreSkippedAndEmptyIsZero) {
   std::vector<DurationSample> s = {
       {std::nan(""), "internal_error"},
       {-1, "internal_error"},
@@ -91,7 +91,7 @@ TEST(SummaryTest, BadDurationsAreSkippedAndEmptyIsZero) {
   EXPECT_DOUBLE_EQ(empty.error_ratio, 0);
 }
 
-TEST(SummaryTest, ByTransaction) {
+TEST(DurationSummaryTest, ByTransaction) {
   std::vector<NamedSample> samples;
   for (int i = 1; i <= 4; ++i) samples.push_back({"b", i * 0.1, "ok"});
   samples.push_back({"a", 1.0, "internal_error"});

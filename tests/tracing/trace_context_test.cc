@@ -143,7 +143,7 @@ TEST(TraceparentTest, ConvertsToAndFromSentryTrace) {
   EXPECT_EQ(ToTraceparent(s).flags, 0);
 }
 
-TEST(IdsTest, NewIdsAreValidAndDistinct) {
+TEST(TraceIdsTest, NewIdsAreValidAndDistinct) {
   std::set<std::string> seen;
   for (int i = 0; i < 1000; ++i) {
     const std::string t = NewTraceId();
