@@ -39,7 +39,8 @@ TEST(TransactionRealPayloadTest, CommittedCaptures) {
   }
 }
 
-TEST(TransactionRealPayloadTest, PythonTimesAreRfc3339AndNodeTimesEpochNumbers) {
+TEST(TransactionRealPayloadTest,
+     PythonTimesAreRfc3339AndNodeTimesEpochNumbers) {
   // Both forms give the same kind of value: epoch seconds.
   for (const char* file : {"python_task.envelope", "node_route.envelope"}) {
     const auto items = testing::TransactionItems(testing::ReadFileOrEmpty(

@@ -127,7 +127,8 @@ bool ParseBaggage(std::string_view header, Baggage* out, std::string* error);
 // goes to `*dropped` when not null). Sentry entries are never dropped for a
 // third party's; an invalid other_sentry name (not a token) is skipped and
 // counted as dropped too. Parse(Format(b)) == b for every b that
-// ParseBaggage produced, when nothing was dropped.
+// ParseBaggage produced, when nothing was dropped and the result is within
+// kMaxBaggageBytes (re-encoding may lengthen a value: '@' becomes %40).
 std::string FormatBaggage(const Baggage& value, size_t* dropped = nullptr);
 
 // Percent-encoding of a baggage value (encodeURIComponent's set kept:
