@@ -12,6 +12,8 @@ APT_PACKAGES=(
   libunwind-dev libdw-dev libiberty-dev libhowardhinnant-date-dev tzdata
   prometheus prometheus-alertmanager
   python3 python3-yaml
+  # tests/tracing runs the real sentry-python SDK (1.9) to capture transactions.
+  python3-sentry-sdk
   clang libclang-rt-14-dev clang-format wrk
   # tests/crashreport builds and runs crashing Go and Rust programs (a JDK is
   # optional there: committed samples cover the JVM format).
