@@ -370,14 +370,18 @@ bool PostgresServer::WaitReady(std::string* error) {
   const std::string conninfo =
       "host=" + host_ + " port=" + std::to_string(port_) + " user=" + user_ +
       " dbname=postgres connect_timeout=2";
-  const auto deadline = Clock::now() + std::chrono::seconds(30);
+  const auto began = Clock::now();
+  // Crash recovery after Kill() fsyncs the whole data directory first: on a
+  // busy disk that takes seconds.
+  const auto deadline = began + std::chrono::seconds(60);
   for (;;) {
     int status = 0;
     pid_t rc = waitpid(pid_, &status, WNOHANG);
     if (rc == pid_) {
       pid_ = 0;
       *error = "postgres exited while starting (status " +
-               std::to_string(status) + "): " + LogTail(2000);
+               std::to_string(status) + ", after " +
+               std::to_string(Seconds(began)) + " s): " + LogTail(2000);
       return false;
     }
     PGPing ping = PQping(conninfo.c_str());
@@ -390,7 +394,7 @@ bool PostgresServer::WaitReady(std::string* error) {
       std::string ignored;
       Kill(&ignored);
       *error =
-          "postgres did not accept connections within 30 s: " + LogTail(2000);
+          "postgres did not accept connections within 60 s: " + LogTail(2000);
       return false;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));

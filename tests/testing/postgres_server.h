@@ -23,7 +23,7 @@
 //   max_connections from Options, autovacuum off, jit off, wal_level
 //   minimal. (initdb itself runs with --no-sync: a machine crash during a
 //   test is not something the tests survive anyway.)
-// - Start() waits, bounded (30 s), until the server accepts connections
+// - Start() waits, bounded (60 s), until the server accepts connections
 //   (a libpq ping), and fails early with the log's tail if the postmaster
 //   exits. Stop() is `pg_ctl stop -m fast`'s signal (SIGINT to the
 //   postmaster), waits up to 30 s, then kills. Kill() is SIGKILL to the
