@@ -54,7 +54,7 @@ class Pool {
   struct Stats {
     int open = 0;  // idle + leased + being opened
     int idle = 0;
-    int leased = 0;
+    int leased = 0;         // handed out (and being opened)
     int waiting = 0;        // threads inside Acquire waiting for a slot
     int64_t opened = 0;     // connections opened since construction
     int64_t discarded = 0;  // broken or failed health checks
