@@ -21,6 +21,9 @@ APT_PACKAGES=(
   # make image, make deb and their tests (tests/deploy/): systemd for
   # systemd-analyze, dpkg-dev for dpkg-shlibdeps.
   podman mmdebstrap lintian dpkg-dev systemd
+  # store/postgres links libpq; its tests (tests/store/postgres/) start a
+  # private PostgreSQL server (initdb, postgres) as the `postgres` user.
+  postgresql libpq-dev
 )
 
 missing=()
