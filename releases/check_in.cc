@@ -11,7 +11,7 @@
 #include "check_in_private.h"
 #include "crashctl/util/strings.h"
 #include "json_util.h"
-#include "monitors/schedule.h"
+#include "crashctl/monitors/schedule.h"
 
 namespace crashctl::releases {
 namespace {

@@ -10,7 +10,7 @@
 
 #include "crashctl/releases/check_in.h"
 #include "crashctl/util/status.h"
-#include "monitors/schedule.h"
+#include "crashctl/monitors/schedule.h"
 
 namespace crashctl::releases::internal {
 

@@ -11,8 +11,8 @@
 #include "crashctl/releases/check_in.h"
 #include "crashctl/util/strings.h"
 #include "json_util.h"
-#include "monitors/missed_runs.h"
-#include "monitors/schedule.h"
+#include "crashctl/monitors/missed_runs.h"
+#include "crashctl/monitors/schedule.h"
 
 namespace crashctl::releases {
 namespace {
