@@ -12,6 +12,7 @@
 #include "crashctl/exporter/metrics.h"
 #include "crashctl/grouping/grouping.h"
 #include "crashctl/ingest/normalize.h"
+#include "crashctl/store/sqlite.h"
 #include "crashctl/store/store.h"
 #include "ingest/envelope.h"
 #include "store/payload_codec.h"
@@ -102,7 +103,7 @@ void BM_StoreWriteBatch(benchmark::State& state) {
   }
   std::string error;
   std::unique_ptr<store::Store> store =
-      store::Store::Open(std::string(dir) + "/crashctl.db", &error);
+      store::OpenSqlite(std::string(dir) + "/crashctl.db", &error);
   model::Project project;
   store->CreateProject("bench", &project);
   const int batch = static_cast<int>(state.range(0));

@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "crashctl/core/config.h"
 #include "crashctl/model/dsn.h"
+#include "crashctl/store/sqlite.h"
 #include "crashctl/store/store.h"
 
 namespace crashctl {
@@ -38,7 +39,7 @@ std::unique_ptr<store::Store> OpenForCommand(const ParsedArgs& args,
     return nullptr;
   }
   std::unique_ptr<store::Store> store =
-      store::Store::Open(config->DatabasePath(), &error);
+      store::OpenSqlite(config->DatabasePath(), &error);
   if (!store) {
     std::cerr << "crashctl: cannot open " << config->DatabasePath() << ": "
               << error << "\n";

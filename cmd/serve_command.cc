@@ -26,6 +26,7 @@
 #include "crashctl/model/dsn.h"
 #include "crashctl/rest/rest_api.h"
 #include "crashctl/scrub/scrubber.h"
+#include "crashctl/store/sqlite.h"
 #include "crashctl/store/store.h"
 
 namespace crashctl {
@@ -101,10 +102,10 @@ void RefreshStoreGauges(store::Store* store, exporter::Metrics* metrics) {
       }
     }
   }
-  metrics->SetStorageSize(static_cast<double>(store->SizeBytes()));
-  metrics->SetGroupCountersPending(
-      static_cast<double>(store->PendingGroupCounters()));
-  metrics->SetStorageBusyRetries(static_cast<double>(store->BusyRetries()));
+  const store::Store::Stats stats = store->GetStats();
+  metrics->SetStorageSize(static_cast<double>(stats.size_bytes));
+  metrics->SetGroupCountersPending(static_cast<double>(stats.deferred_updates));
+  metrics->SetStorageBusyRetries(static_cast<double>(stats.write_retries));
 }
 
 // Exports the `limit` groups with the most events in the last hour as
@@ -171,7 +172,7 @@ int ServeCommand(const std::vector<std::string>& args) {
   signal(SIGXFSZ, SIG_IGN);
 
   std::unique_ptr<store::Store> store =
-      store::Store::OpenForIngest(config.DatabasePath(), &error);
+      store::OpenSqliteForIngest(config.DatabasePath(), &error);
   if (!store) {
     spdlog::critical("cannot open database {}: {}", config.DatabasePath(),
                      error);

@@ -94,7 +94,7 @@ bool IngestPipeline::StorageUp(std::string* reason) {
   const auto now = std::chrono::steady_clock::now();
   if (!storage_up_.load() && now - last_probe_ >= std::chrono::seconds(1)) {
     last_probe_ = now;
-    const Status status = store_->ProbeWrite();
+    const Status status = store_->HealthProbe();
     if (status.ok()) {
       storage_up_.store(true, std::memory_order_release);
       if (metrics_) metrics_->SetStorageUp(true);
@@ -120,7 +120,8 @@ void IngestPipeline::WriterLoop() {
       if (wrote && !cv_.wait_for(lock, options_.idle_flush, ready)) {
         // Nothing arrived for a while: let the store write what it defers.
         lock.unlock();
-        const Status status = store_->FlushGroupCounters();
+        const Status status =
+            store_->Maintain(store::Store::Maintenance::kIdle);
         if (!status.ok()) spdlog::warn("ingest: {}", status.message());
         wrote = false;
         continue;
@@ -183,9 +184,12 @@ void IngestPipeline::CommitBatch(std::vector<Pending>* batch) {
     Pending& pending = (*batch)[i];
     pending.completion->Set(pending.index, IngestResult{status, outcome});
   }
-  // A WAL checkpoint the commit left due, then the listeners: they run
-  // after the handlers are released, so neither delays an acknowledgement.
-  store_->CheckpointIfDue();
+  // The store's housekeeping (SQLite: a WAL checkpoint the commit left due),
+  // then the listeners: they run after the handlers are released, so
+  // neither delays an acknowledgement.
+  const Status maintained =
+      store_->Maintain(store::Store::Maintenance::kAfterBatch);
+  if (!maintained.ok()) spdlog::warn("ingest: {}", maintained.message());
   for (size_t i = 0; i < items.size(); ++i) {
     if (outcomes[i].duplicate) continue;
     for (const Listener& listener : listeners_) {

@@ -16,6 +16,7 @@
 #include <thread>
 #include <utility>
 
+#include "crashctl/store/sqlite.h"
 #include "crashctl/util/time.h"
 #include "migrations.h"
 #include "rows.h"
@@ -47,13 +48,12 @@ Status RandomHexKey(std::string* key) {
 
 }  // namespace
 
-std::unique_ptr<Store> Store::Open(const std::string& path,
-                                   std::string* error) {
+std::unique_ptr<Store> OpenSqlite(const std::string& path, std::string* error) {
   return SqliteStore::Open(path, SqliteStore::Options(), error);
 }
 
-std::unique_ptr<Store> Store::OpenForIngest(const std::string& path,
-                                            std::string* error) {
+std::unique_ptr<Store> OpenSqliteForIngest(const std::string& path,
+                                           std::string* error) {
   SqliteStore::Options options;
   options.group_fold_interval = std::chrono::seconds(1);
   return SqliteStore::Open(path, options, error);
@@ -174,11 +174,6 @@ Status SqliteStore::FlushGroupCounters() {
         return folds_.Write(db, {}, /*all=*/true, GroupFolds::Clock::now());
       },
       [this] { CommitFolds(); });
-}
-
-void SqliteStore::CheckpointIfDue() {
-  std::lock_guard<std::mutex> lock(write_mu_);
-  if (writer_ != nullptr) checkpointer_.CheckpointIfDue(writer_->handle());
 }
 
 void SqliteStore::CommitFolds() {
@@ -424,7 +419,7 @@ Status SqliteStore::DeleteOlderThan(double cutoff, int64_t* deleted) {
   return Status::Ok();
 }
 
-int64_t SqliteStore::SizeBytes() {
+int64_t SqliteStore::SizeBytes() const {
   int64_t total = 0;
   for (const std::string& file : {path_, path_ + "-wal"}) {
     std::error_code ec;
@@ -434,7 +429,22 @@ int64_t SqliteStore::SizeBytes() {
   return total;
 }
 
-Status SqliteStore::ProbeWrite() {
+Store::Stats SqliteStore::GetStats() {
+  Stats stats;
+  stats.size_bytes = SizeBytes();
+  stats.write_retries = busy_retries_.load(std::memory_order_relaxed);
+  stats.deferred_updates = folds_size_.load(std::memory_order_acquire);
+  return stats;
+}
+
+Status SqliteStore::Maintain(Maintenance when) {
+  if (when == Maintenance::kIdle) return FlushGroupCounters();
+  std::lock_guard<std::mutex> lock(write_mu_);
+  if (writer_ != nullptr) checkpointer_.CheckpointIfDue(writer_->handle());
+  return Status::Ok();
+}
+
+Status SqliteStore::HealthProbe() {
   return Write("probe write", [](SqliteDb* db) {
     // Rewrites the header's application_id with its own value: page 1 is
     // dirtied, so COMMIT appends a WAL frame and syncs it, as a real write
@@ -472,10 +482,6 @@ Status SqliteStore::IntegrityCheck() {
     }
     return Status::Ok();
   });
-}
-
-int64_t SqliteStore::BusyRetries() {
-  return busy_retries_.load(std::memory_order_relaxed);
 }
 
 }  // namespace store

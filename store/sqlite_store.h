@@ -83,13 +83,15 @@ class SqliteStore : public Store {
   Status LinkCrashGroup(int64_t crash_id, int64_t group_id) override;
 
   Status DeleteOlderThan(double cutoff, int64_t* deleted) override;
-  int64_t SizeBytes() override;
   Status IntegrityCheck() override;
-  int64_t BusyRetries() override;
-  Status ProbeWrite() override;
-  Status FlushGroupCounters() override;
-  void CheckpointIfDue() override;
-  size_t PendingGroupCounters() override { return folds_size_.load(); }
+  Stats GetStats() override;
+  Status HealthProbe() override;
+  Status Maintain(Maintenance when) override;
+
+  // Size of the database files (main + WAL) in bytes.
+  int64_t SizeBytes() const;
+  // Writes the group counters GroupFolds holds (Maintain(kIdle)).
+  Status FlushGroupCounters();
 
   // Runs `sql` on the write connection (outside any transaction). For tests
   // and maintenance: e.g. "PRAGMA max_page_count=N" to simulate a full disk,

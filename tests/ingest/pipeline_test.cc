@@ -11,6 +11,7 @@
 
 #include "crashctl/exporter/metrics.h"
 #include "crashctl/grouping/grouping.h"
+#include "crashctl/store/sqlite.h"
 #include "tests/rest/fake_store.h"
 #include "tests/testing/server_process.h"
 
@@ -59,7 +60,7 @@ class PipelineTest : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string error;
-    store_ = store::Store::Open(dir_.File("crashctl.db"), &error);
+    store_ = store::OpenSqlite(dir_.File("crashctl.db"), &error);
     ASSERT_TRUE(store_) << error;
     ASSERT_TRUE(store_->CreateProject("p", &project_).ok());
   }
@@ -158,7 +159,7 @@ TEST(PipelineIdleTest, IdleWriterHasTheStoreWriteDeferredCounters) {
   const std::string path = dir.File("crashctl.db");
   std::string error;
   std::unique_ptr<store::Store> store =
-      store::Store::OpenForIngest(path, &error);
+      store::OpenSqliteForIngest(path, &error);
   ASSERT_TRUE(store) << error;
   model::Project project;
   ASSERT_TRUE(store->CreateProject("p", &project).ok());
@@ -238,7 +239,7 @@ TEST_F(PipelineTest, DuplicateEventIdsAreNotCountedTwice) {
 
 // Accepts every event and records, each time the pipeline asks for the
 // checkpoint a write left due, whether the batch was acknowledged by then.
-// WriteEvents and CheckpointIfDue run on the writer thread only.
+// WriteEvents and Maintain run on the writer thread only.
 class CheckpointOrderStore : public FakeStore {
  public:
   std::function<bool()> acknowledged;
@@ -249,8 +250,11 @@ class CheckpointOrderStore : public FakeStore {
     outcomes->assign(items.size(), model::WriteOutcome{});
     return Status::Ok();
   }
-  void CheckpointIfDue() override {
-    acknowledged_at_checkpoint.push_back(acknowledged());
+  Status Maintain(Maintenance when) override {
+    if (when == Maintenance::kAfterBatch) {
+      acknowledged_at_checkpoint.push_back(acknowledged());
+    }
+    return Status::Ok();
   }
 };
 

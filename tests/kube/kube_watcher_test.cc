@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "crashctl/exporter/metrics.h"
+#include "crashctl/store/sqlite.h"
 #include "crashctl/store/store.h"
 #include "fake_apiserver.h"
 #include "fake_scenarios.h"
@@ -50,7 +51,7 @@ class KubeWatcherTest : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string error;
-    store_ = store::Store::Open(dir_.File("crashctl.db"), &error);
+    store_ = store::OpenSqlite(dir_.File("crashctl.db"), &error);
     ASSERT_NE(store_, nullptr) << error;
     metrics_ =
         std::make_unique<exporter::Metrics>(exporter::Metrics::Options());

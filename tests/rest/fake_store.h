@@ -58,9 +58,8 @@ class FakeStore : public store::Store {
                      model::Page<model::Crash>* out) override;
   Status LinkCrashGroup(int64_t crash_id, int64_t group_id) override;
   Status DeleteOlderThan(double cutoff, int64_t* deleted) override;
-  int64_t SizeBytes() override { return 0; }
+  Stats GetStats() override { return {}; }
   Status IntegrityCheck() override { return Status::Ok(); }
-  int64_t BusyRetries() override { return 0; }
 
  private:
   // Returns the injected failure, if any (and counts the call).

@@ -80,7 +80,7 @@ TEST_F(DeferredGroupCountersTest, ReadsFoldPendingCountersFirst) {
           .ok());
   // Not written yet: the group row holds what its creation wrote.
   EXPECT_EQ(StoredCount(path_, "a"), 0);
-  EXPECT_EQ(store->PendingGroupCounters(), 2u);
+  EXPECT_EQ(store->GetStats().deferred_updates, 2u);
 
   model::Group group;
   ASSERT_TRUE(store->GetGroup(group_id, &group).ok());
@@ -91,7 +91,7 @@ TEST_F(DeferredGroupCountersTest, ReadsFoldPendingCountersFirst) {
   EXPECT_EQ(group.title, "Error: the newest");
   EXPECT_EQ(StoredCount(path_, "a"), 4);
   EXPECT_EQ(StoredCount(path_, "b"), 1);
-  EXPECT_EQ(store->PendingGroupCounters(), 0u);
+  EXPECT_EQ(store->GetStats().deferred_updates, 0u);
 
   // Listing folds as well.
   ASSERT_TRUE(

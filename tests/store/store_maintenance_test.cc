@@ -101,7 +101,7 @@ TEST_F(MaintenanceTest, RetentionDeletesOldEventsEmptyGroupsAndOldCrashes) {
 }
 
 TEST_F(MaintenanceTest, SizeBytesGrowsWithData) {
-  int64_t before = store_->SizeBytes();
+  int64_t before = store_->GetStats().size_bytes;
   EXPECT_GT(before, 0);
   // Payloads are stored compressed: these still need at least 3000 bytes.
   std::vector<model::WriteItem> items;
@@ -111,7 +111,7 @@ TEST_F(MaintenanceTest, SizeBytesGrowsWithData) {
     items.push_back(item);
   }
   Write(items);
-  EXPECT_GT(store_->SizeBytes(), before + 200 * 3000);
+  EXPECT_GT(store_->GetStats().size_bytes, before + 200 * 3000);
 }
 
 TEST_F(StoreTest, IntegrityCheckPasses) {
@@ -233,7 +233,7 @@ TEST(StoreBusyTest, RetriesWhileAnotherConnectionWrites) {
     done = true;
   });
   // Hold the lock until the store has retried at least twice.
-  for (int i = 0; i < 500 && store->BusyRetries() < 2; ++i) {
+  for (int i = 0; i < 500 && store->GetStats().write_retries < 2; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   EXPECT_FALSE(done.load());
@@ -241,7 +241,7 @@ TEST(StoreBusyTest, RetriesWhileAnotherConnectionWrites) {
             SQLITE_OK);
   writer.join();
   EXPECT_TRUE(status.ok()) << status.message();
-  EXPECT_GE(store->BusyRetries(), 2);
+  EXPECT_GE(store->GetStats().write_retries, 2);
   sqlite3_close(other);
 }
 
@@ -259,7 +259,7 @@ TEST(StoreBusyTest, GivesUpAfterBoundedRetries) {
             SQLITE_OK);
   Status status = store->CreateProject("never", nullptr);
   EXPECT_EQ(status.code(), Status::Code::kUnavailable) << status.message();
-  EXPECT_EQ(store->BusyRetries(), 2);
+  EXPECT_EQ(store->GetStats().write_retries, 2);
   sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
   sqlite3_close(other);
   EXPECT_TRUE(store->CreateProject("now", nullptr).ok());
@@ -274,7 +274,7 @@ TEST(StoreDurabilityTest, AcknowledgedEventsSurviveKill9) {
   ASSERT_GE(child, 0);
   if (child == 0) {
     std::string error;
-    auto store = Store::Open(path, &error);
+    auto store = OpenSqlite(path, &error);
     model::Project project;
     if (!store || !store->CreateProject("p", &project).ok()) _exit(3);
     std::vector<model::WriteOutcome> outcomes;
@@ -290,7 +290,7 @@ TEST(StoreDurabilityTest, AcknowledgedEventsSurviveKill9) {
   ASSERT_TRUE(WIFSIGNALED(wstatus)) << "child exit " << WEXITSTATUS(wstatus);
   EXPECT_EQ(WTERMSIG(wstatus), SIGKILL);
   std::string error;
-  auto store = Store::Open(path, &error);
+  auto store = OpenSqlite(path, &error);
   ASSERT_NE(store, nullptr) << error;
   model::StoredEvent event;
   EXPECT_TRUE(store->GetEvent(EventId(42), &event).ok());

@@ -26,7 +26,7 @@ TEST(StoreOpenTest, CreatesParentDirectoryAndMigratesOnce) {
   const std::string path = dir.File("a/b/crashctl.db");
   for (int i = 0; i < 3; ++i) {  // reopening applies nothing twice
     std::string error;
-    std::unique_ptr<Store> store = Store::Open(path, &error);
+    std::unique_ptr<Store> store = OpenSqlite(path, &error);
     ASSERT_NE(store, nullptr) << error;
     if (i == 0) {
       model::Project project;
@@ -56,7 +56,7 @@ TEST(StoreOpenTest, Versions3And4UpgradeAVersion2Database) {
   int64_t group_id = 0;
   {
     std::string error;
-    std::unique_ptr<Store> store = Store::Open(path, &error);
+    std::unique_ptr<Store> store = OpenSqlite(path, &error);
     ASSERT_NE(store, nullptr) << error;
     model::Project project;
     ASSERT_TRUE(store->CreateProject("p", &project).ok());
@@ -92,7 +92,7 @@ TEST(StoreOpenTest, Versions3And4UpgradeAVersion2Database) {
   std::string error;
   // Versions 3 and 4; the ingesting store recovers group counters from the
   // watermark version 4 sets, which must not count the old event again.
-  std::unique_ptr<Store> store = Store::OpenForIngest(path, &error);
+  std::unique_ptr<Store> store = OpenSqliteForIngest(path, &error);
   ASSERT_NE(store, nullptr) << error;
   EXPECT_EQ(QueryInt(path, kCountGlobal), 0);
   EXPECT_EQ(QueryInt(path, "PRAGMA user_version"), LatestSchemaVersion());
@@ -124,7 +124,7 @@ TEST(StoreOpenTest, RefusesNewerSchema) {
   const std::string path = dir.File("crashctl.db");
   {
     std::string error;
-    ASSERT_NE(Store::Open(path, &error), nullptr) << error;
+    ASSERT_NE(OpenSqlite(path, &error), nullptr) << error;
   }
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
@@ -133,7 +133,7 @@ TEST(StoreOpenTest, RefusesNewerSchema) {
             SQLITE_OK);
   sqlite3_close(db);
   std::string error;
-  EXPECT_EQ(Store::Open(path, &error), nullptr);
+  EXPECT_EQ(OpenSqlite(path, &error), nullptr);
   EXPECT_NE(error.find("newer"), std::string::npos) << error;
 }
 
@@ -144,7 +144,7 @@ TEST(StoreOpenTest, FailsOnUnusablePath) {
   FILE* f = std::fopen(dir.File("file").c_str(), "w");
   ASSERT_NE(f, nullptr);
   std::fclose(f);
-  EXPECT_EQ(Store::Open(dir.File("file/crashctl.db"), &error), nullptr);
+  EXPECT_EQ(OpenSqlite(dir.File("file/crashctl.db"), &error), nullptr);
   EXPECT_FALSE(error.empty());
 }
 

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "crashctl/store/sqlite.h"
 #include "crashctl/store/store.h"
 #include "store/sqlite_store.h"
 #include "tests/testing/temp_dir.h"

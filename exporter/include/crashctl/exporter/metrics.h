@@ -97,7 +97,7 @@ class Metrics {
   // --- storage ------------------------------------------------------------
   void SetStorageSize(double bytes);
   // Groups whose counters the store holds in memory
-  // (Store::PendingGroupCounters).
+  // (Store::Stats::deferred_updates).
   void SetGroupCountersPending(double groups);
   void SetStorageBusyRetries(double total);
   void SetStorageUp(bool up);  // false while writes fail (disk full, ...)

@@ -39,7 +39,7 @@ class IngestPipeline {
     size_t queue_size = 10000;  // events waiting; beyond this Submit fails
     size_t batch_size = 512;    // events per transaction at most
     // After this long without events the writer has the store write what
-    // it defers (Store::FlushGroupCounters).
+    // it defers (Store::Maintain(kIdle)).
     std::chrono::milliseconds idle_flush{2000};
   };
   // Called on the writer thread after each committed event (new groups,
@@ -80,7 +80,7 @@ class IngestPipeline {
   // False after a batch failed to commit (disk full, read-only database,
   // I/O error) until a later batch commits or a probe write succeeds, with
   // the reason in `*reason`. While down, a call probes the store with a
-  // cheap write (Store::ProbeWrite) at most once a second, so readiness and
+  // cheap write (Store::HealthProbe) at most once a second, so readiness and
   // crashctl_storage_up recover without a restart even when no events
   // arrive. Thread-safe.
   bool StorageUp(std::string* reason);

@@ -1,10 +1,9 @@
-// Store: projects, groups, events and crashes in one embedded SQLite database.
+// Store: the storage interface. Projects, groups, events and crashes, in
+// terms any backend can implement (crashctl/store/sqlite.h opens the
+// embedded SQLite one).
 //
-// Thread-safety: a Store is safe to use from any number of threads. Writes go
-// through one write connection, serialised by a mutex; reads use a small pool
-// of separate read connections (WAL mode lets them run beside the writer).
-// A call that returns OK for a write has committed it durably
-// (synchronous=FULL).
+// Thread-safety: every implementation is safe to use from any number of
+// threads. A call that returns OK for a write has committed it durably.
 #ifndef CRASHCTL_STORE_STORE_H_
 #define CRASHCTL_STORE_STORE_H_
 
@@ -42,16 +41,9 @@ struct CrashQuery {
 
 class Store {
  public:
-  // Opens (creating if needed) the database at `path`, switches it to WAL
-  // mode and applies pending schema migrations. Returns null and sets
-  // `*error` on failure.
-  static std::unique_ptr<Store> Open(const std::string& path,
-                                     std::string* error);
-  // Open() for the one process that ingests events (`crashctl serve`): group
-  // counters are written about once a second instead of with every batch,
-  // and the ones a crash left unwritten are recovered here.
-  static std::unique_ptr<Store> OpenForIngest(const std::string& path,
-                                              std::string* error);
+  Store() = default;
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
   virtual ~Store() = default;
 
   // --- projects -----------------------------------------------------------
@@ -122,30 +114,37 @@ class Store {
   // newest event (by id) is kept whatever its age: event ids must only
   // grow (see GroupFolds).
   virtual Status DeleteOlderThan(double cutoff, int64_t* deleted) = 0;
-  // Size of the database files (main + WAL) in bytes.
-  virtual int64_t SizeBytes() = 0;
-  // Runs `PRAGMA integrity_check`; OK when it answers "ok".
+  // Verifies the stored data (SQLite: `PRAGMA integrity_check`); OK when
+  // nothing is wrong.
   virtual Status IntegrityCheck() = 0;
-  // Number of times a write met SQLITE_BUSY and retried.
-  virtual int64_t BusyRetries() = 0;
 
-  // Commits a tiny write transaction that changes no data, to tell whether
-  // writes can succeed right now (after a disk-full or read-only failure).
+  // --- health and housekeeping -------------------------------------------
+  struct Stats {
+    int64_t size_bytes = 0;     // storage used by this store's data
+    int64_t write_retries = 0;  // writes that met a lock and retried, ever
+    // Counter updates held in memory, not yet written (readers never see
+    // them missing: a read of groups writes them first). At most 10,000.
+    size_t deferred_updates = 0;
+  };
+  // Cheap: no I/O beyond a stat().
+  virtual Stats GetStats() = 0;
+
+  // Commits a write that changes no data, to tell whether writes can
+  // succeed right now (after a disk-full, read-only or connection failure).
   // kUnavailable when they cannot. The default does nothing.
-  virtual Status ProbeWrite() { return Status::Ok(); }
-  // Writes what the store keeps in memory for a while (SqliteStore: group
-  // counters); reads of groups do this themselves. The ingest writer calls
-  // it when no events have arrived for a while.
-  virtual Status FlushGroupCounters() { return Status::Ok(); }
-  // Runs the WAL checkpoint a write left due (SqliteStore: the WAL reached
-  // its inline limit), outside any transaction. The ingest writer calls it
-  // after acknowledging each batch, so that no acknowledgement waits for
-  // it; a write that finds one due runs it before it begins. The default
-  // does nothing.
-  virtual void CheckpointIfDue() {}
-  // Groups whose counters wait in memory (the crashctl_group_counters_pending
-  // gauge); at most 10,000.
-  virtual size_t PendingGroupCounters() { return 0; }
+  virtual Status HealthProbe() { return Status::Ok(); }
+
+  // Work a backend keeps off the acknowledged write path. The ingest writer
+  // calls Maintain(kAfterBatch) after it has acknowledged each batch (so no
+  // acknowledgement waits for it), and Maintain(kIdle) when no events have
+  // arrived for a while (SqliteStore: writes the deferred group counters at
+  // kIdle and runs a WAL checkpoint a write left due at kAfterBatch). The
+  // default does nothing.
+  enum class Maintenance { kAfterBatch, kIdle };
+  virtual Status Maintain(Maintenance when) {
+    (void)when;
+    return Status::Ok();
+  }
 };
 
 }  // namespace store
