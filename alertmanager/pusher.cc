@@ -6,7 +6,7 @@
 #include <chrono>
 #include <random>
 
-#include "crashctl/exporter/metrics.h"
+#include "crashctl/alertmanager/metrics.h"
 #include "http_poster.h"
 
 namespace crashctl {
@@ -83,10 +83,10 @@ AlertPusher::Options AlertPusher::OptionsFromConfig(
   return options;
 }
 
-AlertPusher::AlertPusher(const core::Config& config, exporter::Metrics* metrics)
+AlertPusher::AlertPusher(const core::Config& config, Metrics* metrics)
     : AlertPusher(OptionsFromConfig(config), metrics) {}
 
-AlertPusher::AlertPusher(Options options, exporter::Metrics* metrics)
+AlertPusher::AlertPusher(Options options, Metrics* metrics)
     : options_(std::move(options)), metrics_(metrics) {
   if (!options_.now) options_.now = SystemNow;
   options_.queue_capacity = std::max<size_t>(options_.queue_capacity, 1);
@@ -97,7 +97,7 @@ AlertPusher::AlertPusher(Options options, exporter::Metrics* metrics)
                                                 options_.request_timeout));
   }
   if (metrics_ != nullptr) {
-    metrics_->SetAlertQueue(0, static_cast<double>(options_.queue_capacity));
+    metrics_->SetQueue(0, static_cast<double>(options_.queue_capacity));
   }
 }
 
@@ -141,7 +141,7 @@ void AlertPusher::Count(const char* outcome, int64_t n) {
   if (o == "dropped") dropped_ += n;
   if (o == "suppressed") suppressed_ += n;
   if (metrics_ != nullptr) {
-    for (int64_t i = 0; i < n; ++i) metrics_->AlertPush(o);
+    for (int64_t i = 0; i < n; ++i) metrics_->Push(o);
   }
 }
 
@@ -152,8 +152,8 @@ void AlertPusher::PublishQueueDepth() {
     std::lock_guard<std::mutex> lock(sender->mu);
     depth = std::max(depth, sender->queue.size());
   }
-  metrics_->SetAlertQueue(static_cast<double>(depth),
-                          static_cast<double>(options_.queue_capacity));
+  metrics_->SetQueue(static_cast<double>(depth),
+                     static_cast<double>(options_.queue_capacity));
 }
 
 bool AlertPusher::Enqueue(Alert alert) {

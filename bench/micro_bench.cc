@@ -9,8 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "crashctl/exporter/metrics.h"
+#include "crashctl/exporter/exporter.h"
 #include "crashctl/grouping/grouping.h"
+#include "crashctl/ingest/metrics.h"
 #include "crashctl/ingest/normalize.h"
 #include "crashctl/store/sqlite.h"
 #include "crashctl/store/store.h"
@@ -133,14 +134,13 @@ BENCHMARK(BM_StoreWriteBatch)
     ->UseRealTime();
 
 void BM_MetricsSerialize10kSeries(benchmark::State& state) {
-  exporter::Metrics::Options options;
+  exporter::Exporter::Options options;
   options.max_services = 100;
-  exporter::Metrics metrics(options);
+  exporter::Exporter exporter(options);
+  ingest::Metrics metrics(exporter.registry(), exporter.services());
   // 100 projects x 5 levels x 20 services = 10,000 events_total series.
-  static const char* const kLevels[] = {"fatal", "error", "warning", "info",
-                                        "debug"};
   for (int p = 1; p <= 100; ++p) {
-    for (const char* level : kLevels) {
+    for (model::Level level : model::AllLevels()) {
       for (int s = 0; s < 20; ++s) {
         metrics.EventStored(p, level, "service-" + std::to_string(s));
       }
@@ -150,7 +150,7 @@ void BM_MetricsSerialize10kSeries(benchmark::State& state) {
   mallopt(M_TRIM_THRESHOLD, 8 << 20);
   size_t bytes = 0;
   for (auto _ : state) {
-    const std::string text = metrics.Serialize();
+    const std::string text = exporter.Serialize();
     bytes = text.size();
     benchmark::DoNotOptimize(text);
   }

@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "crashctl/core/config.h"
 #include "crashctl/model/dsn.h"
+#include "crashctl/store/retention.h"
 #include "crashctl/store/sqlite.h"
 #include "crashctl/store/store.h"
 
@@ -143,10 +144,11 @@ int CleanupCommand(const std::vector<std::string>& args) {
   std::unique_ptr<store::Store> store =
       OpenForCommand(parsed, &config, &status);
   if (!store) return status;
-  const double cutoff =
-      static_cast<double>(std::time(nullptr)) - config.retention_max_age;
+  store::Retention retention(
+      store.get(),
+      {config.retention_max_age, config.retention_cleanup_interval}, nullptr);
   int64_t deleted = 0;
-  Status result = store->DeleteOlderThan(cutoff, &deleted);
+  Status result = retention.RunOnce(&deleted);
   if (!result.ok()) {
     std::cerr << "crashctl cleanup: " << result.message() << "\n";
     return kExitFailure;

@@ -1,31 +1,34 @@
 // `crashctl serve`: wires config, store, pipeline, HTTP routes, metrics,
 // retention, the Kubernetes watcher and the alert pusher, then runs until
 // SIGTERM/SIGINT and shuts down gracefully (in-flight requests finish, queued
-// events are committed).
+// events are committed). Wiring only: what runs lives in the components.
 #include <malloc.h>
+#include <prometheus/registry.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <condition_variable>
-#include <ctime>
 #include <iostream>
-#include <mutex>
-#include <thread>
+#include <memory>
 
 #include "cli.h"
 #include "commands.h"
+#include "crashctl/alertmanager/metrics.h"
 #include "crashctl/alertmanager/pusher.h"
 #include "crashctl/core/config.h"
-#include "crashctl/exporter/active_groups.h"
-#include "crashctl/exporter/metrics.h"
+#include "crashctl/exporter/exporter.h"
+#include "crashctl/exporter/store_metrics.h"
+#include "crashctl/http/metrics.h"
 #include "crashctl/http/server.h"
 #include "crashctl/ingest/handlers.h"
+#include "crashctl/ingest/metrics.h"
 #include "crashctl/ingest/pipeline.h"
 #include "crashctl/kube/kube_watcher.h"
+#include "crashctl/kube/metrics.h"
 #include "crashctl/model/dsn.h"
 #include "crashctl/rest/rest_api.h"
 #include "crashctl/scrub/scrubber.h"
+#include "crashctl/store/retention.h"
 #include "crashctl/store/sqlite.h"
 #include "crashctl/store/store.h"
 
@@ -43,97 +46,6 @@ void SetUpLogging(const core::Config& config) {
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%-5l%$ %v",
                         spdlog::pattern_time_type::utc);
   }
-}
-
-// Runs `task` every `interval` seconds on its own thread until Stop().
-class PeriodicTask {
- public:
-  PeriodicTask(double interval, std::function<void()> task)
-      : interval_(interval), task_(std::move(task)) {
-    thread_ = std::thread([this] { Loop(); });
-  }
-  ~PeriodicTask() { Stop(); }
-  void Stop() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      stopping_ = true;
-    }
-    cv_.notify_all();
-    if (thread_.joinable()) thread_.join();
-  }
-
- private:
-  void Loop() {
-    std::unique_lock<std::mutex> lock(mu_);
-    while (!stopping_) {
-      if (cv_.wait_for(lock, std::chrono::duration<double>(interval_),
-                       [this] { return stopping_; })) {
-        return;
-      }
-      lock.unlock();
-      task_();
-      lock.lock();
-    }
-  }
-
-  double interval_;
-  std::function<void()> task_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
-  std::thread thread_;
-};
-
-// Mirrors store-derived gauges into the registry before each scrape.
-void RefreshStoreGauges(store::Store* store, exporter::Metrics* metrics) {
-  std::vector<model::Project> projects;
-  std::vector<model::GroupCount> counts;
-  if (store->ListProjects(&projects).ok() && store->CountGroups(&counts).ok()) {
-    for (const model::Project& project : projects) {
-      metrics->ProjectKnown(project.id);
-      for (model::GroupStatus status : model::AllGroupStatuses()) {
-        double value = 0;
-        for (const model::GroupCount& count : counts) {
-          if (count.project_id == project.id && count.status == status) {
-            value = static_cast<double>(count.count);
-          }
-        }
-        metrics->SetGroupsActive(project.id, model::ToString(status), value);
-      }
-    }
-  }
-  const store::Store::Stats stats = store->GetStats();
-  metrics->SetStorageSize(static_cast<double>(stats.size_bytes));
-  metrics->SetGroupCountersPending(static_cast<double>(stats.deferred_updates));
-  metrics->SetStorageBusyRetries(static_cast<double>(stats.write_retries));
-}
-
-// Exports the `limit` groups with the most events in the last hour as
-// crashctl_group_events_total.
-void RefreshTopGroups(store::Store* store, exporter::Metrics* metrics,
-                      exporter::ActiveGroups* active, int limit) {
-  std::vector<exporter::TopGroup> top;
-  for (int64_t id : active->Top(static_cast<size_t>(limit),
-                                static_cast<double>(std::time(nullptr)))) {
-    model::Group group;
-    if (!store->GetGroup(id, &group).ok()) continue;
-    top.push_back(exporter::TopGroup{group.project_id, group.id, group.service,
-                                     static_cast<double>(group.count)});
-  }
-  metrics->SetTopGroups(top);
-}
-
-void RunRetention(store::Store* store, exporter::Metrics* metrics,
-                  double max_age) {
-  const double cutoff = static_cast<double>(std::time(nullptr)) - max_age;
-  int64_t deleted = 0;
-  Status status = store->DeleteOlderThan(cutoff, &deleted);
-  if (!status.ok()) {
-    spdlog::error("retention: cleanup failed: {}", status.message());
-    return;
-  }
-  metrics->RetentionDeleted(static_cast<double>(deleted));
-  if (deleted > 0) spdlog::info("retention: deleted {} events", deleted);
 }
 
 }  // namespace
@@ -178,32 +90,27 @@ int ServeCommand(const std::vector<std::string>& args) {
                      error);
     return kExitFailure;
   }
-  exporter::Metrics::Options metrics_options;
-  metrics_options.version = Version();
-  metrics_options.max_services =
+  exporter::Exporter::Options exporter_options;
+  exporter_options.version = Version();
+  exporter_options.max_services =
       static_cast<size_t>(config.metrics_max_services);
-  exporter::Metrics metrics(metrics_options);
-  metrics.AddRefreshHook([&] { RefreshStoreGauges(store.get(), &metrics); });
-  exporter::ActiveGroups active_groups;
-  metrics.AddRefreshHook([&] {
-    RefreshTopGroups(store.get(), &metrics, &active_groups,
-                     config.metrics_top_groups);
-  });
+  exporter::Exporter exporter(exporter_options);
+  prometheus::Registry* registry = exporter.registry();
+  exporter::StoreMetrics store_metrics(&exporter, store.get(),
+                                       config.metrics_top_groups);
+  ingest::Metrics ingest_metrics(registry, exporter.services());
+  http::Metrics http_metrics(registry);
 
   ingest::IngestPipeline::Options pipeline_options;
   pipeline_options.queue_size = static_cast<size_t>(config.queue_size);
   pipeline_options.batch_size = static_cast<size_t>(config.batch_size);
-  ingest::IngestPipeline pipeline(store.get(), &metrics, pipeline_options);
-  pipeline.AddListener([&active_groups](const model::WriteItem& item,
+  ingest::IngestPipeline pipeline(store.get(), &ingest_metrics,
+                                  pipeline_options);
+  pipeline.AddListener([&store_metrics](const model::WriteItem& item,
                                         const model::WriteOutcome& outcome) {
-    active_groups.Record(outcome.group_id, item.event.received);
+    store_metrics.OnEventStored(item, outcome);
   });
-  // A scrape after a storage failure probes the store, so
-  // crashctl_storage_up recovers even when no events arrive.
-  metrics.AddRefreshHook([&pipeline] {
-    std::string reason;
-    pipeline.StorageUp(&reason);
-  });
+  exporter.AddRefreshHook([&pipeline] { pipeline.RefreshMetrics(); });
 
   http::Router router;
   ingest::IngestHandlers::Options ingest_options;
@@ -221,29 +128,24 @@ int ServeCommand(const std::vector<std::string>& args) {
   // become the receive time too.
   ingest_options.normalize.max_past_seconds =
       std::min(30 * 86400.0, config.retention_max_age);
-  ingest::IngestHandlers ingest(store.get(), &pipeline, &metrics,
+  ingest::IngestHandlers ingest(store.get(), &pipeline, &ingest_metrics,
                                 ingest_options);
   ingest.Register(&router);
-  router.Add(
-      "GET", "/metrics", "Prometheus metrics (text format 0.0.4)",
-      [&metrics](http::HttpRequest&) {
-        http::HttpResponse response;
-        response.content_type = "text/plain; version=0.0.4; charset=utf-8";
-        response.body = metrics.Serialize();
-        return response;
-      },
-      http::RouteKind::kProbe);
+  exporter.Register(&router);
 
   // Kubernetes crash detection and alerting are optional parts.
+  kube::Metrics kube_metrics(registry);
   std::unique_ptr<kube::KubeWatcher> kube;
   if (config.kube_enabled) {
-    kube = std::make_unique<kube::KubeWatcher>(config, store.get(), &metrics);
+    kube =
+        std::make_unique<kube::KubeWatcher>(config, store.get(), &kube_metrics);
     pipeline.AddListener([&kube](const model::WriteItem& item,
                                  const model::WriteOutcome& outcome) {
       kube->OnEventStored(item, outcome);
     });
   }
-  alertmanager::AlertPusher pusher(config, &metrics);
+  alertmanager::Metrics alert_metrics(registry);
+  alertmanager::AlertPusher pusher(config, &alert_metrics);
   if (pusher.enabled()) {
     pipeline.AddListener([&pusher](const model::WriteItem& item,
                                    const model::WriteOutcome& outcome) {
@@ -262,15 +164,7 @@ int ServeCommand(const std::vector<std::string>& args) {
   rest_options.admin_token = config.admin_token;
   rest_options.base_url = base_url;
   rest_options.ready = [&kube, &pipeline](std::string* reason) {
-    if (kube && !kube->Synced()) {
-      *reason = "kubernetes: initial pod list not complete";
-      return false;
-    }
-    if (pipeline.depth() >= pipeline.capacity()) {
-      *reason = "ingest queue is full";
-      return false;
-    }
-    return pipeline.StorageUp(reason);
+    return (!kube || kube->Ready(reason)) && pipeline.Ready(reason);
   };
   rest::RegisterRestRoutes(&router, store.get(), rest_options);
 
@@ -293,7 +187,7 @@ int ServeCommand(const std::vector<std::string>& args) {
   http_options.max_connections_per_client = config.max_connections_per_client;
   http_options.max_header_bytes = static_cast<size_t>(config.max_header_bytes);
   http_options.max_body_bytes = static_cast<size_t>(config.max_request_bytes);
-  http::HttpServer server(&router, &metrics, http_options);
+  http::HttpServer server(&router, &http_metrics, http_options);
   if (!server.Start(&error)) {
     spdlog::critical("{}", error);
     if (kube) kube->Stop();
@@ -306,9 +200,13 @@ int ServeCommand(const std::vector<std::string>& args) {
         "can reach {}",
         config.listen);
   }
-  PeriodicTask retention(config.retention_cleanup_interval, [&] {
-    RunRetention(store.get(), &metrics, config.retention_max_age);
-  });
+  store::Retention retention(
+      store.get(),
+      {config.retention_max_age, config.retention_cleanup_interval},
+      [&store_metrics](int64_t deleted) {
+        store_metrics.RetentionDeleted(deleted);
+      });
+  retention.Start();
   spdlog::info("crashctl {} serving on {} (port {}), data {}", Version(),
                config.listen, server.port(), config.DatabasePath());
 

@@ -1,4 +1,4 @@
-#include "crashctl/exporter/active_groups.h"
+#include "active_groups.h"
 
 #include <algorithm>
 #include <cmath>

@@ -17,7 +17,7 @@
 #include <utility>
 #include <vector>
 
-#include "crashctl/exporter/metrics.h"
+#include "crashctl/http/metrics.h"
 #include "deadline_watchdog.h"
 #include "framing.h"
 #include "wire.h"
@@ -167,7 +167,7 @@ std::string MillisText(int ms) { return std::to_string(ms) + " ms"; }
 
 }  // namespace
 
-HttpServer::HttpServer(const Router* router, exporter::Metrics* metrics,
+HttpServer::HttpServer(const Router* router, Metrics* metrics,
                        Options options)
     : router_(router),
       metrics_(metrics),
@@ -383,7 +383,7 @@ int HttpServer::HandleRequest(mg_connection* conn, void* self) {
 void HttpServer::Count(const std::string& route, const std::string& method,
                        int status, Clock::time_point start) {
   if (metrics_ == nullptr) return;
-  metrics_->HttpRequest(
+  metrics_->Request(
       route, method, status,
       std::chrono::duration<double>(Clock::now() - start).count());
 }
@@ -391,7 +391,7 @@ void HttpServer::Count(const std::string& route, const std::string& method,
 int HttpServer::Refuse(mg_connection* conn, const std::string& method,
                        const Router::Match& match, const std::string& reason,
                        HttpResponse response, Clock::time_point start) {
-  if (metrics_) metrics_->HttpRefused(reason);
+  if (metrics_) metrics_->Refused(reason);
   if (match.route != nullptr && match.route->on_refused) {
     match.route->on_refused(reason);
   }
@@ -451,7 +451,7 @@ int HttpServer::HandleCivetwebError(mg_connection* conn, int status,
     reason = "bad_version";
     error = text;
   }
-  if (metrics_) metrics_->HttpRefused(reason);
+  if (metrics_) metrics_->Refused(reason);
   HttpResponse response = HttpResponse::Error(status, error);
   const std::string wire =
       SerializeHttpResponse(response, "1.1", false, false, std::time(nullptr));

@@ -8,8 +8,8 @@
 #include <ctime>
 
 #include "auth.h"
-#include "crashctl/exporter/metrics.h"
 #include "crashctl/grouping/grouping.h"
+#include "crashctl/ingest/metrics.h"
 #include "crashctl/ingest/normalize.h"
 #include "crashctl/model/dsn.h"
 #include "decompress.h"
@@ -55,7 +55,7 @@ bool IsEventItem(const std::string& type) { return type == "event"; }
 }  // namespace
 
 IngestHandlers::IngestHandlers(store::Store* store, IngestPipeline* pipeline,
-                               exporter::Metrics* metrics, Options options)
+                               Metrics* metrics, Options options)
     : store_(store),
       pipeline_(pipeline),
       metrics_(metrics),
@@ -65,7 +65,7 @@ void IngestHandlers::Register(http::Router* router) {
   // Requests the HTTP server refuses before a handler runs (framing, slow or
   // oversized bodies) are ingestion refusals too.
   auto refused = [this](const std::string& reason) {
-    if (metrics_) metrics_->IngestRejected(reason);
+    if (metrics_) metrics_->Rejected(reason);
   };
   router->Add(
       "POST", "/api/{project_id}/envelope/", "Ingest a Sentry envelope",
@@ -84,7 +84,7 @@ void IngestHandlers::Register(http::Router* router) {
 }
 
 http::HttpResponse IngestHandlers::Refuse(const Refusal& refusal) {
-  if (metrics_) metrics_->IngestRejected(refusal.reason);
+  if (metrics_) metrics_->Rejected(refusal.reason);
   spdlog::debug("ingest: refused ({} {}): {}", refusal.status, refusal.reason,
                 refusal.message);
   return http::HttpResponse::Error(refusal.status, refusal.message);
@@ -222,10 +222,10 @@ bool IngestHandlers::PrepareEvent(const std::string& payload,
     return false;
   }
   if (metrics_ && report.rewritten()) {
-    if (report.depth_cuts > 0) metrics_->IngestAdjusted("depth_limit");
-    if (report.scrubbed > 0) metrics_->IngestAdjusted("scrubbed");
-    if (report.future_timestamp) metrics_->IngestAdjusted("future_timestamp");
-    if (report.past_timestamp) metrics_->IngestAdjusted("past_timestamp");
+    if (report.depth_cuts > 0) metrics_->Adjusted("depth_limit");
+    if (report.scrubbed > 0) metrics_->Adjusted("scrubbed");
+    if (report.future_timestamp) metrics_->Adjusted("future_timestamp");
+    if (report.past_timestamp) metrics_->Adjusted("past_timestamp");
   }
   item->grouping = grouping::ComputeGrouping(item->event);
   store_->PrepareWrite(item);
@@ -239,7 +239,7 @@ http::HttpResponse IngestHandlers::Commit(
   const std::shared_ptr<Completion> completion =
       pipeline_->Submit(std::move(items));
   if (!completion) {
-    if (metrics_) metrics_->IngestRejected("queue_full");
+    if (metrics_) metrics_->Rejected("queue_full");
     http::HttpResponse response = http::HttpResponse::Error(
         429, "ingest queue is full, retry after " +
                  std::to_string(options_.retry_after_seconds) + "s");
@@ -254,7 +254,7 @@ http::HttpResponse IngestHandlers::Commit(
       std::chrono::duration_cast<std::chrono::steady_clock::duration>(
           std::chrono::duration<double>(options_.commit_timeout_seconds));
   if (!completion->WaitUntil(deadline)) {
-    if (metrics_) metrics_->IngestRejected("storage");
+    if (metrics_) metrics_->Rejected("storage");
     http::HttpResponse response =
         http::HttpResponse::Error(503, "timed out waiting for storage");
     response.headers.emplace_back("Retry-After", "5");
@@ -262,7 +262,7 @@ http::HttpResponse IngestHandlers::Commit(
   }
   for (const IngestResult& result : completion->results()) {
     if (!result.status.ok()) {
-      if (metrics_) metrics_->IngestRejected("storage");
+      if (metrics_) metrics_->Rejected("storage");
       http::HttpResponse response = http::HttpResponse::Error(
           503, "storage unavailable: " + result.status.message());
       response.headers.emplace_back("Retry-After", "5");

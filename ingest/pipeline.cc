@@ -5,7 +5,7 @@
 
 #include <chrono>
 
-#include "crashctl/exporter/metrics.h"
+#include "crashctl/ingest/metrics.h"
 
 namespace crashctl {
 namespace ingest {
@@ -26,7 +26,7 @@ void ReleaseUnread(model::WriteItem* item) {
 
 }  // namespace
 
-IngestPipeline::IngestPipeline(store::Store* store, exporter::Metrics* metrics,
+IngestPipeline::IngestPipeline(store::Store* store, Metrics* metrics,
                                Options options)
     : store_(store), metrics_(metrics), options_(options) {
   if (options_.queue_size == 0) options_.queue_size = 1;
@@ -108,6 +108,25 @@ bool IngestPipeline::StorageUp(std::string* reason) {
   return false;
 }
 
+bool IngestPipeline::Ready(std::string* reason) {
+  if (depth() >= capacity()) {
+    *reason = "ingest queue is full";
+    return false;
+  }
+  return StorageUp(reason);
+}
+
+void IngestPipeline::RefreshMetrics() {
+  std::string reason;
+  StorageUp(&reason);
+  if (metrics_ == nullptr) return;
+  std::vector<model::Project> projects;
+  if (!store_->ListProjects(&projects).ok()) return;
+  for (const model::Project& project : projects) {
+    metrics_->ProjectKnown(project.id);
+  }
+}
+
 void IngestPipeline::WriterLoop() {
   pthread_setname_np(pthread_self(), "ingest-writer");
   std::vector<Pending> batch;
@@ -176,8 +195,7 @@ void IngestPipeline::CommitBatch(std::vector<Pending>* batch) {
     const model::WriteOutcome& outcome = outcomes[i];
     const model::Event& event = items[i].event;
     if (metrics_ && !outcome.duplicate) {
-      metrics_->EventStored(event.project_id, model::ToString(event.level),
-                            event.service);
+      metrics_->EventStored(event.project_id, event.level, event.service);
       if (outcome.new_group) metrics_->GroupCreated(event.project_id);
       if (outcome.regression) metrics_->GroupRegressed(event.project_id);
     }

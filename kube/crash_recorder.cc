@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <chrono>
 
-#include "crashctl/exporter/metrics.h"
+#include "crashctl/kube/metrics.h"
 
 namespace crashctl {
 namespace kube {
@@ -35,7 +35,7 @@ bool StartsWith(const std::string& s, const std::string& prefix) {
 
 }  // namespace
 
-CrashRecorder::CrashRecorder(store::Store* store, exporter::Metrics* metrics,
+CrashRecorder::CrashRecorder(store::Store* store, Metrics* metrics,
                              int restart_threshold,
                              const scrub::Scrubber* scrubber)
     : store_(store),
@@ -127,7 +127,7 @@ void CrashRecorder::AfterWrite(const model::Crash& crash, bool inserted,
   if (known_.size() >= kMaxKnown) known_.clear();
   known_[crash.dedup_key] = k;
   if (inserted && metrics_ != nullptr) {
-    metrics_->PodCrash(crash.namespace_, model::ToString(crash.crash_type));
+    metrics_->PodCrash(crash.namespace_, crash.crash_type);
   }
   // Link to groups that had events from this pod in the crash's window.
   double from = crash.started_at > 0 ? crash.started_at : crash.finished_at;

@@ -34,10 +34,9 @@
 #include "pod_classifier.h"
 
 namespace crashctl {
-namespace exporter {
-class Metrics;
-}  // namespace exporter
 namespace kube {
+
+class Metrics;
 
 // A request to fetch a crash's last log lines.
 struct LogRequest {
@@ -60,8 +59,7 @@ class CrashRecorder {
   // `scrubber` (may be null: Sentry's default rules) filters secrets out of
   // the logs and termination messages before they are stored; it must
   // outlive the recorder.
-  CrashRecorder(store::Store* store, exporter::Metrics* metrics,
-                int restart_threshold,
+  CrashRecorder(store::Store* store, Metrics* metrics, int restart_threshold,
                 const scrub::Scrubber* scrubber = nullptr);
 
   // Set up before the first ObservePod.
@@ -134,7 +132,7 @@ class CrashRecorder {
   void RefreshGauge(const std::string& ns);
 
   store::Store* store_;
-  exporter::Metrics* metrics_;
+  Metrics* metrics_;
   const scrub::Scrubber default_scrubber_;
   const scrub::Scrubber* scrubber_;
   int restart_threshold_;

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "crash_recorder.h"
-#include "crashctl/exporter/metrics.h"
+#include "crashctl/kube/metrics.h"
 #include "crashctl/scrub/scrubber.h"
 #include "kube_api_client.h"
 #include "kube_client_config.h"
@@ -47,8 +47,8 @@ std::string MetadataString(const rapidjson::Value& obj, const char* field) {
 
 class KubeWatcher::Impl {
  public:
-  Impl(const core::Config& config, store::Store* store,
-       exporter::Metrics* metrics, const Options& options)
+  Impl(const core::Config& config, store::Store* store, Metrics* metrics,
+       const Options& options)
       : config_(config),
         metrics_(metrics),
         options_(options),
@@ -208,7 +208,7 @@ class KubeWatcher::Impl {
       cont = MetadataString(doc, "continue");
       if (cont.empty()) {
         recorder_.EndList(l->ns, uids);
-        if (metrics_ != nullptr) metrics_->SetKubeLastEvent(Now());
+        if (metrics_ != nullptr) metrics_->SetLastEvent(Now());
         return true;
       }
     }
@@ -246,7 +246,7 @@ class KubeWatcher::Impl {
         std::string type = type_it->value.GetString();
         const rapidjson::Value& obj = obj_it->value;
         *got_events = true;
-        if (metrics_ != nullptr) metrics_->SetKubeLastEvent(Now());
+        if (metrics_ != nullptr) metrics_->SetLastEvent(Now());
         if (type == "ERROR") {
           int code = 0;
           std::string reason, message;
@@ -321,8 +321,8 @@ class KubeWatcher::Impl {
           spdlog::warn("kube: listing pods ({}): {}; retry #{}", Where(l),
                        error, failures);
           if (metrics_ != nullptr) {
-            metrics_->SetKubeWatchUp(label, false);
-            metrics_->KubeWatchRestart(label, "error");
+            metrics_->SetWatchUp(label, false);
+            metrics_->WatchRestart(label, "error");
           }
           Backoff(failures);
           continue;
@@ -334,7 +334,7 @@ class KubeWatcher::Impl {
           spdlog::info("kube: initial list of pods ({}) done", Where(l));
         }
       }
-      if (metrics_ != nullptr) metrics_->SetKubeWatchUp(label, true);
+      if (metrics_ != nullptr) metrics_->SetWatchUp(label, true);
       bool got_events = false;
       std::string error;
       auto started = std::chrono::steady_clock::now();
@@ -348,14 +348,14 @@ class KubeWatcher::Impl {
         case WatchEnd::kClean:
           spdlog::debug("kube: watch ({}) ended, re-watching from {}", Where(l),
                         rv);
-          if (metrics_ != nullptr) metrics_->KubeWatchRestart(label, "closed");
+          if (metrics_ != nullptr) metrics_->WatchRestart(label, "closed");
           if (!got_events && lasted < 1.0) Backoff(++failures);  // no hot loop
           break;
         case WatchEnd::kExpired:
           spdlog::info("kube: resourceVersion {} expired ({}), relisting", rv,
                        Where(l));
           if (metrics_ != nullptr) {
-            metrics_->KubeWatchRestart(label, "expired");
+            metrics_->WatchRestart(label, "expired");
           }
           need_list = true;
           break;
@@ -364,8 +364,8 @@ class KubeWatcher::Impl {
           spdlog::warn("kube: watch ({}): {}; retry #{}", Where(l), error,
                        failures);
           if (metrics_ != nullptr) {
-            metrics_->SetKubeWatchUp(label, false);
-            metrics_->KubeWatchRestart(label, "error");
+            metrics_->SetWatchUp(label, false);
+            metrics_->WatchRestart(label, "error");
           }
           Backoff(failures);
           break;
@@ -376,7 +376,7 @@ class KubeWatcher::Impl {
   }
 
   const core::Config config_;
-  exporter::Metrics* metrics_;
+  Metrics* metrics_;
   const Options options_;
   const scrub::Scrubber scrubber_;  // before recorder_, which uses it
   CrashRecorder recorder_;
@@ -393,11 +393,11 @@ class KubeWatcher::Impl {
 };
 
 KubeWatcher::KubeWatcher(const core::Config& config, store::Store* store,
-                         exporter::Metrics* metrics)
+                         Metrics* metrics)
     : KubeWatcher(config, store, metrics, Options()) {}
 
 KubeWatcher::KubeWatcher(const core::Config& config, store::Store* store,
-                         exporter::Metrics* metrics, const Options& options)
+                         Metrics* metrics, const Options& options)
     : impl_(std::make_unique<Impl>(config, store, metrics, options)) {}
 
 KubeWatcher::~KubeWatcher() = default;
@@ -415,6 +415,12 @@ bool KubeWatcher::Synced() const { return impl_->Synced(); }
 void KubeWatcher::OnEventStored(const model::WriteItem& item,
                                 const model::WriteOutcome& outcome) {
   impl_->OnEventStored(item, outcome);
+}
+
+bool KubeWatcher::Ready(std::string* reason) const {
+  if (Synced()) return true;
+  *reason = "kubernetes: initial pod list not complete";
+  return false;
 }
 
 }  // namespace kube

@@ -11,7 +11,8 @@
 #include <cmath>
 #include <ctime>
 
-#include "crashctl/exporter/metrics.h"
+#include "crashctl/alertmanager/metrics.h"
+#include "crashctl/exporter/exporter.h"
 #include "crashctl/grouping/grouping.h"
 #include "fake_alertmanager.h"
 #include "process_util.h"
@@ -295,7 +296,8 @@ TEST(AlertPusherTest, CooldownPerGroupAndPerPodCrashType) {
   AlertPusher::Options options = FastOptions({am.url()});
   options.cooldown = 300;
   options.now = [&] { return now.load(); };
-  exporter::Metrics metrics(exporter::Metrics::Options{});
+  exporter::Exporter exporter(exporter::Exporter::Options{});
+  Metrics metrics(exporter.registry());
   AlertPusher pusher(options, &metrics);
   pusher.Start();
   EXPECT_TRUE(pusher.NewGroup(SampleGroup(), SampleItem()));
@@ -321,7 +323,7 @@ TEST(AlertPusherTest, CooldownPerGroupAndPerPodCrashType) {
   ASSERT_TRUE(
       testing_util::WaitFor([&] { return pusher.stats().sent == 6; }, 5));
   EXPECT_EQ(pusher.stats().suppressed, 3);
-  const std::string text = metrics.Serialize();
+  const std::string text = exporter.Serialize();
   EXPECT_THAT(
       text, HasSubstr("crashctl_alert_pushes_total{outcome=\"suppressed\"} 3"));
   EXPECT_THAT(text,
@@ -331,7 +333,8 @@ TEST(AlertPusherTest, CooldownPerGroupAndPerPodCrashType) {
 TEST(AlertPusherTest, RetriesServerErrorsWithBackoff) {
   FakeAlertmanager am;
   am.ScriptStatuses({503, 500});
-  exporter::Metrics metrics(exporter::Metrics::Options{});
+  exporter::Exporter exporter(exporter::Exporter::Options{});
+  Metrics metrics(exporter.registry());
   AlertPusher pusher(FastOptions({am.url()}), &metrics);
   pusher.Start();
   ASSERT_TRUE(pusher.PodCrash(SampleCrash()));
@@ -348,7 +351,7 @@ TEST(AlertPusherTest, RetriesServerErrorsWithBackoff) {
       std::chrono::duration<double>(requests[2].received - requests[0].received)
           .count(),
       0.02);
-  EXPECT_THAT(metrics.Serialize(),
+  EXPECT_THAT(exporter.Serialize(),
               HasSubstr("crashctl_alert_pushes_total{outcome=\"retried\"} 2"));
 }
 
@@ -382,7 +385,8 @@ TEST(AlertPusherTest, QueueIsBoundedAndDropsTheOldest) {
   AlertPusher::Options options = FastOptions({am.url()});
   options.queue_capacity = 3;
   options.cooldown = 0;
-  exporter::Metrics metrics(exporter::Metrics::Options{});
+  exporter::Exporter exporter(exporter::Exporter::Options{});
+  Metrics metrics(exporter.registry());
   AlertPusher pusher(options, &metrics);
   pusher.Start();
   model::Group group = SampleGroup();
@@ -393,7 +397,7 @@ TEST(AlertPusherTest, QueueIsBoundedAndDropsTheOldest) {
     ASSERT_TRUE(pusher.NewGroup(group, SampleItem()));
   }
   EXPECT_EQ(pusher.stats().dropped, 2);
-  const std::string text = metrics.Serialize();
+  const std::string text = exporter.Serialize();
   EXPECT_THAT(text, HasSubstr("crashctl_alert_queue_depth 3"));
   EXPECT_THAT(text, HasSubstr("crashctl_alert_queue_capacity 3"));
   EXPECT_THAT(text,

@@ -1,4 +1,4 @@
-#include "crashctl/exporter/active_groups.h"
+#include "exporter/active_groups.h"
 
 #include <gtest/gtest.h>
 

@@ -9,8 +9,9 @@
 #include <functional>
 #include <mutex>
 
-#include "crashctl/exporter/metrics.h"
+#include "crashctl/exporter/exporter.h"
 #include "crashctl/grouping/grouping.h"
+#include "crashctl/ingest/metrics.h"
 #include "crashctl/store/sqlite.h"
 #include "tests/rest/fake_store.h"
 #include "tests/testing/server_process.h"
@@ -67,7 +68,8 @@ class PipelineTest : public ::testing::Test {
   testing::TempDir dir_{"pipeline"};  // outlives store_
   std::unique_ptr<store::Store> store_;
   model::Project project_;
-  exporter::Metrics metrics_{exporter::Metrics::Options{}};
+  exporter::Exporter exporter_{exporter::Exporter::Options{}};
+  Metrics metrics_{exporter_.registry(), exporter_.services()};
 };
 
 // The writer and listeners get the item cut down to what they read; the
@@ -144,7 +146,7 @@ TEST_F(PipelineTest, AcknowledgesOnlyCommittedEvents) {
   EXPECT_TRUE(store_->GetEvent(Id(19), &stored).ok());
   pipeline.Stop();
   EXPECT_EQ(heard.load(), 20);
-  const std::string text = metrics_.Serialize();
+  const std::string text = exporter_.Serialize();
   EXPECT_NE(text.find("crashctl_groups_created_total{project=\"" +
                       std::to_string(project_.id) + "\"} 2"),
             std::string::npos)
@@ -163,7 +165,8 @@ TEST(PipelineIdleTest, IdleWriterHasTheStoreWriteDeferredCounters) {
   ASSERT_TRUE(store) << error;
   model::Project project;
   ASSERT_TRUE(store->CreateProject("p", &project).ok());
-  exporter::Metrics metrics{exporter::Metrics::Options{}};
+  exporter::Exporter exporter(exporter::Exporter::Options{});
+  Metrics metrics(exporter.registry(), exporter.services());
   IngestPipeline::Options options{100, 8};
   options.idle_flush = std::chrono::milliseconds(50);
   IngestPipeline pipeline(store.get(), &metrics, options);
@@ -262,7 +265,8 @@ TEST(PipelineCheckpointTest, DueCheckpointRunsOnlyAfterTheBatchIsAcknowledged) {
   // A checkpoint takes milliseconds (it fsyncs the database file); the
   // handlers of the batch whose commit made it due must not wait for it.
   CheckpointOrderStore store;
-  exporter::Metrics metrics{exporter::Metrics::Options{}};
+  exporter::Exporter exporter(exporter::Exporter::Options{});
+  Metrics metrics(exporter.registry(), exporter.services());
   IngestPipeline pipeline(&store, &metrics, {100, 8});
   // Queued before the writer starts, so `completion` is set before the
   // writer can look at it.

@@ -17,7 +17,8 @@
 #include <thread>
 #include <vector>
 
-#include "crashctl/exporter/metrics.h"
+#include "crashctl/exporter/exporter.h"
+#include "crashctl/kube/metrics.h"
 #include "crashctl/store/sqlite.h"
 #include "crashctl/store/store.h"
 #include "fake_apiserver.h"
@@ -53,8 +54,7 @@ class KubeWatcherTest : public ::testing::Test {
     std::string error;
     store_ = store::OpenSqlite(dir_.File("crashctl.db"), &error);
     ASSERT_NE(store_, nullptr) << error;
-    metrics_ =
-        std::make_unique<exporter::Metrics>(exporter::Metrics::Options());
+    metrics_ = NewMetrics();
     ASSERT_TRUE(fake_.Start(0, &error)) << error;
     config_.kube_enabled = true;
     config_.kube_api_server = fake_.url();
@@ -104,7 +104,7 @@ class KubeWatcherTest : public ::testing::Test {
   // Value of the series `name` with exactly `labels`; -1 when absent.
   double Metric(const std::string& name,
                 const std::map<std::string, std::string>& labels) {
-    std::istringstream in(metrics_->Serialize());
+    std::istringstream in(exporter_->Serialize());
     std::string line;
     while (std::getline(in, line)) {
       if (labels.empty() && line.compare(0, name.size() + 1, name + " ") == 0) {
@@ -141,7 +141,15 @@ class KubeWatcherTest : public ::testing::Test {
 
   testing::TempDir dir_{"kube-watcher-test"};  // outlives store_
   std::unique_ptr<store::Store> store_;
-  std::unique_ptr<exporter::Metrics> metrics_;
+  // Fresh families on a fresh registry.
+  std::unique_ptr<Metrics> NewMetrics() {
+    metrics_.reset();
+    exporter_ =
+        std::make_unique<exporter::Exporter>(exporter::Exporter::Options());
+    return std::make_unique<Metrics>(exporter_->registry());
+  }
+  std::unique_ptr<exporter::Exporter> exporter_;
+  std::unique_ptr<Metrics> metrics_;
   FakeApiServer fake_;
   core::Config config_;
   KubeWatcher::Options options_;
@@ -241,7 +249,7 @@ TEST_F(KubeWatcherTest, CrashLoopIsOneEpisodeUpdatedWhileItLasts) {
   // A restarted crashctl (new watcher, same store) relists: no duplicates,
   // nothing counted again.
   watcher_->Stop();
-  metrics_ = std::make_unique<exporter::Metrics>(exporter::Metrics::Options());
+  metrics_ = NewMetrics();
   StartWatcher();
   ASSERT_TRUE(WaitFor([&] { return watcher_->Synced(); }, kWait));
   EXPECT_EQ(AllCrashes().size(), 2u);

@@ -42,10 +42,9 @@
 #include "crashctl/store/store.h"
 
 namespace crashctl {
-namespace exporter {
-class Metrics;
-}  // namespace exporter
 namespace alertmanager {
+
+class Metrics;
 
 class AlertPusher {
  public:
@@ -70,8 +69,8 @@ class AlertPusher {
   static Options OptionsFromConfig(const core::Config& config);
 
   // `metrics` may be null (no metrics); it must outlive the pusher.
-  AlertPusher(Options options, exporter::Metrics* metrics);
-  AlertPusher(const core::Config& config, exporter::Metrics* metrics);
+  AlertPusher(Options options, Metrics* metrics);
+  AlertPusher(const core::Config& config, Metrics* metrics);
   ~AlertPusher();
   AlertPusher(const AlertPusher&) = delete;
   AlertPusher& operator=(const AlertPusher&) = delete;
@@ -123,7 +122,7 @@ class AlertPusher {
   void PublishQueueDepth();
 
   Options options_;
-  exporter::Metrics* metrics_;
+  Metrics* metrics_;
   std::vector<std::unique_ptr<Sender>> senders_;
 
   std::mutex cooldown_mu_;

@@ -41,12 +41,10 @@ struct mg_context;
 struct mg_connection;
 
 namespace crashctl {
-namespace exporter {
-class Metrics;
-}  // namespace exporter
 namespace http {
 
 class DeadlineWatchdog;
+class Metrics;
 
 class HttpServer {
  public:
@@ -68,7 +66,7 @@ class HttpServer {
     int max_connections_per_client = 128;
   };
 
-  HttpServer(const Router* router, exporter::Metrics* metrics, Options options);
+  HttpServer(const Router* router, Metrics* metrics, Options options);
   ~HttpServer();  // Stop()s
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
@@ -109,7 +107,7 @@ class HttpServer {
   int ClientConnections(const std::string& address);
 
   const Router* router_;
-  exporter::Metrics* metrics_;
+  Metrics* metrics_;
   Options options_;
   mg_context* context_ = nullptr;
   int port_ = 0;

@@ -28,10 +28,9 @@
 #include "crashctl/store/store.h"
 
 namespace crashctl {
-namespace exporter {
-class Metrics;
-}  // namespace exporter
 namespace ingest {
+
+class Metrics;
 
 class IngestHandlers {
  public:
@@ -46,7 +45,7 @@ class IngestHandlers {
   };
 
   IngestHandlers(store::Store* store, IngestPipeline* pipeline,
-                 exporter::Metrics* metrics, Options options);
+                 Metrics* metrics, Options options);
 
   // Adds the three ingestion routes to `router`.
   void Register(http::Router* router);
@@ -87,7 +86,7 @@ class IngestHandlers {
 
   store::Store* store_;
   IngestPipeline* pipeline_;
-  exporter::Metrics* metrics_;
+  Metrics* metrics_;
   Options options_;
 
   // Projects by public key; refreshed from the store on a miss, at most

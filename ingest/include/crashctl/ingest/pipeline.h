@@ -28,10 +28,9 @@
 #include "crashctl/store/store.h"
 
 namespace crashctl {
-namespace exporter {
-class Metrics;
-}  // namespace exporter
 namespace ingest {
+
+class Metrics;
 
 class IngestPipeline {
  public:
@@ -49,8 +48,7 @@ class IngestPipeline {
   using Listener =
       std::function<void(const model::WriteItem&, const model::WriteOutcome&)>;
 
-  IngestPipeline(store::Store* store, exporter::Metrics* metrics,
-                 Options options);
+  IngestPipeline(store::Store* store, Metrics* metrics, Options options);
   ~IngestPipeline();  // Stop()s
 
   void AddListener(Listener listener);
@@ -84,6 +82,13 @@ class IngestPipeline {
   // crashctl_storage_up recover without a restart even when no events
   // arrive. Thread-safe.
   bool StorageUp(std::string* reason);
+  // Readiness of the write path: false (with the reason) while the queue
+  // is full or StorageUp() is false. Thread-safe.
+  bool Ready(std::string* reason);
+  // Before a scrape: probes storage while it is down (StorageUp) and
+  // creates each project's counter series at 0 (Metrics::ProjectKnown).
+  // Thread-safe.
+  void RefreshMetrics();
 
  private:
   struct Pending {
@@ -97,7 +102,7 @@ class IngestPipeline {
   void CommitBatch(std::vector<Pending>* batch);
 
   store::Store* store_;
-  exporter::Metrics* metrics_;
+  Metrics* metrics_;
   Options options_;
   std::vector<Listener> listeners_;
   mutable std::mutex mu_;

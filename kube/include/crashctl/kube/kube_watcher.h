@@ -25,10 +25,9 @@
 #include "crashctl/store/store.h"
 
 namespace crashctl {
-namespace exporter {
-class Metrics;
-}  // namespace exporter
 namespace kube {
+
+class Metrics;
 
 class KubeWatcher {
  public:
@@ -45,9 +44,9 @@ class KubeWatcher {
 
   // `store` must outlive the watcher; `metrics` may be null.
   KubeWatcher(const core::Config& config, store::Store* store,
-              exporter::Metrics* metrics);
-  KubeWatcher(const core::Config& config, store::Store* store,
-              exporter::Metrics* metrics, const Options& options);
+              Metrics* metrics);
+  KubeWatcher(const core::Config& config, store::Store* store, Metrics* metrics,
+              const Options& options);
   ~KubeWatcher();  // Stop()s
 
   // Called for every crash inserted (inserted=true) or updated.
@@ -60,6 +59,8 @@ class KubeWatcher {
   void Stop();
   // True once the initial list of every namespace has completed.
   bool Synced() const;
+  // Readiness: false until Synced(), with the reason. Any thread.
+  bool Ready(std::string* reason) const;
 
   // For the ingest pipeline's listener: links a newly stored event to
   // crashes of the pod it came from (server_name or tag `pod`).

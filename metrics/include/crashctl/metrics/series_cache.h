@@ -14,8 +14,8 @@
 // entry).
 //
 // Thread-safety: Get() may be called concurrently from any thread.
-#ifndef CRASHCTL_EXPORTER_SERIES_CACHE_H_
-#define CRASHCTL_EXPORTER_SERIES_CACHE_H_
+#ifndef CRASHCTL_METRICS_SERIES_CACHE_H_
+#define CRASHCTL_METRICS_SERIES_CACHE_H_
 
 #include <functional>
 #include <map>
@@ -25,7 +25,7 @@
 #include <string_view>
 
 namespace crashctl {
-namespace exporter {
+namespace metrics {
 
 template <typename Metric>
 class SeriesCache {
@@ -60,7 +60,7 @@ class SeriesCache {
   std::map<std::string, Metric*, std::less<>> series_;
 };
 
-}  // namespace exporter
+}  // namespace metrics
 }  // namespace crashctl
 
-#endif  // CRASHCTL_EXPORTER_SERIES_CACHE_H_
+#endif  // CRASHCTL_METRICS_SERIES_CACHE_H_

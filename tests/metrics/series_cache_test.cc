@@ -1,4 +1,4 @@
-#include "crashctl/exporter/series_cache.h"
+#include "crashctl/metrics/series_cache.h"
 
 #include <gtest/gtest.h>
 #include <prometheus/counter.h>
@@ -10,7 +10,7 @@
 #include <vector>
 
 namespace crashctl {
-namespace exporter {
+namespace metrics {
 namespace {
 
 TEST(SeriesCacheTest, AddsEachKeyOnceAndReturnsItsSeries) {
@@ -68,5 +68,5 @@ TEST(SeriesCacheTest, ConcurrentGetsCountEveryIncrementInOneSeriesPerKey) {
 }
 
 }  // namespace
-}  // namespace exporter
+}  // namespace metrics
 }  // namespace crashctl
