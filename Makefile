@@ -98,7 +98,9 @@ fuzz-smoke: fuzz-build
 	FUZZ_BUILD=$(FUZZ_BUILD) bash tests/fuzz/run.sh $(FUZZ_SMOKE_SECONDS)
 
 format:
-	find cmd core ingest grouping store kube exporter rest alertmanager sdk monitors tests bench \
+	find alertmanager bench cmd core crashreport exporter grouping http ingest kube \
+	  metrics model monitors releases rest scrub sdk search store supervisor \
+	  tests tracing util \
 	  \( -name '*.h' -o -name '*.cc' \) -not -path '*/node_modules/*' | xargs clang-format -i
 
 # The OCI image of the binary `make build` makes (only the crashctl target

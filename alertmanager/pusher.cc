@@ -7,6 +7,8 @@
 #include <random>
 
 #include "crashctl/alertmanager/metrics.h"
+#include "crashctl/util/strings.h"
+#include "crashctl/util/time.h"
 #include "http_poster.h"
 
 namespace crashctl {
@@ -14,13 +16,6 @@ namespace alertmanager {
 namespace {
 
 constexpr size_t kMaxCooldownKeys = 100000;
-
-std::string Trim(const std::string& s) {
-  const size_t b = s.find_first_not_of(" \t");
-  if (b == std::string::npos) return "";
-  const size_t e = s.find_last_not_of(" \t");
-  return s.substr(b, e - b + 1);
-}
 
 std::string AlertsEndpoint(std::string url) {
   while (!url.empty() && url.back() == '/') url.pop_back();
@@ -30,24 +25,6 @@ std::string AlertsEndpoint(std::string url) {
     return url;
   }
   return url + kPath;
-}
-
-// "http://<listen>", with a wildcard or empty host replaced by localhost.
-std::string BaseUrlFromListen(const std::string& listen) {
-  const size_t colon = listen.rfind(':');
-  std::string host = colon == std::string::npos ? "" : listen.substr(0, colon);
-  const std::string port =
-      colon == std::string::npos ? listen : listen.substr(colon + 1);
-  if (host.empty() || host == "0.0.0.0" || host == "[::]" || host == "::") {
-    host = "localhost";
-  }
-  return "http://" + host + ":" + port;
-}
-
-double SystemNow() {
-  return std::chrono::duration<double>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 }  // namespace
@@ -66,20 +43,13 @@ AlertPusher::Options AlertPusher::OptionsFromConfig(
     const core::Config& config) {
   Options options;
   for (const std::string& value : config.alertmanager_urls) {
-    size_t start = 0;
-    while (start <= value.size()) {
-      size_t comma = value.find(',', start);
-      if (comma == std::string::npos) comma = value.size();
-      const std::string url = Trim(value.substr(start, comma - start));
-      if (!url.empty()) options.urls.push_back(url);
-      start = comma + 1;
+    for (const std::string& piece : util::Split(value, ',', true)) {
+      const std::string_view url = util::Trim(piece);
+      if (!url.empty()) options.urls.emplace_back(url);
     }
   }
   options.cooldown = config.alert_cooldown;
-  std::string base = config.base_url.empty() ? BaseUrlFromListen(config.listen)
-                                             : config.base_url;
-  while (!base.empty() && base.back() == '/') base.pop_back();
-  options.build.base_url = base;
+  options.build.base_url = core::PublicBaseUrl(config);
   return options;
 }
 
@@ -88,7 +58,7 @@ AlertPusher::AlertPusher(const core::Config& config, Metrics* metrics)
 
 AlertPusher::AlertPusher(Options options, Metrics* metrics)
     : options_(std::move(options)), metrics_(metrics) {
-  if (!options_.now) options_.now = SystemNow;
+  if (!options_.now) options_.now = util::NowSeconds;
   options_.queue_capacity = std::max<size_t>(options_.queue_capacity, 1);
   options_.max_batch = std::max<size_t>(options_.max_batch, 1);
   options_.max_attempts = std::max(options_.max_attempts, 1);

@@ -17,6 +17,8 @@
 #include <set>
 #include <sstream>
 
+#include "crashctl/util/strings.h"
+
 extern char** environ;
 
 namespace crashctl {
@@ -42,18 +44,7 @@ struct KeySpec {
 
 std::string Quote(const std::string& s) { return "\"" + s + "\""; }
 
-std::string Trim(const std::string& s) {
-  size_t b = 0, e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-  return s.substr(b, e - b);
-}
-
-std::string Lower(std::string s) {
-  for (char& c : s)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
+std::string Trim(std::string_view s) { return std::string(util::Trim(s)); }
 
 // Scalar text of `v`, or an error when `v` is a list.
 bool ScalarOf(const Value& v, std::string* out, std::string* err) {
@@ -113,7 +104,7 @@ std::string ParseSize(const std::string& text, int64_t* out) {
     ++i;
   }
   std::string number = text.substr(0, i);
-  std::string unit = Lower(Trim(text.substr(i)));
+  std::string unit = util::ToLower(Trim(text.substr(i)));
   if (number.empty() || number.front() == '.' || number.back() == '.') {
     return "bad size " + Quote(text);
   }
@@ -151,7 +142,7 @@ std::string ParseSize(const std::string& text, int64_t* out) {
 }
 
 std::string ParseBool(const std::string& text, bool* out) {
-  std::string t = Lower(text);
+  std::string t = util::ToLower(text);
   if (t == "true" || t == "1" || t == "yes") {
     *out = true;
   } else if (t == "false" || t == "0" || t == "no") {
@@ -203,7 +194,7 @@ std::string ValidateListen(const std::string& text) {
 // An absolute http:// or https:// URL with a host.
 std::string ValidateHttpUrl(const std::string& text) {
   std::string rest;
-  std::string lower = Lower(text);
+  std::string lower = util::ToLower(text);
   if (lower.rfind("http://", 0) == 0) {
     rest = text.substr(7);
   } else if (lower.rfind("https://", 0) == 0) {
@@ -441,7 +432,7 @@ const std::vector<KeySpec>& Specs() {
                                              if (key.size() > 64)
                                                return "key " + Quote(key) +
                                                       " is too long";
-                                             key = Lower(key);
+                                             key = util::ToLower(key);
                                            }
                                            c->scrub_keys = items;
                                            return "";
@@ -804,12 +795,18 @@ std::map<std::string, std::string> ProcessEnvironment() {
 std::string PublicBaseUrl(const Config& config) {
   std::string base = config.base_url;
   if (base.empty()) {
-    std::string listen = config.listen;
-    if (!listen.empty() && listen.front() == ':') listen = "localhost" + listen;
-    if (listen.rfind("0.0.0.0:", 0) == 0) {
-      listen = "localhost" + listen.substr(7);
+    // "http://<listen>", with an empty or wildcard host replaced by
+    // localhost.
+    const size_t colon = config.listen.rfind(':');
+    std::string host =
+        colon == std::string::npos ? "" : config.listen.substr(0, colon);
+    const std::string port = colon == std::string::npos
+                                 ? config.listen
+                                 : config.listen.substr(colon + 1);
+    if (host.empty() || host == "0.0.0.0" || host == "[::]" || host == "::") {
+      host = "localhost";
     }
-    base = "http://" + listen;
+    base = "http://" + host + ":" + port;
   }
   while (!base.empty() && base.back() == '/') base.pop_back();
   return base;

@@ -20,6 +20,8 @@ class ActiveGroups {
   // At most `max_groups` groups are tracked; beyond that the least recently
   // seen is forgotten.
   explicit ActiveGroups(size_t max_groups = 100000) : max_groups_(max_groups) {}
+  ActiveGroups(const ActiveGroups&) = delete;
+  ActiveGroups& operator=(const ActiveGroups&) = delete;
 
   // Counts one event of `group_id` at `now` (epoch seconds).
   void Record(int64_t group_id, double now);

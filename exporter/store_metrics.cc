@@ -1,12 +1,12 @@
 #include "crashctl/exporter/store_metrics.h"
 
 #include <algorithm>
-#include <ctime>
 #include <utility>
 
 #include "active_groups.h"
 #include "crashctl/model/records.h"
 #include "crashctl/model/vocabulary.h"
+#include "crashctl/util/time.h"
 
 namespace crashctl {
 namespace exporter {
@@ -87,8 +87,8 @@ void StoreMetrics::Refresh() {
   SetWriteRetries(static_cast<double>(stats.write_retries));
 
   std::vector<TopGroup> top;
-  for (int64_t id : active_->Top(static_cast<size_t>(top_groups_),
-                                 static_cast<double>(std::time(nullptr)))) {
+  for (int64_t id :
+       active_->Top(static_cast<size_t>(top_groups_), util::NowSeconds())) {
     model::Group group;
     if (!store_->GetGroup(id, &group).ok()) continue;
     top.push_back(TopGroup{group.project_id, group.id, group.service,

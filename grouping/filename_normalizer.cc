@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "crashctl/grouping/grouping.h"
+#include "crashctl/util/strings.h"
 
 namespace crashctl {
 namespace grouping {
@@ -13,9 +14,6 @@ namespace {
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsAlnum(char c) {
   return IsDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-bool IsHex(char c) {
-  return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
 // First position at or after `from` holding `a` or `b`, else npos. (A plain
@@ -53,7 +51,7 @@ bool IsHashLike(std::string_view part) {
   for (char c : part) {
     if (!IsAlnum(c)) return false;
     if (IsDigit(c)) ++digits;
-    if (!IsHex(c)) all_hex = false;
+    if (!util::IsHexDigit(c)) all_hex = false;
   }
   return digits >= 2 || (all_hex && digits >= 1);
 }

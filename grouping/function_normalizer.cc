@@ -8,6 +8,7 @@
 #include <string>
 
 #include "crashctl/grouping/grouping.h"
+#include "crashctl/util/strings.h"
 
 namespace crashctl {
 namespace grouping {
@@ -22,19 +23,20 @@ bool IsIdentChar(char c) {
          (c >= '0' && c <= '9') || c == '_' || c == '$';
 }
 
-bool StartsWith(const std::string& s, const char* prefix) {
-  return s.rfind(prefix, 0) == 0;
-}
-
 bool IsMangled(const std::string& s) {
-  return StartsWith(s, "_Z") || StartsWith(s, "__Z");
+  return util::StartsWith(s, "_Z") || util::StartsWith(s, "__Z");
 }
 
 // Returns the demangled name, or "" when `mangled` is not a valid symbol.
+// The SDK has its own (sdk/support, with Rust's schemes through libiberty):
+// it is installed into users' programs without any server library, and the
+// server has no Rust symbols to demangle (the supervisor sends them
+// demangled); this one also bounds the input, as grouping sees untrusted
+// names.
 std::string Demangle(const std::string& mangled) {
   if (mangled.size() > kMaxDemangleLength) return "";
   const char* name = mangled.c_str();
-  if (StartsWith(mangled, "__Z")) ++name;  // Mach-O extra underscore
+  if (util::StartsWith(mangled, "__Z")) ++name;  // Mach-O extra underscore
   int status = 0;
   std::unique_ptr<char, void (*)(void*)> out(
       abi::__cxa_demangle(name, nullptr, nullptr, &status), std::free);
@@ -241,7 +243,7 @@ bool LooksLikeCxx(const std::string& s) {
 
 std::string NormalizeCxx(const std::string& function) {
   // Objective-C methods ("-[Foo bar:]") have no C++ noise to remove.
-  if (StartsWith(function, "-[") || StartsWith(function, "+[")) {
+  if (util::StartsWith(function, "-[") || util::StartsWith(function, "+[")) {
     return function;
   }
   std::string name = function;
@@ -268,11 +270,11 @@ std::string NormalizeJs(const std::string& function) {
   size_t paren = s.find(" (");
   if (paren != std::string::npos) s.erase(paren);
   for (int guard = 0; guard < 4; ++guard) {
-    if (StartsWith(s, "async ")) {
+    if (util::StartsWith(s, "async ")) {
       s.erase(0, 6);
-    } else if (StartsWith(s, "new ")) {
+    } else if (util::StartsWith(s, "new ")) {
       s.erase(0, 4);
-    } else if (StartsWith(s, "Object.")) {
+    } else if (util::StartsWith(s, "Object.")) {
       s.erase(0, 7);
     } else {
       break;

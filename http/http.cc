@@ -1,18 +1,12 @@
 #include "crashctl/http/http.h"
 
+#include <civetweb.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 namespace crashctl {
 namespace http {
 namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // Calls `fn(name, value)` for each `name=value` pair of a query string, with
 // both parts URL-decoded; stops when `fn` returns false.
@@ -49,21 +43,14 @@ std::vector<std::string> SplitPath(const std::string& path) {
 }  // namespace
 
 std::string UrlDecode(const std::string& s, bool plus_as_space) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    if (c == '%' && i + 2 < s.size()) {
-      const int hi = HexValue(s[i + 1]);
-      const int lo = HexValue(s[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        out.push_back(static_cast<char>(hi * 16 + lo));
-        i += 2;
-        continue;
-      }
-    }
-    out.push_back(plus_as_space && c == '+' ? ' ' : c);
-  }
+  // civetweb's decoder follows the same rules as ours did (an invalid escape
+  // such as %zz passes through, %00 decodes to a NUL that callers treat as
+  // data): its result, of at most the input's length, is used as is.
+  std::string out(s.size() + 1, '\0');
+  const int n =
+      mg_url_decode(s.data(), static_cast<int>(s.size()), &out[0],
+                    static_cast<int>(out.size()), plus_as_space ? 1 : 0);
+  out.resize(n < 0 ? 0 : static_cast<size_t>(n));
   return out;
 }
 

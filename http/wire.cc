@@ -33,6 +33,9 @@ bool SameHeaderName(const std::string& name, const char* wanted) {
 
 }  // namespace
 
+// Our own table, not mg_get_response_code_text(): civetweb's spells some
+// phrases differently from RFC 9110 (e.g. 413 "Request Entity Too Large",
+// 414 "Request-URI Too Large", 416 "Requested Range Not Satisfiable").
 const char* HttpReasonPhrase(int status) {
   switch (status) {
     case 100:

@@ -12,6 +12,7 @@
 #include "crashctl/ingest/metrics.h"
 #include "crashctl/ingest/normalize.h"
 #include "crashctl/model/dsn.h"
+#include "crashctl/util/time.h"
 #include "decompress.h"
 #include "envelope.h"
 
@@ -20,12 +21,6 @@ namespace ingest {
 namespace {
 
 constexpr auto kRefreshInterval = std::chrono::milliseconds(200);
-
-double NowSeconds() {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<double>(ts.tv_sec) + ts.tv_nsec / 1e9;
-}
 
 bool ParseProjectId(const std::string& text, int64_t* id) {
   if (text.empty() || text.size() > 18) return false;
@@ -216,7 +211,7 @@ bool IngestHandlers::PrepareEvent(const std::string& payload,
   NormalizeOptions normalize = options_.normalize;
   normalize.remote_addr = remote_addr;
   NormalizeReport report;
-  if (!NormalizeEvent(payload, project_id, NowSeconds(), normalize,
+  if (!NormalizeEvent(payload, project_id, util::NowSeconds(), normalize,
                       &item->event, &report, &error)) {
     *refusal = {400, "malformed_json", "invalid event: " + error};
     return false;

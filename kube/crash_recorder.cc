@@ -6,6 +6,8 @@
 #include <chrono>
 
 #include "crashctl/kube/metrics.h"
+#include "crashctl/util/strings.h"
+#include "crashctl/util/time.h"
 
 namespace crashctl {
 namespace kube {
@@ -14,12 +16,6 @@ namespace {
 constexpr size_t kMaxKnown = 200000;
 constexpr size_t kMaxWindows = 20000;
 
-double Now() {
-  return std::chrono::duration<double>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // "ns/uid/container" of a dedup key "ns/uid/container/<kind>/<ident>".
 std::string ContainerPrefix(const std::string& key) {
   size_t n = 0;
@@ -27,10 +23,6 @@ std::string ContainerPrefix(const std::string& key) {
     if (key[i] == '/' && ++n == 3) return key.substr(0, i);
   }
   return key;
-}
-
-bool StartsWith(const std::string& s, const std::string& prefix) {
-  return s.compare(0, prefix.size(), prefix) == 0;
 }
 
 }  // namespace
@@ -102,7 +94,7 @@ bool CrashRecorder::FindEpisode(const PodSnapshot& pod,
   const model::Crash* best = nullptr;
   const std::string key_prefix = prefix + "/crashloop/";
   for (const auto& c : page.items) {
-    if (!StartsWith(c.dedup_key, key_prefix)) continue;
+    if (!util::StartsWith(c.dedup_key, key_prefix)) continue;
     if (best == nullptr || c.finished_at > best->finished_at) best = &c;
   }
   if (best == nullptr) return false;
@@ -131,8 +123,8 @@ void CrashRecorder::AfterWrite(const model::Crash& crash, bool inserted,
   }
   // Link to groups that had events from this pod in the crash's window.
   double from = crash.started_at > 0 ? crash.started_at : crash.finished_at;
-  double to =
-      (crash.finished_at > 0 ? crash.finished_at : Now()) + kLinkAfterSeconds;
+  double to = (crash.finished_at > 0 ? crash.finished_at : util::NowSeconds()) +
+              kLinkAfterSeconds;
   std::vector<int64_t> groups;
   Status st = store_->FindGroupsForPod(crash.pod, from, to, &groups);
   if (!st.ok()) {
@@ -168,7 +160,7 @@ void CrashRecorder::AfterWrite(const model::Crash& crash, bool inserted,
     }
     if (window_count_ > kMaxWindows) {
       // Drop windows that closed more than an hour ago.
-      double cutoff = Now() - 3600;
+      double cutoff = util::NowSeconds() - 3600;
       window_count_ = 0;
       for (auto it = windows_.begin(); it != windows_.end();) {
         auto& v = it->second;
@@ -188,7 +180,7 @@ bool CrashRecorder::Insert(const CrashCandidate& cand,
                            std::vector<Notice>* notices,
                            std::vector<LogRequest>* logs) {
   model::Crash crash = cand.crash;
-  if (crash.finished_at == 0) crash.finished_at = Now();
+  if (crash.finished_at == 0) crash.finished_at = util::NowSeconds();
   scrubber_->ScrubText(&crash.message);  // a termination message
   int64_t id = 0;
   bool inserted = false;
@@ -367,10 +359,11 @@ void CrashRecorder::Forget(const std::string& uid) {
   std::string prefix = pit->second.namespace_ + "/" + uid + "/";
   pods_.erase(pit);
   for (auto it = known_.begin(); it != known_.end();) {
-    it = StartsWith(it->first, prefix) ? known_.erase(it) : std::next(it);
+    it = util::StartsWith(it->first, prefix) ? known_.erase(it) : std::next(it);
   }
   for (auto it = episodes_.begin(); it != episodes_.end();) {
-    it = StartsWith(it->first, prefix) ? episodes_.erase(it) : std::next(it);
+    it = util::StartsWith(it->first, prefix) ? episodes_.erase(it)
+                                             : std::next(it);
   }
 }
 

@@ -61,6 +61,8 @@ class CrashRecorder {
   // outlive the recorder.
   CrashRecorder(store::Store* store, Metrics* metrics, int restart_threshold,
                 const scrub::Scrubber* scrubber = nullptr);
+  CrashRecorder(const CrashRecorder&) = delete;
+  CrashRecorder& operator=(const CrashRecorder&) = delete;
 
   // Set up before the first ObservePod.
   void AddListener(CrashListener listener);

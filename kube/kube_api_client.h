@@ -44,6 +44,8 @@ class KubeApiClient {
   };
 
   KubeApiClient(KubeClientConfig config, Options options);
+  KubeApiClient(const KubeApiClient&) = delete;
+  KubeApiClient& operator=(const KubeApiClient&) = delete;
 
   const KubeClientConfig& config() const { return config_; }
 

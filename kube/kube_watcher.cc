@@ -15,6 +15,7 @@
 #include "crash_recorder.h"
 #include "crashctl/kube/metrics.h"
 #include "crashctl/scrub/scrubber.h"
+#include "crashctl/util/time.h"
 #include "kube_api_client.h"
 #include "kube_client_config.h"
 #include "log_fetcher.h"
@@ -27,12 +28,6 @@ namespace {
 
 constexpr int kMaxListPages = 100000;
 constexpr int kMaxListRestarts = 3;
-
-double Now() {
-  return std::chrono::duration<double>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string MetadataString(const rapidjson::Value& obj, const char* field) {
   if (!obj.IsObject()) return "";
@@ -208,7 +203,7 @@ class KubeWatcher::Impl {
       cont = MetadataString(doc, "continue");
       if (cont.empty()) {
         recorder_.EndList(l->ns, uids);
-        if (metrics_ != nullptr) metrics_->SetLastEvent(Now());
+        if (metrics_ != nullptr) metrics_->SetLastEvent(util::NowSeconds());
         return true;
       }
     }
@@ -246,7 +241,7 @@ class KubeWatcher::Impl {
         std::string type = type_it->value.GetString();
         const rapidjson::Value& obj = obj_it->value;
         *got_events = true;
-        if (metrics_ != nullptr) metrics_->SetLastEvent(Now());
+        if (metrics_ != nullptr) metrics_->SetLastEvent(util::NowSeconds());
         if (type == "ERROR") {
           int code = 0;
           std::string reason, message;

@@ -33,6 +33,8 @@ class LogFetcher {
 
   LogFetcher(KubeApiClient* client, size_t queue_limit, int tail_lines,
              Sink sink);
+  LogFetcher(const LogFetcher&) = delete;
+  LogFetcher& operator=(const LogFetcher&) = delete;
   ~LogFetcher();  // Stop()s
 
   void Start();

@@ -24,6 +24,8 @@ class WatchLineBuffer {
 
   explicit WatchLineBuffer(size_t max_line = kDefaultMaxLine)
       : max_line_(max_line) {}
+  WatchLineBuffer(const WatchLineBuffer&) = delete;
+  WatchLineBuffer& operator=(const WatchLineBuffer&) = delete;
 
   // Appends `size` bytes; appends every line completed by them to `*lines`.
   void Feed(const char* data, size_t size, std::vector<std::string>* lines);

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "crashctl/util/strings.h"
+
 namespace crashctl::monitors {
 namespace {
 
@@ -52,14 +54,6 @@ std::string Quote(std::string_view text) {
 }
 
 char Lower(char c) { return (c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c; }
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (Lower(a[i]) != Lower(b[i])) return false;
-  }
-  return true;
-}
 
 bool IsSpace(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
@@ -347,7 +341,7 @@ bool ParseValue(std::string_view text, const FieldSpec& spec, int* value,
   }
   if (spec.names != nullptr) {
     for (int i = 0; spec.names[i] != nullptr; ++i) {
-      if (EqualsIgnoreCase(text, spec.names[i])) {
+      if (util::EqualsIgnoreCase(text, spec.names[i])) {
         *value = spec.name_base + i;
         return true;
       }
@@ -389,7 +383,7 @@ bool ParseElement(std::string_view element, const FieldSpec& spec,
         return false;
       }
       // "MON-SUN", "FRI-SUN": SUN ending a range is day 7.
-      if (spec.names == kDayNames && EqualsIgnoreCase(end, "SUN")) hi = 7;
+      if (spec.names == kDayNames && util::EqualsIgnoreCase(end, "SUN")) hi = 7;
       if (lo > hi) {
         *reason = "range start " + std::to_string(lo) + " is after its end " +
                   std::to_string(hi);
@@ -506,12 +500,13 @@ bool ParseCron(std::string_view expression, Cron* cron, std::string* text,
       return false;
     }
     for (const Macro& macro : kMacros) {
-      if (EqualsIgnoreCase(fields[0], macro.name)) expanded = macro.expansion;
+      if (util::EqualsIgnoreCase(fields[0], macro.name))
+        expanded = macro.expansion;
     }
     if (expanded.empty()) {
       SetError(error,
                "unknown crontab macro " + Quote(fields[0]) +
-                   (EqualsIgnoreCase(fields[0], "@reboot")
+                   (util::EqualsIgnoreCase(fields[0], "@reboot")
                         ? " (@reboot has no schedule)"
                         : " (expected @yearly, @annually, @monthly, @weekly, "
                           "@daily, @midnight or @hourly)"));
@@ -716,7 +711,7 @@ bool ParseIntervalUnit(std::string_view text, IntervalUnit* unit) {
       {"month", IntervalUnit::kMonth},   {"year", IntervalUnit::kYear},
   };
   for (const auto& [name, value] : kUnits) {
-    if (EqualsIgnoreCase(text, name)) {
+    if (util::EqualsIgnoreCase(text, name)) {
       *unit = value;
       return true;
     }

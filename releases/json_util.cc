@@ -14,11 +14,6 @@ namespace {
 // 9999-12-31T23:59:59Z
 constexpr double kMaxEpoch = 253402300799.0;
 
-bool IsHexDigit(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-         (c >= 'A' && c <= 'F');
-}
-
 }  // namespace
 
 Status ParseObject(std::string_view json, size_t max_bytes, const char* what,
@@ -132,7 +127,7 @@ bool ParseUuid(std::string_view text, std::string* hex32) {
     return false;
   }
   for (char& c : hex) {
-    if (!IsHexDigit(c)) return false;
+    if (!util::IsHexDigit(c)) return false;
     if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
   }
   *hex32 = std::move(hex);

@@ -71,6 +71,8 @@ http::HttpResponse StoreFailure(const Status& status, const std::string& what) {
       return http::HttpResponse::Error(400, detail);
     case Status::Code::kConflict:
       return http::HttpResponse::Error(409, detail);
+    case Status::Code::kTooLarge:
+      return http::HttpResponse::Error(413, detail);
     case Status::Code::kUnavailable: {
       spdlog::warn("rest: store unavailable: {}", detail);
       http::HttpResponse response =

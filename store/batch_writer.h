@@ -32,6 +32,8 @@ class BatchWriter {
  public:
   // `db` must be inside a write transaction for the writer's lifetime.
   explicit BatchWriter(SqliteDb* db) : db_(db) {}
+  BatchWriter(const BatchWriter&) = delete;
+  BatchWriter& operator=(const BatchWriter&) = delete;
 
   // Inserts the event of `item` (which must outlive TakeCounters()),
   // creating its group if needed.

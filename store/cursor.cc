@@ -1,75 +1,66 @@
 #include "cursor.h"
 
+#include <openssl/evp.h>
+
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <utility>
 
 namespace crashctl {
 namespace store {
 namespace {
 
-constexpr char kAlphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 // A cursor is short; anything longer is not one of ours.
 constexpr size_t kMaxCursorLength = 256;
 
-int DecodeChar(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '-') return 62;
-  if (c == '_') return 63;
-  return -1;
-}
-
 }  // namespace
 
+// OpenSSL has plain base64 (EVP_EncodeBlock) but not base64url, and its
+// decoder accepts non-zero leftover bits: these wrappers translate the
+// alphabet, drop the padding, and check that a decoded cursor re-encodes to
+// the same text, so that every cursor has exactly one spelling.
 std::string Base64UrlEncode(const std::string& data) {
-  std::string out;
-  out.reserve((data.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 2 < data.size(); i += 3) {
-    uint32_t n = (static_cast<uint8_t>(data[i]) << 16) |
-                 (static_cast<uint8_t>(data[i + 1]) << 8) |
-                 static_cast<uint8_t>(data[i + 2]);
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += kAlphabet[(n >> 6) & 63];
-    out += kAlphabet[n & 63];
-  }
-  size_t rest = data.size() - i;
-  if (rest == 1) {
-    uint32_t n = static_cast<uint8_t>(data[i]) << 16;
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-  } else if (rest == 2) {
-    uint32_t n = (static_cast<uint8_t>(data[i]) << 16) |
-                 (static_cast<uint8_t>(data[i + 1]) << 8);
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += kAlphabet[(n >> 6) & 63];
+  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
+  const int n =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(&out[0]),
+                      reinterpret_cast<const unsigned char*>(data.data()),
+                      static_cast<int>(data.size()));
+  out.resize(static_cast<size_t>(n));
+  while (!out.empty() && out.back() == '=') out.pop_back();
+  for (char& c : out) {
+    if (c == '+') c = '-';
+    if (c == '/') c = '_';
   }
   return out;
 }
 
 bool Base64UrlDecode(const std::string& text, std::string* data) {
   data->clear();
-  if (text.size() % 4 == 1) return false;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : text) {
-    int v = DecodeChar(c);
-    if (v < 0) return false;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      data->push_back(static_cast<char>((acc >> bits) & 0xff));
+  if (text.size() % 4 == 1 || text.size() > kMaxCursorLength) return false;
+  std::string std_text = text;
+  for (char& c : std_text) {
+    if (c == '-') {
+      c = '+';
+    } else if (c == '_') {
+      c = '/';
+    } else if (c == '+' || c == '/' || c == '=') {
+      return false;  // not the url alphabet
     }
   }
-  // Leftover bits must be zero, so every cursor has exactly one spelling.
-  return (acc & ((1u << bits) - 1)) == 0;
+  const size_t padding = (4 - std_text.size() % 4) % 4;
+  std_text.append(padding, '=');
+  std::string out(std_text.size() / 4 * 3, '\0');
+  const int n =
+      EVP_DecodeBlock(reinterpret_cast<unsigned char*>(&out[0]),
+                      reinterpret_cast<const unsigned char*>(std_text.data()),
+                      static_cast<int>(std_text.size()));
+  if (n < 0 || static_cast<size_t>(n) < padding) return false;
+  out.resize(static_cast<size_t>(n) - padding);
+  if (Base64UrlEncode(out) != text) return false;  // one spelling only
+  *data = std::move(out);
+  return true;
 }
 
 std::string EncodeCursor(const Cursor& cursor) {

@@ -72,6 +72,8 @@ class GroupFolds {
   };
 
   explicit GroupFolds(Options options) : options_(options) {}
+  GroupFolds(const GroupFolds&) = delete;
+  GroupFolds& operator=(const GroupFolds&) = delete;
 
   // Inside the caller's write transaction: writes `batch` (the counters of
   // the events it just inserted) merged into the pending ones of groups that

@@ -48,6 +48,8 @@ class ReadPool {
 
   ReadPool(std::string path, SqliteDb::Options options, size_t max,
            std::chrono::milliseconds wait);
+  ReadPool(const ReadPool&) = delete;
+  ReadPool& operator=(const ReadPool&) = delete;
   ~ReadPool();
 
   Status Acquire(Lease* lease);

@@ -53,6 +53,8 @@ class WalCheckpointer {
 
   WalCheckpointer(std::string path, SqliteDb::Options db_options,
                   Options options);
+  WalCheckpointer(const WalCheckpointer&) = delete;
+  WalCheckpointer& operator=(const WalCheckpointer&) = delete;
   ~WalCheckpointer();  // Stop()
 
   void Start();

@@ -30,6 +30,9 @@ namespace store {
 
 class WalWriteBuffer {
  public:
+  WalWriteBuffer() = default;
+  WalWriteBuffer(const WalWriteBuffer&) = delete;
+  WalWriteBuffer& operator=(const WalWriteBuffer&) = delete;
   // The VFS name to pass to sqlite3_open_v2; registers it on first use.
   // Null if registration failed (then open with the default VFS).
   static const char* VfsName();

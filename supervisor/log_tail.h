@@ -15,6 +15,8 @@ class LogTail {
   static constexpr size_t kMaxLineBytes = 2048;  // longer lines are cut
 
   explicit LogTail(size_t max_lines = 100) : max_lines_(max_lines) {}
+  LogTail(const LogTail&) = delete;
+  LogTail& operator=(const LogTail&) = delete;
 
   // Appends raw output of stream 0 (stdout) or 1 (stderr).
   void Feed(int stream, const char* data, size_t len);

@@ -15,10 +15,6 @@ namespace tracing {
 namespace {
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-bool IsHexDigit(char c) {
-  return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
 bool SegmentLooksLikeId(std::string_view seg) {
   if (seg.empty()) return false;
   bool all_digits = true, all_hex = true, has_digit = false;
@@ -31,7 +27,7 @@ bool SegmentLooksLikeId(std::string_view seg) {
       all_digits = false;
       run = 0;
     }
-    if (!IsHexDigit(c)) all_hex = false;
+    if (!util::IsHexDigit(c)) all_hex = false;
   }
   if (all_digits) return true;
   if (all_hex && seg.size() >= 8 && has_digit) return true;

@@ -44,16 +44,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
 
-  crashctl::NormalizeMessage(input);
-  crashctl::NormalizeFunction(input);
-  crashctl::NormalizeFilename(input);
-  for (auto language :
-       {crashctl::FunctionLanguage::kNative,
-        crashctl::FunctionLanguage::kJavaScript,
-        crashctl::FunctionLanguage::kPython, crashctl::FunctionLanguage::kGo,
-        crashctl::FunctionLanguage::kOther}) {
-    crashctl::NormalizeFrameFunction(input, language);
+  crashctl::grouping::NormalizeMessage(input);
+  crashctl::grouping::NormalizeFunction(input);
+  crashctl::grouping::NormalizeFilename(input);
+  for (auto language : {crashctl::grouping::FunctionLanguage::kNative,
+                        crashctl::grouping::FunctionLanguage::kJavaScript,
+                        crashctl::grouping::FunctionLanguage::kPython,
+                        crashctl::grouping::FunctionLanguage::kGo,
+                        crashctl::grouping::FunctionLanguage::kOther}) {
+    crashctl::grouping::NormalizeFrameFunction(input, language);
   }
-  crashctl::LanguageForPlatform(input);
+  crashctl::grouping::LanguageForPlatform(input);
   return 0;
 }

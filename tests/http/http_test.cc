@@ -20,6 +20,10 @@ TEST(UrlDecodeTest, DecodesPercentAndPlus) {
   EXPECT_EQ(UrlDecode("a%20b+c", false), "a b+c");
   EXPECT_EQ(UrlDecode("%zz%4", true), "%zz%4");  // malformed kept as is
   EXPECT_EQ(UrlDecode("%2F", false), "/");
+  EXPECT_EQ(UrlDecode("a%00b", false), std::string("a\0b", 3));
+  EXPECT_EQ(UrlDecode("%4a%4A", false), "JJ");
+  EXPECT_EQ(UrlDecode("", true), "");
+  EXPECT_EQ(UrlDecode("100%", true), "100%");
 }
 
 TEST(HttpRequestTest, QueryParams) {

@@ -77,6 +77,9 @@ struct CorsOptions {
 // without the trailing slash).
 class Router {
  public:
+  Router() = default;
+  Router(const Router&) = delete;
+  Router& operator=(const Router&) = delete;
   struct Route {
     std::string method;
     std::string pattern;

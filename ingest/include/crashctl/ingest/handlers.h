@@ -46,6 +46,8 @@ class IngestHandlers {
 
   IngestHandlers(store::Store* store, IngestPipeline* pipeline,
                  Metrics* metrics, Options options);
+  IngestHandlers(const IngestHandlers&) = delete;
+  IngestHandlers& operator=(const IngestHandlers&) = delete;
 
   // Adds the three ingestion routes to `router`.
   void Register(http::Router* router);

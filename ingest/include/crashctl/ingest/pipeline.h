@@ -49,6 +49,8 @@ class IngestPipeline {
       std::function<void(const model::WriteItem&, const model::WriteOutcome&)>;
 
   IngestPipeline(store::Store* store, Metrics* metrics, Options options);
+  IngestPipeline(const IngestPipeline&) = delete;
+  IngestPipeline& operator=(const IngestPipeline&) = delete;
   ~IngestPipeline();  // Stop()s
 
   void AddListener(Listener listener);

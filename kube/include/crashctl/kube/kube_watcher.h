@@ -45,6 +45,8 @@ class KubeWatcher {
   // `store` must outlive the watcher; `metrics` may be null.
   KubeWatcher(const core::Config& config, store::Store* store,
               Metrics* metrics);
+  KubeWatcher(const KubeWatcher&) = delete;
+  KubeWatcher& operator=(const KubeWatcher&) = delete;
   KubeWatcher(const core::Config& config, store::Store* store, Metrics* metrics,
               const Options& options);
   ~KubeWatcher();  // Stop()s

@@ -30,6 +30,9 @@ namespace metrics {
 template <typename Metric>
 class SeriesCache {
  public:
+  SeriesCache() = default;
+  SeriesCache(const SeriesCache&) = delete;
+  SeriesCache& operator=(const SeriesCache&) = delete;
   // The series for `key`. The first call for a key calls `add()`, which
   // must return the family's series for the labels that `key` stands for
   // (normally Family::Add); later calls return that series.

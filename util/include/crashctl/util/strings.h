@@ -31,6 +31,10 @@ inline bool EndsWith(std::string_view s, std::string_view suffix) {
 std::vector<std::string> Split(std::string_view s, char separator,
                                bool skip_empty = false);
 
+inline bool IsHexDigit(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+         (c >= 'A' && c <= 'F');
+}
 // True when `s` is non-empty and only 0-9a-fA-F.
 bool IsHex(std::string_view s);
 // True when `s` is exactly `length` lower-case hex digits.
