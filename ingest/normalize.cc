@@ -55,16 +55,7 @@ constexpr size_t kMaxBreadcrumbs = 100;
 constexpr size_t kMaxThreads = 256;
 constexpr int kMaxJsonDepth = 32;
 
-// Cuts `s` to at most `max` bytes without splitting a UTF-8 sequence.
-void TruncateUtf8(std::string* s, size_t max) {
-  if (s->size() <= max) return;
-  size_t cut = max;
-  // Back up over continuation bytes (10xxxxxx) to a sequence start.
-  while (cut > 0 && (static_cast<unsigned char>((*s)[cut]) & 0xC0) == 0x80) {
-    --cut;
-  }
-  s->resize(cut);
-}
+using util::TruncateUtf8;
 
 // Compact JSON for `v`; containers deeper than `max_depth` (kMaxJsonDepth
 // for the kept subtrees) are replaced by the string "[depth limit]" so that

@@ -1,153 +1,103 @@
 #include "crashctl/model/vocabulary.h"
 
+#include "crashctl/util/enum_names.h"
+
 namespace crashctl {
 namespace model {
 namespace {
 
-template <typename T>
-bool ParseFrom(std::string_view text, const std::vector<T>& all, T* out) {
-  for (T value : all) {
-    if (text == ToString(value)) {
-      *out = value;
-      return true;
-    }
-  }
-  return false;
+using util::EnumName;
+using util::InEnumOrder;
+
+constexpr EnumName<Level> kLevels[] = {
+    {Level::kFatal, "fatal"},     {Level::kError, "error"},
+    {Level::kWarning, "warning"}, {Level::kInfo, "info"},
+    {Level::kDebug, "debug"},
+};
+static_assert(InEnumOrder(kLevels), "kLevels follows enum Level");
+
+constexpr EnumName<GroupStatus> kGroupStatuses[] = {
+    {GroupStatus::kUnresolved, "unresolved"},
+    {GroupStatus::kResolved, "resolved"},
+    {GroupStatus::kIgnored, "ignored"},
+};
+static_assert(InEnumOrder(kGroupStatuses),
+              "kGroupStatuses follows enum GroupStatus");
+
+constexpr EnumName<CrashType> kCrashTypes[] = {
+    {CrashType::kOomKilled, "oom_killed"},
+    {CrashType::kCrashLoop, "crash_loop"},
+    {CrashType::kInitFailed, "init_failed"},
+    {CrashType::kEvicted, "evicted"},
+    {CrashType::kRestartThreshold, "restart_threshold"},
+    {CrashType::kErrorExit, "error_exit"},
+    {CrashType::kLivenessFailed, "liveness_failed"},
+    {CrashType::kStartFailed, "start_failed"},
+};
+static_assert(InEnumOrder(kCrashTypes), "kCrashTypes follows enum CrashType");
+
+constexpr EnumName<ItemType> kItemTypes[] = {
+    {ItemType::kEvent, "event"},
+    {ItemType::kTransaction, "transaction"},
+    {ItemType::kSession, "session"},
+    {ItemType::kSessions, "sessions"},
+    {ItemType::kClientReport, "client_report"},
+    {ItemType::kAttachment, "attachment"},
+    {ItemType::kCheckIn, "check_in"},
+    {ItemType::kUserReport, "user_report"},
+    {ItemType::kFeedback, "feedback"},
+    {ItemType::kProfile, "profile"},
+    {ItemType::kReplayEvent, "replay_event"},
+    {ItemType::kStatsd, "statsd"},
+    {ItemType::kOther, "other"},
+};
+static_assert(InEnumOrder(kItemTypes), "kItemTypes follows enum ItemType");
+
+// The All* lists live for the whole program (never destroyed: callers may
+// use them from static destructors).
+template <typename T, size_t N>
+const std::vector<T>& Forever(const EnumName<T> (&table)[N]) {
+  static const auto* all = new std::vector<T>(util::ValuesOf(table));
+  return *all;
 }
 
 }  // namespace
 
 const char* ToString(Level level) {
-  switch (level) {
-    case Level::kFatal:
-      return "fatal";
-    case Level::kError:
-      return "error";
-    case Level::kWarning:
-      return "warning";
-    case Level::kInfo:
-      return "info";
-    case Level::kDebug:
-      return "debug";
-  }
-  return "error";
+  return util::NameOf(kLevels, level, "error");
 }
-
 bool ParseLevel(std::string_view text, Level* out) {
-  return ParseFrom(text, AllLevels(), out);
+  return util::ParseName(kLevels, text, out);
 }
-
-const std::vector<Level>& AllLevels() {
-  static const auto* all =
-      new std::vector<Level>{Level::kFatal, Level::kError, Level::kWarning,
-                             Level::kInfo, Level::kDebug};
-  return *all;
-}
+const std::vector<Level>& AllLevels() { return Forever(kLevels); }
 
 const char* ToString(GroupStatus status) {
-  switch (status) {
-    case GroupStatus::kUnresolved:
-      return "unresolved";
-    case GroupStatus::kResolved:
-      return "resolved";
-    case GroupStatus::kIgnored:
-      return "ignored";
-  }
-  return "unresolved";
+  return util::NameOf(kGroupStatuses, status, "unresolved");
 }
-
 bool ParseGroupStatus(std::string_view text, GroupStatus* out) {
-  return ParseFrom(text, AllGroupStatuses(), out);
+  return util::ParseName(kGroupStatuses, text, out);
 }
-
 const std::vector<GroupStatus>& AllGroupStatuses() {
-  static const auto* all = new std::vector<GroupStatus>{
-      GroupStatus::kUnresolved, GroupStatus::kResolved, GroupStatus::kIgnored};
-  return *all;
+  return Forever(kGroupStatuses);
 }
 
 const char* ToString(CrashType type) {
-  switch (type) {
-    case CrashType::kOomKilled:
-      return "oom_killed";
-    case CrashType::kCrashLoop:
-      return "crash_loop";
-    case CrashType::kInitFailed:
-      return "init_failed";
-    case CrashType::kEvicted:
-      return "evicted";
-    case CrashType::kRestartThreshold:
-      return "restart_threshold";
-    case CrashType::kErrorExit:
-      return "error_exit";
-    case CrashType::kLivenessFailed:
-      return "liveness_failed";
-    case CrashType::kStartFailed:
-      return "start_failed";
-  }
-  return "error_exit";
+  return util::NameOf(kCrashTypes, type, "error_exit");
 }
-
 bool ParseCrashType(std::string_view text, CrashType* out) {
-  return ParseFrom(text, AllCrashTypes(), out);
+  return util::ParseName(kCrashTypes, text, out);
 }
-
-const std::vector<CrashType>& AllCrashTypes() {
-  static const auto* all = new std::vector<CrashType>{
-      CrashType::kOomKilled,        CrashType::kCrashLoop,
-      CrashType::kInitFailed,       CrashType::kEvicted,
-      CrashType::kRestartThreshold, CrashType::kErrorExit,
-      CrashType::kLivenessFailed,   CrashType::kStartFailed};
-  return *all;
-}
+const std::vector<CrashType>& AllCrashTypes() { return Forever(kCrashTypes); }
 
 const char* ToString(ItemType type) {
-  switch (type) {
-    case ItemType::kEvent:
-      return "event";
-    case ItemType::kTransaction:
-      return "transaction";
-    case ItemType::kSession:
-      return "session";
-    case ItemType::kSessions:
-      return "sessions";
-    case ItemType::kClientReport:
-      return "client_report";
-    case ItemType::kAttachment:
-      return "attachment";
-    case ItemType::kCheckIn:
-      return "check_in";
-    case ItemType::kUserReport:
-      return "user_report";
-    case ItemType::kFeedback:
-      return "feedback";
-    case ItemType::kProfile:
-      return "profile";
-    case ItemType::kReplayEvent:
-      return "replay_event";
-    case ItemType::kStatsd:
-      return "statsd";
-    case ItemType::kOther:
-      return "other";
-  }
-  return "other";
+  return util::NameOf(kItemTypes, type, "other");
 }
-
 ItemType ParseItemType(std::string_view text) {
   ItemType type = ItemType::kOther;
-  ParseFrom(text, AllItemTypes(), &type);
+  util::ParseName(kItemTypes, text, &type);
   return type;
 }
-
-const std::vector<ItemType>& AllItemTypes() {
-  static const auto* all = new std::vector<ItemType>{
-      ItemType::kEvent,    ItemType::kTransaction,  ItemType::kSession,
-      ItemType::kSessions, ItemType::kClientReport, ItemType::kAttachment,
-      ItemType::kCheckIn,  ItemType::kUserReport,   ItemType::kFeedback,
-      ItemType::kProfile,  ItemType::kReplayEvent,  ItemType::kStatsd,
-      ItemType::kOther};
-  return *all;
-}
+const std::vector<ItemType>& AllItemTypes() { return Forever(kItemTypes); }
 
 }  // namespace model
 }  // namespace crashctl

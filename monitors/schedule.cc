@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "crashctl/util/enum_names.h"
 #include "crashctl/util/strings.h"
 
 namespace crashctl::monitors {
@@ -704,37 +705,20 @@ struct Schedule::Impl {
   Interval interval;
 };
 
+constexpr util::EnumName<IntervalUnit> kIntervalUnits[] = {
+    {IntervalUnit::kMinute, "minute"}, {IntervalUnit::kHour, "hour"},
+    {IntervalUnit::kDay, "day"},       {IntervalUnit::kWeek, "week"},
+    {IntervalUnit::kMonth, "month"},   {IntervalUnit::kYear, "year"},
+};
+static_assert(util::InEnumOrder(kIntervalUnits),
+              "kIntervalUnits follows enum IntervalUnit");
+
 bool ParseIntervalUnit(std::string_view text, IntervalUnit* unit) {
-  static const std::pair<const char*, IntervalUnit> kUnits[] = {
-      {"minute", IntervalUnit::kMinute}, {"hour", IntervalUnit::kHour},
-      {"day", IntervalUnit::kDay},       {"week", IntervalUnit::kWeek},
-      {"month", IntervalUnit::kMonth},   {"year", IntervalUnit::kYear},
-  };
-  for (const auto& [name, value] : kUnits) {
-    if (util::EqualsIgnoreCase(text, name)) {
-      *unit = value;
-      return true;
-    }
-  }
-  return false;
+  return util::ParseName(kIntervalUnits, text, unit, /*ignore_case=*/true);
 }
 
 const char* IntervalUnitName(IntervalUnit unit) {
-  switch (unit) {
-    case IntervalUnit::kMinute:
-      return "minute";
-    case IntervalUnit::kHour:
-      return "hour";
-    case IntervalUnit::kDay:
-      return "day";
-    case IntervalUnit::kWeek:
-      return "week";
-    case IntervalUnit::kMonth:
-      return "month";
-    case IntervalUnit::kYear:
-      return "year";
-  }
-  return "unknown";
+  return util::NameOf(kIntervalUnits, unit, "unknown");
 }
 
 bool ValidateTimeZone(std::string_view timezone, std::string* error) {

@@ -9,9 +9,10 @@
 #include <vector>
 
 #include "check_in_private.h"
+#include "crashctl/monitors/schedule.h"
+#include "crashctl/util/enum_names.h"
 #include "crashctl/util/strings.h"
 #include "json_util.h"
-#include "crashctl/monitors/schedule.h"
 
 namespace crashctl::releases {
 namespace {
@@ -62,14 +63,16 @@ Status GetLenientInt(const rapidjson::Value* v, const std::string& path,
   return Status::Ok();
 }
 
+constexpr util::EnumName<CheckInStatus> kCheckInStatuses[] = {
+    {CheckInStatus::kInProgress, "in_progress"},
+    {CheckInStatus::kOk, "ok"},
+    {CheckInStatus::kError, "error"},
+};
+static_assert(util::InEnumOrder(kCheckInStatuses),
+              "kCheckInStatuses follows enum CheckInStatus");
+
 Status ParseStatus(std::string_view name, CheckInStatus* out) {
-  if (name == "in_progress") {
-    *out = CheckInStatus::kInProgress;
-  } else if (name == "ok") {
-    *out = CheckInStatus::kOk;
-  } else if (name == "error") {
-    *out = CheckInStatus::kError;
-  } else {
+  if (!util::ParseName(kCheckInStatuses, name, out)) {
     return Status::Invalid(
         "field status: " + Quote(name) +
         " is not a check-in status (in_progress, ok, error; missed and "
@@ -219,15 +222,7 @@ bool PercentDecode(std::string_view in, bool plus_is_space, std::string* out) {
 }  // namespace
 
 const char* CheckInStatusName(CheckInStatus status) {
-  switch (status) {
-    case CheckInStatus::kInProgress:
-      return "in_progress";
-    case CheckInStatus::kOk:
-      return "ok";
-    case CheckInStatus::kError:
-      return "error";
-  }
-  return "ok";
+  return util::NameOf(kCheckInStatuses, status, "ok");
 }
 
 int64_t MonitorConfig::margin_seconds() const {

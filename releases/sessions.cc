@@ -10,6 +10,7 @@
 #include <limits>
 #include <string>
 
+#include "crashctl/util/enum_names.h"
 #include "crashctl/util/strings.h"
 #include "crashctl/util/time.h"
 #include "json_util.h"
@@ -23,21 +24,28 @@ using internal::GetUint;
 using internal::Member;
 using internal::Quote;
 
-struct StatusName {
-  const char* name;
-  SessionStatus status;
+constexpr util::EnumName<SessionStatus> kSessionStatuses[] = {
+    {SessionStatus::kOk, "ok"},
+    {SessionStatus::kExited, "exited"},
+    {SessionStatus::kCrashed, "crashed"},
+    {SessionStatus::kAbnormal, "abnormal"},
+    {SessionStatus::kErrored, "errored"},
 };
+static_assert(util::InEnumOrder(kSessionStatuses),
+              "kSessionStatuses follows enum SessionStatus");
 
-constexpr StatusName kStatusNames[] = {
-    {"ok", SessionStatus::kOk},
-    {"exited", SessionStatus::kExited},
-    {"crashed", SessionStatus::kCrashed},
-    {"abnormal", SessionStatus::kAbnormal},
-    {"errored", SessionStatus::kErrored},
-    // Newer SDKs: an unhandled error that did not crash the app. Sentry
-    // counts these among the errored sessions.
-    {"unhandled", SessionStatus::kErrored},
+// Newer SDKs also send "unhandled": an unhandled error that did not crash
+// the app. Sentry counts these among the errored sessions.
+constexpr const char* kUnhandledStatus = "unhandled";
+
+constexpr util::EnumName<CountedStatus> kCountedStatuses[] = {
+    {CountedStatus::kExited, "exited"},
+    {CountedStatus::kErrored, "errored"},
+    {CountedStatus::kCrashed, "crashed"},
+    {CountedStatus::kAbnormal, "abnormal"},
 };
+static_assert(util::InEnumOrder(kCountedStatuses),
+              "kCountedStatuses follows enum CountedStatus");
 
 // The clock correction of ParseOptions: 0 unless sent_at is off by at least
 // kMinClockDriftSeconds.
@@ -136,33 +144,11 @@ Status ParseAttributes(const rapidjson::Value& root, SessionAttributes* out) {
 }  // namespace
 
 const char* SessionStatusName(SessionStatus status) {
-  switch (status) {
-    case SessionStatus::kOk:
-      return "ok";
-    case SessionStatus::kExited:
-      return "exited";
-    case SessionStatus::kCrashed:
-      return "crashed";
-    case SessionStatus::kAbnormal:
-      return "abnormal";
-    case SessionStatus::kErrored:
-      return "errored";
-  }
-  return "ok";
+  return util::NameOf(kSessionStatuses, status, "ok");
 }
 
 const char* CountedStatusName(CountedStatus status) {
-  switch (status) {
-    case CountedStatus::kExited:
-      return "exited";
-    case CountedStatus::kErrored:
-      return "errored";
-    case CountedStatus::kCrashed:
-      return "crashed";
-    case CountedStatus::kAbnormal:
-      return "abnormal";
-  }
-  return "exited";
+  return util::NameOf(kCountedStatuses, status, "exited");
 }
 
 Status ParseSessionUpdate(std::string_view json, const ParseOptions& options,
@@ -213,13 +199,10 @@ Status ParseSessionUpdate(std::string_view json, const ParseOptions& options,
       return Status::Invalid("field status: expected a string");
     }
     std::string_view name(st->GetString(), st->GetStringLength());
-    bool known = false;
-    for (const StatusName& n : kStatusNames) {
-      if (name == n.name) {
-        u.status = n.status;
-        known = true;
-        break;
-      }
+    bool known = util::ParseName(kSessionStatuses, name, &u.status);
+    if (!known && name == kUnhandledStatus) {
+      u.status = SessionStatus::kErrored;
+      known = true;
     }
     if (!known) {
       return Status::Invalid(

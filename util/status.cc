@@ -1,25 +1,26 @@
 #include "crashctl/util/status.h"
 
+#include "crashctl/util/enum_names.h"
+
 namespace crashctl {
 
+namespace {
+
+constexpr util::EnumName<Status::Code> kCodeNames[] = {
+    {Status::Code::kOk, "ok"},
+    {Status::Code::kNotFound, "not found"},
+    {Status::Code::kInvalid, "invalid"},
+    {Status::Code::kConflict, "conflict"},
+    {Status::Code::kTooLarge, "too large"},
+    {Status::Code::kUnavailable, "unavailable"},
+    {Status::Code::kInternal, "internal"},
+};
+static_assert(util::InEnumOrder(kCodeNames), "kCodeNames follows Status::Code");
+
+}  // namespace
+
 const char* Status::CodeName(Code code) {
-  switch (code) {
-    case Code::kOk:
-      return "ok";
-    case Code::kNotFound:
-      return "not found";
-    case Code::kInvalid:
-      return "invalid";
-    case Code::kConflict:
-      return "conflict";
-    case Code::kTooLarge:
-      return "too large";
-    case Code::kUnavailable:
-      return "unavailable";
-    case Code::kInternal:
-      return "internal";
-  }
-  return "unknown";
+  return util::NameOf(kCodeNames, code, "unknown");
 }
 
 std::string Status::ToString() const {

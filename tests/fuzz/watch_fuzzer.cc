@@ -31,22 +31,22 @@ void HandleLine(const std::string& line) {
     return;
   }
   const rapidjson::Value& obj = obj_it->value;
-  crashctl::PodSnapshot pod;
+  crashctl::kube::PodSnapshot pod;
   std::string error;
-  if (!crashctl::ParsePodSnapshot(obj, &pod, &error)) {
+  if (!crashctl::kube::ParsePodSnapshot(obj, &pod, &error)) {
     if (error.empty()) std::abort();
     return;
   }
   for (int threshold : {0, 1, 5}) {
-    crashctl::ClassifyPod(pod, threshold);
+    crashctl::kube::ClassifyPod(pod, threshold);
   }
-  crashctl::PodIsCrashLooping(pod);
-  crashctl::EvictionResource(pod.message);
-  crashctl::ParseRfc3339(pod.start_time);
+  crashctl::kube::PodIsCrashLooping(pod);
+  crashctl::kube::EvictionResource(pod.message);
+  crashctl::kube::ParseRfc3339(pod.start_time);
   auto metadata = obj.FindMember("metadata");
   if (metadata != obj.MemberEnd()) {
     std::string kind, name;
-    crashctl::OwnerWorkload(metadata->value, &kind, &name);
+    crashctl::kube::OwnerWorkload(metadata->value, &kind, &name);
   }
 }
 
@@ -60,11 +60,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const char* body = reinterpret_cast<const char*>(data + 2);
   const size_t body_size = size - 2;
 
-  crashctl::WatchLineBuffer whole(kMaxLine);
+  crashctl::kube::WatchLineBuffer whole(kMaxLine);
   std::vector<std::string> expected;
   whole.Feed(body, body_size, &expected);
 
-  crashctl::WatchLineBuffer chunked(kMaxLine);
+  crashctl::kube::WatchLineBuffer chunked(kMaxLine);
   std::vector<std::string> lines;
   std::vector<std::string> batch;
   size_t offset = 0;
