@@ -2,6 +2,7 @@
 
 #include <string_view>
 
+#include "crashctl/metrics/families.h"
 #include "crashctl/metrics/labels.h"
 
 namespace crashctl {
@@ -29,26 +30,17 @@ const std::vector<std::string>& Metrics::KnownRefusedReasons() {
 }
 
 Metrics::Metrics(prometheus::Registry* registry) {
-  using prometheus::BuildCounter;
-  using prometheus::BuildHistogram;
-  requests_ = &BuildCounter()
-                   .Name("crashctl_http_requests_total")
-                   .Help("HTTP requests by route pattern, method and status.")
-                   .Register(*registry);
-  refused_ =
-      &BuildCounter()
-           .Name("crashctl_http_refused_total")
-           .Help(
-               "HTTP requests refused before their handler ran (framing, "
-               "timeouts, sizes, connection limits), by reason.")
-           .Register(*registry);
-  for (const auto& reason : KnownRefusedReasons()) {
-    refused_->Add({{"reason", reason}});
-  }
-  duration_ = &BuildHistogram()
-                   .Name("crashctl_http_request_duration_seconds")
-                   .Help("HTTP request duration by route pattern.")
-                   .Register(*registry);
+  requests_ = &metrics::CounterFamily(
+      registry, "crashctl_http_requests_total",
+      "HTTP requests by route pattern, method and status.");
+  refused_ = &metrics::CounterFamily(
+      registry, "crashctl_http_refused_total",
+      "HTTP requests refused before their handler ran (framing, timeouts, "
+      "sizes, connection limits), by reason.",
+      "reason", KnownRefusedReasons());
+  duration_ = &metrics::HistogramFamily(
+      registry, "crashctl_http_request_duration_seconds",
+      "HTTP request duration by route pattern.");
 }
 
 void Metrics::Request(const std::string& route, const std::string& method,

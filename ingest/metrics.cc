@@ -1,5 +1,7 @@
 #include "crashctl/ingest/metrics.h"
 
+#include "crashctl/metrics/families.h"
+
 namespace crashctl {
 namespace ingest {
 namespace {
@@ -50,78 +52,43 @@ const std::vector<std::string>& Metrics::KnownEnvelopeItemTypes() {
 Metrics::Metrics(prometheus::Registry* registry,
                  metrics::LabelLimiter* services)
     : services_(services) {
-  using prometheus::BuildCounter;
-  using prometheus::BuildGauge;
-  using prometheus::BuildHistogram;
-  auto& r = *registry;
-  events_total_ = &BuildCounter()
-                       .Name("crashctl_events_total")
-                       .Help("Events stored, by project id, level and service.")
-                       .Register(r);
-  groups_created_ = &BuildCounter()
-                         .Name("crashctl_groups_created_total")
-                         .Help("New error groups created, by project id.")
-                         .Register(r);
+  using metrics::CounterFamily;
+  events_total_ =
+      &CounterFamily(registry, "crashctl_events_total",
+                     "Events stored, by project id, level and service.");
+  groups_created_ = &CounterFamily(registry, "crashctl_groups_created_total",
+                                   "New error groups created, by project id.");
   group_regressions_ =
-      &BuildCounter()
-           .Name("crashctl_group_regressions_total")
-           .Help("Resolved groups reopened by a new event, by project id.")
-           .Register(r);
+      &CounterFamily(registry, "crashctl_group_regressions_total",
+                     "Resolved groups reopened by a new event, by project id.");
   ingestion_duration_ =
-      &BuildHistogram()
-           .Name("crashctl_ingestion_duration_seconds")
-           .Help("Time from request received to events committed.")
-           .Register(r)
-           .Add({}, metrics::LatencyBuckets());
-  rejected_ = &BuildCounter()
-                   .Name("crashctl_ingest_rejected_total")
-                   .Help("Ingestion requests refused, by reason.")
-                   .Register(r);
-  for (const auto& reason : KnownRejectReasons()) {
-    rejected_->Add({{"reason", reason}});
-  }
-  adjusted_ = &BuildCounter()
-                   .Name("crashctl_ingest_adjusted_total")
-                   .Help(
-                       "Accepted events whose payload was changed before "
-                       "storing: nesting cut, secrets scrubbed, timestamp "
-                       "replaced.")
-                   .Register(r);
-  for (const auto& reason : AdjustReasons()) {
-    adjusted_->Add({{"reason", reason}});
-  }
-  envelope_items_ = &BuildCounter()
-                         .Name("crashctl_envelope_items_total")
-                         .Help("Envelope items received, by item type.")
-                         .Register(r);
-  for (const auto& type : KnownEnvelopeItemTypes()) {
-    envelope_items_->Add({{"type", type}});
-  }
-  queue_depth_ = &BuildGauge()
-                      .Name("crashctl_ingest_queue_depth")
-                      .Help("Events waiting for the writer thread.")
-                      .Register(r)
-                      .Add({});
-  queue_capacity_ = &BuildGauge()
-                         .Name("crashctl_ingest_queue_capacity")
-                         .Help("Capacity of the ingestion queue.")
-                         .Register(r)
-                         .Add({});
-  write_batch_size_ = &BuildHistogram()
-                           .Name("crashctl_write_batch_size")
-                           .Help("Events per write transaction.")
-                           .Register(r)
-                           .Add({}, BatchSizeBuckets());
-  write_batch_duration_ = &BuildHistogram()
-                               .Name("crashctl_write_batch_duration_seconds")
-                               .Help("Duration of one write transaction.")
-                               .Register(r)
-                               .Add({}, metrics::LatencyBuckets());
-  storage_up_ = &BuildGauge()
-                     .Name("crashctl_storage_up")
-                     .Help("1 while storage writes succeed, 0 while they fail.")
-                     .Register(r)
-                     .Add({});
+      &metrics::Histogram(registry, "crashctl_ingestion_duration_seconds",
+                          "Time from request received to events committed.",
+                          metrics::LatencyBuckets());
+  rejected_ = &CounterFamily(registry, "crashctl_ingest_rejected_total",
+                             "Ingestion requests refused, by reason.", "reason",
+                             KnownRejectReasons());
+  adjusted_ = &CounterFamily(
+      registry, "crashctl_ingest_adjusted_total",
+      "Accepted events whose payload was changed before storing: nesting "
+      "cut, secrets scrubbed, timestamp replaced.",
+      "reason", AdjustReasons());
+  envelope_items_ = &CounterFamily(registry, "crashctl_envelope_items_total",
+                                   "Envelope items received, by item type.",
+                                   "type", KnownEnvelopeItemTypes());
+  queue_depth_ = &metrics::Gauge(registry, "crashctl_ingest_queue_depth",
+                                 "Events waiting for the writer thread.");
+  queue_capacity_ = &metrics::Gauge(registry, "crashctl_ingest_queue_capacity",
+                                    "Capacity of the ingestion queue.");
+  write_batch_size_ =
+      &metrics::Histogram(registry, "crashctl_write_batch_size",
+                          "Events per write transaction.", BatchSizeBuckets());
+  write_batch_duration_ = &metrics::Histogram(
+      registry, "crashctl_write_batch_duration_seconds",
+      "Duration of one write transaction.", metrics::LatencyBuckets());
+  storage_up_ =
+      &metrics::Gauge(registry, "crashctl_storage_up",
+                      "1 while storage writes succeed, 0 while they fail.");
   storage_up_->Set(1);
 }
 

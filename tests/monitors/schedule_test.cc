@@ -8,29 +8,14 @@
 #include <vector>
 
 #include "crashctl/util/time.h"
+#include "tests/monitors/schedule_helpers.h"
 
 namespace crashctl::monitors {
 namespace {
 
-// "2026-03-29T03:00:00+02:00" -> epoch seconds.
-int64_t T(const char* rfc3339) {
-  double t = 0;
-  EXPECT_TRUE(util::ParseRfc3339(rfc3339, &t)) << rfc3339;
-  return static_cast<int64_t>(t);
-}
-
-std::string Utc(std::optional<int64_t> t) {
-  if (!t) return "none";
-  return util::FormatRfc3339Millis(static_cast<double>(*t));
-}
-
-Schedule Cron(const std::string& expr, const std::string& tz = "") {
-  Schedule s;
-  std::string error;
-  EXPECT_TRUE(Schedule::ParseCrontab(expr, tz, &s, &error))
-      << expr << " (" << tz << "): " << error;
-  return s;
-}
+using testing::Cron;
+using testing::T;
+using testing::Utc;
 
 struct SequenceCase {
   const char* expr;
