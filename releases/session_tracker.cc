@@ -57,6 +57,15 @@ void Close(SessionRecord* r, const TrackerOptions& options) {
   r->forget_at = r->started + options.max_age_seconds + kForgetSlackSeconds;
 }
 
+// `update` ends the session `r`: its count, then `r` closed.
+SessionCount End(SessionRecord* r, const SessionUpdate& update,
+                 const TrackerOptions& options) {
+  SessionCount c = CountOf(*r, Counted(update.status, r->errors),
+                           SessionCount::Reason::kEnded);
+  Close(r, options);
+  return c;
+}
+
 bool ValidRecord(const SessionRecord& r) {
   auto finite = [](double d) { return std::isfinite(d); };
   return util::IsLowerHex(r.sid, 32) &&
@@ -95,11 +104,7 @@ MergeResult MergeSessionUpdate(const std::optional<SessionRecord>& existing,
                              SessionCount::Reason::kEnded);
       return result;
     }
-    if (terminal) {
-      result.count = CountOf(r, Counted(update.status, r.errors),
-                             SessionCount::Reason::kEnded);
-      Close(&r, options);
-    }
+    if (terminal) result.count = End(&r, update, options);
     result.action = MergeResult::Action::kStore;
     result.record = std::move(r);
     return result;
@@ -115,11 +120,7 @@ MergeResult MergeSessionUpdate(const std::optional<SessionRecord>& existing,
   if (!stale) r.order_key = key;
   if (update.duration && (!stale || terminal)) r.duration = update.duration;
   r.last_seen = std::max(r.last_seen, now);
-  if (terminal) {
-    result.count = CountOf(r, Counted(update.status, r.errors),
-                           SessionCount::Reason::kEnded);
-    Close(&r, options);
-  }
+  if (terminal) result.count = End(&r, update, options);
   result.action = MergeResult::Action::kStore;
   result.record = std::move(r);
   return result;

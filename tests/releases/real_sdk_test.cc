@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <initializer_list>
 #include <map>
 #include <sstream>
 #include <string>
@@ -185,30 +186,39 @@ uint64_t Count(const std::vector<SessionCount>& counts, CountedStatus status,
   return n;
 }
 
+struct ExpectedCount {
+  CountedStatus status;
+  SessionCount::Reason reason;
+  uint64_t quantity;
+};
+
+void ExpectCounts(const std::vector<SessionCount>& counts,
+                  std::initializer_list<ExpectedCount> expected) {
+  for (const ExpectedCount& e : expected) {
+    EXPECT_EQ(Count(counts, e.status, e.reason), e.quantity)
+        << CountedStatusName(e.status) << ", reason "
+        << static_cast<int>(e.reason);
+  }
+}
+
 void CheckNode(const std::vector<Envelope>& envelopes, double now) {
   ASSERT_FALSE(envelopes.empty());
   const Replay r = ReplayEnvelopes(envelopes, now);
   EXPECT_TRUE(r.errors.empty()) << r.errors.front();
 
-  // Two individual sessions, each counted once: user-7's exited with
-  // errors: 1 (errored), user-8's crashed (the SDK sends the crashed update
-  // twice; the second is not counted again).
-  EXPECT_EQ(Count(r.session_counts, CountedStatus::kErrored,
-                  SessionCount::Reason::kEnded),
-            1u);
-  EXPECT_EQ(Count(r.session_counts, CountedStatus::kCrashed,
-                  SessionCount::Reason::kEnded),
-            1u);
-  EXPECT_EQ(Count(r.session_counts, CountedStatus::kExited,
-                  SessionCount::Reason::kEnded),
-            0u);
-  // Request-mode aggregates: four requests, one with a captured error.
-  EXPECT_EQ(Count(r.session_counts, CountedStatus::kExited,
-                  SessionCount::Reason::kAggregate),
-            3u);
-  EXPECT_EQ(Count(r.session_counts, CountedStatus::kErrored,
-                  SessionCount::Reason::kAggregate),
-            1u);
+  using Reason = SessionCount::Reason;
+  ExpectCounts(r.session_counts,
+               {// Two individual sessions, each counted once: user-7's
+                // exited with errors: 1 (errored), user-8's crashed (the SDK
+                // sends the crashed update twice; the second is not counted
+                // again).
+                {CountedStatus::kErrored, Reason::kEnded, 1},
+                {CountedStatus::kCrashed, Reason::kEnded, 1},
+                {CountedStatus::kExited, Reason::kEnded, 0},
+                // Request-mode aggregates: four requests, one with a
+                // captured error.
+                {CountedStatus::kExited, Reason::kAggregate, 3},
+                {CountedStatus::kErrored, Reason::kAggregate, 1}});
   for (const auto& c : r.session_counts) {
     EXPECT_EQ(c.release, "shop@2.0.1");
     EXPECT_EQ(c.environment, "staging");
@@ -266,15 +276,11 @@ void CheckPython(const std::vector<Envelope>& envelopes, double now) {
   const Replay r = ReplayEnvelopes(envelopes, now);
   EXPECT_TRUE(r.errors.empty()) << r.errors.front();
   // Five requests: three fine, one captured error, one unhandled exception.
-  EXPECT_EQ(Count(r.session_counts, CountedStatus::kExited,
-                  SessionCount::Reason::kAggregate),
-            3u);
-  EXPECT_EQ(Count(r.session_counts, CountedStatus::kErrored,
-                  SessionCount::Reason::kAggregate),
-            1u);
-  EXPECT_EQ(Count(r.session_counts, CountedStatus::kCrashed,
-                  SessionCount::Reason::kAggregate),
-            1u);
+  using Reason = SessionCount::Reason;
+  ExpectCounts(r.session_counts,
+               {{CountedStatus::kExited, Reason::kAggregate, 3},
+                {CountedStatus::kErrored, Reason::kAggregate, 1},
+                {CountedStatus::kCrashed, Reason::kAggregate, 1}});
   for (const auto& c : r.session_counts) {
     EXPECT_EQ(c.release, "api@3.1.0");
     EXPECT_EQ(c.environment, "production");
