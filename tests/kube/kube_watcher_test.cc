@@ -23,6 +23,7 @@
 #include "crashctl/store/store.h"
 #include "fake_apiserver.h"
 #include "fake_scenarios.h"
+#include "fixture_crashes.h"
 #include "kube/kube_api_client.h"
 #include "kube/log_fetcher.h"
 #include "kube/pod_classifier.h"
@@ -32,6 +33,7 @@ namespace crashctl {
 namespace kube {
 namespace {
 
+using testing::ExpectOomKilledFixtureCrash;
 using testing::FakeApiServer;
 using testing::ReadKubeFixture;
 using testing::WaitFor;
@@ -168,22 +170,11 @@ TEST_F(KubeWatcherTest, OomKillIsRecordedWithLogsMetricsAndListener) {
   ASSERT_TRUE(
       WaitFor([&] { return GetCrash(kOomKey, &c) && !c.logs.empty(); }, kWait));
   EXPECT_TRUE(WaitFor([&] { return watcher_->Synced(); }, kWait));
-  EXPECT_EQ(c.crash_type, model::CrashType::kOomKilled);
-  EXPECT_EQ(c.namespace_, "shop");
+  ExpectOomKilledFixtureCrash(c);
   EXPECT_EQ(c.pod, kOomPod);
   EXPECT_EQ(c.pod_uid, "3f6c1a52-8d4e-4b7a-9a51-0c2d9e7f1a01");
-  EXPECT_EQ(c.container, "api");
-  EXPECT_EQ(c.node, "node-a");
   EXPECT_EQ(c.workload_kind, "Deployment");
   EXPECT_EQ(c.workload, "api");
-  EXPECT_EQ(c.image, "registry.example.com/shop/api:1.4.2");
-  EXPECT_EQ(c.reason, "OOMKilled");
-  EXPECT_EQ(c.exit_code, 137);
-  EXPECT_EQ(c.signal, "SIGKILL");
-  EXPECT_EQ(c.restart_count, 1);
-  EXPECT_EQ(c.memory_request, "128Mi");
-  EXPECT_EQ(c.memory_limit, "256Mi");
-  EXPECT_DOUBLE_EQ(c.started_at, ParseRfc3339("2026-11-20T10:00:00Z"));
   EXPECT_DOUBLE_EQ(c.finished_at, ParseRfc3339("2026-11-20T10:05:00Z"));
   EXPECT_EQ(c.logs, ReadKubeFixture("logs_api_previous.txt"));
   EXPECT_EQ(AllCrashes().size(), 1u);  // the healthy pod gives nothing
