@@ -5,17 +5,15 @@
 // - connections that trickle their headers hold a worker for at most the
 //   header timeout (min(server.request_timeout, 10 s)); a normal request
 //   waits at most about that long, then succeeds.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <poll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <string>
 #include <vector>
 
+#include "tests/testing/raw_http.h"
 #include "tests/testing/server_process.h"
 
 namespace crashctl {
@@ -24,20 +22,6 @@ namespace {
 using testing::HttpResult;
 using testing::ServerProcess;
 using Clock = std::chrono::steady_clock;
-
-int Connect(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return -1;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
 
 // True when the peer closed `fd` (after any error response it sent) within
 // `timeout_ms`.
@@ -74,7 +58,7 @@ TEST(ConnectionsTest, ManyIdleConnectionsDoNotDelayARequest) {
   // 300 connections that send nothing, against 8 workers.
   std::vector<int> idle;
   for (int i = 0; i < 300; ++i) {
-    const int fd = Connect(server->port());
+    const int fd = testing::ConnectLoopback(server->port());
     ASSERT_GE(fd, 0) << "connection " << i;
     idle.push_back(fd);
   }
@@ -93,7 +77,7 @@ TEST(ConnectionsTest, SlowHeadersHoldAWorkerOnlyUntilTheHeaderTimeout) {
   // Twice as many slow clients as workers, each sending half a request.
   std::vector<int> slow;
   for (int i = 0; i < 16; ++i) {
-    const int fd = Connect(server->port());
+    const int fd = testing::ConnectLoopback(server->port());
     ASSERT_GE(fd, 0);
     const std::string partial = "POST /api/1/store/ HTTP/1.1\r\nHost: x\r\n";
     ASSERT_EQ(write(fd, partial.data(), partial.size()),
@@ -117,7 +101,7 @@ TEST(ConnectionsTest, SlowHeadersHoldAWorkerOnlyUntilTheHeaderTimeout) {
 TEST(ConnectionsTest, TruncatedBodyAnswers408) {
   std::unique_ptr<ServerProcess> server = StartSmallServer();
   ASSERT_TRUE(server);
-  const int fd = Connect(server->port());
+  const int fd = testing::ConnectLoopback(server->port());
   ASSERT_GE(fd, 0);
   const std::string request =
       "POST /api/1/store/?sentry_key=00000000000000000000000000000000 "

@@ -50,8 +50,7 @@ TEST(EdgeTest, EveryFramingAProxyReadsDifferentlyIsOne400ThenClosed) {
   std::unique_ptr<ServerProcess> server = StartServer();
   ASSERT_TRUE(server);
   const ServerProcess::ProjectInfo project = server->CreateProject("app");
-  const std::string path = "/api/" + std::to_string(project.id) +
-                           "/store/?sentry_key=" + project.key;
+  const std::string path = project.StorePath();
   const std::string body = R"({"message":"smuggler"})";  // 22 bytes
   struct Case {
     const char* name;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "tests/testing/raw_http.h"
+#include "tests/testing/sanitizers.h"
 #include "tests/testing/server_process.h"
 
 namespace crashctl {
@@ -29,13 +30,6 @@ using Clock = std::chrono::steady_clock;
 
 // An AddressSanitizer build at -O0 serves each request several times
 // slower; the bound there is looser, but still a bound.
-#if defined(__SANITIZE_ADDRESS__)
-#define CRASHCTL_UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define CRASHCTL_UNDER_ASAN 1
-#endif
-#endif
 #ifdef CRASHCTL_UNDER_ASAN
 constexpr double kWorstAnswerSeconds = 6.0;
 #else

@@ -76,6 +76,10 @@ class ServerProcess {
     std::string key;
     std::string dsn;        // http://KEY@127.0.0.1:PORT/ID
     std::string short_dsn;  // http://127.0.0.1:PORT/api/v1/events?key=KEY
+    // The Sentry store endpoint: "/api/ID/store/?sentry_key=KEY".
+    std::string StorePath() const {
+      return "/api/" + std::to_string(id) + "/store/?sentry_key=" + key;
+    }
   };
 
   // Starts `crashctl serve --listen 127.0.0.1:PORT --data DIR`; waits until
