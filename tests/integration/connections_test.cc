@@ -20,6 +20,7 @@ namespace crashctl {
 namespace {
 
 using testing::HttpResult;
+using testing::SecondsSince;
 using testing::ServerProcess;
 using Clock = std::chrono::steady_clock;
 
@@ -35,10 +36,6 @@ bool ClosedByPeer(int fd, int timeout_ms) {
     if (read(fd, buffer, sizeof(buffer)) <= 0) return true;
   }
   return false;
-}
-
-double Seconds(Clock::time_point since) {
-  return std::chrono::duration<double>(Clock::now() - since).count();
 }
 
 std::unique_ptr<ServerProcess> StartSmallServer() {
@@ -67,7 +64,7 @@ TEST(ConnectionsTest, ManyIdleConnectionsDoNotDelayARequest) {
   EXPECT_EQ(r.status, 200) << r.error;
   // Without TCP_DEFER_ACCEPT the 300 would each hold one of the 8 workers
   // for the 2 s header timeout ahead of this request.
-  EXPECT_LT(Seconds(start), 2.0);
+  EXPECT_LT(SecondsSince(start), 2.0);
   for (int fd : idle) close(fd);
 }
 
@@ -90,7 +87,7 @@ TEST(ConnectionsTest, SlowHeadersHoldAWorkerOnlyUntilTheHeaderTimeout) {
   EXPECT_EQ(r.status, 200) << r.error;
   // Worst case: the slow clients ahead of it time out in two rounds of
   // 2 s each (16 slow clients, 8 workers).
-  EXPECT_LT(Seconds(start), 10.0);
+  EXPECT_LT(SecondsSince(start), 10.0);
   // The server has dropped the slow clients by now (or soon).
   for (int fd : slow) {
     EXPECT_TRUE(ClosedByPeer(fd, 5000));
@@ -118,7 +115,7 @@ TEST(ConnectionsTest, TruncatedBodyAnswers408) {
   EXPECT_EQ(
       std::string(buffer, static_cast<size_t>(n)).rfind("HTTP/1.1 408", 0), 0u)
       << std::string(buffer, static_cast<size_t>(n));
-  EXPECT_LT(Seconds(start), 9.0);
+  EXPECT_LT(SecondsSince(start), 9.0);
   close(fd);
 }
 

@@ -25,6 +25,7 @@ using testing::HttpCall;
 using testing::HttpResult;
 using testing::MetricValue;
 using testing::RawClient;
+using testing::SecondsSince;
 using testing::ServerProcess;
 using Clock = std::chrono::steady_clock;
 
@@ -35,10 +36,6 @@ constexpr double kWorstAnswerSeconds = 6.0;
 #else
 constexpr double kWorstAnswerSeconds = 2.0;
 #endif
-
-double Seconds(Clock::time_point since) {
-  return std::chrono::duration<double>(Clock::now() - since).count();
-}
 
 // Slow clients: `bodies` connections that announce a body and send a byte
 // every second, `headers` connections that send a header line every
@@ -126,13 +123,13 @@ TEST(SlowClientsTest, BodiesAndHeadersAtScaleDoNotStarveANormalClient) {
     auto start = Clock::now();
     HttpResult health =
         HttpCall("GET", server->base_url() + "/healthz", "", {}, 5000);
-    worst = std::max(worst, Seconds(start));
+    worst = std::max(worst, SecondsSince(start));
     EXPECT_EQ(health.status, 200) << health.error;
     start = Clock::now();
     HttpResult event =
         HttpCall("POST", project.short_dsn, R"({"message":"normal client"})",
                  {"Content-Type: application/json"}, 5000);
-    worst = std::max(worst, Seconds(start));
+    worst = std::max(worst, SecondsSince(start));
     EXPECT_EQ(event.status, 200) << event.error << event.body;
     answered += 2;
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
