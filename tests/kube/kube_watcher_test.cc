@@ -12,7 +12,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -27,6 +26,7 @@
 #include "kube/kube_api_client.h"
 #include "kube/log_fetcher.h"
 #include "kube/pod_classifier.h"
+#include "tests/testing/raw_http.h"
 #include "tests/testing/server_process.h"
 
 namespace crashctl {
@@ -103,32 +103,17 @@ class KubeWatcherTest : public ::testing::Test {
     return store_->GetCrashByKey(key, out).ok();
   }
 
-  // Value of the series `name` with exactly `labels`; -1 when absent.
+  // Value of the series `name` with exactly `labels`; -1 when absent. The
+  // exposition lists labels sorted by name, as the std::map iterates them.
   double Metric(const std::string& name,
                 const std::map<std::string, std::string>& labels) {
-    std::istringstream in(exporter_->Serialize());
-    std::string line;
-    while (std::getline(in, line)) {
-      if (labels.empty() && line.compare(0, name.size() + 1, name + " ") == 0) {
-        return std::stod(line.substr(name.size() + 1));
-      }
-      if (line.compare(0, name.size() + 1, name + "{") != 0) continue;
-      size_t close = line.find("} ");
-      if (close == std::string::npos) continue;
-      std::string label_text =
-          line.substr(name.size() + 1, close - name.size() - 1);
-      size_t count = std::count(label_text.begin(), label_text.end(), '=');
-      if (count != labels.size()) continue;
-      bool all = true;
-      for (const auto& kv : labels) {
-        if (label_text.find(kv.first + "=\"" + kv.second + "\"") ==
-            std::string::npos) {
-          all = false;
-        }
-      }
-      if (all) return std::stod(line.substr(close + 2));
+    std::string series = name;
+    for (const auto& [label, value] : labels) {
+      series += (series.size() == name.size() ? "{" : ",") + label + "=\"" +
+                value + "\"";
     }
-    return -1;
+    if (!labels.empty()) series += "}";
+    return testing::MetricValue(exporter_->Serialize(), series);
   }
 
   double Crashes(const std::string& ns, const std::string& type) {
