@@ -33,6 +33,24 @@ inline void ExpectOomKilledFixtureCrash(const model::Crash& c) {
   EXPECT_DOUBLE_EQ(c.started_at, kube::ParseRfc3339("2026-11-20T10:00:00Z"));
 }
 
+// `c` is the crash-loop episode of pod_crashloop_3.json (jobs/worker-0,
+// container worker, in CrashLoopBackOff after 3 restarts).
+inline void ExpectCrashLoopFixtureEpisode(const model::Crash& c) {
+  EXPECT_EQ(c.crash_type, model::CrashType::kCrashLoop);
+  EXPECT_EQ(c.reason, "CrashLoopBackOff");
+  EXPECT_EQ(c.restart_count, 3);
+  EXPECT_EQ(c.memory_limit, "512Mi");
+}
+
+// `c` is the failed init container of pod_init_failed.json
+// (monitoring/log-agent-h7x2q, init container setup exited 1).
+inline void ExpectInitFailedFixtureCrash(const model::Crash& c) {
+  EXPECT_EQ(c.crash_type, model::CrashType::kInitFailed);
+  EXPECT_EQ(c.container, "setup");
+  EXPECT_EQ(c.exit_code, 1);
+  EXPECT_EQ(c.memory_limit, "64Mi");
+}
+
 }  // namespace testing
 }  // namespace crashctl
 

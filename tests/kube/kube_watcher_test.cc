@@ -33,6 +33,8 @@ namespace crashctl {
 namespace kube {
 namespace {
 
+using testing::ExpectCrashLoopFixtureEpisode;
+using testing::ExpectInitFailedFixtureCrash;
 using testing::ExpectOomKilledFixtureCrash;
 using testing::FakeApiServer;
 using testing::ReadKubeFixture;
@@ -187,14 +189,12 @@ TEST_F(KubeWatcherTest, CrashLoopIsOneEpisodeUpdatedWhileItLasts) {
                !loop.logs.empty();
       },
       kWait));
-  EXPECT_EQ(loop.crash_type, model::CrashType::kCrashLoop);
-  EXPECT_EQ(loop.reason, "CrashLoopBackOff");
+  ExpectCrashLoopFixtureEpisode(loop);
   EXPECT_EQ(loop.exit_code, 139);
   EXPECT_EQ(loop.signal, "SIGSEGV");
   EXPECT_EQ(loop.workload_kind, "StatefulSet");
   EXPECT_EQ(loop.workload, "worker");
   EXPECT_EQ(loop.memory_request, "256Mi");
-  EXPECT_EQ(loop.memory_limit, "512Mi");
   EXPECT_DOUBLE_EQ(loop.started_at, ParseRfc3339("2026-11-20T11:00:00Z"));
   EXPECT_DOUBLE_EQ(loop.finished_at, ParseRfc3339("2026-11-20T11:01:06Z"));
   EXPECT_EQ(loop.logs, ReadKubeFixture("logs_worker_previous.txt"));
@@ -266,12 +266,9 @@ TEST_F(KubeWatcherTest, FailedInitContainerWithItsLogs) {
   model::Crash c;
   ASSERT_TRUE(
       WaitFor([&] { return GetCrash(key, &c) && !c.logs.empty(); }, kWait));
-  EXPECT_EQ(c.crash_type, model::CrashType::kInitFailed);
-  EXPECT_EQ(c.container, "setup");
-  EXPECT_EQ(c.exit_code, 1);
+  ExpectInitFailedFixtureCrash(c);
   EXPECT_EQ(c.workload_kind, "DaemonSet");
   EXPECT_EQ(c.workload, "log-agent");
-  EXPECT_EQ(c.memory_limit, "64Mi");
   EXPECT_EQ(c.logs, ReadKubeFixture("logs_setup.txt"));
   EXPECT_EQ(AllCrashes().size(), 1u);
   EXPECT_EQ(Crashes("monitoring", "init_failed"), 1);

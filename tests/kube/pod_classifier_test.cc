@@ -13,6 +13,8 @@ namespace crashctl {
 namespace kube {
 namespace {
 
+using testing::ExpectCrashLoopFixtureEpisode;
+using testing::ExpectInitFailedFixtureCrash;
 using testing::ExpectOomKilledFixtureCrash;
 using testing::ReadKubeFixture;
 
@@ -70,13 +72,10 @@ TEST(PodClassifierTest, CrashLoopBackOffGivesTerminationAndLoop) {
   EXPECT_EQ(cands[0].crash.exit_code, 139);
   EXPECT_EQ(cands[0].crash.signal, "SIGSEGV");
   EXPECT_EQ(cands[1].kind, CrashCandidate::kCrashLoop);
-  EXPECT_EQ(cands[1].crash.crash_type, model::CrashType::kCrashLoop);
-  EXPECT_EQ(cands[1].crash.reason, "CrashLoopBackOff");
-  EXPECT_EQ(cands[1].crash.restart_count, 3);
+  ExpectCrashLoopFixtureEpisode(cands[1].crash);
   EXPECT_EQ(cands[1].crash.dedup_key,
             "jobs/5b2d8e41-7c3a-4f19-8e6d-2a4b6c8d0e02/worker/crashloop/"
             "2026-11-20T11:01:06Z");
-  EXPECT_EQ(cands[1].crash.memory_limit, "512Mi");
 }
 
 TEST(PodClassifierTest, EvictedWithNullContainerStatuses) {
@@ -99,11 +98,8 @@ TEST(PodClassifierTest, FailedInitContainer) {
       LoadAndClassify("pod_init_failed.json", "DaemonSet", "log-agent").cands;
   ASSERT_EQ(cands.size(), 1u);
   const model::Crash& c = cands[0].crash;
-  EXPECT_EQ(c.crash_type, model::CrashType::kInitFailed);
-  EXPECT_EQ(c.container, "setup");
-  EXPECT_EQ(c.exit_code, 1);
+  ExpectInitFailedFixtureCrash(c);
   EXPECT_EQ(c.signal, "");
-  EXPECT_EQ(c.memory_limit, "64Mi");
   EXPECT_EQ(c.dedup_key,
             "monitoring/c7a1e9d3-5f2b-4c8e-a0d6-4b8c2e6f0a04/init:setup/exit/"
             "2026-11-20T13:00:02Z");
