@@ -89,12 +89,9 @@ class CrashRecorder {
     double finished_at = 0;
     int restart_count = 0;
   };
-  struct Episode {
+  // A crash-loop episode: its record, and the key it is stored under.
+  struct Episode : Known {
     std::string dedup_key;
-    int64_t id = 0;
-    double started_at = 0;
-    double finished_at = 0;
-    int restart_count = 0;
   };
   struct LinkWindow {
     int64_t crash_id = 0;

@@ -85,31 +85,26 @@ struct VerbatimHandler
   bool Key(const char* str, rapidjson::SizeType len, bool) {
     return skip_depth > 0 || w->Key(str, len);
   }
-  bool StartObject() {
+  bool StartObject() { return Open(&JsonWriter::StartObject); }
+  bool EndObject(rapidjson::SizeType) { return Close(&JsonWriter::EndObject); }
+  bool StartArray() { return Open(&JsonWriter::StartArray); }
+  bool EndArray(rapidjson::SizeType) { return Close(&JsonWriter::EndArray); }
+  // Opens a container with `start` (the writer's StartObject or StartArray),
+  // unless it is replaced or skipped.
+  bool Open(bool (JsonWriter::*start)()) {
     if (!Admit(true)) return true;
     ++depth;
-    return w->StartObject();
+    return (w->*start)();
   }
-  bool EndObject(rapidjson::SizeType) {
+  // Closes a container with `end` (EndObject or EndArray), or one level of
+  // a skipped subtree.
+  bool Close(bool (JsonWriter::*end)(rapidjson::SizeType)) {
     if (skip_depth > 0) {
       --skip_depth;
       return true;
     }
     --depth;
-    return w->EndObject();
-  }
-  bool StartArray() {
-    if (!Admit(true)) return true;
-    ++depth;
-    return w->StartArray();
-  }
-  bool EndArray(rapidjson::SizeType) {
-    if (skip_depth > 0) {
-      --skip_depth;
-      return true;
-    }
-    --depth;
-    return w->EndArray();
+    return (w->*end)(0);
   }
   // Never called with kParseNumbersAsStringsFlag; required by the interface.
   bool Default() { return false; }

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/testing/server_process.h"
 #include "tests/testing/temp_dir.h"
 
 namespace crashctl {
@@ -43,15 +44,17 @@ class ChildProcess {
   pid_t pid_ = -1;
 };
 
-// Runs argv to completion (at most `timeout` seconds, then SIGKILL);
-// returns its exit status (-1 on spawn failure or timeout) and stdout.
+// Runs argv to completion (at most `timeout` seconds, then SIGKILL) with
+// the shared crashctl::testing::RunCommand; returns its exit status (128 +
+// signal when killed) and stdout; its stderr goes to the test's.
 int RunCommand(const std::vector<std::string>& argv, std::string* output,
                double timeout = 10);
 
 // Polls `condition` every 20 ms until it holds or `timeout` seconds pass.
-bool WaitFor(const std::function<bool()>& condition, double timeout);
+using ::crashctl::testing::WaitFor;
 
-// GET http://127.0.0.1:<port><path> with a 2 s timeout; HTTP status or 0.
+// GET http://127.0.0.1:<port><path> with a 2 s timeout (the shared
+// crashctl::testing::HttpCall); HTTP status or 0.
 int HttpGet(int port, const std::string& path, std::string* body = nullptr);
 
 // Contents of a file ("" if unreadable).

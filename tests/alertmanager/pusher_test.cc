@@ -10,12 +10,16 @@
 #include <chrono>
 #include <cmath>
 #include <ctime>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "crashctl/alertmanager/metrics.h"
 #include "crashctl/exporter/exporter.h"
 #include "crashctl/grouping/grouping.h"
 #include "fake_alertmanager.h"
 #include "process_util.h"
+#include "tests/testing/sample_records.h"
 #include "tests/testing/server_process.h"
 
 namespace crashctl {
@@ -41,6 +45,15 @@ std::string Str(const rapidjson::Value& object, const char* key) {
   auto it = object.FindMember(key);
   if (it == object.MemberEnd() || !it->value.IsString()) return "<absent>";
   return it->value.GetString();
+}
+
+// Expects each key of `expected` to name that string in `object`.
+void ExpectStrings(
+    const rapidjson::Value& object,
+    const std::vector<std::pair<const char*, std::string>>& expected) {
+  for (const auto& [key, value] : expected) {
+    EXPECT_EQ(Str(object, key), value) << key;
+  }
 }
 
 model::Group SampleGroup() {
@@ -82,20 +95,7 @@ model::WriteItem SampleItem() {
 }
 
 model::Crash SampleCrash() {
-  model::Crash crash;
-  crash.id = 7;
-  crash.namespace_ = "shop";
-  crash.pod = "checkout-7d9f-abcde";
-  crash.container = "app";
-  crash.node = "node-1";
-  crash.workload_kind = "Deployment";
-  crash.workload = "checkout";
-  crash.crash_type = model::CrashType::kOomKilled;
-  crash.reason = "OOMKilled";
-  crash.exit_code = 137;
-  crash.signal = "SIGKILL";
-  crash.restart_count = 3;
-  crash.memory_limit = "128Mi";
+  model::Crash crash = crashctl::testing::OomKilledCheckoutCrash();
   crash.finished_at = static_cast<double>(std::time(nullptr)) - 1;
   for (int i = 1; i <= 50; ++i) {
     crash.logs += "log line " + std::to_string(i) + "\n";
@@ -172,19 +172,19 @@ TEST(AlertPusherTest, NewGroupPayloadShape) {
   ParseSingleAlert(request.body, &doc);
   const rapidjson::Value& alert = doc[0];
   const rapidjson::Value& labels = alert["labels"];
-  EXPECT_EQ(Str(labels, "alertname"), "CrashctlNewErrorGroup");
-  EXPECT_EQ(Str(labels, "severity"), "warning");
-  EXPECT_EQ(Str(labels, "project"), "3");
-  EXPECT_EQ(Str(labels, "service"), "checkout");
-  EXPECT_EQ(Str(labels, "group_id"), "42");
-  EXPECT_EQ(Str(labels, "namespace"), "shop");
-  EXPECT_EQ(Str(labels, "pod"), "checkout-7d9f-abcde");
+  ExpectStrings(labels, {{"alertname", "CrashctlNewErrorGroup"},
+                         {"severity", "warning"},
+                         {"project", "3"},
+                         {"service", "checkout"},
+                         {"group_id", "42"},
+                         {"namespace", "shop"},
+                         {"pod", "checkout-7d9f-abcde"}});
   const rapidjson::Value& annotations = alert["annotations"];
-  EXPECT_EQ(Str(annotations, "summary"), SampleGroup().title);
-  EXPECT_EQ(Str(annotations, "top_frame"), "handleOrder (app/handlers.js:88)");
-  EXPECT_EQ(Str(annotations, "culprit"), "app/handlers.js in handleOrder");
-  EXPECT_EQ(Str(annotations, "url"),
-            "https://crashctl.example.com/api/v1/groups/42");
+  ExpectStrings(annotations,
+                {{"summary", SampleGroup().title},
+                 {"top_frame", "handleOrder (app/handlers.js:88)"},
+                 {"culprit", "app/handlers.js in handleOrder"},
+                 {"url", "https://crashctl.example.com/api/v1/groups/42"}});
   EXPECT_THAT(Str(annotations, "description"), HasSubstr("checkout@1.4.2"));
   EXPECT_EQ(Str(alert, "generatorURL"),
             "https://crashctl.example.com/api/v1/groups/42");
@@ -240,9 +240,9 @@ TEST(AlertPusherTest, OnEventStoredPushesNewGroupsAndRegressionsOnly) {
   ASSERT_TRUE(am.WaitForRequests(1, 5));
   rapidjson::Document doc;
   ParseSingleAlert(am.requests()[0].body, &doc);
-  EXPECT_EQ(Str(doc[0]["labels"], "alertname"), "CrashctlNewErrorGroup");
-  EXPECT_EQ(Str(doc[0]["labels"], "project"), "5");
-  EXPECT_EQ(Str(doc[0]["labels"], "group_id"), "11");
+  ExpectStrings(doc[0]["labels"], {{"alertname", "CrashctlNewErrorGroup"},
+                                   {"project", "5"},
+                                   {"group_id", "11"}});
   EXPECT_EQ(Str(doc[0]["annotations"], "summary"), "TypeError: boom");
   model::WriteOutcome regressed = ordinary;
   regressed.regression = true;
@@ -266,14 +266,14 @@ TEST(AlertPusherTest, PodCrashPayloadReachesAlertmanagerFast) {
   rapidjson::Document doc;
   ParseSingleAlert(request.body, &doc);
   const rapidjson::Value& labels = doc[0]["labels"];
-  EXPECT_EQ(Str(labels, "alertname"), "CrashctlPodCrash");
-  EXPECT_EQ(Str(labels, "severity"), "warning");
-  EXPECT_EQ(Str(labels, "namespace"), "shop");
-  EXPECT_EQ(Str(labels, "pod"), "checkout-7d9f-abcde");
-  EXPECT_EQ(Str(labels, "container"), "app");
-  EXPECT_EQ(Str(labels, "workload"), "checkout");
-  EXPECT_EQ(Str(labels, "crash_type"), "oom_killed");
-  EXPECT_EQ(Str(labels, "group_id"), "42");
+  ExpectStrings(labels, {{"alertname", "CrashctlPodCrash"},
+                         {"severity", "warning"},
+                         {"namespace", "shop"},
+                         {"pod", "checkout-7d9f-abcde"},
+                         {"container", "app"},
+                         {"workload", "checkout"},
+                         {"crash_type", "oom_killed"},
+                         {"group_id", "42"}});
   const rapidjson::Value& annotations = doc[0]["annotations"];
   EXPECT_EQ(Str(annotations, "summary"),
             "OOMKilled: shop/checkout-7d9f-abcde (container app)");

@@ -110,19 +110,27 @@ class CorsTest : public ::testing::Test {
     std::string pattern;
     return router_.Dispatch(r, &pattern);
   }
+  // A `method` request to `path` from a page of `origin`.
+  HttpResponse SendFrom(const std::string& origin, const std::string& method,
+                        const std::string& path) {
+    return Send(WithHeaders(Request(method, path), {{"origin", origin}}));
+  }
+  // A browser's preflight from `origin` for a `method` request to `path`.
+  HttpResponse Preflight(const std::string& path, const std::string& origin,
+                         const std::string& method) {
+    return Send(WithHeaders(
+        Request("OPTIONS", path),
+        {{"origin", origin}, {"access-control-request-method", method}}));
+  }
   Router router_;
 };
 
 TEST_F(CorsTest, IngestionAnswersAnyOrigin) {
-  HttpResponse r =
-      Send(WithHeaders(Request("OPTIONS", "/api/3/store/"),
-                       {{"origin", "https://any.example"},
-                        {"access-control-request-method", "POST"}}));
+  HttpResponse r = Preflight("/api/3/store/", "https://any.example", "POST");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(HeaderOf(r, "Access-Control-Allow-Origin"), "*");
   EXPECT_EQ(HeaderOf(r, "Access-Control-Allow-Methods"), "POST, OPTIONS");
-  r = Send(WithHeaders(Request("POST", "/api/3/store/"),
-                       {{"origin", "https://any.example"}}));
+  r = SendFrom("https://any.example", "POST", "/api/3/store/");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(HeaderOf(r, "Access-Control-Allow-Origin"), "*");
   EXPECT_NE(HeaderOf(r, "Access-Control-Expose-Headers").find("Retry-After"),
@@ -137,33 +145,26 @@ TEST_F(CorsTest, RestAnswersListedOriginsAndRefusesOthersWrites) {
        {"https://grafana.example", "HTTPS://GRAFANA.EXAMPLE",
         "http://crashctl.example:9190"}) {
     SCOPED_TRACE(origin);
-    HttpResponse r = Send(WithHeaders(
-        Request("OPTIONS", "/api/v1/groups/1"),
-        {{"origin", origin}, {"access-control-request-method", "PATCH"}}));
+    HttpResponse r = Preflight("/api/v1/groups/1", origin, "PATCH");
     EXPECT_EQ(r.status, 204);
     EXPECT_EQ(HeaderOf(r, "Access-Control-Allow-Origin"), origin);
     EXPECT_EQ(HeaderOf(r, "Access-Control-Allow-Methods"),
               "GET, PATCH, OPTIONS");
     EXPECT_EQ(HeaderOf(r, "Vary"), "Origin");
-    r = Send(WithHeaders(Request("PATCH", "/api/v1/groups/1"),
-                         {{"origin", origin}}));
+    r = SendFrom(origin, "PATCH", "/api/v1/groups/1");
     EXPECT_EQ(r.status, 200);
     EXPECT_EQ(HeaderOf(r, "Access-Control-Allow-Origin"), origin);
   }
   for (const char* origin : {"https://evil.example", "null",
                              "https://grafana.example.evil.example"}) {
     SCOPED_TRACE(origin);
-    HttpResponse r = Send(WithHeaders(
-        Request("OPTIONS", "/api/v1/groups/1"),
-        {{"origin", origin}, {"access-control-request-method", "PATCH"}}));
+    HttpResponse r = Preflight("/api/v1/groups/1", origin, "PATCH");
     EXPECT_EQ(r.status, 403);
     EXPECT_EQ(HeaderOf(r, "Access-Control-Allow-Origin"), "");
-    r = Send(WithHeaders(Request("PATCH", "/api/v1/groups/1"),
-                         {{"origin", origin}}));
+    r = SendFrom(origin, "PATCH", "/api/v1/groups/1");
     EXPECT_EQ(r.status, 403);
     // Reads go through, without CORS headers (the browser hides them).
-    r = Send(
-        WithHeaders(Request("GET", "/api/v1/groups/1"), {{"origin", origin}}));
+    r = SendFrom(origin, "GET", "/api/v1/groups/1");
     EXPECT_EQ(r.status, 200);
     EXPECT_EQ(HeaderOf(r, "Access-Control-Allow-Origin"), "");
   }
@@ -174,8 +175,7 @@ TEST_F(CorsTest, RestAnswersListedOriginsAndRefusesOthersWrites) {
 }
 
 TEST_F(CorsTest, ProbesGetNoCorsAndAreNeverRefused) {
-  HttpResponse r = Send(
-      WithHeaders(Request("GET", "/healthz"), {{"origin", "https://x.y"}}));
+  HttpResponse r = SendFrom("https://x.y", "GET", "/healthz");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(HeaderOf(r, "Access-Control-Allow-Origin"), "");
 }

@@ -2,24 +2,17 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
 #include <string>
+
+#include "testdata.h"
 
 namespace crashctl {
 namespace ingest {
 namespace {
 
-// Envelopes captured byte for byte from @sentry/node 10.78 (a transport that
-// writes the request body to a file; only the script path was rewritten).
-std::string ReadTestdata(const std::string& name) {
-  std::ifstream in(std::string(INGEST_TESTDATA_DIR) + "/" + name,
-                   std::ios::binary);
-  EXPECT_TRUE(in.good()) << "missing testdata " << name;
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+// The envelopes in testdata (ReadTestdata) were captured byte for byte from
+// @sentry/node 10.78 (a transport that writes the request body to a file;
+// only the script path was rewritten).
 
 Envelope MustParse(std::string_view body, size_t max_items = 1000) {
   Envelope env;

@@ -6,12 +6,12 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
-#include <fstream>
+#include <functional>
 #include <set>
-#include <sstream>
 #include <string>
 
 #include "ingest/envelope.h"
+#include "testdata.h"
 
 namespace crashctl {
 namespace ingest {
@@ -20,15 +20,6 @@ namespace {
 using ::testing::HasSubstr;
 
 constexpr double kNow = 1795387600.5;
-
-std::string ReadTestdata(const std::string& name) {
-  std::ifstream in(std::string(INGEST_TESTDATA_DIR) + "/" + name,
-                   std::ios::binary);
-  EXPECT_TRUE(in.good()) << "missing testdata " << name;
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 model::Event MustNormalize(std::string_view json, int64_t project = 1) {
   model::Event ev;
@@ -44,6 +35,16 @@ std::string NormalizeError(std::string_view json) {
   EXPECT_FALSE(NormalizeEvent(json, 1, kNow, &ev, &error)) << json;
   EXPECT_FALSE(error.empty());
   return error;
+}
+
+// item(0), ..., item(n - 1), joined by commas (the inside of a JSON array).
+std::string Joined(int n, const std::function<std::string(int)>& item) {
+  std::string out;
+  for (int i = 0; i < n; ++i) {
+    if (i) out += ",";
+    out += item(i);
+  }
+  return out;
 }
 
 bool IsHex32(const std::string& s) {
@@ -220,12 +221,12 @@ TEST(NormalizeTest, ExceptionShapes) {
 }
 
 TEST(NormalizeTest, ChainIsCutToTheLastTen) {
-  std::string json = R"({"exception":{"values":[)";
-  for (int i = 0; i < 25; ++i) {
-    if (i) json += ",";
-    json += R"({"type":"E)" + std::to_string(i) + R"("})";
-  }
-  json += "]}}";
+  const std::string json =
+      R"({"exception":{"values":[)" +
+      Joined(
+          25,
+          [](int i) { return R"({"type":"E)" + std::to_string(i) + R"("})"; }) +
+      "]}}";
   model::Event ev = MustNormalize(json);
   ASSERT_EQ(ev.exceptions.size(), 10u);
   EXPECT_EQ(ev.exceptions.front().type, "E15");
@@ -233,14 +234,15 @@ TEST(NormalizeTest, ChainIsCutToTheLastTen) {
 }
 
 TEST(NormalizeTest, FramesAreCutKeepingBothEnds) {
-  std::string json = R"({"exception":{"values":[{"type":"RecursionError",)"
-                     R"("stacktrace":{"frames":[)";
-  for (int i = 0; i < 1000; ++i) {
-    if (i) json += ",";
-    json += R"({"function":"f)" + std::to_string(i) + R"(","lineno":)" +
-            std::to_string(i) + "}";
-  }
-  json += "]}}]}}";
+  const std::string json =
+      R"({"exception":{"values":[{"type":"RecursionError",)"
+      R"("stacktrace":{"frames":[)" +
+      Joined(1000,
+             [](int i) {
+               return R"({"function":"f)" + std::to_string(i) +
+                      R"(","lineno":)" + std::to_string(i) + "}";
+             }) +
+      "]}}]}}";
   model::Event ev = MustNormalize(json);
   const auto& frames = ev.exceptions.at(0).frames;
   ASSERT_EQ(frames.size(), 250u);
@@ -668,12 +670,13 @@ TEST(NormalizeTest, ObjectsKeptAsCompactJson) {
 }
 
 TEST(NormalizeTest, BreadcrumbsKeepTheLastHundred) {
-  std::string json = R"({"breadcrumbs":{"values":[)";
-  for (int i = 0; i < 150; ++i) {
-    if (i) json += ",";
-    json += R"({"message":"b)" + std::to_string(i) + R"("})";
-  }
-  json += "]}}";
+  const std::string json =
+      R"({"breadcrumbs":{"values":[)" +
+      Joined(150,
+             [](int i) {
+               return R"({"message":"b)" + std::to_string(i) + R"("})";
+             }) +
+      "]}}";
   model::Event ev = MustNormalize(json);
   EXPECT_TRUE(IsJson(ev.breadcrumbs_json, true));
   EXPECT_EQ(ev.breadcrumbs_json.find("\"b49\""), std::string::npos);

@@ -5,39 +5,24 @@
 // - connections that trickle their headers hold a worker for at most the
 //   header timeout (min(server.request_timeout, 10 s)); a normal request
 //   waits at most about that long, then succeeds.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <poll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <string>
 #include <vector>
 
+#include "tests/testing/raw_http.h"
 #include "tests/testing/server_process.h"
 
 namespace crashctl {
 namespace {
 
 using testing::HttpResult;
+using testing::SecondsSince;
 using testing::ServerProcess;
 using Clock = std::chrono::steady_clock;
-
-int Connect(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return -1;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
 
 // True when the peer closed `fd` (after any error response it sent) within
 // `timeout_ms`.
@@ -51,10 +36,6 @@ bool ClosedByPeer(int fd, int timeout_ms) {
     if (read(fd, buffer, sizeof(buffer)) <= 0) return true;
   }
   return false;
-}
-
-double Seconds(Clock::time_point since) {
-  return std::chrono::duration<double>(Clock::now() - since).count();
 }
 
 std::unique_ptr<ServerProcess> StartSmallServer() {
@@ -74,7 +55,7 @@ TEST(ConnectionsTest, ManyIdleConnectionsDoNotDelayARequest) {
   // 300 connections that send nothing, against 8 workers.
   std::vector<int> idle;
   for (int i = 0; i < 300; ++i) {
-    const int fd = Connect(server->port());
+    const int fd = testing::ConnectLoopback(server->port());
     ASSERT_GE(fd, 0) << "connection " << i;
     idle.push_back(fd);
   }
@@ -83,7 +64,7 @@ TEST(ConnectionsTest, ManyIdleConnectionsDoNotDelayARequest) {
   EXPECT_EQ(r.status, 200) << r.error;
   // Without TCP_DEFER_ACCEPT the 300 would each hold one of the 8 workers
   // for the 2 s header timeout ahead of this request.
-  EXPECT_LT(Seconds(start), 2.0);
+  EXPECT_LT(SecondsSince(start), 2.0);
   for (int fd : idle) close(fd);
 }
 
@@ -93,7 +74,7 @@ TEST(ConnectionsTest, SlowHeadersHoldAWorkerOnlyUntilTheHeaderTimeout) {
   // Twice as many slow clients as workers, each sending half a request.
   std::vector<int> slow;
   for (int i = 0; i < 16; ++i) {
-    const int fd = Connect(server->port());
+    const int fd = testing::ConnectLoopback(server->port());
     ASSERT_GE(fd, 0);
     const std::string partial = "POST /api/1/store/ HTTP/1.1\r\nHost: x\r\n";
     ASSERT_EQ(write(fd, partial.data(), partial.size()),
@@ -106,7 +87,7 @@ TEST(ConnectionsTest, SlowHeadersHoldAWorkerOnlyUntilTheHeaderTimeout) {
   EXPECT_EQ(r.status, 200) << r.error;
   // Worst case: the slow clients ahead of it time out in two rounds of
   // 2 s each (16 slow clients, 8 workers).
-  EXPECT_LT(Seconds(start), 10.0);
+  EXPECT_LT(SecondsSince(start), 10.0);
   // The server has dropped the slow clients by now (or soon).
   for (int fd : slow) {
     EXPECT_TRUE(ClosedByPeer(fd, 5000));
@@ -117,7 +98,7 @@ TEST(ConnectionsTest, SlowHeadersHoldAWorkerOnlyUntilTheHeaderTimeout) {
 TEST(ConnectionsTest, TruncatedBodyAnswers408) {
   std::unique_ptr<ServerProcess> server = StartSmallServer();
   ASSERT_TRUE(server);
-  const int fd = Connect(server->port());
+  const int fd = testing::ConnectLoopback(server->port());
   ASSERT_GE(fd, 0);
   const std::string request =
       "POST /api/1/store/?sentry_key=00000000000000000000000000000000 "
@@ -134,7 +115,7 @@ TEST(ConnectionsTest, TruncatedBodyAnswers408) {
   EXPECT_EQ(
       std::string(buffer, static_cast<size_t>(n)).rfind("HTTP/1.1 408", 0), 0u)
       << std::string(buffer, static_cast<size_t>(n));
-  EXPECT_LT(Seconds(start), 9.0);
+  EXPECT_LT(SecondsSince(start), 9.0);
   close(fd);
 }
 

@@ -7,9 +7,11 @@
 #include <atomic>
 #include <mutex>
 #include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
+#include "tests/testing/events.h"
 #include "tests/testing/server_process.h"
 
 namespace crashctl {
@@ -18,20 +20,6 @@ namespace {
 using testing::HttpCall;
 using testing::HttpResult;
 using testing::ServerProcess;
-
-std::string EventId(int client, int n) {
-  char buffer[33];
-  snprintf(buffer, sizeof(buffer), "%08x%024x", client + 1, n + 1);
-  return buffer;
-}
-
-std::string Event(const std::string& id, int n) {
-  return R"({"event_id":")" + id +
-         R"(","level":"error","platform":"python","exception":{"values":[{"type":"E)" +
-         std::to_string(n % 50) +
-         R"(","value":"boom","stacktrace":{"frames":[{"module":"app","function":"f)" +
-         std::to_string(n % 50) + R"(","in_app":true}]}}]}})";
-}
 
 TEST(DurabilityTest, KillDashNineLosesNoAcknowledgedEvent) {
   // Both servers use this data dir; it outlives them.
@@ -42,9 +30,7 @@ TEST(DurabilityTest, KillDashNineLosesNoAcknowledgedEvent) {
   std::unique_ptr<ServerProcess> server = ServerProcess::Start(options, &error);
   ASSERT_TRUE(server) << error;
   const ServerProcess::ProjectInfo project = server->CreateProject("dur");
-  const std::string url = server->base_url() + "/api/" +
-                          std::to_string(project.id) +
-                          "/store/?sentry_key=" + project.key;
+  const std::string url = server->base_url() + project.StorePath();
 
   std::mutex mu;
   std::vector<std::string> acknowledged;
@@ -55,8 +41,11 @@ TEST(DurabilityTest, KillDashNineLosesNoAcknowledgedEvent) {
   for (int c = 0; c < kClients; ++c) {
     clients.emplace_back([&, c] {
       for (int n = 0; n < kMaxPerClient && !stop; ++n) {
-        const std::string id = EventId(c, n);
-        HttpResult r = HttpCall("POST", url, Event(id, n), {}, 5000);
+        const std::string id = testing::HexEventId(c + 1, n + 1);
+        const std::string k = std::to_string(n % 50);
+        const std::string event =
+            testing::PythonExceptionEvent(id, "E" + k, "boom", "f" + k);
+        HttpResult r = HttpCall("POST", url, event, {}, 5000);
         if (r.status == 200) {
           std::lock_guard<std::mutex> lock(mu);
           acknowledged.push_back(id);

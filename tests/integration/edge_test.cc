@@ -21,13 +21,10 @@ using testing::HttpResult;
 using testing::MetricValue;
 using testing::RawClient;
 using testing::ResponseCount;
+using testing::SecondsSince;
 using testing::ServerProcess;
 using testing::StatusOf;
 using Clock = std::chrono::steady_clock;
-
-double Seconds(Clock::time_point since) {
-  return std::chrono::duration<double>(Clock::now() - since).count();
-}
 
 std::unique_ptr<ServerProcess> StartServer(
     std::map<std::string, std::string> env = {}) {
@@ -50,8 +47,7 @@ TEST(EdgeTest, EveryFramingAProxyReadsDifferentlyIsOne400ThenClosed) {
   std::unique_ptr<ServerProcess> server = StartServer();
   ASSERT_TRUE(server);
   const ServerProcess::ProjectInfo project = server->CreateProject("app");
-  const std::string path = "/api/" + std::to_string(project.id) +
-                           "/store/?sentry_key=" + project.key;
+  const std::string path = project.StorePath();
   const std::string body = R"({"message":"smuggler"})";  // 22 bytes
   struct Case {
     const char* name;
@@ -83,7 +79,7 @@ TEST(EdgeTest, EveryFramingAProxyReadsDifferentlyIsOne400ThenClosed) {
     const auto start = Clock::now();
     const std::string wire = client.ReadUntilClosed(5000);
     EXPECT_TRUE(client.closed()) << "connection left open";
-    EXPECT_LT(Seconds(start), 2.0);
+    EXPECT_LT(SecondsSince(start), 2.0);
     EXPECT_EQ(StatusOf(wire), 400) << wire;
     EXPECT_EQ(ResponseCount(wire), 1) << "a second request was read:\n" << wire;
     EXPECT_EQ(BodyOf(wire).rfind("{\"error\":", 0), 0u) << wire;
@@ -152,7 +148,7 @@ TEST(EdgeTest, RefusalsCloseTheConnectionAtOnceAndCountUnderTheirRoute) {
   std::string wire = big.ReadUntilClosed(8000);
   EXPECT_EQ(StatusOf(wire), 413) << wire;
   EXPECT_TRUE(big.closed());
-  EXPECT_LT(Seconds(start), 1.0);
+  EXPECT_LT(SecondsSince(start), 1.0);
   // A body that stops half-way: 408 after the minimum-rate grace, closed.
   RawClient slow(server->port());
   ASSERT_TRUE(slow.Send("POST " + path +
@@ -162,7 +158,7 @@ TEST(EdgeTest, RefusalsCloseTheConnectionAtOnceAndCountUnderTheirRoute) {
   wire = slow.ReadUntilClosed(20000);
   EXPECT_EQ(StatusOf(wire), 408) << wire;
   EXPECT_TRUE(slow.closed());
-  EXPECT_LT(Seconds(start), 9.0);
+  EXPECT_LT(SecondsSince(start), 9.0);
   const std::string metrics = server->Get("/metrics").body;
   EXPECT_EQ(MetricValue(metrics,
                         "crashctl_ingest_rejected_total{reason=\"too_large\"}"),

@@ -284,8 +284,7 @@ TEST_F(IngestTest, BadInputGetsItsStatusStoresNothingAndServerKeepsServing) {
 }
 
 TEST_F(IngestTest, EventOnResolvedGroupIsARegression) {
-  const std::string store_path = "/api/" + std::to_string(project_.id) +
-                                 "/store/?sentry_key=" + project_.key;
+  const std::string store_path = project_.StorePath();
   HttpResult r = server_->Post(
       store_path,
       EventJson("11111111111111111111111111111111", "KeyError", "'a'"));

@@ -11,6 +11,8 @@
 #include <thread>
 #include <vector>
 
+#include "tests/testing/events.h"
+#include "tests/testing/sanitizers.h"
 #include "tests/testing/server_process.h"
 
 namespace crashctl {
@@ -19,14 +21,6 @@ namespace {
 // Memory stays bounded under overload. AddressSanitizer keeps freed memory
 // in a quarantine (256 MB by default) and adds shadow memory, so its bound
 // is looser; it is still a bound.
-// (GCC defines __SANITIZE_ADDRESS__; clang 14 only answers __has_feature.)
-#if defined(__SANITIZE_ADDRESS__)
-#define CRASHCTL_UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define CRASHCTL_UNDER_ASAN 1
-#endif
-#endif
 #ifdef CRASHCTL_UNDER_ASAN
 constexpr long kPeakRssLimitKb = 400 * 1024;
 #else
@@ -47,20 +41,6 @@ long PeakRssKb(pid_t pid) {
   return 0;
 }
 
-std::string EventId(int client, int n) {
-  char buffer[33];
-  snprintf(buffer, sizeof(buffer), "%08x%024x", client + 0x100, n + 1);
-  return buffer;
-}
-
-std::string Event(const std::string& id, int n) {
-  return R"({"event_id":")" + id +
-         R"(","level":"error","platform":"python","exception":{"values":[{"type":"Over)" +
-         std::to_string(n % 20) +
-         R"(","value":"load","stacktrace":{"frames":[{"module":"app","function":"g)" +
-         std::to_string(n % 20) + R"(","in_app":true}]}}]}})";
-}
-
 TEST(OverloadTest, FullQueueAnswers429WithRetryAfterAndStaysBounded) {
   ServerProcess::Options options;
   // Two queued events at most and one fsync per event: 24 concurrent
@@ -72,9 +52,7 @@ TEST(OverloadTest, FullQueueAnswers429WithRetryAfterAndStaysBounded) {
   std::unique_ptr<ServerProcess> server = ServerProcess::Start(options, &error);
   ASSERT_TRUE(server) << error;
   const ServerProcess::ProjectInfo project = server->CreateProject("load");
-  const std::string url = server->base_url() + "/api/" +
-                          std::to_string(project.id) +
-                          "/store/?sentry_key=" + project.key;
+  const std::string url = server->base_url() + project.StorePath();
 
   constexpr int kClients = 24;
   constexpr int kPerClient = 40;
@@ -87,8 +65,11 @@ TEST(OverloadTest, FullQueueAnswers429WithRetryAfterAndStaysBounded) {
   for (int c = 0; c < kClients; ++c) {
     clients.emplace_back([&, c] {
       for (int n = 0; n < kPerClient; ++n) {
-        const std::string id = EventId(c, n);
-        HttpResult r = HttpCall("POST", url, Event(id, n), {}, 10000);
+        const std::string id = testing::HexEventId(c + 0x100, n + 1);
+        const std::string k = std::to_string(n % 20);
+        const std::string event =
+            testing::PythonExceptionEvent(id, "Over" + k, "load", "g" + k);
+        HttpResult r = HttpCall("POST", url, event, {}, 10000);
         if (r.status == 200) {
           std::lock_guard<std::mutex> lock(mu);
           acknowledged.push_back(id);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "tests/testing/raw_http.h"
+#include "tests/testing/sanitizers.h"
 #include "tests/testing/server_process.h"
 
 namespace crashctl {
@@ -24,27 +25,17 @@ using testing::HttpCall;
 using testing::HttpResult;
 using testing::MetricValue;
 using testing::RawClient;
+using testing::SecondsSince;
 using testing::ServerProcess;
 using Clock = std::chrono::steady_clock;
 
 // An AddressSanitizer build at -O0 serves each request several times
 // slower; the bound there is looser, but still a bound.
-#if defined(__SANITIZE_ADDRESS__)
-#define CRASHCTL_UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define CRASHCTL_UNDER_ASAN 1
-#endif
-#endif
 #ifdef CRASHCTL_UNDER_ASAN
 constexpr double kWorstAnswerSeconds = 6.0;
 #else
 constexpr double kWorstAnswerSeconds = 2.0;
 #endif
-
-double Seconds(Clock::time_point since) {
-  return std::chrono::duration<double>(Clock::now() - since).count();
-}
 
 // Slow clients: `bodies` connections that announce a body and send a byte
 // every second, `headers` connections that send a header line every
@@ -132,13 +123,13 @@ TEST(SlowClientsTest, BodiesAndHeadersAtScaleDoNotStarveANormalClient) {
     auto start = Clock::now();
     HttpResult health =
         HttpCall("GET", server->base_url() + "/healthz", "", {}, 5000);
-    worst = std::max(worst, Seconds(start));
+    worst = std::max(worst, SecondsSince(start));
     EXPECT_EQ(health.status, 200) << health.error;
     start = Clock::now();
     HttpResult event =
         HttpCall("POST", project.short_dsn, R"({"message":"normal client"})",
                  {"Content-Type: application/json"}, 5000);
-    worst = std::max(worst, Seconds(start));
+    worst = std::max(worst, SecondsSince(start));
     EXPECT_EQ(event.status, 200) << event.error << event.body;
     answered += 2;
     std::this_thread::sleep_for(std::chrono::milliseconds(200));

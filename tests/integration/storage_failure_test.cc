@@ -44,8 +44,7 @@ TEST(StorageFailureTest, FullDiskAnswers503AndRecoversWithoutRestart) {
   std::unique_ptr<ServerProcess> server = ServerProcess::Start(options, &error);
   ASSERT_TRUE(server) << error;
   const ServerProcess::ProjectInfo project = server->CreateProject("disk");
-  const std::string path = "/api/" + std::to_string(project.id) +
-                           "/store/?sentry_key=" + project.key;
+  const std::string path = project.StorePath();
   ASSERT_EQ(server->Post(path, Event(1)).status, 200);
   ASSERT_EQ(server->Get("/readyz").status, 200);
 

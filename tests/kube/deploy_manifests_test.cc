@@ -3,17 +3,15 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
-#include <cstdlib>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "tests/testing/server_process.h"
+
 namespace {
 
-std::string SourceDir() {
-  const char* dir = std::getenv("CRASHCTL_SOURCE_DIR");
-  return dir ? dir : ".";
-}
+using crashctl::testing::SourceDir;
 
 std::vector<YAML::Node> LoadAll(const std::string& file) {
   return YAML::LoadAllFromFile(SourceDir() + "/deploy/kubernetes/" + file);

@@ -167,16 +167,25 @@ Value PodRow(const Value& pod, Document::AllocatorType& a) {
   return row;
 }
 
+// The head of a list answer in `d` (an object): kind, apiVersion and
+// metadata with the resourceVersion `rv` and, when not "", the continue
+// token `cont`.
+void StartList(Document* d, const char* kind, const char* api_version,
+               const std::string& rv, const std::string& cont) {
+  auto& a = d->GetAllocator();
+  d->AddMember("kind", rapidjson::StringRef(kind), a);
+  d->AddMember("apiVersion", rapidjson::StringRef(api_version), a);
+  Value meta(rapidjson::kObjectType);
+  meta.AddMember("resourceVersion", Value(rv.c_str(), a), a);
+  if (!cont.empty()) meta.AddMember("continue", Value(cont.c_str(), a), a);
+  d->AddMember("metadata", meta, a);
+}
+
 std::string TableJson(const std::vector<const Value*>& pods,
                       const std::string& rv, const std::string& cont) {
   Document d(rapidjson::kObjectType);
   auto& a = d.GetAllocator();
-  d.AddMember("kind", "Table", a);
-  d.AddMember("apiVersion", "meta.k8s.io/v1", a);
-  Value meta(rapidjson::kObjectType);
-  meta.AddMember("resourceVersion", Value(rv.c_str(), a), a);
-  if (!cont.empty()) meta.AddMember("continue", Value(cont.c_str(), a), a);
-  d.AddMember("metadata", meta, a);
+  StartList(&d, "Table", "meta.k8s.io/v1", rv, cont);
   AddPodColumns(&d, a);
   Value rows(rapidjson::kArrayType);
   for (const Value* p : pods) rows.PushBack(PodRow(*p, a), a);
@@ -739,12 +748,7 @@ void FakeApiServer::HandleList(mg_connection* conn, const Request& req,
   }
   Document d(rapidjson::kObjectType);
   auto& a = d.GetAllocator();
-  d.AddMember("kind", "PodList", a);
-  d.AddMember("apiVersion", "v1", a);
-  Value meta(rapidjson::kObjectType);
-  meta.AddMember("resourceVersion", Value(rv_text.c_str(), a), a);
-  if (!next.empty()) meta.AddMember("continue", Value(next.c_str(), a), a);
-  d.AddMember("metadata", meta, a);
+  StartList(&d, "PodList", "v1", rv_text, next);
   Value items(rapidjson::kArrayType);
   for (const Value* p : ptrs) {
     Value copy;

@@ -12,7 +12,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -23,15 +22,20 @@
 #include "crashctl/store/store.h"
 #include "fake_apiserver.h"
 #include "fake_scenarios.h"
+#include "fixture_crashes.h"
 #include "kube/kube_api_client.h"
 #include "kube/log_fetcher.h"
 #include "kube/pod_classifier.h"
+#include "tests/testing/raw_http.h"
 #include "tests/testing/server_process.h"
 
 namespace crashctl {
 namespace kube {
 namespace {
 
+using testing::ExpectCrashLoopFixtureEpisode;
+using testing::ExpectInitFailedFixtureCrash;
+using testing::ExpectOomKilledFixtureCrash;
 using testing::FakeApiServer;
 using testing::ReadKubeFixture;
 using testing::WaitFor;
@@ -101,32 +105,17 @@ class KubeWatcherTest : public ::testing::Test {
     return store_->GetCrashByKey(key, out).ok();
   }
 
-  // Value of the series `name` with exactly `labels`; -1 when absent.
+  // Value of the series `name` with exactly `labels`; -1 when absent. The
+  // exposition lists labels sorted by name, as the std::map iterates them.
   double Metric(const std::string& name,
                 const std::map<std::string, std::string>& labels) {
-    std::istringstream in(exporter_->Serialize());
-    std::string line;
-    while (std::getline(in, line)) {
-      if (labels.empty() && line.compare(0, name.size() + 1, name + " ") == 0) {
-        return std::stod(line.substr(name.size() + 1));
-      }
-      if (line.compare(0, name.size() + 1, name + "{") != 0) continue;
-      size_t close = line.find("} ");
-      if (close == std::string::npos) continue;
-      std::string label_text =
-          line.substr(name.size() + 1, close - name.size() - 1);
-      size_t count = std::count(label_text.begin(), label_text.end(), '=');
-      if (count != labels.size()) continue;
-      bool all = true;
-      for (const auto& kv : labels) {
-        if (label_text.find(kv.first + "=\"" + kv.second + "\"") ==
-            std::string::npos) {
-          all = false;
-        }
-      }
-      if (all) return std::stod(line.substr(close + 2));
+    std::string series = name;
+    for (const auto& [label, value] : labels) {
+      series += (series.size() == name.size() ? "{" : ",") + label + "=\"" +
+                value + "\"";
     }
-    return -1;
+    if (!labels.empty()) series += "}";
+    return testing::MetricValue(exporter_->Serialize(), series);
   }
 
   double Crashes(const std::string& ns, const std::string& type) {
@@ -168,22 +157,11 @@ TEST_F(KubeWatcherTest, OomKillIsRecordedWithLogsMetricsAndListener) {
   ASSERT_TRUE(
       WaitFor([&] { return GetCrash(kOomKey, &c) && !c.logs.empty(); }, kWait));
   EXPECT_TRUE(WaitFor([&] { return watcher_->Synced(); }, kWait));
-  EXPECT_EQ(c.crash_type, model::CrashType::kOomKilled);
-  EXPECT_EQ(c.namespace_, "shop");
+  ExpectOomKilledFixtureCrash(c);
   EXPECT_EQ(c.pod, kOomPod);
   EXPECT_EQ(c.pod_uid, "3f6c1a52-8d4e-4b7a-9a51-0c2d9e7f1a01");
-  EXPECT_EQ(c.container, "api");
-  EXPECT_EQ(c.node, "node-a");
   EXPECT_EQ(c.workload_kind, "Deployment");
   EXPECT_EQ(c.workload, "api");
-  EXPECT_EQ(c.image, "registry.example.com/shop/api:1.4.2");
-  EXPECT_EQ(c.reason, "OOMKilled");
-  EXPECT_EQ(c.exit_code, 137);
-  EXPECT_EQ(c.signal, "SIGKILL");
-  EXPECT_EQ(c.restart_count, 1);
-  EXPECT_EQ(c.memory_request, "128Mi");
-  EXPECT_EQ(c.memory_limit, "256Mi");
-  EXPECT_DOUBLE_EQ(c.started_at, ParseRfc3339("2026-11-20T10:00:00Z"));
   EXPECT_DOUBLE_EQ(c.finished_at, ParseRfc3339("2026-11-20T10:05:00Z"));
   EXPECT_EQ(c.logs, ReadKubeFixture("logs_api_previous.txt"));
   EXPECT_EQ(AllCrashes().size(), 1u);  // the healthy pod gives nothing
@@ -211,14 +189,12 @@ TEST_F(KubeWatcherTest, CrashLoopIsOneEpisodeUpdatedWhileItLasts) {
                !loop.logs.empty();
       },
       kWait));
-  EXPECT_EQ(loop.crash_type, model::CrashType::kCrashLoop);
-  EXPECT_EQ(loop.reason, "CrashLoopBackOff");
+  ExpectCrashLoopFixtureEpisode(loop);
   EXPECT_EQ(loop.exit_code, 139);
   EXPECT_EQ(loop.signal, "SIGSEGV");
   EXPECT_EQ(loop.workload_kind, "StatefulSet");
   EXPECT_EQ(loop.workload, "worker");
   EXPECT_EQ(loop.memory_request, "256Mi");
-  EXPECT_EQ(loop.memory_limit, "512Mi");
   EXPECT_DOUBLE_EQ(loop.started_at, ParseRfc3339("2026-11-20T11:00:00Z"));
   EXPECT_DOUBLE_EQ(loop.finished_at, ParseRfc3339("2026-11-20T11:01:06Z"));
   EXPECT_EQ(loop.logs, ReadKubeFixture("logs_worker_previous.txt"));
@@ -290,12 +266,9 @@ TEST_F(KubeWatcherTest, FailedInitContainerWithItsLogs) {
   model::Crash c;
   ASSERT_TRUE(
       WaitFor([&] { return GetCrash(key, &c) && !c.logs.empty(); }, kWait));
-  EXPECT_EQ(c.crash_type, model::CrashType::kInitFailed);
-  EXPECT_EQ(c.container, "setup");
-  EXPECT_EQ(c.exit_code, 1);
+  ExpectInitFailedFixtureCrash(c);
   EXPECT_EQ(c.workload_kind, "DaemonSet");
   EXPECT_EQ(c.workload, "log-agent");
-  EXPECT_EQ(c.memory_limit, "64Mi");
   EXPECT_EQ(c.logs, ReadKubeFixture("logs_setup.txt"));
   EXPECT_EQ(AllCrashes().size(), 1u);
   EXPECT_EQ(Crashes("monitoring", "init_failed"), 1);

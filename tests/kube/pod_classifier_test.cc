@@ -3,12 +3,19 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include <string>
+#include <vector>
+
 #include "fake_scenarios.h"
+#include "fixture_crashes.h"
 
 namespace crashctl {
 namespace kube {
 namespace {
 
+using testing::ExpectCrashLoopFixtureEpisode;
+using testing::ExpectInitFailedFixtureCrash;
+using testing::ExpectOomKilledFixtureCrash;
 using testing::ReadKubeFixture;
 
 PodSnapshot Load(const std::string& fixture) {
@@ -23,61 +30,57 @@ PodSnapshot Load(const std::string& fixture) {
   return pod;
 }
 
+// A fixture's pod, checked to be owned by `workload_kind`/`workload`, and
+// the crash candidates it gives (restart threshold 5).
+struct Classified {
+  PodSnapshot pod;
+  std::vector<CrashCandidate> cands;
+};
+Classified LoadAndClassify(const std::string& fixture,
+                           const std::string& workload_kind,
+                           const std::string& workload) {
+  Classified out;
+  out.pod = Load(fixture);
+  EXPECT_EQ(out.pod.workload_kind, workload_kind) << fixture;
+  EXPECT_EQ(out.pod.workload, workload) << fixture;
+  out.cands = ClassifyPod(out.pod, 5);
+  return out;
+}
+
 TEST(PodClassifierTest, OomKilledInLastState) {
-  PodSnapshot pod = Load("pod_oomkilled.json");
-  EXPECT_EQ(pod.workload_kind, "Deployment");
-  EXPECT_EQ(pod.workload, "api");
-  auto cands = ClassifyPod(pod, 5);
+  const auto [pod, cands] =
+      LoadAndClassify("pod_oomkilled.json", "Deployment", "api");
   ASSERT_EQ(cands.size(), 1u);
   const model::Crash& c = cands[0].crash;
   EXPECT_EQ(cands[0].kind, CrashCandidate::kTermination);
   EXPECT_TRUE(cands[0].in_last_state);
   EXPECT_TRUE(cands[0].logs_previous);
-  EXPECT_EQ(c.crash_type, model::CrashType::kOomKilled);
   EXPECT_EQ(c.dedup_key,
             "shop/3f6c1a52-8d4e-4b7a-9a51-0c2d9e7f1a01/api/exit/"
             "2026-11-20T10:05:00Z");
-  EXPECT_EQ(c.namespace_, "shop");
-  EXPECT_EQ(c.pod, "api-7d9f8b6c5d-x2k4p");
-  EXPECT_EQ(c.container, "api");
-  EXPECT_EQ(c.node, "node-a");
-  EXPECT_EQ(c.image, "registry.example.com/shop/api:1.4.2");
-  EXPECT_EQ(c.reason, "OOMKilled");
-  EXPECT_EQ(c.exit_code, 137);
-  EXPECT_EQ(c.signal, "SIGKILL");
-  EXPECT_EQ(c.restart_count, 1);
-  EXPECT_EQ(c.memory_request, "128Mi");
-  EXPECT_EQ(c.memory_limit, "256Mi");
-  EXPECT_DOUBLE_EQ(c.started_at, ParseRfc3339("2026-11-20T10:00:00Z"));
+  ExpectOomKilledFixtureCrash(c);
   EXPECT_DOUBLE_EQ(c.finished_at, c.started_at + 300);
   EXPECT_FALSE(PodIsCrashLooping(pod));
 }
 
 TEST(PodClassifierTest, CrashLoopBackOffGivesTerminationAndLoop) {
-  PodSnapshot pod = Load("pod_crashloop_3.json");
-  EXPECT_EQ(pod.workload_kind, "StatefulSet");
-  EXPECT_EQ(pod.workload, "worker");
+  const auto [pod, cands] =
+      LoadAndClassify("pod_crashloop_3.json", "StatefulSet", "worker");
   EXPECT_TRUE(PodIsCrashLooping(pod));
-  auto cands = ClassifyPod(pod, 5);
   ASSERT_EQ(cands.size(), 2u);
   EXPECT_EQ(cands[0].crash.crash_type, model::CrashType::kErrorExit);
   EXPECT_EQ(cands[0].crash.exit_code, 139);
   EXPECT_EQ(cands[0].crash.signal, "SIGSEGV");
   EXPECT_EQ(cands[1].kind, CrashCandidate::kCrashLoop);
-  EXPECT_EQ(cands[1].crash.crash_type, model::CrashType::kCrashLoop);
-  EXPECT_EQ(cands[1].crash.reason, "CrashLoopBackOff");
-  EXPECT_EQ(cands[1].crash.restart_count, 3);
+  ExpectCrashLoopFixtureEpisode(cands[1].crash);
   EXPECT_EQ(cands[1].crash.dedup_key,
             "jobs/5b2d8e41-7c3a-4f19-8e6d-2a4b6c8d0e02/worker/crashloop/"
             "2026-11-20T11:01:06Z");
-  EXPECT_EQ(cands[1].crash.memory_limit, "512Mi");
 }
 
 TEST(PodClassifierTest, EvictedWithNullContainerStatuses) {
-  PodSnapshot pod = Load("pod_evicted.json");
-  EXPECT_EQ(pod.workload_kind, "Job");
-  EXPECT_EQ(pod.workload, "report-29001");
-  auto cands = ClassifyPod(pod, 5);
+  const std::vector<CrashCandidate> cands =
+      LoadAndClassify("pod_evicted.json", "Job", "report-29001").cands;
   ASSERT_EQ(cands.size(), 1u);
   const model::Crash& c = cands[0].crash;
   EXPECT_EQ(c.crash_type, model::CrashType::kEvicted);
@@ -91,17 +94,12 @@ TEST(PodClassifierTest, EvictedWithNullContainerStatuses) {
 }
 
 TEST(PodClassifierTest, FailedInitContainer) {
-  PodSnapshot pod = Load("pod_init_failed.json");
-  EXPECT_EQ(pod.workload_kind, "DaemonSet");
-  EXPECT_EQ(pod.workload, "log-agent");
-  auto cands = ClassifyPod(pod, 5);
+  const std::vector<CrashCandidate> cands =
+      LoadAndClassify("pod_init_failed.json", "DaemonSet", "log-agent").cands;
   ASSERT_EQ(cands.size(), 1u);
   const model::Crash& c = cands[0].crash;
-  EXPECT_EQ(c.crash_type, model::CrashType::kInitFailed);
-  EXPECT_EQ(c.container, "setup");
-  EXPECT_EQ(c.exit_code, 1);
+  ExpectInitFailedFixtureCrash(c);
   EXPECT_EQ(c.signal, "");
-  EXPECT_EQ(c.memory_limit, "64Mi");
   EXPECT_EQ(c.dedup_key,
             "monitoring/c7a1e9d3-5f2b-4c8e-a0d6-4b8c2e6f0a04/init:setup/exit/"
             "2026-11-20T13:00:02Z");
@@ -195,31 +193,34 @@ TEST(PodClassifierTest, Rfc3339) {
 }
 
 TEST(PodClassifierTest, OwnerWorkloads) {
-  auto owner = [](const char* json, std::string* kind, std::string* name) {
-    rapidjson::Document d;
-    d.Parse(json);
-    OwnerWorkload(d, kind, name);
-  };
+  // The same two strings throughout: each call overwrites both.
   std::string kind, name;
-  // A ReplicaSet whose name does not end with the hash stays a ReplicaSet.
-  owner(R"({"labels":{"pod-template-hash":"abc"},"ownerReferences":[
+  const struct {
+    const char* json;
+    const char* kind;
+    const char* name;
+  } cases[] = {
+      // A ReplicaSet whose name does not end with the hash stays a
+      // ReplicaSet.
+      {R"({"labels":{"pod-template-hash":"abc"},"ownerReferences":[
         {"kind":"ReplicaSet","name":"web-xyz","controller":true}]})",
-        &kind, &name);
-  EXPECT_EQ(kind, "ReplicaSet");
-  EXPECT_EQ(name, "web-xyz");
-  owner(R"({"labels":{"pod-template-hash":"abc"},"ownerReferences":[
+       "ReplicaSet", "web-xyz"},
+      {R"({"labels":{"pod-template-hash":"abc"},"ownerReferences":[
         {"kind":"ReplicaSet","name":"my-web-abc","controller":true}]})",
-        &kind, &name);
-  EXPECT_EQ(kind, "Deployment");
-  EXPECT_EQ(name, "my-web");
-  owner(R"({"ownerReferences":[{"kind":"Node","name":"n1"},
+       "Deployment", "my-web"},
+      {R"({"ownerReferences":[{"kind":"Node","name":"n1"},
         {"kind":"DaemonSet","name":"ds","controller":true}]})",
-        &kind, &name);
-  EXPECT_EQ(kind, "DaemonSet");
-  EXPECT_EQ(name, "ds");
-  owner(R"({"name":"bare"})", &kind, &name);
-  EXPECT_EQ(kind, "");
-  EXPECT_EQ(name, "");
+       "DaemonSet", "ds"},
+      {R"({"name":"bare"})", "", ""},
+  };
+  for (const auto& tc : cases) {
+    SCOPED_TRACE(tc.json);
+    rapidjson::Document d;
+    d.Parse(tc.json);
+    OwnerWorkload(d, &kind, &name);
+    EXPECT_EQ(kind, tc.kind);
+    EXPECT_EQ(name, tc.name);
+  }
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "fake_store.h"
 #include "gtest/gtest.h"
 #include "rest_test_util.h"
+#include "tests/testing/sample_records.h"
 
 namespace crashctl {
 namespace rest {
@@ -77,23 +78,10 @@ class RestApiTest : public ::testing::Test {
         "\"fatal\",\"extra\":{\"big\":123456789012345678901234567890,"
         "\"f\":1.5e300,\"nested\":[1,[2,[3]]]}}";
     store_.events.push_back(detail);
-    model::Crash c;
-    c.id = 7;
-    c.namespace_ = "shop";
-    c.pod = "checkout-7d9f-abcde";
+    model::Crash c = testing::OomKilledCheckoutCrash();
     c.pod_uid = "uid-1";
-    c.container = "app";
-    c.node = "node-1";
-    c.workload_kind = "Deployment";
-    c.workload = "checkout";
     c.image = "shop/checkout:1.2.3";
-    c.crash_type = model::CrashType::kOomKilled;
-    c.reason = "OOMKilled";
-    c.exit_code = 137;
-    c.signal = "SIGKILL";
-    c.restart_count = 3;
     c.memory_request = "64Mi";
-    c.memory_limit = "128Mi";
     c.started_at = 1795341600;
     c.finished_at = 1795341660.042;
     c.created_at = 1795341661;

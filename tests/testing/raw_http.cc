@@ -9,21 +9,22 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <sstream>
 
 namespace crashctl {
 namespace testing {
 
-RawClient::RawClient(int port, const std::string& source) {
+int ConnectLoopback(int port, const std::string& source) {
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return;
+  if (fd < 0) return -1;
   if (!source.empty()) {
     sockaddr_in local{};
     local.sin_family = AF_INET;
     if (inet_pton(AF_INET, source.c_str(), &local.sin_addr) != 1 ||
         bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof(local)) != 0) {
       close(fd);
-      return;
+      return -1;
     }
   }
   sockaddr_in addr{};
@@ -32,10 +33,13 @@ RawClient::RawClient(int port, const std::string& source) {
   addr.sin_port = htons(static_cast<uint16_t>(port));
   if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
     close(fd);
-    return;
+    return -1;
   }
-  fd_ = fd;
+  return fd;
 }
+
+RawClient::RawClient(int port, const std::string& source)
+    : fd_(ConnectLoopback(port, source)) {}
 
 RawClient::~RawClient() { Close(); }
 
@@ -55,12 +59,33 @@ bool RawClient::Send(const std::string& data) {
   return fd_ >= 0;
 }
 
-std::string RawClient::ReadUntilClosed(int timeout_ms) {
+namespace {
+
+// Whether `wire` holds one whole response: headers and Content-Length bytes
+// of body.
+bool HasWholeResponse(const std::string& wire) {
+  const size_t end = wire.find("\r\n\r\n");
+  if (end == std::string::npos) return false;
+  size_t length = 0;
+  std::string lower = wire.substr(0, end);
+  for (char& c : lower) c = static_cast<char>(std::tolower(c));
+  const size_t cl = lower.find("content-length:");
+  if (cl != std::string::npos) {
+    length = std::strtoul(lower.c_str() + cl + 15, nullptr, 10);
+  }
+  return wire.size() >= end + 4 + length;
+}
+
+}  // namespace
+
+std::string RawClient::ReadUntil(
+    int timeout_ms, const std::function<bool(const std::string&)>& done) {
   std::string out;
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   char buffer[8192];
   while (fd_ >= 0 && !closed_) {
+    if (done(out)) break;
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
                           deadline - std::chrono::steady_clock::now())
                           .count();
@@ -77,37 +102,12 @@ std::string RawClient::ReadUntilClosed(int timeout_ms) {
   return out;
 }
 
+std::string RawClient::ReadUntilClosed(int timeout_ms) {
+  return ReadUntil(timeout_ms, [](const std::string&) { return false; });
+}
+
 std::string RawClient::ReadResponse(int timeout_ms) {
-  std::string out;
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  char buffer[8192];
-  while (fd_ >= 0 && !closed_) {
-    const size_t end = out.find("\r\n\r\n");
-    if (end != std::string::npos) {
-      size_t length = 0;
-      std::string lower = out.substr(0, end);
-      for (char& c : lower) c = static_cast<char>(std::tolower(c));
-      const size_t cl = lower.find("content-length:");
-      if (cl != std::string::npos) {
-        length = std::strtoul(lower.c_str() + cl + 15, nullptr, 10);
-      }
-      if (out.size() >= end + 4 + length) break;
-    }
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          deadline - std::chrono::steady_clock::now())
-                          .count();
-    if (left <= 0) break;
-    pollfd p{fd_, POLLIN, 0};
-    if (poll(&p, 1, static_cast<int>(left)) <= 0) continue;
-    const ssize_t n = recv(fd_, buffer, sizeof(buffer), 0);
-    if (n <= 0) {
-      closed_ = true;
-      break;
-    }
-    out.append(buffer, static_cast<size_t>(n));
-  }
-  return out;
+  return ReadUntil(timeout_ms, HasWholeResponse);
 }
 
 int StatusOf(const std::string& wire) {

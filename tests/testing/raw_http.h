@@ -7,10 +7,16 @@
 #ifndef CRASHCTL_TESTS_TESTING_RAW_HTTP_H_
 #define CRASHCTL_TESTS_TESTING_RAW_HTTP_H_
 
+#include <functional>
 #include <string>
 
 namespace crashctl {
 namespace testing {
+
+// A TCP connection to 127.0.0.1:`port` from `source` (another loopback
+// address, or "" for the default): its descriptor (close-on-exec, the
+// caller's to close), -1 when it fails.
+int ConnectLoopback(int port, const std::string& source = "");
 
 class RawClient {
  public:
@@ -35,6 +41,11 @@ class RawClient {
   void Close();
 
  private:
+  // Reads until `done` holds for what was read, the peer closes or
+  // `timeout_ms` pass; returns what was read.
+  std::string ReadUntil(int timeout_ms,
+                        const std::function<bool(const std::string&)>& done);
+
   int fd_ = -1;
   bool closed_ = false;
 };

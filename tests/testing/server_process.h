@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -43,6 +44,11 @@ std::vector<int> FreePorts(int n);
 bool ListensOn(pid_t pid, int port);
 // Polls `condition` every 20 ms until it holds or `timeout_seconds` pass.
 bool WaitFor(const std::function<bool()>& condition, double timeout_seconds);
+// Seconds (steady clock) since `since`.
+inline double SecondsSince(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since)
+      .count();
+}
 
 struct CommandResult {
   int exit_code = -1;  // 128+signal when killed
@@ -76,6 +82,10 @@ class ServerProcess {
     std::string key;
     std::string dsn;        // http://KEY@127.0.0.1:PORT/ID
     std::string short_dsn;  // http://127.0.0.1:PORT/api/v1/events?key=KEY
+    // The Sentry store endpoint: "/api/ID/store/?sentry_key=KEY".
+    std::string StorePath() const {
+      return "/api/" + std::to_string(id) + "/store/?sentry_key=" + key;
+    }
   };
 
   // Starts `crashctl serve --listen 127.0.0.1:PORT --data DIR`; waits until

@@ -1,0 +1,26 @@
+// Test support: Sentry event bodies for load and durability tests.
+//
+// Thread-safety: functions are reentrant.
+#ifndef CRASHCTL_TESTS_TESTING_EVENTS_H_
+#define CRASHCTL_TESTS_TESTING_EVENTS_H_
+
+#include <cstdint>
+#include <string>
+
+namespace crashctl {
+namespace testing {
+
+// A 32-hex-digit event id: `high` in the first 8 digits, `low` in the
+// other 24 ("%08x%024x"), so distinct pairs give distinct ids.
+std::string HexEventId(uint32_t high, uint32_t low);
+
+// A Python error event (Sentry store JSON) with event id `id` and one
+// exception `type`: `value` whose single in-app frame is app.`function`.
+std::string PythonExceptionEvent(const std::string& id, const std::string& type,
+                                 const std::string& value,
+                                 const std::string& function);
+
+}  // namespace testing
+}  // namespace crashctl
+
+#endif  // CRASHCTL_TESTS_TESTING_EVENTS_H_
