@@ -44,8 +44,9 @@ if [ -n "$launcher" ]; then
 fi
 # ccache hits across runs: paths below $work are hashed relative to it.
 export CCACHE_BASEDIR=$work CCACHE_NOHASHDIR=1
-unset CFLAGS CXXFLAGS LDFLAGS ASAN_OPTIONS UBSAN_OPTIONS
-export -n CRASHCTL_DSN 2>/dev/null || true
+# (ASAN_OPTIONS and UBSAN_OPTIONS stay: they are for the server under test.)
+unset CFLAGS CXXFLAGS LDFLAGS
+unset CRASHCTL_DSN
 
 step "install the SDK into $prefix"
 if [ "$sanitized" = 0 ]; then
