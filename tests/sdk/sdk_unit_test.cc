@@ -211,6 +211,8 @@ TEST(InAppTest, SystemLibrariesAndSdkAreNotInApp) {
   EXPECT_FALSE(IsInApp("/lib/x86_64-linux-gnu/libc.so.6", false, "abort"));
   EXPECT_FALSE(IsInApp("/usr/lib/x86_64-linux-gnu/libstdc++.so.6", false, ""));
   EXPECT_TRUE(IsInApp("/opt/app/libmine.so", false, "Mine"));
+  // The SDK linked shared, even stripped (no function name).
+  EXPECT_FALSE(IsInApp("/usr/local/lib/libcrashctl_sdk.so.0", false, ""));
   // Language runtimes, wherever they are installed.
   EXPECT_FALSE(IsInApp("/opt/rust/lib/libstd-8e1a2b3c4d5e6f70.so", false,
                        "std::rt::lang_start"));

@@ -23,11 +23,19 @@
 #include <string>
 #include <vector>
 
+// The SDK's API: the only symbols libcrashctl_sdk.so exports (the library is
+// built with -fvisibility=hidden; see sdk/CMakeLists.txt).
+#if defined(__GNUC__) || defined(__clang__)
+#define CRASHCTL_SDK_API __attribute__((visibility("default")))
+#else
+#define CRASHCTL_SDK_API
+#endif
+
 namespace crashctl {
 namespace sdk {
 
 enum class Level { kDebug, kInfo, kWarning, kError, kFatal };
-const char* LevelName(Level level);
+CRASHCTL_SDK_API const char* LevelName(Level level);
 
 struct User {
   std::string id;
@@ -144,32 +152,34 @@ struct EventOptions {
 // Sends envelopes spooled by earlier runs and reports crash records that were
 // spooled by a crash outside a supervisor. Returns false if the DSN is
 // invalid (the SDK then stays disabled).
-bool Init(const Options& options);
+CRASHCTL_SDK_API bool Init(const Options& options);
 
 // Capture functions return the event id, or "" if the event was not queued
 // (SDK disabled, sampled out, dropped by before_send, or queue full).
-std::string CaptureException(const std::exception& e,
-                             const EventOptions& options = EventOptions());
-std::string CaptureMessage(const std::string& message,
-                           const EventOptions& options = EventOptions());
+CRASHCTL_SDK_API std::string CaptureException(
+    const std::exception& e, const EventOptions& options = EventOptions());
+CRASHCTL_SDK_API std::string CaptureMessage(
+    const std::string& message, const EventOptions& options = EventOptions());
 
 // Scope: applies to every later event.
-void SetTag(const std::string& key, const std::string& value);
-void RemoveTag(const std::string& key);
-void SetUser(const User& user);
-void AddBreadcrumb(const std::string& category, const std::string& message,
-                   Level level = Level::kInfo);
+CRASHCTL_SDK_API void SetTag(const std::string& key, const std::string& value);
+CRASHCTL_SDK_API void RemoveTag(const std::string& key);
+CRASHCTL_SDK_API void SetUser(const User& user);
+CRASHCTL_SDK_API void AddBreadcrumb(const std::string& category,
+                                    const std::string& message,
+                                    Level level = Level::kInfo);
 
 // Waits until every queued event was sent (or given up). True if the queue
 // drained within the timeout.
-bool Flush(std::chrono::milliseconds timeout);
+CRASHCTL_SDK_API bool Flush(std::chrono::milliseconds timeout);
 
 // Flushes (up to timeout), stops the sender thread, spools what is left,
 // and uninstalls the crash handler.
-void Shutdown(std::chrono::milliseconds timeout = std::chrono::seconds(2));
+CRASHCTL_SDK_API void Shutdown(
+    std::chrono::milliseconds timeout = std::chrono::seconds(2));
 
 // Events dropped because the queue was full, since Init.
-uint64_t DroppedEvents();
+CRASHCTL_SDK_API uint64_t DroppedEvents();
 
 }  // namespace sdk
 }  // namespace crashctl
