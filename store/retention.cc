@@ -70,7 +70,7 @@ Status Retention::EnforceMaxSize(int64_t* deleted) {
   // more than it must. Deleting frees whole pages only: the first events
   // may free nothing measurable (their pages stay partly used), then the
   // batch doubles.
-  int64_t batch = std::min<int64_t>(1000, max_batch);
+  int64_t batch = std::min<int64_t>(100, max_batch);
   int rounds = 0;
   bool unmet = false;
   for (; rounds < options_.max_size_rounds && used > limit; ++rounds) {

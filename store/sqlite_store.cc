@@ -17,6 +17,7 @@
 #include <thread>
 #include <utility>
 
+#include "crashctl/store/backup.h"
 #include "crashctl/store/sqlite.h"
 #include "crashctl/util/time.h"
 #include "migrations.h"
@@ -130,7 +131,7 @@ Status SqliteStore::EnsureWriter() {
 }
 
 bool SqliteStore::LockForIngest(std::string* error) {
-  const std::string lock_path = path_ + ".ingest-lock";
+  const std::string lock_path = IngestLockPath(path_);
   ingest_lock_fd_ = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (ingest_lock_fd_ < 0) {
     *error = "open " + lock_path + ": " + std::strerror(errno);
