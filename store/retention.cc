@@ -65,12 +65,14 @@ Status Retention::EnforceMaxSize(int64_t* deleted) {
   if (used <= limit) return Status::Ok();
   const int64_t before = used;
   const int64_t max_batch = std::max<int64_t>(1, options_.max_size_batch);
-  // The first round is small; later ones delete what the bytes freed per
-  // event so far say is still over (plus 10%), so a pass deletes little
-  // more than it must. Deleting frees whole pages only: the first events
-  // may free nothing measurable (their pages stay partly used), then the
-  // batch doubles.
-  int64_t batch = std::min<int64_t>(100, max_batch);
+  // Rounds grow from 10 events (events can be large): each deletes what the
+  // bytes freed per event so far say is still over the limit (plus 10%),
+  // but never more than all rounds before it together, so one small,
+  // unrepresentative sample cannot delete far too much; the estimate
+  // sharpens as more is deleted. (Deleting frees whole pages only: the
+  // first events may free nothing measurable.) A pass thus deletes little
+  // more than it must.
+  int64_t batch = std::min<int64_t>(10, max_batch);
   int rounds = 0;
   bool unmet = false;
   for (; rounds < options_.max_size_rounds && used > limit; ++rounds) {
@@ -86,13 +88,16 @@ Status Retention::EnforceMaxSize(int64_t* deleted) {
     status = store_->UsedBytes(&used);
     if (!status.ok()) break;
     const int64_t freed = before - used;
+    // At most as many as all rounds so far (the total at most doubles per
+    // round): a small sample can make the estimate far too large.
+    const int64_t cap = std::min(max_batch, std::max<int64_t>(10, *deleted));
     if (used >= previous || freed <= 0) {
-      batch = std::min(max_batch, batch * 2);
+      batch = cap;
     } else {
       const double per_event = static_cast<double>(freed) / *deleted;
       const double want = 1.1 * static_cast<double>(used - limit) / per_event;
       batch = std::max<int64_t>(
-          100, std::min<double>(static_cast<double>(max_batch), want + 1));
+          1, std::min<double>(static_cast<double>(cap), want + 1));
     }
   }
   if (*deleted > 0) {
