@@ -1,5 +1,6 @@
 // `backup` and `restore`: flags and output only; store::BackupDatabase and
 // store::RestoreDatabase (crashctl/store/backup.h) do the work.
+#include <cstdlib>
 #include <iostream>
 
 #include "cli.h"
@@ -13,7 +14,7 @@ namespace {
 
 constexpr char kBackupUsage[] =
     "usage: crashctl backup --to FILE [--data DIR] [--config FILE] "
-    "[--timeout DURATION]\n"
+    "[--timeout DURATION] [--pages-per-step N]\n"
     "Writes a consistent copy of the database (<data>/crashctl.db) to FILE,\n"
     "also while `crashctl serve` runs on it. The copy is checked (integrity\n"
     "and schema version), synced and renamed into place; FILE is replaced.\n"
@@ -21,6 +22,8 @@ constexpr char kBackupUsage[] =
     "  --data DIR          data directory (storage.path)\n"
     "  --config FILE       configuration file\n"
     "  --timeout DURATION  give up after this long (default 30m)\n"
+    "  --pages-per-step N  database pages copied per step, with a 2 ms pause\n"
+    "                      between steps (default 1024, 4 MiB)\n"
     "Exit status: 0 done, 1 failed, 2 bad usage.\n";
 
 constexpr char kRestoreUsage[] =
@@ -49,8 +52,10 @@ int ParseBackupArgs(const std::string& command, const std::string& file_flag,
                     const std::vector<std::string>& args, core::Config* config,
                     std::string* file, store::BackupOptions* options) {
   ParsedArgs parsed;
-  if (!ParseCommandFlags(command, args,
-                         {file_flag, "data", "config", "timeout"}, &parsed)) {
+  if (!ParseCommandFlags(
+          command, args,
+          {file_flag, "data", "config", "timeout", "pages-per-step"},
+          &parsed)) {
     return kExitUsage;
   }
   auto found = parsed.flags.find(file_flag);
@@ -70,6 +75,18 @@ int ParseBackupArgs(const std::string& command, const std::string& file_flag,
     }
     options->timeout = std::chrono::milliseconds(
         static_cast<std::chrono::milliseconds::rep>(seconds * 1000));
+  }
+  found = parsed.flags.find("pages-per-step");
+  if (found != parsed.flags.end()) {
+    char* end = nullptr;
+    const long pages = std::strtol(found->second.c_str(), &end, 10);
+    if (found->second.empty() || *end != '\0' || pages < 1 || pages > 1000000) {
+      std::cerr << "crashctl " << command
+                << ": --pages-per-step: want an integer 1..1000000, got \""
+                << found->second << "\"\n";
+      return kExitUsage;
+    }
+    options->pages_per_step = static_cast<int>(pages);
   }
   const ConfigArgs config_args = ConfigArgsFrom(parsed);
   std::string error;

@@ -126,10 +126,13 @@ TEST(BackupTest, BackupUnderLoadHoldsEveryEventAcknowledgedBeforeIt) {
 
   const std::vector<std::string> before = load.Acknowledged();
   const std::string copy = dir.File("crashctl-backup.db");
-  // The clients go on sending while the backup runs.
-  CommandResult backup = RunCommand(
-      {CrashctlBinary(), "backup", "--to", copy, "--data", options.data_dir},
-      {}, 120);
+  // The clients go on sending while the backup runs; one page per step
+  // (each followed by a 2 ms pause) makes the copy take many steps, with
+  // commits between them.
+  CommandResult backup =
+      RunCommand({CrashctlBinary(), "backup", "--to", copy, "--data",
+                  options.data_dir, "--pages-per-step", "1"},
+                 {}, 120);
   const size_t during = load.Count();
   ASSERT_TRUE(testing::WaitFor([&] { return load.Count() >= during + 50; }, 30))
       << "ingestion stalled after the backup";
@@ -236,6 +239,10 @@ TEST(BackupTest, BadUsageAndHelp) {
   r = RunCommand(
       {CrashctlBinary(), "restore", "--from", "x", "--timeout", "soon"});
   EXPECT_EQ(r.exit_code, 2);
+  r = RunCommand(
+      {CrashctlBinary(), "backup", "--to", "x", "--pages-per-step", "0"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--pages-per-step"), std::string::npos) << r.err;
   testing::TempDir dir("backup-usage");
   r = RunCommand({CrashctlBinary(), "backup", "--to", dir.File("b.db"),
                   "--data", dir.File("none")});
