@@ -154,9 +154,10 @@ TEST(BackupTest, BackupUnderLoadHoldsEveryEventAcknowledgedBeforeIt) {
   // Later events went on being acknowledged, and are not all in the copy.
   EXPECT_GT(load.Count(), copied.size());
   std::printf(
-      "backup: %zu events acknowledged before, %zu in the copy, %zu "
-      "acknowledged in all; %s",
-      before.size(), copied.size(), load.Count(), backup.out.c_str());
+      "backup: %zu events acknowledged before, %zu while it ran, %zu in the "
+      "copy, %zu acknowledged in all; %s",
+      before.size(), during - before.size(), copied.size(), load.Count(),
+      backup.out.c_str());
 }
 
 TEST(BackupTest, RestoreIsRefusedWhileServingAndRestoresAfterStop) {
