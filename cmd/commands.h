@@ -17,6 +17,8 @@ constexpr int kExitUsage = 2;
 int ServeCommand(const std::vector<std::string>& args);
 int ProjectCommand(const std::vector<std::string>& args);
 int CleanupCommand(const std::vector<std::string>& args);
+int BackupCommand(const std::vector<std::string>& args);
+int RestoreCommand(const std::vector<std::string>& args);
 int VersionCommand(const std::vector<std::string>& args);
 
 // The version string compiled into the binary.

@@ -144,17 +144,24 @@ int CleanupCommand(const std::vector<std::string>& args) {
   std::unique_ptr<store::Store> store =
       OpenForCommand(parsed, &config, &status);
   if (!store) return status;
-  store::Retention retention(
-      store.get(),
-      {config.retention_max_age, config.retention_cleanup_interval}, nullptr);
-  int64_t deleted = 0;
-  Status result = retention.RunOnce(&deleted);
+  store::Retention::Options retention_options;
+  retention_options.max_age_seconds = config.retention_max_age;
+  retention_options.interval_seconds = config.retention_cleanup_interval;
+  retention_options.max_size_bytes = config.retention_max_size;
+  store::Retention retention(store.get(), retention_options, nullptr);
+  int64_t deleted = 0, deleted_for_size = 0;
+  Status result = retention.RunOnce(&deleted, &deleted_for_size);
   if (!result.ok()) {
     std::cerr << "crashctl cleanup: " << result.message() << "\n";
     return kExitFailure;
   }
-  std::cout << "deleted " << deleted << " events older than "
+  std::cout << "deleted " << deleted - deleted_for_size << " events older than "
             << config.retention_max_age / 3600 << "h\n";
+  if (config.retention_max_size > 0) {
+    std::cout << "deleted " << deleted_for_size
+              << " oldest events for retention.max_size ("
+              << config.retention_max_size << " bytes)\n";
+  }
   return kExitOk;
 }
 

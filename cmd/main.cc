@@ -17,6 +17,8 @@ void PrintUsage(std::ostream& out) {
          "  project create --name NAME [--data DIR]\n"
          "  project list [--data DIR]\n"
          "  cleanup [--data DIR]\n"
+         "  backup --to FILE [--data DIR] [--timeout DURATION]\n"
+         "  restore --from FILE [--data DIR] [--timeout DURATION]\n"
          "  run [--dsn DSN] [--service NAME] [--no-trace] -- CMD [ARGS...]\n"
          "  version\n";
 }
@@ -31,8 +33,8 @@ int main(int argc, char** argv) {
   if (argc < 2) {
     // Bad usage: one line on stderr (CONTRACT.md); `crashctl help` lists
     // the commands.
-    std::cerr << "crashctl: missing command (serve, project, cleanup, run, "
-                 "version; crashctl help for usage)\n";
+    std::cerr << "crashctl: missing command (serve, project, cleanup, backup, "
+                 "restore, run, version; crashctl help for usage)\n";
     return crashctl::cmd::kExitUsage;
   }
   const std::string command = argv[1];
@@ -40,6 +42,8 @@ int main(int argc, char** argv) {
   if (command == "serve") return crashctl::cmd::ServeCommand(args);
   if (command == "project") return crashctl::cmd::ProjectCommand(args);
   if (command == "cleanup") return crashctl::cmd::CleanupCommand(args);
+  if (command == "backup") return crashctl::cmd::BackupCommand(args);
+  if (command == "restore") return crashctl::cmd::RestoreCommand(args);
   if (command == "version" || command == "--version") {
     return crashctl::cmd::VersionCommand(args);
   }

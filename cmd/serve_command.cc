@@ -200,11 +200,18 @@ int ServeCommand(const std::vector<std::string>& args) {
         "can reach {}",
         config.listen);
   }
+  store::Retention::Options retention_options;
+  retention_options.max_age_seconds = config.retention_max_age;
+  retention_options.interval_seconds = config.retention_cleanup_interval;
+  retention_options.max_size_bytes = config.retention_max_size;
   store::Retention retention(
-      store.get(),
-      {config.retention_max_age, config.retention_cleanup_interval},
-      [&store_metrics](int64_t deleted) {
-        store_metrics.RetentionDeleted(deleted);
+      store.get(), retention_options,
+      [&store_metrics](store::Retention::Reason reason, int64_t deleted) {
+        if (reason == store::Retention::Reason::kMaxSize) {
+          store_metrics.RetentionDeletedForSize(deleted);
+        } else {
+          store_metrics.RetentionDeleted(deleted);
+        }
       });
   retention.Start();
   spdlog::info("crashctl {} serving on {} (port {}), data {}", Version(),

@@ -362,6 +362,8 @@ const std::vector<KeySpec>& Specs() {
        DurationKey(&Config::retention_max_age, /*allow_zero=*/false)},
       {"retention.cleanup_interval",
        DurationKey(&Config::retention_cleanup_interval, /*allow_zero=*/false)},
+      {"retention.max_size",
+       SizeKey(&Config::retention_max_size, /*allow_zero=*/true)},
       {"ingest.max_event_bytes", SizeKey(&Config::max_event_bytes)},
       {"ingest.max_request_bytes", SizeKey(&Config::max_request_bytes)},
       {"ingest.queue_size", IntKey(&Config::queue_size, 1)},

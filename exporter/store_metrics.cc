@@ -46,6 +46,12 @@ StoreMetrics::StoreMetrics(Exporter* exporter, store::Store* store,
                             .Help("Events deleted by retention.")
                             .Register(r)
                             .Add({});
+  retention_size_deleted_ =
+      &BuildCounter()
+           .Name("crashctl_retention_size_deleted_events_total")
+           .Help("Events deleted by size-based retention (retention.max_size).")
+           .Register(r)
+           .Add({});
   if (store_ != nullptr) exporter->AddRefreshHook([this] { Refresh(); });
   exporter->AddCollectable(this);
 }
@@ -59,6 +65,12 @@ void StoreMetrics::OnEventStored(const model::WriteItem& item,
 
 void StoreMetrics::RetentionDeleted(int64_t rows) {
   if (rows > 0) retention_deleted_->Increment(static_cast<double>(rows));
+}
+
+void StoreMetrics::RetentionDeletedForSize(int64_t rows) {
+  if (rows > 0) {
+    retention_size_deleted_->Increment(static_cast<double>(rows));
+  }
 }
 
 void StoreMetrics::Refresh() {

@@ -9,6 +9,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -16,6 +17,7 @@
 #include <thread>
 #include <utility>
 
+#include "crashctl/store/backup.h"
 #include "crashctl/store/sqlite.h"
 #include "crashctl/util/time.h"
 #include "migrations.h"
@@ -129,7 +131,7 @@ Status SqliteStore::EnsureWriter() {
 }
 
 bool SqliteStore::LockForIngest(std::string* error) {
-  const std::string lock_path = path_ + ".ingest-lock";
+  const std::string lock_path = IngestLockPath(path_);
   ingest_lock_fd_ = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (ingest_lock_fd_ < 0) {
     *error = "open " + lock_path + ": " + std::strerror(errno);
@@ -337,86 +339,166 @@ Status SqliteStore::GetProject(int64_t id, model::Project* out) {
 
 // --- maintenance ------------------------------------------------------------
 
+template <typename Param>
+Status SqliteStore::DeleteInBatches(const char* what, const char* sql,
+                                    Param param, int64_t* count) {
+  const int batch = options_.delete_batch > 0 ? options_.delete_batch : 5000;
+  for (int i = 0; i < kMaxDeleteBatches; ++i) {
+    int changes = 0;
+    Status status = Write(what, [&](SqliteDb* db) {
+      Status st;
+      SqliteStmt stmt;
+      if (!db->Prepare(sql, &stmt, &st)) return st;
+      stmt.Bind(1, param).Bind(2, batch);
+      if (stmt.Run() != SQLITE_DONE) return db->LastStatus(what);
+      changes = db->Changes();
+      return Status::Ok();
+    });
+    if (!status.ok()) return status;
+    *count += changes;
+    if (changes < batch) break;
+  }
+  return Status::Ok();
+}
+
+void SqliteStore::VacuumFreePages() {
+  for (int i = 0; i < kMaxVacuumSteps; ++i) {
+    int64_t free_pages = 0;
+    Status status = Write("retention: vacuum", [&](SqliteDb* db) {
+      Status st = db->Exec("PRAGMA incremental_vacuum(" +
+                               std::to_string(kVacuumPagesPerStep) + ")",
+                           "incremental_vacuum");
+      if (!st.ok()) return st;
+      SqliteStmt stmt;
+      if (!db->Prepare("PRAGMA freelist_count", &stmt, &st)) return st;
+      if (stmt.Step() != SQLITE_ROW) return db->LastStatus("freelist_count");
+      free_pages = stmt.Int(0);
+      return Status::Ok();
+    });
+    if (!status.ok()) {
+      spdlog::warn("store: {}", status.message());
+      break;
+    }
+    if (free_pages == 0) break;
+  }
+}
+
 Status SqliteStore::DeleteOlderThan(double cutoff, int64_t* deleted) {
   int64_t events = 0, groups = 0, crashes = 0;
   if (deleted != nullptr) *deleted = 0;
   // Each statement deletes at most one batch; every batch is its own
   // transaction so ingestion is never blocked for long.
-  struct Step {
-    const char* what;
-    const char* sql;
-    int64_t* counter;
-  };
-  const Step steps[] = {
-      {"retention: events",
-       "DELETE FROM events WHERE id IN (SELECT id FROM events "
-       "WHERE timestamp < ?1 AND id < (SELECT max(id) FROM events) "
-       "LIMIT ?2)",
-       &events},
-      // A group's events all have timestamps <= last_seen, so only groups
-      // with last_seen < cutoff can have been emptied. Links go by cascade.
-      {"retention: groups",
-       "DELETE FROM groups WHERE id IN (SELECT g.id FROM groups g "
-       "WHERE g.last_seen < ?1 AND NOT EXISTS "
-       "(SELECT 1 FROM events e WHERE e.group_id = g.id) LIMIT ?2)",
-       &groups},
-      {"retention: crashes",
-       "DELETE FROM crashes WHERE id IN (SELECT id FROM crashes "
-       "WHERE updated_at < ?1 LIMIT ?2)",
-       &crashes},
-  };
-  const int batch = options_.delete_batch > 0 ? options_.delete_batch : 5000;
-  for (const Step& step : steps) {
-    for (int i = 0; i < kMaxDeleteBatches; ++i) {
-      int changes = 0;
-      Status status = Write(step.what, [&](SqliteDb* db) {
-        Status st;
-        SqliteStmt stmt;
-        if (!db->Prepare(step.sql, &stmt, &st)) return st;
-        stmt.Bind(1, cutoff).Bind(2, batch);
-        if (stmt.Run() != SQLITE_DONE) return db->LastStatus(step.what);
-        changes = db->Changes();
-        return Status::Ok();
-      });
-      if (!status.ok()) {
-        if (deleted != nullptr) *deleted = events;
-        return status;
-      }
-      *step.counter += changes;
-      if (deleted != nullptr && step.counter == &events) *deleted = events;
-      if (changes < batch) break;
-    }
-  }
+  Status status = DeleteInBatches(
+      "retention: events",
+      "DELETE FROM events WHERE id IN (SELECT id FROM events "
+      "WHERE timestamp < ?1 AND id < (SELECT max(id) FROM events) "
+      "LIMIT ?2)",
+      cutoff, &events);
+  if (deleted != nullptr) *deleted = events;
+  if (!status.ok()) return status;
+  // A group's events all have timestamps <= last_seen, so only groups
+  // with last_seen < cutoff can have been emptied. Links go by cascade.
+  status = DeleteInBatches(
+      "retention: groups",
+      "DELETE FROM groups WHERE id IN (SELECT g.id FROM groups g "
+      "WHERE g.last_seen < ?1 AND NOT EXISTS "
+      "(SELECT 1 FROM events e WHERE e.group_id = g.id) LIMIT ?2)",
+      cutoff, &groups);
+  if (!status.ok()) return status;
+  status = DeleteInBatches("retention: crashes",
+                           "DELETE FROM crashes WHERE id IN (SELECT id FROM "
+                           "crashes WHERE updated_at < ?1 LIMIT ?2)",
+                           cutoff, &crashes);
+  if (!status.ok()) return status;
 
-  // Give freed pages back to the file system (incremental auto-vacuum).
   if (events + groups + crashes > 0) {
-    for (int i = 0; i < kMaxVacuumSteps; ++i) {
-      int64_t free_pages = 0;
-      Status status = Write("retention: vacuum", [&](SqliteDb* db) {
-        Status st = db->Exec("PRAGMA incremental_vacuum(" +
-                                 std::to_string(kVacuumPagesPerStep) + ")",
-                             "incremental_vacuum");
-        if (!st.ok()) return st;
-        SqliteStmt stmt;
-        if (!db->Prepare("PRAGMA freelist_count", &stmt, &st)) return st;
-        if (stmt.Step() != SQLITE_ROW) return db->LastStatus("freelist_count");
-        free_pages = stmt.Int(0);
-        return Status::Ok();
-      });
-      if (!status.ok()) {
-        spdlog::warn("store: {}", status.message());
-        break;
-      }
-      if (free_pages == 0) break;
-    }
-  }
-  if (events + groups + crashes > 0) {
+    VacuumFreePages();
     spdlog::info(
         "store: retention deleted {} events, {} groups, {} crashes older "
         "than {:.0f}",
         events, groups, crashes, cutoff);
   }
   return Status::Ok();
+}
+
+Status SqliteStore::DeleteOldestEvents(int64_t limit, int64_t* deleted) {
+  int64_t events = 0, groups = 0, crashes = 0;
+  *deleted = 0;
+  if (limit <= 0) return Status::Ok();
+  // In batches of at most delete_batch rows, each its own transaction; the
+  // last batch takes only what is left of `limit`. The events_timestamp
+  // index serves the ORDER BY.
+  const int batch = options_.delete_batch > 0 ? options_.delete_batch : 5000;
+  for (int i = 0; i < kMaxDeleteBatches && events < limit; ++i) {
+    const int64_t want = std::min<int64_t>(batch, limit - events);
+    int changes = 0;
+    Status status = Write("size retention: events", [&](SqliteDb* db) {
+      Status st;
+      SqliteStmt stmt;
+      if (!db->Prepare("DELETE FROM events WHERE id IN (SELECT id FROM events "
+                       "WHERE id < (SELECT max(id) FROM events) "
+                       "ORDER BY timestamp, id LIMIT ?1)",
+                       &stmt, &st)) {
+        return st;
+      }
+      stmt.Bind(1, want);
+      if (stmt.Run() != SQLITE_DONE) {
+        return db->LastStatus("size retention: events");
+      }
+      changes = db->Changes();
+      return Status::Ok();
+    });
+    if (!status.ok()) {
+      *deleted = events;
+      return status;
+    }
+    events += changes;
+    if (changes < want) break;  // only the newest event is left
+  }
+  *deleted = events;
+  if (events == 0) return Status::Ok();
+  // Emptied groups may have any last_seen (an old event can be the only one
+  // of a group seen recently): look at every group, a batch at a time.
+  // Links go by cascade. (These statements use ?2 only; binding ?1 is
+  // harmless.)
+  Status status = DeleteInBatches(
+      "size retention: groups",
+      "DELETE FROM groups WHERE id IN (SELECT g.id FROM groups g "
+      "WHERE NOT EXISTS "
+      "(SELECT 1 FROM events e WHERE e.group_id = g.id) LIMIT ?2)",
+      int64_t{0}, &groups);
+  if (!status.ok()) return status;
+  // Crashes older than every event left go with them.
+  status = DeleteInBatches(
+      "size retention: crashes",
+      "DELETE FROM crashes WHERE id IN (SELECT id FROM crashes WHERE "
+      "updated_at < (SELECT min(timestamp) FROM events) "
+      "LIMIT ?2)",
+      0.0, &crashes);
+  if (!status.ok()) return status;
+  VacuumFreePages();
+  spdlog::info(
+      "store: size retention deleted the {} oldest events, {} groups, {} "
+      "crashes",
+      events, groups, crashes);
+  return Status::Ok();
+}
+
+Status SqliteStore::UsedBytes(int64_t* bytes) {
+  return Read("used bytes", [&](SqliteDb* db) {
+    int64_t values[3] = {0, 0, 0};
+    const char* pragmas[3] = {"PRAGMA page_count", "PRAGMA freelist_count",
+                              "PRAGMA page_size"};
+    for (int i = 0; i < 3; ++i) {
+      Status st;
+      SqliteStmt stmt;
+      if (!db->Prepare(pragmas[i], &stmt, &st)) return st;
+      if (stmt.Step() != SQLITE_ROW) return db->LastStatus(pragmas[i]);
+      values[i] = stmt.Int(0);
+    }
+    *bytes = (values[0] - values[1]) * values[2];
+    return Status::Ok();
+  });
 }
 
 int64_t SqliteStore::SizeBytes() const {

@@ -83,6 +83,8 @@ class SqliteStore : public Store {
   Status LinkCrashGroup(int64_t crash_id, int64_t group_id) override;
 
   Status DeleteOlderThan(double cutoff, int64_t* deleted) override;
+  Status DeleteOldestEvents(int64_t limit, int64_t* deleted) override;
+  Status UsedBytes(int64_t* bytes) override;
   Status IntegrityCheck() override;
   Stats GetStats() override;
   Status HealthProbe() override;
@@ -122,6 +124,15 @@ class SqliteStore : public Store {
   void FoldBeforeRead();
   // Runs `body` in a read transaction on a pooled read connection.
   Status Read(const std::string& what, const Body& body);
+  // Runs `sql` (binding ?1 = `param` and ?2 = the delete batch size) in
+  // one write transaction per batch until a batch deletes fewer rows than
+  // the batch size; adds the rows deleted to `*count`. Bounded.
+  template <typename Param>
+  Status DeleteInBatches(const char* what, const char* sql, Param param,
+                         int64_t* count);
+  // Gives pages freed by deletes back to the file system (incremental
+  // auto-vacuum), in bounded steps; failures are logged, not returned.
+  void VacuumFreePages();
   // Opens the write connection if it is closed. Needs write_mu_.
   Status EnsureWriter();
 

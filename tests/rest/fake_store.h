@@ -6,7 +6,10 @@
 #ifndef CRASHCTL_TESTS_REST_FAKE_STORE_H_
 #define CRASHCTL_TESTS_REST_FAKE_STORE_H_
 
+#include <algorithm>
+#include <cstddef>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -58,6 +61,48 @@ class FakeStore : public store::Store {
                      model::Page<model::Crash>* out) override;
   Status LinkCrashGroup(int64_t crash_id, int64_t group_id) override;
   Status DeleteOlderThan(double cutoff, int64_t* deleted) override;
+  // Erases the `limit` events with the smallest (timestamp, position),
+  // keeping the last one of `events` (the newest written), and the groups
+  // left without events.
+  Status DeleteOldestEvents(int64_t limit, int64_t* deleted) override {
+    *deleted = 0;
+    if (auto f = TakeFailure()) return *f;
+    if (events.size() <= 1 || limit <= 0) return Status::Ok();
+    std::vector<size_t> order(events.size() - 1);  // all but the newest
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return events[a].timestamp < events[b].timestamp;
+    });
+    std::set<size_t> gone(
+        order.begin(),
+        order.begin() + static_cast<std::ptrdiff_t>(std::min<int64_t>(
+                            limit, static_cast<int64_t>(order.size()))));
+    std::vector<model::StoredEvent> kept;
+    for (size_t i = 0; i < events.size(); ++i) {
+      if (!gone.count(i)) kept.push_back(std::move(events[i]));
+    }
+    events = std::move(kept);
+    groups.erase(std::remove_if(groups.begin(), groups.end(),
+                                [&](const model::Group& g) {
+                                  return std::none_of(
+                                      events.begin(), events.end(),
+                                      [&](const model::StoredEvent& e) {
+                                        return e.group_id == g.id;
+                                      });
+                                }),
+                 groups.end());
+    *deleted = static_cast<int64_t>(gone.size());
+    return Status::Ok();
+  }
+  // UsedBytes(): `used_bytes` when set, else bytes_per_event per event.
+  std::optional<int64_t> used_bytes;
+  int64_t bytes_per_event = 1000;
+  Status UsedBytes(int64_t* bytes) override {
+    if (auto f = TakeFailure()) return *f;
+    *bytes = used_bytes ? *used_bytes
+                        : static_cast<int64_t>(events.size()) * bytes_per_event;
+    return Status::Ok();
+  }
   Stats GetStats() override { return {}; }
   Status IntegrityCheck() override { return Status::Ok(); }
 

@@ -30,6 +30,7 @@ struct Config {
   // retention.*
   double retention_max_age = 720 * 3600.0;     // seconds ("720h")
   double retention_cleanup_interval = 3600.0;  // seconds ("1h")
+  int64_t retention_max_size = 0;  // bytes of stored data; 0 = no limit
   // ingest.*
   int64_t max_event_bytes = 1 << 20;     // after decompression
   int64_t max_request_bytes = 20 << 20;  // on the wire and decompressed

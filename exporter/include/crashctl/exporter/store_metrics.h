@@ -1,6 +1,7 @@
 // StoreMetrics: the families that mirror what the store holds, refreshed
 // before each scrape: groups by project and status, the storage's size,
-// deferred updates and lock retries, retention deletions, and
+// deferred updates and lock retries, retention deletions (by age and by
+// size), and
 // crashctl_group_events_total for the groups with the most events in the
 // last hour (ranked in memory from the events the pipeline stores, so the
 // store is not scanned on every scrape).
@@ -52,7 +53,10 @@ class StoreMetrics : public prometheus::Collectable {
   // A pipeline listener: counts the event for the ranking of active groups.
   void OnEventStored(const model::WriteItem& item,
                      const model::WriteOutcome& outcome);
+  // Events retention deleted for their age (retention.max_age) and for the
+  // size limit (retention.max_size).
   void RetentionDeleted(int64_t rows);
+  void RetentionDeletedForSize(int64_t rows);
 
   // Reads the store's counts and stats into the gauges and re-ranks the top
   // groups; run before every scrape.
@@ -80,6 +84,7 @@ class StoreMetrics : public prometheus::Collectable {
   prometheus::Gauge* deferred_;
   prometheus::Counter* write_retries_;
   prometheus::Counter* retention_deleted_;
+  prometheus::Counter* retention_size_deleted_;
   mutable std::mutex mu_;
   double write_retries_seen_ = 0;  // guarded by mu_
   std::vector<TopGroup> top_;      // guarded by mu_

@@ -1,5 +1,7 @@
-// Retention: deletes what is older than the configured age, on a schedule
-// (`crashctl serve`) or once (`crashctl cleanup`). See docs/storage.md.
+// Retention: deletes what is older than the configured age and, when a size
+// limit is set, the oldest events until the stored data is under it; on a
+// schedule (`crashctl serve`) or once (`crashctl cleanup`). See
+// docs/storage.md ("Retention").
 //
 // Thread-safety: RunOnce() may be called from any thread; Start() and Stop()
 // from the owner's.
@@ -22,9 +24,19 @@ class Retention {
   struct Options {
     double max_age_seconds = 30 * 86400.0;  // retention.max_age
     double interval_seconds = 3600;         // retention.cleanup_interval
+    // retention.max_size: the limit on Store::UsedBytes(); 0 = none.
+    int64_t max_size_bytes = 0;
+    // Size retention deletes at most this many events per
+    // Store::DeleteOldestEvents call, and makes at most max_size_rounds
+    // calls per pass (then the next pass goes on).
+    int64_t max_size_batch = 50000;
+    int max_size_rounds = 1000;
   };
-  // Called after each pass that deleted something, with the events deleted.
-  using DeletedFn = std::function<void(int64_t events)>;
+  // Why events were deleted.
+  enum class Reason { kMaxAge, kMaxSize };
+  // Called after each pass that deleted something, once per reason that
+  // deleted events, with the events deleted for it.
+  using DeletedFn = std::function<void(Reason reason, int64_t events)>;
 
   // `store` must outlive this object.
   Retention(Store* store, const Options& options, DeletedFn on_deleted);
@@ -38,11 +50,19 @@ class Retention {
   void Stop();
 
   // One pass now: deletes events (and crashes) older than max_age_seconds,
-  // in bounded batches (Store::DeleteOlderThan); `*deleted` = events
-  // deleted. Logs what it deleted.
-  Status RunOnce(int64_t* deleted);
+  // in bounded batches (Store::DeleteOlderThan); then, with a size limit,
+  // the oldest events while Store::UsedBytes() is above it
+  // (Store::DeleteOldestEvents), in rounds sized from what the previous
+  // round freed. `*deleted` = events deleted for both reasons;
+  // `*deleted_for_size`, if set, = those for the size limit. Logs what it
+  // deleted. A size limit that cannot be met (only the newest event is
+  // left) is logged, not an error.
+  Status RunOnce(int64_t* deleted, int64_t* deleted_for_size = nullptr);
 
  private:
+  // The size part of RunOnce.
+  Status EnforceMaxSize(int64_t* deleted);
+
   Store* const store_;
   const Options options_;
   const DeletedFn on_deleted_;

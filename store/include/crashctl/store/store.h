@@ -114,6 +114,21 @@ class Store {
   // newest event (by id) is kept whatever its age: event ids must only
   // grow (see GroupFolds).
   virtual Status DeleteOlderThan(double cutoff, int64_t* deleted) = 0;
+  // Deletes up to `limit` of the oldest events (by timestamp, then id), in
+  // bounded batches, then the groups left without events and the crashes
+  // last updated before the oldest event that remains; `*deleted` = events
+  // deleted. As for DeleteOlderThan, the newest event (by id) is kept: when
+  // only it is left, nothing is deleted and `*deleted` is 0. For size-based
+  // retention (Retention::Options::max_size_bytes).
+  virtual Status DeleteOldestEvents(int64_t limit, int64_t* deleted) = 0;
+  // Bytes the stored data occupies, not counting space the backend holds
+  // free for reuse (SQLite: (page_count - freelist_count) * page_size of the
+  // database; the WAL is not counted). What size-based retention compares
+  // with its limit. The default is Stats::size_bytes.
+  virtual Status UsedBytes(int64_t* bytes) {
+    *bytes = GetStats().size_bytes;
+    return Status::Ok();
+  }
   // Verifies the stored data (SQLite: `PRAGMA integrity_check`); OK when
   // nothing is wrong.
   virtual Status IntegrityCheck() = 0;
