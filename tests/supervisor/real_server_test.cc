@@ -1,17 +1,23 @@
 // `crashctl run` against the real crashctl server: crashing example programs
 // become groups whose title is the signal (or exception) and whose culprit is
-// the faulting function; a report made while the server is down arrives once
-// it is up.
+// the faulting function; programs without the SDK in C, C++, Rust, Go,
+// Python and Node.js each get their type, value, top in-app frame and their
+// own group; programs that recover are not reported; a report made while the
+// server is down arrives once it is up.
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 #include <signal.h>
+#include <unistd.h>
 
+#include <cstdlib>
+#include <fstream>
 #include <map>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "tests/testing/server_process.h"
+#include "tests/testing/temp_dir.h"
 
 namespace crashctl {
 namespace {
@@ -213,6 +219,425 @@ TEST(RealServerTest, ReportMadeWhileServerIsDownArrivesAfterItStarts) {
       << server->Log();
   ASSERT_EQ(groups.size(), 1u);
   EXPECT_EQ(groups.begin()->first.rfind("SIGSEGV", 0), 0u);
+}
+
+}  // namespace
+}  // namespace crashctl
+
+namespace crashctl {
+namespace {
+
+std::string Program(const std::string& name) {
+  return std::string(CRASHCTL_TRACE_PROGRAMS_DIR) + "/" + name;
+}
+
+std::string Source(const std::string& name) {
+  return std::string(CRASHCTL_TRACE_SOURCES_DIR) + "/" + name;
+}
+
+// The 1-based line of `path` holding `marker`, or 0.
+int LineOf(const std::string& path, const std::string& marker) {
+  std::ifstream in(path);
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    if (line.find(marker) != std::string::npos) return n;
+  }
+  return 0;
+}
+
+bool Shell(const std::string& command) {
+  return std::system(command.c_str()) == 0;
+}
+
+// The first of `candidates` on PATH or executable, or "".
+std::string FindTool(const std::vector<std::string>& candidates) {
+  for (const std::string& c : candidates) {
+    if (c.find('/') == std::string::npos) {
+      if (Shell("command -v " + c + " >/dev/null 2>&1")) return c;
+    } else if (access(c.c_str(), X_OK) == 0) {
+      return c;
+    }
+  }
+  return "";
+}
+
+// The Go and Rust subjects, compiled once per run of this test binary; ""
+// (with the reason in *why) when the toolchain is missing or fails.
+class Toolchains {
+ public:
+  static Toolchains& Get() {
+    static Toolchains t;
+    return t;
+  }
+  const std::string& go_crash() const { return go_crash_; }
+  const std::string& go_recover() const { return go_recover_; }
+  const std::string& rust_panic() const { return rust_panic_; }
+  const std::string& rust_ffi_segv() const { return rust_ffi_segv_; }
+  const std::string& go_why() const { return go_why_; }
+  const std::string& rust_why() const { return rust_why_; }
+
+ private:
+  Toolchains() {
+    const std::string d = dir_.path();
+    std::string go = FindTool({"go", "/usr/bin/go", "/usr/lib/go/bin/go"});
+    if (go.empty()) {
+      go_why_ = "no go toolchain (Debian: golang-go, scripts/install-deps.sh)";
+    } else {
+      const std::string env = "cd " + d + " && HOME=" + d + " GOCACHE=" + d +
+                              "/gocache GOFLAGS= GO111MODULE=off ";
+      if (Shell(env + go + " build -o " + d + "/go_crash " +
+                Source("go_crash.go")) &&
+          Shell(env + go + " build -o " + d + "/go_recover " +
+                Source("go_recover.go"))) {
+        go_crash_ = d + "/go_crash";
+        go_recover_ = d + "/go_recover";
+      } else {
+        go_why_ = "go build failed";
+      }
+    }
+    std::string rustc =
+        FindTool({"rustc", "/usr/bin/rustc", "/root/.cargo/bin/rustc"});
+    std::string cc = FindTool({"cc", "gcc", "clang"});
+    if (rustc.empty() || cc.empty()) {
+      rust_why_ = "no rustc or cc (Debian: rustc, scripts/install-deps.sh)";
+    } else if (Shell(rustc + " -g -o " + d + "/rust_panic " +
+                     Source("rust_panic.rs") + " 2>/dev/null") &&
+               Shell(cc + " -O1 -g -c " + Source("rust_ffi_segv_c.c") + " -o " +
+                     d + "/c.o && ar rcs " + d + "/libffic.a " + d + "/c.o") &&
+               Shell(rustc + " -O -g -L " + d + " -l static=ffic " +
+                     Source("rust_ffi_segv.rs") + " -o " + d +
+                     "/rust_ffi_segv 2>/dev/null")) {
+      rust_panic_ = d + "/rust_panic";
+      rust_ffi_segv_ = d + "/rust_ffi_segv";
+    } else {
+      rust_why_ = "rustc failed";
+    }
+  }
+
+  testing::TempDir dir_{"crashctl-run-e2e-toolchains"};
+  std::string go_crash_, go_recover_, rust_panic_, rust_ffi_segv_;
+  std::string go_why_, rust_why_;
+};
+
+CommandResult RunAs(const std::string& dsn, const std::string& service,
+                    const std::vector<std::string>& command,
+                    const std::string& spool,
+                    const std::map<std::string, std::string>& extra_env = {}) {
+  std::vector<std::string> argv = {testing::CrashctlBinary(),
+                                   "run",
+                                   "--dsn",
+                                   dsn,
+                                   "--service",
+                                   service,
+                                   "--"};
+  argv.insert(argv.end(), command.begin(), command.end());
+  std::map<std::string, std::string> env = {
+      {"CRASHCTL_SPOOL_DIR", spool}, {"CRASHCTL_DELIVERY_TIMEOUT_MS", "2000"}};
+  for (const auto& kv : extra_env) env[kv.first] = kv.second;
+  return RunCommand(argv, env, 60);
+}
+
+// service -> the group id and the payload of its latest event.
+struct GroupOfService {
+  int64_t id = 0;
+  std::string title;
+  rapidjson::Document payload;
+};
+
+std::map<std::string, GroupOfService> GroupsByService(ServerProcess& server,
+                                                      int64_t project) {
+  std::map<std::string, GroupOfService> out;
+  testing::HttpResult r =
+      server.Get("/api/v1/groups?limit=100&project=" + std::to_string(project));
+  rapidjson::Document doc;
+  doc.Parse(r.body.c_str());
+  if (!doc.IsObject() || !doc.HasMember("items")) return out;
+  for (const auto& g : doc["items"].GetArray()) {
+    if (!g.HasMember("service") || !g["service"].IsString()) continue;
+    GroupOfService& s = out[g["service"].GetString()];
+    s.id = g["id"].GetInt64();
+    s.title = g["title"].IsString() ? g["title"].GetString() : "";
+    testing::HttpResult events = server.Get(
+        "/api/v1/groups/" + std::to_string(s.id) + "/events?limit=1");
+    rapidjson::Document list;
+    list.Parse(events.body.c_str());
+    if (!list.IsObject() || !list.HasMember("items") || list["items"].Empty()) {
+      continue;
+    }
+    testing::HttpResult event =
+        server.Get(std::string("/api/v1/events/") +
+                   list["items"][0]["event_id"].GetString());
+    rapidjson::Document full;
+    full.Parse(event.body.c_str());
+    if (full.IsObject() && full.HasMember("payload") &&
+        full["payload"].IsObject()) {
+      s.payload.CopyFrom(full["payload"], s.payload.GetAllocator());
+    }
+  }
+  return out;
+}
+
+// The innermost in-app frame of the raised (last) exception, or null.
+const rapidjson::Value* TopInAppFrame(const rapidjson::Value& payload) {
+  if (!payload.IsObject() || !payload.HasMember("exception")) return nullptr;
+  const auto& values = payload["exception"]["values"];
+  if (values.Empty()) return nullptr;
+  const auto& e = values[values.Size() - 1];
+  if (!e.HasMember("stacktrace")) return nullptr;
+  const auto& frames = e["stacktrace"]["frames"];
+  for (rapidjson::SizeType i = frames.Size(); i-- > 0;) {
+    if (frames[i].HasMember("in_app") && frames[i]["in_app"].GetBool()) {
+      return &frames[i];
+    }
+  }
+  return nullptr;
+}
+
+std::string Str(const rapidjson::Value& v, const char* key) {
+  return v.IsObject() && v.HasMember(key) && v[key].IsString()
+             ? v[key].GetString()
+             : "";
+}
+
+// Programs without the SDK, one per language and kind of death: each event
+// has its type, value, platform and top in-app frame (function, and
+// file:line where debug information or the runtime's output has it), each
+// crash is a group of its own, and crashctl exits with the child's status.
+TEST(RealServerTest, EveryLanguagesCrashHasItsStackAndItsOwnGroup) {
+  Toolchains& tc = Toolchains::Get();
+  const std::string python = FindTool({"python3"});
+  const std::string node = FindTool({"node", "nodejs"});
+  struct Case {
+    std::string service;
+    std::vector<std::string> command;
+    std::map<std::string, std::string> env;
+    std::string skip;  // why it cannot run here, or ""
+    int status;
+    std::string platform, type, value_prefix, function_part;
+    std::string file_suffix;  // "" = no file:line expected
+    int lineno;
+  };
+  const int segv_line = LineOf(Source("segv_deep.c"), "// FAULT-LINE");
+  std::vector<Case> cases = {
+      {"c-segv-g",
+       {Program("segv_g")},
+       {},
+       "",
+       139,
+       "native",
+       "SIGSEGV",
+       "Segmentation fault (SEGV_MAPERR) at 0x0",
+       "store_value",
+       "segv_deep.c",
+       segv_line},
+      {"c-segv-nog",
+       {Program("segv_nog")},
+       {},
+       "",
+       139,
+       "native",
+       "SIGSEGV",
+       "Segmentation fault (SEGV_MAPERR) at 0x0",
+       "store_value",
+       "",
+       0},
+      {"c-assert",
+       {Program("assert_fail")},
+       {},
+       "",
+       134,
+       "native",
+       "Assertion failed",
+       "items > 0 && \"need at least one item\"",
+       "check_items",
+       "assert_fail.c",
+       LineOf(Source("assert_fail.c"), "// FAULT-LINE")},
+      {"cpp-throw",
+       {Program("cpp_throw")},
+       {},
+       "",
+       134,
+       "native",
+       "std::runtime_error",
+       "config file missing: app.yaml",
+       "load_config",
+       "cpp_throw.cc",
+       LineOf(Source("cpp_throw.cc"), "// THROW-LINE")},
+      {"rust-panic",
+       {tc.rust_panic()},
+       {{"RUST_BACKTRACE", "1"}},
+       tc.rust_why(),
+       101,
+       "native",
+       "panic",
+       "port must be a number",
+       "rust_panic::parse_port",
+       "rust_panic.rs",
+       LineOf(Source("rust_panic.rs"), "// PANIC-LINE")},
+      {"rust-ffi-segv",
+       {tc.rust_ffi_segv()},
+       {},
+       tc.rust_why(),
+       139,
+       "native",
+       "SIGSEGV",
+       "Segmentation fault (SEGV_MAPERR) at 0x0",
+       "c_store",
+       "rust_ffi_segv_c.c",
+       LineOf(Source("rust_ffi_segv_c.c"), "// FAULT-LINE")},
+      {"go-index",
+       {tc.go_crash(), "index"},
+       {},
+       tc.go_why(),
+       2,
+       "go",
+       "runtime.Error",
+       "index out of range [6] with length 3",
+       "main.pick",
+       "go_crash.go",
+       LineOf(Source("go_crash.go"), "// INDEX-LINE")},
+      {"go-nilmap",
+       {tc.go_crash(), "nilmap"},
+       {},
+       tc.go_why(),
+       2,
+       "go",
+       "runtime.Error",
+       "assignment to entry in nil map",
+       "main.record",
+       "go_crash.go",
+       LineOf(Source("go_crash.go"), "// NILMAP-LINE")},
+      {"python",
+       {python, Source("py_crash.py")},
+       {},
+       python.empty() ? "no python3" : "",
+       1,
+       "python",
+       "ValueError",
+       "invalid literal for int() with base 10: 'abc'",
+       "parse_count",
+       "py_crash.py",
+       LineOf(Source("py_crash.py"), "# PARSE-LINE")},
+      {"node",
+       {node, Source("node_crash.js")},
+       {},
+       node.empty() ? "no node" : "",
+       1,
+       "node",
+       "TypeError",
+       "Cannot read properties of undefined",
+       "readName",
+       "node_crash.js",
+       LineOf(Source("node_crash.js"), "// READ-LINE")},
+  };
+
+  std::string error;
+  auto server = ServerProcess::Start({}, &error);
+  ASSERT_NE(server, nullptr) << error;
+  ServerProcess::ProjectInfo project = server->CreateProject("e2e-languages");
+  testing::TempDir spool_dir("crashctl-run-e2e-languages");
+  std::vector<const Case*> ran;
+  for (const Case& c : cases) {
+    if (!c.skip.empty()) {
+      std::printf("[ SKIPPED  ] %s: %s\n", c.service.c_str(), c.skip.c_str());
+      continue;
+    }
+    CommandResult r =
+        RunAs(project.dsn, c.service, c.command, spool_dir.path(), c.env);
+    EXPECT_EQ(r.exit_code, c.status) << c.service << ": " << r.err;
+    EXPECT_NE(r.err.find("sent"), std::string::npos) << c.service << r.err;
+    ran.push_back(&c);
+  }
+  if (ran.empty()) GTEST_SKIP() << "no subject could run";
+  std::map<std::string, GroupOfService> groups;
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        groups = GroupsByService(*server, project.id);
+        size_t with_payload = 0;
+        for (const auto& g : groups) {
+          if (g.second.payload.IsObject()) ++with_payload;
+        }
+        return with_payload >= ran.size();
+      },
+      20))
+      << server->Log();
+  // Each crash its own group: a service whose event was grouped with
+  // another's would not be the latest of any group.
+  EXPECT_EQ(groups.size(), ran.size());
+  for (const Case* c : ran) {
+    SCOPED_TRACE(c->service);
+    auto it = groups.find(c->service);
+    ASSERT_NE(it, groups.end()) << "no group of its own";
+    const rapidjson::Value& payload = it->second.payload;
+    ASSERT_TRUE(payload.IsObject());
+    EXPECT_EQ(Str(payload, "platform"), c->platform);
+    const auto& values = payload["exception"]["values"];
+    ASSERT_FALSE(values.Empty());
+    const auto& e = values[values.Size() - 1];
+    EXPECT_EQ(Str(e, "type"), c->type);
+    EXPECT_EQ(Str(e, "value").rfind(c->value_prefix, 0), 0u) << Str(e, "value");
+    EXPECT_FALSE(payload.HasMember("fingerprint")) << "grouped by its stack";
+    const rapidjson::Value* top = TopInAppFrame(payload);
+    ASSERT_NE(top, nullptr) << "no in-app frame";
+    EXPECT_NE(Str(*top, "function").find(c->function_part), std::string::npos)
+        << Str(*top, "function");
+    if (!c->file_suffix.empty()) {
+      const std::string file = Str(*top, "filename");
+      EXPECT_GE(file.size(), c->file_suffix.size());
+      EXPECT_EQ(file.compare(
+                    file.size() - std::min(file.size(), c->file_suffix.size()),
+                    std::string::npos, c->file_suffix),
+                0)
+          << file;
+      ASSERT_TRUE(top->HasMember("lineno"));
+      EXPECT_EQ((*top)["lineno"].GetInt(), c->lineno);
+    } else {
+      EXPECT_FALSE(top->HasMember("lineno"));
+    }
+  }
+}
+
+// A child under a storm of handled signals keeps working, a C program whose
+// SIGSEGV handler recovers and a Go program recovering from a nil
+// dereference exit 0: none is reported (the one crash run last is the only
+// group).
+TEST(RealServerTest, ProgramsThatRecoverAreNotReported) {
+  Toolchains& tc = Toolchains::Get();
+  std::string error;
+  auto server = ServerProcess::Start({}, &error);
+  ASSERT_NE(server, nullptr) << error;
+  ServerProcess::ProjectInfo project = server->CreateProject("e2e-recover");
+  testing::TempDir spool_dir("crashctl-run-e2e-recover");
+  CommandResult r =
+      RunAs(project.dsn, "storm", {Program("signal_storm"), "10000", "1"},
+            spool_dir.path());
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("work ok"), std::string::npos) << r.out;
+  r = RunAs(project.dsn, "recover-segv", {Program("recover_segv")},
+            spool_dir.path());
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("recovered 3 times"), std::string::npos) << r.out;
+  if (!tc.go_recover().empty()) {
+    r = RunAs(project.dsn, "go-recover", {tc.go_recover()}, spool_dir.path());
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("recovered: runtime error"), std::string::npos)
+        << r.out;
+  } else {
+    std::printf("[ SKIPPED  ] go-recover: %s\n", tc.go_why().c_str());
+  }
+  // The sentinel: once its group is there, anything sent before is too.
+  r = RunAs(project.dsn, "sentinel", {Program("segv_g")}, spool_dir.path());
+  EXPECT_EQ(r.exit_code, 139) << r.err;
+  std::vector<std::pair<std::string, std::string>> groups;
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        groups = GroupList(*server, project.id);
+        return !groups.empty();
+      },
+      10))
+      << server->Log();
+  ASSERT_EQ(groups.size(), 1u) << groups[1].first;
+  EXPECT_NE(groups[0].second.find("store_value"), std::string::npos);
 }
 
 }  // namespace
