@@ -246,16 +246,24 @@ TEST_F(TraceTest, AtMost64ThreadsAreUnwound) {
   EXPECT_EQ(Functions(Exception(doc)).back(), "store_value");
 }
 
-TEST_F(TraceTest, AssertIsSigabrtWithTheAssertingFunction) {
+TEST_F(TraceTest, AssertIsItsMessageWithTheAssertingFunction) {
   Outcome o = Run({Program("assert_fail")});
   EXPECT_EQ(ExitStatus(o), 134) << o.err;
   rapidjson::Document doc = OneEvent();
   ASSERT_TRUE(doc.IsObject());
   const auto& e = Exception(doc);
-  EXPECT_STREQ(e["type"].GetString(), "SIGABRT");
-  EXPECT_STREQ(e["value"].GetString(), "Aborted (SI_TKILL)");
+  // What failed from the C library's message on stderr; the signal and the
+  // stack from the tracer.
+  EXPECT_STREQ(e["type"].GetString(), "Assertion failed");
+  EXPECT_STREQ(e["value"].GetString(),
+               "items > 0 && \"need at least one item\"");
+  EXPECT_STREQ(e["mechanism"]["type"].GetString(), "assert");
+  EXPECT_EQ(e["mechanism"]["meta"]["signal"]["number"].GetInt(), SIGABRT);
   EXPECT_STREQ(e["mechanism"]["meta"]["signal"]["code_name"].GetString(),
                "SI_TKILL");
+  EXPECT_EQ(Tag(doc, "signal"), "SIGABRT");
+  EXPECT_EQ(Tag(doc, "stack"), "ptrace");
+  EXPECT_EQ(Extra(doc, "runtime_report"), "native");
   const rapidjson::Value* top = TopInApp(e);
   ASSERT_NE(top, nullptr);
   EXPECT_STREQ((*top)["function"].GetString(), "check_items");
