@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -595,6 +596,39 @@ TEST(RealServerTest, EveryLanguagesCrashHasItsStackAndItsOwnGroup) {
       EXPECT_FALSE(top->HasMember("lineno"));
     }
   }
+}
+
+// The case: a Python script dying of int('abc') and a Go program
+// dying of an index out of range, under one service, were one group
+// "ExitCode: exited with status 2"; now each is grouped by its traceback.
+TEST(RealServerTest, PythonAndGoExitsOfOneServiceAreTwoGroups) {
+  Toolchains& tc = Toolchains::Get();
+  const std::string python = FindTool({"python3"});
+  if (python.empty()) GTEST_SKIP() << "no python3";
+  if (tc.go_crash().empty()) GTEST_SKIP() << tc.go_why();
+  std::string error;
+  auto server = ServerProcess::Start({}, &error);
+  ASSERT_NE(server, nullptr) << error;
+  ServerProcess::ProjectInfo project = server->CreateProject("e2e-shared");
+  testing::TempDir spool_dir("crashctl-run-e2e-shared");
+  CommandResult r = RunAs(project.dsn, "shared",
+                          {python, Source("py_crash.py")}, spool_dir.path());
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  r = RunAs(project.dsn, "shared", {tc.go_crash(), "index"}, spool_dir.path());
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  std::vector<std::pair<std::string, std::string>> groups;
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        groups = GroupList(*server, project.id);
+        return groups.size() >= 2;
+      },
+      10))
+      << server->Log();
+  ASSERT_EQ(groups.size(), 2u);
+  std::vector<std::string> titles = {groups[0].first, groups[1].first};
+  std::sort(titles.begin(), titles.end());
+  EXPECT_EQ(titles[0].rfind("ValueError", 0), 0u) << titles[0];
+  EXPECT_EQ(titles[1].rfind("runtime.Error", 0), 0u) << titles[1];
 }
 
 // A child under a storm of handled signals keeps working, a C program whose
