@@ -95,14 +95,21 @@ bool RustInApp(std::string_view function, std::string_view file) {
     }
   }
   static constexpr std::string_view kRuntimePrefixes[] = {
-      "std::",        "core::",         "alloc::",
-      "__rustc::",    "__rust_",        "rust_begin_unwind",
-      "rust_panic",   "panic_unwind::", "panic_abort::",
-      "backtrace::",  "_start",         "__libc_start",
-      "start_thread", "__GI_",          "__clone",
-      "clone"};
+      "std::",   "core::",         "alloc::",       "__rustc::",
+      "__rust_", "panic_unwind::", "panic_abort::", "backtrace::"};
   for (std::string_view p : kRuntimePrefixes) {
     if (StartsWith(f, p)) return false;
+  }
+  // Bare symbols of the runtime and the C library ("rust_panic",
+  // "__libc_start_main", "clone3"), but not a path in a crate of a similar
+  // name ("rust_panic::parse_port", "clone_tool::main").
+  static constexpr std::string_view kRuntimeSymbols[] = {
+      "rust_begin_unwind", "rust_panic", "_start",  "__libc_start",
+      "start_thread",      "__GI_",      "__clone", "clone"};
+  for (std::string_view p : kRuntimeSymbols) {
+    if (StartsWith(f, p) && f.find("::") == std::string_view::npos) {
+      return false;
+    }
   }
   if (f == "main") return false;  // the C main() rustc generates
   static constexpr std::string_view kRuntimePaths[] = {"/rustc/",

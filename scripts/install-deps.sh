@@ -15,8 +15,8 @@ APT_PACKAGES=(
   # tests/tracing runs the real sentry-python SDK (1.9) to capture transactions.
   python3-sentry-sdk
   clang libclang-rt-14-dev clang-format wrk
-  # tests/crashreport builds and runs crashing Go and Rust programs (a JDK is
-  # optional there: committed samples cover the JVM format).
+  # tests/crashreport and tests/supervisor build and run crashing Go and Rust
+  # programs (a JDK is optional there: committed samples cover the JVM format).
   golang-go rustc
   # make image, make deb and their tests (tests/deploy/): systemd for
   # systemd-analyze, dpkg-dev for dpkg-shlibdeps.

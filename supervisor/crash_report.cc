@@ -6,7 +6,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <optional>
 
+#include "crashctl/crashreport/crash_report_parser.h"
 #include "crashctl/sdk/support/crash_record.h"
 #include "crashctl/sdk/support/util.h"
 #include "signal_info.h"
@@ -23,6 +26,60 @@ bool HasFunctionNames(const std::vector<sdk::Frame>& frames) {
     if (!f.function.empty()) return true;
   }
   return false;
+}
+
+uint64_t ParseId(const std::string& text) {
+  if (text.empty() || text.size() > 19) return 0;
+  uint64_t v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return 0;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return v;
+}
+
+uint64_t ParseAddress(const std::string& text) {
+  if (text.size() < 3 || text[0] != '0' || (text[1] != 'x' && text[1] != 'X'))
+    return 0;
+  char* end = nullptr;
+  unsigned long long v = std::strtoull(text.c_str() + 2, &end, 16);
+  return end != nullptr && *end == '\0' ? static_cast<uint64_t>(v) : 0;
+}
+
+sdk::Frame FrameFromModel(const model::Frame& m, crashreport::Runtime runtime) {
+  sdk::Frame f;
+  f.function = m.function.empty() ? m.raw_function : m.function;
+  // A JVM frame's module is its class: "com.example.Foo" + "bar".
+  if (runtime == crashreport::Runtime::kJava && !m.module.empty() &&
+      !f.function.empty()) {
+    f.function = m.module + "." + f.function;
+  }
+  f.filename = m.filename.empty() ? m.abs_path : m.filename;
+  f.lineno = m.lineno > 0 ? m.lineno : 0;
+  f.in_app = m.in_app.value_or(false);
+  // The native shared object; other runtimes' modules are not paths.
+  f.module = m.package;
+  f.instruction_addr = ParseAddress(m.instruction_addr);
+  return f;
+}
+
+sdk::ExceptionValue ExceptionFromModel(const model::ExceptionValue& m,
+                                       crashreport::Runtime runtime) {
+  sdk::ExceptionValue e;
+  e.type = m.type;
+  // As printed: "json.decoder.JSONDecodeError", "java.lang.IllegalState..."
+  // (the event has no exception module of its own).
+  if (!m.module.empty() && (runtime == crashreport::Runtime::kJava ||
+                            runtime == crashreport::Runtime::kPython)) {
+    e.type = m.module + "." + m.type;
+  }
+  e.value = m.value;
+  e.mechanism = m.mechanism_type.empty() ? "runtime" : m.mechanism_type;
+  e.handled = false;
+  for (const model::Frame& f : m.frames) {
+    e.frames.push_back(FrameFromModel(f, runtime));
+  }
+  return e;
 }
 
 std::string JoinCommand(const std::vector<std::string>& command) {
@@ -51,6 +108,7 @@ sdk::Event EventFromFacts(const CrashFacts& facts, const ReportContext& ctx) {
   e.frames = facts.frames;
   e.signal = facts.signal;
   e.thread_id = facts.thread_id;
+  event.exceptions = facts.causes;
   event.exceptions.push_back(e);
 
   event.threads = facts.threads;
@@ -103,7 +161,9 @@ CrashFacts MergeFacts(const std::vector<CrashFacts>& best_first) {
     if (out.type.empty() && !f.type.empty()) {
       out.type = f.type;
       out.source = f.source;  // the source that says what happened
+      out.causes = f.causes;
     }
+    take(&out.implied_signal, f.implied_signal);
     take(&out.value, f.value);
     take(&out.mechanism, f.mechanism);
     take(&out.platform, f.platform);
@@ -142,6 +202,55 @@ CrashFacts FactsFromSdkRecord(const std::string& crash_record_text) {
   f.thread_id = record.tid > 0 ? static_cast<uint64_t>(record.tid) : 0;
   if (record.pid > 0) f.extra["crashed_pid"] = std::to_string(record.pid);
   return f;
+}
+
+bool FactsFromRuntimeOutput(const std::vector<std::string>& last_lines,
+                            CrashFacts* facts) {
+  std::optional<crashreport::Report> report =
+      crashreport::FindLastReport(last_lines);
+  if (!report || report->exceptions.empty()) return false;
+  const crashreport::Runtime runtime = report->runtime;
+  CrashFacts f;
+  f.source = "runtime";
+  sdk::ExceptionValue raised =
+      ExceptionFromModel(report->exceptions.back(), runtime);
+  f.type = raised.type;
+  f.value = raised.value;
+  f.mechanism = raised.mechanism;
+  f.frames = std::move(raised.frames);
+  for (size_t i = 0; i + 1 < report->exceptions.size(); ++i) {
+    f.causes.push_back(ExceptionFromModel(report->exceptions[i], runtime));
+  }
+  f.platform = report->platform.empty() ? "native" : report->platform;
+  f.implied_signal = report->signal;
+  // Goroutines and threads, when the output shows more than the crashed one
+  // (else the tracer's threads, if any, are the better list).
+  if (report->threads.size() > 1) {
+    for (const crashreport::Thread& rt : report->threads) {
+      sdk::Thread t;
+      t.id = ParseId(rt.id);
+      t.name = rt.name;
+      for (const model::Frame& m : rt.frames) {
+        t.frames.push_back(FrameFromModel(m, runtime));
+      }
+      if (rt.crashed) f.thread_id = t.id;
+      f.threads.push_back(std::move(t));
+    }
+    if (f.thread_id == 0) f.threads.clear();  // cannot mark the crashed one
+  }
+  if (!report->thread_name.empty()) {
+    f.extra["crashed_thread_name"] = report->thread_name;
+  }
+  f.extra["runtime_report"] = crashreport::RuntimeName(runtime);
+  *facts = std::move(f);
+  return true;
+}
+
+bool RuntimeFactsFitDeath(const CrashFacts& runtime, const ChildResult& child) {
+  if (child.exited) return child.exit_code != 0;
+  const std::string name = sdk::SignalName(child.signal);
+  if (runtime.implied_signal == name) return true;
+  return runtime.implied_signal.empty() && child.signal == SIGABRT;
 }
 
 CrashFacts FactsFromPtrace(const CapturedCrash& crash) {
@@ -231,13 +340,20 @@ sdk::Event BuildCrashEvent(const ChildResult& child, const ReportContext& ctx) {
   CrashFacts sdk_facts = FactsFromSdkRecord(child.crash_record);
   if (!sdk_facts.type.empty()) sources.push_back(sdk_facts);
   CrashFacts runtime;
-  if (ctx.runtime_parser && ctx.runtime_parser(child.last_lines, &runtime)) {
+  const CapturedCrash* crash = CrashForChild(child);
+  CrashFacts ptrace;
+  if (crash != nullptr) ptrace = FactsFromPtrace(*crash);
+  if (ctx.runtime_parser && ctx.runtime_parser(child.last_lines, &runtime) &&
+      RuntimeFactsFitDeath(runtime, child)) {
     runtime.source = "runtime";
+    // One frame is where the output says it failed (an assert's, a panic's
+    // location), not a stack: an unwound stack is better.
+    if (runtime.frames.size() <= 1 && !ptrace.frames.empty()) {
+      runtime.frames.clear();
+    }
     sources.push_back(runtime);
   }
-  if (const CapturedCrash* crash = CrashForChild(child)) {
-    sources.push_back(FactsFromPtrace(*crash));
-  }
+  if (crash != nullptr) sources.push_back(ptrace);
   if (!ctx.oom_killed) sources.push_back(wait);
   CrashFacts merged = MergeFacts(sources);
 
@@ -245,10 +361,13 @@ sdk::Event BuildCrashEvent(const ChildResult& child, const ReportContext& ctx) {
   event.tags["exit_code"] = std::to_string(child.ShellStatus());
   event.tags["signal"] = child.exited ? "none" : sdk::SignalName(child.signal);
   if (ctx.oom_killed) event.tags["oom_killed"] = "true";
+  auto stack_source = merged.extra.find("stack_source");
+  if (!ctx.trace_requested && stack_source != merged.extra.end()) {
+    event.tags["stack"] = stack_source->second;  // sdk or runtime
+  }
   if (ctx.trace_requested) {
-    auto src = merged.extra.find("stack_source");
-    if (src != merged.extra.end()) {
-      event.tags["stack"] = src->second;
+    if (stack_source != merged.extra.end()) {
+      event.tags["stack"] = stack_source->second;
     } else if (!child.exited) {
       event.tags["stack"] = "unavailable";
       event.extra["stack_unavailable_reason"] =

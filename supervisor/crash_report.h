@@ -2,10 +2,11 @@
 //
 // The event is merged from "sources" of facts about the crash, best first,
 // field by field (MergeFacts): the crashctl SDK's crash record, then the
-// program's runtime output (a parser of Go/Rust/Python/... tracebacks in the
-// last log lines: ReportContext::runtime_parser, not written yet), then the
-// stack unwound with ptrace at the fatal signal, then the wait status alone.
-// An OOM kill's facts come first: nothing else explains a SIGKILL.
+// program's runtime output (the Go/Rust/Python/JVM/Node/C++ crash report in
+// the last log lines, crashreport::FindLastReport via FactsFromRuntimeOutput,
+// plugged in as ReportContext::runtime_parser), then the stack unwound with
+// ptrace at the fatal signal, then the wait status alone. An OOM kill's facts
+// come first: nothing else explains a SIGKILL.
 // Thread-safety: pure functions, thread-safe.
 #ifndef CRASHCTL_SUPERVISOR_CRASH_REPORT_H_
 #define CRASHCTL_SUPERVISOR_CRASH_REPORT_H_
@@ -35,10 +36,19 @@ struct CrashFacts {
   uint64_t thread_id = 0;            // the crashed thread
   std::vector<sdk::Thread> threads;  // every thread, the crashed one first
   std::map<std::string, std::string> extra;  // added to the event's extra
+  // The exceptions that led to this one (Python's "During handling of the
+  // above exception", Java's "Caused by:", Go's nested panics), root cause
+  // first; taken with `type`, from the same source.
+  std::vector<sdk::ExceptionValue> causes;
+  // Runtime output only: the signal the output names or implies ("SIGABRT"
+  // after std::terminate or a failed assert, "SIGSEGV" for a Go runtime
+  // fault), "" when none.
+  std::string implied_signal;
 };
 
 // Takes each field from the first of `best_first` that has it (frames and
-// threads as a whole; extra merged key by key, earlier sources winning).
+// threads as a whole; causes with the type; extra merged key by key, earlier
+// sources winning).
 CrashFacts MergeFacts(const std::vector<CrashFacts>& best_first);
 
 // The seam for the runtime-output parser: given the last log lines, fill
@@ -62,6 +72,21 @@ bool DiedBadly(const ChildResult& child);
 
 // Facts of each source.
 CrashFacts FactsFromSdkRecord(const std::string& crash_record_text);
+// The last runtime crash report in `last_lines` (crashreport::FindLastReport)
+// as facts of source "runtime": the raised exception's type, value,
+// mechanism and frames, the earlier exceptions of its chain as causes,
+// platform per runtime (go, native for Rust and C/C++, python, java, node),
+// the goroutines/threads the output shows (when it shows more than the
+// crashed one), extra runtime_report (the runtime's name). False when the
+// lines hold no report. A RuntimeOutputParser.
+bool FactsFromRuntimeOutput(const std::vector<std::string>& last_lines,
+                            CrashFacts* facts);
+// Whether runtime-output facts can explain this death: a report printed
+// before a death by signal S is only taken when it names S, or names no
+// signal and S is SIGABRT (a Rust panic=abort, Go's GOTRACEBACK=crash);
+// otherwise it is an older report (a logged traceback) that did not kill
+// the child. Any report is taken for a non-zero exit.
+bool RuntimeFactsFitDeath(const CrashFacts& runtime, const ChildResult& child);
 CrashFacts FactsFromPtrace(const CapturedCrash& crash);
 CrashFacts FactsFromWaitStatus(const ChildResult& child,
                                const ReportContext& ctx);
@@ -71,9 +96,13 @@ CrashFacts FactsFromWaitStatus(const ChildResult& child,
 const CapturedCrash* CrashForChild(const ChildResult& child);
 
 // The fatal event for a child that died badly: exception (type, value,
-// mechanism with meta.signal, thread_id, frames), `threads`, tags service,
-// exit_code, signal, crash_source, stack (sdk | ptrace | unavailable, when
-// tracing was asked for), oom_killed; extra with the last log lines, run
+// mechanism with meta.signal, thread_id, frames; preceded by its causes),
+// `threads`, tags service, exit_code, signal, crash_source, stack (sdk |
+// runtime | ptrace | unavailable, when tracing was asked for; sdk, runtime
+// or nothing without tracing), oom_killed; the runtime output's facts only
+// when RuntimeFactsFitDeath, and its frames only when they are more than a
+// location (a glibc assert's or a panic's one frame yields to a ptrace
+// stack); extra with the last log lines, run
 // time, command, pid, peak memory; a fingerprint {crashctl-run, service,
 // signal | exit code} when no frame has a function name; server_name the
 // host or pod name.

@@ -146,6 +146,7 @@ int RunMain(int argc, char** argv) {
   ctx.service = args.service;
   ctx.command = args.command;
   ctx.trace_requested = !args.no_trace && !EnvIsTrue("CRASHCTL_NO_TRACE");
+  ctx.runtime_parser = FactsFromRuntimeOutput;
 
   // Reports of crashes of descendants while the command runs on (a
   // pre-forking server's worker): spooled at once, sent by this thread.

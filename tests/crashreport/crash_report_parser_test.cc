@@ -673,6 +673,34 @@ TEST(CrashReportRustTest, FramesAreCleanedAndStdIsNotInApp) {
   EXPECT_EQ(report->threads[0].id, "18296");  // "thread 'main' (18296)"
 }
 
+// A crate named like a runtime symbol ("rust_panic", "clone") is the
+// program's; the symbols themselves are not.
+TEST(CrashReportRustTest, CrateNamedLikeARuntimeSymbolIsInApp) {
+  const std::optional<Report> report = FindLastReport(
+      std::string_view("thread 'main' panicked at src/main.rs:7:15:\n"
+                       "port must be a number\n"
+                       "stack backtrace:\n"
+                       "   0: rust_panic\n"
+                       "   1: std::panicking::rust_panic_with_hook\n"
+                       "   2: rust_panic::parse_port\n"
+                       "             at ./src/main.rs:7:15\n"
+                       "   3: clone_tool::main\n"
+                       "             at ./src/main.rs:13:16\n"
+                       "   4: __libc_start_main\n"));
+  ASSERT_TRUE(report.has_value());
+  const auto& frames = report->exceptions[0].frames;
+  ASSERT_EQ(frames.size(), 5u);
+  // Outermost first: __libc_start_main, clone_tool::main, ...
+  EXPECT_EQ(frames[0].in_app, std::optional<bool>(false));
+  EXPECT_EQ(frames[1].function, "clone_tool::main");
+  EXPECT_EQ(frames[1].in_app, std::optional<bool>(true));
+  EXPECT_EQ(frames[2].function, "rust_panic::parse_port");
+  EXPECT_EQ(frames[2].in_app, std::optional<bool>(true));
+  EXPECT_EQ(frames[3].in_app, std::optional<bool>(false));
+  EXPECT_EQ(frames[4].function, "rust_panic");
+  EXPECT_EQ(frames[4].in_app, std::optional<bool>(false));
+}
+
 TEST(CrashReportRustTest, ThreadNamesAndOldMultiLineMessage) {
   const std::optional<Report> report = FindLastReport(std::string_view(
       "thread 'tokio-runtime-worker' panicked at 'called `Option::unwrap()`\n"

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <sstream>
 
 #include "supervisor/crash_report.h"
 #include "supervisor/elf_probe.h"
@@ -255,6 +256,8 @@ TEST(CrashReportTest, RuntimeParserSeamSitsBetweenSdkAndPtrace) {
     out->value = "runtime error: index out of range";
     out->platform = "go";
     sdk::Frame g;
+    g.function = "main.main";
+    out->frames.push_back(g);
     g.function = "main.handler";
     g.in_app = true;
     out->frames.push_back(g);
@@ -263,9 +266,171 @@ TEST(CrashReportTest, RuntimeParserSeamSitsBetweenSdkAndPtrace) {
   e = BuildCrashEvent(child, ctx);
   EXPECT_EQ(e.exceptions[0].type, "panic");
   EXPECT_EQ(e.platform, "go");
-  ASSERT_EQ(e.exceptions[0].frames.size(), 1u);
-  EXPECT_EQ(e.exceptions[0].frames[0].function, "main.handler");
+  ASSERT_EQ(e.exceptions[0].frames.size(), 2u);
+  EXPECT_EQ(e.exceptions[0].frames[1].function, "main.handler");
   EXPECT_EQ(e.tags["stack"], "runtime");
+}
+
+std::vector<std::string> SampleLines(const std::string& name) {
+  std::ifstream in(std::string(CRASHCTL_TEST_SOURCE_DIR) +
+                   "/tests/crashreport/testdata/" + name);
+  std::vector<std::string> lines;
+  std::string line;
+  while (std::getline(in, line)) lines.push_back(line);
+  return lines;
+}
+
+// A child killed by `signal` whose own process the tracer unwound: frames
+// abort (libc, not in app) <- `function` (in app).
+ChildResult KilledWithStack(int signal, const std::string& function) {
+  ChildResult child;
+  child.started = true;
+  child.signal = signal;
+  child.pid = 10;
+  CapturedCrash crash;
+  crash.pid = 10;
+  crash.tid = 10;
+  crash.signal = signal;
+  crash.code = SI_TKILL;
+  sdk::Thread t;
+  t.id = 10;
+  sdk::Frame f;
+  f.function = function;
+  f.filename = "/src/app.cc";
+  f.lineno = 12;
+  f.in_app = true;
+  t.frames.push_back(f);
+  f = sdk::Frame();
+  f.function = "abort";
+  t.frames.push_back(f);
+  crash.threads.push_back(t);
+  child.crashes.push_back(crash);
+  return child;
+}
+
+ReportContext RuntimeContext() {
+  ReportContext ctx;
+  ctx.service = "svc";
+  ctx.trace_requested = true;
+  ctx.runtime_parser = FactsFromRuntimeOutput;
+  return ctx;
+}
+
+TEST(CrashReportTest, RuntimeOutputBecomesFactsWithTheChain) {
+  CrashFacts f;
+  ASSERT_TRUE(FactsFromRuntimeOutput(SampleLines("python_chained.txt"), &f));
+  EXPECT_EQ(f.source, "runtime");
+  EXPECT_EQ(f.platform, "python");
+  EXPECT_EQ(f.extra["runtime_report"], "python");
+  EXPECT_FALSE(f.type.empty());
+  ASSERT_FALSE(f.causes.empty());  // the exception it was raised from
+  EXPECT_FALSE(f.causes[0].type.empty());
+  EXPECT_FALSE(f.causes[0].handled);
+  ASSERT_FALSE(f.frames.empty());
+  EXPECT_FALSE(f.frames.back().filename.empty());
+  EXPECT_GT(f.frames.back().lineno, 0);
+
+  CrashFacts none;
+  EXPECT_FALSE(FactsFromRuntimeOutput({"starting", "listening on :80"}, &none));
+  EXPECT_FALSE(FactsFromRuntimeOutput({}, &none));
+  EXPECT_TRUE(none.type.empty());
+}
+
+TEST(CrashReportTest, GoroutinesAreThreadsWithTheCrashedOneMarked) {
+  CrashFacts f;
+  ASSERT_TRUE(
+      FactsFromRuntimeOutput(SampleLines("go_concurrent_map_writes.txt"), &f));
+  EXPECT_EQ(f.platform, "go");
+  ASSERT_GT(f.threads.size(), 1u);
+  EXPECT_EQ(f.thread_id, 8u);
+  EXPECT_EQ(f.threads[0].id, 8u);
+  ChildResult child;
+  child.started = true;
+  child.exited = true;
+  child.exit_code = 2;
+  child.last_lines = SampleLines("go_concurrent_map_writes.txt");
+  ReportContext ctx = RuntimeContext();
+  ctx.trace_requested = false;
+  sdk::Event e = BuildCrashEvent(child, ctx);
+  EXPECT_EQ(e.platform, "go");
+  EXPECT_EQ(e.exceptions.back().type, f.type);
+  EXPECT_TRUE(e.fingerprint.empty());  // grouped by its stack
+  EXPECT_EQ(e.tags["stack"], "runtime");
+  EXPECT_EQ(e.tags["exit_code"], "2");
+  ASSERT_FALSE(e.threads.empty());
+  EXPECT_TRUE(e.threads[0].crashed);
+  EXPECT_TRUE(e.threads[0].frames.empty());  // the exception's
+}
+
+// A C++ program without the SDK: type and what() from its stderr, frames
+// from the tracer, signal and exit code from its death.
+TEST(CrashReportTest, TerminateOutputGivesTypeAndPtraceTheFrames) {
+  ChildResult child = KilledWithStack(SIGABRT, "LoadConfig()");
+  child.last_lines = SampleLines("cpp_terminate.txt");
+  sdk::Event e = BuildCrashEvent(child, RuntimeContext());
+  ASSERT_EQ(e.exceptions.size(), 1u);
+  const sdk::ExceptionValue& x = e.exceptions[0];
+  EXPECT_EQ(x.type, "std::runtime_error");
+  EXPECT_EQ(x.value, "cannot open ./throw.gpp");
+  EXPECT_EQ(x.signal.number, SIGABRT);
+  EXPECT_EQ(x.signal.code_name, "SI_TKILL");
+  ASSERT_EQ(x.frames.size(), 2u);
+  EXPECT_EQ(x.frames[0].function, "LoadConfig()");
+  EXPECT_EQ(e.platform, "native");
+  EXPECT_EQ(e.tags["stack"], "ptrace");
+  EXPECT_EQ(e.tags["signal"], "SIGABRT");
+  EXPECT_EQ(e.tags["exit_code"], "134");
+  EXPECT_EQ(e.extra["runtime_report"], "native");
+  EXPECT_TRUE(e.fingerprint.empty());
+}
+
+// A failed assert names one location: the unwound stack is the better one.
+TEST(CrashReportTest, AnAssertsLocationYieldsToTheUnwoundStack) {
+  ChildResult child = KilledWithStack(SIGABRT, "check");
+  child.last_lines = SampleLines("c_assert.txt");
+  sdk::Event e = BuildCrashEvent(child, RuntimeContext());
+  const sdk::ExceptionValue& x = e.exceptions.back();
+  EXPECT_EQ(x.type, "Assertion failed");
+  EXPECT_EQ(x.value, "n == 1 && \"exactly one argument\"");
+  ASSERT_EQ(x.frames.size(), 2u);
+  EXPECT_EQ(x.frames[0].function, "check");
+  EXPECT_EQ(e.tags["stack"], "ptrace");
+
+  // Without a stack from the tracer the location is kept.
+  child.crashes.clear();
+  e = BuildCrashEvent(child, RuntimeContext());
+  ASSERT_EQ(e.exceptions.back().frames.size(), 1u);
+  EXPECT_EQ(e.exceptions.back().frames[0].lineno, 5);
+  EXPECT_EQ(e.tags["stack"], "runtime");
+}
+
+// A traceback the program logged earlier did not kill it with SIGSEGV.
+TEST(CrashReportTest, AnOlderReportDoesNotExplainADeathBySignal) {
+  ChildResult child = KilledWithStack(SIGSEGV, "store");
+  child.last_lines = SampleLines("python_value_error.txt");
+  child.last_lines.push_back("still serving");
+  sdk::Event e = BuildCrashEvent(child, RuntimeContext());
+  EXPECT_EQ(e.exceptions.size(), 1u);
+  EXPECT_EQ(e.exceptions[0].type, "SIGSEGV");
+  EXPECT_EQ(e.platform, "native");
+  EXPECT_EQ(e.extra.count("runtime_report"), 0u);
+
+  CrashFacts runtime;
+  ChildResult exited;
+  exited.exited = true;
+  exited.exit_code = 1;
+  EXPECT_TRUE(RuntimeFactsFitDeath(runtime, exited));
+  exited.exit_code = 0;
+  EXPECT_FALSE(RuntimeFactsFitDeath(runtime, exited));
+  ChildResult killed;
+  killed.signal = SIGABRT;
+  EXPECT_TRUE(RuntimeFactsFitDeath(runtime, killed));  // panic=abort
+  runtime.implied_signal = "SIGSEGV";
+  EXPECT_FALSE(RuntimeFactsFitDeath(runtime, killed));
+  killed.signal = SIGSEGV;
+  EXPECT_TRUE(RuntimeFactsFitDeath(runtime, killed));
+  killed.signal = SIGKILL;
+  EXPECT_FALSE(RuntimeFactsFitDeath(runtime, killed));
 }
 
 TEST(CrashReportTest, WithoutAStackTheFingerprintIsServiceAndSignal) {

