@@ -246,6 +246,8 @@ bool ParsePodSnapshot(const Value& pod, PodSnapshot* out, std::string* error) {
     return false;
   }
   OwnerWorkload(*meta, &out->workload_kind, &out->workload);
+  out->project_annotation =
+      PathString(*meta, {"annotations", "crashctl.dev/project"});
   const Value* spec = Member(pod, "spec");
   if (spec != nullptr) {
     out->node = GetString(*spec, "nodeName");
@@ -384,6 +386,9 @@ std::vector<CrashCandidate> ClassifyPod(const PodSnapshot& pod,
       cand.term_finished_at = cand.crash.finished_at;
       out.push_back(std::move(cand));
     }
+  }
+  for (CrashCandidate& cand : out) {
+    cand.project_annotation = pod.project_annotation;
   }
   return out;
 }

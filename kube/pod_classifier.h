@@ -67,6 +67,7 @@ struct PodSnapshot {
   std::string last_transition;  // latest condition lastTransitionTime
   std::string workload_kind;
   std::string workload;
+  std::string project_annotation;  // metadata.annotations crashctl.dev/project
   std::vector<ContainerSnapshot> containers;  // init containers first
 };
 
@@ -89,6 +90,7 @@ struct CrashCandidate {
   bool logs_previous = false;
   double term_started_at = 0;  // the termination's times (kCrashLoop too)
   double term_finished_at = 0;
+  std::string project_annotation;  // the pod's
 };
 
 // Candidates in a stable order: per container (init first) terminations

@@ -594,13 +594,21 @@ TEST_F(KubeWatcherTest, LogFetcherHandlesPrevious400AndFetchesTail) {
   std::mutex mu;
   std::map<std::string, std::string> got;
   LogFetcher fetcher(&client, 10, 50,
-                     [&](const std::string& key, const std::string& logs) {
+                     [&](const LogRequest& r, const std::string& logs) {
                        std::lock_guard<std::mutex> lock(mu);
-                       got[key] = logs;
+                       got[r.dedup_key] = logs;
                      });
   fetcher.Start();
-  ASSERT_TRUE(fetcher.Enqueue({"k1", "shop", kOomPod, "sidecar", true}));
-  ASSERT_TRUE(fetcher.Enqueue({"k2", "shop", kOomPod, "api", true}));
+  auto request = [](const char* key, const char* container) {
+    LogRequest r;
+    r.dedup_key = key;
+    r.namespace_ = "shop";
+    r.pod = kOomPod;
+    r.container = container;
+    return r;
+  };
+  ASSERT_TRUE(fetcher.Enqueue(request("k1", "sidecar")));
+  ASSERT_TRUE(fetcher.Enqueue(request("k2", "api")));
   ASSERT_TRUE(WaitFor(
       [&] {
         std::lock_guard<std::mutex> lock(mu);
@@ -612,9 +620,14 @@ TEST_F(KubeWatcherTest, LogFetcherHandlesPrevious400AndFetchesTail) {
   std::string want;
   for (int i = 31; i <= 80; ++i) want += "line " + std::to_string(i) + "\n";
   EXPECT_EQ(got["k2"], want);
-  EXPECT_EQ(LogFetcher::LogPath({"k", "ns", "p", "c", true}, 50),
+  LogRequest r;
+  r.namespace_ = "ns";
+  r.pod = "p";
+  r.container = "c";
+  // No limitBytes: it would cut the end of the log, where the crash is.
+  EXPECT_EQ(LogFetcher::LogPath(r, 500),
             "/api/v1/namespaces/ns/pods/p/log?container=c&previous=true&"
-            "tailLines=50&limitBytes=262144");
+            "tailLines=500");
 }
 
 TEST_F(KubeWatcherTest, ApiClientRereadsTheTokenFile) {
