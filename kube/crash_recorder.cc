@@ -377,6 +377,7 @@ void CrashRecorder::ObservePod(const PodSnapshot& pod, bool deleted) {
           break;
         case CrashCandidate::kEvicted:
         case CrashCandidate::kRestartThreshold:
+        case CrashCandidate::kStartFailed:
           HandleOnce(pod, cand, &notices, &logs);
           break;
       }

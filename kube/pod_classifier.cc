@@ -273,6 +273,16 @@ bool ParsePodSnapshot(const Value& pod, PodSnapshot* out, std::string* error) {
   return true;
 }
 
+bool IsStartFailure(const std::string& reason) {
+  static const char* const kReasons[] = {
+      "ImagePullBackOff",     "ErrImagePull",      "CreateContainerConfigError",
+      "CreateContainerError", "RunContainerError", "InvalidImageName"};
+  for (const char* r : kReasons) {
+    if (reason == r) return true;
+  }
+  return false;
+}
+
 bool PodIsCrashLooping(const PodSnapshot& pod) {
   for (const auto& c : pod.containers) {
     if (c.waiting_reason == "CrashLoopBackOff") return true;
@@ -364,6 +374,20 @@ std::vector<CrashCandidate> ClassifyPod(const PodSnapshot& pod,
       cand.logs_previous = true;
       cand.term_started_at = cand.crash.started_at;
       cand.term_finished_at = cand.crash.finished_at;
+      out.push_back(std::move(cand));
+    }
+    if (IsStartFailure(c.waiting_reason)) {
+      // One record per episode: the container waits at this restartCount
+      // until it starts (ErrImagePull and ImagePullBackOff alternate).
+      CrashCandidate cand;
+      cand.kind = CrashCandidate::kStartFailed;
+      cand.crash = BaseCrash(pod, &c);
+      cand.crash.crash_type = model::CrashType::kStartFailed;
+      cand.crash.reason = c.waiting_reason;
+      cand.crash.message = c.waiting_message;
+      cand.crash.started_at = ParseRfc3339(pod.start_time);
+      cand.crash.dedup_key =
+          prefix + "/start_failed/" + std::to_string(c.restart_count);
       out.push_back(std::move(cand));
     }
     if (restart_threshold > 0 && c.restart_count >= restart_threshold) {

@@ -14,6 +14,10 @@
 //   evicted      phase Failed + reason Evicted; the container statuses of an
 //                evicted pod give no other candidate.
 //   threshold    restartCount >= threshold (> 0), once per container.
+//   start failed a container waiting in ImagePullBackOff, ErrImagePull,
+//                CreateContainerConfigError, CreateContainerError,
+//                RunContainerError or InvalidImageName -> start_failed, one
+//                per episode (keyed by the restartCount it waits at).
 //
 // Thread-safety: stateless functions; safe from any thread.
 #ifndef CRASHCTL_KUBE_POD_CLASSIFIER_H_
@@ -77,7 +81,13 @@ bool ParsePodSnapshot(const rapidjson::Value& pod, PodSnapshot* out,
                       std::string* error);
 
 struct CrashCandidate {
-  enum Kind { kTermination, kCrashLoop, kEvicted, kRestartThreshold };
+  enum Kind {
+    kTermination,
+    kCrashLoop,
+    kEvicted,
+    kRestartThreshold,
+    kStartFailed
+  };
   Kind kind = kTermination;
   // Every field a crash record carries except id, timestamps of the row and
   // logs. For kCrashLoop dedup_key names a new episode starting at this
@@ -94,10 +104,14 @@ struct CrashCandidate {
 };
 
 // Candidates in a stable order: per container (init first) terminations
-// (state, then lastState when different), crash loop, threshold; then
-// eviction.
+// (state, then lastState when different), crash loop, start failure,
+// threshold; then eviction.
 std::vector<CrashCandidate> ClassifyPod(const PodSnapshot& pod,
                                         int restart_threshold);
+
+// True for a waiting reason that means the container cannot start
+// (ImagePullBackOff, ErrImagePull, CreateContainerConfigError, ...).
+bool IsStartFailure(const std::string& waiting_reason);
 
 // True when some container of the pod waits in CrashLoopBackOff.
 bool PodIsCrashLooping(const PodSnapshot& pod);

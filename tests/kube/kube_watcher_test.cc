@@ -301,6 +301,41 @@ TEST_F(KubeWatcherTest, FailedInitContainerWithItsLogs) {
   EXPECT_EQ(Crashes("monitoring", "init_failed"), 1);
 }
 
+TEST_F(KubeWatcherTest, ImagePullFailureIsOneStartFailedRecord) {
+  StartWatcher();
+  ASSERT_TRUE(WaitFor([&] { return watcher_->Synced(); }, kWait));
+  const std::string key =
+      "shop/a1b2c3d4-5e6f-4a7b-8c9d-0e1f2a3b4c06/web/start_failed/0";
+  Apply("pod_start_failed_1.json");  // ErrImagePull
+  model::Crash c;
+  ASSERT_TRUE(WaitFor([&] { return GetCrash(key, &c); }, kWait));
+  EXPECT_EQ(c.crash_type, model::CrashType::kStartFailed);
+  EXPECT_EQ(c.reason, "ErrImagePull");
+  EXPECT_NE(c.message.find("failed to pull and unpack image"),
+            std::string::npos);
+  EXPECT_EQ(c.workload_kind, "Deployment");
+  EXPECT_EQ(c.workload, "web");
+  EXPECT_EQ(c.memory_limit, "128Mi");
+  EXPECT_GT(c.finished_at, 0);
+  // The kubelet alternates ErrImagePull and ImagePullBackOff: one episode.
+  Apply("pod_start_failed_2.json");
+  Apply("pod_start_failed_1.json");
+  Apply("pod_oomkilled.json");  // handled after the updates above
+  ASSERT_TRUE(WaitFor([&] { return GetCrash(kOomKey, &c); }, kWait));
+  EXPECT_EQ(AllCrashes().size(), 2u);
+  EXPECT_TRUE(
+      WaitFor([&] { return Crashes("shop", "start_failed") == 1; }, kWait));
+  EXPECT_EQ(Crashes("shop", "error_exit"), -1);
+  EXPECT_EQ(fake_.stats().logs, 1);  // the OOM kill's only: it never ran
+  // A restarted crashctl relists: still one record, nothing counted.
+  watcher_->Stop();
+  metrics_ = NewMetrics();
+  StartWatcher();
+  ASSERT_TRUE(WaitFor([&] { return watcher_->Synced(); }, kWait));
+  EXPECT_EQ(AllCrashes().size(), 2u);
+  EXPECT_EQ(Crashes("shop", "start_failed"), -1);
+}
+
 TEST_F(KubeWatcherTest, RestartThresholdOncePerCrossing) {
   Apply("pod_restarts.json");
   StartWatcher();
