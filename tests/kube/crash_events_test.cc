@@ -382,6 +382,35 @@ TEST_F(CrashEventsTest, GoPanicOfADeploymentIsOneGroupCountedPerCrash) {
   EXPECT_EQ(Events(g.id).size(), 5u);
 }
 
+// Restarts a crash loop went through while nobody watched (the pod jumps
+// from restartCount 1 to 4) are crashes too: one event each.
+TEST_F(CrashEventsTest, CrashLoopCountsRestartsMissedBetweenUpdates) {
+  CreateProject("shop");
+  PodSpec a;
+  a.name = "api-6c9f7d8b5-jumps";
+  a.uid = "uid-jumps";
+  a.started = t0_;
+  fake_.SetLogs("shop", a.name, "app", true, Sample("python_value_error.txt"));
+  StartWatcher();
+  Apply(a);
+  ASSERT_TRUE(WaitFor([&] { return TotalCount() == 1; }, kWait));
+  a.restarts = 4;
+  a.started = t0_ + 200;
+  Apply(a);
+  ASSERT_TRUE(WaitFor([&] { return TotalCount() == 4; }, kWait));
+  model::Crash loop = CrashOf(a.name, model::CrashType::kCrashLoop);
+  EXPECT_EQ(loop.restart_count, 4);
+  for (int r = 2; r <= 4; ++r) {
+    model::StoredEvent ev;
+    EXPECT_TRUE(store_->GetEvent(CrashEventId(loop.dedup_key, r), &ev).ok())
+        << r;
+  }
+  ASSERT_EQ(Groups().size(), 1u);
+  EXPECT_EQ(Groups()[0].title,
+            "ValueError: invalid literal for int() with base 10: 'abc'");
+  EXPECT_EQ(Groups()[0].count, 4);
+}
+
 // Each runtime's verbatim crash output gives its own group with the
 // platform of its language.
 TEST_F(CrashEventsTest, EveryRuntimeGivesItsPlatform) {
