@@ -382,6 +382,52 @@ TEST_F(CrashEventsTest, GoPanicOfADeploymentIsOneGroupCountedPerCrash) {
   EXPECT_EQ(Events(g.id).size(), 5u);
 }
 
+// Two replicas of crashctl on one store watch the same cluster: every crash
+// still has exactly one event (same ids; the store keeps the first).
+TEST_F(CrashEventsTest, TwoReplicasStoreEachEventOnce) {
+  CreateProject("shop");
+  StartWatcher();
+  KubeWatcher replica(config_, store_.get(), nullptr, options_);
+  std::string error;
+  ASSERT_TRUE(replica.Start(&error)) << error;
+  ASSERT_TRUE(WaitFor([&] { return replica.Synced(); }, kWait));
+  PodSpec a;
+  a.name = "api-6c9f7d8b5-twice";
+  a.uid = "uid-twice";
+  a.started = t0_;
+  fake_.SetLogs("shop", a.name, "app", true, Sample("node_type_error.txt"));
+  Apply(a);
+  a.restarts = 2;
+  a.started = t0_ + 30;
+  Apply(a);
+  a.restarts = 3;
+  a.started = t0_ + 60;
+  Apply(a);
+  ASSERT_TRUE(WaitFor([&] { return TotalCount() >= 3; }, kWait));
+  // A last crash of another pod: once both replicas handled it (its logs
+  // were fetched twice), they handled everything before it.
+  PodSpec b;
+  b.name = "api-6c9f7d8b5-last";
+  b.uid = "uid-last";
+  b.started = t0_ + 100;
+  b.looping = false;
+  fake_.SetLogs("shop", b.name, "app", true, Sample("node_type_error.txt"));
+  const int logs_before = fake_.stats().logs;
+  Apply(b);
+  ASSERT_TRUE(
+      WaitFor([&] { return fake_.stats().logs >= logs_before + 1; }, kWait));
+  ASSERT_TRUE(WaitFor([&] { return TotalCount() >= 4; }, kWait));
+  ASSERT_TRUE(WaitFor(
+      [&] { return Linked(b.name, model::CrashType::kErrorExit); }, kWait));
+  replica.Stop();
+  watcher_->Stop();
+  std::vector<model::Group> groups = Groups();
+  ASSERT_EQ(groups.size(), 1u);
+  EXPECT_EQ(groups[0].count, 4);
+  EXPECT_EQ(Events(groups[0].id).size(), 4u);
+  EXPECT_EQ(Crashes().size(), 3u);  // a: exit + episode; b: exit
+}
+
 // Restarts a crash loop went through while nobody watched (the pod jumps
 // from restartCount 1 to 4) are crashes too: one event each.
 TEST_F(CrashEventsTest, CrashLoopCountsRestartsMissedBetweenUpdates) {
