@@ -384,17 +384,43 @@ const std::vector<KeySpec>& Specs() {
       {"kubernetes.restart_threshold",
        IntKey(&Config::kube_restart_threshold, 1)},
       {"kubernetes.kubeconfig", StringKey(&Config::kube_kubeconfig)},
-      {"kubernetes.api_server",
+      {"kubernetes.log_lines",
        [](const Value& v, Config* c) -> std::string {
          std::string s, err;
          if (!ScalarOf(v, &s, &err)) return err;
-         if (!s.empty()) {
-           err = ValidateHttpUrl(s);
-           if (!err.empty()) return err;
-         }
-         c->kube_api_server = s;
+         int64_t n = 0;
+         // The crash-report parser looks at 10,000 lines at most.
+         err = ParseInt(s, 1, 10000, &n);
+         if (!err.empty()) return err;
+         c->kube_log_lines = static_cast<int>(n);
          return "";
        }},
+      {"kubernetes.project",
+       [](const Value& v,
+          Config* c) -> std::
+                         string {
+                           std::string s, err;
+                           if (!ScalarOf(v, &s, &err)) return err;
+                           int64_t n = 0;
+                           err = ParseInt(
+                               s, 0, std::numeric_limits<int64_t>::max(), &n);
+                           if (!err.empty()) return err;
+                           c->kube_project = n;
+                           return "";
+                         }},
+      {"kubernetes.api_server",
+       [](const Value& v, Config* c) -> std::
+                                         string {
+                                           std::string s, err;
+                                           if (!ScalarOf(v, &s, &err))
+                                             return err;
+                                           if (!s.empty()) {
+                                             err = ValidateHttpUrl(s);
+                                             if (!err.empty()) return err;
+                                           }
+                                           c->kube_api_server = s;
+                                           return "";
+                                         }},
       {"alerting.alertmanager_url",
        [](const Value& v, Config* c) -> std::string {
          std::vector<std::string> items = ListOf(v);

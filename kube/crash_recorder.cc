@@ -4,7 +4,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 
+#include "crash_events.h"
+#include "crashctl/crashreport/crash_report_parser.h"
+#include "crashctl/grouping/grouping.h"
+#include "crashctl/ingest/normalize.h"
 #include "crashctl/kube/metrics.h"
 #include "crashctl/util/strings.h"
 #include "crashctl/util/time.h"
@@ -15,6 +20,9 @@ namespace {
 
 constexpr size_t kMaxKnown = 200000;
 constexpr size_t kMaxWindows = 20000;
+// An SDK event of a crash is sent before the process dies; this much later
+// still counts (clock steps, a slow flush).
+constexpr double kSdkSlackSeconds = 5;
 
 // "ns/uid/container" of a dedup key "ns/uid/container/<kind>/<ident>".
 std::string ContainerPrefix(const std::string& key) {
@@ -23,6 +31,27 @@ std::string ContainerPrefix(const std::string& key) {
     if (key[i] == '/' && ++n == 3) return key.substr(0, i);
   }
   return key;
+}
+
+// The restart count of the run a termination ended: `state.terminated` is
+// the current run, `lastState.terminated` the one before it.
+int TerminatedRun(const CrashCandidate& cand) {
+  int run = cand.crash.restart_count - (cand.in_last_state ? 1 : 0);
+  return run < 0 ? 0 : run;
+}
+
+LogRequest MakeLogRequest(const model::Crash& crash,
+                          const CrashCandidate& cand) {
+  LogRequest r;
+  r.dedup_key = crash.dedup_key;
+  r.namespace_ = crash.namespace_;
+  r.pod = crash.pod;
+  r.container = cand.logs_container;
+  r.previous = cand.logs_previous;
+  r.run_started_at = cand.term_started_at;
+  r.run_finished_at = cand.term_finished_at;
+  r.project_annotation = cand.project_annotation;
+  return r;
 }
 
 }  // namespace
@@ -40,6 +69,11 @@ void CrashRecorder::AddListener(CrashListener listener) {
 }
 
 void CrashRecorder::SetLogSink(LogSink sink) { log_sink_ = std::move(sink); }
+
+void CrashRecorder::SetEventOptions(int64_t project, double max_past_seconds) {
+  event_project_ = project;
+  event_max_past_seconds_ = max_past_seconds;
+}
 
 bool CrashRecorder::LookupKnown(const std::string& key, Known* out) {
   auto it = known_.find(key);
@@ -196,8 +230,12 @@ bool CrashRecorder::Insert(const CrashCandidate& cand,
                crash.container, crash.reason);
   AfterWrite(crash, inserted, notices);
   if (!cand.logs_container.empty()) {
-    logs->push_back({crash.dedup_key, crash.namespace_, crash.pod,
-                     cand.logs_container, cand.logs_previous});
+    LogRequest r = MakeLogRequest(crash, cand);
+    if (inserted && cand.kind == CrashCandidate::kTermination) {
+      // One crash: its run's restart count names its event.
+      r.event_from = r.event_to = TerminatedRun(cand);
+    }
+    logs->push_back(std::move(r));
   }
   return true;
 }
@@ -205,7 +243,7 @@ bool CrashRecorder::Insert(const CrashCandidate& cand,
 bool CrashRecorder::UpdateEpisode(const Episode& episode,
                                   const CrashCandidate& cand,
                                   std::vector<Notice>* notices,
-                                  std::vector<LogRequest>* logs) {
+                                  std::vector<LogRequest>* logs, bool events) {
   model::Crash stored;
   Status st = store_->GetCrashByKey(episode.dedup_key, &stored);
   if (!st.ok()) {
@@ -217,6 +255,7 @@ bool CrashRecorder::UpdateEpisode(const Episode& episode,
   if (!newer_exit && cand.crash.restart_count <= stored.restart_count) {
     return true;  // nothing new
   }
+  const int folded_from = stored.restart_count + 1;
   stored.restart_count =
       std::max(stored.restart_count, cand.crash.restart_count);
   if (newer_exit) {
@@ -240,8 +279,13 @@ bool CrashRecorder::UpdateEpisode(const Episode& episode,
   episodes_[ContainerPrefix(episode.dedup_key)] = e;
   AfterWrite(stored, false, notices);
   if (newer_exit && !cand.logs_container.empty()) {
-    logs->push_back({stored.dedup_key, stored.namespace_, stored.pod,
-                     cand.logs_container, cand.logs_previous});
+    LogRequest r = MakeLogRequest(stored, cand);
+    if (events) {
+      // Each restart folded in is one crash of what the logs show.
+      r.event_to = stored.restart_count;
+      r.event_from = std::max(folded_from, r.event_to - kMaxEventsPerFold + 1);
+    }
+    logs->push_back(std::move(r));
   }
   return true;
 }
@@ -275,7 +319,8 @@ void CrashRecorder::HandleTermination(const PodSnapshot& pod,
     return;
   }
   if (Insert(cand, notices, logs) && in_episode) {
-    UpdateEpisode(ep, cand, notices, logs);  // an OOM kill during the loop
+    // An OOM kill during the loop: its own record holds its event.
+    UpdateEpisode(ep, cand, notices, logs, /*events=*/false);
   }
 }
 
@@ -332,6 +377,7 @@ void CrashRecorder::ObservePod(const PodSnapshot& pod, bool deleted) {
           break;
         case CrashCandidate::kEvicted:
         case CrashCandidate::kRestartThreshold:
+        case CrashCandidate::kStartFailed:
           HandleOnce(pod, cand, &notices, &logs);
           break;
       }
@@ -395,27 +441,173 @@ void CrashRecorder::RefreshGauge(const std::string& ns) {
 
 void CrashRecorder::SetLogs(const std::string& dedup_key,
                             const std::string& logs) {
+  LogRequest request;
+  request.dedup_key = dedup_key;
+  SetLogs(request, logs);
+}
+
+void CrashRecorder::SetLogs(const LogRequest& request,
+                            const std::string& fetched) {
+  const std::string logs = KeepLastBytes(fetched, kMaxLogBytes);
   model::Crash crash;
+  bool changed = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    Status st = store_->GetCrashByKey(dedup_key, &crash);
+    Status st = store_->GetCrashByKey(request.dedup_key, &crash);
     if (!st.ok()) return;
-    std::string scrubbed = logs;
+    std::string scrubbed = LastLines(logs, kRecordLogLines);
     scrubber_->ScrubText(&scrubbed);  // bearer tokens, password=..., cards
-    if (crash.logs == scrubbed) return;
-    crash.logs = std::move(scrubbed);
-    crash.updated_at = 0;  // the store stamps the update
-    int64_t id = 0;
-    bool inserted = false;
-    st = store_->UpsertCrash(crash, &id, &inserted);
-    if (!st.ok()) {
-      spdlog::warn("kube: storing logs of crash {}: {}", dedup_key,
-                   st.message());
-      return;
+    if (crash.logs != scrubbed) {
+      crash.logs = std::move(scrubbed);
+      crash.updated_at = 0;  // the store stamps the update
+      int64_t id = 0;
+      bool inserted = false;
+      st = store_->UpsertCrash(crash, &id, &inserted);
+      if (!st.ok()) {
+        spdlog::warn("kube: storing logs of crash {}: {}", request.dedup_key,
+                     st.message());
+        return;
+      }
+      crash.id = id;
+      changed = true;
     }
-    crash.id = id;
   }
+  if (request.event_from <= request.event_to &&
+      StoreCrashEvents(request, logs, &crash)) {
+    changed = true;
+  }
+  if (!changed) return;
   for (const auto& l : listeners_) l(crash, false);
+}
+
+int64_t CrashRecorder::ResolveProject(const std::string& annotation) {
+  model::Project project;
+  if (!annotation.empty()) {
+    int64_t id = 0;
+    bool digits = annotation.size() <= 18;
+    for (char c : annotation) {
+      if (c < '0' || c > '9') digits = false;
+    }
+    if (digits) id = std::stoll(annotation);
+    if (id > 0 && store_->GetProject(id, &project).ok()) return id;
+    spdlog::warn(
+        "kube: pod annotation crashctl.dev/project \"{}\" names no project",
+        annotation);
+  }
+  if (event_project_ > 0) {
+    if (store_->GetProject(event_project_, &project).ok()) {
+      return event_project_;
+    }
+    spdlog::warn("kube: kubernetes.project {} names no project",
+                 event_project_);
+  }
+  std::vector<model::Project> projects;
+  Status st = store_->ListProjects(&projects);
+  if (!st.ok()) {
+    spdlog::warn("kube: listing projects: {}", st.message());
+    return 0;
+  }
+  int64_t lowest = 0;
+  for (const model::Project& p : projects) {
+    if (lowest == 0 || p.id < lowest) lowest = p.id;
+  }
+  return lowest;
+}
+
+bool CrashRecorder::StoreCrashEvents(const LogRequest& request,
+                                     const std::string& logs,
+                                     model::Crash* crash) {
+  std::optional<crashreport::Report> report = crashreport::FindLastReport(logs);
+  if (!report.has_value()) return false;
+  const int64_t project = ResolveProject(request.project_annotation);
+  if (project == 0) {
+    spdlog::info("kube: no project for the crash report of {}: no event",
+                 crash->dedup_key);
+    return false;
+  }
+  const double now = util::NowSeconds();
+  // The run's end (an episode's record holds its latest run only).
+  const double timestamp = request.run_finished_at > 0 ? request.run_finished_at
+                           : crash->finished_at > 0    ? crash->finished_at
+                                                       : now;
+  ingest::NormalizeOptions normalize;
+  normalize.scrubber = scrubber_;
+  normalize.max_past_seconds = event_max_past_seconds_;
+  std::vector<model::WriteItem> items;
+  for (int r = request.event_from; r <= request.event_to; ++r) {
+    model::WriteItem item;
+    const std::string json = CrashEventJson(
+        *crash, *report, logs, CrashEventId(request.dedup_key, r), timestamp);
+    std::string error;
+    if (!ingest::NormalizeEvent(json, project, now, normalize, &item.event,
+                                nullptr, &error)) {
+      spdlog::error("kube: crash event of {}: {}", crash->dedup_key, error);
+      return false;
+    }
+    item.grouping = grouping::ComputeGrouping(item.event);
+    store_->PrepareWrite(&item);
+    items.push_back(std::move(item));
+  }
+  if (items.empty()) return false;
+
+  // The SDK in the pod reported it before dying (during this run; our own
+  // events of the container's other runs lie outside it): link, do not
+  // count twice.
+  const double from = request.run_started_at > 0
+                          ? request.run_started_at
+                          : timestamp - kLinkAfterSeconds;
+  const double to = timestamp + kSdkSlackSeconds;
+  std::vector<int64_t> groups;
+  Status st = store_->FindGroupsForPod(crash->pod, from, to, &groups);
+  if (!st.ok()) {
+    spdlog::warn("kube: finding groups for pod {}: {}", crash->pod,
+                 st.message());
+  }
+  std::vector<int64_t> link;
+  for (int64_t g : groups) {
+    model::Group group;
+    if (store_->GetGroup(g, &group).ok() &&
+        group.title == items.front().grouping.title) {
+      link.push_back(g);
+    }
+  }
+  if (link.empty()) {
+    std::vector<model::WriteOutcome> outcomes;
+    st = store_->WriteEvents(items, &outcomes);
+    if (!st.ok()) {
+      spdlog::error("kube: storing the crash event of {}: {}", crash->dedup_key,
+                    st.message());
+      return false;
+    }
+    size_t stored = 0;
+    for (const model::WriteOutcome& o : outcomes) {
+      if (!o.duplicate) ++stored;
+      if (o.group_id != 0 &&
+          std::find(link.begin(), link.end(), o.group_id) == link.end()) {
+        link.push_back(o.group_id);
+      }
+    }
+    if (stored > 0) {
+      spdlog::info("kube: crash {} of pod {}/{}: {} event(s) \"{}\"",
+                   model::ToString(crash->crash_type), crash->namespace_,
+                   crash->pod, stored, items.front().grouping.title);
+    }
+  }
+  bool linked = false;
+  for (int64_t g : link) {
+    Status ls = store_->LinkCrashGroup(crash->id, g);
+    if (!ls.ok()) {
+      spdlog::warn("kube: linking crash {} to group {}: {}", crash->id, g,
+                   ls.message());
+      continue;
+    }
+    if (std::find(crash->linked_groups.begin(), crash->linked_groups.end(),
+                  g) == crash->linked_groups.end()) {
+      crash->linked_groups.push_back(g);
+      linked = true;
+    }
+  }
+  return linked;
 }
 
 void CrashRecorder::OnEventStored(const model::WriteItem& item,

@@ -9,6 +9,15 @@
 // (an event from the pod between the container's start and 60 s after its
 // end).
 //
+// Crash events: when the previous logs of a termination (or of a restart a
+// crash-loop episode folds in) hold a crash report, SetLogs stores one fatal
+// error event per crash (crash_events.h) in the project of the pod's
+// annotation crashctl.dev/project, else kubernetes.project, else the lowest
+// project id (none: no event), grouped like any event and linked to the
+// crash both ways. When the SDK in the pod already reported it (a group with
+// an event of the pod during the run whose title is the parsed one), the
+// crash is linked to that group and no event is stored.
+//
 // Crash-loop episodes: a CrashLoopBackOff opens an episode keyed by the
 // termination that started it. While it lasts (each further run starts at
 // most kEpisodeGapSeconds after the previous termination) non-OOM
@@ -45,6 +54,16 @@ struct LogRequest {
   std::string pod;
   std::string container;
   bool previous = true;
+  // Error events to store when the logs hold a crash report: one for each
+  // restart count in [event_from, event_to] (none when event_from >
+  // event_to), with ids from dedup_key and that count.
+  int event_from = 1;
+  int event_to = 0;
+  // The crashed run ([started, finished], 0 = unknown): an event of the pod
+  // in it (or up to kLinkAfterSeconds after it) is the SDK's own report.
+  double run_started_at = 0;
+  double run_finished_at = 0;
+  std::string project_annotation;  // crashctl.dev/project of the pod
 };
 
 class CrashRecorder {
@@ -67,6 +86,9 @@ class CrashRecorder {
   // Set up before the first ObservePod.
   void AddListener(CrashListener listener);
   void SetLogSink(LogSink sink);
+  // Crash events: `project` is kubernetes.project (0 = unset); event
+  // timestamps more than `max_past_seconds` old become the receive time.
+  void SetEventOptions(int64_t project, double max_past_seconds);
 
   // Records what `pod` shows; `deleted` when it is gone after this state.
   void ObservePod(const PodSnapshot& pod, bool deleted);
@@ -74,8 +96,11 @@ class CrashRecorder {
   // the pods of that scope whose uid is not in `uids` (deleted while no
   // watch was open).
   void EndList(const std::string& ns, const std::set<std::string>& uids);
-  // Stores `logs` (scrubbed) into the crash `dedup_key` (no-op if it is
-  // gone).
+  // Stores the last kRecordLogLines lines of `logs` (scrubbed) into the
+  // crash `request.dedup_key` (no-op if it is gone), then the crash events
+  // the request asks for when `logs` hold a crash report.
+  void SetLogs(const LogRequest& request, const std::string& logs);
+  // The same without events.
   void SetLogs(const std::string& dedup_key, const std::string& logs);
   // Links the group of a newly stored event to crashes of the pod it came
   // from (server_name or tag `pod`) whose window holds its timestamp.
@@ -120,15 +145,22 @@ class CrashRecorder {
   void HandleOnce(const PodSnapshot& pod, const CrashCandidate& cand,
                   std::vector<Notice>* notices, std::vector<LogRequest>* logs);
   // Folds a termination into `episode`: the record gets its exit.
+  // `events`: whether restarts it folds in get crash events.
   bool UpdateEpisode(const Episode& episode, const CrashCandidate& cand,
                      std::vector<Notice>* notices,
-                     std::vector<LogRequest>* logs);
+                     std::vector<LogRequest>* logs, bool events = true);
   bool Insert(const CrashCandidate& cand, std::vector<Notice>* notices,
               std::vector<LogRequest>* logs);
   void AfterWrite(const model::Crash& crash, bool inserted,
                   std::vector<Notice>* notices);
   void Forget(const std::string& uid);
   void RefreshGauge(const std::string& ns);
+  // Without mu_: the crash events of `request` (see SetLogs); true when
+  // `crash` got new links.
+  bool StoreCrashEvents(const LogRequest& request, const std::string& logs,
+                        model::Crash* crash);
+  // The project of crash events, 0 when there is none.
+  int64_t ResolveProject(const std::string& annotation);
 
   store::Store* store_;
   Metrics* metrics_;
@@ -137,6 +169,8 @@ class CrashRecorder {
   int restart_threshold_;
   std::vector<CrashListener> listeners_;
   LogSink log_sink_;
+  int64_t event_project_ = 0;
+  double event_max_past_seconds_ = 30 * 86400.0;
 
   std::mutex mu_;
   std::unordered_map<std::string, Known> known_;       // dedup_key -> row

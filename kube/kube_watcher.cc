@@ -3,6 +3,7 @@
 #include <rapidjson/document.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -49,7 +50,12 @@ class KubeWatcher::Impl {
         options_(options),
         scrubber_(scrub::Options{config.scrub_defaults, config.scrub_keys}),
         recorder_(store, metrics, config.kube_restart_threshold, &scrubber_),
-        rng_(std::random_device{}()) {}
+        rng_(std::random_device{}()) {
+    // As the ingest endpoints: older than the retention window would be
+    // deleted at once.
+    recorder_.SetEventOptions(config.kube_project,
+                              std::min(30 * 86400.0, config.retention_max_age));
+  }
 
   ~Impl() { Stop(); }
 
@@ -66,10 +72,12 @@ class KubeWatcher::Impl {
     co.stream_max_seconds = options_.watch_timeout_seconds + 60.0;
     spdlog::info("kube: API server {} ({})", cc.server, cc.source);
     client_ = std::make_unique<KubeApiClient>(std::move(cc), co);
+    const int tail_lines = options_.log_tail_lines > 0 ? options_.log_tail_lines
+                                                       : config_.kube_log_lines;
     logs_ = std::make_unique<LogFetcher>(
-        client_.get(), options_.log_queue_size, options_.log_tail_lines,
-        [this](const std::string& key, const std::string& logs) {
-          recorder_.SetLogs(key, logs);
+        client_.get(), options_.log_queue_size, tail_lines,
+        [this](const LogRequest& request, const std::string& logs) {
+          recorder_.SetLogs(request, logs);
         });
     recorder_.SetLogSink([this](const LogRequest& r) { logs_->Enqueue(r); });
     logs_->Start();

@@ -2,12 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include "crash_events.h"
+
 namespace crashctl {
 namespace kube {
-
-namespace {
-constexpr int kLimitBytes = 256 << 10;
-}  // namespace
 
 LogFetcher::LogFetcher(KubeApiClient* client, size_t queue_limit,
                        int tail_lines, Sink sink)
@@ -52,8 +50,7 @@ std::string LogFetcher::LogPath(const LogRequest& r, int tail_lines) {
   return "/api/v1/namespaces/" + r.namespace_ + "/pods/" + r.pod +
          "/log?container=" + r.container +
          "&previous=" + (r.previous ? "true" : "false") +
-         "&tailLines=" + std::to_string(tail_lines) +
-         "&limitBytes=" + std::to_string(kLimitBytes);
+         "&tailLines=" + std::to_string(tail_lines);
 }
 
 void LogFetcher::Run() {
@@ -75,7 +72,7 @@ void LogFetcher::Run() {
       continue;
     }
     if (r.status == 200) {
-      logs = std::move(r.body);
+      logs = KeepLastBytes(r.body, kMaxLogBytes);
     } else if (r.status == 400 || r.status == 404) {
       // No previous container (or the pod is gone): nothing to attach.
       spdlog::debug("kube: no logs for {}/{} container {}: {}", req.namespace_,
@@ -86,7 +83,7 @@ void LogFetcher::Run() {
                    req.namespace_, req.pod, req.container, r.status);
       continue;
     }
-    if (!logs.empty()) sink_(req.dedup_key, logs);
+    if (!logs.empty()) sink_(req, logs);
   }
 }
 

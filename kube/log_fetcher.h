@@ -3,7 +3,9 @@
 //
 // Requests wait in a bounded queue (full -> dropped with a warning). For each
 // it GETs /api/v1/namespaces/{ns}/pods/{pod}/log?container=&previous=&
-// tailLines=N&limitBytes=M and hands the text to the sink. A 400/404 answer
+// tailLines=N (kubernetes.log_lines) and hands the last kMaxLogBytes of the
+// text (whole lines) to the sink; not limitBytes, which would cut the end of
+// the log, where a crash report is. A 400/404 answer
 // ("previous terminated container ... not found", pod gone) gives empty logs
 // and is not an error.
 //
@@ -28,8 +30,8 @@ namespace kube {
 
 class LogFetcher {
  public:
-  using Sink = std::function<void(const std::string& dedup_key,
-                                  const std::string& logs)>;
+  using Sink =
+      std::function<void(const LogRequest& request, const std::string& logs)>;
 
   LogFetcher(KubeApiClient* client, size_t queue_limit, int tail_lines,
              Sink sink);

@@ -246,6 +246,8 @@ bool ParsePodSnapshot(const Value& pod, PodSnapshot* out, std::string* error) {
     return false;
   }
   OwnerWorkload(*meta, &out->workload_kind, &out->workload);
+  out->project_annotation =
+      PathString(*meta, {"annotations", "crashctl.dev/project"});
   const Value* spec = Member(pod, "spec");
   if (spec != nullptr) {
     out->node = GetString(*spec, "nodeName");
@@ -269,6 +271,16 @@ bool ParsePodSnapshot(const Value& pod, PodSnapshot* out, std::string* error) {
     }
   }
   return true;
+}
+
+bool IsStartFailure(const std::string& reason) {
+  static const char* const kReasons[] = {
+      "ImagePullBackOff",     "ErrImagePull",      "CreateContainerConfigError",
+      "CreateContainerError", "RunContainerError", "InvalidImageName"};
+  for (const char* r : kReasons) {
+    if (reason == r) return true;
+  }
+  return false;
 }
 
 bool PodIsCrashLooping(const PodSnapshot& pod) {
@@ -364,6 +376,20 @@ std::vector<CrashCandidate> ClassifyPod(const PodSnapshot& pod,
       cand.term_finished_at = cand.crash.finished_at;
       out.push_back(std::move(cand));
     }
+    if (IsStartFailure(c.waiting_reason)) {
+      // One record per episode: the container waits at this restartCount
+      // until it starts (ErrImagePull and ImagePullBackOff alternate).
+      CrashCandidate cand;
+      cand.kind = CrashCandidate::kStartFailed;
+      cand.crash = BaseCrash(pod, &c);
+      cand.crash.crash_type = model::CrashType::kStartFailed;
+      cand.crash.reason = c.waiting_reason;
+      cand.crash.message = c.waiting_message;
+      cand.crash.started_at = ParseRfc3339(pod.start_time);
+      cand.crash.dedup_key =
+          prefix + "/start_failed/" + std::to_string(c.restart_count);
+      out.push_back(std::move(cand));
+    }
     if (restart_threshold > 0 && c.restart_count >= restart_threshold) {
       CrashCandidate cand;
       cand.kind = CrashCandidate::kRestartThreshold;
@@ -384,6 +410,9 @@ std::vector<CrashCandidate> ClassifyPod(const PodSnapshot& pod,
       cand.term_finished_at = cand.crash.finished_at;
       out.push_back(std::move(cand));
     }
+  }
+  for (CrashCandidate& cand : out) {
+    cand.project_annotation = pod.project_annotation;
   }
   return out;
 }

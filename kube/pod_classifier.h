@@ -14,6 +14,10 @@
 //   evicted      phase Failed + reason Evicted; the container statuses of an
 //                evicted pod give no other candidate.
 //   threshold    restartCount >= threshold (> 0), once per container.
+//   start failed a container waiting in ImagePullBackOff, ErrImagePull,
+//                CreateContainerConfigError, CreateContainerError,
+//                RunContainerError or InvalidImageName -> start_failed, one
+//                per episode (keyed by the restartCount it waits at).
 //
 // Thread-safety: stateless functions; safe from any thread.
 #ifndef CRASHCTL_KUBE_POD_CLASSIFIER_H_
@@ -67,6 +71,7 @@ struct PodSnapshot {
   std::string last_transition;  // latest condition lastTransitionTime
   std::string workload_kind;
   std::string workload;
+  std::string project_annotation;  // metadata.annotations crashctl.dev/project
   std::vector<ContainerSnapshot> containers;  // init containers first
 };
 
@@ -76,7 +81,13 @@ bool ParsePodSnapshot(const rapidjson::Value& pod, PodSnapshot* out,
                       std::string* error);
 
 struct CrashCandidate {
-  enum Kind { kTermination, kCrashLoop, kEvicted, kRestartThreshold };
+  enum Kind {
+    kTermination,
+    kCrashLoop,
+    kEvicted,
+    kRestartThreshold,
+    kStartFailed
+  };
   Kind kind = kTermination;
   // Every field a crash record carries except id, timestamps of the row and
   // logs. For kCrashLoop dedup_key names a new episode starting at this
@@ -89,13 +100,18 @@ struct CrashCandidate {
   bool logs_previous = false;
   double term_started_at = 0;  // the termination's times (kCrashLoop too)
   double term_finished_at = 0;
+  std::string project_annotation;  // the pod's
 };
 
 // Candidates in a stable order: per container (init first) terminations
-// (state, then lastState when different), crash loop, threshold; then
-// eviction.
+// (state, then lastState when different), crash loop, start failure,
+// threshold; then eviction.
 std::vector<CrashCandidate> ClassifyPod(const PodSnapshot& pod,
                                         int restart_threshold);
+
+// True for a waiting reason that means the container cannot start
+// (ImagePullBackOff, ErrImagePull, CreateContainerConfigError, ...).
+bool IsStartFailure(const std::string& waiting_reason);
 
 // True when some container of the pod waits in CrashLoopBackOff.
 bool PodIsCrashLooping(const PodSnapshot& pod);

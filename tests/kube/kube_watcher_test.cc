@@ -274,6 +274,41 @@ TEST_F(KubeWatcherTest, FailedInitContainerWithItsLogs) {
   EXPECT_EQ(Crashes("monitoring", "init_failed"), 1);
 }
 
+TEST_F(KubeWatcherTest, ImagePullFailureIsOneStartFailedRecord) {
+  StartWatcher();
+  ASSERT_TRUE(WaitFor([&] { return watcher_->Synced(); }, kWait));
+  const std::string key =
+      "shop/a1b2c3d4-5e6f-4a7b-8c9d-0e1f2a3b4c06/web/start_failed/0";
+  Apply("pod_start_failed_1.json");  // ErrImagePull
+  model::Crash c;
+  ASSERT_TRUE(WaitFor([&] { return GetCrash(key, &c); }, kWait));
+  EXPECT_EQ(c.crash_type, model::CrashType::kStartFailed);
+  EXPECT_EQ(c.reason, "ErrImagePull");
+  EXPECT_NE(c.message.find("failed to pull and unpack image"),
+            std::string::npos);
+  EXPECT_EQ(c.workload_kind, "Deployment");
+  EXPECT_EQ(c.workload, "web");
+  EXPECT_EQ(c.memory_limit, "128Mi");
+  EXPECT_GT(c.finished_at, 0);
+  // The kubelet alternates ErrImagePull and ImagePullBackOff: one episode.
+  Apply("pod_start_failed_2.json");
+  Apply("pod_start_failed_1.json");
+  Apply("pod_oomkilled.json");  // handled after the updates above
+  ASSERT_TRUE(WaitFor([&] { return GetCrash(kOomKey, &c); }, kWait));
+  EXPECT_EQ(AllCrashes().size(), 2u);
+  EXPECT_TRUE(
+      WaitFor([&] { return Crashes("shop", "start_failed") == 1; }, kWait));
+  EXPECT_EQ(Crashes("shop", "error_exit"), -1);
+  EXPECT_EQ(fake_.stats().logs, 1);  // the OOM kill's only: it never ran
+  // A restarted crashctl relists: still one record, nothing counted.
+  watcher_->Stop();
+  metrics_ = NewMetrics();
+  StartWatcher();
+  ASSERT_TRUE(WaitFor([&] { return watcher_->Synced(); }, kWait));
+  EXPECT_EQ(AllCrashes().size(), 2u);
+  EXPECT_EQ(Crashes("shop", "start_failed"), -1);
+}
+
 TEST_F(KubeWatcherTest, RestartThresholdOncePerCrossing) {
   Apply("pod_restarts.json");
   StartWatcher();
@@ -567,13 +602,21 @@ TEST_F(KubeWatcherTest, LogFetcherHandlesPrevious400AndFetchesTail) {
   std::mutex mu;
   std::map<std::string, std::string> got;
   LogFetcher fetcher(&client, 10, 50,
-                     [&](const std::string& key, const std::string& logs) {
+                     [&](const LogRequest& r, const std::string& logs) {
                        std::lock_guard<std::mutex> lock(mu);
-                       got[key] = logs;
+                       got[r.dedup_key] = logs;
                      });
   fetcher.Start();
-  ASSERT_TRUE(fetcher.Enqueue({"k1", "shop", kOomPod, "sidecar", true}));
-  ASSERT_TRUE(fetcher.Enqueue({"k2", "shop", kOomPod, "api", true}));
+  auto request = [](const char* key, const char* container) {
+    LogRequest r;
+    r.dedup_key = key;
+    r.namespace_ = "shop";
+    r.pod = kOomPod;
+    r.container = container;
+    return r;
+  };
+  ASSERT_TRUE(fetcher.Enqueue(request("k1", "sidecar")));
+  ASSERT_TRUE(fetcher.Enqueue(request("k2", "api")));
   ASSERT_TRUE(WaitFor(
       [&] {
         std::lock_guard<std::mutex> lock(mu);
@@ -585,9 +628,14 @@ TEST_F(KubeWatcherTest, LogFetcherHandlesPrevious400AndFetchesTail) {
   std::string want;
   for (int i = 31; i <= 80; ++i) want += "line " + std::to_string(i) + "\n";
   EXPECT_EQ(got["k2"], want);
-  EXPECT_EQ(LogFetcher::LogPath({"k", "ns", "p", "c", true}, 50),
+  LogRequest r;
+  r.namespace_ = "ns";
+  r.pod = "p";
+  r.container = "c";
+  // No limitBytes: it would cut the end of the log, where the crash is.
+  EXPECT_EQ(LogFetcher::LogPath(r, 500),
             "/api/v1/namespaces/ns/pods/p/log?container=c&previous=true&"
-            "tailLines=50&limitBytes=262144");
+            "tailLines=500");
 }
 
 TEST_F(KubeWatcherTest, ApiClientRereadsTheTokenFile) {

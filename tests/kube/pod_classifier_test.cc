@@ -119,6 +119,37 @@ TEST(PodClassifierTest, RestartThresholdOnly) {
   EXPECT_TRUE(ClassifyPod(pod, 0).empty());  // disabled
 }
 
+TEST(PodClassifierTest, ImagePullFailureIsStartFailedKeyedByRestartCount) {
+  for (const char* f : {"pod_start_failed_1.json", "pod_start_failed_2.json"}) {
+    PodSnapshot pod = Load(f);
+    auto cands = ClassifyPod(pod, 5);
+    ASSERT_EQ(cands.size(), 1u) << f;
+    const model::Crash& c = cands[0].crash;
+    EXPECT_EQ(cands[0].kind, CrashCandidate::kStartFailed);
+    EXPECT_EQ(c.crash_type, model::CrashType::kStartFailed);
+    // ErrImagePull and ImagePullBackOff alternate: one episode, one key.
+    EXPECT_EQ(c.dedup_key,
+              "shop/a1b2c3d4-5e6f-4a7b-8c9d-0e1f2a3b4c06/web/start_failed/0");
+    EXPECT_EQ(c.workload, "web");
+    EXPECT_EQ(c.image, "registry.example.com/shop/web:9.9.9");
+    EXPECT_TRUE(cands[0].logs_container.empty());  // it never ran
+    EXPECT_FALSE(PodIsCrashLooping(pod));
+  }
+  PodSnapshot pod = Load("pod_start_failed_1.json");
+  auto cands = ClassifyPod(pod, 5);
+  ASSERT_EQ(cands.size(), 1u);
+  EXPECT_EQ(cands[0].crash.reason, "ErrImagePull");
+  EXPECT_NE(cands[0].crash.message.find("not found"), std::string::npos);
+  for (const char* r :
+       {"ImagePullBackOff", "ErrImagePull", "CreateContainerConfigError",
+        "CreateContainerError", "RunContainerError", "InvalidImageName"}) {
+    EXPECT_TRUE(IsStartFailure(r)) << r;
+  }
+  EXPECT_FALSE(IsStartFailure("CrashLoopBackOff"));
+  EXPECT_FALSE(IsStartFailure("ContainerCreating"));
+  EXPECT_FALSE(IsStartFailure("PodInitializing"));
+}
+
 TEST(PodClassifierTest, HealthyPodHasNoCandidates) {
   EXPECT_TRUE(ClassifyPod(Load("pod_healthy.json"), 5).empty());
 }

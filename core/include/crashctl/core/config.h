@@ -42,6 +42,8 @@ struct Config {
   int kube_restart_threshold = 5;
   std::string kube_kubeconfig;  // "" = in-cluster, else $KUBECONFIG
   std::string kube_api_server;  // kubernetes.api_server: override (tests)
+  int kube_log_lines = 500;     // tailLines of a crashed container's logs
+  int64_t kube_project = 0;     // project of crash events; 0 = lowest id
   // alerting.*
   std::vector<std::string> alertmanager_urls;  // alerting.alertmanager_url
   double alert_cooldown = 300;                 // seconds ("5m")

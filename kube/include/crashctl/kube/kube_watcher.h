@@ -1,7 +1,9 @@
 // KubeWatcher: lists and watches pods and records every crash they show
 // (OOM kills, crash loops, failed init containers, evictions, restarts over
 // kubernetes.restart_threshold) in the store, with the crashed container's
-// last log lines, linked to the error groups the same pod reported.
+// last log lines, linked to the error groups the same pod reported; a crash
+// report in those logs becomes a fatal error event of the crash (see
+// crash_recorder.h).
 //
 // One list+watch loop per entry of kubernetes.namespaces (one over all
 // namespaces when the list is empty). Each loop lists with limit/continue,
@@ -39,7 +41,7 @@ class KubeWatcher {
     double stream_idle_seconds = 90;  // no byte for this long: reconnect
     int list_page_size = 500;         // limit= of list pages
     size_t log_queue_size = 1000;
-    int log_tail_lines = 50;
+    int log_tail_lines = 0;  // tailLines; 0 = kubernetes.log_lines
   };
 
   // `store` must outlive the watcher; `metrics` may be null.
