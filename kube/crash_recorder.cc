@@ -61,8 +61,8 @@ CrashRecorder::CrashRecorder(store::Store* store, Metrics* metrics,
                              const scrub::Scrubber* scrubber)
     : store_(store),
       metrics_(metrics),
-      restart_threshold_(restart_threshold),
-      scrubber_(scrubber != nullptr ? scrubber : &default_scrubber_) {}
+      scrubber_(scrubber != nullptr ? scrubber : &default_scrubber_),
+      restart_threshold_(restart_threshold) {}
 
 void CrashRecorder::AddListener(CrashListener listener) {
   listeners_.push_back(std::move(listener));

@@ -3,7 +3,7 @@
 
 Starts, on free 127.0.0.1 ports with temporary directories:
   fake-apiserver (scenario "all": OOMKill, crash loop, eviction, init failure,
-  restarts), crashctl serve (Kubernetes watch on, pushing alerts to the
+  restarts, start failure), crashctl serve (Kubernetes watch on, pushing alerts to the
   Alertmanager), prometheus-alertmanager, and Prometheus (scrape and rule
   evaluation every second, alertmanager/rules/crashctl.rules.yml loaded).
 Seeds events, a regression, rejected requests and an envelope session, then:

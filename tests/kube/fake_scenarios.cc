@@ -63,10 +63,15 @@ bool LoadScenario(FakeApiServer* server, const std::string& name,
     known = true;
     if (!Apply(server, "pod_restarts.json", error)) return false;
   }
+  if (all || name == "startfail") {
+    known = true;
+    if (!Apply(server, "pod_start_failed_1.json", error)) return false;
+  }
   if (all && !Apply(server, "pod_healthy.json", error)) return false;
   if (!known) {
     *error = "unknown scenario \"" + name +
-             "\" (empty, oomkill, crashloop, evicted, initfail, restarts, all)";
+             "\" (empty, oomkill, crashloop, evicted, initfail, restarts, "
+             "startfail, all)";
     return false;
   }
   return true;

@@ -8,6 +8,7 @@
 //   evicted    batch/report-29001-7xk2m: Evicted (memory), null statuses
 //   initfail   monitoring/log-agent-h7x2q: init container exit 1
 //   restarts   shop/cart-5c8b9d7f4-q9w8e: restartCount 6
+//   startfail  shop/web-5f7c9d8b6-k2m4n: waiting in ErrImagePull
 //   all        every pod above plus a healthy one
 //
 // Thread-safety: functions are reentrant.

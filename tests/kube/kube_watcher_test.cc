@@ -502,9 +502,9 @@ TEST_F(KubeWatcherTest, PaginatedListOfEveryScenario) {
   ASSERT_TRUE(testing::LoadScenario(&fake_, "all", &error)) << error;
   StartWatcher();
   ASSERT_TRUE(WaitFor([&] { return watcher_->Synced(); }, kWait));
-  EXPECT_EQ(fake_.stats().lists, 3);  // 6 pods, 2 a page
+  EXPECT_EQ(fake_.stats().lists, 4);  // 7 pods, 2 a page
   std::map<std::string, int> types;
-  ASSERT_EQ(AllCrashes().size(), 6u);  // stored before Synced()
+  ASSERT_EQ(AllCrashes().size(), 7u);  // stored before Synced()
   for (const model::Crash& c : AllCrashes())
     ++types[model::ToString(c.crash_type)];
   EXPECT_EQ(types, (std::map<std::string, int>{{"crash_loop", 1},
@@ -512,7 +512,8 @@ TEST_F(KubeWatcherTest, PaginatedListOfEveryScenario) {
                                                {"evicted", 1},
                                                {"init_failed", 1},
                                                {"oom_killed", 1},
-                                               {"restart_threshold", 1}}));
+                                               {"restart_threshold", 1},
+                                               {"start_failed", 1}}));
 }
 
 TEST_F(KubeWatcherTest, CrashesAndGroupsAreLinkedBothWays) {
