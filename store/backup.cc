@@ -281,6 +281,18 @@ class IngestLock {
   int fd_ = -1;
 };
 
+// Renames the checked copy `tmp` over `to` (same directory, so atomic) and
+// makes the rename durable; `tmp` is removed when the rename fails.
+Status Publish(const std::string& tmp, const std::string& to,
+               const std::string& dir) {
+  if (rename(tmp.c_str(), to.c_str()) != 0) {
+    Status status = Status::Internal(Errno("rename " + tmp + " to " + to));
+    RemoveQuietly(tmp);
+    return status;
+  }
+  return FsyncPath(dir, /*directory=*/true);
+}
+
 }  // namespace
 
 std::string IngestLockPath(const std::string& db_path) {
@@ -319,12 +331,7 @@ Status BackupDatabase(const std::string& db_path, const std::string& to,
   const std::string tmp = to + ".tmp-" + std::to_string(getpid());
   Status status = CopyAndCheck(db_path, tmp, options, deadline, info);
   if (!status.ok()) return status;
-  if (rename(tmp.c_str(), to.c_str()) != 0) {
-    status = Status::Internal(Errno("rename " + tmp + " to " + to));
-    RemoveQuietly(tmp);
-    return status;
-  }
-  status = FsyncPath(dir, /*directory=*/true);
+  status = Publish(tmp, to, dir);
   if (!status.ok()) return status;
   info->seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return Status::Ok();
@@ -373,12 +380,7 @@ Status RestoreDatabase(const std::string& from, const std::string& db_path,
       return status;
     }
   }
-  if (rename(tmp.c_str(), db_path.c_str()) != 0) {
-    status = Status::Internal(Errno("rename " + tmp + " to " + db_path));
-    RemoveQuietly(tmp);
-    return status;
-  }
-  status = FsyncPath(dir, /*directory=*/true);
+  status = Publish(tmp, db_path, dir);
   if (!status.ok()) return status;
   info->seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return Status::Ok();

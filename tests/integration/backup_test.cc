@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/testing/events.h"
 #include "tests/testing/raw_http.h"
 #include "tests/testing/server_process.h"
 
@@ -33,21 +34,10 @@ std::string EventId(int client, int n) {
   return buffer;
 }
 
-// `size` pseudo-random characters: they survive compression at ~6 bits each.
-std::string Noise(size_t size, int seed) {
-  std::string text(size, ' ');
-  uint64_t state = static_cast<uint64_t>(seed) * 2654435761u + 3;
-  for (char& c : text) {
-    state = state * 6364136223846793005u + 1442695040888963407u;
-    c = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-        [(state >> 58) % 62];
-  }
-  return text;
-}
-
 std::string Event(const std::string& id, int n, size_t noise = 0) {
   return R"({"event_id":")" + id + R"(","level":"error","platform":"python",)" +
-         R"("message":"boom )" + std::to_string(n) + " " + Noise(noise, n) +
+         R"("message":"boom )" + std::to_string(n) + " " +
+         testing::IncompressibleText(noise, n) +
          R"(","exception":{"values":[{"type":"E)" + std::to_string(n % 20) +
          R"(","value":"boom"}]}})";
 }
@@ -106,6 +96,23 @@ std::set<std::string> EventIdsIn(const std::string& db) {
   return ids;
 }
 
+// Options for a server whose data directory is `dir`/data (created).
+ServerProcess::Options InDataDir(const testing::TempDir& dir) {
+  ServerProcess::Options options;
+  options.data_dir = dir.File("data");
+  std::filesystem::create_directories(options.data_dir);
+  return options;
+}
+
+// The started server, or null with a test failure saying why.
+std::unique_ptr<ServerProcess> StartServer(
+    const ServerProcess::Options& options) {
+  std::string error;
+  std::unique_ptr<ServerProcess> server = ServerProcess::Start(options, &error);
+  EXPECT_TRUE(server) << error;
+  return server;
+}
+
 std::string StoreUrl(ServerProcess* server,
                      const ServerProcess::ProjectInfo& project) {
   return server->base_url() + "/api/" + std::to_string(project.id) +
@@ -114,12 +121,9 @@ std::string StoreUrl(ServerProcess* server,
 
 TEST(BackupTest, BackupUnderLoadHoldsEveryEventAcknowledgedBeforeIt) {
   testing::TempDir dir("backup");
-  ServerProcess::Options options;
-  options.data_dir = dir.File("data");
-  std::filesystem::create_directories(options.data_dir);
-  std::string error;
-  std::unique_ptr<ServerProcess> server = ServerProcess::Start(options, &error);
-  ASSERT_TRUE(server) << error;
+  ServerProcess::Options options = InDataDir(dir);
+  std::unique_ptr<ServerProcess> server = StartServer(options);
+  ASSERT_TRUE(server);
   const ServerProcess::ProjectInfo project = server->CreateProject("bk");
   Load load(StoreUrl(server.get(), project), 3);
   ASSERT_TRUE(testing::WaitFor([&] { return load.Count() >= 300; }, 60));
@@ -162,12 +166,9 @@ TEST(BackupTest, BackupUnderLoadHoldsEveryEventAcknowledgedBeforeIt) {
 
 TEST(BackupTest, RestoreIsRefusedWhileServingAndRestoresAfterStop) {
   testing::TempDir dir("restore");
-  ServerProcess::Options options;
-  options.data_dir = dir.File("data");
-  std::filesystem::create_directories(options.data_dir);
-  std::string error;
-  std::unique_ptr<ServerProcess> server = ServerProcess::Start(options, &error);
-  ASSERT_TRUE(server) << error;
+  ServerProcess::Options options = InDataDir(dir);
+  std::unique_ptr<ServerProcess> server = StartServer(options);
+  ASSERT_TRUE(server);
   const ServerProcess::ProjectInfo project = server->CreateProject("rs");
   const std::string url = StoreUrl(server.get(), project);
   std::vector<std::string> kept, later;
@@ -206,8 +207,8 @@ TEST(BackupTest, RestoreIsRefusedWhileServingAndRestoresAfterStop) {
   EXPECT_NE(restored.out.find("restored " + copy), std::string::npos)
       << restored.out;
 
-  server = ServerProcess::Start(options, &error);
-  ASSERT_TRUE(server) << error;
+  server = StartServer(options);
+  ASSERT_TRUE(server);
   for (const std::string& id : kept) {
     EXPECT_EQ(server->Get("/api/v1/events/" + id).status, 200) << id;
   }
@@ -256,12 +257,9 @@ TEST(BackupTest, BadUsageAndHelp) {
 
 TEST(BackupTest, SizeRetentionInTheServerDeletesTheOldestAndCounts) {
   testing::TempDir dir("max-size");
-  ServerProcess::Options options;
-  options.data_dir = dir.File("data");
-  std::filesystem::create_directories(options.data_dir);
-  std::string error;
-  std::unique_ptr<ServerProcess> server = ServerProcess::Start(options, &error);
-  ASSERT_TRUE(server) << error;
+  ServerProcess::Options options = InDataDir(dir);
+  std::unique_ptr<ServerProcess> server = StartServer(options);
+  ASSERT_TRUE(server);
   const ServerProcess::ProjectInfo project = server->CreateProject("sz");
   // About 8 MB of stored data (13 KB an event), oldest first, with no limit
   // yet.
@@ -277,8 +275,8 @@ TEST(BackupTest, SizeRetentionInTheServerDeletesTheOldestAndCounts) {
   // Restarted with a limit of 1 MiB, applied a second after the start.
   options.env = {{"CRASHCTL_RETENTION_MAX_SIZE", "1MiB"},
                  {"CRASHCTL_RETENTION_CLEANUP_INTERVAL", "1s"}};
-  server = ServerProcess::Start(options, &error);
-  ASSERT_TRUE(server) << error;
+  server = StartServer(options);
+  ASSERT_TRUE(server);
   const std::string db = options.data_dir + "/crashctl.db";
   // What Store::UsedBytes measures, read past the server.
   auto used_bytes = [&db]() -> long long {

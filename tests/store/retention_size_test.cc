@@ -9,6 +9,7 @@
 #include "crashctl/store/retention.h"
 #include "crashctl/util/time.h"
 #include "store_test_util.h"
+#include "tests/testing/events.h"
 
 namespace crashctl {
 namespace store {
@@ -19,17 +20,7 @@ using testing_util::MakeItem;
 using testing_util::QueryInt;
 using testing_util::StoreTest;
 
-// Pseudo-random text from 64 symbols: compresses to ~6 bits a character.
-std::string Noise(size_t size, int64_t seed) {
-  std::string text(size, ' ');
-  uint64_t state = static_cast<uint64_t>(seed) * 2654435761u + 7;
-  for (char& c : text) {
-    state = state * 6364136223846793005u + 1442695040888963407u;
-    c = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-        [(state >> 58) & 63];
-  }
-  return text;
-}
+using ::crashctl::testing::IncompressibleText;
 
 class SizeRetentionTest : public StoreTest {
  protected:
@@ -113,7 +104,7 @@ TEST_F(SizeRetentionTest, UsedBytesCountsLivePagesNotFreeOnes) {
   std::vector<model::WriteItem> items;
   for (int i = 0; i < 100; ++i) {
     model::WriteItem item = MakeItem(project_.id, i + 1, "fp", 100 + i);
-    item.event.raw_json = Noise(4000, i);
+    item.event.raw_json = IncompressibleText(4000, i);
     items.push_back(item);
   }
   Write(items);
@@ -143,7 +134,7 @@ TEST_F(SizeRetentionTest, RetentionDeletesOldestUntilUnderTheLimit) {
       // Recent enough for the age limit; event 1 is the oldest.
       model::WriteItem item = MakeItem(
           project_.id, n, "fp" + std::to_string(n % 7), now - 3600 + n);
-      item.event.raw_json = Noise(3000, n);
+      item.event.raw_json = IncompressibleText(3000, n);
       items.push_back(item);
     }
     Write(items);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "store_test_util.h"
+#include "tests/testing/events.h"
 
 namespace crashctl {
 namespace store {
@@ -24,18 +25,7 @@ using testing_util::MakeItem;
 using testing_util::StoreTest;
 using testing_util::TempDir;
 
-// `size` characters from 64 symbols chosen pseudo-randomly from `seed`:
-// stored payloads are compressed, and these still need 6 bits a character.
-std::string IncompressibleText(size_t size, int64_t seed) {
-  std::string text(size, ' ');
-  uint64_t state = static_cast<uint64_t>(seed) * 2654435761u + 1;
-  for (char& c : text) {
-    state = state * 6364136223846793005u + 1442695040888963407u;
-    c = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-        [(state >> 58) & 63];
-  }
-  return text;
-}
+using ::crashctl::testing::IncompressibleText;
 
 class MaintenanceTest : public StoreTest {
  protected:

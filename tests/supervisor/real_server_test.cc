@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "tests/supervisor/tools.h"
 #include "tests/testing/server_process.h"
 #include "tests/testing/temp_dir.h"
 
@@ -135,6 +136,21 @@ std::vector<std::pair<std::string, std::string>> GroupList(
   return out;
 }
 
+// The project's groups once there are at least `n` (polled for 10 s; a test
+// failure with the server's log when they do not come).
+std::vector<std::pair<std::string, std::string>> WaitForGroups(
+    ServerProcess& server, int64_t project, size_t n) {
+  std::vector<std::pair<std::string, std::string>> groups;
+  EXPECT_TRUE(testing::WaitFor(
+      [&] {
+        groups = GroupList(server, project);
+        return groups.size() >= n;
+      },
+      10))
+      << server.Log();
+  return groups;
+}
+
 // A program without the SDK: traced, its group's culprit is the faulting
 // function (the stack from ptrace); untraced, its crashes group by service
 // and signal, so two services' do not share a group.
@@ -165,14 +181,9 @@ TEST(RealServerTest, CrashesWithoutSdkGroupByStackOrByServiceAndSignal) {
   run("traced", true);  // the same crash again: the same group
   run("svc-a", false);
   run("svc-b", false);
-  std::vector<std::pair<std::string, std::string>> groups;
-  ASSERT_TRUE(testing::WaitFor(
-      [&] {
-        groups = GroupList(*server, project.id);
-        return groups.size() >= 3;
-      },
-      10))
-      << server->Log();
+  const std::vector<std::pair<std::string, std::string>> groups =
+      WaitForGroups(*server, project.id, 3);
+  ASSERT_GE(groups.size(), 3u);
   EXPECT_EQ(groups.size(), 3u);
   int by_stack = 0;
   for (const auto& g : groups) {
@@ -229,6 +240,9 @@ TEST(RealServerTest, ReportMadeWhileServerIsDownArrivesAfterItStarts) {
 namespace crashctl {
 namespace {
 
+using run_test::FindTool;
+using run_test::Shell;
+
 std::string Program(const std::string& name) {
   return std::string(CRASHCTL_TRACE_PROGRAMS_DIR) + "/" + name;
 }
@@ -245,22 +259,6 @@ int LineOf(const std::string& path, const std::string& marker) {
     if (line.find(marker) != std::string::npos) return n;
   }
   return 0;
-}
-
-bool Shell(const std::string& command) {
-  return std::system(command.c_str()) == 0;
-}
-
-// The first of `candidates` on PATH or executable, or "".
-std::string FindTool(const std::vector<std::string>& candidates) {
-  for (const std::string& c : candidates) {
-    if (c.find('/') == std::string::npos) {
-      if (Shell("command -v " + c + " >/dev/null 2>&1")) return c;
-    } else if (access(c.c_str(), X_OK) == 0) {
-      return c;
-    }
-  }
-  return "";
 }
 
 // True when `out` exists and is newer than every one of `sources`.
@@ -800,14 +798,9 @@ TEST(RealServerTest, PythonAndGoExitsOfOneServiceAreTwoGroups) {
   EXPECT_EQ(r.exit_code, 1) << r.err;
   r = RunAs(project.dsn, "shared", {tc.go_crash(), "index"}, spool_dir.path());
   EXPECT_EQ(r.exit_code, 2) << r.err;
-  std::vector<std::pair<std::string, std::string>> groups;
-  ASSERT_TRUE(testing::WaitFor(
-      [&] {
-        groups = GroupList(*server, project.id);
-        return groups.size() >= 2;
-      },
-      10))
-      << server->Log();
+  const std::vector<std::pair<std::string, std::string>> groups =
+      WaitForGroups(*server, project.id, 2);
+  ASSERT_GE(groups.size(), 2u);
   ASSERT_EQ(groups.size(), 2u);
   std::vector<std::string> titles = {groups[0].first, groups[1].first};
   std::sort(titles.begin(), titles.end());
@@ -846,14 +839,9 @@ TEST(RealServerTest, ProgramsThatRecoverAreNotReported) {
   // The sentinel: once its group is there, anything sent before is too.
   r = RunAs(project.dsn, "sentinel", {Program("segv_g")}, spool_dir.path());
   EXPECT_EQ(r.exit_code, 139) << r.err;
-  std::vector<std::pair<std::string, std::string>> groups;
-  ASSERT_TRUE(testing::WaitFor(
-      [&] {
-        groups = GroupList(*server, project.id);
-        return !groups.empty();
-      },
-      10))
-      << server->Log();
+  const std::vector<std::pair<std::string, std::string>> groups =
+      WaitForGroups(*server, project.id, 1);
+  ASSERT_GE(groups.size(), 1u);
   ASSERT_EQ(groups.size(), 1u) << groups[1].first;
   EXPECT_NE(groups[0].second.find("store_value"), std::string::npos);
 }

@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/supervisor/tools.h"
 #include "tests/testing/temp_dir.h"
 
 namespace crashctl {

@@ -35,10 +35,12 @@ using crashctl::testing::FakeSentry;
 using crashctl::testing::LineOf;
 using crashctl::testing::TempDir;
 using run_test::ExitStatus;
+using run_test::FindTool;
 using run_test::Outcome;
 using run_test::Process;
 using run_test::ReadAll;
 using run_test::RunSupervised;
+using run_test::Shell;
 using run_test::Start;
 using run_test::Supervisor;
 using run_test::TopInApp;
@@ -52,23 +54,6 @@ std::string Program(const std::string& name) {
 
 std::string Source(const std::string& name) {
   return std::string(CRASHCTL_TRACE_SOURCES_DIR) + "/" + name;
-}
-
-// Runs a shell command; true if it exited 0.
-bool Shell(const std::string& command) {
-  return std::system(command.c_str()) == 0;
-}
-
-// The first of `candidates` that is executable, or "".
-std::string FindTool(const std::vector<std::string>& candidates) {
-  for (const std::string& c : candidates) {
-    if (c.find('/') == std::string::npos) {
-      if (Shell("command -v " + c + " >/dev/null 2>&1")) return c;
-    } else if (access(c.c_str(), X_OK) == 0) {
-      return c;
-    }
-  }
-  return "";
 }
 
 // ASAN_OPTIONS with `options` added, when the tests run under ASan (the

@@ -21,5 +21,16 @@ std::string PythonExceptionEvent(const std::string& id, const std::string& type,
          function + R"(","in_app":true}]}}]}})";
 }
 
+std::string IncompressibleText(size_t size, int64_t seed) {
+  std::string text(size, ' ');
+  uint64_t state = static_cast<uint64_t>(seed) * 2654435761u + 1;
+  for (char& c : text) {
+    state = state * 6364136223846793005u + 1442695040888963407u;
+    c = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+        [(state >> 58) & 63];
+  }
+  return text;
+}
+
 }  // namespace testing
 }  // namespace crashctl

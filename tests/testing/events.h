@@ -4,6 +4,7 @@
 #ifndef CRASHCTL_TESTS_TESTING_EVENTS_H_
 #define CRASHCTL_TESTS_TESTING_EVENTS_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -19,6 +20,11 @@ std::string HexEventId(uint32_t high, uint32_t low);
 std::string PythonExceptionEvent(const std::string& id, const std::string& type,
                                  const std::string& value,
                                  const std::string& function);
+
+// `size` characters from 64 symbols (A-Z a-z 0-9 + /), chosen
+// pseudo-randomly from `seed`: they survive compression at ~6 bits each, so
+// stored payloads keep a predictable size. Safe inside JSON strings.
+std::string IncompressibleText(size_t size, int64_t seed);
 
 }  // namespace testing
 }  // namespace crashctl
