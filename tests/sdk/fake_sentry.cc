@@ -141,14 +141,5 @@ int FakeSentry::OnRequest(mg_connection* conn) {
   return 200;
 }
 
-int LineOf(const std::string& path, const std::string& marker) {
-  std::ifstream in(path);
-  std::string line;
-  for (int n = 1; std::getline(in, line); ++n) {
-    if (line.find(marker) != std::string::npos) return n;
-  }
-  return 0;
-}
-
 }  // namespace testing
 }  // namespace crashctl

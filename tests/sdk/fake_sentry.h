@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/testing/temp_dir.h"
+
 struct mg_context;
 struct mg_connection;
 
@@ -60,9 +62,6 @@ class FakeSentry {
   int fail_status_ = 0;
   std::map<std::string, std::string> fail_headers_;
 };
-
-// The line number of the first line in `path` containing `marker`, 0 if none.
-int LineOf(const std::string& path, const std::string& marker);
 
 }  // namespace testing
 }  // namespace crashctl

@@ -251,15 +251,7 @@ std::string Source(const std::string& name) {
   return std::string(CRASHCTL_TRACE_SOURCES_DIR) + "/" + name;
 }
 
-// The 1-based line of `path` holding `marker`, or 0.
-int LineOf(const std::string& path, const std::string& marker) {
-  std::ifstream in(path);
-  std::string line;
-  for (int n = 1; std::getline(in, line); ++n) {
-    if (line.find(marker) != std::string::npos) return n;
-  }
-  return 0;
-}
+using testing::LineOf;
 
 // True when `out` exists and is newer than every one of `sources`.
 bool UpToDate(const std::string& out, const std::vector<std::string>& sources) {

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <stdexcept>
 #include <system_error>
 #include <utility>
@@ -35,6 +36,15 @@ TempDir::~TempDir() {
 
 std::string TempDir::File(const std::string& name) const {
   return path_ + "/" + name;
+}
+
+int LineOf(const std::string& path, const std::string& marker) {
+  std::ifstream in(path);
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    if (line.find(marker) != std::string::npos) return n;
+  }
+  return 0;
 }
 
 }  // namespace testing

@@ -43,6 +43,10 @@ class TempDir {
   std::string path_;
 };
 
+// The 1-based number of the first line of the file `path` that contains
+// `marker`; 0 if none does (or the file cannot be read).
+int LineOf(const std::string& path, const std::string& marker);
+
 }  // namespace testing
 }  // namespace crashctl
 
