@@ -12,6 +12,7 @@
 #include "crashctl/crashreport/crash_report_parser.h"
 #include "crashctl/sdk/support/crash_record.h"
 #include "crashctl/sdk/support/util.h"
+#include "oom.h"
 #include "signal_info.h"
 
 namespace crashctl {
@@ -399,22 +400,25 @@ sdk::Event BuildCrashEvent(const ChildResult& child, const ReportContext& ctx) {
   }
   if (!child.exited && child.signal == SIGKILL) {
     // Peak memory of what was killed: the cgroup v2 peak, else the traced
-    // processes' highest VmHWM, else cgroup v1's (which counts crashctl and
-    // everything else in the cgroup too).
+    // processes' highest VmHWM or cgroup v1's less crashctl's own
+    // (oom.h KilledPeak).
     const bool v2 =
         ctx.cgroup_memory_peak >= 0 &&
         ctx.cgroup_memory_peak_source.find("v2") != std::string::npos;
-    if (v2) {
-      event.extra["peak_memory_bytes"] = std::to_string(ctx.cgroup_memory_peak);
-      event.extra["peak_memory_source"] = ctx.cgroup_memory_peak_source;
-    } else if (child.max_peak_rss >= 0) {
-      event.extra["peak_memory_bytes"] = std::to_string(child.max_peak_rss);
-      event.extra["peak_memory_source"] = "VmHWM at the exit stop (ptrace)";
-    } else if (ctx.cgroup_memory_peak >= 0) {
-      event.extra["peak_memory_bytes"] = std::to_string(ctx.cgroup_memory_peak);
-      event.extra["peak_memory_source"] =
-          ctx.cgroup_memory_peak_source +
-          " (includes crashctl and the rest of the cgroup)";
+    std::string source;
+    const int64_t peak =
+        v2 ? ctx.cgroup_memory_peak
+           // Only an OOM kill has its memory reaped before the exit stop;
+           // after another SIGKILL the VmHWM is right.
+           : KilledPeak(child.max_peak_rss,
+                        ctx.oom_killed || child.max_peak_rss < 0
+                            ? ctx.cgroup_memory_peak
+                            : -1,
+                        ctx.supervisor_peak_rss, &source);
+    if (v2) source = ctx.cgroup_memory_peak_source;
+    if (peak >= 0) {
+      event.extra["peak_memory_bytes"] = std::to_string(peak);
+      event.extra["peak_memory_source"] = source;
     }
     if (ctx.cgroup_memory_peak >= 0) {
       event.extra["cgroup_memory_peak_bytes"] =

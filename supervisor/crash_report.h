@@ -64,6 +64,7 @@ struct ReportContext {
   bool trace_requested = false;     // tracing was on (not --no-trace)
   int64_t cgroup_memory_peak = -1;  // bytes, see oom.h
   std::string cgroup_memory_peak_source;
+  int64_t supervisor_peak_rss = -1;    // crashctl's own VmHWM, bytes
   RuntimeOutputParser runtime_parser;  // may be empty
 };
 

@@ -1,5 +1,6 @@
 #include "oom.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -185,6 +186,31 @@ int64_t ParseVmHwm(const std::string& proc_status) {
   long long kb = std::strtoll(begin, &end, 10);
   if (end == begin || kb < 0) return -1;
   return static_cast<int64_t>(kb) * 1024;
+}
+
+int64_t SelfPeakRss() { return ParseVmHwm(ReadSmallFile("/proc/self/status")); }
+
+int64_t KilledPeak(int64_t traced_peak, int64_t v1_peak, int64_t self_peak,
+                   std::string* source) {
+  int64_t v1_child = -1;
+  if (v1_peak >= 0) v1_child = v1_peak - std::max<int64_t>(self_peak, 0);
+  if (traced_peak >= 0 && traced_peak >= v1_child) {
+    *source = "VmHWM at the exit stop (ptrace)";
+    return traced_peak;
+  }
+  if (v1_child > 0) {
+    *source = self_peak >= 0
+                  ? "cgroup v1 memory.max_usage_in_bytes less crashctl's own "
+                    "VmHWM"
+                  : "cgroup v1 memory.max_usage_in_bytes (includes crashctl "
+                    "and the rest of the cgroup)";
+    return v1_child;
+  }
+  if (traced_peak >= 0) {
+    *source = "VmHWM at the exit stop (ptrace)";
+    return traced_peak;
+  }
+  return -1;
 }
 
 }  // namespace supervisor

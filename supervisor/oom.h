@@ -61,6 +61,21 @@ int64_t ReadCgroupMemoryPeak(const CgroupPaths& paths, std::string* source);
 // absent.
 int64_t ParseVmHwm(const std::string& proc_status);
 
+// crashctl's own VmHWM (/proc/self/status), in bytes; -1 if unreadable.
+int64_t SelfPeakRss();
+
+// The peak memory of an OOM-killed child as reported: the traced processes'
+// VmHWM at the exit stop (`traced_peak`, -1 if none), unless a cgroup v1
+// peak (`v1_peak`: memory.max_usage_in_bytes, -1 if none) less crashctl's
+// own peak (`self_peak`) is higher. VmHWM alone can read low after an OOM
+// kill: the kernel's OOM reaper unmaps the victim's memory without updating
+// its high-water mark, so the exit stop may see a mark from well before
+// the kill. The v1 figure counts the cgroup's page cache too, so it can
+// overstate; it is used only when the VmHWM reads lower. `*source` says
+// which was taken. -1 when there is neither.
+int64_t KilledPeak(int64_t traced_peak, int64_t v1_peak, int64_t self_peak,
+                   std::string* source);
+
 }  // namespace supervisor
 }  // namespace crashctl
 

@@ -245,6 +245,7 @@ int RunMain(int argc, char** argv) {
     if (!child.exited && child.signal == SIGKILL) {
       ctx.cgroup_memory_peak =
           ReadCgroupMemoryPeak(cgroups, &ctx.cgroup_memory_peak_source);
+      ctx.supervisor_peak_rss = SelfPeakRss();
     }
     events.push_back(BuildCrashEvent(child, ctx));
   }

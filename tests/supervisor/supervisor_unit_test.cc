@@ -174,6 +174,26 @@ TEST(OomTest, EvidenceFromTheFirstCounterThatWentUp) {
   EXPECT_EQ(ParseVmHwm("Name:\tx\n"), -1);
 }
 
+TEST(OomTest, KilledPeakTakesTheHigherOfVmHwmAndV1LessCrashctl) {
+  constexpr int64_t kMiB = 1 << 20;
+  std::string source;
+  // A VmHWM that the OOM reaper left low: the v1 peak less crashctl's own.
+  EXPECT_EQ(KilledPeak(32 * kMiB, 64 * kMiB, 6 * kMiB, &source), 58 * kMiB);
+  EXPECT_EQ(source,
+            "cgroup v1 memory.max_usage_in_bytes less crashctl's own VmHWM");
+  // A VmHWM at least as high wins.
+  EXPECT_EQ(KilledPeak(60 * kMiB, 64 * kMiB, 6 * kMiB, &source), 60 * kMiB);
+  EXPECT_EQ(source, "VmHWM at the exit stop (ptrace)");
+  // No cgroup v1 peak; no VmHWM; neither.
+  EXPECT_EQ(KilledPeak(10 * kMiB, -1, 6 * kMiB, &source), 10 * kMiB);
+  EXPECT_EQ(KilledPeak(-1, 64 * kMiB, -1, &source), 64 * kMiB);
+  EXPECT_NE(source.find("includes crashctl"), std::string::npos) << source;
+  EXPECT_EQ(KilledPeak(-1, -1, 6 * kMiB, &source), -1);
+  // crashctl's own peak above the cgroup's (a stale counter): no estimate.
+  EXPECT_EQ(KilledPeak(-1, 4 * kMiB, 6 * kMiB, &source), -1);
+  EXPECT_GT(SelfPeakRss(), 0);
+}
+
 TEST(OomTest, ReadsV1OomControlAndVmstat) {
   char path[] = "/tmp/crashctl-oom-control-XXXXXX";
   int fd = mkstemp(path);
