@@ -1,5 +1,8 @@
 #include "openapi.h"
 
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
 #include <cctype>
 #include <set>
 #include <string>
@@ -7,8 +10,6 @@
 #include <vector>
 
 #include "crashctl/model/vocabulary.h"
-#include "rapidjson/stringbuffer.h"
-#include "rapidjson/writer.h"
 
 namespace crashctl {
 namespace rest {

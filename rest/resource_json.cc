@@ -1,10 +1,11 @@
 #include "resource_json.h"
 
+#include <rapidjson/reader.h>
+
 #include <cmath>
 #include <cstdint>
 
 #include "crashctl/util/time.h"
-#include "rapidjson/reader.h"
 
 namespace crashctl {
 namespace rest {

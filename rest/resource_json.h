@@ -8,13 +8,14 @@
 #ifndef CRASHCTL_REST_RESOURCE_JSON_H_
 #define CRASHCTL_REST_RESOURCE_JSON_H_
 
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "crashctl/store/store.h"
-#include "rapidjson/stringbuffer.h"
-#include "rapidjson/writer.h"
 
 namespace crashctl {
 namespace rest {

@@ -1,5 +1,9 @@
 #include "crashctl/rest/rest_api.h"
 
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+#include <spdlog/spdlog.h>
+
 #include <memory>
 #include <string>
 #include <utility>
@@ -9,11 +13,8 @@
 #include "crashctl/model/dsn.h"
 #include "crashctl/model/vocabulary.h"
 #include "openapi.h"
-#include "rapidjson/document.h"
-#include "rapidjson/error/en.h"
 #include "request_params.h"
 #include "resource_json.h"
-#include "spdlog/spdlog.h"
 
 namespace crashctl {
 namespace rest {
