@@ -66,7 +66,7 @@ test-suite: build
 # the programs the SDK and supervisor tests crash are then clang-built too.
 # The SDK install test (label sdk) runs in the normal suite only: under the
 # sanitizers it must build an uninstrumented SDK of its own for the consumer
-# (about 2 min of the stage), and the sanitizers see nothing of it.
+# (86 s of the stage in CI), and the sanitizers see nothing of it.
 test-asan:
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=CheckO0 \
 	  -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang \
