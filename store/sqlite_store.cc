@@ -341,22 +341,26 @@ Status SqliteStore::GetProject(int64_t id, model::Project* out) {
 
 template <typename Param>
 Status SqliteStore::DeleteInBatches(const char* what, const char* sql,
-                                    Param param, int64_t* count) {
+                                    Param param, int64_t* count,
+                                    int64_t max_rows) {
   const int batch = options_.delete_batch > 0 ? options_.delete_batch : 5000;
-  for (int i = 0; i < kMaxDeleteBatches; ++i) {
+  int64_t done = 0;
+  for (int i = 0; i < kMaxDeleteBatches && done < max_rows; ++i) {
+    const int64_t want = std::min<int64_t>(batch, max_rows - done);
     int changes = 0;
     Status status = Write(what, [&](SqliteDb* db) {
       Status st;
       SqliteStmt stmt;
       if (!db->Prepare(sql, &stmt, &st)) return st;
-      stmt.Bind(1, param).Bind(2, batch);
+      stmt.Bind(1, param).Bind(2, want);
       if (stmt.Run() != SQLITE_DONE) return db->LastStatus(what);
       changes = db->Changes();
       return Status::Ok();
     });
     if (!status.ok()) return status;
+    done += changes;
     *count += changes;
-    if (changes < batch) break;
+    if (changes < want) break;
   }
   return Status::Ok();
 }
@@ -426,42 +430,21 @@ Status SqliteStore::DeleteOldestEvents(int64_t limit, int64_t* deleted) {
   *deleted = 0;
   if (limit <= 0) return Status::Ok();
   // In batches of at most delete_batch rows, each its own transaction; the
-  // last batch takes only what is left of `limit`. The events_timestamp
-  // index serves the ORDER BY.
-  const int batch = options_.delete_batch > 0 ? options_.delete_batch : 5000;
-  for (int i = 0; i < kMaxDeleteBatches && events < limit; ++i) {
-    const int64_t want = std::min<int64_t>(batch, limit - events);
-    int changes = 0;
-    Status status = Write("size retention: events", [&](SqliteDb* db) {
-      Status st;
-      SqliteStmt stmt;
-      if (!db->Prepare("DELETE FROM events WHERE id IN (SELECT id FROM events "
-                       "WHERE id < (SELECT max(id) FROM events) "
-                       "ORDER BY timestamp, id LIMIT ?1)",
-                       &stmt, &st)) {
-        return st;
-      }
-      stmt.Bind(1, want);
-      if (stmt.Run() != SQLITE_DONE) {
-        return db->LastStatus("size retention: events");
-      }
-      changes = db->Changes();
-      return Status::Ok();
-    });
-    if (!status.ok()) {
-      *deleted = events;
-      return status;
-    }
-    events += changes;
-    if (changes < want) break;  // only the newest event is left
-  }
+  // last batch takes only what is left of `limit`; the newest event stays.
+  // The events_timestamp index serves the ORDER BY. (These statements use
+  // ?2 only; binding ?1 is harmless.)
+  Status status =
+      DeleteInBatches("size retention: events",
+                      "DELETE FROM events WHERE id IN (SELECT id FROM events "
+                      "WHERE id < (SELECT max(id) FROM events) "
+                      "ORDER BY timestamp, id LIMIT ?2)",
+                      int64_t{0}, &events, limit);
   *deleted = events;
-  if (events == 0) return Status::Ok();
+  if (!status.ok() || events == 0) return status;
   // Emptied groups may have any last_seen (an old event can be the only one
   // of a group seen recently): look at every group, a batch at a time.
-  // Links go by cascade. (These statements use ?2 only; binding ?1 is
-  // harmless.)
-  Status status = DeleteInBatches(
+  // Links go by cascade.
+  status = DeleteInBatches(
       "size retention: groups",
       "DELETE FROM groups WHERE id IN (SELECT g.id FROM groups g "
       "WHERE NOT EXISTS "

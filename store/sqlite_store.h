@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -124,12 +125,14 @@ class SqliteStore : public Store {
   void FoldBeforeRead();
   // Runs `body` in a read transaction on a pooled read connection.
   Status Read(const std::string& what, const Body& body);
-  // Runs `sql` (binding ?1 = `param` and ?2 = the delete batch size) in
-  // one write transaction per batch until a batch deletes fewer rows than
-  // the batch size; adds the rows deleted to `*count`. Bounded.
+  // Runs `sql` (binding ?1 = `param` and ?2 = the rows this batch may
+  // delete: the delete batch size, less near `max_rows`) in one write
+  // transaction per batch until a batch deletes fewer rows than it may or
+  // `max_rows` are gone; adds the rows deleted to `*count`. Bounded.
   template <typename Param>
-  Status DeleteInBatches(const char* what, const char* sql, Param param,
-                         int64_t* count);
+  Status DeleteInBatches(
+      const char* what, const char* sql, Param param, int64_t* count,
+      int64_t max_rows = std::numeric_limits<int64_t>::max());
   // Gives pages freed by deletes back to the file system (incremental
   // auto-vacuum), in bounded steps; failures are logged, not returned.
   void VacuumFreePages();
