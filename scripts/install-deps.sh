@@ -15,6 +15,8 @@ APT_PACKAGES=(
   # tests/tracing runs the real sentry-python SDK (1.9) to capture transactions.
   python3-sentry-sdk
   clang libclang-rt-14-dev clang-format wrk
+  # the linker of every build (CMakeLists.txt: CRASHCTL_USE_LLD)
+  lld
   # tests/crashreport and tests/supervisor build and run crashing Go and Rust
   # programs (a JDK is optional there: committed samples cover the JVM format).
   golang-go rustc
