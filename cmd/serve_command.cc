@@ -139,6 +139,7 @@ int ServeCommand(const std::vector<std::string>& args) {
   if (config.kube_enabled) {
     kube =
         std::make_unique<kube::KubeWatcher>(config, store.get(), &kube_metrics);
+    kube->SetPipeline(&pipeline);  // crash events: ingest metrics, alerts
     pipeline.AddListener([&kube](const model::WriteItem& item,
                                  const model::WriteOutcome& outcome) {
       kube->OnEventStored(item, outcome);

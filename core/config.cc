@@ -384,6 +384,7 @@ const std::vector<KeySpec>& Specs() {
       {"kubernetes.restart_threshold",
        IntKey(&Config::kube_restart_threshold, 1)},
       {"kubernetes.kubeconfig", StringKey(&Config::kube_kubeconfig)},
+      {"kubernetes.event_wait", DurationKey(&Config::kube_event_wait, true)},
       {"kubernetes.log_lines",
        [](const Value& v, Config* c) -> std::string {
          std::string s, err;

@@ -75,6 +75,211 @@ void CrashRecorder::SetEventOptions(int64_t project, double max_past_seconds) {
   event_max_past_seconds_ = max_past_seconds;
 }
 
+void CrashRecorder::SetEventWriter(EventWriter writer) {
+  event_writer_ = std::move(writer);
+}
+
+void CrashRecorder::SetEventWait(double seconds) {
+  std::lock_guard<std::mutex> lock(mu_);
+  event_wait_ = seconds < 0 ? 0 : seconds;
+}
+
+void CrashRecorder::SetEventsSynced(bool synced) {
+  std::lock_guard<std::mutex> lock(mu_);
+  events_synced_ = synced;
+}
+
+size_t CrashRecorder::waiting() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return waiting_.size();
+}
+
+void CrashRecorder::SetWaitingGauge() {
+  if (metrics_ != nullptr) {
+    metrics_->SetTerminationsWaiting(static_cast<double>(waiting_.size()));
+  }
+}
+
+void CrashRecorder::Dispatch(const std::vector<Notice>& notices,
+                             const std::vector<LogRequest>& logs) {
+  for (const Notice& n : notices) {
+    for (const auto& l : listeners_) l(n.crash, n.inserted);
+  }
+  if (log_sink_) {
+    for (const LogRequest& r : logs) log_sink_(r);
+  }
+}
+
+bool CrashRecorder::Explain(const CrashCandidate& cand, CrashCandidate* out) {
+  const model::Crash& c = cand.crash;
+  const double finished =
+      cand.term_finished_at > 0 ? cand.term_finished_at : util::NowSeconds();
+  // The kill happens during the run; its Killing event is stamped before
+  // the container's end (which may be a grace period later).
+  const double from = cand.term_started_at > 0 ? cand.term_started_at - 2
+                                               : finished - kEpisodeGapSeconds;
+  const double to = finished + 5;
+  const KubeEventCache::Entry* kill = nullptr;
+  std::string probe;
+  for (const KubeEventCache::Entry* e :
+       events_.For("Pod", c.namespace_, c.pod)) {
+    std::string p = ProbeKill(e->event);
+    if (p.empty() || EventContainer(e->event) != c.container ||
+        !KubeEventCache::OccursIn(*e, from, to)) {
+      continue;
+    }
+    if (kill == nullptr || e->event.last > kill->event.last) {
+      kill = e;
+      probe = p;
+    }
+  }
+  if (kill == nullptr) return false;
+  const KubeEventCache::Entry* failure = nullptr;
+  for (const KubeEventCache::Entry* e :
+       events_.For("Pod", c.namespace_, c.pod)) {
+    if (ProbeFailure(e->event) != probe ||
+        EventContainer(e->event) != c.container ||
+        !KubeEventCache::OccursIn(*e, from, to)) {
+      continue;
+    }
+    if (failure == nullptr || e->event.last > failure->event.last) failure = e;
+  }
+  *out = cand;
+  out->crash.crash_type = model::CrashType::kLivenessFailed;
+  out->crash.reason = probe == "startup" ? "StartupProbe" : "LivenessProbe";
+  // The probe's output ("Liveness probe failed: HTTP probe failed with
+  // statuscode: 500"), else the kill's message.
+  out->crash.message =
+      failure != nullptr ? failure->event.message : kill->event.message;
+  return true;
+}
+
+std::string CrashRecorder::PressureNote(const Enrichable& e) {
+  std::vector<std::pair<double, std::string>> lines;
+  for (const KubeEventCache::Entry* x :
+       events_.For("Pod", e.namespace_, e.pod)) {
+    if (!IsPressureEvent(x->event) || x->event.message.empty() ||
+        e.base_message.find(x->event.message) != std::string::npos) {
+      continue;
+    }
+    lines.emplace_back(x->event.last,
+                       x->event.reason + ": " + x->event.message);
+  }
+  if (!e.node.empty()) {
+    for (const KubeEventCache::Entry* x : events_.For("Node", "", e.node)) {
+      if (!IsPressureEvent(x->event) ||
+          !KubeEventCache::OccursIn(*x, e.from, e.to)) {
+        continue;
+      }
+      lines.emplace_back(
+          x->event.last,
+          "node " + e.node + ": " + x->event.reason + ": " + x->event.message);
+    }
+  }
+  std::sort(lines.begin(), lines.end());
+  std::string note;
+  size_t n = 0;
+  for (const auto& l : lines) {
+    if (++n > 10) break;
+    if (!note.empty()) note += "\n";
+    note += l.second;
+  }
+  return note;
+}
+
+std::string CrashRecorder::EnrichedMessage(const Enrichable& e) {
+  std::string note = PressureNote(e);
+  std::string message = e.base_message;
+  if (!note.empty()) {
+    // The kubelet's messages end in ". ".
+    message = std::string(util::Trim(message));
+    message += (message.empty() ? "" : "\n") + note;
+  }
+  scrubber_->ScrubText(&message);
+  return message;
+}
+
+void CrashRecorder::ObserveEvent(const KubeEvent& ev, bool deleted) {
+  if (metrics_ != nullptr) metrics_->KubeEventSeen(ev.involved_kind);
+  if (!IsInteresting(ev)) return;
+  std::vector<Notice> notices;
+  std::vector<LogRequest> logs;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (deleted) {
+      // Events expire (an hour by default): what they explained stays.
+      events_.Remove(ev);
+      return;
+    }
+    int64_t dropped = 0;
+    bool changed = events_.Add(ev, &dropped);
+    if (dropped > 0 && metrics_ != nullptr)
+      metrics_->KubeEventsDropped(dropped);
+    if (!changed) return;
+    if (!ProbeKill(ev).empty() || !ProbeFailure(ev).empty()) {
+      for (auto it = waiting_.begin(); it != waiting_.end();) {
+        const model::Crash& c = it->second.cand.crash;
+        CrashCandidate explained;
+        if (c.namespace_ == ev.involved_namespace &&
+            c.pod == ev.involved_name && Explain(it->second.cand, &explained)) {
+          Insert(explained, &notices, &logs);
+          it = waiting_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      SetWaitingGauge();
+    }
+    if (IsPressureEvent(ev)) {
+      for (const Enrichable& e : enrichable_) {
+        bool about = ev.involved_kind == "Node"
+                         ? e.node == ev.involved_name
+                         : e.namespace_ == ev.involved_namespace &&
+                               e.pod == ev.involved_name;
+        if (!about) continue;
+        model::Crash stored;
+        if (!store_->GetCrashByKey(e.dedup_key, &stored).ok()) continue;
+        std::string message = EnrichedMessage(e);
+        if (message == stored.message) continue;
+        stored.message = std::move(message);
+        stored.updated_at = 0;  // the store stamps the update
+        int64_t id = 0;
+        bool inserted = false;
+        Status st = store_->UpsertCrash(stored, &id, &inserted);
+        if (!st.ok()) {
+          spdlog::warn("kube: adding node events to crash {}: {}", e.dedup_key,
+                       st.message());
+          continue;
+        }
+        stored.id = id;
+        notices.push_back({std::move(stored), false});
+      }
+    }
+  }
+  Dispatch(notices, logs);
+}
+
+void CrashRecorder::Tick(double now) {
+  std::vector<Notice> notices;
+  std::vector<LogRequest> logs;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (waiting_.empty()) return;
+    for (auto it = waiting_.begin(); it != waiting_.end();) {
+      const Waiting& w = it->second;
+      if (!(now >= w.hard_deadline || (events_synced_ && now >= w.deadline))) {
+        ++it;
+        continue;
+      }
+      CrashCandidate explained;
+      Insert(Explain(w.cand, &explained) ? explained : w.cand, &notices, &logs);
+      it = waiting_.erase(it);
+    }
+    SetWaitingGauge();
+  }
+  Dispatch(notices, logs);
+}
+
 bool CrashRecorder::LookupKnown(const std::string& key, Known* out) {
   auto it = known_.find(key);
   if (it != known_.end()) {
@@ -215,6 +420,22 @@ bool CrashRecorder::Insert(const CrashCandidate& cand,
                            std::vector<LogRequest>* logs) {
   model::Crash crash = cand.crash;
   if (crash.finished_at == 0) crash.finished_at = util::NowSeconds();
+  if (crash.crash_type == model::CrashType::kEvicted ||
+      crash.crash_type == model::CrashType::kOomKilled) {
+    // What the node said about it (memory pressure, the eviction).
+    Enrichable e;
+    e.dedup_key = crash.dedup_key;
+    e.namespace_ = crash.namespace_;
+    e.pod = crash.pod;
+    e.node = crash.node;
+    e.from = (crash.started_at > 0 ? crash.started_at : crash.finished_at) -
+             kLinkAfterSeconds;
+    e.to = crash.finished_at + 2 * kLinkAfterSeconds;
+    e.base_message = crash.message;
+    crash.message = EnrichedMessage(e);
+    if (enrichable_.size() >= kMaxEnrichable) enrichable_.pop_front();
+    enrichable_.push_back(std::move(e));
+  }
   scrubber_->ScrubText(&crash.message);  // a termination message
   int64_t id = 0;
   bool inserted = false;
@@ -318,6 +539,39 @@ void CrashRecorder::HandleTermination(const PodSnapshot& pod,
     known_[key] = k;
     return;
   }
+  if (cand.crash.crash_type == model::CrashType::kErrorExit) {
+    // A kill by the kubelet looks like any exit: wait for its Event.
+    if (waiting_.count(key) > 0) return;
+    CrashCandidate explained;
+    if (Explain(cand, &explained)) {
+      Insert(explained, notices, logs);
+      return;
+    }
+    const double now = util::NowSeconds();
+    double deadline = now + event_wait_;
+    if (cand.term_finished_at > 0) {
+      deadline = std::min(deadline,
+                          std::max(now, cand.term_finished_at + event_wait_));
+    }
+    if (!events_synced_ || now < deadline) {
+      if (waiting_.size() >= kMaxWaiting) {
+        // Bounded: the oldest waiting termination is recorded as it is.
+        auto oldest = waiting_.begin();
+        for (auto it = waiting_.begin(); it != waiting_.end(); ++it) {
+          if (it->second.deadline < oldest->second.deadline) oldest = it;
+        }
+        Insert(oldest->second.cand, notices, logs);
+        waiting_.erase(oldest);
+      }
+      Waiting w;
+      w.cand = cand;
+      w.deadline = deadline;
+      w.hard_deadline = now + event_wait_ + kSyncWaitSeconds;
+      waiting_[key] = std::move(w);
+      SetWaitingGauge();
+      return;
+    }
+  }
   if (Insert(cand, notices, logs) && in_episode) {
     // An OOM kill during the loop: its own record holds its event.
     UpdateEpisode(ep, cand, notices, logs, /*events=*/false);
@@ -391,12 +645,7 @@ void CrashRecorder::ObservePod(const PodSnapshot& pod, bool deleted) {
     }
     RefreshGauge(pod.namespace_);
   }
-  for (const Notice& n : notices) {
-    for (const auto& l : listeners_) l(n.crash, n.inserted);
-  }
-  if (log_sink_) {
-    for (const LogRequest& r : logs) log_sink_(r);
-  }
+  Dispatch(notices, logs);
 }
 
 void CrashRecorder::Forget(const std::string& uid) {
@@ -571,9 +820,11 @@ bool CrashRecorder::StoreCrashEvents(const LogRequest& request,
       link.push_back(g);
     }
   }
+  const std::string title = items.front().grouping.title;
   if (link.empty()) {
     std::vector<model::WriteOutcome> outcomes;
-    st = store_->WriteEvents(items, &outcomes);
+    st = event_writer_ ? event_writer_(std::move(items), &outcomes)
+                       : store_->WriteEvents(items, &outcomes);
     if (!st.ok()) {
       spdlog::error("kube: storing the crash event of {}: {}", crash->dedup_key,
                     st.message());
@@ -590,7 +841,7 @@ bool CrashRecorder::StoreCrashEvents(const LogRequest& request,
     if (stored > 0) {
       spdlog::info("kube: crash {} of pod {}/{}: {} event(s) \"{}\"",
                    model::ToString(crash->crash_type), crash->namespace_,
-                   crash->pod, stored, items.front().grouping.title);
+                   crash->pod, stored, title);
     }
   }
   bool linked = false;

@@ -24,12 +24,27 @@
 // terminations of that container are folded into the episode record
 // (restart count, last exit) instead of getting their own record.
 //
+// Kubernetes Events (ObserveEvent, kube_events.h): a termination that would
+// be an error_exit waits up to the event wait (SetEventWait) — and until the
+// first list of Events is in (SetEventsSynced), at most kSyncWaitSeconds
+// longer — for the kubelet's Killing "... failed liveness probe, will be
+// restarted" (or startup probe) of its container during its run; with it,
+// the termination is recorded as liveness_failed (reason LivenessProbe or
+// StartupProbe, message the probe's output from the Unhealthy event), not
+// also as error_exit. Without it, it is recorded as error_exit once the wait
+// is over (Tick) and never reclassified. A termination older than the wait
+// when first seen waits only for the list. Evictions and OOM kills get the
+// pod's Evicted and the node's pressure events (EvictionThresholdMet,
+// SystemOOM, ...) of their time appended to their message, also when those
+// events arrive later.
+//
 // Thread-safety: all methods may be called concurrently (one mutex for pod
 // reconciliation, one for the link index used by OnEventStored). Listeners
 // and the log sink are called without locks held.
 #ifndef CRASHCTL_KUBE_CRASH_RECORDER_H_
 #define CRASHCTL_KUBE_CRASH_RECORDER_H_
 
+#include <deque>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -40,6 +55,7 @@
 
 #include "crashctl/scrub/scrubber.h"
 #include "crashctl/store/store.h"
+#include "kube_events.h"
 #include "pod_classifier.h"
 
 namespace crashctl {
@@ -70,9 +86,19 @@ class CrashRecorder {
  public:
   static constexpr double kEpisodeGapSeconds = 600;
   static constexpr double kLinkAfterSeconds = 60;
+  // How much longer than the event wait a termination waits for the first
+  // list of Events.
+  static constexpr double kSyncWaitSeconds = 30;
+  static constexpr size_t kMaxWaiting = 10000;
+  static constexpr size_t kMaxCachedEvents = 20000;
+  static constexpr size_t kMaxEnrichable = 1000;
 
   using CrashListener = std::function<void(const model::Crash&, bool inserted)>;
   using LogSink = std::function<void(const LogRequest&)>;
+  // Writes crash events (default: Store::WriteEvents), e.g. through the
+  // ingest pipeline. Called without locks held.
+  using EventWriter = std::function<Status(std::vector<model::WriteItem>,
+                                           std::vector<model::WriteOutcome>*)>;
 
   // `metrics` may be null. `restart_threshold` <= 0 disables that type.
   // `scrubber` (may be null: Sentry's default rules) filters secrets out of
@@ -89,6 +115,18 @@ class CrashRecorder {
   // Crash events: `project` is kubernetes.project (0 = unset); event
   // timestamps more than `max_past_seconds` old become the receive time.
   void SetEventOptions(int64_t project, double max_past_seconds);
+  void SetEventWriter(EventWriter writer);
+  // Kubernetes Events: the wait of a termination (default 0) and whether the
+  // first list of Events is in (default true: no Events source).
+  void SetEventWait(double seconds);
+  void SetEventsSynced(bool synced);
+
+  // A core/v1 Event seen (ADDED/MODIFIED; `deleted` for DELETED).
+  void ObserveEvent(const KubeEvent& ev, bool deleted);
+  // Records the waiting terminations whose wait is over at `now`.
+  void Tick(double now);
+  // Terminations waiting for an Event.
+  size_t waiting();
 
   // Records what `pod` shows; `deleted` when it is gone after this state.
   void ObservePod(const PodSnapshot& pod, bool deleted);
@@ -161,6 +199,24 @@ class CrashRecorder {
                         model::Crash* crash);
   // The project of crash events, 0 when there is none.
   int64_t ResolveProject(const std::string& annotation);
+  // With mu_ held: `cand` as liveness_failed when a probe kill of its
+  // container during its run is known.
+  bool Explain(const CrashCandidate& cand, CrashCandidate* out);
+  struct Enrichable {
+    std::string dedup_key;
+    std::string namespace_;
+    std::string pod;
+    std::string node;
+    double from = 0;
+    double to = 0;
+    std::string base_message;
+  };
+  // With mu_ held: the pod's and node's pressure events of `e`'s time.
+  std::string PressureNote(const Enrichable& e);
+  std::string EnrichedMessage(const Enrichable& e);
+  void Dispatch(const std::vector<Notice>& notices,
+                const std::vector<LogRequest>& logs);
+  void SetWaitingGauge();
 
   store::Store* store_;
   Metrics* metrics_;
@@ -171,12 +227,23 @@ class CrashRecorder {
   LogSink log_sink_;
   int64_t event_project_ = 0;
   double event_max_past_seconds_ = 30 * 86400.0;
+  EventWriter event_writer_;
 
   std::mutex mu_;
   std::unordered_map<std::string, Known> known_;       // dedup_key -> row
   std::unordered_map<std::string, Episode> episodes_;  // ns/uid/container
   std::unordered_map<std::string, PodState> pods_;     // uid -> state
   std::set<std::string> gauge_namespaces_;
+  struct Waiting {
+    CrashCandidate cand;
+    double deadline = 0;       // once Events are synced
+    double hard_deadline = 0;  // in any case
+  };
+  std::map<std::string, Waiting> waiting_;  // dedup_key
+  KubeEventCache events_{kMaxCachedEvents};
+  std::deque<Enrichable> enrichable_;
+  double event_wait_ = 0;
+  bool events_synced_ = true;
 
   std::mutex links_mu_;
   std::unordered_map<std::string, std::vector<LinkWindow>> windows_;  // pod

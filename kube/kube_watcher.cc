@@ -14,11 +14,14 @@
 #include <vector>
 
 #include "crash_recorder.h"
+#include "crashctl/ingest/completion.h"
+#include "crashctl/ingest/pipeline.h"
 #include "crashctl/kube/metrics.h"
 #include "crashctl/scrub/scrubber.h"
 #include "crashctl/util/time.h"
 #include "kube_api_client.h"
 #include "kube_client_config.h"
+#include "kube_events.h"
 #include "log_fetcher.h"
 #include "pod_classifier.h"
 #include "watch_line_buffer.h"
@@ -55,6 +58,31 @@ class KubeWatcher::Impl {
     // deleted at once.
     recorder_.SetEventOptions(config.kube_project,
                               std::min(30 * 86400.0, config.retention_max_age));
+    recorder_.SetEventWait(options.watch_events ? config.kube_event_wait : 0);
+  }
+
+  void SetPipeline(ingest::IngestPipeline* pipeline) {
+    if (pipeline == nullptr) return;
+    recorder_.SetEventWriter([pipeline](std::vector<model::WriteItem> items,
+                                        std::vector<model::WriteOutcome>* out) {
+      const size_t n = items.size();
+      std::shared_ptr<ingest::Completion> done =
+          pipeline->Submit(std::move(items));
+      if (done == nullptr) {
+        return Status::Unavailable("ingest queue full or stopping");
+      }
+      if (!done->WaitUntil(std::chrono::steady_clock::now() +
+                           std::chrono::seconds(60))) {
+        return Status::Unavailable("ingest pipeline did not commit in 60 s");
+      }
+      out->clear();
+      for (size_t i = 0; i < n; ++i) {
+        const ingest::IngestResult& r = done->results()[i];
+        if (!r.status.ok()) return r.status;
+        out->push_back(r.outcome);
+      }
+      return Status::Ok();
+    });
   }
 
   ~Impl() { Stop(); }
@@ -84,17 +112,26 @@ class KubeWatcher::Impl {
     stop_ = false;
     std::vector<std::string> namespaces = config_.kube_namespaces;
     if (namespaces.empty()) namespaces.push_back("");
-    for (const auto& ns : namespaces) {
-      auto loop = std::make_unique<Loop>();
-      loop->ns = ns;
-      loops_.push_back(std::move(loop));
+    for (bool events : {false, true}) {
+      if (events && !options_.watch_events) continue;
+      for (const auto& ns : namespaces) {
+        auto loop = std::make_unique<Loop>();
+        loop->ns = ns;
+        loop->events = events;
+        loops_.push_back(std::move(loop));
+      }
     }
     synced_loops_ = 0;
-    loop_count_ = static_cast<int>(loops_.size());
+    synced_event_loops_ = 0;
+    loop_count_ = static_cast<int>(namespaces.size());
+    event_loop_count_ =
+        options_.watch_events ? static_cast<int>(namespaces.size()) : 0;
+    recorder_.SetEventsSynced(!options_.watch_events);
     for (auto& loop : loops_) {
       Loop* l = loop.get();
       l->thread = std::thread([this, l] { Run(l); });
     }
+    ticker_ = std::thread([this] { Tick(); });
     return true;
   }
 
@@ -107,6 +144,7 @@ class KubeWatcher::Impl {
     for (auto& loop : loops_) {
       if (loop->thread.joinable()) loop->thread.join();
     }
+    if (ticker_.joinable()) ticker_.join();
     loops_.clear();
     if (logs_) logs_->Stop();
   }
@@ -124,6 +162,7 @@ class KubeWatcher::Impl {
  private:
   struct Loop {
     std::string ns;
+    bool events = false;  // core/v1 Events, else Pods
     std::thread thread;
     std::atomic<bool> synced{false};
   };
@@ -133,12 +172,40 @@ class KubeWatcher::Impl {
   std::string Label(const Loop* l) const { return l->ns; }
   // For logs.
   std::string Where(const Loop* l) const {
-    return l->ns.empty() ? "all namespaces" : "namespace " + l->ns;
+    return std::string(What(l)) + ", " +
+           (l->ns.empty() ? "all namespaces" : "namespace " + l->ns);
+  }
+  static const char* What(const Loop* l) {
+    return l->events ? "events" : "pods";
   }
 
   std::string BasePath(const Loop* l) const {
-    return l->ns.empty() ? "/api/v1/pods"
-                         : "/api/v1/namespaces/" + l->ns + "/pods";
+    return l->ns.empty() ? std::string("/api/v1/") + What(l)
+                         : "/api/v1/namespaces/" + l->ns + "/" + What(l);
+  }
+
+  void SetUp(const Loop* l, bool up) {
+    if (metrics_ == nullptr) return;
+    if (l->events) {
+      metrics_->SetEventsWatchUp(Label(l), up);
+    } else {
+      metrics_->SetWatchUp(Label(l), up);
+    }
+  }
+  // crashctl_kube_watch_restarts_total counts the pod watches.
+  void Restart(const Loop* l, const char* reason) {
+    if (metrics_ != nullptr && !l->events)
+      metrics_->WatchRestart(Label(l), reason);
+  }
+
+  // Resolves waiting terminations whose wait is over, every 100 ms.
+  void Tick() {
+    while (!stop_) {
+      recorder_.Tick(util::NowSeconds());
+      std::unique_lock<std::mutex> lock(sleep_mu_);
+      sleep_cv_.wait_for(lock, std::chrono::milliseconds(100),
+                         [this] { return stop_.load(); });
+    }
   }
 
   // Sleeps for the backoff of the `failures`-th consecutive failure, or
@@ -161,7 +228,17 @@ class KubeWatcher::Impl {
                        [this] { return stop_.load(); });
   }
 
-  void ObserveObject(const rapidjson::Value& obj, bool deleted) {
+  void ObserveObject(const Loop* l, const rapidjson::Value& obj, bool deleted) {
+    if (l->events) {
+      KubeEvent ev;
+      std::string error;
+      if (!ParseKubeEvent(obj, &ev, &error)) {
+        spdlog::debug("kube: ignoring event object: {}", error);
+        return;
+      }
+      recorder_.ObserveEvent(ev, deleted);
+      return;
+    }
     PodSnapshot pod;
     std::string error;
     if (!ParsePodSnapshot(obj, &pod, &error)) {
@@ -202,7 +279,7 @@ class KubeWatcher::Impl {
       auto items = doc.FindMember("items");
       if (items != doc.MemberEnd() && items->value.IsArray()) {
         for (const auto& item : items->value.GetArray()) {
-          ObserveObject(item, false);
+          ObserveObject(l, item, false);
           std::string uid = MetadataString(item, "uid");
           if (!uid.empty()) uids.insert(uid);
         }
@@ -210,8 +287,10 @@ class KubeWatcher::Impl {
       *rv = MetadataString(doc, "resourceVersion");
       cont = MetadataString(doc, "continue");
       if (cont.empty()) {
-        recorder_.EndList(l->ns, uids);
-        if (metrics_ != nullptr) metrics_->SetLastEvent(util::NowSeconds());
+        if (!l->events) recorder_.EndList(l->ns, uids);
+        if (metrics_ != nullptr && !l->events) {
+          metrics_->SetLastEvent(util::NowSeconds());
+        }
         return true;
       }
     }
@@ -249,7 +328,9 @@ class KubeWatcher::Impl {
         std::string type = type_it->value.GetString();
         const rapidjson::Value& obj = obj_it->value;
         *got_events = true;
-        if (metrics_ != nullptr) metrics_->SetLastEvent(util::NowSeconds());
+        if (metrics_ != nullptr && !l->events) {
+          metrics_->SetLastEvent(util::NowSeconds());
+        }
         if (type == "ERROR") {
           int code = 0;
           std::string reason, message;
@@ -274,7 +355,7 @@ class KubeWatcher::Impl {
         }
         std::string new_rv = MetadataString(obj, "resourceVersion");
         if (type == "ADDED" || type == "MODIFIED" || type == "DELETED") {
-          ObserveObject(obj, type == "DELETED");
+          ObserveObject(l, obj, type == "DELETED");
         } else if (type != "BOOKMARK") {
           spdlog::debug("kube: ignoring watch event type {}", type);
         }
@@ -311,7 +392,6 @@ class KubeWatcher::Impl {
   }
 
   void Run(Loop* l) {
-    const std::string label = Label(l);
     std::string rv;
     bool need_list = true;
     int failures = 0;
@@ -321,11 +401,11 @@ class KubeWatcher::Impl {
         if (!List(l, &rv, &error)) {
           if (stop_) break;
           ++failures;
-          spdlog::warn("kube: listing pods ({}): {}; retry #{}", Where(l),
-                       error, failures);
+          spdlog::warn("kube: listing {}: {}; retry #{}", Where(l), error,
+                       failures);
           if (metrics_ != nullptr) {
-            metrics_->SetWatchUp(label, false);
-            metrics_->WatchRestart(label, "error");
+            SetUp(l, false);
+            Restart(l, "error");
           }
           Backoff(failures);
           continue;
@@ -333,11 +413,17 @@ class KubeWatcher::Impl {
         need_list = false;
         failures = 0;
         if (!l->synced.exchange(true)) {
-          ++synced_loops_;
-          spdlog::info("kube: initial list of pods ({}) done", Where(l));
+          if (l->events) {
+            if (++synced_event_loops_ >= event_loop_count_) {
+              recorder_.SetEventsSynced(true);
+            }
+          } else {
+            ++synced_loops_;
+          }
+          spdlog::info("kube: initial list ({}) done", Where(l));
         }
       }
-      if (metrics_ != nullptr) metrics_->SetWatchUp(label, true);
+      SetUp(l, true);
       bool got_events = false;
       std::string error;
       auto started = std::chrono::steady_clock::now();
@@ -351,14 +437,14 @@ class KubeWatcher::Impl {
         case WatchEnd::kClean:
           spdlog::debug("kube: watch ({}) ended, re-watching from {}", Where(l),
                         rv);
-          if (metrics_ != nullptr) metrics_->WatchRestart(label, "closed");
+          Restart(l, "closed");
           if (!got_events && lasted < 1.0) Backoff(++failures);  // no hot loop
           break;
         case WatchEnd::kExpired:
           spdlog::info("kube: resourceVersion {} expired ({}), relisting", rv,
                        Where(l));
           if (metrics_ != nullptr) {
-            metrics_->WatchRestart(label, "expired");
+            Restart(l, "expired");
           }
           need_list = true;
           break;
@@ -367,8 +453,8 @@ class KubeWatcher::Impl {
           spdlog::warn("kube: watch ({}): {}; retry #{}", Where(l), error,
                        failures);
           if (metrics_ != nullptr) {
-            metrics_->SetWatchUp(label, false);
-            metrics_->WatchRestart(label, "error");
+            SetUp(l, false);
+            Restart(l, "error");
           }
           Backoff(failures);
           break;
@@ -389,6 +475,9 @@ class KubeWatcher::Impl {
   std::atomic<bool> stop_{false};
   std::atomic<int> loop_count_{0};  // read by Synced() from any thread
   std::atomic<int> synced_loops_{0};
+  std::atomic<int> event_loop_count_{0};
+  std::atomic<int> synced_event_loops_{0};
+  std::thread ticker_;
   std::mutex sleep_mu_;
   std::condition_variable sleep_cv_;
   std::mutex rng_mu_;
@@ -404,6 +493,10 @@ KubeWatcher::KubeWatcher(const core::Config& config, store::Store* store,
     : impl_(std::make_unique<Impl>(config, store, metrics, options)) {}
 
 KubeWatcher::~KubeWatcher() = default;
+
+void KubeWatcher::SetPipeline(ingest::IngestPipeline* pipeline) {
+  impl_->SetPipeline(pipeline);
+}
 
 void KubeWatcher::AddListener(CrashListener listener) {
   impl_->AddListener(std::move(listener));

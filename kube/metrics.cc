@@ -46,6 +46,55 @@ Metrics::Metrics(prometheus::Registry* registry) {
            .Help("Unix time of the last pod event received from Kubernetes.")
            .Register(r)
            .Add({});
+  kube_events_ = &BuildCounter()
+                      .Name("crashctl_kube_events_total")
+                      .Help(
+                          "Kubernetes Events received, by the kind of "
+                          "their involved object (pod, node, other).")
+                      .Register(r);
+  for (const char* kind : {"pod", "node", "other"}) {
+    kube_events_->Add({{"involved_kind", kind}});
+  }
+  kube_events_dropped_ =
+      &BuildCounter()
+           .Name("crashctl_kube_events_dropped_total")
+           .Help("Kubernetes Events evicted from the bounded event cache.")
+           .Register(r)
+           .Add({});
+  terminations_waiting_ =
+      &BuildGauge()
+           .Name("crashctl_kube_terminations_waiting")
+           .Help(
+               "Container terminations waiting for a Kubernetes Event that "
+               "explains them (kubernetes.event_wait).")
+           .Register(r)
+           .Add({});
+  events_watch_up_ =
+      &BuildGauge()
+           .Name("crashctl_kube_events_watch_up")
+           .Help(
+               "1 while the Kubernetes Events watch of a namespace is "
+               "connected.")
+           .Register(r);
+}
+
+void Metrics::SetEventsWatchUp(const std::string& ns, bool up) {
+  events_watch_up_->Add({{"namespace", WatchNamespace(ns)}}).Set(up ? 1 : 0);
+}
+
+void Metrics::KubeEventSeen(const std::string& involved_kind) {
+  const char* kind = involved_kind == "Pod"    ? "pod"
+                     : involved_kind == "Node" ? "node"
+                                               : "other";
+  kube_events_->Add({{"involved_kind", kind}}).Increment();
+}
+
+void Metrics::KubeEventsDropped(int64_t count) {
+  kube_events_dropped_->Increment(static_cast<double>(count));
+}
+
+void Metrics::SetTerminationsWaiting(double value) {
+  terminations_waiting_->Set(value);
 }
 
 void Metrics::PodCrash(const std::string& ns, model::CrashType crash_type) {

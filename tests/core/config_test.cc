@@ -162,6 +162,8 @@ std::vector<KeyCase> KeyCases() {
        [](const Config& c) { return std::to_string(c.kube_log_lines); }},
       {"kubernetes.project", "2", "3", "0", "0", "2", "3", "0",
        [](const Config& c) { return std::to_string(c.kube_project); }},
+      {"kubernetes.event_wait", "2s", "0", "1m", "10", "2", "0", "60",
+       [](const Config& c) { return Num(c.kube_event_wait); }},
       {"alerting.alertmanager_url", "[\"http://a:9093\", \"http://b:9093/\"]",
        "http://c:9093", "http://d:9093,https://e:9093", "",
        "http://a:9093,http://b:9093", "http://c:9093",

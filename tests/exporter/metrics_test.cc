@@ -99,6 +99,7 @@ void Populate(AllMetrics* m) {
   m->kube.SetPodsCrashLooping("default", 1);
   m->kube.SetWatchUp("default", true);
   m->kube.WatchRestart("default", "expired");
+  m->kube.SetEventsWatchUp("default", true);
   m->kube.SetLastEvent(1700000000);
   m->alerts.Push("sent");
   m->alerts.SetQueue(1, 1000);

@@ -198,7 +198,7 @@ def rule_expressions(source_dir):
 
 
 # Expressions that can only return data once something is down.
-WATCH_DOWN_ALERTS = {"CrashctlKubernetesWatchDown"}
+WATCH_DOWN_ALERTS = {"CrashctlKubernetesWatchDown", "CrashctlKubernetesEventsWatchDown"}
 CRASHCTL_DOWN_ALERTS = {"CrashctlAbsent"}
 # Dashboard series that exist only after a watch failed.
 WATCH_DOWN_SERIES = ("crashctl_kube_watch_restarts_total",)

@@ -13,14 +13,18 @@
 #include <ctime>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "crashctl/crashreport/crash_report_parser.h"
+#include "crashctl/exporter/exporter.h"
 #include "crashctl/grouping/grouping.h"
+#include "crashctl/ingest/metrics.h"
 #include "crashctl/ingest/normalize.h"
+#include "crashctl/ingest/pipeline.h"
 #include "crashctl/kube/kube_watcher.h"
 #include "crashctl/store/sqlite.h"
 #include "crashctl/store/store.h"
@@ -657,6 +661,85 @@ TEST_F(CrashEventsTest, OomKillGetsAnEventOnlyWithACrashReport) {
   ASSERT_TRUE(doc.IsObject());
   EXPECT_STREQ(doc["tags"]["crash_type"].GetString(), "oom_killed");
   EXPECT_STREQ(doc["tags"]["signal"].GetString(), "SIGKILL");
+}
+
+// Crash events written through the ingest pipeline are seen like an SDK's:
+// ingest metrics, pipeline listeners (the alert pusher's new-group alert),
+// and still stored once per crash (a relist and a restart of crashctl add
+// nothing).
+TEST_F(CrashEventsTest, CrashEventsGoThroughTheIngestPipeline) {
+  const int64_t project = CreateProject("shop");
+  fake_.SetLogs("shop", "api-6c9f7d8b5-aaaaa", "app", true,
+                Sample("go_nil_map.txt"));
+  exporter::Exporter exporter{exporter::Exporter::Options()};
+  ingest::Metrics metrics(exporter.registry(), exporter.services());
+  ingest::IngestPipeline pipeline(store_.get(), &metrics,
+                                  ingest::IngestPipeline::Options());
+  std::mutex mu;
+  std::vector<std::string> heard;  // event ids the listener got
+  int new_groups = 0;
+  pipeline.AddListener(
+      [&](const model::WriteItem& item, const model::WriteOutcome& outcome) {
+        std::lock_guard<std::mutex> lock(mu);
+        heard.push_back(item.event.event_id);
+        if (outcome.new_group) ++new_groups;
+      });
+  pipeline.Start();
+  auto start = [&] {
+    if (watcher_) watcher_->Stop();
+    watcher_ =
+        std::make_unique<KubeWatcher>(config_, store_.get(), nullptr, options_);
+    watcher_->SetPipeline(&pipeline);
+    std::string error;
+    ASSERT_TRUE(watcher_->Start(&error)) << error;
+    ASSERT_TRUE(WaitFor([&] { return watcher_->Synced(); }, kWait));
+  };
+  start();
+  PodSpec a;
+  a.name = "api-6c9f7d8b5-aaaaa";
+  a.uid = "uid-a";
+  a.started = t0_;
+  a.looping = false;
+  Apply(a);
+  ASSERT_TRUE(WaitFor([&] { return TotalCount() == 1; }, kWait));
+  ASSERT_TRUE(WaitFor(
+      [&] { return Linked(a.name, model::CrashType::kErrorExit); }, kWait));
+  // crashctl_events_total of the project's fatal events, any service.
+  auto fatal = [&] {
+    std::istringstream in(exporter.Serialize());
+    const std::string labels =
+        "level=\"fatal\",project=\"" + std::to_string(project) + "\"";
+    double sum = 0;
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind("crashctl_events_total{", 0) == 0 &&
+          line.find(labels) != std::string::npos) {
+        sum += std::stod(line.substr(line.rfind(' ') + 1));
+      }
+    }
+    return sum;
+  };
+  EXPECT_TRUE(WaitFor([&] { return fatal() == 1; }, kWait))
+      << exporter.Serialize();
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    ASSERT_EQ(heard.size(), 1u);
+    EXPECT_EQ(heard[0],
+              CrashEventId(
+                  CrashOf(a.name, model::CrashType::kErrorExit).dedup_key, 0));
+    EXPECT_EQ(new_groups, 1);
+  }
+  // A relist and a restart of crashctl: the same id, a duplicate.
+  fake_.Expire();
+  ASSERT_TRUE(WaitFor([&] { return fake_.stats().lists >= 2; }, kWait));
+  start();
+  Apply(a);
+  ASSERT_TRUE(WaitFor([&] { return fake_.stats().lists >= 3; }, kWait));
+  EXPECT_EQ(TotalCount(), 1);
+  EXPECT_EQ(fatal(), 1);
+  watcher_->Stop();
+  pipeline.Stop();
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_EQ(heard.size(), 1u);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -181,14 +182,92 @@ void StartList(Document* d, const char* kind, const char* api_version,
   d->AddMember("metadata", meta, a);
 }
 
-std::string TableJson(const std::vector<const Value*>& pods,
-                      const std::string& rv, const std::string& cont) {
+// Columns the API server prints for core/v1 Events (priority 1 = -o wide).
+void AddEventColumns(Value* table, Document::AllocatorType& a) {
+  Value cols(rapidjson::kArrayType);
+  struct Col {
+    const char* name;
+    int priority;
+  };
+  const Col names[] = {{"Last Seen", 0}, {"Type", 0},       {"Reason", 0},
+                       {"Object", 0},    {"Subobject", 1},  {"Source", 1},
+                       {"Message", 0},   {"First Seen", 1}, {"Count", 1},
+                       {"Name", 1}};
+  for (const Col& n : names) {
+    Value c(rapidjson::kObjectType);
+    c.AddMember("name", Value(n.name, a), a);
+    c.AddMember("type", "string", a);
+    c.AddMember("format", Value(std::string(n.name) == "Name" ? "name" : "", a),
+                a);
+    c.AddMember("description", "", a);
+    c.AddMember("priority", n.priority, a);
+    cols.PushBack(c, a);
+  }
+  table->AddMember("columnDefinitions", cols, a);
+}
+
+std::string Str(const Value& v, const char* a, const char* b = nullptr) {
+  if (!v.IsObject() || !v.HasMember(a)) return "";
+  const Value* m = &v[a];
+  if (b != nullptr) {
+    if (!m->IsObject() || !m->HasMember(b)) return "";
+    m = &(*m)[b];
+  }
+  return m->IsString() ? m->GetString() : "";
+}
+
+Value EventRow(const Value& ev, Document::AllocatorType& a) {
+  std::string kind = Str(ev, "involvedObject", "kind");
+  for (char& c : kind) c = static_cast<char>(std::tolower(c));
+  std::string source = Str(ev, "source", "component");
+  if (source.empty()) source = Str(ev, "reportingComponent");
+  std::string host = Str(ev, "source", "host");
+  if (!host.empty()) source += ", " + host;
+  int count =
+      ev.HasMember("count") && ev["count"].IsInt() ? ev["count"].GetInt() : 1;
+  if (ev.HasMember("series") && ev["series"].IsObject() &&
+      ev["series"].HasMember("count") && ev["series"]["count"].IsInt()) {
+    count = ev["series"]["count"].GetInt();
+  }
+  const std::string cells[] = {"1m",
+                               Str(ev, "type"),
+                               Str(ev, "reason"),
+                               kind + "/" + Str(ev, "involvedObject", "name"),
+                               Str(ev, "involvedObject", "fieldPath"),
+                               source,
+                               Str(ev, "message"),
+                               "2m",
+                               std::to_string(count),
+                               Meta(ev, "name")};
+  Value row(rapidjson::kObjectType);
+  Value list(rapidjson::kArrayType);
+  for (const std::string& c : cells) list.PushBack(Value(c.c_str(), a), a);
+  row.AddMember("cells", list, a);
+  Value obj(rapidjson::kObjectType);
+  obj.AddMember("kind", "PartialObjectMetadata", a);
+  obj.AddMember("apiVersion", "meta.k8s.io/v1", a);
+  Value meta;
+  meta.CopyFrom(ev["metadata"], a);
+  obj.AddMember("metadata", meta, a);
+  row.AddMember("object", obj, a);
+  return row;
+}
+
+std::string TableJson(const std::vector<const Value*>& objects,
+                      const std::string& rv, const std::string& cont,
+                      bool events = false) {
   Document d(rapidjson::kObjectType);
   auto& a = d.GetAllocator();
   StartList(&d, "Table", "meta.k8s.io/v1", rv, cont);
-  AddPodColumns(&d, a);
+  if (events) {
+    AddEventColumns(&d, a);
+  } else {
+    AddPodColumns(&d, a);
+  }
   Value rows(rapidjson::kArrayType);
-  for (const Value* p : pods) rows.PushBack(PodRow(*p, a), a);
+  for (const Value* p : objects) {
+    rows.PushBack(events ? EventRow(*p, a) : PodRow(*p, a), a);
+  }
   d.AddMember("rows", rows, a);
   return ToJson(d);
 }
@@ -322,6 +401,15 @@ int FakeApiServer::BeginRequest(mg_connection* conn) {
 }
 
 std::string FakeApiServer::ApplyPod(const std::string& pod_json, bool cut) {
+  return ApplyObject("pods", pod_json, cut);
+}
+
+std::string FakeApiServer::ApplyEvent(const std::string& event_json) {
+  return ApplyObject("events", event_json, false);
+}
+
+std::string FakeApiServer::ApplyObject(const std::string& resource,
+                                       const std::string& pod_json, bool cut) {
   Document d;
   d.Parse(pod_json.c_str());
   if (d.HasParseError() || !d.IsObject() || !d.HasMember("metadata") ||
@@ -340,11 +428,13 @@ std::string FakeApiServer::ApplyPod(const std::string& pod_json, bool cut) {
   std::string rv_text;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    std::map<std::string, std::string>& objects =
+        resource == "events" ? kube_events_ : pods_;
     std::string key = ns + "/" + name;
-    auto existing = pods_.find(key);
+    auto existing = objects.find(key);
     if (Meta(d, "uid").empty()) {
       std::string uid;
-      if (existing != pods_.end()) {
+      if (existing != objects.end()) {
         Document old;
         old.Parse(existing->second.c_str());
         uid = Meta(old, "uid");
@@ -366,18 +456,21 @@ std::string FakeApiServer::ApplyPod(const std::string& pod_json, bool cut) {
     rv_text = std::to_string(rv_);
     meta.RemoveMember("resourceVersion");
     meta.AddMember("resourceVersion", Value(rv_text.c_str(), a), a);
-    if (!d.HasMember("kind")) d.AddMember("kind", "Pod", a);
+    if (!d.HasMember("kind")) {
+      d.AddMember("kind", Value(resource == "events" ? "Event" : "Pod", a), a);
+    }
     if (!d.HasMember("apiVersion")) d.AddMember("apiVersion", "v1", a);
     std::string json = ToJson(d);
     WatchEvent ev;
     ev.rv = rv_;
-    ev.type = existing == pods_.end() ? "ADDED" : "MODIFIED";
+    ev.resource = resource;
+    ev.type = existing == objects.end() ? "ADDED" : "MODIFIED";
     ev.pod = json;
     ev.ns = ns;
     ev.cut = cut;
     ev.cut_below = cut ? watch_seq_ + 1 : 0;
     events_.push_back(std::move(ev));
-    pods_[key] = json;
+    objects[key] = json;
   }
   cv_.notify_all();
   return rv_text;
@@ -398,6 +491,7 @@ bool FakeApiServer::DeletePod(const std::string& ns, const std::string& name) {
                             d.GetAllocator());
     WatchEvent ev;
     ev.rv = rv_;
+    ev.resource = "pods";
     ev.type = "DELETED";
     ev.pod = ToJson(d);
     ev.ns = ns;
@@ -571,14 +665,25 @@ void FakeApiServer::Handle(mg_connection* conn) {
     SendBody(conn, 200, "application/json", ToJson(d));
     return;
   }
-  // /api/v1/pods | /api/v1/namespaces/NS/pods[/NAME[/log]]
+  // /api/v1/pods | /api/v1/events | /api/v1/namespaces/NS/pods[/NAME[/log]]
+  // | /api/v1/namespaces/NS/events
   if (parts.size() == 3 && parts[0] == "api" && parts[1] == "v1" &&
-      parts[2] == "pods") {
+      (parts[2] == "pods" || parts[2] == "events")) {
     std::string watch = Param(req.query, "watch");
     if (watch == "true" || watch == "1") {
-      HandleWatch(conn, req, "");
+      HandleWatch(conn, req, "", parts[2]);
     } else {
-      HandleList(conn, req, "");
+      HandleList(conn, req, "", parts[2]);
+    }
+    return;
+  }
+  if (parts.size() == 5 && parts[0] == "api" && parts[1] == "v1" &&
+      parts[2] == "namespaces" && parts[4] == "events") {
+    std::string watch = Param(req.query, "watch");
+    if (watch == "true" || watch == "1") {
+      HandleWatch(conn, req, parts[3], "events");
+    } else {
+      HandleList(conn, req, parts[3], "events");
     }
     return;
   }
@@ -588,9 +693,9 @@ void FakeApiServer::Handle(mg_connection* conn) {
     if (parts.size() == 5) {
       std::string watch = Param(req.query, "watch");
       if (watch == "true" || watch == "1") {
-        HandleWatch(conn, req, ns);
+        HandleWatch(conn, req, ns, "pods");
       } else {
-        HandleList(conn, req, ns);
+        HandleList(conn, req, ns, "pods");
       }
       return;
     }
@@ -626,6 +731,18 @@ void FakeApiServer::HandleControl(mg_connection* conn, const Request& req) {
     std::string rv = ApplyPod(req.body, cut);
     if (rv.empty()) {
       SendStatus(conn, 400, "BadRequest", "body is not a pod");
+      return;
+    }
+    Document d(rapidjson::kObjectType);
+    d.AddMember("resourceVersion", Value(rv.c_str(), d.GetAllocator()),
+                d.GetAllocator());
+    SendBody(conn, 200, "application/json", ToJson(d));
+    return;
+  }
+  if (what == "events" && req.method == "POST") {
+    std::string rv = ApplyEvent(req.body);
+    if (rv.empty()) {
+      SendStatus(conn, 400, "BadRequest", "body is not an event");
       return;
     }
     Document d(rapidjson::kObjectType);
@@ -671,6 +788,9 @@ void FakeApiServer::HandleControl(mg_connection* conn, const Request& req) {
     d.AddMember("watches", s.watches, a);
     d.AddMember("logs", s.logs, a);
     d.AddMember("open_watches", s.open_watches, a);
+    d.AddMember("event_lists", s.event_lists, a);
+    d.AddMember("event_watches", s.event_watches, a);
+    d.AddMember("event_open_watches", s.event_open_watches, a);
     d.AddMember("resource_version", resource_version(), a);
     SendBody(conn, 200, "application/json", ToJson(d));
     return;
@@ -679,7 +799,9 @@ void FakeApiServer::HandleControl(mg_connection* conn, const Request& req) {
 }
 
 void FakeApiServer::HandleList(mg_connection* conn, const Request& req,
-                               const std::string& ns) {
+                               const std::string& ns,
+                               const std::string& resource) {
+  const bool is_events = resource == "events";
   int64_t limit = ToInt(Param(req.query, "limit"), 0);
   std::string cont = Param(req.query, "continue");
   bool table = req.accept.find("as=Table") != std::string::npos;
@@ -692,9 +814,9 @@ void FakeApiServer::HandleList(mg_connection* conn, const Request& req,
   bool expired = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    ++stats_.lists;
+    ++(is_events ? stats_.event_lists : stats_.lists);
     rv = rv_;
-    if (fail_count_ > 0) {
+    if (fail_count_ > 0 && !is_events) {
       --fail_count_;
       fail_status = fail_status_;
     } else if (!cont.empty()) {
@@ -706,7 +828,7 @@ void FakeApiServer::HandleList(mg_connection* conn, const Request& req,
       }
       rv = token_rv;
     }
-    for (const auto& kv : pods_) {
+    for (const auto& kv : is_events ? kube_events_ : pods_) {
       if (ns.empty() || kv.first.compare(0, ns.size() + 1, ns + "/") == 0) {
         pods.push_back(kv.second);
       }
@@ -743,12 +865,13 @@ void FakeApiServer::HandleList(mg_connection* conn, const Request& req,
   }
   std::string rv_text = std::to_string(rv);
   if (table) {
-    SendBody(conn, 200, "application/json", TableJson(ptrs, rv_text, next));
+    SendBody(conn, 200, "application/json",
+             TableJson(ptrs, rv_text, next, is_events));
     return;
   }
   Document d(rapidjson::kObjectType);
   auto& a = d.GetAllocator();
-  StartList(&d, "PodList", "v1", rv_text, next);
+  StartList(&d, is_events ? "EventList" : "PodList", "v1", rv_text, next);
   Value items(rapidjson::kArrayType);
   for (const Value* p : ptrs) {
     Value copy;
@@ -760,8 +883,8 @@ void FakeApiServer::HandleList(mg_connection* conn, const Request& req,
 }
 
 std::string FakeApiServer::EventLine(const std::string& type,
-                                     const std::string& pod_json,
-                                     bool table) const {
+                                     const std::string& pod_json, bool table,
+                                     bool events) const {
   Document d(rapidjson::kObjectType);
   auto& a = d.GetAllocator();
   d.AddMember("type", Value(type.c_str(), a), a);
@@ -770,7 +893,7 @@ std::string FakeApiServer::EventLine(const std::string& type,
   if (table) {
     Document t;
     std::vector<const Value*> one = {&pod};
-    t.Parse(TableJson(one, Meta(pod, "resourceVersion"), "").c_str());
+    t.Parse(TableJson(one, Meta(pod, "resourceVersion"), "", events).c_str());
     Value obj;
     obj.CopyFrom(t, a);
     d.AddMember("object", obj, a);
@@ -800,7 +923,9 @@ void FakeApiServer::SendEventLine(mg_connection* conn, const std::string& line,
 }
 
 void FakeApiServer::HandleWatch(mg_connection* conn, const Request& req,
-                                const std::string& ns) {
+                                const std::string& ns,
+                                const std::string& resource) {
+  const bool is_events = resource == "events";
   const std::string rv_param = Param(req.query, "resourceVersion");
   const int64_t from_rv = ToInt(rv_param, 0);
   const bool bookmarks = Param(req.query, "allowWatchBookmarks") == "true";
@@ -809,9 +934,10 @@ void FakeApiServer::HandleWatch(mg_connection* conn, const Request& req,
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::seconds(timeout);
   std::unique_lock<std::mutex> lock(mu_);
-  ++stats_.watches;
-  stats_.watch_paths.push_back(req.path + "?" + req.query);
-  if (fail_count_ > 0) {
+  ++(is_events ? stats_.event_watches : stats_.watches);
+  (is_events ? stats_.event_watch_paths : stats_.watch_paths)
+      .push_back(req.path + "?" + req.query);
+  if (fail_count_ > 0 && !is_events) {
     --fail_count_;
     int status = fail_status_;
     lock.unlock();
@@ -837,13 +963,13 @@ void FakeApiServer::HandleWatch(mg_connection* conn, const Request& req,
     return;
   }
   lock.lock();
-  ++stats_.open_watches;
+  ++(is_events ? stats_.event_open_watches : stats_.open_watches);
   int64_t sent_rv = from_rv;
   size_t next_event = 0;
   std::vector<std::string> initial;
   if (from_rv == 0) {
     // No resourceVersion: current state as ADDED events, then changes.
-    for (const auto& kv : pods_) {
+    for (const auto& kv : is_events ? kube_events_ : pods_) {
       if (ns.empty() || kv.first.compare(0, ns.size() + 1, ns + "/") == 0) {
         initial.push_back(kv.second);
       }
@@ -858,7 +984,7 @@ void FakeApiServer::HandleWatch(mg_connection* conn, const Request& req,
   enum { kOpen, kClosed, kExpired, kCut, kGone } end = kOpen;
   lock.unlock();
   for (const auto& p : initial) {
-    SendEventLine(conn, EventLine("ADDED", p, table), false);
+    SendEventLine(conn, EventLine("ADDED", p, table, is_events), false);
   }
   while (end == kOpen) {
     struct Out {
@@ -872,9 +998,10 @@ void FakeApiServer::HandleWatch(mg_connection* conn, const Request& req,
       const WatchEvent& ev = events_[next_event];
       if (ev.rv <= sent_rv) continue;
       sent_rv = ev.rv;
+      if (ev.resource != resource) continue;
       if (!ns.empty() && ev.ns != ns) continue;
       bool cut = ev.cut && my_seq < ev.cut_below;
-      out.push_back({EventLine(ev.type, ev.pod, table), cut});
+      out.push_back({EventLine(ev.type, ev.pod, table, is_events), cut});
       if (cut) break;
     }
     const auto now = std::chrono::steady_clock::now();
@@ -887,7 +1014,7 @@ void FakeApiServer::HandleWatch(mg_connection* conn, const Request& req,
       auto& a = d.GetAllocator();
       d.AddMember("type", "BOOKMARK", a);
       Value obj(rapidjson::kObjectType);
-      obj.AddMember("kind", "Pod", a);
+      obj.AddMember("kind", Value(is_events ? "Event" : "Pod", a), a);
       obj.AddMember("apiVersion", "v1", a);
       Value meta(rapidjson::kObjectType);
       meta.AddMember("resourceVersion", Value(std::to_string(rv_).c_str(), a),
@@ -919,7 +1046,7 @@ void FakeApiServer::HandleWatch(mg_connection* conn, const Request& req,
   if (end == kExpired) SendEventLine(conn, expired_line, false);
   if (end != kCut) mg_write(conn, "0\r\n\r\n", 5);
   lock.lock();
-  --stats_.open_watches;
+  --(is_events ? stats_.event_open_watches : stats_.open_watches);
 }
 
 void FakeApiServer::HandleLogs(mg_connection* conn, const Request& req,

@@ -4,6 +4,8 @@
 //   GET /api/v1/pods, /api/v1/namespaces/NS/pods  PodList with limit/continue
 //       ...?watch=true&resourceVersion=RV&allowWatchBookmarks=true&
 //       timeoutSeconds=N                          chunked watch stream
+//   GET /api/v1/events, /api/v1/namespaces/NS/events  EventList (core/v1
+//       Events), list and watch as for pods
 //   GET /api/v1/namespaces/NS/pods/NAME           one Pod
 //   GET /api/v1/namespaces/NS/pods/NAME/log       logs; previous=true with no
 //       previous container answers the real 400 Status
@@ -15,10 +17,12 @@
 //
 // Control endpoints (used by the `fake-apiserver` binary's users):
 //   POST   /_control/pods[?cut=true]      body: a Pod; add or replace
+//   POST   /_control/events               body: a v1 Event; add or replace
 //   DELETE /_control/pods/NS/NAME
 //   POST   /_control/logs?namespace=&pod=&container=&previous=true  body: text
 //   POST   /_control/bookmark | /_control/expire | /_control/close
-//   POST   /_control/fail?count=N&status=S  next N list/watch requests fail
+//   POST   /_control/fail?count=N&status=S  next N pod list/watch requests
+//                                          fail
 //   GET    /_control/stats                 {"lists":..,"watches":..,...}
 //
 // Thread-safety: every public method may be called from any thread.
@@ -41,10 +45,15 @@ namespace testing {
 class FakeApiServer {
  public:
   struct Stats {
+    // Pods only, except the event_ fields.
     int lists = 0;    // list requests answered (any status)
     int watches = 0;  // watch requests received
     int logs = 0;     // log requests
     int open_watches = 0;
+    int event_lists = 0;
+    int event_watches = 0;
+    int event_open_watches = 0;
+    std::vector<std::string> event_watch_paths;
     std::vector<std::string> watch_paths;  // full path?query of each watch
     std::string last_authorization;        // Authorization header, if any
   };
@@ -67,6 +76,9 @@ class FakeApiServer {
   // resourceVersion, or "" when the JSON is not a pod.
   std::string ApplyPod(const std::string& pod_json, bool cut = false);
   bool DeletePod(const std::string& ns, const std::string& name);
+  // Adds or replaces (by namespace/name) a core/v1 Event given as JSON, as
+  // ApplyPod does: a repeat of an event is a MODIFIED with a higher count.
+  std::string ApplyEvent(const std::string& event_json);
   // Log text of a container (previous: of its previous instance).
   void SetLogs(const std::string& ns, const std::string& pod,
                const std::string& container, bool previous,
@@ -88,8 +100,9 @@ class FakeApiServer {
  private:
   struct WatchEvent {
     int64_t rv;
-    std::string type;  // ADDED, MODIFIED, DELETED
-    std::string pod;   // pod JSON at that time
+    std::string resource;  // pods, events
+    std::string type;      // ADDED, MODIFIED, DELETED
+    std::string pod;       // pod JSON at that time
     std::string ns;
     bool cut = false;
     int64_t cut_below = 0;  // watches with a lower sequence number cut
@@ -99,15 +112,17 @@ class FakeApiServer {
   static int BeginRequest(mg_connection* conn);
   void Handle(mg_connection* conn);
   void HandleControl(mg_connection* conn, const Request& req);
+  std::string ApplyObject(const std::string& resource, const std::string& json,
+                          bool cut);
   void HandleList(mg_connection* conn, const Request& req,
-                  const std::string& ns);
+                  const std::string& ns, const std::string& resource);
   void HandleWatch(mg_connection* conn, const Request& req,
-                   const std::string& ns);
+                   const std::string& ns, const std::string& resource);
   void HandleLogs(mg_connection* conn, const Request& req,
                   const std::string& ns, const std::string& pod);
   void SendEventLine(mg_connection* conn, const std::string& line, bool cut);
   std::string EventLine(const std::string& type, const std::string& pod_json,
-                        bool table) const;
+                        bool table, bool events = false) const;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
@@ -124,7 +139,8 @@ class FakeApiServer {
   int fail_count_ = 0;
   int fail_status_ = 500;
   int64_t next_uid_ = 1;
-  std::map<std::string, std::string> pods_;  // "ns/name" -> JSON
+  std::map<std::string, std::string> pods_;         // "ns/name" -> JSON
+  std::map<std::string, std::string> kube_events_;  // "ns/name" -> JSON
   std::vector<WatchEvent> events_;
   std::map<std::string, std::string> logs_;  // "ns/pod/container/prev"
   Stats stats_;

@@ -28,6 +28,19 @@ bool Apply(FakeApiServer* server, const std::string& fixture,
   return true;
 }
 
+bool ApplyEvents(FakeApiServer* server,
+                 std::initializer_list<const char*> fixtures,
+                 std::string* error) {
+  for (const char* fixture : fixtures) {
+    std::string json = ReadKubeFixture(fixture);
+    if (json.empty() || server->ApplyEvent(json).empty()) {
+      *error = std::string("cannot apply event fixture ") + fixture;
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 bool LoadScenario(FakeApiServer* server, const std::string& name,
@@ -38,6 +51,9 @@ bool LoadScenario(FakeApiServer* server, const std::string& name,
     known = true;
     server->SetLogs("shop", "api-7d9f8b6c5d-x2k4p", "api", true,
                     ReadKubeFixture("logs_api_previous.txt"));
+    if (!ApplyEvents(server, {"event_node_system_oom.json"}, error)) {
+      return false;
+    }
     if (!Apply(server, "pod_oomkilled.json", error)) return false;
   }
   if (all || name == "crashloop") {
@@ -51,7 +67,14 @@ bool LoadScenario(FakeApiServer* server, const std::string& name,
   }
   if (all || name == "evicted") {
     known = true;
-    if (!Apply(server, "pod_evicted.json", error)) return false;
+    if (!ApplyEvents(
+            server,
+            {"event_node_insufficient_memory.json",
+             "event_node_eviction_threshold.json", "event_evicted_pod.json"},
+            error) ||
+        !Apply(server, "pod_evicted.json", error)) {
+      return false;
+    }
   }
   if (all || name == "initfail") {
     known = true;
@@ -67,11 +90,24 @@ bool LoadScenario(FakeApiServer* server, const std::string& name,
     known = true;
     if (!Apply(server, "pod_start_failed_1.json", error)) return false;
   }
+  if (all || name == "liveness") {
+    known = true;
+    // The probe fails three times (one Event whose count grows: MODIFIED),
+    // the kubelet kills the container, which restarts.
+    if (!ApplyEvents(
+            server,
+            {"event_liveness_unhealthy_1.json",
+             "event_liveness_unhealthy_3.json", "event_liveness_killing.json"},
+            error) ||
+        !Apply(server, "pod_liveness_killed.json", error)) {
+      return false;
+    }
+  }
   if (all && !Apply(server, "pod_healthy.json", error)) return false;
   if (!known) {
     *error = "unknown scenario \"" + name +
              "\" (empty, oomkill, crashloop, evicted, initfail, restarts, "
-             "startfail, all)";
+             "startfail, liveness, all)";
     return false;
   }
   return true;

@@ -3,12 +3,17 @@
 // `fake-apiserver` binary (issue 4's end-to-end test).
 //
 //   empty      no pods
-//   oomkill    shop/api-7d9f8b6c5d-x2k4p: OOMKilled (137) in lastState
+//   oomkill    shop/api-7d9f8b6c5d-x2k4p: OOMKilled (137) in lastState;
+//              node-a's SystemOOM Event
 //   crashloop  jobs/worker-0: CrashLoopBackOff, restartCount 1 -> 3
-//   evicted    batch/report-29001-7xk2m: Evicted (memory), null statuses
+//   evicted    batch/report-29001-7xk2m: Evicted (memory), null statuses;
+//              its Evicted Event, node-c's NodeHasInsufficientMemory and
+//              EvictionThresholdMet Events
 //   initfail   monitoring/log-agent-h7x2q: init container exit 1
 //   restarts   shop/cart-5c8b9d7f4-q9w8e: restartCount 6
 //   startfail  shop/web-5f7c9d8b6-k2m4n: waiting in ErrImagePull
+//   liveness   shop/checkout-7b8c9d6f5-lv9x2: killed by its liveness probe
+//              (Unhealthy x3 as ADDED + MODIFIED, Killing), restarted
 //   all        every pod above plus a healthy one
 //
 // Thread-safety: functions are reentrant.

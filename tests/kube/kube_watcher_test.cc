@@ -7,7 +7,9 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -20,6 +22,7 @@
 #include "crashctl/kube/metrics.h"
 #include "crashctl/store/sqlite.h"
 #include "crashctl/store/store.h"
+#include "crashctl/util/time.h"
 #include "fake_apiserver.h"
 #include "fake_scenarios.h"
 #include "fixture_crashes.h"
@@ -502,15 +505,18 @@ TEST_F(KubeWatcherTest, PaginatedListOfEveryScenario) {
   ASSERT_TRUE(testing::LoadScenario(&fake_, "all", &error)) << error;
   StartWatcher();
   ASSERT_TRUE(WaitFor([&] { return watcher_->Synced(); }, kWait));
-  EXPECT_EQ(fake_.stats().lists, 4);  // 7 pods, 2 a page
+  EXPECT_EQ(fake_.stats().lists, 4);  // 8 pods, 2 a page
   std::map<std::string, int> types;
-  ASSERT_EQ(AllCrashes().size(), 7u);  // stored before Synced()
+  // The error_exit waits for the first list of Events.
+  ASSERT_TRUE(WaitFor([&] { return AllCrashes().size() == 8u; }, kWait))
+      << AllCrashes().size();
   for (const model::Crash& c : AllCrashes())
     ++types[model::ToString(c.crash_type)];
   EXPECT_EQ(types, (std::map<std::string, int>{{"crash_loop", 1},
                                                {"error_exit", 1},
                                                {"evicted", 1},
                                                {"init_failed", 1},
+                                               {"liveness_failed", 1},
                                                {"oom_killed", 1},
                                                {"restart_threshold", 1},
                                                {"start_failed", 1}}));
@@ -695,6 +701,268 @@ TEST_F(KubeWatcherTest, ApiClientStreamStopsPromptly) {
   stop = true;
   t.join();
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
+}
+
+// --- Kubernetes Events ---------------------------------------------------
+
+const char kLivenessKey[] =
+    "shop/c4e5f6a7-1b2c-4d3e-8f4a-5b6c7d8e9f08/app/exit/2026-11-20T15:02:20Z";
+const char kLivenessPod[] = "checkout-7b8c9d6f5-lv9x2";
+
+std::string Rfc3339At(double t) {
+  std::time_t s = static_cast<std::time_t>(t);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&s));
+  return buf;
+}
+
+// `text` with every `from` replaced by `to`.
+std::string ReplaceAll(std::string text, const std::string& from,
+                       const std::string& to) {
+  for (size_t pos = text.find(from); pos != std::string::npos;
+       pos = text.find(from, pos + to.size())) {
+    text.replace(pos, from.size(), to);
+  }
+  return text;
+}
+
+// The liveness fixtures moved to now: the run ended `ago` seconds ago, the
+// kill 30 s before that.
+std::string Fresh(const std::string& fixture, double end) {
+  std::string json = ReadKubeFixture(fixture);
+  json = ReplaceAll(json, "2026-11-20T14:58:14Z", Rfc3339At(end - 240));
+  json = ReplaceAll(json, "2026-11-20T15:01:30Z", Rfc3339At(end - 50));
+  json = ReplaceAll(json, "2026-11-20T15:01:50Z", Rfc3339At(end - 30));
+  json = ReplaceAll(json, "2026-11-20T15:02:20Z", Rfc3339At(end));
+  json = ReplaceAll(json, "2026-11-20T15:02:21Z", Rfc3339At(end + 1));
+  return json;
+}
+
+TEST_F(KubeWatcherTest, LivenessKillIsOneLivenessFailedRecord) {
+  std::string error;
+  ASSERT_TRUE(testing::LoadScenario(&fake_, "liveness", &error)) << error;
+  StartWatcher();
+  model::Crash c;
+  ASSERT_TRUE(WaitFor([&] { return GetCrash(kLivenessKey, &c); }, kWait));
+  EXPECT_EQ(c.crash_type, model::CrashType::kLivenessFailed);
+  EXPECT_EQ(c.reason, "LivenessProbe");
+  EXPECT_EQ(c.message,
+            "Liveness probe failed: HTTP probe failed with statuscode: 500");
+  EXPECT_EQ(c.pod, kLivenessPod);
+  EXPECT_EQ(c.container, "app");
+  EXPECT_EQ(c.exit_code, 137);
+  EXPECT_EQ(c.signal, "SIGKILL");
+  EXPECT_EQ(c.workload, "checkout");
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return Metric("crashctl_kube_terminations_waiting", {}) == 0 &&
+               Crashes("shop", "liveness_failed") == 1;
+      },
+      kWait));
+  // The termination is this crash only: no error_exit, now or later (none
+  // waits any more).
+  EXPECT_EQ(AllCrashes().size(), 1u);
+  EXPECT_EQ(InsertedCount(), 1u);
+  EXPECT_EQ(Crashes("shop", "error_exit"), -1);
+  EXPECT_GE(Metric("crashctl_kube_events_total", {{"involved_kind", "pod"}}),
+            2);
+  EXPECT_EQ(Metric("crashctl_kube_events_watch_up", {{"namespace", "all"}}), 1);
+  FakeApiServer::Stats s = fake_.stats();
+  EXPECT_EQ(s.event_lists, 1);
+  ASSERT_FALSE(s.event_watch_paths.empty());
+  EXPECT_EQ(s.event_watch_paths[0].rfind("/api/v1/events?watch=true", 0), 0u)
+      << s.event_watch_paths[0];
+  EXPECT_NE(s.event_watch_paths[0].find("allowWatchBookmarks=true"),
+            std::string::npos);
+}
+
+TEST_F(KubeWatcherTest, StartupProbeKillIsLivenessFailedWithItsProbe) {
+  auto startup = [](std::string json) {
+    json = ReplaceAll(json, "Liveness probe failed", "Startup probe failed");
+    return ReplaceAll(json, "failed liveness probe", "failed startup probe");
+  };
+  for (const char* f :
+       {"event_liveness_unhealthy_1.json", "event_liveness_killing.json"}) {
+    ASSERT_FALSE(fake_.ApplyEvent(startup(ReadKubeFixture(f))).empty());
+  }
+  Apply("pod_liveness_killed.json");
+  StartWatcher();
+  model::Crash c;
+  ASSERT_TRUE(WaitFor([&] { return GetCrash(kLivenessKey, &c); }, kWait));
+  EXPECT_EQ(c.crash_type, model::CrashType::kLivenessFailed);
+  EXPECT_EQ(c.reason, "StartupProbe");
+  EXPECT_EQ(c.message,
+            "Startup probe failed: HTTP probe failed with statuscode: 500");
+}
+
+TEST_F(KubeWatcherTest, FreshTerminationWaitsForItsKillingEvent) {
+  config_.kube_event_wait = 30;  // the Event comes well before
+  StartWatcher();
+  ASSERT_TRUE(WaitFor([&] { return watcher_->Synced(); }, kWait));
+  const double end = std::floor(util::NowSeconds()) - 1;
+  ASSERT_FALSE(fake_.ApplyPod(Fresh("pod_liveness_killed.json", end)).empty());
+  // The exit waits: nothing is recorded while the Event has not come.
+  ASSERT_TRUE(WaitFor(
+      [&] { return Metric("crashctl_kube_terminations_waiting", {}) == 1; },
+      kWait));
+  EXPECT_TRUE(AllCrashes().empty());
+  for (const char* f :
+       {"event_liveness_unhealthy_1.json", "event_liveness_unhealthy_3.json",
+        "event_liveness_killing.json"}) {
+    ASSERT_FALSE(fake_.ApplyEvent(Fresh(f, end)).empty());
+  }
+  const std::string key =
+      "shop/c4e5f6a7-1b2c-4d3e-8f4a-5b6c7d8e9f08/app/exit/" + Rfc3339At(end);
+  model::Crash c;
+  ASSERT_TRUE(WaitFor([&] { return GetCrash(key, &c); }, kWait));
+  EXPECT_EQ(c.crash_type, model::CrashType::kLivenessFailed);
+  EXPECT_EQ(Metric("crashctl_kube_terminations_waiting", {}), 0);
+  EXPECT_EQ(AllCrashes().size(), 1u);
+}
+
+TEST_F(KubeWatcherTest, EventWaitEndsInErrorExitNeverReclassified) {
+  config_.kube_event_wait = 0.3;
+  StartWatcher();
+  ASSERT_TRUE(WaitFor([&] { return watcher_->Synced(); }, kWait));
+  const double end = std::floor(util::NowSeconds()) - 1;
+  ASSERT_FALSE(fake_.ApplyPod(Fresh("pod_liveness_killed.json", end)).empty());
+  const std::string key =
+      "shop/c4e5f6a7-1b2c-4d3e-8f4a-5b6c7d8e9f08/app/exit/" + Rfc3339At(end);
+  model::Crash c;
+  ASSERT_TRUE(WaitFor([&] { return GetCrash(key, &c); }, kWait));
+  EXPECT_EQ(c.crash_type, model::CrashType::kErrorExit);
+  EXPECT_EQ(c.reason, "Error");
+  // The Killing event comes too late: the record stays as it is.
+  const double before =
+      Metric("crashctl_kube_events_total", {{"involved_kind", "pod"}});
+  ASSERT_FALSE(
+      fake_.ApplyEvent(Fresh("event_liveness_killing.json", end)).empty());
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return Metric("crashctl_kube_events_total",
+                      {{"involved_kind", "pod"}}) > before;
+      },
+      kWait));
+  ASSERT_TRUE(GetCrash(key, &c));
+  EXPECT_EQ(c.crash_type, model::CrashType::kErrorExit);
+  EXPECT_EQ(AllCrashes().size(), 1u);
+  EXPECT_EQ(Crashes("shop", "error_exit"), 1);
+  EXPECT_EQ(Crashes("shop", "liveness_failed"), -1);
+}
+
+TEST_F(KubeWatcherTest, EventsRelistAfterExpiredWatchAddsNothing) {
+  std::string error;
+  ASSERT_TRUE(testing::LoadScenario(&fake_, "liveness", &error)) << error;
+  ASSERT_TRUE(testing::LoadScenario(&fake_, "evicted", &error)) << error;
+  StartWatcher();
+  model::Crash c;
+  ASSERT_TRUE(WaitFor([&] { return GetCrash(kLivenessKey, &c); }, kWait));
+  ASSERT_TRUE(
+      WaitFor([&] { return fake_.stats().event_open_watches == 1; }, kWait));
+  fake_.Expire();
+  ASSERT_TRUE(WaitFor([&] { return fake_.stats().event_lists >= 2; }, kWait));
+  ASSERT_TRUE(WaitFor([&] { return fake_.stats().lists >= 2; }, kWait));
+  // A repeat after the relist (count 4) is a MODIFIED of the same event.
+  std::string repeat =
+      ReplaceAll(ReplaceAll(ReadKubeFixture("event_liveness_unhealthy_3.json"),
+                            "\"count\": 3", "\"count\": 4"),
+                 "\"lastTimestamp\": \"2026-11-20T15:01:50Z\"",
+                 "\"lastTimestamp\": \"2026-11-20T15:02:00Z\"");
+  ASSERT_FALSE(fake_.ApplyEvent(repeat).empty());
+  ASSERT_TRUE(
+      WaitFor([&] { return fake_.stats().event_open_watches == 1; }, kWait));
+  EXPECT_EQ(AllCrashes().size(), 2u);
+  EXPECT_EQ(InsertedCount(), 2u);
+  EXPECT_EQ(Crashes("shop", "liveness_failed"), 1);
+  EXPECT_EQ(Crashes("batch", "evicted"), 1);
+  ASSERT_TRUE(GetCrash(kLivenessKey, &c));
+  EXPECT_EQ(c.crash_type, model::CrashType::kLivenessFailed);
+}
+
+TEST_F(KubeWatcherTest, EvictionAndOomKillGetTheNodesEvents) {
+  std::string error;
+  ASSERT_TRUE(testing::LoadScenario(&fake_, "evicted", &error)) << error;
+  ASSERT_TRUE(testing::LoadScenario(&fake_, "oomkill", &error)) << error;
+  StartWatcher();
+  const std::string evicted =
+      "batch/8e4f2a61-3b5c-4d7e-9f10-2a3b4c5d6e03/evicted";
+  model::Crash c;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return GetCrash(evicted, &c) &&
+               c.message.find("EvictionThresholdMet") != std::string::npos &&
+               c.message.find("NodeHasInsufficientMemory") != std::string::npos;
+      },
+      kWait))
+      << c.message;
+  // The pod status's message first, then the node's events in time order;
+  // the pod's Evicted event says what the status says (not repeated).
+  EXPECT_EQ(c.message,
+            "The node was low on resource: memory. Threshold quantity: "
+            "100Mi, available: 61460Ki. Container report was using 1254Mi, "
+            "request is 512Mi, has larger consumption of memory.\n"
+            "node node-c: NodeHasInsufficientMemory: Node node-c status is "
+            "now: NodeHasInsufficientMemory\n"
+            "node node-c: EvictionThresholdMet: Attempting to reclaim memory");
+  EXPECT_EQ(c.crash_type, model::CrashType::kEvicted);
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return GetCrash(kOomKey, &c) &&
+               c.message.find(
+                   "node node-a: SystemOOM: System OOM "
+                   "encountered, victim process: api, pid: 48213") !=
+                   std::string::npos;
+      },
+      kWait))
+      << c.message;
+  // A node event that comes after the record still reaches it.
+  std::string late = ReplaceAll(
+      ReplaceAll(ReadKubeFixture("event_node_insufficient_memory.json"),
+                 "node-c", "node-a"),
+      "2026-11-20T12:29:30Z", "2026-11-20T10:04:50Z");
+  ASSERT_FALSE(fake_.ApplyEvent(late).empty());
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return GetCrash(kOomKey, &c) &&
+               c.message.find("node node-a: NodeHasInsufficientMemory") !=
+                   std::string::npos;
+      },
+      kWait))
+      << c.message;
+  EXPECT_EQ(c.crash_type, model::CrashType::kOomKilled);
+  EXPECT_EQ(AllCrashes().size(), 2u);
+}
+
+TEST_F(KubeWatcherTest, EventsWatchIsScopedToTheNamespaces) {
+  config_.kube_namespaces = {"shop"};
+  std::string error;
+  ASSERT_TRUE(testing::LoadScenario(&fake_, "liveness", &error)) << error;
+  ASSERT_TRUE(testing::LoadScenario(&fake_, "evicted", &error)) << error;
+  StartWatcher();
+  model::Crash c;
+  ASSERT_TRUE(WaitFor([&] { return GetCrash(kLivenessKey, &c); }, kWait));
+  EXPECT_EQ(c.crash_type, model::CrashType::kLivenessFailed);
+  ASSERT_TRUE(
+      WaitFor([&] { return fake_.stats().event_open_watches == 1; }, kWait));
+  FakeApiServer::Stats s = fake_.stats();
+  ASSERT_FALSE(s.event_watch_paths.empty());
+  EXPECT_EQ(s.event_watch_paths[0].rfind("/api/v1/namespaces/shop/events?", 0),
+            0u)
+      << s.event_watch_paths[0];
+  EXPECT_EQ(Metric("crashctl_kube_events_watch_up", {{"namespace", "shop"}}),
+            1);
+  EXPECT_EQ(AllCrashes().size(), 1u);  // batch is not watched
+}
+
+TEST_F(KubeWatcherTest, WithoutTheEventsWatchExitsAreErrorExits) {
+  options_.watch_events = false;
+  std::string error;
+  ASSERT_TRUE(testing::LoadScenario(&fake_, "liveness", &error)) << error;
+  StartWatcher();
+  model::Crash c;
+  ASSERT_TRUE(WaitFor([&] { return GetCrash(kLivenessKey, &c); }, kWait));
+  EXPECT_EQ(c.crash_type, model::CrashType::kErrorExit);
+  EXPECT_EQ(fake_.stats().event_lists, 0);
 }
 
 }  // namespace

@@ -85,6 +85,94 @@ TEST(KubectlAgainstFakeTest, GetPodsWatchPrintsPodsAndUpdates) {
   EXPECT_GE(fake.stats().watches, 1);
 }
 
+// `kubectl get events --watch` prints the server-side Table of the Event
+// list, then the watch's MODIFIED repeat of an event (count 3).
+TEST(KubectlAgainstFakeTest, GetEventsWatchPrintsEventsAndRepeats) {
+  if (access(kKubectl, X_OK) != 0) GTEST_SKIP() << "no " << kKubectl;
+  FakeApiServer fake;
+  std::string error;
+  ASSERT_TRUE(fake.Start(0, &error)) << error;
+  for (const char* f : {"event_liveness_unhealthy_1.json",
+                        "event_failed_scheduling_series.json"}) {
+    ASSERT_FALSE(fake.ApplyEvent(ReadKubeFixture(f)).empty()) << f;
+  }
+  const testing::TempDir temp_dir("kubectl-events-test");
+  const std::string& dir = temp_dir.path();
+  std::string kubeconfig = WriteKubeconfig(dir, fake.url());
+  testing::CommandResult result;
+  std::thread kubectl([&] {
+    result = testing::RunCommand(
+        {kKubectl, "--kubeconfig", kubeconfig, "--cache-dir", dir + "/cache",
+         "get", "events", "-n", "shop", "--watch", "--request-timeout=20s"},
+        {{"HOME", dir}}, 30);
+  });
+  bool watching =
+      WaitFor([&] { return fake.stats().event_open_watches >= 1; }, 20);
+  EXPECT_TRUE(watching);
+  ASSERT_FALSE(
+      fake.ApplyEvent(ReadKubeFixture("event_liveness_unhealthy_3.json"))
+          .empty());
+  ASSERT_FALSE(
+      fake.ApplyEvent(ReadKubeFixture("event_liveness_killing.json")).empty());
+  // Events applied before the close are sent before the watch ends.
+  fake.CloseWatches();
+  kubectl.join();
+  fake.Stop();
+  SCOPED_TRACE("stdout:\n" + result.out + "\nstderr:\n" + result.err);
+  for (const char* column :
+       {"LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"}) {
+    EXPECT_NE(result.out.find(column), std::string::npos) << column;
+  }
+  size_t listed = result.out.find("pod/checkout-7b8c9d6f5-lv9x2");
+  ASSERT_NE(listed, std::string::npos);
+  EXPECT_NE(result.out.find("Liveness probe failed: HTTP probe failed", listed),
+            std::string::npos);
+  EXPECT_NE(result.out.find("FailedScheduling"), std::string::npos);
+  // The watch: the repeat of the Unhealthy event, then the Killing.
+  size_t repeat = result.out.find("Unhealthy", listed + 1);
+  size_t second =
+      result.out.find("Unhealthy", result.out.find("Unhealthy") + 1);
+  EXPECT_NE(repeat, std::string::npos);
+  EXPECT_NE(second, std::string::npos);
+  EXPECT_NE(result.out.find("failed liveness probe, will be restarted"),
+            std::string::npos);
+  EXPECT_GE(fake.stats().event_lists, 1);
+  EXPECT_GE(fake.stats().event_watches, 1);
+}
+
+// `kubectl events` decodes the objects into typed core/v1 Events (a wrong
+// field type is an error) and prints them from their fields: count,
+// series, involvedObject, lastTimestamp / eventTime.
+TEST(KubectlAgainstFakeTest, KubectlEventsDecodesTypedEvents) {
+  if (access(kKubectl, X_OK) != 0) GTEST_SKIP() << "no " << kKubectl;
+  FakeApiServer fake;
+  std::string error;
+  ASSERT_TRUE(fake.Start(0, &error)) << error;
+  for (const char* f :
+       {"event_liveness_unhealthy_3.json", "event_liveness_killing.json",
+        "event_failed_scheduling_series.json", "event_evicted_pod.json",
+        "event_node_eviction_threshold.json", "event_node_system_oom.json"}) {
+    ASSERT_FALSE(fake.ApplyEvent(ReadKubeFixture(f)).empty()) << f;
+  }
+  const testing::TempDir temp_dir("kubectl-events-typed-test");
+  const std::string& dir = temp_dir.path();
+  std::string kubeconfig = WriteKubeconfig(dir, fake.url());
+  testing::CommandResult result = testing::RunCommand(
+      {kKubectl, "--kubeconfig", kubeconfig, "--cache-dir", dir + "/cache",
+       "events", "-A", "--request-timeout=20s"},
+      {{"HOME", dir}}, 30);
+  fake.Stop();
+  SCOPED_TRACE("stdout:\n" + result.out + "\nstderr:\n" + result.err);
+  EXPECT_EQ(result.err.find("rror"), std::string::npos);
+  for (const char* text :
+       {"Pod/checkout-7b8c9d6f5-lv9x2", "Unhealthy", "(x3 over", "Killing",
+        "failed liveness probe", "FailedScheduling", "(x4 over", "Node/node-c",
+        "EvictionThresholdMet", "Node/node-a", "SystemOOM",
+        "Pod/report-29001-7xk2m", "Evicted"}) {
+    EXPECT_NE(result.out.find(text), std::string::npos) << text;
+  }
+}
+
 }  // namespace
 }  // namespace kube
 }  // namespace crashctl

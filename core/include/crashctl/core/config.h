@@ -44,6 +44,8 @@ struct Config {
   std::string kube_api_server;  // kubernetes.api_server: override (tests)
   int kube_log_lines = 500;     // tailLines of a crashed container's logs
   int64_t kube_project = 0;     // project of crash events; 0 = lowest id
+  // How long a termination waits for a Kubernetes Event explaining it.
+  double kube_event_wait = 10;
   // alerting.*
   std::vector<std::string> alertmanager_urls;  // alerting.alertmanager_url
   double alert_cooldown = 300;                 // seconds ("5m")

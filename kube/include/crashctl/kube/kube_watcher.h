@@ -5,17 +5,25 @@
 // report in those logs becomes a fatal error event of the crash (see
 // crash_recorder.h).
 //
-// One list+watch loop per entry of kubernetes.namespaces (one over all
-// namespaces when the list is empty). Each loop lists with limit/continue,
-// then watches from the list's resourceVersion with allowWatchBookmarks;
-// a clean end re-watches, 410 Gone / an Expired ERROR event relists, other
-// failures retry with exponential backoff and jitter. Nothing here ever
-// stops the server: while the API server is down the loops keep retrying.
+// One list+watch loop of pods per entry of kubernetes.namespaces (one over
+// all namespaces when the list is empty), and one of core/v1 Events with the
+// same semantics: a termination waits up to kubernetes.event_wait for an
+// Event explaining it (a liveness/startup probe kill: liveness_failed), and
+// evictions and OOM kills get the node's pressure events on their message. Each
+// loop lists with limit/continue, then watches from the list's resourceVersion
+// with allowWatchBookmarks; a clean end re-watches, 410 Gone / an Expired ERROR
+// event relists, other failures retry with exponential backoff and jitter.
+// Nothing here ever stops the server: while the API server is down the loops
+// keep retrying.
 //
-// Thread-safety: AddListener() before Start(). Start()/Stop() from one
-// owner thread. Synced() and OnEventStored() from any thread. Listeners are
-// called from the watch threads (or the log thread, for log updates) and
-// must be thread-safe.
+// Crash events go through the ingest pipeline when SetPipeline() gave one
+// (ingest metrics, the alert pusher's new-group and regression alerts),
+// else straight to the store.
+//
+// Thread-safety: AddListener() and SetPipeline() before Start(). Start()/Stop()
+// from one owner thread. Synced() and OnEventStored() from any thread.
+// Listeners are called from the watch threads (or the log thread, for log
+// updates) and must be thread-safe.
 #ifndef CRASHCTL_KUBE_KUBE_WATCHER_H_
 #define CRASHCTL_KUBE_KUBE_WATCHER_H_
 
@@ -27,6 +35,9 @@
 #include "crashctl/store/store.h"
 
 namespace crashctl {
+namespace ingest {
+class IngestPipeline;
+}  // namespace ingest
 namespace kube {
 
 class Metrics;
@@ -41,7 +52,8 @@ class KubeWatcher {
     double stream_idle_seconds = 90;  // no byte for this long: reconnect
     int list_page_size = 500;         // limit= of list pages
     size_t log_queue_size = 1000;
-    int log_tail_lines = 0;  // tailLines; 0 = kubernetes.log_lines
+    int log_tail_lines = 0;    // tailLines; 0 = kubernetes.log_lines
+    bool watch_events = true;  // the core/v1 Events watch
   };
 
   // `store` must outlive the watcher; `metrics` may be null.
@@ -56,6 +68,9 @@ class KubeWatcher {
   // Called for every crash inserted (inserted=true) or updated.
   using CrashListener = std::function<void(const model::Crash&, bool inserted)>;
   void AddListener(CrashListener listener);
+  // Crash events are written through `pipeline` (must outlive the watcher's
+  // Stop(); may be null: the store directly).
+  void SetPipeline(ingest::IngestPipeline* pipeline);
 
   // Resolves the API server configuration and starts the loops. Fails only
   // on bad configuration (not on an unreachable API server).

@@ -1,5 +1,6 @@
 // The Kubernetes watcher's metric families: pod crashes by namespace and
-// crash type, pods crash-looping, watch health per namespace.
+// crash type, pods crash-looping, watch health per namespace, Kubernetes
+// Events received and dropped, terminations waiting for an Event.
 //
 // Thread-safety: all methods may be called concurrently.
 #ifndef CRASHCTL_KUBE_METRICS_H_
@@ -10,6 +11,7 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -34,6 +36,15 @@ class Metrics {
   // expired, closed, error, timeout (else "other").
   void WatchRestart(const std::string& ns, const std::string& reason);
   void SetLastEvent(double timestamp);
+  // A Kubernetes Event received (ADDED/MODIFIED/DELETED), by the kind of
+  // its involved object: pod, node, other.
+  void KubeEventSeen(const std::string& involved_kind);
+  // Events the bounded event cache evicted to make room.
+  void KubeEventsDropped(int64_t count);
+  // Terminations waiting for an Event that explains them.
+  void SetTerminationsWaiting(double value);
+  // 1 while the Events watch of a namespace ("" = all) is connected.
+  void SetEventsWatchUp(const std::string& ns, bool up);
 
   static const std::vector<std::string>& KnownWatchRestartReasons();
 
@@ -43,6 +54,10 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>* watch_up_;
   prometheus::Family<prometheus::Counter>* watch_restarts_;
   prometheus::Gauge* last_event_;
+  prometheus::Family<prometheus::Counter>* kube_events_;
+  prometheus::Counter* kube_events_dropped_;
+  prometheus::Gauge* terminations_waiting_;
+  prometheus::Family<prometheus::Gauge>* events_watch_up_;
 };
 
 }  // namespace kube
