@@ -119,9 +119,11 @@ unset PKG_CONFIG_PATH
 
 step "build the consumer three ways"
 consumer_src=$src/sdk/examples/consumer
-# add_subdirectory of the sdk/ folder alone, as a project that copied it in.
-mkdir -p "$work/copy"
+# add_subdirectory of the sdk/ folder, as a project that copied it in (with
+# the tracing/context/ folder beside it, whose sources the SDK compiles in).
+mkdir -p "$work/copy/tracing"
 cp -r "$src/sdk" "$work/copy/sdk"
+cp -r "$src/tracing/context" "$work/copy/tracing/context"
 build_consumer() {  # VIA ENV-ASSIGNMENT CMAKE-ARGS...
   local via=$1 envset=$2; shift 2
   local dir=$work/consumer-$via
