@@ -90,10 +90,11 @@ echo "SONAME $soname, version $version"
 # static dependencies' (libiberty's demangler).
 exported=$(nm -D --defined-only "$lib/libcrashctl_sdk.so" | awk '{ print $3 }')
 ours=$(echo "$exported" | grep -v '^_ZN\?St\|^_ZNKSt\|^_ZNSt\|^_ZTISt\|^_ZTSSt\|^_ZS\|^_ZGVZNSt\|^_ZZNSt' || true)
-api=$(echo "$ours" | c++filt | sed 's/(.*//; s/\[abi:cxx11\]//' | sort -u)
+api=$(echo "$ours" | c++filt | sed 's/(.*//; s/\[abi:cxx11\]//' | LC_ALL=C sort -u)
 want="crashctl::sdk::AddBreadcrumb
 crashctl::sdk::CaptureException
 crashctl::sdk::CaptureMessage
+crashctl::sdk::CurrentSpan
 crashctl::sdk::DroppedEvents
 crashctl::sdk::Flush
 crashctl::sdk::Init
@@ -101,7 +102,23 @@ crashctl::sdk::LevelName
 crashctl::sdk::RemoveTag
 crashctl::sdk::SetTag
 crashctl::sdk::SetUser
-crashctl::sdk::Shutdown"
+crashctl::sdk::Shutdown
+crashctl::sdk::Span::Finish
+crashctl::sdk::Span::IsSampled
+crashctl::sdk::Span::SetData
+crashctl::sdk::Span::SetDescription
+crashctl::sdk::Span::SetHttpStatus
+crashctl::sdk::Span::SetStatus
+crashctl::sdk::Span::SetTag
+crashctl::sdk::Span::SpanId
+crashctl::sdk::Span::StartChild
+crashctl::sdk::Span::TraceHeaders
+crashctl::sdk::Span::TraceId
+crashctl::sdk::SpanScope::SpanScope
+crashctl::sdk::SpanScope::~SpanScope
+crashctl::sdk::StartTransaction
+crashctl::sdk::Transaction::SetName
+crashctl::sdk::Transaction::SetRequest"
 if [ "$api" != "$want" ]; then
   echo "exported:"; echo "$ours" | c++filt
   fail "libcrashctl_sdk.so exports other symbols than the API"
