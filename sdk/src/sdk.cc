@@ -261,7 +261,8 @@ void SendTransaction(TransactionPayload payload,
   std::string envelope =
       BuildEnvelope(payload.event_id, client->dsn.raw,
                     TransactionToJson(payload), "transaction", trace_json);
-  client->transport->Enqueue(payload.event_id, std::move(envelope));
+  client->transport->Enqueue(payload.event_id, std::move(envelope),
+                             /*transaction=*/true);
 }
 
 }  // namespace detail

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "crashctl/sdk.h"
+#include "crashctl/sdk/support/http_sender.h"
 #include "crashctl/tracing/trace_context.h"
 #include "crashctl/tracing/transaction.h"
 #include "fake_sentry.h"
@@ -496,6 +497,32 @@ TEST_F(TracingTest, SpansFromManyThreads) {
   std::set<std::string> ids;
   for (const auto& s : doc["spans"].GetArray()) ids.insert(Get(s, "span_id"));
   EXPECT_EQ(ids.size(), static_cast<size_t>(kThreads * kEach));
+}
+
+TEST_F(TracingTest, TransactionRateLimitDropsTransactionsOnly) {
+  // The first request (a transaction) is answered 429 for transactions
+  // alone, for 60 s.
+  server_.FailNext(1, 429, {{"X-Sentry-Rate-Limits", "60:transaction:key"}});
+  ASSERT_TRUE(Init(TestOptions()));
+  StartTransaction("first", "task").Finish();
+  ASSERT_TRUE(Flush(seconds(5)));
+  EXPECT_EQ(server_.Requests(), 1u);
+  uint64_t dropped = DroppedEvents();
+  EXPECT_EQ(dropped, 1u);                       // not kept for a retry
+  StartTransaction("second", "task").Finish();  // dropped before sending
+  EXPECT_EQ(DroppedEvents(), dropped + 1);
+  // Errors are not held: the marker arrives (within Drain's 5 s, not 60).
+  auto all = Drain();
+  EXPECT_TRUE(Transactions(all).empty());
+  EXPECT_EQ(server_.Requests(), 2u);
+}
+
+TEST(RateLimitTest, PerCategory) {
+  EXPECT_EQ(ParseRateLimits("60:transaction:key", "transaction"), 60);
+  EXPECT_EQ(ParseRateLimits("60:transaction:key"), 0);
+  EXPECT_EQ(ParseRateLimits("30::key, 5:transaction:org", "transaction"), 30);
+  EXPECT_EQ(ParseRateLimits("7:error;transaction:org", "transaction"), 7);
+  EXPECT_EQ(ParseRateLimits("7:error:org", "transaction"), 0);
 }
 
 TEST(TracingOffTest, NoOpWithoutInit) {
