@@ -4,10 +4,65 @@
 #include <stdexcept>
 
 #include "crashctl/sdk.h"
+#include "tracing.h"
 
 namespace crashctl {
 namespace sdk {
 namespace {
+
+const char* Header(mg_connection* conn, const char* name) {
+  const char* v = mg_get_header(conn, name);
+  return v != nullptr ? v : "";
+}
+
+Transaction StartRequest(mg_connection* conn, const std::string& route,
+                         const char* method) {
+  const mg_request_info* info = mg_get_request_info(conn);
+  std::string uri =
+      info != nullptr && info->local_uri != nullptr ? info->local_uri : "";
+  TransactionContext context;
+  context.name = route;
+  context.op = "http.server";
+  context.source = "route";
+  context.sentry_trace = Header(conn, "sentry-trace");
+  context.traceparent = Header(conn, "traceparent");
+  context.baggage = Header(conn, "baggage");
+  context.attributes["http.method"] = method;
+  context.attributes["url"] = uri;
+  Transaction tx = StartTransaction(context);
+  tx.SetRequest(method, uri);
+  return tx;
+}
+
+// One request's transaction, the current span of the handler's thread
+// while it runs.
+class RequestTrace {
+ public:
+  RequestTrace(mg_connection* conn, const std::string& route,
+               const char* method)
+      : tx_(StartRequest(conn, route, method)), scope_(tx_) {}
+  RequestTrace(const RequestTrace&) = delete;
+  RequestTrace& operator=(const RequestTrace&) = delete;
+
+  // `status`: the response status when known (> 0); else one the handler
+  // set with SetHttpStatus, else 200 when it handled the request, else
+  // none (span status unknown).
+  void Finish(bool handled, int status) {
+    if (status <= 0) status = detail::HttpStatusOf(tx_);
+    if (status <= 0 && handled) status = 200;
+    if (status > 0) {
+      tx_.SetHttpStatus(status);
+    } else {
+      tx_.SetStatus("unknown");
+    }
+    tx_.Finish();
+  }
+  void Discard() { detail::Discard(tx_); }
+
+ private:
+  Transaction tx_;
+  SpanScope scope_;
+};
 
 void Report(const std::exception& e, const char* method,
             const std::string& route) {
@@ -27,8 +82,17 @@ void Answer500(mg_connection* conn) {
 template <typename Call>
 bool CapturingHandler::Guard(const char* method, mg_connection* conn,
                              int* status, Call call) {
+  RequestTrace trace(conn, route_, method);
   try {
-    return call();
+    bool handled = call();
+    if (status != nullptr && *status < 0) {
+      // The inner handler lacks this form: civetweb calls the other one
+      // next, which records the request.
+      trace.Discard();
+      return handled;
+    }
+    trace.Finish(handled, status != nullptr ? *status : 0);
+    return handled;
   } catch (const std::exception& e) {
     Report(e, method, route_);
   } catch (...) {
@@ -36,6 +100,7 @@ bool CapturingHandler::Guard(const char* method, mg_connection* conn,
   }
   Answer500(conn);
   if (status != nullptr) *status = 500;
+  trace.Finish(true, 500);
   return true;
 }
 
@@ -63,14 +128,19 @@ int CaptureRequest(mg_connection* conn, const std::string& route,
   const mg_request_info* info = mg_get_request_info(conn);
   const char* method =
       info != nullptr && info->request_method ? info->request_method : "";
+  RequestTrace trace(conn, route, method);
   try {
-    return handler(conn, cbdata);
+    int rc = handler(conn, cbdata);
+    // 1..999: handled, and a status code when it is one.
+    trace.Finish(rc > 0, rc >= 100 && rc <= 599 ? rc : 0);
+    return rc;
   } catch (const std::exception& e) {
     Report(e, method, route);
   } catch (...) {
     Report(std::runtime_error("non-std::exception thrown"), method, route);
   }
   Answer500(conn);
+  trace.Finish(true, 500);
   return 500;
 }
 

@@ -28,6 +28,7 @@
 #include "crashctl/sdk/support/symbolizer.h"
 #include "crashctl/sdk/support/util.h"
 #include "exception_chain.h"
+#include "tracing.h"
 #include "transport.h"
 
 namespace crashctl {
@@ -131,6 +132,19 @@ bool Prepare(Client& client, Event& event, const EventOptions& opts,
   event.environment = client.options.environment;
   event.fingerprint = opts.fingerprint;
   event.extra.insert(opts.extra.begin(), opts.extra.end());
+  // The trace of the thread's current span (SpanScope), and its DSC for the
+  // envelope header.
+  std::string trace_json;
+  if (std::shared_ptr<detail::SpanState> span = detail::CurrentSpanState()) {
+    event.trace.trace_id = span->root->trace_id;
+    event.trace.span_id = span->span_id;
+    event.trace.parent_span_id = span->parent_span_id;
+    {
+      std::lock_guard<std::mutex> lock(span->mu);
+      event.trace.op = span->record.op;
+    }
+    trace_json = detail::DscToJson(span->root->dsc);
+  }
   {
     std::lock_guard<std::mutex> lock(g_mu);
     double draw = std::uniform_real_distribution<double>(0, 1)(client.rng);
@@ -151,7 +165,8 @@ bool Prepare(Client& client, Event& event, const EventOptions& opts,
   if (client.options.before_send && !client.options.before_send(event)) {
     return false;
   }
-  *envelope = BuildEnvelope(event.event_id, client.dsn.raw, EventToJson(event));
+  *envelope = BuildEnvelope(event.event_id, client.dsn.raw, EventToJson(event),
+                            "event", trace_json);
   return true;
 }
 
@@ -211,6 +226,46 @@ void ReportSpooledCrashes(Client& client) {
 }
 
 }  // namespace
+
+namespace detail {
+
+bool CurrentTracingConfig(TracingConfig* out) {
+  std::shared_ptr<Client> client = Current();
+  if (!client) return false;
+  out->traces_sample_rate = client->options.traces_sample_rate;
+  out->traces_sampler = client->options.traces_sampler;
+  out->max_spans = client->options.max_spans;
+  out->release = client->options.release;
+  out->environment = client->options.environment;
+  out->public_key = client->dsn.public_key;
+  return true;
+}
+
+void SendTransaction(TransactionPayload payload,
+                     const std::string& trace_json) {
+  std::shared_ptr<Client> client = Current();
+  if (!client) return;
+  payload.release = client->options.release;
+  payload.environment = client->options.environment;
+  payload.server_name = client->server_name;
+  std::map<std::string, std::string> tags;
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    tags = client->tags;
+  }
+  if (!client->options.service.empty()) {
+    tags["service"] = client->options.service;
+  }
+  for (const auto& kv : payload.self.tags) tags[kv.first] = kv.second;
+  payload.self.tags.swap(tags);
+  std::string envelope =
+      BuildEnvelope(payload.event_id, client->dsn.raw,
+                    TransactionToJson(payload), "transaction", trace_json);
+  client->transport->Enqueue(payload.event_id, std::move(envelope),
+                             /*transaction=*/true);
+}
+
+}  // namespace detail
 
 bool Init(const Options& options) {
   Shutdown(std::chrono::milliseconds(0));

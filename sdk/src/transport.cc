@@ -21,14 +21,16 @@ Transport::Transport(Dsn dsn, std::string spool_dir, size_t queue_size,
 
 Transport::~Transport() { Shutdown(std::chrono::milliseconds(0)); }
 
-bool Transport::Enqueue(const std::string& event_id, std::string envelope) {
+bool Transport::Enqueue(const std::string& event_id, std::string envelope,
+                        bool transaction) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_ || queue_.size() >= queue_size_) {
+    if (stopping_ || queue_.size() >= queue_size_ ||
+        (transaction && Clock::now() < transactions_not_before_)) {
       dropped_.fetch_add(1);
       return false;
     }
-    queue_.push_back(Item{event_id, std::move(envelope), 0});
+    queue_.push_back(Item{event_id, std::move(envelope), 0, transaction});
   }
   cv_.notify_all();
   return true;
@@ -84,6 +86,12 @@ void Transport::Run() {
       if (stopping_) return;
       item = std::move(queue_.front());
       queue_.pop_front();
+      if (item.transaction && Clock::now() < transactions_not_before_) {
+        dropped_.fetch_add(1);  // queued before the limit came
+        lock.unlock();
+        cv_.notify_all();
+        continue;
+      }
       in_flight_ = true;
     }
     if (Clock::now() < not_before && !SleepUntil(not_before)) {
@@ -96,7 +104,16 @@ void Transport::Run() {
         PostEnvelope(dsn_, item.envelope, std::chrono::seconds(10), &abort_);
     ++item.attempts;
     bool done = true;
-    if (r.Delivered()) {
+    if (r.transaction_retry_after_seconds > 0) {
+      std::lock_guard<std::mutex> lock(mu_);
+      transactions_not_before_ =
+          Clock::now() +
+          std::chrono::seconds(r.transaction_retry_after_seconds);
+    }
+    if (r.RateLimited() && item.transaction &&
+        r.transaction_retry_after_seconds > 0) {
+      dropped_.fetch_add(1);  // limited as a transaction: not kept
+    } else if (r.Delivered()) {
       sent_.fetch_add(1);
       backoff = std::chrono::milliseconds(500);
       if (r.retry_after_seconds > 0) {
@@ -104,7 +121,9 @@ void Transport::Run() {
       }
     } else if (r.RateLimited()) {
       // Not the event's fault: keep it and wait as told.
-      not_before = Clock::now() + std::chrono::seconds(r.retry_after_seconds);
+      not_before = Clock::now() +
+                   std::chrono::seconds(
+                       r.retry_after_seconds > 0 ? r.retry_after_seconds : 60);
       item.attempts = 0;
       done = false;
     } else if (r.Retryable()) {

@@ -2,7 +2,9 @@
 // thread that POSTs them, honours rate limits (429, Retry-After,
 // X-Sentry-Rate-Limits), retries failures with exponential backoff, and
 // spools what it could not send (after kMaxAttempts, or at shutdown).
-// On start it also sends envelopes spooled by earlier runs.
+// On start it also sends envelopes spooled by earlier runs. A rate limit of
+// the "transaction" category alone (X-Sentry-Rate-Limits) drops
+// transactions, queued or new, until it ends, and holds nothing else.
 // Thread-safety: all public methods are thread-safe.
 #ifndef CRASHCTL_SDK_SRC_TRANSPORT_H_
 #define CRASHCTL_SDK_SRC_TRANSPORT_H_
@@ -33,7 +35,9 @@ class Transport {
 
   // Queues an envelope; never blocks. False (and counted as dropped) when the
   // queue is full or the transport is shut down.
-  bool Enqueue(const std::string& event_id, std::string envelope);
+  // `transaction`: the envelope holds a transaction item.
+  bool Enqueue(const std::string& event_id, std::string envelope,
+               bool transaction = false);
 
   // True when the queue drained (nothing queued or in flight) in time.
   bool Flush(std::chrono::milliseconds timeout);
@@ -50,6 +54,7 @@ class Transport {
     std::string event_id;
     std::string envelope;
     int attempts = 0;
+    bool transaction = false;
   };
   void Run();
   // Waits until `until` or stop; returns false if stopping.
@@ -65,6 +70,8 @@ class Transport {
   std::deque<Item> queue_;  // guarded by mu_
   bool in_flight_ = false;  // guarded by mu_
   bool stopping_ = false;   // guarded by mu_
+  // Transactions are dropped until then; guarded by mu_.
+  std::chrono::steady_clock::time_point transactions_not_before_{};
   std::atomic<bool> abort_{false};
   std::atomic<uint64_t> dropped_{0};
   std::atomic<uint64_t> sent_{0};

@@ -180,6 +180,17 @@ std::string EventToJson(const Event& event) {
     w.Key("crashctl");
     WriteExtra(w, event);
   }
+  if (!event.trace.trace_id.empty()) {
+    w.Key("trace");
+    w.StartObject();
+    Str(w, "trace_id", event.trace.trace_id);
+    if (!event.trace.span_id.empty()) Str(w, "span_id", event.trace.span_id);
+    if (!event.trace.parent_span_id.empty()) {
+      Str(w, "parent_span_id", event.trace.parent_span_id);
+    }
+    if (!event.trace.op.empty()) Str(w, "op", event.trace.op);
+    w.EndObject();
+  }
   w.EndObject();
   if (!event.user.empty()) {
     w.Key("user");
@@ -224,18 +235,24 @@ std::string EventToJson(const Event& event) {
 }
 
 std::string BuildEnvelope(const std::string& event_id, const std::string& dsn,
-                          const std::string& event_json) {
+                          const std::string& event_json,
+                          const std::string& item_type,
+                          const std::string& trace_json) {
   rapidjson::StringBuffer header;
   Writer w(header);
   w.StartObject();
   Str(w, "event_id", event_id);
   Str(w, "dsn", dsn);
   Str(w, "sent_at", Iso8601Now());
+  if (!trace_json.empty()) {
+    w.Key("trace");
+    w.RawValue(trace_json.c_str(), trace_json.size(), rapidjson::kObjectType);
+  }
   w.EndObject();
   rapidjson::StringBuffer item;
   Writer iw(item);
   iw.StartObject();
-  Str(iw, "type", "event");
+  Str(iw, "type", item_type);
   iw.Key("length");
   iw.Uint64(event_json.size());
   iw.EndObject();

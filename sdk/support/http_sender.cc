@@ -75,6 +75,11 @@ void EnsureCurlInitialized() {
 }
 
 int ParseRateLimits(const std::string& header) {
+  return std::max(ParseRateLimits(header, "error"),
+                  ParseRateLimits(header, "default"));
+}
+
+int ParseRateLimits(const std::string& header, const std::string& category) {
   int best = 0;
   std::stringstream groups(header);
   std::string group;
@@ -90,7 +95,7 @@ int ParseRateLimits(const std::string& header) {
     std::stringstream cats(categories);
     std::string cat;
     while (std::getline(cats, cat, ';')) {
-      if (cat == "error" || cat == "default") applies = true;
+      if (cat == category) applies = true;
     }
     if (applies) best = std::max(best, secs);
   }
@@ -153,8 +158,11 @@ SendResult PostEnvelope(const Dsn& dsn, const std::string& envelope,
     result.status = static_cast<int>(status);
     if (!got.rate_limits.empty()) {
       result.retry_after_seconds = ParseRateLimits(got.rate_limits);
+      result.transaction_retry_after_seconds =
+          ParseRateLimits(got.rate_limits, "transaction");
     }
-    if (result.status == 429 && result.retry_after_seconds == 0) {
+    if (result.status == 429 && result.retry_after_seconds == 0 &&
+        result.transaction_retry_after_seconds == 0) {
       result.retry_after_seconds =
           got.retry_after.empty() ? 60 : ParseRetryAfter(got.retry_after);
     }

@@ -90,10 +90,11 @@ echo "SONAME $soname, version $version"
 # static dependencies' (libiberty's demangler).
 exported=$(nm -D --defined-only "$lib/libcrashctl_sdk.so" | awk '{ print $3 }')
 ours=$(echo "$exported" | grep -v '^_ZN\?St\|^_ZNKSt\|^_ZNSt\|^_ZTISt\|^_ZTSSt\|^_ZS\|^_ZGVZNSt\|^_ZZNSt' || true)
-api=$(echo "$ours" | c++filt | sed 's/(.*//; s/\[abi:cxx11\]//' | sort -u)
+api=$(echo "$ours" | c++filt | sed 's/(.*//; s/\[abi:cxx11\]//' | LC_ALL=C sort -u)
 want="crashctl::sdk::AddBreadcrumb
 crashctl::sdk::CaptureException
 crashctl::sdk::CaptureMessage
+crashctl::sdk::CurrentSpan
 crashctl::sdk::DroppedEvents
 crashctl::sdk::Flush
 crashctl::sdk::Init
@@ -101,7 +102,23 @@ crashctl::sdk::LevelName
 crashctl::sdk::RemoveTag
 crashctl::sdk::SetTag
 crashctl::sdk::SetUser
-crashctl::sdk::Shutdown"
+crashctl::sdk::Shutdown
+crashctl::sdk::Span::Finish
+crashctl::sdk::Span::IsSampled
+crashctl::sdk::Span::SetData
+crashctl::sdk::Span::SetDescription
+crashctl::sdk::Span::SetHttpStatus
+crashctl::sdk::Span::SetStatus
+crashctl::sdk::Span::SetTag
+crashctl::sdk::Span::SpanId
+crashctl::sdk::Span::StartChild
+crashctl::sdk::Span::TraceHeaders
+crashctl::sdk::Span::TraceId
+crashctl::sdk::SpanScope::SpanScope
+crashctl::sdk::SpanScope::~SpanScope
+crashctl::sdk::StartTransaction
+crashctl::sdk::Transaction::SetName
+crashctl::sdk::Transaction::SetRequest"
 if [ "$api" != "$want" ]; then
   echo "exported:"; echo "$ours" | c++filt
   fail "libcrashctl_sdk.so exports other symbols than the API"
@@ -119,9 +136,11 @@ unset PKG_CONFIG_PATH
 
 step "build the consumer three ways"
 consumer_src=$src/sdk/examples/consumer
-# add_subdirectory of the sdk/ folder alone, as a project that copied it in.
-mkdir -p "$work/copy"
+# add_subdirectory of the sdk/ folder, as a project that copied it in (with
+# the tracing/context/ folder beside it, whose sources the SDK compiles in).
+mkdir -p "$work/copy/tracing"
 cp -r "$src/sdk" "$work/copy/sdk"
+cp -r "$src/tracing/context" "$work/copy/tracing/context"
 build_consumer() {  # VIA ENV-ASSIGNMENT CMAKE-ARGS...
   local via=$1 envset=$2; shift 2
   local dir=$work/consumer-$via

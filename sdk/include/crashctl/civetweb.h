@@ -1,6 +1,19 @@
 // Wraps civetweb request handlers so that an exception escaping a handler is
 // reported to crashctl (tags method, route, status=500) and answered with
-// HTTP 500 instead of killing the server thread.
+// HTTP 500 instead of killing the server thread; and so that every request
+// is one transaction (docs/sdk.md#civetweb):
+// - name: the route pattern given here, source `route`; op `http.server`;
+//   request.method and request.url (the path);
+// - it continues the trace of incoming `sentry-trace` (else `traceparent`)
+//   and `baggage` headers, and is sampled as crashctl::sdk::Options says;
+// - it is the handler thread's current span (SpanScope) while the handler
+//   runs, so errors captured there carry its contexts.trace, and
+//   CurrentSpan().TraceHeaders() gives the headers for outgoing calls;
+// - response status: 500 after an exception; else the status the handler's
+//   `int* status` form returned; else one it set with
+//   CurrentSpan().SetHttpStatus(code); else 200 when it handled the request
+//   (civetweb does not tell a handler's status otherwise); else none
+//   (span status unknown).
 //
 //   MyHandler handler;
 //   crashctl::sdk::CapturingHandler safe(&handler, "/api/orders");
@@ -55,8 +68,10 @@ class CapturingHandler : public CivetHandler {
   std::string route_;
 };
 
-// For plain mg_set_request_handler callbacks: wraps `handler(conn, cbdata)`.
-// Returns the handler's result, or 500 after reporting an exception.
+// For plain mg_set_request_handler callbacks: wraps `handler(conn, cbdata)`
+// (one transaction, as above; the response status is the handler's result
+// when it is 100..599). Returns the handler's result, or 500 after
+// reporting an exception.
 int CaptureRequest(mg_connection* conn, const std::string& route,
                    int (*handler)(mg_connection*, void*), void* cbdata);
 

@@ -8,10 +8,19 @@
 //   crashctl::sdk::Init(options);
 //   ... crashctl::sdk::CaptureException(e); ...   crashctl::sdk::Shutdown();
 //
+// Tracing (docs/sdk.md#tracing):
+//   crashctl::sdk::Transaction tx = crashctl::sdk::StartTransaction("/orders",
+//   "http.server"); crashctl::sdk::SpanScope scope(tx);   // errors on this
+//   thread carry its trace crashctl::sdk::Span db = tx.StartChild("db.query",
+//   "SELECT ..."); db.Finish();  tx.SetHttpStatus(200);  tx.Finish();   //
+//   sends it (if sampled)
+//
 // Thread-safety: every function here may be called from any thread at any
 // time. Capturing never blocks on the network: events are queued (bounded) and
 // sent by one background thread; when the queue is full the event is dropped
-// and counted (see DroppedEvents()).
+// and counted (see DroppedEvents()). Span and Transaction are handles: copies
+// share one span, and every method may be called from any thread (each span
+// has its own lock). SpanScope and CurrentSpan() are per thread.
 #ifndef CRASHCTL_SDK_H_
 #define CRASHCTL_SDK_H_
 
@@ -20,6 +29,7 @@
 #include <exception>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -100,6 +110,15 @@ struct Breadcrumb {
   Level level = Level::kInfo;
 };
 
+// The trace an event belongs to (Sentry `contexts.trace`): the thread's
+// current span when the event was captured (SpanScope). Empty trace_id: none.
+struct TraceContext {
+  std::string trace_id;        // 32 lowercase hex
+  std::string span_id;         // 16 lowercase hex
+  std::string parent_span_id;  // "" when the span has no parent
+  std::string op;
+};
+
 // An event as it is about to be sent; before_send may edit it.
 struct Event {
   std::string event_id;   // 32 lowercase hex
@@ -118,6 +137,20 @@ struct Event {
   std::string environment;
   std::vector<Thread> threads;  // `threads.values`; empty: none sent
   std::string platform;         // empty: "native"
+  TraceContext trace;           // contexts.trace; empty trace_id: none
+};
+
+// What a traces_sampler decides on: the root transaction about to start.
+struct SamplingContext {
+  std::string name;
+  std::string op;
+  std::string source;
+  // The incoming trace's decision (sentry-trace's flag, traceparent's
+  // sampled flag), when there is one.
+  bool has_parent_sampled = false;
+  bool parent_sampled = false;
+  // TransactionContext::attributes (the civetweb wrapper: http.method, url).
+  std::map<std::string, std::string> attributes;
 };
 
 struct Options {
@@ -135,6 +168,14 @@ struct Options {
   // CRASHCTL_SPOOL_DIR, else $XDG_STATE_HOME/crashctl/spool, else
   // ~/.local/state/crashctl/spool.
   std::string spool_dir;
+  // Tracing. A root transaction is sampled with probability
+  // traces_sampler(context) when a sampler is set, else the incoming trace's
+  // decision when there is one, else traces_sample_rate (0: none sampled;
+  // trace context is still created and propagated). Children inherit the
+  // root's decision. Rates outside 0..1 are clamped.
+  double traces_sample_rate = 0.0;
+  std::function<double(const SamplingContext&)> traces_sampler;
+  size_t max_spans = 1000;  // finished child spans kept per transaction
   bool install_crash_handler = true;  // SIGSEGV/BUS/ILL/FPE/ABRT + terminate
   bool debug = false;                 // diagnostic lines on stderr
 };
@@ -180,6 +221,108 @@ CRASHCTL_SDK_API void Shutdown(
 
 // Events dropped because the queue was full, since Init.
 CRASHCTL_SDK_API uint64_t DroppedEvents();
+
+// --- Tracing ----------------------------------------------------------------
+
+namespace detail {
+struct SpanState;
+struct Access;
+}  // namespace detail
+
+// A span of a trace: a handle (copies share the span). A default-constructed
+// Span, and every span while the SDK is not initialised, is a no-op (empty
+// ids, no headers). Finish() records the span's end once; later calls are
+// ignored. A child finished after its transaction is not sent.
+class CRASHCTL_SDK_API Span {
+ public:
+  Span() {}
+  explicit operator bool() const { return state_ != nullptr; }
+
+  // A child of this span (same trace, same sampling decision); started now.
+  Span StartChild(const std::string& op,
+                  const std::string& description = std::string()) const;
+  // A Sentry span status: ok, cancelled, unknown, invalid_argument,
+  // deadline_exceeded, not_found, already_exists, permission_denied,
+  // resource_exhausted, failed_precondition, aborted, out_of_range,
+  // unimplemented, internal_error, unavailable, data_loss, unauthenticated.
+  // Default at Finish: ok.
+  void SetStatus(const std::string& status);
+  // The status an HTTP response code means (404 -> not_found, 5xx ->
+  // internal_error, ...) and tag http.status_code; on a transaction also
+  // contexts.response.status_code.
+  void SetHttpStatus(int http_status);
+  void SetDescription(const std::string& description);
+  void SetData(const std::string& key, const std::string& value);
+  void SetTag(const std::string& key, const std::string& value);
+  void Finish();
+
+  std::string TraceId() const;  // 32 hex, "" for a no-op span
+  std::string SpanId() const;   // 16 hex
+  bool IsSampled() const;
+  // Headers to send downstream so that the callee continues this span's
+  // trace: "sentry-trace", "traceparent" and "baggage" (the trace's
+  // sentry-* entries, then incoming third-party members). Empty for a no-op.
+  std::map<std::string, std::string> TraceHeaders() const;
+
+ protected:
+  friend struct detail::Access;
+  std::shared_ptr<detail::SpanState> state_;
+};
+
+// The root span of a trace in this process; Finish() sends it as a Sentry
+// `transaction` item with its finished children, when sampled.
+class CRASHCTL_SDK_API Transaction : public Span {
+ public:
+  Transaction() {}
+  // source: url, route, view, component, task, custom (Sentry's
+  // transaction_info.source; crashctl uses the name as a metric label only
+  // for low-cardinality sources, docs/tracing.md).
+  void SetName(const std::string& name, const std::string& source = "custom");
+  // request.method and request.url.
+  void SetRequest(const std::string& method, const std::string& url);
+
+ private:
+  friend struct detail::Access;
+};
+
+struct TransactionContext {
+  std::string name;
+  std::string op;
+  std::string source = "custom";
+  // Incoming propagation headers, verbatim ("" when absent). A valid
+  // sentry-trace is used first, else a valid traceparent; baggage's sentry-*
+  // entries are then the trace's (frozen) and its other members passed on.
+  // Invalid headers are ignored (a new trace starts).
+  std::string sentry_trace;
+  std::string traceparent;
+  std::string baggage;
+  std::map<std::string, std::string> attributes;  // for traces_sampler
+};
+
+// Starts a root transaction, sampled as Options says. A no-op Transaction
+// when the SDK is not initialised.
+CRASHCTL_SDK_API Transaction StartTransaction(const std::string& name,
+                                              const std::string& op);
+CRASHCTL_SDK_API Transaction
+StartTransaction(const TransactionContext& context);
+
+// Makes `span` the calling thread's current span until destroyed (the
+// previous one is restored): events captured on this thread meanwhile carry
+// its trace context (contexts.trace), and CurrentSpan() returns it.
+class CRASHCTL_SDK_API SpanScope {
+ public:
+  explicit SpanScope(const Span& span);
+  ~SpanScope();
+  SpanScope(const SpanScope&) = delete;
+  SpanScope& operator=(const SpanScope&) = delete;
+
+ private:
+  std::shared_ptr<detail::SpanState> previous_;
+};
+
+// The calling thread's current span (innermost SpanScope); a no-op Span when
+// there is none.
+CRASHCTL_SDK_API Span CurrentSpan();
 
 }  // namespace sdk
 }  // namespace crashctl

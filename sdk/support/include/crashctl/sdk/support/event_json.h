@@ -14,10 +14,15 @@ namespace sdk {
 // log_lines and extra go to both `extra` and `contexts.crashctl`.
 std::string EventToJson(const Event& event);
 
-// A Sentry envelope with one "event" item:
-//   {"event_id":..,"dsn":..,"sent_at":..}\n{"type":"event","length":N}\n<json>\n
+// A Sentry envelope with one item of `item_type` ("event", "transaction"):
+//   {"event_id":..,"dsn":..,"sent_at":..[,"trace":{..}]}\n
+//   {"type":"event","length":N}\n<json>\n
+// `trace_json`, when not empty, is a JSON object (the trace's Dynamic
+// Sampling Context) written as the header's "trace".
 std::string BuildEnvelope(const std::string& event_id, const std::string& dsn,
-                          const std::string& event_json);
+                          const std::string& event_json,
+                          const std::string& item_type = "event",
+                          const std::string& trace_json = "");
 
 // Reads the "dsn" and "event_id" of an envelope's header line. False if the
 // header is not a JSON object with a string "dsn".

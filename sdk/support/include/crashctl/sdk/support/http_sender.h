@@ -16,7 +16,10 @@ namespace sdk {
 struct SendResult {
   int status = 0;               // HTTP status; 0 when no response
   int retry_after_seconds = 0;  // from X-Sentry-Rate-Limits / Retry-After
-  std::string error;            // transport error, "" if a response came
+  // X-Sentry-Rate-Limits' wait for the "transaction" category alone (0:
+  // none, or only as part of the limit above).
+  int transaction_retry_after_seconds = 0;
+  std::string error;  // transport error, "" if a response came
 
   bool Delivered() const { return status >= 200 && status < 300; }
   bool RateLimited() const { return status == 429; }
@@ -35,6 +38,9 @@ SendResult PostEnvelope(const Dsn& dsn, const std::string& envelope,
 // Seconds to wait for the "error" category from an X-Sentry-Rate-Limits
 // value ("60:error;default:organization, 10::key"), 0 if none applies.
 int ParseRateLimits(const std::string& header);
+// The same for another category (e.g. "transaction"): groups naming it or
+// no category at all.
+int ParseRateLimits(const std::string& header, const std::string& category);
 
 // Seconds from a Retry-After value (delta-seconds); 60 if unparsable.
 int ParseRetryAfter(const std::string& header);
