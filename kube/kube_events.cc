@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "crashctl/util/strings.h"
+#include "json_fields.h"
 #include "pod_classifier.h"
 
 namespace crashctl {
@@ -11,25 +12,9 @@ namespace {
 
 using rapidjson::Value;
 
-const Value* Member(const Value& v, const char* name) {
-  if (!v.IsObject()) return nullptr;
-  auto it = v.FindMember(name);
-  if (it == v.MemberEnd() || it->value.IsNull()) return nullptr;
-  return &it->value;
-}
-
-std::string GetString(const Value& v, const char* name) {
-  const Value* m = Member(v, name);
-  return (m != nullptr && m->IsString()) ? m->GetString() : "";
-}
-
-int GetInt(const Value& v, const char* name) {
-  const Value* m = Member(v, name);
-  if (m == nullptr) return 0;
-  if (m->IsInt()) return m->GetInt();
-  if (m->IsInt64()) return static_cast<int>(m->GetInt64());
-  return 0;
-}
+using json::GetInt;
+using json::GetString;
+using json::Member;
 
 // "spec.containers{app}" -> "app".
 std::string FieldPathContainer(const std::string& path) {

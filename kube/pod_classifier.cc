@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "crashctl/util/time.h"
+#include "json_fields.h"
 
 namespace crashctl {
 namespace kube {
@@ -13,25 +14,9 @@ namespace {
 
 using rapidjson::Value;
 
-const Value* Member(const Value& v, const char* name) {
-  if (!v.IsObject()) return nullptr;
-  auto it = v.FindMember(name);
-  if (it == v.MemberEnd() || it->value.IsNull()) return nullptr;
-  return &it->value;
-}
-
-std::string GetString(const Value& v, const char* name) {
-  const Value* m = Member(v, name);
-  return (m != nullptr && m->IsString()) ? m->GetString() : "";
-}
-
-int GetInt(const Value& v, const char* name) {
-  const Value* m = Member(v, name);
-  if (m == nullptr) return 0;
-  if (m->IsInt()) return m->GetInt();
-  if (m->IsInt64()) return static_cast<int>(m->GetInt64());
-  return 0;
-}
+using json::GetInt;
+using json::GetString;
+using json::Member;
 
 const Value* Path(const Value& v, std::initializer_list<const char*> names) {
   const Value* cur = &v;
