@@ -199,35 +199,6 @@ Decision DecideSampling(const TracingConfig& config,
   return d;
 }
 
-std::string SpanStatusForHttp(int code) {
-  if (code >= 100 && code < 400) return "ok";
-  switch (code) {
-    case 401:
-      return "unauthenticated";
-    case 403:
-      return "permission_denied";
-    case 404:
-      return "not_found";
-    case 409:
-      return "already_exists";
-    case 413:
-      return "failed_precondition";
-    case 429:
-      return "resource_exhausted";
-    case 501:
-      return "unimplemented";
-    case 503:
-      return "unavailable";
-    case 504:
-      return "deadline_exceeded";
-    default:
-      break;
-  }
-  if (code >= 400 && code < 500) return "invalid_argument";
-  if (code >= 500 && code < 600) return "internal_error";
-  return "unknown";
-}
-
 std::string TransactionToJson(const TransactionPayload& p) {
   rapidjson::StringBuffer buf;
   Writer w(buf);
@@ -350,7 +321,8 @@ void Span::SetHttpStatus(int http_status) {
   if (!state_) return;
   std::lock_guard<std::mutex> lock(state_->mu);
   state_->http_status = http_status;
-  state_->record.status = detail::SpanStatusForHttp(http_status);
+  state_->record.status =
+      std::string(::crashctl::tracing::SpanStatusForHttp(http_status));
   state_->record.tags["http.status_code"] = std::to_string(http_status);
 }
 

@@ -142,9 +142,6 @@ Decision DecideSampling(const TracingConfig& config,
                         const SamplingContext& context,
                         const Incoming& incoming, double sample_rand);
 
-// The Sentry span status an HTTP response code means.
-std::string SpanStatusForHttp(int http_status);
-
 // `transaction` item JSON (verbatim Sentry shape).
 std::string TransactionToJson(const TransactionPayload& payload);
 // The DSC as the envelope header's `trace` object.

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "crashctl/tracing/trace_context.h"
 #include "crashctl/tracing/transaction.h"
 #include "tests/tracing/envelope_sink.h"
 #include "tests/tracing/real_payloads.h"

@@ -512,5 +512,34 @@ std::string FormatBaggage(const Baggage& value, size_t* dropped) {
   return out;
 }
 
+std::string_view SpanStatusForHttp(int code) {
+  if (code >= 100 && code < 400) return "ok";
+  switch (code) {
+    case 401:
+      return "unauthenticated";
+    case 403:
+      return "permission_denied";
+    case 404:
+      return "not_found";
+    case 409:
+      return "already_exists";
+    case 413:
+      return "failed_precondition";
+    case 429:
+      return "resource_exhausted";
+    case 501:
+      return "unimplemented";
+    case 503:
+      return "unavailable";
+    case 504:
+      return "deadline_exceeded";
+    default:
+      break;
+  }
+  if (code >= 400 && code < 500) return "invalid_argument";
+  if (code >= 500 && code < 600) return "internal_error";
+  return "unknown";
+}
+
 }  // namespace tracing
 }  // namespace crashctl

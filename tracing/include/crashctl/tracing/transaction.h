@@ -113,12 +113,7 @@ Status NormalizeTransaction(std::string_view json, double now,
 // failure -> internal_error, unknown_error -> unknown, canceled ->
 // cancelled, any case); anything else (and "") is unknown.
 std::string_view CanonicalSpanStatus(std::string_view status);
-// The span status an HTTP response status means (Sentry SDKs' mapping):
-// < 400 ok; 401 unauthenticated, 403 permission_denied, 404 not_found,
-// 409 already_exists, 413 failed_precondition, 429 resource_exhausted,
-// other 4xx invalid_argument; 501 unimplemented, 503 unavailable,
-// 504 deadline_exceeded, other 5xx internal_error; else unknown.
-std::string_view SpanStatusForHttp(int http_status);
+// SpanStatusForHttp (HTTP status -> span status): trace_context.h.
 // The method label for `method` as sent (any case): GET, POST, PUT,
 // PATCH, DELETE, HEAD, OPTIONS; other for any other; "" for "".
 std::string_view FoldMethod(std::string_view method);

@@ -136,6 +136,13 @@ std::string FormatBaggage(const Baggage& value, size_t* dropped = nullptr);
 std::string PercentEncode(std::string_view value);
 bool PercentDecode(std::string_view value, std::string* out);
 
+// The span status an HTTP response status means (Sentry SDKs' mapping):
+// < 400 ok; 401 unauthenticated, 403 permission_denied, 404 not_found,
+// 409 already_exists, 413 failed_precondition, 429 resource_exhausted,
+// other 4xx invalid_argument; 501 unimplemented, 503 unavailable,
+// 504 deadline_exceeded, other 5xx internal_error; else unknown.
+std::string_view SpanStatusForHttp(int http_status);
+
 }  // namespace tracing
 }  // namespace crashctl
 
