@@ -119,31 +119,28 @@ bool CrashRecorder::Explain(const CrashCandidate& cand, CrashCandidate* out) {
   const double from = cand.term_started_at > 0 ? cand.term_started_at - 2
                                                : finished - kEpisodeGapSeconds;
   const double to = finished + 5;
-  const KubeEventCache::Entry* kill = nullptr;
-  std::string probe;
-  for (const KubeEventCache::Entry* e :
-       events_.For("Pod", c.namespace_, c.pod)) {
-    std::string p = ProbeKill(e->event);
-    if (p.empty() || EventContainer(e->event) != c.container ||
-        !KubeEventCache::OccursIn(*e, from, to)) {
-      continue;
+  const std::vector<const KubeEventCache::Entry*> entries =
+      events_.For("Pod", c.namespace_, c.pod);
+  // The latest event of the crashed run that is about its container and
+  // says `probe` (what `says` reads of an event).
+  auto latest = [&](std::string (*says)(const KubeEvent&),
+                    const std::string& probe) {
+    const KubeEventCache::Entry* found = nullptr;
+    for (const KubeEventCache::Entry* e : entries) {
+      const std::string p = says(e->event);
+      if (p.empty() || (!probe.empty() && p != probe) ||
+          EventContainer(e->event) != c.container ||
+          !KubeEventCache::OccursIn(*e, from, to)) {
+        continue;
+      }
+      if (found == nullptr || e->event.last > found->event.last) found = e;
     }
-    if (kill == nullptr || e->event.last > kill->event.last) {
-      kill = e;
-      probe = p;
-    }
-  }
+    return found;
+  };
+  const KubeEventCache::Entry* kill = latest(&ProbeKill, "");
   if (kill == nullptr) return false;
-  const KubeEventCache::Entry* failure = nullptr;
-  for (const KubeEventCache::Entry* e :
-       events_.For("Pod", c.namespace_, c.pod)) {
-    if (ProbeFailure(e->event) != probe ||
-        EventContainer(e->event) != c.container ||
-        !KubeEventCache::OccursIn(*e, from, to)) {
-      continue;
-    }
-    if (failure == nullptr || e->event.last > failure->event.last) failure = e;
-  }
+  const std::string probe = ProbeKill(kill->event);
+  const KubeEventCache::Entry* failure = latest(&ProbeFailure, probe);
   *out = cand;
   out->crash.crash_type = model::CrashType::kLivenessFailed;
   out->crash.reason = probe == "startup" ? "StartupProbe" : "LivenessProbe";
