@@ -446,6 +446,9 @@ TEST_F(KubeWatcherTest, DeletedPodsLeaveTheCrashLoopGauge) {
   std::string error;
   ASSERT_TRUE(fake_.Start(port, &error)) << error;
   ASSERT_TRUE(WaitFor([&] { return looping() == 0; }, kWait));
+  // The exit that started the loop is recorded once its wait for an
+  // explaining Event is over (Tick), which may come after the gauge falls.
+  ASSERT_TRUE(WaitFor([&] { return AllCrashes().size() >= 2u; }, kWait));
   EXPECT_EQ(AllCrashes().size(), 2u);  // seeing the pod again added nothing
   EXPECT_EQ(InsertedCount(), 2u);
 }
@@ -768,6 +771,25 @@ TEST_F(KubeWatcherTest, LivenessKillIsOneLivenessFailedRecord) {
             2);
   EXPECT_EQ(Metric("crashctl_kube_events_watch_up", {{"namespace", "all"}}), 1);
   FakeApiServer::Stats s = fake_.stats();
+  EXPECT_EQ(s.event_lists, 1);
+  // An object that is not a usable Event (no involvedObject) is counted as
+  // invalid and ignored; the watch goes on.
+  EXPECT_EQ(
+      Metric("crashctl_kube_events_total", {{"involved_kind", "invalid"}}), 0);
+  ASSERT_FALSE(fake_
+                   .ApplyEvent(R"({"apiVersion":"v1","kind":"Event",)"
+                               R"("metadata":{"namespace":"shop",)"
+                               R"("name":"broken.1"},"reason":"Killing"})")
+                   .empty());
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return Metric("crashctl_kube_events_total",
+                      {{"involved_kind", "invalid"}}) == 1;
+      },
+      kWait));
+  EXPECT_EQ(Metric("crashctl_kube_events_watch_up", {{"namespace", "all"}}), 1);
+  EXPECT_EQ(AllCrashes().size(), 1u);
+  s = fake_.stats();
   EXPECT_EQ(s.event_lists, 1);
   ASSERT_FALSE(s.event_watch_paths.empty());
   EXPECT_EQ(s.event_watch_paths[0].rfind("/api/v1/events?watch=true", 0), 0u)
