@@ -233,7 +233,8 @@ class KubeWatcher::Impl {
       KubeEvent ev;
       std::string error;
       if (!ParseKubeEvent(obj, &ev, &error)) {
-        spdlog::debug("kube: ignoring event object: {}", error);
+        spdlog::warn("kube: ignoring event object: {}", error);
+        if (metrics_ != nullptr) metrics_->KubeEventSeen(Metrics::kInvalid);
         return;
       }
       recorder_.ObserveEvent(ev, deleted);

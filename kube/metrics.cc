@@ -46,13 +46,15 @@ Metrics::Metrics(prometheus::Registry* registry) {
            .Help("Unix time of the last pod event received from Kubernetes.")
            .Register(r)
            .Add({});
-  kube_events_ = &BuildCounter()
-                      .Name("crashctl_kube_events_total")
-                      .Help(
-                          "Kubernetes Events received, by the kind of "
-                          "their involved object (pod, node, other).")
-                      .Register(r);
-  for (const char* kind : {"pod", "node", "other"}) {
+  kube_events_ =
+      &BuildCounter()
+           .Name("crashctl_kube_events_total")
+           .Help(
+               "Kubernetes Events received, by the kind of "
+               "their involved object (pod, node, other; invalid: not a "
+               "usable Event object).")
+           .Register(r);
+  for (const char* kind : {"pod", "node", "other", "invalid"}) {
     kube_events_->Add({{"involved_kind", kind}});
   }
   kube_events_dropped_ =
@@ -83,9 +85,10 @@ void Metrics::SetEventsWatchUp(const std::string& ns, bool up) {
 }
 
 void Metrics::KubeEventSeen(const std::string& involved_kind) {
-  const char* kind = involved_kind == "Pod"    ? "pod"
-                     : involved_kind == "Node" ? "node"
-                                               : "other";
+  const char* kind = involved_kind == "Pod"      ? "pod"
+                     : involved_kind == "Node"   ? "node"
+                     : involved_kind == kInvalid ? "invalid"
+                                                 : "other";
   kube_events_->Add({{"involved_kind", kind}}).Increment();
 }
 

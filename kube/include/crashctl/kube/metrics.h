@@ -38,6 +38,9 @@ class Metrics {
   void SetLastEvent(double timestamp);
   // A Kubernetes Event received (ADDED/MODIFIED/DELETED), by the kind of
   // its involved object: pod, node, other.
+  // What KubeEventSeen takes for an object that is not a usable Event
+  // (counted as involved_kind="invalid").
+  static constexpr const char* kInvalid = "<invalid>";
   void KubeEventSeen(const std::string& involved_kind);
   // Events the bounded event cache evicted to make room.
   void KubeEventsDropped(int64_t count);
