@@ -51,6 +51,10 @@ struct Event {
   std::string platform;
   std::string logger;
   std::string transaction;
+  // contexts.trace.trace_id / span_id (32 / 16 lower-case hex), "" when
+  // absent or malformed: the error's link to its trace (issue 17).
+  std::string trace_id;
+  std::string span_id;
   // logentry.formatted, else logentry.message, else message (string or
   // message.formatted / message.message).
   std::string message;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "crashctl/model/vocabulary.h"
+#include "crashctl/tracing/transaction.h"
 
 namespace crashctl {
 namespace model {
@@ -55,6 +56,20 @@ struct StoredEvent {
   std::string service;
   std::string title;
   std::string payload;  // the original event JSON
+  // contexts.trace of the event ("" when it had none): 32 / 16 lower-case
+  // hex digits.
+  std::string trace_id;
+  std::string span_id;
+};
+
+// A transaction as stored (issue 17, docs/tracing.md): the normalised
+// Sentry transaction and where it belongs. `transaction.spans` is filled
+// only where the reader asks for spans (Store::GetTraceTransactions).
+struct StoredTransaction {
+  int64_t id = 0;  // row id, 0 before it is written
+  int64_t project_id = 0;
+  double received = 0;  // when crashctl accepted it, epoch seconds
+  tracing::Transaction transaction;
 };
 
 // A pod crash seen by the Kubernetes watcher (issue: kube/).

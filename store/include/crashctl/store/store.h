@@ -15,6 +15,7 @@
 
 #include "crashctl/model/records.h"
 #include "crashctl/model/write.h"
+#include "crashctl/tracing/summary.h"
 #include "crashctl/util/status.h"
 
 namespace crashctl {
@@ -37,6 +38,19 @@ struct CrashQuery {
   double since = 0;  // finished_at/updated_at >= since; 0 = any
   int limit = 50;
   std::string cursor;
+};
+
+// GET /api/v1/transactions and /summary. Times in epoch seconds.
+struct TransactionQuery {
+  std::optional<int64_t> project;
+  std::string service;             // "" = any
+  std::string transaction;         // the name; "" = any
+  std::string status;              // a span status; "" = any
+  double min_duration = 0;         // seconds; 0 = any
+  double since = 0;                // end >= since; 0 = any
+  std::string sort = "timestamp";  // timestamp (the end) | duration
+  int limit = 50;                  // 1..1000
+  std::string cursor;              // opaque, from a previous page
 };
 
 class Store {
@@ -108,6 +122,58 @@ class Store {
   // the group does not exist.
   virtual Status LinkCrashGroup(int64_t crash_id, int64_t group_id) = 0;
 
+  // --- transactions (docs/tracing.md) ------------------------------------
+  // The defaults answer kInternal: a backend that stores no transactions.
+  // Writes all of `transactions` with their spans in one transaction. One
+  // whose (project_id, event_id) is stored already is skipped:
+  // `(*stored)[i]` is false for it, true for one written. On failure
+  // nothing is written.
+  virtual Status WriteTransactions(
+      const std::vector<model::StoredTransaction>& transactions,
+      std::vector<bool>* stored) {
+    (void)transactions, (void)stored;
+    return NoTransactions();
+  }
+  // Pages ordered by the sort key descending, then id descending (cursors
+  // as for ListGroups). Items carry no spans. kInvalid for an unknown sort
+  // or status, or a malformed cursor.
+  virtual Status ListTransactions(const TransactionQuery& query,
+                                  model::Page<model::StoredTransaction>* out) {
+    (void)query, (void)out;
+    return NoTransactions();
+  }
+  // (name, duration, status) of the transactions `query` selects (its sort,
+  // limit and cursor are ignored), newest first, at most `max_rows`;
+  // `*truncated` is true when more matched.
+  virtual Status TransactionSamples(const TransactionQuery& query,
+                                    size_t max_rows,
+                                    std::vector<tracing::NamedSample>* out,
+                                    bool* truncated) {
+    (void)query, (void)max_rows, (void)out, (void)truncated;
+    return NoTransactions();
+  }
+  // The transactions of trace `trace_id` with their spans, by start, at
+  // most `limit`. Empty (OK) when there are none.
+  virtual Status GetTraceTransactions(
+      const std::string& trace_id, size_t limit,
+      std::vector<model::StoredTransaction>* out) {
+    (void)trace_id, (void)limit, (void)out;
+    return NoTransactions();
+  }
+  // The error events of trace `trace_id`, newest first, at most `limit`;
+  // items carry no payload.
+  virtual Status ListTraceEvents(const std::string& trace_id, size_t limit,
+                                 std::vector<model::StoredEvent>* out) {
+    (void)trace_id, (void)limit, (void)out;
+    return NoTransactions();
+  }
+  // Deletes transactions (and their spans) whose end is before `cutoff`,
+  // in bounded batches (retention.transactions_max_age).
+  virtual Status DeleteTransactionsOlderThan(double cutoff, int64_t* deleted) {
+    (void)cutoff, (void)deleted;
+    return NoTransactions();
+  }
+
   // --- maintenance --------------------------------------------------------
   // Deletes events (and crashes) older than `cutoff` (epoch seconds) in
   // bounded batches; groups left without events are deleted too. The
@@ -159,6 +225,11 @@ class Store {
   virtual Status Maintain(Maintenance when) {
     (void)when;
     return Status::Ok();
+  }
+
+ private:
+  static Status NoTransactions() {
+    return Status::Internal("this store keeps no transactions");
   }
 };
 
