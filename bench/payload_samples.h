@@ -143,8 +143,10 @@ inline std::string SampleErrorEvent(int group, uint64_t seed) {
 
 // A @sentry/node transaction for route `route` (0..19) with 20 spans:
 // express middleware and request handler, pg queries, outgoing HTTP calls,
-// redis and a render; about 14 KB.
-inline std::string SampleTransaction(int route, uint64_t seed) {
+// redis and a render; about 15 KB. It starts at `start_time` (seconds since
+// the epoch) when given, else on 2026-12-02 at a time drawn from `seed`.
+inline std::string SampleTransaction(int route, uint64_t seed,
+                                     double start_time = 0) {
   static const char* kRoutes[] = {
       "GET /orders/:id",      "POST /orders",           "GET /cart",
       "PUT /cart/items/:id",  "GET /products",          "GET /products/:id",
@@ -157,7 +159,9 @@ inline std::string SampleTransaction(int route, uint64_t seed) {
   const std::string name = kRoutes[route % 20];
   const std::string trace_id = rng.Hex(32);
   const std::string root = rng.Hex(16);
-  const double start = 1796169445.0 + rng.Below(86400) + rng.Below(1000) / 1e3;
+  const double start =
+      (start_time > 0 ? start_time : 1796169445.0 + rng.Below(86400)) +
+      rng.Below(1000) / 1e3;
   double t = start + 0.0002;
   std::string spans;
   std::string parent = root;
