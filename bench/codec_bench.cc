@@ -10,7 +10,8 @@
 // as store/payload_codec.cc writes it; and without the checksum), zstd
 // level 1 with a dictionary trained with ZDICT_trainFromBuffer on 2,000
 // other payloads of the same kind, and store::EncodePayload itself.
-// Results: bench/CODEC.md.
+// Results: bench/CODEC.md. `--instructions CODEC OP KIND N` (below) runs
+// one codec alone, for callgrind.
 #include <benchmark/benchmark.h>
 #include <libdeflate.h>
 #include <zdict.h>
@@ -18,6 +19,8 @@
 #include <zstd.h>
 
 #include <cstdint>
+#include <cstdlib>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -279,7 +282,76 @@ BENCHMARK(BM_Decode_Zstd1)->KINDS;
 BENCHMARK(BM_Decode_Zstd1Dict)->DICTS;
 BENCHMARK(BM_Decode_PayloadCodec)->KINDS;
 
+// --instructions CODEC OP KIND N: runs OP (encode, decode) of CODEC on the
+// payloads N times and nothing else, for callgrind: the difference between
+// the instruction counts of N = 10000 and N = 0, over 10000, is the cost of
+// one payload (bench/CODEC.md).
+int CountMain(const std::string& codec, const std::string& op, Kind kind,
+              long n) {
+  std::function<void(const std::string&, std::string*)> encode;
+  std::function<bool(const std::string&, size_t, std::string*)> decode;
+  const ZSTD_CDict* cdict = nullptr;
+  const ZSTD_DDict* ddict = nullptr;
+  if (codec == "zstd1-dict16") {
+    const Dictionary& d = TrainedDictionary(kind, 16 << 10);
+    cdict = d.cdict;
+    ddict = d.ddict;
+  }
+  if (codec == "zlib1") {
+    encode = ZlibEncode;
+    decode = ZlibDecode;
+  } else if (codec == "libdeflate1") {
+    encode = LibdeflateEncode;
+    decode = LibdeflateDecode;
+  } else if (codec == "zstd1" || codec == "zstd1-nochecksum" ||
+             codec == "zstd1-dict16") {
+    const bool checksum = codec != "zstd1-nochecksum";
+    encode = [=](const std::string& in, std::string* out) {
+      ZstdEncode(in, out, checksum, cdict);
+    };
+    decode = [=](const std::string& in, size_t size, std::string* out) {
+      return ZstdDecode(in, size, out, ddict);
+    };
+  } else if (codec == "payload-codec") {
+    encode = [](const std::string& in, std::string* out) {
+      store::EncodePayload(in, out);
+    };
+    decode = [](const std::string& in, size_t, std::string* out) {
+      return store::DecodePayload(in, out);
+    };
+  } else {
+    return 2;
+  }
+  const std::vector<std::string>& payloads = Payloads(kind);
+  std::vector<std::string> encoded(payloads.size());
+  for (size_t i = 0; i < payloads.size(); ++i) encode(payloads[i], &encoded[i]);
+  std::string out;
+  for (long i = 0; i < n; ++i) {
+    const size_t k = static_cast<size_t>(i) % payloads.size();
+    if (op == "encode") {
+      encode(payloads[k], &out);
+    } else if (!decode(encoded[k], payloads[k].size(), &out)) {
+      return 1;
+    }
+    benchmark::DoNotOptimize(out.data());
+  }
+  return 0;
+}
+
 }  // namespace
 }  // namespace crashctl
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  if (argc == 6 && std::string(argv[1]) == "--instructions") {
+    return crashctl::CountMain(argv[2], argv[3],
+                               std::string(argv[4]) == "transaction"
+                                   ? crashctl::kTransaction
+                                   : crashctl::kError,
+                               std::atol(argv[5]));
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
