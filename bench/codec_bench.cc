@@ -11,7 +11,8 @@
 // level 1 with a dictionary trained with ZDICT_trainFromBuffer on 2,000
 // other payloads of the same kind, and store::EncodePayload itself.
 // Results: bench/CODEC.md. `--instructions CODEC OP KIND N` (below) runs
-// one codec alone, for callgrind.
+// one codec alone, for callgrind; `--captured FILE...` compresses real SDK
+// captures with and without the trained dictionaries.
 #include <benchmark/benchmark.h>
 #include <libdeflate.h>
 #include <zdict.h>
@@ -19,9 +20,13 @@
 #include <zstd.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -338,10 +343,61 @@ int CountMain(const std::string& codec, const std::string& op, Kind kind,
   return 0;
 }
 
+// --captured FILE...: the bytes zstd level 1 makes of each payload of real
+// SDK captures (envelopes: every item; other files: the whole file), plain
+// and with the dictionaries trained on the synthetic samples, to see how
+// far a dictionary trained on one SDK's shapes carries to others.
+int CapturedMain(int argc, char** argv) {
+  const Dictionary& events = TrainedDictionary(kError, 16 << 10);
+  const Dictionary& transactions = TrainedDictionary(kTransaction, 16 << 10);
+  std::printf(
+      "| payload | bytes | zstd 1 | + event dictionary | + transaction "
+      "dictionary |\n|---|---|---|---|---|\n");
+  for (int i = 2; i < argc; ++i) {
+    std::ifstream file(argv[i], std::ios::binary);
+    const std::string content((std::istreambuf_iterator<char>(file)),
+                              std::istreambuf_iterator<char>());
+    std::vector<std::string> items;
+    const std::string path = argv[i];
+    if (path.size() > 9 && path.substr(path.size() - 9) == ".envelope") {
+      std::istringstream lines(content);
+      std::string header;
+      std::string item_header;
+      std::string body;
+      std::getline(lines, header);
+      while (std::getline(lines, item_header) && std::getline(lines, body)) {
+        items.push_back(body);
+      }
+    } else {
+      items.push_back(content);
+    }
+    for (const std::string& item : items) {
+      if (item.size() < 300) continue;  // sessions, client reports
+      std::string plain;
+      std::string with_events;
+      std::string with_transactions;
+      ZstdEncode(item, &plain, true, nullptr);
+      ZstdEncode(item, &with_events, true, events.cdict);
+      ZstdEncode(item, &with_transactions, true, transactions.cdict);
+      const std::string name = path.substr(path.find_last_of('/') + 1);
+      std::printf("| %s | %zu | %zu (%.2f) | %zu (%.2f) | %zu (%.2f) |\n",
+                  name.c_str(), item.size(), plain.size(),
+                  double(item.size()) / plain.size(), with_events.size(),
+                  double(item.size()) / with_events.size(),
+                  with_transactions.size(),
+                  double(item.size()) / with_transactions.size());
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 }  // namespace crashctl
 
 int main(int argc, char** argv) {
+  if (argc > 2 && std::string(argv[1]) == "--captured") {
+    return crashctl::CapturedMain(argc, argv);
+  }
   if (argc == 6 && std::string(argv[1]) == "--instructions") {
     return crashctl::CountMain(argv[2], argv[3],
                                std::string(argv[4]) == "transaction"
