@@ -15,8 +15,14 @@ constexpr unsigned char kZstdMagic[4] = {0x28, 0xb5, 0x2f, 0xfd};
 
 // One compression context per thread, reset between payloads: creating one
 // allocates its tables, which costs more than compressing a 9 KB event.
-// Level 1 with the size known up front: zstd sizes the window and tables to
-// the payload.
+// Level 1 with the size known up front: zstd sizes the window and blocks to
+// the payload. Its hash table is held at 2^13 entries (32 KiB; level 1
+// picks 2^15 for payloads under 16 KiB): the context of a thread that
+// compressed a typical event is then about 100 KB instead of 200 KB, with
+// rows of the same size (bench/CODEC.md). Every HTTP thread that stores an
+// event keeps one; zstd shrinks one that a large payload grew once it has
+// been oversized for a while.
+constexpr int kHashLog = 13;
 class Compressor {
  public:
   Compressor() : cctx_(ZSTD_createCCtx()) {
@@ -25,7 +31,9 @@ class Compressor {
              ZSTD_CCtx_setParameter(cctx_, ZSTD_c_compressionLevel, 1)) ||
          ZSTD_isError(ZSTD_CCtx_setParameter(cctx_, ZSTD_c_checksumFlag, 1)) ||
          ZSTD_isError(
-             ZSTD_CCtx_setParameter(cctx_, ZSTD_c_contentSizeFlag, 1)))) {
+             ZSTD_CCtx_setParameter(cctx_, ZSTD_c_contentSizeFlag, 1)) ||
+         ZSTD_isError(
+             ZSTD_CCtx_setParameter(cctx_, ZSTD_c_hashLog, kHashLog)))) {
       ZSTD_freeCCtx(cctx_);
       cctx_ = nullptr;
     }
