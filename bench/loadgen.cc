@@ -6,10 +6,16 @@
 //   crashctl-loadgen --url http://127.0.0.1:9190/api/1/envelope/?sentry_key=K
 //                    [--connections 32] [--duration 10] [--rate 0]
 //                    [--groups 500] [--server-pid PID] [--label NAME]
+//                    [--transactions-per-event N]
 //
 // --rate 0 sends as fast as the connections allow (closed loop); --rate R
-// paces sends to R events/s. Prints one Markdown table row (and a header
-// with --header) so bench/run.sh can append it to RESULTS.md.
+// paces sends to R events/s. --transactions-per-event N (default 0) also
+// sends N `transaction` envelopes per event (a @sentry/node transaction of
+// 20 spans, bench/payload_samples.h; 20 routes), interleaved, so with
+// --rate R the load is R events/s plus N*R transactions/s. Prints one
+// Markdown table row (and a header with --header) so bench/run.sh can
+// append it to RESULTS.md; with N > 0 the table has an "acked
+// transactions/s" column.
 #include <curl/curl.h>
 #include <unistd.h>
 
@@ -26,6 +32,8 @@
 #include <string>
 #include <vector>
 
+#include "bench/payload_samples.h"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -40,6 +48,7 @@ struct Options {
   pid_t server_pid = 0;
   std::string label = "crashctl";
   bool header = false;
+  double transactions_per_event = 0;
 };
 
 // One event template per group; the 32-hex event id sits at a fixed offset
@@ -103,6 +112,33 @@ Template MakeTemplate(int group, int frames) {
   return t;
 }
 
+// A transaction envelope for route `route` (0..19), as @sentry/node sends
+// it: the envelope header with the trace's dynamic sampling context, then
+// one `transaction` item. Its spans start at `now`.
+Template MakeTransactionTemplate(int route, double now) {
+  const std::string id(32, '0');
+  std::string payload =
+      crashctl::bench::SampleTransaction(route, 7000 + route, now);
+  // The sample's own event id becomes the placeholder patched per send.
+  const size_t payload_id = payload.find("\"event_id\":\"") + 12;
+  payload.replace(payload_id, 32, id);
+  const size_t trace_at = payload.find("\"trace_id\":\"") + 12;
+  const std::string trace_id = payload.substr(trace_at, 32);
+  Template t;
+  const std::string header =
+      R"({"event_id":")" + id +
+      R"(","sent_at":"2026-11-22T10:00:00Z","sdk":{"name":"sentry.javascript.node","version":"10.78.0"},)"
+      R"("trace":{"environment":"production","release":"shop@1.4.2","public_key":"0123456789abcdef0123456789abcdef","trace_id":")" +
+      trace_id + R"(","sample_rate":"1","sampled":"true"}})";
+  t.id_offsets[0] = std::strlen(R"({"event_id":")");
+  t.body = header + "\n" + R"({"type":"transaction","length":)" +
+           std::to_string(payload.size()) + "}\n";
+  t.id_offsets[1] = t.body.size() + payload_id;
+  t.timestamp_offset = std::string::npos;  // the spans carry their own times
+  t.body += payload + "\n";
+  return t;
+}
+
 // Zipf(s=1.1) over [0, n): cumulative weights for sampling.
 std::vector<double> ZipfCdf(int n) {
   std::vector<double> cdf(n);
@@ -151,6 +187,7 @@ struct Slot {
   std::string body;
   Clock::time_point sent;
   curl_slist* headers = nullptr;
+  bool transaction = false;
 };
 
 size_t Discard(char*, size_t size, size_t n, void*) { return size * n; }
@@ -177,11 +214,14 @@ bool ParseArgs(int argc, char** argv, Options* o) {
       o->label = next();
     else if (a == "--header")
       o->header = true;
+    else if (a == "--transactions-per-event")
+      o->transactions_per_event = std::stod(next());
     else
       return false;
   }
   return !o->url.empty() && o->connections > 0 && o->duration > 0 &&
-         o->duration <= 600 && o->groups > 0;
+         o->duration <= 600 && o->groups > 0 &&
+         o->transactions_per_event >= 0 && o->transactions_per_event <= 1000;
 }
 
 }  // namespace
@@ -192,13 +232,20 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: crashctl-loadgen --url URL [--connections N] "
                  "[--duration S<=600] [--rate R] [--groups G] [--frames F] "
-                 "[--server-pid PID] [--label NAME] [--header]\n");
+                 "[--server-pid PID] [--label NAME] [--header] "
+                 "[--transactions-per-event N<=1000]\n");
     return 2;
   }
   curl_global_init(CURL_GLOBAL_DEFAULT);
   std::vector<Template> templates;
   for (int g = 0; g < o.groups; ++g)
     templates.push_back(MakeTemplate(g, o.frames));
+  std::vector<Template> transactions;
+  if (o.transactions_per_event > 0) {
+    const double now = static_cast<double>(std::time(nullptr));
+    for (int r = 0; r < 20; ++r)
+      transactions.push_back(MakeTransactionTemplate(r, now));
+  }
   const std::vector<double> cdf = ZipfCdf(o.groups);
   std::mt19937_64 rng(42);
   std::uniform_real_distribution<double> uniform(0, 1);
@@ -230,14 +277,27 @@ int main(int argc, char** argv) {
       start + std::chrono::duration_cast<Clock::duration>(
                   std::chrono::duration<double>(o.duration));
   uint64_t sent = 0, acked = 0;
+  uint64_t events_sent = 0, transactions_sent = 0, transactions_acked = 0;
   std::map<long, uint64_t> failures;  // status (0 = transport) -> count
   std::vector<double> latencies_ms;
   latencies_ms.reserve(1 << 20);
 
   auto send = [&](Slot* s) {
-    const int group = static_cast<int>(
-        std::lower_bound(cdf.begin(), cdf.end(), uniform(rng)) - cdf.begin());
-    const Template& t = templates[std::min(group, o.groups - 1)];
+    // Transactions interleaved: N of them after each event.
+    s->transaction =
+        !transactions.empty() &&
+        static_cast<double>(transactions_sent) <
+            o.transactions_per_event * static_cast<double>(events_sent);
+    const Template* chosen = nullptr;
+    if (s->transaction) {
+      chosen = &transactions[transactions_sent++ % transactions.size()];
+    } else {
+      const int group = static_cast<int>(
+          std::lower_bound(cdf.begin(), cdf.end(), uniform(rng)) - cdf.begin());
+      chosen = &templates[std::min(group, o.groups - 1)];
+      ++events_sent;
+    }
+    const Template& t = *chosen;
     s->body = t.body;
     char id[33];
     std::snprintf(id, sizeof(id), "%016llx%016llx",
@@ -247,7 +307,8 @@ int main(int argc, char** argv) {
     char timestamp[16];
     std::snprintf(timestamp, sizeof(timestamp), "%012.1f",
                   static_cast<double>(std::time(nullptr)) + 0.5);
-    std::memcpy(&s->body[t.timestamp_offset], timestamp, 12);
+    if (t.timestamp_offset != std::string::npos)
+      std::memcpy(&s->body[t.timestamp_offset], timestamp, 12);
     curl_easy_setopt(s->easy, CURLOPT_POSTFIELDS, s->body.data());
     curl_easy_setopt(s->easy, CURLOPT_POSTFIELDSIZE,
                      static_cast<long>(s->body.size()));
@@ -261,8 +322,8 @@ int main(int argc, char** argv) {
     const Clock::time_point now = Clock::now();
     while (now < end && !idle.empty()) {
       if (o.rate > 0) {
-        const double due =
-            std::chrono::duration<double>(now - start).count() * o.rate;
+        const double due = std::chrono::duration<double>(now - start).count() *
+                           o.rate * (1 + o.transactions_per_event);
         if (static_cast<double>(sent) >= due) break;
       }
       send(idle.back());
@@ -281,7 +342,9 @@ int main(int argc, char** argv) {
       latencies_ms.push_back(
           std::chrono::duration<double, std::milli>(Clock::now() - s->sent)
               .count());
-      if (status == 200)
+      if (status == 200 && s->transaction)
+        ++transactions_acked;
+      else if (status == 200)
         ++acked;
       else
         ++failures[status];
@@ -306,17 +369,23 @@ int main(int argc, char** argv) {
     failed += (failed.empty() ? "" : " ") + std::to_string(f.first) + ":" +
               std::to_string(f.second);
   }
+  const bool mixed = o.transactions_per_event > 0;
   if (o.header) {
     std::printf(
-        "| run | connections | rate | acked events/s | p50 ms | p99 ms | "
+        "| run | connections | rate | acked events/s | %sp50 ms | p99 ms | "
         "server CPU %% | server peak RSS MB | failures |\n"
-        "|---|---|---|---|---|---|---|---|---|\n");
+        "|---|---|---|---|%s---|---|---|---|---|\n",
+        mixed ? "acked transactions/s | " : "", mixed ? "---|" : "");
   }
+  const std::string transactions_column =
+      mixed ? std::to_string(static_cast<long>(transactions_acked / elapsed)) +
+                  " | "
+            : "";
   std::printf(
-      "| %s | %d | %s | %.0f | %.2f | %.2f | %s | %s | %s |\n", o.label.c_str(),
-      o.connections,
+      "| %s | %d | %s | %.0f | %s%.2f | %.2f | %s | %s | %s |\n",
+      o.label.c_str(), o.connections,
       o.rate > 0 ? std::to_string(static_cast<int>(o.rate)).c_str() : "max",
-      acked / elapsed, pct(0.50), pct(0.99),
+      acked / elapsed, transactions_column.c_str(), pct(0.50), pct(0.99),
       o.server_pid
           ? std::to_string(
                 static_cast<int>(
@@ -331,5 +400,5 @@ int main(int argc, char** argv) {
   }
   curl_multi_cleanup(multi);
   curl_global_cleanup();
-  return acked > 0 ? 0 : 1;
+  return acked + transactions_acked > 0 ? 0 : 1;
 }

@@ -108,6 +108,10 @@ if [ -f bench/TRACING.md ]; then { echo; cat bench/TRACING.md; } >> "$OUT.new"; 
 # The HTTP edge (bench/slow_clients.py, bench/paired.sh), measured on its
 # own; its last result is kept in RESULTS.md.
 if [ -f bench/EDGE.md ]; then { echo; cat bench/EDGE.md; } >> "$OUT.new"; fi
+# The payload codec's comparison (bench/codec_bench.cc,
+# bench/codec_instructions.sh), measured on its own; its last result is kept
+# in RESULTS.md.
+if [ -f bench/CODEC.md ]; then { echo; cat bench/CODEC.md; } >> "$OUT.new"; fi
 if [ -f bench/FINDINGS.md ]; then { echo; cat bench/FINDINGS.md; } >> "$OUT.new"; fi
 mv "$OUT.new" "$OUT"
 cat "$OUT"

@@ -8,7 +8,9 @@ APT_PACKAGES=(
   build-essential cmake pkg-config git ca-certificates curl
   prometheus-cpp-dev libcivetweb-dev rapidjson-dev libyaml-cpp-dev
   libsqlite3-dev sqlite3 libspdlog-dev libfmt-dev libcurl4-openssl-dev
-  zlib1g-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
+  zlib1g-dev libssl-dev
+  # stored payloads are zstd frames; libdeflate is measured by bench/codec_bench
+  libzstd-dev libdeflate-dev libgtest-dev libgmock-dev libbenchmark-dev
   libunwind-dev libdw-dev libiberty-dev libhowardhinnant-date-dev tzdata
   prometheus prometheus-alertmanager
   python3 python3-yaml

@@ -12,7 +12,7 @@ repo="$(cd "$(dirname "$0")/../.." && pwd)"
 build="${FUZZ_BUILD:-build-fuzz}"
 case "$build" in /*) ;; *) build="$repo/$build" ;; esac
 fuzzers=("$@")
-[ ${#fuzzers[@]} -eq 0 ] && fuzzers=(envelope event grouping config watch cron crashreport http_framing tracing releases search)
+[ ${#fuzzers[@]} -eq 0 ] && fuzzers=(envelope event grouping config watch cron crashreport http_framing tracing releases search payload_codec)
 
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1:suppressions=$repo/tests/fuzz/ubsan.supp}"
