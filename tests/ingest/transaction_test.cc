@@ -305,6 +305,19 @@ TEST_F(TransactionIngestTest, InvalidTransactionInEnvelopeIsCountedAndSkipped) {
       1);
 }
 
+TEST_F(TransactionIngestTest,
+       EventsAndTransactionsOfOneEnvelopeCommitTogether) {
+  const double t0 = 1795387600;
+  const http::HttpResponse r = Envelope(EnvelopeOf(
+      {{"event", R"({"message":"boom"})"},
+       {"transaction", Tx(std::string(32, 'a'), kTrace, "a", t0, t0 + 1)},
+       {"session", "{}"}}));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(store_.written_events.size(), 1u);
+  EXPECT_EQ(store_.written.size(), 1u);
+  EXPECT_EQ(Metric("crashctl_ingest_queue_depth"), 0);
+}
+
 TEST_F(TransactionIngestTest, StoreEndpointAcceptsAndRefusesTransactions) {
   const double t0 = 1795387600;
   http::HttpResponse r =
