@@ -83,6 +83,23 @@ class SqliteStore : public Store {
                      model::Page<model::Crash>* out) override;
   Status LinkCrashGroup(int64_t crash_id, int64_t group_id) override;
 
+  Status WriteTransactions(
+      const std::vector<model::StoredTransaction>& transactions,
+      std::vector<bool>* stored) override;
+  Status ListTransactions(const TransactionQuery& query,
+                          model::Page<model::StoredTransaction>* out) override;
+  Status TransactionSamples(const TransactionQuery& query, size_t max_rows,
+                            std::vector<tracing::NamedSample>* out,
+                            bool* truncated) override;
+  Status GetTraceTransactions(
+      const std::string& trace_id, size_t limit,
+      std::vector<model::StoredTransaction>* out) override;
+  Status ListTraceEvents(const std::string& trace_id, size_t limit,
+                         std::vector<model::StoredEvent>* out) override;
+  Status DeleteTransactionsOlderThan(double cutoff, int64_t* deleted) override;
+  Status SaveTracingLabels(const std::string& json) override;
+  Status LoadTracingLabels(std::string* json) override;
+
   Status DeleteOlderThan(double cutoff, int64_t* deleted) override;
   Status DeleteOldestEvents(int64_t limit, int64_t* deleted) override;
   Status UsedBytes(int64_t* bytes) override;

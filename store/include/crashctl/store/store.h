@@ -48,6 +48,7 @@ struct TransactionQuery {
   std::string status;              // a span status; "" = any
   double min_duration = 0;         // seconds; 0 = any
   double since = 0;                // end >= since; 0 = any
+  double until = 0;                // end < until; 0 = any
   std::string sort = "timestamp";  // timestamp (the end) | duration
   int limit = 50;                  // 1..1000
   std::string cursor;              // opaque, from a previous page
@@ -171,6 +172,18 @@ class Store {
   // in bounded batches (retention.transactions_max_age).
   virtual Status DeleteTransactionsOlderThan(double cutoff, int64_t* deleted) {
     (void)cutoff, (void)deleted;
+    return NoTransactions();
+  }
+
+  // The saved state of the process-wide tracing::LabelBudget (its Export()
+  // JSON, docs/tracing.md "Label state"): one value, replaced by each Save.
+  // Load gives "" (OK) when none was saved. Defaults answer kInternal.
+  virtual Status SaveTracingLabels(const std::string& json) {
+    (void)json;
+    return NoTransactions();
+  }
+  virtual Status LoadTracingLabels(std::string* json) {
+    (void)json;
     return NoTransactions();
   }
 
