@@ -64,7 +64,8 @@ TEST(LabelStateSyncTest, ReplicasConvergeOnTheFirstAdmittedNames) {
   EXPECT_EQ(a.ForTransaction(1, Named("two")).transaction, "two");
   EXPECT_EQ(a.ForTransaction(1, Named("three")).transaction, "other");
   EXPECT_EQ(b.ForTransaction(1, Named("three")).transaction, "other");
-  // Nothing changed: no write.
+  // Nothing changed since the last sync: no write.
+  ASSERT_TRUE(sync_a.Sync().ok());
   const int saves = store.saves;
   ASSERT_TRUE(sync_a.Sync().ok());
   EXPECT_EQ(store.saves, saves);
