@@ -120,6 +120,14 @@ TEST_F(TransactionsTest, RealSdkEnvelopesBecomeHistogramsAndRows) {
     HttpResult r = server_->Post(EnvelopePath(), ReadCapture(file));
     EXPECT_EQ(r.status, 200) << file << ": " << r.body;
   }
+  // An error inside the node_route transaction, with its trace context in
+  // upper case (the ids are lower-cased).
+  const std::string trace = "4a4444f8727546078e5a962eeccedff3";
+  HttpResult r = server_->Post(
+      project_.StorePath(),
+      R"({"event_id":")" + std::string(32, 'f') +
+          R"(","message":"boom","contexts":{"trace":{"trace_id":"4A4444F8727546078E5A962EECCEDFF3","span_id":"AB845D85E21E4FA9"}}})");
+  ASSERT_EQ(r.status, 200) << r.body;
   const std::string text = Metrics();
   const std::string p = std::to_string(project_.id);
   // @sentry/node's bare http server names by URL: folded.
@@ -170,6 +178,37 @@ TEST_F(TransactionsTest, RealSdkEnvelopesBecomeHistogramsAndRows) {
 
   const std::vector<model::StoredTransaction> rows = StoredTransactions();
   ASSERT_EQ(rows.size(), 7u);
+  std::string error;
+  std::unique_ptr<store::Store> store =
+      store::OpenSqlite(dir_.path() + "/crashctl.db", &error);
+  ASSERT_TRUE(store) << error;
+  std::vector<model::StoredTransaction> in_trace;
+  ASSERT_TRUE(store->GetTraceTransactions(trace, 100, &in_trace).ok());
+  // The route transaction and the bare server's, which continues its
+  // outgoing http.client span.
+  ASSERT_EQ(in_trace.size(), 2u);
+  const tracing::Transaction* route = nullptr;
+  const tracing::Transaction* continued = nullptr;
+  for (const model::StoredTransaction& t : in_trace) {
+    (t.transaction.name == "GET /orders/:id" ? route : continued) =
+        &t.transaction;
+  }
+  ASSERT_TRUE(route && continued);
+  ASSERT_EQ(route->spans.size(), 3u);
+  bool continues_a_span = false;
+  for (const tracing::Span& span : route->spans) {
+    if (span.span_id == continued->parent_span_id) {
+      continues_a_span = true;
+      EXPECT_EQ(span.op, "http.client");
+    }
+  }
+  EXPECT_TRUE(continues_a_span);
+  std::vector<model::StoredEvent> errors;
+  ASSERT_TRUE(store->ListTraceEvents(trace, 10, &errors).ok());
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].event_id, std::string(32, 'f'));
+  EXPECT_EQ(errors[0].trace_id, trace);
+  EXPECT_EQ(errors[0].span_id, "ab845d85e21e4fa9");
   std::set<std::string> names;
   for (const model::StoredTransaction& row : rows) {
     EXPECT_EQ(row.project_id, project_.id);
