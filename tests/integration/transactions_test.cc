@@ -6,6 +6,7 @@
 // label state kept across a restart.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -217,6 +218,79 @@ TEST_F(TransactionsTest, RealSdkEnvelopesBecomeHistogramsAndRows) {
   }
   EXPECT_EQ(names.count("GET /orders/42"), 1u);  // the real name is stored
   EXPECT_EQ(names.count("charge_card"), 1u);
+}
+
+// The SDKs themselves (not their captures) against the server: skipped
+// when an SDK is missing, as tests/tracing's capture test is.
+TEST_F(TransactionsTest, LiveSdksSendToTheServer) {
+  const char* node_path = std::getenv("NODE_PATH");
+  const std::string modules =
+      node_path != nullptr && *node_path != '\0'
+          ? node_path
+          : testing::SourceDir() + "/tests/node_modules";
+  const bool node =
+      std::ifstream(modules + "/@sentry/node/package.json").good();
+  std::string python;
+  for (const char* candidate : {"/usr/bin/python3", "python3"}) {
+    if (testing::RunCommand({candidate, "-c", "import sentry_sdk"}, {}, 30)
+            .exit_code == 0) {
+      python = candidate;
+      break;
+    }
+  }
+  if (!node && python.empty()) GTEST_SKIP() << "neither SDK is installed";
+  StartServer();
+  const std::string p = std::to_string(project_.id);
+  const std::string stored =
+      R"(crashctl_transactions_total{outcome="stored",project=")" + p + R"("})";
+  double expect = 0;
+  if (node) {
+    const testing::CommandResult run = testing::RunCommand(
+        {"node", testing::SourceDir() + "/tests/tracing/node_transactions.js",
+         project_.dsn},
+        {{"NODE_PATH", modules}}, 60);
+    ASSERT_EQ(run.exit_code, 0) << run.out << run.err << server_->Log();
+    expect += 4;
+  }
+  if (!python.empty()) {
+    const testing::CommandResult run = testing::RunCommand(
+        {python, testing::SourceDir() + "/tests/tracing/python_transactions.py",
+         project_.dsn},
+        {}, 60);
+    ASSERT_EQ(run.exit_code, 0) << run.out << run.err << server_->Log();
+    expect += 3;
+  }
+  // The SDKs flush before they exit, but poll rather than assume it.
+  EXPECT_TRUE(
+      testing::WaitFor([&] { return Sample(Metrics(), stored) == expect; }, 20))
+      << Metrics();
+  const std::string text = Metrics();
+  if (node) {
+    EXPECT_EQ(
+        Sample(
+            text,
+            R"(crashctl_transaction_duration_seconds_count{method="GET",project=")" +
+                p +
+                R"(",service="orders",status="ok",transaction="GET /orders/:id"})"),
+        1);
+    EXPECT_EQ(
+        Sample(
+            text,
+            R"(crashctl_transaction_duration_seconds_count{method="GET",project=")" +
+                p +
+                R"(",service="orders",status="internal_error",transaction="<< unparameterized >>"})"),
+        1);
+  }
+  if (!python.empty()) {
+    EXPECT_EQ(
+        Sample(
+            text,
+            R"(crashctl_transaction_duration_seconds_count{method="",project=")" +
+                p +
+                R"(",service="billing",status="internal_error",transaction="charge_card"})"),
+        1);
+  }
+  EXPECT_EQ(StoredTransactions().size(), static_cast<size_t>(expect));
 }
 
 TEST_F(TransactionsTest, BucketsRefusalsAndDuplicates) {
