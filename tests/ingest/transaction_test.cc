@@ -471,6 +471,53 @@ TEST_F(TransactionIngestTest, FutureTimeIsShiftedAndCounted) {
       1);
 }
 
+// With the series budget full, /metrics holds at most max_series + 154
+// transaction/span series per project, whatever names arrive.
+TEST(TransactionMetricsTest, SeriesBudgetBoundsTheExposition) {
+  exporter::Exporter exporter{exporter::Exporter::Options{}};
+  TransactionMetrics::Options options;
+  options.limits.max_transactions = 100000;
+  options.limits.max_series = 50;
+  TransactionMetrics m(exporter.registry(), options);
+  static const char* const kStatuses[] = {"ok", "internal_error", "not_found",
+                                          "unavailable"};
+  for (int i = 0; i < 3000; ++i) {
+    tracing::Transaction tx;
+    tx.name = "route_" + std::to_string(i);
+    tx.source = "route";
+    tx.status = kStatuses[i % 4];
+    tx.method = i % 2 ? "GET" : "POST";
+    tx.service = "svc" + std::to_string(i % 300);
+    tx.start = 0;
+    tx.end = 0.01 * (i % 100);
+    tracing::Span span;
+    span.op = "op" + std::to_string(i);
+    span.end = 0.001;
+    tx.spans.push_back(span);
+    m.Observe(7, tx);
+  }
+  const std::string text = exporter.Serialize();
+  size_t series = 0;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("crashctl_transaction_duration_seconds_count{", 0) == 0 ||
+        line.rfind("crashctl_span_duration_seconds_count{", 0) == 0) {
+      ++series;
+    }
+  }
+  EXPECT_LE(series, 50u + 154u);
+  EXPECT_GE(series, 50u);
+  EXPECT_EQ(Sample(text, "crashctl_transaction_label_series"),
+            static_cast<double>(series));
+  EXPECT_GT(
+      Sample(text, R"(crashctl_transaction_label_folds_total{kind="series"})"),
+      0);
+  EXPECT_GT(
+      Sample(text, R"(crashctl_transaction_label_folds_total{kind="service"})"),
+      0);
+}
+
 TEST(TraceSamplingTest, DeterministicAndBounded) {
   EXPECT_EQ(TraceSampleValue(kTrace), TraceSampleValue(kTrace));
   EXPECT_TRUE(StoreTrace(kTrace, 1));
