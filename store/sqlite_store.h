@@ -70,6 +70,8 @@ class SqliteStore : public Store {
                          model::Page<model::StoredEvent>* out) override;
   Status GetEvent(const std::string& event_id,
                   model::StoredEvent* out) override;
+  Status ListGroupTraces(int64_t group_id, int max_events,
+                         std::vector<std::string>* trace_ids) override;
   Status CountGroups(std::vector<model::GroupCount>* out) override;
   Status FindGroupsForPod(const std::string& pod, double from, double to,
                           std::vector<int64_t>* group_ids) override;

@@ -385,6 +385,45 @@ Status SqliteStore::ListTraceEvents(const std::string& trace_id, size_t limit,
   return status;
 }
 
+Status SqliteStore::ListGroupTraces(int64_t group_id, int max_events,
+                                    std::vector<std::string>* trace_ids) {
+  max_events = ClampLimit(max_events, 10);
+  std::vector<std::string> ids;
+  Status status = Read("list group traces", [&](SqliteDb* db) {
+    ids.clear();
+    Status st;
+    {
+      SqliteStmt exists;
+      if (!db->Prepare("SELECT 1 FROM groups WHERE id = ?1", &exists, &st)) {
+        return st;
+      }
+      exists.Bind(1, group_id);
+      st = StepToRow(db, &exists, "list group traces",
+                     "group " + std::to_string(group_id) + " not found");
+      if (!st.ok()) return st;
+    }
+    SqliteStmt stmt;
+    if (!db->Prepare("SELECT trace_id FROM events WHERE group_id = ?1 "
+                     "ORDER BY timestamp DESC, id DESC LIMIT ?2",
+                     &stmt, &st)) {
+      return st;
+    }
+    stmt.Bind(1, group_id).Bind(2, max_events);
+    int rc;
+    while ((rc = stmt.Step()) == SQLITE_ROW) {
+      std::string id = stmt.Text(0);
+      if (id.empty()) continue;
+      bool seen = false;
+      for (const std::string& known : ids) seen = seen || known == id;
+      if (!seen) ids.push_back(std::move(id));
+    }
+    if (rc != SQLITE_DONE) return db->LastStatus("list group traces");
+    return Status::Ok();
+  });
+  if (status.ok()) *trace_ids = std::move(ids);
+  return status;
+}
+
 Status SqliteStore::SaveTracingLabels(const std::string& json) {
   return Write("save tracing labels", [&](SqliteDb* db) {
     Status st;

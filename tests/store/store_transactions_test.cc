@@ -325,6 +325,20 @@ TEST_F(TransactionStoreTest, TraceEventsCarryTheirTraceContext) {
   ASSERT_TRUE(store_->GetEvent(EventId(3), &event).ok());
   EXPECT_EQ(event.trace_id, "");
 
+  // A group's traces: of its latest events, distinct, without "".
+  model::WriteItem again = MakeItem(project_.id, 4, "fp", 50);
+  again.event.trace_id = TraceId(7);
+  model::WriteItem other = MakeItem(project_.id, 5, "fp", 60);
+  other.event.trace_id = TraceId(8);
+  Write({again, other});
+  std::vector<std::string> traces;
+  ASSERT_TRUE(store_->ListGroupTraces(event.group_id, 10, &traces).ok());
+  EXPECT_EQ(traces, (std::vector<std::string>{TraceId(7), TraceId(8)}));
+  ASSERT_TRUE(store_->ListGroupTraces(event.group_id, 2, &traces).ok());
+  EXPECT_EQ(traces, (std::vector<std::string>{TraceId(7)}));  // 300, 100
+  EXPECT_EQ(store_->ListGroupTraces(9999, 10, &traces).code(),
+            Status::Code::kNotFound);
+
   // The partial index serves the lookup.
   EXPECT_EQ(QueryInt(store_->path(),
                      "SELECT count(*) FROM sqlite_master WHERE type = 'index' "
