@@ -5,6 +5,7 @@
 // through the store once the server has stopped), store sampling and the
 // label state kept across a restart.
 #include <gtest/gtest.h>
+#include <rapidjson/document.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -176,6 +177,27 @@ TEST_F(TransactionsTest, RealSdkEnvelopesBecomeHistogramsAndRows) {
           text,
           R"(crashctl_transaction_label_folds_total{kind="unparameterized"})"),
       3);
+
+  // Through txrest's REST API while the server runs.
+  r = server_->Get("/api/v1/transactions?project=" + p + "&limit=100");
+  ASSERT_EQ(r.status, 200) << r.body;
+  rapidjson::Document list;
+  list.Parse(r.body.c_str(), r.body.size());
+  ASSERT_TRUE(list.IsObject() && list.HasMember("items") &&
+              list["items"].IsArray())
+      << r.body;
+  EXPECT_EQ(list["items"].Size(), 7u);
+  r = server_->Get("/api/v1/traces/" + trace);
+  ASSERT_EQ(r.status, 200) << r.body;
+  rapidjson::Document tree;
+  tree.Parse(r.body.c_str(), r.body.size());
+  ASSERT_TRUE(tree.IsObject()) << r.body;
+  EXPECT_EQ(tree["transactions"].GetInt(), 2) << r.body;
+  ASSERT_TRUE(tree["errors"].IsArray());
+  ASSERT_EQ(tree["errors"].Size(), 1u) << r.body;
+  EXPECT_EQ(std::string(tree["errors"][0]["event_id"].GetString()),
+            std::string(32, 'f'));
+  EXPECT_FALSE(tree["errors"][0]["node"].IsNull()) << r.body;
 
   const std::vector<model::StoredTransaction> rows = StoredTransactions();
   ASSERT_EQ(rows.size(), 7u);
