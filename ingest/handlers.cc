@@ -81,7 +81,8 @@ class TopLevelTypeHandler
   bool Value() { return !(depth_ == 1 && want_); }  // "type" not text: stop
   bool Open() {
     if (!Value()) return false;
-    return ++depth_ <= 64;
+    ++depth_;  // no bound needed: the iterative parser does not recurse
+    return true;
   }
   int depth_ = 0;
   bool want_ = false;

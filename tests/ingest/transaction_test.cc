@@ -336,6 +336,14 @@ TEST_F(TransactionIngestTest, StoreEndpointAcceptsAndRefusesTransactions) {
       Metric(R"(crashctl_ingest_rejected_total{reason="invalid_transaction"})"),
       1);
 
+  // "type" after a member nested 100 deep is still found.
+  std::string deep = Tx(std::string(32, 'c'), kTrace, "GET /deep", t0, t0 + 1);
+  deep.insert(
+      1, R"("extra":)" + std::string(100, '[') + std::string(100, ']') + ",");
+  r = Store(deep);
+  EXPECT_EQ(r.status, 400) << r.body;  // a transaction, refused for depth
+  EXPECT_THAT(r.body, HasSubstr("invalid transaction"));
+
   // An event whose exception has "type" keys is still an event.
   r = Store(R"({"exception":{"values":[{"type":"transaction","value":"x"}]}})");
   EXPECT_EQ(r.status, 200) << r.body;
