@@ -339,11 +339,23 @@ TEST_F(TransactionStoreTest, TraceEventsCarryTheirTraceContext) {
   EXPECT_EQ(store_->ListGroupTraces(9999, 10, &traces).code(),
             Status::Code::kNotFound);
 
-  // The partial index serves the lookup.
-  EXPECT_EQ(QueryInt(store_->path(),
-                     "SELECT count(*) FROM sqlite_master WHERE type = 'index' "
-                     "AND name = 'events_trace'"),
-            1);
+  // The partial index serves the lookup, the trace index a trace.
+  auto plan = [&](const std::string& sql) {
+    std::string detail;
+    testing_util::QueryFirstRow(
+        store_->path(), "EXPLAIN QUERY PLAN " + sql, [&](sqlite3_stmt* stmt) {
+          detail = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 3));
+        });
+    return detail;
+  };
+  EXPECT_NE(plan("SELECT event_id FROM events WHERE trace_id = 'x' AND "
+                 "trace_id != '' ORDER BY timestamp DESC, id DESC LIMIT 5")
+                .find("events_trace"),
+            std::string::npos);
+  EXPECT_NE(plan("SELECT id FROM transactions WHERE trace_id = 'x' "
+                 "ORDER BY start_timestamp, id LIMIT 5")
+                .find("transactions_trace"),
+            std::string::npos);
 }
 
 TEST_F(TransactionStoreTest, DeletesOldTransactionsInBatches) {
