@@ -468,7 +468,9 @@ def main():
         for i in range(120):
             seed.event("BurstError", f"burst {i}", "spiky")
         seed.malformed(20)
-        seed.transactions(20)
+        # rate() divides by the whole 5m window: 30 make 0.1/s, above the
+        # alerts' 0.05/s traffic floor.
+        seed.transactions(30)
         with open(os.path.join(args.source_dir, "tests/kube/fixtures/pod_oomkilled.json")) as f:
             pod = json.load(f)
         pod = copy.deepcopy(pod)
