@@ -359,6 +359,8 @@ def main():
     parser.add_argument("--amtool", default="/usr/bin/amtool")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir")
     args = parser.parse_args()
+    # Prometheus resolves rule_files against its config file's directory.
+    args.source_dir = os.path.abspath(args.source_dir)
     for prog in (args.crashctl, args.fake_apiserver, args.prometheus, args.alertmanager, args.amtool):
         if not os.access(prog, os.X_OK):
             log(f"SKIP: {prog} is not available")
