@@ -11,11 +11,13 @@ import sys
 import yaml
 
 INFINITY = "yesoreyeram-infinity-datasource"
-REST_PREFIXES = ("/api/v1/groups", "/api/v1/crashes", "/api/v1/projects")
+REST_PREFIXES = ("/api/v1/groups", "/api/v1/crashes", "/api/v1/projects", "/api/v1/transactions",
+                 "/api/v1/traces")
 REQUIRED_VARIABLES = {
     "crashctl-overview": {"datasource", "project", "service"},
     "crashctl-kubernetes": {"datasource", "namespace"},
     "crashctl-health": {"datasource"},
+    "crashctl-services": {"datasource", "project", "service"},
 }
 
 
@@ -43,8 +45,8 @@ def main(source_dir):
 
     uids = set()
     paths = sorted(glob.glob(os.path.join(source_dir, "grafana/dashboards/*.json")))
-    if len(paths) < 3:
-        errors.append(f"expected at least 3 dashboards, found {len(paths)}")
+    if len(paths) < 4:
+        errors.append(f"expected at least 4 dashboards, found {len(paths)}")
     for path in paths:
         name = os.path.basename(path)
         with open(path) as f:

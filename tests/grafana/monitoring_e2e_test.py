@@ -6,7 +6,10 @@ Starts, on free 127.0.0.1 ports with temporary directories:
   restarts, start failure), crashctl serve (Kubernetes watch on, pushing alerts to the
   Alertmanager), prometheus-alertmanager, and Prometheus (scrape and rule
   evaluation every second, alertmanager/rules/crashctl.rules.yml loaded).
-Seeds events, a regression, rejected requests and an envelope session, then:
+Seeds events, a regression, rejected requests, an envelope session and
+transactions (routes fast, slow and failing, a URL-named one, one past the
+span limit; alertmanager/rules/examples/service-thresholds.yml loaded too),
+then:
   1. every PromQL expression of grafana/dashboards/*.json (targets and
      label_values() variables, template variables substituted) and of the
      rule files must return data; the REST URLs of the Infinity panels must
@@ -15,7 +18,9 @@ Seeds events, a regression, rejected requests and an envelope session, then:
      `amtool alert query`) through both paths: crashctl's pusher
      (CrashctlPodCrash, in under 2 s) and the CrashctlPodOOMKilled rule
      evaluated by Prometheus;
-  3. with the fake API server stopped, the watch-down expressions return
+  3. the crashctl.services rules see the slow route and the failing service,
+     and the per-service override keeps the slow reports route quiet;
+  4. with the fake API server stopped, the watch-down expressions return
      data; with crashctl stopped, the absent expression does.
 Everything polls with deadlines; the whole run is bounded (< 90 s).
 Exit status: 0 pass, 1 fail, 77 skip (a program is missing).
@@ -254,6 +259,48 @@ class Seeder:
         if status != 200:
             raise RuntimeError(f"envelope rejected: {status} {text}")
 
+    def transaction(self, service, name, duration, status="ok", method="GET", source="route",
+                    spans=2, http_status=None):
+        """One Sentry transaction envelope item (as the SDKs send them) that
+        took `duration` seconds and ended now, with `spans` child spans."""
+        end = time.time()
+        start = end - duration
+        trace_id, root = uuid.uuid4().hex, uuid.uuid4().hex[16:]
+        ops = ("db.query", "http.client")
+        tx = {
+            "event_id": uuid.uuid4().hex, "type": "transaction", "platform": "python",
+            "transaction": name, "transaction_info": {"source": source},
+            "start_timestamp": start, "timestamp": end,
+            "release": f"{service}@1.0.0", "environment": "production",
+            "tags": {"service": service},
+            "request": {"method": method, "url": "http://shop.example/"},
+            "contexts": {"trace": {"trace_id": trace_id, "span_id": root, "op": "http.server",
+                                   "status": status}},
+            "spans": [{"trace_id": trace_id, "span_id": uuid.uuid4().hex[16:], "parent_span_id": root,
+                       "op": ops[i % 2], "description": f"step {i}", "status": "ok",
+                       "start_timestamp": start, "timestamp": start + duration / 2}
+                      for i in range(spans)],
+        }
+        if http_status is not None:
+            tx["contexts"]["response"] = {"status_code": http_status}
+        body = (json.dumps({"event_id": tx["event_id"]}) + "\n" + json.dumps({"type": "transaction"}) +
+                "\n" + json.dumps(tx) + "\n")
+        status_code, text = http("POST", f"{self.base}/api/{self.project_id}/envelope/?sentry_key={self.key}",
+                                 body, {"Content-Type": "application/x-sentry-envelope"})
+        if status_code != 200:
+            raise RuntimeError(f"transaction envelope rejected: {status_code} {text}")
+
+    def transactions(self, n):
+        """n of each: shop's fast route, its slow route (2 s, above the 1 s
+        default p99 threshold), its failing POST /pay (500), and reports'
+        slow route (3 s, under the 10 s override of the example file)."""
+        for _ in range(n):
+            self.transaction("shop", "GET /fast/:id", 0.02)
+            self.transaction("shop", "GET /slow/:id", 2.0)
+            self.transaction("shop", "POST /pay", 0.1, status="internal_error", method="POST",
+                             http_status=500)
+            self.transaction("reports", "GET /reports/:id", 3.0)
+
     def group_id(self, title_part):
         status, body = http("GET", f"{self.base}/api/v1/groups?limit=100")
         if status != 200:
@@ -284,6 +331,15 @@ def prom_query(prom_port, expr):
     return len(data["result"])
 
 
+def prom_label_sets(prom_port, expr):
+    """The label sets of the result of an instant query ([] on error)."""
+    status, body = http("GET", f"http://127.0.0.1:{prom_port}/api/v1/query?" +
+                        urllib.parse.urlencode({"query": expr}))
+    if status != 200:
+        return []
+    return [r["metric"] for r in json.loads(body)["data"]["result"]]
+
+
 def amtool_alerts(amtool, am_port, *matchers):
     out = subprocess.run([amtool, "alert", "query", "-o", "json",
                           f"--alertmanager.url=http://127.0.0.1:{am_port}", *matchers],
@@ -303,6 +359,8 @@ def main():
     parser.add_argument("--amtool", default="/usr/bin/amtool")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir")
     args = parser.parse_args()
+    # Prometheus resolves rule_files against its config file's directory.
+    args.source_dir = os.path.abspath(args.source_dir)
     for prog in (args.crashctl, args.fake_apiserver, args.prometheus, args.alertmanager, args.amtool):
         if not os.access(prog, os.X_OK):
             log(f"SKIP: {prog} is not available")
@@ -361,6 +419,7 @@ def main():
         prom_dir = os.path.join(work, "prometheus")
         os.makedirs(prom_dir)
         rule_files = sorted(glob.glob(os.path.join(args.source_dir, "alertmanager/rules/*.yml")))
+        rule_files.append(os.path.join(args.source_dir, "alertmanager/rules/examples/service-thresholds.yml"))
         with open(os.path.join(prom_dir, "prometheus.yml"), "w") as f:
             yaml.safe_dump({
                 "global": {"scrape_interval": "1s", "evaluation_interval": "1s", "scrape_timeout": "900ms"},
@@ -388,9 +447,14 @@ def main():
         seed.event("BurstError", "burst 1", "spiky")
         seed.malformed(1)
         seed.envelope_session()
+        seed.transactions(1)
+        seed.transaction("shop", "GET /legacy/item-1", 0.05, source="url")  # << unparameterized >>
+        seed.transaction("shop", "GET /export", 0.5, spans=1001)  # past the span limit: cut
         wait_until("Prometheus scraped the seeded events",
                    lambda: (prom_query(prom_port, 'crashctl_events_total{service="spiky"}') or 0) > 0 and
-                   (prom_query(prom_port, "crashctl_ingest_rejected_total") or 0) > 0, 15)
+                   (prom_query(prom_port, "crashctl_ingest_rejected_total") or 0) > 0 and
+                   (prom_query(prom_port, 'crashctl_transaction_duration_seconds_count{service="reports"}')
+                    or 0) > 0, 15)
 
         # Phase B: increases, a regression, new groups, a burst, rejects, and
         # an OOMKill in a new namespace.
@@ -406,6 +470,9 @@ def main():
         for i in range(120):
             seed.event("BurstError", f"burst {i}", "spiky")
         seed.malformed(20)
+        # rate() divides by the whole 5m window: 30 make 0.1/s, above the
+        # alerts' 0.05/s traffic floor.
+        seed.transactions(30)
         with open(os.path.join(args.source_dir, "tests/kube/fixtures/pod_oomkilled.json")) as f:
             pod = json.load(f)
         pod = copy.deepcopy(pod)
@@ -489,6 +556,27 @@ def main():
             else:
                 failures.append(f"{where}: {url} answered {status} with no items")
                 log(f"FAIL {where}: {url} -> {status}")
+
+        # The services rules: shop's slow route and failing service are above
+        # the default thresholds; reports' slow route is under its override.
+        def services_alerts():
+            slow = prom_label_sets(prom_port, rules_by_name["CrashctlRouteLatencyHigh"])
+            failing = prom_label_sets(prom_port, rules_by_name["CrashctlServiceErrorRatioHigh"])
+            return ({(m.get("service"), m.get("transaction")) for m in slow},
+                    {m.get("service") for m in failing})
+        rules_by_name = {name: expr for _, expr, name in rules}
+        try:
+            slow, failing = wait_until(
+                "CrashctlRouteLatencyHigh and CrashctlServiceErrorRatioHigh expressions",
+                lambda: (lambda r: r if r[0] and r[1] else None)(services_alerts()), 15)
+            if slow != {("shop", "GET /slow/:id")} or failing != {"shop"}:
+                failures.append(f"services rules: slow routes {sorted(slow)}, failing services "
+                                f"{sorted(failing)}; expected shop's GET /slow/:id and shop only")
+            else:
+                log("OK   services rules: shop GET /slow/:id slow, shop failing, reports under its override")
+        except TimeoutError as e:
+            failures.append(f"services rules: {e}")
+            log(f"FAIL services rules: {e}")
 
         # Watch down: stop the API server.
         api.stop()
