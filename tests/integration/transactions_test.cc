@@ -415,6 +415,19 @@ TEST_F(TransactionsTest, SampleRateZeroStoresNothingButCountsEverything) {
   EXPECT_TRUE(StoredTransactions().empty());
 }
 
+TEST_F(TransactionsTest, TracingDisabledCountsItemsAndDropsThem) {
+  StartServer({{"CRASHCTL_TRACING_ENABLED", "false"}});
+  ASSERT_EQ(
+      server_->Post(EnvelopePath(), ReadCapture("node_route.envelope")).status,
+      200);
+  const std::string text = Metrics();
+  EXPECT_EQ(
+      Sample(text, R"(crashctl_envelope_items_total{type="transaction"})"), 1);
+  EXPECT_EQ(text.find("crashctl_transaction_duration_seconds_count"),
+            std::string::npos);
+  EXPECT_TRUE(StoredTransactions().empty());
+}
+
 TEST_F(TransactionsTest, LabelStateSurvivesARestart) {
   // One name per project: the first admitted keeps its label after a
   // restart, a new name folds into "other".
