@@ -105,7 +105,7 @@ EOF
 step "size"
 sizes="$(bash "$source_dir/deploy/container/size.sh" "$tag")"
 echo "$sizes"
-compressed="$(sed -n 's/.*compressed_bytes=\([0-9]*\).*/\1/p' <<<"$sizes")"
+compressed="$(sed -n 's/^compressed_bytes=\([0-9]*\).*/\1/p' <<<"$sizes")"
 [ -n "$compressed" ] || fail "no size from size.sh"
 ((compressed < 30000000)) || fail "image is $compressed bytes compressed, budget 30000000"
 
