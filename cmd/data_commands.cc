@@ -148,6 +148,8 @@ int CleanupCommand(const std::vector<std::string>& args) {
   retention_options.max_age_seconds = config.retention_max_age;
   retention_options.interval_seconds = config.retention_cleanup_interval;
   retention_options.max_size_bytes = config.retention_max_size;
+  retention_options.transactions_max_age =
+      config.retention_transactions_max_age;
   store::Retention retention(store.get(), retention_options, nullptr);
   int64_t deleted = 0, deleted_for_size = 0;
   Status result = retention.RunOnce(&deleted, &deleted_for_size);

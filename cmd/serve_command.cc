@@ -21,8 +21,10 @@
 #include "crashctl/http/metrics.h"
 #include "crashctl/http/server.h"
 #include "crashctl/ingest/handlers.h"
+#include "crashctl/ingest/label_state.h"
 #include "crashctl/ingest/metrics.h"
 #include "crashctl/ingest/pipeline.h"
+#include "crashctl/ingest/transaction_metrics.h"
 #include "crashctl/kube/kube_watcher.h"
 #include "crashctl/kube/metrics.h"
 #include "crashctl/model/dsn.h"
@@ -99,6 +101,20 @@ int ServeCommand(const std::vector<std::string>& args) {
   exporter::StoreMetrics store_metrics(&exporter, store.get(),
                                        config.metrics_top_groups);
   ingest::Metrics ingest_metrics(registry, exporter.services());
+  // Transactions (docs/tracing.md): one process-wide label budget, its
+  // state kept in the database so that restarts and replicas agree.
+  ingest::TransactionMetrics::Options tx_metrics_options;
+  tx_metrics_options.limits.max_transactions =
+      static_cast<size_t>(config.tracing_max_transactions);
+  tx_metrics_options.limits.max_series =
+      static_cast<size_t>(config.tracing_max_series);
+  tx_metrics_options.duration_buckets = config.tracing_duration_buckets;
+  ingest::TransactionMetrics tx_metrics(registry, tx_metrics_options);
+  ingest::LabelStateSync label_state(store.get(), tx_metrics.budget());
+  if (config.tracing_enabled) {
+    const Status loaded = label_state.Load();
+    if (!loaded.ok()) spdlog::warn("tracing: {}", loaded.message());
+  }
   http::Metrics http_metrics(registry);
 
   ingest::IngestPipeline::Options pipeline_options;
@@ -111,6 +127,14 @@ int ServeCommand(const std::vector<std::string>& args) {
     store_metrics.OnEventStored(item, outcome);
   });
   exporter.AddRefreshHook([&pipeline] { pipeline.RefreshMetrics(); });
+  if (config.tracing_enabled) {
+    // crashctl_transactions_total{project,outcome} from 0 for every project.
+    exporter.AddRefreshHook([&store, &tx_metrics] {
+      std::vector<model::Project> projects;
+      if (!store->ListProjects(&projects).ok()) return;
+      for (const model::Project& p : projects) tx_metrics.ProjectKnown(p.id);
+    });
+  }
 
   http::Router router;
   ingest::IngestHandlers::Options ingest_options;
@@ -128,6 +152,16 @@ int ServeCommand(const std::vector<std::string>& args) {
   // become the receive time too.
   ingest_options.normalize.max_past_seconds =
       std::min(30 * 86400.0, config.retention_max_age);
+  ingest_options.tracing_enabled = config.tracing_enabled;
+  ingest_options.store_sample_rate = config.tracing_store_sample_rate;
+  ingest_options.transaction_metrics = &tx_metrics;
+  ingest_options.transaction.max_future_seconds =
+      ingest_options.normalize.max_future_seconds;
+  // Older than the transactions' retention window would be deleted at once.
+  ingest_options.transaction.max_past_seconds =
+      config.retention_transactions_max_age > 0
+          ? std::min(30 * 86400.0, config.retention_transactions_max_age)
+          : 30 * 86400.0;
   ingest::IngestHandlers ingest(store.get(), &pipeline, &ingest_metrics,
                                 ingest_options);
   ingest.Register(&router);
@@ -205,6 +239,8 @@ int ServeCommand(const std::vector<std::string>& args) {
   retention_options.max_age_seconds = config.retention_max_age;
   retention_options.interval_seconds = config.retention_cleanup_interval;
   retention_options.max_size_bytes = config.retention_max_size;
+  retention_options.transactions_max_age =
+      config.retention_transactions_max_age;
   store::Retention retention(
       store.get(), retention_options,
       [&store_metrics](store::Retention::Reason reason, int64_t deleted) {
@@ -215,6 +251,7 @@ int ServeCommand(const std::vector<std::string>& args) {
         }
       });
   retention.Start();
+  if (config.tracing_enabled) label_state.Start();
   spdlog::info("crashctl {} serving on {} (port {}), data {}", Version(),
                config.listen, server.port(), config.DatabasePath());
 
@@ -225,6 +262,7 @@ int ServeCommand(const std::vector<std::string>& args) {
   retention.Stop();
   if (kube) kube->Stop();
   pipeline.Stop();
+  label_state.Stop();  // saves the label state a last time
   pusher.Stop();
   spdlog::info("shutdown complete");
   return kExitOk;

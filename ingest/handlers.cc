@@ -1,5 +1,6 @@
 #include "crashctl/ingest/handlers.h"
 
+#include <rapidjson/reader.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 #include <spdlog/spdlog.h>
@@ -11,6 +12,8 @@
 #include "crashctl/grouping/grouping.h"
 #include "crashctl/ingest/metrics.h"
 #include "crashctl/ingest/normalize.h"
+#include "crashctl/ingest/trace_sampling.h"
+#include "crashctl/ingest/transaction_metrics.h"
 #include "crashctl/model/dsn.h"
 #include "crashctl/util/time.h"
 #include "decompress.h"
@@ -46,6 +49,57 @@ std::string IdBody(const std::string& id) {
 
 // Envelope item types crashctl accepts without storing them as events.
 bool IsEventItem(const std::string& type) { return type == "event"; }
+
+// Finds the top-level "type" of a JSON object with rapidjson's SAX reader
+// (no document built) and stops there.
+class TopLevelTypeHandler
+    : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>,
+                                          TopLevelTypeHandler> {
+ public:
+  bool Default() { return Value(); }
+  bool String(const char* s, rapidjson::SizeType n, bool) {
+    if (depth_ == 1 && want_) {
+      type_.assign(s, n);
+      return false;  // found: stop parsing
+    }
+    return true;
+  }
+  bool Key(const char* s, rapidjson::SizeType n, bool) {
+    want_ = depth_ == 1 && std::string_view(s, n) == "type";
+    return true;
+  }
+  bool StartObject() { return Open(); }
+  bool EndObject(rapidjson::SizeType) { return --depth_ > 0; }
+  bool StartArray() { return Open(); }
+  bool EndArray(rapidjson::SizeType) {
+    --depth_;
+    return true;
+  }
+  const std::string& type() const { return type_; }
+
+ private:
+  bool Value() { return !(depth_ == 1 && want_); }  // "type" not text: stop
+  bool Open() {
+    if (!Value()) return false;
+    ++depth_;  // no bound needed: the iterative parser does not recurse
+    return true;
+  }
+  int depth_ = 0;
+  bool want_ = false;
+  std::string type_;
+};
+
+// True when `body` is a JSON object whose top-level "type" is
+// "transaction" (a /store/ body carrying a Sentry transaction).
+bool IsTransactionBody(const std::string& body) {
+  if (body.find("\"transaction\"") == std::string::npos) return false;
+  TopLevelTypeHandler handler;
+  rapidjson::Reader reader;
+  rapidjson::StringStream stream(body.c_str());
+  reader.Parse<rapidjson::kParseIterativeFlag |
+               rapidjson::kParseStopWhenDoneFlag>(stream, handler);
+  return handler.type() == "transaction";
+}
 
 }  // namespace
 
@@ -227,12 +281,79 @@ bool IngestHandlers::PrepareEvent(const std::string& payload,
   return true;
 }
 
+bool IngestHandlers::PrepareTransaction(const std::string& payload,
+                                        int64_t project_id,
+                                        tracing::Transaction* tx,
+                                        Refusal* refusal) {
+  if (payload.size() > options_.max_event_bytes) {
+    *refusal = {413, "too_large",
+                "transaction of " + std::to_string(payload.size()) +
+                    " bytes exceeds the limit of " +
+                    std::to_string(options_.max_event_bytes)};
+    return false;
+  }
+  const Status status = tracing::NormalizeTransaction(
+      payload, util::NowSeconds(), options_.transaction, tx);
+  if (!status.ok()) {
+    if (metrics_) metrics_->Rejected("invalid_transaction");
+    if (options_.transaction_metrics) {
+      options_.transaction_metrics->Outcome(project_id, "invalid");
+    }
+    *refusal = {400, "invalid_transaction",
+                "invalid transaction: " + status.message()};
+    return false;
+  }
+  if (metrics_) {
+    if (tx->time_adjustment == tracing::TimeAdjustment::kFuture) {
+      metrics_->Adjusted("future_timestamp");
+    } else if (tx->time_adjustment == tracing::TimeAdjustment::kPast) {
+      metrics_->Adjusted("past_timestamp");
+    }
+  }
+  return true;
+}
+
 http::HttpResponse IngestHandlers::Commit(
-    std::vector<model::WriteItem> items, const std::string& id,
-    std::chrono::steady_clock::time_point start) {
-  if (items.empty()) return http::HttpResponse::Json(200, IdBody(id));
+    std::vector<model::WriteItem> items,
+    std::vector<tracing::Transaction> accepted, int64_t project_id,
+    const std::string& id, std::chrono::steady_clock::time_point start) {
+  // Which of the accepted transactions are stored (per trace id).
+  std::vector<model::StoredTransaction> transactions;
+  std::vector<size_t> stored_index;  // in `accepted`, per transaction
+  const double now = util::NowSeconds();
+  for (size_t i = 0; i < accepted.size(); ++i) {
+    if (!StoreTrace(accepted[i].trace_id, options_.store_sample_rate)) {
+      continue;
+    }
+    model::StoredTransaction stored;
+    stored.project_id = project_id;
+    stored.received = now;
+    stored.transaction = accepted[i];
+    transactions.push_back(std::move(stored));
+    stored_index.push_back(i);
+  }
+  TransactionMetrics* tx_metrics = options_.transaction_metrics;
+  // Observes every accepted transaction; `outcomes` holds the outcome of
+  // each stored one (by stored_index), the rest were sampled out.
+  auto observe = [&](const std::vector<std::string>& outcomes) {
+    if (tx_metrics == nullptr) return;
+    std::vector<const std::string*> outcome_of(accepted.size(), nullptr);
+    for (size_t k = 0; k < stored_index.size(); ++k) {
+      outcome_of[stored_index[k]] = &outcomes[k];
+    }
+    for (size_t i = 0; i < accepted.size(); ++i) {
+      tx_metrics->Observe(project_id, accepted[i]);
+      tx_metrics->Outcome(project_id,
+                          outcome_of[i] ? *outcome_of[i] : "sampled_out");
+    }
+  };
+  if (items.empty() && transactions.empty()) {
+    observe({});
+    return http::HttpResponse::Json(200, IdBody(id));
+  }
+  const size_t event_count = items.size();
   const std::shared_ptr<Completion> completion =
-      pipeline_->Submit(std::move(items));
+      pipeline_->Submit(std::move(items), std::move(transactions));
   if (!completion) {
     if (metrics_) metrics_->Rejected("queue_full");
     http::HttpResponse response = http::HttpResponse::Error(
@@ -269,6 +390,12 @@ http::HttpResponse IngestHandlers::Commit(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
             .count());
   }
+  std::vector<std::string> outcomes;
+  for (size_t k = event_count; k < completion->results().size(); ++k) {
+    outcomes.push_back(completion->results()[k].outcome.duplicate ? "duplicate"
+                                                                  : "stored");
+  }
+  observe(outcomes);
   return http::HttpResponse::Json(200, IdBody(id));
 }
 
@@ -289,8 +416,23 @@ http::HttpResponse IngestHandlers::HandleEnvelope(http::HttpRequest& request) {
   }
   // Validate every item before queueing any: a bad envelope stores nothing.
   std::vector<model::WriteItem> items;
+  std::vector<tracing::Transaction> transactions;
   for (const EnvelopeItem& item : envelope.items) {
     if (metrics_) metrics_->EnvelopeItem(item.type);
+    if (item.type == "transaction" && options_.tracing_enabled) {
+      tracing::Transaction tx;
+      if (PrepareTransaction(item.payload, project.id, &tx, &refusal)) {
+        transactions.push_back(std::move(tx));
+      } else if (refusal.status == 413) {
+        return Refuse(refusal);  // the byte limit, as for events
+      } else {
+        // Counted in PrepareTransaction; the item is skipped and the
+        // envelope still answered 200, as Sentry does for a bad item.
+        spdlog::debug("ingest: skipped a transaction item: {}",
+                      refusal.message);
+      }
+      continue;
+    }
     if (!IsEventItem(item.type)) continue;
     model::WriteItem write;
     if (!PrepareEvent(item.payload, project.id, request.remote_addr, &write,
@@ -301,7 +443,9 @@ http::HttpResponse IngestHandlers::HandleEnvelope(http::HttpRequest& request) {
   }
   std::string id = envelope.event_id;
   if (id.empty() && !items.empty()) id = items.front().event.event_id;
-  return Commit(std::move(items), id, start);
+  if (id.empty() && !transactions.empty()) id = transactions.front().event_id;
+  return Commit(std::move(items), std::move(transactions), project.id, id,
+                start);
 }
 
 http::HttpResponse IngestHandlers::HandleStore(http::HttpRequest& request) {
@@ -322,13 +466,26 @@ http::HttpResponse IngestHandlers::HandleSingleEvent(
   if (!Authenticate(request, path_id, "", &project, &refusal)) {
     return Refuse(refusal);
   }
+  if (IsTransactionBody(body)) {
+    std::vector<tracing::Transaction> transactions(1);
+    if (!options_.tracing_enabled) {
+      return http::HttpResponse::Json(200, IdBody(""));  // dropped
+    }
+    if (!PrepareTransaction(body, project.id, &transactions[0], &refusal)) {
+      // PrepareTransaction counted an invalid one already.
+      if (refusal.status == 413 && metrics_) metrics_->Rejected(refusal.reason);
+      return http::HttpResponse::Error(refusal.status, refusal.message);
+    }
+    const std::string id = transactions[0].event_id;
+    return Commit({}, std::move(transactions), project.id, id, start);
+  }
   std::vector<model::WriteItem> items(1);
   if (!PrepareEvent(body, project.id, request.remote_addr, &items[0],
                     &refusal)) {
     return Refuse(refusal);
   }
   const std::string id = items[0].event.event_id;
-  return Commit(std::move(items), id, start);
+  return Commit(std::move(items), {}, project.id, id, start);
 }
 
 }  // namespace ingest

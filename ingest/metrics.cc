@@ -22,22 +22,13 @@ const std::vector<std::string>& AdjustReasons() {
 }  // namespace
 
 const std::vector<std::string>& Metrics::KnownRejectReasons() {
-  static const auto* v = new std::vector<std::string>{"malformed_json",
-                                                      "bad_envelope",
-                                                      "auth",
-                                                      "unknown_project",
-                                                      "too_large",
-                                                      "decompression",
-                                                      "queue_full",
-                                                      "storage",
-                                                      "unsupported_encoding",
-                                                      "rate_limited",
-                                                      "timeout",
-                                                      "too_slow",
-                                                      "incomplete",
-                                                      "framing",
-                                                      "connection_limit",
-                                                      "other"};
+  static const auto* v = new std::vector<std::string>{
+      "malformed_json",      "bad_envelope", "auth",
+      "unknown_project",     "too_large",    "decompression",
+      "queue_full",          "storage",      "unsupported_encoding",
+      "rate_limited",        "timeout",      "too_slow",
+      "incomplete",          "framing",      "connection_limit",
+      "invalid_transaction", "other"};
   return *v;
 }
 

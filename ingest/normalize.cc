@@ -21,6 +21,7 @@
 #include <strings.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -116,6 +117,42 @@ const Value* Member(const Value& obj, const char* name) {
   auto it = obj.FindMember(name);
   if (it == obj.MemberEnd() || it->value.IsNull()) return nullptr;
   return &it->value;
+}
+
+// `v` as a lower-case id of `digits` hex digits, not all zeros; a dashed
+// UUID is accepted for 32. "" when `v` is anything else.
+std::string TraceHexId(const Value* v, size_t digits) {
+  if (v == nullptr || !v->IsString()) return "";
+  std::string_view text(v->GetString(), v->GetStringLength());
+  std::string id;
+  id.reserve(digits);
+  const bool dashed = digits == 32 && text.size() == 36;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (dashed && (i == 8 || i == 13 || i == 18 || i == 23)) {
+      if (c != '-') return "";
+      continue;
+    }
+    if (!std::isxdigit(static_cast<unsigned char>(c))) return "";
+    id.push_back(
+        static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
+  if (id.size() != digits || id.find_first_not_of('0') == std::string::npos) {
+    return "";
+  }
+  return id;
+}
+
+// contexts.trace.trace_id / span_id of an error event (the transaction it
+// happened in). Malformed ids are ignored: they never cost the event.
+void ReadTraceContext(const Value& doc, model::Event* ev) {
+  const Value* contexts = Member(doc, "contexts");
+  if (contexts == nullptr || !contexts->IsObject()) return;
+  const Value* trace = Member(*contexts, "trace");
+  if (trace == nullptr || !trace->IsObject()) return;
+  ev->trace_id = TraceHexId(Member(*trace, "trace_id"), 32);
+  if (ev->trace_id.empty()) return;  // a span id means nothing without it
+  ev->span_id = TraceHexId(Member(*trace, "span_id"), 16);
 }
 
 // Collects the first type error; later ones are ignored.
@@ -932,6 +969,7 @@ bool NormalizeEvent(std::string_view json, int64_t project_id, double now,
     }
   }
   TruncateUtf8(&ev.service, kMaxTagValue);
+  ReadTraceContext(doc, &ev);
 
   if (!errors.ok()) {
     *error = "event field " + errors.first();

@@ -62,16 +62,22 @@ size_t IngestPipeline::depth() const {
 }
 
 std::shared_ptr<Completion> IngestPipeline::Submit(
-    std::vector<model::WriteItem> items) {
+    std::vector<model::WriteItem> items,
+    std::vector<model::StoredTransaction> transactions) {
   for (model::WriteItem& item : items) ReleaseUnread(&item);
-  auto completion = std::make_shared<Completion>(items.size());
+  const size_t count = items.size() + transactions.size();
+  auto completion = std::make_shared<Completion>(count);
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_ || queue_.size() + items.size() > options_.queue_size) {
+    if (stopping_ || queue_.size() + count > options_.queue_size) {
       return nullptr;
     }
     for (size_t i = 0; i < items.size(); ++i) {
-      queue_.push_back(Pending{std::move(items[i]), completion, i});
+      queue_.push_back(Pending{std::move(items[i]), completion, i, false, {}});
+    }
+    for (size_t i = 0; i < transactions.size(); ++i) {
+      queue_.push_back(Pending{model::WriteItem{}, completion, items.size() + i,
+                               true, std::move(transactions[i])});
     }
     // Set under the lock: set after it, a value could land after the
     // writer's newer one and stay (the gauge showed 1 with an empty queue).
@@ -159,10 +165,60 @@ void IngestPipeline::WriterLoop() {
   }
 }
 
+void IngestPipeline::NoteWrite(const Status& status) {
+  if (metrics_) metrics_->SetStorageUp(status.ok());
+  if (status.ok() != storage_up_.load()) {
+    std::lock_guard<std::mutex> lock(probe_mu_);
+    storage_error_ = status.message();
+    storage_up_.store(status.ok(), std::memory_order_release);
+  }
+}
+
 void IngestPipeline::CommitBatch(std::vector<Pending>* batch) {
+  std::vector<Pending*> events;
+  std::vector<Pending*> transactions;
+  for (Pending& pending : *batch) {
+    (pending.is_transaction ? transactions : events).push_back(&pending);
+  }
+  if (!transactions.empty()) CommitTransactions(&transactions);
+  if (!events.empty()) {
+    CommitEvents(&events);
+  } else {
+    const Status maintained =
+        store_->Maintain(store::Store::Maintenance::kAfterBatch);
+    if (!maintained.ok()) spdlog::warn("ingest: {}", maintained.message());
+  }
+}
+
+void IngestPipeline::CommitTransactions(std::vector<Pending*>* batch) {
+  std::vector<model::StoredTransaction> transactions;
+  transactions.reserve(batch->size());
+  for (Pending* pending : *batch) {
+    transactions.push_back(std::move(pending->transaction));
+  }
+  std::vector<bool> stored;
+  Status status = store_->WriteTransactions(transactions, &stored);
+  if (status.ok() && stored.size() != transactions.size()) {
+    status = {Status::Code::kInternal,
+              "store returned a wrong stored count for transactions"};
+  }
+  NoteWrite(status);
+  if (!status.ok()) {
+    spdlog::error("ingest: write batch of {} transactions failed: {}",
+                  transactions.size(), status.message());
+  }
+  for (size_t i = 0; i < batch->size(); ++i) {
+    model::WriteOutcome outcome;
+    outcome.duplicate = status.ok() && !stored[i];
+    Pending* pending = (*batch)[i];
+    pending->completion->Set(pending->index, IngestResult{status, outcome});
+  }
+}
+
+void IngestPipeline::CommitEvents(std::vector<Pending*>* batch) {
   std::vector<model::WriteItem> items;
   items.reserve(batch->size());
-  for (Pending& pending : *batch) items.push_back(std::move(pending.item));
+  for (Pending* pending : *batch) items.push_back(std::move(pending->item));
 
   const auto start = std::chrono::steady_clock::now();
   std::vector<model::WriteOutcome> outcomes;
@@ -175,19 +231,14 @@ void IngestPipeline::CommitBatch(std::vector<Pending>* batch) {
   }
   if (metrics_) {
     metrics_->ObserveWriteBatch(static_cast<double>(items.size()), seconds);
-    metrics_->SetStorageUp(status.ok());
   }
-  if (status.ok() != storage_up_.load()) {
-    std::lock_guard<std::mutex> lock(probe_mu_);
-    storage_error_ = status.message();
-    storage_up_.store(status.ok(), std::memory_order_release);
-  }
+  NoteWrite(status);
   if (!status.ok()) {
     spdlog::error("ingest: write batch of {} events failed: {}", items.size(),
                   status.message());
-    for (Pending& pending : *batch) {
-      pending.completion->Set(pending.index,
-                              IngestResult{status, model::WriteOutcome{}});
+    for (Pending* pending : *batch) {
+      pending->completion->Set(pending->index,
+                               IngestResult{status, model::WriteOutcome{}});
     }
     return;
   }
@@ -199,8 +250,8 @@ void IngestPipeline::CommitBatch(std::vector<Pending>* batch) {
       if (outcome.new_group) metrics_->GroupCreated(event.project_id);
       if (outcome.regression) metrics_->GroupRegressed(event.project_id);
     }
-    Pending& pending = (*batch)[i];
-    pending.completion->Set(pending.index, IngestResult{status, outcome});
+    Pending* pending = (*batch)[i];
+    pending->completion->Set(pending->index, IngestResult{status, outcome});
   }
   // The store's housekeeping (SQLite: a WAL checkpoint the commit left due),
   // then the listeners: they run after the handlers are released, so

@@ -46,6 +46,27 @@ const std::vector<const char*>& Statuses() {
   return *v;
 }
 
+const std::vector<const char*>& SpanStatuses() {
+  static const auto* v = new std::vector<const char*>{"ok",
+                                                      "cancelled",
+                                                      "unknown",
+                                                      "invalid_argument",
+                                                      "deadline_exceeded",
+                                                      "not_found",
+                                                      "already_exists",
+                                                      "permission_denied",
+                                                      "resource_exhausted",
+                                                      "failed_precondition",
+                                                      "aborted",
+                                                      "out_of_range",
+                                                      "unimplemented",
+                                                      "internal_error",
+                                                      "unavailable",
+                                                      "data_loss",
+                                                      "unauthenticated"};
+  return *v;
+}
+
 // The JSON answer of a GET (no request body, 200 with `schema`).
 OperationSpec JsonGet(const char* pattern, const char* tag, bool admin,
                       const char* schema, std::vector<int> errors,
@@ -159,6 +180,52 @@ const std::vector<OperationSpec>& KnownOperations() {
                   "(RFC 3339 or epoch seconds)",
                   {}}})),
       JsonGet("/api/v1/crashes/{id}", "crashes", true, "Crash",
+              {400, 401, 404, 503}),
+      JsonGet(
+          "/api/v1/transactions", "tracing", true, "TransactionList",
+          {400, 401, 503},
+          Paged(
+              {{"project",
+                "integer",
+                "Only transactions of this project id",
+                {}},
+               {"service", "string", "Only transactions of this service", {}},
+               {"transaction", "string", "Only transactions of this name", {}},
+               {"status", "string", "Only transactions with this span status",
+                SpanStatuses()},
+               {"min_duration",
+                "number",
+                "Only transactions lasting at least this many seconds",
+                {}},
+               {"since",
+                "string",
+                "Only transactions ending at or after this time (RFC 3339 or "
+                "epoch seconds)",
+                {}},
+               {"sort",
+                "string",
+                "Sort key, descending (default timestamp, the end)",
+                {"timestamp", "duration"}}})),
+      JsonGet(
+          "/api/v1/transactions/summary", "tracing", true, "TransactionSummary",
+          {400, 401, 503},
+          {{"project", "integer", "Only transactions of this project id", {}},
+           {"service", "string", "Only transactions of this service", {}},
+           {"since",
+            "string",
+            "Window start, inclusive (RFC 3339 or epoch seconds; default "
+            "one hour before until)",
+            {}},
+           {"until",
+            "string",
+            "Window end, exclusive (RFC 3339 or epoch seconds; default "
+            "now)",
+            {}},
+           {"limit",
+            "integer",
+            "At most this many transaction names, 1..1000 (default 50)",
+            {}}}),
+      JsonGet("/api/v1/traces/{trace_id}", "tracing", true, "Trace",
               {400, 401, 404, 503}),
       Ingest("/api/{project_id}/envelope/",
              {{"sentry_key",
@@ -320,6 +387,19 @@ void Schema(Writer* w, const char* name, const std::vector<Prop>& props,
       w->EndObject();
     } else if (kind == "status") {
       StringEnum(w, Statuses());
+    } else if (kind == "span-status") {
+      StringEnum(w, SpanStatuses());
+    } else if (kind == "integer-null") {
+      Type(w, "integer", "int64", true);
+    } else if (kind == "number-null") {
+      Type(w, "number", nullptr, true);
+    } else if (kind.rfind("array:", 0) == 0) {
+      w->StartObject();
+      w->Key("type");
+      w->String("array");
+      w->Key("items");
+      Ref(w, kind.substr(6));
+      w->EndObject();
     } else {
       Type(w, p.kind);
     }
@@ -401,6 +481,7 @@ void Components(Writer* w) {
           {"first_release", "string"},
           {"regression_count", "integer"},
           {"linked_crashes", "int-array"},
+          {"traces", "string-array"},
           {"links", "links"}},
          {"id", "project", "fingerprint", "title", "culprit", "level", "status",
           "count", "first_seen", "last_seen", "service", "linked_crashes"});
@@ -412,7 +493,8 @@ void Components(Writer* w) {
       {"platform", "string"},         {"title", "string"},
       {"message", "string"},          {"release", "string"},
       {"environment", "string"},      {"server_name", "string"},
-      {"service", "string"},          {"links", "links"}};
+      {"service", "string"},          {"trace_id", "string-null"},
+      {"span_id", "string-null"},     {"links", "links"}};
   const std::vector<const char*> event_required = {"event_id", "project",
                                                    "group", "timestamp"};
   Schema(w, "Event", event_props, event_required);
@@ -452,6 +534,79 @@ void Components(Writer* w) {
           "exit_code", "signal", "restart_count", "memory_limit", "started_at",
           "finished_at", "logs", "linked_groups"});
   ListSchema(w, "CrashList", "Crash");
+  Schema(w, "Transaction",
+         {{"event_id", "string"},
+          {"project_id", "integer"},
+          {"trace_id", "string"},
+          {"span_id", "string"},
+          {"parent_span_id", "string-null"},
+          {"transaction", "string"},
+          {"source", "string"},
+          {"op", "string"},
+          {"status", "span-status"},
+          {"method", "string-null"},
+          {"http_status", "integer-null"},
+          {"service", "string"},
+          {"release", "string"},
+          {"environment", "string"},
+          {"start_timestamp", "date-time-null"},
+          {"timestamp", "date-time-null"},
+          {"duration", "number-null"}},
+         {"event_id", "project_id", "trace_id", "span_id", "transaction",
+          "status", "start_timestamp", "timestamp", "duration"});
+  ListSchema(w, "TransactionList", "Transaction");
+  Schema(w, "TransactionSummaryItem",
+         {{"transaction", "string"},
+          {"count", "integer"},
+          {"error_ratio", "number"},
+          {"p50", "number-null"},
+          {"p95", "number-null"},
+          {"p99", "number-null"}},
+         {"transaction", "count", "error_ratio", "p50", "p95", "p99"});
+  Schema(w, "TransactionSummary",
+         {{"items", "array:TransactionSummaryItem"},
+          {"since", "date-time-null"},
+          {"until", "date-time-null"},
+          {"truncated", "boolean"}},
+         {"items", "since", "until", "truncated"});
+  Schema(w, "TraceNode",
+         {{"kind", "string"},
+          {"event_id", "string"},
+          {"transaction", "string"},
+          {"span_id", "string"},
+          {"parent_span_id", "string-null"},
+          {"op", "string"},
+          {"description", "string-null"},
+          {"status", "span-status"},
+          {"start_timestamp", "date-time-null"},
+          {"timestamp", "date-time-null"},
+          {"duration", "number-null"},
+          {"depth", "integer"},
+          {"parent", "integer-null"},
+          {"children", "int-array"}},
+         {"kind", "event_id", "span_id", "depth", "parent", "children"});
+  Schema(w, "TraceError",
+         {{"event_id", "string"},
+          {"group_id", "integer"},
+          {"title", "string"},
+          {"span_id", "string-null"},
+          {"timestamp", "date-time-null"},
+          {"node", "integer-null"}},
+         {"event_id", "group_id", "node"});
+  Schema(w, "TraceGroup",
+         {{"id", "integer"},
+          {"title", "string"},
+          {"status", "status"},
+          {"count", "integer"}},
+         {"id", "title", "status", "count"});
+  Schema(w, "Trace",
+         {{"trace_id", "string"},
+          {"transactions", "integer"},
+          {"nodes", "array:TraceNode"},
+          {"roots", "int-array"},
+          {"errors", "array:TraceError"},
+          {"groups", "array:TraceGroup"}},
+         {"trace_id", "transactions", "nodes", "roots", "errors", "groups"});
   w->EndObject();
   w->EndObject();
 }
@@ -506,7 +661,14 @@ void PathParameter(Writer* w, const std::string& name) {
   w->Key("required");
   w->Bool(true);
   w->Key("schema");
-  if (name == "event_id") {
+  if (name == "trace_id") {
+    w->StartObject();
+    w->Key("type");
+    w->String("string");
+    w->Key("pattern");
+    w->String("^[0-9a-fA-F]{32}$");
+    w->EndObject();
+  } else if (name == "event_id") {
     w->StartObject();
     w->Key("type");
     w->String("string");
@@ -668,7 +830,8 @@ std::string BuildOpenApi(const http::Router& router) {
   w.Key("description");
   w.String(
       "Self-hosted crash and error tracker: Sentry-protocol ingestion, "
-      "error groups, Kubernetes pod crashes. Timestamps are RFC 3339 UTC "
+      "error groups, Kubernetes pod crashes, stored transactions and traces. "
+      "Timestamps are RFC 3339 UTC "
       "with milliseconds; lists answer {items, next_cursor}; errors answer "
       "{error}.");
   w.EndObject();

@@ -88,5 +88,34 @@ bool ParseSinceParam(const std::string& text, double* out, std::string* error) {
   return true;
 }
 
+bool NormalizeTraceId(const std::string& text, std::string* out) {
+  return text.size() == 32 && NormalizeEventId(text, out);
+}
+
+bool ParseSecondsParam(const std::string& name, const std::string& text,
+                       double* out, std::string* error) {
+  const std::string shown =
+      "invalid " + name + " \"" + text.substr(0, 64) +
+      "\": give a non-negative number of seconds (e.g. 0.25)";
+  bool digits = false, dot = false;
+  for (char c : text) {
+    if (c >= '0' && c <= '9') {
+      digits = true;
+    } else if (c == '.' && !dot) {
+      dot = true;
+    } else {
+      *error = shown;
+      return false;
+    }
+  }
+  const double value = digits ? std::strtod(text.c_str(), nullptr) : NAN;
+  if (!std::isfinite(value) || value > 1e9) {
+    *error = shown;
+    return false;
+  }
+  *out = value;
+  return true;
+}
+
 }  // namespace rest
 }  // namespace crashctl

@@ -27,6 +27,15 @@ bool NormalizeEventId(const std::string& text, std::string* out);
 // timestamp. On failure sets `*error`.
 bool ParseSinceParam(const std::string& text, double* out, std::string* error);
 
+// A trace id: 32 hex digits, either case. Sets `*out` to the 32 lowercase hex
+// form.
+bool NormalizeTraceId(const std::string& text, std::string* out);
+
+// A duration in seconds: a non-negative decimal number ("0.25", "2"),
+// finite, at most 10^9. On failure sets `*error` naming `name`.
+bool ParseSecondsParam(const std::string& name, const std::string& text,
+                       double* out, std::string* error);
+
 }  // namespace rest
 }  // namespace crashctl
 

@@ -252,7 +252,8 @@ void WriteProject(JsonWriter* w, const model::Project& project,
 }
 
 void WriteGroup(JsonWriter* w, const model::Group& g,
-                const std::string& base_url) {
+                const std::string& base_url,
+                const std::vector<std::string>& traces) {
   const std::string self = "/api/v1/groups/" + std::to_string(g.id);
   w->StartObject();
   w->Key("id");
@@ -277,6 +278,10 @@ void WriteGroup(JsonWriter* w, const model::Group& g,
   w->Int64(g.regression_count);
   w->Key("linked_crashes");
   WriteIdArray(w, g.linked_crashes);
+  w->Key("traces");
+  w->StartArray();
+  for (const std::string& trace : traces) WriteJsonString(w, trace);
+  w->EndArray();
   w->Key("links");
   w->StartObject();
   WriteField(w, "self", Url(base_url, self));
@@ -305,6 +310,8 @@ void WriteEvent(JsonWriter* w, const model::StoredEvent& e,
   WriteField(w, "environment", e.environment);
   WriteField(w, "server_name", e.server_name);
   WriteField(w, "service", e.service);
+  WriteOptionalField(w, "trace_id", e.trace_id);
+  WriteOptionalField(w, "span_id", e.span_id);
   w->Key("links");
   w->StartObject();
   WriteField(w, "self", Url(base_url, "/api/v1/events/" + e.event_id));
@@ -380,6 +387,46 @@ void WriteCrash(JsonWriter* w, const model::Crash& c,
   WriteField(w, "self",
              Url(base_url, "/api/v1/crashes/" + std::to_string(c.id)));
   w->EndObject();
+  w->EndObject();
+}
+
+void WriteSeconds(JsonWriter* w, double seconds) {
+  if (!std::isfinite(seconds)) {
+    w->Null();
+  } else {
+    w->Double(seconds);
+  }
+}
+
+void WriteTransaction(JsonWriter* w, const model::StoredTransaction& stored) {
+  const tracing::Transaction& tx = stored.transaction;
+  w->StartObject();
+  WriteField(w, "event_id", tx.event_id);
+  w->Key("project_id");
+  w->Int64(stored.project_id);
+  WriteField(w, "trace_id", tx.trace_id);
+  WriteField(w, "span_id", tx.span_id);
+  WriteOptionalField(w, "parent_span_id", tx.parent_span_id);
+  WriteField(w, "transaction", tx.name);
+  WriteField(w, "source", tx.source);
+  WriteField(w, "op", tx.op);
+  WriteField(w, "status", tx.status);
+  WriteOptionalField(w, "method", tx.method);
+  w->Key("http_status");
+  if (tx.http_status == 0) {
+    w->Null();
+  } else {
+    w->Int(tx.http_status);
+  }
+  WriteField(w, "service", tx.service);
+  WriteField(w, "release", tx.release);
+  WriteField(w, "environment", tx.environment);
+  w->Key("start_timestamp");
+  WriteTime(w, tx.start);
+  w->Key("timestamp");
+  WriteTime(w, tx.end);
+  w->Key("duration");
+  WriteSeconds(w, tx.duration());
   w->EndObject();
 }
 

@@ -65,8 +65,11 @@ std::vector<std::string> SplitLogLines(const std::string& logs);
 // '/' ("" gives root-relative URLs).
 void WriteProject(JsonWriter* w, const model::Project& project,
                   const std::string& dsn, const std::string& short_dsn);
+// `traces`: the trace ids of the group's latest events (Store::
+// ListGroupTraces), written as "traces".
 void WriteGroup(JsonWriter* w, const model::Group& group,
-                const std::string& base_url);
+                const std::string& base_url,
+                const std::vector<std::string>& traces = {});
 // `with_payload`: adds `payload` (the stored event JSON as an object, or
 // null plus `payload_text` when it cannot be parsed), within EmbedLimits;
 // when anything was cut, `payload_cut` {depth_limit, size_limit,
@@ -75,6 +78,12 @@ void WriteEvent(JsonWriter* w, const model::StoredEvent& event,
                 const std::string& base_url, bool with_payload);
 void WriteCrash(JsonWriter* w, const model::Crash& crash,
                 const std::string& base_url);
+// One item of GET /api/v1/transactions (docs/rest-api.md): times RFC 3339,
+// duration in seconds; parent_span_id and method null when absent,
+// http_status null when 0.
+void WriteTransaction(JsonWriter* w, const model::StoredTransaction& stored);
+// A number of seconds; null when not finite.
+void WriteSeconds(JsonWriter* w, double seconds);
 
 }  // namespace rest
 }  // namespace crashctl

@@ -12,6 +12,10 @@
 #include "admin_auth.h"
 #include "crashctl/model/dsn.h"
 #include "crashctl/model/vocabulary.h"
+#include "crashctl/tracing/summary.h"
+#include "crashctl/tracing/trace_tree.h"
+#include "crashctl/tracing/transaction.h"
+#include "crashctl/util/time.h"
 #include "openapi.h"
 #include "request_params.h"
 #include "resource_json.h"
@@ -24,6 +28,15 @@ constexpr size_t kMaxBodyBytes = 64 * 1024;
 constexpr size_t kMaxFilterBytes = 256;
 
 const char* const kSorts[] = {"last_seen", "count", "first_seen"};
+const char* const kTransactionSorts[] = {"timestamp", "duration"};
+
+// Bounds of the tracing endpoints (docs/rest-api.md).
+constexpr int kGroupTraceEvents = 10;  // a group's "traces": its latest events
+constexpr size_t kMaxSummaryRows = 100000;      // rows /summary reads
+constexpr double kDefaultSummaryWindow = 3600;  // seconds
+constexpr size_t kMaxTraceTransactions = 1000;
+constexpr size_t kMaxTraceNodes = 20000;
+constexpr size_t kMaxTraceErrors = 100;
 
 template <size_t N>
 bool OneOf(const std::string& value, const char* const (&allowed)[N]) {
@@ -245,9 +258,19 @@ class RestHandlers {
     model::Page<model::Group> page;
     Status status = store_->ListGroups(query, &page);
     if (!status.ok()) return StoreFailure(status, "listing groups");
-    return PageResponse(page, [this](JsonWriter* w, const model::Group& g) {
-      WriteGroup(w, g, options_.base_url);
-    });
+    std::vector<std::vector<std::string>> traces(page.items.size());
+    for (size_t i = 0; i < page.items.size(); ++i) {
+      status = store_->ListGroupTraces(page.items[i].id, kGroupTraceEvents,
+                                       &traces[i]);
+      // A group deleted by retention since the page was read has none.
+      if (status.code() == Status::Code::kNotFound) continue;
+      if (!status.ok()) return StoreFailure(status, "listing group traces");
+    }
+    size_t index = 0;
+    return PageResponse(
+        page, [this, &traces, &index](JsonWriter* w, const model::Group& g) {
+          WriteGroup(w, g, options_.base_url, traces[index++]);
+        });
   }
 
   http::HttpResponse GetGroup(http::HttpRequest& request) {
@@ -385,6 +408,229 @@ class RestHandlers {
     return JsonOk(200, buffer);
   }
 
+  http::HttpResponse ListTransactions(http::HttpRequest& request) {
+    store::TransactionQuery query;
+    http::HttpResponse error;
+    if (!TransactionFilters(request, &query, &error)) return error;
+    if (request.HasQueryParam("sort")) {
+      query.sort = request.QueryParam("sort");
+      if (!OneOf(query.sort, kTransactionSorts)) {
+        return http::HttpResponse::Error(
+            400, "unknown sort " + Shown(query.sort) + ": use one of " +
+                     Joined(kTransactionSorts));
+      }
+    }
+    std::string message;
+    if (!ParseLimitParam(request, &query.limit, &message)) {
+      return http::HttpResponse::Error(400, message);
+    }
+    query.cursor = request.QueryParam("cursor");
+    model::Page<model::StoredTransaction> page;
+    Status status = store_->ListTransactions(query, &page);
+    if (!status.ok()) return StoreFailure(status, "listing transactions");
+    return PageResponse(page,
+                        [](JsonWriter* w, const model::StoredTransaction& t) {
+                          WriteTransaction(w, t);
+                        });
+  }
+
+  http::HttpResponse TransactionSummary(http::HttpRequest& request) {
+    store::TransactionQuery query;
+    std::string message;
+    if (request.HasQueryParam("project")) {
+      int64_t project = 0;
+      const std::string text = request.QueryParam("project");
+      if (!ParsePositiveId(text, &project)) {
+        return http::HttpResponse::Error(
+            400, "invalid project " + Shown(text) + ": must be a positive id");
+      }
+      query.project = project;
+    }
+    query.service = request.QueryParam("service");
+    if (query.service.size() > kMaxFilterBytes) {
+      return http::HttpResponse::Error(400,
+                                       "service filter longer than 256 bytes");
+    }
+    const double now = util::NowSeconds();
+    query.until = now;
+    if (request.HasQueryParam("until")) {
+      if (!ParseSinceParam(request.QueryParam("until"), &query.until,
+                           &message)) {
+        // The same forms as since; name the parameter right.
+        return http::HttpResponse::Error(
+            400, "invalid until " + Shown(request.QueryParam("until")) +
+                     ": give epoch seconds or an RFC 3339 timestamp");
+      }
+    }
+    query.since = query.until - kDefaultSummaryWindow;
+    if (request.HasQueryParam("since") &&
+        !ParseSinceParam(request.QueryParam("since"), &query.since, &message)) {
+      return http::HttpResponse::Error(400, message);
+    }
+    if (query.since >= query.until) {
+      return http::HttpResponse::Error(400, "since must be before until");
+    }
+    int limit = 50;
+    if (!ParseLimitParam(request, &limit, &message)) {
+      return http::HttpResponse::Error(400, message);
+    }
+    // A window starting at the epoch: since 0 would mean "any" to the store.
+    store::TransactionQuery selection = query;
+    if (selection.since <= 0) selection.since = 0;
+    std::vector<tracing::NamedSample> samples;
+    bool truncated = false;
+    Status status = store_->TransactionSamples(selection, kMaxSummaryRows,
+                                               &samples, &truncated);
+    if (!status.ok()) return StoreFailure(status, "summarising transactions");
+    const std::vector<tracing::TransactionSummary> items =
+        tracing::SummarizeByTransaction(samples, static_cast<size_t>(limit));
+    rapidjson::StringBuffer buffer;
+    JsonWriter w(buffer);
+    w.StartObject();
+    w.Key("items");
+    w.StartArray();
+    for (const tracing::TransactionSummary& item : items) {
+      w.StartObject();
+      w.Key("transaction");
+      WriteJsonString(&w, item.transaction);
+      w.Key("count");
+      w.Uint64(item.summary.count);
+      w.Key("error_ratio");
+      w.Double(item.summary.error_ratio);
+      w.Key("p50");
+      WriteSeconds(&w, item.summary.p50);
+      w.Key("p95");
+      WriteSeconds(&w, item.summary.p95);
+      w.Key("p99");
+      WriteSeconds(&w, item.summary.p99);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.Key("since");
+    WriteTime(&w, query.since);
+    w.Key("until");
+    WriteTime(&w, query.until);
+    w.Key("truncated");
+    w.Bool(truncated);
+    w.EndObject();
+    return JsonOk(200, buffer);
+  }
+
+  http::HttpResponse GetTrace(http::HttpRequest& request) {
+    const std::string raw = request.path_params["trace_id"];
+    std::string trace_id;
+    if (!NormalizeTraceId(raw, &trace_id)) {
+      return http::HttpResponse::Error(
+          400, "invalid trace id " + Shown(raw) + ": must be 32 hex digits");
+    }
+    std::vector<model::StoredTransaction> stored;
+    Status status =
+        store_->GetTraceTransactions(trace_id, kMaxTraceTransactions, &stored);
+    if (!status.ok()) return StoreFailure(status, "trace " + trace_id);
+    std::vector<model::StoredEvent> errors;
+    status = store_->ListTraceEvents(trace_id, kMaxTraceErrors, &errors);
+    if (!status.ok()) {
+      return StoreFailure(status, "error events of trace " + trace_id);
+    }
+    if (stored.empty() && errors.empty()) {
+      return http::HttpResponse::Error(404, "trace " + trace_id + " not found");
+    }
+    std::vector<tracing::Transaction> txs;
+    txs.reserve(stored.size());
+    for (model::StoredTransaction& t : stored) {
+      txs.push_back(std::move(t.transaction));
+    }
+    tracing::TraceTreeOptions tree_options;
+    tree_options.max_transactions = kMaxTraceTransactions;
+    tree_options.max_nodes = kMaxTraceNodes;
+    const tracing::TraceTree tree = tracing::BuildTraceTree(txs, tree_options);
+
+    // The groups of the errors, each once, in order of first appearance.
+    std::vector<model::Group> groups;
+    for (const model::StoredEvent& e : errors) {
+      bool seen = false;
+      for (const model::Group& g : groups) seen = seen || g.id == e.group_id;
+      if (seen) continue;
+      model::Group group;
+      status = store_->GetGroup(e.group_id, &group);
+      if (status.code() == Status::Code::kNotFound) continue;  // retention
+      if (!status.ok()) {
+        return StoreFailure(status, "group " + std::to_string(e.group_id));
+      }
+      groups.push_back(std::move(group));
+    }
+
+    rapidjson::StringBuffer buffer;
+    JsonWriter w(buffer);
+    w.StartObject();
+    w.Key("trace_id");
+    WriteJsonString(&w, trace_id);
+    w.Key("transactions");
+    w.Uint64(txs.size() - tree.duplicate_transactions - tree.transactions_cut);
+    w.Key("nodes");
+    w.StartArray();
+    for (size_t i = 0; i < tree.nodes.size(); ++i) {
+      WriteTraceNode(&w, tree, i, txs);
+    }
+    w.EndArray();
+    w.Key("roots");
+    w.StartArray();
+    for (size_t root : tree.roots) w.Uint64(root);
+    w.EndArray();
+    w.Key("errors");
+    w.StartArray();
+    for (const model::StoredEvent& e : errors) {
+      w.StartObject();
+      w.Key("event_id");
+      WriteJsonString(&w, e.event_id);
+      w.Key("group_id");
+      w.Int64(e.group_id);
+      w.Key("title");
+      WriteJsonString(&w, e.title);
+      w.Key("span_id");
+      OptionalString(&w, e.span_id);
+      w.Key("timestamp");
+      WriteTime(&w, e.timestamp);
+      // The first node whose span id is the error's (bounded: nodes are).
+      w.Key("node");
+      size_t node = tracing::kNoIndex;
+      for (size_t i = 0; !e.span_id.empty() && i < tree.nodes.size(); ++i) {
+        const tracing::TraceNode& n = tree.nodes[i];
+        const tracing::Transaction& tx = txs[n.transaction];
+        const std::string& span_id =
+            n.span == tracing::kNoIndex ? tx.span_id : tx.spans[n.span].span_id;
+        if (span_id == e.span_id) {
+          node = i;
+          break;
+        }
+      }
+      if (node == tracing::kNoIndex) {
+        w.Null();
+      } else {
+        w.Uint64(node);
+      }
+      w.EndObject();
+    }
+    w.EndArray();
+    w.Key("groups");
+    w.StartArray();
+    for (const model::Group& g : groups) {
+      w.StartObject();
+      w.Key("id");
+      w.Int64(g.id);
+      w.Key("title");
+      WriteJsonString(&w, g.title);
+      w.Key("status");
+      w.String(std::string(model::ToString(g.status)).c_str());
+      w.Key("count");
+      w.Int64(g.count);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+    return JsonOk(200, buffer);
+  }
+
  private:
   // A list answer: {"items":[...],"next_cursor":"..."|null}, each item
   // written by `write(writer, item)`.
@@ -418,10 +664,135 @@ class RestHandlers {
   }
 
   http::HttpResponse GroupResponse(const model::Group& group) const {
+    std::vector<std::string> traces;
+    Status status =
+        store_->ListGroupTraces(group.id, kGroupTraceEvents, &traces);
+    if (!status.ok()) {
+      return StoreFailure(status,
+                          "traces of group " + std::to_string(group.id));
+    }
     rapidjson::StringBuffer buffer;
     JsonWriter w(buffer);
-    WriteGroup(&w, group, options_.base_url);
+    WriteGroup(&w, group, options_.base_url, traces);
     return JsonOk(200, buffer);
+  }
+
+  // The filters GET /api/v1/transactions and /summary share: project,
+  // service, transaction, status, min_duration, since. False with the 400
+  // in `*error`.
+  static bool TransactionFilters(const http::HttpRequest& request,
+                                 store::TransactionQuery* query,
+                                 http::HttpResponse* error) {
+    std::string message;
+    if (request.HasQueryParam("project")) {
+      int64_t project = 0;
+      const std::string text = request.QueryParam("project");
+      if (!ParsePositiveId(text, &project)) {
+        *error = http::HttpResponse::Error(
+            400, "invalid project " + Shown(text) + ": must be a positive id");
+        return false;
+      }
+      query->project = project;
+    }
+    query->service = request.QueryParam("service");
+    query->transaction = request.QueryParam("transaction");
+    if (query->service.size() > kMaxFilterBytes ||
+        query->transaction.size() > kMaxFilterBytes) {
+      *error = http::HttpResponse::Error(400, "filter longer than 256 bytes");
+      return false;
+    }
+    query->status = request.QueryParam("status");
+    if (!query->status.empty() &&
+        tracing::CanonicalSpanStatus(query->status) != query->status) {
+      *error = http::HttpResponse::Error(
+          400, "unknown status " + Shown(query->status) +
+                   ": use a Sentry span status (ok, cancelled, unknown, "
+                   "internal_error, deadline_exceeded, ...)");
+      return false;
+    }
+    if (request.HasQueryParam("min_duration") &&
+        !ParseSecondsParam("min_duration", request.QueryParam("min_duration"),
+                           &query->min_duration, &message)) {
+      *error = http::HttpResponse::Error(400, message);
+      return false;
+    }
+    if (request.HasQueryParam("since") &&
+        !ParseSinceParam(request.QueryParam("since"), &query->since,
+                         &message)) {
+      *error = http::HttpResponse::Error(400, message);
+      return false;
+    }
+    return true;
+  }
+
+  // The node of a trace tree for JSON: kind, ids, names, times.
+  static void WriteTraceNode(JsonWriter* w, const tracing::TraceTree& tree,
+                             size_t index,
+                             const std::vector<tracing::Transaction>& txs) {
+    const tracing::TraceNode& node = tree.nodes[index];
+    const tracing::Transaction& tx = txs[node.transaction];
+    const bool is_span = node.span != tracing::kNoIndex;
+    w->StartObject();
+    w->Key("kind");
+    w->String(is_span ? "span" : "transaction");
+    w->Key("event_id");
+    WriteJsonString(w, tx.event_id);
+    w->Key("transaction");
+    WriteJsonString(w, tx.name);
+    double start = tx.start, end = tx.end;
+    if (is_span) {
+      const tracing::Span& span = tx.spans[node.span];
+      start = span.start;
+      end = span.end;
+      w->Key("span_id");
+      WriteJsonString(w, span.span_id);
+      w->Key("parent_span_id");
+      OptionalString(w, span.parent_span_id);
+      w->Key("op");
+      WriteJsonString(w, span.op);
+      w->Key("description");
+      WriteJsonString(w, span.description);
+      w->Key("status");
+      WriteJsonString(w, span.status);
+    } else {
+      w->Key("span_id");
+      WriteJsonString(w, tx.span_id);
+      w->Key("parent_span_id");
+      OptionalString(w, tx.parent_span_id);
+      w->Key("op");
+      WriteJsonString(w, tx.op);
+      w->Key("description");
+      w->Null();
+      w->Key("status");
+      WriteJsonString(w, tx.status);
+    }
+    w->Key("start_timestamp");
+    WriteTime(w, start);
+    w->Key("timestamp");
+    WriteTime(w, end);
+    w->Key("duration");
+    WriteSeconds(w, end - start);
+    w->Key("depth");
+    w->Uint64(node.depth);
+    w->Key("parent");
+    if (node.parent == tracing::kNoIndex) {
+      w->Null();
+    } else {
+      w->Uint64(node.parent);
+    }
+    w->Key("children");
+    w->StartArray();
+    for (size_t child : node.children) w->Uint64(child);
+    w->EndArray();
+    w->EndObject();
+  }
+
+  static void OptionalString(JsonWriter* w, const std::string& value) {
+    if (value.empty()) {
+      w->Null();
+    } else {
+      WriteJsonString(w, value);
+    }
   }
 
   void WriteProjectWithDsn(JsonWriter* w, const model::Project& p) const {
@@ -483,6 +854,16 @@ void RegisterRestRoutes(http::Router* router, store::Store* store,
         &RestHandlers::ListCrashes);
   admin("GET", "/api/v1/crashes/{id}", "Get one pod crash with its logs",
         &RestHandlers::GetCrash);
+  admin("GET", "/api/v1/transactions",
+        "List stored transactions (filter, sort, paginate)",
+        &RestHandlers::ListTransactions);
+  admin("GET", "/api/v1/transactions/summary",
+        "Count, error ratio and p50/p95/p99 per transaction name over a window",
+        &RestHandlers::TransactionSummary);
+  admin("GET", "/api/v1/traces/{trace_id}",
+        "One trace: its transactions as span trees, its errors and their "
+        "groups",
+        &RestHandlers::GetTrace);
 }
 
 }  // namespace rest

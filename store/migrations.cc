@@ -147,6 +147,60 @@ INSERT INTO store_state (name, value)
   SELECT 'groups_folded_below', coalesce(max(id), 0) + 1 FROM events;
 )sql";
 
+// Version 5: Sentry transactions (issue 17, docs/tracing.md "Wiring"), the
+// label budget's saved state, and the trace context of error events. A
+// transaction's spans are one compressed column (store/payload_codec.h):
+// they are only ever read whole, with their trace. The events index on
+// trace_id is partial: most events carry no trace, and their inserts skip
+// it (queries add `trace_id != ''` so the planner can use it).
+constexpr char kV5[] = R"sql(
+CREATE TABLE transactions (
+  id               INTEGER PRIMARY KEY,
+  project_id       INTEGER NOT NULL REFERENCES projects(id),
+  event_id         TEXT NOT NULL,
+  trace_id         TEXT NOT NULL,
+  span_id          TEXT NOT NULL DEFAULT '',
+  parent_span_id   TEXT NOT NULL DEFAULT '',
+  name             TEXT NOT NULL DEFAULT '',
+  source           TEXT NOT NULL DEFAULT '',
+  op               TEXT NOT NULL DEFAULT '',
+  status           TEXT NOT NULL DEFAULT '',
+  method           TEXT NOT NULL DEFAULT '',
+  http_status      INTEGER NOT NULL DEFAULT 0,
+  start_timestamp  REAL NOT NULL,
+  timestamp        REAL NOT NULL,
+  duration         REAL NOT NULL,
+  received         REAL NOT NULL,
+  release          TEXT NOT NULL DEFAULT '',
+  environment      TEXT NOT NULL DEFAULT '',
+  service          TEXT NOT NULL DEFAULT '',
+  platform         TEXT NOT NULL DEFAULT '',
+  time_shift       REAL NOT NULL DEFAULT 0,
+  spans_cut        INTEGER NOT NULL DEFAULT 0,
+  spans_invalid    INTEGER NOT NULL DEFAULT 0,
+  span_count       INTEGER NOT NULL DEFAULT 0,
+  spans            BLOB,
+  UNIQUE (project_id, event_id)
+);
+CREATE INDEX transactions_trace ON transactions (trace_id, start_timestamp);
+CREATE INDEX transactions_timestamp ON transactions (timestamp);
+CREATE INDEX transactions_duration ON transactions (duration);
+CREATE INDEX transactions_project_timestamp
+  ON transactions (project_id, timestamp);
+CREATE INDEX transactions_project_duration
+  ON transactions (project_id, duration);
+
+CREATE TABLE tracing_labels (
+  id        INTEGER PRIMARY KEY CHECK (id = 1),
+  state     TEXT NOT NULL,
+  saved_at  REAL NOT NULL
+);
+
+ALTER TABLE events ADD COLUMN trace_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE events ADD COLUMN span_id TEXT NOT NULL DEFAULT '';
+CREATE INDEX events_trace ON events (trace_id, timestamp) WHERE trace_id != '';
+)sql";
+
 constexpr char kBootstrap[] =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("
     "  version     INTEGER PRIMARY KEY,"
@@ -175,6 +229,7 @@ const std::vector<Migration>& SchemaMigrations() {
       {2, "crashes and crash_groups", kV2},
       {3, "groups indexes without project_id dropped", kV3},
       {4, "group counters folded with a watermark", kV4},
+      {5, "transactions, tracing labels, trace ids of events", kV5},
   };
   return kMigrations;
 }

@@ -45,6 +45,18 @@ Status Retention::RunOnce(int64_t* deleted, int64_t* deleted_for_size) {
     if (on_deleted_) on_deleted_(Reason::kMaxAge, for_age);
   }
   if (!status.ok()) return status.Annotate("retention");
+  if (options_.transactions_max_age > 0) {
+    int64_t transactions = 0;
+    status = store_->DeleteTransactionsOlderThan(
+        util::NowSeconds() - options_.transactions_max_age, &transactions);
+    if (transactions > 0) {
+      spdlog::info("retention: deleted {} transactions older than {:.0f}h",
+                   transactions, options_.transactions_max_age / 3600);
+    }
+    if (!status.ok()) {
+      return status.Annotate("retention (transactions_max_age)");
+    }
+  }
   if (options_.max_size_bytes <= 0) return Status::Ok();
 
   int64_t for_size = 0;

@@ -14,7 +14,14 @@ const char kGroupColumns[] =
 
 const char kEventColumns[] =
     "event_id, project_id, group_id, timestamp, received, level, platform, "
-    "message, release, environment, server_name, service, title";
+    "message, release, environment, server_name, service, title, trace_id, "
+    "span_id";
+
+const char kTransactionColumns[] =
+    "id, project_id, event_id, trace_id, span_id, parent_span_id, name, "
+    "source, op, status, method, http_status, start_timestamp, timestamp, "
+    "received, release, environment, service, platform, time_shift, "
+    "spans_cut, spans_invalid";
 
 const char kCrashColumns[] =
     "id, dedup_key, namespace, pod, pod_uid, container, node, workload_kind, "
@@ -61,7 +68,36 @@ void ReadEvent(const SqliteStmt& stmt, model::StoredEvent* out) {
   out->server_name = stmt.Text(10);
   out->service = stmt.Text(11);
   out->title = stmt.Text(12);
+  out->trace_id = stmt.Text(13);
+  out->span_id = stmt.Text(14);
   out->payload.clear();
+}
+
+void ReadTransaction(const SqliteStmt& stmt, model::StoredTransaction* out) {
+  out->id = stmt.Int(0);
+  out->project_id = stmt.Int(1);
+  tracing::Transaction& tx = out->transaction;
+  tx = tracing::Transaction();
+  tx.event_id = stmt.Text(2);
+  tx.trace_id = stmt.Text(3);
+  tx.span_id = stmt.Text(4);
+  tx.parent_span_id = stmt.Text(5);
+  tx.name = stmt.Text(6);
+  tx.source = stmt.Text(7);
+  tx.op = stmt.Text(8);
+  tx.status = stmt.Text(9);
+  tx.method = stmt.Text(10);
+  tx.http_status = static_cast<int>(stmt.Int(11));
+  tx.start = stmt.Double(12);
+  tx.end = stmt.Double(13);
+  out->received = stmt.Double(14);
+  tx.release = stmt.Text(15);
+  tx.environment = stmt.Text(16);
+  tx.service = stmt.Text(17);
+  tx.platform = stmt.Text(18);
+  tx.time_shift = stmt.Double(19);
+  tx.spans_cut = static_cast<size_t>(stmt.Int(20));
+  tx.spans_invalid = static_cast<size_t>(stmt.Int(21));
 }
 
 void ReadCrash(const SqliteStmt& stmt, model::Crash* out) {

@@ -24,12 +24,20 @@ constexpr int kMaxLinks = 100;
 extern const char kProjectColumns[];
 extern const char kGroupColumns[];
 extern const char kEventColumns[];  // without payload
+// Columns kept for a transaction, without its spans; the number of them is
+// kTransactionColumnCount (the next column index a SELECT may add).
+extern const char kTransactionColumns[];
+constexpr int kTransactionColumnCount = 22;
+// The number of columns in kEventColumns.
+constexpr int kEventColumnCount = 15;
 extern const char kCrashColumns[];
 
 void ReadProject(const SqliteStmt& stmt, model::Project* out);
 void ReadGroup(const SqliteStmt& stmt, model::Group* out);
 void ReadEvent(const SqliteStmt& stmt, model::StoredEvent* out);
 void ReadCrash(const SqliteStmt& stmt, model::Crash* out);
+// Fills everything but transaction.spans (cleared).
+void ReadTransaction(const SqliteStmt& stmt, model::StoredTransaction* out);
 
 // Fills group->linked_crashes (crash ids, newest first, at most kMaxLinks).
 Status LoadLinkedCrashes(SqliteDb* db, model::Group* group);

@@ -425,6 +425,26 @@ Status SqliteStore::DeleteOlderThan(double cutoff, int64_t* deleted) {
   return Status::Ok();
 }
 
+Status SqliteStore::DeleteTransactionsOlderThan(double cutoff,
+                                                int64_t* deleted) {
+  int64_t transactions = 0;
+  // Spans are a column of their row: they go with it. The
+  // transactions_timestamp index serves the selection.
+  Status status = DeleteInBatches(
+      "retention: transactions",
+      "DELETE FROM transactions WHERE id IN (SELECT id FROM transactions "
+      "WHERE timestamp < ?1 LIMIT ?2)",
+      cutoff, &transactions);
+  if (deleted != nullptr) *deleted = transactions;
+  if (!status.ok()) return status;
+  if (transactions > 0) {
+    VacuumFreePages();
+    spdlog::info("store: retention deleted {} transactions older than {:.0f}",
+                 transactions, cutoff);
+  }
+  return Status::Ok();
+}
+
 Status SqliteStore::DeleteOldestEvents(int64_t limit, int64_t* deleted) {
   int64_t events = 0, groups = 0, crashes = 0;
   *deleted = 0;

@@ -70,6 +70,8 @@ class SqliteStore : public Store {
                          model::Page<model::StoredEvent>* out) override;
   Status GetEvent(const std::string& event_id,
                   model::StoredEvent* out) override;
+  Status ListGroupTraces(int64_t group_id, int max_events,
+                         std::vector<std::string>* trace_ids) override;
   Status CountGroups(std::vector<model::GroupCount>* out) override;
   Status FindGroupsForPod(const std::string& pod, double from, double to,
                           std::vector<int64_t>* group_ids) override;
@@ -82,6 +84,23 @@ class SqliteStore : public Store {
   Status ListCrashes(const CrashQuery& query,
                      model::Page<model::Crash>* out) override;
   Status LinkCrashGroup(int64_t crash_id, int64_t group_id) override;
+
+  Status WriteTransactions(
+      const std::vector<model::StoredTransaction>& transactions,
+      std::vector<bool>* stored) override;
+  Status ListTransactions(const TransactionQuery& query,
+                          model::Page<model::StoredTransaction>* out) override;
+  Status TransactionSamples(const TransactionQuery& query, size_t max_rows,
+                            std::vector<tracing::NamedSample>* out,
+                            bool* truncated) override;
+  Status GetTraceTransactions(
+      const std::string& trace_id, size_t limit,
+      std::vector<model::StoredTransaction>* out) override;
+  Status ListTraceEvents(const std::string& trace_id, size_t limit,
+                         std::vector<model::StoredEvent>* out) override;
+  Status DeleteTransactionsOlderThan(double cutoff, int64_t* deleted) override;
+  Status SaveTracingLabels(const std::string& json) override;
+  Status LoadTracingLabels(std::string* json) override;
 
   Status DeleteOlderThan(double cutoff, int64_t* deleted) override;
   Status DeleteOldestEvents(int64_t limit, int64_t* deleted) override;

@@ -224,7 +224,7 @@ Status SqliteStore::ListGroupEvents(int64_t group_id, int limit,
       }
       model::StoredEvent event;
       ReadEvent(stmt, &event);
-      last_row_id = stmt.Int(13);
+      last_row_id = stmt.Int(kEventColumnCount);
       page.items.push_back(std::move(event));
     }
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
@@ -250,9 +250,10 @@ Status SqliteStore::GetEvent(const std::string& event_id,
     st = StepToRow(db, &stmt, "get event", "event " + event_id + " not found");
     if (!st.ok()) return st;
     ReadEvent(stmt, out);
-    if (!stmt.IsBlob(13)) {
-      out->payload = stmt.Text(13);  // stored before payloads were compressed
-    } else if (!DecodePayload(stmt.Text(13), &out->payload)) {
+    if (!stmt.IsBlob(kEventColumnCount)) {
+      // stored before payloads were compressed
+      out->payload = stmt.Text(kEventColumnCount);
+    } else if (!DecodePayload(stmt.Text(kEventColumnCount), &out->payload)) {
       return MakeStatus(Status::Code::kInternal,
                         "event " + event_id + ": stored payload is corrupt");
     }

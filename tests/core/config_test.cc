@@ -133,6 +133,9 @@ std::vector<KeyCase> KeyCases() {
       {"retention.max_size", "500MB", "2GiB", "0", "0", "500000000",
        "2147483648", "0",
        [](const Config& c) { return std::to_string(c.retention_max_size); }},
+      {"retention.transactions_max_age", "1d", "0", "36h", "604800", "86400",
+       "0", "129600",
+       [](const Config& c) { return Num(c.retention_transactions_max_age); }},
       {"ingest.max_event_bytes", "512KiB", "1MB", "1000", "1048576", "524288",
        "1000000", "1000",
        [](const Config& c) { return std::to_string(c.max_event_bytes); }},
@@ -143,6 +146,26 @@ std::vector<KeyCase> KeyCases() {
        [](const Config& c) { return std::to_string(c.queue_size); }},
       {"ingest.batch_size", "1", "2", "3", "512", "1", "2", "3",
        [](const Config& c) { return std::to_string(c.batch_size); }},
+      {"tracing.enabled", "no", "1", "false", "1", "0", "1", "0",
+       [](const Config& c) { return std::to_string(c.tracing_enabled); }},
+      {"tracing.store_sample_rate", "0.5", "0", "0.125", "1", "0.5", "0",
+       "0.125",
+       [](const Config& c) { return Num(c.tracing_store_sample_rate); }},
+      {"tracing.max_transactions", "10", "20", "30", "100", "10", "20", "30",
+       [](const Config& c) {
+         return std::to_string(c.tracing_max_transactions);
+       }},
+      {"tracing.max_series", "1000", "2000", "3000", "20000", "1000", "2000",
+       "3000",
+       [](const Config& c) { return std::to_string(c.tracing_max_series); }},
+      {"tracing.duration_buckets", "[0.1, 1, 10]", "0.5,2", "0.25",
+       "0.005,0.01,0.025,0.05,0.1,0.25,0.5,1,2.5,5,10", "0.1,1,10", "0.5,2",
+       "0.25",
+       [](const Config& c) {
+         std::vector<std::string> parts;
+         for (double b : c.tracing_duration_buckets) parts.push_back(Num(b));
+         return Join(parts);
+       }},
       {"kubernetes.enabled", "yes", "0", "true", "0", "1", "0", "1",
        [](const Config& c) { return std::to_string(c.kube_enabled); }},
       {"kubernetes.namespaces", "[a, b]", "c,d", " e , f ,", "", "a,b", "c,d",
@@ -483,6 +506,23 @@ TEST(ConfigErrorTest, Table) {
        "",
        {"key \"retention.cleanup_interval\"", "bad duration \"10\""}},
       {kFlag, "server.request_timeout", "0s", {"must be positive"}},
+      // Tracing.
+      {kEnv,
+       "CRASHCTL_TRACING_STORE_SAMPLE_RATE",
+       "1.5",
+       {"CRASHCTL_TRACING_STORE_SAMPLE_RATE", "between 0 and 1"}},
+      {kFlag, "tracing.store_sample_rate", "half", {"bad number \"half\""}},
+      {kFile,
+       "tracing:\n  duration_buckets: [1, 0.5]\n",
+       "",
+       {"key \"tracing.duration_buckets\"", "must increase"}},
+      {kFlag, "tracing.duration_buckets", "0,1", {"must be positive"}},
+      {kFlag, "tracing.max_series", "0", {"tracing.max_series"}},
+      {kEnv,
+       "CRASHCTL_RETENTION_TRANSACTIONS_MAX_AGE",
+       "soon",
+       {"CRASHCTL_RETENTION_TRANSACTIONS_MAX_AGE", "bad duration \"soon\""}},
+
       // Bools.
       {kEnv, "CRASHCTL_KUBERNETES_ENABLED", "maybe", {"bad boolean \"maybe\""}},
       // Listen.

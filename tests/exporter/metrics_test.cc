@@ -18,6 +18,7 @@
 #include "crashctl/exporter/store_metrics.h"
 #include "crashctl/http/metrics.h"
 #include "crashctl/ingest/metrics.h"
+#include "crashctl/ingest/transaction_metrics.h"
 #include "crashctl/kube/metrics.h"
 #include "tests/rest/fake_store.h"
 #include "tests/testing/temp_dir.h"
@@ -62,6 +63,7 @@ struct AllMetrics {
       : exporter(Opts(max_services)),
         store(&exporter, nullptr, 20),
         ingest(exporter.registry(), exporter.services()),
+        transactions(exporter.registry(), {}),
         http(exporter.registry()),
         kube(exporter.registry()),
         alerts(exporter.registry()) {}
@@ -76,6 +78,7 @@ struct AllMetrics {
   Exporter exporter;
   StoreMetrics store;
   ingest::Metrics ingest;
+  ingest::TransactionMetrics transactions;
   http::Metrics http;
   kube::Metrics kube;
   alertmanager::Metrics alerts;
@@ -92,6 +95,21 @@ void Populate(AllMetrics* m) {
   m->ingest.SetQueue(5, 100);
   m->ingest.ObserveWriteBatch(16, 0.02);
   m->ingest.SetStorageUp(true);
+  tracing::Transaction tx;
+  tx.name = "GET /orders/:id";
+  tx.source = "route";
+  tx.status = "ok";
+  tx.method = "GET";
+  tx.service = "api";
+  tx.start = 1700000000;
+  tx.end = 1700000000.25;
+  tracing::Span span;
+  span.op = "db.query";
+  span.start = tx.start;
+  span.end = tx.start + 0.01;
+  tx.spans.push_back(span);
+  m->transactions.Observe(1, tx);
+  m->transactions.Outcome(1, "stored");
   m->store.SetWriteRetries(2);
   m->store.RetentionDeleted(7);
   m->http.Request("/api/v1/groups", "GET", 200, 0.001);

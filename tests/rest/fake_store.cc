@@ -1,6 +1,8 @@
 #include "fake_store.h"
 
+#include <algorithm>
 #include <cstdlib>
+#include <utility>
 
 namespace crashctl {
 namespace testing {
@@ -39,6 +41,19 @@ Status Paginate(const std::vector<T>& rows, int limit,
   const size_t next = offset + out->items.size();
   out->next_cursor = next < rows.size() ? "off:" + std::to_string(next) : "";
   return Status::Ok();
+}
+
+bool Matches(const store::TransactionQuery& q,
+             const model::StoredTransaction& stored) {
+  const tracing::Transaction& tx = stored.transaction;
+  if (q.project && *q.project != stored.project_id) return false;
+  if (!q.service.empty() && q.service != tx.service) return false;
+  if (!q.transaction.empty() && q.transaction != tx.name) return false;
+  if (!q.status.empty() && q.status != tx.status) return false;
+  if (q.min_duration > 0 && tx.duration() < q.min_duration) return false;
+  if (q.since > 0 && tx.end < q.since) return false;
+  if (q.until > 0 && tx.end >= q.until) return false;
+  return true;
 }
 
 }  // namespace
@@ -176,6 +191,113 @@ Status FakeStore::ListCrashes(const store::CrashQuery& query,
 }
 
 Status FakeStore::LinkCrashGroup(int64_t, int64_t) { return Status::Ok(); }
+
+Status FakeStore::WriteTransactions(
+    const std::vector<model::StoredTransaction>& items,
+    std::vector<bool>* stored) {
+  if (auto f = TakeFailure()) return *f;
+  std::vector<bool> results;
+  for (const model::StoredTransaction& item : items) {
+    const bool duplicate = std::any_of(
+        transactions.begin(), transactions.end(),
+        [&](const model::StoredTransaction& t) {
+          return t.project_id == item.project_id &&
+                 t.transaction.event_id == item.transaction.event_id;
+        });
+    results.push_back(!duplicate);
+    if (!duplicate) {
+      transactions.push_back(item);
+      transactions.back().id = static_cast<int64_t>(transactions.size());
+    }
+  }
+  if (stored != nullptr) *stored = std::move(results);
+  return Status::Ok();
+}
+
+Status FakeStore::ListTransactions(const store::TransactionQuery& query,
+                                   model::Page<model::StoredTransaction>* out) {
+  last_transaction_query = query;
+  if (auto f = TakeFailure()) return *f;
+  std::vector<model::StoredTransaction> rows;
+  for (auto it = transactions.rbegin(); it != transactions.rend(); ++it) {
+    if (Matches(query, *it)) {
+      rows.push_back(*it);
+      rows.back().transaction.spans.clear();
+    }
+  }
+  return Paginate(rows, query.limit, query.cursor, out);
+}
+
+Status FakeStore::TransactionSamples(const store::TransactionQuery& query,
+                                     size_t max_rows,
+                                     std::vector<tracing::NamedSample>* out,
+                                     bool* truncated) {
+  last_transaction_query = query;
+  last_samples_max_rows = max_rows;
+  if (auto f = TakeFailure()) return *f;
+  out->clear();
+  *truncated = false;
+  for (auto it = transactions.rbegin(); it != transactions.rend(); ++it) {
+    if (!Matches(query, *it)) continue;
+    if (out->size() == max_rows) {
+      *truncated = true;
+      break;
+    }
+    out->push_back({it->transaction.name, it->transaction.duration(),
+                    it->transaction.status});
+  }
+  return Status::Ok();
+}
+
+Status FakeStore::GetTraceTransactions(
+    const std::string& trace_id, size_t limit,
+    std::vector<model::StoredTransaction>* out) {
+  last_trace_limit = limit;
+  if (auto f = TakeFailure()) return *f;
+  out->clear();
+  for (const model::StoredTransaction& t : transactions) {
+    if (out->size() >= limit) break;
+    if (t.transaction.trace_id == trace_id) out->push_back(t);
+  }
+  return Status::Ok();
+}
+
+Status FakeStore::ListTraceEvents(const std::string& trace_id, size_t limit,
+                                  std::vector<model::StoredEvent>* out) {
+  if (auto f = TakeFailure()) return *f;
+  out->clear();
+  for (auto it = events.rbegin(); it != events.rend(); ++it) {
+    if (out->size() >= limit) break;
+    if (!trace_id.empty() && it->trace_id == trace_id) {
+      out->push_back(*it);
+      out->back().payload.clear();
+    }
+  }
+  return Status::Ok();
+}
+
+Status FakeStore::DeleteTransactionsOlderThan(double cutoff, int64_t* deleted) {
+  const size_t before = transactions.size();
+  transactions.erase(std::remove_if(transactions.begin(), transactions.end(),
+                                    [&](const model::StoredTransaction& t) {
+                                      return t.transaction.end < cutoff;
+                                    }),
+                     transactions.end());
+  *deleted = static_cast<int64_t>(before - transactions.size());
+  return Status::Ok();
+}
+
+Status FakeStore::SaveTracingLabels(const std::string& json) {
+  if (auto f = TakeFailure()) return *f;
+  tracing_labels = json;
+  return Status::Ok();
+}
+
+Status FakeStore::LoadTracingLabels(std::string* json) {
+  if (auto f = TakeFailure()) return *f;
+  *json = tracing_labels;
+  return Status::Ok();
+}
 
 Status FakeStore::DeleteOlderThan(double, int64_t* deleted) {
   *deleted = 0;

@@ -24,10 +24,17 @@ class FakeStore : public store::Store {
   std::vector<model::Group> groups;  // returned in this order by ListGroups
   std::vector<model::StoredEvent> events;
   std::vector<model::Crash> crashes;
+  // Kept in write order; ListTransactions and TransactionSamples answer
+  // them newest-written first (filtered), GetTraceTransactions in order.
+  std::vector<model::StoredTransaction> transactions;
+  std::string tracing_labels;  // Save/LoadTracingLabels
 
   // Recorded arguments.
   std::optional<store::GroupQuery> last_group_query;
   std::optional<store::CrashQuery> last_crash_query;
+  std::optional<store::TransactionQuery> last_transaction_query;
+  size_t last_samples_max_rows = 0;
+  size_t last_trace_limit = 0;
   int last_events_limit = 0;
   std::string last_events_cursor;
   int calls = 0;
@@ -60,6 +67,26 @@ class FakeStore : public store::Store {
   Status ListCrashes(const store::CrashQuery& query,
                      model::Page<model::Crash>* out) override;
   Status LinkCrashGroup(int64_t crash_id, int64_t group_id) override;
+  Status WriteTransactions(const std::vector<model::StoredTransaction>& items,
+                           std::vector<bool>* stored) override;
+  // Filters on every TransactionQuery field but sort (write order, newest
+  // first); cursors as above.
+  Status ListTransactions(const store::TransactionQuery& query,
+                          model::Page<model::StoredTransaction>* out) override;
+  Status TransactionSamples(const store::TransactionQuery& query,
+                            size_t max_rows,
+                            std::vector<tracing::NamedSample>* out,
+                            bool* truncated) override;
+  Status GetTraceTransactions(
+      const std::string& trace_id, size_t limit,
+      std::vector<model::StoredTransaction>* out) override;
+  // `events` whose trace_id matches, in reverse order, without payload.
+  Status ListTraceEvents(const std::string& trace_id, size_t limit,
+                         std::vector<model::StoredEvent>* out) override;
+  // Takes no injected failure (as DeleteOlderThan).
+  Status DeleteTransactionsOlderThan(double cutoff, int64_t* deleted) override;
+  Status SaveTracingLabels(const std::string& json) override;
+  Status LoadTracingLabels(std::string* json) override;
   Status DeleteOlderThan(double cutoff, int64_t* deleted) override;
   // Erases the `limit` events with the smallest (timestamp, position),
   // keeping the last one of `events` (the newest written), and the groups

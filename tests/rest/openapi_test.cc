@@ -87,7 +87,7 @@ TEST_F(OpenApiTest, PathsAreExactlyTheRoutes) {
   }
   EXPECT_EQ(got_paths, want_paths);  // no extra paths
   EXPECT_EQ(got_ops, want_ops);      // no extra or missing methods
-  EXPECT_EQ(want_paths.size(), 15u);
+  EXPECT_EQ(want_paths.size(), 18u);
 }
 
 TEST_F(OpenApiTest, PathParametersDeclared) {
@@ -171,6 +171,40 @@ TEST_F(OpenApiTest, ListEndpointsDescribeFiltersAndSchemas) {
   EXPECT_EQ(Str(group_get["responses"]["404"]["content"]["application/json"]
                          ["schema"]["$ref"]),
             "#/components/schemas/Error");
+}
+
+TEST_F(OpenApiTest, TracingEndpointsDescribeParametersAndSchemas) {
+  rapidjson::Document doc = Served();
+  const rapidjson::Value& paths = doc["paths"];
+  EXPECT_EQ(QueryParams(paths["/api/v1/transactions"]["get"]),
+            (std::set<std::string>{"project", "service", "transaction",
+                                   "status", "min_duration", "since", "sort",
+                                   "limit", "cursor"}));
+  EXPECT_EQ(
+      QueryParams(paths["/api/v1/transactions/summary"]["get"]),
+      (std::set<std::string>{"project", "service", "since", "until", "limit"}));
+  const rapidjson::Value& trace = paths["/api/v1/traces/{trace_id}"]["get"];
+  EXPECT_EQ(Str(trace["parameters"][0]["schema"]["type"]), "string");
+  EXPECT_TRUE(trace["responses"].HasMember("404"));
+  const rapidjson::Value& schemas = doc["components"]["schemas"];
+  for (const char* field :
+       {"event_id", "project_id", "trace_id", "span_id", "parent_span_id",
+        "transaction", "source", "op", "status", "method", "http_status",
+        "service", "release", "environment", "start_timestamp", "timestamp",
+        "duration"}) {
+    EXPECT_TRUE(schemas["Transaction"]["properties"].HasMember(field)) << field;
+  }
+  for (const char* field :
+       {"trace_id", "transactions", "nodes", "roots", "errors", "groups"}) {
+    EXPECT_TRUE(schemas["Trace"]["properties"].HasMember(field)) << field;
+  }
+  for (const char* field : {"items", "since", "until", "truncated"}) {
+    EXPECT_TRUE(schemas["TransactionSummary"]["properties"].HasMember(field))
+        << field;
+  }
+  EXPECT_TRUE(schemas["Group"]["properties"].HasMember("traces"));
+  EXPECT_TRUE(schemas["Event"]["properties"].HasMember("trace_id"));
+  EXPECT_TRUE(schemas["Event"]["properties"].HasMember("span_id"));
 }
 
 // Validates the document with openapi-spec-validator when it is installed

@@ -80,6 +80,11 @@ TEST(StoreOpenTest, Versions3And4UpgradeAVersion2Database) {
                      "CREATE INDEX groups_level ON groups (level);"
                      "CREATE INDEX groups_service ON groups (service);"
                      "DROP TABLE store_state;"
+                     "DROP TABLE transactions;"
+                     "DROP TABLE tracing_labels;"
+                     "DROP INDEX events_trace;"
+                     "ALTER TABLE events DROP COLUMN trace_id;"
+                     "ALTER TABLE events DROP COLUMN span_id;"
                      "ALTER TABLE groups DROP COLUMN folded_event_id;"
                      "DELETE FROM schema_migrations WHERE version >= 3;"
                      "PRAGMA user_version = 2;",
@@ -90,7 +95,7 @@ TEST(StoreOpenTest, Versions3And4UpgradeAVersion2Database) {
   }
   ASSERT_EQ(QueryInt(path, kCountGlobal), 5);
   std::string error;
-  // Versions 3 and 4; the ingesting store recovers group counters from the
+  // Versions 3 to 5; the ingesting store recovers group counters from the
   // watermark version 4 sets, which must not count the old event again.
   std::unique_ptr<Store> store = OpenSqliteForIngest(path, &error);
   ASSERT_NE(store, nullptr) << error;

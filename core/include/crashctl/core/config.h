@@ -31,11 +31,23 @@ struct Config {
   double retention_max_age = 720 * 3600.0;     // seconds ("720h")
   double retention_cleanup_interval = 3600.0;  // seconds ("1h")
   int64_t retention_max_size = 0;  // bytes of stored data; 0 = no limit
+  // retention.transactions_max_age: transactions older than this are
+  // deleted; 0 = keep them.
+  double retention_transactions_max_age = 7 * 86400.0;  // seconds ("7d")
   // ingest.*
   int64_t max_event_bytes = 1 << 20;     // after decompression
   int64_t max_request_bytes = 20 << 20;  // on the wire and decompressed
   int queue_size = 10000;                // events waiting for the writer
   int batch_size = 512;                  // events per write transaction
+  // tracing.* (docs/tracing.md)
+  bool tracing_enabled = true;  // false: transaction items are dropped
+  double tracing_store_sample_rate = 1.0;  // share of traces stored, [0,1]
+  int tracing_max_transactions = 100;      // transaction label values / project
+  int tracing_max_series = 20000;          // histogram label sets / project
+  // Upper bounds (seconds, increasing) of the duration histograms'
+  // buckets; Prometheus' defaults.
+  std::vector<double> tracing_duration_buckets = {
+      0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
   // kubernetes.*
   bool kube_enabled = false;
   std::vector<std::string> kube_namespaces;  // empty = all

@@ -4,6 +4,12 @@
 //   POST /api/{project_id}/store/      one event JSON
 //   POST /api/v1/events?key=KEY        one event JSON (short DSN form)
 //
+// Sentry transactions (envelope `transaction` items, store bodies with
+// "type":"transaction") follow the same rules (auth, limits, the queue,
+// 2xx once committed); an invalid one in an envelope is counted and
+// skipped (the envelope is still answered 200), on the store endpoints it
+// is answered 400.
+//
 // Each request is decompressed (bounded), parsed, normalised and grouped on
 // the calling thread, then handed to the IngestPipeline; the answer is sent
 // only after the events are committed. Every refusal answers
@@ -26,11 +32,13 @@
 #include "crashctl/ingest/pipeline.h"
 #include "crashctl/model/event.h"
 #include "crashctl/store/store.h"
+#include "crashctl/tracing/transaction.h"
 
 namespace crashctl {
 namespace ingest {
 
 class Metrics;
+class TransactionMetrics;
 
 class IngestHandlers {
  public:
@@ -42,6 +50,16 @@ class IngestHandlers {
     // Time bounds, depth bound, scrubbing and privacy.store_ip for every
     // event (NormalizeOptions; remote_addr is filled per request).
     NormalizeOptions normalize;
+    // Sentry transactions: envelope `transaction` items and store bodies
+    // whose "type" is "transaction" (docs/tracing.md). Disabled: envelope
+    // items are counted and dropped, store bodies answered 200 and dropped.
+    bool tracing_enabled = true;
+    // tracing.store_sample_rate: the share of traces stored (StoreTrace).
+    double store_sample_rate = 1.0;
+    // Time, depth and span bounds of NormalizeTransaction.
+    tracing::Options transaction;
+    // Histograms and outcome counters (null: none). Not owned.
+    TransactionMetrics* transaction_metrics = nullptr;
   };
 
   IngestHandlers(store::Store* store, IngestPipeline* pipeline,
@@ -81,9 +99,18 @@ class IngestHandlers {
   bool PrepareEvent(const std::string& payload, int64_t project_id,
                     const std::string& remote_addr, model::WriteItem* item,
                     Refusal* refusal);
-  // Queues the items and waits for their commit; answers 200 {"id": id}.
+  // Normalises one transaction payload (kInvalid: counted as
+  // invalid_transaction and an `invalid` outcome, `*refusal` 400). Counts
+  // time adjustments.
+  bool PrepareTransaction(const std::string& payload, int64_t project_id,
+                          tracing::Transaction* tx, Refusal* refusal);
+  // Queues the items and the transactions of `accepted` that the sample
+  // rate stores, waits for their commit and answers 200 {"id": id}; only
+  // then are `accepted` observed in the metrics with their outcomes
+  // (a 429 or 503 is retried by the SDK and must not count twice).
   http::HttpResponse Commit(std::vector<model::WriteItem> items,
-                            const std::string& id,
+                            std::vector<tracing::Transaction> accepted,
+                            int64_t project_id, const std::string& id,
                             std::chrono::steady_clock::time_point start);
 
   store::Store* store_;

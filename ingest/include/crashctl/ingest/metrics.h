@@ -56,7 +56,8 @@ class Metrics {
 
   // malformed_json, bad_envelope, auth, unknown_project, too_large,
   // decompression, queue_full, storage, unsupported_encoding, rate_limited,
-  // timeout, too_slow, incomplete, framing, connection_limit, other.
+  // timeout, too_slow, incomplete, framing, connection_limit,
+  // invalid_transaction, other.
   static const std::vector<std::string>& KnownRejectReasons();
   static const std::vector<std::string>& KnownEnvelopeItemTypes();
 

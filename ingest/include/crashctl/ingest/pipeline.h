@@ -1,5 +1,6 @@
 // IngestPipeline: the bounded queue between HTTP handlers and the single
-// writer thread that groups events and commits them to the store in batches.
+// writer thread that groups events and commits them to the store in batches,
+// and Sentry transactions with them (Store::WriteTransactions).
 //
 // A handler calls Submit() and waits on the returned Completion; its results
 // are set only after the events' batch is committed (or failed), so a 200
@@ -72,7 +73,15 @@ class IngestPipeline {
   // compressed JSON and a few fields), not about 20 KB, and the one writer
   // thread does not free hundreds of strings per event
   // (docs/performance.md).
-  std::shared_ptr<Completion> Submit(std::vector<model::WriteItem> items);
+  //
+  // `transactions` (Sentry transactions, docs/tracing.md) travel the same
+  // queue (each counts as one item against queue_size) and are committed
+  // by the same writer thread with Store::WriteTransactions; their results
+  // follow the items' in the Completion, with `outcome.duplicate` true for
+  // one the store had already (WriteTransactions' stored[i] == false).
+  std::shared_ptr<Completion> Submit(
+      std::vector<model::WriteItem> items,
+      std::vector<model::StoredTransaction> transactions = {});
 
   size_t depth() const;
   size_t capacity() const { return options_.queue_size; }
@@ -97,11 +106,19 @@ class IngestPipeline {
     model::WriteItem item;
     std::shared_ptr<Completion> completion;
     size_t index;  // of the item in its Completion
+    bool is_transaction = false;
+    model::StoredTransaction transaction;  // when is_transaction
   };
   // The queue gauge; called with mu_ held, so that updates are ordered.
   void SetQueueGauge(size_t depth);
   void WriterLoop();
   void CommitBatch(std::vector<Pending>* batch);
+  // The events of `batch` (WriteEvents) and its transactions
+  // (WriteTransactions); each sets its pendings' results.
+  void CommitEvents(std::vector<Pending*>* events);
+  void CommitTransactions(std::vector<Pending*>* transactions);
+  // Records a write's status for StorageUp() and crashctl_storage_up.
+  void NoteWrite(const Status& status);
 
   store::Store* store_;
   Metrics* metrics_;

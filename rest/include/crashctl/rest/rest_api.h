@@ -1,8 +1,9 @@
 // The JSON REST API (CONTRACT.md "REST"): projects, groups, events, crashes,
-// /healthz, /readyz and /api/v1/openapi.json, as transport-neutral handlers
-// on a Router. Lists answer {"items":[...],"next_cursor":"..."|null}; errors
-// answer {"error":"..."} with 400 (bad parameter or body), 401 (admin token),
-// 404, 413 (body over 64 KiB), 503 (store unavailable), 500.
+// transactions and traces, /healthz, /readyz and /api/v1/openapi.json, as
+// transport-neutral handlers on a Router. Lists answer
+// {"items":[...],"next_cursor":"..."|null}; errors answer {"error":"..."} with
+// 400 (bad parameter or body), 401 (admin token), 404, 413 (body over 64 KiB),
+// 503 (store unavailable), 500.
 //
 // Thread-safety: the registered handlers are safe to call from many threads
 // at once (they share only `store`, which is thread-safe, and immutable

@@ -24,6 +24,10 @@ class Retention {
   struct Options {
     double max_age_seconds = 30 * 86400.0;  // retention.max_age
     double interval_seconds = 3600;         // retention.cleanup_interval
+    // retention.transactions_max_age, seconds: transactions whose end is
+    // older are deleted (Store::DeleteTransactionsOlderThan); 0 = keep
+    // them (and never call it: a store that keeps no transactions).
+    double transactions_max_age = 7 * 86400.0;
     // retention.max_size: the limit on Store::UsedBytes(); 0 = none.
     int64_t max_size_bytes = 0;
     // Size retention deletes at most this many events per
@@ -50,7 +54,9 @@ class Retention {
   void Stop();
 
   // One pass now: deletes events (and crashes) older than max_age_seconds,
-  // in bounded batches (Store::DeleteOlderThan); then, with a size limit,
+  // in bounded batches (Store::DeleteOlderThan); then transactions older
+  // than transactions_max_age (when > 0; they are not counted in
+  // `*deleted`, which counts events); then, with a size limit,
   // the oldest events while Store::UsedBytes() is above it
   // (Store::DeleteOldestEvents), in rounds sized from what the previous
   // round freed. `*deleted` = events deleted for both reasons;

@@ -48,6 +48,7 @@ struct TransactionQuery {
   std::string status;              // a span status; "" = any
   double min_duration = 0;         // seconds; 0 = any
   double since = 0;                // end >= since; 0 = any
+  double until = 0;                // end < until; 0 = any
   std::string sort = "timestamp";  // timestamp (the end) | duration
   int limit = 50;                  // 1..1000
   std::string cursor;              // opaque, from a previous page
@@ -98,6 +99,25 @@ class Store {
                                  model::Page<model::StoredEvent>* out) = 0;
   virtual Status GetEvent(const std::string& event_id,
                           model::StoredEvent* out) = 0;
+  // The distinct, non-empty trace ids of the group's latest `max_events`
+  // events (newest first; at most 1000 looked at), in that order: the
+  // "traces" of a group's JSON. kNotFound when the group does not exist.
+  // The default reads them with ListGroupEvents.
+  virtual Status ListGroupTraces(int64_t group_id, int max_events,
+                                 std::vector<std::string>* trace_ids) {
+    model::Page<model::StoredEvent> page;
+    Status status = ListGroupEvents(group_id, max_events, "", &page);
+    if (!status.ok()) return status;
+    trace_ids->clear();
+    for (const model::StoredEvent& event : page.items) {
+      if (event.trace_id.empty()) continue;
+      bool seen = false;
+      for (const std::string& id : *trace_ids)
+        seen = seen || id == event.trace_id;
+      if (!seen) trace_ids->push_back(event.trace_id);
+    }
+    return Status::Ok();
+  }
   virtual Status CountGroups(std::vector<model::GroupCount>* out) = 0;
 
   // Group ids that have an event from pod `pod` (server_name or tag `pod`)
@@ -171,6 +191,18 @@ class Store {
   // in bounded batches (retention.transactions_max_age).
   virtual Status DeleteTransactionsOlderThan(double cutoff, int64_t* deleted) {
     (void)cutoff, (void)deleted;
+    return NoTransactions();
+  }
+
+  // The saved state of the process-wide tracing::LabelBudget (its Export()
+  // JSON, docs/tracing.md "Label state"): one value, replaced by each Save.
+  // Load gives "" (OK) when none was saved. Defaults answer kInternal.
+  virtual Status SaveTracingLabels(const std::string& json) {
+    (void)json;
+    return NoTransactions();
+  }
+  virtual Status LoadTracingLabels(std::string* json) {
+    (void)json;
     return NoTransactions();
   }
 
