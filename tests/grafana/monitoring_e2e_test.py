@@ -12,8 +12,9 @@ span limit; alertmanager/rules/examples/service-thresholds.yml loaded too),
 then:
   1. every PromQL expression of grafana/dashboards/*.json (targets and
      label_values() variables, template variables substituted) and of the
-     rule files must return data; the REST URLs of the Infinity panels must
-     answer items;
+     rule files must return data; the REST URLs of the Infinity panels
+     ($trace_id: the seeded trace with an error) must answer rows at their
+     root_selector;
   2. an OOMKill added to the fake cluster must reach Alertmanager (seen by
      `amtool alert query`) through both paths: crashctl's pusher
      (CrashctlPodCrash, in under 2 s) and the CrashctlPodOOMKilled rule
@@ -163,7 +164,7 @@ def walk_panels(panels):
 
 def dashboard_expressions(source_dir):
     """(where, expr) for every Prometheus target and label_values variable;
-    (where, url) for every Infinity target."""
+    (where, url, root_selector) for every Infinity target."""
     prom, infinity = [], []
     for path in sorted(glob.glob(os.path.join(source_dir, "grafana/dashboards/*.json"))):
         with open(path) as f:
@@ -186,7 +187,7 @@ def dashboard_expressions(source_dir):
                 if ds == "prometheus" and t.get("expr"):
                     prom.append((where, t["expr"]))
                 elif ds == "yesoreyeram-infinity-datasource":
-                    infinity.append((where, t["url"]))
+                    infinity.append((where, t["url"], t.get("root_selector") or "items"))
     return prom, infinity
 
 
@@ -212,8 +213,9 @@ WATCH_DOWN_SERIES = ("crashctl_kube_watch_restarts_total",)
 # --------------------------------------------------------------------------
 # Seeding
 
-def sentry_event(exc_type, value, service, level="error", release="1.0.0", function="handle"):
-    return json.dumps({
+def sentry_event(exc_type, value, service, level="error", release="1.0.0", function="handle",
+                 trace=None):
+    event = {
         "event_id": uuid.uuid4().hex,
         "timestamp": time.time(),
         "level": level,
@@ -229,7 +231,10 @@ def sentry_event(exc_type, value, service, level="error", release="1.0.0", funct
                 {"function": function, "filename": f"app/{service}.py", "lineno": 42, "in_app": True},
             ]},
         }]},
-    })
+    }
+    if trace:  # (trace_id, span_id): captured during that request
+        event["contexts"] = {"trace": {"trace_id": trace[0], "span_id": trace[1]}}
+    return json.dumps(event)
 
 
 class Seeder:
@@ -289,6 +294,7 @@ class Seeder:
                                  body, {"Content-Type": "application/x-sentry-envelope"})
         if status_code != 200:
             raise RuntimeError(f"transaction envelope rejected: {status_code} {text}")
+        return trace_id, root
 
     def transactions(self, n):
         """n of each: shop's fast route, its slow route (2 s, above the 1 s
@@ -473,6 +479,12 @@ def main():
         # rate() divides by the whole 5m window: 30 make 0.1/s, above the
         # alerts' 0.05/s traffic floor.
         seed.transactions(30)
+        # A failed payment whose error event carries the request's trace: the
+        # trace panels (GET /api/v1/traces/$trace_id) show its nodes and error.
+        trace = seed.transaction("shop", "POST /pay", 0.1, status="internal_error", method="POST",
+                                 http_status=500)
+        seed.event("PaymentDeclined", "card declined", "shop", function="pay", trace=trace)
+        VARIABLE_VALUES["trace_id"] = trace[0]
         with open(os.path.join(args.source_dir, "tests/kube/fixtures/pod_oomkilled.json")) as f:
             pod = json.load(f)
         pod = copy.deepcopy(pod)
@@ -548,13 +560,23 @@ def main():
                 log(f"FAIL {where}: no data")
 
         check(pending, 25)
-        for where, url in infinity_urls:
+        def rows(url, root):
             status, body = http("GET", base + url)
-            items = json.loads(body).get("items") if status == 200 else None
+            return status, (json.loads(body).get(root) if status == 200 else None)
+
+        for where, url, root in infinity_urls:
+            url = re.sub(r"\$\{?trace_id\}?", VARIABLE_VALUES.get("trace_id", "unknown"), url)
+            status, items = rows(url, root)
+            if not items and "/traces/" in url:  # the error may be committed after the transaction
+                try:
+                    status, items = wait_until(f"{url} {root}", lambda: (lambda r: r if r[1] else None)(
+                        rows(url, root)), 5)
+                except TimeoutError:
+                    pass
             if items:
                 log(f"OK   {where}: {url} -> {len(items)} items")
             else:
-                failures.append(f"{where}: {url} answered {status} with no items")
+                failures.append(f"{where}: {url} answered {status} with no {root}")
                 log(f"FAIL {where}: {url} -> {status}")
 
         # The services rules: shop's slow route and failing service are above
