@@ -203,9 +203,11 @@ TEST_F(KubeWatcherTest, CrashLoopIsOneEpisodeUpdatedWhileItLasts) {
   EXPECT_EQ(loop.logs, ReadKubeFixture("logs_worker_previous.txt"));
 
   // The termination that started the loop has its own record; the later
-  // ones are folded into the episode.
+  // ones are folded into the episode. It is written once its wait for an
+  // explaining Event ends (kubernetes.event_wait), which may be after the
+  // episode's record.
   model::Crash first;
-  ASSERT_TRUE(GetCrash(kLoopExitKey, &first));
+  ASSERT_TRUE(WaitFor([&] { return GetCrash(kLoopExitKey, &first); }, kWait));
   EXPECT_EQ(first.crash_type, model::CrashType::kErrorExit);
   EXPECT_EQ(first.exit_code, 2);
   EXPECT_EQ(first.signal, "");
