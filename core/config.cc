@@ -93,7 +93,6 @@ std::string ParseInt(const std::string& text, int64_t min, int64_t max,
   return "";
 }
 
-// "1048576", "512KiB", "1MiB", "1MB", "1.5 GiB". Units are case-insensitive.
 // A finite decimal number ("0.25", "1e-3").
 std::string ParseNumber(const std::string& text, double* out) {
   if (text.empty()) return "expected a number, got \"\"";
@@ -108,6 +107,7 @@ std::string ParseNumber(const std::string& text, double* out) {
   return "";
 }
 
+// "1048576", "512KiB", "1MiB", "1MB", "1.5 GiB". Units are case-insensitive.
 std::string ParseSize(const std::string& text, int64_t* out) {
   if (text.empty()) return "bad size \"\"";
   if (text[0] == '-') return "negative size " + Quote(text);
@@ -250,14 +250,32 @@ Setter StringKey(std::string Config::*field, bool allow_empty = true) {
   };
 }
 
-Setter IntKey(int Config::*field, int64_t min) {
-  return [field, min](const Value& v, Config* c) -> std::string {
+// An integer in [min, max] into an int or int64_t field.
+template <typename Int>
+Setter IntKey(Int Config::*field, int64_t min,
+              int64_t max = std::numeric_limits<Int>::max()) {
+  return [field, min, max](const Value& v, Config* c) -> std::string {
     std::string s, err;
     if (!ScalarOf(v, &s, &err)) return err;
     int64_t n = 0;
-    err = ParseInt(s, min, std::numeric_limits<int>::max(), &n);
+    err = ParseInt(s, min, max, &n);
     if (!err.empty()) return err;
-    c->*field = static_cast<int>(n);
+    c->*field = static_cast<Int>(n);
+    return "";
+  };
+}
+
+// An http(s) URL, or "" (unset); with `trim_slash`, trailing '/' removed.
+Setter UrlKey(std::string Config::*field, bool trim_slash) {
+  return [field, trim_slash](const Value& v, Config* c) -> std::string {
+    std::string s, err;
+    if (!ScalarOf(v, &s, &err)) return err;
+    if (!s.empty()) {
+      err = ValidateHttpUrl(s);
+      if (!err.empty()) return err;
+      while (trim_slash && s.size() > 1 && s.back() == '/') s.pop_back();
+    }
+    c->*field = s;
     return "";
   };
 }
@@ -335,17 +353,7 @@ const std::vector<KeySpec>& Specs() {
                  return err;
                }},
               {"server.base_url",
-               [](const Value& v, Config* c) -> std::string {
-                 std::string s, err;
-                 if (!ScalarOf(v, &s, &err)) return err;
-                 if (!s.empty()) {
-                   err = ValidateHttpUrl(s);
-                   if (!err.empty()) return err;
-                   while (s.size() > 1 && s.back() == '/') s.pop_back();
-                 }
-                 c->base_url = s;
-                 return "";
-               }},
+               UrlKey(&Config::base_url, /*trim_slash=*/true)},
               {"server.max_connections", IntKey(&Config::max_connections, 1)},
               {"server.request_timeout",
                DurationKey(&Config::request_timeout, /*allow_zero=*/false)},
@@ -450,38 +458,12 @@ const std::vector<KeySpec>& Specs() {
               {"kubernetes.kubeconfig", StringKey(&Config::kube_kubeconfig)},
               {"kubernetes.event_wait",
                DurationKey(&Config::kube_event_wait, true)},
+              // The crash-report parser looks at 10,000 lines at most.
               {"kubernetes.log_lines",
-               [](const Value& v, Config* c) -> std::string {
-                 std::string s, err;
-                 if (!ScalarOf(v, &s, &err)) return err;
-                 int64_t n = 0;
-                 // The crash-report parser looks at 10,000 lines at most.
-                 err = ParseInt(s, 1, 10000, &n);
-                 if (!err.empty()) return err;
-                 c->kube_log_lines = static_cast<int>(n);
-                 return "";
-               }},
-              {"kubernetes.project",
-               [](const Value& v, Config* c) -> std::string {
-                 std::string s, err;
-                 if (!ScalarOf(v, &s, &err)) return err;
-                 int64_t n = 0;
-                 err = ParseInt(s, 0, std::numeric_limits<int64_t>::max(), &n);
-                 if (!err.empty()) return err;
-                 c->kube_project = n;
-                 return "";
-               }},
+               IntKey(&Config::kube_log_lines, 1, 10000)},
+              {"kubernetes.project", IntKey(&Config::kube_project, 0)},
               {"kubernetes.api_server",
-               [](const Value& v, Config* c) -> std::string {
-                 std::string s, err;
-                 if (!ScalarOf(v, &s, &err)) return err;
-                 if (!s.empty()) {
-                   err = ValidateHttpUrl(s);
-                   if (!err.empty()) return err;
-                 }
-                 c->kube_api_server = s;
-                 return "";
-               }},
+               UrlKey(&Config::kube_api_server, /*trim_slash=*/false)},
               {"alerting.alertmanager_url",
                [](const Value& v, Config* c) -> std::string {
                  std::vector<std::string> items = ListOf(v);

@@ -296,9 +296,6 @@ bool IngestHandlers::PrepareTransaction(const std::string& payload,
       payload, util::NowSeconds(), options_.transaction, tx);
   if (!status.ok()) {
     if (metrics_) metrics_->Rejected("invalid_transaction");
-    if (options_.transaction_metrics) {
-      options_.transaction_metrics->Outcome(project_id, "invalid");
-    }
     *refusal = {400, "invalid_transaction",
                 "invalid transaction: " + status.message()};
     return false;
@@ -315,8 +312,9 @@ bool IngestHandlers::PrepareTransaction(const std::string& payload,
 
 http::HttpResponse IngestHandlers::Commit(
     std::vector<model::WriteItem> items,
-    std::vector<tracing::Transaction> accepted, int64_t project_id,
-    const std::string& id, std::chrono::steady_clock::time_point start) {
+    std::vector<tracing::Transaction> accepted, size_t invalid,
+    int64_t project_id, const std::string& id,
+    std::chrono::steady_clock::time_point start) {
   // Which of the accepted transactions are stored (per trace id).
   std::vector<model::StoredTransaction> transactions;
   std::vector<size_t> stored_index;  // in `accepted`, per transaction
@@ -337,6 +335,9 @@ http::HttpResponse IngestHandlers::Commit(
   // each stored one (by stored_index), the rest were sampled out.
   auto observe = [&](const std::vector<std::string>& outcomes) {
     if (tx_metrics == nullptr) return;
+    for (size_t i = 0; i < invalid; ++i) {
+      tx_metrics->Outcome(project_id, "invalid");
+    }
     std::vector<const std::string*> outcome_of(accepted.size(), nullptr);
     for (size_t k = 0; k < stored_index.size(); ++k) {
       outcome_of[stored_index[k]] = &outcomes[k];
@@ -417,6 +418,7 @@ http::HttpResponse IngestHandlers::HandleEnvelope(http::HttpRequest& request) {
   // Validate every item before queueing any: a bad envelope stores nothing.
   std::vector<model::WriteItem> items;
   std::vector<tracing::Transaction> transactions;
+  size_t invalid_transactions = 0;  // counted once the envelope is accepted
   for (const EnvelopeItem& item : envelope.items) {
     if (metrics_) metrics_->EnvelopeItem(item.type);
     if (item.type == "transaction" && options_.tracing_enabled) {
@@ -426,8 +428,9 @@ http::HttpResponse IngestHandlers::HandleEnvelope(http::HttpRequest& request) {
       } else if (refusal.status == 413) {
         return Refuse(refusal);  // the byte limit, as for events
       } else {
-        // Counted in PrepareTransaction; the item is skipped and the
-        // envelope still answered 200, as Sentry does for a bad item.
+        // The item is skipped and the envelope still answered 200, as
+        // Sentry does for a bad item.
+        ++invalid_transactions;
         spdlog::debug("ingest: skipped a transaction item: {}",
                       refusal.message);
       }
@@ -444,8 +447,8 @@ http::HttpResponse IngestHandlers::HandleEnvelope(http::HttpRequest& request) {
   std::string id = envelope.event_id;
   if (id.empty() && !items.empty()) id = items.front().event.event_id;
   if (id.empty() && !transactions.empty()) id = transactions.front().event_id;
-  return Commit(std::move(items), std::move(transactions), project.id, id,
-                start);
+  return Commit(std::move(items), std::move(transactions), invalid_transactions,
+                project.id, id, start);
 }
 
 http::HttpResponse IngestHandlers::HandleStore(http::HttpRequest& request) {
@@ -472,12 +475,16 @@ http::HttpResponse IngestHandlers::HandleSingleEvent(
       return http::HttpResponse::Json(200, IdBody(""));  // dropped
     }
     if (!PrepareTransaction(body, project.id, &transactions[0], &refusal)) {
-      // PrepareTransaction counted an invalid one already.
+      // Answered 400 (not retried): counted now. PrepareTransaction
+      // counted the rejection of an invalid one already.
       if (refusal.status == 413 && metrics_) metrics_->Rejected(refusal.reason);
+      if (refusal.status == 400 && options_.transaction_metrics) {
+        options_.transaction_metrics->Outcome(project.id, "invalid");
+      }
       return http::HttpResponse::Error(refusal.status, refusal.message);
     }
     const std::string id = transactions[0].event_id;
-    return Commit({}, std::move(transactions), project.id, id, start);
+    return Commit({}, std::move(transactions), 0, project.id, id, start);
   }
   std::vector<model::WriteItem> items(1);
   if (!PrepareEvent(body, project.id, request.remote_addr, &items[0],
@@ -485,7 +492,7 @@ http::HttpResponse IngestHandlers::HandleSingleEvent(
     return Refuse(refusal);
   }
   const std::string id = items[0].event.event_id;
-  return Commit(std::move(items), {}, project.id, id, start);
+  return Commit(std::move(items), {}, 0, project.id, id, start);
 }
 
 }  // namespace ingest

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "crashctl/model/vocabulary.h"
+#include "crashctl/tracing/transaction.h"
 
 namespace crashctl {
 namespace rest {
@@ -43,27 +44,6 @@ struct OperationSpec {
 const std::vector<const char*>& Statuses() {
   static const auto* v =
       new std::vector<const char*>(model::Spellings(model::AllGroupStatuses()));
-  return *v;
-}
-
-const std::vector<const char*>& SpanStatuses() {
-  static const auto* v = new std::vector<const char*>{"ok",
-                                                      "cancelled",
-                                                      "unknown",
-                                                      "invalid_argument",
-                                                      "deadline_exceeded",
-                                                      "not_found",
-                                                      "already_exists",
-                                                      "permission_denied",
-                                                      "resource_exhausted",
-                                                      "failed_precondition",
-                                                      "aborted",
-                                                      "out_of_range",
-                                                      "unimplemented",
-                                                      "internal_error",
-                                                      "unavailable",
-                                                      "data_loss",
-                                                      "unauthenticated"};
   return *v;
 }
 
@@ -192,7 +172,7 @@ const std::vector<OperationSpec>& KnownOperations() {
                {"service", "string", "Only transactions of this service", {}},
                {"transaction", "string", "Only transactions of this name", {}},
                {"status", "string", "Only transactions with this span status",
-                SpanStatuses()},
+                tracing::SpanStatuses()},
                {"min_duration",
                 "number",
                 "Only transactions lasting at least this many seconds",
@@ -388,7 +368,7 @@ void Schema(Writer* w, const char* name, const std::vector<Prop>& props,
     } else if (kind == "status") {
       StringEnum(w, Statuses());
     } else if (kind == "span-status") {
-      StringEnum(w, SpanStatuses());
+      StringEnum(w, tracing::SpanStatuses());
     } else if (kind == "integer-null") {
       Type(w, "integer", "int64", true);
     } else if (kind == "number-null") {

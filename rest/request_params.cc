@@ -5,9 +5,33 @@
 #include <limits>
 
 #include "crashctl/util/time.h"
+#include "resource_json.h"
 
 namespace crashctl {
 namespace rest {
+namespace {
+
+// A plain non-negative decimal: digits with an optional fraction ("12",
+// "0.25", "3."), finite. No sign, exponent or spaces.
+bool ParseDecimal(const std::string& text, double* out) {
+  bool digits = false, dot = false;
+  for (char c : text) {
+    if (c >= '0' && c <= '9') {
+      digits = true;
+    } else if (c == '.' && !dot) {
+      dot = true;
+    } else {
+      return false;
+    }
+  }
+  if (!digits) return false;
+  const double value = std::strtod(text.c_str(), nullptr);
+  if (!std::isfinite(value)) return false;
+  *out = value;
+  return true;
+}
+
+}  // namespace
 
 bool ParsePositiveId(const std::string& text, int64_t* out) {
   if (text.empty() || text.size() > 19) return false;
@@ -60,32 +84,19 @@ bool NormalizeEventId(const std::string& text, std::string* out) {
   return true;
 }
 
-bool ParseSinceParam(const std::string& text, double* out, std::string* error) {
-  const std::string shown = "invalid since \"" + text.substr(0, 64) + "\"";
-  if (text.empty()) {
-    *error = shown + ": give epoch seconds or an RFC 3339 timestamp";
-    return false;
-  }
+bool ParseTimeParam(const std::string& name, const std::string& text,
+                    double* out, std::string* error) {
   if (util::ParseRfc3339(text, out)) return true;
-  // Plain decimal epoch seconds: digits with an optional fraction.
-  bool digits = false, dot = false;
-  for (char c : text) {
-    if (c >= '0' && c <= '9') {
-      digits = true;
-    } else if (c == '.' && !dot) {
-      dot = true;
-    } else {
-      *error = shown + ": give epoch seconds or an RFC 3339 timestamp";
-      return false;
-    }
-  }
-  const double value = digits ? std::strtod(text.c_str(), nullptr) : NAN;
-  if (!std::isfinite(value)) {
-    *error = shown + ": give epoch seconds or an RFC 3339 timestamp";
+  if (!ParseDecimal(text, out)) {
+    *error = "invalid " + name + " \"" + SanitizeUtf8(text.substr(0, 64)) +
+             "\": give epoch seconds or an RFC 3339 timestamp";
     return false;
   }
-  *out = value;
   return true;
+}
+
+bool ParseSinceParam(const std::string& text, double* out, std::string* error) {
+  return ParseTimeParam("since", text, out, error);
 }
 
 bool NormalizeTraceId(const std::string& text, std::string* out) {
@@ -94,23 +105,10 @@ bool NormalizeTraceId(const std::string& text, std::string* out) {
 
 bool ParseSecondsParam(const std::string& name, const std::string& text,
                        double* out, std::string* error) {
-  const std::string shown =
-      "invalid " + name + " \"" + text.substr(0, 64) +
-      "\": give a non-negative number of seconds (e.g. 0.25)";
-  bool digits = false, dot = false;
-  for (char c : text) {
-    if (c >= '0' && c <= '9') {
-      digits = true;
-    } else if (c == '.' && !dot) {
-      dot = true;
-    } else {
-      *error = shown;
-      return false;
-    }
-  }
-  const double value = digits ? std::strtod(text.c_str(), nullptr) : NAN;
-  if (!std::isfinite(value) || value > 1e9) {
-    *error = shown;
+  double value = 0;
+  if (!ParseDecimal(text, &value) || value > 1e9) {
+    *error = "invalid " + name + " \"" + SanitizeUtf8(text.substr(0, 64)) +
+             "\": give a non-negative number of seconds (e.g. 0.25)";
     return false;
   }
   *out = value;

@@ -23,8 +23,11 @@ bool ParseLimitParam(const http::HttpRequest& request, int* limit,
 // Sets `*out` to the 32 lowercase hex form.
 bool NormalizeEventId(const std::string& text, std::string* out);
 
-// `since`: epoch seconds (a non-negative decimal number) or an RFC 3339
-// timestamp. On failure sets `*error`.
+// A point in time (`since`, `until`): epoch seconds (a non-negative decimal
+// number) or an RFC 3339 timestamp. On failure sets `*error` naming `name`.
+bool ParseTimeParam(const std::string& name, const std::string& text,
+                    double* out, std::string* error);
+// ParseTimeParam("since", ...).
 bool ParseSinceParam(const std::string& text, double* out, std::string* error);
 
 // A trace id: 32 hex digits, either case. Sets `*out` to the 32 lowercase hex

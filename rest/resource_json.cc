@@ -128,22 +128,6 @@ void WriteIdArray(JsonWriter* w, const std::vector<int64_t>& ids) {
   w->EndArray();
 }
 
-void WriteField(JsonWriter* w, const char* key, const std::string& value) {
-  w->Key(key);
-  WriteJsonString(w, value);
-}
-
-// null for "" (absent), else the string.
-void WriteOptionalField(JsonWriter* w, const char* key,
-                        const std::string& value) {
-  w->Key(key);
-  if (value.empty()) {
-    w->Null();
-  } else {
-    WriteJsonString(w, value);
-  }
-}
-
 }  // namespace
 
 std::string SanitizeUtf8(const std::string& s) {
@@ -172,6 +156,21 @@ std::string SanitizeUtf8(const std::string& s) {
 void WriteJsonString(JsonWriter* w, const std::string& s) {
   const std::string clean = SanitizeUtf8(s);
   w->String(clean.data(), static_cast<rapidjson::SizeType>(clean.size()));
+}
+
+void WriteField(JsonWriter* w, const char* key, const std::string& value) {
+  w->Key(key);
+  WriteJsonString(w, value);
+}
+
+void WriteOptionalField(JsonWriter* w, const char* key,
+                        const std::string& value) {
+  w->Key(key);
+  if (value.empty()) {
+    w->Null();
+  } else {
+    WriteJsonString(w, value);
+  }
 }
 
 void WriteTime(JsonWriter* w, double epoch_seconds) {

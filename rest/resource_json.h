@@ -29,6 +29,11 @@ std::string SanitizeUtf8(const std::string& s);
 
 // Writes `s` as a JSON string after SanitizeUtf8.
 void WriteJsonString(JsonWriter* w, const std::string& s);
+// Writes `"key": value` with WriteJsonString.
+void WriteField(JsonWriter* w, const char* key, const std::string& value);
+// Writes `"key": value`, or `"key": null` when `value` is "" (absent).
+void WriteOptionalField(JsonWriter* w, const char* key,
+                        const std::string& value);
 // Writes an RFC 3339 string, or null when `epoch_seconds` is 0 (unknown):
 // for times that may be absent (a crash's started_at).
 void WriteTimestamp(JsonWriter* w, double epoch_seconds);

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -150,8 +151,7 @@ class RestHandlers {
     w.StartObject();
     w.Key("status");
     w.String("unavailable");
-    w.Key("error");
-    WriteJsonString(&w, reason.empty() ? "not ready" : reason);
+    WriteField(&w, "error", reason.empty() ? "not ready" : reason);
     w.EndObject();
     return JsonOk(503, buffer);
   }
@@ -209,15 +209,8 @@ class RestHandlers {
   http::HttpResponse ListGroups(http::HttpRequest& request) {
     store::GroupQuery query;
     std::string error;
-    if (request.HasQueryParam("project")) {
-      int64_t project = 0;
-      const std::string text = request.QueryParam("project");
-      if (!ParsePositiveId(text, &project)) {
-        return http::HttpResponse::Error(
-            400, "invalid project " + Shown(text) + ": must be a positive id");
-      }
-      query.project = project;
-    }
+    http::HttpResponse invalid;
+    if (!ProjectFilter(request, &query.project, &invalid)) return invalid;
     const std::string status_text = request.QueryParam("status");
     if (!status_text.empty()) {
       model::GroupStatus status;
@@ -437,15 +430,8 @@ class RestHandlers {
   http::HttpResponse TransactionSummary(http::HttpRequest& request) {
     store::TransactionQuery query;
     std::string message;
-    if (request.HasQueryParam("project")) {
-      int64_t project = 0;
-      const std::string text = request.QueryParam("project");
-      if (!ParsePositiveId(text, &project)) {
-        return http::HttpResponse::Error(
-            400, "invalid project " + Shown(text) + ": must be a positive id");
-      }
-      query.project = project;
-    }
+    http::HttpResponse invalid;
+    if (!ProjectFilter(request, &query.project, &invalid)) return invalid;
     query.service = request.QueryParam("service");
     if (query.service.size() > kMaxFilterBytes) {
       return http::HttpResponse::Error(400,
@@ -453,14 +439,10 @@ class RestHandlers {
     }
     const double now = util::NowSeconds();
     query.until = now;
-    if (request.HasQueryParam("until")) {
-      if (!ParseSinceParam(request.QueryParam("until"), &query.until,
-                           &message)) {
-        // The same forms as since; name the parameter right.
-        return http::HttpResponse::Error(
-            400, "invalid until " + Shown(request.QueryParam("until")) +
-                     ": give epoch seconds or an RFC 3339 timestamp");
-      }
+    if (request.HasQueryParam("until") &&
+        !ParseTimeParam("until", request.QueryParam("until"), &query.until,
+                        &message)) {
+      return http::HttpResponse::Error(400, message);
     }
     query.since = query.until - kDefaultSummaryWindow;
     if (request.HasQueryParam("since") &&
@@ -491,8 +473,7 @@ class RestHandlers {
     w.StartArray();
     for (const tracing::TransactionSummary& item : items) {
       w.StartObject();
-      w.Key("transaction");
-      WriteJsonString(&w, item.transaction);
+      WriteField(&w, "transaction", item.transaction);
       w.Key("count");
       w.Uint64(item.summary.count);
       w.Key("error_ratio");
@@ -563,8 +544,7 @@ class RestHandlers {
     rapidjson::StringBuffer buffer;
     JsonWriter w(buffer);
     w.StartObject();
-    w.Key("trace_id");
-    WriteJsonString(&w, trace_id);
+    WriteField(&w, "trace_id", trace_id);
     w.Key("transactions");
     w.Uint64(txs.size() - tree.duplicate_transactions - tree.transactions_cut);
     w.Key("nodes");
@@ -581,14 +561,11 @@ class RestHandlers {
     w.StartArray();
     for (const model::StoredEvent& e : errors) {
       w.StartObject();
-      w.Key("event_id");
-      WriteJsonString(&w, e.event_id);
+      WriteField(&w, "event_id", e.event_id);
       w.Key("group_id");
       w.Int64(e.group_id);
-      w.Key("title");
-      WriteJsonString(&w, e.title);
-      w.Key("span_id");
-      OptionalString(&w, e.span_id);
+      WriteField(&w, "title", e.title);
+      WriteOptionalField(&w, "span_id", e.span_id);
       w.Key("timestamp");
       WriteTime(&w, e.timestamp);
       // The first node whose span id is the error's (bounded: nodes are).
@@ -618,8 +595,7 @@ class RestHandlers {
       w.StartObject();
       w.Key("id");
       w.Int64(g.id);
-      w.Key("title");
-      WriteJsonString(&w, g.title);
+      WriteField(&w, "title", g.title);
       w.Key("status");
       w.String(std::string(model::ToString(g.status)).c_str());
       w.Key("count");
@@ -677,6 +653,23 @@ class RestHandlers {
     return JsonOk(200, buffer);
   }
 
+  // The optional `project` query parameter: a positive id into `*project`
+  // (left unset when absent). False with the 400 in `*error`.
+  static bool ProjectFilter(const http::HttpRequest& request,
+                            std::optional<int64_t>* project,
+                            http::HttpResponse* error) {
+    if (!request.HasQueryParam("project")) return true;
+    int64_t id = 0;
+    const std::string text = request.QueryParam("project");
+    if (!ParsePositiveId(text, &id)) {
+      *error = http::HttpResponse::Error(
+          400, "invalid project " + Shown(text) + ": must be a positive id");
+      return false;
+    }
+    *project = id;
+    return true;
+  }
+
   // The filters GET /api/v1/transactions and /summary share: project,
   // service, transaction, status, min_duration, since. False with the 400
   // in `*error`.
@@ -684,16 +677,7 @@ class RestHandlers {
                                  store::TransactionQuery* query,
                                  http::HttpResponse* error) {
     std::string message;
-    if (request.HasQueryParam("project")) {
-      int64_t project = 0;
-      const std::string text = request.QueryParam("project");
-      if (!ParsePositiveId(text, &project)) {
-        *error = http::HttpResponse::Error(
-            400, "invalid project " + Shown(text) + ": must be a positive id");
-        return false;
-      }
-      query->project = project;
-    }
+    if (!ProjectFilter(request, &query->project, error)) return false;
     query->service = request.QueryParam("service");
     query->transaction = request.QueryParam("transaction");
     if (query->service.size() > kMaxFilterBytes ||
@@ -735,36 +719,25 @@ class RestHandlers {
     w->StartObject();
     w->Key("kind");
     w->String(is_span ? "span" : "transaction");
-    w->Key("event_id");
-    WriteJsonString(w, tx.event_id);
-    w->Key("transaction");
-    WriteJsonString(w, tx.name);
+    WriteField(w, "event_id", tx.event_id);
+    WriteField(w, "transaction", tx.name);
     double start = tx.start, end = tx.end;
     if (is_span) {
       const tracing::Span& span = tx.spans[node.span];
       start = span.start;
       end = span.end;
-      w->Key("span_id");
-      WriteJsonString(w, span.span_id);
-      w->Key("parent_span_id");
-      OptionalString(w, span.parent_span_id);
-      w->Key("op");
-      WriteJsonString(w, span.op);
-      w->Key("description");
-      WriteJsonString(w, span.description);
-      w->Key("status");
-      WriteJsonString(w, span.status);
+      WriteField(w, "span_id", span.span_id);
+      WriteOptionalField(w, "parent_span_id", span.parent_span_id);
+      WriteField(w, "op", span.op);
+      WriteField(w, "description", span.description);
+      WriteField(w, "status", span.status);
     } else {
-      w->Key("span_id");
-      WriteJsonString(w, tx.span_id);
-      w->Key("parent_span_id");
-      OptionalString(w, tx.parent_span_id);
-      w->Key("op");
-      WriteJsonString(w, tx.op);
+      WriteField(w, "span_id", tx.span_id);
+      WriteOptionalField(w, "parent_span_id", tx.parent_span_id);
+      WriteField(w, "op", tx.op);
       w->Key("description");
       w->Null();
-      w->Key("status");
-      WriteJsonString(w, tx.status);
+      WriteField(w, "status", tx.status);
     }
     w->Key("start_timestamp");
     WriteTime(w, start);
@@ -785,14 +758,6 @@ class RestHandlers {
     for (size_t child : node.children) w->Uint64(child);
     w->EndArray();
     w->EndObject();
-  }
-
-  static void OptionalString(JsonWriter* w, const std::string& value) {
-    if (value.empty()) {
-      w->Null();
-    } else {
-      WriteJsonString(w, value);
-    }
   }
 
   void WriteProjectWithDsn(JsonWriter* w, const model::Project& p) const {

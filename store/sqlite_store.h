@@ -93,6 +93,9 @@ class SqliteStore : public Store {
   Status TransactionSamples(const TransactionQuery& query, size_t max_rows,
                             std::vector<tracing::NamedSample>* out,
                             bool* truncated) override;
+  // Decodes at most 20,000 spans a call in all (a trace may hold 1,000
+  // transactions of 1,000 spans): a transaction past that budget comes
+  // without its spans, their number added to spans_cut.
   Status GetTraceTransactions(
       const std::string& trace_id, size_t limit,
       std::vector<model::StoredTransaction>* out) override;

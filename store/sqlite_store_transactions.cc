@@ -5,6 +5,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <utility>
@@ -24,6 +25,9 @@ namespace {
 constexpr size_t kMaxTraceTransactions = 1000;
 constexpr size_t kMaxTraceEvents = 1000;
 constexpr size_t kMaxSampleRows = 1000000;
+// The spans one trace read decodes in all (Store::GetTraceTransactions):
+// 1,000 transactions of 1,000 spans each would take over a gigabyte.
+constexpr size_t kMaxTraceSpans = 20000;
 // A stored spans column decodes to at most this many spans (ingestion keeps
 // at most 1,000 per transaction).
 constexpr size_t kMaxStoredSpans = 100000;
@@ -330,23 +334,32 @@ Status SqliteStore::GetTraceTransactions(
     Status st;
     SqliteStmt stmt;
     if (!db->Prepare(std::string("SELECT ") + kTransactionColumns +
-                         ", spans FROM transactions WHERE trace_id = ?1 "
-                         "ORDER BY start_timestamp, id LIMIT ?2",
+                         ", span_count, spans FROM transactions WHERE "
+                         "trace_id = ?1 ORDER BY start_timestamp, id LIMIT ?2",
                      &stmt, &st)) {
       return st;
     }
     stmt.Bind(1, trace_id).Bind(2, static_cast<int64_t>(limit));
+    constexpr int kSpanCount = kTransactionColumnCount;
+    constexpr int kSpans = kTransactionColumnCount + 1;
+    size_t decoded = 0;  // spans of this read so far
     int rc;
     while ((rc = stmt.Step()) == SQLITE_ROW) {
       items.emplace_back();
+      tracing::Transaction& tx = items.back().transaction;
       ReadTransaction(stmt, &items.back());
-      if (!stmt.IsNull(kTransactionColumnCount) &&
-          !DecodeSpans(stmt.Text(kTransactionColumnCount),
-                       &items.back().transaction.spans)) {
-        return MakeStatus(Status::Code::kInternal,
-                          "transaction " + items.back().transaction.event_id +
-                              ": stored spans are corrupt");
+      if (stmt.IsNull(kSpans)) continue;
+      const int64_t count = stmt.Int(kSpanCount);
+      if (count < 0 || decoded + static_cast<size_t>(count) > kMaxTraceSpans) {
+        tx.spans_cut += static_cast<size_t>(std::max<int64_t>(count, 0));
+        continue;  // past the read's budget: without its spans
       }
+      if (!DecodeSpans(stmt.Text(kSpans), &tx.spans)) {
+        return MakeStatus(
+            Status::Code::kInternal,
+            "transaction " + tx.event_id + ": stored spans are corrupt");
+      }
+      decoded += tx.spans.size();
     }
     if (rc != SQLITE_DONE) return db->LastStatus("get trace transactions");
     return Status::Ok();

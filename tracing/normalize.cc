@@ -196,27 +196,31 @@ std::string FormatSeconds(double s) {
 
 }  // namespace
 
+const std::vector<const char*>& SpanStatuses() {
+  static const auto* v = new std::vector<const char*>{"ok",
+                                                      "cancelled",
+                                                      "unknown",
+                                                      "invalid_argument",
+                                                      "deadline_exceeded",
+                                                      "not_found",
+                                                      "already_exists",
+                                                      "permission_denied",
+                                                      "resource_exhausted",
+                                                      "failed_precondition",
+                                                      "aborted",
+                                                      "out_of_range",
+                                                      "unimplemented",
+                                                      "internal_error",
+                                                      "unavailable",
+                                                      "data_loss",
+                                                      "unauthenticated"};
+  return *v;
+}
+
 std::string_view CanonicalSpanStatus(std::string_view status) {
-  static constexpr std::string_view kStatuses[] = {"ok",
-                                                   "cancelled",
-                                                   "unknown",
-                                                   "invalid_argument",
-                                                   "deadline_exceeded",
-                                                   "not_found",
-                                                   "already_exists",
-                                                   "permission_denied",
-                                                   "resource_exhausted",
-                                                   "failed_precondition",
-                                                   "aborted",
-                                                   "out_of_range",
-                                                   "unimplemented",
-                                                   "internal_error",
-                                                   "unavailable",
-                                                   "data_loss",
-                                                   "unauthenticated"};
   if (status.size() > 32) return "unknown";
   const std::string lower = util::ToLower(status);
-  for (std::string_view s : kStatuses) {
+  for (const char* s : SpanStatuses()) {
     if (lower == s) return s;
   }
   if (lower == "success") return "ok";

@@ -305,6 +305,32 @@ TEST_F(TransactionIngestTest, InvalidTransactionInEnvelopeIsCountedAndSkipped) {
       1);
 }
 
+// An envelope answered 503 is sent again by the SDK: its invalid
+// transaction is one transaction received, counted once, when the envelope
+// is finally accepted (as the stored ones are).
+TEST_F(TransactionIngestTest, InvalidTransactionOfARetriedEnvelopeCountsOnce) {
+  const std::string bad =
+      R"({"type":"transaction","contexts":{"trace":{"trace_id":"xyz","span_id":"1111111111111111"}},"start_timestamp":1,"timestamp":2})";
+  const double t0 = 1795387600;
+  const std::string envelope = EnvelopeOf(
+      {{"transaction", bad},
+       {"transaction", Tx(std::string(32, 'a'), kTrace, "a", t0, t0 + 1)}});
+  store_.fail_writes = true;
+  ASSERT_EQ(Envelope(envelope).status, 503);
+  EXPECT_EQ(
+      Metric(R"(crashctl_transactions_total{outcome="invalid",project="1"})"),
+      -1);
+  store_.fail_writes = false;
+  const http::HttpResponse r = Envelope(envelope);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(
+      Metric(R"(crashctl_transactions_total{outcome="invalid",project="1"})"),
+      1);
+  EXPECT_EQ(
+      Metric(R"(crashctl_transactions_total{outcome="stored",project="1"})"),
+      1);
+}
+
 TEST_F(TransactionIngestTest,
        EventsAndTransactionsOfOneEnvelopeCommitTogether) {
   const double t0 = 1795387600;

@@ -154,6 +154,47 @@ TEST_F(TransactionStoreTest, WritesSkipsDuplicatesAndReadsBackSpans) {
   EXPECT_TRUE(trace.empty());
 }
 
+// A trace read decodes at most kMaxTraceSpans (20,000) spans in all: anyone
+// with a DSN can send 1,000 transactions of 1,000 spans under one trace id,
+// which decoded whole would take more than a gigabyte. Transactions past the
+// budget come back without spans, counted in spans_cut.
+TEST_F(TransactionStoreTest, TraceReadDecodesBoundedSpans) {
+  constexpr int kTransactions = 25;
+  constexpr int kSpans = 1000;
+  std::vector<model::StoredTransaction> txs;
+  for (int n = 0; n < kTransactions; ++n) {
+    model::StoredTransaction tx = MakeTx(project_.id, n, "GET /a", 100 + n, 1);
+    tx.transaction.spans_cut = 2;
+    for (int i = 0; i < kSpans; ++i) {
+      tracing::Span span;
+      span.span_id = SpanId(100000 + n * kSpans + i);
+      span.parent_span_id = tx.transaction.span_id;
+      span.op = "db.query";
+      span.start = 100 + n;
+      span.end = span.start + 0.001;
+      tx.transaction.spans.push_back(span);
+    }
+    txs.push_back(std::move(tx));
+  }
+  WriteTx(txs);
+  std::vector<model::StoredTransaction> trace;
+  ASSERT_TRUE(store_->GetTraceTransactions(TraceId(1), 0, &trace).ok());
+  ASSERT_EQ(trace.size(), static_cast<size_t>(kTransactions));
+  size_t decoded = 0;
+  for (size_t n = 0; n < trace.size(); ++n) {
+    const tracing::Transaction& t = trace[n].transaction;
+    decoded += t.spans.size();
+    if (n < 20) {
+      EXPECT_EQ(t.spans.size(), static_cast<size_t>(kSpans)) << n;
+      EXPECT_EQ(t.spans_cut, 2u) << n;
+    } else {
+      EXPECT_TRUE(t.spans.empty()) << n;
+      EXPECT_EQ(t.spans_cut, 2u + kSpans) << n;
+    }
+  }
+  EXPECT_EQ(decoded, 20000u);
+}
+
 TEST_F(TransactionStoreTest, NonFiniteTimesDoNotFailTheBatch) {
   model::StoredTransaction tx = MakeTx(project_.id, 1, "GET /a", 100, 1);
   tx.transaction.end = std::numeric_limits<double>::quiet_NaN();

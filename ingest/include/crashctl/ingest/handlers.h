@@ -100,17 +100,20 @@ class IngestHandlers {
                     const std::string& remote_addr, model::WriteItem* item,
                     Refusal* refusal);
   // Normalises one transaction payload (kInvalid: counted as
-  // invalid_transaction and an `invalid` outcome, `*refusal` 400). Counts
-  // time adjustments.
+  // invalid_transaction, `*refusal` 400; the caller counts the `invalid`
+  // outcome). Counts time adjustments.
   bool PrepareTransaction(const std::string& payload, int64_t project_id,
                           tracing::Transaction* tx, Refusal* refusal);
   // Queues the items and the transactions of `accepted` that the sample
   // rate stores, waits for their commit and answers 200 {"id": id}; only
-  // then are `accepted` observed in the metrics with their outcomes
-  // (a 429 or 503 is retried by the SDK and must not count twice).
+  // then are `accepted` observed in the metrics with their outcomes, and
+  // `invalid` (the envelope's skipped invalid transactions) counted as
+  // `invalid` outcomes (a 429 or 503 is retried by the SDK and must not
+  // count twice).
   http::HttpResponse Commit(std::vector<model::WriteItem> items,
                             std::vector<tracing::Transaction> accepted,
-                            int64_t project_id, const std::string& id,
+                            size_t invalid, int64_t project_id,
+                            const std::string& id,
                             std::chrono::steady_clock::time_point start);
 
   store::Store* store_;

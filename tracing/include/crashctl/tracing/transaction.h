@@ -113,6 +113,9 @@ Status NormalizeTransaction(std::string_view json, double now,
 // failure -> internal_error, unknown_error -> unknown, canceled ->
 // cancelled, any case); anything else (and "") is unknown.
 std::string_view CanonicalSpanStatus(std::string_view status);
+// The Sentry span statuses CanonicalSpanStatus answers, in the order above
+// (a closed set: metric label values, the REST status filter, OpenAPI).
+const std::vector<const char*>& SpanStatuses();
 // SpanStatusForHttp (HTTP status -> span status): trace_context.h.
 // The method label for `method` as sent (any case): GET, POST, PUT,
 // PATCH, DELETE, HEAD, OPTIONS; other for any other; "" for "".
