@@ -282,7 +282,6 @@ bool IngestHandlers::PrepareEvent(const std::string& payload,
 }
 
 bool IngestHandlers::PrepareTransaction(const std::string& payload,
-                                        int64_t project_id,
                                         tracing::Transaction* tx,
                                         Refusal* refusal) {
   if (payload.size() > options_.max_event_bytes) {
@@ -423,7 +422,7 @@ http::HttpResponse IngestHandlers::HandleEnvelope(http::HttpRequest& request) {
     if (metrics_) metrics_->EnvelopeItem(item.type);
     if (item.type == "transaction" && options_.tracing_enabled) {
       tracing::Transaction tx;
-      if (PrepareTransaction(item.payload, project.id, &tx, &refusal)) {
+      if (PrepareTransaction(item.payload, &tx, &refusal)) {
         transactions.push_back(std::move(tx));
       } else if (refusal.status == 413) {
         return Refuse(refusal);  // the byte limit, as for events
@@ -474,7 +473,7 @@ http::HttpResponse IngestHandlers::HandleSingleEvent(
     if (!options_.tracing_enabled) {
       return http::HttpResponse::Json(200, IdBody(""));  // dropped
     }
-    if (!PrepareTransaction(body, project.id, &transactions[0], &refusal)) {
+    if (!PrepareTransaction(body, &transactions[0], &refusal)) {
       // Answered 400 (not retried): counted now. PrepareTransaction
       // counted the rejection of an invalid one already.
       if (refusal.status == 413 && metrics_) metrics_->Rejected(refusal.reason);

@@ -102,8 +102,8 @@ class IngestHandlers {
   // Normalises one transaction payload (kInvalid: counted as
   // invalid_transaction, `*refusal` 400; the caller counts the `invalid`
   // outcome). Counts time adjustments.
-  bool PrepareTransaction(const std::string& payload, int64_t project_id,
-                          tracing::Transaction* tx, Refusal* refusal);
+  bool PrepareTransaction(const std::string& payload, tracing::Transaction* tx,
+                          Refusal* refusal);
   // Queues the items and the transactions of `accepted` that the sample
   // rate stores, waits for their commit and answers 200 {"id": id}; only
   // then are `accepted` observed in the metrics with their outcomes, and
