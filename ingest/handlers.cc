@@ -326,6 +326,7 @@ http::HttpResponse IngestHandlers::Commit(
     stored.project_id = project_id;
     stored.received = now;
     stored.transaction = accepted[i];
+    store_->PrepareTransactionWrite(&stored);  // off the one writer thread
     transactions.push_back(std::move(stored));
     stored_index.push_back(i);
   }

@@ -88,6 +88,7 @@ class SqliteStore : public Store {
   Status WriteTransactions(
       const std::vector<model::StoredTransaction>& transactions,
       std::vector<bool>* stored) override;
+  void PrepareTransactionWrite(model::StoredTransaction* item) const override;
   Status ListTransactions(const TransactionQuery& query,
                           model::Page<model::StoredTransaction>* out) override;
   Status TransactionSamples(const TransactionQuery& query, size_t max_rows,

@@ -145,6 +145,18 @@ Status CheckFilters(const TransactionQuery& query) {
 
 }  // namespace
 
+void SqliteStore::PrepareTransactionWrite(
+    model::StoredTransaction* item) const {
+  std::string encoded;
+  // On failure the item stays as it was: WriteTransactions tries again and
+  // reports the error.
+  if (!EncodeSpans(item->transaction.spans, &encoded)) return;
+  item->encoded_spans = std::move(encoded);
+  item->encoded_span_count = item->transaction.spans.size();
+  item->spans_encoded = true;
+  std::vector<tracing::Span>().swap(item->transaction.spans);
+}
+
 Status SqliteStore::WriteTransactions(
     const std::vector<model::StoredTransaction>& transactions,
     std::vector<bool>* stored) {
@@ -153,9 +165,11 @@ Status SqliteStore::WriteTransactions(
     if (stored != nullptr) stored->clear();
     return Status::Ok();
   }
-  // Compressing is done before taking the write lock.
+  // Compressing is done before taking the write lock, for the items that
+  // did not go through PrepareTransactionWrite.
   std::vector<std::string> spans(transactions.size());
   for (size_t i = 0; i < transactions.size(); ++i) {
+    if (transactions[i].spans_encoded) continue;
     if (!EncodeSpans(transactions[i].transaction.spans, &spans[i])) {
       return MakeStatus(Status::Code::kInternal,
                         "write transaction " +
@@ -198,11 +212,15 @@ Status SqliteStore::WriteTransactions(
           .Bind(20, Finite(tx.time_shift, 0))
           .Bind(21, static_cast<int64_t>(tx.spans_cut))
           .Bind(22, static_cast<int64_t>(tx.spans_invalid))
-          .Bind(23, static_cast<int64_t>(tx.spans.size()));
-      if (spans[i].empty()) {
+          .Bind(23, static_cast<int64_t>(item.spans_encoded
+                                             ? item.encoded_span_count
+                                             : tx.spans.size()));
+      const std::string& encoded =
+          item.spans_encoded ? item.encoded_spans : spans[i];
+      if (encoded.empty()) {
         insert.BindNull(24);
       } else {
-        insert.BindBlob(24, spans[i]);
+        insert.BindBlob(24, encoded);
       }
       if (insert.Run() != SQLITE_DONE) {
         return db->LastStatus("write transaction " + tx.event_id +

@@ -195,6 +195,63 @@ TEST_F(TransactionStoreTest, TraceReadDecodesBoundedSpans) {
   EXPECT_EQ(decoded, 20000u);
 }
 
+// PrepareTransactionWrite encodes the spans on the caller's thread; what
+// is stored is the same as when WriteTransactions encodes them itself.
+TEST_F(TransactionStoreTest, PreparedSpansAreStoredAsTheStoreWouldEncodeThem) {
+  model::StoredTransaction plain = MakeTx(project_.id, 1, "GET /a", 100, 0.5);
+  for (int i = 0; i < 20; ++i) {
+    tracing::Span span;
+    span.span_id = SpanId(100 + i);
+    span.parent_span_id = plain.transaction.span_id;
+    span.op = "db.query";
+    span.description = "SELECT " + std::to_string(i);
+    span.status = i == 3 ? "internal_error" : "ok";
+    span.start = 100.0 + i * 0.01;
+    span.end = span.start + 0.005;
+    plain.transaction.spans.push_back(span);
+  }
+  model::Project second;
+  ASSERT_TRUE(store_->CreateProject("second", &second).ok());
+  model::StoredTransaction prepared = plain;
+  prepared.project_id = second.id;
+  store_->PrepareTransactionWrite(&prepared);
+  EXPECT_TRUE(prepared.spans_encoded);
+  EXPECT_TRUE(prepared.transaction.spans.empty());  // released
+  EXPECT_EQ(prepared.encoded_span_count, 20u);
+  EXPECT_FALSE(prepared.encoded_spans.empty());
+  // A transaction without spans stores NULL either way.
+  model::StoredTransaction bare = MakeTx(project_.id, 2, "GET /b", 101, 1);
+  store_->PrepareTransactionWrite(&bare);
+  EXPECT_TRUE(bare.spans_encoded);
+  EXPECT_TRUE(bare.encoded_spans.empty());
+
+  EXPECT_EQ(WriteTx({plain, prepared, bare}),
+            (std::vector<bool>{true, true, true}));
+  EXPECT_EQ(QueryInt(store_->path(),
+                     "SELECT count(DISTINCT spans) FROM transactions "
+                     "WHERE span_count = 20"),
+            1);
+  EXPECT_EQ(QueryInt(store_->path(),
+                     "SELECT count(*) FROM transactions WHERE spans IS NULL "
+                     "AND span_count = 0"),
+            1);
+  std::vector<model::StoredTransaction> trace;
+  ASSERT_TRUE(
+      store_->GetTraceTransactions(plain.transaction.trace_id, 10, &trace)
+          .ok());
+  ASSERT_EQ(trace.size(), 3u);
+  ASSERT_EQ(trace[0].transaction.spans.size(), 20u);
+  ASSERT_EQ(trace[1].transaction.spans.size(), 20u);
+  for (size_t i = 0; i < 20; ++i) {
+    const tracing::Span& a = trace[0].transaction.spans[i];
+    const tracing::Span& b = trace[1].transaction.spans[i];
+    EXPECT_EQ(a.span_id, b.span_id);
+    EXPECT_EQ(a.description, b.description);
+    EXPECT_EQ(a.status, b.status);
+    EXPECT_DOUBLE_EQ(a.end, b.end);
+  }
+}
+
 TEST_F(TransactionStoreTest, NonFiniteTimesDoNotFailTheBatch) {
   model::StoredTransaction tx = MakeTx(project_.id, 1, "GET /a", 100, 1);
   tx.transaction.end = std::numeric_limits<double>::quiet_NaN();

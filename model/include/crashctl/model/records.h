@@ -70,6 +70,13 @@ struct StoredTransaction {
   int64_t project_id = 0;
   double received = 0;  // when crashctl accepted it, epoch seconds
   tracing::Transaction transaction;
+  // Set by Store::PrepareTransactionWrite on the caller's thread: the spans
+  // in the store's own encoded form and their number; `transaction.spans`
+  // is then released, and the store writes these instead of encoding the
+  // spans on its writer.
+  bool spans_encoded = false;
+  std::string encoded_spans;
+  size_t encoded_span_count = 0;
 };
 
 // A pod crash seen by the Kubernetes watcher (issue: kube/).

@@ -154,6 +154,14 @@ class Store {
     (void)transactions, (void)stored;
     return NoTransactions();
   }
+  // The part of writing `item` that needs no database (encoding and
+  // compressing its spans into item->encoded_spans, then releasing
+  // item->transaction.spans), done on the caller's thread as PrepareWrite
+  // is for events. Optional: WriteTransactions also takes items that did
+  // not go through it. Thread-safe.
+  virtual void PrepareTransactionWrite(model::StoredTransaction* item) const {
+    (void)item;
+  }
   // Pages ordered by the sort key descending, then id descending (cursors
   // as for ListGroups). Items carry no spans. kInvalid for an unknown sort
   // or status, or a malformed cursor.
