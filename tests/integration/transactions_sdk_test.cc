@@ -422,14 +422,19 @@ TEST_F(TransactionsSdkTest, SentryPythonKnownDurationsAndTraceErrors) {
   EXPECT_EQ(doc["groups"][0]["id"].GetInt64(), err["group_id"].GetInt64());
 
   // The other way round: the error event and its group carry the trace.
+  // (span and err point into doc: read what is needed before it is
+  // replaced.)
   const std::string event_id = Str(err, "event_id");
-  doc = GetJson("/api/v1/events/" + event_id);
-  EXPECT_EQ(Str(doc, "trace_id"), kTraceId);
-  EXPECT_EQ(Str(doc, "span_id"), Str(span, "span_id"));
-  doc = GetJson("/api/v1/groups/" + std::to_string(err["group_id"].GetInt64()));
-  ASSERT_TRUE(doc.HasMember("traces") && doc["traces"].IsArray()) << body;
-  ASSERT_EQ(doc["traces"].Size(), 1u);
-  EXPECT_STREQ(doc["traces"][0].GetString(), kTraceId);
+  const std::string span_id = Str(span, "span_id");
+  const int64_t group_id = err["group_id"].GetInt64();
+  rapidjson::Document event = GetJson("/api/v1/events/" + event_id);
+  EXPECT_EQ(Str(event, "trace_id"), kTraceId);
+  EXPECT_EQ(Str(event, "span_id"), span_id);
+  rapidjson::Document group =
+      GetJson("/api/v1/groups/" + std::to_string(group_id));
+  ASSERT_TRUE(group.HasMember("traces") && group["traces"].IsArray()) << body;
+  ASSERT_EQ(group["traces"].Size(), 1u);
+  EXPECT_STREQ(group["traces"][0].GetString(), kTraceId);
 
   // An unknown trace is a 404 with an error body.
   HttpResult r =
