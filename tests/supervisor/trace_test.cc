@@ -603,7 +603,7 @@ TEST_F(TraceTest, ExitCodeWithoutStackIsFingerprintedByServiceAndCode) {
   EXPECT_STREQ(fp[3].GetString(), "2");
 }
 
-// An OOM kill by a cgroup v1 memory controller (64 MiB limit) is OOMKilled,
+// An OOM kill by a cgroup v1 memory controller (256 MiB limit) is OOMKilled,
 // with the peak memory; needs root and a v1 memory hierarchy.
 TEST_F(TraceTest, OomKillInCgroupV1MemoryCgroup) {
   supervisor::CgroupPaths paths = supervisor::FindCgroupPaths();
@@ -631,10 +631,14 @@ TEST_F(TraceTest, OomKillInCgroupV1MemoryCgroup) {
     out.flush();
     return static_cast<bool>(out);
   };
-  ASSERT_TRUE(write_file(cg + "/memory.limit_in_bytes", "67108864"));
+  // The supervisor is in the cgroup too, and the kernel kills the largest
+  // process: at 64 MiB an ASan-built supervisor was about as large as the
+  // hog when the limit was reached and was killed once instead. At 256 MiB
+  // the hog is several times larger.
+  ASSERT_TRUE(write_file(cg + "/memory.limit_in_bytes", "268435456"));
   // With swap the hog would swap instead; memsw exists only with swap
   // accounting.
-  write_file(cg + "/memory.memsw.limit_in_bytes", "67108864");
+  write_file(cg + "/memory.memsw.limit_in_bytes", "268435456");
   const std::string procs = cg + "/cgroup.procs";
   auto join = [procs] {
     std::ofstream out(procs);
@@ -651,17 +655,17 @@ TEST_F(TraceTest, OomKillInCgroupV1MemoryCgroup) {
   EXPECT_EQ(Extra(doc, "oom_evidence"), "cgroup v1 memory.oom_control");
   // Peak memory (no v2 memory.peak here): the hog's share of the limit,
   // which crashctl shares. VmHWM at the exit stop alone read 32.0 MiB for a
-  // hog killed past 48 MiB (the OOM reaper frees the victim's memory
-  // without updating its mark), so the v1 peak less crashctl's own is taken
-  // when it is higher. An ASan-built crashctl is some 40 MiB of resident
-  // memory, most of it not charged to the cgroup (shared pages first
+  // hog killed past 48 MiB (with a 64 MiB limit) (the OOM reaper frees the
+  // victim's memory without updating its mark), so the v1 peak less crashctl's
+  // own is taken when it is higher. An ASan-built crashctl is some 40 MiB of
+  // resident memory, most of it not charged to the cgroup (shared pages first
   // touched elsewhere), so there the estimate is low (21 MiB in CI for a
   // hog killed past 32 MiB) and only its presence is checked.
   std::string peak = Extra(doc, "peak_memory_bytes");
   ASSERT_FALSE(peak.empty());
-  EXPECT_LE(std::atoll(peak.c_str()), 64ll << 20);
+  EXPECT_LE(std::atoll(peak.c_str()), 256ll << 20);
   if (std::getenv("ASAN_OPTIONS") == nullptr) {
-    EXPECT_GT(std::atoll(peak.c_str()), 32ll << 20)
+    EXPECT_GT(std::atoll(peak.c_str()), 128ll << 20)
         << Extra(doc, "peak_memory_source") << "; log: " << o.out << o.err;
   } else {
     EXPECT_GT(std::atoll(peak.c_str()), 0);

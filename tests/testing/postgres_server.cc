@@ -357,11 +357,24 @@ bool PostgresServer::Start(std::string* error) {
     argv.push_back("-c");
     argv.push_back(setting);
   }
-  if (!Spawn(argv, dir_.File("server.log"), /*new_group=*/true, &pid_, error)) {
-    pid_ = 0;
-    return false;
+  // After Kill(), the kernel can hold the old server's shared memory
+  // segment attached for a moment after its last process is gone (seen
+  // under ASan on a loaded machine): PostgreSQL then refuses the data
+  // directory ("pre-existing shared memory block ... is still in use").
+  // Try again for up to 5 s in that case only.
+  for (int attempt = 0;; ++attempt) {
+    if (!Spawn(argv, dir_.File("server.log"), /*new_group=*/true, &pid_,
+               error)) {
+      pid_ = 0;
+      return false;
+    }
+    if (WaitReady(error)) break;
+    if (attempt >= 50 || running() ||
+        error->find("pre-existing shared memory block") == std::string::npos) {
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  if (!WaitReady(error)) return false;
   start_seconds_ = Seconds(began);
   return true;
 }
