@@ -89,10 +89,31 @@ class TopLevelTypeHandler
   std::string type_;
 };
 
+// True when `body` holds the text `"type"`, blanks, `:`, blanks,
+// `"transaction"` somewhere: a cheap scan, so that the SAX pass below runs
+// for transactions only, not for every event with a "transaction" key.
+bool MayHaveTransactionType(std::string_view body) {
+  constexpr std::string_view kKey = "\"type\"";
+  constexpr std::string_view kValue = "\"transaction\"";
+  auto blank = [](char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+  };
+  for (size_t at = body.find(kKey); at != std::string_view::npos;
+       at = body.find(kKey, at + 1)) {
+    size_t i = at + kKey.size();
+    while (i < body.size() && blank(body[i])) ++i;
+    if (i >= body.size() || body[i] != ':') continue;
+    ++i;
+    while (i < body.size() && blank(body[i])) ++i;
+    if (body.compare(i, kValue.size(), kValue) == 0) return true;
+  }
+  return false;
+}
+
 // True when `body` is a JSON object whose top-level "type" is
 // "transaction" (a /store/ body carrying a Sentry transaction).
 bool IsTransactionBody(const std::string& body) {
-  if (body.find("\"transaction\"") == std::string::npos) return false;
+  if (!MayHaveTransactionType(body)) return false;
   TopLevelTypeHandler handler;
   rapidjson::Reader reader;
   rapidjson::StringStream stream(body.c_str());
@@ -294,7 +315,6 @@ bool IngestHandlers::PrepareTransaction(const std::string& payload,
   const Status status = tracing::NormalizeTransaction(
       payload, util::NowSeconds(), options_.transaction, tx);
   if (!status.ok()) {
-    if (metrics_) metrics_->Rejected("invalid_transaction");
     *refusal = {400, "invalid_transaction",
                 "invalid transaction: " + status.message()};
     return false;
@@ -430,6 +450,7 @@ http::HttpResponse IngestHandlers::HandleEnvelope(http::HttpRequest& request) {
       } else {
         // The item is skipped and the envelope still answered 200, as
         // Sentry does for a bad item.
+        if (metrics_) metrics_->Rejected(refusal.reason);
         ++invalid_transactions;
         spdlog::debug("ingest: skipped a transaction item: {}",
                       refusal.message);
@@ -475,13 +496,11 @@ http::HttpResponse IngestHandlers::HandleSingleEvent(
       return http::HttpResponse::Json(200, IdBody(""));  // dropped
     }
     if (!PrepareTransaction(body, &transactions[0], &refusal)) {
-      // Answered 400 (not retried): counted now. PrepareTransaction
-      // counted the rejection of an invalid one already.
-      if (refusal.status == 413 && metrics_) metrics_->Rejected(refusal.reason);
+      // Answered 400 (not retried): the invalid outcome is counted now.
       if (refusal.status == 400 && options_.transaction_metrics) {
         options_.transaction_metrics->Outcome(project.id, "invalid");
       }
-      return http::HttpResponse::Error(refusal.status, refusal.message);
+      return Refuse(refusal);
     }
     const std::string id = transactions[0].event_id;
     return Commit({}, std::move(transactions), 0, project.id, id, start);

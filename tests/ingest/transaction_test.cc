@@ -374,6 +374,20 @@ TEST_F(TransactionIngestTest, StoreEndpointAcceptsAndRefusesTransactions) {
   r = Store(R"({"exception":{"values":[{"type":"transaction","value":"x"}]}})");
   EXPECT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(store_.written_events.size(), 1u);
+
+  // Blanks around the colon: still a transaction.
+  std::string spaced =
+      Tx(std::string(32, 'e'), kTrace, "GET /spaced", t0, t0 + 1);
+  const size_t at = spaced.find(R"("type":"transaction")");
+  ASSERT_NE(at, std::string::npos) << spaced;
+  spaced.replace(at, 20, "\"type\" :\n \"transaction\"");
+  r = Store(spaced);
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(store_.written.size(), 2u);
+  // An event naming its transaction (as JavaScript SDKs do) is an event.
+  r = Store(R"({"message":"m","transaction":"GET /x"})");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(store_.written_events.size(), 2u);
 }
 
 TEST_F(TransactionIngestTest, TooLargeTransactionIsRefused) {

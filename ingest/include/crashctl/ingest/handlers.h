@@ -99,9 +99,9 @@ class IngestHandlers {
   bool PrepareEvent(const std::string& payload, int64_t project_id,
                     const std::string& remote_addr, model::WriteItem* item,
                     Refusal* refusal);
-  // Normalises one transaction payload (kInvalid: counted as
-  // invalid_transaction, `*refusal` 400; the caller counts the `invalid`
-  // outcome). Counts time adjustments.
+  // Normalises one transaction payload (kInvalid: `*refusal` 400
+  // invalid_transaction; over the byte limit: 413 too_large). Counts time
+  // adjustments; the caller counts the refusal and the `invalid` outcome.
   bool PrepareTransaction(const std::string& payload, tracing::Transaction* tx,
                           Refusal* refusal);
   // Queues the items and the transactions of `accepted` that the sample
