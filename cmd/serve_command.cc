@@ -16,8 +16,10 @@
 #include "crashctl/alertmanager/metrics.h"
 #include "crashctl/alertmanager/pusher.h"
 #include "crashctl/core/config.h"
+#include "crashctl/cron/monitor_service.h"
 #include "crashctl/exporter/exporter.h"
 #include "crashctl/exporter/store_metrics.h"
+#include "crashctl/health/session_service.h"
 #include "crashctl/http/metrics.h"
 #include "crashctl/http/server.h"
 #include "crashctl/ingest/handlers.h"
@@ -136,6 +138,26 @@ int ServeCommand(const std::vector<std::string>& args) {
     });
   }
 
+  alertmanager::Metrics alert_metrics(registry);
+  alertmanager::AlertPusher pusher(config, &alert_metrics);
+  // Release health and cron monitors (docs/release-health.md,
+  // docs/monitors.md).
+  health::SessionService::Options session_options;
+  health::SessionService sessions(store.get(), registry, session_options);
+  exporter.AddRefreshHook([&store, &sessions] {
+    std::vector<model::Project> projects;
+    if (!store->ListProjects(&projects).ok()) return;
+    for (const model::Project& p : projects) sessions.ProjectKnown(p.id);
+  });
+  pipeline.AddListener([&sessions](const model::WriteItem& item,
+                                   const model::WriteOutcome& outcome) {
+    sessions.OnEventStored(item, outcome);
+  });
+  cron::MonitorService::Options monitor_options;
+  cron::MonitorService monitors(store.get(), registry,
+                                pusher.enabled() ? &pusher : nullptr,
+                                monitor_options);
+
   http::Router router;
   ingest::IngestHandlers::Options ingest_options;
   ingest_options.max_event_bytes = static_cast<size_t>(config.max_event_bytes);
@@ -162,6 +184,8 @@ int ServeCommand(const std::vector<std::string>& args) {
       config.retention_transactions_max_age > 0
           ? std::min(30 * 86400.0, config.retention_transactions_max_age)
           : 30 * 86400.0;
+  ingest_options.sessions = &sessions;
+  ingest_options.monitors = &monitors;
   ingest::IngestHandlers ingest(store.get(), &pipeline, &ingest_metrics,
                                 ingest_options);
   ingest.Register(&router);
@@ -179,8 +203,6 @@ int ServeCommand(const std::vector<std::string>& args) {
       kube->OnEventStored(item, outcome);
     });
   }
-  alertmanager::Metrics alert_metrics(registry);
-  alertmanager::AlertPusher pusher(config, &alert_metrics);
   if (pusher.enabled()) {
     pipeline.AddListener([&pusher](const model::WriteItem& item,
                                    const model::WriteOutcome& outcome) {
@@ -251,6 +273,8 @@ int ServeCommand(const std::vector<std::string>& args) {
         }
       });
   retention.Start();
+  sessions.Start();
+  monitors.Start();
   if (config.tracing_enabled) label_state.Start();
   spdlog::info("crashctl {} serving on {} (port {}), data {}", Version(),
                config.listen, server.port(), config.DatabasePath());
@@ -262,6 +286,8 @@ int ServeCommand(const std::vector<std::string>& args) {
   retention.Stop();
   if (kube) kube->Stop();
   pipeline.Stop();
+  sessions.Stop();
+  monitors.Stop();
   label_state.Stop();  // saves the label state a last time
   pusher.Stop();
   spdlog::info("shutdown complete");

@@ -74,6 +74,7 @@ bool ParseEnvelope(std::string_view body, Envelope* out, std::string* error,
   out->header_json = std::string(header.text);
   out->event_id = StringMember(doc, "event_id");
   out->dsn = StringMember(doc, "dsn");
+  out->sent_at = StringMember(doc, "sent_at");
 
   size_t pos = header.next;
   // Each iteration consumes at least one byte (a blank line or an item

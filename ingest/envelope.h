@@ -23,6 +23,7 @@ struct EnvelopeItem {
 struct Envelope {
   std::string event_id;  // envelope header `event_id`, may be ""
   std::string dsn;       // envelope header `dsn`, may be ""
+  std::string sent_at;   // envelope header `sent_at` (RFC 3339), may be ""
   std::string header_json;
   std::vector<EnvelopeItem> items;
 };

@@ -9,12 +9,17 @@
 #include <ctime>
 
 #include "auth.h"
+#include "crashctl/cron/monitor_service.h"
 #include "crashctl/grouping/grouping.h"
+#include "crashctl/health/session_service.h"
 #include "crashctl/ingest/metrics.h"
 #include "crashctl/ingest/normalize.h"
 #include "crashctl/ingest/trace_sampling.h"
 #include "crashctl/ingest/transaction_metrics.h"
 #include "crashctl/model/dsn.h"
+#include "crashctl/releases/check_in.h"
+#include "crashctl/releases/client_report.h"
+#include "crashctl/releases/sessions.h"
 #include "crashctl/util/time.h"
 #include "decompress.h"
 #include "envelope.h"
@@ -436,6 +441,14 @@ http::HttpResponse IngestHandlers::HandleEnvelope(http::HttpRequest& request) {
     return Refuse(refusal);
   }
   // Validate every item before queueing any: a bad envelope stores nothing.
+  const double now = util::NowSeconds();
+  std::optional<double> sent_at;
+  double sent_at_value = 0;
+  if (!envelope.sent_at.empty() &&
+      util::ParseRfc3339Lenient(envelope.sent_at, &sent_at_value)) {
+    sent_at = sent_at_value;
+  }
+  OtherItems others;
   std::vector<model::WriteItem> items;
   std::vector<tracing::Transaction> transactions;
   size_t invalid_transactions = 0;  // counted once the envelope is accepted
@@ -457,6 +470,7 @@ http::HttpResponse IngestHandlers::HandleEnvelope(http::HttpRequest& request) {
       }
       continue;
     }
+    if (others.Take(item, now, sent_at, metrics_)) continue;
     if (!IsEventItem(item.type)) continue;
     model::WriteItem write;
     if (!PrepareEvent(item.payload, project.id, request.remote_addr, &write,
@@ -468,8 +482,109 @@ http::HttpResponse IngestHandlers::HandleEnvelope(http::HttpRequest& request) {
   std::string id = envelope.event_id;
   if (id.empty() && !items.empty()) id = items.front().event.event_id;
   if (id.empty() && !transactions.empty()) id = transactions.front().event_id;
-  return Commit(std::move(items), std::move(transactions), invalid_transactions,
-                project.id, id, start);
+  http::HttpResponse response =
+      Commit(std::move(items), std::move(transactions), invalid_transactions,
+             project.id, id, start);
+  if (response.status != 200) return response;
+  // The items stored apart from events, once those committed (a 503 here is
+  // retried by the SDK; its events are then duplicates, not stored twice).
+  return CommitOthers(&others, project.id, now, std::move(response));
+}
+
+bool IngestHandlers::OtherItems::Take(const EnvelopeItem& item, double now,
+                                      std::optional<double> sent_at,
+                                      Metrics* metrics) {
+  auto invalid = [&](const char* reason, const Status& status) {
+    if (metrics) metrics->Rejected(reason);
+    spdlog::debug("ingest: skipped a {} item: {}", item.type, status.message());
+  };
+  releases::ParseOptions parse;
+  parse.now = now;
+  parse.sent_at = sent_at;
+  if (item.type == "session") {
+    releases::SessionUpdate update;
+    const Status status =
+        releases::ParseSessionUpdate(item.payload, parse, &update);
+    if (status.ok()) {
+      session_updates.push_back(std::move(update));
+    } else {
+      invalid("invalid_session", status);
+    }
+    return true;
+  }
+  if (item.type == "sessions") {
+    releases::SessionAggregates aggregates;
+    const Status status =
+        releases::ParseSessionAggregates(item.payload, parse, &aggregates);
+    if (status.ok()) {
+      session_aggregates.push_back(std::move(aggregates));
+    } else {
+      invalid("invalid_session", status);
+    }
+    return true;
+  }
+  if (item.type == "client_report") {
+    releases::ClientReport report;
+    const Status status = releases::ParseClientReport(item.payload, &report);
+    if (status.ok()) {
+      client_reports.push_back(std::move(report));
+    } else {
+      invalid("invalid_client_report", status);
+    }
+    return true;
+  }
+  if (item.type == "check_in") {
+    releases::CheckIn check_in;
+    const Status status = releases::ParseCheckIn(item.payload, &check_in);
+    if (status.ok()) {
+      check_ins.push_back(std::move(check_in));
+    } else {
+      invalid("invalid_check_in", status);
+    }
+    return true;
+  }
+  return false;
+}
+
+http::HttpResponse IngestHandlers::CommitOthers(OtherItems* others,
+                                                int64_t project_id, double now,
+                                                http::HttpResponse response) {
+  auto unavailable = [this](const Status& status) {
+    if (metrics_) metrics_->Rejected("storage");
+    http::HttpResponse answer = http::HttpResponse::Error(
+        503, "storage unavailable: " + status.message());
+    answer.headers.emplace_back("Retry-After", "5");
+    return answer;
+  };
+  if (options_.sessions != nullptr && (!others->session_updates.empty() ||
+                                       !others->session_aggregates.empty())) {
+    const Status status = options_.sessions->Record(
+        project_id, others->session_updates, others->session_aggregates, now);
+    if (!status.ok()) return unavailable(status);
+  }
+  if (options_.monitors != nullptr) {
+    for (const releases::CheckIn& check_in : others->check_ins) {
+      const Status status = options_.monitors->CheckIn(project_id, check_in);
+      if (status.code() == Status::Code::kTooLarge) {
+        // Skipped like an invalid item: the envelope is still answered 200.
+        if (metrics_) metrics_->Rejected("too_many_monitors");
+        spdlog::debug("ingest: skipped a check-in: {}", status.message());
+      } else if (!status.ok()) {
+        return unavailable(status);
+      }
+    }
+  }
+  // Client reports are counted once the envelope is accepted: a retried
+  // envelope (429, 503) must not count twice.
+  if (metrics_) {
+    for (const releases::ClientReport& report : others->client_reports) {
+      for (const releases::DiscardedRow& row : report.rows) {
+        metrics_->SdkDiscarded(project_id, row.reason, row.category,
+                               static_cast<double>(row.quantity));
+      }
+    }
+  }
+  return response;
 }
 
 http::HttpResponse IngestHandlers::HandleStore(http::HttpRequest& request) {

@@ -22,21 +22,37 @@ const std::vector<std::string>& AdjustReasons() {
 }  // namespace
 
 const std::vector<std::string>& Metrics::KnownRejectReasons() {
-  static const auto* v = new std::vector<std::string>{
-      "malformed_json",      "bad_envelope", "auth",
-      "unknown_project",     "too_large",    "decompression",
-      "queue_full",          "storage",      "unsupported_encoding",
-      "rate_limited",        "timeout",      "too_slow",
-      "incomplete",          "framing",      "connection_limit",
-      "invalid_transaction", "other"};
+  static const auto* v = new std::vector<std::string>{"malformed_json",
+                                                      "bad_envelope",
+                                                      "auth",
+                                                      "unknown_project",
+                                                      "too_large",
+                                                      "decompression",
+                                                      "queue_full",
+                                                      "storage",
+                                                      "unsupported_encoding",
+                                                      "rate_limited",
+                                                      "timeout",
+                                                      "too_slow",
+                                                      "incomplete",
+                                                      "framing",
+                                                      "connection_limit",
+                                                      "invalid_transaction",
+                                                      "invalid_session",
+                                                      "invalid_client_report",
+                                                      "invalid_check_in",
+                                                      "invalid_attachment",
+                                                      "invalid_feedback",
+                                                      "too_many_monitors",
+                                                      "other"};
   return *v;
 }
 
 const std::vector<std::string>& Metrics::KnownEnvelopeItemTypes() {
   static const auto* v = new std::vector<std::string>{
-      "event",         "transaction", "session",     "sessions",
-      "client_report", "attachment",  "check_in",    "profile",
-      "replay_event",  "statsd",      "user_report", "other"};
+      "event",       "transaction", "session", "sessions",     "client_report",
+      "attachment",  "check_in",    "profile", "replay_event", "statsd",
+      "user_report", "feedback",    "other"};
   return *v;
 }
 
@@ -64,6 +80,10 @@ Metrics::Metrics(prometheus::Registry* registry,
       "Accepted events whose payload was changed before storing: nesting "
       "cut, secrets scrubbed, timestamp replaced.",
       "reason", AdjustReasons());
+  sdk_discarded_ = &CounterFamily(
+      registry, "crashctl_sdk_discarded_events_total",
+      "Items the SDKs dropped before sending, from their client reports "
+      "(reason, category: closed sets, docs/release-health.md).");
   envelope_items_ = &CounterFamily(registry, "crashctl_envelope_items_total",
                                    "Envelope items received, by item type.",
                                    "type", KnownEnvelopeItemTypes());
@@ -145,6 +165,15 @@ void Metrics::SetQueue(double depth, double capacity) {
 void Metrics::ObserveWriteBatch(double events, double seconds) {
   write_batch_size_->Observe(events);
   write_batch_duration_->Observe(seconds);
+}
+
+void Metrics::SdkDiscarded(int64_t project, const std::string& reason,
+                           const std::string& category, double quantity) {
+  sdk_discarded_
+      ->Add({{"project", std::to_string(project)},
+             {"reason", reason},
+             {"category", category}})
+      .Increment(quantity);
 }
 
 void Metrics::SetStorageUp(bool up) { storage_up_->Set(up ? 1 : 0); }

@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,14 +32,24 @@
 #include "crashctl/ingest/normalize.h"
 #include "crashctl/ingest/pipeline.h"
 #include "crashctl/model/event.h"
+#include "crashctl/releases/check_in.h"
+#include "crashctl/releases/client_report.h"
+#include "crashctl/releases/sessions.h"
 #include "crashctl/store/store.h"
 #include "crashctl/tracing/transaction.h"
 
 namespace crashctl {
+namespace cron {
+class MonitorService;
+}
+namespace health {
+class SessionService;
+}
 namespace ingest {
 
 class Metrics;
 class TransactionMetrics;
+struct EnvelopeItem;
 
 class IngestHandlers {
  public:
@@ -60,6 +71,14 @@ class IngestHandlers {
     tracing::Options transaction;
     // Histograms and outcome counters (null: none). Not owned.
     TransactionMetrics* transaction_metrics = nullptr;
+    // `session` / `sessions` items (release health) and `check_in` items
+    // with the cron endpoint (monitors); null: counted and dropped. Not
+    // owned.
+    health::SessionService* sessions = nullptr;
+    cron::MonitorService* monitors = nullptr;
+    // ingest.max_attachment_bytes: one `attachment` item (within
+    // max_request_bytes); beyond it the envelope is answered 413.
+    size_t max_attachment_bytes = 10 << 20;
   };
 
   IngestHandlers(store::Store* store, IngestPipeline* pipeline,
@@ -115,6 +134,23 @@ class IngestHandlers {
                             size_t invalid, int64_t project_id,
                             const std::string& id,
                             std::chrono::steady_clock::time_point start);
+
+  // The items of an envelope that are not events or transactions, parsed
+  // (invalid ones counted and skipped, as Sentry skips them) and applied
+  // once the events committed (CommitOthers).
+  struct OtherItems {
+    std::vector<releases::SessionUpdate> session_updates;
+    std::vector<releases::SessionAggregates> session_aggregates;
+    std::vector<releases::ClientReport> client_reports;
+    std::vector<releases::CheckIn> check_ins;
+    // True when `item` is one of these types (taken, or counted invalid).
+    bool Take(const EnvelopeItem& item, double now,
+              std::optional<double> sent_at, Metrics* metrics);
+  };
+  // Applies `others` (sessions, check-ins, client report counts); answers
+  // `response` when all of it committed, else 503.
+  http::HttpResponse CommitOthers(OtherItems* others, int64_t project_id,
+                                  double now, http::HttpResponse response);
 
   store::Store* store_;
   IngestPipeline* pipeline_;

@@ -49,6 +49,11 @@ class Metrics {
   void Adjusted(const std::string& reason);
   // Every envelope item, by its type (unknown types: "other").
   void EnvelopeItem(const std::string& item_type);
+  // crashctl_sdk_discarded_events_total from a client report; `reason` and
+  // `category` already folded into their closed sets
+  // (releases::FoldDiscardReason, FoldDataCategory).
+  void SdkDiscarded(int64_t project, const std::string& reason,
+                    const std::string& category, double quantity);
   // --- the write path -------------------------------------------------------
   void SetQueue(double depth, double capacity);
   void ObserveWriteBatch(double events, double seconds);
@@ -57,7 +62,9 @@ class Metrics {
   // malformed_json, bad_envelope, auth, unknown_project, too_large,
   // decompression, queue_full, storage, unsupported_encoding, rate_limited,
   // timeout, too_slow, incomplete, framing, connection_limit,
-  // invalid_transaction, other.
+  // invalid_transaction, invalid_session, invalid_client_report,
+  // invalid_check_in, invalid_attachment, invalid_feedback,
+  // too_many_monitors, other.
   static const std::vector<std::string>& KnownRejectReasons();
   static const std::vector<std::string>& KnownEnvelopeItemTypes();
 
@@ -71,6 +78,7 @@ class Metrics {
   prometheus::Histogram* ingestion_duration_;
   prometheus::Family<prometheus::Counter>* rejected_;
   prometheus::Family<prometheus::Counter>* envelope_items_;
+  prometheus::Family<prometheus::Counter>* sdk_discarded_;
   prometheus::Family<prometheus::Counter>* adjusted_;
   prometheus::Gauge* queue_depth_;
   prometheus::Gauge* queue_capacity_;

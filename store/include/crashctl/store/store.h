@@ -13,8 +13,11 @@
 #include <string>
 #include <vector>
 
+#include "crashctl/model/items.h"
 #include "crashctl/model/records.h"
 #include "crashctl/model/write.h"
+#include "crashctl/releases/check_in.h"
+#include "crashctl/releases/sessions.h"
 #include "crashctl/tracing/summary.h"
 #include "crashctl/util/status.h"
 
@@ -52,6 +55,39 @@ struct TransactionQuery {
   std::string sort = "timestamp";  // timestamp (the end) | duration
   int limit = 50;                  // 1..1000
   std::string cursor;              // opaque, from a previous page
+};
+
+// GET /api/v1/releases.
+struct ReleaseQuery {
+  std::optional<int64_t> project;
+  std::string environment;  // "" = all environments together
+  int limit = 50;           // 1..1000, newest first (by first_seen)
+  std::string cursor;       // opaque, from a previous page
+};
+
+// One envelope's sessions (docs/release-health.md "Wiring it in"), written
+// in one transaction by Store::WriteSessions.
+struct SessionWrite {
+  int64_t project_id = 0;
+  double now = 0;                                // when crashctl received them
+  std::vector<releases::SessionUpdate> updates;  // `session` items
+  std::vector<releases::SessionCount> aggregate_counts;  // CountAggregates
+  releases::TrackerOptions options;  // idle timeout, max age, bounds
+};
+
+// GET /api/v1/monitors.
+struct MonitorQuery {
+  std::optional<int64_t> project;
+  std::string environment;  // "" = any
+  int limit = 50;           // 1..1000, by slug then environment
+  std::string cursor;
+};
+
+// What one check-in (or one scheduler tick) did to one monitor.
+struct MonitorUpdate {
+  model::Monitor monitor;  // as stored after the change
+  bool created = false;    // the check-in created the monitor
+  releases::MonitorTransition transition;
 };
 
 class Store {
@@ -214,6 +250,136 @@ class Store {
     return NoTransactions();
   }
 
+  // --- release health (docs/release-health.md) ---------------------------
+  // The defaults answer kInternal (a backend that keeps none of it).
+  //
+  // In one transaction: merges each update into the stored record of its
+  // (project, sid) (releases::MergeSessionUpdate), adds what that counts and
+  // `aggregate_counts` to the release's counters (per release, environment
+  // and status; distinct users by distinct_id_hash). `counts` gets every
+  // SessionCount applied, for the metrics. When more than
+  // options.max_open sessions are open, the earliest deadline is closed as
+  // abnormal first (counted, kEvicted). On failure nothing is written.
+  virtual Status WriteSessions(const SessionWrite& write,
+                               std::vector<releases::SessionCount>* counts) {
+    (void)write, (void)counts;
+    return NotKept("sessions");
+  }
+  // Closes at most `max_items` open sessions past their deadline
+  // (releases::RecordDeadline) as abnormal, counting them, and forgets
+  // closed records past forget_at. `*handled` = records handled.
+  virtual Status ExpireSessions(double now,
+                                const releases::TrackerOptions& options,
+                                size_t max_items,
+                                std::vector<releases::SessionCount>* counts,
+                                size_t* handled) {
+    (void)now, (void)options, (void)max_items, (void)counts, (void)handled;
+    return NotKept("sessions");
+  }
+  // Releases newest first (by first_seen, then release), with their
+  // session counts, users, errors and new groups.
+  virtual Status ListReleases(const ReleaseQuery& query,
+                              model::Page<model::ReleaseSummary>* out) {
+    (void)query, (void)out;
+    return NotKept("releases");
+  }
+  // The `per_project` most recent releases (by first_seen) of each project,
+  // (project_id, release): the label values crashctl_sessions_total keeps
+  // after a restart.
+  virtual Status RecentReleases(
+      size_t per_project, std::vector<std::pair<int64_t, std::string>>* out) {
+    (void)per_project, (void)out;
+    return NotKept("releases");
+  }
+
+  // --- cron monitors (docs/monitors.md) -----------------------------------
+  // In one transaction: loads the state of (project, check_in.monitor_slug,
+  // check_in.environment) (a new monitor starts from releases::MonitorState
+  // {}; kTooLarge, nothing written, when the project has
+  // `max_monitors_per_project` monitors already), applies
+  // releases::ApplyCheckIn at `now`, stores the new state, its next deadline
+  // and the transition's records (none when it was ignored).
+  virtual Status ApplyCheckIn(int64_t project_id,
+                              const releases::CheckIn& check_in, int64_t now,
+                              size_t max_monitors_per_project,
+                              MonitorUpdate* out) {
+    (void)project_id, (void)check_in, (void)now, (void)max_monitors_per_project,
+        (void)out;
+    return NotKept("monitors");
+  }
+  // For at most `max_monitors` monitors whose next deadline is <= now, in
+  // deadline order: releases::TickMonitor at `now`, stored as ApplyCheckIn
+  // stores (each monitor in its own transaction, or all in one). Only the
+  // monitors whose transition has records or alerts are appended.
+  virtual Status TickMonitors(int64_t now, size_t max_monitors,
+                              std::vector<MonitorUpdate>* out) {
+    (void)now, (void)max_monitors, (void)out;
+    return NotKept("monitors");
+  }
+  // The earliest next deadline of any monitor; none when nothing is due.
+  virtual Status NextMonitorDeadline(std::optional<int64_t>* out) {
+    (void)out;
+    return NotKept("monitors");
+  }
+  virtual Status ListMonitors(const MonitorQuery& query,
+                              model::Page<model::Monitor>* out) {
+    (void)query, (void)out;
+    return NotKept("monitors");
+  }
+  // kNotFound when there is no monitor `id`.
+  virtual Status GetMonitor(int64_t id, model::Monitor* out) {
+    (void)id, (void)out;
+    return NotKept("monitors");
+  }
+  // Newest first (by received, then id); cursors as for ListGroups.
+  virtual Status ListMonitorCheckIns(int64_t monitor_id, int limit,
+                                     const std::string& cursor,
+                                     model::Page<model::MonitorCheckIn>* out) {
+    (void)monitor_id, (void)limit, (void)cursor, (void)out;
+    return NotKept("monitors");
+  }
+
+  // --- attachments and feedback -------------------------------------------
+  // Writes the attachments in one transaction, idempotent on (project_id,
+  // event_id, position): a retried envelope writes nothing twice. Spooled
+  // ones are read from their file (the caller deletes it afterwards).
+  virtual Status WriteAttachments(
+      const std::vector<model::Attachment>& attachments) {
+    (void)attachments;
+    return NotKept("attachments");
+  }
+  // The attachments of an event, by position, without their bytes.
+  virtual Status ListAttachments(const std::string& event_id,
+                                 std::vector<model::Attachment>* out) {
+    (void)event_id, (void)out;
+    return NotKept("attachments");
+  }
+  // One attachment with its bytes; kNotFound when the event has none of
+  // that id.
+  virtual Status GetAttachment(const std::string& event_id,
+                               const std::string& attachment_id,
+                               model::Attachment* out) {
+    (void)event_id, (void)attachment_id, (void)out;
+    return NotKept("attachments");
+  }
+  // Writes user reports and feedback in one transaction, idempotent on
+  // (project_id, feedback_id).
+  virtual Status WriteFeedback(const std::vector<model::Feedback>& feedback) {
+    (void)feedback;
+    return NotKept("feedback");
+  }
+  // The feedback about an event / a group's events, newest first.
+  virtual Status ListEventFeedback(const std::string& event_id, size_t limit,
+                                   std::vector<model::Feedback>* out) {
+    (void)event_id, (void)limit, (void)out;
+    return NotKept("feedback");
+  }
+  virtual Status ListGroupFeedback(int64_t group_id, size_t limit,
+                                   std::vector<model::Feedback>* out) {
+    (void)group_id, (void)limit, (void)out;
+    return NotKept("feedback");
+  }
+
   // --- maintenance --------------------------------------------------------
   // Deletes events (and crashes) older than `cutoff` (epoch seconds) in
   // bounded batches; groups left without events are deleted too. The
@@ -268,8 +434,9 @@ class Store {
   }
 
  private:
-  static Status NoTransactions() {
-    return Status::Internal("this store keeps no transactions");
+  static Status NoTransactions() { return NotKept("transactions"); }
+  static Status NotKept(const char* what) {
+    return Status::Internal(std::string("this store keeps no ") + what);
   }
 };
 
