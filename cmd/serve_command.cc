@@ -143,6 +143,13 @@ int ServeCommand(const std::vector<std::string>& args) {
   // Release health and cron monitors (docs/release-health.md,
   // docs/monitors.md).
   health::SessionService::Options session_options;
+  session_options.tracker.idle_timeout_seconds = config.sessions_idle_timeout;
+  session_options.tracker.max_open =
+      static_cast<size_t>(config.sessions_max_open);
+  session_options.max_releases =
+      static_cast<size_t>(config.sessions_max_releases);
+  session_options.max_environments =
+      static_cast<size_t>(config.sessions_max_environments);
   health::SessionService sessions(store.get(), registry, session_options);
   exporter.AddRefreshHook([&store, &sessions] {
     std::vector<model::Project> projects;

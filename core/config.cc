@@ -439,6 +439,24 @@ const std::vector<KeySpec>& Specs() {
                  c->tracing_duration_buckets = bounds;
                  return "";
                }},
+              {"sessions.idle_timeout",
+               [](const Value& v, Config* c) -> std::string {
+                 double before = c->sessions_idle_timeout;
+                 std::string err = DurationKey(&Config::sessions_idle_timeout,
+                                               /*allow_zero=*/false)(v, c);
+                 if (err.empty() && c->sessions_idle_timeout > 5 * 86400.0) {
+                   c->sessions_idle_timeout = before;
+                   return "idle timeout must be at most 5d (sessions older "
+                          "than 5 days are refused anyway)";
+                 }
+                 return err;
+               }},
+              {"sessions.max_releases",
+               IntKey(&Config::sessions_max_releases, 1, 1000)},
+              {"sessions.max_environments",
+               IntKey(&Config::sessions_max_environments, 1, 1000)},
+              {"sessions.max_open",
+               IntKey(&Config::sessions_max_open, 1, 100000000)},
               {"kubernetes.enabled", BoolKey(&Config::kube_enabled)},
               {"kubernetes.namespaces",
                [](const Value& v, Config* c) -> std::string {

@@ -207,6 +207,16 @@ const std::vector<OperationSpec>& KnownOperations() {
             {}}}),
       JsonGet("/api/v1/traces/{trace_id}", "tracing", true, "Trace",
               {400, 401, 404, 503}),
+      // Release health (sessions; rest/releases_routes.cc).
+      JsonGet(
+          "/api/v1/releases", "releases", true, "ReleaseList",
+          {400, 401, 503},
+          Paged({{"project", "integer", "Only releases of this project id", {}},
+                 {"environment",
+                  "string",
+                  "Only sessions, users and errors of this environment "
+                  "(default: all together)",
+                  {}}})),
       Ingest("/api/{project_id}/envelope/",
              {{"sentry_key",
                "string",
@@ -587,6 +597,33 @@ void Components(Writer* w) {
           {"errors", "array:TraceError"},
           {"groups", "array:TraceGroup"}},
          {"trace_id", "transactions", "nodes", "roots", "errors", "groups"});
+  // Release health (sessions).
+  Schema(w, "ReleaseSessions",
+         {{"total", "integer"},
+          {"exited", "integer"},
+          {"errored", "integer"},
+          {"crashed", "integer"},
+          {"abnormal", "integer"}},
+         {"total", "exited", "errored", "crashed", "abnormal"});
+  Schema(w, "Release",
+         {{"project", "integer"},
+          {"release", "string"},
+          {"sessions", "object"},
+          {"crash_free_sessions", "number-null"},
+          {"crash_free_users", "number-null"},
+          {"healthy_sessions", "number-null"},
+          {"users", "integer"},
+          {"crashed_users", "integer"},
+          {"errors", "integer"},
+          {"new_groups", "integer"},
+          {"first_seen", "date-time"},
+          {"last_seen", "date-time"},
+          {"environments", "string-array"},
+          {"links", "links"}},
+         {"project", "release", "sessions", "crash_free_sessions",
+          "crash_free_users", "users", "errors", "new_groups", "first_seen",
+          "last_seen", "environments"});
+  ListSchema(w, "ReleaseList", "Release");
   w->EndObject();
   w->EndObject();
 }

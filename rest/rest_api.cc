@@ -20,6 +20,7 @@
 #include "openapi.h"
 #include "request_params.h"
 #include "resource_json.h"
+#include "rest_responses.h"
 
 namespace crashctl {
 namespace rest {
@@ -67,6 +68,8 @@ std::string TrimSlash(std::string url) {
   return url;
 }
 
+}  // namespace
+
 http::HttpResponse JsonOk(int status, const rapidjson::StringBuffer& buffer) {
   return http::HttpResponse::Json(
       status, std::string(buffer.GetString(), buffer.GetSize()));
@@ -102,6 +105,8 @@ http::HttpResponse StoreFailure(const Status& status, const std::string& what) {
   spdlog::error("rest: store error: {}", detail);
   return http::HttpResponse::Error(500, "internal error: " + detail);
 }
+
+namespace {
 
 // Parses a small JSON object body. On failure returns false with the answer
 // in `*error`.
@@ -829,6 +834,7 @@ void RegisterRestRoutes(http::Router* router, store::Store* store,
         "One trace: its transactions as span trees, its errors and their "
         "groups",
         &RestHandlers::GetTrace);
+  RegisterReleaseRoutes(router, store, token, options.base_url);
 }
 
 }  // namespace rest

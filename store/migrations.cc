@@ -201,6 +201,65 @@ ALTER TABLE events ADD COLUMN span_id TEXT NOT NULL DEFAULT '';
 CREATE INDEX events_trace ON events (trace_id, timestamp) WHERE trace_id != '';
 )sql";
 
+// Version 6: release health (issue 18, docs/release-health.md). Sessions are
+// merged by (project_id, sid) into session_records (open until counted,
+// then kept closed until forget_at so duplicates are not counted again);
+// `deadline` is releases::RecordDeadline (open: when it times out; closed:
+// forget_at), indexed with `closed` for the expiry pass and the eviction of
+// the earliest open deadline. What ended is added to release_sessions per
+// (release, environment, status); release_users holds the distinct-id
+// hashes (never the ids). releases keeps, per (release, environment), when
+// it was first and last seen and how many error events were stored with it
+// (one upsert per distinct release of an event batch). No foreign keys: the
+// rows are small and written on the ingest path.
+constexpr char kV6[] = R"sql(
+CREATE TABLE session_records (
+  project_id        INTEGER NOT NULL,
+  sid               TEXT NOT NULL,
+  distinct_id_hash  TEXT NOT NULL DEFAULT '',
+  release           TEXT NOT NULL,
+  environment       TEXT NOT NULL DEFAULT '',
+  started           REAL NOT NULL,
+  last_seen         REAL NOT NULL,
+  order_key         INTEGER NOT NULL DEFAULT 0,
+  errors            INTEGER NOT NULL DEFAULT 0,
+  duration          REAL,
+  closed            INTEGER NOT NULL DEFAULT 0,
+  forget_at         REAL NOT NULL DEFAULT 0,
+  deadline          REAL NOT NULL,
+  PRIMARY KEY (project_id, sid)
+) WITHOUT ROWID;
+CREATE INDEX session_records_deadline ON session_records (closed, deadline);
+
+CREATE TABLE release_sessions (
+  project_id   INTEGER NOT NULL,
+  release      TEXT NOT NULL,
+  environment  TEXT NOT NULL DEFAULT '',
+  status       TEXT NOT NULL,
+  count        INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (project_id, release, environment, status)
+) WITHOUT ROWID;
+
+CREATE TABLE release_users (
+  project_id        INTEGER NOT NULL,
+  release           TEXT NOT NULL,
+  environment       TEXT NOT NULL DEFAULT '',
+  distinct_id_hash  TEXT NOT NULL,
+  crashed           INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (project_id, release, environment, distinct_id_hash)
+) WITHOUT ROWID;
+
+CREATE TABLE releases (
+  project_id   INTEGER NOT NULL,
+  release      TEXT NOT NULL,
+  environment  TEXT NOT NULL DEFAULT '',
+  first_seen   REAL NOT NULL,
+  last_seen    REAL NOT NULL,
+  errors       INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (project_id, release, environment)
+) WITHOUT ROWID;
+)sql";
+
 constexpr char kBootstrap[] =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("
     "  version     INTEGER PRIMARY KEY,"
@@ -230,6 +289,7 @@ const std::vector<Migration>& SchemaMigrations() {
       {3, "groups indexes without project_id dropped", kV3},
       {4, "group counters folded with a watermark", kV4},
       {5, "transactions, tracing labels, trace ids of events", kV5},
+      {6, "sessions and releases", kV6},
   };
   return kMigrations;
 }

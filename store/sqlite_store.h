@@ -114,6 +114,19 @@ class SqliteStore : public Store {
   Status HealthProbe() override;
   Status Maintain(Maintenance when) override;
 
+  // --- release health (sessions; store/sqlite_store_sessions.cc) ---
+  Status WriteSessions(const SessionWrite& write,
+                       std::vector<releases::SessionCount>* counts) override;
+  Status ExpireSessions(double now, const releases::TrackerOptions& options,
+                        size_t max_items,
+                        std::vector<releases::SessionCount>* counts,
+                        size_t* handled) override;
+  Status ListReleases(const ReleaseQuery& query,
+                      model::Page<model::ReleaseSummary>* out) override;
+  Status RecentReleases(
+      size_t per_project,
+      std::vector<std::pair<int64_t, std::string>>* out) override;
+
   // Size of the database files (main + WAL) in bytes.
   int64_t SizeBytes() const;
   // Writes the group counters GroupFolds holds (Maintain(kIdle)).
@@ -159,6 +172,12 @@ class SqliteStore : public Store {
   // Gives pages freed by deletes back to the file system (incremental
   // auto-vacuum), in bounded steps; failures are logged, not returned.
   void VacuumFreePages();
+  // Inside WriteEvents' transaction: one upsert per distinct (project,
+  // release, environment) of the batch's stored events into `releases`
+  // (errors, first/last seen). store/sqlite_store_sessions.cc.
+  static Status CountReleaseEvents(
+      SqliteDb* db, const std::vector<model::WriteItem>& items,
+      const std::vector<model::WriteOutcome>& outcomes);
   // Opens the write connection if it is closed. Needs write_mu_.
   Status EnsureWriter();
 

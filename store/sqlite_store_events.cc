@@ -58,6 +58,8 @@ Status SqliteStore::WriteEvents(const std::vector<model::WriteItem>& items,
         }
         Status st = batch.Finish();
         if (!st.ok()) return st;
+        st = CountReleaseEvents(db, items, results);
+        if (!st.ok()) return st;
         return folds_.Write(db, batch.TakeCounters(), /*all=*/false, now);
       },
       [this] { CommitFolds(); });

@@ -166,6 +166,20 @@ std::vector<KeyCase> KeyCases() {
          for (double b : c.tracing_duration_buckets) parts.push_back(Num(b));
          return Join(parts);
        }},
+      {"sessions.idle_timeout", "1h", "30m", "2d", "28800", "3600", "1800",
+       "172800",
+       [](const Config& c) { return Num(c.sessions_idle_timeout); }},
+      {"sessions.max_releases", "5", "6", "7", "10", "5", "6", "7",
+       [](const Config& c) {
+         return std::to_string(c.sessions_max_releases);
+       }},
+      {"sessions.max_environments", "2", "3", "4", "10", "2", "3", "4",
+       [](const Config& c) {
+         return std::to_string(c.sessions_max_environments);
+       }},
+      {"sessions.max_open", "1000", "2000", "3000", "100000", "1000", "2000",
+       "3000",
+       [](const Config& c) { return std::to_string(c.sessions_max_open); }},
       {"kubernetes.enabled", "yes", "0", "true", "0", "1", "0", "1",
        [](const Config& c) { return std::to_string(c.kube_enabled); }},
       {"kubernetes.namespaces", "[a, b]", "c,d", " e , f ,", "", "a,b", "c,d",
@@ -518,6 +532,17 @@ TEST(ConfigErrorTest, Table) {
        {"key \"tracing.duration_buckets\"", "must increase"}},
       {kFlag, "tracing.duration_buckets", "0,1", {"must be positive"}},
       {kFlag, "tracing.max_series", "0", {"tracing.max_series"}},
+      // Sessions.
+      {kFlag, "sessions.idle_timeout", "6d", {"at most 5d"}},
+      {kEnv,
+       "CRASHCTL_SESSIONS_IDLE_TIMEOUT",
+       "0s",
+       {"CRASHCTL_SESSIONS_IDLE_TIMEOUT", "must be positive"}},
+      {kFlag, "sessions.max_releases", "0", {"sessions.max_releases"}},
+      {kFile,
+       "sessions:\n  max_open: many\n",
+       "",
+       {"key \"sessions.max_open\""}},
       {kEnv,
        "CRASHCTL_RETENTION_TRANSACTIONS_MAX_AGE",
        "soon",

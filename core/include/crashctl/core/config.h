@@ -48,6 +48,13 @@ struct Config {
   // buckets; Prometheus' defaults.
   std::vector<double> tracing_duration_buckets = {
       0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+  // sessions.* (docs/release-health.md)
+  // An open session without an update for this long is closed as abnormal
+  // (at most 5 days: Relay refuses older sessions' updates).
+  double sessions_idle_timeout = 8 * 3600.0;  // seconds ("8h")
+  int sessions_max_releases = 10;      // release label values / project
+  int sessions_max_environments = 10;  // environment label values / project
+  int64_t sessions_max_open = 100000;  // open sessions kept; then evicted
   // kubernetes.*
   bool kube_enabled = false;
   std::vector<std::string> kube_namespaces;  // empty = all

@@ -1,0 +1,584 @@
+// SqliteStore: release health (issue 18, docs/release-health.md "What
+// crashctl does"): sessions merged by (project, sid) in session_records,
+// counted once at their end into release_sessions and release_users, the
+// per-release summary of GET /api/v1/releases, and the error-event counter
+// WriteEvents keeps per release.
+#include <algorithm>
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "cursor.h"
+#include "rows.h"
+#include "sqlite_store.h"
+
+namespace crashctl {
+namespace store {
+namespace {
+
+using releases::SessionCount;
+using releases::SessionRecord;
+
+constexpr char kSelectRecord[] =
+    "SELECT project_id, sid, distinct_id_hash, release, environment, started, "
+    "last_seen, order_key, errors, duration, closed, forget_at "
+    "FROM session_records WHERE project_id = ?1 AND sid = ?2";
+
+constexpr char kUpsertRecord[] =
+    "INSERT OR REPLACE INTO session_records (project_id, sid, "
+    "distinct_id_hash, release, environment, started, last_seen, order_key, "
+    "errors, duration, closed, forget_at, deadline) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+
+constexpr char kCountOpen[] =
+    "SELECT count(*) FROM session_records WHERE closed = 0";
+
+constexpr char kEarliestOpen[] =
+    "SELECT project_id, sid, distinct_id_hash, release, environment, started, "
+    "last_seen, order_key, errors, duration, closed, forget_at "
+    "FROM session_records WHERE closed = 0 ORDER BY deadline LIMIT ?1";
+
+constexpr char kExpiredOpen[] =
+    "SELECT project_id, sid, distinct_id_hash, release, environment, started, "
+    "last_seen, order_key, errors, duration, closed, forget_at "
+    "FROM session_records WHERE closed = 0 AND deadline < ?1 "
+    "ORDER BY deadline LIMIT ?2";
+
+constexpr char kForgetClosed[] =
+    "DELETE FROM session_records WHERE (project_id, sid) IN ("
+    "SELECT project_id, sid FROM session_records "
+    "WHERE closed = 1 AND deadline < ?1 ORDER BY deadline LIMIT ?2)";
+
+constexpr char kAddSessions[] =
+    "INSERT INTO release_sessions (project_id, release, environment, status, "
+    "count) VALUES (?1, ?2, ?3, ?4, ?5) "
+    "ON CONFLICT (project_id, release, environment, status) "
+    "DO UPDATE SET count = count + excluded.count";
+
+constexpr char kAddUser[] =
+    "INSERT INTO release_users (project_id, release, environment, "
+    "distinct_id_hash, crashed) VALUES (?1, ?2, ?3, ?4, ?5) "
+    "ON CONFLICT (project_id, release, environment, distinct_id_hash) "
+    "DO UPDATE SET crashed = 1 WHERE excluded.crashed = 1 AND crashed = 0";
+
+// One upsert per (project, release, environment): the only statement the
+// event batch adds (WriteEvents' hot path).
+constexpr char kTouchRelease[] =
+    "INSERT INTO releases (project_id, release, environment, first_seen, "
+    "last_seen, errors) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+    "ON CONFLICT (project_id, release, environment) DO UPDATE SET "
+    "first_seen = min(first_seen, excluded.first_seen), "
+    "last_seen = max(last_seen, excluded.last_seen), "
+    "errors = errors + excluded.errors";
+
+// Releases listed at most per call of RecentReleases (all projects).
+constexpr int64_t kMaxRecentRows = 1000000;
+
+double Finite(double value, double fallback) {
+  return std::isfinite(value) ? value : fallback;
+}
+
+void ReadRecord(const SqliteStmt& stmt, SessionRecord* out) {
+  out->project_id = stmt.Int(0);
+  out->sid = stmt.Text(1);
+  out->distinct_id_hash = stmt.Text(2);
+  out->release = stmt.Text(3);
+  out->environment = stmt.Text(4);
+  out->started = stmt.Double(5);
+  out->last_seen = stmt.Double(6);
+  out->order_key = static_cast<uint64_t>(stmt.Int(7));
+  out->errors = static_cast<uint64_t>(stmt.Int(8));
+  out->duration.reset();
+  if (!stmt.IsNull(9)) out->duration = stmt.Double(9);
+  out->closed = stmt.Int(10) != 0;
+  out->forget_at = stmt.Double(11);
+}
+
+// What a transaction adds to one (project, release, environment) row.
+struct ReleaseTouch {
+  double first_seen = 0;
+  double last_seen = 0;
+  int64_t errors = 0;
+  bool set = false;
+  void Add(double first, double last, int64_t n) {
+    if (!set || first < first_seen) first_seen = first;
+    if (!set || last > last_seen) last_seen = last;
+    errors += n;
+    set = true;
+  }
+};
+using TouchKey = std::tuple<int64_t, std::string, std::string>;
+using Touches = std::map<TouchKey, ReleaseTouch>;
+
+Status WriteTouches(SqliteDb* db, const Touches& touches) {
+  for (const auto& [key, touch] : touches) {
+    Status st;
+    SqliteStmt stmt;
+    if (!db->Prepare(kTouchRelease, &stmt, &st)) return st;
+    stmt.Bind(1, std::get<0>(key))
+        .Bind(2, std::get<1>(key))
+        .Bind(3, std::get<2>(key))
+        .Bind(4, touch.first_seen)
+        .Bind(5, touch.last_seen)
+        .Bind(6, touch.errors);
+    if (stmt.Run() != SQLITE_DONE) {
+      return db->LastStatus("update release " + std::get<1>(key) +
+                            " (project " + std::to_string(std::get<0>(key)) +
+                            ")");
+    }
+  }
+  return Status::Ok();
+}
+
+Status StoreRecord(SqliteDb* db, const SessionRecord& record,
+                   const releases::TrackerOptions& options) {
+  Status st;
+  SqliteStmt stmt;
+  if (!db->Prepare(kUpsertRecord, &stmt, &st)) return st;
+  stmt.Bind(1, record.project_id)
+      .Bind(2, record.sid)
+      .Bind(3, record.distinct_id_hash)
+      .Bind(4, record.release)
+      .Bind(5, record.environment)
+      .Bind(6, Finite(record.started, 0))
+      .Bind(7, Finite(record.last_seen, 0))
+      .Bind(8, static_cast<int64_t>(record.order_key))
+      .Bind(9, static_cast<int64_t>(record.errors))
+      .Bind(11, static_cast<int64_t>(record.closed ? 1 : 0))
+      .Bind(12, Finite(record.forget_at, 0))
+      .Bind(13, Finite(releases::RecordDeadline(record, options), 0));
+  if (record.duration.has_value() && std::isfinite(*record.duration)) {
+    stmt.Bind(10, *record.duration);
+  } else {
+    stmt.BindNull(10);
+  }
+  if (stmt.Run() != SQLITE_DONE) {
+    return db->LastStatus("store session " + record.sid + " (project " +
+                          std::to_string(record.project_id) + ")");
+  }
+  return Status::Ok();
+}
+
+// Adds one count to the release's counters and users; remembers the release
+// for WriteTouches.
+Status ApplyCount(SqliteDb* db, const SessionCount& count, double now,
+                  Touches* touches) {
+  if (count.quantity == 0) return Status::Ok();
+  Status st;
+  SqliteStmt add;
+  if (!db->Prepare(kAddSessions, &add, &st)) return st;
+  add.Bind(1, count.project_id)
+      .Bind(2, count.release)
+      .Bind(3, count.environment)
+      .Bind(4, std::string(releases::CountedStatusName(count.status)))
+      .Bind(5, static_cast<int64_t>(
+                   std::min<uint64_t>(count.quantity, INT64_MAX)));
+  if (add.Run() != SQLITE_DONE) {
+    return db->LastStatus("count sessions of release " + count.release);
+  }
+  if (!count.distinct_id_hash.empty()) {
+    SqliteStmt user;
+    if (!db->Prepare(kAddUser, &user, &st)) return st;
+    user.Bind(1, count.project_id)
+        .Bind(2, count.release)
+        .Bind(3, count.environment)
+        .Bind(4, count.distinct_id_hash)
+        .Bind(5, static_cast<int64_t>(
+                     count.status == releases::CountedStatus::kCrashed ? 1
+                                                                       : 0));
+    if (user.Run() != SQLITE_DONE) {
+      return db->LastStatus("record a user of release " + count.release);
+    }
+  }
+  const double started = Finite(count.started, now);
+  (*touches)[{count.project_id, count.release, count.environment}].Add(
+      std::min(started, now), now, 0);
+  return Status::Ok();
+}
+
+// Reads up to `limit` records of `stmt` (already bound).
+bool ReadRecords(SqliteStmt* stmt, std::vector<SessionRecord>* out, int* rc) {
+  while ((*rc = stmt->Step()) == SQLITE_ROW) {
+    SessionRecord record;
+    ReadRecord(*stmt, &record);
+    out->push_back(std::move(record));
+  }
+  return *rc == SQLITE_DONE;
+}
+
+// Release cursors: base64url of "releases|<first_seen %.17g>|<project>|
+// <release>" (the keyset of ORDER BY first_seen DESC, project_id DESC,
+// release DESC).
+std::string EncodeReleaseCursor(double first_seen, int64_t project,
+                                const std::string& release) {
+  char head[96];
+  std::snprintf(head, sizeof(head), "releases|%.17g|%" PRId64 "|", first_seen,
+                project);
+  return Base64UrlEncode(std::string(head) + release);
+}
+
+bool DecodeReleaseCursor(const std::string& text, double* first_seen,
+                         int64_t* project, std::string* release) {
+  std::string data;
+  if (!Base64UrlDecode(text, &data)) return false;
+  const std::string prefix = "releases|";
+  if (data.compare(0, prefix.size(), prefix) != 0) return false;
+  const size_t a = prefix.size();
+  const size_t b = data.find('|', a);
+  if (b == std::string::npos) return false;
+  const size_t c = data.find('|', b + 1);
+  if (c == std::string::npos) return false;
+  try {
+    size_t used = 0;
+    const std::string fs = data.substr(a, b - a);
+    *first_seen = std::stod(fs, &used);
+    if (used != fs.size() || !std::isfinite(*first_seen)) return false;
+    const std::string pr = data.substr(b + 1, c - b - 1);
+    *project = std::stoll(pr, &used);
+    if (used != pr.size()) return false;
+  } catch (...) {
+    return false;
+  }
+  *release = data.substr(c + 1);
+  return !release->empty();
+}
+
+}  // namespace
+
+Status SqliteStore::CountReleaseEvents(
+    SqliteDb* db, const std::vector<model::WriteItem>& items,
+    const std::vector<model::WriteOutcome>& outcomes) {
+  Touches touches;
+  for (size_t i = 0; i < items.size() && i < outcomes.size(); ++i) {
+    const model::Event& event = items[i].event;
+    if (outcomes[i].duplicate || event.release.empty()) continue;
+    const double received =
+        std::isfinite(event.received) ? event.received : 0;
+    const double timestamp =
+        std::isfinite(event.timestamp) ? event.timestamp : received;
+    touches[{event.project_id, event.release, event.environment}].Add(
+        timestamp, timestamp, 1);
+  }
+  return WriteTouches(db, touches);
+}
+
+Status SqliteStore::WriteSessions(const SessionWrite& write,
+                                  std::vector<SessionCount>* counts) {
+  std::vector<SessionCount> applied;
+  if (write.updates.empty() && write.aggregate_counts.empty()) {
+    if (counts != nullptr) counts->clear();
+    return Status::Ok();
+  }
+  const releases::TrackerOptions& options = write.options;
+  const double now = Finite(write.now, 0);
+  Status status = Write("write sessions", [&](SqliteDb* db) {
+    applied.clear();  // fresh on every retry
+    Touches touches;
+    std::optional<int64_t> open;  // read when a session first opens
+    Status st;
+    for (const releases::SessionUpdate& update : write.updates) {
+      std::optional<SessionRecord> existing;
+      if (!update.sid.empty()) {
+        SqliteStmt select;
+        if (!db->Prepare(kSelectRecord, &select, &st)) return st;
+        select.Bind(1, write.project_id).Bind(2, update.sid);
+        const int rc = select.Step();
+        if (rc == SQLITE_ROW) {
+          SessionRecord record;
+          ReadRecord(select, &record);
+          existing = std::move(record);
+        } else if (rc != SQLITE_DONE) {
+          return db->LastStatus("read session " + update.sid);
+        }
+      }
+      releases::MergeResult merged = releases::MergeSessionUpdate(
+          existing, write.project_id, update, now, options);
+      if (merged.action == releases::MergeResult::Action::kStore) {
+        const bool was_open = existing.has_value() && !existing->closed;
+        const bool opens = !was_open && !merged.record.closed;
+        if (opens) {
+          if (!open.has_value()) {
+            SqliteStmt count;
+            if (!db->Prepare(kCountOpen, &count, &st)) return st;
+            if (count.Step() != SQLITE_ROW) {
+              return db->LastStatus("count open sessions");
+            }
+            open = count.Int(0);
+          }
+          // Make room: the earliest deadline is closed as abnormal.
+          const int64_t max_open =
+              static_cast<int64_t>(std::max<size_t>(options.max_open, 1));
+          if (*open >= max_open) {
+            std::vector<SessionRecord> victims;
+            SqliteStmt earliest;
+            if (!db->Prepare(kEarliestOpen, &earliest, &st)) return st;
+            earliest.Bind(1, *open - max_open + 1);
+            int rc;
+            if (!ReadRecords(&earliest, &victims, &rc)) {
+              return db->LastStatus("find sessions to evict");
+            }
+            for (SessionRecord& victim : victims) {
+              SessionCount count = releases::CloseAbnormal(
+                  &victim, SessionCount::Reason::kEvicted, options);
+              st = StoreRecord(db, victim, options);
+              if (!st.ok()) return st;
+              st = ApplyCount(db, count, now, &touches);
+              if (!st.ok()) return st;
+              applied.push_back(std::move(count));
+              --*open;
+            }
+          }
+          ++*open;
+        } else if (was_open && merged.record.closed && open.has_value()) {
+          --*open;
+        }
+        st = StoreRecord(db, merged.record, options);
+        if (!st.ok()) return st;
+        const double started = Finite(merged.record.started, now);
+        touches[{merged.record.project_id, merged.record.release,
+                 merged.record.environment}]
+            .Add(std::min(started, now), now, 0);
+      }
+      if (merged.count.has_value()) {
+        st = ApplyCount(db, *merged.count, now, &touches);
+        if (!st.ok()) return st;
+        applied.push_back(std::move(*merged.count));
+      }
+    }
+    for (const SessionCount& count : write.aggregate_counts) {
+      st = ApplyCount(db, count, now, &touches);
+      if (!st.ok()) return st;
+      applied.push_back(count);
+    }
+    return WriteTouches(db, touches);
+  });
+  if (counts != nullptr) {
+    if (status.ok()) {
+      *counts = std::move(applied);
+    } else {
+      counts->clear();
+    }
+  }
+  return status;
+}
+
+Status SqliteStore::ExpireSessions(double now,
+                                   const releases::TrackerOptions& options,
+                                   size_t max_items,
+                                   std::vector<SessionCount>* counts,
+                                   size_t* handled) {
+  std::vector<SessionCount> applied;
+  size_t done = 0;
+  if (max_items == 0) max_items = 1;
+  Status status = Write("expire sessions", [&](SqliteDb* db) {
+    applied.clear();
+    done = 0;
+    Touches touches;
+    Status st;
+    std::vector<SessionRecord> expired;
+    SqliteStmt select;
+    if (!db->Prepare(kExpiredOpen, &select, &st)) return st;
+    select.Bind(1, now).Bind(2, static_cast<int64_t>(max_items));
+    int rc;
+    if (!ReadRecords(&select, &expired, &rc)) {
+      return db->LastStatus("find expired sessions");
+    }
+    for (SessionRecord& record : expired) {
+      SessionCount count = releases::CloseAbnormal(
+          &record, SessionCount::Reason::kTimedOut, options);
+      st = StoreRecord(db, record, options);
+      if (!st.ok()) return st;
+      st = ApplyCount(db, count, now, &touches);
+      if (!st.ok()) return st;
+      applied.push_back(std::move(count));
+    }
+    done = expired.size();
+    if (done < max_items) {
+      SqliteStmt forget;
+      if (!db->Prepare(kForgetClosed, &forget, &st)) return st;
+      forget.Bind(1, now).Bind(2, static_cast<int64_t>(max_items - done));
+      if (forget.Run() != SQLITE_DONE) {
+        return db->LastStatus("forget closed sessions");
+      }
+      done += static_cast<size_t>(db->Changes());
+    }
+    return WriteTouches(db, touches);
+  });
+  if (status.ok()) {
+    if (counts != nullptr) *counts = std::move(applied);
+    if (handled != nullptr) *handled = done;
+  } else {
+    if (counts != nullptr) counts->clear();
+    if (handled != nullptr) *handled = 0;
+  }
+  return status;
+}
+
+Status SqliteStore::ListReleases(const ReleaseQuery& query,
+                                 model::Page<model::ReleaseSummary>* out) {
+  double cursor_first_seen = 0;
+  int64_t cursor_project = 0;
+  std::string cursor_release;
+  const bool has_cursor = !query.cursor.empty();
+  if (has_cursor && !DecodeReleaseCursor(query.cursor, &cursor_first_seen,
+                                         &cursor_project, &cursor_release)) {
+    return MakeStatus(Status::Code::kInvalid,
+                      "invalid cursor (want the next_cursor of a previous "
+                      "page of releases)");
+  }
+  const int limit = ClampLimit(query.limit);
+  const bool by_env = !query.environment.empty();
+  std::string sql =
+      "SELECT project_id, release, min(first_seen) AS fs, max(last_seen), "
+      "sum(errors) FROM releases WHERE 1 = 1";
+  if (query.project.has_value()) sql += " AND project_id = ?1";
+  if (by_env) sql += " AND environment = ?2";
+  sql += " GROUP BY project_id, release";
+  if (has_cursor) sql += " HAVING (fs, project_id, release) < (?3, ?4, ?5)";
+  sql += " ORDER BY fs DESC, project_id DESC, release DESC LIMIT ?6";
+  std::string env_filter = by_env ? " AND environment = ?3" : "";
+  const std::string sessions_sql =
+      "SELECT status, sum(count) FROM release_sessions "
+      "WHERE project_id = ?1 AND release = ?2" +
+      env_filter + " GROUP BY status";
+  const std::string users_sql =
+      "SELECT count(DISTINCT distinct_id_hash), count(DISTINCT CASE WHEN "
+      "crashed != 0 THEN distinct_id_hash END) FROM release_users "
+      "WHERE project_id = ?1 AND release = ?2" +
+      env_filter;
+  FoldBeforeRead();
+  model::Page<model::ReleaseSummary> page;
+  Status status = Read("list releases", [&](SqliteDb* db) {
+    page = model::Page<model::ReleaseSummary>();
+    Status st;
+    SqliteStmt stmt;
+    if (!db->Prepare(sql, &stmt, &st)) return st;
+    if (query.project.has_value()) stmt.Bind(1, *query.project);
+    if (by_env) stmt.Bind(2, query.environment);
+    if (has_cursor) {
+      stmt.Bind(3, cursor_first_seen)
+          .Bind(4, cursor_project)
+          .Bind(5, cursor_release);
+    }
+    stmt.Bind(6, limit + 1);
+    int rc;
+    bool more = false;
+    while ((rc = stmt.Step()) == SQLITE_ROW) {
+      if (static_cast<int>(page.items.size()) == limit) {
+        more = true;
+        break;
+      }
+      model::ReleaseSummary summary;
+      summary.project_id = stmt.Int(0);
+      summary.release = stmt.Text(1);
+      summary.first_seen = stmt.Double(2);
+      summary.last_seen = stmt.Double(3);
+      summary.errors = static_cast<uint64_t>(std::max<int64_t>(stmt.Int(4), 0));
+      page.items.push_back(std::move(summary));
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+      return db->LastStatus("list releases");
+    }
+    for (model::ReleaseSummary& summary : page.items) {
+      const std::string context = "release " + summary.release;
+      SqliteStmt sessions;
+      if (!db->Prepare(sessions_sql, &sessions, &st)) return st;
+      sessions.Bind(1, summary.project_id).Bind(2, summary.release);
+      if (by_env) sessions.Bind(3, query.environment);
+      while ((rc = sessions.Step()) == SQLITE_ROW) {
+        const std::string name = sessions.Text(0);
+        const uint64_t n =
+            static_cast<uint64_t>(std::max<int64_t>(sessions.Int(1), 0));
+        if (name == "exited") summary.exited += n;
+        if (name == "errored") summary.errored += n;
+        if (name == "crashed") summary.crashed += n;
+        if (name == "abnormal") summary.abnormal += n;
+      }
+      if (rc != SQLITE_DONE) return db->LastStatus(context + ": sessions");
+      SqliteStmt users;
+      if (!db->Prepare(users_sql, &users, &st)) return st;
+      users.Bind(1, summary.project_id).Bind(2, summary.release);
+      if (by_env) users.Bind(3, query.environment);
+      if (users.Step() != SQLITE_ROW) {
+        return db->LastStatus(context + ": users");
+      }
+      summary.users = static_cast<uint64_t>(users.Int(0));
+      summary.crashed_users = static_cast<uint64_t>(users.Int(1));
+      SqliteStmt envs;
+      if (!db->Prepare("SELECT environment FROM releases WHERE project_id = "
+                       "?1 AND release = ?2 ORDER BY environment",
+                       &envs, &st)) {
+        return st;
+      }
+      envs.Bind(1, summary.project_id).Bind(2, summary.release);
+      while ((rc = envs.Step()) == SQLITE_ROW) {
+        summary.environments.push_back(envs.Text(0));
+      }
+      if (rc != SQLITE_DONE) return db->LastStatus(context + ": environments");
+      // Groups have no index on first_release (the folds rewrite it): this
+      // reads the project's groups, once per listed release.
+      SqliteStmt groups;
+      if (!db->Prepare("SELECT count(*) FROM groups WHERE project_id = ?1 "
+                       "AND first_release = ?2",
+                       &groups, &st)) {
+        return st;
+      }
+      groups.Bind(1, summary.project_id).Bind(2, summary.release);
+      if (groups.Step() != SQLITE_ROW) {
+        return db->LastStatus(context + ": new groups");
+      }
+      summary.new_groups = groups.Int(0);
+    }
+    if (more && !page.items.empty()) {
+      const model::ReleaseSummary& last = page.items.back();
+      page.next_cursor =
+          EncodeReleaseCursor(last.first_seen, last.project_id, last.release);
+    }
+    return Status::Ok();
+  });
+  if (status.ok()) *out = std::move(page);
+  return status;
+}
+
+Status SqliteStore::RecentReleases(
+    size_t per_project, std::vector<std::pair<int64_t, std::string>>* out) {
+  std::vector<std::pair<int64_t, std::string>> result;
+  Status status = Read("recent releases", [&](SqliteDb* db) {
+    result.clear();
+    Status st;
+    SqliteStmt stmt;
+    if (!db->Prepare("SELECT project_id, release, min(first_seen) AS fs "
+                     "FROM releases GROUP BY project_id, release "
+                     "ORDER BY project_id, fs DESC, release DESC LIMIT ?1",
+                     &stmt, &st)) {
+      return st;
+    }
+    stmt.Bind(1, kMaxRecentRows);
+    int64_t project = 0;
+    size_t taken = 0;
+    int rc;
+    while ((rc = stmt.Step()) == SQLITE_ROW) {
+      const int64_t id = stmt.Int(0);
+      if (result.empty() || id != project) {
+        project = id;
+        taken = 0;
+      }
+      if (taken >= per_project) continue;
+      result.emplace_back(id, stmt.Text(1));
+      ++taken;
+    }
+    if (rc != SQLITE_DONE) return db->LastStatus("recent releases");
+    return Status::Ok();
+  });
+  if (status.ok()) *out = std::move(result);
+  return status;
+}
+
+}  // namespace store
+}  // namespace crashctl

@@ -1,0 +1,282 @@
+// SqliteStore release health (issue 18): WriteSessions merges updates by
+// (project, sid) and counts each session once at its end; ExpireSessions
+// closes silent sessions as abnormal and forgets old closed records;
+// max_open evicts the earliest deadline; ListReleases sums the counters,
+// users, errors and new groups; RecentReleases gives the label budget.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "crashctl/releases/sessions.h"
+#include "tests/store/store_test_util.h"
+
+namespace crashctl {
+namespace store {
+namespace {
+
+using releases::CountedStatus;
+using releases::SessionCount;
+using releases::SessionStatus;
+using releases::SessionUpdate;
+using testing_util::MakeItem;
+using testing_util::QueryInt;
+using testing_util::StoreTest;
+
+constexpr double kT0 = 1700000000;
+
+std::string Sid(int n) {
+  char buf[33];
+  std::snprintf(buf, sizeof(buf), "%032x", n);
+  return buf;
+}
+
+SessionUpdate Update(int sid, SessionStatus status, double at,
+                     const std::string& release = "app@1.0",
+                     const std::string& did = "", uint64_t errors = 0) {
+  SessionUpdate u;
+  u.sid = sid > 0 ? Sid(sid) : "";
+  u.distinct_id = did;
+  u.init = true;  // some SDKs send it on every update
+  u.started = kT0;
+  u.timestamp = at;
+  u.status = status;
+  u.errors = status == SessionStatus::kCrashed ? std::max<uint64_t>(errors, 1)
+                                               : errors;
+  u.attrs.release = release;
+  u.attrs.environment = "production";
+  return u;
+}
+
+class StoreSessionsTest : public StoreTest {
+ protected:
+  std::vector<SessionCount> Send(std::vector<SessionUpdate> updates,
+                                 double now,
+                                 std::vector<SessionCount> aggregates = {}) {
+    SessionWrite write;
+    write.project_id = project_.id;
+    write.now = now;
+    write.updates = std::move(updates);
+    write.aggregate_counts = std::move(aggregates);
+    write.options = tracker_;
+    std::vector<SessionCount> counts;
+    const Status status = store_->WriteSessions(write, &counts);
+    EXPECT_TRUE(status.ok()) << status.message();
+    return counts;
+  }
+
+  model::ReleaseSummary Release(const std::string& release,
+                                const std::string& environment = "") {
+    ReleaseQuery query;
+    query.project = project_.id;
+    query.environment = environment;
+    query.limit = 1000;
+    model::Page<model::ReleaseSummary> page;
+    const Status status = store_->ListReleases(query, &page);
+    EXPECT_TRUE(status.ok()) << status.message();
+    for (const auto& r : page.items) {
+      if (r.release == release) return r;
+    }
+    ADD_FAILURE() << "release " << release << " not listed";
+    return {};
+  }
+
+  releases::TrackerOptions tracker_;
+};
+
+TEST_F(StoreSessionsTest, MergesBySidAndCountsOnceAtTheEnd) {
+  // init: true on every update, then an exit, then a duplicate exit.
+  EXPECT_TRUE(Send({Update(1, SessionStatus::kOk, kT0)}, kT0).empty());
+  EXPECT_TRUE(Send({Update(1, SessionStatus::kOk, kT0 + 10)}, kT0 + 10).empty());
+  std::vector<SessionCount> counts =
+      Send({Update(1, SessionStatus::kExited, kT0 + 20)}, kT0 + 20);
+  ASSERT_EQ(counts.size(), 1u);
+  EXPECT_EQ(counts[0].status, CountedStatus::kExited);
+  EXPECT_TRUE(Send({Update(1, SessionStatus::kExited, kT0 + 30)}, kT0 + 30)
+                  .empty());
+  const model::ReleaseSummary r = Release("app@1.0");
+  EXPECT_EQ(r.exited, 1u);
+  EXPECT_EQ(r.errored + r.crashed + r.abnormal, 0u);
+  EXPECT_EQ(r.first_seen, kT0);
+  EXPECT_EQ(r.last_seen, kT0 + 20);
+  EXPECT_EQ(r.environments, std::vector<std::string>{"production"});
+}
+
+TEST_F(StoreSessionsTest, CrashedErroredAndDuplicatesInOneWrite) {
+  // The crash update twice (as @sentry/node sends it), an errored exit
+  // (ok with errors, then exited), a sid-less exited update.
+  std::vector<SessionCount> counts =
+      Send({Update(1, SessionStatus::kCrashed, kT0, "app@1.0", "u1"),
+            Update(1, SessionStatus::kCrashed, kT0, "app@1.0", "u1"),
+            Update(2, SessionStatus::kOk, kT0, "app@1.0", "u2", 2),
+            Update(2, SessionStatus::kExited, kT0 + 1, "app@1.0", "u2"),
+            Update(0, SessionStatus::kOk, kT0, "app@1.0", "u3")},
+           kT0 + 1);
+  ASSERT_EQ(counts.size(), 3u);
+  EXPECT_EQ(counts[0].status, CountedStatus::kCrashed);
+  EXPECT_EQ(counts[1].status, CountedStatus::kErrored);
+  EXPECT_EQ(counts[2].status, CountedStatus::kExited);
+  const model::ReleaseSummary r = Release("app@1.0");
+  EXPECT_EQ(r.crashed, 1u);
+  EXPECT_EQ(r.errored, 1u);
+  EXPECT_EQ(r.exited, 1u);
+  EXPECT_EQ(r.users, 3u);
+  EXPECT_EQ(r.crashed_users, 1u);
+  // The sid-less update was not stored.
+  EXPECT_EQ(QueryInt(store_->path(), "SELECT count(*) FROM session_records"),
+            2);
+}
+
+TEST_F(StoreSessionsTest, AggregatesAndUsersPerEnvironment) {
+  releases::SessionAggregates item;
+  item.attrs.release = "web@2";
+  item.attrs.environment = "staging";
+  releases::SessionAggregate entry;
+  entry.started = kT0;
+  entry.distinct_id = "alice";
+  entry.exited = 5;
+  entry.crashed = 1;
+  item.aggregates.push_back(entry);
+  entry.distinct_id = "bob";
+  entry.exited = 3;
+  entry.crashed = 0;
+  item.aggregates.push_back(entry);
+  std::vector<SessionCount> counts =
+      Send({}, kT0 + 5, releases::CountAggregates(project_.id, item));
+  EXPECT_EQ(counts.size(), 3u);
+  Send({Update(9, SessionStatus::kExited, kT0, "web@2", "carol")}, kT0 + 6);
+  const model::ReleaseSummary all = Release("web@2");
+  EXPECT_EQ(all.exited, 9u);
+  EXPECT_EQ(all.crashed, 1u);
+  EXPECT_EQ(all.users, 3u);
+  EXPECT_EQ(all.crashed_users, 1u);
+  EXPECT_EQ(all.environments,
+            (std::vector<std::string>{"production", "staging"}));
+  const model::ReleaseSummary staging = Release("web@2", "staging");
+  EXPECT_EQ(staging.exited, 8u);
+  EXPECT_EQ(staging.users, 2u);
+}
+
+TEST_F(StoreSessionsTest, ExpireClosesSilentSessionsAsAbnormal) {
+  tracker_.idle_timeout_seconds = 100;
+  Send({Update(1, SessionStatus::kOk, kT0), Update(2, SessionStatus::kOk, kT0),
+        Update(3, SessionStatus::kOk, kT0)},
+       kT0);
+  Send({Update(3, SessionStatus::kOk, kT0 + 90)}, kT0 + 90);
+  std::vector<SessionCount> counts;
+  size_t handled = 0;
+  // Before the deadline: nothing.
+  ASSERT_TRUE(
+      store_->ExpireSessions(kT0 + 50, tracker_, 10, &counts, &handled).ok());
+  EXPECT_TRUE(counts.empty());
+  // Bounded: one at a time.
+  ASSERT_TRUE(
+      store_->ExpireSessions(kT0 + 150, tracker_, 1, &counts, &handled).ok());
+  EXPECT_EQ(handled, 1u);
+  ASSERT_EQ(counts.size(), 1u);
+  EXPECT_EQ(counts[0].status, CountedStatus::kAbnormal);
+  EXPECT_EQ(counts[0].reason, SessionCount::Reason::kTimedOut);
+  ASSERT_TRUE(
+      store_->ExpireSessions(kT0 + 150, tracker_, 10, &counts, &handled).ok());
+  EXPECT_EQ(counts.size(), 1u);  // sid 3 was refreshed at +90
+  EXPECT_EQ(Release("app@1.0").abnormal, 2u);
+  // A late end of an expired session is not counted again.
+  EXPECT_TRUE(
+      Send({Update(1, SessionStatus::kExited, kT0 + 160)}, kT0 + 160).empty());
+  // Closed records are forgotten after max_age + 120 s.
+  EXPECT_EQ(QueryInt(store_->path(),
+                     "SELECT count(*) FROM session_records WHERE closed = 1"),
+            2);
+  const double later = kT0 + tracker_.max_age_seconds + 200;
+  ASSERT_TRUE(
+      store_->ExpireSessions(later, tracker_, 100, &counts, &handled).ok());
+  EXPECT_EQ(counts.size(), 1u);  // sid 3, past the max age
+  ASSERT_TRUE(
+      store_->ExpireSessions(later, tracker_, 100, &counts, &handled).ok());
+  EXPECT_EQ(QueryInt(store_->path(), "SELECT count(*) FROM session_records"),
+            0);
+  EXPECT_EQ(Release("app@1.0").abnormal, 3u);
+}
+
+TEST_F(StoreSessionsTest, EvictsTheEarliestDeadlineBeyondMaxOpen) {
+  tracker_.max_open = 2;
+  Send({Update(1, SessionStatus::kOk, kT0)}, kT0);
+  Send({Update(2, SessionStatus::kOk, kT0 + 10)}, kT0 + 10);
+  std::vector<SessionCount> counts =
+      Send({Update(3, SessionStatus::kOk, kT0 + 20)}, kT0 + 20);
+  ASSERT_EQ(counts.size(), 1u);
+  EXPECT_EQ(counts[0].reason, SessionCount::Reason::kEvicted);
+  EXPECT_EQ(counts[0].status, CountedStatus::kAbnormal);
+  EXPECT_EQ(QueryInt(store_->path(),
+                     "SELECT count(*) FROM session_records WHERE closed = 0"),
+            2);
+  EXPECT_EQ(QueryInt(store_->path(),
+                     "SELECT closed FROM session_records WHERE sid = '" +
+                         Sid(1) + "'"),
+            1);
+  // Ending an open one makes room: no eviction.
+  Send({Update(2, SessionStatus::kExited, kT0 + 30)}, kT0 + 30);
+  EXPECT_TRUE(Send({Update(4, SessionStatus::kOk, kT0 + 40)}, kT0 + 40).empty());
+  const model::ReleaseSummary r = Release("app@1.0");
+  EXPECT_EQ(r.abnormal, 1u);
+  EXPECT_EQ(r.exited, 1u);
+}
+
+TEST_F(StoreSessionsTest, ErrorsNewGroupsPagesAndRecentReleases) {
+  // Events: two of r1 (one group), one of r2; a duplicate is not counted.
+  std::vector<model::WriteItem> items = {MakeItem(project_.id, 1, "fp1", kT0),
+                                         MakeItem(project_.id, 2, "fp1", kT0),
+                                         MakeItem(project_.id, 3, "fp2", kT0)};
+  items[0].event.release = items[1].event.release = "r1";
+  items[2].event.release = "r2";
+  items[0].event.environment = items[1].event.environment = "production";
+  Write(items);
+  Write({items[0]});
+  Send({Update(1, SessionStatus::kExited, kT0 + 100, "r3")}, kT0 + 100);
+  const model::ReleaseSummary r1 = Release("r1");
+  EXPECT_EQ(r1.errors, 2u);
+  EXPECT_EQ(r1.new_groups, 1);
+  EXPECT_EQ(Release("r2").errors, 1u);
+  EXPECT_EQ(Release("r2").new_groups, 1);
+  EXPECT_EQ(Release("r3").errors, 0u);
+
+  // Newest first, one per page, through cursors.
+  ReleaseQuery query;
+  query.project = project_.id;
+  query.limit = 1;
+  std::vector<std::string> seen;
+  for (int i = 0; i < 5; ++i) {
+    model::Page<model::ReleaseSummary> page;
+    ASSERT_TRUE(store_->ListReleases(query, &page).ok());
+    for (const auto& r : page.items) seen.push_back(r.release);
+    if (page.next_cursor.empty()) break;
+    query.cursor = page.next_cursor;
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"r3", "r2", "r1"}));
+  query.cursor = "not-a-cursor";
+  model::Page<model::ReleaseSummary> page;
+  EXPECT_EQ(store_->ListReleases(query, &page).code(), Status::Code::kInvalid);
+
+  std::vector<std::pair<int64_t, std::string>> recent;
+  ASSERT_TRUE(store_->RecentReleases(2, &recent).ok());
+  EXPECT_EQ(recent, (std::vector<std::pair<int64_t, std::string>>{
+                        {project_.id, "r3"}, {project_.id, "r2"}}));
+}
+
+TEST_F(StoreSessionsTest, SurvivesReopen) {
+  Send({Update(1, SessionStatus::kOk, kT0)}, kT0);
+  const std::string path = store_->path();
+  store_.reset();
+  std::string error;
+  store_ = SqliteStore::Open(path, options_, &error);
+  ASSERT_NE(store_, nullptr) << error;
+  std::vector<SessionCount> counts =
+      Send({Update(1, SessionStatus::kCrashed, kT0 + 5)}, kT0 + 5);
+  ASSERT_EQ(counts.size(), 1u);
+  EXPECT_EQ(Release("app@1.0").crashed, 1u);
+}
+
+}  // namespace
+}  // namespace store
+}  // namespace crashctl
