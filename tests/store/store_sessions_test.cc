@@ -5,6 +5,8 @@
 // users, errors and new groups; RecentReleases gives the label budget.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <string>
 #include <utility>
 #include <vector>
