@@ -60,8 +60,8 @@ struct SessionService::Impl {
   prometheus::Counter* expired_evicted = nullptr;
 
   struct ProjectLabels {
-    std::vector<std::string> releases;  // admitted, oldest first seen first
-    std::set<std::string> folded;       // pushed out of the budget: "other"
+    std::vector<std::string> releases;      // admitted, oldest first seen first
+    std::set<std::string> folded;           // pushed out of the budget: "other"
     std::vector<std::string> environments;  // admitted
     std::set<std::pair<std::string, std::string>> pairs;  // (release, env)
   };
@@ -280,10 +280,10 @@ Status SessionService::Record(
   std::vector<releases::SessionCount> counts;
   const Status status = impl_->store->WriteSessions(write, &counts);
   if (!status.ok()) {
-    spdlog::warn("sessions: project {}: writing {} updates and {} aggregates "
-                 "failed: {}",
-                 project_id, updates.size(), aggregates.size(),
-                 status.message());
+    spdlog::warn(
+        "sessions: project {}: writing {} updates and {} aggregates "
+        "failed: {}",
+        project_id, updates.size(), aggregates.size(), status.message());
     return Status::Unavailable("write sessions: " + status.message());
   }
   impl_->Count(counts);
@@ -327,12 +327,13 @@ void SessionService::Start() {
   if (impl_->thread.joinable()) return;
   const size_t budget = impl_->options.max_releases;
   std::vector<std::pair<int64_t, std::string>> recent;
-  Status status = impl_->store->RecentReleases(budget + kMaxFoldedPerProject,
-                                               &recent);
+  Status status =
+      impl_->store->RecentReleases(budget + kMaxFoldedPerProject, &recent);
   if (!status.ok()) {
-    spdlog::warn("sessions: cannot load the recent releases (labels start "
-                 "empty): {}",
-                 status.message());
+    spdlog::warn(
+        "sessions: cannot load the recent releases (labels start "
+        "empty): {}",
+        status.message());
     recent.clear();
   }
   std::vector<int64_t> project_ids;

@@ -189,9 +189,9 @@ Status ApplyCount(SqliteDb* db, const SessionCount& count, double now,
         .Bind(2, count.release)
         .Bind(3, count.environment)
         .Bind(4, count.distinct_id_hash)
-        .Bind(5, static_cast<int64_t>(
-                     count.status == releases::CountedStatus::kCrashed ? 1
-                                                                       : 0));
+        .Bind(5,
+              static_cast<int64_t>(
+                  count.status == releases::CountedStatus::kCrashed ? 1 : 0));
     if (user.Run() != SQLITE_DONE) {
       return db->LastStatus("record a user of release " + count.release);
     }
@@ -258,8 +258,7 @@ Status SqliteStore::CountReleaseEvents(
   for (size_t i = 0; i < items.size() && i < outcomes.size(); ++i) {
     const model::Event& event = items[i].event;
     if (outcomes[i].duplicate || event.release.empty()) continue;
-    const double received =
-        std::isfinite(event.received) ? event.received : 0;
+    const double received = std::isfinite(event.received) ? event.received : 0;
     const double timestamp =
         std::isfinite(event.timestamp) ? event.timestamp : received;
     touches[{event.project_id, event.release, event.environment}].Add(

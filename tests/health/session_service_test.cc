@@ -90,8 +90,8 @@ class SessionServiceTest : public ::testing::Test {
 
   void Open() {
     std::string error;
-    store_ = store::SqliteStore::Open(dir_.File("data/crashctl.db"), {},
-                                      &error);
+    store_ =
+        store::SqliteStore::Open(dir_.File("data/crashctl.db"), {}, &error);
     ASSERT_NE(store_, nullptr) << error;
     std::vector<model::Project> projects;
     ASSERT_TRUE(store_->ListProjects(&projects).ok());
@@ -186,7 +186,8 @@ TEST_F(SessionServiceTest, LabelBudgetFoldsIntoOther) {
   EXPECT_EQ(LabelValues(*registry_, "crashctl_sessions_total", "release"),
             (std::vector<std::string>{"other", "r2", "r3"}));
   // One environment admitted: the second is "other".
-  ASSERT_TRUE(Record({Update(5, SessionStatus::kExited, "r3", "staging")}).ok());
+  ASSERT_TRUE(
+      Record({Update(5, SessionStatus::kExited, "r3", "staging")}).ok());
   EXPECT_EQ(Sessions("r3", "exited", "other"), 1);
 
   // New groups, same budget.

@@ -107,9 +107,10 @@ TEST_F(SessionsSdkTest, SentryNodeSessionsAndRequestAggregates) {
   EXPECT_EQ(Sessions("shop@2.0.1", "staging", "abnormal"), 0);
 
   // The error events are written by the ingest queue: poll for them.
-  rapidjson::Document r = WaitForRelease(
-      "shop@2.0.1",
-      [](const rapidjson::Value& item) { return item["errors"].GetUint64() >= 3; });
+  rapidjson::Document r =
+      WaitForRelease("shop@2.0.1", [](const rapidjson::Value& item) {
+        return item["errors"].GetUint64() >= 3;
+      });
   ASSERT_TRUE(r.IsObject());
   EXPECT_EQ(r["sessions"]["total"].GetUint64(), 6u);
   EXPECT_EQ(r["sessions"]["crashed"].GetUint64(), 1u);
@@ -147,13 +148,13 @@ TEST_F(SessionsSdkTest, SentryPythonWsgiAggregates) {
       {}, 90);
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err << server_->Log();
 
-  EXPECT_EQ(Sessions("api@3.1.0", "production", "exited"), 3)
-      << server_->Log();
+  EXPECT_EQ(Sessions("api@3.1.0", "production", "exited"), 3) << server_->Log();
   EXPECT_EQ(Sessions("api@3.1.0", "production", "errored"), 1);
   EXPECT_EQ(Sessions("api@3.1.0", "production", "crashed"), 1);
-  rapidjson::Document r = WaitForRelease(
-      "api@3.1.0",
-      [](const rapidjson::Value& item) { return item["errors"].GetUint64() >= 2; });
+  rapidjson::Document r =
+      WaitForRelease("api@3.1.0", [](const rapidjson::Value& item) {
+        return item["errors"].GetUint64() >= 2;
+      });
   ASSERT_TRUE(r.IsObject());
   EXPECT_EQ(r["sessions"]["total"].GetUint64(), 5u);
   EXPECT_NEAR(r["crash_free_sessions"].GetDouble(), 80.0, 1e-9);

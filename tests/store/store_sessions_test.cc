@@ -53,8 +53,7 @@ SessionUpdate Update(int sid, SessionStatus status, double at,
 
 class StoreSessionsTest : public StoreTest {
  protected:
-  std::vector<SessionCount> Send(std::vector<SessionUpdate> updates,
-                                 double now,
+  std::vector<SessionCount> Send(std::vector<SessionUpdate> updates, double now,
                                  std::vector<SessionCount> aggregates = {}) {
     SessionWrite write;
     write.project_id = project_.id;
@@ -90,13 +89,14 @@ class StoreSessionsTest : public StoreTest {
 TEST_F(StoreSessionsTest, MergesBySidAndCountsOnceAtTheEnd) {
   // init: true on every update, then an exit, then a duplicate exit.
   EXPECT_TRUE(Send({Update(1, SessionStatus::kOk, kT0)}, kT0).empty());
-  EXPECT_TRUE(Send({Update(1, SessionStatus::kOk, kT0 + 10)}, kT0 + 10).empty());
+  EXPECT_TRUE(
+      Send({Update(1, SessionStatus::kOk, kT0 + 10)}, kT0 + 10).empty());
   std::vector<SessionCount> counts =
       Send({Update(1, SessionStatus::kExited, kT0 + 20)}, kT0 + 20);
   ASSERT_EQ(counts.size(), 1u);
   EXPECT_EQ(counts[0].status, CountedStatus::kExited);
-  EXPECT_TRUE(Send({Update(1, SessionStatus::kExited, kT0 + 30)}, kT0 + 30)
-                  .empty());
+  EXPECT_TRUE(
+      Send({Update(1, SessionStatus::kExited, kT0 + 30)}, kT0 + 30).empty());
   const model::ReleaseSummary r = Release("app@1.0");
   EXPECT_EQ(r.exited, 1u);
   EXPECT_EQ(r.errored + r.crashed + r.abnormal, 0u);
@@ -219,7 +219,8 @@ TEST_F(StoreSessionsTest, EvictsTheEarliestDeadlineBeyondMaxOpen) {
             1);
   // Ending an open one makes room: no eviction.
   Send({Update(2, SessionStatus::kExited, kT0 + 30)}, kT0 + 30);
-  EXPECT_TRUE(Send({Update(4, SessionStatus::kOk, kT0 + 40)}, kT0 + 40).empty());
+  EXPECT_TRUE(
+      Send({Update(4, SessionStatus::kOk, kT0 + 40)}, kT0 + 40).empty());
   const model::ReleaseSummary r = Release("app@1.0");
   EXPECT_EQ(r.abnormal, 1u);
   EXPECT_EQ(r.exited, 1u);
