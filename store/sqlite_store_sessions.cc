@@ -77,6 +77,9 @@ constexpr char kTouchRelease[] =
     "last_seen = max(last_seen, excluded.last_seen), "
     "errors = errors + excluded.errors";
 
+// Open sessions one update evicts at most.
+constexpr int64_t kMaxEvictionsPerUpdate = 1000;
+
 // Releases listed at most per call of RecentReleases (all projects).
 constexpr int64_t kMaxRecentRows = 1000000;
 
@@ -317,7 +320,10 @@ Status SqliteStore::WriteSessions(const SessionWrite& write,
             std::vector<SessionRecord> victims;
             SqliteStmt earliest;
             if (!db->Prepare(kEarliestOpen, &earliest, &st)) return st;
-            earliest.Bind(1, *open - max_open + 1);
+            // Bounded: after sessions.max_open was lowered, the excess goes
+            // over several writes (and the expiry passes).
+            earliest.Bind(1, std::min<int64_t>(*open - max_open + 1,
+                                               kMaxEvictionsPerUpdate));
             int rc;
             if (!ReadRecords(&earliest, &victims, &rc)) {
               return db->LastStatus("find sessions to evict");

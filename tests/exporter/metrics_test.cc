@@ -14,6 +14,7 @@
 #include <sstream>
 #include <thread>
 
+#include "crashctl/health/session_service.h"
 #include "crashctl/exporter/exporter.h"
 #include "crashctl/exporter/store_metrics.h"
 #include "crashctl/http/metrics.h"
@@ -66,7 +67,8 @@ struct AllMetrics {
         transactions(exporter.registry(), {}),
         http(exporter.registry()),
         kube(exporter.registry()),
-        alerts(exporter.registry()) {}
+        alerts(exporter.registry()),
+        sessions(nullptr, exporter.registry(), {}) {}
   static Exporter::Options Opts(size_t max_services) {
     Exporter::Options o;
     o.version = "1.2.3";
@@ -82,6 +84,8 @@ struct AllMetrics {
   http::Metrics http;
   kube::Metrics kube;
   alertmanager::Metrics alerts;
+  // Families only: never Start()ed, no store behind it.
+  health::SessionService sessions;
 };
 
 // Calls every method so every family has at least one series.
