@@ -14,9 +14,9 @@
 #include <sstream>
 #include <thread>
 
-#include "crashctl/health/session_service.h"
 #include "crashctl/exporter/exporter.h"
 #include "crashctl/exporter/store_metrics.h"
+#include "crashctl/health/session_service.h"
 #include "crashctl/http/metrics.h"
 #include "crashctl/ingest/metrics.h"
 #include "crashctl/ingest/transaction_metrics.h"

@@ -85,9 +85,9 @@ TEST_F(OpenApiTest, PathsAreExactlyTheRoutes) {
       EXPECT_TRUE(operation_ids.insert(Str(op.value["operationId"])).second);
     }
   }
-  EXPECT_EQ(got_paths, want_paths);  // no extra paths
-  EXPECT_EQ(got_ops, want_ops);      // no extra or missing methods
-  EXPECT_EQ(want_paths.size(), 18u);
+  EXPECT_EQ(got_paths, want_paths);   // no extra paths
+  EXPECT_EQ(got_ops, want_ops);       // no extra or missing methods
+  EXPECT_EQ(want_paths.size(), 19u);  // 18 + /api/v1/releases
 }
 
 TEST_F(OpenApiTest, PathParametersDeclared) {
@@ -121,6 +121,21 @@ std::set<std::string> QueryParams(const rapidjson::Value& op) {
     if (Str(param["in"]) == "query") names.insert(Str(param["name"]));
   }
   return names;
+}
+
+TEST_F(OpenApiTest, ReleasesEndpointDescribesParametersAndSchema) {
+  rapidjson::Document doc = Served();
+  const rapidjson::Value& op = doc["paths"]["/api/v1/releases"]["get"];
+  EXPECT_EQ(QueryParams(op), (std::set<std::string>{"project", "environment",
+                                                    "limit", "cursor"}));
+  const rapidjson::Value& release = doc["components"]["schemas"]["Release"];
+  for (const char* field :
+       {"project", "release", "sessions", "crash_free_sessions",
+        "crash_free_users", "healthy_sessions", "users", "crashed_users",
+        "errors", "new_groups", "first_seen", "last_seen", "environments",
+        "links"}) {
+    EXPECT_TRUE(release["properties"].HasMember(field)) << field;
+  }
 }
 
 TEST_F(OpenApiTest, ListEndpointsDescribeFiltersAndSchemas) {
