@@ -82,6 +82,10 @@ TEST(StoreOpenTest, Versions3And4UpgradeAVersion2Database) {
                      "DROP TABLE store_state;"
                      "DROP TABLE transactions;"
                      "DROP TABLE tracing_labels;"
+                     "DROP TABLE session_records;"
+                     "DROP TABLE release_sessions;"
+                     "DROP TABLE release_users;"
+                     "DROP TABLE releases;"
                      "DROP INDEX events_trace;"
                      "ALTER TABLE events DROP COLUMN trace_id;"
                      "ALTER TABLE events DROP COLUMN span_id;"
@@ -95,7 +99,7 @@ TEST(StoreOpenTest, Versions3And4UpgradeAVersion2Database) {
   }
   ASSERT_EQ(QueryInt(path, kCountGlobal), 5);
   std::string error;
-  // Versions 3 to 5; the ingesting store recovers group counters from the
+  // Versions 3 to 6; the ingesting store recovers group counters from the
   // watermark version 4 sets, which must not count the old event again.
   std::unique_ptr<Store> store = OpenSqliteForIngest(path, &error);
   ASSERT_NE(store, nullptr) << error;
