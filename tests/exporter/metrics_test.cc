@@ -68,7 +68,7 @@ struct AllMetrics {
         http(exporter.registry()),
         kube(exporter.registry()),
         alerts(exporter.registry()),
-        sessions(nullptr, exporter.registry(), {}) {}
+        sessions(&session_store, exporter.registry(), {}) {}
   static Exporter::Options Opts(size_t max_services) {
     Exporter::Options o;
     o.version = "1.2.3";
@@ -84,12 +84,34 @@ struct AllMetrics {
   http::Metrics http;
   kube::Metrics kube;
   alertmanager::Metrics alerts;
-  // Families only: never Start()ed, no store behind it.
+  // Counts every session it is given as exited; never Start()ed.
+  struct SessionStore : testing::FakeStore {
+    Status WriteSessions(const store::SessionWrite& write,
+                         std::vector<releases::SessionCount>* counts) override {
+      counts->clear();
+      for (const releases::SessionUpdate& u : write.updates) {
+        releases::SessionCount count;
+        count.project_id = write.project_id;
+        count.release = u.attrs.release;
+        counts->push_back(count);
+      }
+      return Status::Ok();
+    }
+  } session_store;
   health::SessionService sessions;
 };
 
 // Calls every method so every family has at least one series.
 void Populate(AllMetrics* m) {
+  releases::SessionUpdate session;
+  session.attrs.release = "app@1";
+  ASSERT_TRUE(m->sessions.Record(1, {session}, {}, 0).ok());
+  model::WriteItem new_group;
+  new_group.event.project_id = 1;
+  new_group.event.release = "app@1";
+  model::WriteOutcome created;
+  created.new_group = true;
+  m->sessions.OnEventStored(new_group, created);
   m->ingest.EventStored(1, model::Level::kError, "api");
   m->ingest.GroupCreated(1);
   m->ingest.GroupRegressed(1);
