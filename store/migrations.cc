@@ -206,7 +206,8 @@ CREATE INDEX events_trace ON events (trace_id, timestamp) WHERE trace_id != '';
 // then kept closed until forget_at so duplicates are not counted again);
 // `deadline` is releases::RecordDeadline (open: when it times out; closed:
 // forget_at), indexed with `closed` for the expiry pass and the eviction of
-// the earliest open deadline. What ended is added to release_sessions per
+// the earliest open deadline; session_open_count holds how many are open
+// (for sessions.max_open, without counting the index). What ended is added to release_sessions per
 // (release, environment, status); release_users holds the distinct-id
 // hashes (never the ids). releases keeps, per (release, environment), when
 // it was first and last seen and how many error events were stored with it
@@ -230,6 +231,11 @@ CREATE TABLE session_records (
   PRIMARY KEY (project_id, sid)
 ) WITHOUT ROWID;
 CREATE INDEX session_records_deadline ON session_records (closed, deadline);
+CREATE TABLE session_open_count (
+  id    INTEGER PRIMARY KEY CHECK (id = 1),
+  open  INTEGER NOT NULL
+);
+INSERT INTO session_open_count (id, open) VALUES (1, 0);
 
 CREATE TABLE release_sessions (
   project_id   INTEGER NOT NULL,

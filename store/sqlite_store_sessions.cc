@@ -36,8 +36,12 @@ constexpr char kUpsertRecord[] =
     "errors, duration, closed, forget_at, deadline) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
 
+// The number of open records, kept in a one-row table (counting the index
+// would read every open record whenever a session opens).
 constexpr char kCountOpen[] =
-    "SELECT count(*) FROM session_records WHERE closed = 0";
+    "SELECT open FROM session_open_count WHERE id = 1";
+constexpr char kAddOpen[] =
+    "UPDATE session_open_count SET open = max(open + ?1, 0) WHERE id = 1";
 
 constexpr char kEarliestOpen[] =
     "SELECT project_id, sid, distinct_id_hash, release, environment, started, "
@@ -135,6 +139,18 @@ Status WriteTouches(SqliteDb* db, const Touches& touches) {
                             " (project " + std::to_string(std::get<0>(key)) +
                             ")");
     }
+  }
+  return Status::Ok();
+}
+
+Status AddOpen(SqliteDb* db, int64_t delta) {
+  if (delta == 0) return Status::Ok();
+  Status st;
+  SqliteStmt stmt;
+  if (!db->Prepare(kAddOpen, &stmt, &st)) return st;
+  stmt.Bind(1, delta);
+  if (stmt.Run() != SQLITE_DONE) {
+    return db->LastStatus("count open sessions");
   }
   return Status::Ok();
 }
@@ -282,7 +298,10 @@ Status SqliteStore::WriteSessions(const SessionWrite& write,
   Status status = Write("write sessions", [&](SqliteDb* db) {
     applied.clear();  // fresh on every retry
     Touches touches;
-    std::optional<int64_t> open;  // read when a session first opens
+    // Open records: as stored (read when a session first opens), and what
+    // this transaction changed.
+    std::optional<int64_t> stored_open;
+    int64_t open_delta = 0;
     Status st;
     for (const releases::SessionUpdate& update : write.updates) {
       std::optional<SessionRecord> existing;
@@ -305,24 +324,25 @@ Status SqliteStore::WriteSessions(const SessionWrite& write,
         const bool was_open = existing.has_value() && !existing->closed;
         const bool opens = !was_open && !merged.record.closed;
         if (opens) {
-          if (!open.has_value()) {
+          if (!stored_open.has_value()) {
             SqliteStmt count;
             if (!db->Prepare(kCountOpen, &count, &st)) return st;
             if (count.Step() != SQLITE_ROW) {
               return db->LastStatus("count open sessions");
             }
-            open = count.Int(0);
+            stored_open = count.Int(0);
           }
+          const int64_t open = *stored_open + open_delta;
           // Make room: the earliest deadline is closed as abnormal.
           const int64_t max_open =
               static_cast<int64_t>(std::max<size_t>(options.max_open, 1));
-          if (*open >= max_open) {
+          if (open >= max_open) {
             std::vector<SessionRecord> victims;
             SqliteStmt earliest;
             if (!db->Prepare(kEarliestOpen, &earliest, &st)) return st;
             // Bounded: after sessions.max_open was lowered, the excess goes
             // over several writes (and the expiry passes).
-            earliest.Bind(1, std::min<int64_t>(*open - max_open + 1,
+            earliest.Bind(1, std::min<int64_t>(open - max_open + 1,
                                                kMaxEvictionsPerUpdate));
             int rc;
             if (!ReadRecords(&earliest, &victims, &rc)) {
@@ -336,12 +356,12 @@ Status SqliteStore::WriteSessions(const SessionWrite& write,
               st = ApplyCount(db, count, now, &touches);
               if (!st.ok()) return st;
               applied.push_back(std::move(count));
-              --*open;
+              --open_delta;
             }
           }
-          ++*open;
-        } else if (was_open && merged.record.closed && open.has_value()) {
-          --*open;
+          ++open_delta;
+        } else if (was_open && merged.record.closed) {
+          --open_delta;
         }
         st = StoreRecord(db, merged.record, options);
         if (!st.ok()) return st;
@@ -361,6 +381,8 @@ Status SqliteStore::WriteSessions(const SessionWrite& write,
       if (!st.ok()) return st;
       applied.push_back(count);
     }
+    st = AddOpen(db, open_delta);
+    if (!st.ok()) return st;
     return WriteTouches(db, touches);
   });
   if (counts != nullptr) {
@@ -404,6 +426,8 @@ Status SqliteStore::ExpireSessions(double now,
       applied.push_back(std::move(count));
     }
     done = expired.size();
+    st = AddOpen(db, -static_cast<int64_t>(expired.size()));
+    if (!st.ok()) return st;
     if (done < max_items) {
       SqliteStmt forget;
       if (!db->Prepare(kForgetClosed, &forget, &st)) return st;

@@ -224,6 +224,16 @@ TEST_F(StoreSessionsTest, EvictsTheEarliestDeadlineBeyondMaxOpen) {
   const model::ReleaseSummary r = Release("app@1.0");
   EXPECT_EQ(r.abnormal, 1u);
   EXPECT_EQ(r.exited, 1u);
+  // The kept count of open records matches the records.
+  EXPECT_EQ(QueryInt(store_->path(), "SELECT open FROM session_open_count"), 2);
+  std::vector<SessionCount> expired;
+  size_t handled = 0;
+  ASSERT_TRUE(store_
+                  ->ExpireSessions(kT0 + tracker_.idle_timeout_seconds + 100,
+                                   tracker_, 10, &expired, &handled)
+                  .ok());
+  EXPECT_EQ(expired.size(), 2u);
+  EXPECT_EQ(QueryInt(store_->path(), "SELECT open FROM session_open_count"), 0);
 }
 
 TEST_F(StoreSessionsTest, ErrorsNewGroupsPagesAndRecentReleases) {

@@ -83,6 +83,7 @@ TEST(StoreOpenTest, Versions3And4UpgradeAVersion2Database) {
                      "DROP TABLE transactions;"
                      "DROP TABLE tracing_labels;"
                      "DROP TABLE session_records;"
+                     "DROP TABLE session_open_count;"
                      "DROP TABLE release_sessions;"
                      "DROP TABLE release_users;"
                      "DROP TABLE releases;"
