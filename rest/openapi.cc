@@ -209,8 +209,7 @@ const std::vector<OperationSpec>& KnownOperations() {
               {400, 401, 404, 503}),
       // Release health (sessions; rest/releases_routes.cc).
       JsonGet(
-          "/api/v1/releases", "releases", true, "ReleaseList",
-          {400, 401, 503},
+          "/api/v1/releases", "releases", true, "ReleaseList", {400, 401, 503},
           Paged({{"project", "integer", "Only releases of this project id", {}},
                  {"environment",
                   "string",

@@ -207,12 +207,12 @@ CREATE INDEX events_trace ON events (trace_id, timestamp) WHERE trace_id != '';
 // `deadline` is releases::RecordDeadline (open: when it times out; closed:
 // forget_at), indexed with `closed` for the expiry pass and the eviction of
 // the earliest open deadline; session_open_count holds how many are open
-// (for sessions.max_open, without counting the index). What ended is added to release_sessions per
-// (release, environment, status); release_users holds the distinct-id
-// hashes (never the ids). releases keeps, per (release, environment), when
-// it was first and last seen and how many error events were stored with it
-// (one upsert per distinct release of an event batch). No foreign keys: the
-// rows are small and written on the ingest path.
+// (for sessions.max_open, without counting the index). What ended is added to
+// release_sessions per (release, environment, status); release_users holds the
+// distinct-id hashes (never the ids). releases keeps, per (release,
+// environment), when it was first and last seen and how many error events were
+// stored with it (one upsert per distinct release of an event batch). No
+// foreign keys: the rows are small and written on the ingest path.
 constexpr char kV6[] = R"sql(
 CREATE TABLE session_records (
   project_id        INTEGER NOT NULL,

@@ -167,12 +167,9 @@ std::vector<KeyCase> KeyCases() {
          return Join(parts);
        }},
       {"sessions.idle_timeout", "1h", "30m", "2d", "28800", "3600", "1800",
-       "172800",
-       [](const Config& c) { return Num(c.sessions_idle_timeout); }},
+       "172800", [](const Config& c) { return Num(c.sessions_idle_timeout); }},
       {"sessions.max_releases", "5", "6", "7", "10", "5", "6", "7",
-       [](const Config& c) {
-         return std::to_string(c.sessions_max_releases);
-       }},
+       [](const Config& c) { return std::to_string(c.sessions_max_releases); }},
       {"sessions.max_environments", "2", "3", "4", "10", "2", "3", "4",
        [](const Config& c) {
          return std::to_string(c.sessions_max_environments);

@@ -52,7 +52,7 @@ struct Config {
   // An open session without an update for this long is closed as abnormal
   // (at most 5 days: Relay refuses older sessions' updates).
   double sessions_idle_timeout = 8 * 3600.0;  // seconds ("8h")
-  int sessions_max_releases = 10;      // release label values / project
+  int sessions_max_releases = 10;             // release label values / project
   int sessions_max_environments = 10;  // environment label values / project
   int64_t sessions_max_open = 100000;  // open sessions kept; then evicted
   // kubernetes.*
