@@ -181,7 +181,7 @@ TEST(MetricsTest, InitialSeriesAreZero) {
               "0")
         << outcome;
   }
-  EXPECT_EQ(ingest::Metrics::KnownEnvelopeItemTypes().size(), 12u);
+  EXPECT_EQ(ingest::Metrics::KnownEnvelopeItemTypes().size(), 13u);
 }
 
 TEST(MetricsTest, EachMethodProducesItsSeries) {
