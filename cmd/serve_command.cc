@@ -154,6 +154,8 @@ int ServeCommand(const std::vector<std::string>& args) {
     sessions.OnEventStored(item, outcome);
   });
   cron::MonitorService::Options monitor_options;
+  monitor_options.max_monitors_per_project =
+      static_cast<size_t>(config.monitors_max_per_project);
   cron::MonitorService monitors(store.get(), registry,
                                 pusher.enabled() ? &pusher : nullptr,
                                 monitor_options);
@@ -185,7 +187,7 @@ int ServeCommand(const std::vector<std::string>& args) {
           ? std::min(30 * 86400.0, config.retention_transactions_max_age)
           : 30 * 86400.0;
   ingest_options.sessions = &sessions;
-  ingest_options.monitors = &monitors;
+  ingest_options.monitors = config.monitors_enabled ? &monitors : nullptr;
   ingest::IngestHandlers ingest(store.get(), &pipeline, &ingest_metrics,
                                 ingest_options);
   ingest.Register(&router);
@@ -274,7 +276,7 @@ int ServeCommand(const std::vector<std::string>& args) {
       });
   retention.Start();
   sessions.Start();
-  monitors.Start();
+  if (config.monitors_enabled) monitors.Start();
   if (config.tracing_enabled) label_state.Start();
   spdlog::info("crashctl {} serving on {} (port {}), data {}", Version(),
                config.listen, server.port(), config.DatabasePath());

@@ -439,6 +439,9 @@ const std::vector<KeySpec>& Specs() {
                  c->tracing_duration_buckets = bounds;
                  return "";
                }},
+              {"monitors.enabled", BoolKey(&Config::monitors_enabled)},
+              {"monitors.max_per_project",
+               IntKey(&Config::monitors_max_per_project, 1, 100000)},
               {"kubernetes.enabled", BoolKey(&Config::kube_enabled)},
               {"kubernetes.namespaces",
                [](const Value& v, Config* c) -> std::string {

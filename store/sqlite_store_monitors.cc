@@ -162,6 +162,10 @@ Status StoreTransition(SqliteDb* db, const releases::CheckIn* check_in,
     update->alert_incidents.push_back(
         {row->incident_reason, row->incident_started});
   }
+  update->open_incident = MonitorUpdate::Incident();
+  if (t.state.incident_open) {
+    update->open_incident = {row->incident_reason, row->incident_started};
+  }
   std::optional<int64_t> deadline = releases::NextMonitorDeadline(t.state);
   // Never ask for a tick at or before now: the scheduler would spin.
   if (deadline && *deadline <= now) deadline = now + 1;

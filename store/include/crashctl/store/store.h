@@ -96,6 +96,8 @@ struct MonitorUpdate {
     int64_t started = 0;
   };
   std::vector<Incident> alert_incidents;
+  // The incident open after the change (started 0 when none).
+  Incident open_incident;
 };
 
 class Store {
