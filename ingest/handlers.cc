@@ -649,8 +649,7 @@ http::HttpResponse IngestHandlers::HandleCron(http::HttpRequest& request) {
   if (!DecodeBody(request, &body, &refusal)) return Refuse(refusal);
   releases::CronRequest cron;
   const Status parsed = releases::ParseCronRequest(
-      request.path, request.query, request.Header("content-type"), body,
-      &cron);
+      request.path, request.query, request.Header("content-type"), body, &cron);
   if (!parsed.ok()) {
     if (parsed.code() == Status::Code::kTooLarge) {
       return Refuse({413, "too_large", parsed.message()});
@@ -670,8 +669,9 @@ http::HttpResponse IngestHandlers::HandleCron(http::HttpRequest& request) {
       return Refuse({403, "auth", "unknown key"});
     }
     if (project.id != cron.project_id) {
-      return Refuse({403, "auth", "key does not belong to project " +
-                                      std::to_string(cron.project_id)});
+      return Refuse({403, "auth",
+                     "key does not belong to project " +
+                         std::to_string(cron.project_id)});
     }
   } else if (!Authenticate(request, std::to_string(cron.project_id), "",
                            &project, &refusal)) {

@@ -17,6 +17,7 @@
 #include "crashctl/tracing/trace_tree.h"
 #include "crashctl/tracing/transaction.h"
 #include "crashctl/util/time.h"
+#include "monitors_routes.h"
 #include "openapi.h"
 #include "request_params.h"
 #include "resource_json.h"
@@ -829,6 +830,7 @@ void RegisterRestRoutes(http::Router* router, store::Store* store,
         "One trace: its transactions as span trees, its errors and their "
         "groups",
         &RestHandlers::GetTrace);
+  RegisterMonitorRoutes(router, store, options);  // cron monitors
 }
 
 }  // namespace rest
