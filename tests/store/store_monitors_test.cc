@@ -29,8 +29,8 @@ releases::CheckIn Parse(const std::string& json) {
 
 releases::CheckIn Hourly(const std::string& slug, const std::string& status,
                          const std::string& id = "") {
-  std::string json = "{\"monitor_slug\":\"" + slug + "\",\"status\":\"" +
-                     status + "\",";
+  std::string json =
+      "{\"monitor_slug\":\"" + slug + "\",\"status\":\"" + status + "\",";
   if (!id.empty()) json += "\"check_in_id\":\"" + id + "\",";
   json +=
       "\"monitor_config\":{\"schedule\":{\"type\":\"crontab\",\"value\":"
@@ -40,9 +40,9 @@ releases::CheckIn Hourly(const std::string& slug, const std::string& status,
 
 TEST_F(MonitorStoreTest, CheckInCreatesThenUpdatesMonitor) {
   MonitorUpdate u;
-  ASSERT_TRUE(store_->ApplyCheckIn(project_.id, Hourly("backup", "ok"), kT0,
-                                   100, &u)
-                  .ok());
+  ASSERT_TRUE(
+      store_->ApplyCheckIn(project_.id, Hourly("backup", "ok"), kT0, 100, &u)
+          .ok());
   EXPECT_TRUE(u.created);
   EXPECT_GT(u.monitor.id, 0);
   EXPECT_EQ(u.monitor.slug, "backup");
@@ -55,8 +55,9 @@ TEST_F(MonitorStoreTest, CheckInCreatesThenUpdatesMonitor) {
   EXPECT_LE(*u.monitor.next_deadline, kT0 + 3600 + 302);
 
   MonitorUpdate u2;
-  ASSERT_TRUE(store_->ApplyCheckIn(project_.id, Hourly("backup", "error"),
-                                   kT0 + 3600, 100, &u2)
+  ASSERT_TRUE(store_
+                  ->ApplyCheckIn(project_.id, Hourly("backup", "error"),
+                                 kT0 + 3600, 100, &u2)
                   .ok());
   EXPECT_FALSE(u2.created);
   EXPECT_EQ(u2.monitor.id, u.monitor.id);
@@ -76,16 +77,16 @@ TEST_F(MonitorStoreTest, CheckInCreatesThenUpdatesMonitor) {
 
   // A resolve carries the incident's reason, read back from the database.
   MonitorUpdate u3;
-  ASSERT_TRUE(store_->ApplyCheckIn(project_.id, Hourly("backup", "ok"),
-                                   kT0 + 7200, 100, &u3)
+  ASSERT_TRUE(store_
+                  ->ApplyCheckIn(project_.id, Hourly("backup", "ok"),
+                                 kT0 + 7200, 100, &u3)
                   .ok());
   ASSERT_EQ(u3.transition.alerts.size(), 1u);
   EXPECT_EQ(u3.transition.alerts[0].kind,
             releases::MonitorAlert::Kind::kResolve);
   ASSERT_EQ(u3.alert_incidents.size(), 1u);
   EXPECT_EQ(u3.alert_incidents[0].reason, "error");
-  EXPECT_EQ(u3.alert_incidents[0].started,
-            u2.alert_incidents[0].started);
+  EXPECT_EQ(u3.alert_incidents[0].started, u2.alert_incidents[0].started);
   EXPECT_EQ(u3.open_incident.started, 0);
 
   EXPECT_TRUE(store_->GetMonitor(u.monitor.id + 100, &got).IsNotFound());
@@ -110,9 +111,10 @@ TEST_F(MonitorStoreTest, EnvironmentsAreSeparateMonitors) {
 
 TEST_F(MonitorStoreTest, MaxMonitorsPerProjectRefusesNewOnesOnly) {
   for (int i = 0; i < 3; ++i) {
-    ASSERT_TRUE(store_->ApplyCheckIn(project_.id,
-                                     Hourly("job-" + std::to_string(i), "ok"),
-                                     kT0, 3, nullptr)
+    ASSERT_TRUE(store_
+                    ->ApplyCheckIn(project_.id,
+                                   Hourly("job-" + std::to_string(i), "ok"),
+                                   kT0, 3, nullptr)
                     .ok());
   }
   MonitorUpdate u;
@@ -180,9 +182,10 @@ TEST_F(MonitorStoreTest, TickReportsMissedRunsOnceAndAcrossReopen) {
 TEST_F(MonitorStoreTest, TickTimesOutRunInProgressOnce) {
   const std::string id = "83a7c03ed0a04e1b97e2e3b18d38f244";
   MonitorUpdate u;
-  ASSERT_TRUE(store_->ApplyCheckIn(project_.id,
-                                   Hourly("backup", "in_progress", id), kT0, 10,
-                                   &u)
+  ASSERT_TRUE(store_
+                  ->ApplyCheckIn(project_.id,
+                                 Hourly("backup", "in_progress", id), kT0, 10,
+                                 &u)
                   .ok());
   ASSERT_TRUE(u.monitor.next_deadline.has_value());
   // max_runtime 10 min: the timeout comes before the next run's deadline.
@@ -198,8 +201,9 @@ TEST_F(MonitorStoreTest, TickTimesOutRunInProgressOnce) {
   EXPECT_TRUE(updates.empty());
   // A late ok for the timed-out run is ignored.
   MonitorUpdate late;
-  ASSERT_TRUE(store_->ApplyCheckIn(project_.id, Hourly("backup", "ok", id),
-                                   kT0 + 1300, 10, &late)
+  ASSERT_TRUE(store_
+                  ->ApplyCheckIn(project_.id, Hourly("backup", "ok", id),
+                                 kT0 + 1300, 10, &late)
                   .ok());
   EXPECT_TRUE(late.transition.ignored);
   EXPECT_EQ(late.monitor.checkins_total, 1);
@@ -207,9 +211,10 @@ TEST_F(MonitorStoreTest, TickTimesOutRunInProgressOnce) {
 
 TEST_F(MonitorStoreTest, TickIsBoundedAndInDeadlineOrder) {
   for (int i = 0; i < 5; ++i) {
-    ASSERT_TRUE(store_->ApplyCheckIn(project_.id,
-                                     Hourly("job-" + std::to_string(i), "ok"),
-                                     kT0 + i, 10, nullptr)
+    ASSERT_TRUE(store_
+                    ->ApplyCheckIn(project_.id,
+                                   Hourly("job-" + std::to_string(i), "ok"),
+                                   kT0 + i, 10, nullptr)
                     .ok());
   }
   std::vector<MonitorUpdate> updates;
@@ -228,9 +233,10 @@ TEST_F(MonitorStoreTest, TickIsBoundedAndInDeadlineOrder) {
 
 TEST_F(MonitorStoreTest, ListsPageWithCursors) {
   for (int i = 0; i < 5; ++i) {
-    ASSERT_TRUE(store_->ApplyCheckIn(project_.id,
-                                     Hourly("job-" + std::to_string(4 - i), "ok"),
-                                     kT0 + i * 60, 10, nullptr)
+    ASSERT_TRUE(store_
+                    ->ApplyCheckIn(project_.id,
+                                   Hourly("job-" + std::to_string(4 - i), "ok"),
+                                   kT0 + i * 60, 10, nullptr)
                     .ok());
   }
   MonitorQuery q;
@@ -243,8 +249,8 @@ TEST_F(MonitorStoreTest, ListsPageWithCursors) {
     if (page.next_cursor.empty()) break;
     q.cursor = page.next_cursor;
   }
-  EXPECT_EQ(slugs, (std::vector<std::string>{"job-0", "job-1", "job-2",
-                                             "job-3", "job-4"}));
+  EXPECT_EQ(slugs, (std::vector<std::string>{"job-0", "job-1", "job-2", "job-3",
+                                             "job-4"}));
   q.cursor = "garbage!";
   model::Page<model::Monitor> bad;
   EXPECT_TRUE(store_->ListMonitors(q, &bad).IsInvalid());
@@ -252,8 +258,9 @@ TEST_F(MonitorStoreTest, ListsPageWithCursors) {
   // Check-ins newest first, paged.
   MonitorUpdate u;
   for (int i = 1; i <= 5; ++i) {
-    ASSERT_TRUE(store_->ApplyCheckIn(project_.id, Hourly("job-0", "ok"),
-                                     kT0 + i * 3600, 10, &u)
+    ASSERT_TRUE(store_
+                    ->ApplyCheckIn(project_.id, Hourly("job-0", "ok"),
+                                   kT0 + i * 3600, 10, &u)
                     .ok());
   }
   std::vector<int64_t> received;
@@ -277,8 +284,9 @@ TEST_F(MonitorStoreTest, RetentionDeletesOldCheckInRows) {
   ASSERT_TRUE(
       store_->ApplyCheckIn(project_.id, Hourly("backup", "ok"), kT0, 10, &u)
           .ok());
-  ASSERT_TRUE(store_->ApplyCheckIn(project_.id, Hourly("backup", "ok"),
-                                   kT0 + 3600, 10, &u)
+  ASSERT_TRUE(store_
+                  ->ApplyCheckIn(project_.id, Hourly("backup", "ok"),
+                                 kT0 + 3600, 10, &u)
                   .ok());
   int64_t deleted = 0;
   ASSERT_TRUE(store_->DeleteOlderThan(kT0 + 10, &deleted).ok());
