@@ -166,6 +166,12 @@ std::vector<KeyCase> KeyCases() {
          for (double b : c.tracing_duration_buckets) parts.push_back(Num(b));
          return Join(parts);
        }},
+      {"monitors.enabled", "no", "1", "false", "1", "0", "1", "0",
+       [](const Config& c) { return std::to_string(c.monitors_enabled); }},
+      {"monitors.max_per_project", "10", "20", "30", "100", "10", "20", "30",
+       [](const Config& c) {
+         return std::to_string(c.monitors_max_per_project);
+       }},
       {"kubernetes.enabled", "yes", "0", "true", "0", "1", "0", "1",
        [](const Config& c) { return std::to_string(c.kube_enabled); }},
       {"kubernetes.namespaces", "[a, b]", "c,d", " e , f ,", "", "a,b", "c,d",
@@ -518,6 +524,12 @@ TEST(ConfigErrorTest, Table) {
        {"key \"tracing.duration_buckets\"", "must increase"}},
       {kFlag, "tracing.duration_buckets", "0,1", {"must be positive"}},
       {kFlag, "tracing.max_series", "0", {"tracing.max_series"}},
+      // Monitors.
+      {kFlag, "monitors.max_per_project", "0", {"monitors.max_per_project"}},
+      {kEnv,
+       "CRASHCTL_MONITORS_MAX_PER_PROJECT",
+       "many",
+       {"CRASHCTL_MONITORS_MAX_PER_PROJECT"}},
       {kEnv,
        "CRASHCTL_RETENTION_TRANSACTIONS_MAX_AGE",
        "soon",
