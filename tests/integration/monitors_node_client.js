@@ -30,6 +30,9 @@ Sentry.init({
       timezone: 'Europe/Vienna',
     },
   );
+  // The SDK sends envelopes concurrently: wait for the in_progress so the
+  // ok arrives after it (as a real job's would).
+  await Sentry.flush(10000);
   Sentry.captureCheckIn({
     checkInId: id,
     monitorSlug: 'node-nightly',
