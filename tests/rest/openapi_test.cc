@@ -87,7 +87,8 @@ TEST_F(OpenApiTest, PathsAreExactlyTheRoutes) {
   }
   EXPECT_EQ(got_paths, want_paths);  // no extra paths
   EXPECT_EQ(got_ops, want_ops);      // no extra or missing methods
-  EXPECT_EQ(want_paths.size(), 21u);  // 18 + 3 cron monitor routes
+  // 18 + 3 cron monitor routes.
+  EXPECT_EQ(want_paths.size(), 21u);
 }
 
 TEST_F(OpenApiTest, PathParametersDeclared) {

@@ -70,9 +70,9 @@ Alert PodCrashAlert(const model::Crash& crash, const AlertBuildOptions& options,
 // "monitor:<id>:<incident_started>" (so the resolve and refreshes of the
 // same incident pass the cooldown).
 Alert MonitorAlert(const model::Monitor& monitor,
-                   const std::string& incident_reason,
-                   int64_t incident_started, const std::string& detail,
-                   bool resolved, const AlertBuildOptions& options, double now,
+                   const std::string& incident_reason, int64_t incident_started,
+                   const std::string& detail, bool resolved,
+                   const AlertBuildOptions& options, double now,
                    double hold_seconds);
 
 // The last `max_lines` lines of `logs`, then cut to the last `max_bytes`

@@ -49,7 +49,7 @@ struct Config {
   std::vector<double> tracing_duration_buckets = {
       0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
   // monitors.* (docs/monitors.md)
-  bool monitors_enabled = true;       // false: check-ins are dropped
+  bool monitors_enabled = true;        // false: check-ins are dropped
   int monitors_max_per_project = 100;  // more new monitors are refused
   // kubernetes.*
   bool kube_enabled = false;
