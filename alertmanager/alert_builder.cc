@@ -179,5 +179,46 @@ Alert PodCrashAlert(const model::Crash& crash, const AlertBuildOptions& options,
   return alert;
 }
 
+Alert MonitorAlert(const model::Monitor& monitor,
+                   const std::string& incident_reason, int64_t incident_started,
+                   const std::string& detail, bool resolved,
+                   const AlertBuildOptions& options, double now,
+                   double hold_seconds) {
+  Alert alert;
+  const std::string id = std::to_string(monitor.id);
+  const std::string url = options.base_url + "/api/v1/monitors/" + id;
+  alert.labels = {
+      {"alertname", kMonitorFailedAlertName},
+      {"severity", "warning"},
+      {"project", std::to_string(monitor.project_id)},
+      {"monitor", monitor.slug},
+      {"environment", monitor.environment},
+      {"reason", incident_reason},
+  };
+  std::string what = incident_reason == "missed"    ? "missed a run"
+                     : incident_reason == "timeout" ? "timed out"
+                                                    : "failed";
+  std::string summary =
+      "Cron monitor " + monitor.slug + " (" + monitor.environment + ") " + what;
+  if (resolved) summary += " (recovered)";
+  std::string description = "Monitor " + monitor.slug + " of project " +
+                            std::to_string(monitor.project_id) + ", " +
+                            "environment " + monitor.environment;
+  if (!detail.empty()) description += ": " + detail;
+  alert.annotations = {
+      {"summary", Truncate(summary, options.max_annotation_bytes)},
+      {"description", Truncate(description, options.max_annotation_bytes)},
+      {"url", url},
+  };
+  alert.starts_at = incident_started > 0 && incident_started <= now
+                        ? static_cast<double>(incident_started)
+                        : now;
+  alert.ends_at = resolved ? now : now + hold_seconds;
+  alert.generator_url = url;
+  alert.cooldown_key = "monitor:" + id;
+  alert.identity = "monitor:" + id + ":" + std::to_string(incident_started);
+  return alert;
+}
+
 }  // namespace alertmanager
 }  // namespace crashctl

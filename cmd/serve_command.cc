@@ -160,7 +160,20 @@ int ServeCommand(const std::vector<std::string>& args) {
                                    const model::WriteOutcome& outcome) {
     sessions.OnEventStored(item, outcome);
   });
+  // Cron monitors need a store that keeps them (the SQLite one does).
+  std::optional<int64_t> monitor_probe;
+  const bool monitors_enabled =
+      config.monitors_enabled &&
+      store->NextMonitorDeadline(&monitor_probe).code() !=
+          Status::Code::kInternal;
+  if (config.monitors_enabled && !monitors_enabled) {
+    spdlog::warn(
+        "cron monitors: this store keeps no monitors; check-ins "
+        "are dropped");
+  }
   cron::MonitorService::Options monitor_options;
+  monitor_options.max_monitors_per_project =
+      static_cast<size_t>(config.monitors_max_per_project);
   cron::MonitorService monitors(store.get(), registry,
                                 pusher.enabled() ? &pusher : nullptr,
                                 monitor_options);
@@ -192,7 +205,7 @@ int ServeCommand(const std::vector<std::string>& args) {
           ? std::min(30 * 86400.0, config.retention_transactions_max_age)
           : 30 * 86400.0;
   ingest_options.sessions = &sessions;
-  ingest_options.monitors = &monitors;
+  ingest_options.monitors = monitors_enabled ? &monitors : nullptr;
   ingest::IngestHandlers ingest(store.get(), &pipeline, &ingest_metrics,
                                 ingest_options);
   ingest.Register(&router);
@@ -281,7 +294,7 @@ int ServeCommand(const std::vector<std::string>& args) {
       });
   retention.Start();
   sessions.Start();
-  monitors.Start();
+  if (monitors_enabled) monitors.Start();
   if (config.tracing_enabled) label_state.Start();
   spdlog::info("crashctl {} serving on {} (port {}), data {}", Version(),
                config.listen, server.port(), config.DatabasePath());

@@ -457,6 +457,9 @@ const std::vector<KeySpec>& Specs() {
                IntKey(&Config::sessions_max_environments, 1, 1000)},
               {"sessions.max_open",
                IntKey(&Config::sessions_max_open, 1, 100000000)},
+              {"monitors.enabled", BoolKey(&Config::monitors_enabled)},
+              {"monitors.max_per_project",
+               IntKey(&Config::monitors_max_per_project, 1, 100000)},
               {"kubernetes.enabled", BoolKey(&Config::kube_enabled)},
               {"kubernetes.namespaces",
                [](const Value& v, Config* c) -> std::string {

@@ -156,6 +156,17 @@ void IngestHandlers::Register(http::Router* router) {
       "Ingest one Sentry event (short DSN form, ?key=KEY)",
       [this](http::HttpRequest& r) { return HandleShortForm(r); },
       http::RouteKind::kIngest, refused);
+  // Cron check-ins (Relay's form), with or without the key segment.
+  for (const char* method : {"POST", "GET"}) {
+    for (const char* pattern : {"/api/{project_id}/cron/{monitor_slug}/",
+                                "/api/{project_id}/cron/{monitor_slug}/"
+                                "{sentry_key}/"}) {
+      router->Add(
+          method, pattern, "Cron monitor check-in (Sentry's HTTP form)",
+          [this](http::HttpRequest& r) { return HandleCron(r); },
+          http::RouteKind::kIngest, refused);
+    }
+  }
 }
 
 http::HttpResponse IngestHandlers::Refuse(const Refusal& refusal) {
@@ -627,6 +638,57 @@ http::HttpResponse IngestHandlers::HandleSingleEvent(
   }
   const std::string id = items[0].event.event_id;
   return Commit(std::move(items), {}, 0, project.id, id, start);
+}
+
+http::HttpResponse IngestHandlers::HandleCron(http::HttpRequest& request) {
+  Refusal refusal;
+  if (options_.monitors == nullptr) {
+    return Refuse({404, "other", "cron monitors are disabled"});
+  }
+  std::string body;
+  if (!DecodeBody(request, &body, &refusal)) return Refuse(refusal);
+  releases::CronRequest cron;
+  const Status parsed = releases::ParseCronRequest(
+      request.path, request.query, request.Header("content-type"), body, &cron);
+  if (!parsed.ok()) {
+    if (parsed.code() == Status::Code::kTooLarge) {
+      return Refuse({413, "too_large", parsed.message()});
+    }
+    return Refuse({400, "invalid_check_in", parsed.message()});
+  }
+  model::Project project;
+  if (!cron.sentry_key.empty()) {
+    // The key of the path; a key also offered elsewhere must be the same.
+    const std::string query_key = request.QueryParam("sentry_key");
+    if (!query_key.empty() && query_key != cron.sentry_key) {
+      return Refuse({401, "auth",
+                     "keys disagree: the path and sentry_key carry "
+                     "different keys"});
+    }
+    if (!FindProjectByKey(cron.sentry_key, &project)) {
+      return Refuse({403, "auth", "unknown key"});
+    }
+    if (project.id != cron.project_id) {
+      return Refuse({403, "auth",
+                     "key does not belong to project " +
+                         std::to_string(cron.project_id)});
+    }
+  } else if (!Authenticate(request, std::to_string(cron.project_id), "",
+                           &project, &refusal)) {
+    return Refuse(refusal);
+  }
+  const Status status = options_.monitors->CheckIn(project.id, cron.check_in);
+  if (status.code() == Status::Code::kTooLarge) {
+    return Refuse({413, "too_many_monitors", status.message()});
+  }
+  if (!status.ok()) {
+    if (metrics_) metrics_->Rejected("storage");
+    http::HttpResponse answer = http::HttpResponse::Error(
+        503, "storage unavailable: " + status.message());
+    answer.headers.emplace_back("Retry-After", "5");
+    return answer;
+  }
+  return http::HttpResponse::Json(202, IdBody(cron.check_in.check_in_id));
 }
 
 }  // namespace ingest

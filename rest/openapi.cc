@@ -99,6 +99,32 @@ OperationSpec Ingest(const char* pattern, std::vector<QueryParamSpec> query,
           {400, 401, 403, 413, 429}};
 }
 
+// Relay's cron check-in form: 202 {"id"}; status and the rest in the query
+// (or a JSON check-in body).
+OperationSpec CronCheckIn(const char* method, const char* pattern) {
+  return {method,
+          pattern,
+          "ingest",
+          false,
+          {{"status",
+            "string",
+            "in_progress, ok or error (without a JSON body)",
+            {"in_progress", "ok", "error"}},
+           {"check_in_id", "string", "The run's id (UUID)", {}},
+           {"environment", "string", "Default production", {}},
+           {"duration", "number", "Seconds the run took", {}},
+           {"sentry_key",
+            "string",
+            "Project public key (or the path segment, or X-Sentry-Auth)",
+            {}}},
+          nullptr,
+          std::string(method) == "POST" ? "application/json" : nullptr,
+          202,
+          "IngestAccepted",
+          "application/json",
+          {400, 401, 403, 404, 413, 503}};
+}
+
 // limit and cursor, of every paged list; after `filters`.
 std::vector<QueryParamSpec> Paged(std::vector<QueryParamSpec> filters) {
   filters.push_back(
@@ -231,6 +257,23 @@ const std::vector<OperationSpec>& KnownOperations() {
       Ingest("/api/v1/events",
              {{"key", "string", "Project public key", {}, true}},
              "application/json"),
+      // Cron monitors (docs/monitors.md).
+      JsonGet(
+          "/api/v1/monitors", "monitors", true, "MonitorList", {400, 401, 503},
+          Paged({{"project", "integer", "Only monitors of this project id", {}},
+                 {"environment",
+                  "string",
+                  "Only monitors of this environment",
+                  {}}})),
+      JsonGet("/api/v1/monitors/{id}", "monitors", true, "MonitorDetail",
+              {400, 401, 404, 503}),
+      JsonGet("/api/v1/monitors/{id}/checkins", "monitors", true,
+              "MonitorCheckInList", {400, 401, 404, 503}, Paged({})),
+      CronCheckIn("POST", "/api/{project_id}/cron/{monitor_slug}/"),
+      CronCheckIn("POST",
+                  "/api/{project_id}/cron/{monitor_slug}/{sentry_key}/"),
+      CronCheckIn("GET", "/api/{project_id}/cron/{monitor_slug}/"),
+      CronCheckIn("GET", "/api/{project_id}/cron/{monitor_slug}/{sentry_key}/"),
   };
   return *ops;
 }
@@ -623,6 +666,59 @@ void Components(Writer* w) {
           "crash_free_users", "users", "errors", "new_groups", "first_seen",
           "last_seen", "environments"});
   ListSchema(w, "ReleaseList", "Release");
+  // Cron monitors.
+  const std::vector<Prop> monitor_props = {
+      {"id", "integer"},
+      {"project", "integer"},
+      {"slug", "string"},
+      {"environment", "string"},
+      {"schedule", "object-null"},
+      {"checkin_margin", "integer"},
+      {"max_runtime", "integer"},
+      {"timezone", "string"},
+      {"failure_issue_threshold", "integer"},
+      {"recovery_threshold", "integer"},
+      {"status", "string"},
+      {"incident_open", "boolean"},
+      {"next_expected", "date-time-null"},
+      {"last_checkin", "date-time-null"},
+      {"created_at", "date-time-null"},
+      {"updated_at", "date-time-null"},
+      {"checkins_total", "integer"},
+      {"missed_total", "integer"},
+      {"timeouts_total", "integer"},
+      {"links", "links"}};
+  const std::vector<const char*> monitor_required = {
+      "id",     "project",       "slug",          "environment", "schedule",
+      "status", "incident_open", "next_expected", "last_checkin"};
+  Schema(w, "Monitor", monitor_props, monitor_required);
+  ListSchema(w, "MonitorList", "Monitor");
+  Schema(w, "MonitorCheckIn",
+         {{"id", "integer"},
+          {"check_in_id", "string-null"},
+          {"status", "string"},
+          {"kind", "string"},
+          {"run_started", "date-time-null"},
+          {"duration", "number-null"},
+          {"received", "date-time"},
+          {"missed_count", "integer"},
+          {"last_scheduled", "date-time-null"},
+          {"release", "string-null"},
+          {"trace_id", "string-null"}},
+         {"id", "status", "kind", "received"});
+  ListSchema(w, "MonitorCheckInList", "MonitorCheckIn");
+  Schema(w, "MonitorRun",
+         {{"check_in_id", "string-null"},
+          {"started", "date-time"},
+          {"timeout_at", "date-time"}},
+         {"check_in_id", "started", "timeout_at"});
+  std::vector<Prop> monitor_detail_props = monitor_props;
+  monitor_detail_props.push_back({"checkins", "array:MonitorCheckIn"});
+  monitor_detail_props.push_back({"in_progress", "array:MonitorRun"});
+  std::vector<const char*> monitor_detail_required = monitor_required;
+  monitor_detail_required.push_back("checkins");
+  monitor_detail_required.push_back("in_progress");
+  Schema(w, "MonitorDetail", monitor_detail_props, monitor_detail_required);
   w->EndObject();
   w->EndObject();
 }
@@ -633,6 +729,8 @@ const char* StatusText(int status) {
       return "OK";
     case 201:
       return "Created";
+    case 202:
+      return "Accepted (committed)";
     case 400:
       return "Bad request: invalid parameter or body";
     case 401:

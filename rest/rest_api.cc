@@ -17,6 +17,7 @@
 #include "crashctl/tracing/trace_tree.h"
 #include "crashctl/tracing/transaction.h"
 #include "crashctl/util/time.h"
+#include "monitors_routes.h"
 #include "openapi.h"
 #include "request_params.h"
 #include "resource_json.h"
@@ -835,6 +836,7 @@ void RegisterRestRoutes(http::Router* router, store::Store* store,
         "groups",
         &RestHandlers::GetTrace);
   RegisterReleaseRoutes(router, store, token, options.base_url);
+  RegisterMonitorRoutes(router, store, options);  // cron monitors
 }
 
 }  // namespace rest

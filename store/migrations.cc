@@ -264,6 +264,49 @@ CREATE TABLE releases (
   errors       INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (project_id, release, environment)
 ) WITHOUT ROWID;
+// Version 7: cron monitors (one per project, slug and environment) and their
+// check-in rows (received, missed, timed out). state_json is the monitor's
+// releases::MonitorState; next_deadline (NULL: nothing pending) is when the
+// scheduler next has to look at it.
+constexpr char kV7[] = R"sql(
+CREATE TABLE monitors (
+  id              INTEGER PRIMARY KEY,
+  project_id      INTEGER NOT NULL REFERENCES projects(id),
+  slug            TEXT NOT NULL,
+  environment     TEXT NOT NULL,
+  state_json      TEXT NOT NULL,
+  next_deadline   INTEGER,
+  created_at      REAL NOT NULL,
+  updated_at      REAL NOT NULL,
+  last_checkin    REAL NOT NULL DEFAULT 0,
+  last_status     TEXT NOT NULL DEFAULT '',
+  checkins_total  INTEGER NOT NULL DEFAULT 0,
+  missed_total    INTEGER NOT NULL DEFAULT 0,
+  timeouts_total  INTEGER NOT NULL DEFAULT 0,
+  incident_reason TEXT NOT NULL DEFAULT '',
+  incident_started INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (project_id, slug, environment)
+);
+CREATE INDEX monitors_next_deadline ON monitors (next_deadline)
+  WHERE next_deadline IS NOT NULL;
+
+CREATE TABLE monitor_checkins (
+  id              INTEGER PRIMARY KEY,
+  monitor_id      INTEGER NOT NULL REFERENCES monitors(id) ON DELETE CASCADE,
+  check_in_id     TEXT NOT NULL DEFAULT '',
+  status          TEXT NOT NULL,
+  kind            TEXT NOT NULL,
+  run_started     INTEGER NOT NULL DEFAULT 0,
+  duration        REAL,
+  received        INTEGER NOT NULL,
+  missed_count    INTEGER NOT NULL DEFAULT 0,
+  last_scheduled  INTEGER NOT NULL DEFAULT 0,
+  release         TEXT NOT NULL DEFAULT '',
+  trace_id        TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX monitor_checkins_monitor_received
+  ON monitor_checkins (monitor_id, received);
+CREATE INDEX monitor_checkins_received ON monitor_checkins (received);
 )sql";
 
 constexpr char kBootstrap[] =
@@ -296,6 +339,7 @@ const std::vector<Migration>& SchemaMigrations() {
       {4, "group counters folded with a watermark", kV4},
       {5, "transactions, tracing labels, trace ids of events", kV5},
       {6, "sessions and releases", kV6},
+      {7, "cron monitors and their check-ins", kV7},
   };
   return kMigrations;
 }

@@ -414,6 +414,17 @@ Status SqliteStore::DeleteOlderThan(double cutoff, int64_t* deleted) {
                            "crashes WHERE updated_at < ?1 LIMIT ?2)",
                            cutoff, &crashes);
   if (!status.ok()) return status;
+  // Cron monitor check-in rows (monitors themselves stay: their state).
+  int64_t checkins = 0;
+  status = DeleteInBatches("retention: monitor check-ins",
+                           "DELETE FROM monitor_checkins WHERE id IN (SELECT "
+                           "id FROM monitor_checkins WHERE received < ?1 "
+                           "LIMIT ?2)",
+                           static_cast<int64_t>(cutoff), &checkins);
+  if (!status.ok()) return status;
+  if (checkins > 0) {
+    spdlog::info("store: retention deleted {} monitor check-ins", checkins);
+  }
 
   if (events + groups + crashes > 0) {
     VacuumFreePages();

@@ -19,6 +19,7 @@
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -126,6 +127,19 @@ class SqliteStore : public Store {
   Status RecentReleases(
       size_t per_project,
       std::vector<std::pair<int64_t, std::string>>* out) override;
+  // --- cron monitors (monitors helper; sqlite_store_monitors.cc) ---------
+  Status ApplyCheckIn(int64_t project_id, const releases::CheckIn& check_in,
+                      int64_t now, size_t max_monitors_per_project,
+                      MonitorUpdate* out) override;
+  Status TickMonitors(int64_t now, size_t max_monitors,
+                      std::vector<MonitorUpdate>* out) override;
+  Status NextMonitorDeadline(std::optional<int64_t>* out) override;
+  Status ListMonitors(const MonitorQuery& query,
+                      model::Page<model::Monitor>* out) override;
+  Status GetMonitor(int64_t id, model::Monitor* out) override;
+  Status ListMonitorCheckIns(int64_t monitor_id, int limit,
+                             const std::string& cursor,
+                             model::Page<model::MonitorCheckIn>* out) override;
 
   // Size of the database files (main + WAL) in bytes.
   int64_t SizeBytes() const;

@@ -144,6 +144,34 @@ TEST(AlertEncodingTest, EncodesV2ArrayAndLeavesOutEmptyValues) {
   EXPECT_EQ(EncodeAlerts({}), "[]");
 }
 
+TEST(AlertBuilderTest, MonitorAlertLabelsAndResolve) {
+  model::Monitor m;
+  m.id = 7;
+  m.project_id = 2;
+  m.slug = "nightly-backup";
+  m.environment = "production";
+  AlertBuildOptions options;
+  options.base_url = "http://x";
+  Alert raise =
+      MonitorAlert(m, "missed", 1000, "1 run missed", false, options, 1100, 50);
+  EXPECT_EQ(raise.labels["alertname"], kMonitorFailedAlertName);
+  EXPECT_EQ(raise.labels["severity"], "warning");
+  EXPECT_EQ(raise.labels["project"], "2");
+  EXPECT_EQ(raise.labels["monitor"], "nightly-backup");
+  EXPECT_EQ(raise.labels["environment"], "production");
+  EXPECT_EQ(raise.labels["reason"], "missed");
+  EXPECT_EQ(raise.annotations["url"], "http://x/api/v1/monitors/7");
+  EXPECT_THAT(raise.annotations["description"], HasSubstr("1 run missed"));
+  EXPECT_EQ(raise.starts_at, 1000);
+  EXPECT_EQ(raise.ends_at, 1150);
+  EXPECT_EQ(raise.cooldown_key, "monitor:7");
+  EXPECT_EQ(raise.identity, "monitor:7:1000");
+  Alert resolve = MonitorAlert(m, "missed", 1000, "", true, options, 2000, 50);
+  EXPECT_EQ(resolve.labels, raise.labels);
+  EXPECT_EQ(resolve.ends_at, 2000);
+  EXPECT_EQ(resolve.identity, raise.identity);
+}
+
 TEST(AlertBuilderTest, LastLogLinesKeepsTheTail) {
   EXPECT_EQ(LastLogLines("a\nb\nc\n", 2, 100),
             "\xE2\x80\xA6"

@@ -177,6 +177,12 @@ std::vector<KeyCase> KeyCases() {
       {"sessions.max_open", "1000", "2000", "3000", "100000", "1000", "2000",
        "3000",
        [](const Config& c) { return std::to_string(c.sessions_max_open); }},
+      {"monitors.enabled", "no", "1", "false", "1", "0", "1", "0",
+       [](const Config& c) { return std::to_string(c.monitors_enabled); }},
+      {"monitors.max_per_project", "10", "20", "30", "100", "10", "20", "30",
+       [](const Config& c) {
+         return std::to_string(c.monitors_max_per_project);
+       }},
       {"kubernetes.enabled", "yes", "0", "true", "0", "1", "0", "1",
        [](const Config& c) { return std::to_string(c.kube_enabled); }},
       {"kubernetes.namespaces", "[a, b]", "c,d", " e , f ,", "", "a,b", "c,d",
@@ -540,6 +546,12 @@ TEST(ConfigErrorTest, Table) {
        "sessions:\n  max_open: many\n",
        "",
        {"key \"sessions.max_open\""}},
+      // Monitors.
+      {kFlag, "monitors.max_per_project", "0", {"monitors.max_per_project"}},
+      {kEnv,
+       "CRASHCTL_MONITORS_MAX_PER_PROJECT",
+       "many",
+       {"CRASHCTL_MONITORS_MAX_PER_PROJECT"}},
       {kEnv,
        "CRASHCTL_RETENTION_TRANSACTIONS_MAX_AGE",
        "soon",

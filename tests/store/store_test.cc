@@ -36,8 +36,10 @@ TEST(StoreOpenTest, CreatesParentDirectoryAndMigratesOnce) {
     ASSERT_TRUE(store->ListProjects(&projects).ok());
     ASSERT_EQ(projects.size(), 1u);  // data survives reopen
   }
+  // One row per migration (the numbers may have gaps while helpers' branches
+  // are apart).
   EXPECT_EQ(QueryInt(path, "SELECT count(*) FROM schema_migrations"),
-            LatestSchemaVersion());
+            static_cast<int>(SchemaMigrations().size()));
   EXPECT_EQ(QueryInt(path, "SELECT max(version) FROM schema_migrations"),
             LatestSchemaVersion());
   EXPECT_EQ(QueryInt(path, "PRAGMA user_version"), LatestSchemaVersion());
@@ -87,6 +89,8 @@ TEST(StoreOpenTest, Versions3And4UpgradeAVersion2Database) {
                      "DROP TABLE release_sessions;"
                      "DROP TABLE release_users;"
                      "DROP TABLE releases;"
+                     "DROP TABLE monitor_checkins;"  // version 7
+                     "DROP TABLE monitors;"
                      "DROP INDEX events_trace;"
                      "ALTER TABLE events DROP COLUMN trace_id;"
                      "ALTER TABLE events DROP COLUMN span_id;"

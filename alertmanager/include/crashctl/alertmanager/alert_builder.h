@@ -9,10 +9,12 @@
 #define CRASHCTL_ALERTMANAGER_ALERT_BUILDER_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "crashctl/alertmanager/alert.h"
 #include "crashctl/model/event.h"
+#include "crashctl/model/items.h"
 #include "crashctl/store/store.h"
 
 namespace crashctl {
@@ -22,6 +24,7 @@ namespace alertmanager {
 inline constexpr char kNewGroupAlertName[] = "CrashctlNewErrorGroup";
 inline constexpr char kRegressionAlertName[] = "CrashctlRegression";
 inline constexpr char kPodCrashAlertName[] = "CrashctlPodCrash";
+inline constexpr char kMonitorFailedAlertName[] = "CrashctlMonitorFailed";
 
 struct AlertBuildOptions {
   // crashctl's public URL without a trailing '/'; links are
@@ -55,6 +58,22 @@ Alert RegressionAlert(const model::Group& group, const model::WriteItem& item,
 // the same crash record pass the cooldown).
 Alert PodCrashAlert(const model::Crash& crash, const AlertBuildOptions& options,
                     double now);
+
+// A cron monitor's incident (docs/monitors.md). labels:
+// alertname=CrashctlMonitorFailed, severity=warning, project (id), monitor
+// (slug), environment, reason (error|missed|timeout: the failure that opened
+// the incident, from `incident_reason`). annotations: summary, description
+// (`detail`, e.g. "missed 3 runs"), url (base_url + "/api/v1/monitors/ID").
+// `resolved` false: startsAt = incident_started, endsAt = now +
+// `hold_seconds` (re-sent on later failures while it lasts); true: endsAt =
+// now. cooldown_key "monitor:<id>", identity
+// "monitor:<id>:<incident_started>" (so the resolve and refreshes of the
+// same incident pass the cooldown).
+Alert MonitorAlert(const model::Monitor& monitor,
+                   const std::string& incident_reason, int64_t incident_started,
+                   const std::string& detail, bool resolved,
+                   const AlertBuildOptions& options, double now,
+                   double hold_seconds);
 
 // The last `max_lines` lines of `logs`, then cut to the last `max_bytes`
 // bytes (on a UTF-8 boundary); "…" marks a cut at the start.

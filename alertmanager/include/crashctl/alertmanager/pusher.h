@@ -75,6 +75,10 @@ class AlertPusher {
   AlertPusher(const AlertPusher&) = delete;
   AlertPusher& operator=(const AlertPusher&) = delete;
 
+  // How alerts are built (base_url, durations): for callers that build
+  // their own alerts and Enqueue() them (cron monitors).
+  const AlertBuildOptions& build_options() const { return options_.build; }
+
   // True when at least one URL is configured.
   bool enabled() const { return !senders_.empty(); }
 

@@ -55,6 +55,9 @@ struct Config {
   int sessions_max_releases = 10;             // release label values / project
   int sessions_max_environments = 10;  // environment label values / project
   int64_t sessions_max_open = 100000;  // open sessions kept; then evicted
+  // monitors.* (docs/monitors.md)
+  bool monitors_enabled = true;        // false: check-ins are dropped
+  int monitors_max_per_project = 100;  // more new monitors are refused
   // kubernetes.*
   bool kube_enabled = false;
   std::vector<std::string> kube_namespaces;  // empty = all

@@ -86,12 +86,19 @@ class IngestHandlers {
   IngestHandlers(const IngestHandlers&) = delete;
   IngestHandlers& operator=(const IngestHandlers&) = delete;
 
-  // Adds the three ingestion routes to `router`.
+  // Adds the ingestion routes to `router` (envelope, store, short form,
+  // and the cron check-in form).
   void Register(http::Router* router);
 
   http::HttpResponse HandleEnvelope(http::HttpRequest& request);
   http::HttpResponse HandleStore(http::HttpRequest& request);
   http::HttpResponse HandleShortForm(http::HttpRequest& request);
+  // Relay's cron check-in form (GET or POST
+  // /api/{project_id}/cron/{monitor_slug}/[{sentry_key}/]): 202 {"id"}
+  // once committed, 400 on a bad check-in (invalid_check_in), 413 for a
+  // new monitor beyond monitors.max_per_project (too_many_monitors), 404
+  // when monitors are disabled.
+  http::HttpResponse HandleCron(http::HttpRequest& request);
 
  private:
   // Why a request was refused: HTTP status, metric reason, message.

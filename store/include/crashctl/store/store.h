@@ -88,6 +88,16 @@ struct MonitorUpdate {
   model::Monitor monitor;  // as stored after the change
   bool created = false;    // the check-in created the monitor
   releases::MonitorTransition transition;
+  // One per transition.alerts entry (monitors helper): the incident it
+  // raises or resolves, its failure reason and start, kept in the database
+  // so that a resolve carries the labels of its raise, also after a restart.
+  struct Incident {
+    std::string reason;  // error | missed | timeout
+    int64_t started = 0;
+  };
+  std::vector<Incident> alert_incidents;
+  // The incident open after the change (started 0 when none).
+  Incident open_incident;
 };
 
 class Store {

@@ -1,0 +1,267 @@
+// Cron monitors end to end: the real crashctl binary on a loopback port.
+//  * Relay's HTTP check-in form (GET and POST, key in the path, in the
+//    query, in X-Sentry-Auth; a JSON body with a monitor config), its
+//    refusals (bad status, unknown key, too many monitors);
+//  * the real @sentry/node captureCheckIn / withMonitor
+//    (tests/integration/monitors_node_client.js; skipped when missing);
+//  * GET /api/v1/monitors, /api/v1/monitors/{id}, .../checkins and the
+//    crashctl_monitor_* series on /metrics.
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "tests/testing/server_process.h"
+
+namespace crashctl {
+namespace {
+
+using testing::HttpResult;
+using testing::ServerProcess;
+
+bool Exists(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0;
+}
+
+rapidjson::Document ParseJson(const std::string& text) {
+  rapidjson::Document doc;
+  doc.Parse(text.c_str(), text.size());
+  EXPECT_FALSE(doc.HasParseError()) << text;
+  return doc;
+}
+
+// The value of the /metrics line that starts with `series` (exact name and
+// labels as exposed); -1 when absent.
+double MetricLine(const std::string& metrics, const std::string& series) {
+  size_t pos = 0;
+  while ((pos = metrics.find(series, pos)) != std::string::npos) {
+    if (pos == 0 || metrics[pos - 1] == '\n') {
+      const size_t space = metrics.find(' ', pos + series.size());
+      if (space == pos + series.size()) {
+        return std::strtod(metrics.c_str() + space + 1, nullptr);
+      }
+    }
+    pos += series.size();
+  }
+  return -1;
+}
+
+class MonitorsIntegrationTest : public ::testing::Test {
+ protected:
+  void Start(std::map<std::string, std::string> env = {}) {
+    std::string error;
+    ServerProcess::Options options;
+    options.env = std::move(env);
+    server_ = ServerProcess::Start(options, &error);
+    ASSERT_TRUE(server_) << error;
+    project_ = server_->CreateProject("jobs");
+    ASSERT_FALSE(project_.key.empty());
+    pid_ = std::to_string(project_.id);
+  }
+  std::string Cron(const std::string& slug, bool with_key = true) {
+    return "/api/" + pid_ + "/cron/" + slug + "/" +
+           (with_key ? project_.key + "/" : "");
+  }
+  rapidjson::Document GetJson(const std::string& path, long want = 200) {
+    HttpResult r = server_->Get(path);
+    EXPECT_EQ(r.status, want) << path << ": " << r.body;
+    return ParseJson(r.status == want ? r.body : "{}");
+  }
+
+  std::unique_ptr<ServerProcess> server_;
+  ServerProcess::ProjectInfo project_;
+  std::string pid_;
+};
+
+TEST_F(MonitorsIntegrationTest, HttpFormRestAndMetrics) {
+  Start();
+  // GET with the key in the path and the status in the query.
+  HttpResult r = server_->Get(Cron("daily-report") + "?status=ok");
+  EXPECT_EQ(r.status, 202) << r.body << server_->Log();
+  EXPECT_NE(r.body.find("\"id\""), std::string::npos) << r.body;
+  // POST without the key segment: the key from the query.
+  const std::string id = "83a7c03ed0a04e1b97e2e3b18d38f244";
+  r = server_->Post(Cron("daily-report", false) + "?sentry_key=" +
+                        project_.key + "&status=in_progress&check_in_id=" + id,
+                    "");
+  EXPECT_EQ(r.status, 202) << r.body;
+  EXPECT_NE(r.body.find(id), std::string::npos) << r.body;
+  // ... and from X-Sentry-Auth.
+  r = server_->Post(
+      Cron("daily-report", false) + "?status=error&check_in_id=" + id +
+          "&duration=2.5",
+      "",
+      {"X-Sentry-Auth: Sentry sentry_version=7, sentry_key=" + project_.key});
+  EXPECT_EQ(r.status, 202) << r.body;
+  // A JSON body with a monitor config (the path's slug wins).
+  r = server_->Post(
+      Cron("weekly-cleanup"),
+      R"({"monitor_slug":"ignored","status":"ok","environment":"staging",)"
+      R"("monitor_config":{"schedule":{"type":"crontab","value":"0 4 * * MON"},)"
+      R"("checkin_margin":10,"max_runtime":60,"timezone":"Europe/Vienna"}})",
+      {"Content-Type: application/json"});
+  EXPECT_EQ(r.status, 202) << r.body;
+
+  // Refusals: a bad status, an unknown key, a key of another project.
+  r = server_->Get(Cron("daily-report") + "?status=missed");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("error"), std::string::npos);
+  r = server_->Get("/api/" + pid_ +
+                   "/cron/daily-report/0123456789abcdef0123456789abcdef/"
+                   "?status=ok");
+  EXPECT_EQ(r.status, 403) << r.body;
+  r = server_->Get("/api/" + pid_ + "/cron/daily-report/?status=ok");
+  EXPECT_EQ(r.status, 401) << r.body;
+
+  // REST.
+  rapidjson::Document doc = GetJson("/api/v1/monitors?project=" + pid_);
+  ASSERT_TRUE(doc.HasMember("items") && doc["items"].IsArray());
+  ASSERT_EQ(doc["items"].Size(), 2u);
+  const auto& daily = doc["items"][0];
+  EXPECT_STREQ(daily["slug"].GetString(), "daily-report");
+  EXPECT_STREQ(daily["environment"].GetString(), "production");
+  EXPECT_STREQ(daily["status"].GetString(), "error");
+  EXPECT_TRUE(daily["schedule"].IsNull());
+  EXPECT_EQ(daily["checkins_total"].GetInt64(), 3);
+  EXPECT_TRUE(daily["incident_open"].GetBool());
+  const auto& weekly = doc["items"][1];
+  EXPECT_STREQ(weekly["slug"].GetString(), "weekly-cleanup");
+  EXPECT_STREQ(weekly["environment"].GetString(), "staging");
+  ASSERT_TRUE(weekly["schedule"].IsObject());
+  EXPECT_STREQ(weekly["schedule"]["type"].GetString(), "crontab");
+  EXPECT_STREQ(weekly["schedule"]["value"].GetString(), "0 4 * * MON");
+  EXPECT_EQ(weekly["checkin_margin"].GetInt64(), 10);
+  EXPECT_EQ(weekly["max_runtime"].GetInt64(), 60);
+  EXPECT_STREQ(weekly["timezone"].GetString(), "Europe/Vienna");
+  EXPECT_TRUE(weekly["next_expected"].IsString());
+
+  const std::string daily_id = std::to_string(daily["id"].GetInt64());
+  doc = GetJson("/api/v1/monitors/" + daily_id);
+  ASSERT_TRUE(doc.HasMember("checkins") && doc["checkins"].IsArray());
+  ASSERT_EQ(doc["checkins"].Size(), 3u);
+  EXPECT_STREQ(doc["checkins"][0]["status"].GetString(), "error");
+  EXPECT_STREQ(doc["checkins"][0]["kind"].GetString(), "run_finished");
+  EXPECT_EQ(doc["checkins"][0]["duration"].GetDouble(), 2.5);
+  ASSERT_TRUE(doc["in_progress"].IsArray());
+  EXPECT_EQ(doc["in_progress"].Size(), 0u);
+  doc = GetJson("/api/v1/monitors/" + daily_id + "/checkins?limit=2");
+  ASSERT_EQ(doc["items"].Size(), 2u);
+  ASSERT_TRUE(doc["next_cursor"].IsString());
+  doc = GetJson("/api/v1/monitors/" + daily_id + "/checkins?limit=2&cursor=" +
+                std::string(doc["next_cursor"].GetString()));
+  ASSERT_EQ(doc["items"].Size(), 1u);
+  EXPECT_TRUE(doc["next_cursor"].IsNull());
+  GetJson("/api/v1/monitors/999999", 404);
+  GetJson("/api/v1/monitors/abc", 400);
+  GetJson("/api/v1/monitors?colour=blue", 400);
+  GetJson("/api/v1/monitors?project=x", 400);
+  GetJson("/api/v1/monitors?limit=0", 400);
+  GetJson("/api/v1/monitors?cursor=bad!", 400);
+
+  // Metrics.
+  HttpResult m = server_->Get("/metrics");
+  ASSERT_EQ(m.status, 200);
+  const std::string labels =
+      "{monitor=\"daily-report\",project=\"" + pid_ + "\"";
+  EXPECT_EQ(MetricLine(m.body, "crashctl_monitor_checkins_total" + labels +
+                                   ",status=\"ok\"}"),
+            1)
+      << m.body.substr(0, 0);
+  EXPECT_EQ(MetricLine(m.body, "crashctl_monitor_checkins_total" + labels +
+                                   ",status=\"error\"}"),
+            1);
+  EXPECT_EQ(MetricLine(m.body, "crashctl_monitor_checkins_total" + labels +
+                                   ",status=\"in_progress\"}"),
+            1);
+  EXPECT_EQ(MetricLine(m.body, "crashctl_monitor_incident_open" + labels + "}"),
+            1);
+  EXPECT_GT(MetricLine(m.body,
+                       "crashctl_monitor_last_checkin_timestamp_"
+                       "seconds" +
+                           labels + "}"),
+            1.7e9);
+  EXPECT_EQ(MetricLine(m.body, "crashctl_monitors{project=\"" + pid_ + "\"}"),
+            2);
+  EXPECT_GE(MetricLine(m.body,
+                       "crashctl_ingest_rejected_total{reason=\"invalid_check_"
+                       "in\"}"),
+            1);
+}
+
+TEST_F(MonitorsIntegrationTest, MaxPerProjectAndDisabled) {
+  Start({{"CRASHCTL_MONITORS_MAX_PER_PROJECT", "1"}});
+  EXPECT_EQ(server_->Get(Cron("a") + "?status=ok").status, 202);
+  HttpResult r = server_->Get(Cron("b") + "?status=ok");
+  EXPECT_EQ(r.status, 413) << r.body;
+  EXPECT_NE(r.body.find("max_per_project"), std::string::npos) << r.body;
+  EXPECT_EQ(server_->Get(Cron("a") + "?status=ok").status, 202);
+  server_.reset();
+  Start({{"CRASHCTL_MONITORS_ENABLED", "false"}});
+  r = server_->Get(Cron("a") + "?status=ok");
+  EXPECT_EQ(r.status, 404) << r.body;
+}
+
+TEST_F(MonitorsIntegrationTest, SentryNodeCaptureCheckIn) {
+  const char* node_path = std::getenv("NODE_PATH");
+  const std::string modules =
+      node_path != nullptr && *node_path != '\0'
+          ? node_path
+          : testing::SourceDir() + "/tests/node_modules";
+  if (!Exists(modules + "/@sentry/node/package.json")) {
+    GTEST_SKIP() << "@sentry/node is not installed under " << modules;
+  }
+  Start();
+  testing::CommandResult run = testing::RunCommand(
+      {"node",
+       testing::SourceDir() + "/tests/integration/monitors_node_client.js",
+       project_.dsn},
+      {{"NODE_PATH", modules}}, 90);
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err << server_->Log();
+  rapidjson::Document doc;
+  const bool ok = testing::WaitFor(
+      [&] {
+        doc = GetJson("/api/v1/monitors?project=" + pid_);
+        return doc.HasMember("items") && doc["items"].IsArray() &&
+               doc["items"].Size() == 2;
+      },
+      15);
+  ASSERT_TRUE(ok) << server_->Log();
+  std::map<std::string, const rapidjson::Value*> by_slug;
+  for (const auto& m : doc["items"].GetArray()) {
+    by_slug[m["slug"].GetString()] = &m;
+  }
+  ASSERT_EQ(by_slug.count("node-nightly"), 1u);
+  ASSERT_EQ(by_slug.count("node-hourly-sync"), 1u);
+  const rapidjson::Value& nightly = *by_slug["node-nightly"];
+  EXPECT_STREQ(nightly["status"].GetString(), "ok");
+  EXPECT_STREQ(nightly["schedule"]["value"].GetString(), "0 3 * * *");
+  EXPECT_STREQ(nightly["timezone"].GetString(), "Europe/Vienna");
+  EXPECT_EQ(nightly["checkin_margin"].GetInt64(), 5);
+  EXPECT_EQ(nightly["checkins_total"].GetInt64(), 2);
+  const rapidjson::Value& sync = *by_slug["node-hourly-sync"];
+  EXPECT_STREQ(sync["status"].GetString(), "error");
+  EXPECT_STREQ(sync["schedule"]["type"].GetString(), "interval");
+  EXPECT_EQ(sync["schedule"]["value"].GetInt64(), 2);
+  EXPECT_STREQ(sync["schedule"]["unit"].GetString(), "hour");
+
+  HttpResult m = server_->Get("/metrics");
+  ASSERT_EQ(m.status, 200);
+  EXPECT_EQ(MetricLine(m.body,
+                       "crashctl_monitor_checkins_total{monitor=\"node-"
+                       "nightly\",project=\"" +
+                           pid_ + "\",status=\"ok\"}"),
+            1);
+  EXPECT_EQ(MetricLine(m.body,
+                       "crashctl_monitor_checkins_total{monitor=\"node-"
+                       "hourly-sync\",project=\"" +
+                           pid_ + "\",status=\"error\"}"),
+            1);
+}
+
+}  // namespace
+}  // namespace crashctl
