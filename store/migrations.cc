@@ -264,6 +264,8 @@ CREATE TABLE releases (
   errors       INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (project_id, release, environment)
 ) WITHOUT ROWID;
+)sql";
+
 // Version 7: cron monitors (one per project, slug and environment) and their
 // check-in rows (received, missed, timed out). state_json is the monitor's
 // releases::MonitorState; next_deadline (NULL: nothing pending) is when the
