@@ -9,13 +9,16 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdlib>
+#include <ctime>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "tests/testing/server_process.h"
+#include "tests/testing/temp_dir.h"
 
 namespace crashctl {
 namespace {
@@ -261,6 +264,84 @@ TEST_F(MonitorsIntegrationTest, SentryNodeCaptureCheckIn) {
                        "hourly-sync\",project=\"" +
                            pid_ + "\",status=\"error\"}"),
             1);
+}
+
+// "2026-12-02T18:37:00.000Z" -> epoch seconds; -1 when malformed.
+int64_t EpochOf(const std::string& rfc3339) {
+  std::tm tm{};
+  if (strptime(rfc3339.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) == nullptr) return -1;
+  return static_cast<int64_t>(timegm(&tm));
+}
+
+// crashctl is down when a run's margin passes: the next crashctl reports
+// that run missed once, and a further restart does not report it again.
+// Real time: a "* * * * *" crontab with the minimum margin (1 minute), so the
+// test takes up to about 2.5 minutes.
+TEST_F(MonitorsIntegrationTest, RestartInTheMiddleReportsMissedRunOnce) {
+  testing::TempDir data("monitors-restart");
+  ServerProcess::Options options;
+  options.data_dir = data.path();
+  std::string error;
+  server_ = ServerProcess::Start(options, &error);
+  ASSERT_TRUE(server_) << error;
+  project_ = server_->CreateProject("jobs");
+  pid_ = std::to_string(project_.id);
+  HttpResult r = server_->Post(
+      Cron("every-minute"),
+      R"({"status":"ok","monitor_config":{"schedule":{"type":"crontab",)"
+      R"("value":"* * * * *"},"checkin_margin":1}})",
+      {"Content-Type: application/json"});
+  ASSERT_EQ(r.status, 202) << r.body;
+  rapidjson::Document doc = GetJson("/api/v1/monitors?project=" + pid_);
+  ASSERT_EQ(doc["items"].Size(), 1u);
+  const std::string id = std::to_string(doc["items"][0]["id"].GetInt64());
+  const std::string expected = doc["items"][0]["next_expected"].GetString();
+  const int64_t run = EpochOf(expected);
+  ASSERT_GT(run, 0) << expected;
+  server_.reset();  // crashctl is down ...
+
+  // ... until the run's margin (60 s) has passed.
+  while (static_cast<int64_t>(std::time(nullptr)) <= run + 62) {
+    ::usleep(200 * 1000);
+  }
+  // Rows that report the run `expected` missed.
+  auto missed_rows = [&](const rapidjson::Document& d) {
+    int n = 0;
+    for (const auto& c : d["items"].GetArray()) {
+      if (std::string(c["kind"].GetString()) != "missed") continue;
+      const int64_t first = EpochOf(c["run_started"].GetString());
+      const int64_t last = c["last_scheduled"].IsString()
+                               ? EpochOf(c["last_scheduled"].GetString())
+                               : first;
+      if (first <= run && run <= last) ++n;
+    }
+    return n;
+  };
+  server_ = ServerProcess::Start(options, &error);
+  ASSERT_TRUE(server_) << error;
+  const std::string checkins =
+      "/api/v1/monitors/" + id + "/checkins?limit=1000";
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        doc = GetJson(checkins);
+        return doc.HasMember("items") && missed_rows(doc) >= 1;
+      },
+      20))
+      << server_->Log();
+  EXPECT_EQ(missed_rows(doc), 1);
+  HttpResult m = server_->Get("/metrics");
+  EXPECT_GE(MetricLine(m.body,
+                       "crashctl_monitor_missed_total{monitor=\"every-"
+                       "minute\",project=\"" +
+                           pid_ + "\"}"),
+            1);
+  server_.reset();
+  // Another restart: the run is not reported again.
+  server_ = ServerProcess::Start(options, &error);
+  ASSERT_TRUE(server_) << error;
+  ::usleep(500 * 1000);
+  doc = GetJson(checkins);
+  EXPECT_EQ(missed_rows(doc), 1) << server_->Log();
 }
 
 }  // namespace
