@@ -114,6 +114,25 @@ class SqliteStore : public Store {
   Status HealthProbe() override;
   Status Maintain(Maintenance when) override;
 
+  // --- attachments and feedback (ingest, sqlite_store_attachments.cc) ----
+  // Bytes are written in chunks with sqlite3_blob_write, from `data` or the
+  // spool file; at most kMaxAttachmentBytes each (SQLite's own blob limit
+  // is 1e9).
+  static constexpr int64_t kMaxAttachmentBytes = int64_t{512} << 20;
+  static constexpr int kMaxAttachmentsPerEvent = 1000;  // listed at most
+  Status WriteAttachments(
+      const std::vector<model::Attachment>& attachments) override;
+  Status ListAttachments(const std::string& event_id,
+                         std::vector<model::Attachment>* out) override;
+  Status GetAttachment(const std::string& event_id,
+                       const std::string& attachment_id,
+                       model::Attachment* out) override;
+  Status WriteFeedback(const std::vector<model::Feedback>& feedback) override;
+  Status ListEventFeedback(const std::string& event_id, size_t limit,
+                           std::vector<model::Feedback>* out) override;
+  Status ListGroupFeedback(int64_t group_id, size_t limit,
+                           std::vector<model::Feedback>* out) override;
+
   // Size of the database files (main + WAL) in bytes.
   int64_t SizeBytes() const;
   // Writes the group counters GroupFolds holds (Maintain(kIdle)).
@@ -161,6 +180,16 @@ class SqliteStore : public Store {
   void VacuumFreePages();
   // Opens the write connection if it is closed. Needs write_mu_.
   Status EnsureWriter();
+  // Retention of attachments and feedback whose event is gone or never came
+  // (those of deleted events go by trigger): deletes those received before
+  // `cutoff`, in batches (sqlite_store_attachments.cc).
+  Status DeleteOrphanItems(double cutoff, int64_t* deleted);
+  struct Key {
+    std::string text;  // bound when not empty
+    int64_t number = 0;
+  };
+  Status ListFeedbackWhere(const char* where, const Key& key, size_t limit,
+                           std::vector<model::Feedback>* out);
 
   const std::string path_;
   const Options options_;
