@@ -70,9 +70,7 @@ Status Invalid(const std::string& message) {
   return Status(Status::Code::kInvalid, message);
 }
 
-bool IsBlank(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
+bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 }  // namespace
 
@@ -82,7 +80,8 @@ bool NormalizeEventId(std::string_view text, std::string* out) {
   for (char c : text) {
     if (c == '-') continue;
     if (!util::IsHexDigit(c) || id.size() == 32) return false;
-    id.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    id.push_back(
+        static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   }
   if (id.size() != 32) return false;
   *out = std::move(id);
@@ -136,8 +135,9 @@ Status ParseUserReport(std::string_view payload, double now,
   f.kind = "user_report";
   const Value* id = Member(doc, "event_id");
   if (id == nullptr || !id->IsString() ||
-      !NormalizeEventId(std::string_view(id->GetString(), id->GetStringLength()),
-                        &f.event_id)) {
+      !NormalizeEventId(
+          std::string_view(id->GetString(), id->GetStringLength()),
+          &f.event_id)) {
     return Invalid("user_report has no event_id (32 hex digits)");
   }
   f.feedback_id = f.event_id;
@@ -162,8 +162,9 @@ Status ParseFeedbackItem(std::string_view payload, double now,
   f.kind = "feedback";
   const Value* id = Member(doc, "event_id");
   if (id == nullptr || !id->IsString() ||
-      !NormalizeEventId(std::string_view(id->GetString(), id->GetStringLength()),
-                        &f.feedback_id)) {
+      !NormalizeEventId(
+          std::string_view(id->GetString(), id->GetStringLength()),
+          &f.feedback_id)) {
     return Invalid("feedback has no event_id (32 hex digits)");
   }
   const Value* contexts = Member(doc, "contexts");
@@ -228,7 +229,8 @@ LegacyBody DecodeLegacyBody(std::string_view body, size_t max_output,
       int produced = 0;
       if (EVP_DecodeUpdate(
               ctx.get(), reinterpret_cast<unsigned char*>(&decoded[have]),
-              &produced, reinterpret_cast<const unsigned char*>(body.data() + at),
+              &produced,
+              reinterpret_cast<const unsigned char*>(body.data() + at),
               static_cast<int>(n)) < 0) {
         return LegacyBody::kCorrupt;
       }
@@ -293,9 +295,9 @@ Status Spool::Append(std::string_view data, model::Attachment* attachment) {
     const ssize_t n = ::write(fd_, data.data() + done, data.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      return Status(Status::Code::kUnavailable,
-                    "cannot write spool file " + path_ + ": " +
-                        std::strerror(errno));
+      return Status(
+          Status::Code::kUnavailable,
+          "cannot write spool file " + path_ + ": " + std::strerror(errno));
     }
     done += static_cast<size_t>(n);
   }
@@ -309,7 +311,8 @@ size_t Spool::RemoveStale(const std::string& dir) {
   std::error_code ec;
   std::filesystem::directory_iterator it(dir, ec), end;
   size_t removed = 0;
-  for (int seen = 0; !ec && it != end && seen < 10000; it.increment(ec), ++seen) {
+  for (int seen = 0; !ec && it != end && seen < 10000;
+       it.increment(ec), ++seen) {
     const std::string name = it->path().filename().string();
     if (!util::StartsWith(name, kPrefix)) continue;
     std::error_code rm;

@@ -32,9 +32,8 @@ http::HttpResponse Failure(const Status& status, const std::string& what) {
     }
     default:
       spdlog::error("rest: {}: {}", what, status.message());
-      return http::HttpResponse::Error(500,
-                                       "internal error: " + what + ": " +
-                                           status.message());
+      return http::HttpResponse::Error(
+          500, "internal error: " + what + ": " + status.message());
   }
 }
 
@@ -42,8 +41,8 @@ http::HttpResponse Failure(const Status& status, const std::string& what) {
 std::string Disposition(const std::string& filename) {
   std::string ascii, encoded;
   for (unsigned char c : filename) {
-    const bool plain = c > 0x20 && c < 0x7f && c != '"' && c != '\\' &&
-                       c != '%' && c != ';';
+    const bool plain =
+        c >= 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '%' && c != ';';
     ascii.push_back(plain ? static_cast<char>(c) : '_');
     if (std::isalnum(c) || c == '.' || c == '-' || c == '_') {
       encoded.push_back(static_cast<char>(c));
@@ -82,8 +81,7 @@ class AttachmentHandlers {
       return Failure(status, "event " + event_id);
     }
     if (!status.ok() && items.empty()) {
-      return http::HttpResponse::Error(404, "event " + event_id +
-                                                " not found");
+      return http::HttpResponse::Error(404, "event " + event_id + " not found");
     }
     rapidjson::StringBuffer buffer;
     JsonWriter w(buffer);
@@ -156,8 +154,8 @@ Status LoadEventExtras(store::Store* store, const std::string& event_id,
   Status status = store->ListAttachments(event_id, &attachments);
   if (!status.ok() && !NotKept(status)) return status;
   out->attachments = static_cast<int64_t>(attachments.size());
-  status = store->ListEventFeedback(event_id, kEventFeedbackShown,
-                                    &out->feedback);
+  status =
+      store->ListEventFeedback(event_id, kEventFeedbackShown, &out->feedback);
   if (NotKept(status)) {
     out->feedback.clear();
     return Status::Ok();
@@ -180,14 +178,12 @@ void RegisterAttachmentRoutes(http::Router* router, store::Store* store,
   auto h = std::make_shared<AttachmentHandlers>(store, options);
   router->Add("GET", "/api/v1/events/{event_id}/attachments",
               "List an event's attachments (without their bytes)",
-              RequireAdmin(options.admin_token, [h](http::HttpRequest& r) {
-                return h->List(r);
-              }));
+              RequireAdmin(options.admin_token,
+                           [h](http::HttpRequest& r) { return h->List(r); }));
   router->Add("GET", "/api/v1/events/{event_id}/attachments/{attachment_id}",
               "Download one attachment (its bytes, with its content type)",
-              RequireAdmin(options.admin_token, [h](http::HttpRequest& r) {
-                return h->Get(r);
-              }));
+              RequireAdmin(options.admin_token,
+                           [h](http::HttpRequest& r) { return h->Get(r); }));
 }
 
 }  // namespace rest

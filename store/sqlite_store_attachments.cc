@@ -88,11 +88,11 @@ struct BlobCloser {
 // Fills the zeroblob of row `rowid` with the attachment's bytes, a chunk at
 // a time (bounded: size / kChunk writes).
 Status FillBlob(SqliteDb* db, int64_t rowid, const model::Attachment& a) {
-  const std::string what = "attachment " + a.event_id + "/" +
-                           std::to_string(a.position);
+  const std::string what =
+      "attachment " + a.event_id + "/" + std::to_string(a.position);
   sqlite3_blob* raw = nullptr;
-  int rc = sqlite3_blob_open(db->handle(), "main", "attachments", "data",
-                             rowid, /*flags=*/1, &raw);
+  int rc = sqlite3_blob_open(db->handle(), "main", "attachments", "data", rowid,
+                             /*flags=*/1, &raw);
   std::unique_ptr<sqlite3_blob, BlobCloser> blob(raw);
   if (rc != SQLITE_OK) {
     db->RecordError(rc);
@@ -118,8 +118,8 @@ Status FillBlob(SqliteDb* db, int64_t rowid, const model::Attachment& a) {
       std::fopen(a.spool_path.c_str(), "rb"));
   if (!file) {
     return MakeStatus(Status::Code::kUnavailable,
-                      what + ": cannot open spool file " + a.spool_path +
-                          ": " + std::strerror(errno));
+                      what + ": cannot open spool file " + a.spool_path + ": " +
+                          std::strerror(errno));
   }
   if (std::fseek(file.get(), static_cast<long>(a.spool_offset), SEEK_SET) !=
       0) {
@@ -227,8 +227,7 @@ Status SqliteStore::GetAttachment(const std::string& event_id,
     }
     stmt.Bind(1, attachment_id).Bind(2, event_id);
     st = StepToRow(db, &stmt, "get attachment",
-                   "event " + event_id + " has no attachment " +
-                       attachment_id);
+                   "event " + event_id + " has no attachment " + attachment_id);
     if (!st.ok()) return st;
     ReadAttachment(stmt, out);
     out->data = stmt.IsNull(9) ? std::string() : stmt.Text(9);
@@ -236,7 +235,8 @@ Status SqliteStore::GetAttachment(const std::string& event_id,
   });
 }
 
-Status SqliteStore::WriteFeedback(const std::vector<model::Feedback>& feedback) {
+Status SqliteStore::WriteFeedback(
+    const std::vector<model::Feedback>& feedback) {
   if (feedback.empty()) return Status::Ok();
   return Write("write feedback", [&](SqliteDb* db) {
     for (const model::Feedback& f : feedback) {
@@ -291,15 +291,14 @@ Status SqliteStore::ListFeedbackWhere(const char* where, const Key& key,
   return status;
 }
 
-Status SqliteStore::ListEventFeedback(const std::string& event_id,
-                                      size_t limit,
+Status SqliteStore::ListEventFeedback(const std::string& event_id, size_t limit,
                                       std::vector<model::Feedback>* out) {
   if (event_id.empty()) {
     out->clear();
     return Status::Ok();
   }
-  return ListFeedbackWhere("event_id = ?1 AND event_id != ''",
-                           Key{event_id, 0}, limit, out);
+  return ListFeedbackWhere("event_id = ?1 AND event_id != ''", Key{event_id, 0},
+                           limit, out);
 }
 
 Status SqliteStore::ListGroupFeedback(int64_t group_id, size_t limit,
