@@ -21,8 +21,8 @@
 #include "crashctl/releases/check_in.h"
 #include "crashctl/releases/client_report.h"
 #include "crashctl/releases/sessions.h"
-#include "crashctl/util/time.h"
 #include "crashctl/util/strings.h"
+#include "crashctl/util/time.h"
 #include "decompress.h"
 #include "envelope.h"
 #include "items.h"
@@ -816,8 +816,8 @@ http::HttpResponse IngestHandlers::HandleSingleEvent(
     return Commit({}, std::move(transactions), 0, project.id, id, start);
   }
   std::vector<model::WriteItem> items(1);
-  if (!PrepareEvent(body, project.id, request.remote_addr, &items[0],
-                    &refusal, SentryClient(request))) {
+  if (!PrepareEvent(body, project.id, request.remote_addr, &items[0], &refusal,
+                    SentryClient(request))) {
     return Refuse(refusal);
   }
   const std::string id = items[0].event.event_id;

@@ -84,15 +84,15 @@ Metrics::Metrics(prometheus::Registry* registry,
       registry, "crashctl_sdk_discarded_events_total",
       "Items the SDKs dropped before sending, from their client reports "
       "(reason, category: closed sets, docs/release-health.md).");
-  attachments_stored_ = &CounterFamily(
-      registry, "crashctl_attachments_stored_total",
-      "Envelope attachments stored with their events.");
-  attachment_bytes_ = &CounterFamily(
-      registry, "crashctl_attachment_bytes_total",
-      "Bytes of the envelope attachments stored.");
-  feedback_ = &CounterFamily(
-      registry, "crashctl_feedback_total",
-      "User feedback stored, by kind (user_report, feedback).");
+  attachments_stored_ =
+      &CounterFamily(registry, "crashctl_attachments_stored_total",
+                     "Envelope attachments stored with their events.");
+  attachment_bytes_ =
+      &CounterFamily(registry, "crashctl_attachment_bytes_total",
+                     "Bytes of the envelope attachments stored.");
+  feedback_ =
+      &CounterFamily(registry, "crashctl_feedback_total",
+                     "User feedback stored, by kind (user_report, feedback).");
   envelope_items_ = &CounterFamily(registry, "crashctl_envelope_items_total",
                                    "Envelope items received, by item type.",
                                    "type", KnownEnvelopeItemTypes());

@@ -481,16 +481,23 @@ void Components(Writer* w) {
          {"id", "project", "fingerprint", "title", "culprit", "level", "status",
           "count", "first_seen", "last_seen", "service", "linked_crashes"});
   ListSchema(w, "GroupList", "Group");
-  const std::vector<Prop> event_props = {
-      {"event_id", "string"},         {"project", "integer"},
-      {"group", "integer"},           {"timestamp", "date-time-null"},
-      {"received", "date-time-null"}, {"level", "string"},
-      {"platform", "string"},         {"title", "string"},
-      {"message", "string"},          {"release", "string"},
-      {"environment", "string"},      {"server_name", "string"},
-      {"service", "string"},          {"trace_id", "string-null"},
-      {"span_id", "string-null"},     {"sdk", "object-null"},
-      {"links", "links"}};
+  const std::vector<Prop> event_props = {{"event_id", "string"},
+                                         {"project", "integer"},
+                                         {"group", "integer"},
+                                         {"timestamp", "date-time-null"},
+                                         {"received", "date-time-null"},
+                                         {"level", "string"},
+                                         {"platform", "string"},
+                                         {"title", "string"},
+                                         {"message", "string"},
+                                         {"release", "string"},
+                                         {"environment", "string"},
+                                         {"server_name", "string"},
+                                         {"service", "string"},
+                                         {"trace_id", "string-null"},
+                                         {"span_id", "string-null"},
+                                         {"sdk", "object-null"},
+                                         {"links", "links"}};
   const std::vector<const char*> event_required = {"event_id", "project",
                                                    "group", "timestamp"};
   Schema(w, "Event", event_props, event_required);

@@ -285,9 +285,9 @@ void WriteAttachment(JsonWriter* w, const model::Attachment& a,
   WriteTime(w, a.received);
   w->Key("links");
   w->StartObject();
-  WriteField(w, "download",
-             Url(base_url, "/api/v1/events/" + a.event_id + "/attachments/" +
-                               a.id));
+  WriteField(
+      w, "download",
+      Url(base_url, "/api/v1/events/" + a.event_id + "/attachments/" + a.id));
   w->EndObject();
   w->EndObject();
 }

@@ -347,7 +347,8 @@ class RestHandlers {
     if (!status.ok()) return StoreFailure(status, "event " + event_id);
     EventExtras extras;
     status = LoadEventExtras(store_, event_id, &extras);
-    if (!status.ok()) return StoreFailure(status, "extras of event " + event_id);
+    if (!status.ok())
+      return StoreFailure(status, "extras of event " + event_id);
     rapidjson::StringBuffer buffer;
     JsonWriter w(buffer);
     WriteEvent(&w, event, options_.base_url, /*with_payload=*/true, &extras);

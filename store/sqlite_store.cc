@@ -367,8 +367,7 @@ Status SqliteStore::DeleteInBatches(const char* what, const char* sql,
 
 // Also used by sqlite_store_attachments.cc.
 template Status SqliteStore::DeleteInBatches<double>(const char*, const char*,
-                                                     double, int64_t*,
-                                                     int64_t);
+                                                     double, int64_t*, int64_t);
 
 void SqliteStore::VacuumFreePages() {
   for (int i = 0; i < kMaxVacuumSteps; ++i) {
