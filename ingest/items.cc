@@ -211,6 +211,10 @@ LegacyBody DecodeLegacyBody(std::string_view body, size_t max_output,
   size_t first = 0;
   while (first < body.size() && IsBlank(body[first])) ++first;
   if (first == body.size() || body[first] == '{') return LegacyBody::kJson;
+  const unsigned char lead = static_cast<unsigned char>(body[first]);
+  if (lead != 0x78 && !std::isalnum(lead) && lead != '+' && lead != '/') {
+    return LegacyBody::kJson;  // "[1]", "\"x\"": the JSON parser says why
+  }
   std::string decoded;
   if (static_cast<unsigned char>(body[first]) == 0x78) {
     decoded.assign(body.data(), body.size());  // zlib without base64
