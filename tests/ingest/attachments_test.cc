@@ -437,7 +437,10 @@ TEST(LegacyBodyTest, DecodesAndBoundsIt) {
   const std::string bomb = "{\"x\":\"" + std::string(100000, 'a') + "\"}";
   EXPECT_EQ(DecodeLegacyBody(Base64(Zlib(bomb)), 1000, &out),
             LegacyBody::kTooLarge);
-  EXPECT_EQ(DecodeLegacyBody("%%%%", 100, &out), LegacyBody::kCorrupt);
+  EXPECT_EQ(DecodeLegacyBody("ab!!cd", 100, &out), LegacyBody::kCorrupt);
+  // Not base64-looking: left to the JSON parser (malformed_json).
+  EXPECT_EQ(DecodeLegacyBody("%%%%", 100, &out), LegacyBody::kJson);
+  EXPECT_EQ(DecodeLegacyBody(" [1]", 100, &out), LegacyBody::kJson);
   EXPECT_EQ(DecodeLegacyBody(Base64(Zlib(bomb)).substr(0, 40), 1000000, &out),
             LegacyBody::kCorrupt);  // truncated zlib stream
 }
