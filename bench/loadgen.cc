@@ -6,7 +6,7 @@
 //   crashctl-loadgen --url http://127.0.0.1:9190/api/1/envelope/?sentry_key=K
 //                    [--connections 32] [--duration 10] [--rate 0]
 //                    [--groups 500] [--server-pid PID] [--label NAME]
-//                    [--transactions-per-event N]
+//                    [--transactions-per-event N] [--session-item]
 //
 // --rate 0 sends as fast as the connections allow (closed loop); --rate R
 // paces sends to R events/s. --transactions-per-event N (default 0) also
@@ -15,7 +15,9 @@
 // --rate R the load is R events/s plus N*R transactions/s. Prints one
 // Markdown table row (and a header with --header) so bench/run.sh can
 // append it to RESULTS.md; with N > 0 the table has an "acked
-// transactions/s" column.
+// transactions/s" column. --session-item adds a `session` item to each
+// event envelope (a fresh sid that ends crashed with the event, as a mobile
+// SDK sends it), so release health rides on the event path.
 #include <curl/curl.h>
 #include <unistd.h>
 
@@ -49,20 +51,22 @@ struct Options {
   std::string label = "crashctl";
   bool header = false;
   double transactions_per_event = 0;
+  bool session_item = false;
 };
 
 // One event template per group; the 32-hex event id sits at a fixed offset
 // so each request gets a fresh id without rebuilding the body.
 struct Template {
   std::string body;
-  size_t id_offsets[2];  // envelope header and event payload
+  // Envelope header and event payload (and the session item's sid).
+  std::vector<size_t> id_offsets;
   // The event's "timestamp" (12 characters, "1700000000.5"): set to the
   // current time on each send, as an SDK does (the server replaces times
   // more than 30 days old, which would rewrite every payload).
   size_t timestamp_offset = 0;
 };
 
-Template MakeTemplate(int group, int frames) {
+Template MakeTemplate(int group, int frames, bool session_item) {
   std::ostringstream frames_json;
   for (int f = 0; f < frames; ++f) {
     if (f) frames_json << ",";
@@ -102,13 +106,28 @@ Template MakeTemplate(int group, int frames) {
   Template t;
   std::string header =
       R"({"event_id":")" + id + R"(","sent_at":"2026-11-22T10:00:00Z"})";
-  t.id_offsets[0] = std::strlen(R"({"event_id":")");
+  t.id_offsets.push_back(std::strlen(R"({"event_id":")"));
   t.body = header + "\n" + R"({"type":"event","length":)" +
            std::to_string(payload.size()) + "}\n";
-  t.id_offsets[1] = t.body.size() + std::strlen(R"({"event_id":")");
+  t.id_offsets.push_back(t.body.size() + std::strlen(R"({"event_id":")"));
   t.timestamp_offset =
       t.body.size() + payload.find("\"timestamp\":1700000000.5") + 12;
   t.body += payload + "\n";
+  if (session_item) {
+    char started[32];
+    const std::time_t now = std::time(nullptr);
+    std::strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ",
+                  std::gmtime(&now));
+    const std::string session =
+        R"({"sid":")" + id + R"(","did":"user-)" + std::to_string(group) +
+        R"(","init":true,"started":")" + started +
+        R"(","status":"crashed","errors":1,"duration":12.5,)"
+        R"("attrs":{"release":"shop@1.4.2","environment":"production"}})";
+    t.body += R"({"type":"session","length":)" +
+              std::to_string(session.size()) + "}\n";
+    t.id_offsets.push_back(t.body.size() + std::strlen(R"({"sid":")"));
+    t.body += session + "\n";
+  }
   return t;
 }
 
@@ -130,10 +149,10 @@ Template MakeTransactionTemplate(int route, double now) {
       R"(","sent_at":"2026-11-22T10:00:00Z","sdk":{"name":"sentry.javascript.node","version":"10.78.0"},)"
       R"("trace":{"environment":"production","release":"shop@1.4.2","public_key":"0123456789abcdef0123456789abcdef","trace_id":")" +
       trace_id + R"(","sample_rate":"1","sampled":"true"}})";
-  t.id_offsets[0] = std::strlen(R"({"event_id":")");
+  t.id_offsets.push_back(std::strlen(R"({"event_id":")"));
   t.body = header + "\n" + R"({"type":"transaction","length":)" +
            std::to_string(payload.size()) + "}\n";
-  t.id_offsets[1] = t.body.size() + payload_id;
+  t.id_offsets.push_back(t.body.size() + payload_id);
   t.timestamp_offset = std::string::npos;  // the spans carry their own times
   t.body += payload + "\n";
   return t;
@@ -216,6 +235,8 @@ bool ParseArgs(int argc, char** argv, Options* o) {
       o->header = true;
     else if (a == "--transactions-per-event")
       o->transactions_per_event = std::stod(next());
+    else if (a == "--session-item")
+      o->session_item = true;
     else
       return false;
   }
@@ -233,13 +254,13 @@ int main(int argc, char** argv) {
                  "usage: crashctl-loadgen --url URL [--connections N] "
                  "[--duration S<=600] [--rate R] [--groups G] [--frames F] "
                  "[--server-pid PID] [--label NAME] [--header] "
-                 "[--transactions-per-event N<=1000]\n");
+                 "[--transactions-per-event N<=1000] [--session-item]\n");
     return 2;
   }
   curl_global_init(CURL_GLOBAL_DEFAULT);
   std::vector<Template> templates;
   for (int g = 0; g < o.groups; ++g)
-    templates.push_back(MakeTemplate(g, o.frames));
+    templates.push_back(MakeTemplate(g, o.frames, o.session_item));
   std::vector<Template> transactions;
   if (o.transactions_per_event > 0) {
     const double now = static_cast<double>(std::time(nullptr));

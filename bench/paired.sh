@@ -7,7 +7,8 @@
 #   bench/paired.sh OLD_BINARY NEW_BINARY [PAIRS] [DURATION] [RATE]
 #
 # RATE 0 (default) is the closed loop; e.g. 5000 paces the load. Uses the
-# load generator of this tree (build/bench/crashctl-loadgen).
+# load generator of this tree (build/bench/crashctl-loadgen); LOADGEN_ARGS
+# adds arguments to its measured runs (e.g. "--session-item").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 old=${1:?usage: paired.sh OLD NEW [PAIRS] [DURATION] [RATE]}
@@ -18,6 +19,7 @@ rate=${5:-0}
 rest=${REST:-15}
 connections=${CONNECTIONS:-64}
 loadgen=${LOADGEN:-build/bench/crashctl-loadgen}
+read -r -a loadgen_args <<<"${LOADGEN_ARGS:-}"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
@@ -38,7 +40,8 @@ run() {
   before=$(sqlite3 "$data/crashctl.db" 'SELECT count(*) FROM events;')
   cpu_before=$(awk '{print $14 + $15}' "/proc/$server/stat")
   row=$("$loadgen" --label "$label" --url "$url" --connections "$connections" \
-    --duration "$duration" --rate "$rate" --server-pid "$server")
+    --duration "$duration" --rate "$rate" --server-pid "$server" \
+    "${loadgen_args[@]}")
   cpu_after=$(awk '{print $14 + $15}' "/proc/$server/stat")
   kill "$server"; wait "$server" || true
   after=$(sqlite3 "$data/crashctl.db" 'SELECT count(*) FROM events;')
