@@ -184,6 +184,12 @@ int ServeCommand(const std::vector<std::string>& args) {
   ingest_options.max_request_bytes =
       static_cast<size_t>(config.max_request_bytes);
   ingest_options.commit_timeout_seconds = config.request_timeout;
+  ingest_options.max_attachment_bytes =
+      static_cast<size_t>(config.max_attachment_bytes);
+  // Large attachments wait for their commit in <data_dir>/spool; files a
+  // crash left there are deleted now.
+  ingest_options.spool_dir = config.data_dir + "/spool";
+  ingest::IngestHandlers::RemoveStaleSpoolFiles(ingest_options.spool_dir);
   scrub::Options scrub_options;
   scrub_options.defaults = config.scrub_defaults;
   scrub_options.extra_keys = config.scrub_keys;

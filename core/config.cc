@@ -398,6 +398,8 @@ const std::vector<KeySpec>& Specs() {
               {"ingest.max_request_bytes", SizeKey(&Config::max_request_bytes)},
               {"ingest.queue_size", IntKey(&Config::queue_size, 1)},
               {"ingest.batch_size", IntKey(&Config::batch_size, 1)},
+              {"ingest.max_attachment_bytes",
+               SizeKey(&Config::max_attachment_bytes)},
               {"tracing.enabled", BoolKey(&Config::tracing_enabled)},
               {"tracing.store_sample_rate",
                [](const Value& v, Config* c) -> std::string {

@@ -15,7 +15,7 @@ bool IsSeparator(char c) {
 
 }  // namespace
 
-std::string SentryKeyFromAuthHeader(const std::string& header) {
+std::string SentryAuthField(const std::string& header, std::string_view field) {
   // Tokens are `name=value` pairs separated by commas and/or whitespace; a
   // leading bare "Sentry" scheme token is skipped. The loop advances at
   // least one byte per pass.
@@ -47,9 +47,13 @@ std::string SentryKeyFromAuthHeader(const std::string& header) {
       while (i < s.size() && !IsSeparator(s[i])) ++i;
       value = s.substr(start, i - start);
     }
-    if (util::EqualsIgnoreCase(name, "sentry_key")) return std::string(value);
+    if (util::EqualsIgnoreCase(name, field)) return std::string(value);
   }
   return "";
+}
+
+std::string SentryKeyFromAuthHeader(const std::string& header) {
+  return SentryAuthField(header, "sentry_key");
 }
 
 }  // namespace ingest

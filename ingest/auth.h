@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace crashctl {
 namespace ingest {
@@ -12,6 +13,9 @@ namespace ingest {
 // "Sentry sentry_key=abc, sentry_version=7, sentry_client=x/1.0".
 // Returns the sentry_key, "" if none.
 std::string SentryKeyFromAuthHeader(const std::string& header);
+// The value of field `field` (case-insensitive name, e.g. "sentry_client")
+// of such a header, "" if none.
+std::string SentryAuthField(const std::string& header, std::string_view field);
 
 }  // namespace ingest
 }  // namespace crashctl

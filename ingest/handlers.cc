@@ -7,6 +7,7 @@
 
 #include <cctype>
 #include <ctime>
+#include <filesystem>
 
 #include "auth.h"
 #include "crashctl/cron/monitor_service.h"
@@ -20,9 +21,11 @@
 #include "crashctl/releases/check_in.h"
 #include "crashctl/releases/client_report.h"
 #include "crashctl/releases/sessions.h"
+#include "crashctl/util/strings.h"
 #include "crashctl/util/time.h"
 #include "decompress.h"
 #include "envelope.h"
+#include "items.h"
 
 namespace crashctl {
 namespace ingest {
@@ -135,6 +138,14 @@ IngestHandlers::IngestHandlers(store::Store* store, IngestPipeline* pipeline,
       pipeline_(pipeline),
       metrics_(metrics),
       options_(options) {}
+
+size_t IngestHandlers::RemoveStaleSpoolFiles(const std::string& dir) {
+  const size_t removed = Spool::RemoveStale(dir);
+  if (removed > 0) {
+    spdlog::info("ingest: deleted {} spool files left in {}", removed, dir);
+  }
+  return removed;
+}
 
 void IngestHandlers::Register(http::Router* router) {
   // Requests the HTTP server refuses before a handler runs (framing, slow or
@@ -290,7 +301,8 @@ bool IngestHandlers::Authenticate(const http::HttpRequest& request,
 bool IngestHandlers::PrepareEvent(const std::string& payload,
                                   int64_t project_id,
                                   const std::string& remote_addr,
-                                  model::WriteItem* item, Refusal* refusal) {
+                                  model::WriteItem* item, Refusal* refusal,
+                                  const std::string& sentry_client) {
   if (payload.size() > options_.max_event_bytes) {
     *refusal = {413, "too_large",
                 "event of " + std::to_string(payload.size()) +
@@ -306,6 +318,16 @@ bool IngestHandlers::PrepareEvent(const std::string& payload,
                       &item->event, &report, &error)) {
     *refusal = {400, "malformed_json", "invalid event: " + error};
     return false;
+  }
+  if (item->event.sdk_name.empty() && !sentry_client.empty()) {
+    // "raven-python/6.10.0": name and version at the last '/'.
+    const size_t slash = sentry_client.rfind('/');
+    item->event.sdk_name = sentry_client.substr(0, slash);
+    if (slash != std::string::npos) {
+      item->event.sdk_version = sentry_client.substr(slash + 1);
+    }
+    util::TruncateUtf8(&item->event.sdk_name, 128);
+    util::TruncateUtf8(&item->event.sdk_version, 128);
   }
   if (metrics_ && report.rewritten()) {
     if (report.depth_cuts > 0) metrics_->Adjusted("depth_limit");
@@ -460,6 +482,10 @@ http::HttpResponse IngestHandlers::HandleEnvelope(http::HttpRequest& request) {
     sent_at = sent_at_value;
   }
   OtherItems others;
+  others.max_attachment_bytes = options_.max_attachment_bytes;
+  others.spool_threshold = options_.spool_threshold;
+  others.spool_dir = options_.spool_dir;
+  const std::string sentry_client = SentryClient(request);
   std::vector<model::WriteItem> items;
   std::vector<tracing::Transaction> transactions;
   size_t invalid_transactions = 0;  // counted once the envelope is accepted
@@ -481,11 +507,19 @@ http::HttpResponse IngestHandlers::HandleEnvelope(http::HttpRequest& request) {
       }
       continue;
     }
-    if (others.Take(item, now, sent_at, metrics_)) continue;
+    if (others.Take(item, now, sent_at, metrics_)) {
+      if (others.refuse_status == 413) {
+        return Refuse({413, "too_large", others.refuse_message});
+      }
+      if (others.refuse_status != 0) {
+        return Refuse({others.refuse_status, "storage", others.refuse_message});
+      }
+      continue;
+    }
     if (!IsEventItem(item.type)) continue;
     model::WriteItem write;
     if (!PrepareEvent(item.payload, project.id, request.remote_addr, &write,
-                      &refusal)) {
+                      &refusal, sentry_client)) {
       return Refuse(refusal);
     }
     items.push_back(std::move(write));
@@ -493,6 +527,13 @@ http::HttpResponse IngestHandlers::HandleEnvelope(http::HttpRequest& request) {
   std::string id = envelope.event_id;
   if (id.empty() && !items.empty()) id = items.front().event.event_id;
   if (id.empty() && !transactions.empty()) id = transactions.front().event_id;
+  // What waits for the commit: the parsed items, the attachments (in
+  // memory up to spool_threshold, the rest in the spool file); not the
+  // body and its copies.
+  envelope = Envelope();
+  std::string().swap(body);
+  std::string().swap(request.body);
+  AttachTo(&others, project.id, id);
   http::HttpResponse response =
       Commit(std::move(items), std::move(transactions), invalid_transactions,
              project.id, id, start);
@@ -554,7 +595,103 @@ bool IngestHandlers::OtherItems::Take(const EnvelopeItem& item, double now,
     }
     return true;
   }
+  return TakeAttachmentOrFeedback(item, now, metrics);
+}
+
+bool IngestHandlers::OtherItems::TakeAttachmentOrFeedback(
+    const EnvelopeItem& item, double now, Metrics* metrics) {
+  auto invalid = [&](const char* reason, const Status& status) {
+    if (metrics) metrics->Rejected(reason);
+    spdlog::debug("ingest: skipped a {} item: {}", item.type, status.message());
+  };
+  if (item.type == "attachment") {
+    if (item.payload.size() > max_attachment_bytes) {
+      refuse_status = 413;
+      refuse_message = "attachment of " + std::to_string(item.payload.size()) +
+                       " bytes exceeds ingest.max_attachment_bytes (" +
+                       std::to_string(max_attachment_bytes) + ")";
+      return true;
+    }
+    model::Attachment attachment;
+    const Status status = ParseAttachmentHeader(item.header_json, &attachment);
+    if (!status.ok()) {
+      invalid("invalid_attachment", status);
+      return true;
+    }
+    attachment.position = static_cast<int>(attachments.size());
+    attachment.size = static_cast<int64_t>(item.payload.size());
+    attachment.received = now;
+    attachment.id = util::RandomHex(16);
+    if (attachment_bytes_in_memory + attachment.size >
+        static_cast<int64_t>(spool_threshold)) {
+      if (!spool) {
+        spool = std::make_shared<Spool>(
+            spool_dir.empty() ? std::filesystem::temp_directory_path().string()
+                              : spool_dir);
+      }
+      const Status spooled = spool->Append(item.payload, &attachment);
+      if (!spooled.ok()) {
+        refuse_status = 503;
+        refuse_message = spooled.message();
+        return true;
+      }
+    } else {
+      attachment.data = item.payload;
+      attachment_bytes_in_memory += attachment.size;
+    }
+    attachments.push_back(std::move(attachment));
+    return true;
+  }
+  if (item.type == "user_report" || item.type == "feedback") {
+    model::Feedback feedback_item;
+    const Status status =
+        item.type == "user_report"
+            ? ParseUserReport(item.payload, now, &feedback_item)
+            : ParseFeedbackItem(item.payload, now, &feedback_item);
+    if (status.ok()) {
+      feedback.push_back(std::move(feedback_item));
+    } else {
+      invalid("invalid_feedback", status);
+    }
+    return true;
+  }
   return false;
+}
+
+void IngestHandlers::AttachTo(OtherItems* others, int64_t project_id,
+                              const std::string& event_id) {
+  for (model::Feedback& f : others->feedback) f.project_id = project_id;
+  if (others->attachments.empty()) return;
+  std::string id;
+  if (!NormalizeEventId(event_id, &id)) {
+    // Nothing to store them with: skipped and counted, as Sentry drops
+    // attachments without an event.
+    if (metrics_) {
+      for (size_t i = 0; i < others->attachments.size(); ++i) {
+        metrics_->Rejected("invalid_attachment");
+      }
+    }
+    spdlog::debug("ingest: skipped {} attachments without an event id",
+                  others->attachments.size());
+    others->attachments.clear();
+    return;
+  }
+  for (model::Attachment& a : others->attachments) {
+    a.project_id = project_id;
+    a.event_id = id;
+  }
+}
+
+std::string IngestHandlers::SentryClient(const http::HttpRequest& request) {
+  std::string header = request.Header("x-sentry-auth");
+  if (header.empty()) {
+    const std::string authorization = request.Header("authorization");
+    if (authorization.rfind("Sentry ", 0) == 0) header = authorization;
+  }
+  std::string client = SentryAuthField(header, "sentry_client");
+  if (client.empty()) client = request.QueryParam("sentry_client");
+  util::TruncateUtf8(&client, 256);
+  return client;
 }
 
 http::HttpResponse IngestHandlers::CommitOthers(OtherItems* others,
@@ -583,6 +720,41 @@ http::HttpResponse IngestHandlers::CommitOthers(OtherItems* others,
       } else if (!status.ok()) {
         return unavailable(status);
       }
+    }
+  }
+  // Attachments and feedback after the events (retried on a 503: both
+  // writes are idempotent).
+  // A store that keeps neither (Store's defaults, e.g. PostgreSQL) drops
+  // them: retrying could never succeed.
+  auto not_kept = [](const Status& status) {
+    return status.code() == Status::Code::kInternal &&
+           status.message().rfind("this store keeps no ", 0) == 0;
+  };
+  if (!others->attachments.empty()) {
+    const Status status = store_->WriteAttachments(others->attachments);
+    if (not_kept(status)) {
+      spdlog::debug("ingest: dropped {} attachments: {}",
+                    others->attachments.size(), status.message());
+      others->attachments.clear();
+    } else if (!status.ok()) {
+      return unavailable(status);
+    }
+  }
+  if (!others->feedback.empty()) {
+    const Status status = store_->WriteFeedback(others->feedback);
+    if (not_kept(status)) {
+      others->feedback.clear();
+    } else if (!status.ok()) {
+      return unavailable(status);
+    }
+  }
+  others->spool.reset();  // deletes the spool file
+  if (metrics_) {
+    for (const model::Attachment& a : others->attachments) {
+      metrics_->AttachmentStored(project_id, static_cast<double>(a.size));
+    }
+    for (const model::Feedback& f : others->feedback) {
+      metrics_->FeedbackStored(project_id, f.kind);
     }
   }
   // Client reports are counted once the envelope is accepted: a retried
@@ -616,6 +788,29 @@ http::HttpResponse IngestHandlers::HandleSingleEvent(
   if (!Authenticate(request, path_id, "", &project, &refusal)) {
     return Refuse(refusal);
   }
+  const std::string encoding =
+      util::ToLower(util::Trim(request.Header("content-encoding")));
+  if (encoding.empty() || encoding == "identity") {
+    // Older SDKs (raven-python, raven-js...) send base64 of zlib-deflated
+    // JSON with no Content-Encoding; Sentry accepts it.
+    std::string decoded;
+    switch (DecodeLegacyBody(body, options_.max_request_bytes, &decoded)) {
+      case LegacyBody::kJson:
+        break;
+      case LegacyBody::kDecoded:
+        body = std::move(decoded);
+        break;
+      case LegacyBody::kTooLarge:
+        return Refuse({413, "too_large",
+                       "request body exceeds " +
+                           std::to_string(options_.max_request_bytes) +
+                           " bytes after decoding"});
+      case LegacyBody::kCorrupt:
+        return Refuse({400, "decompression",
+                       "body is neither JSON nor base64 of (zlib-deflated) "
+                       "JSON"});
+    }
+  }
   if (IsTransactionBody(body)) {
     std::vector<tracing::Transaction> transactions(1);
     if (!options_.tracing_enabled) {
@@ -632,8 +827,8 @@ http::HttpResponse IngestHandlers::HandleSingleEvent(
     return Commit({}, std::move(transactions), 0, project.id, id, start);
   }
   std::vector<model::WriteItem> items(1);
-  if (!PrepareEvent(body, project.id, request.remote_addr, &items[0],
-                    &refusal)) {
+  if (!PrepareEvent(body, project.id, request.remote_addr, &items[0], &refusal,
+                    SentryClient(request))) {
     return Refuse(refusal);
   }
   const std::string id = items[0].event.event_id;

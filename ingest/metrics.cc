@@ -84,6 +84,15 @@ Metrics::Metrics(prometheus::Registry* registry,
       registry, "crashctl_sdk_discarded_events_total",
       "Items the SDKs dropped before sending, from their client reports "
       "(reason, category: closed sets, docs/release-health.md).");
+  attachments_stored_ =
+      &CounterFamily(registry, "crashctl_attachments_stored_total",
+                     "Envelope attachments stored with their events.");
+  attachment_bytes_ =
+      &CounterFamily(registry, "crashctl_attachment_bytes_total",
+                     "Bytes of the envelope attachments stored.");
+  feedback_ =
+      &CounterFamily(registry, "crashctl_feedback_total",
+                     "User feedback stored, by kind (user_report, feedback).");
   envelope_items_ = &CounterFamily(registry, "crashctl_envelope_items_total",
                                    "Envelope items received, by item type.",
                                    "type", KnownEnvelopeItemTypes());
@@ -174,6 +183,18 @@ void Metrics::SdkDiscarded(int64_t project, const std::string& reason,
              {"reason", reason},
              {"category", category}})
       .Increment(quantity);
+}
+
+void Metrics::AttachmentStored(int64_t project, double bytes) {
+  const std::string id = std::to_string(project);
+  attachments_stored_->Add({{"project", id}}).Increment();
+  attachment_bytes_->Add({{"project", id}}).Increment(bytes);
+}
+
+void Metrics::FeedbackStored(int64_t project, const std::string& kind) {
+  // kind comes from crashctl's own closed set, never from the request.
+  feedback_->Add({{"project", std::to_string(project)}, {"kind", kind}})
+      .Increment();
 }
 
 void Metrics::SetStorageUp(bool up) { storage_up_->Set(up ? 1 : 0); }

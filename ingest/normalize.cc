@@ -47,6 +47,7 @@ constexpr size_t kMaxPath = 1024;
 constexpr size_t kMaxAddr = 64;
 constexpr size_t kMaxTagKey = 200;
 constexpr size_t kMaxTagValue = 200;
+constexpr size_t kMaxSdkField = 128;  // sdk.name, sdk.version
 constexpr size_t kMaxTags = 200;
 constexpr size_t kMaxFingerprintParts = 32;
 constexpr size_t kMaxFingerprintPart = 512;
@@ -970,6 +971,20 @@ bool NormalizeEvent(std::string_view json, int64_t project_id, double now,
   }
   TruncateUtf8(&ev.service, kMaxTagValue);
   ReadTraceContext(doc, &ev);
+  // `sdk` {name, version}: kept when they are strings, other shapes ignored
+  // (Sentry treats the sdk block as informational).
+  if (const Value* sdk = Member(doc, "sdk")) {
+    if (sdk->IsObject()) {
+      const Value* name = Member(*sdk, "name");
+      const Value* version = Member(*sdk, "version");
+      if (name != nullptr && name->IsString()) ev.sdk_name = Stringify(*name);
+      if (version != nullptr && version->IsString()) {
+        ev.sdk_version = Stringify(*version);
+      }
+      TruncateUtf8(&ev.sdk_name, kMaxSdkField);
+      TruncateUtf8(&ev.sdk_version, kMaxSdkField);
+    }
+  }
 
   if (!errors.ok()) {
     *error = "event field " + errors.first();

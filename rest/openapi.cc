@@ -242,6 +242,20 @@ const std::vector<OperationSpec>& KnownOperations() {
                   "Only sessions, users and errors of this environment "
                   "(default: all together)",
                   {}}})),
+      // --- attachments (issue 18, ingest) ---
+      JsonGet("/api/v1/events/{event_id}/attachments", "events", true,
+              "AttachmentList", {400, 401, 404, 503}),
+      {"GET",
+       "/api/v1/events/{event_id}/attachments/{attachment_id}",
+       "events",
+       true,
+       {},
+       nullptr,
+       nullptr,
+       200,
+       nullptr,
+       "application/octet-stream",
+       {400, 401, 404, 503}},
       Ingest("/api/{project_id}/envelope/",
              {{"sentry_key",
                "string",
@@ -514,25 +528,36 @@ void Components(Writer* w) {
           {"regression_count", "integer"},
           {"linked_crashes", "int-array"},
           {"traces", "string-array"},
+          {"feedback", "array:Feedback"},
           {"links", "links"}},
          {"id", "project", "fingerprint", "title", "culprit", "level", "status",
           "count", "first_seen", "last_seen", "service", "linked_crashes"});
   ListSchema(w, "GroupList", "Group");
-  const std::vector<Prop> event_props = {
-      {"event_id", "string"},         {"project", "integer"},
-      {"group", "integer"},           {"timestamp", "date-time-null"},
-      {"received", "date-time-null"}, {"level", "string"},
-      {"platform", "string"},         {"title", "string"},
-      {"message", "string"},          {"release", "string"},
-      {"environment", "string"},      {"server_name", "string"},
-      {"service", "string"},          {"trace_id", "string-null"},
-      {"span_id", "string-null"},     {"links", "links"}};
+  const std::vector<Prop> event_props = {{"event_id", "string"},
+                                         {"project", "integer"},
+                                         {"group", "integer"},
+                                         {"timestamp", "date-time-null"},
+                                         {"received", "date-time-null"},
+                                         {"level", "string"},
+                                         {"platform", "string"},
+                                         {"title", "string"},
+                                         {"message", "string"},
+                                         {"release", "string"},
+                                         {"environment", "string"},
+                                         {"server_name", "string"},
+                                         {"service", "string"},
+                                         {"trace_id", "string-null"},
+                                         {"span_id", "string-null"},
+                                         {"sdk", "object-null"},
+                                         {"links", "links"}};
   const std::vector<const char*> event_required = {"event_id", "project",
                                                    "group", "timestamp"};
   Schema(w, "Event", event_props, event_required);
   std::vector<Prop> detail_props = event_props;
   detail_props.push_back({"payload", "object-null"});
   detail_props.push_back({"payload_text", "string"});
+  detail_props.push_back({"attachments", "integer"});
+  detail_props.push_back({"feedback", "array:Feedback"});
   std::vector<const char*> detail_required = event_required;
   detail_required.push_back("payload");
   Schema(w, "EventDetail", detail_props, detail_required);
@@ -719,6 +744,29 @@ void Components(Writer* w) {
   monitor_detail_required.push_back("checkins");
   monitor_detail_required.push_back("in_progress");
   Schema(w, "MonitorDetail", monitor_detail_props, monitor_detail_required);
+  // --- attachments and feedback (issue 18, ingest) ---
+  Schema(w, "Feedback",
+         {{"id", "integer"},
+          {"kind", "string"},
+          {"event_id", "string-null"},
+          {"group_id", "integer-null"},
+          {"name", "string"},
+          {"email", "string"},
+          {"comments", "string"},
+          {"url", "string"},
+          {"timestamp", "date-time"}},
+         {"id", "kind", "event_id", "group_id", "comments", "timestamp"});
+  Schema(w, "Attachment",
+         {{"id", "string"},
+          {"event_id", "string"},
+          {"filename", "string"},
+          {"content_type", "string"},
+          {"attachment_type", "string"},
+          {"size", "integer"},
+          {"received", "date-time"},
+          {"links", "links"}},
+         {"id", "event_id", "filename", "content_type", "size", "links"});
+  ListSchema(w, "AttachmentList", "Attachment");
   w->EndObject();
   w->EndObject();
 }

@@ -250,9 +250,52 @@ void WriteProject(JsonWriter* w, const model::Project& project,
   w->EndObject();
 }
 
+void WriteFeedback(JsonWriter* w, const model::Feedback& f) {
+  w->StartObject();
+  w->Key("id");
+  w->Int64(f.id);
+  WriteField(w, "kind", f.kind);
+  WriteOptionalField(w, "event_id", f.event_id);
+  w->Key("group_id");
+  if (f.group_id == 0) {
+    w->Null();
+  } else {
+    w->Int64(f.group_id);
+  }
+  WriteField(w, "name", f.name);
+  WriteField(w, "email", f.email);
+  WriteField(w, "comments", f.comments);
+  WriteField(w, "url", f.url);
+  w->Key("timestamp");
+  WriteTime(w, f.timestamp);
+  w->EndObject();
+}
+
+void WriteAttachment(JsonWriter* w, const model::Attachment& a,
+                     const std::string& base_url) {
+  w->StartObject();
+  WriteField(w, "id", a.id);
+  WriteField(w, "event_id", a.event_id);
+  WriteField(w, "filename", a.filename);
+  WriteField(w, "content_type", a.content_type);
+  WriteField(w, "attachment_type", a.attachment_type);
+  w->Key("size");
+  w->Int64(a.size);
+  w->Key("received");
+  WriteTime(w, a.received);
+  w->Key("links");
+  w->StartObject();
+  WriteField(
+      w, "download",
+      Url(base_url, "/api/v1/events/" + a.event_id + "/attachments/" + a.id));
+  w->EndObject();
+  w->EndObject();
+}
+
 void WriteGroup(JsonWriter* w, const model::Group& g,
                 const std::string& base_url,
-                const std::vector<std::string>& traces) {
+                const std::vector<std::string>& traces,
+                const std::vector<model::Feedback>* feedback) {
   const std::string self = "/api/v1/groups/" + std::to_string(g.id);
   w->StartObject();
   w->Key("id");
@@ -281,6 +324,12 @@ void WriteGroup(JsonWriter* w, const model::Group& g,
   w->StartArray();
   for (const std::string& trace : traces) WriteJsonString(w, trace);
   w->EndArray();
+  if (feedback != nullptr) {
+    w->Key("feedback");
+    w->StartArray();
+    for (const model::Feedback& f : *feedback) WriteFeedback(w, f);
+    w->EndArray();
+  }
   w->Key("links");
   w->StartObject();
   WriteField(w, "self", Url(base_url, self));
@@ -290,7 +339,8 @@ void WriteGroup(JsonWriter* w, const model::Group& g,
 }
 
 void WriteEvent(JsonWriter* w, const model::StoredEvent& e,
-                const std::string& base_url, bool with_payload) {
+                const std::string& base_url, bool with_payload,
+                const EventExtras* extras) {
   w->StartObject();
   WriteField(w, "event_id", e.event_id);
   w->Key("project");
@@ -311,9 +361,30 @@ void WriteEvent(JsonWriter* w, const model::StoredEvent& e,
   WriteField(w, "service", e.service);
   WriteOptionalField(w, "trace_id", e.trace_id);
   WriteOptionalField(w, "span_id", e.span_id);
+  w->Key("sdk");
+  if (e.sdk_name.empty() && e.sdk_version.empty()) {
+    w->Null();
+  } else {
+    w->StartObject();
+    WriteField(w, "name", e.sdk_name);
+    WriteOptionalField(w, "version", e.sdk_version);
+    w->EndObject();
+  }
+  if (extras != nullptr) {
+    w->Key("attachments");
+    w->Int64(extras->attachments);
+    w->Key("feedback");
+    w->StartArray();
+    for (const model::Feedback& f : extras->feedback) WriteFeedback(w, f);
+    w->EndArray();
+  }
   w->Key("links");
   w->StartObject();
   WriteField(w, "self", Url(base_url, "/api/v1/events/" + e.event_id));
+  if (extras != nullptr) {
+    WriteField(w, "attachments",
+               Url(base_url, "/api/v1/events/" + e.event_id + "/attachments"));
+  }
   WriteField(w, "group",
              Url(base_url, "/api/v1/groups/" + std::to_string(e.group_id)));
   w->EndObject();

@@ -72,15 +72,33 @@ void WriteProject(JsonWriter* w, const model::Project& project,
                   const std::string& dsn, const std::string& short_dsn);
 // `traces`: the trace ids of the group's latest events (Store::
 // ListGroupTraces), written as "traces".
+// `feedback` (may be null: left out): the group's newest feedback, written
+// as "feedback".
 void WriteGroup(JsonWriter* w, const model::Group& group,
                 const std::string& base_url,
-                const std::vector<std::string>& traces = {});
+                const std::vector<std::string>& traces = {},
+                const std::vector<model::Feedback>* feedback = nullptr);
+// What the single-event answer adds (issue 18): the number of attachments
+// ("attachments") and the feedback about it ("feedback").
+struct EventExtras {
+  int64_t attachments = 0;
+  std::vector<model::Feedback> feedback;
+};
 // `with_payload`: adds `payload` (the stored event JSON as an object, or
 // null plus `payload_text` when it cannot be parsed), within EmbedLimits;
 // when anything was cut, `payload_cut` {depth_limit, size_limit,
 // stored_bytes} says so.
+// Every event carries "sdk": {name, version} (null when unknown); `extras`
+// (may be null: left out) adds "attachments" and "feedback".
 void WriteEvent(JsonWriter* w, const model::StoredEvent& event,
-                const std::string& base_url, bool with_payload);
+                const std::string& base_url, bool with_payload,
+                const EventExtras* extras = nullptr);
+// Feedback JSON (docs/rest-api.md): {id, kind, event_id, group_id, name,
+// email, comments, url, timestamp}.
+void WriteFeedback(JsonWriter* w, const model::Feedback& feedback);
+// One item of GET /api/v1/events/{id}/attachments, with links.download.
+void WriteAttachment(JsonWriter* w, const model::Attachment& attachment,
+                     const std::string& base_url);
 void WriteCrash(JsonWriter* w, const model::Crash& crash,
                 const std::string& base_url);
 // One item of GET /api/v1/transactions (docs/rest-api.md): times RFC 3339,

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "admin_auth.h"
+#include "attachments_routes.h"
 #include "crashctl/model/dsn.h"
 #include "crashctl/model/vocabulary.h"
 #include "crashctl/tracing/summary.h"
@@ -350,9 +351,13 @@ class RestHandlers {
     model::StoredEvent event;
     Status status = store_->GetEvent(event_id, &event);
     if (!status.ok()) return StoreFailure(status, "event " + event_id);
+    EventExtras extras;
+    status = LoadEventExtras(store_, event_id, &extras);
+    if (!status.ok())
+      return StoreFailure(status, "extras of event " + event_id);
     rapidjson::StringBuffer buffer;
     JsonWriter w(buffer);
-    WriteEvent(&w, event, options_.base_url, /*with_payload=*/true);
+    WriteEvent(&w, event, options_.base_url, /*with_payload=*/true, &extras);
     return JsonOk(200, buffer);
   }
 
@@ -653,9 +658,15 @@ class RestHandlers {
       return StoreFailure(status,
                           "traces of group " + std::to_string(group.id));
     }
+    std::vector<model::Feedback> feedback;
+    status = LoadGroupFeedback(store_, group.id, &feedback);
+    if (!status.ok()) {
+      return StoreFailure(status,
+                          "feedback of group " + std::to_string(group.id));
+    }
     rapidjson::StringBuffer buffer;
     JsonWriter w(buffer);
-    WriteGroup(&w, group, options_.base_url, traces);
+    WriteGroup(&w, group, options_.base_url, traces, &feedback);
     return JsonOk(200, buffer);
   }
 
@@ -837,6 +848,7 @@ void RegisterRestRoutes(http::Router* router, store::Store* store,
         &RestHandlers::GetTrace);
   RegisterReleaseRoutes(router, store, token, options.base_url);
   RegisterMonitorRoutes(router, store, options);  // cron monitors
+  RegisterAttachmentRoutes(router, store, options);
 }
 
 }  // namespace rest

@@ -44,9 +44,9 @@ constexpr char kReopenGroup[] =
 constexpr char kInsertEvent[] =
     "INSERT INTO events (event_id, project_id, group_id, timestamp, received, "
     "level, platform, message, release, environment, server_name, service, "
-    "pod, title, payload, trace_id, span_id) "
+    "pod, title, payload, trace_id, span_id, sdk) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
-    "?16, ?17)";
+    "?16, ?17, ?18)";
 
 }  // namespace
 
@@ -166,7 +166,8 @@ Status BatchWriter::InsertEvent(const model::WriteItem& item, int64_t group_id,
       .Bind(13, pod_tag.empty() ? event.server_name : pod_tag)
       .Bind(14, item.grouping.title)
       .Bind(16, event.trace_id)
-      .Bind(17, event.span_id);
+      .Bind(17, event.span_id)
+      .Bind(18, SdkColumn(event.sdk_name, event.sdk_version));
   std::string stored;
   if (!item.stored_payload.empty()) {
     insert.BindBlob(15, item.stored_payload);

@@ -311,6 +311,70 @@ CREATE INDEX monitor_checkins_monitor_received
 CREATE INDEX monitor_checkins_received ON monitor_checkins (received);
 )sql";
 
+// Version 8 (issue 18): attachments and user feedback kept with their
+// events, and the SDK that sent an event ("name/version", "" when unknown).
+// Attachments and feedback go with their event: the triggers delete them in
+// the retention batch that deletes the event (a bounded number per event:
+// an envelope holds at most 1,000 items); those whose event never arrived
+// are swept by age (DeleteOlderThan / DeleteOldestEvents). `data` is
+// written in place with sqlite3_blob_write (zeroblob first), so a large
+// attachment is never held whole in memory on its way in.
+constexpr char kV8[] = R"sql(
+CREATE TABLE attachments (
+  id               TEXT NOT NULL UNIQUE,
+  project_id       INTEGER NOT NULL REFERENCES projects(id),
+  event_id         TEXT NOT NULL,
+  position         INTEGER NOT NULL,
+  filename         TEXT NOT NULL DEFAULT '',
+  content_type     TEXT NOT NULL DEFAULT '',
+  attachment_type  TEXT NOT NULL DEFAULT '',
+  size             INTEGER NOT NULL DEFAULT 0,
+  received         REAL NOT NULL,
+  data             BLOB,
+  UNIQUE (project_id, event_id, position)
+);
+CREATE INDEX attachments_event ON attachments (event_id, position);
+CREATE INDEX attachments_received ON attachments (received);
+
+CREATE TABLE feedback (
+  id           INTEGER PRIMARY KEY,
+  project_id   INTEGER NOT NULL REFERENCES projects(id),
+  kind         TEXT NOT NULL,
+  feedback_id  TEXT NOT NULL,
+  event_id     TEXT NOT NULL DEFAULT '',
+  group_id     INTEGER NOT NULL DEFAULT 0,
+  name         TEXT NOT NULL DEFAULT '',
+  email        TEXT NOT NULL DEFAULT '',
+  comments     TEXT NOT NULL DEFAULT '',
+  url          TEXT NOT NULL DEFAULT '',
+  timestamp    REAL NOT NULL,
+  received     REAL NOT NULL,
+  UNIQUE (project_id, feedback_id)
+);
+CREATE INDEX feedback_event ON feedback (event_id, timestamp)
+  WHERE event_id != '';
+CREATE INDEX feedback_group ON feedback (group_id, timestamp)
+  WHERE group_id != 0;
+CREATE INDEX feedback_received ON feedback (received);
+
+CREATE TRIGGER events_delete_attachments AFTER DELETE ON events
+BEGIN
+  DELETE FROM attachments
+    WHERE project_id = old.project_id AND event_id = old.event_id;
+  DELETE FROM feedback WHERE event_id = old.event_id AND event_id != '';
+END;
+
+-- Feedback sent before its event: the group is filled in when the event is
+-- stored (one probe of a small partial index per event).
+CREATE TRIGGER events_group_feedback AFTER INSERT ON events
+BEGIN
+  UPDATE feedback SET group_id = new.group_id
+    WHERE event_id = new.event_id AND event_id != '' AND group_id = 0;
+END;
+
+ALTER TABLE events ADD COLUMN sdk TEXT NOT NULL DEFAULT '';
+)sql";
+
 constexpr char kBootstrap[] =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("
     "  version     INTEGER PRIMARY KEY,"
@@ -342,6 +406,7 @@ const std::vector<Migration>& SchemaMigrations() {
       {5, "transactions, tracing labels, trace ids of events", kV5},
       {6, "sessions and releases", kV6},
       {7, "cron monitors and their check-ins", kV7},
+      {8, "attachments, feedback, the sdk of events", kV8},
   };
   return kMigrations;
 }

@@ -15,7 +15,7 @@ const char kGroupColumns[] =
 const char kEventColumns[] =
     "event_id, project_id, group_id, timestamp, received, level, platform, "
     "message, release, environment, server_name, service, title, trace_id, "
-    "span_id";
+    "span_id, sdk";
 
 const char kTransactionColumns[] =
     "id, project_id, event_id, trace_id, span_id, parent_span_id, name, "
@@ -28,6 +28,23 @@ const char kCrashColumns[] =
     "workload, image, crash_type, reason, exit_code, signal, restart_count, "
     "memory_request, memory_limit, started_at, finished_at, created_at, "
     "updated_at, message, logs";
+
+std::string SdkColumn(const std::string& name, const std::string& version) {
+  if (name.empty() && version.empty()) return "";
+  return name + "/" + version;
+}
+
+void SplitSdkColumn(const std::string& column, std::string* name,
+                    std::string* version) {
+  const size_t slash = column.rfind('/');
+  if (slash == std::string::npos) {
+    *name = column;
+    version->clear();
+    return;
+  }
+  *name = column.substr(0, slash);
+  *version = column.substr(slash + 1);
+}
 
 void ReadProject(const SqliteStmt& stmt, model::Project* out) {
   out->id = stmt.Int(0);
@@ -70,6 +87,7 @@ void ReadEvent(const SqliteStmt& stmt, model::StoredEvent* out) {
   out->title = stmt.Text(12);
   out->trace_id = stmt.Text(13);
   out->span_id = stmt.Text(14);
+  SplitSdkColumn(stmt.Text(15), &out->sdk_name, &out->sdk_version);
   out->payload.clear();
 }
 

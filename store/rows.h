@@ -29,8 +29,14 @@ extern const char kEventColumns[];  // without payload
 extern const char kTransactionColumns[];
 constexpr int kTransactionColumnCount = 22;
 // The number of columns in kEventColumns.
-constexpr int kEventColumnCount = 15;
+constexpr int kEventColumnCount = 16;
 extern const char kCrashColumns[];
+
+// events.sdk (schema 8): "name/version" ("" when both are empty); split at
+// the last '/' when read.
+std::string SdkColumn(const std::string& name, const std::string& version);
+void SplitSdkColumn(const std::string& column, std::string* name,
+                    std::string* version);
 
 void ReadProject(const SqliteStmt& stmt, model::Project* out);
 void ReadGroup(const SqliteStmt& stmt, model::Group* out);

@@ -365,6 +365,10 @@ Status SqliteStore::DeleteInBatches(const char* what, const char* sql,
   return Status::Ok();
 }
 
+// Also used by sqlite_store_attachments.cc.
+template Status SqliteStore::DeleteInBatches<double>(const char*, const char*,
+                                                     double, int64_t*, int64_t);
+
 void SqliteStore::VacuumFreePages() {
   for (int i = 0; i < kMaxVacuumSteps; ++i) {
     int64_t free_pages = 0;
@@ -425,8 +429,13 @@ Status SqliteStore::DeleteOlderThan(double cutoff, int64_t* deleted) {
   if (checkins > 0) {
     spdlog::info("store: retention deleted {} monitor check-ins", checkins);
   }
+  // Attachments and feedback of the deleted events went with them
+  // (triggers); those without an event go by age.
+  int64_t orphans = 0;
+  status = DeleteOrphanItems(cutoff, &orphans);
+  if (!status.ok()) return status;
 
-  if (events + groups + crashes > 0) {
+  if (events + groups + crashes + orphans > 0) {
     VacuumFreePages();
     spdlog::info(
         "store: retention deleted {} events, {} groups, {} crashes older "
@@ -489,6 +498,24 @@ Status SqliteStore::DeleteOldestEvents(int64_t limit, int64_t* deleted) {
       "updated_at < (SELECT min(timestamp) FROM events) "
       "LIMIT ?2)",
       0.0, &crashes);
+  if (!status.ok()) return status;
+  // Attachments and feedback of the deleted events went with them
+  // (triggers); those without an event, older than every event left, too.
+  double oldest = 0;
+  status = Read("size retention: oldest event", [&](SqliteDb* db) {
+    Status st;
+    SqliteStmt stmt;
+    if (!db->Prepare("SELECT coalesce(min(timestamp), 0) FROM events", &stmt,
+                     &st)) {
+      return st;
+    }
+    if (stmt.Step() != SQLITE_ROW) return db->LastStatus("oldest event");
+    oldest = stmt.Double(0);
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  int64_t orphans = 0;
+  status = DeleteOrphanItems(oldest, &orphans);
   if (!status.ok()) return status;
   VacuumFreePages();
   spdlog::info(

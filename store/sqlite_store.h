@@ -140,6 +140,24 @@ class SqliteStore : public Store {
   Status ListMonitorCheckIns(int64_t monitor_id, int limit,
                              const std::string& cursor,
                              model::Page<model::MonitorCheckIn>* out) override;
+  // --- attachments and feedback (ingest, sqlite_store_attachments.cc) ----
+  // Bytes are written in chunks with sqlite3_blob_write, from `data` or the
+  // spool file; at most kMaxAttachmentBytes each (SQLite's own blob limit
+  // is 1e9).
+  static constexpr int64_t kMaxAttachmentBytes = int64_t{512} << 20;
+  static constexpr int kMaxAttachmentsPerEvent = 1000;  // listed at most
+  Status WriteAttachments(
+      const std::vector<model::Attachment>& attachments) override;
+  Status ListAttachments(const std::string& event_id,
+                         std::vector<model::Attachment>* out) override;
+  Status GetAttachment(const std::string& event_id,
+                       const std::string& attachment_id,
+                       model::Attachment* out) override;
+  Status WriteFeedback(const std::vector<model::Feedback>& feedback) override;
+  Status ListEventFeedback(const std::string& event_id, size_t limit,
+                           std::vector<model::Feedback>* out) override;
+  Status ListGroupFeedback(int64_t group_id, size_t limit,
+                           std::vector<model::Feedback>* out) override;
 
   // Size of the database files (main + WAL) in bytes.
   int64_t SizeBytes() const;
@@ -194,6 +212,16 @@ class SqliteStore : public Store {
       const std::vector<model::WriteOutcome>& outcomes);
   // Opens the write connection if it is closed. Needs write_mu_.
   Status EnsureWriter();
+  // Retention of attachments and feedback whose event is gone or never came
+  // (those of deleted events go by trigger): deletes those received before
+  // `cutoff`, in batches (sqlite_store_attachments.cc).
+  Status DeleteOrphanItems(double cutoff, int64_t* deleted);
+  struct Key {
+    std::string text;  // bound when not empty
+    int64_t number = 0;
+  };
+  Status ListFeedbackWhere(const char* where, const Key& key, size_t limit,
+                           std::vector<model::Feedback>* out);
 
   const std::string path_;
   const Options options_;

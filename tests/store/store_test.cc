@@ -95,6 +95,12 @@ TEST(StoreOpenTest, Versions3And4UpgradeAVersion2Database) {
                      "ALTER TABLE events DROP COLUMN trace_id;"
                      "ALTER TABLE events DROP COLUMN span_id;"
                      "ALTER TABLE groups DROP COLUMN folded_event_id;"
+                     // version 8 (issue 18, ingest)
+                     "DROP TRIGGER events_delete_attachments;"
+                     "DROP TRIGGER events_group_feedback;"
+                     "DROP TABLE attachments;"
+                     "DROP TABLE feedback;"
+                     "ALTER TABLE events DROP COLUMN sdk;"
                      "DELETE FROM schema_migrations WHERE version >= 3;"
                      "PRAGMA user_version = 2;",
                      nullptr, nullptr, nullptr),

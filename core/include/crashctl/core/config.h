@@ -39,6 +39,9 @@ struct Config {
   int64_t max_request_bytes = 20 << 20;  // on the wire and decompressed
   int queue_size = 10000;                // events waiting for the writer
   int batch_size = 512;                  // events per write transaction
+  // ingest.max_attachment_bytes: one envelope attachment (413 beyond); the
+  // request limit applies as well, so the smaller of the two counts.
+  int64_t max_attachment_bytes = 10 << 20;
   // tracing.* (docs/tracing.md)
   bool tracing_enabled = true;  // false: transaction items are dropped
   double tracing_store_sample_rate = 1.0;  // share of traces stored, [0,1]

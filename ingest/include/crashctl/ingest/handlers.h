@@ -23,6 +23,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -50,6 +51,7 @@ namespace ingest {
 class Metrics;
 class TransactionMetrics;
 struct EnvelopeItem;
+class Spool;
 
 class IngestHandlers {
  public:
@@ -79,12 +81,22 @@ class IngestHandlers {
     // ingest.max_attachment_bytes: one `attachment` item (within
     // max_request_bytes); beyond it the envelope is answered 413.
     size_t max_attachment_bytes = 10 << 20;
+    // Where attachments wait for their envelope's events to commit once a
+    // request holds more than spool_threshold bytes of them in memory
+    // (docs/ingestion-formats.md): one temporary file per request, deleted
+    // when the request is answered. "" = the system's temp directory.
+    std::string spool_dir;
+    size_t spool_threshold = 1 << 20;
   };
 
   IngestHandlers(store::Store* store, IngestPipeline* pipeline,
                  Metrics* metrics, Options options);
   IngestHandlers(const IngestHandlers&) = delete;
   IngestHandlers& operator=(const IngestHandlers&) = delete;
+
+  // Deletes the attachment spool files a crash left in `dir` (call before
+  // serving); returns how many.
+  static size_t RemoveStaleSpoolFiles(const std::string& dir);
 
   // Adds the ingestion routes to `router` (envelope, store, short form,
   // and the cron check-in form).
@@ -122,9 +134,10 @@ class IngestHandlers {
                     model::Project* project, Refusal* refusal);
   bool FindProjectByKey(const std::string& key, model::Project* project);
   // Normalises and groups one event payload.
+  // `sentry_client` (X-Sentry-Auth) names the SDK when the event does not.
   bool PrepareEvent(const std::string& payload, int64_t project_id,
                     const std::string& remote_addr, model::WriteItem* item,
-                    Refusal* refusal);
+                    Refusal* refusal, const std::string& sentry_client = "");
   // Normalises one transaction payload (kInvalid: `*refusal` 400
   // invalid_transaction; over the byte limit: 413 too_large). Counts time
   // adjustments; the caller counts the refusal and the `invalid` outcome.
@@ -150,10 +163,34 @@ class IngestHandlers {
     std::vector<releases::SessionAggregates> session_aggregates;
     std::vector<releases::ClientReport> client_reports;
     std::vector<releases::CheckIn> check_ins;
+    // --- attachments and feedback (ingest) ---
+    // Set by HandleEnvelope before the items are taken.
+    size_t max_attachment_bytes = 10 << 20;
+    size_t spool_threshold = 1 << 20;
+    std::string spool_dir;
+    // Filled by Take; event_id (the envelope's, else its event's) and
+    // project_id by HandleEnvelope before CommitOthers.
+    std::vector<model::Attachment> attachments;
+    std::vector<model::Feedback> feedback;
+    int64_t attachment_bytes_in_memory = 0;
+    std::shared_ptr<Spool> spool;  // created for the first large one
+    // Set when the envelope must be refused (413 over the attachment
+    // limit, 503 when the spool file cannot be written): status, message.
+    int refuse_status = 0;
+    std::string refuse_message;
     // True when `item` is one of these types (taken, or counted invalid).
     bool Take(const EnvelopeItem& item, double now,
               std::optional<double> sent_at, Metrics* metrics);
+    bool TakeAttachmentOrFeedback(const EnvelopeItem& item, double now,
+                                  Metrics* metrics);
   };
+  // Sets the project and event id of the attachments and feedback of
+  // `others`; attachments without a valid event id are counted
+  // (invalid_attachment) and dropped.
+  void AttachTo(OtherItems* others, int64_t project_id,
+                const std::string& event_id);
+  // The `sentry_client` of X-Sentry-Auth (or the query), "" if none.
+  static std::string SentryClient(const http::HttpRequest& request);
   // Applies `others` (sessions, check-ins, client report counts); answers
   // `response` when all of it committed, else 503.
   http::HttpResponse CommitOthers(OtherItems* others, int64_t project_id,

@@ -54,6 +54,11 @@ class Metrics {
   // (releases::FoldDiscardReason, FoldDataCategory).
   void SdkDiscarded(int64_t project, const std::string& reason,
                     const std::string& category, double quantity);
+  // crashctl_attachments_stored_total{project} and
+  // crashctl_attachment_bytes_total{project}: an attachment committed.
+  void AttachmentStored(int64_t project, double bytes);
+  // crashctl_feedback_total{project,kind}: kind user_report | feedback.
+  void FeedbackStored(int64_t project, const std::string& kind);
   // --- the write path -------------------------------------------------------
   void SetQueue(double depth, double capacity);
   void ObserveWriteBatch(double events, double seconds);
@@ -79,6 +84,9 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* rejected_;
   prometheus::Family<prometheus::Counter>* envelope_items_;
   prometheus::Family<prometheus::Counter>* sdk_discarded_;
+  prometheus::Family<prometheus::Counter>* attachments_stored_;
+  prometheus::Family<prometheus::Counter>* attachment_bytes_;
+  prometheus::Family<prometheus::Counter>* feedback_;
   prometheus::Family<prometheus::Counter>* adjusted_;
   prometheus::Gauge* queue_depth_;
   prometheus::Gauge* queue_capacity_;

@@ -66,6 +66,11 @@ struct Event {
   std::string environment;
   std::string server_name;
   std::string service;  // tag `service`, else contexts.app.app_name, else ""
+  // The SDK that sent it: `sdk.name` / `sdk.version` of the event, else the
+  // `sentry_client` field of X-Sentry-Auth ("raven-python/6.10.0"); "" when
+  // unknown. At most 128 bytes each.
+  std::string sdk_name;
+  std::string sdk_version;
   std::vector<std::string> fingerprint;  // client fingerprint, may be empty
   // Parts kept as compact JSON text for display ("" when absent).
   std::string user_json;

@@ -60,6 +60,10 @@ struct StoredEvent {
   // hex digits.
   std::string trace_id;
   std::string span_id;
+  // The SDK that sent it (model::Event::sdk_name / sdk_version), "" when
+  // unknown or stored before schema version 8.
+  std::string sdk_name;
+  std::string sdk_version;
 };
 
 // A transaction as stored (issue 17, docs/tracing.md): the normalised
