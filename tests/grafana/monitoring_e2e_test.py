@@ -765,20 +765,28 @@ def main():
         except TimeoutError as e:
             failures.append(f"monitor incident: {e}")
             log(f"FAIL monitor incident: {e}")
-        # GET /api/v1/releases counts the sessions of the crashing release.
-        status, body = http("GET", f"{base}/api/v1/releases?limit=100")
-        release = next((r for r in (json.loads(body).get("items", []) if status == 200 else [])
-                        if r.get("release") == CRASHING_RELEASE), None)
-        sessions = (release or {}).get("sessions", {})
-        if not release or sessions.get("total") != 30 or sessions.get("crashed") != 5 or \
-                sessions.get("errored") != 3 or sessions.get("abnormal") != 1 or \
-                not 0 < (release.get("crash_free_sessions") or 0) < 99:
+        # GET /api/v1/releases counts the sessions of the crashing release
+        # (polled: sessions may be written after the envelope's answer).
+        def crashing_release():
+            status, body = http("GET", f"{base}/api/v1/releases?limit=100")
+            items = json.loads(body).get("items", []) if status == 200 else []
+            return status, next((r for r in items if r.get("release") == CRASHING_RELEASE), None)
+
+        def counted(release):
+            sessions = (release or {}).get("sessions", {})
+            return (sessions.get("total") == 30 and sessions.get("crashed") == 5 and
+                    sessions.get("errored") == 3 and sessions.get("abnormal") == 1 and
+                    0 < (release.get("crash_free_sessions") or 0) < 99)
+        try:
+            release = wait_until(f"GET /api/v1/releases counting {CRASHING_RELEASE}'s sessions",
+                                 lambda: (lambda r: r[1] if counted(r[1]) else None)(crashing_release()), 10)
+            log(f"OK   GET /api/v1/releases: {CRASHING_RELEASE} {release['sessions']}, "
+                f"{release['crash_free_sessions']} % crash-free")
+        except TimeoutError:
+            status, release = crashing_release()
             failures.append(f"GET /api/v1/releases: {CRASHING_RELEASE} is {release} ({status}); expected 30 "
                             "sessions, 5 crashed, 3 errored, 1 abnormal, crash-free between 0 and 99 %")
             log(f"FAIL GET /api/v1/releases {CRASHING_RELEASE}")
-        else:
-            log(f"OK   GET /api/v1/releases: {CRASHING_RELEASE} {sessions}, "
-                f"{release['crash_free_sessions']} % crash-free")
 
         # Watch down: stop the API server.
         api.stop()
