@@ -175,7 +175,7 @@ def walk_panels(panels):
 
 def dashboard_expressions(source_dir):
     """(where, expr) for every Prometheus target and label_values variable;
-    (where, url, root_selector) for every Infinity target."""
+    (where, url, root_selector, column selectors) for every Infinity target."""
     prom, infinity = [], []
     for path in sorted(glob.glob(os.path.join(source_dir, "grafana/dashboards/*.json"))):
         with open(path) as f:
@@ -198,7 +198,8 @@ def dashboard_expressions(source_dir):
                 if ds == "prometheus" and t.get("expr"):
                     prom.append((where, t["expr"]))
                 elif ds == "yesoreyeram-infinity-datasource":
-                    infinity.append((where, t["url"], t.get("root_selector") or "items"))
+                    infinity.append((where, t["url"], t.get("root_selector") or "items",
+                                     [c["selector"] for c in t.get("columns", [])]))
     return prom, infinity
 
 
@@ -693,7 +694,16 @@ def main():
             status, body = http("GET", base + url)
             return status, (json.loads(body).get(root) if status == 200 else None)
 
-        for where, url, root in infinity_urls:
+        def has_path(item, selector):
+            """The dotted column selector names a key of the item (its value
+            may be null)."""
+            for key in selector.split("."):
+                if not isinstance(item, dict) or key not in item:
+                    return False
+                item = item[key]
+            return True
+
+        for where, url, root, columns in infinity_urls:
             url = re.sub(r"\$\{?trace_id\}?", VARIABLE_VALUES.get("trace_id", "unknown"), url)
             status, items = rows(url, root)
             if not items and "/traces/" in url:  # the error may be committed after the transaction
@@ -702,8 +712,12 @@ def main():
                         rows(url, root)), 5)
                 except TimeoutError:
                     pass
-            if items:
-                log(f"OK   {where}: {url} -> {len(items)} items")
+            missing = [c for c in columns if items and not any(has_path(i, c) for i in items)]
+            if items and missing:
+                failures.append(f"{where}: {url} rows have no {missing}")
+                log(f"FAIL {where}: {url} rows have no {missing}")
+            elif items:
+                log(f"OK   {where}: {url} -> {len(items)} items, every column present")
             else:
                 failures.append(f"{where}: {url} answered {status} with no {root}")
                 log(f"FAIL {where}: {url} -> {status}")
