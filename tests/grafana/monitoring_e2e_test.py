@@ -221,8 +221,10 @@ CRASHCTL_DOWN_ALERTS = {"CrashctlAbsent"}
 # Expressions that need more time than the run has (a missed cron run:
 # checkin_margin is at least a minute): valid queries, no data required.
 SLOW_ALERTS = {"CrashctlMonitorMissed"}
-# Sessions (release health): a healthy and a crashing release, and cron
-# monitors: one checks in ok (envelope and HTTP), one fails.
+# Sessions (release health): a healthy and a crashing release (with the
+# events' releases 8 in all, under sessions.max_releases = 10, so none is
+# folded into "other"), and cron monitors: one checks in ok (envelope and
+# HTTP), one fails.
 HEALTHY_RELEASE, CRASHING_RELEASE = "mobile@1.0.0", "mobile@1.1.0"
 MONITOR_OK, MONITOR_FAILING = "e2e-nightly", "e2e-import"
 # Dashboard series that exist only after a watch failed.
