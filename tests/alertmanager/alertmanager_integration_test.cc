@@ -1,8 +1,9 @@
 // AlertPusher against a real Alertmanager (Debian's prometheus-alertmanager)
 // running the routes and inhibition rules of alertmanager.example.yml (its
 // receivers swapped for a local webhook, so nothing leaves the machine):
-// pushed alerts are visible to `amtool alert query`, within 2 s, and a crash
-// loop inhibits the restart-threshold alert of the same pod.
+// pushed alerts are visible to `amtool alert query`, within 2 s, a crash
+// loop inhibits the restart-threshold alert of the same pod, and a monitor
+// incident the rule alerts of the same monitor.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
@@ -215,6 +216,55 @@ TEST_F(RealAlertmanagerTest, CrashLoopInhibitsRestartThresholdOfTheSamePod) {
   active.Parse(visible.c_str());
   ASSERT_TRUE(active.IsArray()) << visible;
   EXPECT_EQ(active.Size(), 2u) << visible;
+}
+
+// A monitor incident pushed by crashctl (CrashctlMonitorFailed) silences the
+// Prometheus rule alerts of the same project and monitor (missed and failed
+// runs), not those of another monitor. The alerts are added with `amtool
+// alert add`, as Prometheus and crashctl's cron service would send them.
+TEST_F(RealAlertmanagerTest, MonitorIncidentInhibitsMissedOfTheSameMonitor) {
+  auto add = [&](std::vector<std::string> labels) {
+    std::vector<std::string> argv = {kAmtool, "alert", "add",
+                                     "--alertmanager.url=" + url()};
+    argv.insert(argv.end(), labels.begin(), labels.end());
+    std::string out;
+    EXPECT_EQ(tu::RunCommand(argv, &out), 0) << out;
+  };
+  add({"alertname=CrashctlMonitorFailed", "severity=warning", "project=1",
+       "monitor=nightly", "environment=production", "reason=missed"});
+  add({"alertname=CrashctlMonitorMissed", "severity=warning", "project=1",
+       "monitor=nightly"});
+  add({"alertname=CrashctlMonitorCheckInErrors", "severity=warning",
+       "project=1", "monitor=nightly"});
+  add({"alertname=CrashctlMonitorMissed", "severity=warning", "project=1",
+       "monitor=hourly"});
+
+  std::string out;
+  const bool inhibited = tu::WaitFor(
+      [&] {
+        out = AmtoolQuery({"alertname=~CrashctlMonitorMissed|"
+                           "CrashctlMonitorCheckInErrors"},
+                          /*inhibited=*/true);
+        rapidjson::Document doc;
+        doc.Parse(out.c_str());
+        if (!doc.IsArray() || doc.Size() != 3) return false;
+        int suppressed = 0;
+        for (const auto& a : doc.GetArray()) {
+          const std::string monitor = a["labels"]["monitor"].GetString();
+          const std::string state = a["status"]["state"].GetString();
+          if (monitor == "nightly" && state == "suppressed") ++suppressed;
+          if (monitor == "hourly" && state != "active") return false;
+        }
+        return suppressed == 2;
+      },
+      5);
+  EXPECT_TRUE(inhibited) << out;
+  // The incident itself stays visible.
+  rapidjson::Document failed;
+  const std::string visible = AmtoolQuery({"alertname=CrashctlMonitorFailed"});
+  failed.Parse(visible.c_str());
+  ASSERT_TRUE(failed.IsArray()) << visible;
+  EXPECT_EQ(failed.Size(), 1u) << visible;
 }
 
 }  // namespace

@@ -10,7 +10,7 @@ import sys
 
 import yaml
 
-PUSHED = ["CrashctlNewErrorGroup", "CrashctlRegression", "CrashctlPodCrash"]
+PUSHED = ["CrashctlNewErrorGroup", "CrashctlRegression", "CrashctlPodCrash", "CrashctlMonitorFailed"]
 RUNBOOK_PREFIX = "https://github.com/crashctl/crashctl/blob/main/docs/runbooks.md#"
 
 

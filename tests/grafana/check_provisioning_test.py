@@ -12,12 +12,13 @@ import yaml
 
 INFINITY = "yesoreyeram-infinity-datasource"
 REST_PREFIXES = ("/api/v1/groups", "/api/v1/crashes", "/api/v1/projects", "/api/v1/transactions",
-                 "/api/v1/traces")
+                 "/api/v1/traces", "/api/v1/releases", "/api/v1/monitors")
 REQUIRED_VARIABLES = {
     "crashctl-overview": {"datasource", "project", "service"},
     "crashctl-kubernetes": {"datasource", "namespace"},
     "crashctl-health": {"datasource"},
     "crashctl-services": {"datasource", "project", "service"},
+    "crashctl-releases": {"datasource", "project", "release", "environment"},
 }
 
 
@@ -45,8 +46,8 @@ def main(source_dir):
 
     uids = set()
     paths = sorted(glob.glob(os.path.join(source_dir, "grafana/dashboards/*.json")))
-    if len(paths) < 4:
-        errors.append(f"expected at least 4 dashboards, found {len(paths)}")
+    if len(paths) < 5:
+        errors.append(f"expected at least 5 dashboards, found {len(paths)}")
     for path in paths:
         name = os.path.basename(path)
         with open(path) as f:

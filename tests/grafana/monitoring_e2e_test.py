@@ -9,7 +9,10 @@ Starts, on free 127.0.0.1 ports with temporary directories:
 Seeds events, a regression, rejected requests, an envelope session and
 transactions (routes fast, slow and failing, a URL-named one, one past the
 span limit; alertmanager/rules/examples/service-thresholds.yml loaded too),
-then:
+release health (envelopes with `session` items: a healthy and a crashing
+release, every terminal status, two environments), an SDK client report,
+and cron check-ins (envelope `check_in` items with a monitor config, the
+HTTP check-in form; one monitor fails), then:
   1. every PromQL expression of grafana/dashboards/*.json (targets and
      label_values() variables, template variables substituted) and of the
      rule files must return data; the REST URLs of the Infinity panels
@@ -21,13 +24,21 @@ then:
      evaluated by Prometheus;
   3. the crashctl.services rules see the slow route and the failing service,
      and the per-service override keeps the slow reports route quiet;
-  4. with the fake API server stopped, the watch-down expressions return
+  4. the crashctl.releases rules see the crashing release only; the
+     crashctl.monitors rules see the failing monitor, and the silent one
+     under a test override of its silence threshold; the failing monitor's
+     CrashctlMonitorFailed reaches Alertmanager through crashctl's pusher;
+     GET /api/v1/releases counts the seeded sessions;
+  5. with the fake API server stopped, the watch-down expressions return
      data; with crashctl stopped, the absent expression does.
+CrashctlMonitorMissed needs a scheduled run to pass without a check-in
+(minutes at least): its expression must be a valid query only.
 Everything polls with deadlines; the whole run is bounded (< 90 s).
 Exit status: 0 pass, 1 fail, 77 skip (a program is missing).
 """
 import argparse
 import copy
+import datetime
 import glob
 import json
 import os
@@ -164,7 +175,7 @@ def walk_panels(panels):
 
 def dashboard_expressions(source_dir):
     """(where, expr) for every Prometheus target and label_values variable;
-    (where, url, root_selector) for every Infinity target."""
+    (where, url, root_selector, column selectors) for every Infinity target."""
     prom, infinity = [], []
     for path in sorted(glob.glob(os.path.join(source_dir, "grafana/dashboards/*.json"))):
         with open(path) as f:
@@ -187,7 +198,8 @@ def dashboard_expressions(source_dir):
                 if ds == "prometheus" and t.get("expr"):
                     prom.append((where, t["expr"]))
                 elif ds == "yesoreyeram-infinity-datasource":
-                    infinity.append((where, t["url"], t.get("root_selector") or "items"))
+                    infinity.append((where, t["url"], t.get("root_selector") or "items",
+                                     [c["selector"] for c in t.get("columns", [])]))
     return prom, infinity
 
 
@@ -206,6 +218,15 @@ def rule_expressions(source_dir):
 # Expressions that can only return data once something is down.
 WATCH_DOWN_ALERTS = {"CrashctlKubernetesWatchDown", "CrashctlKubernetesEventsWatchDown"}
 CRASHCTL_DOWN_ALERTS = {"CrashctlAbsent"}
+# Expressions that need more time than the run has (a missed cron run:
+# checkin_margin is at least a minute): valid queries, no data required.
+SLOW_ALERTS = {"CrashctlMonitorMissed"}
+# Sessions (release health): a healthy and a crashing release (with the
+# events' releases 8 in all, under sessions.max_releases = 10, so none is
+# folded into "other"), and cron monitors: one checks in ok (envelope and
+# HTTP), one fails.
+HEALTHY_RELEASE, CRASHING_RELEASE = "mobile@1.0.0", "mobile@1.1.0"
+MONITOR_OK, MONITOR_FAILING = "e2e-nightly", "e2e-import"
 # Dashboard series that exist only after a watch failed.
 WATCH_DOWN_SERIES = ("crashctl_kube_watch_restarts_total",)
 
@@ -237,6 +258,10 @@ def sentry_event(exc_type, value, service, level="error", release="1.0.0", funct
     return json.dumps(event)
 
 
+def iso_now():
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 class Seeder:
     def __init__(self, base, key, project_id):
         self.base, self.key, self.project_id = base, key, project_id
@@ -263,6 +288,60 @@ class Seeder:
                             body, {"Content-Type": "application/x-sentry-envelope"})
         if status != 200:
             raise RuntimeError(f"envelope rejected: {status} {text}")
+
+    def envelope(self, items, what):
+        """One envelope of (item type, payload) pairs; raises unless 200."""
+        lines = [json.dumps({"sent_at": iso_now()})]
+        for item_type, payload in items:
+            lines += [json.dumps({"type": item_type}), json.dumps(payload)]
+        status, text = http("POST", f"{self.base}/api/{self.project_id}/envelope/?sentry_key={self.key}",
+                            "\n".join(lines) + "\n", {"Content-Type": "application/x-sentry-envelope"})
+        if status != 200:
+            raise RuntimeError(f"{what} envelope rejected: {status} {text}")
+
+    def sessions(self, release, environment=None, exited=0, errored=0, crashed=0, abnormal=0):
+        """Finished sessions as the SDKs send them: one `session` item per
+        session, started and ended in one update (init and a terminal
+        status; errored = exited with errors), at most 10 per envelope."""
+        items = []
+        for status, n in (("exited", exited), ("errored", errored), ("crashed", crashed),
+                          ("abnormal", abnormal)):
+            for _ in range(n):
+                attrs = {"release": release}
+                if environment is not None:
+                    attrs["environment"] = environment
+                items.append(("session", {
+                    "sid": str(uuid.uuid4()), "did": f"user-{uuid.uuid4().hex[:8]}", "init": True,
+                    "started": iso_now(), "timestamp": iso_now(), "duration": 1.5,
+                    "status": "exited" if status == "errored" else status,
+                    "errors": 1 if status in ("errored", "crashed") else 0, "attrs": attrs}))
+        for i in range(0, len(items), 10):
+            self.envelope(items[i:i + 10], "session")
+
+    def client_report(self):
+        self.envelope([("client_report", {"timestamp": time.time(), "discarded_events": [
+            {"reason": "queue_overflow", "category": "error", "quantity": 3},
+            {"reason": "ratelimit_backoff", "category": "transaction", "quantity": 2}]})], "client_report")
+
+    def check_in(self, slug, status, check_in_id=None, schedule=None):
+        """A `check_in` envelope item with its monitor config (which creates
+        or updates the monitor); returns its check_in_id."""
+        check_in_id = check_in_id or uuid.uuid4().hex
+        payload = {"check_in_id": check_in_id, "monitor_slug": slug, "status": status,
+                   "environment": "production",
+                   "monitor_config": {"schedule": schedule or {"type": "crontab", "value": "0 3 * * *"},
+                                      "checkin_margin": 5, "max_runtime": 30, "timezone": "UTC",
+                                      "failure_issue_threshold": 1, "recovery_threshold": 1}}
+        if status != "in_progress":
+            payload["duration"] = 0.5
+        self.envelope([("check_in", payload)], "check_in")
+        return check_in_id
+
+    def http_check_in(self, slug, status):
+        """The HTTP check-in form of the cron monitors."""
+        code, text = http("POST", f"{self.base}/api/{self.project_id}/cron/{slug}/{self.key}/?status={status}", b"")
+        if not 200 <= code < 300:
+            raise RuntimeError(f"HTTP check-in {slug} {status} rejected: {code} {text}")
 
     def transaction(self, service, name, duration, status="ok", method="GET", source="route",
                     spans=2, http_status=None):
@@ -426,6 +505,15 @@ def main():
         os.makedirs(prom_dir)
         rule_files = sorted(glob.glob(os.path.join(args.source_dir, "alertmanager/rules/*.yml")))
         rule_files.append(os.path.join(args.source_dir, "alertmanager/rules/examples/service-thresholds.yml"))
+        rule_files.append(os.path.join(args.source_dir,
+                                       "alertmanager/rules/examples/release-monitor-thresholds.yml"))
+        # The healthy monitor counts as silent at once (threshold 0 s), so
+        # CrashctlMonitorSilent and its override are proven within the run.
+        with open(os.path.join(prom_dir, "test-thresholds.yml"), "w") as f:
+            yaml.safe_dump({"groups": [{"name": "e2e.thresholds", "rules": [
+                {"record": "crashctl:monitor_silent_threshold_seconds", "expr": "vector(0)",
+                 "labels": {"monitor": MONITOR_OK}}]}]}, f)
+        rule_files.append(os.path.join(prom_dir, "test-thresholds.yml"))
         with open(os.path.join(prom_dir, "prometheus.yml"), "w") as f:
             yaml.safe_dump({
                 "global": {"scrape_interval": "1s", "evaluation_interval": "1s", "scrape_timeout": "900ms"},
@@ -456,6 +544,31 @@ def main():
         seed.transactions(1)
         seed.transaction("shop", "GET /legacy/item-1", 0.05, source="url")  # << unparameterized >>
         seed.transaction("shop", "GET /export", 0.5, spans=1001)  # past the span limit: cut
+        # Release health and cron monitors: every series gets its first sample
+        # here, so Phase B's sessions are visible to increase().
+        new_families = []
+        try:
+            seed.sessions(CRASHING_RELEASE, "production", exited=1, errored=1, crashed=1, abnormal=1)
+            seed.sessions(CRASHING_RELEASE, "staging", exited=1)
+            seed.sessions(HEALTHY_RELEASE, "production", exited=1)
+            seed.sessions(HEALTHY_RELEASE, None, exited=1)  # no environment: label ""
+            seed.client_report()
+            run = seed.check_in(MONITOR_OK, "in_progress")
+            seed.check_in(MONITOR_OK, "ok", check_in_id=run)
+            seed.check_in(MONITOR_FAILING, "in_progress", schedule={"type": "interval", "value": 1, "unit": "day"})
+            new_families = [f'crashctl_sessions_total{{release="{CRASHING_RELEASE}",status="crashed"}}',
+                            f'crashctl_sessions_total{{release="{HEALTHY_RELEASE}"}}',
+                            f'crashctl_monitor_checkins_total{{monitor="{MONITOR_OK}",status="ok"}}',
+                            f'crashctl_monitor_last_checkin_timestamp_seconds{{monitor="{MONITOR_FAILING}"}}']
+        except RuntimeError as e:  # keep going: report every problem
+            failures.append(f"sessions/check-in seeding: {e}")
+            log(f"FAIL sessions/check-in seeding: {e}")
+        try:
+            wait_until("Prometheus scraped the seeded sessions and check-ins",
+                       lambda: all((prom_query(prom_port, e) or 0) > 0 for e in new_families), 10)
+        except TimeoutError as e:
+            failures.append(f"release health and monitor series: {e} ({new_families})")
+            log(f"FAIL release health and monitor series: {e}")
         wait_until("Prometheus scraped the seeded events",
                    lambda: (prom_query(prom_port, 'crashctl_events_total{service="spiky"}') or 0) > 0 and
                    (prom_query(prom_port, "crashctl_ingest_rejected_total") or 0) > 0 and
@@ -484,6 +597,18 @@ def main():
         trace = seed.transaction("shop", "POST /pay", 0.1, status="internal_error", method="POST",
                                  http_status=500)
         seed.event("PaymentDeclined", "card declined", "shop", function="pay", trace=trace)
+        # 25 more sessions of the crashing release (4 crashed: 5 of 30 in
+        # all, 83% crash-free, under 99%), 30 of the healthy one; the HTTP
+        # check-in of the healthy monitor and a failed run of the other.
+        try:
+            seed.sessions(CRASHING_RELEASE, "production", exited=16, errored=2, crashed=4)
+            seed.sessions(CRASHING_RELEASE, "staging", exited=3)
+            seed.sessions(HEALTHY_RELEASE, "production", exited=30)
+            seed.http_check_in(MONITOR_OK, "ok")
+            seed.http_check_in(MONITOR_FAILING, "error")
+        except RuntimeError as e:
+            failures.append(f"sessions/check-in seeding: {e}")
+            log(f"FAIL sessions/check-in seeding: {e}")
         VARIABLE_VALUES["trace_id"] = trace[0]
         with open(os.path.join(args.source_dir, "tests/kube/fixtures/pod_oomkilled.json")) as f:
             pod = json.load(f)
@@ -536,7 +661,14 @@ def main():
         after_watch_down = [(w, e) for w, e in dashboard if any(m in e for m in WATCH_DOWN_SERIES)]
         pending = [(w, e) for w, e in dashboard if (w, e) not in after_watch_down]
         pending += [(w, e) for w, e, name in rules
-                    if name not in WATCH_DOWN_ALERTS | CRASHCTL_DOWN_ALERTS]
+                    if name not in WATCH_DOWN_ALERTS | CRASHCTL_DOWN_ALERTS | SLOW_ALERTS]
+        for where, expr, name in rules:
+            if name in SLOW_ALERTS:
+                if prom_query(prom_port, expr) is None:
+                    failures.append(f"{where}: query error for {expr!r}")
+                    log(f"FAIL {where}: query error")
+                else:
+                    log(f"OK   {where}: valid query (no data expected within the run)")
 
         def check(exprs, timeout):
             remaining = list(exprs)
@@ -564,7 +696,16 @@ def main():
             status, body = http("GET", base + url)
             return status, (json.loads(body).get(root) if status == 200 else None)
 
-        for where, url, root in infinity_urls:
+        def has_path(item, selector):
+            """The dotted column selector names a key of the item (its value
+            may be null)."""
+            for key in selector.split("."):
+                if not isinstance(item, dict) or key not in item:
+                    return False
+                item = item[key]
+            return True
+
+        for where, url, root, columns in infinity_urls:
             url = re.sub(r"\$\{?trace_id\}?", VARIABLE_VALUES.get("trace_id", "unknown"), url)
             status, items = rows(url, root)
             if not items and "/traces/" in url:  # the error may be committed after the transaction
@@ -573,8 +714,12 @@ def main():
                         rows(url, root)), 5)
                 except TimeoutError:
                     pass
-            if items:
-                log(f"OK   {where}: {url} -> {len(items)} items")
+            missing = [c for c in columns if items and not any(has_path(i, c) for i in items)]
+            if items and missing:
+                failures.append(f"{where}: {url} rows have no {missing}")
+                log(f"FAIL {where}: {url} rows have no {missing}")
+            elif items:
+                log(f"OK   {where}: {url} -> {len(items)} items, every column present")
             else:
                 failures.append(f"{where}: {url} answered {status} with no {root}")
                 log(f"FAIL {where}: {url} -> {status}")
@@ -599,6 +744,65 @@ def main():
         except TimeoutError as e:
             failures.append(f"services rules: {e}")
             log(f"FAIL services rules: {e}")
+
+        # The releases and monitors rules: the crashing release only; the
+        # failing monitor; the healthy one is "silent" under the test's 0 s
+        # override, the failing one under the 2-day default is not.
+        def label_values(alert, label):
+            return {m.get(label) for m in prom_label_sets(prom_port, rules_by_name[alert])}
+        for alert, label, expected in (
+                ("CrashctlReleaseCrashFreeRateLow", "release", {CRASHING_RELEASE}),
+                ("CrashctlMonitorCheckInErrors", "monitor", {MONITOR_FAILING}),
+                ("CrashctlMonitorSilent", "monitor", {MONITOR_OK})):
+            try:
+                got = wait_until(f"{alert} expression", lambda: label_values(alert, label), 10)
+                if got != expected:
+                    failures.append(f"{alert}: {label} {sorted(got)}, expected {sorted(expected)}")
+                    log(f"FAIL {alert}: {label} {sorted(got)}")
+                else:
+                    log(f"OK   {alert}: {label} {sorted(got)}")
+            except TimeoutError as e:
+                failures.append(f"{alert}: {e}")
+                log(f"FAIL {alert}: {e}")
+        # The failed run opened an incident (failure_issue_threshold 1):
+        # crashctl pushed CrashctlMonitorFailed and exports the open incident.
+        try:
+            pushed = wait_until("CrashctlMonitorFailed for the failing monitor in Alertmanager",
+                                lambda: amtool_alerts(args.amtool, am_port, "alertname=CrashctlMonitorFailed",
+                                                      f"monitor={MONITOR_FAILING}"), 10)
+            labels = pushed[0]["labels"]
+            if labels.get("reason") != "error" or labels.get("project") is None:
+                failures.append(f"CrashctlMonitorFailed labels {labels}: expected reason=error and a project")
+            else:
+                log(f"OK   pusher: CrashctlMonitorFailed {labels.get('monitor')} reason={labels.get('reason')}")
+            wait_until("crashctl_monitor_incident_open of the failing monitor",
+                       lambda: prom_query(prom_port, f'crashctl_monitor_incident_open{{monitor="{MONITOR_FAILING}"}} == 1'),
+                       5)
+        except TimeoutError as e:
+            failures.append(f"monitor incident: {e}")
+            log(f"FAIL monitor incident: {e}")
+        # GET /api/v1/releases counts the sessions of the crashing release
+        # (polled: sessions may be written after the envelope's answer).
+        def crashing_release():
+            status, body = http("GET", f"{base}/api/v1/releases?limit=100")
+            items = json.loads(body).get("items", []) if status == 200 else []
+            return status, next((r for r in items if r.get("release") == CRASHING_RELEASE), None)
+
+        def counted(release):
+            sessions = (release or {}).get("sessions", {})
+            return (sessions.get("total") == 30 and sessions.get("crashed") == 5 and
+                    sessions.get("errored") == 3 and sessions.get("abnormal") == 1 and
+                    0 < (release.get("crash_free_sessions") or 0) < 99)
+        try:
+            release = wait_until(f"GET /api/v1/releases counting {CRASHING_RELEASE}'s sessions",
+                                 lambda: (lambda r: r[1] if counted(r[1]) else None)(crashing_release()), 10)
+            log(f"OK   GET /api/v1/releases: {CRASHING_RELEASE} {release['sessions']}, "
+                f"{release['crash_free_sessions']} % crash-free")
+        except TimeoutError:
+            status, release = crashing_release()
+            failures.append(f"GET /api/v1/releases: {CRASHING_RELEASE} is {release} ({status}); expected 30 "
+                            "sessions, 5 crashed, 3 errored, 1 abnormal, crash-free between 0 and 99 %")
+            log(f"FAIL GET /api/v1/releases {CRASHING_RELEASE}")
 
         # Watch down: stop the API server.
         api.stop()
