@@ -704,12 +704,9 @@ http::HttpResponse IngestHandlers::CommitOthers(OtherItems* others,
     answer.headers.emplace_back("Retry-After", "5");
     return answer;
   };
-  if (options_.sessions != nullptr && (!others->session_updates.empty() ||
-                                       !others->session_aggregates.empty())) {
-    const Status status = options_.sessions->Record(
-        project_id, others->session_updates, others->session_aggregates, now);
-    if (!status.ok()) return unavailable(status);
-  }
+  // Check-ins are applied in order; the state machine ignores a retried
+  // in_progress or an end it has seen (a retried standalone check-in
+  // without id is recorded again).
   if (options_.monitors != nullptr) {
     for (const releases::CheckIn& check_in : others->check_ins) {
       const Status status = options_.monitors->CheckIn(project_id, check_in);
@@ -747,6 +744,14 @@ http::HttpResponse IngestHandlers::CommitOthers(OtherItems* others,
     } else if (!status.ok()) {
       return unavailable(status);
     }
+  }
+  // Sessions last: aggregates carry no id, so a retry after a later failure
+  // would count them twice (updates are merged by sid and would not).
+  if (options_.sessions != nullptr && (!others->session_updates.empty() ||
+                                       !others->session_aggregates.empty())) {
+    const Status status = options_.sessions->Record(
+        project_id, others->session_updates, others->session_aggregates, now);
+    if (!status.ok()) return unavailable(status);
   }
   others->spool.reset();  // deletes the spool file
   if (metrics_) {
