@@ -14,6 +14,7 @@
 #include <sstream>
 #include <thread>
 
+#include "crashctl/cron/monitor_service.h"
 #include "crashctl/exporter/exporter.h"
 #include "crashctl/exporter/store_metrics.h"
 #include "crashctl/health/session_service.h"
@@ -68,7 +69,8 @@ struct AllMetrics {
         http(exporter.registry()),
         kube(exporter.registry()),
         alerts(exporter.registry()),
-        sessions(&session_store, exporter.registry(), {}) {}
+        sessions(&session_store, exporter.registry(), {}),
+        monitors(&monitor_store, exporter.registry(), nullptr, {}) {}
   static Exporter::Options Opts(size_t max_services) {
     Exporter::Options o;
     o.version = "1.2.3";
@@ -99,6 +101,28 @@ struct AllMetrics {
     }
   } session_store;
   health::SessionService sessions;
+  // Answers every check-in with one stored ok check-in row; never
+  // Start()ed.
+  struct MonitorStore : testing::FakeStore {
+    Status ApplyCheckIn(int64_t project_id, const releases::CheckIn& check_in,
+                        int64_t now, size_t max_monitors,
+                        store::MonitorUpdate* out) override {
+      (void)max_monitors;
+      *out = store::MonitorUpdate{};
+      out->monitor.id = 1;
+      out->monitor.project_id = project_id;
+      out->monitor.slug = check_in.monitor_slug;
+      out->monitor.environment = check_in.environment;
+      out->created = true;
+      releases::CheckInRecord record;
+      record.status = "ok";
+      record.received = now;
+      out->transition.records.push_back(record);
+      out->transition.last_checkin_timestamp = now;
+      return Status::Ok();
+    }
+  } monitor_store;
+  cron::MonitorService monitors;
 };
 
 // Calls every method so every family has at least one series.
@@ -112,6 +136,12 @@ void Populate(AllMetrics* m) {
   model::WriteOutcome created;
   created.new_group = true;
   m->sessions.OnEventStored(new_group, created);
+  releases::CheckIn check_in;
+  check_in.monitor_slug = "nightly";
+  check_in.environment = "production";
+  ASSERT_TRUE(m->monitors.CheckIn(1, check_in).ok());
+  m->ingest.AttachmentStored(1, 10);
+  m->ingest.FeedbackStored(1, "feedback");
   m->ingest.EventStored(1, model::Level::kError, "api");
   m->ingest.GroupCreated(1);
   m->ingest.GroupRegressed(1);
