@@ -51,8 +51,9 @@ enum class LegacyBody {
   kCorrupt,  // neither JSON nor valid base64 (of zlib data)
 };
 // A /store/ body without Content-Encoding: when its first non-blank byte is
-// a base64 letter (or 0x78), it is decoded as base64 (blanks ignored) and, when that is zlib
-// data (a 0x78 first byte), inflated; at most `max_output` bytes either way.
+// a base64 letter (or 0x78), it is decoded as base64 (blanks ignored) and, when
+// that is zlib data (a 0x78 first byte), inflated; at most `max_output` bytes
+// either way.
 LegacyBody DecodeLegacyBody(std::string_view body, size_t max_output,
                             std::string* out);
 
