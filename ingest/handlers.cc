@@ -704,21 +704,6 @@ http::HttpResponse IngestHandlers::CommitOthers(OtherItems* others,
     answer.headers.emplace_back("Retry-After", "5");
     return answer;
   };
-  // Check-ins are applied in order; the state machine ignores a retried
-  // in_progress or an end it has seen (a retried standalone check-in
-  // without id is recorded again).
-  if (options_.monitors != nullptr) {
-    for (const releases::CheckIn& check_in : others->check_ins) {
-      const Status status = options_.monitors->CheckIn(project_id, check_in);
-      if (status.code() == Status::Code::kTooLarge) {
-        // Skipped like an invalid item: the envelope is still answered 200.
-        if (metrics_) metrics_->Rejected("too_many_monitors");
-        spdlog::debug("ingest: skipped a check-in: {}", status.message());
-      } else if (!status.ok()) {
-        return unavailable(status);
-      }
-    }
-  }
   // Attachments and feedback after the events (retried on a 503: both
   // writes are idempotent).
   // A store that keeps neither (Store's defaults, e.g. PostgreSQL) drops
@@ -743,6 +728,22 @@ http::HttpResponse IngestHandlers::CommitOthers(OtherItems* others,
       others->feedback.clear();
     } else if (!status.ok()) {
       return unavailable(status);
+    }
+  }
+  // Check-ins after the idempotent writes above, so that a failure there
+  // does not have the SDK retry check-ins already applied (the state
+  // machine ignores a retried in_progress or an end it has seen, but a
+  // standalone check-in without id would be recorded again).
+  if (options_.monitors != nullptr) {
+    for (const releases::CheckIn& check_in : others->check_ins) {
+      const Status status = options_.monitors->CheckIn(project_id, check_in);
+      if (status.code() == Status::Code::kTooLarge) {
+        // Skipped like an invalid item: the envelope is still answered 200.
+        if (metrics_) metrics_->Rejected("too_many_monitors");
+        spdlog::debug("ingest: skipped a check-in: {}", status.message());
+      } else if (!status.ok()) {
+        return unavailable(status);
+      }
     }
   }
   // Sessions last: aggregates carry no id, so a retry after a later failure

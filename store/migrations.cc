@@ -264,6 +264,16 @@ CREATE TABLE releases (
   errors       INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (project_id, release, environment)
 ) WITHOUT ROWID;
+-- Retention deletes a release that was not seen within retention.max_age,
+-- with its counters and users.
+CREATE INDEX releases_last_seen ON releases (last_seen);
+CREATE TRIGGER releases_delete_counts AFTER DELETE ON releases
+BEGIN
+  DELETE FROM release_sessions WHERE project_id = old.project_id
+    AND release = old.release AND environment = old.environment;
+  DELETE FROM release_users WHERE project_id = old.project_id
+    AND release = old.release AND environment = old.environment;
+END;
 )sql";
 
 // Version 7: cron monitors (one per project, slug and environment) and their
@@ -361,7 +371,8 @@ CREATE TRIGGER events_delete_attachments AFTER DELETE ON events
 BEGIN
   DELETE FROM attachments
     WHERE project_id = old.project_id AND event_id = old.event_id;
-  DELETE FROM feedback WHERE event_id = old.event_id AND event_id != '';
+  DELETE FROM feedback WHERE project_id = old.project_id
+    AND event_id = old.event_id AND event_id != '';
 END;
 
 -- Feedback sent before its event: the group is filled in when the event is
@@ -369,7 +380,8 @@ END;
 CREATE TRIGGER events_group_feedback AFTER INSERT ON events
 BEGIN
   UPDATE feedback SET group_id = new.group_id
-    WHERE event_id = new.event_id AND event_id != '' AND group_id = 0;
+    WHERE project_id = new.project_id AND event_id = new.event_id
+      AND event_id != '' AND group_id = 0;
 END;
 
 ALTER TABLE events ADD COLUMN sdk TEXT NOT NULL DEFAULT '';

@@ -434,6 +434,20 @@ Status SqliteStore::DeleteOlderThan(double cutoff, int64_t* deleted) {
   int64_t orphans = 0;
   status = DeleteOrphanItems(cutoff, &orphans);
   if (!status.ok()) return status;
+  // Releases not seen since the cutoff, with their session counters and
+  // users (trigger releases_delete_counts).
+  int64_t releases = 0;
+  status = DeleteInBatches("retention: releases",
+                           "DELETE FROM releases WHERE (project_id, release, "
+                           "environment) IN (SELECT project_id, release, "
+                           "environment FROM releases WHERE last_seen < ?1 "
+                           "LIMIT ?2)",
+                           cutoff, &releases);
+  if (!status.ok()) return status;
+  if (releases > 0) {
+    spdlog::info("store: retention deleted {} releases not seen since {:.0f}",
+                 releases, cutoff);
+  }
 
   if (events + groups + crashes + orphans > 0) {
     VacuumFreePages();
@@ -505,7 +519,9 @@ Status SqliteStore::DeleteOldestEvents(int64_t limit, int64_t* deleted) {
   status = Read("size retention: oldest event", [&](SqliteDb* db) {
     Status st;
     SqliteStmt stmt;
-    if (!db->Prepare("SELECT coalesce(min(timestamp), 0) FROM events", &stmt,
+    // By `received` (crashctl's clock), as the orphans are compared: an
+    // event's own timestamp may be far in the past.
+    if (!db->Prepare("SELECT coalesce(min(received), 0) FROM events", &stmt,
                      &st)) {
       return st;
     }

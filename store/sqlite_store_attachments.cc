@@ -39,7 +39,8 @@ constexpr char kInsertFeedback[] =
     "INSERT INTO feedback (project_id, kind, feedback_id, event_id, group_id, "
     "name, email, comments, url, timestamp, received) "
     "VALUES (?1, ?2, ?3, ?4, coalesce((SELECT group_id FROM events WHERE "
-    "event_id = ?4 AND ?4 != ''), 0), ?5, ?6, ?7, ?8, ?9, ?10) "
+    "event_id = ?4 AND project_id = ?1 AND ?4 != ''), 0), ?5, ?6, ?7, ?8, ?9, "
+    "?10) "
     "ON CONFLICT (project_id, feedback_id) DO NOTHING";
 
 constexpr char kFeedbackColumns[] =

@@ -160,6 +160,30 @@ TEST_F(StoreSessionsTest, AggregatesAndUsersPerEnvironment) {
   EXPECT_EQ(staging.users, 2u);
 }
 
+TEST_F(StoreSessionsTest, RetentionDeletesReleasesNotSeenSinceTheCutoff) {
+  Send({Update(1, SessionStatus::kCrashed, kT0, "old@1", "u1")}, kT0);
+  Send({Update(2, SessionStatus::kExited, kT0 + 1000, "new@2", "u2")},
+       kT0 + 1000);
+  int64_t deleted = 0;
+  ASSERT_TRUE(store_->DeleteOlderThan(kT0 + 500, &deleted).ok());
+  ReleaseQuery query;
+  query.project = project_.id;
+  model::Page<model::ReleaseSummary> page;
+  ASSERT_TRUE(store_->ListReleases(query, &page).ok());
+  ASSERT_EQ(page.items.size(), 1u);
+  EXPECT_EQ(page.items[0].release, "new@2");
+  EXPECT_EQ(page.items[0].exited, 1u);
+  // The old release's counters and users went with it: seen again, it
+  // starts from nothing.
+  Send({Update(3, SessionStatus::kExited, kT0 + 1001, "old@1", "u3")},
+       kT0 + 1001);
+  const model::ReleaseSummary again = Release("old@1");
+  EXPECT_EQ(again.crashed, 0u);
+  EXPECT_EQ(again.exited, 1u);
+  EXPECT_EQ(again.users, 1u);
+  EXPECT_EQ(again.crashed_users, 0u);
+}
+
 TEST_F(StoreSessionsTest, ExpireClosesSilentSessionsAsAbnormal) {
   tracker_.idle_timeout_seconds = 100;
   Send({Update(1, SessionStatus::kOk, kT0), Update(2, SessionStatus::kOk, kT0),
