@@ -187,6 +187,13 @@ http::HttpResponse IngestHandlers::Refuse(const Refusal& refusal) {
   return http::HttpResponse::Error(refusal.status, refusal.message);
 }
 
+http::HttpResponse IngestHandlers::StorageUnavailable(const Status& status) {
+  http::HttpResponse response =
+      Refuse({503, "storage", "storage unavailable: " + status.message()});
+  response.headers.emplace_back("Retry-After", "5");
+  return response;
+}
+
 bool IngestHandlers::DecodeBody(const http::HttpRequest& request,
                                 std::string* out, Refusal* refusal) {
   const std::string encoding = request.Header("content-encoding");
@@ -436,13 +443,7 @@ http::HttpResponse IngestHandlers::Commit(
     return response;
   }
   for (const IngestResult& result : completion->results()) {
-    if (!result.status.ok()) {
-      if (metrics_) metrics_->Rejected("storage");
-      http::HttpResponse response = http::HttpResponse::Error(
-          503, "storage unavailable: " + result.status.message());
-      response.headers.emplace_back("Retry-After", "5");
-      return response;
-    }
+    if (!result.status.ok()) return StorageUnavailable(result.status);
   }
   if (metrics_) {
     metrics_->ObserveIngestion(
@@ -697,13 +698,6 @@ std::string IngestHandlers::SentryClient(const http::HttpRequest& request) {
 http::HttpResponse IngestHandlers::CommitOthers(OtherItems* others,
                                                 int64_t project_id, double now,
                                                 http::HttpResponse response) {
-  auto unavailable = [this](const Status& status) {
-    if (metrics_) metrics_->Rejected("storage");
-    http::HttpResponse answer = http::HttpResponse::Error(
-        503, "storage unavailable: " + status.message());
-    answer.headers.emplace_back("Retry-After", "5");
-    return answer;
-  };
   // Attachments and feedback after the events (retried on a 503: both
   // writes are idempotent).
   // A store that keeps neither (Store's defaults, e.g. PostgreSQL) drops
@@ -719,7 +713,7 @@ http::HttpResponse IngestHandlers::CommitOthers(OtherItems* others,
                     others->attachments.size(), status.message());
       others->attachments.clear();
     } else if (!status.ok()) {
-      return unavailable(status);
+      return StorageUnavailable(status);
     }
   }
   if (!others->feedback.empty()) {
@@ -727,7 +721,7 @@ http::HttpResponse IngestHandlers::CommitOthers(OtherItems* others,
     if (not_kept(status)) {
       others->feedback.clear();
     } else if (!status.ok()) {
-      return unavailable(status);
+      return StorageUnavailable(status);
     }
   }
   // Check-ins after the idempotent writes above, so that a failure there
@@ -742,7 +736,7 @@ http::HttpResponse IngestHandlers::CommitOthers(OtherItems* others,
         if (metrics_) metrics_->Rejected("too_many_monitors");
         spdlog::debug("ingest: skipped a check-in: {}", status.message());
       } else if (!status.ok()) {
-        return unavailable(status);
+        return StorageUnavailable(status);
       }
     }
   }
@@ -752,7 +746,7 @@ http::HttpResponse IngestHandlers::CommitOthers(OtherItems* others,
                                        !others->session_aggregates.empty())) {
     const Status status = options_.sessions->Record(
         project_id, others->session_updates, others->session_aggregates, now);
-    if (!status.ok()) return unavailable(status);
+    if (!status.ok()) return StorageUnavailable(status);
   }
   others->spool.reset();  // deletes the spool file
   if (metrics_) {
@@ -882,13 +876,7 @@ http::HttpResponse IngestHandlers::HandleCron(http::HttpRequest& request) {
   if (status.code() == Status::Code::kTooLarge) {
     return Refuse({413, "too_many_monitors", status.message()});
   }
-  if (!status.ok()) {
-    if (metrics_) metrics_->Rejected("storage");
-    http::HttpResponse answer = http::HttpResponse::Error(
-        503, "storage unavailable: " + status.message());
-    answer.headers.emplace_back("Retry-After", "5");
-    return answer;
-  }
+  if (!status.ok()) return StorageUnavailable(status);
   return http::HttpResponse::Json(202, IdBody(cron.check_in.check_in_id));
 }
 

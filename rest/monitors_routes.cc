@@ -14,6 +14,7 @@
 #include "crashctl/releases/check_in.h"
 #include "request_params.h"
 #include "resource_json.h"
+#include "rest_responses.h"
 
 namespace crashctl {
 namespace rest {
@@ -21,38 +22,6 @@ namespace {
 
 constexpr size_t kMaxEnvironmentBytes = 256;
 constexpr int kCheckInsInMonitor = 20;  // GET /api/v1/monitors/{id}
-
-std::string Shown(const std::string& value) {
-  return "\"" + SanitizeUtf8(value.substr(0, 64)) + "\"";
-}
-
-http::HttpResponse JsonOk(const rapidjson::StringBuffer& buffer) {
-  return http::HttpResponse::Json(
-      200, std::string(buffer.GetString(), buffer.GetSize()));
-}
-
-http::HttpResponse Failure(const Status& status, const std::string& what) {
-  switch (status.code()) {
-    case Status::Code::kNotFound:
-      return http::HttpResponse::Error(404, status.message().empty()
-                                                ? what + " not found"
-                                                : status.message());
-    case Status::Code::kInvalid:
-      return http::HttpResponse::Error(400, what + ": " + status.message());
-    case Status::Code::kUnavailable: {
-      spdlog::warn("rest: store unavailable: {}: {}", what, status.message());
-      http::HttpResponse response = http::HttpResponse::Error(
-          503, "storage unavailable: " + what + ": " + status.message());
-      response.headers.emplace_back("Retry-After", "5");
-      return response;
-    }
-    default:
-      break;
-  }
-  spdlog::error("rest: store error: {}: {}", what, status.message());
-  return http::HttpResponse::Error(
-      500, "internal error: " + what + ": " + status.message());
-}
 
 // 400 for a query parameter that is not in `allowed`, or given twice.
 bool CheckParams(const http::HttpRequest& request,
@@ -213,15 +182,8 @@ class MonitorHandlers {
       return http::HttpResponse::Error(400, error);
     }
     store::MonitorQuery query;
-    if (request.HasQueryParam("project")) {
-      const std::string raw = request.QueryParam("project");
-      int64_t project = 0;
-      if (!ParsePositiveId(raw, &project)) {
-        return http::HttpResponse::Error(
-            400, "invalid project " + Shown(raw) + ": must be a positive id");
-      }
-      query.project = project;
-    }
+    http::HttpResponse invalid;
+    if (!ProjectFilter(request, &query.project, &invalid)) return invalid;
     query.environment = request.QueryParam("environment");
     if (query.environment.size() > kMaxEnvironmentBytes) {
       return http::HttpResponse::Error(400,
@@ -233,26 +195,12 @@ class MonitorHandlers {
     query.cursor = request.QueryParam("cursor");
     model::Page<model::Monitor> page;
     Status status = store_->ListMonitors(query, &page);
-    if (!status.ok()) return Failure(status, "listing monitors");
-    rapidjson::StringBuffer buffer;
-    JsonWriter w(buffer);
-    w.StartObject();
-    w.Key("items");
-    w.StartArray();
-    for (const model::Monitor& m : page.items) {
-      w.StartObject();
-      WriteMonitor(&w, m, base_url_, StateOf(m));
-      w.EndObject();
-    }
-    w.EndArray();
-    w.Key("next_cursor");
-    if (page.next_cursor.empty()) {
-      w.Null();
-    } else {
-      WriteJsonString(&w, page.next_cursor);
-    }
-    w.EndObject();
-    return JsonOk(buffer);
+    if (!status.ok()) return StoreFailure(status, "listing monitors");
+    return PageJson(page, [this](JsonWriter* w, const model::Monitor& m) {
+      w->StartObject();
+      WriteMonitor(w, m, base_url_, StateOf(m));
+      w->EndObject();
+    });
   }
 
   http::HttpResponse Get(http::HttpRequest& request) {
@@ -265,11 +213,12 @@ class MonitorHandlers {
     if (!IdParam(request, &id, &failure)) return failure;
     model::Monitor monitor;
     Status status = store_->GetMonitor(id, &monitor);
-    if (!status.ok()) return Failure(status, "monitor " + std::to_string(id));
+    if (!status.ok())
+      return StoreFailure(status, "monitor " + std::to_string(id));
     model::Page<model::MonitorCheckIn> checkins;
     status = store_->ListMonitorCheckIns(id, kCheckInsInMonitor, "", &checkins);
     if (!status.ok()) {
-      return Failure(status, "check-ins of monitor " + std::to_string(id));
+      return StoreFailure(status, "check-ins of monitor " + std::to_string(id));
     }
     const releases::MonitorState state = StateOf(monitor);
     rapidjson::StringBuffer buffer;
@@ -296,7 +245,7 @@ class MonitorHandlers {
     }
     w.EndArray();
     w.EndObject();
-    return JsonOk(buffer);
+    return JsonOk(200, buffer);
   }
 
   http::HttpResponse CheckIns(http::HttpRequest& request) {
@@ -313,28 +262,17 @@ class MonitorHandlers {
     }
     model::Monitor monitor;
     Status status = store_->GetMonitor(id, &monitor);
-    if (!status.ok()) return Failure(status, "monitor " + std::to_string(id));
+    if (!status.ok())
+      return StoreFailure(status, "monitor " + std::to_string(id));
     model::Page<model::MonitorCheckIn> page;
     status = store_->ListMonitorCheckIns(id, limit,
                                          request.QueryParam("cursor"), &page);
     if (!status.ok()) {
-      return Failure(status, "check-ins of monitor " + std::to_string(id));
+      return StoreFailure(status, "check-ins of monitor " + std::to_string(id));
     }
-    rapidjson::StringBuffer buffer;
-    JsonWriter w(buffer);
-    w.StartObject();
-    w.Key("items");
-    w.StartArray();
-    for (const model::MonitorCheckIn& c : page.items) WriteCheckIn(&w, c);
-    w.EndArray();
-    w.Key("next_cursor");
-    if (page.next_cursor.empty()) {
-      w.Null();
-    } else {
-      WriteJsonString(&w, page.next_cursor);
-    }
-    w.EndObject();
-    return JsonOk(buffer);
+    return PageJson(page, [](JsonWriter* w, const model::MonitorCheckIn& c) {
+      WriteCheckIn(w, c);
+    });
   }
 
  private:

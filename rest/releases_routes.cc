@@ -30,10 +30,6 @@ const std::set<std::string>& KnownParams() {
   return kKnown;
 }
 
-std::string Shown(const std::string& value) {
-  return "\"" + SanitizeUtf8(value.substr(0, 64)) + "\"";
-}
-
 // The first parameter of the raw query string that is not known, or a
 // known one given twice; "" when none.
 bool CheckParams(const std::string& query, std::string* error) {
@@ -138,15 +134,8 @@ http::HttpResponse ListReleases(store::Store* store,
     return http::HttpResponse::Error(400, message);
   }
   store::ReleaseQuery query;
-  if (request.HasQueryParam("project")) {
-    const std::string text = request.QueryParam("project");
-    int64_t id = 0;
-    if (!ParsePositiveId(text, &id)) {
-      return http::HttpResponse::Error(
-          400, "invalid project " + Shown(text) + ": must be a positive id");
-    }
-    query.project = id;
-  }
+  http::HttpResponse invalid;
+  if (!ProjectFilter(request, &query.project, &invalid)) return invalid;
   query.environment = request.QueryParam("environment");
   if (query.environment.size() > releases::kMaxEnvironmentBytes) {
     return http::HttpResponse::Error(
@@ -159,23 +148,10 @@ http::HttpResponse ListReleases(store::Store* store,
   model::Page<model::ReleaseSummary> page;
   const Status status = store->ListReleases(query, &page);
   if (!status.ok()) return StoreFailure(status, "listing releases");
-  rapidjson::StringBuffer buffer;
-  JsonWriter w(buffer);
-  w.StartObject();
-  w.Key("items");
-  w.StartArray();
-  for (const model::ReleaseSummary& r : page.items) {
-    WriteRelease(&w, r, base_url);
-  }
-  w.EndArray();
-  w.Key("next_cursor");
-  if (page.next_cursor.empty()) {
-    w.Null();
-  } else {
-    WriteJsonString(&w, page.next_cursor);
-  }
-  w.EndObject();
-  return JsonOk(200, buffer);
+  return PageJson(page,
+                  [&base_url](JsonWriter* w, const model::ReleaseSummary& r) {
+                    WriteRelease(w, r, base_url);
+                  });
 }
 
 }  // namespace

@@ -61,16 +61,30 @@ std::string Joined(const char* const (&allowed)[N]) {
 }
 
 // Echoes user input in error messages: bounded and valid UTF-8.
-std::string Shown(const std::string& value) {
-  return "\"" + SanitizeUtf8(value.substr(0, 64)) + "\"";
-}
-
 std::string TrimSlash(std::string url) {
   while (!url.empty() && url.back() == '/') url.pop_back();
   return url;
 }
 
 }  // namespace
+
+std::string Shown(const std::string& value) {
+  return "\"" + SanitizeUtf8(value.substr(0, 64)) + "\"";
+}
+
+bool ProjectFilter(const http::HttpRequest& request,
+                   std::optional<int64_t>* project, http::HttpResponse* error) {
+  if (!request.HasQueryParam("project")) return true;
+  int64_t id = 0;
+  const std::string text = request.QueryParam("project");
+  if (!ParsePositiveId(text, &id)) {
+    *error = http::HttpResponse::Error(
+        400, "invalid project " + Shown(text) + ": must be a positive id");
+    return false;
+  }
+  *project = id;
+  return true;
+}
 
 http::HttpResponse JsonOk(int status, const rapidjson::StringBuffer& buffer) {
   return http::HttpResponse::Json(
@@ -267,7 +281,7 @@ class RestHandlers {
       if (!status.ok()) return StoreFailure(status, "listing group traces");
     }
     size_t index = 0;
-    return PageResponse(
+    return PageJson(
         page, [this, &traces, &index](JsonWriter* w, const model::Group& g) {
           WriteGroup(w, g, options_.base_url, traces[index++]);
         });
@@ -335,10 +349,9 @@ class RestHandlers {
       return StoreFailure(status,
                           "listing events of group " + std::to_string(id));
     }
-    return PageResponse(
-        page, [this](JsonWriter* w, const model::StoredEvent& e) {
-          WriteEvent(w, e, options_.base_url, /*with_payload=*/false);
-        });
+    return PageJson(page, [this](JsonWriter* w, const model::StoredEvent& e) {
+      WriteEvent(w, e, options_.base_url, /*with_payload=*/false);
+    });
   }
 
   http::HttpResponse GetEvent(http::HttpRequest& request) {
@@ -389,7 +402,7 @@ class RestHandlers {
     model::Page<model::Crash> page;
     Status status = store_->ListCrashes(query, &page);
     if (!status.ok()) return StoreFailure(status, "listing crashes");
-    return PageResponse(page, [this](JsonWriter* w, const model::Crash& c) {
+    return PageJson(page, [this](JsonWriter* w, const model::Crash& c) {
       WriteCrash(w, c, options_.base_url);
     });
   }
@@ -432,10 +445,9 @@ class RestHandlers {
     model::Page<model::StoredTransaction> page;
     Status status = store_->ListTransactions(query, &page);
     if (!status.ok()) return StoreFailure(status, "listing transactions");
-    return PageResponse(page,
-                        [](JsonWriter* w, const model::StoredTransaction& t) {
-                          WriteTransaction(w, t);
-                        });
+    return PageJson(page, [](JsonWriter* w, const model::StoredTransaction& t) {
+      WriteTransaction(w, t);
+    });
   }
 
   http::HttpResponse TransactionSummary(http::HttpRequest& request) {
@@ -619,28 +631,6 @@ class RestHandlers {
   }
 
  private:
-  // A list answer: {"items":[...],"next_cursor":"..."|null}, each item
-  // written by `write(writer, item)`.
-  template <typename T, typename WriteFn>
-  static http::HttpResponse PageResponse(const model::Page<T>& page,
-                                         WriteFn write) {
-    rapidjson::StringBuffer buffer;
-    JsonWriter w(buffer);
-    w.StartObject();
-    w.Key("items");
-    w.StartArray();
-    for (const T& item : page.items) write(&w, item);
-    w.EndArray();
-    w.Key("next_cursor");
-    if (page.next_cursor.empty()) {
-      w.Null();
-    } else {
-      WriteJsonString(&w, page.next_cursor);
-    }
-    w.EndObject();
-    return JsonOk(200, buffer);
-  }
-
   static bool GroupIdParam(http::HttpRequest& request, int64_t* id,
                            http::HttpResponse* error) {
     const std::string raw = request.path_params["id"];
@@ -668,23 +658,6 @@ class RestHandlers {
     JsonWriter w(buffer);
     WriteGroup(&w, group, options_.base_url, traces, &feedback);
     return JsonOk(200, buffer);
-  }
-
-  // The optional `project` query parameter: a positive id into `*project`
-  // (left unset when absent). False with the 400 in `*error`.
-  static bool ProjectFilter(const http::HttpRequest& request,
-                            std::optional<int64_t>* project,
-                            http::HttpResponse* error) {
-    if (!request.HasQueryParam("project")) return true;
-    int64_t id = 0;
-    const std::string text = request.QueryParam("project");
-    if (!ParsePositiveId(text, &id)) {
-      *error = http::HttpResponse::Error(
-          400, "invalid project " + Shown(text) + ": must be a positive id");
-      return false;
-    }
-    *project = id;
-    return true;
   }
 
   // The filters GET /api/v1/transactions and /summary share: project,

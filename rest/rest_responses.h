@@ -6,11 +6,14 @@
 
 #include <rapidjson/stringbuffer.h>
 
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include "crashctl/http/http.h"
 #include "crashctl/store/store.h"
 #include "crashctl/util/status.h"
+#include "resource_json.h"
 
 namespace crashctl {
 namespace rest {
@@ -20,6 +23,34 @@ http::HttpResponse JsonOk(int status, const rapidjson::StringBuffer& buffer);
 // Maps a failed store call to its HTTP answer (400, 404, 409, 413, 503 with
 // Retry-After, 500). `what` names the operation.
 http::HttpResponse StoreFailure(const Status& status, const std::string& what);
+
+// A request value quoted for an error message: cut to 64 bytes, valid UTF-8.
+std::string Shown(const std::string& value);
+// The optional `project` query parameter: a positive id into `*project`
+// (left unset when absent). False with the 400 in `*error`.
+bool ProjectFilter(const http::HttpRequest& request,
+                   std::optional<int64_t>* project, http::HttpResponse* error);
+
+// A list answer, 200 {"items":[...],"next_cursor":"..."|null}, each item
+// written by `write(writer, item)`.
+template <typename T, typename WriteFn>
+http::HttpResponse PageJson(const model::Page<T>& page, WriteFn write) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter w(buffer);
+  w.StartObject();
+  w.Key("items");
+  w.StartArray();
+  for (const T& item : page.items) write(&w, item);
+  w.EndArray();
+  w.Key("next_cursor");
+  if (page.next_cursor.empty()) {
+    w.Null();
+  } else {
+    WriteJsonString(&w, page.next_cursor);
+  }
+  w.EndObject();
+  return JsonOk(200, buffer);
+}
 
 // The routes of rest/releases_routes.cc (GET /api/v1/releases).
 void RegisterReleaseRoutes(http::Router* router, store::Store* store,

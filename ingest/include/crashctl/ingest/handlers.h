@@ -121,6 +121,8 @@ class IngestHandlers {
   };
 
   http::HttpResponse Refuse(const Refusal& refusal);
+  // 503 with Retry-After for a failed store write, counted as `storage`.
+  http::HttpResponse StorageUnavailable(const Status& status);
   // Store endpoint and short form: one event JSON; `path_id` may be "".
   http::HttpResponse HandleSingleEvent(http::HttpRequest& request,
                                        const std::string& path_id);
