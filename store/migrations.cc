@@ -387,6 +387,140 @@ END;
 ALTER TABLE events ADD COLUMN sdk TEXT NOT NULL DEFAULT '';
 )sql";
 
+// Version 9 (issue 19, docs/rest-api.md "Filters and search"): what the
+// REST filters, search, tags, stats, merges and keys need.
+// - group_aliases: the fingerprints of merged groups, pointing at the group
+//   that absorbed them; every group lookup of the writer goes through it.
+// - event_tags: one row per (tag, event), also for the pseudo tags release,
+//   environment, server_name, service, user and level: the events filters
+//   (key, value, then newest first) in one index. The rowid of the event is
+//   kept, its project checked on the events row.
+// - group_tags / group_tag_keys: per group, the count of each tag value,
+//   kept at ingest; at most kMaxGroupTagValues (store/batch_writer.h)
+//   values per (group, key), the events of later values counted in
+//   group_tag_keys.other_count. groups.users is the number of its `user`
+//   values. group_tags_value serves "groups with tag k:v".
+// - group_hours: events per group per UTC hour, for the 1h and 1d stats.
+// - group_search / event_search: FTS5 over title, culprit, message and
+//   exception values (search/query.h's tokenizer); one group_search row per
+//   group (more after a merge), one event_search row per event (rowid =
+//   events.id).
+// - events.user_id (the user key: id, else email, else username, else
+//   ip_address) and events.tags (the event's tags as a JSON array of
+//   [key, value] pairs, shown in lists).
+// - project_keys: a project's DSN keys (the one it had becomes its first),
+//   each with an optional rate limit in events per minute.
+// Existing rows are indexed from their columns (release, environment,
+// server_name, service, level, title, message); custom tags, users and
+// exception values of events stored before version 9 are not (their
+// payloads are compressed), docs/rest-api.md says so.
+constexpr char kV9[] = R"sql(
+CREATE TABLE group_aliases (
+  project_id   INTEGER NOT NULL,
+  fingerprint  TEXT NOT NULL,
+  group_id     INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+  PRIMARY KEY (project_id, fingerprint)
+) WITHOUT ROWID;
+CREATE INDEX group_aliases_group ON group_aliases (group_id);
+
+ALTER TABLE groups ADD COLUMN users INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE events ADD COLUMN user_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE events ADD COLUMN tags TEXT NOT NULL DEFAULT '';
+CREATE INDEX events_project_timestamp ON events (project_id, timestamp);
+
+CREATE TABLE event_tags (
+  key        TEXT NOT NULL,
+  value      TEXT NOT NULL,
+  timestamp  REAL NOT NULL,
+  event_row  INTEGER NOT NULL,
+  PRIMARY KEY (key, value, timestamp, event_row)
+) WITHOUT ROWID;
+CREATE INDEX event_tags_event ON event_tags (event_row);
+
+CREATE TABLE group_tags (
+  group_id    INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+  key         TEXT NOT NULL,
+  value       TEXT NOT NULL,
+  count       INTEGER NOT NULL DEFAULT 0,
+  first_seen  REAL NOT NULL,
+  last_seen   REAL NOT NULL,
+  PRIMARY KEY (group_id, key, value)
+) WITHOUT ROWID;
+CREATE INDEX group_tags_value ON group_tags (key, value, group_id);
+
+CREATE TABLE group_tag_keys (
+  group_id     INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+  key          TEXT NOT NULL,
+  values_kept  INTEGER NOT NULL DEFAULT 0,
+  other_count  INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (group_id, key)
+) WITHOUT ROWID;
+
+CREATE TABLE group_hours (
+  group_id  INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+  hour      INTEGER NOT NULL,
+  count     INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (group_id, hour)
+) WITHOUT ROWID;
+
+CREATE VIRTUAL TABLE group_search USING fts5(
+  group_id UNINDEXED, title, culprit, message, exception,
+  tokenize = 'unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE event_search USING fts5(
+  title, message, exception,
+  tokenize = 'unicode61 remove_diacritics 2');
+
+CREATE TRIGGER events_delete_search AFTER DELETE ON events
+BEGIN
+  DELETE FROM event_search WHERE rowid = old.id;
+  DELETE FROM event_tags WHERE event_row = old.id;
+END;
+CREATE TRIGGER groups_delete_search AFTER DELETE ON groups
+BEGIN
+  DELETE FROM group_search WHERE group_id = old.id;
+END;
+
+CREATE TABLE project_keys (
+  id                     INTEGER PRIMARY KEY,
+  project_id             INTEGER NOT NULL REFERENCES projects(id),
+  public_key             TEXT NOT NULL UNIQUE,
+  label                  TEXT NOT NULL DEFAULT '',
+  active                 INTEGER NOT NULL DEFAULT 1,
+  rate_limit_per_minute  INTEGER NOT NULL DEFAULT 0,
+  created_at             REAL NOT NULL
+);
+CREATE INDEX project_keys_project ON project_keys (project_id, id);
+INSERT INTO project_keys (project_id, public_key, label, created_at)
+  SELECT id, public_key, 'Default', created_at FROM projects;
+
+INSERT INTO group_search (group_id, title, culprit, message, exception)
+  SELECT id, title, culprit, '', '' FROM groups;
+INSERT INTO event_search (rowid, title, message, exception)
+  SELECT id, title, message, '' FROM events;
+INSERT INTO event_tags (key, value, timestamp, event_row)
+  SELECT 'release', release, timestamp, id FROM events WHERE release != ''
+  UNION ALL
+  SELECT 'environment', environment, timestamp, id FROM events
+    WHERE environment != ''
+  UNION ALL
+  SELECT 'server_name', server_name, timestamp, id FROM events
+    WHERE server_name != ''
+  UNION ALL
+  SELECT 'service', service, timestamp, id FROM events WHERE service != ''
+  UNION ALL
+  SELECT 'level', level, timestamp, id FROM events WHERE level != '';
+INSERT INTO group_tags (group_id, key, value, count, first_seen, last_seen)
+  SELECT e.group_id, t.key, t.value, count(*), min(t.timestamp),
+         max(t.timestamp)
+  FROM event_tags t JOIN events e ON e.id = t.event_row
+  GROUP BY e.group_id, t.key, t.value;
+INSERT INTO group_tag_keys (group_id, key, values_kept)
+  SELECT group_id, key, count(*) FROM group_tags GROUP BY group_id, key;
+INSERT INTO group_hours (group_id, hour, count)
+  SELECT group_id, CAST(timestamp / 3600 AS INTEGER), count(*) FROM events
+  GROUP BY group_id, CAST(timestamp / 3600 AS INTEGER);
+)sql";
+
 constexpr char kBootstrap[] =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("
     "  version     INTEGER PRIMARY KEY,"
@@ -419,6 +553,7 @@ const std::vector<Migration>& SchemaMigrations() {
       {6, "sessions and releases", kV6},
       {7, "cron monitors and their check-ins", kV7},
       {8, "attachments, feedback, the sdk of events", kV8},
+      {9, "tags, search, stats, aliases and keys", kV9},
   };
   return kMigrations;
 }

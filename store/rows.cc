@@ -1,5 +1,9 @@
 #include "rows.h"
 
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
 #include <algorithm>
 
 namespace crashctl {
@@ -10,12 +14,12 @@ const char kProjectColumns[] = "id, name, public_key, created_at";
 const char kGroupColumns[] =
     "id, project_id, fingerprint, title, culprit, level, status, count, "
     "first_seen, last_seen, service, release, first_release, "
-    "regression_count";
+    "regression_count, users";
 
 const char kEventColumns[] =
     "event_id, project_id, group_id, timestamp, received, level, platform, "
     "message, release, environment, server_name, service, title, trace_id, "
-    "span_id, sdk";
+    "span_id, sdk, user_id, tags";
 
 const char kTransactionColumns[] =
     "id, project_id, event_id, trace_id, span_id, parent_span_id, name, "
@@ -53,6 +57,41 @@ void ReadProject(const SqliteStmt& stmt, model::Project* out) {
   out->created_at = stmt.Double(3);
 }
 
+std::string TagsColumn(
+    const std::vector<std::pair<std::string, std::string>>& tags) {
+  if (tags.empty()) return "";
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  w.StartArray();
+  for (const auto& tag : tags) {
+    w.StartArray();
+    w.String(tag.first.data(), static_cast<rapidjson::SizeType>(tag.first.size()));
+    w.String(tag.second.data(),
+             static_cast<rapidjson::SizeType>(tag.second.size()));
+    w.EndArray();
+  }
+  w.EndArray();
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+void ParseTagsColumn(const std::string& column,
+                     std::vector<std::pair<std::string, std::string>>* tags) {
+  tags->clear();
+  if (column.empty()) return;
+  rapidjson::Document doc;
+  doc.Parse(column.data(), column.size());
+  if (doc.HasParseError() || !doc.IsArray()) return;
+  for (const rapidjson::Value& pair : doc.GetArray()) {
+    if (!pair.IsArray() || pair.Size() != 2 || !pair[0].IsString() ||
+        !pair[1].IsString()) {
+      continue;
+    }
+    tags->emplace_back(
+        std::string(pair[0].GetString(), pair[0].GetStringLength()),
+        std::string(pair[1].GetString(), pair[1].GetStringLength()));
+  }
+}
+
 void ReadGroup(const SqliteStmt& stmt, model::Group* out) {
   out->id = stmt.Int(0);
   out->project_id = stmt.Int(1);
@@ -68,6 +107,7 @@ void ReadGroup(const SqliteStmt& stmt, model::Group* out) {
   out->release = stmt.Text(11);
   out->first_release = stmt.Text(12);
   out->regression_count = stmt.Int(13);
+  out->users = stmt.Int(14);
   out->linked_crashes.clear();
 }
 
@@ -88,6 +128,8 @@ void ReadEvent(const SqliteStmt& stmt, model::StoredEvent* out) {
   out->trace_id = stmt.Text(13);
   out->span_id = stmt.Text(14);
   SplitSdkColumn(stmt.Text(15), &out->sdk_name, &out->sdk_version);
+  out->user = stmt.Text(16);
+  ParseTagsColumn(stmt.Text(17), &out->tags);
   out->payload.clear();
 }
 

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "crashctl/store/store.h"
@@ -29,7 +30,7 @@ extern const char kEventColumns[];  // without payload
 extern const char kTransactionColumns[];
 constexpr int kTransactionColumnCount = 22;
 // The number of columns in kEventColumns.
-constexpr int kEventColumnCount = 16;
+constexpr int kEventColumnCount = 18;
 extern const char kCrashColumns[];
 
 // events.sdk (schema 8): "name/version" ("" when both are empty); split at
@@ -37,6 +38,12 @@ extern const char kCrashColumns[];
 std::string SdkColumn(const std::string& name, const std::string& version);
 void SplitSdkColumn(const std::string& column, std::string* name,
                     std::string* version);
+// events.tags (schema 9): a JSON array of [key, value] pairs ("" for none).
+// A column that does not parse reads as no tags.
+std::string TagsColumn(
+    const std::vector<std::pair<std::string, std::string>>& tags);
+void ParseTagsColumn(const std::string& column,
+                     std::vector<std::pair<std::string, std::string>>* tags);
 
 void ReadProject(const SqliteStmt& stmt, model::Project* out);
 void ReadGroup(const SqliteStmt& stmt, model::Group* out);

@@ -159,6 +159,32 @@ class SqliteStore : public Store {
   Status ListGroupFeedback(int64_t group_id, size_t limit,
                            std::vector<model::Feedback>* out) override;
 
+  // --- search, stats, tags (issue 19; sqlite_store_search.cc) -----------
+  Status ListEvents(const EventQuery& query,
+                    model::Page<model::StoredEvent>* out) override;
+  Status GroupStats(const StatsQuery& query,
+                    std::vector<model::StatBucket>* out) override;
+  Status GroupTags(int64_t group_id, size_t top,
+                   std::vector<model::TagSummary>* out) override;
+  // --- bulk changes, merge, deletes, keys (sqlite_store_admin.cc) --------
+  Status SetGroupsStatus(const std::vector<int64_t>& ids,
+                         model::GroupStatus status,
+                         std::vector<model::Group>* out) override;
+  Status MergeGroups(int64_t into, const std::vector<int64_t>& from,
+                     model::Group* out) override;
+  Status DeleteGroup(int64_t id) override;
+  Status DeleteEvents(const EventDeletion& which, int64_t* deleted) override;
+  Status DeleteProject(int64_t id) override;
+  Status ListKeys(int64_t project_id,
+                  std::vector<model::ProjectKey>* out) override;
+  Status ListAllKeys(std::vector<model::ProjectKey>* out) override;
+  Status CreateKey(int64_t project_id, const std::string& label,
+                   int64_t rate_limit_per_minute,
+                   model::ProjectKey* out) override;
+  Status UpdateKey(int64_t project_id, int64_t key_id, const KeyUpdate& update,
+                   model::ProjectKey* out) override;
+  Status DeleteKey(int64_t project_id, int64_t key_id) override;
+
   // Size of the database files (main + WAL) in bytes.
   int64_t SizeBytes() const;
   // Writes the group counters GroupFolds holds (Maintain(kIdle)).

@@ -71,6 +71,11 @@ struct Event {
   // unknown. At most 128 bytes each.
   std::string sdk_name;
   std::string sdk_version;
+  // The user key (issue 19): user.id, else user.email, else
+  // user.username, else user.ip_address, as text; "" when none. At most
+  // 200 bytes. What `?user=` filters on and DELETE /api/v1/events?user=
+  // erases.
+  std::string user;
   std::vector<std::string> fingerprint;  // client fingerprint, may be empty
   // Parts kept as compact JSON text for display ("" when absent).
   std::string user_json;

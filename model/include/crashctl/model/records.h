@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "crashctl/model/vocabulary.h"
@@ -19,6 +20,8 @@ namespace model {
 struct Project {
   int64_t id = 0;
   std::string name;
+  // The oldest active key (ProjectKey), "" when the project has none: the
+  // DSN `project list` and GET /api/v1/projects show.
   std::string public_key;  // 32 lowercase hex characters
   double created_at = 0;
 };
@@ -38,6 +41,9 @@ struct Group {
   std::string release;  // release of the latest event
   std::string first_release;
   int64_t regression_count = 0;
+  // Distinct affected users (events' user keys, StoredEvent::user), kept at
+  // ingest; at most the per-key bound of tag values (docs/rest-api.md).
+  int64_t users = 0;
   std::vector<int64_t> linked_crashes;  // crash ids, newest first, <= 100
 };
 
@@ -64,6 +70,45 @@ struct StoredEvent {
   // unknown or stored before schema version 8.
   std::string sdk_name;
   std::string sdk_version;
+  // The user key (model::Event::user) and the event's tags as stored
+  // (schema 9; "" and none for events stored before).
+  std::string user;
+  std::vector<std::pair<std::string, std::string>> tags;
+};
+
+// A DSN key of a project (schema 9): a project has one or more; events are
+// accepted with an active one. rate_limit_per_minute 0 means no limit.
+struct ProjectKey {
+  int64_t id = 0;
+  int64_t project_id = 0;
+  std::string public_key;  // 32 lowercase hex characters
+  std::string label;
+  bool active = true;
+  int64_t rate_limit_per_minute = 0;
+  double created_at = 0;
+};
+
+// GET /api/v1/groups/{id}/tags: one tag key of a group and its most
+// frequent values.
+struct TagValueCount {
+  std::string value;
+  int64_t count = 0;
+  double first_seen = 0;
+  double last_seen = 0;
+};
+struct TagSummary {
+  std::string key;
+  int64_t values = 0;       // distinct values kept
+  int64_t events = 0;       // events carrying the key (kept values + other)
+  int64_t other_count = 0;  // events of values past the per-key bound
+  std::vector<TagValueCount> top;  // by count descending, then value
+};
+
+// GET /api/v1/groups/{id}/stats: events of a group in [start, start +
+// interval).
+struct StatBucket {
+  double start = 0;
+  int64_t count = 0;
 };
 
 // A transaction as stored (issue 17, docs/tracing.md): the normalised

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "crashctl/http/http.h"
 #include "crashctl/store/store.h"
@@ -35,6 +36,18 @@ struct RestOptions {
   // Called after POST /api/v1/projects created `project` (e.g. to refresh an
   // ingestion key cache). May be null.
   std::function<void(const model::Project& project)> on_project_created;
+  // auth.read_token (issue 19): when set, GET routes also accept
+  // `Authorization: Bearer <read_token>`; every other method needs the
+  // admin token. Needs admin_token (the config refuses it alone).
+  std::string read_token;
+  // Called after a change the REST API made (issue 19), so that in-memory
+  // state follows: the ingest key cache (keys created, changed or deleted;
+  // a project deleted) and the per-group metrics (groups merged into
+  // `into`, a group deleted). May be null.
+  std::function<void()> on_keys_changed;
+  std::function<void(int64_t into, const std::vector<int64_t>& from)>
+      on_groups_merged;
+  std::function<void(const std::vector<int64_t>& deleted)> on_groups_deleted;
 };
 
 // Registers every REST route on `router`. `store` and `router` must outlive

@@ -18,21 +18,99 @@
 #include "crashctl/model/write.h"
 #include "crashctl/releases/check_in.h"
 #include "crashctl/releases/sessions.h"
+#include "crashctl/search/query.h"
 #include "crashctl/tracing/summary.h"
 #include "crashctl/util/status.h"
 
 namespace crashctl {
 namespace store {
 
+// A tag filter: events carrying tag `key` with value `value` (issue 19).
+// The pseudo tags release, environment, server_name, service, user and
+// level are tags too.
+struct TagFilter {
+  std::string key;
+  std::string value;
+};
+
+// Bounds of the filters (the REST layer refuses more with 400 first).
+constexpr size_t kMaxTagFilters = 8;
+constexpr size_t kMaxTagKeyBytes = 32;     // as Sentry
+constexpr size_t kMaxTagValueBytes = 200;  // as Sentry
+
+// GET /api/v1/groups. Every filter set must hold (AND). `release`,
+// `environment`, `user` and `tags` select the groups that have at least one
+// event with that value (group_tags), `level`, `service` and `status` the
+// group's own columns (its latest event's level and service),
+// `first_release` the release of the group's first event; since/until the
+// groups seen in [since, until): last_seen >= since and first_seen < until.
 struct GroupQuery {
   std::optional<int64_t> project;
   std::optional<model::GroupStatus> status;  // none = any
   std::optional<model::Level> level;         // none = any
   std::string service;                       // "" = any
-  std::string sort = "last_seen";            // last_seen | count | first_seen
-  int limit = 50;                            // 1..1000
-  std::string cursor;                        // opaque, from a previous page
+  std::string release;                       // "" = any
+  std::string environment;                   // "" = any
+  std::string first_release;                 // "" = any
+  std::string user;                          // "" = any
+  std::vector<TagFilter> tags;               // all of them; <= kMaxTagFilters
+  double since = 0;                          // 0 = any
+  double until = 0;                          // 0 = any
+  // Full-text search (search/query.h) over the groups' title, culprit,
+  // message and exception values; none = no search.
+  std::optional<search::Query> query;
+  std::string sort = "last_seen";  // last_seen | count | first_seen
+  int limit = 50;                  // 1..1000
+  std::string cursor;              // opaque, from a previous page
 };
+
+// GET /api/v1/events: events across groups, newest first by (timestamp,
+// id). `release`, `environment`, `user`, `service`, `level` and `tags`
+// are the event's own; `status` and `first_release` its group's; `query`
+// searches the event's title, message and exception values; since/until
+// bound its timestamp: [since, until).
+struct EventQuery {
+  std::optional<int64_t> project;
+  std::optional<int64_t> group;
+  std::optional<model::GroupStatus> status;  // of the event's group
+  std::optional<model::Level> level;
+  std::string service;
+  std::string release;
+  std::string environment;
+  std::string first_release;  // of the event's group
+  std::string user;
+  std::vector<TagFilter> tags;
+  double since = 0;
+  double until = 0;
+  std::optional<search::Query> query;
+  int limit = 50;      // 1..1000
+  std::string cursor;  // opaque, from a previous page
+};
+
+// GET /api/v1/groups/{id}/stats: event counts of one group per interval,
+// aligned to multiples of `interval` since the epoch (UTC), zero-filled,
+// over [since, until) widened to whole buckets.
+struct StatsQuery {
+  int64_t group_id = 0;
+  int64_t interval = 3600;  // 60, 3600 or 86400 seconds
+  double since = 0;
+  double until = 0;
+};
+constexpr size_t kMaxStatBuckets = 2000;  // kInvalid beyond
+
+// DELETE /api/v1/events?user=…[&project=…]: erase a user's events.
+struct EventDeletion {
+  std::optional<int64_t> project;  // none = every project
+  std::string user;                // the user key; never empty
+};
+
+// PATCH /api/v1/projects/{id}/keys/{key_id}: the fields to change.
+struct KeyUpdate {
+  std::optional<std::string> label;
+  std::optional<bool> active;
+  std::optional<int64_t> rate_limit_per_minute;  // 0 = no limit
+};
+constexpr size_t kMaxBulkGroups = 100;  // ids of one bulk change or merge
 
 struct CrashQuery {
   std::string namespace_;
@@ -388,6 +466,112 @@ class Store {
                                    std::vector<model::Feedback>* out) {
     (void)group_id, (void)limit, (void)out;
     return NotKept("feedback");
+  }
+
+  // --- search, stats, tags (issue 19; sqlite_store_search.cc) -------------
+  // The defaults answer kInternal (a backend that keeps none of it).
+  //
+  // Cursors as for ListGroups (sort "timestamp"). kInvalid for a malformed
+  // cursor or filters past their bounds.
+  virtual Status ListEvents(const EventQuery& query,
+                            model::Page<model::StoredEvent>* out) {
+    (void)query, (void)out;
+    return NotKept("event search");
+  }
+  // One bucket per interval from floor(since / interval) * interval up to
+  // until, in order, zero-filled; kInvalid for an interval other than 60,
+  // 3600 or 86400, since >= until, or more than kMaxStatBuckets buckets;
+  // kNotFound when the group does not exist.
+  virtual Status GroupStats(const StatsQuery& query,
+                            std::vector<model::StatBucket>* out) {
+    (void)query, (void)out;
+    return NotKept("group stats");
+  }
+  // Every tag key of the group (by events carrying it, descending, then
+  // key), each with its `top` most frequent values. kNotFound when the
+  // group does not exist.
+  virtual Status GroupTags(int64_t group_id, size_t top,
+                           std::vector<model::TagSummary>* out) {
+    (void)group_id, (void)top, (void)out;
+    return NotKept("group tags");
+  }
+
+  // --- bulk changes, merge, deletes (issue 19; sqlite_store_admin.cc) -----
+  // Sets the status of every group in `ids` (1..kMaxBulkGroups, duplicates
+  // ignored) in one transaction; kNotFound naming the first missing id and
+  // nothing changed. `out` gets the groups after the change, in `ids`' order.
+  virtual Status SetGroupsStatus(const std::vector<int64_t>& ids,
+                                 model::GroupStatus status,
+                                 std::vector<model::Group>* out) {
+    (void)ids, (void)status, (void)out;
+    return NotKept("group changes");
+  }
+  // Merges the groups `from` (1..kMaxBulkGroups, same project as `into`,
+  // not `into`) into `into`, in one transaction: their events, tag counts,
+  // hourly counts, search rows, crash links and feedback move; their
+  // fingerprints (and those aliased to them) become aliases of `into`, so
+  // later events of them land there; `into`'s count, first/last seen,
+  // first_release and users are recomputed; the `from` groups are deleted.
+  // kNotFound for a missing group, kInvalid for another project or `into`
+  // in `from`. `out` gets `into` after the merge.
+  virtual Status MergeGroups(int64_t into, const std::vector<int64_t>& from,
+                             model::Group* out) {
+    (void)into, (void)from, (void)out;
+    return NotKept("group changes");
+  }
+  // Deletes a group with its events (in bounded batches, each its own
+  // transaction; the group row last), links, attachments, feedback, tags,
+  // stats and aliases. A later event of its fingerprint makes a new group.
+  // kNotFound when it does not exist.
+  virtual Status DeleteGroup(int64_t id) {
+    (void)id;
+    return NotKept("group changes");
+  }
+  // Deletes the events of `which.user` in bounded batches; the counters of
+  // the groups they were in are recomputed (count, first/last seen, tags,
+  // users, hourly counts) and groups left without events deleted.
+  // `*deleted` = events deleted. kInvalid for an empty user.
+  virtual Status DeleteEvents(const EventDeletion& which, int64_t* deleted) {
+    (void)which, (void)deleted;
+    return NotKept("event deletes");
+  }
+  // Deletes a project and everything of it (events in bounded batches;
+  // groups, crashes links, transactions, sessions, releases, monitors,
+  // attachments, feedback, keys). kNotFound when it does not exist.
+  virtual Status DeleteProject(int64_t id) {
+    (void)id;
+    return NotKept("project deletes");
+  }
+
+  // --- project keys (issue 19; sqlite_store_admin.cc) --------------------
+  // A project's keys, oldest first. kNotFound for an unknown project.
+  virtual Status ListKeys(int64_t project_id,
+                          std::vector<model::ProjectKey>* out) {
+    (void)project_id, (void)out;
+    return NotKept("project keys");
+  }
+  // Every key of every project (active or not), for the ingest key cache.
+  virtual Status ListAllKeys(std::vector<model::ProjectKey>* out) {
+    (void)out;
+    return NotKept("project keys");
+  }
+  // A new random key. kNotFound for an unknown project, kInvalid for a
+  // negative rate limit or a label over 200 bytes.
+  virtual Status CreateKey(int64_t project_id, const std::string& label,
+                           int64_t rate_limit_per_minute,
+                           model::ProjectKey* out) {
+    (void)project_id, (void)label, (void)rate_limit_per_minute, (void)out;
+    return NotKept("project keys");
+  }
+  // kNotFound when the project has no key `key_id`.
+  virtual Status UpdateKey(int64_t project_id, int64_t key_id,
+                           const KeyUpdate& update, model::ProjectKey* out) {
+    (void)project_id, (void)key_id, (void)update, (void)out;
+    return NotKept("project keys");
+  }
+  virtual Status DeleteKey(int64_t project_id, int64_t key_id) {
+    (void)project_id, (void)key_id;
+    return NotKept("project keys");
   }
 
   // --- maintenance --------------------------------------------------------
