@@ -166,7 +166,8 @@ class SqliteStore : public Store {
                     std::vector<model::StatBucket>* out) override;
   Status GroupTags(int64_t group_id, size_t top,
                    std::vector<model::TagSummary>* out) override;
-  // --- bulk changes, merge, deletes, keys (sqlite_store_admin.cc) --------
+  // --- bulk changes, merge, deletes (sqlite_store_admin.cc); keys and
+  // project deletes (sqlite_store_keys.cc) --------------------------------
   Status SetGroupsStatus(const std::vector<int64_t>& ids,
                          model::GroupStatus status,
                          std::vector<model::Group>* out) override;

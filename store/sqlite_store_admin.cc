@@ -1,5 +1,5 @@
-// SqliteStore: bulk status changes, merges and deletes of groups, event and
-// project deletes, and project keys (issue 19, docs/rest-api.md).
+// SqliteStore: bulk status changes, merges and deletes of groups, and
+// erasing a user's events (issue 19, docs/rest-api.md).
 #include <string>
 #include <vector>
 
@@ -39,41 +39,6 @@ Status SqliteStore::DeleteEvents(const EventDeletion& which,
                                  int64_t* deleted) {
   (void)which, (void)deleted;
   return NotYet("delete events");
-}
-
-Status SqliteStore::DeleteProject(int64_t id) {
-  (void)id;
-  return NotYet("delete project");
-}
-
-Status SqliteStore::ListKeys(int64_t project_id,
-                             std::vector<model::ProjectKey>* out) {
-  (void)project_id, (void)out;
-  return NotYet("list keys");
-}
-
-Status SqliteStore::ListAllKeys(std::vector<model::ProjectKey>* out) {
-  (void)out;
-  return NotYet("list keys");
-}
-
-Status SqliteStore::CreateKey(int64_t project_id, const std::string& label,
-                              int64_t rate_limit_per_minute,
-                              model::ProjectKey* out) {
-  (void)project_id, (void)label, (void)rate_limit_per_minute, (void)out;
-  return NotYet("create key");
-}
-
-Status SqliteStore::UpdateKey(int64_t project_id, int64_t key_id,
-                              const KeyUpdate& update,
-                              model::ProjectKey* out) {
-  (void)project_id, (void)key_id, (void)update, (void)out;
-  return NotYet("update key");
-}
-
-Status SqliteStore::DeleteKey(int64_t project_id, int64_t key_id) {
-  (void)project_id, (void)key_id;
-  return NotYet("delete key");
 }
 
 }  // namespace store
