@@ -101,6 +101,21 @@ TEST(StoreOpenTest, Versions3And4UpgradeAVersion2Database) {
                      "DROP TABLE attachments;"
                      "DROP TABLE feedback;"
                      "ALTER TABLE events DROP COLUMN sdk;"
+                     // version 9 (issue 19)
+                     "DROP TRIGGER events_delete_search;"
+                     "DROP TRIGGER groups_delete_search;"
+                     "DROP TABLE group_aliases;"
+                     "DROP TABLE event_tags;"
+                     "DROP TABLE group_tags;"
+                     "DROP TABLE group_tag_keys;"
+                     "DROP TABLE group_hours;"
+                     "DROP TABLE group_search;"
+                     "DROP TABLE event_search;"
+                     "DROP TABLE project_keys;"
+                     "DROP INDEX events_project_timestamp;"
+                     "ALTER TABLE groups DROP COLUMN users;"
+                     "ALTER TABLE events DROP COLUMN user_id;"
+                     "ALTER TABLE events DROP COLUMN tags;"
                      "DELETE FROM schema_migrations WHERE version >= 3;"
                      "PRAGMA user_version = 2;",
                      nullptr, nullptr, nullptr),
