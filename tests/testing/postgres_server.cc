@@ -92,11 +92,20 @@ bool WaitChild(pid_t pid, Clock::time_point deadline, int* status) {
   }
 }
 
-// True while a process of group `pgid` exists that is not a zombie.
-bool GroupAlive(pid_t pgid) {
+// One line of /proc/<pid>/stat: what the server's process checks need.
+struct ProcStat {
+  pid_t pid = 0;
+  char state = 0;
+  pid_t ppid = 0;
+  pid_t pgrp = 0;
+};
+
+// Every process's stat (bounded by the number of processes); empty when
+// /proc cannot be read.
+std::vector<ProcStat> ScanProc() {
+  std::vector<ProcStat> out;
   DIR* proc = opendir("/proc");
-  if (proc == nullptr) return kill(-pgid, 0) == 0;
-  bool alive = false;
+  if (proc == nullptr) return out;
   while (dirent* entry = readdir(proc)) {
     const char* name = entry->d_name;
     if (name[0] < '0' || name[0] > '9') continue;
@@ -106,17 +115,45 @@ bool GroupAlive(pid_t pgid) {
     size_t paren = line.rfind(')');
     if (paren == std::string::npos) continue;
     std::istringstream rest(line.substr(paren + 1));
-    char state = 0;
+    ProcStat ps;
     long ppid = 0;
     long pgrp = 0;
-    if (!(rest >> state >> ppid >> pgrp)) continue;
-    if (pgrp == pgid && state != 'Z' && state != 'X') {
-      alive = true;
-      break;
-    }
+    if (!(rest >> ps.state >> ppid >> pgrp)) continue;
+    ps.pid = static_cast<pid_t>(std::atol(name));
+    ps.ppid = static_cast<pid_t>(ppid);
+    ps.pgrp = static_cast<pid_t>(pgrp);
+    out.push_back(ps);
   }
   closedir(proc);
-  return alive;
+  return out;
+}
+
+bool Live(const ProcStat& ps) { return ps.state != 'Z' && ps.state != 'X'; }
+
+// The live children of `parent`. PostgreSQL's backends and auxiliary
+// processes call setsid() (InitPostmasterChild), so a signal to the
+// postmaster's process group does not reach them: they are found by parent.
+std::vector<pid_t> ChildrenOf(pid_t parent) {
+  std::vector<pid_t> out;
+  for (const ProcStat& ps : ScanProc()) {
+    if (ps.ppid == parent && Live(ps)) out.push_back(ps.pid);
+  }
+  return out;
+}
+
+// True while a process of group `pgid`, or one of `pids`, exists that is
+// not a zombie.
+bool AnyAlive(pid_t pgid, const std::vector<pid_t>& pids) {
+  std::vector<ProcStat> procs = ScanProc();
+  if (procs.empty()) return kill(-pgid, 0) == 0;
+  for (const ProcStat& ps : procs) {
+    if (!Live(ps)) continue;
+    if (ps.pgrp == pgid) return true;
+    for (pid_t pid : pids) {
+      if (ps.pid == pid) return true;
+    }
+  }
+  return false;
 }
 
 double Seconds(Clock::time_point since) {
@@ -222,7 +259,7 @@ PostgresServer::~PostgresServer() {
     WaitChild(pid_, Clock::now() + std::chrono::seconds(10), &status);
   }
   std::string ignored;
-  WaitGone(&ignored);
+  WaitGone({}, &ignored);
   pid_ = 0;
 }
 
@@ -414,13 +451,15 @@ bool PostgresServer::WaitReady(std::string* error) {
   }
 }
 
-bool PostgresServer::WaitGone(std::string* error) {
+bool PostgresServer::WaitGone(const std::vector<pid_t>& children,
+                              std::string* error) {
   // Backends exit after the postmaster (they notice its death); a restart
   // needs them gone, or PostgreSQL refuses the data directory.
   const auto deadline = Clock::now() + std::chrono::seconds(15);
-  while (GroupAlive(pid_)) {
+  while (AnyAlive(pid_, children)) {
     if (Clock::now() >= deadline) {
       kill(-pid_, SIGKILL);
+      for (pid_t child : children) kill(child, SIGKILL);
       *error = "postgres processes still alive 15 s after the postmaster";
       return false;
     }
@@ -442,13 +481,20 @@ bool PostgresServer::Stop(std::string* error) {
     WaitChild(pid_, Clock::now() + std::chrono::seconds(10), &status);
     ok = false;
   }
-  if (!WaitGone(error)) ok = false;
+  if (!WaitGone({}, error)) ok = false;
   pid_ = 0;
   return ok;
 }
 
 bool PostgresServer::Kill(std::string* error) {
   if (!running()) return true;
+  // A stopped postmaster forks no new backend; its children are then all
+  // known and die by the same SIGKILL, so none of them can still answer a
+  // client after this returns (a backend that only noticed the
+  // postmaster's death later could commit a COMMIT sent meanwhile).
+  kill(pid_, SIGSTOP);
+  std::vector<pid_t> children = ChildrenOf(pid_);
+  for (pid_t child : children) kill(child, SIGKILL);
   kill(-pid_, SIGKILL);
   kill(pid_, SIGKILL);
   int status = 0;
@@ -457,9 +503,7 @@ bool PostgresServer::Kill(std::string* error) {
     *error = "postgres did not die within 10 s of SIGKILL";
     ok = false;
   }
-  // Backends that forked just before the signal: kill them too.
-  kill(-pid_, SIGKILL);
-  if (!WaitGone(error)) ok = false;
+  if (!WaitGone(children, error)) ok = false;
   pid_ = 0;
   return ok;
 }

@@ -109,7 +109,9 @@ class PostgresServer {
   bool Spawn(const std::vector<std::string>& argv, const std::string& log,
              bool new_group, pid_t* pid, std::string* error);
   bool WaitReady(std::string* error);
-  bool WaitGone(std::string* error);
+  // Waits (bounded) until no process of the server's group and none of
+  // `children` (its setsid() children) is alive.
+  bool WaitGone(const std::vector<pid_t>& children, std::string* error);
 
   TempDir dir_;
   std::string bin_dir_;
