@@ -52,6 +52,9 @@ void ReadCrash(const SqliteStmt& stmt, model::Crash* out);
 // Fills everything but transaction.spans (cleared).
 void ReadTransaction(const SqliteStmt& stmt, model::StoredTransaction* out);
 
+// Reads group `id` with its linked crashes; kNotFound "group <id> not
+// found" when there is none (sqlite_store_events.cc).
+Status LoadGroup(SqliteDb* db, int64_t id, model::Group* out);
 // Fills group->linked_crashes (crash ids, newest first, at most kMaxLinks).
 Status LoadLinkedCrashes(SqliteDb* db, model::Group* group);
 // Fills crash->linked_groups (group ids, newest first, at most kMaxLinks).

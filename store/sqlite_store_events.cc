@@ -13,7 +13,6 @@
 
 namespace crashctl {
 namespace store {
-namespace {
 
 Status LoadGroup(SqliteDb* db, int64_t id, model::Group* out) {
   Status st;
@@ -31,8 +30,6 @@ Status LoadGroup(SqliteDb* db, int64_t id, model::Group* out) {
   stmt = SqliteStmt();
   return LoadLinkedCrashes(db, out);
 }
-
-}  // namespace
 
 void SqliteStore::PrepareWrite(model::WriteItem* item) const {
   EncodePayload(item->event.raw_json, &item->stored_payload);
@@ -153,27 +150,10 @@ Status SqliteStore::GetGroup(int64_t id, model::Group* out) {
 
 Status SqliteStore::SetGroupStatus(int64_t id, model::GroupStatus status,
                                    model::Group* out) {
-  FoldBeforeRead();
-  model::Group group;
-  Status result = Write("set group status", [&](SqliteDb* db) {
-    Status st;
-    SqliteStmt stmt;
-    if (!db->Prepare("UPDATE groups SET status = ?2, resolved_at = "
-                     "CASE WHEN ?2 = 'resolved' THEN ?3 ELSE NULL END "
-                     "WHERE id = ?1",
-                     &stmt, &st)) {
-      return st;
-    }
-    stmt.Bind(1, id).Bind(2, status).Bind(3, util::NowSeconds());
-    if (stmt.Run() != SQLITE_DONE) return db->LastStatus("set group status");
-    stmt = SqliteStmt();
-    if (db->Changes() == 0) {
-      return MakeStatus(Status::Code::kNotFound,
-                        "group " + std::to_string(id) + " not found");
-    }
-    return LoadGroup(db, id, &group);
-  });
-  if (result.ok() && out != nullptr) *out = std::move(group);
+  // One group of a bulk change (sqlite_store_admin.cc).
+  std::vector<model::Group> groups;
+  Status result = SetGroupsStatus({id}, status, &groups);
+  if (result.ok() && out != nullptr) *out = std::move(groups.front());
   return result;
 }
 
