@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "batch_writer.h"
 #include "crashctl/util/time.h"
 #include "rows.h"
 #include "sqlite_store.h"
@@ -27,9 +28,11 @@ namespace store {
 namespace {
 
 // Tag values kept per (group, key) when tag counts of merged groups come
-// together; the events of values past it count in group_tag_keys.
-// other_count, as at ingest.
-constexpr int64_t kMergeTagValuesKept = 100;
+// together, as at ingest (batch_writer.h): the events of values past it
+// count in group_tag_keys.other_count.
+int64_t TagValuesKept(const std::string& key) {
+  return key == "user" ? kMaxGroupUsers : kMaxGroupTagValues;
+}
 // At most this many event batches per call (with 5000 a batch, 500 million
 // events).
 constexpr int kMaxEventDeleteBatches = 100000;
@@ -132,6 +135,8 @@ Status LowerFoldMarks(SqliteDb* db, int64_t newest) {
 // Bounded: the `from` groups hold at most kMaxBulkGroups * keys *
 // kMergeTagValuesKept rows.
 Status MergeTags(SqliteDb* db, int64_t into, const std::string& from_json) {
+  static const char kValuesKept[] =
+      "SELECT values_kept FROM group_tag_keys WHERE group_id = ?1 AND key = ?2";
   struct Value {
     std::string key, value;
     int64_t count = 0;
@@ -166,8 +171,7 @@ Status MergeTags(SqliteDb* db, int64_t into, const std::string& from_json) {
     Key& key = keys[v.key];
     if (counted.insert(v.key).second) {
       st = Query(
-          db, "merge tags: values kept",
-          "SELECT count(*) FROM group_tags WHERE group_id = ?1 AND key = ?2",
+          db, "merge tags: values kept", kValuesKept,
           [&](const SqliteStmt& s) { key.kept = s.Int(0); }, into, v.key);
       if (!st.ok()) return st;
     }
@@ -180,7 +184,7 @@ Status MergeTags(SqliteDb* db, int64_t into, const std::string& from_json) {
             &changes, into, v.key, v.value, v.count, v.first_seen, v.last_seen);
     if (!st.ok()) return st;
     if (changes > 0) continue;
-    if (key.kept >= kMergeTagValuesKept) {
+    if (key.kept >= TagValuesKept(v.key)) {
       key.other += v.count;
       continue;
     }
@@ -196,8 +200,7 @@ Status MergeTags(SqliteDb* db, int64_t into, const std::string& from_json) {
     if (counted.count(entry.first) == 0) {
       // A key of other_count only: `into`'s values of it stay as they are.
       st = Query(
-          db, "merge tags: values kept",
-          "SELECT count(*) FROM group_tags WHERE group_id = ?1 AND key = ?2",
+          db, "merge tags: values kept", kValuesKept,
           [&](const SqliteStmt& s) { kept = s.Int(0); }, into, entry.first);
       if (!st.ok()) return st;
     }

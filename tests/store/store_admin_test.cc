@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "store/batch_writer.h"
 #include "store_test_util.h"
 
 namespace crashctl {
@@ -241,6 +242,26 @@ TEST_F(StoreAdminTest, MergeMovesEverythingAndRecomputesCounters) {
   EXPECT_TRUE(store_->IntegrityCheck().ok());
 }
 
+TEST_F(StoreAdminTest, LaterEventsOfMergedFingerprintsLandInTheSurvivor) {
+  const int64_t a = Event(1, "a", 100, "u1");
+  const int64_t b = Event(2, "b", 200, "u2");
+  const int64_t d = Event(3, "d", 300);
+  ASSERT_TRUE(store_->MergeGroups(b, {d}, nullptr).ok());
+  ASSERT_TRUE(store_->MergeGroups(a, {b}, nullptr).ok());
+  // Through the aliases, also of the earlier merge.
+  EXPECT_EQ(Event(4, "b", 400, "u3"), a);
+  EXPECT_EQ(Event(5, "d", 500), a);
+  EXPECT_EQ(Event(6, "a", 600), a);
+  const model::Group group = Group(a);
+  EXPECT_EQ(group.count, 6);
+  EXPECT_DOUBLE_EQ(group.last_seen, 600);
+  EXPECT_EQ(group.users, 3);
+  EXPECT_EQ(TagCount(a, "user", "u3"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM groups"), 1);
+  // A fingerprint never seen still makes a group of its own.
+  EXPECT_NE(Event(7, "e", 700), a);
+}
+
 TEST_F(StoreAdminTest, MergeRepointsAliasesOfEarlierMerges) {
   const int64_t a = Event(1, "a", 100);
   const int64_t b = Event(2, "b", 200);
@@ -258,17 +279,15 @@ TEST_F(StoreAdminTest, MergeFoldsTagValuesPastTheBoundIntoOtherCount) {
   const int64_t a = Event(1, "a", 100);
   const int64_t b = Event(2, "b", 200);
   Index();
-  // `a` keeps 100 values of `custom` already; b's 3 values do not fit.
-  Sql("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
-      "WHERE i < 100) INSERT INTO group_tags (group_id, key, value, count, "
-      "first_seen, last_seen) SELECT " +
-      std::to_string(a) + ", 'custom', 'v' || i, 1, 100, 100 FROM n");
+  // `a` keeps as many values of `custom` as a key may (one of them is v1):
+  // b's new values do not fit.
   Sql("INSERT INTO group_tag_keys (group_id, key, values_kept, other_count) "
       "VALUES (" +
-      std::to_string(a) + ", 'custom', 100, 0), (" + std::to_string(b) +
-      ", 'custom', 3, 2)");
+      std::to_string(a) + ", 'custom', " + std::to_string(kMaxGroupTagValues) +
+      ", 0), (" + std::to_string(b) + ", 'custom', 3, 2)");
   Sql("INSERT INTO group_tags (group_id, key, value, count, first_seen, "
       "last_seen) VALUES (" +
+      std::to_string(a) + ", 'custom', 'v1', 1, 100, 100), (" +
       std::to_string(b) + ", 'custom', 'v1', 4, 50, 200), (" +
       std::to_string(b) + ", 'custom', 'x', 5, 200, 200), (" +
       std::to_string(b) + ", 'custom', 'y', 6, 200, 200)");
@@ -280,10 +299,12 @@ TEST_F(StoreAdminTest, MergeFoldsTagValuesPastTheBoundIntoOtherCount) {
             2 + 5 + 6);
   EXPECT_EQ(Count("SELECT values_kept FROM group_tag_keys WHERE group_id = " +
                   std::to_string(a) + " AND key = 'custom'"),
-            100);
+            kMaxGroupTagValues);
   EXPECT_EQ(Count("SELECT min(first_seen) FROM group_tags WHERE group_id = " +
                   std::to_string(a) + " AND value = 'v1'"),
             50);
+  // Other keys add up as before.
+  EXPECT_EQ(TagCount(a, "level", "error"), 2);
 }
 
 TEST_F(StoreAdminTest, MergeRefusesBadRequestsAndChangesNothing) {
