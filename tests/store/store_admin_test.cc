@@ -3,7 +3,6 @@
 // tables of schema 9.
 #include <gtest/gtest.h>
 
-#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -33,7 +32,6 @@ class StoreAdminTest : public StoreTest {
     item.event.release = release;
     const std::vector<model::WriteOutcome> out = Write({item});
     EXPECT_EQ(out.size(), 1u);
-    if (!user.empty()) users_[n] = user;
     return out.empty() ? 0 : out[0].group_id;
   }
 
@@ -46,33 +44,6 @@ class StoreAdminTest : public StoreTest {
   // event_tags, group_tags, group_tag_keys, users, group_hours,
   // group_search) what the stored events say, whether or not the writer
   // wrote them already, so the tests hold either way.
-  void Index() {
-    for (const auto& entry : users_) {
-      Sql("UPDATE events SET user_id = '" + entry.second +
-          "' WHERE event_id = '" + EventId(entry.first) + "'");
-    }
-    Sql("INSERT OR IGNORE INTO event_tags (key, value, timestamp, event_row) "
-        "SELECT 'user', user_id, timestamp, id FROM events WHERE user_id != '' "
-        "UNION ALL SELECT 'release', release, timestamp, id FROM events "
-        "WHERE release != '' UNION ALL SELECT 'level', level, timestamp, id "
-        "FROM events WHERE level != ''");
-    Sql("DELETE FROM group_tags; DELETE FROM group_tag_keys; "
-        "DELETE FROM group_hours; DELETE FROM group_search;"
-        "INSERT INTO group_tags (group_id, key, value, count, first_seen, "
-        "last_seen) SELECT e.group_id, t.key, t.value, count(*), "
-        "min(t.timestamp), max(t.timestamp) FROM event_tags t JOIN events e "
-        "ON e.id = t.event_row GROUP BY e.group_id, t.key, t.value;"
-        "INSERT INTO group_tag_keys (group_id, key, values_kept) SELECT "
-        "group_id, key, count(*) FROM group_tags GROUP BY group_id, key;"
-        "UPDATE groups SET users = (SELECT count(*) FROM group_tags t WHERE "
-        "t.group_id = groups.id AND t.key = 'user');"
-        "INSERT INTO group_hours (group_id, hour, count) SELECT group_id, "
-        "CAST(timestamp / 3600 AS INTEGER), count(*) FROM events GROUP BY "
-        "group_id, CAST(timestamp / 3600 AS INTEGER);"
-        "INSERT INTO group_search (group_id, title, culprit, message, "
-        "exception) SELECT id, title, culprit, '', '' FROM groups");
-  }
-
   int64_t Count(const std::string& sql) {
     return QueryInt(store_->path(), sql);
   }
@@ -128,8 +99,6 @@ class StoreAdminTest : public StoreTest {
     f.timestamp = f.received = 1000;
     ASSERT_TRUE(store_->WriteFeedback({f}).ok());
   }
-
-  std::map<int64_t, std::string> users_;  // event n -> user key
 };
 
 // --- bulk status ------------------------------------------------------------
@@ -185,7 +154,6 @@ TEST_F(StoreAdminTest, MergeMovesEverythingAndRecomputesCounters) {
   const int64_t b = Event(3, "b", 500, "u1", "1.0");
   Event(4, "b", 9000, "u3", "1.2");
   const int64_t c = Event(5, "c", 7300, "u1", "1.1");
-  Index();
   const int64_t crash_b = LinkCrash("crash-b", b);
   const int64_t crash_a = LinkCrash("crash-a", a);
   Attach(3);
@@ -278,7 +246,6 @@ TEST_F(StoreAdminTest, MergeRepointsAliasesOfEarlierMerges) {
 TEST_F(StoreAdminTest, MergeFoldsTagValuesPastTheBoundIntoOtherCount) {
   const int64_t a = Event(1, "a", 100);
   const int64_t b = Event(2, "b", 200);
-  Index();
   // `a` keeps as many values of `custom` as a key may (one of them is v1):
   // b's new values do not fit.
   Sql("INSERT INTO group_tag_keys (group_id, key, values_kept, other_count) "
@@ -362,7 +329,6 @@ TEST_F(StoreAdminTest, DeleteGroupErasesItAndItsRows) {
   for (int64_t n = 3; n <= 7; ++n) Event(n, "gone", 200 + n, "u2");
   const int64_t merged = Event(8, "merged", 300);
   ASSERT_TRUE(store_->MergeGroups(gone, {merged}, nullptr).ok());
-  Index();
   LinkCrash("crash", gone);
   Attach(2);
   Attach(1);
@@ -417,7 +383,6 @@ TEST_F(StoreAdminTest, DeleteEventsOfAUserRecomputesTheirGroups) {
   model::Project other;
   ASSERT_TRUE(store_->CreateProject("other", &other).ok());
   const int64_t g4 = Event(7, "g4", 3000, "u1", "", other.id);
-  Index();
   Attach(1);
 
   int64_t deleted = 0;
@@ -473,7 +438,6 @@ TEST_F(StoreAdminTest, RetentionTakesTheNewTablesAlong) {
   const int64_t source = Event(4, "source", 3600 * 5);
   Event(5, "target", 3600 * 60);  // the newest event, which retention keeps
   ASSERT_TRUE(store_->MergeGroups(old_group, {source}, nullptr).ok());
-  Index();
   int64_t deleted = 0;
   ASSERT_TRUE(store_->DeleteOlderThan(3600 * 20, &deleted).ok());
   EXPECT_EQ(deleted, 3);
@@ -499,7 +463,6 @@ TEST_F(StoreAdminTest, SizeRetentionPrunesHoursBeforeTheOldestEvent) {
   Event(2, "a", 3600 * 2);
   const int64_t b = Event(3, "b", 3600 * 3);
   Event(4, "b", 3600 * 4);
-  Index();
   int64_t deleted = 0;
   ASSERT_TRUE(store_->DeleteOldestEvents(3, &deleted).ok());
   EXPECT_EQ(deleted, 3);
