@@ -366,6 +366,42 @@ TEST_F(StoreAdminTest, DeleteGroupErasesItAndItsRows) {
   EXPECT_TRUE(store_->IntegrityCheck().ok());
 }
 
+TEST_F(StoreAdminTest, DeletingTheNewestEventsKeepsTheFoldMarksBelowNewIds) {
+  // An ingesting store, whose counters' crash recovery needs event ids
+  // that only grow; SQLite hands the deleted newest ids out again.
+  store_.reset();
+  options_.group_fold_interval = std::chrono::seconds(3600);
+  std::string error;
+  store_ = SqliteStore::Open(dir_.File("data/crashctl.db"), options_, &error);
+  ASSERT_NE(store_, nullptr) << error;
+  const int64_t a = Event(1, "a", 100);
+  const int64_t b = Event(2, "b", 200);
+  Event(3, "b", 300);
+  ASSERT_TRUE(store_->FlushGroupCounters().ok());
+  ASSERT_EQ(Count("SELECT value FROM store_state WHERE name = "
+                  "'groups_folded_below'"),
+            4);
+  ASSERT_TRUE(store_->DeleteGroup(b).ok());
+  EXPECT_EQ(Count("SELECT max(id) FROM events"), 1);
+  EXPECT_EQ(Count("SELECT value FROM store_state WHERE name = "
+                  "'groups_folded_below'"),
+            2);
+  EXPECT_EQ(Count("SELECT max(folded_event_id) FROM groups"), 1);
+  // The next event takes id 2 again, and a later flush's watermark stays
+  // at or below the first event not folded.
+  EXPECT_EQ(Event(4, "a", 400), a);
+  EXPECT_EQ(Count("SELECT max(id) FROM events"), 2);
+  Event(5, "c", 500);
+  EXPECT_LE(Count("SELECT value FROM store_state WHERE name = "
+                  "'groups_folded_below'"),
+            2);
+  ASSERT_TRUE(store_->FlushGroupCounters().ok());
+  EXPECT_EQ(Count("SELECT value FROM store_state WHERE name = "
+                  "'groups_folded_below'"),
+            4);
+  EXPECT_EQ(Group(a).count, 2);
+}
+
 // --- erasing a user's events ------------------------------------------------
 
 TEST_F(StoreAdminTest, DeleteEventsOfAUserRecomputesTheirGroups) {
