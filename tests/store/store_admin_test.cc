@@ -3,8 +3,11 @@
 // tables of schema 9.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "store/batch_writer.h"
@@ -230,6 +233,42 @@ TEST_F(StoreAdminTest, LaterEventsOfMergedFingerprintsLandInTheSurvivor) {
   EXPECT_NE(Event(7, "e", 700), a);
 }
 
+TEST_F(StoreAdminTest, MergeWhileEventsArriveLosesAndDoublesNothing) {
+  store_.reset();
+  options_.group_fold_interval = std::chrono::seconds(3600);  // deferred
+  std::string error;
+  store_ = SqliteStore::Open(dir_.File("data/crashctl.db"), options_, &error);
+  ASSERT_NE(store_, nullptr) << error;
+  const int64_t a = Event(1, "a", 100);
+  const int64_t b = Event(2, "b", 100);
+  constexpr int kBatches = 60;
+  std::atomic<int> written{0};
+  std::thread writer([&] {
+    for (int i = 0; i < kBatches; ++i) {
+      std::vector<model::WriteItem> items;
+      for (int j = 0; j < 4; ++j) {
+        const int64_t n = 100 + i * 4 + j;
+        items.push_back(MakeItem(project_.id, n, j % 2 == 0 ? "a" : "b",
+                                 200 + static_cast<double>(n)));
+      }
+      std::vector<model::WriteOutcome> out;
+      EXPECT_TRUE(store_->WriteEvents(items, &out).ok());
+      written += 1;
+    }
+  });
+  while (written.load() < kBatches / 2) std::this_thread::yield();
+  model::Group merged;
+  const Status status = store_->MergeGroups(a, {b}, &merged);
+  writer.join();
+  ASSERT_TRUE(status.ok()) << status.message();
+  const model::Group group = Group(a);
+  EXPECT_EQ(group.count, 2 + kBatches * 4);
+  EXPECT_EQ(RowsOfGroup("events", a), group.count);
+  EXPECT_EQ(Count("SELECT count(*) FROM groups"), 1);
+  EXPECT_EQ(Count("SELECT sum(count) FROM group_hours"), group.count);
+  EXPECT_EQ(TagCount(a, "level", "error"), group.count);
+}
+
 TEST_F(StoreAdminTest, MergeRepointsAliasesOfEarlierMerges) {
   const int64_t a = Event(1, "a", 100);
   const int64_t b = Event(2, "b", 200);
@@ -400,6 +439,51 @@ TEST_F(StoreAdminTest, DeletingTheNewestEventsKeepsTheFoldMarksBelowNewIds) {
                   "'groups_folded_below'"),
             4);
   EXPECT_EQ(Group(a).count, 2);
+}
+
+TEST_F(StoreAdminTest, DeleteGroupWhileEventsArriveKeepsCountersExact) {
+  store_.reset();
+  options_.group_fold_interval = std::chrono::seconds(3600);
+  options_.delete_batch = 3;
+  std::string error;
+  store_ = SqliteStore::Open(dir_.File("data/crashctl.db"), options_, &error);
+  ASSERT_NE(store_, nullptr) << error;
+  std::vector<model::WriteItem> first;
+  for (int64_t n = 1; n <= 40; ++n) {
+    first.push_back(MakeItem(project_.id, n, n % 2 ? "a" : "b", 100 + n));
+  }
+  const int64_t b = Write(first)[1].group_id;
+  constexpr int kBatches = 40;
+  std::atomic<int> written{0};
+  std::thread writer([&] {
+    for (int i = 0; i < kBatches; ++i) {
+      const int64_t n = 1000 + 2 * i;
+      std::vector<model::WriteOutcome> out;
+      EXPECT_TRUE(
+          store_
+              ->WriteEvents({MakeItem(project_.id, n, "a", 500 + i),
+                             MakeItem(project_.id, n + 1, "b", 500 + i)},
+                            &out)
+              .ok());
+      written += 1;
+    }
+  });
+  while (written.load() < kBatches / 4) std::this_thread::yield();
+  const Status status = store_->DeleteGroup(b);
+  writer.join();
+  ASSERT_TRUE(status.ok()) << status.message();
+  // The old group's events are gone; a `b` group left holds later ones.
+  EXPECT_EQ(Count("SELECT count(*) FROM events e JOIN groups g ON g.id = "
+                  "e.group_id WHERE g.fingerprint = 'b' AND e.timestamp < 500"),
+            0);
+  // Every group left counts exactly its events (b's later events made a
+  // new group).
+  EXPECT_EQ(Count("SELECT count(*) FROM groups g WHERE g.count != "
+                  "(SELECT count(*) FROM events e WHERE e.group_id = g.id)"),
+            0);
+  EXPECT_EQ(Count("SELECT count(*) FROM groups WHERE fingerprint = 'a'"), 1);
+  EXPECT_EQ(Count("SELECT count FROM groups WHERE fingerprint = 'a'"),
+            20 + kBatches);
 }
 
 // --- erasing a user's events ------------------------------------------------
