@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "crashctl/store/store.h"
+#include "cursor.h"
 #include "sqlite_db.h"
 
 namespace crashctl {
@@ -40,6 +41,7 @@ class SqlBuilder {
   }
 
   const std::string& sql() const { return sql_; }
+  const std::vector<Value>& values() const { return values_; }
   // Binds every value, numbering the parameters 1, 2, ... in order.
   void BindAll(SqliteStmt* stmt) const;
 
@@ -64,6 +66,28 @@ TagPairs EventTagPairs(const EventQuery& query);
 // `match` is not empty, the groups whose group_search row matches it.
 void AddGroupFilters(const GroupQuery& query, const std::string& match,
                      SqlBuilder* sql);
+
+// The SELECT of one ListGroups page (limit + 1 rows, kGroupColumns) sorted
+// by `sort` (last_seen, count or first_seen; checked by the caller),
+// starting after `cursor` when not null.
+SqlBuilder GroupListSql(const GroupQuery& query, const std::string& match,
+                        const std::string& sort, const Cursor* cursor,
+                        int limit);
+
+// Which index reads the events of ListEvents in order: the group's
+// (events_group_timestamp), the search matches (few; sorted afterwards), the
+// first tag pair's (event_tags), or the project's / all events' by
+// timestamp. The other filters are checked per row; their terms carry a
+// unary '+' so that SQLite does not pick their index and sort everything.
+enum class EventDriver { kGroup, kSearch, kTag, kTimestamp };
+
+// The SELECT of one ListEvents page: kEventColumns, then events.id, newest
+// first by (timestamp, id), limit + 1 rows, after `cursor` when not null.
+// `pairs` = EventTagPairs(query) (non-empty for kTag); `match` = "" or the
+// MATCH expression (the driver for kSearch).
+SqlBuilder EventSql(const EventQuery& query, const TagPairs& pairs,
+                    const std::string& match, EventDriver driver,
+                    const Cursor* cursor, int limit);
 
 // kInvalid when `tags` exceeds kMaxTagFilters, a key is empty or over
 // kMaxTagKeyBytes, or a value over kMaxTagValueBytes.

@@ -103,14 +103,8 @@ Status SqliteStore::ListGroups(const GroupQuery& query,
   }
   FoldBeforeRead();
 
-  SqlBuilder sql(std::string("SELECT ") + kGroupColumns +
-                 " FROM groups WHERE 1 = 1");
-  AddGroupFilters(query, match, &sql);
-  if (has_cursor) {
-    sql.Add(" AND (" + sort + ", id) < (?, ?)", {cursor.value, cursor.id});
-  }
-  sql.Add(" ORDER BY " + sort + " DESC, id DESC LIMIT ?",
-          {int64_t{limit} + 1});
+  const SqlBuilder sql =
+      GroupListSql(query, match, sort, has_cursor ? &cursor : nullptr, limit);
 
   model::Page<model::Group> page;
   Status status = Read("list groups", [&](SqliteDb* db) {

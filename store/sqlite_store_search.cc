@@ -22,22 +22,6 @@ namespace {
 // the events are read newest first.
 constexpr int64_t kSearchDriveLimit = 10000;
 
-// kEventColumns with every column qualified as "e.<column>".
-const std::string& QualifiedEventColumns() {
-  static const std::string kColumns = [] {
-    std::string out = "e.";
-    for (const char* p = kEventColumns; *p != '\0'; ++p) {
-      out += *p;
-      if (*p == ',') {
-        while (p[1] == ' ') out += *++p;
-        out += "e.";
-      }
-    }
-    return out;
-  }();
-  return kColumns;
-}
-
 Status GroupExists(SqliteDb* db, int64_t group_id, const std::string& what) {
   Status st;
   SqliteStmt exists;
@@ -62,75 +46,6 @@ Status CountMatches(SqliteDb* db, const std::string& match, int64_t* count) {
   if (stmt.Step() != SQLITE_ROW) return db->LastStatus("list events");
   *count = stmt.Int(0);
   return Status::Ok();
-}
-
-// Which index reads the events of ListEvents in order (the other filters
-// are checked per row; their terms carry a unary '+' so that SQLite does not
-// pick their index and sort everything afterwards).
-enum class EventDriver { kGroup, kSearch, kTag, kTimestamp };
-
-SqlBuilder EventSql(const EventQuery& query, const TagPairs& pairs,
-                    const std::string& match, EventDriver driver,
-                    const Cursor* cursor, int limit) {
-  const bool by_tag = driver == EventDriver::kTag;
-  const std::string ts = by_tag ? "t.timestamp" : "e.timestamp";
-  const std::string id = by_tag ? "t.event_row" : "e.id";
-  SqlBuilder sql("SELECT " + QualifiedEventColumns() + ", e.id FROM ");
-  size_t first_pair = 0;
-  if (by_tag) {
-    sql.Add("event_tags t CROSS JOIN events e ON e.id = t.event_row "
-            "WHERE t.key = ? AND t.value = ?",
-            {pairs[0].first, pairs[0].second});
-    first_pair = 1;
-  } else {
-    sql.Add("events e WHERE 1 = 1");
-  }
-  if (driver == EventDriver::kSearch) {
-    sql.Add(" AND e.id IN (SELECT rowid FROM event_search WHERE "
-            "event_search MATCH ?)",
-            {match});
-  }
-  if (query.group) {
-    sql.Add(driver == EventDriver::kGroup ? " AND e.group_id = ?"
-                                          : " AND +e.group_id = ?",
-            {*query.group});
-  }
-  if (query.project) {
-    sql.Add(driver == EventDriver::kTimestamp ? " AND e.project_id = ?"
-                                              : " AND +e.project_id = ?",
-            {*query.project});
-  }
-  for (size_t i = first_pair; i < pairs.size(); ++i) {
-    sql.Add(" AND EXISTS (SELECT 1 FROM event_tags x WHERE x.key = ? AND "
-            "x.value = ? AND x.timestamp = e.timestamp AND "
-            "x.event_row = e.id)",
-            {pairs[i].first, pairs[i].second});
-  }
-  if (query.status || !query.first_release.empty()) {
-    sql.Add(" AND +e.group_id IN (SELECT id FROM groups WHERE 1 = 1");
-    if (query.status) {
-      sql.Add(" AND status = ?",
-              {std::string(model::ToString(*query.status))});
-    }
-    if (!query.first_release.empty()) {
-      sql.Add(" AND first_release = ?", {query.first_release});
-    }
-    sql.Add(")");
-  }
-  if (!match.empty() && driver != EventDriver::kSearch) {
-    sql.Add(" AND EXISTS (SELECT 1 FROM event_search WHERE event_search "
-            "MATCH ? AND rowid = e.id)",
-            {match});
-  }
-  if (query.since > 0) sql.Add(" AND " + ts + " >= ?", {query.since});
-  if (query.until > 0) sql.Add(" AND " + ts + " < ?", {query.until});
-  if (cursor != nullptr) {
-    sql.Add(" AND (" + ts + ", " + id + ") < (?, ?)",
-            {cursor->value, cursor->id});
-  }
-  sql.Add(" ORDER BY " + ts + " DESC, " + id + " DESC LIMIT ?",
-          {int64_t{limit} + 1});
-  return sql;
 }
 
 Status CheckStatsQuery(const StatsQuery& query, int64_t* start,
@@ -272,7 +187,8 @@ Status SqliteStore::GroupStats(const StatsQuery& query,
   Status status = Read("group stats", [&](SqliteDb* db) {
     result.assign(static_cast<size_t>(buckets), model::StatBucket());
     for (int64_t i = 0; i < buckets; ++i) {
-      result[static_cast<size_t>(i)].start = static_cast<double>(start + i * iv);
+      result[static_cast<size_t>(i)].start =
+          static_cast<double>(start + i * iv);
     }
     Status st = GroupExists(db, query.group_id, "group stats");
     if (!st.ok()) return st;
