@@ -431,8 +431,8 @@ CREATE INDEX events_project_timestamp ON events (project_id, timestamp);
 -- filtered column of groups, with last_seen (the default sort). Group rows
 -- change about once a second (GroupFolds), not per event, so these cost
 -- little at ingest.
-CREATE INDEX groups_last_seen ON groups (last_seen);
-CREATE INDEX groups_first_seen ON groups (first_seen);
+CREATE INDEX groups_all_last_seen ON groups (last_seen);
+CREATE INDEX groups_all_first_seen ON groups (first_seen);
 CREATE INDEX groups_status_last_seen ON groups (status, last_seen);
 CREATE INDEX groups_level_last_seen ON groups (level, last_seen);
 CREATE INDEX groups_service_last_seen ON groups (service, last_seen);
