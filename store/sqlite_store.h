@@ -246,7 +246,8 @@ class SqliteStore : public Store {
   // `limit` event row ids (fewer: the last batch), `before` runs on them
   // (a JSON array of the ids) before they are deleted, `after` once they
   // are (`last`: in the last batch). Either may be null. Bounded: at most
-  // kMaxDeleteBatches batches. `*count` += events deleted.
+  // kMaxDeleteBatches batches. `*count` += events deleted. `max_batch` > 0
+  // makes the batches at most that large.
   using SelectEvents =
       std::function<Status(SqliteDb*, int limit, std::vector<int64_t>* ids)>;
   using BeforeDelete =
@@ -254,7 +255,8 @@ class SqliteStore : public Store {
   using AfterDelete = std::function<Status(SqliteDb*, bool last)>;
   Status DeleteEventBatches(const std::string& what, const SelectEvents& select,
                             const BeforeDelete& before,
-                            const AfterDelete& after, int64_t* count);
+                            const AfterDelete& after, int64_t* count,
+                            int max_batch = 0);
   // Opens the write connection if it is closed. Needs write_mu_.
   Status EnsureWriter();
   // Retention of attachments and feedback whose event is gone or never came

@@ -36,6 +36,11 @@ int64_t TagValuesKept(const std::string& key) {
 // At most this many event batches per call (with 5000 a batch, 500 million
 // events).
 constexpr int kMaxEventDeleteBatches = 100000;
+// Erasing a user's events also takes their tags and hours off their groups'
+// counts: smaller batches keep each write transaction near 0.1 s (1,000
+// events with four tags each on a loaded 2-core machine, against 0.8 s for
+// 5,000).
+constexpr int kUserDeleteBatch = 1000;
 
 // `ids` as a JSON array, for `IN (SELECT value FROM json_each(?))`: one
 // statement text whatever the number of ids.
@@ -559,9 +564,10 @@ Status SqliteStore::MergeGroups(int64_t into, const std::vector<int64_t>& from,
 Status SqliteStore::DeleteEventBatches(const std::string& what,
                                        const SelectEvents& select,
                                        const BeforeDelete& before,
-                                       const AfterDelete& after,
-                                       int64_t* count) {
-  const int batch = options_.delete_batch > 0 ? options_.delete_batch : 5000;
+                                       const AfterDelete& after, int64_t* count,
+                                       int max_batch) {
+  int batch = options_.delete_batch > 0 ? options_.delete_batch : 5000;
+  if (max_batch > 0) batch = std::min(batch, max_batch);
   for (int i = 0; i < kMaxEventDeleteBatches; ++i) {
     bool last = false;
     int deleted = 0;
@@ -698,7 +704,7 @@ Status SqliteStore::DeleteEvents(const EventDeletion& which, int64_t* deleted) {
         if (st.ok() && last) st = EraseUserTags(db, which);
         return st;
       },
-      &count);
+      &count, kUserDeleteBatch);
   if (deleted != nullptr) *deleted = count;
   if (!status.ok()) return status;
   spdlog::info("store: deleted {} events of a user (project {})", count,
