@@ -22,7 +22,7 @@ struct ParamSpec {
 using ParamList = std::vector<ParamSpec>;
 
 // Bound on the parameters one query string may hold (more answer 400).
-constexpr size_t kMaxQueryParams = 64;
+constexpr size_t kMaxQueryParams = 128;  // > store::kMaxBulkGroups ids
 
 // The URL-decoded (name, value) pairs of a raw query string, in order;
 // empty parts ("a=1&&b=2") are skipped. At most kMaxQueryParams + 1 pairs are
@@ -41,7 +41,7 @@ std::string InvalidParam(const std::string& name, const std::string& value,
 // Checks that every query parameter of `request` is in `allowed` and that
 // only repeatable ones repeat. On failure sets `*error`: `unknown parameter
 // "foo": use a, b` (or `...: this route takes none`), `parameter "a" given
-// twice`, or `more than 64 query parameters`.
+// twice`, or `more than 128 query parameters`.
 bool CheckQueryParams(const http::HttpRequest& request,
                       const ParamList& allowed, std::string* error);
 

@@ -509,7 +509,8 @@ bool ParseListFilters(const http::HttpRequest& request,
                       store::GroupQuery* query, http::HttpResponse* error) {
   if (!ProjectFilter(request, &query->project, error)) return false;
   const std::string status_text = request.QueryParam("status");
-  if (request.HasQueryParam("status")) {
+  // "" = any, as the string filters (a dashboard's "All").
+  if (!status_text.empty()) {
     model::GroupStatus status;
     if (!model::ParseGroupStatus(status_text, &status)) {
       *error = BadParam(
@@ -520,7 +521,7 @@ bool ParseListFilters(const http::HttpRequest& request,
     query->status = status;
   }
   const std::string level_text = request.QueryParam("level");
-  if (request.HasQueryParam("level")) {
+  if (!level_text.empty()) {
     model::Level level;
     if (!model::ParseLevel(level_text, &level)) {
       *error =
@@ -539,7 +540,7 @@ bool ParseListFilters(const http::HttpRequest& request,
       !TimeWindow(request, &query->since, &query->until, error)) {
     return false;
   }
-  if (request.HasQueryParam("query")) {
+  if (!request.QueryParam("query").empty()) {  // "" = no search
     search::Query parsed;
     const Status status =
         search::ParseQuery(request.QueryParam("query"), &parsed);
