@@ -196,10 +196,9 @@ int ServeCommand(const std::vector<std::string>& args) {
         return static_cast<int64_t>(std::time(nullptr)) + seconds;
       };
     } else {
-      spdlog::warn(
-          "cron monitors: CRASHCTL_TEST_CRON_CLOCK_OFFSET \"{}\" "
-          "ignored (want 0..31622400 seconds)",
-          offset);
+      spdlog::warn("cron monitors: CRASHCTL_TEST_CRON_CLOCK_OFFSET \"{}\" "
+                   "ignored (want 0..31622400 seconds)",
+                   offset);
     }
   }
   cron::MonitorService monitors(store.get(), registry,
