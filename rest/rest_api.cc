@@ -389,18 +389,18 @@ class RestHandlers {
   http::HttpResponse ListCrashes(http::HttpRequest& request) {
     store::CrashQuery query;
     std::string error;
-    query.namespace_ = request.QueryParam("namespace");
-    query.pod = request.QueryParam("pod");
-    if (query.namespace_.size() > kMaxFilterBytes ||
-        query.pod.size() > kMaxFilterBytes) {
-      return http::HttpResponse::Error(400, "filter longer than 256 bytes");
+    http::HttpResponse invalid;
+    if (!StringFilter(request, "namespace", &query.namespace_, &invalid) ||
+        !StringFilter(request, "pod", &query.pod, &invalid)) {
+      return invalid;
     }
     const std::string type_text = request.QueryParam("type");
     model::CrashType crash_type;
     if (!type_text.empty() && !model::ParseCrashType(type_text, &crash_type)) {
       return http::HttpResponse::Error(
-          400, "unknown type " + Shown(type_text) + ": use one of " +
-                   model::JoinedSpellings(model::AllCrashTypes()));
+          400, InvalidParam("type", type_text,
+                            "use one of " + model::JoinedSpellings(
+                                                model::AllCrashTypes())));
     }
     if (!type_text.empty()) query.crash_type = crash_type;
     if (request.HasQueryParam("since") &&
@@ -445,8 +445,8 @@ class RestHandlers {
       query.sort = request.QueryParam("sort");
       if (!OneOf(query.sort, kTransactionSorts)) {
         return http::HttpResponse::Error(
-            400, "unknown sort " + Shown(query.sort) + ": use one of " +
-                     Joined(kTransactionSorts));
+            400, InvalidParam("sort", query.sort,
+                              "use one of " + Joined(kTransactionSorts)));
       }
     }
     std::string message;
@@ -467,10 +467,8 @@ class RestHandlers {
     std::string message;
     http::HttpResponse invalid;
     if (!ProjectFilter(request, &query.project, &invalid)) return invalid;
-    query.service = request.QueryParam("service");
-    if (query.service.size() > kMaxFilterBytes) {
-      return http::HttpResponse::Error(400,
-                                       "service filter longer than 256 bytes");
+    if (!StringFilter(request, "service", &query.service, &invalid)) {
+      return invalid;
     }
     const double now = util::NowSeconds();
     query.until = now;
@@ -485,7 +483,8 @@ class RestHandlers {
       return http::HttpResponse::Error(400, message);
     }
     if (query.since >= query.until) {
-      return http::HttpResponse::Error(400, "since must be before until");
+      return http::HttpResponse::Error(
+          400, "invalid \"since\": must be before until");
     }
     int limit = 50;
     if (!ParseLimitParam(request, &limit, &message)) {
@@ -655,20 +654,18 @@ class RestHandlers {
                                  http::HttpResponse* error) {
     std::string message;
     if (!ProjectFilter(request, &query->project, error)) return false;
-    query->service = request.QueryParam("service");
-    query->transaction = request.QueryParam("transaction");
-    if (query->service.size() > kMaxFilterBytes ||
-        query->transaction.size() > kMaxFilterBytes) {
-      *error = http::HttpResponse::Error(400, "filter longer than 256 bytes");
+    if (!StringFilter(request, "service", &query->service, error) ||
+        !StringFilter(request, "transaction", &query->transaction, error)) {
       return false;
     }
     query->status = request.QueryParam("status");
     if (!query->status.empty() &&
         tracing::CanonicalSpanStatus(query->status) != query->status) {
       *error = http::HttpResponse::Error(
-          400, "unknown status " + Shown(query->status) +
-                   ": use a Sentry span status (ok, cancelled, unknown, "
-                   "internal_error, deadline_exceeded, ...)");
+          400, InvalidParam("status", query->status,
+                            "use a Sentry span status (ok, cancelled, "
+                            "unknown, internal_error, deadline_exceeded, "
+                            "...)"));
       return false;
     }
     if (request.HasQueryParam("min_duration") &&

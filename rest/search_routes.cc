@@ -48,16 +48,6 @@ http::HttpResponse BadParam(const std::string& name, const std::string& value,
   return http::HttpResponse::Error(400, InvalidParam(name, value, why));
 }
 
-// A string filter of at most kMaxFilterBytes; "" (or absent) = any.
-bool StringParam(const http::HttpRequest& request, const char* name,
-                 std::string* out, http::HttpResponse* error) {
-  *out = request.QueryParam(name);
-  if (out->size() <= kMaxFilterBytes) return true;
-  *error = BadParam(
-      name, *out, "longer than " + std::to_string(kMaxFilterBytes) + " bytes");
-  return false;
-}
-
 // `tag=key:value`, repeatable (store::kMaxTagFilters at most).
 bool TagParams(const http::HttpRequest& request,
                std::vector<store::TagFilter>* out, http::HttpResponse* error) {
@@ -428,7 +418,7 @@ class SearchHandlers {
     store::EventDeletion which;
     http::HttpResponse error;
     if (!ProjectFilter(request, &which.project, &error)) return error;
-    if (!StringParam(request, "user", &which.user, &error)) return error;
+    if (!StringFilter(request, "user", &which.user, &error)) return error;
     if (which.user.empty()) {
       return http::HttpResponse::Error(
           400, request.HasQueryParam("user")
@@ -493,6 +483,15 @@ class SearchHandlers {
 
 }  // namespace
 
+bool StringFilter(const http::HttpRequest& request, const char* name,
+                  std::string* out, http::HttpResponse* error) {
+  *out = request.QueryParam(name);
+  if (out->size() <= kMaxFilterBytes) return true;
+  *error = BadParam(
+      name, *out, "longer than " + std::to_string(kMaxFilterBytes) + " bytes");
+  return false;
+}
+
 ParamList GroupListParams() {
   ParamList params = SharedListParams();
   params.push_back({"sort"});
@@ -531,11 +530,11 @@ bool ParseListFilters(const http::HttpRequest& request,
     }
     query->level = level;
   }
-  if (!StringParam(request, "service", &query->service, error) ||
-      !StringParam(request, "release", &query->release, error) ||
-      !StringParam(request, "environment", &query->environment, error) ||
-      !StringParam(request, "first_release", &query->first_release, error) ||
-      !StringParam(request, "user", &query->user, error) ||
+  if (!StringFilter(request, "service", &query->service, error) ||
+      !StringFilter(request, "release", &query->release, error) ||
+      !StringFilter(request, "environment", &query->environment, error) ||
+      !StringFilter(request, "first_release", &query->first_release, error) ||
+      !StringFilter(request, "user", &query->user, error) ||
       !TagParams(request, &query->tags, error) ||
       !TimeWindow(request, &query->since, &query->until, error)) {
     return false;

@@ -19,6 +19,11 @@ namespace rest {
 // Longest value of a string filter (service, release, environment, ...).
 constexpr size_t kMaxFilterBytes = 256;
 
+// A string filter parameter of at most kMaxFilterBytes ("" or absent =
+// any). False with the 400 naming it in `*error`.
+bool StringFilter(const http::HttpRequest& request, const char* name,
+                  std::string* out, http::HttpResponse* error);
+
 // The query parameters of GET /api/v1/groups and GET /api/v1/events.
 ParamList GroupListParams();
 ParamList EventListParams();
