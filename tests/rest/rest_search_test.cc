@@ -3,18 +3,22 @@
 // over the routes), the group/event filters as the store receives them,
 // GET /api/v1/events, a group's stats and tags, the bulk status change,
 // merge, the deletes with their callbacks, and the read token.
+#include <algorithm>
 #include <cmath>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "crashctl/rest/rest_api.h"
+#include "crashctl/store/sqlite.h"
 #include "crashctl/util/time.h"
 #include "fake_store.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rest_test_util.h"
+#include "tests/testing/temp_dir.h"
 
 namespace crashctl {
 namespace rest {
@@ -538,6 +542,109 @@ TEST_F(RestReadTokenTest, ReadTokenReadsButNeverWrites) {
     EXPECT_EQ(Code(w.method, w.target, "admin-secret", w.body) / 100, 2)
         << w.method << " " << w.target;
   }
+}
+
+// The same routes on a real SqliteStore: what the REST layer passes is what
+// the store filters on, end to end.
+TEST(RestSearchSqliteTest, FiltersStatsTagsMergeAndDeleteEndToEnd) {
+  ::crashctl::testing::TempDir dir("rest-search-test");
+  std::string error;
+  std::unique_ptr<store::Store> store =
+      store::OpenSqlite(dir.File("crashctl.db"), &error);
+  ASSERT_NE(store, nullptr) << error;
+  model::Project project;
+  ASSERT_TRUE(store->CreateProject("shop", &project).ok());
+  // Group "a": 3 events (user u1 twice, Chrome); group "b": 1 event (u2).
+  std::vector<model::WriteItem> items;
+  for (int i = 0; i < 4; ++i) {
+    model::WriteItem item;
+    item.event.event_id = std::string(31, 'c') + std::to_string(i);
+    item.event.project_id = project.id;
+    item.event.timestamp = kTen + 300 + 3600 * (i % 2);
+    item.event.received = item.event.timestamp;
+    item.event.release = "1.0";
+    item.event.environment = "prod";
+    item.event.user = i < 2 ? "u1" : "u2";
+    item.event.tags = {{"browser", i < 3 ? "Chrome" : "Firefox"}};
+    item.event.message = i < 3 ? "Timeout talking to db" : "card declined";
+    item.event.raw_json = "{}";
+    item.grouping.fingerprint = i < 3 ? "a" : "b";
+    item.grouping.title = i < 3 ? "Timeout talking to db" : "card declined";
+    items.push_back(item);
+  }
+  std::vector<model::WriteOutcome> outcomes;
+  ASSERT_TRUE(store->WriteEvents(items, &outcomes).ok());
+  const int64_t a = outcomes[0].group_id, b = outcomes[3].group_id;
+  ASSERT_NE(a, b);
+
+  http::Router router;
+  RestOptions options;
+  std::vector<int64_t> merged_from;
+  options.on_groups_merged = [&](int64_t, const std::vector<int64_t>& from) {
+    merged_from = from;
+  };
+  RegisterRestRoutes(&router, store.get(), options);
+  auto get = [&](const std::string& method, const std::string& target,
+                 const std::string& body = "") {
+    http::HttpRequest request = MakeRequest(method, target, body);
+    std::string pattern;
+    http::HttpResponse r = router.Dispatch(request, &pattern);
+    EXPECT_EQ(r.status / 100, 2) << method << " " << target << " -> " << r.body;
+    return ParseStrict(r.body);
+  };
+  auto ids = [](const rapidjson::Document& doc) {
+    std::vector<int64_t> out;
+    for (const auto& item : doc["items"].GetArray()) {
+      out.push_back(item.HasMember("id") ? item["id"].GetInt64()
+                                         : item["group"].GetInt64());
+    }
+    return out;
+  };
+  EXPECT_EQ(ids(get("GET", "/api/v1/groups?tag=browser:Chrome")),
+            (std::vector<int64_t>{a}));
+  // Same last_seen: by id descending.
+  EXPECT_EQ(ids(get("GET", "/api/v1/groups?user=u2")),
+            (std::vector<int64_t>{std::max(a, b), std::min(a, b)}));
+  EXPECT_EQ(ids(get("GET", "/api/v1/groups?query=timeout")),
+            (std::vector<int64_t>{a}));
+  EXPECT_EQ(ids(get("GET", "/api/v1/groups?release=2.0")),
+            (std::vector<int64_t>{}));
+  rapidjson::Document events = get("GET", "/api/v1/events?user=u1");
+  ASSERT_EQ(events["items"].Size(), 2u);
+  EXPECT_EQ(Str(events["items"][0]["user"]), "u1");
+  EXPECT_EQ(ids(get("GET", "/api/v1/events?tag=browser:Firefox")),
+            (std::vector<int64_t>{b}));
+
+  rapidjson::Document stats =
+      get("GET", "/api/v1/groups/" + std::to_string(a) +
+                     "/stats?interval=1h&since=1795341600&until=1795352400");
+  ASSERT_EQ(stats["buckets"].Size(), 3u);
+  EXPECT_EQ(stats["buckets"][0]["count"].GetInt64(), 2);
+  EXPECT_EQ(stats["buckets"][1]["count"].GetInt64(), 1);
+  EXPECT_EQ(stats["buckets"][2]["count"].GetInt64(), 0);
+  rapidjson::Document tags =
+      get("GET", "/api/v1/groups/" + std::to_string(a) + "/tags");
+  bool browser = false;
+  for (const auto& t : tags["items"].GetArray()) {
+    if (Str(t["key"]) != "browser") continue;
+    browser = true;
+    EXPECT_EQ(Str(t["top"][0]["value"]), "Chrome");
+    EXPECT_EQ(t["top"][0]["count"].GetInt64(), 3);
+  }
+  EXPECT_TRUE(browser);
+
+  rapidjson::Document merged =
+      get("POST", "/api/v1/groups/" + std::to_string(a) + "/merge",
+          "{\"from\":[" + std::to_string(b) + "]}");
+  EXPECT_EQ(merged["count"].GetInt64(), 4);
+  EXPECT_EQ(merged_from, (std::vector<int64_t>{b}));
+  rapidjson::Document gone = get(
+      "DELETE", "/api/v1/events?user=u2&project=" + std::to_string(project.id));
+  EXPECT_EQ(gone["deleted_events"].GetInt64(), 2);
+  EXPECT_EQ(
+      get("GET", "/api/v1/groups/" + std::to_string(a))["count"].GetInt64(), 2);
+  get("DELETE", "/api/v1/groups/" + std::to_string(a));
+  EXPECT_EQ(ids(get("GET", "/api/v1/groups")), (std::vector<int64_t>{}));
 }
 
 }  // namespace
