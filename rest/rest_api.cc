@@ -125,6 +125,12 @@ http::HttpResponse StoreFailure(const Status& status, const std::string& what) {
                                                 ? what + " not found"
                                                 : status.message());
     case Status::Code::kInvalid:
+      // The store refuses a cursor it did not make: name the parameter.
+      if (status.message().find("cursor") != std::string::npos) {
+        return http::HttpResponse::Error(
+            400, "invalid \"cursor\": " + status.message() +
+                     " (give the next_cursor of a previous page)");
+      }
       return http::HttpResponse::Error(400, detail);
     case Status::Code::kConflict:
       return http::HttpResponse::Error(409, detail);

@@ -344,7 +344,11 @@ TEST_F(RestSearchTest, EventsListFiltersAndPaginates) {
     cursor = Str(doc["next_cursor"]);
   }
   EXPECT_EQ(seen, 8);
-  Expect(400, "GET", "/api/v1/events?cursor=garbage");  // the store's kInvalid
+  // The store's kInvalid for a cursor it did not make names the parameter.
+  EXPECT_THAT(Expect400("GET", "/api/v1/events?cursor=garbage"),
+              HasSubstr("invalid \"cursor\""));
+  EXPECT_THAT(Expect400("GET", "/api/v1/groups?cursor=garbage"),
+              HasSubstr("invalid \"cursor\""));
 }
 
 TEST_F(RestSearchTest, StatsDefaultsToHourlyOverTheLastDay) {
