@@ -70,6 +70,12 @@ int ServeCommand(const std::vector<std::string>& args) {
     std::cerr << "crashctl serve: " << error << "\n";
     return kExitUsage;
   }
+  if (!config.read_token.empty() &&
+      (config.admin_token.empty() || config.read_token == config.admin_token)) {
+    std::cerr << "crashctl serve: auth.read_token needs an auth.admin_token "
+                 "different from it (without one the REST API is open)\n";
+    return kExitUsage;
+  }
   SetUpLogging(config);
   // Keep up to 8 MB of freed heap instead of returning it to the kernel
   // after every large request or /metrics scrape: with glibc's default the
@@ -266,6 +272,7 @@ int ServeCommand(const std::vector<std::string>& args) {
   const std::string base_url = core::PublicBaseUrl(config);
   rest::RestOptions rest_options;
   rest_options.admin_token = config.admin_token;
+  rest_options.read_token = config.read_token;
   rest_options.base_url = base_url;
   rest_options.ready = [&kube, &pipeline](std::string* reason) {
     return (!kube || kube->Ready(reason)) && pipeline.Ready(reason);

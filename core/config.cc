@@ -340,6 +340,22 @@ Setter OneOfKey(std::string Config::*field, std::vector<std::string> allowed) {
   };
 }
 
+// A bearer token: any bytes but whitespace and control characters.
+Setter TokenKey(std::string Config::*field) {
+  return [field](const Value& v, Config* c) -> std::string {
+    std::string s, err;
+    if (!ScalarOf(v, &s, &err)) return err;
+    for (char ch : s) {
+      if (std::isspace(static_cast<unsigned char>(ch)) ||
+          std::iscntrl(static_cast<unsigned char>(ch))) {
+        return "token must not contain whitespace or control characters";
+      }
+    }
+    c->*field = s;
+    return "";
+  };
+}
+
 const std::vector<KeySpec>& Specs() {
   static const std::vector<KeySpec>*
       specs =
@@ -500,20 +516,8 @@ const std::vector<KeySpec>& Specs() {
                }},
               {"alerting.cooldown",
                DurationKey(&Config::alert_cooldown, /*allow_zero=*/true)},
-              {"auth.admin_token",
-               [](const Value& v, Config* c) -> std::string {
-                 std::string s, err;
-                 if (!ScalarOf(v, &s, &err)) return err;
-                 for (char ch : s) {
-                   if (std::isspace(static_cast<unsigned char>(ch)) ||
-                       std::iscntrl(static_cast<unsigned char>(ch))) {
-                     return "token must not contain whitespace or "
-                            "control characters";
-                   }
-                 }
-                 c->admin_token = s;
-                 return "";
-               }},
+              {"auth.admin_token", TokenKey(&Config::admin_token)},
+              {"auth.read_token", TokenKey(&Config::read_token)},
               {"privacy.scrub_defaults", BoolKey(&Config::scrub_defaults)},
               {"privacy.scrub_keys",
                [](const Value& v, Config* c) -> std::string {

@@ -6,8 +6,8 @@
 #include <memory>
 #include <string>
 
-#include "admin_auth.h"
 #include "request_params.h"
+#include "rest_responses.h"
 
 namespace crashctl {
 namespace rest {
@@ -176,14 +176,13 @@ Status LoadGroupFeedback(store::Store* store, int64_t group_id,
 void RegisterAttachmentRoutes(http::Router* router, store::Store* store,
                               const RestOptions& options) {
   auto h = std::make_shared<AttachmentHandlers>(store, options);
-  router->Add("GET", "/api/v1/events/{event_id}/attachments",
-              "List an event's attachments (without their bytes)",
-              RequireAdmin(options.admin_token,
-                           [h](http::HttpRequest& r) { return h->List(r); }));
-  router->Add("GET", "/api/v1/events/{event_id}/attachments/{attachment_id}",
-              "Download one attachment (its bytes, with its content type)",
-              RequireAdmin(options.admin_token,
-                           [h](http::HttpRequest& r) { return h->Get(r); }));
+  AddApiRoute(router, options, "GET", "/api/v1/events/{event_id}/attachments",
+              "List an event's attachments (without their bytes)", {},
+              [h](http::HttpRequest& r) { return h->List(r); });
+  AddApiRoute(router, options, "GET",
+              "/api/v1/events/{event_id}/attachments/{attachment_id}",
+              "Download one attachment (its bytes, with its content type)", {},
+              [h](http::HttpRequest& r) { return h->Get(r); });
 }
 
 }  // namespace rest

@@ -10,7 +10,6 @@
 #include <utility>
 #include <vector>
 
-#include "admin_auth.h"
 #include "crashctl/releases/check_in.h"
 #include "request_params.h"
 #include "resource_json.h"
@@ -22,41 +21,6 @@ namespace {
 
 constexpr size_t kMaxEnvironmentBytes = 256;
 constexpr int kCheckInsInMonitor = 20;  // GET /api/v1/monitors/{id}
-
-// 400 for a query parameter that is not in `allowed`, or given twice.
-bool CheckParams(const http::HttpRequest& request,
-                 const std::set<std::string>& allowed, std::string* error) {
-  std::set<std::string> seen;
-  size_t pos = 0;
-  const std::string& q = request.query;
-  while (pos <= q.size() && !q.empty()) {
-    size_t end = q.find('&', pos);
-    if (end == std::string::npos) end = q.size();
-    const std::string part = q.substr(pos, end - pos);
-    pos = end + 1;
-    if (part.empty()) {
-      if (end >= q.size()) break;
-      continue;
-    }
-    const std::string name =
-        http::UrlDecode(part.substr(0, part.find('=')), true);
-    if (allowed.count(name) == 0) {
-      std::string names;
-      for (const std::string& a : allowed) {
-        names += names.empty() ? a : ", " + a;
-      }
-      *error = "unknown query parameter " + Shown(name) +
-               (names.empty() ? ": this route takes none" : ": use " + names);
-      return false;
-    }
-    if (!seen.insert(name).second) {
-      *error = "query parameter " + Shown(name) + " given twice";
-      return false;
-    }
-    if (end >= q.size()) break;
-  }
-  return true;
-}
 
 void WriteOptionalTime(JsonWriter* w, int64_t epoch_seconds) {
   if (epoch_seconds <= 0) {
@@ -177,10 +141,6 @@ class MonitorHandlers {
 
   http::HttpResponse List(http::HttpRequest& request) {
     std::string error;
-    if (!CheckParams(request, {"project", "environment", "limit", "cursor"},
-                     &error)) {
-      return http::HttpResponse::Error(400, error);
-    }
     store::MonitorQuery query;
     http::HttpResponse invalid;
     if (!ProjectFilter(request, &query.project, &invalid)) return invalid;
@@ -204,10 +164,6 @@ class MonitorHandlers {
   }
 
   http::HttpResponse Get(http::HttpRequest& request) {
-    std::string error;
-    if (!CheckParams(request, {}, &error)) {
-      return http::HttpResponse::Error(400, error);
-    }
     int64_t id = 0;
     http::HttpResponse failure;
     if (!IdParam(request, &id, &failure)) return failure;
@@ -250,9 +206,6 @@ class MonitorHandlers {
 
   http::HttpResponse CheckIns(http::HttpRequest& request) {
     std::string error;
-    if (!CheckParams(request, {"limit", "cursor"}, &error)) {
-      return http::HttpResponse::Error(400, error);
-    }
     int64_t id = 0;
     http::HttpResponse failure;
     if (!IdParam(request, &id, &failure)) return failure;
@@ -295,20 +248,20 @@ void RegisterMonitorRoutes(http::Router* router, store::Store* store,
                            const RestOptions& options) {
   auto h = std::make_shared<MonitorHandlers>(store, options);
   using Method = http::HttpResponse (MonitorHandlers::*)(http::HttpRequest&);
-  auto admin = [&](const char* pattern, const char* summary, Method m) {
-    router->Add("GET", pattern, summary,
-                RequireAdmin(options.admin_token, [h, m](http::HttpRequest& r) {
-                  return ((*h).*m)(r);
-                }));
+  auto get = [&](const char* pattern, const char* summary, ParamList params,
+                 Method m) {
+    AddApiRoute(router, options, "GET", pattern, summary, std::move(params),
+                [h, m](http::HttpRequest& r) { return ((*h).*m)(r); });
   };
-  admin("/api/v1/monitors", "List cron monitors (filter, paginate)",
-        &MonitorHandlers::List);
-  admin("/api/v1/monitors/{id}",
-        "Get one cron monitor with its latest check-ins and runs in progress",
-        &MonitorHandlers::Get);
-  admin("/api/v1/monitors/{id}/checkins",
-        "List a cron monitor's check-ins, newest first",
-        &MonitorHandlers::CheckIns);
+  get("/api/v1/monitors", "List cron monitors (filter, paginate)",
+      {{"project"}, {"environment"}, {"limit"}, {"cursor"}},
+      &MonitorHandlers::List);
+  get("/api/v1/monitors/{id}",
+      "Get one cron monitor with its latest check-ins and runs in progress", {},
+      &MonitorHandlers::Get);
+  get("/api/v1/monitors/{id}/checkins",
+      "List a cron monitor's check-ins, newest first", {{"limit"}, {"cursor"}},
+      &MonitorHandlers::CheckIns);
 }
 
 }  // namespace rest

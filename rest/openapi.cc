@@ -134,6 +134,55 @@ std::vector<QueryParamSpec> Paged(std::vector<QueryParamSpec> filters) {
   return filters;
 }
 
+// The filters GET /api/v1/groups and GET /api/v1/events share
+// (rest/search_routes.cc), after `first`.
+std::vector<QueryParamSpec> ListFilters(std::vector<QueryParamSpec> first) {
+  std::vector<QueryParamSpec> f = std::move(first);
+  f.push_back({"project", "integer", "Only this project id", {}});
+  f.push_back({"status", "string",
+               "Only groups with this status (of the "
+               "event's group for events; empty = any)",
+               Statuses()});
+  f.push_back({"level", "string",
+               "Only this level (a group's latest event's; empty = any)",
+               model::Spellings(model::AllLevels())});
+  f.push_back({"service", "string", "Only this service", {}});
+  f.push_back({"release",
+               "string",
+               "Only with an event of this release (tag release)",
+               {}});
+  f.push_back(
+      {"environment", "string", "Only with an event of this environment", {}});
+  f.push_back({"first_release",
+               "string",
+               "Only groups whose first event had this release",
+               {}});
+  f.push_back({"user",
+               "string",
+               "Only with an event of this user key (id, email, username "
+               "or ip)",
+               {}});
+  f.push_back({"tag",
+               "string",
+               "key:value, repeatable (all must hold; at most 8; key <= 32 "
+               "bytes, value <= 200 bytes)",
+               {}});
+  f.push_back({"since",
+               "string",
+               "Seen at or after this time (RFC 3339 or epoch seconds)",
+               {}});
+  f.push_back({"until",
+               "string",
+               "Seen before this time (RFC 3339 or epoch seconds)",
+               {}});
+  f.push_back({"query",
+               "string",
+               "Full-text search: words ANDed, \"phrases\", prefix*, "
+               "-exclusion (docs/rest-api.md)",
+               {}});
+  return Paged(std::move(f));
+}
+
 const std::vector<OperationSpec>& KnownOperations() {
   static const auto* const ops = new std::vector<OperationSpec>{
       JsonGet("/healthz", "health", false, "Health", {}),
@@ -153,19 +202,75 @@ const std::vector<OperationSpec>& KnownOperations() {
       JsonGet("/api/v1/projects", "projects", true, "ProjectList", {401, 503}),
       JsonWrite("POST", "/api/v1/projects", "projects", "ProjectCreate", 201,
                 "Project", {400, 401, 413, 503}),
-      JsonGet(
-          "/api/v1/groups", "groups", true, "GroupList", {400, 401, 503},
-          Paged(
-              {{"project", "integer", "Only groups of this project id", {}},
-               {"status", "string", "Only groups with this status", Statuses()},
-               {"level", "string",
-                "Only groups whose latest event has this level",
-                model::Spellings(model::AllLevels())},
-               {"service", "string", "Only groups of this service", {}},
-               {"sort",
+      JsonGet("/api/v1/groups", "groups", true, "GroupList", {400, 401, 503},
+              ListFilters({{"sort",
+                            "string",
+                            "Sort key, descending (default last_seen)",
+                            {"last_seen", "count", "first_seen"}}})),
+      {"PATCH",
+       "/api/v1/groups",
+       "groups",
+       true,
+       {{"id",
+         "integer",
+         "A group id; repeat for each group (1..100)",
+         {},
+         true}},
+       "GroupPatch",
+       "application/json",
+       200,
+       "GroupList",
+       "application/json",
+       {400, 401, 403, 404, 413, 503}},
+      JsonGet("/api/v1/events", "events", true, "EventList", {400, 401, 503},
+              ListFilters({{"group", "integer", "Only this group id", {}}})),
+      {"DELETE",
+       "/api/v1/events",
+       "events",
+       true,
+       {{"user", "string", "The user key whose events are erased", {}, true},
+        {"project", "integer", "Only in this project id", {}}},
+       nullptr,
+       nullptr,
+       200,
+       "EventsDeleted",
+       "application/json",
+       {400, 401, 403, 503}},
+      JsonGet("/api/v1/groups/{id}/stats", "groups", true, "GroupStats",
+              {400, 401, 404, 503},
+              {{"interval",
                 "string",
-                "Sort key, descending (default last_seen)",
-                {"last_seen", "count", "first_seen"}}})),
+                "Bucket width (default 1h)",
+                {"1m", "1h", "1d"}},
+               {"since",
+                "string",
+                "Window start (RFC 3339 or epoch seconds; default 24 h "
+                "before until); widened to a whole bucket",
+                {}},
+               {"until",
+                "string",
+                "Window end, exclusive (RFC 3339 or epoch seconds; default "
+                "now)",
+                {}}}),
+      JsonGet("/api/v1/groups/{id}/tags", "groups", true, "GroupTagList",
+              {400, 401, 404, 503},
+              {{"top",
+                "integer",
+                "Most frequent values per key, 1..100 (default 10)",
+                {}}}),
+      JsonWrite("POST", "/api/v1/groups/{id}/merge", "groups", "GroupMerge",
+                200, "Group", {400, 401, 403, 404, 413, 503}),
+      {"DELETE",
+       "/api/v1/groups/{id}",
+       "groups",
+       true,
+       {},
+       nullptr,
+       nullptr,
+       200,
+       "GroupsDeleted",
+       "application/json",
+       {400, 401, 403, 404, 503}},
       JsonGet("/api/v1/groups/{id}", "groups", true, "Group",
               {400, 401, 404, 503}),
       JsonWrite("PATCH", "/api/v1/groups/{id}", "groups", "GroupPatch", 200,
@@ -493,6 +598,17 @@ void Components(Writer* w) {
   w->Key("description");
   w->String("auth.admin_token; required only when it is configured");
   w->EndObject();
+  w->Key("readToken");
+  w->StartObject();
+  w->Key("type");
+  w->String("http");
+  w->Key("scheme");
+  w->String("bearer");
+  w->Key("description");
+  w->String(
+      "auth.read_token: accepted by GET and HEAD routes only; any other "
+      "method answers 403");
+  w->EndObject();
   w->EndObject();
 
   w->Key("schemas");
@@ -526,6 +642,7 @@ void Components(Writer* w) {
           {"release", "string"},
           {"first_release", "string"},
           {"regression_count", "integer"},
+          {"users", "integer"},
           {"linked_crashes", "int-array"},
           {"traces", "string-array"},
           {"feedback", "array:Feedback"},
@@ -533,6 +650,38 @@ void Components(Writer* w) {
          {"id", "project", "fingerprint", "title", "culprit", "level", "status",
           "count", "first_seen", "last_seen", "service", "linked_crashes"});
   ListSchema(w, "GroupList", "Group");
+  Schema(w, "GroupMerge", {{"from", "int-array"}}, {"from"});
+  Schema(w, "GroupsDeleted", {{"deleted_groups", "int-array"}},
+         {"deleted_groups"});
+  Schema(w, "EventsDeleted",
+         {{"deleted_events", "integer"}, {"deleted_groups", "int-array"}},
+         {"deleted_events", "deleted_groups"});
+  Schema(w, "Tag", {{"key", "string"}, {"value", "string"}}, {"key", "value"});
+  Schema(w, "StatBucket", {{"start", "date-time"}, {"count", "integer"}},
+         {"start", "count"});
+  Schema(w, "GroupStats",
+         {{"group", "integer"},
+          {"interval", "string"},
+          {"since", "date-time"},
+          {"until", "date-time"},
+          {"buckets", "array:StatBucket"},
+          {"total", "integer"}},
+         {"group", "interval", "since", "until", "buckets", "total"});
+  Schema(w, "TagValue",
+         {{"value", "string"},
+          {"count", "integer"},
+          {"first_seen", "date-time"},
+          {"last_seen", "date-time"}},
+         {"value", "count"});
+  Schema(w, "TagKey",
+         {{"key", "string"},
+          {"values", "integer"},
+          {"events", "integer"},
+          {"other_count", "integer"},
+          {"top", "array:TagValue"}},
+         {"key", "values", "events", "other_count", "top"});
+  Schema(w, "GroupTagList", {{"group", "integer"}, {"items", "array:TagKey"}},
+         {"group", "items"});
   const std::vector<Prop> event_props = {{"event_id", "string"},
                                          {"project", "integer"},
                                          {"group", "integer"},
@@ -548,6 +697,8 @@ void Components(Writer* w) {
                                          {"service", "string"},
                                          {"trace_id", "string-null"},
                                          {"span_id", "string-null"},
+                                         {"user", "string-null"},
+                                         {"tags", "array:Tag"},
                                          {"sdk", "object-null"},
                                          {"links", "links"}};
   const std::vector<const char*> event_required = {"event_id", "project",
@@ -918,13 +1069,19 @@ void Operation(Writer* w, const http::Router::Route& route,
     w->EndObject();
   }
   if (spec != nullptr && spec->admin) {
+    // Either token reads; only the admin token writes.
     w->Key("security");
     w->StartArray();
-    w->StartObject();
-    w->Key("adminToken");
-    w->StartArray();
-    w->EndArray();
-    w->EndObject();
+    for (const char* scheme : {"adminToken", "readToken"}) {
+      if (route.method != "GET" && scheme == std::string("readToken")) {
+        continue;
+      }
+      w->StartObject();
+      w->Key(scheme);
+      w->StartArray();
+      w->EndArray();
+      w->EndObject();
+    }
     w->EndArray();
   }
   w->Key("responses");

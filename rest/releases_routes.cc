@@ -13,7 +13,6 @@
 #include <string>
 #include <utility>
 
-#include "admin_auth.h"
 #include "crashctl/releases/sessions.h"
 #include "request_params.h"
 #include "resource_json.h"
@@ -22,43 +21,6 @@
 namespace crashctl {
 namespace rest {
 namespace {
-
-// Every parameter GET /api/v1/releases knows; any other is a 400.
-const std::set<std::string>& KnownParams() {
-  static const std::set<std::string> kKnown = {"project", "environment",
-                                               "limit", "cursor"};
-  return kKnown;
-}
-
-// The first parameter of the raw query string that is not known, or a
-// known one given twice; "" when none.
-bool CheckParams(const std::string& query, std::string* error) {
-  std::set<std::string> seen;
-  size_t start = 0;
-  while (start <= query.size()) {
-    size_t end = query.find('&', start);
-    if (end == std::string::npos) end = query.size();
-    const std::string part = query.substr(start, end - start);
-    start = end + 1;
-    if (part.empty()) {
-      if (end == query.size()) break;
-      continue;
-    }
-    const std::string name =
-        http::UrlDecode(part.substr(0, part.find('=')), /*plus_as_space=*/true);
-    if (KnownParams().count(name) == 0) {
-      *error = "unknown parameter " + Shown(name) +
-               ": use project, environment, limit, cursor";
-      return false;
-    }
-    if (!seen.insert(name).second) {
-      *error = "parameter " + Shown(name) + " given twice";
-      return false;
-    }
-    if (end == query.size()) break;
-  }
-  return true;
-}
 
 void WritePercent(JsonWriter* w, const std::optional<double>& percent) {
   if (percent.has_value()) {
@@ -130,9 +92,6 @@ http::HttpResponse ListReleases(store::Store* store,
                                 const std::string& base_url,
                                 const http::HttpRequest& request) {
   std::string message;
-  if (!CheckParams(request.query, &message)) {
-    return http::HttpResponse::Error(400, message);
-  }
   store::ReleaseQuery query;
   http::HttpResponse invalid;
   if (!ProjectFilter(request, &query.project, &invalid)) return invalid;
@@ -157,16 +116,16 @@ http::HttpResponse ListReleases(store::Store* store,
 }  // namespace
 
 void RegisterReleaseRoutes(http::Router* router, store::Store* store,
-                           const std::string& admin_token,
-                           const std::string& base_url) {
-  std::string base = base_url;
+                           const RestOptions& options) {
+  std::string base = options.base_url;
   while (!base.empty() && base.back() == '/') base.pop_back();
-  router->Add("GET", "/api/v1/releases",
+  AddApiRoute(router, options, "GET", "/api/v1/releases",
               "Release health: sessions by final status, crash-free rates, "
               "users, errors and new groups per release",
-              RequireAdmin(admin_token, [store, base](http::HttpRequest& r) {
+              {{"project"}, {"environment"}, {"limit"}, {"cursor"}},
+              [store, base](http::HttpRequest& r) {
                 return ListReleases(store, base, r);
-              }));
+              });
 }
 
 }  // namespace rest

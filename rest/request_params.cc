@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <limits>
+#include <set>
 
 #include "crashctl/util/time.h"
 #include "resource_json.h"
@@ -31,7 +32,89 @@ bool ParseDecimal(const std::string& text, double* out) {
   return true;
 }
 
+std::string Quoted(const std::string& value) {
+  return "\"" + SanitizeUtf8(value.substr(0, 64)) + "\"";
+}
+
 }  // namespace
+
+std::vector<std::pair<std::string, std::string>> SplitQuery(
+    const std::string& query) {
+  std::vector<std::pair<std::string, std::string>> out;
+  size_t start = 0;
+  // Each turn consumes one '&'-separated part: at most query.size() + 1.
+  while (start <= query.size() && out.size() <= kMaxQueryParams) {
+    size_t end = query.find('&', start);
+    if (end == std::string::npos) end = query.size();
+    const std::string part = query.substr(start, end - start);
+    start = end + 1;
+    if (part.empty()) continue;
+    const size_t eq = part.find('=');
+    out.emplace_back(
+        http::UrlDecode(part.substr(0, eq), /*plus_as_space=*/true),
+        eq == std::string::npos
+            ? std::string()
+            : http::UrlDecode(part.substr(eq + 1), /*plus_as_space=*/true));
+  }
+  return out;
+}
+
+std::vector<std::string> QueryParamValues(const http::HttpRequest& request,
+                                          const std::string& name) {
+  std::vector<std::string> values;
+  for (auto& pair : SplitQuery(request.query)) {
+    if (pair.first == name) values.push_back(std::move(pair.second));
+  }
+  return values;
+}
+
+std::string InvalidParam(const std::string& name, const std::string& value,
+                         const std::string& why) {
+  return "invalid \"" + name + "\": " + why + ", not " + Quoted(value);
+}
+
+bool CheckQueryParams(const http::HttpRequest& request,
+                      const ParamList& allowed, std::string* error) {
+  const auto pairs = SplitQuery(request.query);
+  if (pairs.size() > kMaxQueryParams) {
+    *error =
+        "more than " + std::to_string(kMaxQueryParams) + " query parameters";
+    return false;
+  }
+  std::set<std::string> seen;
+  for (const auto& pair : pairs) {
+    const ParamSpec* spec = nullptr;
+    for (const ParamSpec& a : allowed) {
+      if (pair.first == a.name) spec = &a;
+    }
+    if (spec == nullptr) {
+      std::string names;
+      for (const ParamSpec& a : allowed) {
+        names += names.empty() ? a.name : std::string(", ") + a.name;
+      }
+      *error = "unknown parameter " + Quoted(pair.first) +
+               (names.empty() ? ": this route takes none" : ": use " + names);
+      return false;
+    }
+    if (!seen.insert(pair.first).second && !spec->repeatable) {
+      *error = "parameter " + Quoted(pair.first) + " given twice";
+      return false;
+    }
+  }
+  return true;
+}
+
+http::HttpHandler WithQueryParams(ParamList allowed,
+                                  http::HttpHandler handler) {
+  return [allowed = std::move(allowed),
+          handler = std::move(handler)](http::HttpRequest& request) {
+    std::string error;
+    if (!CheckQueryParams(request, allowed, &error)) {
+      return http::HttpResponse::Error(400, error);
+    }
+    return handler(request);
+  };
+}
 
 bool ParsePositiveId(const std::string& text, int64_t* out) {
   if (text.empty() || text.size() > 19) return false;
@@ -55,8 +138,7 @@ bool ParseLimitParam(const http::HttpRequest& request, int* limit,
   const std::string text = request.QueryParam("limit");
   int64_t value = 0;
   if (!ParsePositiveId(text, &value) || value > 1000) {
-    *error = "invalid limit \"" + text.substr(0, 32) +
-             "\": must be an integer from 1 to 1000";
+    *error = InvalidParam("limit", text, "must be an integer from 1 to 1000");
     return false;
   }
   *limit = static_cast<int>(value);
@@ -88,8 +170,8 @@ bool ParseTimeParam(const std::string& name, const std::string& text,
                     double* out, std::string* error) {
   if (util::ParseRfc3339(text, out)) return true;
   if (!ParseDecimal(text, out)) {
-    *error = "invalid " + name + " \"" + SanitizeUtf8(text.substr(0, 64)) +
-             "\": give epoch seconds or an RFC 3339 timestamp";
+    *error =
+        InvalidParam(name, text, "give epoch seconds or an RFC 3339 timestamp");
     return false;
   }
   return true;
@@ -107,8 +189,8 @@ bool ParseSecondsParam(const std::string& name, const std::string& text,
                        double* out, std::string* error) {
   double value = 0;
   if (!ParseDecimal(text, &value) || value > 1e9) {
-    *error = "invalid " + name + " \"" + SanitizeUtf8(text.substr(0, 64)) +
-             "\": give a non-negative number of seconds (e.g. 0.25)";
+    *error = InvalidParam(name, text,
+                          "give a non-negative number of seconds (e.g. 0.25)");
     return false;
   }
   *out = value;

@@ -318,6 +318,8 @@ void WriteGroup(JsonWriter* w, const model::Group& g,
   WriteField(w, "first_release", g.first_release);
   w->Key("regression_count");
   w->Int64(g.regression_count);
+  w->Key("users");
+  w->Int64(g.users);
   w->Key("linked_crashes");
   WriteIdArray(w, g.linked_crashes);
   w->Key("traces");
@@ -334,6 +336,8 @@ void WriteGroup(JsonWriter* w, const model::Group& g,
   w->StartObject();
   WriteField(w, "self", Url(base_url, self));
   WriteField(w, "events", Url(base_url, self + "/events"));
+  WriteField(w, "stats", Url(base_url, self + "/stats"));
+  WriteField(w, "tags", Url(base_url, self + "/tags"));
   w->EndObject();
   w->EndObject();
 }
@@ -361,6 +365,17 @@ void WriteEvent(JsonWriter* w, const model::StoredEvent& e,
   WriteField(w, "service", e.service);
   WriteOptionalField(w, "trace_id", e.trace_id);
   WriteOptionalField(w, "span_id", e.span_id);
+  WriteOptionalField(w, "user", e.user);
+  // As Sentry: [{"key": ..., "value": ...}] in stored order.
+  w->Key("tags");
+  w->StartArray();
+  for (const auto& tag : e.tags) {
+    w->StartObject();
+    WriteField(w, "key", tag.first);
+    WriteField(w, "value", tag.second);
+    w->EndObject();
+  }
+  w->EndArray();
   w->Key("sdk");
   if (e.sdk_name.empty() && e.sdk_version.empty()) {
     w->Null();

@@ -23,13 +23,13 @@
 #include "request_params.h"
 #include "resource_json.h"
 #include "rest_responses.h"
+#include "search_routes.h"
 
 namespace crashctl {
 namespace rest {
 namespace {
 
 constexpr size_t kMaxBodyBytes = 64 * 1024;
-constexpr size_t kMaxFilterBytes = 256;
 
 const char* const kSorts[] = {"last_seen", "count", "first_seen"};
 const char* const kTransactionSorts[] = {"timestamp", "duration"};
@@ -74,16 +74,39 @@ std::string Shown(const std::string& value) {
 
 bool ProjectFilter(const http::HttpRequest& request,
                    std::optional<int64_t>* project, http::HttpResponse* error) {
-  if (!request.HasQueryParam("project")) return true;
-  int64_t id = 0;
-  const std::string text = request.QueryParam("project");
-  if (!ParsePositiveId(text, &id)) {
+  return IdFilter(request, "project", project, error);
+}
+
+bool IdFilter(const http::HttpRequest& request, const std::string& name,
+              std::optional<int64_t>* id, http::HttpResponse* error) {
+  if (!request.HasQueryParam(name)) return true;
+  int64_t value = 0;
+  const std::string text = request.QueryParam(name);
+  if (!ParsePositiveId(text, &value)) {
     *error = http::HttpResponse::Error(
-        400, "invalid project " + Shown(text) + ": must be a positive id");
+        400, InvalidParam(name, text, "must be a positive id"));
     return false;
   }
-  *project = id;
+  *id = value;
   return true;
+}
+
+bool GroupIdParam(http::HttpRequest& request, int64_t* id,
+                  http::HttpResponse* error) {
+  const std::string raw = request.path_params["id"];
+  if (ParsePositiveId(raw, id)) return true;
+  *error = http::HttpResponse::Error(
+      400, "invalid group id " + Shown(raw) + ": must be a positive id");
+  return false;
+}
+
+void AddApiRoute(http::Router* router, const RestOptions& options,
+                 const char* method, const char* pattern, const char* summary,
+                 ParamList params, http::HttpHandler handler) {
+  router->Add(
+      method, pattern, summary,
+      RequireToken(ApiTokens{options.admin_token, options.read_token},
+                   WithQueryParams(std::move(params), std::move(handler))));
 }
 
 http::HttpResponse JsonOk(int status, const rapidjson::StringBuffer& buffer) {
@@ -102,6 +125,12 @@ http::HttpResponse StoreFailure(const Status& status, const std::string& what) {
                                                 ? what + " not found"
                                                 : status.message());
     case Status::Code::kInvalid:
+      // The store refuses a cursor it did not make: name the parameter.
+      if (status.message().find("cursor") != std::string::npos) {
+        return http::HttpResponse::Error(
+            400, "invalid \"cursor\": " + status.message() +
+                     " (give the next_cursor of a previous page)");
+      }
       return http::HttpResponse::Error(400, detail);
     case Status::Code::kConflict:
       return http::HttpResponse::Error(409, detail);
@@ -121,8 +150,6 @@ http::HttpResponse StoreFailure(const Status& status, const std::string& what) {
   spdlog::error("rest: store error: {}", detail);
   return http::HttpResponse::Error(500, "internal error: " + detail);
 }
-
-namespace {
 
 // Parses a small JSON object body. On failure returns false with the answer
 // in `*error`.
@@ -148,6 +175,27 @@ bool ParseJsonObjectBody(const http::HttpRequest& request,
   }
   return true;
 }
+
+http::HttpResponse GroupAnswer(store::Store* store, const model::Group& group,
+                               const std::string& base_url) {
+  std::vector<std::string> traces;
+  Status status = store->ListGroupTraces(group.id, kGroupTraceEvents, &traces);
+  if (!status.ok()) {
+    return StoreFailure(status, "traces of group " + std::to_string(group.id));
+  }
+  std::vector<model::Feedback> feedback;
+  status = LoadGroupFeedback(store, group.id, &feedback);
+  if (!status.ok()) {
+    return StoreFailure(status,
+                        "feedback of group " + std::to_string(group.id));
+  }
+  rapidjson::StringBuffer buffer;
+  JsonWriter w(buffer);
+  WriteGroup(&w, group, base_url, traces, &feedback);
+  return JsonOk(200, buffer);
+}
+
+namespace {
 
 // Handlers share one immutable context.
 class RestHandlers {
@@ -229,46 +277,16 @@ class RestHandlers {
 
   http::HttpResponse ListGroups(http::HttpRequest& request) {
     store::GroupQuery query;
-    std::string error;
     http::HttpResponse invalid;
-    if (!ProjectFilter(request, &query.project, &invalid)) return invalid;
-    const std::string status_text = request.QueryParam("status");
-    if (!status_text.empty()) {
-      model::GroupStatus status;
-      if (!model::ParseGroupStatus(status_text, &status)) {
-        return http::HttpResponse::Error(
-            400, "unknown status " + Shown(status_text) + ": use one of " +
-                     model::JoinedSpellings(model::AllGroupStatuses()));
-      }
-      query.status = status;
-    }
-    const std::string level_text = request.QueryParam("level");
-    if (!level_text.empty()) {
-      model::Level level;
-      if (!model::ParseLevel(level_text, &level)) {
-        return http::HttpResponse::Error(
-            400, "unknown level " + Shown(level_text) + ": use one of " +
-                     model::JoinedSpellings(model::AllLevels()));
-      }
-      query.level = level;
-    }
-    query.service = request.QueryParam("service");
-    if (query.service.size() > kMaxFilterBytes) {
-      return http::HttpResponse::Error(400,
-                                       "service filter longer than 256 bytes");
-    }
+    if (!ParseListFilters(request, &query, &invalid)) return invalid;
     if (request.HasQueryParam("sort")) {
       query.sort = request.QueryParam("sort");
       if (!OneOf(query.sort, kSorts)) {
         return http::HttpResponse::Error(
-            400, "unknown sort " + Shown(query.sort) + ": use one of " +
-                     Joined(kSorts));
+            400,
+            InvalidParam("sort", query.sort, "use one of " + Joined(kSorts)));
       }
     }
-    if (!ParseLimitParam(request, &query.limit, &error)) {
-      return http::HttpResponse::Error(400, error);
-    }
-    query.cursor = request.QueryParam("cursor");
     model::Page<model::Group> page;
     Status status = store_->ListGroups(query, &page);
     if (!status.ok()) return StoreFailure(status, "listing groups");
@@ -377,18 +395,18 @@ class RestHandlers {
   http::HttpResponse ListCrashes(http::HttpRequest& request) {
     store::CrashQuery query;
     std::string error;
-    query.namespace_ = request.QueryParam("namespace");
-    query.pod = request.QueryParam("pod");
-    if (query.namespace_.size() > kMaxFilterBytes ||
-        query.pod.size() > kMaxFilterBytes) {
-      return http::HttpResponse::Error(400, "filter longer than 256 bytes");
+    http::HttpResponse invalid;
+    if (!StringFilter(request, "namespace", &query.namespace_, &invalid) ||
+        !StringFilter(request, "pod", &query.pod, &invalid)) {
+      return invalid;
     }
     const std::string type_text = request.QueryParam("type");
     model::CrashType crash_type;
     if (!type_text.empty() && !model::ParseCrashType(type_text, &crash_type)) {
       return http::HttpResponse::Error(
-          400, "unknown type " + Shown(type_text) + ": use one of " +
-                   model::JoinedSpellings(model::AllCrashTypes()));
+          400, InvalidParam("type", type_text,
+                            "use one of " + model::JoinedSpellings(
+                                                model::AllCrashTypes())));
     }
     if (!type_text.empty()) query.crash_type = crash_type;
     if (request.HasQueryParam("since") &&
@@ -433,8 +451,8 @@ class RestHandlers {
       query.sort = request.QueryParam("sort");
       if (!OneOf(query.sort, kTransactionSorts)) {
         return http::HttpResponse::Error(
-            400, "unknown sort " + Shown(query.sort) + ": use one of " +
-                     Joined(kTransactionSorts));
+            400, InvalidParam("sort", query.sort,
+                              "use one of " + Joined(kTransactionSorts)));
       }
     }
     std::string message;
@@ -455,10 +473,8 @@ class RestHandlers {
     std::string message;
     http::HttpResponse invalid;
     if (!ProjectFilter(request, &query.project, &invalid)) return invalid;
-    query.service = request.QueryParam("service");
-    if (query.service.size() > kMaxFilterBytes) {
-      return http::HttpResponse::Error(400,
-                                       "service filter longer than 256 bytes");
+    if (!StringFilter(request, "service", &query.service, &invalid)) {
+      return invalid;
     }
     const double now = util::NowSeconds();
     query.until = now;
@@ -473,7 +489,8 @@ class RestHandlers {
       return http::HttpResponse::Error(400, message);
     }
     if (query.since >= query.until) {
-      return http::HttpResponse::Error(400, "since must be before until");
+      return http::HttpResponse::Error(
+          400, "invalid \"since\": must be before until");
     }
     int limit = 50;
     if (!ParseLimitParam(request, &limit, &message)) {
@@ -631,33 +648,8 @@ class RestHandlers {
   }
 
  private:
-  static bool GroupIdParam(http::HttpRequest& request, int64_t* id,
-                           http::HttpResponse* error) {
-    const std::string raw = request.path_params["id"];
-    if (ParsePositiveId(raw, id)) return true;
-    *error = http::HttpResponse::Error(
-        400, "invalid group id " + Shown(raw) + ": must be a positive id");
-    return false;
-  }
-
   http::HttpResponse GroupResponse(const model::Group& group) const {
-    std::vector<std::string> traces;
-    Status status =
-        store_->ListGroupTraces(group.id, kGroupTraceEvents, &traces);
-    if (!status.ok()) {
-      return StoreFailure(status,
-                          "traces of group " + std::to_string(group.id));
-    }
-    std::vector<model::Feedback> feedback;
-    status = LoadGroupFeedback(store_, group.id, &feedback);
-    if (!status.ok()) {
-      return StoreFailure(status,
-                          "feedback of group " + std::to_string(group.id));
-    }
-    rapidjson::StringBuffer buffer;
-    JsonWriter w(buffer);
-    WriteGroup(&w, group, options_.base_url, traces, &feedback);
-    return JsonOk(200, buffer);
+    return GroupAnswer(store_, group, options_.base_url);
   }
 
   // The filters GET /api/v1/transactions and /summary share: project,
@@ -668,20 +660,18 @@ class RestHandlers {
                                  http::HttpResponse* error) {
     std::string message;
     if (!ProjectFilter(request, &query->project, error)) return false;
-    query->service = request.QueryParam("service");
-    query->transaction = request.QueryParam("transaction");
-    if (query->service.size() > kMaxFilterBytes ||
-        query->transaction.size() > kMaxFilterBytes) {
-      *error = http::HttpResponse::Error(400, "filter longer than 256 bytes");
+    if (!StringFilter(request, "service", &query->service, error) ||
+        !StringFilter(request, "transaction", &query->transaction, error)) {
       return false;
     }
     query->status = request.QueryParam("status");
     if (!query->status.empty() &&
         tracing::CanonicalSpanStatus(query->status) != query->status) {
       *error = http::HttpResponse::Error(
-          400, "unknown status " + Shown(query->status) +
-                   ": use a Sentry span status (ok, cancelled, unknown, "
-                   "internal_error, deadline_exceeded, ...)");
+          400, InvalidParam("status", query->status,
+                            "use a Sentry span status (ok, cancelled, "
+                            "unknown, internal_error, deadline_exceeded, "
+                            "...)"));
       return false;
     }
     if (request.HasQueryParam("min_duration") &&
@@ -767,7 +757,6 @@ class RestHandlers {
 void RegisterRestRoutes(http::Router* router, store::Store* store,
                         const RestOptions& options) {
   auto h = std::make_shared<RestHandlers>(router, store, options);
-  const std::string& token = options.admin_token;
   using Method = http::HttpResponse (RestHandlers::*)(http::HttpRequest&);
   // Open routes: probes never need the admin token.
   auto open = [&](const char* method, const char* pattern, const char* summary,
@@ -777,49 +766,61 @@ void RegisterRestRoutes(http::Router* router, store::Store* store,
         [h, m](http::HttpRequest& r) { return ((*h).*m)(r); },
         http::RouteKind::kProbe);
   };
-  auto admin = [&](const char* method, const char* pattern, const char* summary,
-                   Method m) {
-    router->Add(method, pattern, summary,
-                RequireAdmin(token, [h, m](http::HttpRequest& r) {
-                  return ((*h).*m)(r);
-                }));
+  auto api = [&](const char* method, const char* pattern, const char* summary,
+                 ParamList params, Method m) {
+    AddApiRoute(router, options, method, pattern, summary, std::move(params),
+                [h, m](http::HttpRequest& r) { return ((*h).*m)(r); });
   };
   open("GET", "/healthz", "Liveness probe: always 200 while serving",
        &RestHandlers::Healthz);
   open("GET", "/readyz", "Readiness probe: 503 with a reason when not ready",
        &RestHandlers::Readyz);
-  admin("GET", "/api/v1/openapi.json", "This OpenAPI document",
-        &RestHandlers::OpenApi);
-  admin("GET", "/api/v1/projects", "List projects with their DSNs",
-        &RestHandlers::ListProjects);
-  admin("POST", "/api/v1/projects", "Create a project and its DSN key",
-        &RestHandlers::CreateProject);
-  admin("GET", "/api/v1/groups", "List error groups (filter, sort, paginate)",
-        &RestHandlers::ListGroups);
-  admin("GET", "/api/v1/groups/{id}", "Get one error group",
-        &RestHandlers::GetGroup);
-  admin("PATCH", "/api/v1/groups/{id}",
-        "Set a group's status (resolved, ignored, unresolved)",
-        &RestHandlers::PatchGroup);
-  admin("GET", "/api/v1/groups/{id}/events",
-        "List a group's events, newest first", &RestHandlers::ListGroupEvents);
-  admin("GET", "/api/v1/events/{event_id}",
-        "Get one event with its original payload", &RestHandlers::GetEvent);
-  admin("GET", "/api/v1/crashes", "List Kubernetes pod crashes",
-        &RestHandlers::ListCrashes);
-  admin("GET", "/api/v1/crashes/{id}", "Get one pod crash with its logs",
-        &RestHandlers::GetCrash);
-  admin("GET", "/api/v1/transactions",
-        "List stored transactions (filter, sort, paginate)",
-        &RestHandlers::ListTransactions);
-  admin("GET", "/api/v1/transactions/summary",
-        "Count, error ratio and p50/p95/p99 per transaction name over a window",
-        &RestHandlers::TransactionSummary);
-  admin("GET", "/api/v1/traces/{trace_id}",
-        "One trace: its transactions as span trees, its errors and their "
-        "groups",
-        &RestHandlers::GetTrace);
-  RegisterReleaseRoutes(router, store, token, options.base_url);
+  api("GET", "/api/v1/openapi.json", "This OpenAPI document", {},
+      &RestHandlers::OpenApi);
+  api("GET", "/api/v1/projects", "List projects with their DSNs", {},
+      &RestHandlers::ListProjects);
+  api("POST", "/api/v1/projects", "Create a project and its DSN key", {},
+      &RestHandlers::CreateProject);
+  api("GET", "/api/v1/groups",
+      "List error groups (filter, search, sort, paginate)", GroupListParams(),
+      &RestHandlers::ListGroups);
+  api("GET", "/api/v1/groups/{id}", "Get one error group", {},
+      &RestHandlers::GetGroup);
+  api("PATCH", "/api/v1/groups/{id}",
+      "Set a group's status (resolved, ignored, unresolved)", {},
+      &RestHandlers::PatchGroup);
+  api("GET", "/api/v1/groups/{id}/events",
+      "List a group's events, newest first", {{"limit"}, {"cursor"}},
+      &RestHandlers::ListGroupEvents);
+  api("GET", "/api/v1/events/{event_id}",
+      "Get one event with its original payload", {}, &RestHandlers::GetEvent);
+  api("GET", "/api/v1/crashes", "List Kubernetes pod crashes",
+      {{"namespace"}, {"type"}, {"pod"}, {"since"}, {"limit"}, {"cursor"}},
+      &RestHandlers::ListCrashes);
+  api("GET", "/api/v1/crashes/{id}", "Get one pod crash with its logs", {},
+      &RestHandlers::GetCrash);
+  api("GET", "/api/v1/transactions",
+      "List stored transactions (filter, sort, paginate)",
+      {{"project"},
+       {"service"},
+       {"transaction"},
+       {"status"},
+       {"min_duration"},
+       {"since"},
+       {"sort"},
+       {"limit"},
+       {"cursor"}},
+      &RestHandlers::ListTransactions);
+  api("GET", "/api/v1/transactions/summary",
+      "Count, error ratio and p50/p95/p99 per transaction name over a window",
+      {{"project"}, {"service"}, {"since"}, {"until"}, {"limit"}},
+      &RestHandlers::TransactionSummary);
+  api("GET", "/api/v1/traces/{trace_id}",
+      "One trace: its transactions as span trees, its errors and their "
+      "groups",
+      {}, &RestHandlers::GetTrace);
+  RegisterReleaseRoutes(router, store, options);
+  RegisterSearchRoutes(router, store, options);
   RegisterMonitorRoutes(router, store, options);  // cron monitors
   RegisterAttachmentRoutes(router, store, options);
 }

@@ -217,6 +217,8 @@ std::vector<KeyCase> KeyCases() {
       {"auth.admin_token", "filetoken", "envtoken", "flagtoken", "",
        "filetoken", "envtoken", "flagtoken",
        [](const Config& c) { return c.admin_token; }},
+      {"auth.read_token", "fileread", "envread", "flagread", "", "fileread",
+       "envread", "flagread", [](const Config& c) { return c.read_token; }},
       {"privacy.scrub_defaults", "false", "no", "1", "1", "0", "0", "1",
        [](const Config& c) { return std::to_string(c.scrub_defaults); }},
       {"privacy.scrub_keys", "[Card_Holder, ssn]", "iban", "pin,cvv", "",

@@ -705,8 +705,19 @@ def main():
                 item = item[key]
             return True
 
+        # The REST panels' other variables: the first seeded group, the last
+        # 6 hours (Grafana's ${__from:date:iso} and ${__to:date:iso}).
+        status, body = http("GET", base + "/api/v1/groups?limit=1")
+        items = json.loads(body).get("items") if status == 200 else None
+        rest_values = {
+            "group": str(items[0]["id"]) if items else "1",
+            "__from:date:iso": datetime.datetime.fromtimestamp(
+                time.time() - 6 * 3600, datetime.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
+            "__to:date:iso": iso_now(),
+        }
         for where, url, root, columns in infinity_urls:
             url = re.sub(r"\$\{?trace_id\}?", VARIABLE_VALUES.get("trace_id", "unknown"), url)
+            url = re.sub(r"\$\{([A-Za-z0-9_:]+)\}", lambda m: urllib.parse.quote(rest_values.get(m.group(1), m.group(0))), url)
             status, items = rows(url, root)
             if not items and "/traces/" in url:  # the error may be committed after the transaction
                 try:

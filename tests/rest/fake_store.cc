@@ -1,6 +1,7 @@
 #include "fake_store.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <utility>
 
@@ -56,7 +57,194 @@ bool Matches(const store::TransactionQuery& q,
   return true;
 }
 
+bool HasTag(const model::StoredEvent& e, const store::TagFilter& tag) {
+  for (const auto& t : e.tags) {
+    if (t.first == tag.key && t.second == tag.value) return true;
+  }
+  return false;
+}
+
+bool Matches(const store::EventQuery& q, const model::StoredEvent& e) {
+  if (q.project && *q.project != e.project_id) return false;
+  if (q.group && *q.group != e.group_id) return false;
+  if (q.level && *q.level != e.level) return false;
+  if (!q.service.empty() && q.service != e.service) return false;
+  if (!q.release.empty() && q.release != e.release) return false;
+  if (!q.environment.empty() && q.environment != e.environment) return false;
+  if (!q.user.empty() && q.user != e.user) return false;
+  for (const store::TagFilter& tag : q.tags) {
+    if (!HasTag(e, tag)) return false;
+  }
+  if (q.since > 0 && e.timestamp < q.since) return false;
+  if (q.until > 0 && e.timestamp >= q.until) return false;
+  return true;
+}
+
 }  // namespace
+
+Status FakeStore::ListEvents(const store::EventQuery& query,
+                             model::Page<model::StoredEvent>* out) {
+  last_event_query = query;
+  if (auto f = TakeFailure()) return *f;
+  std::vector<model::StoredEvent> matched;
+  for (auto it = events.rbegin(); it != events.rend(); ++it) {
+    if (!Matches(query, *it)) continue;
+    matched.push_back(*it);
+    matched.back().payload.clear();
+  }
+  return Paginate(matched, query.limit, query.cursor, out);
+}
+
+Status FakeStore::GroupStats(const store::StatsQuery& query,
+                             std::vector<model::StatBucket>* out) {
+  last_stats_query = query;
+  if (auto f = TakeFailure()) return *f;
+  if (query.interval != 60 && query.interval != 3600 &&
+      query.interval != 86400) {
+    return MakeStatus(Status::Code::kInvalid, "bad interval");
+  }
+  if (query.since >= query.until) {
+    return MakeStatus(Status::Code::kInvalid, "since >= until");
+  }
+  model::Group group;
+  Status found = GetGroup(query.group_id, &group);
+  if (!found.ok()) return found;
+  const double step = static_cast<double>(query.interval);
+  out->clear();
+  for (double start = std::floor(query.since / step) * step;
+       start < query.until; start += step) {
+    if (out->size() >= store::kMaxStatBuckets) {
+      return MakeStatus(Status::Code::kInvalid, "too many buckets");
+    }
+    model::StatBucket bucket;
+    bucket.start = start;
+    for (const model::StoredEvent& e : events) {
+      if (e.group_id == query.group_id && e.timestamp >= start &&
+          e.timestamp < start + step) {
+        ++bucket.count;
+      }
+    }
+    out->push_back(bucket);
+  }
+  return Status::Ok();
+}
+
+Status FakeStore::GroupTags(int64_t group_id, size_t top,
+                            std::vector<model::TagSummary>* out) {
+  last_tags_top = top;
+  if (auto f = TakeFailure()) return *f;
+  model::Group group;
+  Status found = GetGroup(group_id, &group);
+  if (!found.ok()) return found;
+  *out = tag_summaries;
+  for (model::TagSummary& t : *out) {
+    if (t.top.size() > top) t.top.resize(top);
+  }
+  return Status::Ok();
+}
+
+Status FakeStore::SetGroupsStatus(const std::vector<int64_t>& ids,
+                                  model::GroupStatus status,
+                                  std::vector<model::Group>* out) {
+  last_bulk_ids = ids;
+  if (auto f = TakeFailure()) return *f;
+  for (int64_t id : ids) {
+    if (std::none_of(groups.begin(), groups.end(),
+                     [id](const model::Group& g) { return g.id == id; })) {
+      return MakeStatus(Status::Code::kNotFound,
+                        "group " + std::to_string(id) + " not found");
+    }
+  }
+  out->clear();
+  for (int64_t id : ids) {
+    for (model::Group& g : groups) {
+      if (g.id != id) continue;
+      g.status = status;
+      out->push_back(g);
+    }
+  }
+  return Status::Ok();
+}
+
+Status FakeStore::MergeGroups(int64_t into, const std::vector<int64_t>& from,
+                              model::Group* out) {
+  if (auto f = TakeFailure()) return *f;
+  auto find = [this](int64_t id) {
+    return std::find_if(groups.begin(), groups.end(),
+                        [id](const model::Group& g) { return g.id == id; });
+  };
+  if (find(into) == groups.end()) {
+    return MakeStatus(Status::Code::kNotFound,
+                      "group " + std::to_string(into) + " not found");
+  }
+  for (int64_t id : from) {
+    auto it = find(id);
+    if (it == groups.end()) {
+      return MakeStatus(Status::Code::kNotFound,
+                        "group " + std::to_string(id) + " not found");
+    }
+    if (id == into || it->project_id != find(into)->project_id) {
+      return MakeStatus(Status::Code::kInvalid, "cannot merge");
+    }
+  }
+  for (int64_t id : from) {
+    auto it = find(id);
+    if (it == groups.end()) continue;  // listed twice
+    find(into)->count += it->count;
+    groups.erase(it);
+    for (model::StoredEvent& e : events) {
+      if (e.group_id == id) e.group_id = into;
+    }
+  }
+  *out = *find(into);
+  return Status::Ok();
+}
+
+Status FakeStore::DeleteGroup(int64_t id) {
+  if (auto f = TakeFailure()) return *f;
+  auto it = std::find_if(groups.begin(), groups.end(),
+                         [id](const model::Group& g) { return g.id == id; });
+  if (it == groups.end()) {
+    return MakeStatus(Status::Code::kNotFound,
+                      "group " + std::to_string(id) + " not found");
+  }
+  groups.erase(it);
+  events.erase(std::remove_if(events.begin(), events.end(),
+                              [id](const model::StoredEvent& e) {
+                                return e.group_id == id;
+                              }),
+               events.end());
+  return Status::Ok();
+}
+
+Status FakeStore::DeleteEvents(const store::EventDeletion& which,
+                               int64_t* deleted) {
+  last_event_deletion = which;
+  *deleted = 0;
+  if (auto f = TakeFailure()) return *f;
+  if (which.user.empty()) {
+    return MakeStatus(Status::Code::kInvalid, "empty user");
+  }
+  const size_t before = events.size();
+  events.erase(std::remove_if(events.begin(), events.end(),
+                              [&which](const model::StoredEvent& e) {
+                                return e.user == which.user &&
+                                       (!which.project ||
+                                        *which.project == e.project_id);
+                              }),
+               events.end());
+  *deleted = static_cast<int64_t>(before - events.size());
+  groups.erase(std::remove_if(groups.begin(), groups.end(),
+                              [this](const model::Group& g) {
+                                return std::none_of(
+                                    events.begin(), events.end(),
+                                    [&g](const model::StoredEvent& e) {
+                                      return e.group_id == g.id;
+                                    });
+                              }),
+               groups.end());
+  return Status::Ok();
+}
 
 std::optional<Status> FakeStore::TakeFailure() {
   ++calls;

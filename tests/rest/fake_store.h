@@ -33,6 +33,14 @@ class FakeStore : public store::Store {
   std::optional<store::GroupQuery> last_group_query;
   std::optional<store::CrashQuery> last_crash_query;
   std::optional<store::TransactionQuery> last_transaction_query;
+  // Issue 19's calls.
+  std::optional<store::EventQuery> last_event_query;
+  std::optional<store::StatsQuery> last_stats_query;
+  size_t last_tags_top = 0;
+  std::vector<int64_t> last_bulk_ids;
+  std::optional<store::EventDeletion> last_event_deletion;
+  // What GroupTags answers for any existing group.
+  std::vector<model::TagSummary> tag_summaries;
   size_t last_samples_max_rows = 0;
   size_t last_trace_limit = 0;
   int last_events_limit = 0;
@@ -83,6 +91,29 @@ class FakeStore : public store::Store {
   // `events` whose trace_id matches, in reverse order, without payload.
   Status ListTraceEvents(const std::string& trace_id, size_t limit,
                          std::vector<model::StoredEvent>* out) override;
+  // Issue 19 (simple in-memory behaviour). ListEvents filters `events` on
+  // project, group, level, service, release, environment, user, tags
+  // (StoredEvent::tags) and since/until, newest written first; the other
+  // fields are only recorded.
+  Status ListEvents(const store::EventQuery& query,
+                    model::Page<model::StoredEvent>* out) override;
+  // Buckets counting `events` of the group, as the contract says.
+  Status GroupStats(const store::StatsQuery& query,
+                    std::vector<model::StatBucket>* out) override;
+  // `tag_summaries`, each cut to `top` values; kNotFound for no group.
+  Status GroupTags(int64_t group_id, size_t top,
+                   std::vector<model::TagSummary>* out) override;
+  Status SetGroupsStatus(const std::vector<int64_t>& ids,
+                         model::GroupStatus status,
+                         std::vector<model::Group>* out) override;
+  // Moves the events of `from` to `into`, adds their counts, erases them.
+  Status MergeGroups(int64_t into, const std::vector<int64_t>& from,
+                     model::Group* out) override;
+  Status DeleteGroup(int64_t id) override;
+  // Erases the user's events and the groups left without events.
+  Status DeleteEvents(const store::EventDeletion& which,
+                      int64_t* deleted) override;
+
   // Takes no injected failure (as DeleteOlderThan).
   Status DeleteTransactionsOlderThan(double cutoff, int64_t* deleted) override;
   Status SaveTracingLabels(const std::string& json) override;

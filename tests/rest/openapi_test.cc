@@ -87,8 +87,10 @@ TEST_F(OpenApiTest, PathsAreExactlyTheRoutes) {
   }
   EXPECT_EQ(got_paths, want_paths);  // no extra paths
   EXPECT_EQ(got_ops, want_ops);      // no extra or missing methods
-  // 18 + /api/v1/releases + 3 cron monitor routes + 2 attachment routes.
-  EXPECT_EQ(want_paths.size(), 24u);
+  // 18 + /api/v1/releases + 3 cron monitor routes + 2 attachment routes
+  // + /api/v1/groups/{id}/stats, /tags, /merge (issue 19; /api/v1/events,
+  // PATCH /api/v1/groups and DELETE /api/v1/groups/{id} add methods only).
+  EXPECT_EQ(want_paths.size(), 27u);
 }
 
 TEST_F(OpenApiTest, PathParametersDeclared) {
@@ -139,12 +141,83 @@ TEST_F(OpenApiTest, ReleasesEndpointDescribesParametersAndSchema) {
   }
 }
 
+// The served routes accept every query parameter the document names for
+// them, and refuse one it does not name (rest/request_params.h).
+TEST_F(OpenApiTest, DocumentedQueryParametersAreTheAcceptedOnes) {
+  rapidjson::Document doc = Served();
+  int checked = 0;
+  for (const http::Router::Route& route : router_.routes()) {
+    if (route.pattern.rfind("/api/v1/", 0) != 0 ||
+        route.kind != http::RouteKind::kApi ||
+        route.pattern == "/api/v1/x/{thing}" ||
+        (route.method == "POST" && route.pattern == "/api/v1/events")) {
+      // Not REST routes: stand-ins for other components' (SetUp).
+      continue;
+    }
+    const rapidjson::Value& op =
+        doc["paths"][route.pattern.c_str()][Lower(route.method).c_str()];
+    std::string path = route.pattern;
+    for (size_t p = path.find('{'); p != std::string::npos;
+         p = path.find('{')) {
+      path.replace(p, path.find('}', p) - p + 1, "1");
+    }
+    for (const std::string& name : QueryParams(op)) {
+      http::HttpRequest request =
+          MakeRequest(route.method, path + "?" + name + "=1");
+      std::string pattern;
+      const http::HttpResponse r = router_.Dispatch(request, &pattern);
+      EXPECT_EQ(r.body.find("unknown parameter"), std::string::npos)
+          << route.method << " " << path << " " << name << ": " << r.body;
+      ++checked;
+    }
+    http::HttpRequest request =
+        MakeRequest(route.method, path + "?undocumented=1");
+    std::string pattern;
+    const http::HttpResponse r = router_.Dispatch(request, &pattern);
+    EXPECT_EQ(r.status, 400) << route.method << " " << path;
+    EXPECT_NE(r.body.find("unknown parameter"), std::string::npos)
+        << route.method << " " << path << ": " << r.body;
+  }
+  EXPECT_GT(checked, 50);
+}
+
 TEST_F(OpenApiTest, ListEndpointsDescribeFiltersAndSchemas) {
   rapidjson::Document doc = Served();
   const rapidjson::Value& paths = doc["paths"];
-  EXPECT_EQ(QueryParams(paths["/api/v1/groups"]["get"]),
-            (std::set<std::string>{"project", "status", "level", "service",
-                                   "sort", "limit", "cursor"}));
+  const std::set<std::string> filters = {
+      "project",     "status",        "level", "service", "release",
+      "environment", "first_release", "user",  "tag",     "since",
+      "until",       "query",         "limit", "cursor"};
+  std::set<std::string> group_params = filters, event_params = filters;
+  group_params.insert("sort");
+  event_params.insert("group");
+  EXPECT_EQ(QueryParams(paths["/api/v1/groups"]["get"]), group_params);
+  EXPECT_EQ(QueryParams(paths["/api/v1/events"]["get"]), event_params);
+  EXPECT_EQ(QueryParams(paths["/api/v1/groups"]["patch"]),
+            (std::set<std::string>{"id"}));
+  EXPECT_EQ(QueryParams(paths["/api/v1/events"]["delete"]),
+            (std::set<std::string>{"user", "project"}));
+  EXPECT_EQ(QueryParams(paths["/api/v1/groups/{id}/stats"]["get"]),
+            (std::set<std::string>{"interval", "since", "until"}));
+  EXPECT_EQ(QueryParams(paths["/api/v1/groups/{id}/tags"]["get"]),
+            (std::set<std::string>{"top"}));
+  EXPECT_TRUE(paths["/api/v1/groups/{id}/merge"].HasMember("post"));
+  // Reads take either token; writes only the admin token.
+  auto schemes = [](const rapidjson::Value& op) {
+    std::set<std::string> names;
+    for (const auto& req : op["security"].GetArray()) {
+      for (const auto& m : req.GetObject()) names.insert(Str(m.name));
+    }
+    return names;
+  };
+  EXPECT_EQ(schemes(paths["/api/v1/groups"]["get"]),
+            (std::set<std::string>{"adminToken", "readToken"}));
+  EXPECT_EQ(schemes(paths["/api/v1/groups"]["patch"]),
+            (std::set<std::string>{"adminToken"}));
+  EXPECT_EQ(schemes(paths["/api/v1/events"]["delete"]),
+            (std::set<std::string>{"adminToken"}));
+  EXPECT_TRUE(doc["components"]["securitySchemes"].HasMember("readToken"));
+  EXPECT_TRUE(paths["/api/v1/groups/{id}"].HasMember("delete"));
   EXPECT_EQ(QueryParams(paths["/api/v1/crashes"]["get"]),
             (std::set<std::string>{"namespace", "type", "pod", "since", "limit",
                                    "cursor"}));
@@ -154,13 +227,19 @@ TEST_F(OpenApiTest, ListEndpointsDescribeFiltersAndSchemas) {
   const rapidjson::Value& schemas = doc["components"]["schemas"];
   for (const char* name :
        {"Group", "Event", "EventDetail", "Crash", "Project", "Error",
-        "GroupList", "CrashList", "EventList", "ProjectList"}) {
+        "GroupList", "CrashList", "EventList", "ProjectList", "GroupStats",
+        "GroupTagList", "GroupMerge", "GroupsDeleted", "EventsDeleted"}) {
     EXPECT_TRUE(schemas.HasMember(name)) << name;
   }
   for (const char* field :
        {"id", "project", "fingerprint", "title", "culprit", "level", "status",
-        "count", "first_seen", "last_seen", "service", "linked_crashes"}) {
+        "count", "first_seen", "last_seen", "service", "linked_crashes",
+        "users", "first_release"}) {
     EXPECT_TRUE(schemas["Group"]["properties"].HasMember(field)) << field;
+  }
+  for (const char* field :
+       {"user", "tags", "release", "environment", "trace_id"}) {
+    EXPECT_TRUE(schemas["Event"]["properties"].HasMember(field)) << field;
   }
   for (const char* field :
        {"id", "namespace", "pod", "container", "node", "crash_type", "reason",

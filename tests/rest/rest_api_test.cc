@@ -363,7 +363,7 @@ TEST_F(RestApiTest, PatchGroupStatus) {
 }
 
 TEST_F(RestApiTest, WrongMethodIs405) {
-  ExpectError(405, "DELETE", "/api/v1/groups/20");
+  ExpectError(405, "PUT", "/api/v1/groups/20");
   ExpectError(405, "PUT", "/api/v1/projects");
   ExpectError(405, "POST", "/api/v1/crashes");
   ExpectError(404, "GET", "/api/v1/nothing");

@@ -76,6 +76,10 @@ struct Config {
   double alert_cooldown = 300;                 // seconds ("5m")
   // auth.*
   std::string admin_token;
+  // auth.read_token: also accepted by the REST API's GET/HEAD routes (for
+  // Grafana and scripts); never for writes. `serve` refuses it without
+  // admin_token, or equal to it.
+  std::string read_token;
   // privacy.*
   bool scrub_defaults = true;           // Sentry's default scrubbing rules
   std::vector<std::string> scrub_keys;  // more key names to scrub
