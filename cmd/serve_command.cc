@@ -275,6 +275,16 @@ int ServeCommand(const std::vector<std::string>& args) {
   rest_options.on_project_created = [&ingest](const model::Project&) {
     ingest.InvalidateKeys();
   };
+  // Merges and deletes through the REST API: the per-group metrics follow
+  // the store (docs/storage.md "Merging and deleting").
+  rest_options.on_groups_merged =
+      [&store_metrics](int64_t into, const std::vector<int64_t>& from) {
+        store_metrics.GroupsMerged(into, from);
+      };
+  rest_options.on_groups_deleted =
+      [&store_metrics](const std::vector<int64_t>& deleted) {
+        store_metrics.GroupsDeleted(deleted);
+      };
   rest::RegisterRestRoutes(&router, store.get(), rest_options);
 
   pipeline.Start();

@@ -38,6 +38,33 @@ void ActiveGroups::Record(int64_t group_id, double now) {
   }
 }
 
+void ActiveGroups::Merge(int64_t into, int64_t from) {
+  if (into == from) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto source = groups_.find(from);
+  if (source == groups_.end()) return;
+  Activity moved = source->second;
+  groups_.erase(source);
+  auto target = groups_.find(into);
+  if (target == groups_.end()) {  // takes `from`'s place: the bound holds
+    groups_.emplace(into, moved);
+    return;
+  }
+  // Both windows end at the later minute, then add bucket by bucket.
+  const int64_t minute =
+      std::max(target->second.last_minute, moved.last_minute);
+  Advance(&target->second, minute);
+  Advance(&moved, minute);
+  for (size_t i = 0; i < kBuckets; ++i) {
+    target->second.counts[i] += moved.counts[i];
+  }
+}
+
+void ActiveGroups::Forget(const std::vector<int64_t>& group_ids) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (int64_t id : group_ids) groups_.erase(id);
+}
+
 std::vector<int64_t> ActiveGroups::Top(size_t n, double now) {
   const int64_t minute = static_cast<int64_t>(std::floor(now / 60));
   std::vector<std::pair<uint64_t, int64_t>> ranked;  // (events, group id)

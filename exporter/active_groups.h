@@ -25,6 +25,11 @@ class ActiveGroups {
 
   // Counts one event of `group_id` at `now` (epoch seconds).
   void Record(int64_t group_id, double now);
+  // Group `from`'s events count as `into`'s from now on (a merge: the
+  // store moved them). No-op when `from` == `into` or `from` is unknown.
+  void Merge(int64_t into, int64_t from);
+  // Forgets the groups (deleted: a later group may get an id again).
+  void Forget(const std::vector<int64_t>& group_ids);
   // Up to `n` group ids with the most events in the hour before `now`, most
   // active first (ties: higher id first). Forgets groups idle for an hour.
   std::vector<int64_t> Top(size_t n, double now);

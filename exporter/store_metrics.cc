@@ -63,6 +63,32 @@ void StoreMetrics::OnEventStored(const model::WriteItem& item,
   active_->Record(outcome.group_id, item.event.received);
 }
 
+void StoreMetrics::GroupsMerged(int64_t into,
+                                const std::vector<int64_t>& from) {
+  for (int64_t id : from) active_->Merge(into, id);
+  DropTopGroups(from);
+}
+
+void StoreMetrics::GroupsDeleted(const std::vector<int64_t>& ids) {
+  active_->Forget(ids);
+  DropTopGroups(ids);
+}
+
+void StoreMetrics::DropTopGroups(const std::vector<int64_t>& ids) {
+  std::lock_guard<std::mutex> lock(mu_);
+  top_.erase(std::remove_if(top_.begin(), top_.end(),
+                            [&](const TopGroup& g) {
+                              return std::find(ids.begin(), ids.end(),
+                                               g.group_id) != ids.end();
+                            }),
+             top_.end());
+}
+
+std::vector<TopGroup> StoreMetrics::TopGroups() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return top_;
+}
+
 void StoreMetrics::RetentionDeleted(int64_t rows) {
   if (rows > 0) retention_deleted_->Increment(static_cast<double>(rows));
 }

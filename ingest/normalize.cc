@@ -708,6 +708,29 @@ bool IsClientAddressHeader(std::string_view name) {
   return false;
 }
 
+// The user key of `doc` (model::Event::user): user.id (a string or a
+// number), else user.email, else user.username, else user.ip_address (only
+// still there when privacy.store_ip keeps it); "" when none. Other shapes
+// are ignored: the key is only what filters and erasure match on.
+std::string UserKey(const Value& doc) {
+  const Value* user = Member(doc, "user");
+  if (user == nullptr || !user->IsObject()) return "";
+  for (const char* name : {"id", "email", "username", "ip_address"}) {
+    const Value* v = Member(*user, name);
+    if (v == nullptr) continue;
+    std::string key;
+    if (v->IsString()) {
+      key.assign(v->GetString(), v->GetStringLength());
+    } else if (v->IsInt64() || v->IsUint64()) {
+      key = Stringify(*v);
+    }
+    if (key.empty()) continue;
+    TruncateUtf8(&key, model::kMaxUserKeyBytes);
+    return key;
+  }
+  return "";
+}
+
 // privacy.store_ip: removes (or, when kept, resolves "{{auto}}") the
 // addresses an event carries of its client.
 void ApplyIpPolicy(Value* doc, const NormalizeOptions& options,
@@ -945,6 +968,7 @@ bool NormalizeEvent(std::string_view json, int64_t project_id, double now,
   }
 
   ev.user_json = ObjectJson(doc, "user", &errors);
+  ev.user = UserKey(doc);
   ev.contexts_json = ObjectJson(doc, "contexts", &errors);
   ev.request_json = ObjectJson(doc, "request", &errors);
   if (const Value* bc = Member(doc, "breadcrumbs")) {

@@ -16,6 +16,16 @@ constexpr char kFindGroup[] =
     "SELECT id, status, first_seen FROM groups "
     "WHERE project_id = ?1 AND fingerprint = ?2";
 
+// A fingerprint merged into another group (MergeGroups) leads to it.
+constexpr char kFindAlias[] =
+    "SELECT g.id, g.status, g.first_seen FROM group_aliases a "
+    "JOIN groups g ON g.id = a.group_id "
+    "WHERE a.project_id = ?1 AND a.fingerprint = ?2";
+
+constexpr char kInsertGroupSearch[] =
+    "INSERT INTO group_search (group_id, title, culprit, message, exception) "
+    "VALUES (?1, ?2, ?3, ?4, ?5)";
+
 constexpr char kInsertGroup[] =
     "INSERT INTO groups (project_id, fingerprint, title, culprit, level, "
     "status, count, first_seen, last_seen, service, release, first_release, "
@@ -44,9 +54,47 @@ constexpr char kReopenGroup[] =
 constexpr char kInsertEvent[] =
     "INSERT INTO events (event_id, project_id, group_id, timestamp, received, "
     "level, platform, message, release, environment, server_name, service, "
-    "pod, title, payload, trace_id, span_id, sdk) "
+    "pod, title, payload, trace_id, span_id, sdk, user_id, tags) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
-    "?16, ?17, ?18)";
+    "?16, ?17, ?18, ?19, ?20)";
+
+// An event's tags repeat no key, so (key, value, timestamp, event_row) is
+// unique.
+constexpr char kInsertEventTag[] =
+    "INSERT INTO event_tags (key, value, timestamp, event_row) "
+    "VALUES (?1, ?2, ?3, ?4)";
+
+constexpr char kInsertEventSearch[] =
+    "INSERT INTO event_search (rowid, title, message, exception) "
+    "VALUES (?1, ?2, ?3, ?4)";
+
+// A batch's tag values and hours of one group. A known value is counted in
+// its row; a new one gets a row while the key has fewer than
+// kMaxGroupTagValues (kMaxGroupUsers for `user`), else its events are
+// counted in group_tag_keys.other_count.
+constexpr char kBumpGroupTag[] =
+    "UPDATE group_tags SET count = count + ?4, "
+    "first_seen = min(first_seen, ?5), last_seen = max(last_seen, ?6) "
+    "WHERE group_id = ?1 AND key = ?2 AND value = ?3";
+constexpr char kTagValuesKept[] =
+    "SELECT values_kept FROM group_tag_keys WHERE group_id = ?1 AND key = ?2";
+constexpr char kInsertGroupTag[] =
+    "INSERT INTO group_tags (group_id, key, value, count, first_seen, "
+    "last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+constexpr char kAddTagKeyValue[] =
+    "INSERT INTO group_tag_keys (group_id, key, values_kept, other_count) "
+    "VALUES (?1, ?2, 1, 0) ON CONFLICT (group_id, key) DO UPDATE SET "
+    "values_kept = values_kept + 1";
+constexpr char kAddTagKeyOther[] =
+    "INSERT INTO group_tag_keys (group_id, key, values_kept, other_count) "
+    "VALUES (?1, ?2, 0, ?3) ON CONFLICT (group_id, key) DO UPDATE SET "
+    "other_count = other_count + excluded.other_count";
+constexpr char kAddGroupUsers[] =
+    "UPDATE groups SET users = users + ?2 WHERE id = ?1";
+constexpr char kAddGroupHour[] =
+    "INSERT INTO group_hours (group_id, hour, count) VALUES (?1, ?2, ?3) "
+    "ON CONFLICT (group_id, hour) DO UPDATE SET "
+    "count = count + excluded.count";
 
 }  // namespace
 
@@ -84,18 +132,18 @@ Status BatchWriter::Add(const model::WriteItem& item,
     int64_t group_id = 0;
     std::string old_status;
     double stored_first_seen = 0;
-    {
+    for (const char* sql : {kFindGroup, kFindAlias}) {
       SqliteStmt find;
-      if (!db_->Prepare(kFindGroup, &find, &st)) return st;
+      if (!db_->Prepare(sql, &find, &st)) return st;
       find.Bind(1, event.project_id).Bind(2, grouping.fingerprint);
       int rc = find.Step();
       if (rc == SQLITE_ROW) {
         group_id = find.Int(0);
         old_status = find.Text(1);
         stored_first_seen = find.Double(2);
-      } else if (rc != SQLITE_DONE) {
-        return Failed(event, "find group");
+        break;
       }
+      if (rc != SQLITE_DONE) return Failed(event, "find group");
     }
     deltas_.emplace_back();
     by_fingerprint_.emplace(std::move(key), deltas_.size() - 1);
@@ -125,6 +173,16 @@ Status BatchWriter::Add(const model::WriteItem& item,
       delta->id = db_->LastInsertRowid();
       delta->stored_first_seen = timestamp;
       outcome->new_group = true;
+      SqliteStmt search;
+      if (!db_->Prepare(kInsertGroupSearch, &search, &st)) return st;
+      search.Bind(1, delta->id)
+          .Bind(2, grouping.title)
+          .Bind(3, grouping.culprit)
+          .Bind(4, event.message)
+          .Bind(5, ExceptionSearchText(event));
+      if (search.Run() != SQLITE_DONE) {
+        return Failed(event, "index group " + std::to_string(delta->id));
+      }
     }
   }
   if (delta->events == 0 || timestamp < delta->first_seen) {
@@ -136,17 +194,17 @@ Status BatchWriter::Add(const model::WriteItem& item,
   }
   if (delta->first_release.empty()) delta->first_release = event.release;
   outcome->group_id = delta->id;
-  st = InsertEvent(item, delta->id, timestamp, received);
+  st = InsertEvent(item, timestamp, received, delta);
   if (!st.ok()) return st;
-  delta->last_event_id = db_->LastInsertRowid();
   if (delta->events == 0) delta->first_event_id = delta->last_event_id;
   ++delta->events;
   return Status::Ok();
 }
 
-Status BatchWriter::InsertEvent(const model::WriteItem& item, int64_t group_id,
-                                double timestamp, double received) {
+Status BatchWriter::InsertEvent(const model::WriteItem& item, double timestamp,
+                                double received, GroupDelta* delta) {
   const model::Event& event = item.event;
+  const int64_t group_id = delta->id;
   const std::string& pod_tag = event.Tag("pod");
   Status st;
   SqliteStmt insert;
@@ -167,7 +225,9 @@ Status BatchWriter::InsertEvent(const model::WriteItem& item, int64_t group_id,
       .Bind(14, item.grouping.title)
       .Bind(16, event.trace_id)
       .Bind(17, event.span_id)
-      .Bind(18, SdkColumn(event.sdk_name, event.sdk_version));
+      .Bind(18, SdkColumn(event.sdk_name, event.sdk_version))
+      .Bind(19, event.user)
+      .Bind(20, TagsColumn(CustomTags(event)));
   std::string stored;
   if (!item.stored_payload.empty()) {
     insert.BindBlob(15, item.stored_payload);
@@ -179,6 +239,115 @@ Status BatchWriter::InsertEvent(const model::WriteItem& item, int64_t group_id,
   if (insert.Run() != SQLITE_DONE) {
     return Failed(event, "insert event (project " +
                              std::to_string(event.project_id) + ")");
+  }
+  const int64_t row = db_->LastInsertRowid();
+  delta->last_event_id = row;
+  for (const auto& tag : IndexedTags(event)) {
+    SqliteStmt insert_tag;
+    if (!db_->Prepare(kInsertEventTag, &insert_tag, &st)) return st;
+    insert_tag.Bind(1, tag.first)
+        .Bind(2, tag.second)
+        .Bind(3, timestamp)
+        .Bind(4, row);
+    if (insert_tag.Run() != SQLITE_DONE) return Failed(event, "insert tags");
+    TagDelta& counted = delta->tags[tag];
+    if (counted.events == 0 || timestamp < counted.first_seen) {
+      counted.first_seen = timestamp;
+    }
+    if (counted.events == 0 || timestamp > counted.last_seen) {
+      counted.last_seen = timestamp;
+    }
+    ++counted.events;
+  }
+  ++delta->hours[static_cast<int64_t>(std::floor(timestamp / 3600))];
+  SqliteStmt search;
+  if (!db_->Prepare(kInsertEventSearch, &search, &st)) return st;
+  search.Bind(1, row)
+      .Bind(2, item.grouping.title)
+      .Bind(3, event.message)
+      .Bind(4, ExceptionSearchText(event));
+  if (search.Run() != SQLITE_DONE) return Failed(event, "index event");
+  return Status::Ok();
+}
+
+Status BatchWriter::AddTagValue(int64_t group_id, const std::string& key,
+                                const std::string& value, const TagDelta& tag,
+                                bool* new_value) {
+  auto failed = [&] {
+    return db_->LastStatus("write events: tag " + key + " of group " +
+                           std::to_string(group_id));
+  };
+  Status st;
+  *new_value = false;
+  SqliteStmt bump;
+  if (!db_->Prepare(kBumpGroupTag, &bump, &st)) return st;
+  bump.Bind(1, group_id)
+      .Bind(2, key)
+      .Bind(3, value)
+      .Bind(4, tag.events)
+      .Bind(5, tag.first_seen)
+      .Bind(6, tag.last_seen);
+  if (bump.Run() != SQLITE_DONE) return failed();
+  if (db_->Changes() > 0) return Status::Ok();
+  int64_t kept = 0;
+  {
+    SqliteStmt find;
+    if (!db_->Prepare(kTagValuesKept, &find, &st)) return st;
+    find.Bind(1, group_id).Bind(2, key);
+    int rc = find.Step();
+    if (rc == SQLITE_ROW) {
+      kept = find.Int(0);
+    } else if (rc != SQLITE_DONE) {
+      return failed();
+    }
+  }
+  const int64_t max = key == "user" ? kMaxGroupUsers : kMaxGroupTagValues;
+  if (kept >= max) {
+    SqliteStmt other;
+    if (!db_->Prepare(kAddTagKeyOther, &other, &st)) return st;
+    other.Bind(1, group_id).Bind(2, key).Bind(3, tag.events);
+    return other.Run() == SQLITE_DONE ? Status::Ok() : failed();
+  }
+  SqliteStmt insert;
+  if (!db_->Prepare(kInsertGroupTag, &insert, &st)) return st;
+  insert.Bind(1, group_id)
+      .Bind(2, key)
+      .Bind(3, value)
+      .Bind(4, tag.events)
+      .Bind(5, tag.first_seen)
+      .Bind(6, tag.last_seen);
+  if (insert.Run() != SQLITE_DONE) return failed();
+  SqliteStmt count_key;
+  if (!db_->Prepare(kAddTagKeyValue, &count_key, &st)) return st;
+  count_key.Bind(1, group_id).Bind(2, key);
+  if (count_key.Run() != SQLITE_DONE) return failed();
+  *new_value = true;
+  return Status::Ok();
+}
+
+Status BatchWriter::WriteTagsAndHours(const GroupDelta& delta) {
+  const std::string context =
+      "write events: tags of group " + std::to_string(delta.id);
+  Status st;
+  int64_t new_users = 0;
+  for (const auto& entry : delta.tags) {
+    bool new_value = false;
+    st = AddTagValue(delta.id, entry.first.first, entry.first.second,
+                     entry.second, &new_value);
+    if (!st.ok()) return st;
+    if (new_value && entry.first.first == "user") ++new_users;
+  }
+  if (new_users > 0) {
+    SqliteStmt users;
+    if (!db_->Prepare(kAddGroupUsers, &users, &st)) return st;
+    users.Bind(1, delta.id).Bind(2, new_users);
+    if (users.Run() != SQLITE_DONE) return db_->LastStatus(context);
+  }
+  for (const auto& hour : delta.hours) {
+    SqliteStmt add;
+    if (!db_->Prepare(kAddGroupHour, &add, &st)) return st;
+    add.Bind(1, delta.id).Bind(2, hour.first).Bind(3, hour.second);
+    if (add.Run() != SQLITE_DONE) return db_->LastStatus(context);
   }
   return Status::Ok();
 }
@@ -203,6 +372,8 @@ Status BatchWriter::Finish() {
       update.Bind(1, delta.id);
       if (update.Run() != SQLITE_DONE) return failed();
     }
+    st = WriteTagsAndHours(delta);
+    if (!st.ok()) return st;
   }
   return Status::Ok();
 }

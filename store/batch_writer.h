@@ -8,7 +8,12 @@
 // must change at once, and only in the columns that change (SQLite rewrites
 // a row's entry in every index one of whose columns an UPDATE sets,
 // whatever the value): an older first_seen, and the reopening of a resolved
-// group (a regression).
+// group (a regression). The group's tag counts (group_tags, at most
+// kMaxGroupTagValues values per key, the others' events counted in
+// group_tag_keys.other_count), distinct users and hourly counts are written
+// by Finish() with the batch, not deferred: readers see them with the
+// events. A fingerprint merged into another group (group_aliases) finds
+// that group.
 //
 // Thread-safety: none; used by the single writer on the write connection.
 #ifndef CRASHCTL_STORE_BATCH_WRITER_H_
@@ -28,6 +33,12 @@
 namespace crashctl {
 namespace store {
 
+// The most values kept per (group, tag key); the `user` key keeps up to
+// kMaxGroupUsers (groups.users is exact up to that many, a lower bound
+// beyond).
+constexpr int64_t kMaxGroupTagValues = 1000;
+constexpr int64_t kMaxGroupUsers = 10000;
+
 class BatchWriter {
  public:
   // `db` must be inside a write transaction for the writer's lifetime.
@@ -45,6 +56,13 @@ class BatchWriter {
   GroupFolds::Batch TakeCounters();
 
  private:
+  // What the batch adds to one value of a group's tag.
+  struct TagDelta {
+    int64_t events = 0;
+    double first_seen = 0;
+    double last_seen = 0;
+  };
+
   // What the batch adds to one group (found, or created by its first
   // event of the batch).
   struct GroupDelta {
@@ -58,10 +76,21 @@ class BatchWriter {
     double last_seen = 0;
     const model::WriteItem* latest = nullptr;  // newest; the later one on a tie
     std::string first_release;  // first non-empty, in batch order
+    // What the batch's events add to the group's tag values and hours.
+    std::map<std::pair<std::string, std::string>, TagDelta> tags;
+    std::map<int64_t, int64_t> hours;  // UTC hour (seconds / 3600) -> events
   };
 
-  Status InsertEvent(const model::WriteItem& item, int64_t group_id,
-                     double timestamp, double received);
+  // Inserts the event, its event_tags and event_search rows, and adds its
+  // tags and hour to `delta`.
+  Status InsertEvent(const model::WriteItem& item, double timestamp,
+                     double received, GroupDelta* delta);
+  // Adds the batch's tag values and hours to the group's rows (group_tags,
+  // group_tag_keys, groups.users, group_hours).
+  Status WriteTagsAndHours(const GroupDelta& delta);
+  Status AddTagValue(int64_t group_id, const std::string& key,
+                     const std::string& value, const TagDelta& tag,
+                     bool* new_value);
   // The connection's last error, naming the event and the failed `step`
   // (built only on failure: this is the single writer's hot path).
   Status Failed(const model::Event& event, const std::string& step) const {

@@ -89,6 +89,14 @@ class GroupFolds {
   // the watermark past the newest event. `*folded` gets their number.
   Status Recover(SqliteDb* db, int64_t* folded);
 
+  // After a committed delete of events whose transaction folded every
+  // pending group first (Write with `all`): `newest_event_id` is the newest
+  // event id left. SQLite hands the ids above it out again, so the
+  // watermark must not stay above them.
+  void EventsDeleted(int64_t newest_event_id) {
+    if (pending_.empty()) newest_event_id_ = newest_event_id;
+  }
+
   bool empty() const { return pending_.empty(); }
   size_t size() const { return pending_.size(); }
 

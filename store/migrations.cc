@@ -427,6 +427,16 @@ ALTER TABLE groups ADD COLUMN users INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE events ADD COLUMN user_id TEXT NOT NULL DEFAULT '';
 ALTER TABLE events ADD COLUMN tags TEXT NOT NULL DEFAULT '';
 CREATE INDEX events_project_timestamp ON events (project_id, timestamp);
+-- The filters of ListGroups without a project (issue 19): one index per
+-- filtered column of groups, with last_seen (the default sort). Group rows
+-- change about once a second (GroupFolds), not per event, so these cost
+-- little at ingest.
+CREATE INDEX groups_all_last_seen ON groups (last_seen);
+CREATE INDEX groups_all_first_seen ON groups (first_seen);
+CREATE INDEX groups_status_last_seen ON groups (status, last_seen);
+CREATE INDEX groups_level_last_seen ON groups (level, last_seen);
+CREATE INDEX groups_service_last_seen ON groups (service, last_seen);
+CREATE INDEX groups_first_release_last_seen ON groups (first_release, last_seen);
 
 CREATE TABLE event_tags (
   key        TEXT NOT NULL,

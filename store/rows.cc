@@ -54,6 +54,64 @@ void SplitSdkColumn(const std::string& column, std::string* name,
   *version = column.substr(slash + 1);
 }
 
+namespace {
+
+// The pseudo tags of IndexedTags(), in order; the user one is last.
+constexpr const char* kPseudoTags[] = {"level",       "release", "environment",
+                                       "server_name", "service", "user"};
+
+bool IsPseudoTag(const std::string& key) {
+  for (const char* pseudo : kPseudoTags) {
+    if (key == pseudo) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+TagList CustomTags(const model::Event& event) {
+  TagList out;
+  for (const auto& tag : event.tags) {
+    if (out.size() == kMaxCustomTags) break;
+    if (tag.first.empty() || tag.second.empty() ||
+        tag.first.size() > kMaxTagKeyBytes ||
+        tag.second.size() > kMaxTagValueBytes || IsPseudoTag(tag.first)) {
+      continue;
+    }
+    bool repeated = false;
+    for (const auto& kept : out) repeated = repeated || kept.first == tag.first;
+    if (!repeated) out.push_back(tag);
+  }
+  return out;
+}
+
+TagList IndexedTags(const model::Event& event) {
+  TagList out;
+  const std::string* values[] = {
+      nullptr,        &event.release, &event.environment, &event.server_name,
+      &event.service, &event.user};
+  out.emplace_back(kPseudoTags[0], model::ToString(event.level));
+  for (size_t i = 1; i < sizeof(kPseudoTags) / sizeof(kPseudoTags[0]); ++i) {
+    if (!values[i]->empty()) out.emplace_back(kPseudoTags[i], *values[i]);
+  }
+  for (auto& tag : CustomTags(event)) out.push_back(std::move(tag));
+  return out;
+}
+
+std::string ExceptionSearchText(const model::Event& event) {
+  std::string out;
+  for (const model::ExceptionValue& ex : event.exceptions) {
+    std::string line = ex.type;
+    if (!ex.type.empty() && !ex.value.empty()) line += ": ";
+    line += ex.value;
+    if (line.empty()) continue;
+    if (!out.empty()) line.insert(0, "\n");
+    if (out.size() + line.size() > kMaxSearchExceptionBytes) break;
+    out += line;
+  }
+  return out;
+}
+
 void ReadProject(const SqliteStmt& stmt, model::Project* out) {
   out->id = stmt.Int(0);
   out->name = stmt.Text(1);
@@ -69,7 +127,8 @@ std::string TagsColumn(
   w.StartArray();
   for (const auto& tag : tags) {
     w.StartArray();
-    w.String(tag.first.data(), static_cast<rapidjson::SizeType>(tag.first.size()));
+    w.String(tag.first.data(),
+             static_cast<rapidjson::SizeType>(tag.first.size()));
     w.String(tag.second.data(),
              static_cast<rapidjson::SizeType>(tag.second.size()));
     w.EndArray();

@@ -45,6 +45,22 @@ std::string TagsColumn(
 void ParseTagsColumn(const std::string& column,
                      std::vector<std::pair<std::string, std::string>>* tags);
 
+// The tags an event is indexed by (event_tags, group_tags): the pseudo tags
+// level, release, environment, server_name, service and user (when not
+// empty), then at most kMaxCustomTags of its own tags whose key is at most
+// kMaxTagKeyBytes and value at most kMaxTagValueBytes (longer ones, empty
+// ones and repeats of a key already listed are left out).
+constexpr size_t kMaxCustomTags = 50;
+using TagList = std::vector<std::pair<std::string, std::string>>;
+TagList IndexedTags(const model::Event& event);
+// The event's own tags of IndexedTags() (without the pseudo tags), as
+// events.tags keeps them.
+TagList CustomTags(const model::Event& event);
+// The text full-text search sees of an event's exceptions: "type: value"
+// of each, one per line, at most kMaxSearchExceptionBytes.
+constexpr size_t kMaxSearchExceptionBytes = 4096;
+std::string ExceptionSearchText(const model::Event& event);
+
 void ReadProject(const SqliteStmt& stmt, model::Project* out);
 
 // Project keys (store/sqlite_store_keys.cc): 32 random lowercase hex digits
@@ -58,6 +74,9 @@ void ReadCrash(const SqliteStmt& stmt, model::Crash* out);
 // Fills everything but transaction.spans (cleared).
 void ReadTransaction(const SqliteStmt& stmt, model::StoredTransaction* out);
 
+// Reads group `id` with its linked crashes; kNotFound "group <id> not
+// found" when there is none (sqlite_store_events.cc).
+Status LoadGroup(SqliteDb* db, int64_t id, model::Group* out);
 // Fills group->linked_crashes (crash ids, newest first, at most kMaxLinks).
 Status LoadLinkedCrashes(SqliteDb* db, model::Group* group);
 // Fills crash->linked_groups (group ids, newest first, at most kMaxLinks).

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <system_error>
@@ -359,6 +360,18 @@ Status SqliteStore::DeleteInBatches(const char* what, const char* sql,
 template Status SqliteStore::DeleteInBatches<double>(const char*, const char*,
                                                      double, int64_t*, int64_t);
 
+Status SqliteStore::DeleteHoursBefore(double cutoff) {
+  // Group by group along the primary key (group_id, hour): each batch
+  // costs the groups plus the rows it deletes, not a scan of every row.
+  int64_t hours = 0;
+  return DeleteInBatches(
+      "retention: hourly counts",
+      "DELETE FROM group_hours WHERE (group_id, hour) IN (SELECT h.group_id, "
+      "h.hour FROM groups g JOIN group_hours h ON h.group_id = g.id "
+      "AND h.hour < ?1 LIMIT ?2)",
+      static_cast<int64_t>(std::floor(cutoff / 3600)), &hours);
+}
+
 void SqliteStore::VacuumFreePages() {
   for (int i = 0; i < kMaxVacuumSteps; ++i) {
     int64_t free_pages = 0;
@@ -402,6 +415,10 @@ Status SqliteStore::DeleteOlderThan(double cutoff, int64_t* deleted) {
       "WHERE g.last_seen < ?1 AND NOT EXISTS "
       "(SELECT 1 FROM events e WHERE e.group_id = g.id) LIMIT ?2)",
       cutoff, &groups);
+  if (!status.ok()) return status;
+  // Hourly counts of the whole hours before the cutoff (those of the
+  // groups just deleted went by cascade, with their tag counts).
+  status = DeleteHoursBefore(cutoff);
   if (!status.ok()) return status;
   status = DeleteInBatches("retention: crashes",
                            "DELETE FROM crashes WHERE id IN (SELECT id FROM "
@@ -505,20 +522,25 @@ Status SqliteStore::DeleteOldestEvents(int64_t limit, int64_t* deleted) {
   if (!status.ok()) return status;
   // Attachments and feedback of the deleted events went with them
   // (triggers); those without an event, older than every event left, too.
-  double oldest = 0;
+  double oldest = 0, oldest_timestamp = 0;
   status = Read("size retention: oldest event", [&](SqliteDb* db) {
     Status st;
     SqliteStmt stmt;
     // By `received` (crashctl's clock), as the orphans are compared: an
     // event's own timestamp may be far in the past.
-    if (!db->Prepare("SELECT coalesce(min(received), 0) FROM events", &stmt,
-                     &st)) {
+    if (!db->Prepare("SELECT coalesce(min(received), 0), "
+                     "coalesce(min(timestamp), 0) FROM events",
+                     &stmt, &st)) {
       return st;
     }
     if (stmt.Step() != SQLITE_ROW) return db->LastStatus("oldest event");
     oldest = stmt.Double(0);
+    oldest_timestamp = stmt.Double(1);
     return Status::Ok();
   });
+  if (!status.ok()) return status;
+  // Hourly counts of the hours before the oldest event left.
+  status = DeleteHoursBefore(oldest_timestamp);
   if (!status.ok()) return status;
   int64_t orphans = 0;
   status = DeleteOrphanItems(oldest, &orphans);

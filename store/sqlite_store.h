@@ -228,6 +228,9 @@ class SqliteStore : public Store {
   Status DeleteInBatches(
       const char* what, const char* sql, Param param, int64_t* count,
       int64_t max_rows = std::numeric_limits<int64_t>::max());
+  // Retention of group_hours: deletes the rows of the whole hours before
+  // the one `cutoff` (epoch seconds) is in, in batches.
+  Status DeleteHoursBefore(double cutoff);
   // Gives pages freed by deletes back to the file system (incremental
   // auto-vacuum), in bounded steps; failures are logged, not returned.
   void VacuumFreePages();
@@ -237,6 +240,21 @@ class SqliteStore : public Store {
   static Status CountReleaseEvents(
       SqliteDb* db, const std::vector<model::WriteItem>& items,
       const std::vector<model::WriteOutcome>& outcomes);
+  // Group changes and deletes (sqlite_store_admin.cc). Deletes events in
+  // batches of options_.delete_batch, each batch its own write transaction
+  // that first folds every pending group counter: `select` picks at most
+  // `limit` event row ids (fewer: the last batch), `before` runs on them
+  // (a JSON array of the ids) before they are deleted, `after` once they
+  // are (`last`: in the last batch). Either may be null. Bounded: at most
+  // kMaxDeleteBatches batches. `*count` += events deleted.
+  using SelectEvents =
+      std::function<Status(SqliteDb*, int limit, std::vector<int64_t>* ids)>;
+  using BeforeDelete =
+      std::function<Status(SqliteDb*, const std::string& json_ids)>;
+  using AfterDelete = std::function<Status(SqliteDb*, bool last)>;
+  Status DeleteEventBatches(const std::string& what, const SelectEvents& select,
+                            const BeforeDelete& before,
+                            const AfterDelete& after, int64_t* count);
   // Opens the write connection if it is closed. Needs write_mu_.
   Status EnsureWriter();
   // Retention of attachments and feedback whose event is gone or never came

@@ -8,12 +8,12 @@
 #include "crashctl/util/time.h"
 #include "cursor.h"
 #include "payload_codec.h"
+#include "query_sql.h"
 #include "rows.h"
 #include "sqlite_store.h"
 
 namespace crashctl {
 namespace store {
-namespace {
 
 Status LoadGroup(SqliteDb* db, int64_t id, model::Group* out) {
   Status st;
@@ -31,8 +31,6 @@ Status LoadGroup(SqliteDb* db, int64_t id, model::Group* out) {
   stmt = SqliteStmt();
   return LoadLinkedCrashes(db, out);
 }
-
-}  // namespace
 
 void SqliteStore::PrepareWrite(model::WriteItem* item) const {
   EncodePayload(item->event.raw_json, &item->stored_payload);
@@ -81,6 +79,8 @@ Status SqliteStore::ListGroups(const GroupQuery& query,
         Status::Code::kInvalid,
         "unknown sort '" + sort + "' (want last_seen, count or first_seen)");
   }
+  Status st = CheckTagFilters(query.tags);
+  if (!st.ok()) return st;
   Cursor cursor;
   bool has_cursor = !query.cursor.empty();
   if (has_cursor) {
@@ -90,31 +90,26 @@ Status SqliteStore::ListGroups(const GroupQuery& query,
     }
   }
   const int limit = ClampLimit(query.limit);
+  std::string match;
+  if (query.query) {
+    match = MatchExpression(*query.query);
+    if (match.empty()) {  // nothing can match (ParseQuery never gives this)
+      *out = model::Page<model::Group>();
+      return Status::Ok();
+    }
+  }
   FoldBeforeRead();
 
-  // The SQL varies only by which filters are present: a bounded set of
-  // texts, each prepared once per connection.
-  std::string sql =
-      std::string("SELECT ") + kGroupColumns + " FROM groups WHERE 1 = 1";
-  if (query.project.has_value()) sql += " AND project_id = ?1";
-  if (query.status) sql += " AND status = ?2";
-  if (query.level) sql += " AND level = ?3";
-  if (!query.service.empty()) sql += " AND service = ?4";
-  if (has_cursor) sql += " AND (" + sort + ", id) < (?5, ?6)";
-  sql += " ORDER BY " + sort + " DESC, id DESC LIMIT ?7";
+  const SqlBuilder sql =
+      GroupListSql(query, match, sort, has_cursor ? &cursor : nullptr, limit);
 
   model::Page<model::Group> page;
   Status status = Read("list groups", [&](SqliteDb* db) {
     page = model::Page<model::Group>();
     Status st;
     SqliteStmt stmt;
-    if (!db->Prepare(sql, &stmt, &st)) return st;
-    if (query.project.has_value()) stmt.Bind(1, *query.project);
-    if (query.status) stmt.Bind(2, *query.status);
-    if (query.level) stmt.Bind(3, *query.level);
-    if (!query.service.empty()) stmt.Bind(4, query.service);
-    if (has_cursor) stmt.Bind(5, cursor.value).Bind(6, cursor.id);
-    stmt.Bind(7, limit + 1);
+    if (!db->Prepare(sql.sql(), &stmt, &st)) return st;
+    sql.BindAll(&stmt);
     int rc;
     const bool more = ReadPageRows(&stmt, limit, ReadGroup, &page.items, &rc);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
@@ -153,27 +148,10 @@ Status SqliteStore::GetGroup(int64_t id, model::Group* out) {
 
 Status SqliteStore::SetGroupStatus(int64_t id, model::GroupStatus status,
                                    model::Group* out) {
-  FoldBeforeRead();
-  model::Group group;
-  Status result = Write("set group status", [&](SqliteDb* db) {
-    Status st;
-    SqliteStmt stmt;
-    if (!db->Prepare("UPDATE groups SET status = ?2, resolved_at = "
-                     "CASE WHEN ?2 = 'resolved' THEN ?3 ELSE NULL END "
-                     "WHERE id = ?1",
-                     &stmt, &st)) {
-      return st;
-    }
-    stmt.Bind(1, id).Bind(2, status).Bind(3, util::NowSeconds());
-    if (stmt.Run() != SQLITE_DONE) return db->LastStatus("set group status");
-    stmt = SqliteStmt();
-    if (db->Changes() == 0) {
-      return MakeStatus(Status::Code::kNotFound,
-                        "group " + std::to_string(id) + " not found");
-    }
-    return LoadGroup(db, id, &group);
-  });
-  if (result.ok() && out != nullptr) *out = std::move(group);
+  // One group of a bulk change (sqlite_store_admin.cc).
+  std::vector<model::Group> groups;
+  Status result = SetGroupsStatus({id}, status, &groups);
+  if (result.ok() && out != nullptr) *out = std::move(groups.front());
   return result;
 }
 

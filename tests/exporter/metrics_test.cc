@@ -22,6 +22,7 @@
 #include "crashctl/ingest/metrics.h"
 #include "crashctl/ingest/transaction_metrics.h"
 #include "crashctl/kube/metrics.h"
+#include "crashctl/util/time.h"
 #include "tests/rest/fake_store.h"
 #include "tests/testing/temp_dir.h"
 
@@ -389,6 +390,81 @@ TEST(StoreMetricsTest, RefreshMirrorsTheStore) {
   store.stats.write_retries = 4;
   s = Samples(exporter.Serialize());
   EXPECT_EQ(s["crashctl_storage_busy_retries_total"], "7");
+}
+
+// A store of a few groups, merged and deleted as the SQLite one does.
+class GroupsStore : public testing::FakeStore {
+ public:
+  std::map<int64_t, model::Group> by_id;
+  Status GetGroup(int64_t id, model::Group* out) override {
+    auto it = by_id.find(id);
+    if (it == by_id.end()) return Status(Status::Code::kNotFound, "gone");
+    *out = it->second;
+    return Status::Ok();
+  }
+};
+
+TEST(StoreMetricsTest, MergedAndDeletedGroupsFollowTheStore) {
+  GroupsStore store;
+  store.projects = {{1, "app", "k1", 0}};
+  for (int64_t id : {1, 2, 3}) {
+    model::Group g;
+    g.id = id;
+    g.project_id = 1;
+    g.count = id * 10;
+    g.service = "api";
+    store.by_id[id] = g;
+  }
+  Exporter exporter(Exporter::Options{});
+  StoreMetrics metrics(&exporter, &store, /*top_groups=*/2);
+  const double now = util::NowSeconds();
+  auto stored = [&](int64_t group, int events) {
+    model::WriteItem item;
+    item.event.received = now;
+    model::WriteOutcome outcome;
+    outcome.group_id = group;
+    for (int i = 0; i < events; ++i) metrics.OnEventStored(item, outcome);
+  };
+  stored(1, 3);
+  stored(2, 2);
+  stored(3, 4);
+  auto s = Samples(exporter.Serialize());
+  const std::string g1 =
+      "crashctl_group_events_total{group_id=\"1\",project=\"1\","
+      "service=\"api\"}";
+  const std::string g2 =
+      "crashctl_group_events_total{group_id=\"2\",project=\"1\","
+      "service=\"api\"}";
+  const std::string g3 =
+      "crashctl_group_events_total{group_id=\"3\",project=\"1\","
+      "service=\"api\"}";
+  EXPECT_TRUE(s.count(g3) && s.count(g1));
+  EXPECT_FALSE(s.count(g2));
+
+  // The store merged 3 into 2: 2 holds 6 events of the hour, the most.
+  store.by_id[2].count = 50;
+  store.by_id.erase(3);
+  metrics.GroupsMerged(2, {3});
+  for (const TopGroup& g : metrics.TopGroups()) EXPECT_NE(g.group_id, 3);
+  s = Samples(exporter.Serialize());
+  EXPECT_EQ(s[g2], "50");
+  EXPECT_EQ(s[g1], "10");
+  EXPECT_FALSE(s.count(g3));
+
+  // Deleted: gone at once, and a new group 2 starts from nothing.
+  store.by_id.erase(2);
+  metrics.GroupsDeleted({2});
+  EXPECT_EQ(metrics.TopGroups().size(), 1u);
+  model::Group fresh;
+  fresh.id = 2;
+  fresh.project_id = 1;
+  fresh.count = 1;
+  fresh.service = "api";
+  store.by_id[2] = fresh;
+  stored(2, 1);
+  s = Samples(exporter.Serialize());
+  EXPECT_EQ(s[g2], "1");
+  EXPECT_EQ(metrics.TopGroups().front().group_id, 1);  // 3 events > 1
 }
 
 TEST(MetricsTest, RefreshHooksRunOnSerialize) {

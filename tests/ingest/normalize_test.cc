@@ -509,6 +509,37 @@ TEST(NormalizeTest, SecretsAreScrubbedBeforeAnythingIsKept) {
   EXPECT_GE(report.scrubbed, 15u);
 }
 
+TEST(NormalizeTest, UserKeyIsIdThenEmailThenUsernameThenAddress) {
+  struct Case {
+    const char* user;
+    const char* key;
+  } cases[] = {
+      {R"({"id":"u1","email":"a@b.c","username":"ann"})", "u1"},
+      {R"({"id":42,"email":"a@b.c"})", "42"},
+      {R"({"id":"","email":"a@b.c"})", "a@b.c"},
+      {R"({"id":{"x":1},"username":"ann"})", "ann"},
+      {R"({"username":"ann","ip_address":"10.0.0.1"})", "ann"},
+      {R"({"ip_address":"10.0.0.1"})", ""},  // removed: store_ip is off
+      {R"({"email":true})", ""},
+  };
+  for (const Case& c : cases) {
+    model::Event ev =
+        MustNormalize(std::string(R"({"message":"m","user":)") + c.user + "}");
+    EXPECT_EQ(ev.user, c.key) << c.user;
+  }
+  model::Event ev =
+      MustNormalize(R"({"user":{"id":")" + std::string(300, 'x') + R"("}})");
+  EXPECT_EQ(ev.user.size(), model::kMaxUserKeyBytes);
+
+  NormalizeOptions keep_ip;
+  keep_ip.store_ip = true;
+  keep_ip.remote_addr = "192.0.2.7";
+  std::string error;
+  ASSERT_TRUE(NormalizeEvent(R"({"user":{"ip_address":"{{auto}}"}})", 1, kNow,
+                             keep_ip, &ev, nullptr, &error));
+  EXPECT_EQ(ev.user, "192.0.2.7");
+}
+
 TEST(NormalizeTest, ScrubbingFollowsThePrivacyOptions) {
   const std::string json =
       R"({"user":{"ip_address":"{{auto}}"},"extra":{"iban":"DE00","token":"t"}})";

@@ -53,6 +53,15 @@ class StoreMetrics : public prometheus::Collectable {
   // A pipeline listener: counts the event for the ranking of active groups.
   void OnEventStored(const model::WriteItem& item,
                      const model::WriteOutcome& outcome);
+  // After the store merged the groups `from` into `into` (REST
+  // RestOptions::on_groups_merged): their activity counts as `into`'s, and
+  // their crashctl_group_events_total series go at once (`into`'s total
+  // follows at the next Refresh()).
+  void GroupsMerged(int64_t into, const std::vector<int64_t>& from);
+  // After the store deleted the groups (RestOptions::on_groups_deleted):
+  // forgotten, their series gone, so a new group that gets one of their ids
+  // starts from nothing.
+  void GroupsDeleted(const std::vector<int64_t>& ids);
   // Events retention deleted for their age (retention.max_age) and for the
   // size limit (retention.max_size).
   void RetentionDeleted(int64_t rows);
@@ -64,6 +73,8 @@ class StoreMetrics : public prometheus::Collectable {
   // Replaces the top groups snapshot (at most 1000 kept). Refresh() calls
   // it; exposed for tests.
   void SetTopGroups(const std::vector<TopGroup>& groups);
+  // The top groups snapshot as it is now (what Collect() exports).
+  std::vector<TopGroup> TopGroups() const;
   // Mirrors a total the store counts (Store::Stats::write_retries) into the
   // counter; a lower total than before (the store was reopened) restarts
   // the baseline, the counter never goes down. Refresh() calls it.
@@ -85,6 +96,9 @@ class StoreMetrics : public prometheus::Collectable {
   prometheus::Counter* write_retries_;
   prometheus::Counter* retention_deleted_;
   prometheus::Counter* retention_size_deleted_;
+  // Drops the ids from top_.
+  void DropTopGroups(const std::vector<int64_t>& ids);
+
   mutable std::mutex mu_;
   double write_retries_seen_ = 0;  // guarded by mu_
   std::vector<TopGroup> top_;      // guarded by mu_

@@ -5,6 +5,7 @@
 #ifndef CRASHCTL_MODEL_EVENT_H_
 #define CRASHCTL_MODEL_EVENT_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -41,6 +42,9 @@ struct ExceptionValue {
   std::optional<bool> handled;
   std::vector<Frame> frames;
 };
+
+// The longest user key kept (Event::user), as Sentry's tag values.
+constexpr size_t kMaxUserKeyBytes = 200;
 
 struct Event {
   std::string event_id;  // 32 lowercase hex characters, never empty
