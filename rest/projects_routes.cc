@@ -138,12 +138,23 @@ class ProjectHandlers {
     int64_t id = 0;
     http::HttpResponse error;
     if (!ProjectId(request, &id, &error)) return error;
+    // The groups that go with it, for the per-group metrics.
+    std::vector<int64_t> groups;
+    if (options_.on_groups_deleted) {
+      Status listed = ProjectGroups(id, &groups);
+      if (!listed.ok()) {
+        return StoreFailure(listed, "groups of " + ProjectName(id));
+      }
+    }
     Status status = store_->DeleteProject(id);
     if (!status.ok()) {
       return StoreFailure(status, "deleting " + ProjectName(id));
     }
-    spdlog::info("rest: deleted project {}", id);
+    spdlog::info("rest: deleted project {} ({} groups)", id, groups.size());
     KeysChanged();
+    if (options_.on_groups_deleted && !groups.empty()) {
+      options_.on_groups_deleted(groups);
+    }
     return Deleted(id);
   }
 
@@ -228,6 +239,22 @@ class ProjectHandlers {
   static bool ProjectId(http::HttpRequest& request, int64_t* id,
                         http::HttpResponse* error) {
     return PathId(request, "id", "project id", id, error);
+  }
+  // The ids of the project's groups, at most kMaxPages pages of 1000.
+  Status ProjectGroups(int64_t id, std::vector<int64_t>* out) {
+    constexpr int kMaxPages = 10000;
+    store::GroupQuery query;
+    query.project = id;
+    query.limit = 1000;
+    for (int i = 0; i < kMaxPages; ++i) {
+      model::Page<model::Group> page;
+      Status status = store_->ListGroups(query, &page);
+      if (!status.ok()) return status;
+      for (const model::Group& g : page.items) out->push_back(g.id);
+      if (page.next_cursor.empty()) break;
+      query.cursor = page.next_cursor;
+    }
+    return Status::Ok();
   }
   static std::string ProjectName(int64_t id) {
     return "project " + std::to_string(id);

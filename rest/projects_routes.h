@@ -7,7 +7,8 @@
 //   PATCH  /api/v1/projects/{id}/keys/{key_id}   label, active, rate limit
 //   DELETE /api/v1/projects/{id}/keys/{key_id}
 // Every key is shown with its DSN and short DSN. All routes need the admin
-// token (when set); after a change RestOptions::on_keys_changed is called.
+// token (when set); after a change RestOptions::on_keys_changed is called,
+// after a project delete also on_groups_deleted with the project's groups.
 // Private to rest/.
 //
 // Thread-safety: the handlers share only the (thread-safe) store and

@@ -4,6 +4,7 @@
 // store calls, on_keys_changed after each change, 400s naming the
 // parameter, 404s, and the admin token.
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,9 @@ class RestProjectsTest : public ::testing::Test {
     ASSERT_TRUE(store_.CreateProject("shop", &project_).ok());
     options_.base_url = "http://127.0.0.1:9190/";
     options_.on_keys_changed = [this] { ++keys_changed_; };
+    options_.on_groups_deleted = [this](const std::vector<int64_t>& ids) {
+      groups_deleted_.insert(groups_deleted_.end(), ids.begin(), ids.end());
+    };
   }
   http::HttpResponse Call(const std::string& method, const std::string& target,
                           const std::string& body = "",
@@ -46,6 +50,7 @@ class RestProjectsTest : public ::testing::Test {
   http::Router router_;
   bool registered_ = false;
   int keys_changed_ = 0;
+  std::vector<int64_t> groups_deleted_;
 };
 
 TEST_F(RestProjectsTest, GetProjectShowsItsDsn) {
@@ -190,8 +195,11 @@ TEST_F(RestProjectsTest, DeleteKeyAndProject) {
   EXPECT_TRUE(ParseStrict(response.body)["deleted"].GetBool());
   EXPECT_EQ(store_.deleted_projects, std::vector<int64_t>{1});
   EXPECT_TRUE(store_.groups.empty());
+  ASSERT_TRUE(store_.last_group_query.has_value());
+  EXPECT_EQ(store_.last_group_query->project, std::optional<int64_t>(1));
   EXPECT_TRUE(store_.keys.empty());
   EXPECT_EQ(keys_changed_, 3);
+  EXPECT_EQ(groups_deleted_, std::vector<int64_t>{4});
   EXPECT_EQ(Call("GET", "/api/v1/projects/1").status, 404);
   EXPECT_EQ(Call("DELETE", "/api/v1/projects/1").status, 404);
   EXPECT_EQ(Call("DELETE", "/api/v1/projects/0").status, 400);
