@@ -1,9 +1,15 @@
-// `project create|list`, `cleanup` and `version`: short-lived commands that
-// open the database directly (SQLite WAL lets them run beside a server).
+// `project create|list|delete`, `project keys ...`, `cleanup` and `version`:
+// short-lived commands that open the database directly (SQLite WAL lets them
+// run beside a server; a server's ingest key cache sees key changes made
+// here within 3 seconds).
 #include <sys/stat.h>
 
+#include <cctype>
 #include <ctime>
 #include <iostream>
+#include <set>
+#include <string>
+#include <vector>
 
 #include "cli.h"
 #include "commands.h"
@@ -108,12 +114,175 @@ int ProjectList(const std::vector<std::string>& args) {
     std::cerr << "crashctl project list: " << result.message() << "\n";
     return kExitFailure;
   }
+  // The DSN of each project's oldest active key; "-" when it has none.
   for (const model::Project& project : projects) {
     std::cout << project.id << "\t" << project.name << "\t"
-              << model::FormatDsn(core::PublicBaseUrl(config),
-                                  project.public_key, project.id)
+              << (project.public_key.empty()
+                      ? std::string("-")
+                      : model::FormatDsn(core::PublicBaseUrl(config),
+                                         project.public_key, project.id))
               << "\n";
   }
+  return kExitOk;
+}
+
+// A positional id argument (`what` names it in the message): decimal
+// digits, 1..10^18. Prints the usage error and returns false otherwise.
+bool ParseIdArg(const std::string& command, const std::string& what,
+                const std::string& text, int64_t* out) {
+  bool ok = !text.empty() && text.size() <= 18;
+  int64_t value = 0;
+  for (size_t i = 0; ok && i < text.size(); ++i) {
+    ok = std::isdigit(static_cast<unsigned char>(text[i])) != 0;
+    value = value * 10 + (text[i] - '0');
+  }
+  if (!ok || value <= 0) {
+    std::cerr << "crashctl " << command << ": " << what << " \"" << text
+              << "\" is not a positive integer\n";
+    return false;
+  }
+  *out = value;
+  return true;
+}
+
+// Parses `args` as the flags `known` and exactly the positional ids
+// `names` (e.g. {"PROJECT_ID", "KEY_ID"}) into `ids`.
+bool ParseIdCommand(const std::string& command,
+                    const std::vector<std::string>& args,
+                    const std::set<std::string>& known,
+                    const std::vector<std::string>& names, ParsedArgs* parsed,
+                    std::vector<int64_t>* ids) {
+  std::string error;
+  if (!ParseFlags(args, known, parsed, &error)) {
+    std::cerr << "crashctl " << command << ": " << error << "\n";
+    return false;
+  }
+  if (parsed->positional.size() != names.size()) {
+    std::string usage;
+    for (const std::string& name : names) usage += " " + name;
+    std::cerr << "crashctl " << command << ": expected" << usage << "\n";
+    return false;
+  }
+  ids->resize(names.size());
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (!ParseIdArg(command, names[i], parsed->positional[i], &(*ids)[i])) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The exit status of a failed store call: kInvalid is bad usage.
+int Failed(const std::string& command, const Status& status) {
+  std::cerr << "crashctl " << command << ": " << status.message() << "\n";
+  return status.code() == Status::Code::kInvalid ? kExitUsage : kExitFailure;
+}
+
+// `crashctl project delete PROJECT_ID`: the project and all of its data.
+int ProjectDelete(const std::vector<std::string>& args) {
+  const std::string command = "project delete";
+  ParsedArgs parsed;
+  std::vector<int64_t> ids;
+  if (!ParseIdCommand(command, args, {"data", "config"}, {"PROJECT_ID"},
+                      &parsed, &ids)) {
+    return kExitUsage;
+  }
+  core::Config config;
+  int status = kExitOk;
+  std::unique_ptr<store::Store> store =
+      OpenForCommand(parsed, &config, &status);
+  if (!store) return status;
+  const Status result = store->DeleteProject(ids[0]);
+  if (!result.ok()) return Failed(command, result);
+  std::cout << "Deleted project " << ids[0] << "\n";
+  return kExitOk;
+}
+
+void PrintKey(const core::Config& config, const model::ProjectKey& key) {
+  std::cout << key.id << "\t" << (key.active ? "active" : "disabled") << "\t"
+            << (key.rate_limit_per_minute > 0
+                    ? std::to_string(key.rate_limit_per_minute) + "/min"
+                    : std::string("unlimited"))
+            << "\t" << (key.label.empty() ? "-" : key.label) << "\t"
+            << model::FormatDsn(core::PublicBaseUrl(config), key.public_key,
+                                key.project_id)
+            << "\n";
+}
+
+// `crashctl project keys list|create|disable|enable|delete ...`.
+int ProjectKeys(const std::vector<std::string>& args) {
+  static const char kUsage[] =
+      "expected list PROJECT_ID, create PROJECT_ID [--label L] "
+      "[--rate-limit N], disable|enable|delete PROJECT_ID KEY_ID";
+  if (args.empty()) {
+    std::cerr << "crashctl project keys: " << kUsage << "\n";
+    return kExitUsage;
+  }
+  const std::string sub = args[0];
+  const std::string command = "project keys " + sub;
+  const std::vector<std::string> rest(args.begin() + 1, args.end());
+  const bool with_key = sub == "disable" || sub == "enable" || sub == "delete";
+  if (sub != "list" && sub != "create" && !with_key) {
+    std::cerr << "crashctl project keys: unknown subcommand " << sub << " ("
+              << kUsage << ")\n";
+    return kExitUsage;
+  }
+  std::set<std::string> known = {"data", "config"};
+  if (sub == "create") known.insert({"label", "rate-limit"});
+  std::vector<std::string> names = {"PROJECT_ID"};
+  if (with_key) names.push_back("KEY_ID");
+  ParsedArgs parsed;
+  std::vector<int64_t> ids;
+  if (!ParseIdCommand(command, rest, known, names, &parsed, &ids)) {
+    return kExitUsage;
+  }
+  int64_t rate_limit = 0;
+  if (parsed.flags.count("rate-limit")) {
+    const std::string& text = parsed.flags["rate-limit"];
+    if (text != "0" &&
+        !ParseIdArg(command, "--rate-limit", text, &rate_limit)) {
+      return kExitUsage;
+    }
+  }
+  core::Config config;
+  int status = kExitOk;
+  std::unique_ptr<store::Store> store =
+      OpenForCommand(parsed, &config, &status);
+  if (!store) return status;
+  model::ProjectKey key;
+  Status result;
+  if (sub == "list") {
+    std::vector<model::ProjectKey> keys;
+    result = store->ListKeys(ids[0], &keys);
+    if (!result.ok()) return Failed(command, result);
+    for (const model::ProjectKey& k : keys) PrintKey(config, k);
+    return kExitOk;
+  }
+  if (sub == "create") {
+    result = store->CreateKey(ids[0], parsed.flags["label"], rate_limit, &key);
+    if (!result.ok()) return Failed(command, result);
+    std::cout << "DSN: "
+              << model::FormatDsn(core::PublicBaseUrl(config), key.public_key,
+                                  key.project_id)
+              << "\n"
+              << "Short DSN: "
+              << model::FormatShortDsn(core::PublicBaseUrl(config),
+                                       key.public_key)
+              << "\n"
+              << "Key: " << key.id << "\n";
+    return kExitOk;
+  }
+  if (sub == "delete") {
+    result = store->DeleteKey(ids[0], ids[1]);
+    if (!result.ok()) return Failed(command, result);
+    std::cout << "Deleted key " << ids[1] << "\n";
+    return kExitOk;
+  }
+  store::KeyUpdate update;
+  update.active = sub == "enable";
+  result = store->UpdateKey(ids[0], ids[1], update, &key);
+  if (!result.ok()) return Failed(command, result);
+  PrintKey(config, key);
   return kExitOk;
 }
 
@@ -123,14 +292,16 @@ const char* Version() { return CRASHCTL_VERSION; }
 
 int ProjectCommand(const std::vector<std::string>& args) {
   if (args.empty()) {
-    std::cerr << "crashctl project: expected create or list\n";
+    std::cerr << "crashctl project: expected create, list, delete or keys\n";
     return kExitUsage;
   }
   const std::vector<std::string> rest(args.begin() + 1, args.end());
   if (args[0] == "create") return ProjectCreate(rest);
   if (args[0] == "list") return ProjectList(rest);
+  if (args[0] == "delete") return ProjectDelete(rest);
+  if (args[0] == "keys") return ProjectKeys(rest);
   std::cerr << "crashctl project: unknown subcommand " << args[0]
-            << " (expected create or list)\n";
+            << " (expected create, list, delete or keys)\n";
   return kExitUsage;
 }
 

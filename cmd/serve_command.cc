@@ -277,6 +277,11 @@ int ServeCommand(const std::vector<std::string>& args) {
   rest_options.ready = [&kube, &pipeline](std::string* reason) {
     return (!kube || kube->Ready(reason)) && pipeline.Ready(reason);
   };
+  // The ingest key cache follows the REST key and project changes at once.
+  rest_options.on_keys_changed = [&ingest] { ingest.InvalidateKeys(); };
+  rest_options.on_project_created = [&ingest](const model::Project&) {
+    ingest.InvalidateKeys();
+  };
   // Merges and deletes through the REST API: the per-group metrics follow
   // the store (docs/storage.md "Merging and deleting").
   rest_options.on_groups_merged =

@@ -31,8 +31,6 @@ namespace crashctl {
 namespace ingest {
 namespace {
 
-constexpr auto kRefreshInterval = std::chrono::milliseconds(200);
-
 bool ParseProjectId(const std::string& text, int64_t* id) {
   if (text.empty() || text.size() > 18) return false;
   int64_t value = 0;
@@ -137,7 +135,8 @@ IngestHandlers::IngestHandlers(store::Store* store, IngestPipeline* pipeline,
     : store_(store),
       pipeline_(pipeline),
       metrics_(metrics),
-      options_(options) {}
+      options_(options),
+      keys_(store, options_.keys) {}
 
 size_t IngestHandlers::RemoveStaleSpoolFiles(const std::string& dir) {
   const size_t removed = Spool::RemoveStale(dir);
@@ -219,32 +218,45 @@ bool IngestHandlers::DecodeBody(const http::HttpRequest& request,
   return false;
 }
 
-bool IngestHandlers::FindProjectByKey(const std::string& key,
-                                      model::Project* project) {
-  std::lock_guard<std::mutex> lock(projects_mu_);
-  auto it = projects_by_key_.find(key);
-  if (it == projects_by_key_.end()) {
-    const auto now = std::chrono::steady_clock::now();
-    if (now - projects_loaded_ < kRefreshInterval &&
-        projects_loaded_.time_since_epoch().count() != 0) {
-      return false;
-    }
-    std::vector<model::Project> projects;
-    if (!store_->ListProjects(&projects).ok()) return false;
-    projects_loaded_ = now;
-    projects_by_key_.clear();
-    for (const model::Project& p : projects) projects_by_key_[p.public_key] = p;
-    it = projects_by_key_.find(key);
-    if (it == projects_by_key_.end()) return false;
+bool IngestHandlers::ResolveKey(const std::string& public_key,
+                                model::Project* project, model::ProjectKey* key,
+                                Refusal* refusal) {
+  model::ProjectKey found;
+  if (!keys_.Find(public_key, &found)) {
+    *refusal = {403, "auth", "unknown key"};
+    return false;
   }
-  *project = it->second;
+  if (!found.active) {
+    *refusal = {403, "key_disabled", "key is disabled"};
+    return false;
+  }
+  project->id = found.project_id;
+  if (key != nullptr) *key = std::move(found);
   return true;
+}
+
+bool IngestHandlers::AdmitByRate(const model::ProjectKey& key, int64_t events,
+                                 http::HttpResponse* response) {
+  if (events <= 0 || key.rate_limit_per_minute <= 0) return true;
+  const int64_t wait =
+      rate_limiter_.Acquire(key.id, key.rate_limit_per_minute, events);
+  if (wait == 0) return true;
+  *response = Refuse({429, "rate_limited",
+                      "key is over its rate limit of " +
+                          std::to_string(key.rate_limit_per_minute) +
+                          " events per minute, retry after " +
+                          std::to_string(wait) + "s"});
+  for (auto& header : KeyRateLimitHeaders(wait)) {
+    response->headers.push_back(std::move(header));
+  }
+  return false;
 }
 
 bool IngestHandlers::Authenticate(const http::HttpRequest& request,
                                   const std::string& path_id,
                                   const std::string& envelope_dsn,
-                                  model::Project* project, Refusal* refusal) {
+                                  model::Project* project, Refusal* refusal,
+                                  model::ProjectKey* key) {
   int64_t project_id = 0;
   if (!path_id.empty() && !ParseProjectId(path_id, &project_id)) {
     *refusal = {400, "unknown_project",
@@ -293,8 +305,7 @@ bool IngestHandlers::Authenticate(const http::HttpRequest& request,
       return false;
     }
   }
-  if (!FindProjectByKey(offered.front().second, project)) {
-    *refusal = {403, "auth", "unknown key"};
+  if (!ResolveKey(offered.front().second, project, key, refusal)) {
     return false;
   }
   if (project_id != 0 && project->id != project_id) {
@@ -470,10 +481,18 @@ http::HttpResponse IngestHandlers::HandleEnvelope(http::HttpRequest& request) {
     return Refuse({400, "bad_envelope", "invalid envelope: " + error});
   }
   model::Project project;
+  model::ProjectKey key;
   if (!Authenticate(request, request.path_params["project_id"], envelope.dsn,
-                    &project, &refusal)) {
+                    &project, &refusal, &key)) {
     return Refuse(refusal);
   }
+  // The rate limit counts the envelope's events and transactions.
+  int64_t limited_items = 0;
+  for (const EnvelopeItem& item : envelope.items) {
+    if (IsEventItem(item.type) || item.type == "transaction") ++limited_items;
+  }
+  http::HttpResponse limited;
+  if (!AdmitByRate(key, limited_items, &limited)) return limited;
   // Validate every item before queueing any: a bad envelope stores nothing.
   const double now = util::NowSeconds();
   std::optional<double> sent_at;
@@ -785,9 +804,12 @@ http::HttpResponse IngestHandlers::HandleSingleEvent(
   std::string body;
   if (!DecodeBody(request, &body, &refusal)) return Refuse(refusal);
   model::Project project;
-  if (!Authenticate(request, path_id, "", &project, &refusal)) {
+  model::ProjectKey key;
+  if (!Authenticate(request, path_id, "", &project, &refusal, &key)) {
     return Refuse(refusal);
   }
+  http::HttpResponse limited;
+  if (!AdmitByRate(key, 1, &limited)) return limited;
   const std::string encoding =
       util::ToLower(util::Trim(request.Header("content-encoding")));
   if (encoding.empty() || encoding == "identity") {
@@ -860,8 +882,8 @@ http::HttpResponse IngestHandlers::HandleCron(http::HttpRequest& request) {
                      "keys disagree: the path and sentry_key carry "
                      "different keys"});
     }
-    if (!FindProjectByKey(cron.sentry_key, &project)) {
-      return Refuse({403, "auth", "unknown key"});
+    if (!ResolveKey(cron.sentry_key, &project, nullptr, &refusal)) {
+      return Refuse(refusal);
     }
     if (project.id != cron.project_id) {
       return Refuse({403, "auth",

@@ -25,6 +25,7 @@ const std::vector<std::string>& Metrics::KnownRejectReasons() {
   static const auto* v = new std::vector<std::string>{"malformed_json",
                                                       "bad_envelope",
                                                       "auth",
+                                                      "key_disabled",
                                                       "unknown_project",
                                                       "too_large",
                                                       "decompression",

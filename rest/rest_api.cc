@@ -20,6 +20,7 @@
 #include "crashctl/util/time.h"
 #include "monitors_routes.h"
 #include "openapi.h"
+#include "projects_routes.h"
 #include "request_params.h"
 #include "resource_json.h"
 #include "rest_responses.h"
@@ -823,6 +824,7 @@ void RegisterRestRoutes(http::Router* router, store::Store* store,
   RegisterSearchRoutes(router, store, options);
   RegisterMonitorRoutes(router, store, options);  // cron monitors
   RegisterAttachmentRoutes(router, store, options);
+  RegisterProjectRoutes(router, store, options);  // one project, its keys
 }
 
 }  // namespace rest

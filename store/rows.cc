@@ -9,7 +9,11 @@
 namespace crashctl {
 namespace store {
 
-const char kProjectColumns[] = "id, name, public_key, created_at";
+// public_key: the oldest active key (model::Project::public_key).
+const char kProjectColumns[] =
+    "id, name, coalesce((SELECT k.public_key FROM project_keys k "
+    "WHERE k.project_id = projects.id AND k.active = 1 ORDER BY k.id "
+    "LIMIT 1), ''), created_at";
 
 const char kGroupColumns[] =
     "id, project_id, fingerprint, title, culprit, level, status, count, "

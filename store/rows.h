@@ -62,6 +62,12 @@ constexpr size_t kMaxSearchExceptionBytes = 4096;
 std::string ExceptionSearchText(const model::Event& event);
 
 void ReadProject(const SqliteStmt& stmt, model::Project* out);
+
+// Project keys (store/sqlite_store_keys.cc): 32 random lowercase hex digits
+// (kInternal naming `what` when no randomness), and the insert of `*key`
+// (its id is set).
+Status RandomHexKey(std::string* key, const std::string& what);
+Status InsertProjectKey(SqliteDb* db, model::ProjectKey* key);
 void ReadGroup(const SqliteStmt& stmt, model::Group* out);
 void ReadEvent(const SqliteStmt& stmt, model::StoredEvent* out);
 void ReadCrash(const SqliteStmt& stmt, model::Crash* out);

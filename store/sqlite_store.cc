@@ -4,7 +4,6 @@
 #include "sqlite_store.h"
 
 #include <fcntl.h>
-#include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -33,21 +32,6 @@ namespace {
 constexpr int kMaxDeleteBatches = 100000;
 constexpr int kMaxVacuumSteps = 100;
 constexpr int kVacuumPagesPerStep = 2000;
-
-Status RandomHexKey(std::string* key) {
-  unsigned char bytes[16];
-  if (RAND_bytes(bytes, sizeof(bytes)) != 1) {
-    return MakeStatus(Status::Code::kInternal,
-                      "create project: RAND_bytes failed");
-  }
-  static const char kHex[] = "0123456789abcdef";
-  key->clear();
-  for (unsigned char b : bytes) {
-    key->push_back(kHex[b >> 4]);
-    key->push_back(kHex[b & 15]);
-  }
-  return Status::Ok();
-}
 
 }  // namespace
 
@@ -264,7 +248,7 @@ Status SqliteStore::CreateProject(const std::string& name,
   model::Project project;
   project.name = name;
   project.created_at = util::NowSeconds();
-  Status status = RandomHexKey(&project.public_key);
+  Status status = RandomHexKey(&project.public_key, "create project");
   if (!status.ok()) return status;
   status = Write("create project", [&](SqliteDb* db) {
     Status st;
@@ -292,7 +276,13 @@ Status SqliteStore::CreateProject(const std::string& name,
       return db->LastStatus("create project '" + name + "'");
     }
     project.id = db->LastInsertRowid();
-    return Status::Ok();
+    // Its first key (the DSN key ingest accepts).
+    model::ProjectKey key;
+    key.project_id = project.id;
+    key.public_key = project.public_key;
+    key.label = "Default";
+    key.created_at = project.created_at;
+    return InsertProjectKey(db, &key);
   });
   if (status.ok() && out != nullptr) *out = project;
   return status;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <regex>
 
 #include "tests/testing/server_process.h"
@@ -151,6 +152,123 @@ TEST(CliTest, NoArgumentsIsOneLineOfUsage) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   EXPECT_EQ(r.out, "");
+}
+
+// `project keys ...`, `project delete` and `project list` with several keys
+// (issue 19).
+TEST(CliTest, ProjectKeysLifecycleAndListShowsOldestActiveKey) {
+  const TempDir data_dir("cli-keys");
+  const std::string& data = data_dir.path();
+  const std::map<std::string, std::string> env = {
+      {"CRASHCTL_SERVER_BASE_URL", ""}};
+  CommandResult r = RunCommand(
+      {CrashctlBinary(), "project", "create", "--name", "app", "--data", data},
+      env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(
+      r.out, m,
+      std::regex(R"(^DSN: http://([0-9a-f]{32})@localhost:9190/1\n)")))
+      << r.out;
+  const std::string first = m[1];
+
+  r = RunCommand({CrashctlBinary(), "project", "keys", "create", "1", "--label",
+                  "ci", "--rate-limit", "120", "--data", data},
+                 env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_TRUE(std::regex_search(
+      r.out, m,
+      std::regex(R"(^DSN: http://([0-9a-f]{32})@localhost:9190/1\n)"
+                 R"(Short DSN: http://localhost:9190/api/v1/events\?key=)"
+                 R"([0-9a-f]{32}\nKey: 2\n$)")))
+      << r.out;
+  const std::string second = m[1];
+  EXPECT_NE(second, first);
+
+  r = RunCommand(
+      {CrashctlBinary(), "project", "keys", "list", "1", "--data", data}, env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "1\tactive\tunlimited\tDefault\thttp://" + first +
+                       "@localhost:9190/1\n"
+                       "2\tactive\t120/min\tci\thttp://" +
+                       second + "@localhost:9190/1\n");
+
+  r = RunCommand({CrashctlBinary(), "project", "keys", "disable", "1", "1",
+                  "--data", data},
+                 env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("1\tdisabled\t", 0), 0u) << r.out;
+  r = RunCommand({CrashctlBinary(), "project", "list", "--data", data}, env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "1\tapp\thttp://" + second + "@localhost:9190/1\n");
+  r = RunCommand(
+      {CrashctlBinary(), "project", "keys", "enable", "1", "1", "--data", data},
+      env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = RunCommand({CrashctlBinary(), "project", "list", "--data", data}, env);
+  EXPECT_EQ(r.out, "1\tapp\thttp://" + first + "@localhost:9190/1\n");
+
+  r = RunCommand(
+      {CrashctlBinary(), "project", "keys", "delete", "1", "1", "--data", data},
+      env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = RunCommand(
+      {CrashctlBinary(), "project", "keys", "delete", "1", "1", "--data", data},
+      env);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("no key 1"), std::string::npos) << r.err;
+  r = RunCommand(
+      {CrashctlBinary(), "project", "keys", "delete", "1", "2", "--data", data},
+      env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // Without an active key the project shows no DSN.
+  r = RunCommand({CrashctlBinary(), "project", "list", "--data", data}, env);
+  EXPECT_EQ(r.out, "1\tapp\t-\n");
+
+  r = RunCommand({CrashctlBinary(), "project", "delete", "1", "--data", data},
+                 env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "Deleted project 1\n");
+  r = RunCommand({CrashctlBinary(), "project", "list", "--data", data}, env);
+  EXPECT_EQ(r.out, "");
+  r = RunCommand({CrashctlBinary(), "project", "delete", "1", "--data", data},
+                 env);
+  EXPECT_EQ(r.exit_code, 1);
+  r = RunCommand(
+      {CrashctlBinary(), "project", "keys", "list", "1", "--data", data}, env);
+  EXPECT_EQ(r.exit_code, 1);
+}
+
+TEST(CliTest, ProjectKeysBadUsageExitsTwo) {
+  const TempDir data_dir("cli-keys-usage");
+  const std::string& data = data_dir.path();
+  ASSERT_EQ(RunCommand({CrashctlBinary(), "project", "create", "--name", "app",
+                        "--data", data})
+                .exit_code,
+            0);
+  const std::vector<std::vector<std::string>> cases = {
+      {"project", "keys"},
+      {"project", "keys", "rotate", "1"},
+      {"project", "keys", "list"},
+      {"project", "keys", "list", "x"},
+      {"project", "keys", "list", "1", "2"},
+      {"project", "keys", "disable", "1"},
+      {"project", "keys", "create", "1", "--rate-limit", "-5"},
+      {"project", "keys", "create", "1", "--label", "x", "--bogus", "1"},
+      {"project", "keys", "create", "1", "--label", std::string(201, 'a')},
+      {"project", "delete"},
+      {"project", "delete", "0"},
+  };
+  for (const auto& c : cases) {
+    std::vector<std::string> argv = {CrashctlBinary()};
+    argv.insert(argv.end(), c.begin(), c.end());
+    argv.push_back("--data");
+    argv.push_back(data);
+    CommandResult r = RunCommand(argv);
+    EXPECT_EQ(r.exit_code, 2) << c.back() << ": " << r.err;
+    EXPECT_FALSE(r.err.empty());
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
 }
 
 }  // namespace

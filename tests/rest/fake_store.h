@@ -164,9 +164,34 @@ class FakeStore : public store::Store {
   Stats GetStats() override { return {}; }
   Status IntegrityCheck() override { return Status::Ok(); }
 
+  // --- project keys and project deletes (issue 19; fake_store_keys.cc) ---
+  // `keys` holds every key. A project of `projects` without any key yet
+  // gets its public_key as its first key when keys are first read or
+  // changed (so that tests filling `projects` directly keep working).
+  // ListAllKeys (the ingest key cache's read) takes no injected failure.
+  // DeleteProject erases the project, its keys, groups, events and
+  // transactions and records its id.
+  std::vector<model::ProjectKey> keys;
+  std::vector<int64_t> deleted_projects;
+  Status DeleteProject(int64_t id) override;
+  Status ListKeys(int64_t project_id,
+                  std::vector<model::ProjectKey>* out) override;
+  Status ListAllKeys(std::vector<model::ProjectKey>* out) override;
+  Status CreateKey(int64_t project_id, const std::string& label,
+                   int64_t rate_limit_per_minute,
+                   model::ProjectKey* out) override;
+  Status UpdateKey(int64_t project_id, int64_t key_id,
+                   const store::KeyUpdate& update,
+                   model::ProjectKey* out) override;
+  Status DeleteKey(int64_t project_id, int64_t key_id) override;
+
  private:
   // Returns the injected failure, if any (and counts the call).
   std::optional<Status> TakeFailure();
+  // Gives the projects without keys their first key (see `keys`).
+  void MaterializeKeys();
+  std::set<int64_t> keyed_projects_;
+  int64_t next_key_id_ = 1;
 };
 
 }  // namespace testing

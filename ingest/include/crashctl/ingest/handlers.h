@@ -30,8 +30,10 @@
 #include <vector>
 
 #include "crashctl/http/http.h"
+#include "crashctl/ingest/key_cache.h"
 #include "crashctl/ingest/normalize.h"
 #include "crashctl/ingest/pipeline.h"
+#include "crashctl/ingest/rate_limiter.h"
 #include "crashctl/model/event.h"
 #include "crashctl/releases/check_in.h"
 #include "crashctl/releases/client_report.h"
@@ -87,6 +89,8 @@ class IngestHandlers {
     // when the request is answered. "" = the system's temp directory.
     std::string spool_dir;
     size_t spool_threshold = 1 << 20;
+    // The reload intervals of the DSN key cache (KeyCache).
+    KeyCache::Options keys;
   };
 
   IngestHandlers(store::Store* store, IngestPipeline* pipeline,
@@ -97,6 +101,10 @@ class IngestHandlers {
   // Deletes the attachment spool files a crash left in `dir` (call before
   // serving); returns how many.
   static size_t RemoveStaleSpoolFiles(const std::string& dir);
+
+  // Drops the cached DSN keys: the next request reloads them (after keys
+  // were created, changed or deleted, or a project deleted).
+  void InvalidateKeys() { keys_.Invalidate(); }
 
   // Adds the ingestion routes to `router` (envelope, store, short form,
   // and the cron check-in form).
@@ -131,10 +139,21 @@ class IngestHandlers {
                   Refusal* refusal);
   // Resolves the project from the path id and the offered keys (query
   // `sentry_key`, X-Sentry-Auth / Authorization header, envelope dsn).
+  // `*key` (if not null) gets the key used. An unknown key is refused 403
+  // `auth`, a disabled one 403 `key_disabled`.
   bool Authenticate(const http::HttpRequest& request,
                     const std::string& path_id, const std::string& envelope_dsn,
-                    model::Project* project, Refusal* refusal);
-  bool FindProjectByKey(const std::string& key, model::Project* project);
+                    model::Project* project, Refusal* refusal,
+                    model::ProjectKey* key = nullptr);
+  // The project of DSN key `public_key`; false with `*refusal` when the key
+  // is unknown or disabled.
+  bool ResolveKey(const std::string& public_key, model::Project* project,
+                  model::ProjectKey* key, Refusal* refusal);
+  // Takes `events` (0: nothing to limit) from the rate limit of `key`;
+  // false with `*response` (429, KeyRateLimitHeaders, counted as
+  // `rate_limited`) when the key is over its limit.
+  bool AdmitByRate(const model::ProjectKey& key, int64_t events,
+                   http::HttpResponse* response);
   // Normalises and groups one event payload.
   // `sentry_client` (X-Sentry-Auth) names the SDK when the event does not.
   bool PrepareEvent(const std::string& payload, int64_t project_id,
@@ -203,11 +222,10 @@ class IngestHandlers {
   Metrics* metrics_;
   Options options_;
 
-  // Projects by public key; refreshed from the store on a miss, at most
-  // every kRefreshInterval so unknown keys cannot hammer the database.
-  std::mutex projects_mu_;
-  std::map<std::string, model::Project> projects_by_key_;
-  std::chrono::steady_clock::time_point projects_loaded_{};
+  // The DSN keys (reloaded every 3 s, on a miss at most once a second, and
+  // after InvalidateKeys) and their rate limits.
+  KeyCache keys_;
+  RateLimiter rate_limiter_;
 };
 
 }  // namespace ingest

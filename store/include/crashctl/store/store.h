@@ -543,7 +543,7 @@ class Store {
     return NotKept("project deletes");
   }
 
-  // --- project keys (issue 19; sqlite_store_admin.cc) --------------------
+  // --- project keys (issue 19; sqlite_store_keys.cc) ---------------------
   // A project's keys, oldest first. kNotFound for an unknown project.
   virtual Status ListKeys(int64_t project_id,
                           std::vector<model::ProjectKey>* out) {
