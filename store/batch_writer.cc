@@ -178,7 +178,7 @@ Status BatchWriter::Add(const model::WriteItem& item,
       search.Bind(1, delta->id)
           .Bind(2, grouping.title)
           .Bind(3, grouping.culprit)
-          .Bind(4, event.message)
+          .Bind(4, MessageSearchText(event))
           .Bind(5, ExceptionSearchText(event));
       if (search.Run() != SQLITE_DONE) {
         return Failed(event, "index group " + std::to_string(delta->id));
@@ -264,7 +264,7 @@ Status BatchWriter::InsertEvent(const model::WriteItem& item, double timestamp,
   if (!db_->Prepare(kInsertEventSearch, &search, &st)) return st;
   search.Bind(1, row)
       .Bind(2, item.grouping.title)
-      .Bind(3, event.message)
+      .Bind(3, MessageSearchText(event))
       .Bind(4, ExceptionSearchText(event));
   if (search.Run() != SQLITE_DONE) return Failed(event, "index event");
   return Status::Ok();

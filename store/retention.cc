@@ -78,12 +78,14 @@ Status Retention::EnforceMaxSize(int64_t* deleted) {
   const int64_t before = used;
   const int64_t max_batch = std::max<int64_t>(1, options_.max_size_batch);
   // Rounds grow from 10 events (events can be large): each deletes what the
-  // bytes freed per event so far say is still over the limit (plus 10%),
-  // but never more than all rounds before it together, so one small,
-  // unrepresentative sample cannot delete far too much; the estimate
-  // sharpens as more is deleted. (Deleting frees whole pages only: the
-  // first events may free nothing measurable.) A pass thus deletes little
-  // more than it must.
+  // bytes freed per event so far say is still over the limit (plus
+  // kMargin: a round that falls a little short is followed by a small one,
+  // while every event over is data lost for nothing), but never more than all
+  // rounds before it together, so one small, unrepresentative sample cannot
+  // delete far too much; the estimate sharpens as more is deleted. (Deleting
+  // frees whole pages only: the first events may free nothing measurable.) A
+  // pass thus deletes little more than it must.
+  constexpr double kMargin = 1.02;
   int64_t batch = std::min<int64_t>(10, max_batch);
   int rounds = 0;
   bool unmet = false;
@@ -107,7 +109,8 @@ Status Retention::EnforceMaxSize(int64_t* deleted) {
       batch = cap;
     } else {
       const double per_event = static_cast<double>(freed) / *deleted;
-      const double want = 1.1 * static_cast<double>(used - limit) / per_event;
+      const double want =
+          kMargin * static_cast<double>(used - limit) / per_event;
       batch = std::max<int64_t>(
           1, std::min<double>(static_cast<double>(cap), want + 1));
     }

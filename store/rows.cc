@@ -6,6 +6,8 @@
 
 #include <algorithm>
 
+#include "crashctl/util/strings.h"
+
 namespace crashctl {
 namespace store {
 
@@ -95,6 +97,12 @@ TagList IndexedTags(const model::Event& event) {
     if (!values[i]->empty()) out.emplace_back(kPseudoTags[i], *values[i]);
   }
   for (auto& tag : CustomTags(event)) out.push_back(std::move(tag));
+  return out;
+}
+
+std::string MessageSearchText(const model::Event& event) {
+  std::string out = event.message;
+  util::TruncateUtf8(&out, kMaxSearchMessageBytes);
   return out;
 }
 

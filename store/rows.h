@@ -60,6 +60,11 @@ TagList CustomTags(const model::Event& event);
 // of each, one per line, at most kMaxSearchExceptionBytes.
 constexpr size_t kMaxSearchExceptionBytes = 4096;
 std::string ExceptionSearchText(const model::Event& event);
+// The start of an event's message that full-text search sees: a message
+// can be kilobytes of log text, and every distinct word of it would cost an
+// index entry per event.
+constexpr size_t kMaxSearchMessageBytes = 1024;
+std::string MessageSearchText(const model::Event& event);
 
 void ReadProject(const SqliteStmt& stmt, model::Project* out);
 

@@ -394,6 +394,31 @@ void SqliteStore::VacuumFreePages() {
   }
 }
 
+void SqliteStore::CompactSearchIndexes() {
+  for (const char* table : {"event_search", "group_search"}) {
+    // A negative page count also merges segments of different levels (what
+    // 'optimize' does, one bounded step at a time); a step that changed
+    // fewer than 2 rows found nothing left to merge (the FTS5 manual).
+    const std::string merge = std::string("INSERT INTO ") + table + "(" +
+                              table + ", rank) VALUES ('merge', -" +
+                              std::to_string(kVacuumPagesPerStep) + ")";
+    for (int i = 0; i < kMaxVacuumSteps; ++i) {
+      int64_t changed = 0;
+      Status status = Write("retention: merge search index", [&](SqliteDb* db) {
+        const int before = sqlite3_total_changes(db->handle());
+        Status st = db->Exec(merge, table);
+        changed = sqlite3_total_changes(db->handle()) - before;
+        return st;
+      });
+      if (!status.ok()) {
+        spdlog::warn("store: {}", status.message());
+        break;
+      }
+      if (changed < 2) break;
+    }
+  }
+}
+
 Status SqliteStore::DeleteOlderThan(double cutoff, int64_t* deleted) {
   int64_t events = 0, groups = 0, crashes = 0;
   if (deleted != nullptr) *deleted = 0;
@@ -545,6 +570,7 @@ Status SqliteStore::DeleteOldestEvents(int64_t limit, int64_t* deleted) {
   int64_t orphans = 0;
   status = DeleteOrphanItems(oldest, &orphans);
   if (!status.ok()) return status;
+  CompactSearchIndexes();
   VacuumFreePages();
   spdlog::info(
       "store: size retention deleted the {} oldest events, {} groups, {} "

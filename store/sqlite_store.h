@@ -234,6 +234,11 @@ class SqliteStore : public Store {
   // Gives pages freed by deletes back to the file system (incremental
   // auto-vacuum), in bounded steps; failures are logged, not returned.
   void VacuumFreePages();
+  // Merges the segments of the full-text indexes (event_search,
+  // group_search) in bounded steps: FTS5 records a delete as a marker in a
+  // new segment, so the space of deleted events comes back only when their
+  // segments are merged. Failures are logged, not returned.
+  void CompactSearchIndexes();
   // Inside WriteEvents' transaction: one upsert per distinct (project,
   // release, environment) of the batch's stored events into `releases`
   // (errors, first/last seen). store/sqlite_store_sessions.cc.

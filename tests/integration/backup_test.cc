@@ -301,7 +301,7 @@ TEST(BackupTest, SizeRetentionInTheServerDeletesTheOldestAndCounts) {
       testing::MetricValue(server->Get("/metrics").body, series);
   EXPECT_GT(deleted, kEvents / 2);
   // Not (much) more than needed: 1 MiB holds about 60 of these events
-  // besides the empty tables and indexes, and a pass deletes at most 10 %
+  // besides the empty tables and indexes, and a pass deletes at most 2 %
   // more than its estimate says is over the limit.
   EXPECT_LT(deleted, kEvents - 20) << server->Log();
   EXPECT_GT(used_bytes(), (1 << 20) / 2) << server->Log();

@@ -470,7 +470,9 @@ TEST_F(StoreSearchTest, SearchSemantics) {
   for (const SearchCase& c : cases) {
     GroupQuery g;
     g.query = Parse(c.query);
-    if (c.groups != Names{"?"}) EXPECT_EQ(Groups(g), c.groups) << c.query;
+    if (c.groups != Names{"?"}) {
+      EXPECT_EQ(Groups(g), c.groups) << c.query;
+    }
     EventQuery e;
     e.query = Parse(c.query);
     EXPECT_EQ(Events(e, 1), c.events) << c.query;
