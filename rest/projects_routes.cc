@@ -1,7 +1,6 @@
 #include "projects_routes.h"
 
 #include <rapidjson/document.h>
-#include <rapidjson/error/en.h>
 #include <rapidjson/stringbuffer.h>
 #include <spdlog/spdlog.h>
 
@@ -34,29 +33,12 @@ struct KeyBody {
 // the member.
 bool ParseKeyBody(const http::HttpRequest& request, bool allow_empty,
                   bool allow_active, KeyBody* out, http::HttpResponse* error) {
-  if (request.body.size() > kMaxBodyBytes) {
-    *error = http::HttpResponse::Error(413, "request body larger than 64 KiB");
-    return false;
-  }
-  if (allow_empty &&
+  if (allow_empty && request.body.size() <= kMaxBodyBytes &&
       request.body.find_first_not_of(" \t\r\n") == std::string::npos) {
     return true;
   }
   rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseValidateEncodingFlag |
-            rapidjson::kParseIterativeFlag>(request.body.data(),
-                                            request.body.size());
-  if (doc.HasParseError()) {
-    *error = http::HttpResponse::Error(
-        400, std::string("malformed JSON body: ") +
-                 rapidjson::GetParseError_En(doc.GetParseError()) +
-                 " at offset " + std::to_string(doc.GetErrorOffset()));
-    return false;
-  }
-  if (!doc.IsObject()) {
-    *error = http::HttpResponse::Error(400, "JSON body must be an object");
-    return false;
-  }
+  if (!ParseJsonObjectBody(request, &doc, error)) return false;
   for (auto it = doc.MemberBegin(); it != doc.MemberEnd(); ++it) {
     const std::string name(it->name.GetString(), it->name.GetStringLength());
     const rapidjson::Value& v = it->value;

@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "crashctl/util/strings.h"
+#include "cursor.h"
 
 namespace crashctl {
 namespace store {
@@ -229,6 +230,28 @@ void ReadTransaction(const SqliteStmt& stmt, model::StoredTransaction* out) {
   tx.time_shift = stmt.Double(19);
   tx.spans_cut = static_cast<size_t>(stmt.Int(20));
   tx.spans_invalid = static_cast<size_t>(stmt.Int(21));
+}
+
+Status ReadEventPage(SqliteDb* db, SqliteStmt* stmt, int limit,
+                     const char* what, model::Page<model::StoredEvent>* page) {
+  int rc;
+  int64_t last_row_id = 0;
+  while ((rc = stmt->Step()) == SQLITE_ROW) {
+    if (static_cast<int>(page->items.size()) == limit) {
+      Cursor next;
+      next.sort = "timestamp";
+      next.value = page->items.back().timestamp;
+      next.id = last_row_id;
+      page->next_cursor = EncodeCursor(next);
+      break;
+    }
+    model::StoredEvent event;
+    ReadEvent(*stmt, &event);
+    last_row_id = stmt->Int(kEventColumnCount);
+    page->items.push_back(std::move(event));
+  }
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db->LastStatus(what);
+  return Status::Ok();
 }
 
 void ReadCrash(const SqliteStmt& stmt, model::Crash* out) {

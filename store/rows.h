@@ -75,6 +75,12 @@ Status RandomHexKey(std::string* key, const std::string& what);
 Status InsertProjectKey(SqliteDb* db, model::ProjectKey* key);
 void ReadGroup(const SqliteStmt& stmt, model::Group* out);
 void ReadEvent(const SqliteStmt& stmt, model::StoredEvent* out);
+// Steps `stmt` (event columns, then events.id at kEventColumnCount, newest
+// first, at most limit + 1 rows) into `page`: up to `limit` events, and a
+// "timestamp" cursor after the last when there is one more. `what` names the
+// read in errors.
+Status ReadEventPage(SqliteDb* db, SqliteStmt* stmt, int limit,
+                     const char* what, model::Page<model::StoredEvent>* page);
 void ReadCrash(const SqliteStmt& stmt, model::Crash* out);
 // Fills everything but transaction.spans (cleared).
 void ReadTransaction(const SqliteStmt& stmt, model::StoredTransaction* out);

@@ -191,26 +191,7 @@ Status SqliteStore::ListGroupEvents(int64_t group_id, int limit,
     stmt.Bind(1, group_id);
     if (has_cursor) stmt.Bind(2, cursor.value).Bind(3, cursor.id);
     stmt.Bind(4, limit + 1);
-    int rc;
-    int64_t last_row_id = 0;
-    while ((rc = stmt.Step()) == SQLITE_ROW) {
-      if (static_cast<int>(page.items.size()) == limit) {
-        Cursor next;
-        next.sort = "timestamp";
-        next.value = page.items.back().timestamp;
-        next.id = last_row_id;
-        page.next_cursor = EncodeCursor(next);
-        break;
-      }
-      model::StoredEvent event;
-      ReadEvent(stmt, &event);
-      last_row_id = stmt.Int(kEventColumnCount);
-      page.items.push_back(std::move(event));
-    }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-      return db->LastStatus("list group events");
-    }
-    return Status::Ok();
+    return ReadEventPage(db, &stmt, limit, "list group events", &page);
   });
   if (status.ok()) *out = std::move(page);
   return status;

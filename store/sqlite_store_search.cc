@@ -150,26 +150,7 @@ Status SqliteStore::ListEvents(const EventQuery& query,
     SqliteStmt stmt;
     if (!db->Prepare(sql.sql(), &stmt, &st)) return st;
     sql.BindAll(&stmt);
-    int rc;
-    int64_t last_row_id = 0;
-    while ((rc = stmt.Step()) == SQLITE_ROW) {
-      if (static_cast<int>(page.items.size()) == limit) {
-        Cursor next;
-        next.sort = "timestamp";
-        next.value = page.items.back().timestamp;
-        next.id = last_row_id;
-        page.next_cursor = EncodeCursor(next);
-        break;
-      }
-      model::StoredEvent event;
-      ReadEvent(stmt, &event);
-      last_row_id = stmt.Int(kEventColumnCount);
-      page.items.push_back(std::move(event));
-    }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-      return db->LastStatus("list events");
-    }
-    return Status::Ok();
+    return ReadEventPage(db, &stmt, limit, "list events", &page);
   });
   if (status.ok()) *out = std::move(page);
   return status;

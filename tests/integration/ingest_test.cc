@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "server_fixture.h"
 #include "tests/testing/server_process.h"
 
 namespace crashctl {
@@ -76,16 +77,8 @@ std::string Envelope(const std::string& id, const std::string& event) {
          "\n" + event + "\n";
 }
 
-class IngestTest : public ::testing::Test {
+class IngestTest : public testing::ServerWithProjectTest {
  protected:
-  void SetUp() override {
-    std::string error;
-    server_ = ServerProcess::Start({}, &error);
-    ASSERT_TRUE(server_) << error;
-    project_ = server_->CreateProject("shop");
-    ASSERT_FALSE(project_.key.empty());
-  }
-
   std::string EnvelopePath() const {
     return "/api/" + std::to_string(project_.id) +
            "/envelope/?sentry_key=" + project_.key;
@@ -104,9 +97,6 @@ class IngestTest : public ::testing::Test {
   void ExpectServing() {
     EXPECT_EQ(server_->Get("/healthz").status, 200) << server_->Log();
   }
-
-  std::unique_ptr<ServerProcess> server_;
-  ServerProcess::ProjectInfo project_;
 };
 
 TEST_F(IngestTest, RealSentryNodeSdkGroupsTwoCallSites) {

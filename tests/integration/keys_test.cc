@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "server_fixture.h"
 #include "tests/testing/raw_http.h"
 #include "tests/testing/server_process.h"
 
@@ -41,16 +42,8 @@ std::string EventJson(const std::string& id) {
          R"(","platform":"python","level":"error","message":"rotation"})";
 }
 
-class KeysIntegrationTest : public ::testing::Test {
+class KeysIntegrationTest : public testing::ServerWithProjectTest {
  protected:
-  void SetUp() override {
-    std::string error;
-    server_ = ServerProcess::Start({}, &error);
-    ASSERT_TRUE(server_) << error;
-    project_ = server_->CreateProject("shop");
-    ASSERT_FALSE(project_.key.empty());
-  }
-
   std::string KeysPath() const {
     return "/api/v1/projects/" + std::to_string(project_.id) + "/keys";
   }
@@ -76,9 +69,6 @@ class KeysIntegrationTest : public ::testing::Test {
                         "/store/?sentry_key=" + key,
                     EventJson(id), {"Content-Type: application/json"});
   }
-
-  std::unique_ptr<ServerProcess> server_;
-  ServerProcess::ProjectInfo project_;
 };
 
 TEST_F(KeysIntegrationTest, RotationWhileEventsArriveLosesNothing) {

@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "server_fixture.h"
 #include "tests/testing/server_process.h"
 
 namespace crashctl {
@@ -30,14 +31,11 @@ bool Exists(const std::string& path) {
   return stat(path.c_str(), &st) == 0;
 }
 
-class SessionsSdkTest : public ::testing::Test {
+class SessionsSdkTest : public testing::ServerWithProjectTest {
  protected:
   void SetUp() override {
-    std::string error;
-    server_ = ServerProcess::Start({}, &error);
-    ASSERT_TRUE(server_) << error;
-    project_ = server_->CreateProject("shop");
-    ASSERT_FALSE(project_.key.empty());
+    ServerWithProjectTest::SetUp();
+    if (HasFatalFailure()) return;
     pid_ = std::to_string(project_.id);
   }
 
@@ -79,8 +77,6 @@ class SessionsSdkTest : public ::testing::Test {
     return found;
   }
 
-  std::unique_ptr<ServerProcess> server_;
-  ServerProcess::ProjectInfo project_;
   std::string pid_;
 };
 

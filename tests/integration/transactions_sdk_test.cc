@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "server_fixture.h"
 #include "tests/testing/server_process.h"
 
 namespace crashctl {
@@ -138,14 +139,11 @@ double Num(const rapidjson::Value& v, const char* key) {
              : -1;
 }
 
-class TransactionsSdkTest : public ::testing::Test {
+class TransactionsSdkTest : public testing::ServerWithProjectTest {
  protected:
   void SetUp() override {
-    std::string error;
-    server_ = ServerProcess::Start({}, &error);
-    ASSERT_TRUE(server_) << error;
-    project_ = server_->CreateProject("shop");
-    ASSERT_FALSE(project_.key.empty());
+    ServerWithProjectTest::SetUp();
+    if (HasFatalFailure()) return;
     pid_ = std::to_string(project_.id);
   }
 
@@ -178,8 +176,6 @@ class TransactionsSdkTest : public ::testing::Test {
     return ParseJson(r.status == want ? r.body : "{}");
   }
 
-  std::unique_ptr<ServerProcess> server_;
-  ServerProcess::ProjectInfo project_;
   std::string pid_;
 };
 

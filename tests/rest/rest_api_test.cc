@@ -7,6 +7,7 @@
 
 #include "fake_store.h"
 #include "gtest/gtest.h"
+#include "rest_fixture.h"
 #include "rest_test_util.h"
 #include "tests/testing/sample_records.h"
 
@@ -23,7 +24,7 @@ Status Failure(Status::Code code, const std::string& message) {
   return Status(code, message);
 }
 
-class RestApiTest : public ::testing::Test {
+class RestApiTest : public RestRouteTest {
  protected:
   void SetUp() override {
     options_.base_url = kBase;
@@ -98,29 +99,6 @@ class RestApiTest : public ::testing::Test {
     store_.crashes.push_back(evicted);
   }
 
-  http::HttpResponse Call(const std::string& method, const std::string& target,
-                          const std::string& body = "",
-                          std::map<std::string, std::string> headers = {}) {
-    if (!registered_) {
-      RegisterRestRoutes(&router_, &store_, options_);
-      registered_ = true;
-    }
-    http::HttpRequest request = MakeRequest(method, target, body, headers);
-    std::string pattern;
-    return router_.Dispatch(request, &pattern);
-  }
-
-  // Calls and expects `status` with a JSON body; returns the parsed body.
-  rapidjson::Document Expect(int status, const std::string& method,
-                             const std::string& target,
-                             const std::string& body = "") {
-    http::HttpResponse response = Call(method, target, body);
-    EXPECT_EQ(response.status, status)
-        << method << " " << target << " -> " << response.body;
-    EXPECT_EQ(response.content_type, "application/json");
-    return ParseStrict(response.body);
-  }
-
   void ExpectError(int status, const std::string& method,
                    const std::string& target, const std::string& body = "") {
     rapidjson::Document doc = Expect(status, method, target, body);
@@ -129,11 +107,6 @@ class RestApiTest : public ::testing::Test {
     EXPECT_TRUE(doc["error"].IsString());
     EXPECT_GT(doc["error"].GetStringLength(), 0u);
   }
-
-  FakeStore store_;
-  http::Router router_;
-  RestOptions options_;
-  bool registered_ = false;
 };
 
 TEST_F(RestApiTest, HealthzAlwaysOk) {

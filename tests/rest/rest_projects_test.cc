@@ -11,13 +11,14 @@
 #include "crashctl/rest/rest_api.h"
 #include "fake_store.h"
 #include "gtest/gtest.h"
+#include "rest_fixture.h"
 #include "rest_test_util.h"
 
 namespace crashctl {
 namespace rest {
 namespace {
 
-class RestProjectsTest : public ::testing::Test {
+class RestProjectsTest : public RestRouteTest {
  protected:
   void SetUp() override {
     ASSERT_TRUE(store_.CreateProject("shop", &project_).ok());
@@ -27,28 +28,13 @@ class RestProjectsTest : public ::testing::Test {
       groups_deleted_.insert(groups_deleted_.end(), ids.begin(), ids.end());
     };
   }
-  http::HttpResponse Call(const std::string& method, const std::string& target,
-                          const std::string& body = "",
-                          std::map<std::string, std::string> headers = {}) {
-    if (!registered_) {
-      RegisterRestRoutes(&router_, &store_, options_);
-      registered_ = true;
-    }
-    http::HttpRequest request = MakeRequest(method, target, body, headers);
-    std::string pattern;
-    return router_.Dispatch(request, &pattern);
-  }
   std::string ErrorOf(const http::HttpResponse& response) {
     rapidjson::Document doc = ParseStrict(response.body);
     return doc.IsObject() && doc.HasMember("error") ? Str(doc["error"]) : "";
   }
   std::string Keys() { return "/api/v1/projects/1/keys"; }
 
-  testing::FakeStore store_;
   model::Project project_;
-  RestOptions options_;
-  http::Router router_;
-  bool registered_ = false;
   int keys_changed_ = 0;
   std::vector<int64_t> groups_deleted_;
 };

@@ -17,6 +17,7 @@
 #include "fake_store.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "rest_fixture.h"
 #include "rest_test_util.h"
 #include "tests/testing/temp_dir.h"
 
@@ -30,7 +31,7 @@ using ::testing::HasSubstr;
 constexpr char kEventId[] = "0123456789abcdef0123456789abcdef";
 constexpr double kTen = 1795341600;  // 2026-11-22T10:00:00Z
 
-class RestSearchTest : public ::testing::Test {
+class RestSearchTest : public RestRouteTest {
  protected:
   void SetUp() override {
     options_.base_url = "http://127.0.0.1:9190";
@@ -77,27 +78,6 @@ class RestSearchTest : public ::testing::Test {
     }
   }
 
-  http::HttpResponse Call(const std::string& method, const std::string& target,
-                          const std::string& body = "",
-                          std::map<std::string, std::string> headers = {}) {
-    if (!registered_) {
-      RegisterRestRoutes(&router_, &store_, options_);
-      registered_ = true;
-    }
-    http::HttpRequest request = MakeRequest(method, target, body, headers);
-    std::string pattern;
-    return router_.Dispatch(request, &pattern);
-  }
-
-  rapidjson::Document Expect(int status, const std::string& method,
-                             const std::string& target,
-                             const std::string& body = "") {
-    http::HttpResponse response = Call(method, target, body);
-    EXPECT_EQ(response.status, status)
-        << method << " " << target << " -> " << response.body;
-    return ParseStrict(response.body);
-  }
-
   // The error message of a 400 answer.
   std::string Expect400(const std::string& method, const std::string& target,
                         const std::string& body = "") {
@@ -106,10 +86,6 @@ class RestSearchTest : public ::testing::Test {
     return Str(doc["error"]);
   }
 
-  FakeStore store_;
-  http::Router router_;
-  RestOptions options_;
-  bool registered_ = false;
   std::vector<std::pair<int64_t, std::vector<int64_t>>> merged_;
   std::vector<std::vector<int64_t>> deleted_;
 };
