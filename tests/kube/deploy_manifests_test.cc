@@ -1,4 +1,4 @@
-// deploy/kubernetes: RBAC grants exactly what the watcher needs, and the
+// deploy/kubernetes/base: RBAC grants exactly what the watcher needs, and the
 // Deployment runs crashctl with the watcher on under that account.
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
@@ -14,7 +14,7 @@ namespace {
 using crashctl::testing::SourceDir;
 
 std::vector<YAML::Node> LoadAll(const std::string& file) {
-  return YAML::LoadAllFromFile(SourceDir() + "/deploy/kubernetes/" + file);
+  return YAML::LoadAllFromFile(SourceDir() + "/deploy/kubernetes/base/" + file);
 }
 
 TEST(DeployManifestsTest, RbacIsReadOnlyOnPodsLogsEventsNamespaces) {
