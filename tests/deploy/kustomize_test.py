@@ -221,6 +221,12 @@ for name in r_env:
          name in env or name in ("CRASHCTL_STORAGE_DRIVER", "CRASHCTL_STORAGE_POSTGRES_DSN",
                                  "CRASHCTL_KUBERNETES_LEADER_ELECTION_ENABLED"),
          f"replicas: unexpected variable {name}")
+spread = r_pod.get("topologySpreadConstraints", [])
+want(len(spread) == 1 and spread[0].get("topologyKey") == "kubernetes.io/hostname" and
+     spread[0].get("whenUnsatisfiable") == "ScheduleAnyway" and
+     spread[0].get("labelSelector", {}).get("matchLabels") ==
+     r_dep["spec"]["template"]["metadata"]["labels"],
+     f"replicas: topologySpreadConstraints {spread}")
 # No SQLite volume: /data is per-pod scratch, nothing claims a PVC.
 r_volumes = {v["name"]: v for v in r_pod.get("volumes", [])}
 r_mounts = {m["mountPath"]: m for m in r_c.get("volumeMounts", [])}
