@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """deploy/kubernetes rendered by `kubectl kustomize`: the objects, the RBAC,
-and a hardened pod that runs the image deploy/container/Containerfile builds.
+and a hardened pod that runs the image deploy/container/Containerfile builds;
+then deploy/kubernetes/overlays/replicas: several replicas on PostgreSQL with
+leader election (docs/scaling.md).
 
     kustomize_test.py SOURCE_DIR VERSION
 
@@ -23,14 +25,20 @@ if not kubectl:
     print("SKIP: kubectl is not installed")
     sys.exit(77)
 
-rendered = subprocess.run(
-    [kubectl, "kustomize", f"{source_dir}/deploy/kubernetes"],
-    capture_output=True, text=True, timeout=60)
-if rendered.returncode != 0:
-    print(rendered.stderr, file=sys.stderr)
-    print("FAIL: kubectl kustomize deploy/kubernetes failed", file=sys.stderr)
-    sys.exit(1)
-docs = [d for d in yaml.safe_load_all(rendered.stdout) if d]
+
+
+def render(path):
+    rendered = subprocess.run(
+        [kubectl, "kustomize", f"{source_dir}/{path}"],
+        capture_output=True, text=True, timeout=60)
+    if rendered.returncode != 0:
+        print(rendered.stderr, file=sys.stderr)
+        print(f"FAIL: kubectl kustomize {path} failed", file=sys.stderr)
+        sys.exit(1)
+    return [d for d in yaml.safe_load_all(rendered.stdout) if d]
+
+
+docs = render("deploy/kubernetes")
 
 errors = []
 
@@ -163,9 +171,117 @@ namespace = by_kind["Namespace"][0]
 want(namespace["metadata"]["labels"].get("pod-security.kubernetes.io/enforce") == "restricted",
      "the namespace does not enforce the restricted Pod Security Standard")
 
+# The replicas overlay: the base's objects, minus SQLite's volume, plus a
+# PodDisruptionBudget and a namespaced Role on Leases for leader election.
+replicas = render("deploy/kubernetes/overlays/replicas")
+r_kind = {}
+for d in replicas:
+    r_kind.setdefault(d["kind"], []).append(d)
+want(sorted(r_kind) == sorted(["Namespace", "ServiceAccount", "ClusterRole",
+                               "ClusterRoleBinding", "Role", "RoleBinding",
+                               "Deployment", "Service",
+                               "PodDisruptionBudget"]),
+     f"replicas: kinds {sorted(r_kind)} (no PersistentVolumeClaim, no Secret)")
+for d in replicas:
+    ns = d["metadata"].get("namespace")
+    if d["kind"] in cluster_scoped:
+        want(ns is None, f"replicas: {d['kind']} {d['metadata']['name']} has a namespace")
+    else:
+        want(ns == "crashctl",
+             f"replicas: {d['kind']} {d['metadata']['name']} in namespace {ns!r}")
+# The watcher's ClusterRole is the base's, unchanged; Leases only in a Role.
+want([d["rules"] for d in r_kind.get("ClusterRole", [])] == [role["rules"]],
+     "replicas: the ClusterRole differs from the base's")
+
+r_dep = r_kind["Deployment"][0]
+want(r_dep["spec"]["replicas"] == 2, f"replicas: replicas {r_dep['spec']['replicas']}, want 2")
+want(r_dep["spec"]["strategy"]["type"] == "RollingUpdate",
+     "replicas: strategy is not RollingUpdate")
+r_pod = r_dep["spec"]["template"]["spec"]
+r_c = r_pod["containers"][0]
+want(r_c["image"] == f"crashctl:{version}", f"replicas: image {r_c['image']!r}")
+want(r_pod.get("enableServiceLinks") is False, "replicas: enableServiceLinks")
+want(r_c.get("securityContext") == csc, "replicas: container securityContext differs from the base's")
+r_env = {e["name"]: e for e in r_c.get("env", [])}
+want(r_env.get("CRASHCTL_STORAGE_DRIVER", {}).get("value") == "postgres",
+     "replicas: CRASHCTL_STORAGE_DRIVER is not postgres")
+want(r_env.get("CRASHCTL_KUBERNETES_LEADER_ELECTION_ENABLED", {}).get("value") == "true",
+     "replicas: CRASHCTL_KUBERNETES_LEADER_ELECTION_ENABLED is not true")
+want(r_env.get("CRASHCTL_KUBERNETES_ENABLED", {}).get("value") == "true",
+     "replicas: the watcher is not enabled")
+dsn = r_env.get("CRASHCTL_STORAGE_POSTGRES_DSN", {})
+want("value" not in dsn and dsn.get("valueFrom", {}).get("secretKeyRef") ==
+     {"name": "crashctl-postgres", "key": "dsn"},
+     f"replicas: the DSN is not secretKeyRef crashctl-postgres/dsn: {dsn}")
+pod_name = r_env.get("POD_NAME", {}).get("valueFrom", {}).get("fieldRef", {})
+want(pod_name.get("fieldPath") == "metadata.name",
+     f"replicas: POD_NAME is not the downward API's metadata.name: {pod_name}")
+for name in r_env:
+    want(not name.startswith("CRASHCTL_") or name == "CRASHCTL_AUTH_ADMIN_TOKEN" or
+         name in env or name in ("CRASHCTL_STORAGE_DRIVER", "CRASHCTL_STORAGE_POSTGRES_DSN",
+                                 "CRASHCTL_KUBERNETES_LEADER_ELECTION_ENABLED"),
+         f"replicas: unexpected variable {name}")
+spread = r_pod.get("topologySpreadConstraints", [])
+want(len(spread) == 1 and spread[0].get("topologyKey") == "kubernetes.io/hostname" and
+     spread[0].get("whenUnsatisfiable") == "ScheduleAnyway" and
+     spread[0].get("labelSelector", {}).get("matchLabels") ==
+     r_dep["spec"]["template"]["metadata"]["labels"],
+     f"replicas: topologySpreadConstraints {spread}")
+# No SQLite volume: /data is per-pod scratch, nothing claims a PVC.
+r_volumes = {v["name"]: v for v in r_pod.get("volumes", [])}
+r_mounts = {m["mountPath"]: m for m in r_c.get("volumeMounts", [])}
+want(sorted(r_mounts) == ["/data", "/tmp"], f"replicas: volume mounts {sorted(r_mounts)}")
+for v in r_volumes.values():
+    want("persistentVolumeClaim" not in v, f"replicas: volume {v['name']} is a PVC")
+    want("emptyDir" in v, f"replicas: volume {v['name']} is not an emptyDir")
+
+pdbs = r_kind.get("PodDisruptionBudget", [])
+if want(len(pdbs) == 1, f"replicas: {len(pdbs)} PodDisruptionBudgets"):
+    pdb = pdbs[0]
+    want(pdb["apiVersion"] == "policy/v1", f"replicas: PDB apiVersion {pdb['apiVersion']}")
+    want(pdb["spec"].get("minAvailable") == 1, "replicas: PDB minAvailable != 1")
+    want(pdb["spec"].get("selector", {}).get("matchLabels") ==
+         r_dep["spec"]["template"]["metadata"]["labels"],
+         "replicas: the PDB does not select the pod")
+
+roles = r_kind.get("Role", [])
+if want(len(roles) == 1, f"replicas: {len(roles)} Roles"):
+    lease_role = roles[0]
+    want(lease_role["metadata"].get("namespace") == "crashctl",
+         "replicas: the Lease Role is not in crashctl's namespace")
+    want(lease_role["rules"] == [{"apiGroups": ["coordination.k8s.io"],
+                                  "resources": ["leases"],
+                                  "verbs": ["get", "create", "update"]}],
+         f"replicas: Lease Role rules {lease_role['rules']}")
+    rbs = r_kind.get("RoleBinding", [])
+    if want(len(rbs) == 1, f"replicas: {len(rbs)} RoleBindings"):
+        rb = rbs[0]
+        want(rb["metadata"].get("namespace") == "crashctl",
+             "replicas: the RoleBinding is not in crashctl's namespace")
+        want(rb["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role",
+                               "name": lease_role["metadata"]["name"]},
+             f"replicas: RoleBinding roleRef {rb['roleRef']}")
+        want(rb["subjects"] == [{"kind": "ServiceAccount", "name": "crashctl",
+                                 "namespace": "crashctl"}],
+             f"replicas: RoleBinding subjects {rb['subjects']}")
+for d in replicas:  # Leases only through that Role
+    if d["kind"] == "ClusterRole":
+        for rule in d["rules"]:
+            want("coordination.k8s.io" not in rule.get("apiGroups", []),
+                 "replicas: a ClusterRole grants Leases")
+
+# The Secret is an example, not applied (it would overwrite the real one),
+# and has the key the secretKeyRef reads.
+example = [d for d in yaml.safe_load_all(open(
+    f"{source_dir}/deploy/kubernetes/overlays/replicas/secret.example.yaml")) if d]
+want(len(example) == 1 and example[0]["kind"] == "Secret" and
+     example[0]["metadata"]["name"] == "crashctl-postgres" and
+     "dsn" in example[0].get("stringData", {}),
+     "replicas: secret.example.yaml is not a Secret crashctl-postgres with key dsn")
+
 if errors:
     for e in errors:
         print("FAIL:", e, file=sys.stderr)
     sys.exit(1)
 print(f"ok: {len(docs)} objects, pod runs as {image_uid}:{image_gid}, "
-      f"image crashctl:{version}")
+      f"image crashctl:{version}; replicas overlay: {len(replicas)} objects")
