@@ -33,8 +33,8 @@ namespace {
 // Monitors ticked per store transaction, and transactions per TickOnce.
 constexpr size_t kTickBatch = 256;
 constexpr int kMaxBatchesPerTick = 16;
-// Monitors read at Start() to recreate their series (pages of 1000).
-constexpr int kMaxStartPages = 1000;
+// Monitors read by a refresh of their series (pages of 1000).
+constexpr int kMaxRefreshPages = 1000;
 // An open incident's alert is held this long after its last failure (it is
 // re-sent with every further failure, and resolved on recovery).
 constexpr double kIncidentHoldSeconds = 7 * 24 * 3600.0;
@@ -201,15 +201,17 @@ struct MonitorService::Impl {
     }
   }
 
-  // Reads every monitor (bounded) to recreate its series.
-  void LoadKnown() {
+  // Reads every monitor (bounded) into its series: at the start, and then
+  // what other replicas changed (their monitors, incidents, check-ins).
+  void Refresh() {
     store::MonitorQuery query;
     query.limit = 1000;
-    for (int page = 0; page < kMaxStartPages; ++page) {
+    for (int page = 0; page < kMaxRefreshPages; ++page) {
       model::Page<model::Monitor> result;
       Status st = store->ListMonitors(query, &result);
       if (!st.ok()) {
-        spdlog::warn("cron: cannot list monitors at start: {}", st.message());
+        spdlog::warn("cron: cannot list monitors for their metrics: {}",
+                     st.message());
         return;
       }
       std::lock_guard<std::mutex> lock(metrics_mu);
@@ -220,7 +222,10 @@ struct MonitorService::Impl {
           SetIncidentLocked(m, state.incident_open);
         }
         if (m.last_checkin > 0 && last_checkin != nullptr) {
-          last_checkin->Add(SeriesLabels(m)).Set(m.last_checkin);
+          // Never back: a read that began before this replica's own latest
+          // check-in committed must not undo its gauge.
+          prometheus::Gauge& g = last_checkin->Add(SeriesLabels(m));
+          if (m.last_checkin > g.Value()) g.Set(m.last_checkin);
         }
       }
       if (result.next_cursor.empty()) return;
@@ -240,8 +245,18 @@ struct MonitorService::Impl {
 
   void Loop(MonitorService* service) {
     std::unique_lock<std::mutex> lock(mu);
+    const double refresh_every = std::max(1.0, options.max_sleep_seconds);
+    auto next_refresh = std::chrono::steady_clock::now() +
+                        std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            std::chrono::duration<double>(refresh_every));
     while (!stop) {
       lock.unlock();
+      if (std::chrono::steady_clock::now() >= next_refresh) {
+        Refresh();
+        next_refresh = std::chrono::steady_clock::now() +
+                       std::chrono::duration_cast<std::chrono::nanoseconds>(
+                           std::chrono::duration<double>(refresh_every));
+      }
       const int64_t now = Now();
       std::optional<int64_t> next;
       Status st = store->NextMonitorDeadline(&next);
@@ -323,7 +338,7 @@ Status MonitorService::CheckIn(int64_t project_id,
 void MonitorService::Start() {
   std::lock_guard<std::mutex> lock(impl_->mu);
   if (impl_->running) return;
-  impl_->LoadKnown();
+  impl_->Refresh();
   impl_->stop = false;
   impl_->running = true;
   impl_->thread = std::thread([this] { impl_->Loop(this); });
@@ -340,6 +355,8 @@ void MonitorService::Stop() {
   std::lock_guard<std::mutex> lock(impl_->mu);
   impl_->running = false;
 }
+
+void MonitorService::RefreshMetrics() { impl_->Refresh(); }
 
 Status MonitorService::TickOnce(int64_t now) {
   for (int batch = 0; batch < kMaxBatchesPerTick; ++batch) {

@@ -328,6 +328,45 @@ TEST_F(MonitorServiceTest, RestartInTheMiddleReportsMissedRunOnce) {
   }
 }
 
+TEST_F(MonitorServiceTest, AnotherReplicasChangesReachTheGaugesOnRefresh) {
+  // Two replicas on one database: `a` takes the check-ins and runs the
+  // scheduler, `b` only refreshes its gauges from the store.
+  auto a = Make();
+  auto b = Make();
+  const int64_t project = a->Project();
+  const std::string p = std::to_string(project);
+  const std::map<std::string, std::string> backup = {{"project", p},
+                                                     {"monitor", "backup"}};
+  ASSERT_TRUE(
+      a->service
+          ->CheckIn(project, CheckInOf("backup", "ok", Config(kHourly, 5, 30)))
+          .ok());
+  ASSERT_TRUE(a->service->TickOnce(kT0 + 3600 + 302).ok());  // missed
+  ASSERT_EQ(a->Metric("crashctl_monitor_incident_open", backup), 1);
+  EXPECT_EQ(b->Metric("crashctl_monitors", {{"project", p}}), -1);
+  b->service->RefreshMetrics();
+  EXPECT_EQ(b->Metric("crashctl_monitors", {{"project", p}}), 1);
+  EXPECT_EQ(b->Metric("crashctl_monitor_incident_open", backup), 1);
+  EXPECT_EQ(
+      b->Metric("crashctl_monitor_last_checkin_timestamp_seconds", backup),
+      kT0);
+  // `a` closes the incident with a later check-in; `b` follows.
+  clock_ = kT0 + 7200;
+  ASSERT_TRUE(
+      a->service
+          ->CheckIn(project, CheckInOf("backup", "ok", Config(kHourly, 5, 30)))
+          .ok());
+  b->service->RefreshMetrics();
+  EXPECT_EQ(b->Metric("crashctl_monitor_incident_open", backup), 0);
+  EXPECT_EQ(
+      b->Metric("crashctl_monitor_last_checkin_timestamp_seconds", backup),
+      kT0 + 7200);
+  // Only `a` counted the check-ins and the missed run: counters stay per
+  // replica (they sum in PromQL).
+  EXPECT_EQ(b->Metric("crashctl_monitor_missed_total", backup), 0);
+  EXPECT_EQ(a->Metric("crashctl_monitor_missed_total", backup), 1);
+}
+
 TEST_F(MonitorServiceTest, TooManyMonitors) {
   auto c =
       std::make_unique<Instance>(dir_.File("data/crashctl.db"), &clock_, "", 1);

@@ -66,6 +66,14 @@ class MonitorService {
   // directly).
   Status TickOnce(int64_t now);
 
+  // Re-reads every monitor (bounded) into crashctl_monitors,
+  // crashctl_monitor_incident_open and
+  // crashctl_monitor_last_checkin_timestamp_seconds, so that a replica shows
+  // what another one changed in the shared database. Start() does it, and
+  // the scheduler thread again at least every max_sleep_seconds. Failures
+  // are logged. Thread-safe.
+  void RefreshMetrics();
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
