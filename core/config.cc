@@ -371,232 +371,238 @@ Setter TokenKey(std::string Config::*field) {
 }
 
 const std::vector<KeySpec>& Specs() {
-  static const std::vector<KeySpec>* specs =
-      new std::vector<KeySpec>{
-          {"server.listen",
-           [](const Value& v, Config* c) -> std::string {
-             std::string s, err;
-             if (!ScalarOf(v, &s, &err)) return err;
-             err = ValidateListen(s);
-             if (err.empty()) c->listen = s;
-             return err;
-           }},
-          {"server.base_url", UrlKey(&Config::base_url, /*trim_slash=*/true)},
-          {"server.max_connections", IntKey(&Config::max_connections, 1)},
-          {"server.request_timeout",
-           DurationKey(&Config::request_timeout, /*allow_zero=*/false)},
-          {"server.header_timeout",
-           DurationKey(&Config::header_timeout, /*allow_zero=*/false)},
-          {"server.min_body_rate",
-           SizeKey(&Config::min_body_rate, /*allow_zero=*/true)},
-          {"server.max_connections_per_client",
-           IntKey(&Config::max_connections_per_client, 0)},
-          {"server.max_header_bytes", SizeKey(&Config::max_header_bytes)},
-          {"server.cors_origins",
-           [](const Value& v, Config* c) -> std::string {
-             std::vector<std::string> items = ListOf(v);
-             for (auto& origin : items) {
-               while (origin.size() > 1 && origin.back() == '/')
-                 origin.pop_back();
-               if (origin == "*") continue;
-               std::string err = ValidateHttpUrl(origin);
-               if (!err.empty()) return err;
-               const size_t host = origin.find("://") + 3;
-               if (origin.find_first_of("/?#", host) != std::string::npos) {
-                 return "bad origin " + Quote(origin) +
-                        ": want scheme://host[:port] without a path";
-               }
-             }
-             c->cors_origins = items;
-             return "";
-           }},
-          {"storage.path", StringKey(&Config::data_dir, /*allow_empty=*/false)},
-          {"retention.max_age",
-           DurationKey(&Config::retention_max_age, /*allow_zero=*/false)},
-          {"retention.cleanup_interval",
-           DurationKey(&Config::retention_cleanup_interval,
-                       /*allow_zero=*/false)},
-          {"retention.max_size",
-           SizeKey(&Config::retention_max_size, /*allow_zero=*/true)},
-          {"retention.transactions_max_age",
-           DurationKey(&Config::retention_transactions_max_age,
-                       /*allow_zero=*/true)},
-          {"ingest.max_event_bytes", SizeKey(&Config::max_event_bytes)},
-          {"ingest.max_request_bytes", SizeKey(&Config::max_request_bytes)},
-          {"ingest.queue_size", IntKey(&Config::queue_size, 1)},
-          {"ingest.batch_size", IntKey(&Config::batch_size, 1)},
-          {"ingest.max_attachment_bytes",
-           SizeKey(&Config::max_attachment_bytes)},
-          {"tracing.enabled", BoolKey(&Config::tracing_enabled)},
-          {"tracing.store_sample_rate",
-           [](const Value& v, Config* c) -> std::string {
-             std::string s, err;
-             if (!ScalarOf(v, &s, &err)) return err;
-             double rate = 0;
-             err = ParseNumber(s, &rate);
-             if (!err.empty()) return err;
-             if (rate < 0 || rate > 1) {
-               return "sample rate must be between 0 and 1, got " + Quote(s);
-             }
-             c->tracing_store_sample_rate = rate;
-             return "";
-           }},
-          {"tracing.max_transactions",
-           IntKey(&Config::tracing_max_transactions, 1)},
-          {"tracing.max_series", IntKey(&Config::tracing_max_series, 1)},
-          {"tracing.duration_buckets",
-           [](const Value& v, Config* c) -> std::string {
-             std::vector<std::string> items = ListOf(v);
-             if (items.empty()) return "need at least one bucket boundary";
-             if (items.size() > 64) return "at most 64 bucket boundaries";
-             std::vector<double> bounds;
-             for (const auto& item : items) {
-               double b = 0;
-               std::string err = ParseNumber(item, &b);
-               if (!err.empty()) return err;
-               if (b <= 0)
-                 return "bucket boundary must be positive, got " + Quote(item);
-               if (!bounds.empty() && b <= bounds.back()) {
-                 return "bucket boundaries must increase, got " + Quote(item) +
-                        " after " + Quote(items[bounds.size() - 1]);
-               }
-               bounds.push_back(b);
-             }
-             c->tracing_duration_buckets = bounds;
-             return "";
-           }},
-          {"sessions.idle_timeout",
-           [](const Value& v, Config* c) -> std::string {
-             double before = c->sessions_idle_timeout;
-             std::string err = DurationKey(&Config::sessions_idle_timeout,
-                                           /*allow_zero=*/false)(v, c);
-             if (err.empty() && c->sessions_idle_timeout > 5 * 86400.0) {
-               c->sessions_idle_timeout = before;
-               return "idle timeout must be at most 5d (sessions older "
-                      "than 5 days are refused anyway)";
-             }
-             return err;
-           }},
-          {"sessions.max_releases",
-           IntKey(&Config::sessions_max_releases, 1, 1000)},
-          {"sessions.max_environments",
-           IntKey(&Config::sessions_max_environments, 1, 1000)},
-          {"sessions.max_open",
-           IntKey(&Config::sessions_max_open, 1, 100000000)},
-          {"monitors.enabled", BoolKey(&Config::monitors_enabled)},
-          {"monitors.max_per_project",
-           IntKey(&Config::monitors_max_per_project, 1, 100000)},
-          {"kubernetes.enabled", BoolKey(&Config::kube_enabled)},
-          {"kubernetes.namespaces",
-           [](const Value& v, Config* c) -> std::string {
-             std::vector<std::string> items = ListOf(v);
-             for (const auto& ns : items) {
-               if (!ValidNamespace(ns)) {
-                 return "bad namespace " + Quote(ns) +
-                        " (want a DNS-1123 label: lowercase letters, "
-                        "digits, '-')";
-               }
-             }
-             c->kube_namespaces = items;
-             return "";
-           }},
-          {"kubernetes.restart_threshold",
-           IntKey(&Config::kube_restart_threshold, 1)},
-          {"kubernetes.kubeconfig", StringKey(&Config::kube_kubeconfig)},
-          {"kubernetes.event_wait",
-           DurationKey(&Config::kube_event_wait, true)},
-          // The crash-report parser looks at 10,000 lines at most.
-          {"kubernetes.log_lines", IntKey(&Config::kube_log_lines, 1, 10000)},
-          {"kubernetes.project", IntKey(&Config::kube_project, 0)},
-          {"kubernetes.api_server",
-           UrlKey(&Config::kube_api_server, /*trim_slash=*/false)},
-          {"kubernetes.leader_election.enabled",
-           BoolKey(&Config::kube_le_enabled)},
-          {"kubernetes.leader_election.lease_name",
-           [](const Value& v, Config* c) -> std::string {
-             std::string s, err;
-             if (!ScalarOf(v, &s, &err)) return err;
-             if (!ValidObjectName(s)) {
-               return "bad lease name " + Quote(s) +
-                      " (want a DNS-1123 subdomain: lowercase letters, "
-                      "digits, '-', '.')";
-             }
-             c->kube_le_lease_name = s;
-             return "";
-           }},
-          {"kubernetes.leader_election.namespace",
-           [](const Value& v, Config* c) -> std::string {
-             std::string s, err;
-             if (!ScalarOf(v, &s, &err)) return err;
-             if (!s.empty() && !ValidNamespace(s)) {
-               return "bad namespace " + Quote(s) +
-                      " (want a DNS-1123 label: lowercase letters, "
-                      "digits, '-')";
-             }
-             c->kube_le_namespace = s;
-             return "";
-           }},
-          {"kubernetes.leader_election.identity",
-           [](const Value& v, Config* c) -> std::string {
-             std::string s, err;
-             if (!ScalarOf(v, &s, &err)) return err;
-             if (s.size() > 253) return "identity longer than 253 bytes";
-             for (char ch : s) {
-               if (std::iscntrl(static_cast<unsigned char>(ch)) || ch == '"' ||
-                   ch == '\\') {
-                 return "identity must not contain control characters, "
-                        "quotes or backslashes";
-               }
-             }
-             c->kube_le_identity = s;
-             return "";
-           }},
-          {"kubernetes.leader_election.lease_duration",
-           DurationKey(&Config::kube_le_lease_duration,
-                       /*allow_zero=*/false)},
-          {"kubernetes.leader_election.renew_deadline",
-           DurationKey(&Config::kube_le_renew_deadline,
-                       /*allow_zero=*/false)},
-          {"kubernetes.leader_election.retry_period",
-           DurationKey(&Config::kube_le_retry_period,
-                       /*allow_zero=*/false)},
-          {"alerting.alertmanager_url",
-           [](const Value& v, Config* c) -> std::string {
-             std::vector<std::string> items = ListOf(v);
-             for (auto& url : items) {
-               std::string err = ValidateHttpUrl(url);
-               if (!err.empty()) return err;
-               while (url.size() > 1 && url.back() == '/') url.pop_back();
-             }
-             c->alertmanager_urls = items;
-             return "";
-           }},
-          {"alerting.cooldown",
-           DurationKey(&Config::alert_cooldown, /*allow_zero=*/true)},
-          {"auth.admin_token", TokenKey(&Config::admin_token)},
-          {"auth.read_token", TokenKey(&Config::read_token)},
-          {"privacy.scrub_defaults", BoolKey(&Config::scrub_defaults)},
-          {"privacy.scrub_keys",
-           [](const Value& v, Config* c) -> std::
-                                             string {
-                                               std::vector<std::string> items =
-                                                   ListOf(v);
-                                               for (auto& key : items) {
-                                                 if (key.size() > 64)
-                                                   return "key " + Quote(key) +
-                                                          " is too long";
-                                                 key = util::ToLower(key);
-                                               }
-                                               c->scrub_keys = items;
-                                               return "";
-                                             }},
-          {"privacy.store_ip", BoolKey(&Config::store_ip)},
-          {"metrics.max_services", IntKey(&Config::metrics_max_services, 1)},
-          {"metrics.top_groups", IntKey(&Config::metrics_top_groups, 0)},
-          {"log.level", OneOfKey(&Config::log_level,
-                                 {"trace", "debug", "info", "warn", "error"})},
-          {"log.format", OneOfKey(&Config::log_format, {"text", "json"})},
-      };
+  static const std::vector<KeySpec>*
+      specs =
+          new std::vector<KeySpec>{
+              {"server.listen",
+               [](const Value& v, Config* c) -> std::string {
+                 std::string s, err;
+                 if (!ScalarOf(v, &s, &err)) return err;
+                 err = ValidateListen(s);
+                 if (err.empty()) c->listen = s;
+                 return err;
+               }},
+              {"server.base_url",
+               UrlKey(&Config::base_url, /*trim_slash=*/true)},
+              {"server.max_connections", IntKey(&Config::max_connections, 1)},
+              {"server.request_timeout",
+               DurationKey(&Config::request_timeout, /*allow_zero=*/false)},
+              {"server.header_timeout",
+               DurationKey(&Config::header_timeout, /*allow_zero=*/false)},
+              {"server.min_body_rate",
+               SizeKey(&Config::min_body_rate, /*allow_zero=*/true)},
+              {"server.max_connections_per_client",
+               IntKey(&Config::max_connections_per_client, 0)},
+              {"server.max_header_bytes", SizeKey(&Config::max_header_bytes)},
+              {"server.cors_origins",
+               [](const Value& v, Config* c) -> std::string {
+                 std::vector<std::string> items = ListOf(v);
+                 for (auto& origin : items) {
+                   while (origin.size() > 1 && origin.back() == '/')
+                     origin.pop_back();
+                   if (origin == "*") continue;
+                   std::string err = ValidateHttpUrl(origin);
+                   if (!err.empty()) return err;
+                   const size_t host = origin.find("://") + 3;
+                   if (origin.find_first_of("/?#", host) != std::string::npos) {
+                     return "bad origin " + Quote(origin) +
+                            ": want scheme://host[:port] without a path";
+                   }
+                 }
+                 c->cors_origins = items;
+                 return "";
+               }},
+              {"storage.path",
+               StringKey(&Config::data_dir, /*allow_empty=*/false)},
+              {"retention.max_age",
+               DurationKey(&Config::retention_max_age, /*allow_zero=*/false)},
+              {"retention.cleanup_interval",
+               DurationKey(&Config::retention_cleanup_interval,
+                           /*allow_zero=*/false)},
+              {"retention.max_size",
+               SizeKey(&Config::retention_max_size, /*allow_zero=*/true)},
+              {"retention.transactions_max_age",
+               DurationKey(&Config::retention_transactions_max_age,
+                           /*allow_zero=*/true)},
+              {"ingest.max_event_bytes", SizeKey(&Config::max_event_bytes)},
+              {"ingest.max_request_bytes", SizeKey(&Config::max_request_bytes)},
+              {"ingest.queue_size", IntKey(&Config::queue_size, 1)},
+              {"ingest.batch_size", IntKey(&Config::batch_size, 1)},
+              {"ingest.max_attachment_bytes",
+               SizeKey(&Config::max_attachment_bytes)},
+              {"tracing.enabled", BoolKey(&Config::tracing_enabled)},
+              {"tracing.store_sample_rate",
+               [](const Value& v, Config* c) -> std::string {
+                 std::string s, err;
+                 if (!ScalarOf(v, &s, &err)) return err;
+                 double rate = 0;
+                 err = ParseNumber(s, &rate);
+                 if (!err.empty()) return err;
+                 if (rate < 0 || rate > 1) {
+                   return "sample rate must be between 0 and 1, got " +
+                          Quote(s);
+                 }
+                 c->tracing_store_sample_rate = rate;
+                 return "";
+               }},
+              {"tracing.max_transactions",
+               IntKey(&Config::tracing_max_transactions, 1)},
+              {"tracing.max_series", IntKey(&Config::tracing_max_series, 1)},
+              {"tracing.duration_buckets",
+               [](const Value& v, Config* c) -> std::string {
+                 std::vector<std::string> items = ListOf(v);
+                 if (items.empty()) return "need at least one bucket boundary";
+                 if (items.size() > 64) return "at most 64 bucket boundaries";
+                 std::vector<double> bounds;
+                 for (const auto& item : items) {
+                   double b = 0;
+                   std::string err = ParseNumber(item, &b);
+                   if (!err.empty()) return err;
+                   if (b <= 0)
+                     return "bucket boundary must be positive, got " +
+                            Quote(item);
+                   if (!bounds.empty() && b <= bounds.back()) {
+                     return "bucket boundaries must increase, got " +
+                            Quote(item) + " after " +
+                            Quote(items[bounds.size() - 1]);
+                   }
+                   bounds.push_back(b);
+                 }
+                 c->tracing_duration_buckets = bounds;
+                 return "";
+               }},
+              {"sessions.idle_timeout",
+               [](const Value& v, Config* c) -> std::string {
+                 double before = c->sessions_idle_timeout;
+                 std::string err = DurationKey(&Config::sessions_idle_timeout,
+                                               /*allow_zero=*/false)(v, c);
+                 if (err.empty() && c->sessions_idle_timeout > 5 * 86400.0) {
+                   c->sessions_idle_timeout = before;
+                   return "idle timeout must be at most 5d (sessions older "
+                          "than 5 days are refused anyway)";
+                 }
+                 return err;
+               }},
+              {"sessions.max_releases",
+               IntKey(&Config::sessions_max_releases, 1, 1000)},
+              {"sessions.max_environments",
+               IntKey(&Config::sessions_max_environments, 1, 1000)},
+              {"sessions.max_open",
+               IntKey(&Config::sessions_max_open, 1, 100000000)},
+              {"monitors.enabled", BoolKey(&Config::monitors_enabled)},
+              {"monitors.max_per_project",
+               IntKey(&Config::monitors_max_per_project, 1, 100000)},
+              {"kubernetes.enabled", BoolKey(&Config::kube_enabled)},
+              {"kubernetes.namespaces",
+               [](const Value& v, Config* c) -> std::string {
+                 std::vector<std::string> items = ListOf(v);
+                 for (const auto& ns : items) {
+                   if (!ValidNamespace(ns)) {
+                     return "bad namespace " + Quote(ns) +
+                            " (want a DNS-1123 label: lowercase letters, "
+                            "digits, '-')";
+                   }
+                 }
+                 c->kube_namespaces = items;
+                 return "";
+               }},
+              {"kubernetes.restart_threshold",
+               IntKey(&Config::kube_restart_threshold, 1)},
+              {"kubernetes.kubeconfig", StringKey(&Config::kube_kubeconfig)},
+              {"kubernetes.event_wait",
+               DurationKey(&Config::kube_event_wait, true)},
+              // The crash-report parser looks at 10,000 lines at most.
+              {"kubernetes.log_lines",
+               IntKey(&Config::kube_log_lines, 1, 10000)},
+              {"kubernetes.project", IntKey(&Config::kube_project, 0)},
+              {"kubernetes.api_server",
+               UrlKey(&Config::kube_api_server, /*trim_slash=*/false)},
+              {"kubernetes.leader_election.enabled",
+               BoolKey(&Config::kube_le_enabled)},
+              {"kubernetes.leader_election.lease_name",
+               [](const Value& v, Config* c) -> std::string {
+                 std::string s, err;
+                 if (!ScalarOf(v, &s, &err)) return err;
+                 if (!ValidObjectName(s)) {
+                   return "bad lease name " + Quote(s) +
+                          " (want a DNS-1123 subdomain: lowercase letters, "
+                          "digits, '-', '.')";
+                 }
+                 c->kube_le_lease_name = s;
+                 return "";
+               }},
+              {"kubernetes.leader_election.namespace",
+               [](const Value& v, Config* c) -> std::string {
+                 std::string s, err;
+                 if (!ScalarOf(v, &s, &err)) return err;
+                 if (!s.empty() && !ValidNamespace(s)) {
+                   return "bad namespace " + Quote(s) +
+                          " (want a DNS-1123 label: lowercase letters, "
+                          "digits, '-')";
+                 }
+                 c->kube_le_namespace = s;
+                 return "";
+               }},
+              {"kubernetes.leader_election.identity",
+               [](const Value& v, Config* c) -> std::string {
+                 std::string s, err;
+                 if (!ScalarOf(v, &s, &err)) return err;
+                 if (s.size() > 253) return "identity longer than 253 bytes";
+                 for (char ch : s) {
+                   if (std::iscntrl(static_cast<unsigned char>(ch)) ||
+                       ch == '"' || ch == '\\') {
+                     return "identity must not contain control characters, "
+                            "quotes or backslashes";
+                   }
+                 }
+                 c->kube_le_identity = s;
+                 return "";
+               }},
+              {"kubernetes.leader_election.lease_duration",
+               DurationKey(&Config::kube_le_lease_duration,
+                           /*allow_zero=*/false)},
+              {"kubernetes.leader_election.renew_deadline",
+               DurationKey(&Config::kube_le_renew_deadline,
+                           /*allow_zero=*/false)},
+              {"kubernetes.leader_election.retry_period",
+               DurationKey(&Config::kube_le_retry_period,
+                           /*allow_zero=*/false)},
+              {"alerting.alertmanager_url",
+               [](const Value& v, Config* c) -> std::string {
+                 std::vector<std::string> items = ListOf(v);
+                 for (auto& url : items) {
+                   std::string err = ValidateHttpUrl(url);
+                   if (!err.empty()) return err;
+                   while (url.size() > 1 && url.back() == '/') url.pop_back();
+                 }
+                 c->alertmanager_urls = items;
+                 return "";
+               }},
+              {"alerting.cooldown",
+               DurationKey(&Config::alert_cooldown, /*allow_zero=*/true)},
+              {"auth.admin_token", TokenKey(&Config::admin_token)},
+              {"auth.read_token", TokenKey(&Config::read_token)},
+              {"privacy.scrub_defaults", BoolKey(&Config::scrub_defaults)},
+              {"privacy.scrub_keys",
+               [](const Value& v, Config* c) -> std::string {
+                 std::vector<std::string> items = ListOf(v);
+                 for (auto& key : items) {
+                   if (key.size() > 64)
+                     return "key " + Quote(key) + " is too long";
+                   key = util::ToLower(key);
+                 }
+                 c->scrub_keys = items;
+                 return "";
+               }},
+              {"privacy.store_ip", BoolKey(&Config::store_ip)},
+              {"metrics.max_services",
+               IntKey(&Config::metrics_max_services, 1)},
+              {"metrics.top_groups", IntKey(&Config::metrics_top_groups, 0)},
+              {"log.level",
+               OneOfKey(&Config::log_level,
+                        {"trace", "debug", "info", "warn", "error"})},
+              {"log.format", OneOfKey(&Config::log_format, {"text", "json"})},
+          };
   return *specs;
 }
 
