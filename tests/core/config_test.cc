@@ -729,7 +729,9 @@ TEST(ConfigLeaderElectionTest, DurationsAreValidatedLikeClientGo) {
     Config config;
     std::string error;
     EXPECT_EQ(LoadConfig("", {}, c.flags, &config, &error), c.ok) << error;
-    if (!c.ok) EXPECT_THAT(error, HasSubstr(c.message));
+    if (!c.ok) {
+      EXPECT_THAT(error, HasSubstr(c.message));
+    }
   }
   Config config;
   std::string error;
