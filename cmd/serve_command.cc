@@ -1,5 +1,6 @@
 // `crashctl serve`: wires config, store, pipeline, HTTP routes, metrics,
-// retention, the Kubernetes watcher and the alert pusher, then runs until
+// retention, the Kubernetes watcher (under leader election when several
+// replicas share a database) and the alert pusher, then runs until
 // SIGTERM/SIGINT and shuts down gracefully (in-flight requests finish, queued
 // events are committed). Wiring only: what runs lives in the components.
 #include <malloc.h>
@@ -30,6 +31,7 @@
 #include "crashctl/ingest/pipeline.h"
 #include "crashctl/ingest/transaction_metrics.h"
 #include "crashctl/kube/kube_watcher.h"
+#include "crashctl/kube/leader_elector.h"
 #include "crashctl/kube/metrics.h"
 #include "crashctl/model/dsn.h"
 #include "crashctl/rest/rest_api.h"
@@ -196,9 +198,10 @@ int ServeCommand(const std::vector<std::string>& args) {
         return static_cast<int64_t>(std::time(nullptr)) + seconds;
       };
     } else {
-      spdlog::warn("cron monitors: CRASHCTL_TEST_CRON_CLOCK_OFFSET \"{}\" "
-                   "ignored (want 0..31622400 seconds)",
-                   offset);
+      spdlog::warn(
+          "cron monitors: CRASHCTL_TEST_CRON_CLOCK_OFFSET \"{}\" "
+          "ignored (want 0..31622400 seconds)",
+          offset);
     }
   }
   cron::MonitorService monitors(store.get(), registry,
@@ -256,6 +259,28 @@ int ServeCommand(const std::vector<std::string>& args) {
       kube->OnEventStored(item, outcome);
     });
   }
+  // Several replicas on one database: only the holder of the Lease watches
+  // pods (docs/kubernetes.md "Leader election"). IsLeader() is there for
+  // other parts that must run on one replica only.
+  std::unique_ptr<kube::LeaderElector> elector;
+  if (kube && config.kube_le_enabled) {
+    kube::LeaderElector::Options le = kube::LeaderElector::OptionsFromConfig(
+        config, core::ProcessEnvironment());
+    kube::KubeWatcher* watcher = kube.get();
+    le.on_started_leading = [watcher] {
+      std::string start_error;
+      if (!watcher->Start(&start_error)) {
+        spdlog::error("kubernetes: {}", start_error);
+      }
+    };
+    le.on_stopped_leading = [watcher] { watcher->Stop(); };
+    elector = std::make_unique<kube::LeaderElector>(config, std::move(le),
+                                                    &kube_metrics);
+  } else if (config.kube_le_enabled) {
+    spdlog::warn(
+        "kubernetes.leader_election.enabled without kubernetes.enabled: "
+        "ignored");
+  }
   if (pusher.enabled()) {
     pipeline.AddListener([&pusher](const model::WriteItem& item,
                                    const model::WriteOutcome& outcome) {
@@ -274,8 +299,11 @@ int ServeCommand(const std::vector<std::string>& args) {
   rest_options.admin_token = config.admin_token;
   rest_options.read_token = config.read_token;
   rest_options.base_url = base_url;
-  rest_options.ready = [&kube, &pipeline](std::string* reason) {
-    return (!kube || kube->Ready(reason)) && pipeline.Ready(reason);
+  // A replica that does not hold the Lease runs no watch: it does not wait
+  // for one.
+  rest_options.ready = [&kube, &elector, &pipeline](std::string* reason) {
+    const bool watching = kube && (!elector || elector->IsLeader());
+    return (!watching || kube->Ready(reason)) && pipeline.Ready(reason);
   };
   // The ingest key cache follows the REST key and project changes at once.
   rest_options.on_keys_changed = [&ingest] { ingest.InvalidateKeys(); };
@@ -295,7 +323,14 @@ int ServeCommand(const std::vector<std::string>& args) {
   rest::RegisterRestRoutes(&router, store.get(), rest_options);
 
   pipeline.Start();
-  if (kube && !kube->Start(&error)) {
+  if (elector) {
+    const Status started = elector->Start();
+    if (!started.ok()) {
+      spdlog::critical("kubernetes leader election: {}", started.message());
+      pipeline.Stop();
+      return kExitFailure;
+    }
+  } else if (kube && !kube->Start(&error)) {
     spdlog::critical("kubernetes: {}", error);
     pipeline.Stop();
     return kExitFailure;
@@ -316,6 +351,7 @@ int ServeCommand(const std::vector<std::string>& args) {
   http::HttpServer server(&router, &http_metrics, http_options);
   if (!server.Start(&error)) {
     spdlog::critical("{}", error);
+    if (elector) elector->Stop();
     if (kube) kube->Stop();
     pipeline.Stop();
     return kExitFailure;
@@ -353,6 +389,9 @@ int ServeCommand(const std::vector<std::string>& args) {
   spdlog::info("received signal {}, shutting down", signal_number);
   server.Stop();
   retention.Stop();
+  // Stops watching, then releases the Lease: another replica takes over at
+  // its next retry.
+  if (elector) elector->Stop();
   if (kube) kube->Stop();
   pipeline.Stop();
   sessions.Stop();

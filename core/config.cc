@@ -238,6 +238,20 @@ bool ValidNamespace(const std::string& ns) {
   return ns.front() != '-' && ns.back() != '-';
 }
 
+// Kubernetes object name: DNS-1123 subdomain (a Lease's metadata.name).
+bool ValidObjectName(const std::string& name) {
+  if (name.empty() || name.size() > 253) return false;
+  for (char c : name) {
+    if (!(std::islower(static_cast<unsigned char>(c)) ||
+          std::isdigit(static_cast<unsigned char>(c)) || c == '-' ||
+          c == '.')) {
+      return false;
+    }
+  }
+  return std::isalnum(static_cast<unsigned char>(name.front())) &&
+         std::isalnum(static_cast<unsigned char>(name.back()));
+}
+
 // --- setters -------------------------------------------------------------
 
 Setter StringKey(std::string Config::*field, bool allow_empty = true) {
@@ -503,6 +517,56 @@ const std::vector<KeySpec>& Specs() {
               {"kubernetes.project", IntKey(&Config::kube_project, 0)},
               {"kubernetes.api_server",
                UrlKey(&Config::kube_api_server, /*trim_slash=*/false)},
+              {"kubernetes.leader_election.enabled",
+               BoolKey(&Config::kube_le_enabled)},
+              {"kubernetes.leader_election.lease_name",
+               [](const Value& v, Config* c) -> std::string {
+                 std::string s, err;
+                 if (!ScalarOf(v, &s, &err)) return err;
+                 if (!ValidObjectName(s)) {
+                   return "bad lease name " + Quote(s) +
+                          " (want a DNS-1123 subdomain: lowercase letters, "
+                          "digits, '-', '.')";
+                 }
+                 c->kube_le_lease_name = s;
+                 return "";
+               }},
+              {"kubernetes.leader_election.namespace",
+               [](const Value& v, Config* c) -> std::string {
+                 std::string s, err;
+                 if (!ScalarOf(v, &s, &err)) return err;
+                 if (!s.empty() && !ValidNamespace(s)) {
+                   return "bad namespace " + Quote(s) +
+                          " (want a DNS-1123 label: lowercase letters, "
+                          "digits, '-')";
+                 }
+                 c->kube_le_namespace = s;
+                 return "";
+               }},
+              {"kubernetes.leader_election.identity",
+               [](const Value& v, Config* c) -> std::string {
+                 std::string s, err;
+                 if (!ScalarOf(v, &s, &err)) return err;
+                 if (s.size() > 253) return "identity longer than 253 bytes";
+                 for (char ch : s) {
+                   if (std::iscntrl(static_cast<unsigned char>(ch)) ||
+                       ch == '"' || ch == '\\') {
+                     return "identity must not contain control characters, "
+                            "quotes or backslashes";
+                   }
+                 }
+                 c->kube_le_identity = s;
+                 return "";
+               }},
+              {"kubernetes.leader_election.lease_duration",
+               DurationKey(&Config::kube_le_lease_duration,
+                           /*allow_zero=*/false)},
+              {"kubernetes.leader_election.renew_deadline",
+               DurationKey(&Config::kube_le_renew_deadline,
+                           /*allow_zero=*/false)},
+              {"kubernetes.leader_election.retry_period",
+               DurationKey(&Config::kube_le_retry_period,
+                           /*allow_zero=*/false)},
               {"alerting.alertmanager_url",
                [](const Value& v, Config* c) -> std::string {
                  std::vector<std::string> items = ListOf(v);
@@ -870,6 +934,19 @@ bool LoadConfig(const std::string& yaml_path,
              std::to_string(config.max_event_bytes) +
              ") exceeds ingest.max_request_bytes (" +
              std::to_string(config.max_request_bytes) + ")";
+    return false;
+  }
+  // As client-go's NewLeaderElector.
+  if (config.kube_le_lease_duration <= config.kube_le_renew_deadline) {
+    *error =
+        "configuration: kubernetes.leader_election.lease_duration must be "
+        "greater than kubernetes.leader_election.renew_deadline";
+    return false;
+  }
+  if (config.kube_le_renew_deadline <= config.kube_le_retry_period * 1.2) {
+    *error =
+        "configuration: kubernetes.leader_election.renew_deadline must be "
+        "greater than kubernetes.leader_election.retry_period * 1.2";
     return false;
   }
   *out = config;

@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <fstream>
 #include <memory>
 #include <mutex>
@@ -105,17 +106,29 @@ std::string KubeApiClient::CurrentToken() {
 
 KubeResponse KubeApiClient::Get(const std::string& path_and_query,
                                 const std::atomic<bool>* stop) {
-  return Perform(path_and_query, false, nullptr, stop);
+  return Perform("GET", path_and_query, "", 0, false, nullptr, stop);
+}
+
+KubeResponse KubeApiClient::Send(const std::string& method,
+                                 const std::string& path_and_query,
+                                 const std::string& body,
+                                 double timeout_seconds,
+                                 const std::atomic<bool>* stop) {
+  return Perform(method, path_and_query, body, timeout_seconds, false, nullptr,
+                 stop);
 }
 
 KubeResponse KubeApiClient::Stream(const std::string& path_and_query,
                                    const DataCallback& on_data,
                                    const std::atomic<bool>* stop) {
-  return Perform(path_and_query, true, &on_data, stop);
+  return Perform("GET", path_and_query, "", 0, true, &on_data, stop);
 }
 
-KubeResponse KubeApiClient::Perform(const std::string& path_and_query,
-                                    bool streaming, const DataCallback* on_data,
+KubeResponse KubeApiClient::Perform(const std::string& method,
+                                    const std::string& path_and_query,
+                                    const std::string& body,
+                                    double timeout_seconds, bool streaming,
+                                    const DataCallback* on_data,
                                     const std::atomic<bool>* stop) {
   KubeResponse response;
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> easy(curl_easy_init(),
@@ -139,8 +152,15 @@ KubeResponse KubeApiClient::Perform(const std::string& path_and_query,
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, WriteCallback);
   curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
+  double connect_timeout = options_.connect_timeout_seconds;
+  double request_timeout = options_.request_timeout_seconds;
+  if (timeout_seconds > 0) {
+    connect_timeout = std::min(connect_timeout, timeout_seconds);
+    request_timeout = std::min(request_timeout, timeout_seconds);
+  }
+  // At least 1 ms: 0 would mean curl's default (no limit).
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
-                   static_cast<long>(options_.connect_timeout_seconds * 1000));
+                   std::max(1L, static_cast<long>(connect_timeout * 1000)));
   if (streaming) {
     curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME,
@@ -150,15 +170,26 @@ KubeResponse KubeApiClient::Perform(const std::string& path_and_query,
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
                      static_cast<long>(options_.stream_max_seconds * 1000));
   } else {
-    curl_easy_setopt(
-        e, CURLOPT_TIMEOUT_MS,
-        static_cast<long>(options_.request_timeout_seconds * 1000));
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
+                     std::max(1L, static_cast<long>(request_timeout * 1000)));
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
   }
-  curl_easy_setopt(e, CURLOPT_USERAGENT, "crashctl/kube-watcher");
+  curl_easy_setopt(e, CURLOPT_USERAGENT, options_.user_agent.c_str());
+  if (method != "GET") {
+    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method.c_str());
+  }
+  if (!body.empty() || method == "POST" || method == "PUT") {
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, body.data());
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(body.size()));
+  }
 
   std::unique_ptr<curl_slist, CurlSlistDeleter> headers;
   curl_slist* h = curl_slist_append(nullptr, "Accept: application/json");
+  if (!body.empty()) {
+    h = curl_slist_append(h, "Content-Type: application/json");
+    h = curl_slist_append(h, "Expect:");  // no 100-continue round trip
+  }
   std::string token = CurrentToken();
   if (!token.empty()) {
     std::string auth = "Authorization: Bearer " + token;

@@ -30,6 +30,8 @@ struct KubeResponse {
   std::string body;   // body (for streams: only when status != 200)
   std::string error;  // transport error ("" when the server answered)
   bool ok() const { return error.empty() && status == 200; }
+  // 2xx (200 OK, 201 Created) without a transport error.
+  bool ok2xx() const { return error.empty() && status >= 200 && status < 300; }
 };
 
 class KubeApiClient {
@@ -41,6 +43,7 @@ class KubeApiClient {
     double stream_max_seconds = 600;
     double token_reload_seconds = 60;
     size_t max_body_bytes = 256u << 20;
+    std::string user_agent = "crashctl/kube-watcher";
   };
 
   KubeApiClient(KubeClientConfig config, Options options);
@@ -56,6 +59,14 @@ class KubeApiClient {
   KubeResponse Get(const std::string& path_and_query,
                    const std::atomic<bool>* stop = nullptr);
 
+  // `method` (GET, POST, PUT) `path_and_query` with `body` (JSON; "" sends
+  // none) and returns the whole answer. `timeout_seconds` > 0 bounds this
+  // call (connect and total) below the options' timeouts; 0 = the options'.
+  KubeResponse Send(const std::string& method,
+                    const std::string& path_and_query, const std::string& body,
+                    double timeout_seconds,
+                    const std::atomic<bool>* stop = nullptr);
+
   // GET a streaming resource. While the answer is 200, every received block
   // is passed to `on_data`; returning false from it ends the stream (error
   // "aborted"). A clean end of the body gives status 200 and error "".
@@ -65,8 +76,10 @@ class KubeApiClient {
                       const std::atomic<bool>* stop);
 
  private:
-  KubeResponse Perform(const std::string& path_and_query, bool streaming,
-                       const DataCallback* on_data,
+  KubeResponse Perform(const std::string& method,
+                       const std::string& path_and_query,
+                       const std::string& body, double timeout_seconds,
+                       bool streaming, const DataCallback* on_data,
                        const std::atomic<bool>* stop);
   std::string CurrentToken();
 

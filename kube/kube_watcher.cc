@@ -90,6 +90,10 @@ class KubeWatcher::Impl {
   void AddListener(CrashListener l) { recorder_.AddListener(std::move(l)); }
 
   bool Start(std::string* error) {
+    if (!loops_.empty()) {
+      *error = "kube watcher already started";
+      return false;
+    }
     KubeClientConfig cc;
     if (!ResolveKubeClientConfig(config_, core::ProcessEnvironment(), &cc,
                                  error)) {
@@ -145,7 +149,11 @@ class KubeWatcher::Impl {
       if (loop->thread.joinable()) loop->thread.join();
     }
     if (ticker_.joinable()) ticker_.join();
+    // A stopped watcher (a replica that lost the leadership) shows no watch
+    // as up and is not synced; Start() may run it again.
+    for (auto& loop : loops_) SetUp(loop.get(), false);
     loops_.clear();
+    loop_count_ = 0;
     if (logs_) logs_->Stop();
   }
 

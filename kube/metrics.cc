@@ -78,7 +78,16 @@ Metrics::Metrics(prometheus::Registry* registry) {
                "1 while the Kubernetes Events watch of a namespace is "
                "connected.")
            .Register(r);
+  leader_ = &BuildGauge()
+                 .Name("crashctl_kube_leader")
+                 .Help(
+                     "1 while this replica holds the Kubernetes leader "
+                     "election Lease (and so watches pods), else 0.")
+                 .Register(r)
+                 .Add({});
 }
+
+void Metrics::SetLeader(bool leader) { leader_->Set(leader ? 1 : 0); }
 
 void Metrics::SetEventsWatchUp(const std::string& ns, bool up) {
   events_watch_up_->Add({{"namespace", WatchNamespace(ns)}}).Set(up ? 1 : 0);

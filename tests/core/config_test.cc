@@ -207,6 +207,23 @@ std::vector<KeyCase> KeyCases() {
        [](const Config& c) { return std::to_string(c.kube_project); }},
       {"kubernetes.event_wait", "2s", "0", "1m", "10", "2", "0", "60",
        [](const Config& c) { return Num(c.kube_event_wait); }},
+      {"kubernetes.leader_election.enabled", "yes", "0", "true", "0", "1", "0",
+       "1", [](const Config& c) { return std::to_string(c.kube_le_enabled); }},
+      {"kubernetes.leader_election.lease_name", "f", "e.x", "x-1", "crashctl",
+       "f", "e.x", "x-1", [](const Config& c) { return c.kube_le_lease_name; }},
+      {"kubernetes.leader_election.namespace", "f", "e", "x", "", "f", "e", "x",
+       [](const Config& c) { return c.kube_le_namespace; }},
+      {"kubernetes.leader_election.identity", "pod-f", "pod-e", "pod-x", "",
+       "pod-f", "pod-e", "pod-x",
+       [](const Config& c) { return c.kube_le_identity; }},
+      {"kubernetes.leader_election.lease_duration", "20s", "30s", "1m", "15",
+       "20", "30", "60",
+       [](const Config& c) { return Num(c.kube_le_lease_duration); }},
+      {"kubernetes.leader_election.renew_deadline", "5s", "6s", "12s", "10",
+       "5", "6", "12",
+       [](const Config& c) { return Num(c.kube_le_renew_deadline); }},
+      {"kubernetes.leader_election.retry_period", "1s", "3s", "4s", "2", "1",
+       "3", "4", [](const Config& c) { return Num(c.kube_le_retry_period); }},
       {"alerting.alertmanager_url", "[\"http://a:9093\", \"http://b:9093/\"]",
        "http://c:9093", "http://d:9093,https://e:9093", "",
        "http://a:9093,http://b:9093", "http://c:9093",
@@ -679,6 +696,51 @@ TEST(ConfigExampleTest, FullExampleFileLoadsAndSetsEveryKey) {
   EXPECT_EQ(config.max_request_bytes, 20 << 20);
   EXPECT_DOUBLE_EQ(config.retention_max_age, 720 * 3600.0);
   EXPECT_EQ(config.listen, ":9190");
+}
+
+// As client-go: lease_duration > renew_deadline > retry_period * 1.2.
+TEST(ConfigLeaderElectionTest, DurationsAreValidatedLikeClientGo) {
+  struct Case {
+    std::map<std::string, std::string> flags;
+    bool ok;
+    std::string message;
+  };
+  const Case cases[] = {
+      {{}, true, ""},
+      {{{"kubernetes.leader_election.lease_duration", "1500ms"},
+        {"kubernetes.leader_election.renew_deadline", "1s"},
+        {"kubernetes.leader_election.retry_period", "200ms"}},
+       true,
+       ""},
+      {{{"kubernetes.leader_election.lease_duration", "10s"}},
+       false,
+       "lease_duration must be greater"},
+      {{{"kubernetes.leader_election.retry_period", "9s"}},
+       false,
+       "renew_deadline must be greater"},
+      {{{"kubernetes.leader_election.lease_name", "Bad_Name"}},
+       false,
+       "bad lease name"},
+      {{{"kubernetes.leader_election.namespace", "a.b"}},
+       false,
+       "bad namespace"},
+  };
+  for (const Case& c : cases) {
+    Config config;
+    std::string error;
+    EXPECT_EQ(LoadConfig("", {}, c.flags, &config, &error), c.ok) << error;
+    if (!c.ok) {
+      EXPECT_THAT(error, HasSubstr(c.message));
+    }
+  }
+  Config config;
+  std::string error;
+  ASSERT_TRUE(
+      LoadConfig("", {{"CRASHCTL_KUBERNETES_LEADER_ELECTION_ENABLED", "true"}},
+                 {}, &config, &error))
+      << error;
+  EXPECT_TRUE(config.kube_le_enabled);
+  EXPECT_EQ(config.kube_le_lease_name, "crashctl");
 }
 
 TEST(ConfigExampleTest, DocsNameEveryKeyAndVariable) {

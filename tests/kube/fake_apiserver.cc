@@ -47,6 +47,12 @@ const char* StatusText(int status) {
   switch (status) {
     case 200:
       return "OK";
+    case 201:
+      return "Created";
+    case 405:
+      return "Method Not Allowed";
+    case 409:
+      return "Conflict";
     case 400:
       return "Bad Request";
     case 404:
@@ -71,9 +77,12 @@ void SendBody(mg_connection* conn, int status, const std::string& type,
   mg_write(conn, body.data(), body.size());
 }
 
-// A metav1.Status object, as the API server answers errors.
+// A metav1.Status object, as the API server answers errors; `name` and
+// `kind` (plural resource, e.g. "leases") fill details when not "".
 std::string StatusJson(int code, const std::string& reason,
-                       const std::string& message) {
+                       const std::string& message, const std::string& name = "",
+                       const std::string& group = "",
+                       const std::string& kind = "") {
   Document d(rapidjson::kObjectType);
   auto& a = d.GetAllocator();
   d.AddMember("kind", "Status", a);
@@ -82,7 +91,66 @@ std::string StatusJson(int code, const std::string& reason,
   d.AddMember("status", "Failure", a);
   d.AddMember("message", Value(message.c_str(), a), a);
   d.AddMember("reason", Value(reason.c_str(), a), a);
+  if (!name.empty() || !kind.empty()) {
+    Value details(rapidjson::kObjectType);
+    details.AddMember("name", Value(name.c_str(), a), a);
+    if (!group.empty()) details.AddMember("group", Value(group.c_str(), a), a);
+    details.AddMember("kind", Value(kind.c_str(), a), a);
+    d.AddMember("details", details, a);
+  }
   d.AddMember("code", code, a);
+  return ToJson(d);
+}
+
+constexpr char kLeaseGroup[] = "coordination.k8s.io";
+constexpr std::chrono::seconds kBlackholeTime(3);
+
+// Server-side printing of Leases: Name, Holder, Age.
+std::string LeaseTableJson(const std::vector<const Value*>& leases,
+                           const std::string& rv) {
+  Document d(rapidjson::kObjectType);
+  auto& a = d.GetAllocator();
+  d.AddMember("kind", "Table", a);
+  d.AddMember("apiVersion", "meta.k8s.io/v1", a);
+  Value meta(rapidjson::kObjectType);
+  meta.AddMember("resourceVersion", Value(rv.c_str(), a), a);
+  d.AddMember("metadata", meta, a);
+  Value cols(rapidjson::kArrayType);
+  const char* names[][2] = {{"Name", "name"}, {"Holder", ""}, {"Age", ""}};
+  for (auto& n : names) {
+    Value c(rapidjson::kObjectType);
+    c.AddMember("name", Value(n[0], a), a);
+    c.AddMember("type", "string", a);
+    c.AddMember("format", Value(n[1], a), a);
+    c.AddMember("description", "", a);
+    c.AddMember("priority", 0, a);
+    cols.PushBack(c, a);
+  }
+  d.AddMember("columnDefinitions", cols, a);
+  Value rows(rapidjson::kArrayType);
+  for (const Value* l : leases) {
+    Value row(rapidjson::kObjectType);
+    Value cells(rapidjson::kArrayType);
+    std::string holder;
+    if (l->HasMember("spec") && (*l)["spec"].IsObject() &&
+        (*l)["spec"].HasMember("holderIdentity") &&
+        (*l)["spec"]["holderIdentity"].IsString()) {
+      holder = (*l)["spec"]["holderIdentity"].GetString();
+    }
+    cells.PushBack(Value(Meta(*l, "name").c_str(), a), a);
+    cells.PushBack(Value(holder.c_str(), a), a);
+    cells.PushBack(Value("1m", a), a);
+    row.AddMember("cells", cells, a);
+    Value obj(rapidjson::kObjectType);
+    obj.AddMember("kind", "PartialObjectMetadata", a);
+    obj.AddMember("apiVersion", "meta.k8s.io/v1", a);
+    Value m;
+    m.CopyFrom((*l)["metadata"], a);
+    obj.AddMember("metadata", m, a);
+    row.AddMember("object", obj, a);
+    rows.PushBack(row, a);
+  }
+  d.AddMember("rows", rows, a);
   return ToJson(d);
 }
 
@@ -337,7 +405,7 @@ std::string FakeApiServer::url() const {
 bool FakeApiServer::Start(int port, std::string* error) {
   std::string ports = "127.0.0.1:" + std::to_string(port);
   const char* options[] = {
-      "listening_ports",   ports.c_str(), "num_threads", "48",
+      "listening_ports",   ports.c_str(), "num_threads", "64",
       "enable_keep_alive", "no",          nullptr};
   mg_callbacks callbacks;
   std::memset(&callbacks, 0, sizeof(callbacks));
@@ -550,6 +618,208 @@ FakeApiServer::Stats FakeApiServer::stats() const {
   return stats_;
 }
 
+std::string FakeApiServer::GetLease(const std::string& ns,
+                                    const std::string& name) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = leases_.find(ns + "/" + name);
+  return it == leases_.end() ? "" : it->second;
+}
+
+void FakeApiServer::ConflictLeaseWrites(int count) {
+  std::lock_guard<std::mutex> lock(mu_);
+  lease_conflicts_to_inject_ = count;
+}
+
+void FakeApiServer::CutClient(const std::string& identity) {
+  std::lock_guard<std::mutex> lock(mu_);
+  cut_clients_[identity] = true;
+}
+
+void FakeApiServer::RestoreClient(const std::string& identity) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    cut_clients_[identity] = false;
+  }
+  cv_.notify_all();
+}
+
+// parts: apis coordination.k8s.io v1 namespaces NS leases [NAME]
+void FakeApiServer::HandleLeases(mg_connection* conn, const Request& req,
+                                 const std::vector<std::string>& parts) {
+  const std::string& ns = parts[4];
+  const bool one = parts.size() == 7;
+  if (parts.size() > 7) {
+    SendStatus(conn, 404, "NotFound",
+               "the server could not find the requested resource");
+    return;
+  }
+  const bool table = req.accept.find("as=Table") != std::string::npos;
+  if (req.method == "GET") {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (one) {
+      ++stats_.lease_gets;
+      auto it = leases_.find(ns + "/" + parts[6]);
+      if (it == leases_.end()) {
+        lock.unlock();
+        SendBody(conn, 404, "application/json",
+                 StatusJson(404, "NotFound",
+                            "leases.coordination.k8s.io \"" + parts[6] +
+                                "\" not found",
+                            parts[6], kLeaseGroup, "leases"));
+        return;
+      }
+      std::string json = it->second;
+      const std::string rv = std::to_string(rv_);
+      lock.unlock();
+      if (table) {
+        Document d;
+        d.Parse(json.c_str());
+        SendBody(conn, 200, "application/json", LeaseTableJson({&d}, rv));
+      } else {
+        SendBody(conn, 200, "application/json", json);
+      }
+      return;
+    }
+    std::vector<std::string> items;
+    for (const auto& [key, json] : leases_) {
+      if (key.compare(0, ns.size() + 1, ns + "/") == 0) items.push_back(json);
+    }
+    const std::string rv = std::to_string(rv_);
+    lock.unlock();
+    std::vector<Document> docs(items.size());
+    std::vector<const Value*> ptrs;
+    for (size_t i = 0; i < items.size(); ++i) {
+      docs[i].Parse(items[i].c_str());
+      ptrs.push_back(&docs[i]);
+    }
+    if (table) {
+      SendBody(conn, 200, "application/json", LeaseTableJson(ptrs, rv));
+      return;
+    }
+    Document d(rapidjson::kObjectType);
+    auto& a = d.GetAllocator();
+    StartList(&d, "LeaseList", "coordination.k8s.io/v1", rv, "");
+    Value list(rapidjson::kArrayType);
+    for (const Value* p : ptrs) {
+      Value v;
+      v.CopyFrom(*p, a);
+      list.PushBack(v, a);
+    }
+    d.AddMember("items", list, a);
+    SendBody(conn, 200, "application/json", ToJson(d));
+    return;
+  }
+  const bool create = req.method == "POST" && !one;
+  const bool update = req.method == "PUT" && one;
+  if (!create && !update) {
+    SendStatus(conn, 405, "MethodNotAllowed",
+               "the server does not allow this method on the requested "
+               "resource");
+    return;
+  }
+  Document d;
+  d.Parse(req.body.c_str());
+  if (d.HasParseError() || !d.IsObject() || !d.HasMember("metadata") ||
+      !d["metadata"].IsObject()) {
+    SendStatus(conn, 400, "BadRequest", "the body is not a Lease object");
+    return;
+  }
+  const std::string name = Meta(d, "name");
+  if (name.empty() || (one && name != parts[6])) {
+    SendStatus(conn, 400, "BadRequest",
+               "the name of the object does not match the name on the URL");
+    return;
+  }
+  if (!Meta(d, "namespace").empty() && Meta(d, "namespace") != ns) {
+    SendStatus(conn, 400, "BadRequest",
+               "the namespace of the provided object does not match the "
+               "namespace sent on the request");
+    return;
+  }
+  auto& a = d.GetAllocator();
+  std::unique_lock<std::mutex> lock(mu_);
+  ++stats_.lease_writes;
+  const std::string key = ns + "/" + name;
+  auto existing = leases_.find(key);
+  auto conflict = [&](const std::string& reason, const std::string& message) {
+    ++stats_.lease_conflicts;
+    lock.unlock();
+    SendBody(conn, 409, "application/json",
+             StatusJson(409, reason, message, name, kLeaseGroup, "leases"));
+  };
+  if (lease_conflicts_to_inject_ > 0) {
+    --lease_conflicts_to_inject_;
+    conflict(create ? "AlreadyExists" : "Conflict",
+             create
+                 ? "leases.coordination.k8s.io \"" + name + "\" already exists"
+                 : "Operation cannot be fulfilled on "
+                   "leases.coordination.k8s.io \"" +
+                       name +
+                       "\": the object has been modified; please apply "
+                       "your changes to the latest version and try again");
+    return;
+  }
+  std::string uid, created_at;
+  if (create) {
+    if (existing != leases_.end()) {
+      conflict("AlreadyExists",
+               "leases.coordination.k8s.io \"" + name + "\" already exists");
+      return;
+    }
+    char buf[64];
+    std::snprintf(buf, sizeof(buf), "00000000-0000-4000-9000-%012lld",
+                  static_cast<long long>(next_uid_++));
+    uid = buf;
+    created_at = Now3339();
+  } else {
+    if (existing == leases_.end()) {
+      lock.unlock();
+      SendBody(
+          conn, 404, "application/json",
+          StatusJson(404, "NotFound",
+                     "leases.coordination.k8s.io \"" + name + "\" not found",
+                     name, kLeaseGroup, "leases"));
+      return;
+    }
+    Document old;
+    old.Parse(existing->second.c_str());
+    const std::string sent_rv = Meta(d, "resourceVersion");
+    if (!sent_rv.empty() && sent_rv != Meta(old, "resourceVersion")) {
+      conflict("Conflict",
+               "Operation cannot be fulfilled on leases.coordination.k8s.io "
+               "\"" +
+                   name +
+                   "\": the object has been modified; please apply your "
+                   "changes to the latest version and try again");
+      return;
+    }
+    uid = Meta(old, "uid");
+    created_at = Meta(old, "creationTimestamp");
+  }
+  ++rv_;
+  Value& meta = d["metadata"];
+  for (const char* f :
+       {"namespace", "uid", "resourceVersion", "creationTimestamp"}) {
+    meta.RemoveMember(f);
+  }
+  meta.AddMember("namespace", Value(ns.c_str(), a), a);
+  meta.AddMember("uid", Value(uid.c_str(), a), a);
+  meta.AddMember("resourceVersion", Value(std::to_string(rv_).c_str(), a), a);
+  meta.AddMember("creationTimestamp", Value(created_at.c_str(), a), a);
+  d.RemoveMember("kind");
+  d.RemoveMember("apiVersion");
+  d.AddMember("kind", "Lease", a);
+  d.AddMember("apiVersion", "coordination.k8s.io/v1", a);
+  if (!d.HasMember("spec") || !d["spec"].IsObject()) {
+    d.RemoveMember("spec");
+    d.AddMember("spec", Value(rapidjson::kObjectType), a);
+  }
+  const std::string json = ToJson(d);
+  leases_[key] = json;
+  lock.unlock();
+  SendBody(conn, create ? 201 : 200, "application/json", json);
+}
+
 void FakeApiServer::Handle(mg_connection* conn) {
   const mg_request_info* info = mg_get_request_info(conn);
   Request req;
@@ -581,6 +851,31 @@ void FakeApiServer::Handle(mg_connection* conn) {
   if (!parts.empty() && parts[0] == "_control") {
     HandleControl(conn, req);
     return;
+  }
+  const char* agent = mg_get_header(conn, "User-Agent");
+  const std::string user_agent = agent ? agent : "";
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (const auto& [identity, cut] : cut_clients_) {
+      const std::string suffix = "/" + identity;
+      if (!cut || user_agent.size() < suffix.size() ||
+          user_agent.compare(user_agent.size() - suffix.size(), suffix.size(),
+                             suffix) != 0) {
+        continue;
+      }
+      ++stats_.blackholed;
+      const std::string who = identity;
+      cv_.wait_for(lock, kBlackholeTime,
+                   [this, &who] { return stopping_ || !cut_clients_[who]; });
+      return;  // no answer: civetweb closes the connection
+    }
+  }
+  if (parts.size() >= 1 && parts[0] == "apis") {
+    if (parts.size() >= 6 && parts[1] == kLeaseGroup && parts[2] == "v1" &&
+        parts[3] == "namespaces" && parts[5] == "leases") {
+      HandleLeases(conn, req, parts);
+      return;
+    }
   }
   if (req.method != "GET") {
     SendStatus(conn, 405, "MethodNotAllowed", "the fake is read-only");
@@ -623,7 +918,62 @@ void FakeApiServer::Handle(mg_connection* conn) {
     auto& a = d.GetAllocator();
     d.AddMember("kind", "APIGroupList", a);
     d.AddMember("apiVersion", "v1", a);
-    d.AddMember("groups", Value(rapidjson::kArrayType), a);
+    Value groups(rapidjson::kArrayType);
+    Value group(rapidjson::kObjectType);
+    group.AddMember("name", Value(kLeaseGroup, a), a);
+    Value versions(rapidjson::kArrayType);
+    Value version(rapidjson::kObjectType);
+    version.AddMember("groupVersion", "coordination.k8s.io/v1", a);
+    version.AddMember("version", "v1", a);
+    Value preferred;
+    preferred.CopyFrom(version, a);
+    versions.PushBack(version, a);
+    group.AddMember("versions", versions, a);
+    group.AddMember("preferredVersion", preferred, a);
+    groups.PushBack(group, a);
+    d.AddMember("groups", groups, a);
+    SendBody(conn, 200, "application/json", ToJson(d));
+    return;
+  }
+  if (req.path == "/apis/coordination.k8s.io" ||
+      req.path == "/apis/coordination.k8s.io/") {
+    Document d(rapidjson::kObjectType);
+    auto& a = d.GetAllocator();
+    d.AddMember("kind", "APIGroup", a);
+    d.AddMember("apiVersion", "v1", a);
+    d.AddMember("name", Value(kLeaseGroup, a), a);
+    Value versions(rapidjson::kArrayType);
+    Value version(rapidjson::kObjectType);
+    version.AddMember("groupVersion", "coordination.k8s.io/v1", a);
+    version.AddMember("version", "v1", a);
+    Value preferred;
+    preferred.CopyFrom(version, a);
+    versions.PushBack(version, a);
+    d.AddMember("versions", versions, a);
+    d.AddMember("preferredVersion", preferred, a);
+    SendBody(conn, 200, "application/json", ToJson(d));
+    return;
+  }
+  if (req.path == "/apis/coordination.k8s.io/v1" ||
+      req.path == "/apis/coordination.k8s.io/v1/") {
+    Document d(rapidjson::kObjectType);
+    auto& a = d.GetAllocator();
+    d.AddMember("kind", "APIResourceList", a);
+    d.AddMember("apiVersion", "v1", a);
+    d.AddMember("groupVersion", "coordination.k8s.io/v1", a);
+    Value resources(rapidjson::kArrayType);
+    Value v(rapidjson::kObjectType);
+    v.AddMember("name", "leases", a);
+    v.AddMember("singularName", "lease", a);
+    v.AddMember("namespaced", true, a);
+    v.AddMember("kind", "Lease", a);
+    Value verbs(rapidjson::kArrayType);
+    for (const char* verb : {"create", "get", "list", "update"}) {
+      verbs.PushBack(Value(verb, a), a);
+    }
+    v.AddMember("verbs", verbs, a);
+    resources.PushBack(v, a);
+    d.AddMember("resources", resources, a);
     SendBody(conn, 200, "application/json", ToJson(d));
     return;
   }
@@ -780,6 +1130,20 @@ void FakeApiServer::HandleControl(mg_connection* conn, const Request& req) {
     SendBody(conn, 200, "application/json", "{}");
     return;
   }
+  if ((what == "cut" || what == "restore") && req.method == "POST") {
+    const std::string identity = Param(req.query, "identity");
+    if (identity.empty()) {
+      SendStatus(conn, 400, "BadRequest", "identity= missing");
+      return;
+    }
+    if (what == "cut") {
+      CutClient(identity);
+    } else {
+      RestoreClient(identity);
+    }
+    SendBody(conn, 200, "application/json", "{}");
+    return;
+  }
   if (what == "stats" && req.method == "GET") {
     Stats s = stats();
     Document d(rapidjson::kObjectType);
@@ -791,6 +1155,10 @@ void FakeApiServer::HandleControl(mg_connection* conn, const Request& req) {
     d.AddMember("event_lists", s.event_lists, a);
     d.AddMember("event_watches", s.event_watches, a);
     d.AddMember("event_open_watches", s.event_open_watches, a);
+    d.AddMember("lease_gets", s.lease_gets, a);
+    d.AddMember("lease_writes", s.lease_writes, a);
+    d.AddMember("lease_conflicts", s.lease_conflicts, a);
+    d.AddMember("blackholed", s.blackholed, a);
     d.AddMember("resource_version", resource_version(), a);
     SendBody(conn, 200, "application/json", ToJson(d));
     return;

@@ -9,7 +9,16 @@
 //   GET /api/v1/namespaces/NS/pods/NAME           one Pod
 //   GET /api/v1/namespaces/NS/pods/NAME/log       logs; previous=true with no
 //       previous container answers the real 400 Status
-// Lists and watches answer meta.k8s.io Tables when asked (as kubectl does).
+//   GET /apis/coordination.k8s.io/v1/namespaces/NS/leases[/NAME]  LeaseList,
+//       one Lease (404 NotFound Status when missing)
+//   POST /apis/coordination.k8s.io/v1/namespaces/NS/leases  create (201; 409
+//       AlreadyExists Status when it exists)
+//   PUT /apis/coordination.k8s.io/v1/namespaces/NS/leases/NAME  update; a
+//       metadata.resourceVersion other than the stored one: 409 Conflict
+//       Status (none: unconditional, as the real server allows for Leases)
+//   GET /apis, /apis/coordination.k8s.io[/v1]    discovery of Leases
+// Lists and watches answer meta.k8s.io Tables when asked (as kubectl does);
+// so do Lease GETs (columns Name, Holder, Age).
 // Watches from a resourceVersion older than the last Expire() get the real
 // 410 "Expired" ERROR event. Every watch event line is written in two chunks
 // so clients must reassemble lines. Watches that allow bookmarks get a
@@ -24,6 +33,8 @@
 //   POST   /_control/fail?count=N&status=S  next N pod list/watch requests
 //                                          fail
 //   GET    /_control/stats                 {"lists":..,"watches":..,...}
+//   POST   /_control/cut?identity=ID       CutClient(ID); /_control/restore
+//                                          ?identity=ID: RestoreClient(ID)
 //
 // Thread-safety: every public method may be called from any thread.
 #ifndef CRASHCTL_TESTS_KUBE_FAKE_APISERVER_H_
@@ -56,6 +67,10 @@ class FakeApiServer {
     std::vector<std::string> event_watch_paths;
     std::vector<std::string> watch_paths;  // full path?query of each watch
     std::string last_authorization;        // Authorization header, if any
+    int lease_gets = 0;                    // GETs of one Lease
+    int lease_writes = 0;     // PUTs and POSTs of Leases (any answer)
+    int lease_conflicts = 0;  // of which answered 409
+    int blackholed = 0;       // requests of cut clients (never answered)
   };
 
   FakeApiServer();
@@ -97,6 +112,21 @@ class FakeApiServer {
   int64_t resource_version() const;
   Stats stats() const;
 
+  // The stored Lease NS/NAME as JSON, "" when there is none.
+  std::string GetLease(const std::string& ns, const std::string& name) const;
+  // The next `count` Lease writes (PUT, POST) answer 409 Conflict, as if
+  // another client had written first.
+  void ConflictLeaseWrites(int count);
+  // A network cut of one client: requests whose User-Agent ends in
+  // "/" + `identity` (the leader elector sends
+  // "crashctl/leader-elector/<identity>") are blackholed: read, never
+  // answered, and their connection dropped after 3 s (or at
+  // RestoreClient()/Stop()). Clients see timeouts (theirs are shorter) or a
+  // dropped connection, as behind a dead network path. Other clients are
+  // not affected.
+  void CutClient(const std::string& identity);
+  void RestoreClient(const std::string& identity);
+
  private:
   struct WatchEvent {
     int64_t rv;
@@ -120,6 +150,8 @@ class FakeApiServer {
                    const std::string& ns, const std::string& resource);
   void HandleLogs(mg_connection* conn, const Request& req,
                   const std::string& ns, const std::string& pod);
+  void HandleLeases(mg_connection* conn, const Request& req,
+                    const std::vector<std::string>& parts);
   void SendEventLine(mg_connection* conn, const std::string& line, bool cut);
   std::string EventLine(const std::string& type, const std::string& pod_json,
                         bool table, bool events = false) const;
@@ -142,7 +174,10 @@ class FakeApiServer {
   std::map<std::string, std::string> pods_;         // "ns/name" -> JSON
   std::map<std::string, std::string> kube_events_;  // "ns/name" -> JSON
   std::vector<WatchEvent> events_;
-  std::map<std::string, std::string> logs_;  // "ns/pod/container/prev"
+  std::map<std::string, std::string> logs_;    // "ns/pod/container/prev"
+  std::map<std::string, std::string> leases_;  // "ns/name" -> JSON
+  int lease_conflicts_to_inject_ = 0;
+  std::map<std::string, bool> cut_clients_;  // identity -> cut
   Stats stats_;
 };
 

@@ -175,6 +175,42 @@ TEST_F(KubeWatcherTest, OomKillIsRecordedWithLogsMetricsAndListener) {
   EXPECT_EQ(Metric("crashctl_pods_crashlooping", {{"namespace", "shop"}}), 0);
 }
 
+// Leader election stops the watcher when leadership ends and starts it
+// again when it comes back: a crash that happened meanwhile is recorded by
+// the new list, one that was recorded before is not recorded twice.
+TEST_F(KubeWatcherTest, StopThenStartAgainRelistsAndRecordsOnce) {
+  fake_.SetLogs("shop", kOomPod, "api", true,
+                ReadKubeFixture("logs_api_previous.txt"));
+  Apply("pod_oomkilled.json");
+  StartWatcher();
+  model::Crash c;
+  ASSERT_TRUE(WaitFor([&] { return GetCrash(kOomKey, &c); }, kWait));
+  ASSERT_TRUE(WaitFor([&] { return watcher_->Synced(); }, kWait));
+  EXPECT_EQ(Metric("crashctl_kube_watch_up", {{"namespace", "all"}}), 1);
+  const int lists = fake_.stats().lists;
+  watcher_->Stop();
+  EXPECT_FALSE(watcher_->Synced());
+  std::string reason;
+  EXPECT_FALSE(watcher_->Ready(&reason));
+  EXPECT_EQ(Metric("crashctl_kube_watch_up", {{"namespace", "all"}}), 0);
+  Apply("pod_crashloop_1.json");  // while no watcher runs
+  std::string error;
+  ASSERT_TRUE(watcher_->Start(&error)) << error;
+  EXPECT_FALSE(watcher_->Start(&error));  // already started
+  ASSERT_TRUE(WaitFor([&] { return GetCrash(kLoopKey, &c); }, kWait));
+  ASSERT_TRUE(WaitFor([&] { return watcher_->Synced(); }, kWait));
+  EXPECT_GT(fake_.stats().lists, lists);
+  EXPECT_EQ(Metric("crashctl_kube_watch_up", {{"namespace", "all"}}), 1);
+  // Stop + Start once more, quickly: still one record per crash.
+  watcher_->Stop();
+  ASSERT_TRUE(watcher_->Start(&error)) << error;
+  ASSERT_TRUE(WaitFor([&] { return watcher_->Synced(); }, kWait));
+  std::vector<model::Crash> all = AllCrashes();
+  int oom = 0;
+  for (const auto& crash : all) oom += crash.dedup_key == kOomKey ? 1 : 0;
+  EXPECT_EQ(oom, 1);
+}
+
 TEST_F(KubeWatcherTest, CrashLoopIsOneEpisodeUpdatedWhileItLasts) {
   fake_.SetLogs("jobs", "worker-0", "worker", true,
                 ReadKubeFixture("logs_worker_previous.txt"));

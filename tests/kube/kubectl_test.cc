@@ -173,6 +173,54 @@ TEST(KubectlAgainstFakeTest, KubectlEventsDecodesTypedEvents) {
   }
 }
 
+// `kubectl get lease` finds Leases through the fake's discovery
+// (/apis/coordination.k8s.io/v1), prints the server-side Table (NAME,
+// HOLDER, AGE) and, with -o json, the typed Lease with its MicroTimes.
+TEST(KubectlAgainstFakeTest, GetLeasePrintsTheHolder) {
+  if (access(kKubectl, X_OK) != 0) GTEST_SKIP() << "no " << kKubectl;
+  FakeApiServer fake;
+  std::string error;
+  ASSERT_TRUE(fake.Start(0, &error)) << error;
+  const std::string lease =
+      R"({"apiVersion":"coordination.k8s.io/v1","kind":"Lease",)"
+      R"("metadata":{"name":"crashctl","namespace":"crashctl"},)"
+      R"("spec":{"holderIdentity":"crashctl-7d9f-x2k4p",)"
+      R"("leaseDurationSeconds":15,)"
+      R"("acquireTime":"2026-12-03T12:00:00.000000Z",)"
+      R"("renewTime":"2026-12-03T12:00:04.123456Z","leaseTransitions":3}})";
+  testing::HttpResult created = testing::HttpCall(
+      "POST",
+      fake.url() + "/apis/coordination.k8s.io/v1/namespaces/crashctl/leases",
+      lease, {"Content-Type: application/json"});
+  ASSERT_EQ(created.status, 201) << created.body;
+  const testing::TempDir temp_dir("kubectl-lease-test");
+  const std::string& dir = temp_dir.path();
+  std::string kubeconfig = WriteKubeconfig(dir, fake.url());
+  testing::CommandResult table = testing::RunCommand(
+      {kKubectl, "--kubeconfig", kubeconfig, "--cache-dir", dir + "/cache",
+       "get", "lease", "-n", "crashctl", "--request-timeout=20s"},
+      {{"HOME", dir}}, 30);
+  testing::CommandResult json =
+      testing::RunCommand({kKubectl, "--kubeconfig", kubeconfig, "--cache-dir",
+                           dir + "/cache", "get", "lease", "crashctl", "-n",
+                           "crashctl", "-o", "json", "--request-timeout=20s"},
+                          {{"HOME", dir}}, 30);
+  fake.Stop();
+  SCOPED_TRACE("table stdout:\n" + table.out + "\nstderr:\n" + table.err +
+               "\njson stdout:\n" + json.out + "\nstderr:\n" + json.err);
+  EXPECT_EQ(table.exit_code, 0);
+  EXPECT_NE(table.out.find("HOLDER"), std::string::npos);
+  EXPECT_NE(table.out.find("crashctl-7d9f-x2k4p"), std::string::npos);
+  EXPECT_EQ(json.exit_code, 0);
+  EXPECT_NE(json.out.find("\"kind\": \"Lease\""), std::string::npos);
+  EXPECT_NE(json.out.find("\"holderIdentity\": \"crashctl-7d9f-x2k4p\""),
+            std::string::npos);
+  EXPECT_NE(json.out.find("\"renewTime\": \"2026-12-03T12:00:04.123456Z\""),
+            std::string::npos);
+  EXPECT_NE(json.out.find("\"leaseTransitions\": 3"), std::string::npos);
+  EXPECT_NE(json.out.find("\"resourceVersion\""), std::string::npos);
+}
+
 }  // namespace
 }  // namespace kube
 }  // namespace crashctl

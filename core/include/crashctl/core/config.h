@@ -71,6 +71,17 @@ struct Config {
   int64_t kube_project = 0;     // project of crash events; 0 = lowest id
   // How long a termination waits for a Kubernetes Event explaining it.
   double kube_event_wait = 10;
+  // kubernetes.leader_election.* (docs/kubernetes.md "Leader election"):
+  // several replicas on one database, one of them watching pods.
+  bool kube_le_enabled = false;
+  std::string kube_le_lease_name = "crashctl";
+  // "" = the service account's namespace file, else "crashctl" (resolved by
+  // kube::LeaderElector::OptionsFromConfig).
+  std::string kube_le_namespace;
+  std::string kube_le_identity;        // "" = $POD_NAME, else hostname
+  double kube_le_lease_duration = 15;  // seconds; > renew_deadline
+  double kube_le_renew_deadline = 10;  // seconds; > retry_period * 1.2
+  double kube_le_retry_period = 2;     // seconds
   // alerting.*
   std::vector<std::string> alertmanager_urls;  // alerting.alertmanager_url
   double alert_cooldown = 300;                 // seconds ("5m")

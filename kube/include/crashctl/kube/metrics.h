@@ -1,6 +1,7 @@
 // The Kubernetes watcher's metric families: pod crashes by namespace and
 // crash type, pods crash-looping, watch health per namespace, Kubernetes
-// Events received and dropped, terminations waiting for an Event.
+// Events received and dropped, terminations waiting for an Event, whether
+// this replica is the leader.
 //
 // Thread-safety: all methods may be called concurrently.
 #ifndef CRASHCTL_KUBE_METRICS_H_
@@ -49,6 +50,10 @@ class Metrics {
   // 1 while the Events watch of a namespace ("" = all) is connected.
   void SetEventsWatchUp(const std::string& ns, bool up);
 
+  // crashctl_kube_leader: 1 while this replica holds the leader election
+  // Lease (kubernetes.leader_election), else 0.
+  void SetLeader(bool leader);
+
   static const std::vector<std::string>& KnownWatchRestartReasons();
 
  private:
@@ -61,6 +66,7 @@ class Metrics {
   prometheus::Counter* kube_events_dropped_;
   prometheus::Gauge* terminations_waiting_;
   prometheus::Family<prometheus::Gauge>* events_watch_up_;
+  prometheus::Gauge* leader_;
 };
 
 }  // namespace kube
