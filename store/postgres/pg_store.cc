@@ -140,8 +140,7 @@ void AddEventTagFilter(const std::string& alias,
                        PgSql* sql) {
   const std::string column = PseudoTagColumn(tag.first);
   if (!column.empty()) {
-    sql->Add(" AND " + alias + "." + column + " = " +
-             sql->Text(tag.second));
+    sql->Add(" AND " + alias + "." + column + " = " + sql->Text(tag.second));
     return;
   }
   sql->Add(" AND " + alias + ".tags <> '' AND " + alias +
@@ -242,10 +241,9 @@ Status PostgresStore::ListProjects(std::vector<model::Project>* out) {
   std::vector<model::Project> projects;
   Status status = WithConnection("list projects", [&](Connection* conn) {
     Result r;
-    Status st = conn->ExecPrepared(
-        std::string("SELECT ") + kPgProjectColumns +
-            " FROM projects ORDER BY id",
-        Params(), &r);
+    Status st = conn->ExecPrepared(std::string("SELECT ") + kPgProjectColumns +
+                                       " FROM projects ORDER BY id",
+                                   Params(), &r);
     if (!st.ok()) return st;
     for (int i = 0; i < r.rows(); ++i) {
       projects.emplace_back();
@@ -271,8 +269,9 @@ Status PostgresStore::GetProject(int64_t id, model::Project* out) {
 }
 
 Status PostgresStore::DeleteProject(int64_t id) {
-  Status status = WithConnection(
-      "delete project", [&](Connection* conn) { return CheckProject(conn, id); });
+  Status status = WithConnection("delete project", [&](Connection* conn) {
+    return CheckProject(conn, id);
+  });
   if (!status.ok()) return status;
   // Keys first (ingest stops accepting the project's events once its key
   // cache reloads), then events in bounded batches, then the groups; the
@@ -301,10 +300,9 @@ Status PostgresStore::DeleteProject(int64_t id) {
     }
   }
   status = InTransaction("delete project", [&](Connection* conn) {
-    for (const char* sql :
-         {"DELETE FROM project_keys WHERE project_id = $1",
-          "DELETE FROM events WHERE project_id = $1",
-          "DELETE FROM groups WHERE project_id = $1"}) {
+    for (const char* sql : {"DELETE FROM project_keys WHERE project_id = $1",
+                            "DELETE FROM events WHERE project_id = $1",
+                            "DELETE FROM groups WHERE project_id = $1"}) {
       Status st = conn->ExecPrepared(sql, Params().Int(id));
       if (!st.ok()) return st;
     }
@@ -347,9 +345,9 @@ Status PostgresStore::ListAllKeys(std::vector<model::ProjectKey>* out) {
   std::vector<model::ProjectKey> keys;
   Status status = WithConnection("list keys", [&](Connection* conn) {
     Result r;
-    Status st = conn->ExecPrepared(std::string("SELECT ") + kKeyColumns +
-                                       " FROM project_keys ORDER BY id",
-                                   Params(), &r);
+    Status st = conn->ExecPrepared(
+        std::string("SELECT ") + kKeyColumns + " FROM project_keys ORDER BY id",
+        Params(), &r);
     if (!st.ok()) return st;
     for (int i = 0; i < r.rows(); ++i) {
       keys.emplace_back();
@@ -479,7 +477,8 @@ Status PostgresStore::ListGroups(const GroupQuery& query,
   if (!query.first_release.empty()) {
     sql.Add(" AND g.first_release = " + sql.Text(query.first_release));
   }
-  if (query.since > 0) sql.Add(" AND g.last_seen >= " + sql.Double(query.since));
+  if (query.since > 0)
+    sql.Add(" AND g.last_seen >= " + sql.Double(query.since));
   if (query.until > 0) {
     sql.Add(" AND g.first_seen < " + sql.Double(query.until));
   }
@@ -622,8 +621,7 @@ Status PostgresStore::ListEvents(const EventQuery& query,
     }
   }
   const int limit = ClampLimit(query.limit);
-  PgSql sql(std::string("SELECT ") + kPgEventColumns +
-            ", e.id FROM events e");
+  PgSql sql(std::string("SELECT ") + kPgEventColumns + ", e.id FROM events e");
   const bool join_group = query.status || !query.first_release.empty();
   if (join_group) sql.Add(" JOIN groups g ON g.id = e.group_id");
   sql.Add(" WHERE true");
@@ -635,8 +633,10 @@ Status PostgresStore::ListEvents(const EventQuery& query,
   if (!query.first_release.empty()) {
     sql.Add(" AND g.first_release = " + sql.Text(query.first_release));
   }
-  for (const auto& tag : EventTagPairs(query)) AddEventTagFilter("e", tag, &sql);
-  if (query.since > 0) sql.Add(" AND e.timestamp >= " + sql.Double(query.since));
+  for (const auto& tag : EventTagPairs(query))
+    AddEventTagFilter("e", tag, &sql);
+  if (query.since > 0)
+    sql.Add(" AND e.timestamp >= " + sql.Double(query.since));
   if (query.until > 0) sql.Add(" AND e.timestamp < " + sql.Double(query.until));
   if (has_cursor) {
     sql.Add(" AND (e.timestamp, e.id) < (" + sql.Double(cursor.value) + ", " +
@@ -678,7 +678,8 @@ Status PostgresStore::GetEvent(const std::string& event_id,
             "ORDER BY e.id LIMIT 1",
         Params().Text(event_id), &r);
     if (!st.ok()) return st;
-    if (r.rows() == 0) return Status::NotFound("event " + event_id + " not found");
+    if (r.rows() == 0)
+      return Status::NotFound("event " + event_id + " not found");
     ReadEventRow(r, 0, out);
     std::string stored;
     st = r.Bytea(0, kPgEventColumnCount, &stored);

@@ -146,8 +146,8 @@ Status PostgresStore::WriteEvents(const std::vector<model::WriteItem>& items,
     std::vector<Result> returned;
     Status st = InsertRows(
         conn, "groups",
-        {"project_id", "fingerprint", "title", "culprit", "level",
-         "first_seen", "last_seen", "service", "release", "first_release"},
+        {"project_id", "fingerprint", "title", "culprit", "level", "first_seen",
+         "last_seen", "service", "release", "first_release"},
         rows,
         "ON CONFLICT (project_id, fingerprint) DO UPDATE SET "
         "count = groups.count RETURNING id, status, (xmax = 0)",
@@ -209,22 +209,22 @@ Status PostgresStore::WriteEvents(const std::vector<model::WriteItem>& items,
                          .Text(TagsColumn(CustomTags(event))));
     }
     returned.clear();
-    st = InsertRows(conn, "events",
-                    {"event_id", "project_id", "group_id", "timestamp",
-                     "received", "level", "platform", "message", "release",
-                     "environment", "server_name", "service", "pod", "title",
-                     "payload", "trace_id", "span_id", "sdk", "user_id",
-                     "tags"},
-                    rows,
-                    "ON CONFLICT (project_id, event_id) DO NOTHING "
-                    "RETURNING project_id, event_id",
-                    &returned, kRowsPerStatement);
+    st = InsertRows(
+        conn, "events",
+        {"event_id",    "project_id", "group_id", "timestamp", "received",
+         "level",       "platform",   "message",  "release",   "environment",
+         "server_name", "service",    "pod",      "title",     "payload",
+         "trace_id",    "span_id",    "sdk",      "user_id",   "tags"},
+        rows,
+        "ON CONFLICT (project_id, event_id) DO NOTHING "
+        "RETURNING project_id, event_id",
+        &returned, kRowsPerStatement);
     if (!st.ok()) return st;
     std::vector<bool> inserted(n, false);
     for (const Result& r : returned) {
       for (int row = 0; row < r.rows(); ++row) {
-        auto it = by_event.find(
-            std::make_pair(r.IntOr(row, 0, 0), r.Text(row, 1)));
+        auto it =
+            by_event.find(std::make_pair(r.IntOr(row, 0, 0), r.Text(row, 1)));
         if (it != by_event.end()) inserted[it->second] = true;
       }
     }
@@ -265,8 +265,7 @@ Status PostgresStore::WriteEvents(const std::vector<model::WriteItem>& items,
         unused += (unused.empty() ? "" : ",") + std::to_string(batch->id);
       }
     }
-    for (size_t start = 0; start < updates.size();
-         start += kRowsPerStatement) {
+    for (size_t start = 0; start < updates.size(); start += kRowsPerStatement) {
       const size_t end = std::min(updates.size(), start + kRowsPerStatement);
       std::string sql = kGroupUpdate;
       Params params;
@@ -276,9 +275,9 @@ Status PostgresStore::WriteEvents(const std::vector<model::WriteItem>& items,
         const size_t base = params.size();
         auto p = [&](int j) { return "$" + std::to_string(base + j); };
         sql += (k == start ? "(" : ", (") + p(1) + "::bigint, " + p(2) +
-               "::bigint, " + p(3) + "::float8, " + p(4) + "::float8, " +
-               p(5) + "::text, " + p(6) + "::text, " + p(7) + "::text, " +
-               p(8) + "::text, " + p(9) + "::text, " + p(10) + "::text)";
+               "::bigint, " + p(3) + "::float8, " + p(4) + "::float8, " + p(5) +
+               "::text, " + p(6) + "::text, " + p(7) + "::text, " + p(8) +
+               "::text, " + p(9) + "::text, " + p(10) + "::text)";
         params.Int(batch.id)
             .Int(batch.events)
             .Double(batch.first_seen)
