@@ -803,32 +803,12 @@ Status PostgresStore::DeleteOlderThan(double cutoff, int64_t* deleted) {
 }
 
 Status PostgresStore::DeleteOldestEvents(int64_t limit, int64_t* deleted) {
+  // Size-based retention deletes until UsedBytes() shrinks below its limit;
+  // PostgreSQL's table sizes do not shrink on DELETE (VACUUM only makes the
+  // space reusable), so that loop would delete far more than it should.
+  (void)limit;
   *deleted = 0;
-  double newest_deleted = -std::numeric_limits<double>::infinity();
-  for (int i = 0; i < kMaxDeleteBatches && *deleted < limit; ++i) {
-    const int64_t batch = std::min<int64_t>(kDeleteBatch, limit - *deleted);
-    int64_t changes = 0;
-    Status st = WithConnection("delete oldest events", [&](Connection* conn) {
-      Result r;
-      Status s = conn->ExecPrepared(
-          "WITH d AS (DELETE FROM events WHERE id IN (SELECT id FROM events "
-          "ORDER BY timestamp, id LIMIT $1) RETURNING timestamp) "
-          "SELECT count(*), max(timestamp) FROM d",
-          Params().Int(batch), &r);
-      if (!s.ok()) return s;
-      changes = r.IntOr(0, 0, 0);
-      if (changes > 0) {
-        newest_deleted = std::max(newest_deleted, r.DoubleOr(0, 1, 0));
-      }
-      return Status::Ok();
-    });
-    if (!st.ok()) return st;
-    *deleted += changes;
-    if (changes < batch) break;
-  }
-  if (*deleted == 0) return Status::Ok();
-  int64_t groups = 0;
-  return DeleteEmptyGroups(std::nextafter(newest_deleted, HUGE_VAL), &groups);
+  return NotSupported("DeleteOldestEvents (retention.max_size)");
 }
 
 Status PostgresStore::UsedBytes(int64_t* bytes) {
@@ -846,6 +826,17 @@ Status PostgresStore::UsedBytes(int64_t* bytes) {
   });
   if (status.ok()) size_bytes_.store(*bytes);
   return status;
+}
+
+Status PostgresStore::Maintain(Maintenance when) {
+  // The size GetStats() reports, refreshed at most once a minute while
+  // ingest is idle (a catalog query; GetStats itself does no I/O).
+  if (when != Maintenance::kIdle) return Status::Ok();
+  const double now = util::NowSeconds();
+  if (now - size_checked_at_.load() < 60) return Status::Ok();
+  size_checked_at_.store(now);
+  int64_t bytes = 0;
+  return UsedBytes(&bytes);
 }
 
 Status PostgresStore::IntegrityCheck() {

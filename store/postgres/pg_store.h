@@ -94,6 +94,7 @@ class PostgresStore : public Store {
   Status IntegrityCheck() override;
   Stats GetStats() override;
   Status HealthProbe() override;
+  Status Maintain(Maintenance when) override;
 
  private:
   // Leases a connection and runs `body` on it (no transaction).
@@ -109,7 +110,8 @@ class PostgresStore : public Store {
 
   const PostgresOptions options_;
   std::unique_ptr<Pool> pool_;
-  std::atomic<int64_t> size_bytes_{0};  // from the last UsedBytes()
+  std::atomic<int64_t> size_bytes_{0};      // from the last UsedBytes()
+  std::atomic<double> size_checked_at_{0};  // by Maintain(kIdle)
 };
 
 }  // namespace pg

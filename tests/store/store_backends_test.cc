@@ -719,6 +719,10 @@ TEST_F(PostgresStoreTest, UnimplementedMethodsSaySo) {
   EXPECT_EQ(store->NextMonitorDeadline(&deadline).code(),
             Status::Code::kInternal);
   EXPECT_EQ(store->IntegrityCheck().code(), Status::Code::kInternal);
+  int64_t deleted = -1;
+  status = store->DeleteOldestEvents(10, &deleted);
+  EXPECT_THAT(status.message(), HasSubstr("DeleteOldestEvents"));
+  EXPECT_EQ(deleted, 0);
 
   PostgresOptions bad = OptionsFor("host=127.0.0.1 port=1 dbname=x");
   bad.connect_timeout_ms = 1000;
