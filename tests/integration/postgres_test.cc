@@ -55,13 +55,17 @@ class PostgresIntegrationTest : public ::testing::Test {
     StartServe();
   }
 
+  std::map<std::string, std::string> Env() const {
+    return {{"CRASHCTL_STORAGE_DRIVER", "postgres"},
+            {"CRASHCTL_STORAGE_POSTGRES_DSN",
+             pg_->ConnectionString() + " password=s3cret-pw"},
+            {"CRASHCTL_STORAGE_POSTGRES_POOL_SIZE", "4"}};
+  }
+
   void StartServe() {
     ServerProcess::Options options;
     options.data_dir = data_.path();
-    options.env = {{"CRASHCTL_STORAGE_DRIVER", "postgres"},
-                   {"CRASHCTL_STORAGE_POSTGRES_DSN",
-                    pg_->ConnectionString() + " password=s3cret-pw"},
-                   {"CRASHCTL_STORAGE_POSTGRES_POOL_SIZE", "4"}};
+    options.env = Env();
     std::string error;
     server_ = ServerProcess::Start(options, &error);
     ASSERT_TRUE(server_) << error;
@@ -157,6 +161,17 @@ TEST_F(PostgresIntegrationTest, EventsGroupsAndRestart) {
   ASSERT_TRUE(
       testing::WaitFor([&] { return Groups(id)["KeyError: 'sku'"] == 4; }, 10))
       << server_->Log();
+  // The data commands use the same store.
+  testing::CommandResult run = testing::RunCommand(
+      {testing::CrashctlBinary(), "project", "create", "--name", "cli"}, Env());
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  run = testing::RunCommand({testing::CrashctlBinary(), "project", "list"},
+                            Env());
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  EXPECT_NE(run.out.find("\tshop\t"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("\tcli\t"), std::string::npos) << run.out;
+  EXPECT_EQ(run.err.find("s3cret-pw"), std::string::npos) << run.err;
+
   // The password of the DSN never reaches the log (trust authentication
   // ignores it).
   EXPECT_EQ(server_->Log().find("s3cret-pw"), std::string::npos)
