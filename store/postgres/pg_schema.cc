@@ -89,6 +89,14 @@ CREATE TABLE store_health (
 INSERT INTO store_health (id, probed_at) VALUES (1, 0);
 )sql",
        false},
+      {2, "distinct users of a group", R"sql(
+CREATE TABLE group_users (
+  group_id bigint NOT NULL REFERENCES groups (id) ON DELETE CASCADE,
+  user_id text NOT NULL,
+  PRIMARY KEY (group_id, user_id)
+);
+)sql",
+       false},
   };
   return *migrations;
 }

@@ -15,6 +15,8 @@
 //     ...): count, least/greatest of first/last seen, the latest event's
 //     fields, and the regression (a resolved group becomes unresolved and
 //     its regression_count grows), decided on the locked row.
+//     The new events' users go into group_users first (ON CONFLICT DO
+//     NOTHING RETURNING tells which are new), and `users` counts them.
 //  4. Delete the groups step 1 created that got no event (all duplicates).
 // OK only after the checked COMMIT answered COMMIT.
 #include <cmath>
@@ -37,7 +39,7 @@ namespace {
 
 using Key = std::pair<int64_t, std::string>;  // (project_id, fingerprint)
 
-// Rows per statement: group updates have 10 parameters, events 20.
+// Rows per statement: group updates have 11 parameters, events 20.
 constexpr int kRowsPerStatement = 500;
 
 struct GroupBatch {
@@ -52,7 +54,13 @@ struct GroupBatch {
   double last_seen = 0;
   size_t latest_item = 0;
   std::string first_release;
+  std::set<std::string> users;  // of its new events, non-empty
+  int64_t new_users = 0;        // of them not counted before
 };
+
+// At most this many distinct users are counted per group (as the SQLite
+// store's kMaxGroupUsers).
+constexpr int64_t kMaxGroupUsers = 10000;
 
 constexpr char kGroupUpdate[] =
     "UPDATE groups AS g SET "
@@ -76,11 +84,12 @@ constexpr char kGroupUpdate[] =
     "regression_count = g.regression_count + "
     "CASE WHEN g.status = 'resolved' THEN 1 ELSE 0 END, "
     "resolved_at = CASE WHEN g.status = 'resolved' THEN NULL "
-    "ELSE g.resolved_at END "
+    "ELSE g.resolved_at END, "
+    "users = least(g.users + v.users, 10000) "  // kMaxGroupUsers
     "FROM (VALUES ";
 constexpr char kGroupUpdateTail[] =
     ") AS v (id, n, first_seen, last_seen, title, culprit, level, service, "
-    "release, first_release) WHERE g.id = v.id";
+    "release, first_release, users) WHERE g.id = v.id";
 
 }  // namespace
 
@@ -254,7 +263,48 @@ Status PostgresStore::WriteEvents(const std::vector<model::WriteItem>& items,
         }
       }
       if (batch.first_release.empty()) batch.first_release = event.release;
+      if (!event.user.empty()) batch.users.insert(event.user);
       ++batch.events;
+    }
+    // Their users: the ones a group did not have, while its (locked)
+    // counter is below kMaxGroupUsers. The rows may pass the bound by one
+    // batch's users; the counter never does.
+    {
+      std::vector<Params> user_rows;
+      std::map<int64_t, GroupBatch*> by_id;
+      for (GroupBatch* batch : order) {
+        by_id[batch->id] = batch;
+        for (const std::string& user : batch->users) {
+          user_rows.push_back(Params().Int(batch->id).Text(user));
+        }
+      }
+      for (size_t start = 0; start < user_rows.size();
+           start += kRowsPerStatement) {
+        const size_t end =
+            std::min(user_rows.size(), start + kRowsPerStatement);
+        std::string sql =
+            "INSERT INTO group_users (group_id, user_id) SELECT v.g, v.u "
+            "FROM (VALUES ";
+        Params params;
+        for (size_t k = start; k < end; ++k) {
+          const size_t base = params.size();
+          sql += (k == start ? "($" : ", ($") + std::to_string(base + 1) +
+                 "::bigint, $" + std::to_string(base + 2) + "::text)";
+          params.Append(user_rows[k]);
+        }
+        sql +=
+            ") AS v (g, u) WHERE (SELECT users FROM groups "
+            "WHERE id = v.g) < " +
+            std::to_string(kMaxGroupUsers) +
+            " ON CONFLICT (group_id, user_id) DO NOTHING RETURNING group_id";
+        Result r;
+        st = conn->Exec(sql, params, &r);
+        if (!st.ok()) return st;
+        for (int row = 0; row < r.rows(); ++row) {
+          auto it = by_id.find(r.IntOr(row, 0, 0));
+          if (it != by_id.end()) ++it->second->new_users;
+        }
+      }
     }
     std::vector<GroupBatch*> updates;
     std::string unused;  // created groups that got no event
@@ -277,7 +327,8 @@ Status PostgresStore::WriteEvents(const std::vector<model::WriteItem>& items,
         sql += (k == start ? "(" : ", (") + p(1) + "::bigint, " + p(2) +
                "::bigint, " + p(3) + "::float8, " + p(4) + "::float8, " + p(5) +
                "::text, " + p(6) + "::text, " + p(7) + "::text, " + p(8) +
-               "::text, " + p(9) + "::text, " + p(10) + "::text)";
+               "::text, " + p(9) + "::text, " + p(10) + "::text, " + p(11) +
+               "::bigint)";
         params.Int(batch.id)
             .Int(batch.events)
             .Double(batch.first_seen)
@@ -287,7 +338,8 @@ Status PostgresStore::WriteEvents(const std::vector<model::WriteItem>& items,
             .Text(model::ToString(latest.event.level))
             .Text(latest.event.service)
             .Text(latest.event.release)
-            .Text(batch.first_release);
+            .Text(batch.first_release)
+            .Int(batch.new_users);
       }
       sql += kGroupUpdateTail;
       st = conn->Exec(sql, params);

@@ -287,6 +287,33 @@ TEST_P(BackendTest, RetriedBatchIsIdempotent) {
   EXPECT_EQ(Group(group_id).count, 3);
 }
 
+TEST_P(BackendTest, DistinctUsersOfAGroup) {
+  std::vector<model::WriteItem> items;
+  const char* users[] = {"alice", "alice", "bob", ""};
+  for (int i = 0; i < 4; ++i) {
+    items.push_back(MakeItem(project_.id, i + 1, "a", 1000 + i));
+    items.back().event.user = users[i];
+  }
+  const int64_t id = Write(items)[0].group_id;
+  EXPECT_EQ(Group(id).users, 2);
+  items.clear();
+  items.push_back(MakeItem(project_.id, 10, "a", 1010));
+  items.back().event.user = "bob";
+  items.push_back(MakeItem(project_.id, 11, "a", 1011));
+  items.back().event.user = "carol";
+  Write(items);
+  EXPECT_EQ(Group(id).users, 3);
+  Write(items);  // a retry counts nobody twice
+  EXPECT_EQ(Group(id).users, 3);
+
+  EventQuery query;
+  query.user = "carol";
+  model::Page<model::StoredEvent> page;
+  ASSERT_OK(store_->ListEvents(query, &page));
+  ASSERT_EQ(page.items.size(), 1u);
+  EXPECT_EQ(page.items[0].event_id, EventId(11));
+}
+
 TEST_P(BackendTest, ResolvedGroupRegresses) {
   const int64_t id = Write({MakeItem(project_.id, 1, "a", 1000)})[0].group_id;
   model::Group group;
