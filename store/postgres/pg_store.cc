@@ -819,7 +819,7 @@ Status PostgresStore::UsedBytes(int64_t* bytes) {
         "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
         "WHERE n.nspname = current_schema() AND c.relkind = 'r' AND "
         "c.relname IN ('projects', 'project_keys', 'groups', 'events', "
-        "'store_health', 'schema_migrations')",
+        "'group_users', 'store_health', 'schema_migrations')",
         Params(), &r);
     if (!st.ok()) return st;
     return r.Int(0, 0, bytes);

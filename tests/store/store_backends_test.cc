@@ -647,7 +647,8 @@ TEST_F(PostgresStoreTest, KilledServerNeverAcknowledgesAnUncommittedBatch) {
   ASSERT_OK(store->CreateProject("p", &project));
 
   // A writer writes batches as fast as it can; the server is killed under
-  // it. Every batch is recorded with its result.
+  // it three times (and restarted). Every batch is recorded with its
+  // result.
   struct Batch {
     std::vector<model::WriteItem> items;
     Status status;
@@ -655,6 +656,7 @@ TEST_F(PostgresStoreTest, KilledServerNeverAcknowledgesAnUncommittedBatch) {
   std::vector<Batch> batches;
   std::atomic<bool> stop{false};
   std::atomic<int> written{0};
+  std::atomic<int> acknowledged{0};
   std::thread writer([&] {
     int64_t n = 0;
     for (int b = 0; b < 100000 && !stop.load(); ++b) {
@@ -666,18 +668,29 @@ TEST_F(PostgresStoreTest, KilledServerNeverAcknowledgesAnUncommittedBatch) {
         batch.items.back().event.raw_json += std::string(2000, ' ');
       }
       batch.status = store->WriteEvents(batch.items, nullptr);
+      const bool ok = batch.status.ok();
       batches.push_back(std::move(batch));
+      if (ok) {
+        ++acknowledged;
+      } else {  // back off, as ingest does
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
       ++written;
     }
   });
-  for (int i = 0; i < 2000 && written.load() < 20; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  // Three kills, each after the writer acknowledged some batches since
+  // the restart before.
+  for (int round = 0; round < 3; ++round) {
+    const int before = acknowledged.load();
+    for (int i = 0; i < 2000 && acknowledged.load() < before + 10; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    ASSERT_TRUE(server->Kill(&error)) << error;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    ASSERT_TRUE(server->Start(&error)) << error;
   }
-  ASSERT_TRUE(server->Kill(&error)) << error;
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
   stop = true;
   writer.join();
-  ASSERT_TRUE(server->Start(&error)) << error;
 
   int ok = 0, failed = 0, unknown = 0;
   for (const Batch& batch : batches) {
