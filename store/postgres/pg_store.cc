@@ -5,9 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
 #include <cmath>
-#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
