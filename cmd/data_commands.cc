@@ -16,8 +16,8 @@
 #include "crashctl/core/config.h"
 #include "crashctl/model/dsn.h"
 #include "crashctl/store/retention.h"
-#include "crashctl/store/sqlite.h"
 #include "crashctl/store/store.h"
+#include "store_open.h"
 
 namespace crashctl {
 namespace cmd {
@@ -38,7 +38,8 @@ std::unique_ptr<store::Store> OpenForCommand(const ParsedArgs& args,
     return nullptr;
   }
   struct stat st;
-  if (!create && stat(config->DatabasePath().c_str(), &st) != 0) {
+  if (!create && config->storage_driver == "sqlite" &&
+      stat(config->DatabasePath().c_str(), &st) != 0) {
     std::cerr << "crashctl: no database at " << config->DatabasePath()
               << " (check --data / storage.path; `crashctl serve` and "
                  "`crashctl project create` create it)\n";
@@ -46,9 +47,9 @@ std::unique_ptr<store::Store> OpenForCommand(const ParsedArgs& args,
     return nullptr;
   }
   std::unique_ptr<store::Store> store =
-      store::OpenSqlite(config->DatabasePath(), &error);
+      OpenConfiguredStore(*config, /*for_ingest=*/false, &error);
   if (!store) {
-    std::cerr << "crashctl: cannot open " << config->DatabasePath() << ": "
+    std::cerr << "crashctl: cannot open " << StoreDescription(*config) << ": "
               << error << "\n";
     *status = kExitFailure;
   }

@@ -414,6 +414,11 @@ const std::vector<KeySpec>& Specs() {
                }},
               {"storage.path",
                StringKey(&Config::data_dir, /*allow_empty=*/false)},
+              {"storage.driver",
+               OneOfKey(&Config::storage_driver, {"sqlite", "postgres"})},
+              {"storage.postgres.dsn", StringKey(&Config::postgres_dsn)},
+              {"storage.postgres.pool_size",
+               IntKey(&Config::postgres_pool_size, 1, 1000)},
               {"retention.max_age",
                DurationKey(&Config::retention_max_age, /*allow_zero=*/false)},
               {"retention.cleanup_interval",
@@ -949,8 +954,71 @@ bool LoadConfig(const std::string& yaml_path,
         "greater than kubernetes.leader_election.retry_period * 1.2";
     return false;
   }
+  if (config.storage_driver == "postgres" && config.postgres_dsn.empty()) {
+    *error =
+        "configuration: storage.postgres.dsn must be set when "
+        "storage.driver is postgres";
+    return false;
+  }
   *out = config;
   return true;
+}
+
+std::string PostgresDsnForLog(const std::string& dsn) {
+  std::string out = dsn;
+  if (out.rfind("postgres://", 0) == 0 || out.rfind("postgresql://", 0) == 0) {
+    // scheme://[user[:password]@]host...: hide what follows the first ':'
+    // of the userinfo, and a password=... query parameter.
+    const size_t start = out.find("://") + 3;
+    const size_t at = out.find('@', start);
+    const size_t slash = out.find('/', start);
+    if (at != std::string::npos && (slash == std::string::npos || at < slash)) {
+      const size_t colon = out.find(':', start);
+      if (colon != std::string::npos && colon < at) {
+        out.replace(colon + 1, at - colon - 1, "***");
+      }
+    }
+    for (const char* name : {"?password=", "&password="}) {
+      size_t pos = out.find(name);
+      if (pos == std::string::npos) continue;
+      pos += std::strlen(name);
+      const size_t end = out.find('&', pos);
+      out.replace(pos, end == std::string::npos ? std::string::npos : end - pos,
+                  "***");
+    }
+    return out;
+  }
+  // keyword = value pairs; a value may be 'quoted' with \' and \\ escapes.
+  std::string result;
+  size_t i = 0;
+  for (int guard = 0; i < out.size() && guard < 10000; ++guard) {
+    size_t eq = out.find('=', i);
+    if (eq == std::string::npos) {
+      result += out.substr(i);
+      break;
+    }
+    std::string key = out.substr(i, eq - i);
+    size_t v = eq + 1;
+    while (v < out.size() && out[v] == ' ') ++v;
+    size_t end = v;
+    if (end < out.size() && out[end] == '\'') {
+      ++end;
+      while (end < out.size() && out[end] != '\'') {
+        if (out[end] == '\\') ++end;
+        ++end;
+      }
+      if (end < out.size()) ++end;
+    } else {
+      while (end < out.size() && out[end] != ' ') ++end;
+    }
+    std::string trimmed = key;
+    while (!trimmed.empty() && trimmed.front() == ' ') trimmed.erase(0, 1);
+    while (!trimmed.empty() && trimmed.back() == ' ') trimmed.pop_back();
+    result += out.substr(i, v - i);
+    result += trimmed == "password" ? "***" : out.substr(v, end - v);
+    i = end;
+  }
+  return result;
 }
 
 std::map<std::string, std::string> ProcessEnvironment() {

@@ -144,8 +144,17 @@ http::HttpResponse StoreFailure(const Status& status, const std::string& what) {
       response.headers.emplace_back("Retry-After", "5");
       return response;
     }
-    case Status::Code::kOk:
     case Status::Code::kInternal:
+      // A store without the feature (Store's defaults: "this store keeps
+      // no ..."; the PostgreSQL store's "not supported by the postgres
+      // driver yet: ..."): 501, not a crash of the request.
+      if (status.message().rfind("this store keeps no ", 0) == 0 ||
+          status.message().rfind("not supported by the postgres driver yet",
+                                 0) == 0) {
+        return http::HttpResponse::Error(501, detail);
+      }
+      break;
+    case Status::Code::kOk:
       break;
   }
   spdlog::error("rest: store error: {}", detail);

@@ -125,6 +125,14 @@ std::vector<KeyCase> KeyCases() {
       {"storage.path", "/var/lib/file", "/env", "/flag", "./data",
        "/var/lib/file", "/env", "/flag",
        [](const Config& c) { return c.data_dir; }},
+      // "postgres" needs a DSN (a cross-key check): PostgresConfigTest.
+      {"storage.driver", "sqlite", "sqlite", "sqlite", "sqlite", "sqlite",
+       "sqlite", "sqlite", [](const Config& c) { return c.storage_driver; }},
+      {"storage.postgres.dsn", "host=f", "postgresql://e@h/db", "dbname=x", "",
+       "host=f", "postgresql://e@h/db", "dbname=x",
+       [](const Config& c) { return c.postgres_dsn; }},
+      {"storage.postgres.pool_size", "2", "3", "4", "8", "2", "3", "4",
+       [](const Config& c) { return std::to_string(c.postgres_pool_size); }},
       {"retention.max_age", "7d", "48h", "1h30m", "2592000", "604800", "172800",
        "5400", [](const Config& c) { return Num(c.retention_max_age); }},
       {"retention.cleanup_interval", "10m", "90s", "2h", "3600", "600", "90",
@@ -741,6 +749,52 @@ TEST(ConfigLeaderElectionTest, DurationsAreValidatedLikeClientGo) {
       << error;
   EXPECT_TRUE(config.kube_le_enabled);
   EXPECT_EQ(config.kube_le_lease_name, "crashctl");
+}
+
+TEST(PostgresConfigTest, DriverDsnAndPoolSize) {
+  Config config;
+  std::string error;
+  ASSERT_TRUE(LoadConfig("",
+                         {{"CRASHCTL_STORAGE_DRIVER", "postgres"},
+                          {"CRASHCTL_STORAGE_POSTGRES_DSN", "host=db"},
+                          {"CRASHCTL_STORAGE_POSTGRES_POOL_SIZE", "3"}},
+                         {}, &config, &error))
+      << error;
+  EXPECT_EQ(config.storage_driver, "postgres");
+  EXPECT_EQ(config.postgres_dsn, "host=db");
+  EXPECT_EQ(config.postgres_pool_size, 3);
+
+  Config defaults;
+  ASSERT_TRUE(LoadConfig("", {}, {}, &defaults, &error)) << error;
+  EXPECT_EQ(defaults.storage_driver, "sqlite");
+  EXPECT_EQ(defaults.postgres_pool_size, 8);
+
+  EXPECT_FALSE(LoadConfig("", {{"CRASHCTL_STORAGE_DRIVER", "mysql"}}, {},
+                          &config, &error));
+  EXPECT_THAT(error, HasSubstr("CRASHCTL_STORAGE_DRIVER"));
+  EXPECT_THAT(error, HasSubstr("sqlite|postgres"));
+  EXPECT_FALSE(LoadConfig(WriteFile("drv.yaml", "storage:\n  driver: pg\n"), {},
+                          {}, &config, &error));
+  EXPECT_THAT(error, HasSubstr("storage.driver"));
+  EXPECT_FALSE(LoadConfig("", {{"CRASHCTL_STORAGE_DRIVER", "postgres"}}, {},
+                          &config, &error));
+  EXPECT_THAT(error, HasSubstr("storage.postgres.dsn"));
+  EXPECT_FALSE(LoadConfig("", {{"CRASHCTL_STORAGE_POSTGRES_POOL_SIZE", "0"}},
+                          {}, &config, &error));
+  EXPECT_THAT(error, HasSubstr("CRASHCTL_STORAGE_POSTGRES_POOL_SIZE"));
+}
+
+TEST(PostgresConfigTest, DsnForLogHidesThePassword) {
+  EXPECT_EQ(PostgresDsnForLog("host=db user=u password=s3cret dbname=x"),
+            "host=db user=u password=*** dbname=x");
+  EXPECT_EQ(PostgresDsnForLog("host=db password = 'a b\\'c' port=5"),
+            "host=db password = *** port=5");
+  EXPECT_EQ(
+      PostgresDsnForLog("postgresql://u:s3cret@db:5432/x?sslmode=require"),
+      "postgresql://u:***@db:5432/x?sslmode=require");
+  EXPECT_EQ(PostgresDsnForLog("postgres://u@db/x?password=s3cret&a=b"),
+            "postgres://u@db/x?password=***&a=b");
+  EXPECT_EQ(PostgresDsnForLog("host=db dbname=x"), "host=db dbname=x");
 }
 
 TEST(ConfigExampleTest, DocsNameEveryKeyAndVariable) {

@@ -27,6 +27,14 @@ struct Config {
   // storage.* — storage.path is the data directory; the database is
   // <path>/crashctl.db.
   std::string data_dir = "./data";
+  // storage.driver: "sqlite" (the embedded database under data_dir) or
+  // "postgres" (docs/postgres.md; needs storage.postgres.dsn).
+  std::string storage_driver = "sqlite";
+  // storage.postgres.dsn: a libpq connection string or URI. The password
+  // may come from PGPASSWORD or PGPASSFILE (libpq reads them itself); it is
+  // never logged (PostgresDsnForLog).
+  std::string postgres_dsn;
+  int postgres_pool_size = 8;  // storage.postgres.pool_size, >= 1
   // retention.*
   double retention_max_age = 720 * 3600.0;     // seconds ("720h")
   double retention_cleanup_interval = 3600.0;  // seconds ("1h")
@@ -105,6 +113,10 @@ struct Config {
   // Path of the SQLite database inside data_dir.
   std::string DatabasePath() const { return data_dir + "/crashctl.db"; }
 };
+
+// `dsn` (a libpq keyword/value string or a postgres:// URI) with any
+// password replaced by "***", for log lines and error messages.
+std::string PostgresDsnForLog(const std::string& dsn);
 
 // Parses a Go/Prometheus-style duration ("90s", "5m", "720h", "1h30m",
 // "7d", "250ms") into seconds. Returns false on a malformed value.

@@ -1,0 +1,121 @@
+// PostgresStore: the Store on PostgreSQL (crashctl/store/postgres.h,
+// docs/postgres.md "The Store"). Internal to store/postgres; OpenPostgres
+// makes one.
+//
+// Thread-safety: every method is safe to call from any number of threads at
+// once: each leases a Connection from the bounded Pool for its duration.
+// Concurrent WriteEvents (also from several processes) are race-free: a
+// batch locks its groups' rows (in a fixed order, so writers do not
+// deadlock) before it reads or changes them.
+#ifndef CRASHCTL_STORE_POSTGRES_PG_STORE_H_
+#define CRASHCTL_STORE_POSTGRES_PG_STORE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "crashctl/store/pg/connection.h"
+#include "crashctl/store/pg/migrations.h"
+#include "crashctl/store/pg/pool.h"
+#include "crashctl/store/postgres.h"
+#include "crashctl/store/store.h"
+
+namespace crashctl {
+namespace store {
+namespace pg {
+
+// The schema, in order (pg_schema.cc).
+const std::vector<Migration>& StoreMigrations();
+
+class PostgresStore : public Store {
+ public:
+  explicit PostgresStore(const PostgresOptions& options);
+  ~PostgresStore() override;
+  PostgresStore(const PostgresStore&) = delete;
+  PostgresStore& operator=(const PostgresStore&) = delete;
+
+  // Connects once and applies the migrations (see OpenPostgres).
+  Status Open();
+
+  // --- projects and keys --------------------------------------------------
+  Status CreateProject(const std::string& name, model::Project* out) override;
+  Status ListProjects(std::vector<model::Project>* out) override;
+  Status GetProject(int64_t id, model::Project* out) override;
+  Status DeleteProject(int64_t id) override;
+  Status ListKeys(int64_t project_id,
+                  std::vector<model::ProjectKey>* out) override;
+  Status ListAllKeys(std::vector<model::ProjectKey>* out) override;
+  Status CreateKey(int64_t project_id, const std::string& label,
+                   int64_t rate_limit_per_minute,
+                   model::ProjectKey* out) override;
+  Status UpdateKey(int64_t project_id, int64_t key_id, const KeyUpdate& update,
+                   model::ProjectKey* out) override;
+  Status DeleteKey(int64_t project_id, int64_t key_id) override;
+
+  // --- events and groups --------------------------------------------------
+  Status WriteEvents(const std::vector<model::WriteItem>& items,
+                     std::vector<model::WriteOutcome>* outcomes) override;
+  void PrepareWrite(model::WriteItem* item) const override;
+  Status ListGroups(const GroupQuery& query,
+                    model::Page<model::Group>* out) override;
+  Status GetGroup(int64_t id, model::Group* out) override;
+  Status SetGroupStatus(int64_t id, model::GroupStatus status,
+                        model::Group* out) override;
+  Status SetGroupsStatus(const std::vector<int64_t>& ids,
+                         model::GroupStatus status,
+                         std::vector<model::Group>* out) override;
+  Status ListGroupEvents(int64_t group_id, int limit, const std::string& cursor,
+                         model::Page<model::StoredEvent>* out) override;
+  Status GetEvent(const std::string& event_id,
+                  model::StoredEvent* out) override;
+  Status ListEvents(const EventQuery& query,
+                    model::Page<model::StoredEvent>* out) override;
+  Status CountGroups(std::vector<model::GroupCount>* out) override;
+  Status FindGroupsForPod(const std::string& pod, double from, double to,
+                          std::vector<int64_t>* group_ids) override;
+
+  // --- crashes: not supported yet ----------------------------------------
+  Status UpsertCrash(const model::Crash& crash, int64_t* id,
+                     bool* inserted) override;
+  Status GetCrashByKey(const std::string& dedup_key,
+                       model::Crash* out) override;
+  Status GetCrash(int64_t id, model::Crash* out) override;
+  Status ListCrashes(const CrashQuery& query,
+                     model::Page<model::Crash>* out) override;
+  Status LinkCrashGroup(int64_t crash_id, int64_t group_id) override;
+
+  // --- maintenance and health --------------------------------------------
+  Status DeleteOlderThan(double cutoff, int64_t* deleted) override;
+  Status DeleteOldestEvents(int64_t limit, int64_t* deleted) override;
+  Status UsedBytes(int64_t* bytes) override;
+  Status IntegrityCheck() override;
+  Stats GetStats() override;
+  Status HealthProbe() override;
+  Status Maintain(Maintenance when) override;
+
+ private:
+  // Leases a connection and runs `body` on it (no transaction).
+  Status WithConnection(const std::string& what,
+                        const std::function<Status(Connection*)>& body);
+  // Leases a connection and runs `body` in one transaction (retried on
+  // serialization failures and deadlocks).
+  Status InTransaction(const std::string& what,
+                       const std::function<Status(Connection*)>& body);
+  // Deletes the groups left without events whose last_seen is before
+  // `cutoff` (every such group when `cutoff` is +inf), in bounded batches.
+  Status DeleteEmptyGroups(double cutoff, int64_t* deleted);
+
+  const PostgresOptions options_;
+  std::unique_ptr<Pool> pool_;
+  std::atomic<int64_t> size_bytes_{0};      // from the last UsedBytes()
+  std::atomic<double> size_checked_at_{0};  // by Maintain(kIdle)
+};
+
+}  // namespace pg
+}  // namespace store
+}  // namespace crashctl
+
+#endif  // CRASHCTL_STORE_POSTGRES_PG_STORE_H_
