@@ -340,7 +340,10 @@ TEST_F(KubeWatcherTest, ImagePullFailureIsOneStartFailedRecord) {
   EXPECT_TRUE(
       WaitFor([&] { return Crashes("shop", "start_failed") == 1; }, kWait));
   EXPECT_EQ(Crashes("shop", "error_exit"), -1);
-  EXPECT_EQ(fake_.stats().logs, 1);  // the OOM kill's only: it never ran
+  // The OOM kill's logs only (the image never ran); they are read after
+  // its record is written, so wait for them.
+  EXPECT_TRUE(WaitFor([&] { return fake_.stats().logs >= 1; }, kWait));
+  EXPECT_EQ(fake_.stats().logs, 1);
   // A restarted crashctl relists: still one record, nothing counted.
   watcher_->Stop();
   metrics_ = NewMetrics();
