@@ -109,7 +109,8 @@ int ServeCommand(const std::vector<std::string>& args) {
         "storage.driver postgres is a first slice (docs/postgres.md): "
         "projects, keys, events and groups are kept; crashes, "
         "transactions, sessions, monitors, attachments, search, stats and "
-        "merges are not yet (their routes answer 501)");
+        "merges are not yet (their routes answer 501; transactions are "
+        "measured, not stored; sessions and attachments are dropped)");
   }
   exporter::Exporter::Options exporter_options;
   exporter_options.version = Version();
@@ -239,6 +240,11 @@ int ServeCommand(const std::vector<std::string>& args) {
       std::min(30 * 86400.0, config.retention_max_age);
   ingest_options.tracing_enabled = config.tracing_enabled;
   ingest_options.store_sample_rate = config.tracing_store_sample_rate;
+  if (config.storage_driver == "postgres" && config.tracing_enabled) {
+    // Measured (the metrics), not stored: this driver keeps no
+    // transactions yet, and a store that refuses them would answer 503.
+    ingest_options.store_sample_rate = 0;
+  }
   ingest_options.transaction_metrics = &tx_metrics;
   ingest_options.transaction.max_future_seconds =
       ingest_options.normalize.max_future_seconds;

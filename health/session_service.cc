@@ -279,6 +279,10 @@ Status SessionService::Record(
   write.options = impl_->options.tracker;
   std::vector<releases::SessionCount> counts;
   const Status status = impl_->store->WriteSessions(write, &counts);
+  if (status.code() == Status::Code::kInternal &&
+      status.message().rfind("this store keeps no ", 0) == 0) {
+    return status;  // as it is: the caller drops what the store never keeps
+  }
   if (!status.ok()) {
     spdlog::warn(
         "sessions: project {}: writing {} updates and {} aggregates "

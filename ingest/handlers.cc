@@ -720,7 +720,7 @@ http::HttpResponse IngestHandlers::CommitOthers(OtherItems* others,
   // Attachments and feedback after the events (retried on a 503: both
   // writes are idempotent).
   // A store that keeps neither (Store's defaults, e.g. PostgreSQL) drops
-  // them: retrying could never succeed.
+  // them, and sessions likewise: retrying could never succeed.
   auto not_kept = [](const Status& status) {
     return status.code() == Status::Code::kInternal &&
            status.message().rfind("this store keeps no ", 0) == 0;
@@ -765,7 +765,11 @@ http::HttpResponse IngestHandlers::CommitOthers(OtherItems* others,
                                        !others->session_aggregates.empty())) {
     const Status status = options_.sessions->Record(
         project_id, others->session_updates, others->session_aggregates, now);
-    if (!status.ok()) return StorageUnavailable(status);
+    if (not_kept(status)) {
+      spdlog::debug("ingest: dropped sessions: {}", status.message());
+    } else if (!status.ok()) {
+      return StorageUnavailable(status);
+    }
   }
   others->spool.reset();  // deletes the spool file
   if (metrics_) {

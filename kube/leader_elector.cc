@@ -351,6 +351,13 @@ class LeaderElector::Impl {
     if (const rapidjson::Value* meta = json::Member(doc, "metadata")) {
       rv = json::GetString(*meta, "resourceVersion");
     }
+    if (rv.empty()) {
+      // A PUT without a resourceVersion is unconditional: two candidates
+      // could both win. Only a real-shaped Lease is updated.
+      spdlog::warn("leader election: lease {} has no resourceVersion",
+                   options_.lease_name);
+      return false;
+    }
     // client-go: the time is when THIS replica saw the record change.
     if (!observed_valid_ || old != observed_) {
       observed_ = old;

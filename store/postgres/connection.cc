@@ -322,9 +322,15 @@ Status Connection::Open(const ConnectOptions& options,
   PQconninfoOption* parsed =
       PQconninfoParse(options.conninfo.c_str(), &parse_error);
   if (parsed == nullptr) {
-    std::string why = parse_error ? OneLine(parse_error) : "out of memory";
+    // libpq's message quotes parts of the string, which may be the
+    // password: only a fixed text leaves here.
+    const bool no_memory = parse_error == nullptr;
     PQfreemem(parse_error);
-    return Status::Invalid("bad PostgreSQL connection string: " + why);
+    return Status::Invalid(
+        no_memory ? "bad PostgreSQL connection string: out of memory"
+                  : "bad PostgreSQL connection string (libpq cannot parse it; "
+                    "see https://www.postgresql.org/docs/current/"
+                    "libpq-connect.html#LIBPQ-CONNSTRING)");
   }
   std::vector<std::pair<std::string, std::string>> params;
   for (PQconninfoOption* opt = parsed; opt->keyword != nullptr; ++opt) {

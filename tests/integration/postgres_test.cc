@@ -120,6 +120,25 @@ TEST_F(PostgresIntegrationTest, EventsGroupsAndRestart) {
                     Envelope(Id('d'), EventJson(Id('d'), "ValueError", "bad")),
                     {"Content-Type: application/x-sentry-envelope"});
   ASSERT_EQ(r.status, 200) << r.body;
+  // A transaction and a session item: measured or dropped, never a 503
+  // the SDK would retry forever (this driver stores neither yet).
+  const std::string now = "2026-12-03T12:00:00Z";
+  r = server_->Post(
+      envelope_path,
+      "{}\n{\"type\":\"transaction\"}\n"
+      "{\"type\":\"transaction\",\"transaction\":\"GET /cart\","
+      "\"start_timestamp\":\"" +
+          now + "\",\"timestamp\":\"" + now +
+          "\",\"contexts\":{\"trace\":{\"trace_id\":\"" + std::string(32, 'a') +
+          "\",\"span_id\":\"" + std::string(16, 'b') +
+          "\",\"op\":\"http.server\",\"status\":\"ok\"}}}\n"
+          "{\"type\":\"session\"}\n"
+          "{\"sid\":\"" +
+          std::string(32, 'c') +
+          "\",\"status\":\"exited\",\"init\":true,\"started\":\"" + now +
+          "\",\"attrs\":{\"release\":\"shop@1.0\"}}\n",
+      {"Content-Type: application/x-sentry-envelope"});
+  EXPECT_EQ(r.status, 200) << r.body << server_->Log();
   // A retried event is stored once.
   r = server_->Post(store_path, EventJson(Id('a'), "KeyError", "'sku'"),
                     {auth});

@@ -53,7 +53,8 @@ class SessionService {
   // Writes one request's sessions (updates of `session` items, aggregates
   // of `sessions` items) received at `now`, then counts what ended. OK once
   // committed; kUnavailable (nothing counted) when the store failed: answer
-  // 503 so the SDK retries.
+  // 503 so the SDK retries; the store's own kInternal "this store keeps no
+  // ..." (nothing counted) when it keeps no sessions: drop them.
   Status Record(int64_t project_id,
                 const std::vector<releases::SessionUpdate>& updates,
                 const std::vector<releases::SessionAggregates>& aggregates,
