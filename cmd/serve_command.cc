@@ -312,10 +312,12 @@ int ServeCommand(const std::vector<std::string>& args) {
   rest_options.admin_token = config.admin_token;
   rest_options.read_token = config.read_token;
   rest_options.base_url = base_url;
-  // A replica that does not hold the Lease runs no watch: it does not wait
-  // for one.
+  // With leader election, readiness is ingest's only: a follower runs no
+  // watch, and a new leader still listing pods (or one whose list fails)
+  // must not leave the Service with no ready replica. The watch's health
+  // is crashctl_kube_watch_up and CrashctlKubernetesWatchDown.
   rest_options.ready = [&kube, &elector, &pipeline](std::string* reason) {
-    const bool watching = kube && (!elector || elector->IsLeader());
+    const bool watching = kube && !elector;
     return (!watching || kube->Ready(reason)) && pipeline.Ready(reason);
   };
   // The ingest key cache follows the REST key and project changes at once.
