@@ -171,6 +171,10 @@ needs_shared "$work/consumer-pkg-config/consumer" ||
 step "run each against crashctl serve"
 data=$work/data
 mkdir -p "$data"
+# The log exists before the server starts: the redirection of a background
+# command happens in its child, so the first read below could come first
+# (and fail the script under set -e).
+: >"$work/serve.log"
 "$crashctl" serve --listen 127.0.0.1:0 --data "$data" >"$work/serve.log" 2>&1 &
 server_pid=$!
 port=""
