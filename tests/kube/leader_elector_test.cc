@@ -31,7 +31,9 @@ constexpr double kLease = 1.5;
 constexpr double kRenew = 1.0;
 constexpr double kRetry = 0.2;
 // Scheduling slack on a loaded machine (2 cores shared with builds).
-constexpr double kSlack = 0.6;
+// Scheduling and HTTP time on a loaded 2-core machine under AddressSanitizer
+// (a failover took 2.544 s against a 2.54 s bound with 0.6 s).
+constexpr double kSlack = 1.0;
 constexpr char kNs[] = "crashctl";
 constexpr char kName[] = "crashctl-test";
 
