@@ -9,11 +9,14 @@
 #include <vector>
 
 #include "server_fixture.h"
+#include "tests/testing/events.h"
 #include "tests/testing/server_process.h"
 
 namespace crashctl {
 namespace {
 
+using testing::Envelope;
+using testing::EventJson;
 using testing::HttpResult;
 using testing::ServerProcess;
 
@@ -62,19 +65,6 @@ std::string GzipBomb(size_t size) {
   }
   deflateEnd(&zs);
   return out;
-}
-
-std::string EventJson(const std::string& id, const std::string& type,
-                      const std::string& value) {
-  return R"({"event_id":")" + id +
-         R"(","platform":"python","level":"error","exception":{"values":[{"type":")" +
-         type + R"(","value":")" + value +
-         R"(","stacktrace":{"frames":[{"module":"shop.views","function":"checkout","lineno":12,"in_app":true}]}}]}})";
-}
-
-std::string Envelope(const std::string& id, const std::string& event) {
-  return R"({"event_id":")" + id + R"("})" + "\n" + R"({"type":"event"})" +
-         "\n" + event + "\n";
 }
 
 class IngestTest : public testing::ServerWithProjectTest {

@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 
+#include "tests/testing/events.h"
 #include "tests/testing/postgres_server.h"
 #include "tests/testing/server_process.h"
 #include "tests/testing/temp_dir.h"
@@ -20,6 +21,8 @@
 namespace crashctl {
 namespace {
 
+using testing::Envelope;
+using testing::EventJson;
 using testing::HttpResult;
 using testing::ServerProcess;
 
@@ -28,19 +31,6 @@ rapidjson::Document ParseJson(const std::string& text) {
   doc.Parse(text.c_str(), text.size());
   EXPECT_FALSE(doc.HasParseError()) << text;
   return doc;
-}
-
-std::string EventJson(const std::string& id, const std::string& type,
-                      const std::string& value) {
-  return R"({"event_id":")" + id +
-         R"(","platform":"python","level":"error","exception":{"values":[{"type":")" +
-         type + R"(","value":")" + value +
-         R"(","stacktrace":{"frames":[{"module":"shop.views","function":"checkout","lineno":12,"in_app":true}]}}]}})";
-}
-
-std::string Envelope(const std::string& id, const std::string& event) {
-  return R"({"event_id":")" + id + R"("})" + "\n" + R"({"type":"event"})" +
-         "\n" + event + "\n";
 }
 
 std::string Id(char c) { return std::string(32, c); }

@@ -32,5 +32,18 @@ std::string IncompressibleText(size_t size, int64_t seed) {
   return text;
 }
 
+std::string EventJson(const std::string& id, const std::string& type,
+                      const std::string& value) {
+  return R"({"event_id":")" + id +
+         R"(","platform":"python","level":"error","exception":{"values":[{"type":")" +
+         type + R"(","value":")" + value +
+         R"(","stacktrace":{"frames":[{"module":"shop.views","function":"checkout","lineno":12,"in_app":true}]}}]}})";
+}
+
+std::string Envelope(const std::string& id, const std::string& event) {
+  return R"({"event_id":")" + id + R"("})" + "\n" + R"({"type":"event"})" +
+         "\n" + event + "\n";
+}
+
 }  // namespace testing
 }  // namespace crashctl

@@ -21,6 +21,13 @@ std::string PythonExceptionEvent(const std::string& id, const std::string& type,
                                  const std::string& value,
                                  const std::string& function);
 
+// A Python error event (Sentry store JSON) with event id `id` and one
+// exception `type`: `value` with one in-app frame (shop.views.checkout).
+std::string EventJson(const std::string& id, const std::string& type,
+                      const std::string& value);
+// An envelope of one event item holding `event` (its header names `id`).
+std::string Envelope(const std::string& id, const std::string& event);
+
 // `size` characters from 64 symbols (A-Z a-z 0-9 + /), chosen
 // pseudo-randomly from `seed`: they survive compression at ~6 bits each, so
 // stored payloads keep a predictable size. Safe inside JSON strings.
