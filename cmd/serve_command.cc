@@ -107,7 +107,7 @@ int ServeCommand(const std::vector<std::string>& args) {
   if (config.storage_driver == "postgres") {
     spdlog::warn(
         "storage.driver postgres is a first slice (docs/postgres.md): "
-        "projects, keys, events and groups are kept; crashes, "
+        "projects, keys, events, groups and pod crashes are kept; "
         "transactions, sessions, monitors, attachments, search, stats and "
         "merges are not yet (their routes answer 501; transactions are "
         "measured, not stored; sessions and attachments are dropped)");

@@ -256,7 +256,52 @@ void CrashRecorder::ObserveEvent(const KubeEvent& ev, bool deleted) {
   Dispatch(notices, logs);
 }
 
+void CrashRecorder::SetRelinkDelay(double seconds) {
+  std::lock_guard<std::mutex> lock(links_mu_);
+  relink_delay_ = seconds;
+}
+
+void CrashRecorder::RelinkClosedWindows(double now) {
+  struct Due {
+    std::string pod;
+    LinkWindow window;
+  };
+  std::vector<Due> due;
+  {
+    std::lock_guard<std::mutex> lock(links_mu_);
+    if (now - relink_checked_at_ < 1) return;
+    relink_checked_at_ = now;
+    for (auto& [pod, list] : windows_) {
+      for (LinkWindow& w : list) {
+        if (w.relinked || now < w.to + relink_delay_) continue;
+        w.relinked = true;
+        due.push_back({pod, w});
+        if (due.size() >= kMaxRelinksPerTick) break;
+      }
+      if (due.size() >= kMaxRelinksPerTick) break;
+    }
+  }
+  for (const Due& d : due) {
+    std::vector<int64_t> groups;
+    Status st =
+        store_->FindGroupsForPod(d.pod, d.window.from, d.window.to, &groups);
+    if (!st.ok()) {
+      spdlog::warn("kube: relinking crash {} of pod {}: {}", d.window.crash_id,
+                   d.pod, st.message());
+      continue;
+    }
+    for (int64_t g : groups) {  // idempotent: most are linked already
+      Status ls = store_->LinkCrashGroup(d.window.crash_id, g);
+      if (!ls.ok() && ls.code() != Status::Code::kNotFound) {
+        spdlog::warn("kube: linking crash {} to group {}: {}",
+                     d.window.crash_id, g, ls.message());
+      }
+    }
+  }
+}
+
 void CrashRecorder::Tick(double now) {
+  RelinkClosedWindows(now);
   std::vector<Notice> notices;
   std::vector<LogRequest> logs;
   {
@@ -387,6 +432,7 @@ void CrashRecorder::AfterWrite(const model::Crash& crash, bool inserted,
       if (w.crash_id == crash.id) {
         w.from = from;
         w.to = to;
+        w.relinked = false;
         found = true;
       }
     }

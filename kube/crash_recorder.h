@@ -92,6 +92,7 @@ class CrashRecorder {
   static constexpr size_t kMaxWaiting = 10000;
   static constexpr size_t kMaxCachedEvents = 20000;
   static constexpr size_t kMaxEnrichable = 1000;
+  static constexpr size_t kMaxRelinksPerTick = 50;
 
   using CrashListener = std::function<void(const model::Crash&, bool inserted)>;
   using LogSink = std::function<void(const LogRequest&)>;
@@ -120,10 +121,17 @@ class CrashRecorder {
   // first list of Events is in (default true: no Events source).
   void SetEventWait(double seconds);
   void SetEventsSynced(bool synced);
+  // Once a crash's link window has been closed for `seconds` (default
+  // 30), Tick() looks up the groups of its pod's events in the window again
+  // (Store::FindGroupsForPod) and links them: the events another replica
+  // stored (OnEventStored only sees this process's), or that arrived late.
+  void SetRelinkDelay(double seconds);
 
   // A core/v1 Event seen (ADDED/MODIFIED; `deleted` for DELETED).
   void ObserveEvent(const KubeEvent& ev, bool deleted);
-  // Records the waiting terminations whose wait is over at `now`.
+  // Records the waiting terminations whose wait is over at `now`, and
+  // relinks the windows closed long enough (SetRelinkDelay; at most
+  // kMaxRelinksPerTick a call, checked at most once a second).
   void Tick(double now);
   // Terminations waiting for an Event.
   size_t waiting();
@@ -160,6 +168,7 @@ class CrashRecorder {
     int64_t crash_id = 0;
     double from = 0;
     double to = 0;
+    bool relinked = false;  // looked up again after it closed
   };
   struct PodState {
     std::string namespace_;
@@ -245,9 +254,14 @@ class CrashRecorder {
   double event_wait_ = 0;
   bool events_synced_ = true;
 
+  // Links the groups of events in windows closed for relink_delay_.
+  void RelinkClosedWindows(double now);
+
   std::mutex links_mu_;
   std::unordered_map<std::string, std::vector<LinkWindow>> windows_;  // pod
   size_t window_count_ = 0;
+  double relink_delay_ = 30;
+  double relink_checked_at_ = 0;
 };
 
 }  // namespace kube

@@ -59,6 +59,7 @@ class KubeWatcher::Impl {
     recorder_.SetEventOptions(config.kube_project,
                               std::min(30 * 86400.0, config.retention_max_age));
     recorder_.SetEventWait(options.watch_events ? config.kube_event_wait : 0);
+    recorder_.SetRelinkDelay(options.relink_delay_seconds);
   }
 
   void SetPipeline(ingest::IngestPipeline* pipeline) {

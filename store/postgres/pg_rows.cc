@@ -44,7 +44,7 @@ void ReadGroupRow(const Result& r, int row, model::Group* out) {
   out->first_release = r.Text(row, 12);
   out->regression_count = r.IntOr(row, 13, 0);
   out->users = r.IntOr(row, 14, 0);
-  out->linked_crashes.clear();  // crashes are not kept yet
+  out->linked_crashes.clear();  // LoadGroupLinks fills it
 }
 
 void ReadEventRow(const Result& r, int row, model::StoredEvent* out) {

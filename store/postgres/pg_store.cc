@@ -507,6 +507,8 @@ Status PostgresStore::ListGroups(const GroupQuery& query,
       page.items.emplace_back();
       ReadGroupRow(r, i, &page.items.back());
     }
+    st = LoadGroupLinks(conn, page.items.data(), page.items.size());
+    if (!st.ok()) return st;
     if (r.rows() > limit) {
       const model::Group& last = page.items.back();
       Cursor next;
@@ -525,7 +527,9 @@ Status PostgresStore::ListGroups(const GroupQuery& query,
 
 Status PostgresStore::GetGroup(int64_t id, model::Group* out) {
   return WithConnection("get group", [&](Connection* conn) {
-    return LoadGroupRow(conn, id, out);
+    Status st = LoadGroupRow(conn, id, out);
+    if (!st.ok()) return st;
+    return LoadGroupLinks(conn, out, 1);
   });
 }
 
@@ -566,7 +570,7 @@ Status PostgresStore::SetGroupsStatus(const std::vector<int64_t>& ids,
       groups.emplace_back();
       ReadGroupRow(r, 0, &groups.back());
     }
-    return Status::Ok();
+    return LoadGroupLinks(conn, groups.data(), groups.size());
   });
   if (result.ok() && out != nullptr) {
     // In `ids`' order, duplicates as often as given.
@@ -734,25 +738,6 @@ Status PostgresStore::FindGroupsForPod(const std::string& pod, double from,
   return status;
 }
 
-// --- crashes ---------------------------------------------------------------
-
-Status PostgresStore::UpsertCrash(const model::Crash&, int64_t*, bool*) {
-  return NotSupported("UpsertCrash");
-}
-Status PostgresStore::GetCrashByKey(const std::string&, model::Crash*) {
-  return NotSupported("GetCrashByKey");
-}
-Status PostgresStore::GetCrash(int64_t, model::Crash*) {
-  return NotSupported("GetCrash");
-}
-Status PostgresStore::ListCrashes(const CrashQuery&,
-                                  model::Page<model::Crash>*) {
-  return NotSupported("ListCrashes");
-}
-Status PostgresStore::LinkCrashGroup(int64_t, int64_t) {
-  return NotSupported("LinkCrashGroup");
-}
-
 // --- maintenance -----------------------------------------------------------
 
 Status PostgresStore::DeleteEmptyGroups(double cutoff, int64_t* deleted) {
@@ -797,7 +782,24 @@ Status PostgresStore::DeleteOlderThan(double cutoff, int64_t* deleted) {
     if (changes < kDeleteBatch) break;
   }
   int64_t groups = 0;
-  return DeleteEmptyGroups(cutoff, &groups);
+  Status st = DeleteEmptyGroups(cutoff, &groups);
+  if (!st.ok()) return st;
+  // Crashes not updated since the cutoff; their links go by cascade.
+  for (int i = 0; i < kMaxDeleteBatches; ++i) {
+    int64_t changes = 0;
+    st = WithConnection("delete old crashes", [&](Connection* conn) {
+      Result r;
+      Status s = conn->ExecPrepared(
+          "DELETE FROM crashes WHERE id IN (SELECT id FROM crashes "
+          "WHERE updated_at < $1 LIMIT 5000)",
+          Params().Double(cutoff), &r);
+      changes = r.affected_rows();
+      return s;
+    });
+    if (!st.ok()) return st;
+    if (changes < kDeleteBatch) break;
+  }
+  return Status::Ok();
 }
 
 Status PostgresStore::DeleteOldestEvents(int64_t limit, int64_t* deleted) {
@@ -817,7 +819,8 @@ Status PostgresStore::UsedBytes(int64_t* bytes) {
         "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
         "WHERE n.nspname = current_schema() AND c.relkind = 'r' AND "
         "c.relname IN ('projects', 'project_keys', 'groups', 'events', "
-        "'group_users', 'store_health', 'schema_migrations')",
+        "'group_users', 'crashes', 'crash_groups', 'store_health', "
+        "'schema_migrations')",
         Params(), &r);
     if (!st.ok()) return st;
     return r.Int(0, 0, bytes);

@@ -30,6 +30,10 @@ namespace pg {
 // The schema, in order (pg_schema.cc).
 const std::vector<Migration>& StoreMigrations();
 
+// Fills linked_crashes of groups[0..count) (crash ids, newest first, at
+// most kMaxLinks each) with one query (pg_store_crashes.cc).
+Status LoadGroupLinks(Connection* conn, model::Group* groups, size_t count);
+
 class PostgresStore : public Store {
  public:
   explicit PostgresStore(const PostgresOptions& options);
@@ -77,7 +81,7 @@ class PostgresStore : public Store {
   Status FindGroupsForPod(const std::string& pod, double from, double to,
                           std::vector<int64_t>* group_ids) override;
 
-  // --- crashes: not supported yet ----------------------------------------
+  // --- crashes (pg_store_crashes.cc) -------------------------------------
   Status UpsertCrash(const model::Crash& crash, int64_t* id,
                      bool* inserted) override;
   Status GetCrashByKey(const std::string& dedup_key,

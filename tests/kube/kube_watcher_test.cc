@@ -631,6 +631,50 @@ TEST_F(KubeWatcherTest, CrashesAndGroupsAreLinkedBothWays) {
   EXPECT_EQ(linked, want);
 }
 
+// An event another replica stored (this watcher's OnEventStored never sees
+// it) is linked once the crash's window has been closed for the relink
+// delay. The fixture's crash ended on 2026-11-20, so its window (end + 60 s)
+// is long closed; a delay up to 6 s from now makes the relink come after
+// the write below (asserted: the write must happen before it).
+TEST_F(KubeWatcherTest, EventsStoredElsewhereAreLinkedWhenTheWindowCloses) {
+  model::Project project;
+  ASSERT_TRUE(store_->CreateProject("shop", &project).ok());
+  const double finished = ParseRfc3339("2026-11-20T10:05:00Z");
+  const double window_end = finished + 60;  // kLinkAfterSeconds
+  const double relink_at = util::NowSeconds() + 6;
+  options_.relink_delay_seconds = relink_at - window_end;
+  Apply("pod_oomkilled.json");
+  StartWatcher();
+  model::Crash c;
+  // Notified after the crash's own lookup of its pod's groups.
+  ASSERT_TRUE(WaitFor([&] { return InsertedCount() >= 1; }, kWait));
+  ASSERT_TRUE(GetCrash(kOomKey, &c));
+  EXPECT_TRUE(c.linked_groups.empty());
+
+  model::WriteItem it;
+  it.event.event_id = std::string(31, '0') + "9";
+  it.event.project_id = project.id;
+  it.event.timestamp = finished + 30;  // inside the window
+  it.event.received = util::NowSeconds();
+  it.event.message = "boom";
+  it.event.server_name = kOomPod;
+  it.event.raw_json = "{\"event_id\":\"" + it.event.event_id + "\"}";
+  it.grouping.fingerprint = std::string(32, 'd');
+  it.grouping.title = "Error: elsewhere";
+  it.grouping.method = "fingerprint";
+  std::vector<model::WriteOutcome> outcomes;
+  ASSERT_TRUE(store_->WriteEvents({it}, &outcomes).ok());
+  ASSERT_LT(util::NowSeconds(), relink_at - 0.5) << "machine too slow";
+  ASSERT_TRUE(store_->GetCrash(c.id, &c).ok());
+  EXPECT_TRUE(c.linked_groups.empty());  // not yet: no OnEventStored
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return store_->GetCrash(c.id, &c).ok() && !c.linked_groups.empty();
+      },
+      kWait + 6));
+  EXPECT_EQ(c.linked_groups, std::vector<int64_t>{outcomes[0].group_id});
+}
+
 TEST_F(KubeWatcherTest, MissingPreviousLogsAreNotAnError) {
   Apply("pod_crashloop_1.json");  // no logs set: the fake answers 400
   StartWatcher();

@@ -22,6 +22,7 @@
 #include "crashctl/store/sqlite.h"
 #include "crashctl/store/store.h"
 #include "crashctl/util/time.h"
+#include "tests/store/backend_fixture.h"
 #include "tests/testing/postgres_server.h"
 #include "tests/testing/temp_dir.h"
 
@@ -68,70 +69,10 @@ model::WriteItem MakeItem(int64_t project, int64_t n,
   return item;
 }
 
-// A schema of its own on `server`'s database, for one store.
-std::string PostgresConninfo(testing::PostgresServer* server,
-                             std::string* error) {
-  static std::atomic<int> counter{0};
-  const std::string schema =
-      "s_" + std::to_string(getpid()) + "_" + std::to_string(++counter);
-  if (!server->Exec("CREATE SCHEMA " + schema, error)) return "";
-  return server->ConnectionString() + " options='-c search_path=" + schema +
-         "'";
-}
-
-PostgresOptions OptionsFor(const std::string& conninfo) {
-  PostgresOptions options;
-  options.conninfo = conninfo;
-  options.pool_size = 8;
-  options.connect_timeout_ms = 3000;
-  options.statement_timeout_ms = 10000;
-  options.acquire_timeout_ms = 5000;
-  options.application_name = "crashctl-backends-test";
-  return options;
-}
-
-class BackendTest : public ::testing::TestWithParam<std::string> {
- protected:
-  void SetUp() override {
-    if (GetParam() == "sqlite") {
-      std::string error;
-      store_ = OpenSqlite(dir_.File("data/crashctl.db"), &error);
-      ASSERT_NE(store_, nullptr) << error;
-    } else {
-      std::string why;
-      if (!testing::PostgresServer::Available(&why)) GTEST_SKIP() << why;
-      testing::PostgresServer* server = testing::SharedPostgresServer(&why);
-      ASSERT_NE(server, nullptr) << why;
-      const std::string conninfo = PostgresConninfo(server, &why);
-      ASSERT_FALSE(conninfo.empty()) << why;
-      ASSERT_OK(OpenPostgres(OptionsFor(conninfo), &store_));
-    }
-    ASSERT_OK(store_->CreateProject("default", &project_));
-  }
-
-  std::vector<model::WriteOutcome> Write(
-      const std::vector<model::WriteItem>& items) {
-    std::vector<model::WriteOutcome> outcomes;
-    Status status = store_->WriteEvents(items, &outcomes);
-    EXPECT_TRUE(status.ok()) << status.ToString();
-    return outcomes;
-  }
-
-  model::Group Group(int64_t id) {
-    model::Group group;
-    Status status = store_->GetGroup(id, &group);
-    EXPECT_TRUE(status.ok()) << status.ToString();
-    return group;
-  }
-
-  testing::TempDir dir_{"backends-test"};
-  std::unique_ptr<Store> store_;
-  model::Project project_;
-};
-
-INSTANTIATE_TEST_SUITE_P(Backends, BackendTest,
-                         ::testing::Values("sqlite", "postgres"),
-                         [](const auto& info) { return info.param; });
+using testing_util::PostgresSchemaConninfo;
+using testing_util::PostgresTestOptions;
+using BackendTest = testing_util::BackendStoreTest;
+CRASHCTL_STORE_BACKENDS(BackendTest);
 
 TEST_P(BackendTest, Projects) {
   EXPECT_GT(project_.id, 0);
@@ -560,10 +501,10 @@ TEST_F(PostgresStoreTest, ConcurrentWritersKeepCountsExact) {
   std::string why;
   testing::PostgresServer* server = testing::SharedPostgresServer(&why);
   ASSERT_NE(server, nullptr) << why;
-  const std::string conninfo = PostgresConninfo(server, &why);
+  const std::string conninfo = PostgresSchemaConninfo(server, &why);
   ASSERT_FALSE(conninfo.empty()) << why;
   std::unique_ptr<Store> store;
-  ASSERT_OK(OpenPostgres(OptionsFor(conninfo), &store));
+  ASSERT_OK(OpenPostgres(PostgresTestOptions(conninfo), &store));
   model::Project project;
   ASSERT_OK(store->CreateProject("p", &project));
 
@@ -637,7 +578,7 @@ TEST_F(PostgresStoreTest, KilledServerNeverAcknowledgesAnUncommittedBatch) {
   std::unique_ptr<testing::PostgresServer> server =
       testing::PostgresServer::Create(&error);
   ASSERT_NE(server, nullptr) << error;
-  PostgresOptions options = OptionsFor(server->ConnectionString());
+  PostgresOptions options = PostgresTestOptions(server->ConnectionString());
   options.statement_timeout_ms = 3000;
   options.connect_timeout_ms = 1000;
   options.acquire_timeout_ms = 1000;
@@ -747,30 +688,30 @@ TEST_F(PostgresStoreTest, UnimplementedMethodsSaySo) {
   std::string why;
   testing::PostgresServer* server = testing::SharedPostgresServer(&why);
   ASSERT_NE(server, nullptr) << why;
-  const std::string conninfo = PostgresConninfo(server, &why);
+  const std::string conninfo = PostgresSchemaConninfo(server, &why);
   std::unique_ptr<Store> store;
-  ASSERT_OK(OpenPostgres(OptionsFor(conninfo), &store));
-  model::Crash crash;
-  Status status = store->GetCrash(1, &crash);
-  EXPECT_EQ(status.code(), Status::Code::kInternal);
-  EXPECT_THAT(status.message(),
-              HasSubstr("not supported by the postgres driver yet: GetCrash"));
+  ASSERT_OK(OpenPostgres(PostgresTestOptions(conninfo), &store));
+  Status status;
   std::optional<int64_t> deadline;
   EXPECT_EQ(store->NextMonitorDeadline(&deadline).code(),
             Status::Code::kInternal);
   EXPECT_EQ(store->IntegrityCheck().code(), Status::Code::kInternal);
   int64_t deleted = -1;
   status = store->DeleteOldestEvents(10, &deleted);
-  EXPECT_THAT(status.message(), HasSubstr("DeleteOldestEvents"));
+  EXPECT_EQ(status.code(), Status::Code::kInternal);
+  EXPECT_THAT(status.message(),
+              HasSubstr("not supported by the postgres driver yet: "
+                        "DeleteOldestEvents"));
   EXPECT_EQ(deleted, 0);
 
-  PostgresOptions bad = OptionsFor("host=127.0.0.1 port=1 dbname=x");
+  PostgresOptions bad = PostgresTestOptions("host=127.0.0.1 port=1 dbname=x");
   bad.connect_timeout_ms = 1000;
   std::unique_ptr<Store> none;
   status = OpenPostgres(bad, &none);
   EXPECT_EQ(status.code(), Status::Code::kUnavailable) << status.ToString();
   EXPECT_EQ(none, nullptr);
-  EXPECT_EQ(OpenPostgres(OptionsFor(""), &none).code(), Status::Code::kInvalid);
+  EXPECT_EQ(OpenPostgres(PostgresTestOptions(""), &none).code(),
+            Status::Code::kInvalid);
 }
 
 }  // namespace

@@ -1,18 +1,19 @@
 // Crashes: upsert by dedup key, lookups, listing with filters and cursor,
-// links to groups in both directions.
+// links to groups in both directions; on both backends.
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
+#include "crashctl/util/strings.h"
 #include "store_test_util.h"
+#include "tests/store/backend_fixture.h"
 
 namespace crashctl {
 namespace store {
 namespace {
 
 using testing_util::MakeItem;
-using testing_util::StoreTest;
 
 model::Crash MakeCrash(const std::string& key, const std::string& ns,
                        const std::string& type, const std::string& pod,
@@ -43,9 +44,10 @@ model::Crash MakeCrash(const std::string& key, const std::string& ns,
   return crash;
 }
 
-using CrashTest = StoreTest;
+using CrashTest = testing_util::BackendStoreTest;
+CRASHCTL_STORE_BACKENDS(CrashTest);
 
-TEST_F(CrashTest, UpsertDeduplicatesAndKeepsIdAndCreatedAt) {
+TEST_P(CrashTest, UpsertDeduplicatesAndKeepsIdAndCreatedAt) {
   model::Crash crash =
       MakeCrash("ns/pod/uid/app/1", "prod", "crash_loop", "pod-1", 1000);
   int64_t id = 0;
@@ -101,7 +103,21 @@ TEST_F(CrashTest, UpsertDeduplicatesAndKeepsIdAndCreatedAt) {
             Status::Code::kInvalid);
 }
 
-TEST_F(CrashTest, TimestampsDefaultToNow) {
+// Pod logs may hold any bytes: SQLite keeps them, PostgreSQL's text takes
+// well-formed UTF-8 only, so that store replaces what is not (with U+FFFD).
+TEST_P(CrashTest, LogsWithBytesThatAreNotUtf8AreStored) {
+  model::Crash crash = MakeCrash("bytes", "prod", "oom_killed", "p", 100);
+  crash.logs = std::string("ok \xFF\0 end", 8);
+  int64_t id = 0;
+  Status status = store_->UpsertCrash(crash, &id, nullptr);
+  ASSERT_TRUE(status.ok()) << status.ToString();
+  model::Crash got;
+  ASSERT_TRUE(store_->GetCrash(id, &got).ok());
+  EXPECT_EQ(got.logs, postgres() ? util::ToValidUtf8(crash.logs) : crash.logs);
+  EXPECT_EQ(got.logs.substr(0, 3), "ok ");
+}
+
+TEST_P(CrashTest, TimestampsDefaultToNow) {
   model::Crash crash = MakeCrash("k", "prod", "evicted", "p", 0);
   crash.created_at = 0;
   crash.updated_at = 0;
@@ -113,7 +129,7 @@ TEST_F(CrashTest, TimestampsDefaultToNow) {
   EXPECT_GT(got.updated_at, 1.6e9);
 }
 
-TEST_F(CrashTest, LinksShowOnBothSidesAndAreIdempotent) {
+TEST_P(CrashTest, LinksShowOnBothSidesAndAreIdempotent) {
   auto outcomes = Write(
       {MakeItem(project_.id, 1, "a", 100), MakeItem(project_.id, 2, "b", 100)});
   int64_t c1 = 0, c2 = 0;
@@ -152,7 +168,7 @@ TEST_F(CrashTest, LinksShowOnBothSidesAndAreIdempotent) {
   EXPECT_EQ(crash.linked_groups.size(), 2u);
 }
 
-TEST_F(CrashTest, ListFiltersAndPages) {
+TEST_P(CrashTest, ListFiltersAndPages) {
   struct Row {
     const char* key;
     const char* ns;

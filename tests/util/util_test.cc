@@ -60,6 +60,32 @@ TEST(StringsTest, Helpers) {
   EXPECT_EQ(s, "a");
 }
 
+TEST(StringsTest, ToValidUtf8ReplacesWhatIsNotWellFormed) {
+  const std::string kReplacement = "\xEF\xBF\xBD";
+  // Well-formed text (1- to 4-byte sequences) passes unchanged.
+  const std::string good = "ok \xC3\xA9 \xE2\x82\xAC \xF0\x9F\x92\xA5";
+  EXPECT_EQ(util::ToValidUtf8(good), good);
+  EXPECT_EQ(util::ToValidUtf8(""), "");
+  struct Case {
+    std::string in, want;
+  };
+  const Case cases[] = {
+      {std::string("a\0b", 3), "a" + kReplacement + "b"},  // NUL
+      {"\xFF", kReplacement},                              // never valid
+      {"\xC0\xAF", kReplacement + kReplacement},           // overlong
+      {"\xE0\x80\xAF", kReplacement + kReplacement + kReplacement},
+      {"\xED\xA0\x80",
+       kReplacement + kReplacement + kReplacement},  // surrogate
+      {"\xF4\x90\x80\x80", kReplacement + kReplacement + kReplacement +
+                               kReplacement},            // above U+10FFFF
+      {"x\xE2\x82", "x" + kReplacement + kReplacement},  // cut short
+      {"\x80z", kReplacement + "z"},                     // lone continuation
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(util::ToValidUtf8(c.in), c.want) << c.in;
+  }
+}
+
 TEST(PeriodicTaskTest, RunsUntilStopped) {
   std::atomic<int> runs{0};
   util::PeriodicTask task("test", std::chrono::milliseconds(10),

@@ -54,6 +54,11 @@ class KubeWatcher {
     size_t log_queue_size = 1000;
     int log_tail_lines = 0;    // tailLines; 0 = kubernetes.log_lines
     bool watch_events = true;  // the core/v1 Events watch
+    // How long after a crash's link window (its run, and 60 s after) closes
+    // the groups of its pod's events are looked up once more: events that
+    // another replica stored, which this one's ingest never saw. Covers
+    // their ingest lag (queue, batching, SDK retries).
+    double relink_delay_seconds = 30;
   };
 
   // `store` must outlive the watcher; `metrics` may be null.

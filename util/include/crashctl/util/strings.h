@@ -52,6 +52,13 @@ bool ParseInt64(std::string_view s, int64_t min, int64_t max, int64_t* out);
 // Cuts `s` to at most `max` bytes without splitting a UTF-8 sequence.
 void TruncateUtf8(std::string* s, size_t max);
 
+// `s` as well-formed UTF-8 without NUL bytes: every byte that does not
+// start a well-formed sequence (RFC 3629: no overlong forms, no
+// surrogates, nothing above U+10FFFF) and every NUL becomes U+FFFD. What
+// PostgreSQL's text type accepts; text from outside (pod logs) may be
+// anything. Returns `s` unchanged (one copy) when it already is.
+std::string ToValidUtf8(std::string_view s);
+
 }  // namespace util
 }  // namespace crashctl
 

@@ -1,7 +1,7 @@
 // The PostgreSQL backend of the Store (storage.driver: postgres,
 // docs/postgres.md): a first slice. Projects, project keys, events and
-// groups (writes, lists, lookups, status changes), retention by age, used
-// bytes and health are implemented; every other Store method answers kInternal
+// groups (writes, lists, lookups, status changes), pod crashes and their
+// links to groups, retention by age, used bytes and health are implemented; every other Store method answers kInternal
 // ("this store keeps no ..." from the Store defaults, or "not supported by
 // the postgres driver yet: <Method>").
 //

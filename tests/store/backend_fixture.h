@@ -1,0 +1,64 @@
+// BackendStoreTest: a store test run against both Store backends. The
+// parameter names the backend: "sqlite" (a database file in a temporary
+// directory) or "postgres" (a schema of its own on the shared test server
+// of tests/testing/postgres_server.h; the case skips when PostgreSQL is not
+// installed). Each test gets a fresh store with one project, "default".
+//
+//   using CrashTest = BackendStoreTest;
+//   CRASHCTL_STORE_BACKENDS(CrashTest);
+//   TEST_P(CrashTest, ...) { store_->... }
+//
+// Thread-safety: a gtest fixture; store_ itself is thread-safe.
+#ifndef CRASHCTL_TESTS_STORE_BACKEND_FIXTURE_H_
+#define CRASHCTL_TESTS_STORE_BACKEND_FIXTURE_H_
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "crashctl/store/postgres.h"
+#include "crashctl/store/store.h"
+#include "tests/testing/postgres_server.h"
+#include "tests/testing/temp_dir.h"
+
+namespace crashctl {
+namespace store {
+namespace testing_util {
+
+// A schema of its own on `server`'s database ("" and `*error` on failure).
+std::string PostgresSchemaConninfo(::crashctl::testing::PostgresServer* server,
+                                   std::string* error);
+// Options for a test's PostgresStore on `conninfo` (pool of 8, short
+// timeouts).
+PostgresOptions PostgresTestOptions(const std::string& conninfo);
+
+class BackendStoreTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override;
+
+  bool postgres() const { return GetParam() == "postgres"; }
+
+  // Writes `items` as one batch; a failure fails the test.
+  std::vector<model::WriteOutcome> Write(
+      const std::vector<model::WriteItem>& items);
+  // Group `id`; a failure fails the test.
+  model::Group Group(int64_t id);
+
+  ::crashctl::testing::TempDir dir_{"backend-test"};
+  std::unique_ptr<Store> store_;
+  model::Project project_;
+};
+
+}  // namespace testing_util
+}  // namespace store
+}  // namespace crashctl
+
+// Runs the TEST_Ps of `fixture` (a BackendStoreTest) on both backends.
+#define CRASHCTL_STORE_BACKENDS(fixture)                            \
+  INSTANTIATE_TEST_SUITE_P(Backends, fixture,                       \
+                           ::testing::Values("sqlite", "postgres"), \
+                           [](const auto& info) { return info.param; })
+
+#endif  // CRASHCTL_TESTS_STORE_BACKEND_FIXTURE_H_
