@@ -39,13 +39,6 @@ constexpr char kRestoreUsage[] =
     "  --timeout DURATION  give up after this long (default 30m)\n"
     "Exit status: 0 done, 1 failed or refused, 2 bad usage.\n";
 
-bool WantsHelp(const std::vector<std::string>& args) {
-  for (const std::string& arg : args) {
-    if (arg == "--help" || arg == "-h") return true;
-  }
-  return false;
-}
-
 // Parses the flags shared by both commands; `file_flag` is "to" or "from".
 // Prints the reason and returns kExitUsage on bad usage, else kExitOk.
 int ParseBackupArgs(const std::string& command, const std::string& file_flag,

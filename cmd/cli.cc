@@ -74,5 +74,12 @@ bool ParseCommandFlags(const std::string& command,
   return true;
 }
 
+bool WantsHelp(const std::vector<std::string>& args) {
+  for (const std::string& arg : args) {
+    if (arg == "--help" || arg == "-h") return true;
+  }
+  return false;
+}
+
 }  // namespace cmd
 }  // namespace crashctl

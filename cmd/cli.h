@@ -42,6 +42,9 @@ bool ParseCommandFlags(const std::string& command,
                        const std::vector<std::string>& args,
                        const std::set<std::string>& known, ParsedArgs* out);
 
+// True when `args` hold --help or -h.
+bool WantsHelp(const std::vector<std::string>& args);
+
 }  // namespace cmd
 }  // namespace crashctl
 

@@ -19,6 +19,7 @@ int ProjectCommand(const std::vector<std::string>& args);
 int CleanupCommand(const std::vector<std::string>& args);
 int BackupCommand(const std::vector<std::string>& args);
 int RestoreCommand(const std::vector<std::string>& args);
+int MigrateCommand(const std::vector<std::string>& args);
 int VersionCommand(const std::vector<std::string>& args);
 
 // The version string compiled into the binary.

@@ -24,6 +24,7 @@ void PrintUsage(std::ostream& out) {
          "  cleanup [--data DIR]\n"
          "  backup --to FILE [--data DIR] [--timeout DURATION]\n"
          "  restore --from FILE [--data DIR] [--timeout DURATION]\n"
+         "  migrate [--from DIR] [--to DSN] [--batch N]\n"
          "  run [--dsn DSN] [--service NAME] [--no-trace] -- CMD [ARGS...]\n"
          "  version\n";
 }
@@ -39,7 +40,8 @@ int main(int argc, char** argv) {
     // Bad usage: one line on stderr (CONTRACT.md); `crashctl help` lists
     // the commands.
     std::cerr << "crashctl: missing command (serve, project, cleanup, backup, "
-                 "restore, run, version; crashctl help for usage)\n";
+                 "restore, migrate, run, version; crashctl help for "
+                 "usage)\n";
     return crashctl::cmd::kExitUsage;
   }
   const std::string command = argv[1];
@@ -49,6 +51,7 @@ int main(int argc, char** argv) {
   if (command == "cleanup") return crashctl::cmd::CleanupCommand(args);
   if (command == "backup") return crashctl::cmd::BackupCommand(args);
   if (command == "restore") return crashctl::cmd::RestoreCommand(args);
+  if (command == "migrate") return crashctl::cmd::MigrateCommand(args);
   if (command == "version" || command == "--version") {
     return crashctl::cmd::VersionCommand(args);
   }
