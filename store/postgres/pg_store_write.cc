@@ -159,23 +159,28 @@ Status PostgresStore::WriteEvents(const std::vector<model::WriteItem>& items,
          "last_seen", "service", "release", "first_release"},
         rows,
         "ON CONFLICT (project_id, fingerprint) DO UPDATE SET "
-        "count = groups.count RETURNING id, status, (xmax = 0)",
+        "count = groups.count "
+        "RETURNING id, status, (xmax = 0), project_id, fingerprint",
         &returned, kRowsPerStatement);
     if (!st.ok()) return st;
-    size_t next = 0;
+    // RETURNING promises no row order: rows are matched by their key.
+    size_t matched = 0;
     for (const Result& r : returned) {
-      for (int row = 0; row < r.rows() && next < order.size(); ++row) {
-        GroupBatch* batch = order[next++];
-        st = r.Int(row, 0, &batch->id);
+      for (int row = 0; row < r.rows(); ++row) {
+        auto it = groups.find(Key(r.IntOr(row, 3, 0), r.Text(row, 4)));
+        if (it == groups.end() || it->second.id != 0) continue;
+        GroupBatch& batch = it->second;
+        st = r.Int(row, 0, &batch.id);
         if (!st.ok()) return st;
-        batch->stored_status = r.Text(row, 1);
+        batch.stored_status = r.Text(row, 1);
         bool created = false;
         r.Bool(row, 2, &created);
-        batch->created = created;
+        batch.created = created;
+        ++matched;
       }
     }
-    if (next != order.size()) {
-      return Status::Internal("write events: " + std::to_string(next) +
+    if (matched != order.size()) {
+      return Status::Internal("write events: " + std::to_string(matched) +
                               " group rows returned for " +
                               std::to_string(order.size()));
     }

@@ -515,6 +515,13 @@ std::string PostgresServer::ConnectionString(const std::string& dbname) const {
 
 bool PostgresServer::Exec(const std::string& sql, std::string* error,
                           const std::string& dbname) {
+  return Query(sql, nullptr, error, dbname);
+}
+
+bool PostgresServer::Query(const std::string& sql,
+                           std::vector<std::vector<std::string>>* rows,
+                           std::string* error, const std::string& dbname) {
+  if (rows != nullptr) rows->clear();
   std::string conninfo = ConnectionString(dbname) +
                          " connect_timeout=5 options='-c "
                          "statement_timeout=60000'";
@@ -527,6 +534,15 @@ bool PostgresServer::Exec(const std::string& sql, std::string* error,
     ExecStatusType st = PQresultStatus(res);
     ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
     if (!ok) *error = sql + ": " + PQresultErrorMessage(res);
+    if (ok && rows != nullptr) {
+      for (int r = 0; r < PQntuples(res); ++r) {
+        std::vector<std::string> row;
+        for (int c = 0; c < PQnfields(res); ++c) {
+          row.emplace_back(PQgetvalue(res, r, c));
+        }
+        rows->push_back(std::move(row));
+      }
+    }
     PQclear(res);
   }
   PQfinish(conn);

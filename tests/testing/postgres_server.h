@@ -96,6 +96,11 @@ class PostgresServer {
   // Runs one SQL statement as the superuser in `dbname` (setup helpers).
   bool Exec(const std::string& sql, std::string* error,
             const std::string& dbname = "crashctl_test");
+  // Runs one query as the superuser in `dbname`; `*rows` gets every row's
+  // columns as text (NULL as ""), or stays empty for a command.
+  bool Query(const std::string& sql,
+             std::vector<std::vector<std::string>>* rows, std::string* error,
+             const std::string& dbname = "crashctl_test");
   // The last `bytes` of the server log.
   std::string LogTail(size_t bytes = 4000) const;
 

@@ -32,9 +32,10 @@ namespace pg {
 bool IsPlainIdentifier(std::string_view name);
 
 // Inserts `rows` (each with one value per column, in column order) into
-// `table`. `results` (may be null) gets one Result per statement, in order,
-// so RETURNING rows come back in the order of `rows` (PostgreSQL returns a
-// multi-row VALUES insert's rows in VALUES order). kInvalid for a bad name
+// `table`. `results` (may be null) gets one Result per statement, in order.
+// Within a statement PostgreSQL returns a VALUES insert's RETURNING rows in
+// VALUES order today but does not promise it: return a key and match the
+// rows by it (as WriteEvents does). kInvalid for a bad name
 // or a row of the wrong width; otherwise the first failing statement's
 // Status (the statements before it are not undone outside a transaction).
 Status InsertRows(Connection* conn, std::string_view table,
