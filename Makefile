@@ -29,7 +29,7 @@ IMAGE ?=
 IMAGE_BASE ?=
 
 .PHONY: deps build run test test-suite test-asan test-tsan fuzz fuzz-build \
-  fuzz-smoke bench bench-trace format clean image image-base deb
+  fuzz-smoke bench bench-postgres bench-trace format clean image image-base deb
 
 deps:
 	bash scripts/install-deps.sh
@@ -130,6 +130,12 @@ deb: deps $(BUILD)/CMakeCache.txt
 # Micro benchmarks and the load generator; writes bench/RESULTS.md.
 bench: build
 	BUILD=$(BUILD) bash bench/run.sh
+
+# The postgres driver beside SQLite, one and two replicas, on a private
+# PostgreSQL server (bench/postgres.sh): writes bench/POSTGRES.md, which
+# `make bench` (which runs it too) copies into RESULTS.md.
+bench-postgres: build
+	BUILD=$(BUILD) bash bench/postgres.sh
 
 # Overhead of `crashctl run`'s ptrace tracer (paired runs against --no-trace):
 # writes bench/TRACING.md, which `make bench` copies into RESULTS.md.

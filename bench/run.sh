@@ -76,6 +76,10 @@ if [ "${CALLGRIND:-0}" = 1 ] && command -v valgrind >/dev/null; then
   rm -rf "$cg_data"
 fi
 
+# The postgres driver beside SQLite, one and two replicas (bench/postgres.sh:
+# skipped, keeping the last bench/POSTGRES.md, without PostgreSQL).
+BUILD="$BUILD" DURATION="$DURATION" CONNECTIONS="$CONNECTIONS" bash bench/postgres.sh >/dev/null
+
 {
   echo "# Benchmark results"
   echo
@@ -112,6 +116,7 @@ if [ -f bench/EDGE.md ]; then { echo; cat bench/EDGE.md; } >> "$OUT.new"; fi
 # bench/codec_instructions.sh), measured on its own; its last result is kept
 # in RESULTS.md.
 if [ -f bench/CODEC.md ]; then { echo; cat bench/CODEC.md; } >> "$OUT.new"; fi
+if [ -f bench/POSTGRES.md ]; then { echo; cat bench/POSTGRES.md; } >> "$OUT.new"; fi
 if [ -f bench/FINDINGS.md ]; then { echo; cat bench/FINDINGS.md; } >> "$OUT.new"; fi
 mv "$OUT.new" "$OUT"
 cat "$OUT"

@@ -107,10 +107,10 @@ int ServeCommand(const std::vector<std::string>& args) {
   if (config.storage_driver == "postgres") {
     spdlog::warn(
         "storage.driver postgres is a first slice (docs/postgres.md): "
-        "projects, keys, events, groups and pod crashes are kept; "
-        "transactions, sessions, monitors, attachments, search, stats and "
-        "merges are not yet (their routes answer 501; transactions are "
-        "measured, not stored; sessions and attachments are dropped)");
+        "projects, keys, events, groups, pod crashes and transactions are "
+        "kept; sessions, monitors, attachments, search, stats and merges are "
+        "not yet (their routes answer 501; sessions and attachments are "
+        "dropped)");
   }
   exporter::Exporter::Options exporter_options;
   exporter_options.version = Version();
@@ -240,11 +240,6 @@ int ServeCommand(const std::vector<std::string>& args) {
       std::min(30 * 86400.0, config.retention_max_age);
   ingest_options.tracing_enabled = config.tracing_enabled;
   ingest_options.store_sample_rate = config.tracing_store_sample_rate;
-  if (config.storage_driver == "postgres" && config.tracing_enabled) {
-    // Measured (the metrics), not stored: this driver keeps no
-    // transactions yet, and a store that refuses them would answer 503.
-    ingest_options.store_sample_rate = 0;
-  }
   ingest_options.transaction_metrics = &tx_metrics;
   ingest_options.transaction.max_future_seconds =
       ingest_options.normalize.max_future_seconds;
@@ -280,11 +275,15 @@ int ServeCommand(const std::vector<std::string>& args) {
     kube::LeaderElector::Options le = kube::LeaderElector::OptionsFromConfig(
         config, core::ProcessEnvironment());
     kube::KubeWatcher* watcher = kube.get();
+    // A watcher that does not start gives the Lease back: holding it
+    // would keep every other replica from watching.
     le.on_started_leading = [watcher] {
       std::string start_error;
       if (!watcher->Start(&start_error)) {
         spdlog::error("kubernetes: {}", start_error);
+        return false;
       }
+      return true;
     };
     le.on_stopped_leading = [watcher] { watcher->Stop(); };
     elector = std::make_unique<kube::LeaderElector>(config, std::move(le),

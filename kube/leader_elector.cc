@@ -246,7 +246,18 @@ class LeaderElector::Impl {
                  options_.identity, options_.ns, options_.lease_name);
     leader_ = true;
     if (metrics_ != nullptr) metrics_->SetLeader(true);
-    if (options_.on_started_leading) options_.on_started_leading();
+    if (options_.on_started_leading && !options_.on_started_leading()) {
+      leader_ = false;
+      if (metrics_ != nullptr) metrics_->SetLeader(false);
+      spdlog::warn(
+          "leader election: {} cannot do the leader's work; releasing lease "
+          "{} and standing aside for {} s",
+          options_.identity, options_.lease_name,
+          options_.lease_duration_seconds);
+      Release();
+      SleepFor(options_.lease_duration_seconds);
+      return;
+    }
     std::string why = "stopping";
     while (!SleepFor(options_.retry_period_seconds)) {
       // The deadline counts from the start of the last successful renewal:

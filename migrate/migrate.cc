@@ -33,9 +33,10 @@ enum class Kind {
   kInt,
   kDouble,
   kNullableDouble,
-  kText,   // made well-formed UTF-8 without NUL (what text accepts)
-  kBool,   // SQLite 0/1
-  kBytes,  // bytea, byte for byte (payloads: zstd, zlib, or the JSON)
+  kText,           // made well-formed UTF-8 without NUL (what text accepts)
+  kBool,           // SQLite 0/1
+  kBytes,          // bytea, byte for byte (payloads: zstd, zlib, or the JSON)
+  kNullableBytes,  // kBytes, NULL kept (a transaction without spans)
 };
 
 struct Column {
@@ -160,6 +161,46 @@ const std::vector<TableSpec>& Tables() {
        "FROM projects p WHERE p.id = g.project_id))",
        false,
        false},
+      {"transactions",
+       {{"id", Kind::kInt},
+        {"project_id", Kind::kInt},
+        {"event_id", Kind::kText},
+        {"trace_id", Kind::kText},
+        {"span_id", Kind::kText},
+        {"parent_span_id", Kind::kText},
+        {"name", Kind::kText},
+        {"source", Kind::kText},
+        {"op", Kind::kText},
+        {"status", Kind::kText},
+        {"method", Kind::kText},
+        {"http_status", Kind::kInt},
+        {"start_timestamp", Kind::kDouble},
+        {"timestamp", Kind::kDouble},
+        {"duration", Kind::kDouble},
+        {"received", Kind::kDouble},
+        {"release", Kind::kText},
+        {"environment", Kind::kText},
+        {"service", Kind::kText},
+        {"platform", Kind::kText},
+        {"time_shift", Kind::kDouble},
+        {"spans_cut", Kind::kInt},
+        {"spans_invalid", Kind::kInt},
+        {"span_count", Kind::kInt},
+        {"spans", Kind::kNullableBytes}},
+       1,
+       "EXISTS (SELECT 1 FROM projects p WHERE p.id = x.project_id)",
+       false,
+       true},
+      // The label budget's state (one row), so the replicas keep the
+      // series the single server had.
+      {"tracing_labels",
+       {{"id", Kind::kInt},
+        {"state", Kind::kText},
+        {"saved_at", Kind::kDouble}},
+       1,
+       "",
+       true,
+       false},
   };
   return *tables;
 }
@@ -174,8 +215,8 @@ const TableSpec& Spec(const std::string& table) {
 // What the postgres driver does not store yet: counted, not copied.
 const std::vector<std::string>& NotCopiedTables() {
   static const std::vector<std::string>* tables = new std::vector<std::string>{
-      "transactions",     "session_records", "releases", "monitors",
-      "monitor_checkins", "attachments",     "feedback", "group_aliases"};
+      "session_records", "releases", "monitors",     "monitor_checkins",
+      "attachments",     "feedback", "group_aliases"};
   return *tables;
 }
 
@@ -240,6 +281,13 @@ void AppendValue(const SqliteRow& row, int index, Kind kind, Params* params) {
       break;
     case Kind::kBytes:
       params->Bytea(row.Bytes(index));
+      break;
+    case Kind::kNullableBytes:
+      if (row.IsNull(index)) {
+        params->Null();
+      } else {
+        params->Bytea(row.Bytes(index));
+      }
       break;
   }
 }
@@ -482,8 +530,8 @@ class Migration {
 
   // New rows get ids after the copied ones.
   Status MoveSequences() {
-    for (const char* table :
-         {"projects", "project_keys", "groups", "events", "crashes"}) {
+    for (const char* table : {"projects", "project_keys", "groups", "events",
+                              "crashes", "transactions"}) {
       const std::string t = table;
       Status status =
           target_->Exec("SELECT setval(pg_get_serial_sequence('" + t +

@@ -1,10 +1,6 @@
 // SqliteStore: Sentry transactions and their spans (issue 17,
 // docs/storage.md "Transactions"), the error events of a trace, and the
 // saved tracing label state.
-#include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -16,21 +12,11 @@
 #include "payload_codec.h"
 #include "rows.h"
 #include "sqlite_store.h"
+#include "transaction_codec.h"
 
 namespace crashctl {
 namespace store {
 namespace {
-
-// Bounds of the reads whose caller gives no limit of its own.
-constexpr size_t kMaxTraceTransactions = 1000;
-constexpr size_t kMaxTraceEvents = 1000;
-constexpr size_t kMaxSampleRows = 1000000;
-// The spans one trace read decodes in all (Store::GetTraceTransactions):
-// 1,000 transactions of 1,000 spans each would take over a gigabyte.
-constexpr size_t kMaxTraceSpans = 20000;
-// A stored spans column decodes to at most this many spans (ingestion keeps
-// at most 1,000 per transaction).
-constexpr size_t kMaxStoredSpans = 100000;
 
 constexpr char kInsertTransaction[] =
     "INSERT INTO transactions (project_id, event_id, trace_id, span_id, "
@@ -41,67 +27,6 @@ constexpr char kInsertTransaction[] =
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
     "?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24) "
     "ON CONFLICT (project_id, event_id) DO NOTHING";
-
-double Finite(double value, double fallback) {
-  return std::isfinite(value) ? value : fallback;
-}
-
-// The spans as JSON: an array of [span_id, parent_span_id, op, description,
-// status, start, end] arrays, then EncodePayload's compressed form.
-bool EncodeSpans(const std::vector<tracing::Span>& spans, std::string* out) {
-  out->clear();
-  if (spans.empty()) return true;
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-  writer.StartArray();
-  for (const tracing::Span& span : spans) {
-    writer.StartArray();
-    writer.String(span.span_id.data(),
-                  static_cast<rapidjson::SizeType>(span.span_id.size()));
-    writer.String(span.parent_span_id.data(),
-                  static_cast<rapidjson::SizeType>(span.parent_span_id.size()));
-    writer.String(span.op.data(),
-                  static_cast<rapidjson::SizeType>(span.op.size()));
-    writer.String(span.description.data(),
-                  static_cast<rapidjson::SizeType>(span.description.size()));
-    writer.String(span.status.data(),
-                  static_cast<rapidjson::SizeType>(span.status.size()));
-    writer.Double(Finite(span.start, 0));
-    writer.Double(Finite(span.end, 0));
-    writer.EndArray();
-  }
-  writer.EndArray();
-  return EncodePayload(std::string_view(buffer.GetString(), buffer.GetSize()),
-                       out);
-}
-
-bool DecodeSpans(const std::string& stored, std::vector<tracing::Span>* spans) {
-  spans->clear();
-  if (stored.empty()) return true;
-  std::string json;
-  if (!DecodePayload(stored, &json)) return false;
-  rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseIterativeFlag>(json.data(), json.size());
-  if (doc.HasParseError() || !doc.IsArray()) return false;
-  for (const rapidjson::Value& item : doc.GetArray()) {
-    if (spans->size() >= kMaxStoredSpans) break;
-    if (!item.IsArray() || item.Size() != 7) return false;
-    for (rapidjson::SizeType i = 0; i < 5; ++i) {
-      if (!item[i].IsString()) return false;
-    }
-    if (!item[5].IsNumber() || !item[6].IsNumber()) return false;
-    tracing::Span span;
-    span.span_id.assign(item[0].GetString(), item[0].GetStringLength());
-    span.parent_span_id.assign(item[1].GetString(), item[1].GetStringLength());
-    span.op.assign(item[2].GetString(), item[2].GetStringLength());
-    span.description.assign(item[3].GetString(), item[3].GetStringLength());
-    span.status.assign(item[4].GetString(), item[4].GetStringLength());
-    span.start = item[5].GetDouble();
-    span.end = item[6].GetDouble();
-    spans->push_back(std::move(span));
-  }
-  return true;
-}
 
 // The WHERE clause of a transaction query's filters (parameters ?1..?7), a
 // bounded set of texts.
@@ -127,34 +52,11 @@ void BindFilters(const TransactionQuery& query, SqliteStmt* stmt) {
   if (query.until > 0) stmt->Bind(7, query.until);
 }
 
-Status CheckFilters(const TransactionQuery& query) {
-  if (!query.status.empty() &&
-      tracing::CanonicalSpanStatus(query.status) != query.status) {
-    return MakeStatus(Status::Code::kInvalid,
-                      "unknown status '" + query.status +
-                          "' (want a Sentry span status, e.g. ok, "
-                          "internal_error)");
-  }
-  if (!std::isfinite(query.min_duration) || !std::isfinite(query.since) ||
-      !std::isfinite(query.until)) {
-    return MakeStatus(Status::Code::kInvalid,
-                      "min_duration, since and until must be finite");
-  }
-  return Status::Ok();
-}
-
 }  // namespace
 
 void SqliteStore::PrepareTransactionWrite(
     model::StoredTransaction* item) const {
-  std::string encoded;
-  // On failure the item stays as it was: WriteTransactions tries again and
-  // reports the error.
-  if (!EncodeSpans(item->transaction.spans, &encoded)) return;
-  item->encoded_spans = std::move(encoded);
-  item->encoded_span_count = item->transaction.spans.size();
-  item->spans_encoded = true;
-  std::vector<tracing::Span>().swap(item->transaction.spans);
+  PrepareTransactionSpans(item);
 }
 
 Status SqliteStore::WriteTransactions(
@@ -184,9 +86,9 @@ Status SqliteStore::WriteTransactions(
       const model::StoredTransaction& item = transactions[i];
       const tracing::Transaction& tx = item.transaction;
       // A non-finite time would be NULL and fail the batch on NOT NULL.
-      const double received = Finite(item.received, now);
-      const double end = Finite(tx.end, received);
-      const double start = Finite(tx.start, end);
+      const double received = FiniteOr(item.received, now);
+      const double end = FiniteOr(tx.end, received);
+      const double start = FiniteOr(tx.start, end);
       Status st;
       SqliteStmt insert;
       if (!db->Prepare(kInsertTransaction, &insert, &st)) return st;
@@ -209,7 +111,7 @@ Status SqliteStore::WriteTransactions(
           .Bind(17, tx.environment)
           .Bind(18, tx.service)
           .Bind(19, tx.platform)
-          .Bind(20, Finite(tx.time_shift, 0))
+          .Bind(20, FiniteOr(tx.time_shift, 0))
           .Bind(21, static_cast<int64_t>(tx.spans_cut))
           .Bind(22, static_cast<int64_t>(tx.spans_invalid))
           .Bind(23, static_cast<int64_t>(item.spans_encoded
@@ -244,12 +146,9 @@ Status SqliteStore::WriteTransactions(
 Status SqliteStore::ListTransactions(
     const TransactionQuery& query, model::Page<model::StoredTransaction>* out) {
   const std::string& sort = query.sort.empty() ? "timestamp" : query.sort;
-  if (sort != "timestamp" && sort != "duration") {
-    return MakeStatus(
-        Status::Code::kInvalid,
-        "unknown sort '" + sort + "' (want timestamp or duration)");
-  }
-  Status status = CheckFilters(query);
+  Status status = CheckTransactionSort(sort);
+  if (!status.ok()) return status;
+  status = CheckTransactionFilters(query);
   if (!status.ok()) return status;
   Cursor cursor;
   const bool has_cursor = !query.cursor.empty();
@@ -300,7 +199,7 @@ Status SqliteStore::TransactionSamples(const TransactionQuery& query,
                                        size_t max_rows,
                                        std::vector<tracing::NamedSample>* out,
                                        bool* truncated) {
-  Status status = CheckFilters(query);
+  Status status = CheckTransactionFilters(query);
   if (!status.ok()) return status;
   if (max_rows == 0 || max_rows > kMaxSampleRows) max_rows = kMaxSampleRows;
   const std::string sql = "SELECT name, duration, status FROM transactions" +

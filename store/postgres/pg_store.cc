@@ -278,28 +278,23 @@ Status PostgresStore::DeleteProject(int64_t id) {
       "DELETE FROM project_keys WHERE project_id = $1",
       "DELETE FROM events WHERE id IN (SELECT id FROM events "
       "WHERE project_id = $1 LIMIT 5000)",
+      "DELETE FROM transactions WHERE id IN (SELECT id FROM transactions "
+      "WHERE project_id = $1 LIMIT 5000)",
       "DELETE FROM groups g WHERE g.id IN (SELECT id FROM groups "
       "WHERE project_id = $1 LIMIT 5000) AND NOT EXISTS "
       "(SELECT 1 FROM events e WHERE e.group_id = g.id)",
   };
   int64_t deleted = 0;
   for (const char* sql : kSteps) {
-    for (int i = 0; i < kMaxDeleteBatches; ++i) {
-      int64_t changes = 0;
-      status = WithConnection("delete project", [&](Connection* conn) {
-        Result r;
-        Status st = conn->ExecPrepared(sql, Params().Int(id), &r);
-        changes = r.affected_rows();
-        return st;
-      });
-      if (!status.ok()) return status;
-      deleted += changes;
-      if (changes < kDeleteBatch) break;
-    }
+    int64_t changes = 0;
+    status = DeleteInBatches("delete project", sql, Params().Int(id), &changes);
+    if (!status.ok()) return status;
+    deleted += changes;
   }
   status = InTransaction("delete project", [&](Connection* conn) {
     for (const char* sql : {"DELETE FROM project_keys WHERE project_id = $1",
                             "DELETE FROM events WHERE project_id = $1",
+                            "DELETE FROM transactions WHERE project_id = $1",
                             "DELETE FROM groups WHERE project_id = $1"}) {
       Status st = conn->ExecPrepared(sql, Params().Int(id));
       if (!st.ok()) return st;
@@ -550,8 +545,21 @@ Status PostgresStore::SetGroupsStatus(const std::vector<int64_t>& ids,
   }
   const double now = util::NowSeconds();
   std::vector<model::Group> groups;
+  std::string id_array;
+  for (int64_t id : ids) {
+    id_array += (id_array.empty() ? "" : ",") + std::to_string(id);
+  }
+  id_array = "{" + id_array + "}";
   Status result = InTransaction("set group status", [&](Connection* conn) {
     groups.clear();
+    // Lock the rows first, in the order WriteEvents locks them ((project,
+    // fingerprint), bytewise), so that a bulk change and an event batch on
+    // the same groups wait for each other instead of deadlocking.
+    Status locked = conn->ExecPrepared(
+        "SELECT id FROM groups WHERE id = ANY($1::bigint[]) "
+        "ORDER BY project_id, fingerprint COLLATE \"C\" FOR UPDATE",
+        Params().Text(id_array));
+    if (!locked.ok()) return locked;
     for (int64_t id : ids) {
       bool seen = false;
       for (const model::Group& g : groups) seen = seen || g.id == id;
@@ -742,18 +750,30 @@ Status PostgresStore::FindGroupsForPod(const std::string& pod, double from,
 
 Status PostgresStore::DeleteEmptyGroups(double cutoff, int64_t* deleted) {
   // A writer locks a group's row before it adds events, and moves its
-  // last_seen forward; the recheck of last_seen on the locked row (and the
-  // foreign key of events) keeps a group that just got an event.
+  // last_seen forward. SKIP LOCKED passes over the rows a writer holds (a
+  // later pass takes them if they are still empty), so retention never
+  // waits on, or deadlocks with, an event batch; the recheck of last_seen
+  // on the locked row (and the foreign key of events) keeps a group that
+  // just got an event.
+  *deleted = 0;
+  return DeleteInBatches(
+      "delete empty groups",
+      "DELETE FROM groups g WHERE g.id IN (SELECT id FROM groups c "
+      "WHERE c.last_seen < $1 AND NOT EXISTS "
+      "(SELECT 1 FROM events e WHERE e.group_id = c.id) LIMIT 5000 "
+      "FOR UPDATE SKIP LOCKED) AND g.last_seen < $1",
+      Params().Double(cutoff), deleted);
+}
+
+Status PostgresStore::DeleteInBatches(const std::string& what,
+                                      const std::string& sql,
+                                      const Params& params, int64_t* deleted) {
+  *deleted = 0;
   for (int i = 0; i < kMaxDeleteBatches; ++i) {
     int64_t changes = 0;
-    Status st = WithConnection("delete empty groups", [&](Connection* conn) {
+    Status st = WithConnection(what, [&](Connection* conn) {
       Result r;
-      Status s = conn->ExecPrepared(
-          "DELETE FROM groups g WHERE g.id IN (SELECT id FROM groups c "
-          "WHERE c.last_seen < $1 AND NOT EXISTS "
-          "(SELECT 1 FROM events e WHERE e.group_id = c.id) LIMIT 5000) "
-          "AND g.last_seen < $1",
-          Params().Double(cutoff), &r);
+      Status s = conn->ExecPrepared(sql, params, &r);
       changes = r.affected_rows();
       return s;
     });
@@ -766,40 +786,21 @@ Status PostgresStore::DeleteEmptyGroups(double cutoff, int64_t* deleted) {
 
 Status PostgresStore::DeleteOlderThan(double cutoff, int64_t* deleted) {
   *deleted = 0;
-  for (int i = 0; i < kMaxDeleteBatches; ++i) {
-    int64_t changes = 0;
-    Status st = WithConnection("delete old events", [&](Connection* conn) {
-      Result r;
-      Status s = conn->ExecPrepared(
-          "DELETE FROM events WHERE id IN (SELECT id FROM events "
-          "WHERE timestamp < $1 LIMIT 5000)",
-          Params().Double(cutoff), &r);
-      changes = r.affected_rows();
-      return s;
-    });
-    if (!st.ok()) return st;
-    *deleted += changes;
-    if (changes < kDeleteBatch) break;
-  }
+  Status st =
+      DeleteInBatches("delete old events",
+                      "DELETE FROM events WHERE id IN (SELECT id FROM events "
+                      "WHERE timestamp < $1 LIMIT 5000)",
+                      Params().Double(cutoff), deleted);
+  if (!st.ok()) return st;
   int64_t groups = 0;
-  Status st = DeleteEmptyGroups(cutoff, &groups);
+  st = DeleteEmptyGroups(cutoff, &groups);
   if (!st.ok()) return st;
   // Crashes not updated since the cutoff; their links go by cascade.
-  for (int i = 0; i < kMaxDeleteBatches; ++i) {
-    int64_t changes = 0;
-    st = WithConnection("delete old crashes", [&](Connection* conn) {
-      Result r;
-      Status s = conn->ExecPrepared(
-          "DELETE FROM crashes WHERE id IN (SELECT id FROM crashes "
-          "WHERE updated_at < $1 LIMIT 5000)",
-          Params().Double(cutoff), &r);
-      changes = r.affected_rows();
-      return s;
-    });
-    if (!st.ok()) return st;
-    if (changes < kDeleteBatch) break;
-  }
-  return Status::Ok();
+  int64_t crashes = 0;
+  return DeleteInBatches("delete old crashes",
+                         "DELETE FROM crashes WHERE id IN (SELECT id FROM "
+                         "crashes WHERE updated_at < $1 LIMIT 5000)",
+                         Params().Double(cutoff), &crashes);
 }
 
 Status PostgresStore::DeleteOldestEvents(int64_t limit, int64_t* deleted) {

@@ -91,6 +91,25 @@ class PostgresStore : public Store {
                      model::Page<model::Crash>* out) override;
   Status LinkCrashGroup(int64_t crash_id, int64_t group_id) override;
 
+  // --- transactions (pg_store_transactions.cc) ----------------------------
+  Status WriteTransactions(
+      const std::vector<model::StoredTransaction>& transactions,
+      std::vector<bool>* stored) override;
+  void PrepareTransactionWrite(model::StoredTransaction* item) const override;
+  Status ListTransactions(const TransactionQuery& query,
+                          model::Page<model::StoredTransaction>* out) override;
+  Status TransactionSamples(const TransactionQuery& query, size_t max_rows,
+                            std::vector<tracing::NamedSample>* out,
+                            bool* truncated) override;
+  Status GetTraceTransactions(
+      const std::string& trace_id, size_t limit,
+      std::vector<model::StoredTransaction>* out) override;
+  Status ListTraceEvents(const std::string& trace_id, size_t limit,
+                         std::vector<model::StoredEvent>* out) override;
+  Status DeleteTransactionsOlderThan(double cutoff, int64_t* deleted) override;
+  Status SaveTracingLabels(const std::string& json) override;
+  Status LoadTracingLabels(std::string* json) override;
+
   // --- maintenance and health --------------------------------------------
   Status DeleteOlderThan(double cutoff, int64_t* deleted) override;
   Status DeleteOldestEvents(int64_t limit, int64_t* deleted) override;
@@ -108,6 +127,11 @@ class PostgresStore : public Store {
   // serialization failures and deadlocks).
   Status InTransaction(const std::string& what,
                        const std::function<Status(Connection*)>& body);
+  // Runs `sql` (a DELETE of at most kDeleteBatch rows, with `params`) until
+  // it deletes fewer, each in its own statement, bounded; `*deleted` sums
+  // them.
+  Status DeleteInBatches(const std::string& what, const std::string& sql,
+                         const Params& params, int64_t* deleted);
   // Deletes the groups left without events whose last_seen is before
   // `cutoff` (every such group when `cutoff` is +inf), in bounded batches.
   Status DeleteEmptyGroups(double cutoff, int64_t* deleted);

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "crashctl/model/records.h"
 #include "crashctl/store/sqlite.h"
@@ -108,6 +109,29 @@ TEST(MigrateTest, CopiesResumesAndServesFromPostgres) {
     ASSERT_TRUE(sqlite->UpsertCrash(crash, &crash_id, &inserted).ok());
     ASSERT_TRUE(
         sqlite->LinkCrashGroup(crash_id, std::stoll(value_error_id)).ok());
+    // A transaction with spans (stored as serve stores them).
+    model::StoredTransaction tx;
+    tx.project_id = project.id;
+    tx.received = 1000.5;
+    tx.transaction.event_id = Id('t');
+    tx.transaction.trace_id = Id('7');
+    tx.transaction.span_id = std::string(16, '1');
+    tx.transaction.name = "GET /cart";
+    tx.transaction.op = "http.server";
+    tx.transaction.status = "ok";
+    tx.transaction.start = 999;
+    tx.transaction.end = 1000;
+    tracing::Span span;
+    span.span_id = std::string(16, '2');
+    span.parent_span_id = tx.transaction.span_id;
+    span.op = "db.query";
+    span.description = "SELECT cart";
+    span.start = 999.25;
+    span.end = 999.5;
+    tx.transaction.spans.push_back(span);
+    std::vector<bool> stored;
+    ASSERT_TRUE(sqlite->WriteTransactions({tx}, &stored).ok());
+    ASSERT_EQ(stored, std::vector<bool>{true});
   }
 
   r = RunCommand({CrashctlBinary(), "migrate", "--from", data.path(), "--to",
@@ -116,6 +140,7 @@ TEST(MigrateTest, CopiesResumesAndServesFromPostgres) {
   EXPECT_TRUE(Contains(r.out, "events: 5 rows (copied now 5)")) << r.out;
   EXPECT_TRUE(Contains(r.out, "groups: 2 rows")) << r.out;
   EXPECT_TRUE(Contains(r.out, "crash_groups: 1 rows")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "transactions: 1 rows")) << r.out;
   EXPECT_TRUE(Contains(r.out, "sum of group counts (5)")) << r.out;
 
   // An interruption after the second batch of events: the rest is copied
@@ -142,6 +167,10 @@ TEST(MigrateTest, CopiesResumesAndServesFromPostgres) {
   EXPECT_TRUE(
       Contains(crashes.body, "\"linked_groups\":[" + value_error_id + "]"))
       << crashes.body;
+  HttpResult trace = server->Get("/api/v1/traces/" + Id('7'));
+  ASSERT_EQ(trace.status, 200) << trace.body;
+  EXPECT_TRUE(Contains(trace.body, "GET /cart")) << trace.body;
+  EXPECT_TRUE(Contains(trace.body, "SELECT cart")) << trace.body;
   ASSERT_EQ(
       server->Post(project.StorePath(), EventJson(Id('f'), "KeyError", "'sku'"))
           .status,

@@ -3,7 +3,8 @@
 // binary configured by CRASHCTL_STORAGE_* variables. A project is created
 // over REST, events arrive through the Sentry store and envelope endpoints,
 // the groups read back over REST with their counts, survive a restart of
-// `serve`, and a feature the driver lacks answers 501 with an error body.
+// `serve`, a transaction is stored and read back with its trace, and a
+// feature the driver lacks answers 501 with an error body.
 // Skips when PostgreSQL is not installed.
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
@@ -110,8 +111,8 @@ TEST_F(PostgresIntegrationTest, EventsGroupsAndRestart) {
                     Envelope(Id('d'), EventJson(Id('d'), "ValueError", "bad")),
                     {"Content-Type: application/x-sentry-envelope"});
   ASSERT_EQ(r.status, 200) << r.body;
-  // A transaction and a session item: measured or dropped, never a 503
-  // the SDK would retry forever (this driver stores neither yet).
+  // A transaction (stored) and a session item (dropped: this driver keeps
+  // no sessions yet), never a 503 the SDK would retry forever.
   const std::string now = "2026-12-03T12:00:00Z";
   r = server_->Post(
       envelope_path,
@@ -152,8 +153,21 @@ TEST_F(PostgresIntegrationTest, EventsGroupsAndRestart) {
   r = server_->Get("/api/v1/crashes");
   EXPECT_EQ(r.status, 200) << r.body;
 
+  // The transaction, listed and in its trace (the pipeline writes it in a
+  // batch of its own: poll).
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        r = server_->Get("/api/v1/transactions?project=" + std::to_string(id));
+        return r.status == 200 && r.body.find("GET /cart") != std::string::npos;
+      },
+      10))
+      << r.status << " " << r.body << server_->Log();
+  r = server_->Get("/api/v1/traces/" + std::string(32, 'a'));
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find("GET /cart"), std::string::npos) << r.body;
+
   // Features the driver lacks answer 501 with an error, the server stays.
-  r = server_->Get("/api/v1/transactions");
+  r = server_->Get("/api/v1/monitors");
   EXPECT_EQ(r.status, 501) << r.body;
   EXPECT_TRUE(ParseJson(r.body).HasMember("error")) << r.body;
   EXPECT_EQ(server_->Get("/healthz").status, 200);

@@ -7,6 +7,7 @@
 #include <prometheus/registry.h>
 #include <rapidjson/document.h>
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -43,6 +44,7 @@ struct Candidate {
   std::unique_ptr<LeaderElector> elector;
   std::mutex mu;
   std::vector<Clock::time_point> started, stopped;
+  std::atomic<bool> refuse{false};  // on_started_leading answers false
 
   int Started() {
     std::lock_guard<std::mutex> lock(mu);
@@ -76,10 +78,13 @@ class LeaderElectorTest : public ::testing::Test {
     fake_.Stop();
   }
 
-  Candidate* Add(const std::string& id, Metrics* metrics = nullptr) {
+  // `refuse`: its on_started_leading answers false.
+  Candidate* Add(const std::string& id, Metrics* metrics = nullptr,
+                 bool refuse = false) {
     candidates_.push_back(std::make_unique<Candidate>());
     Candidate* c = candidates_.back().get();
     c->id = id;
+    c->refuse = refuse;
     LeaderElector::Options o;
     o.ns = kNs;
     o.lease_name = kName;
@@ -90,6 +95,7 @@ class LeaderElectorTest : public ::testing::Test {
     o.on_started_leading = [c] {
       std::lock_guard<std::mutex> lock(c->mu);
       c->started.push_back(Clock::now());
+      return !c->refuse.load();
     };
     o.on_stopped_leading = [c] {
       std::lock_guard<std::mutex> lock(c->mu);
@@ -301,6 +307,30 @@ TEST_F(LeaderElectorTest, LeaseTransitionsCountHolderChanges) {
   ASSERT_TRUE(WaitFor([&] { return c->elector->IsLeader(); }, 10));
   EXPECT_EQ(Lease().holder, "replica-c");
   EXPECT_EQ(Lease().transitions, 2);
+}
+
+// A leader that cannot do its work (on_started_leading false: say, its
+// watcher does not start) releases the Lease at once and stands aside for
+// a lease duration, so another replica leads instead of nobody.
+TEST_F(LeaderElectorTest, LeaderThatCannotStartReleasesTheLease) {
+  Candidate* a = Add("replica-a", nullptr, /*refuse=*/true);
+  ASSERT_TRUE(WaitFor([&] { return a->Started() >= 1; }, 10));
+  ASSERT_TRUE(WaitFor([&] { return Lease().holder.empty(); }, 10))
+      << Lease().holder;
+  EXPECT_EQ(a->Stopped(), 0);  // no on_stopped_leading without a start
+  EXPECT_FALSE(a->elector->IsLeader());
+  const auto released = Clock::now();
+  Candidate* b = Add("replica-b");
+  ASSERT_TRUE(WaitFor([&] { return b->elector->IsLeader(); }, 10));
+  EXPECT_LT(Seconds(Clock::now() - released), kRetry * 2.2 + kSlack);
+  EXPECT_EQ(Lease().holder, "replica-b");
+  // a stays a candidate: back after its pause, it does not take the lease.
+  const auto until = Clock::now() + std::chrono::milliseconds(2500);
+  for (int i = 0; i < 1000 && Clock::now() < until; ++i) {
+    ASSERT_FALSE(a->elector->IsLeader());
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(a->Started(), 1);
 }
 
 // A 409 (another writer won) makes the candidate back off a retry period

@@ -1,8 +1,11 @@
 #include "tests/store/backend_fixture.h"
 
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <string>
+#include <vector>
 
 #include "crashctl/store/sqlite.h"
 
@@ -11,11 +14,13 @@ namespace store {
 namespace testing_util {
 
 std::string PostgresSchemaConninfo(::crashctl::testing::PostgresServer* server,
-                                   std::string* error) {
+                                   std::string* error,
+                                   std::string* schema_name) {
   static std::atomic<int> counter{0};
   const std::string schema =
       "s_" + std::to_string(getpid()) + "_" + std::to_string(++counter);
   if (!server->Exec("CREATE SCHEMA " + schema, error)) return "";
+  if (schema_name != nullptr) *schema_name = schema;
   return server->ConnectionString() + " options='-c search_path=" + schema +
          "'";
 }
@@ -34,7 +39,7 @@ PostgresOptions PostgresTestOptions(const std::string& conninfo) {
 void BackendStoreTest::SetUp() {
   if (!postgres()) {
     std::string error;
-    store_ = OpenSqlite(dir_.File("data/crashctl.db"), &error);
+    store_ = OpenSqlite(sqlite_path(), &error);
     ASSERT_NE(store_, nullptr) << error;
   } else {
     std::string why;
@@ -44,9 +49,9 @@ void BackendStoreTest::SetUp() {
     ::crashctl::testing::PostgresServer* server =
         ::crashctl::testing::SharedPostgresServer(&why);
     ASSERT_NE(server, nullptr) << why;
-    const std::string conninfo = PostgresSchemaConninfo(server, &why);
-    ASSERT_FALSE(conninfo.empty()) << why;
-    Status status = OpenPostgres(PostgresTestOptions(conninfo), &store_);
+    conninfo_ = PostgresSchemaConninfo(server, &why, &schema_);
+    ASSERT_FALSE(conninfo_.empty()) << why;
+    Status status = OpenPostgres(PostgresTestOptions(conninfo_), &store_);
     ASSERT_TRUE(status.ok()) << status.ToString();
   }
   Status status = store_->CreateProject("default", &project_);
@@ -66,6 +71,51 @@ model::Group BackendStoreTest::Group(int64_t id) {
   Status status = store_->GetGroup(id, &group);
   EXPECT_TRUE(status.ok()) << status.ToString();
   return group;
+}
+
+std::string BackendStoreTest::QueryValue(const std::string& sql) {
+  std::string value;
+  if (!postgres()) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open_v2(sqlite_path().c_str(), &db, SQLITE_OPEN_READONLY,
+                              nullptr),
+              SQLITE_OK);
+    sqlite3_stmt* stmt = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr),
+              SQLITE_OK)
+        << sql << ": " << sqlite3_errmsg(db);
+    if (stmt != nullptr && sqlite3_step(stmt) == SQLITE_ROW) {
+      const unsigned char* text = sqlite3_column_text(stmt, 0);
+      if (text != nullptr) value = reinterpret_cast<const char*>(text);
+    }
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return value;
+  }
+  std::string why;
+  ::crashctl::testing::PostgresServer* server =
+      ::crashctl::testing::SharedPostgresServer(&why);
+  EXPECT_NE(server, nullptr) << why;
+  if (server == nullptr) return value;
+  std::vector<std::vector<std::string>> rows;
+  // PQexec answers the last statement's rows.
+  EXPECT_TRUE(
+      server->Query("SET search_path TO " + schema_ + "; " + sql, &rows, &why))
+      << why;
+  if (!rows.empty() && !rows[0].empty()) value = rows[0][0];
+  return value;
+}
+
+void BackendStoreTest::Reopen() {
+  store_.reset();
+  if (!postgres()) {
+    std::string error;
+    store_ = OpenSqlite(sqlite_path(), &error);
+    ASSERT_NE(store_, nullptr) << error;
+    return;
+  }
+  Status status = OpenPostgres(PostgresTestOptions(conninfo_), &store_);
+  ASSERT_TRUE(status.ok()) << status.ToString();
 }
 
 }  // namespace testing_util

@@ -27,9 +27,11 @@ namespace crashctl {
 namespace store {
 namespace testing_util {
 
-// A schema of its own on `server`'s database ("" and `*error` on failure).
+// A schema of its own on `server`'s database ("" and `*error` on failure);
+// `*schema_name` (may be null) gets its name.
 std::string PostgresSchemaConninfo(::crashctl::testing::PostgresServer* server,
-                                   std::string* error);
+                                   std::string* error,
+                                   std::string* schema_name = nullptr);
 // Options for a test's PostgresStore on `conninfo` (pool of 8, short
 // timeouts).
 PostgresOptions PostgresTestOptions(const std::string& conninfo);
@@ -45,8 +47,23 @@ class BackendStoreTest : public ::testing::TestWithParam<std::string> {
       const std::vector<model::WriteItem>& items);
   // Group `id`; a failure fails the test.
   model::Group Group(int64_t id);
+  // The first column of the first row of `sql`, as text ("" for none or
+  // NULL), read beside the store: in the SQLite file, or in this test's
+  // PostgreSQL schema. A failure fails the test.
+  std::string QueryValue(const std::string& sql);
+  int64_t QueryCount(const std::string& sql) {
+    const std::string value = QueryValue(sql);
+    return value.empty() ? -1 : std::stoll(value);
+  }
+  // Closes the store and opens a new one on the same data (for
+  // PostgreSQL: what another replica would see).
+  void Reopen();
+
+  std::string sqlite_path() const { return dir_.File("data/crashctl.db"); }
 
   ::crashctl::testing::TempDir dir_{"backend-test"};
+  std::string conninfo_;  // postgres: the schema's connection string
+  std::string schema_;    // postgres: the schema's name
   std::unique_ptr<Store> store_;
   model::Project project_;
 };

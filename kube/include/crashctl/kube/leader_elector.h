@@ -26,7 +26,11 @@
 // from any thread. The callbacks run on the elector's thread, one at a time,
 // on_started_leading and on_stopped_leading alternating (never two
 // on_started_leading in a row); they may block (on_stopped_leading should
-// return quickly: the elector does not renew meanwhile).
+// return quickly: the elector does not renew meanwhile). When
+// on_started_leading returns false (this replica cannot do the leader's
+// work, e.g. its watcher does not start), the elector releases the Lease
+// at once, without on_stopped_leading, and stays out of the election for
+// one lease duration, so that another replica takes over.
 #ifndef CRASHCTL_KUBE_LEADER_ELECTOR_H_
 #define CRASHCTL_KUBE_LEADER_ELECTOR_H_
 
@@ -52,7 +56,7 @@ class LeaderElector {
     double lease_duration_seconds = 15;
     double renew_deadline_seconds = 10;
     double retry_period_seconds = 2;
-    std::function<void()> on_started_leading;
+    std::function<bool()> on_started_leading;
     std::function<void()> on_stopped_leading;
   };
 
