@@ -141,6 +141,7 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 
 pg_version=$("$bindir/postgres" --version)
+build_type=$(grep CMAKE_BUILD_TYPE: "$BUILD/CMakeCache.txt" | cut -d= -f2)
 {
   echo "## PostgreSQL driver and replicas (\`make bench-postgres\`)"
   echo
@@ -148,7 +149,7 @@ pg_version=$("$bindir/postgres" --version)
   echo
   echo "- Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "- $pg_version on the same cores (initdb --no-sync; fsync, synchronous_commit on; max_connections 60), 127.0.0.1"
-  echo "- Command: \`make bench-postgres\` (DURATION=$DURATION CONNECTIONS=$CONNECTIONS ROUNDS=$ROUNDS TX_PER_EVENT=$TX_PER_EVENT); build $(grep CMAKE_BUILD_TYPE: "$BUILD/CMakeCache.txt" | cut -d= -f2)"
+  echo "- Command: \`make bench-postgres\` (DURATION=$DURATION CONNECTIONS=$CONNECTIONS ROUNDS=$ROUNDS TX_PER_EVENT=$TX_PER_EVENT); build ${build_type:-RelWithLines (the default)}"
   echo "- One row per replica; with 2 replicas the events/s of a run add up (each got CONNECTIONS/2)."
   echo
   if [ "$TX_PER_EVENT" != 0 ]; then
