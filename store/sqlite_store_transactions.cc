@@ -145,19 +145,11 @@ Status SqliteStore::WriteTransactions(
 
 Status SqliteStore::ListTransactions(
     const TransactionQuery& query, model::Page<model::StoredTransaction>* out) {
-  const std::string& sort = query.sort.empty() ? "timestamp" : query.sort;
-  Status status = CheckTransactionSort(sort);
-  if (!status.ok()) return status;
-  status = CheckTransactionFilters(query);
-  if (!status.ok()) return status;
+  std::string sort;
   Cursor cursor;
-  const bool has_cursor = !query.cursor.empty();
-  if (has_cursor) {
-    std::string error;
-    if (!DecodeCursor(query.cursor, sort, &cursor, &error)) {
-      return MakeStatus(Status::Code::kInvalid, error);
-    }
-  }
+  bool has_cursor = false;
+  Status status = StartTransactionPage(query, &sort, &cursor, &has_cursor);
+  if (!status.ok()) return status;
   const int limit = ClampLimit(query.limit);
   std::string sql = std::string("SELECT ") + kTransactionColumns +
                     " FROM transactions" + FilterSql(query);
@@ -179,16 +171,7 @@ Status SqliteStore::ListTransactions(
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
       return db->LastStatus("list transactions");
     }
-    if (more) {
-      const model::StoredTransaction& last = page.items.back();
-      Cursor next;
-      next.sort = sort;
-      next.id = last.id;
-      next.value = sort == "duration"
-                       ? last.transaction.end - last.transaction.start
-                       : last.transaction.end;
-      page.next_cursor = EncodeCursor(next);
-    }
+    if (more) page.next_cursor = NextTransactionCursor(page.items.back(), sort);
     return Status::Ok();
   });
   if (status.ok()) *out = std::move(page);

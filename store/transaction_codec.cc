@@ -104,6 +104,32 @@ Status CheckTransactionSort(const std::string& sort) {
                          "' (want timestamp or duration)");
 }
 
+Status StartTransactionPage(const TransactionQuery& query, std::string* sort,
+                            Cursor* cursor, bool* has_cursor) {
+  *sort = query.sort.empty() ? "timestamp" : query.sort;
+  Status status = CheckTransactionSort(*sort);
+  if (!status.ok()) return status;
+  status = CheckTransactionFilters(query);
+  if (!status.ok()) return status;
+  *has_cursor = !query.cursor.empty();
+  std::string error;
+  if (*has_cursor && !DecodeCursor(query.cursor, *sort, cursor, &error)) {
+    return Status::Invalid(error);
+  }
+  return Status::Ok();
+}
+
+std::string NextTransactionCursor(const model::StoredTransaction& last,
+                                  const std::string& sort) {
+  Cursor next;
+  next.sort = sort;
+  next.id = last.id;
+  next.value = sort == "duration"
+                   ? last.transaction.end - last.transaction.start
+                   : last.transaction.end;
+  return EncodeCursor(next);
+}
+
 void PrepareTransactionSpans(model::StoredTransaction* item) {
   std::string encoded;
   // On failure the item stays as it was: WriteTransactions tries again and

@@ -19,6 +19,7 @@
 #include "crashctl/model/records.h"
 #include "crashctl/store/store.h"
 #include "crashctl/tracing/transaction.h"
+#include "cursor.h"
 
 namespace crashctl {
 namespace store {
@@ -47,6 +48,15 @@ void PrepareTransactionSpans(model::StoredTransaction* item);
 Status CheckTransactionFilters(const TransactionQuery& query);
 // kInvalid unless `sort` is "timestamp" or "duration".
 Status CheckTransactionSort(const std::string& sort);
+
+// The checks before a Store::ListTransactions page: the sort ("" means
+// timestamp) into `*sort`, the filters, and the cursor, decoded into
+// `*cursor` (`*has_cursor` false without one). kInvalid on bad input.
+Status StartTransactionPage(const TransactionQuery& query, std::string* sort,
+                            Cursor* cursor, bool* has_cursor);
+// The next page's cursor after `last`, a row of a page sorted by `sort`.
+std::string NextTransactionCursor(const model::StoredTransaction& last,
+                                  const std::string& sort);
 
 // `value` when finite, else `fallback` (a non-finite time would fail a
 // NOT NULL column).

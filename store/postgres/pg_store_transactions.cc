@@ -182,19 +182,11 @@ Status PostgresStore::WriteTransactions(
 
 Status PostgresStore::ListTransactions(
     const TransactionQuery& query, model::Page<model::StoredTransaction>* out) {
-  const std::string& sort = query.sort.empty() ? "timestamp" : query.sort;
-  Status status = CheckTransactionSort(sort);
-  if (!status.ok()) return status;
-  status = CheckTransactionFilters(query);
-  if (!status.ok()) return status;
+  std::string sort;
   Cursor cursor;
-  const bool has_cursor = !query.cursor.empty();
-  if (has_cursor) {
-    std::string error;
-    if (!DecodeCursor(query.cursor, sort, &cursor, &error)) {
-      return Status::Invalid(error);
-    }
-  }
+  bool has_cursor = false;
+  Status status = StartTransactionPage(query, &sort, &cursor, &has_cursor);
+  if (!status.ok()) return status;
   const int limit = ClampLimit(query.limit);
   PgSql sql(std::string("SELECT ") + kTransactionColumns +
             " FROM transactions WHERE true");
@@ -216,14 +208,7 @@ Status PostgresStore::ListTransactions(
       ReadTransactionRow(r, i, &page.items.back());
     }
     if (r.rows() > limit) {
-      const model::StoredTransaction& last = page.items.back();
-      Cursor next;
-      next.sort = sort;
-      next.id = last.id;
-      next.value = sort == "duration"
-                       ? last.transaction.end - last.transaction.start
-                       : last.transaction.end;
-      page.next_cursor = EncodeCursor(next);
+      page.next_cursor = NextTransactionCursor(page.items.back(), sort);
     }
     return Status::Ok();
   });
