@@ -107,9 +107,9 @@ int ServeCommand(const std::vector<std::string>& args) {
   if (config.storage_driver == "postgres") {
     spdlog::warn(
         "storage.driver postgres is a first slice (docs/postgres.md): "
-        "projects, keys, events, groups, pod crashes and transactions are "
-        "kept; sessions, monitors, attachments, search, stats and merges are "
-        "not yet (their routes answer 501; sessions and attachments are "
+        "projects, keys, events, groups, pod crashes, transactions and cron "
+        "monitors are kept; sessions, attachments, search, stats and merges "
+        "are not yet (their routes answer 501; sessions and attachments are "
         "dropped)");
   }
   exporter::Exporter::Options exporter_options;
@@ -178,7 +178,7 @@ int ServeCommand(const std::vector<std::string>& args) {
                                    const model::WriteOutcome& outcome) {
     sessions.OnEventStored(item, outcome);
   });
-  // Cron monitors need a store that keeps them (the SQLite one does).
+  // Cron monitors need a store that keeps them (both drivers do).
   std::optional<int64_t> monitor_probe;
   const bool monitors_enabled =
       config.monitors_enabled &&

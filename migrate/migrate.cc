@@ -31,6 +31,7 @@ using store::pg::Result;
 // How a column's SQLite value becomes a PostgreSQL parameter.
 enum class Kind {
   kInt,
+  kNullableInt,  // NULL kept (a monitor with nothing pending)
   kDouble,
   kNullableDouble,
   kText,           // made well-formed UTF-8 without NUL (what text accepts)
@@ -191,6 +192,46 @@ const std::vector<TableSpec>& Tables() {
        "EXISTS (SELECT 1 FROM projects p WHERE p.id = x.project_id)",
        false,
        true},
+      // Cron monitors with their state machines (small: rewritten on
+      // every run) and their check-in rows (appended, as events).
+      {"monitors",
+       {{"id", Kind::kInt},
+        {"project_id", Kind::kInt},
+        {"slug", Kind::kText},
+        {"environment", Kind::kText},
+        {"state_json", Kind::kText},
+        {"next_deadline", Kind::kNullableInt},
+        {"created_at", Kind::kDouble},
+        {"updated_at", Kind::kDouble},
+        {"last_checkin", Kind::kDouble},
+        {"last_status", Kind::kText},
+        {"checkins_total", Kind::kInt},
+        {"missed_total", Kind::kInt},
+        {"timeouts_total", Kind::kInt},
+        {"incident_reason", Kind::kText},
+        {"incident_started", Kind::kInt}},
+       1,
+       "EXISTS (SELECT 1 FROM projects p WHERE p.id = x.project_id)",
+       true,
+       false},
+      {"monitor_checkins",
+       {{"id", Kind::kInt},
+        {"monitor_id", Kind::kInt},
+        {"check_in_id", Kind::kText},
+        {"status", Kind::kText},
+        {"kind", Kind::kText},
+        {"run_started", Kind::kInt},
+        {"duration", Kind::kNullableDouble},
+        {"received", Kind::kInt},
+        {"missed_count", Kind::kInt},
+        {"last_scheduled", Kind::kInt},
+        {"release", Kind::kText},
+        {"trace_id", Kind::kText}},
+       1,
+       "EXISTS (SELECT 1 FROM monitors m WHERE m.id = x.monitor_id AND "
+       "EXISTS (SELECT 1 FROM projects p WHERE p.id = m.project_id))",
+       false,
+       true},
       // The label budget's state (one row), so the replicas keep the
       // series the single server had.
       {"tracing_labels",
@@ -214,9 +255,9 @@ const TableSpec& Spec(const std::string& table) {
 
 // What the postgres driver does not store yet: counted, not copied.
 const std::vector<std::string>& NotCopiedTables() {
-  static const std::vector<std::string>* tables = new std::vector<std::string>{
-      "session_records", "releases", "monitors",     "monitor_checkins",
-      "attachments",     "feedback", "group_aliases"};
+  static const std::vector<std::string>* tables =
+      new std::vector<std::string>{"session_records", "releases", "attachments",
+                                   "feedback", "group_aliases"};
   return *tables;
 }
 
@@ -262,6 +303,13 @@ void AppendValue(const SqliteRow& row, int index, Kind kind, Params* params) {
   switch (kind) {
     case Kind::kInt:
       params->Int(row.Int(index));
+      break;
+    case Kind::kNullableInt:
+      if (row.IsNull(index)) {
+        params->Null();
+      } else {
+        params->Int(row.Int(index));
+      }
       break;
     case Kind::kDouble:
       params->Double(row.Double(index));
@@ -530,8 +578,9 @@ class Migration {
 
   // New rows get ids after the copied ones.
   Status MoveSequences() {
-    for (const char* table : {"projects", "project_keys", "groups", "events",
-                              "crashes", "transactions"}) {
+    for (const char* table :
+         {"projects", "project_keys", "groups", "events", "crashes",
+          "transactions", "monitors", "monitor_checkins"}) {
       const std::string t = table;
       Status status =
           target_->Exec("SELECT setval(pg_get_serial_sequence('" + t +

@@ -113,5 +113,24 @@ bool DecodeCursor(const std::string& text, const std::string& want_sort,
   return true;
 }
 
+Status ParsePageCursor(const std::string& text, const std::string& want_sort,
+                       Cursor* cursor, bool* has_cursor) {
+  *has_cursor = !text.empty();
+  if (!*has_cursor) return Status::Ok();
+  std::string error;
+  if (!DecodeCursor(text, want_sort, cursor, &error)) {
+    return Status::Invalid(error);
+  }
+  return Status::Ok();
+}
+
+std::string CursorAfter(const std::string& sort, double value, int64_t id) {
+  Cursor next;
+  next.sort = sort;
+  next.value = value;
+  next.id = id;
+  return EncodeCursor(next);
+}
+
 }  // namespace store
 }  // namespace crashctl

@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <string>
 
+#include "crashctl/util/status.h"
+
 namespace crashctl {
 namespace store {
 
@@ -26,6 +28,16 @@ std::string EncodeCursor(const Cursor& cursor);
 // `want_sort`.
 bool DecodeCursor(const std::string& text, const std::string& want_sort,
                   Cursor* cursor, std::string* error);
+
+// A page's cursor parameter: "" is the first page (*has_cursor false);
+// else it must decode as a cursor of `want_sort` (kInvalid with the reason
+// otherwise).
+Status ParsePageCursor(const std::string& text, const std::string& want_sort,
+                       Cursor* cursor, bool* has_cursor);
+
+// The next_cursor after a page whose last row has sort value `value` and id
+// `id`.
+std::string CursorAfter(const std::string& sort, double value, int64_t id);
 
 // base64url without padding; exposed for tests.
 std::string Base64UrlEncode(const std::string& data);

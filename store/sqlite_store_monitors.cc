@@ -5,25 +5,19 @@
 // and stores the new state, its next deadline and the transition's records
 // in one write transaction, so a run is reported missed (or timed out) once,
 // also across a restart.
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "cursor.h"
+#include "monitor_rows.h"
 #include "rows.h"
 #include "sqlite_store.h"
 
 namespace crashctl {
 namespace store {
 namespace {
-
-// Check-in rows kept per monitor; older ones are trimmed (every
-// kTrimEveryRows rows written) besides the age-based retention.
-constexpr int64_t kMaxCheckInRowsPerMonitor = 10000;
-constexpr int64_t kTrimEveryRows = 100;
 
 constexpr char kMonitorColumns[] =
     "id, project_id, slug, environment, state_json, next_deadline, "
@@ -33,13 +27,6 @@ constexpr char kMonitorColumns[] =
 constexpr char kCheckInColumns[] =
     "id, monitor_id, check_in_id, status, kind, run_started, duration, "
     "received, missed_count, last_scheduled, release, trace_id";
-
-// A monitor row with the incident its alerts refer to.
-struct MonitorRow {
-  model::Monitor monitor;
-  std::string incident_reason;
-  int64_t incident_started = 0;
-};
 
 void ReadMonitor(const SqliteStmt& stmt, model::Monitor* out) {
   out->id = stmt.Int(0);
@@ -86,20 +73,6 @@ void ReadCheckInRow(const SqliteStmt& stmt, model::MonitorCheckIn* out) {
   out->trace_id = stmt.Text(11);
 }
 
-const char* KindName(releases::CheckInRecord::Kind kind) {
-  switch (kind) {
-    case releases::CheckInRecord::Kind::kCheckIn:
-      return "check_in";
-    case releases::CheckInRecord::Kind::kRunFinished:
-      return "run_finished";
-    case releases::CheckInRecord::Kind::kMissed:
-      return "missed";
-    case releases::CheckInRecord::Kind::kTimeout:
-      return "timeout";
-  }
-  return "check_in";
-}
-
 // Loads the monitor selected by `where` (parameters bound by `bind`).
 // *found false when there is none.
 template <typename BindFn>
@@ -124,22 +97,6 @@ Status LoadMonitor(SqliteDb* db, const std::string& where, const BindFn& bind,
   return db->LastStatus("load monitor");
 }
 
-// Reads the stored state; a state that does not read back (a bug or a
-// hand-edited row) starts afresh, logged, rather than wedging the monitor.
-releases::MonitorState LoadState(const model::Monitor& monitor) {
-  releases::MonitorState state;
-  if (monitor.state_json.empty()) return state;
-  Status st = releases::MonitorStateFromJson(monitor.state_json, &state);
-  if (!st.ok()) {
-    spdlog::error(
-        "store: monitor {} ({}): stored state unreadable ({}); "
-        "starting afresh",
-        monitor.id, monitor.slug, st.message());
-    state = releases::MonitorState();
-  }
-  return state;
-}
-
 // Stores the transition `t` of `monitor` (id 0: a new monitor, inserted),
 // at `now`; `check_in` (may be null) gives release and trace id of the
 // received check-in's rows. Updates *monitor to what was stored.
@@ -148,49 +105,8 @@ Status StoreTransition(SqliteDb* db, const releases::CheckIn* check_in,
   Status st;
   const releases::MonitorTransition& t = update->transition;
   model::Monitor* monitor = &row->monitor;
-  // The incident each alert refers to: a raise opens one (its reason and
-  // start are kept), a resolve closes the one kept.
-  update->alert_incidents.clear();
-  for (const releases::MonitorAlert& alert : t.alerts) {
-    if (alert.kind == releases::MonitorAlert::Kind::kRaise) {
-      row->incident_reason = alert.reason;
-      row->incident_started =
-          t.state.incident_open && t.state.incident_started > 0
-              ? t.state.incident_started
-              : alert.at;
-    }
-    update->alert_incidents.push_back(
-        {row->incident_reason, row->incident_started});
-  }
-  update->open_incident = MonitorUpdate::Incident();
-  if (t.state.incident_open) {
-    update->open_incident = {row->incident_reason, row->incident_started};
-  }
-  std::optional<int64_t> deadline = releases::NextMonitorDeadline(t.state);
-  // Never ask for a tick at or before now: the scheduler would spin.
-  if (deadline && *deadline <= now) deadline = now + 1;
-
-  int64_t checkins = 0, timeouts = 0;
-  for (const releases::CheckInRecord& r : t.records) {
-    if (r.kind == releases::CheckInRecord::Kind::kCheckIn ||
-        r.kind == releases::CheckInRecord::Kind::kRunFinished) {
-      ++checkins;
-    } else if (r.kind == releases::CheckInRecord::Kind::kTimeout) {
-      ++timeouts;
-    }
-  }
-  const int64_t rows_before =
-      monitor->checkins_total + monitor->missed_total + monitor->timeouts_total;
-  monitor->state_json = releases::MonitorStateToJson(t.state);
-  monitor->next_deadline = deadline;
-  monitor->updated_at = static_cast<double>(now);
-  if (t.last_checkin_timestamp) {
-    monitor->last_checkin = static_cast<double>(*t.last_checkin_timestamp);
-  }
-  if (!t.records.empty()) monitor->last_status = t.records.back().status;
-  monitor->checkins_total += checkins;
-  monitor->missed_total += t.missed_total;
-  monitor->timeouts_total += timeouts;
+  const bool trim = ApplyMonitorTransition(now, row, update);
+  const std::optional<int64_t>& deadline = monitor->next_deadline;
 
   if (monitor->id == 0) {
     SqliteStmt stmt;
@@ -204,7 +120,6 @@ Status StoreTransition(SqliteDb* db, const releases::CheckIn* check_in,
             &stmt, &st)) {
       return st;
     }
-    monitor->created_at = static_cast<double>(now);
     stmt.Bind(1, monitor->project_id)
         .Bind(2, monitor->slug)
         .Bind(3, monitor->environment)
@@ -268,12 +183,11 @@ Status StoreTransition(SqliteDb* db, const releases::CheckIn* check_in,
                      &stmt, &st)) {
       return st;
     }
-    const bool received = r.kind == releases::CheckInRecord::Kind::kCheckIn ||
-                          r.kind == releases::CheckInRecord::Kind::kRunFinished;
+    const bool received = IsReceivedCheckIn(r);
     stmt.Bind(1, monitor->id)
         .Bind(2, r.check_in_id)
         .Bind(3, r.status)
-        .Bind(4, std::string(KindName(r.kind)))
+        .Bind(4, std::string(CheckInKindName(r.kind)))
         .Bind(5, r.run_started);
     if (r.duration_seconds) {
       stmt.Bind(6, *r.duration_seconds);
@@ -292,11 +206,9 @@ Status StoreTransition(SqliteDb* db, const releases::CheckIn* check_in,
     }
   }
 
-  // Cap the rows of one monitor (cheap: only every kTrimEveryRows rows).
-  const int64_t rows_after =
-      monitor->checkins_total + monitor->missed_total + monitor->timeouts_total;
-  if (rows_after / kTrimEveryRows != rows_before / kTrimEveryRows &&
-      rows_after > kMaxCheckInRowsPerMonitor) {
+  // Cap the rows of one monitor (cheap: only every kTrimCheckInsEveryRows
+  // rows).
+  if (trim) {
     SqliteStmt stmt;
     if (!db->Prepare(
             "DELETE FROM monitor_checkins WHERE id IN (SELECT id FROM "
@@ -307,7 +219,7 @@ Status StoreTransition(SqliteDb* db, const releases::CheckIn* check_in,
     }
     stmt.Bind(1, monitor->id)
         .Bind(2, kMaxCheckInRowsPerMonitor)
-        .Bind(3, 2 * kTrimEveryRows + 64);
+        .Bind(3, kTrimCheckInsBatch);
     if (stmt.Run() != SQLITE_DONE) {
       return db->LastStatus("trim monitor check-ins");
     }
@@ -337,7 +249,7 @@ Status SqliteStore::ApplyCheckIn(int64_t project_id,
     if (!st.ok()) return st;
     releases::MonitorState state;
     if (found) {
-      state = LoadState(row.monitor);
+      state = LoadMonitorState(row.monitor);
     } else {
       SqliteStmt stmt;
       if (!db->Prepare("SELECT count(*) FROM monitors WHERE project_id = ?1",
@@ -395,7 +307,8 @@ Status SqliteStore::TickMonitors(int64_t now, size_t max_monitors,
     }
     for (MonitorRow& row : due) {
       MonitorUpdate update;
-      update.transition = releases::TickMonitor(LoadState(row.monitor), now);
+      update.transition =
+          releases::TickMonitor(LoadMonitorState(row.monitor), now);
       Status st = StoreTransition(db, nullptr, now, &row, &update);
       if (!st.ok()) return st;
       update.monitor = std::move(row.monitor);
@@ -435,13 +348,9 @@ Status SqliteStore::NextMonitorDeadline(std::optional<int64_t>* out) {
 Status SqliteStore::ListMonitors(const MonitorQuery& query,
                                  model::Page<model::Monitor>* out) {
   Cursor cursor;
-  const bool has_cursor = !query.cursor.empty();
-  if (has_cursor) {
-    std::string error;
-    if (!DecodeCursor(query.cursor, "slug", &cursor, &error)) {
-      return MakeStatus(Status::Code::kInvalid, error);
-    }
-  }
+  bool has_cursor = false;
+  Status status = ParsePageCursor(query.cursor, "slug", &cursor, &has_cursor);
+  if (!status.ok()) return status;
   const int limit = ClampLimit(query.limit);
   std::string sql =
       std::string("SELECT ") + kMonitorColumns + " FROM monitors WHERE 1 = 1";
@@ -456,7 +365,7 @@ Status SqliteStore::ListMonitors(const MonitorQuery& query,
   }
   sql += " ORDER BY slug, environment, id LIMIT ?4";
   model::Page<model::Monitor> page;
-  Status status = Read("list monitors", [&](SqliteDb* db) {
+  status = Read("list monitors", [&](SqliteDb* db) {
     page = model::Page<model::Monitor>();
     Status st;
     SqliteStmt stmt;
@@ -471,11 +380,7 @@ Status SqliteStore::ListMonitors(const MonitorQuery& query,
       return db->LastStatus("list monitors");
     }
     if (more) {
-      Cursor next;
-      next.sort = "slug";
-      next.value = 0;
-      next.id = page.items.back().id;
-      page.next_cursor = EncodeCursor(next);
+      page.next_cursor = CursorAfter("slug", 0, page.items.back().id);
     }
     return Status::Ok();
   });
@@ -505,20 +410,17 @@ Status SqliteStore::ListMonitorCheckIns(
     int64_t monitor_id, int limit, const std::string& cursor_text,
     model::Page<model::MonitorCheckIn>* out) {
   Cursor cursor;
-  const bool has_cursor = !cursor_text.empty();
-  if (has_cursor) {
-    std::string error;
-    if (!DecodeCursor(cursor_text, "received", &cursor, &error)) {
-      return MakeStatus(Status::Code::kInvalid, error);
-    }
-  }
+  bool has_cursor = false;
+  Status status =
+      ParsePageCursor(cursor_text, "received", &cursor, &has_cursor);
+  if (!status.ok()) return status;
   const int page_limit = ClampLimit(limit);
   std::string sql = std::string("SELECT ") + kCheckInColumns +
                     " FROM monitor_checkins WHERE monitor_id = ?1";
   if (has_cursor) sql += " AND (received, id) < (?2, ?3)";
   sql += " ORDER BY received DESC, id DESC LIMIT ?4";
   model::Page<model::MonitorCheckIn> page;
-  Status status = Read("list monitor check-ins", [&](SqliteDb* db) {
+  status = Read("list monitor check-ins", [&](SqliteDb* db) {
     page = model::Page<model::MonitorCheckIn>();
     Status st;
     SqliteStmt stmt;
@@ -535,11 +437,9 @@ Status SqliteStore::ListMonitorCheckIns(
       return db->LastStatus("list monitor check-ins");
     }
     if (more) {
-      Cursor next;
-      next.sort = "received";
-      next.value = static_cast<double>(page.items.back().received);
-      next.id = page.items.back().id;
-      page.next_cursor = EncodeCursor(next);
+      page.next_cursor = CursorAfter(
+          "received", static_cast<double>(page.items.back().received),
+          page.items.back().id);
     }
     return Status::Ok();
   });

@@ -76,19 +76,6 @@ Status ValidateKeyFields(const std::string* label, const int64_t* rate_limit) {
   return Status::Ok();
 }
 
-std::string ProjectNotFound(int64_t id) {
-  return "project " + std::to_string(id) + " not found";
-}
-
-Status CheckProject(Connection* conn, int64_t id) {
-  Result r;
-  Status st = conn->ExecPrepared("SELECT 1 FROM projects WHERE id = $1",
-                                 Params().Int(id), &r);
-  if (!st.ok()) return st;
-  if (r.rows() == 0) return Status::NotFound(ProjectNotFound(id));
-  return Status::Ok();
-}
-
 Status InsertKey(Connection* conn, model::ProjectKey* key) {
   Result r;
   Status st = conn->ExecPrepared(
@@ -148,6 +135,19 @@ void AddEventTagFilter(const std::string& alias,
 }
 
 }  // namespace
+
+std::string ProjectNotFound(int64_t id) {
+  return "project " + std::to_string(id) + " not found";
+}
+
+Status CheckProject(Connection* conn, int64_t id) {
+  Result r;
+  Status st = conn->ExecPrepared("SELECT 1 FROM projects WHERE id = $1",
+                                 Params().Int(id), &r);
+  if (!st.ok()) return st;
+  if (r.rows() == 0) return Status::NotFound(ProjectNotFound(id));
+  return Status::Ok();
+}
 
 PostgresStore::PostgresStore(const PostgresOptions& options)
     : options_(options) {
@@ -280,6 +280,9 @@ Status PostgresStore::DeleteProject(int64_t id) {
       "WHERE project_id = $1 LIMIT 5000)",
       "DELETE FROM transactions WHERE id IN (SELECT id FROM transactions "
       "WHERE project_id = $1 LIMIT 5000)",
+      "DELETE FROM monitor_checkins WHERE id IN (SELECT c.id FROM "
+      "monitor_checkins c JOIN monitors m ON m.id = c.monitor_id "
+      "WHERE m.project_id = $1 LIMIT 5000)",
       "DELETE FROM groups g WHERE g.id IN (SELECT id FROM groups "
       "WHERE project_id = $1 LIMIT 5000) AND NOT EXISTS "
       "(SELECT 1 FROM events e WHERE e.group_id = g.id)",
@@ -295,6 +298,7 @@ Status PostgresStore::DeleteProject(int64_t id) {
     for (const char* sql : {"DELETE FROM project_keys WHERE project_id = $1",
                             "DELETE FROM events WHERE project_id = $1",
                             "DELETE FROM transactions WHERE project_id = $1",
+                            "DELETE FROM monitors WHERE project_id = $1",
                             "DELETE FROM groups WHERE project_id = $1"}) {
       Status st = conn->ExecPrepared(sql, Params().Int(id));
       if (!st.ok()) return st;
@@ -797,10 +801,18 @@ Status PostgresStore::DeleteOlderThan(double cutoff, int64_t* deleted) {
   if (!st.ok()) return st;
   // Crashes not updated since the cutoff; their links go by cascade.
   int64_t crashes = 0;
-  return DeleteInBatches("delete old crashes",
-                         "DELETE FROM crashes WHERE id IN (SELECT id FROM "
-                         "crashes WHERE updated_at < $1 LIMIT 5000)",
-                         Params().Double(cutoff), &crashes);
+  st = DeleteInBatches("delete old crashes",
+                       "DELETE FROM crashes WHERE id IN (SELECT id FROM "
+                       "crashes WHERE updated_at < $1 LIMIT 5000)",
+                       Params().Double(cutoff), &crashes);
+  if (!st.ok()) return st;
+  // Cron monitor check-in rows (monitors themselves stay: their state).
+  int64_t checkins = 0;
+  return DeleteInBatches("delete old monitor check-ins",
+                         "DELETE FROM monitor_checkins WHERE id IN (SELECT id "
+                         "FROM monitor_checkins WHERE received < $1::float8 "
+                         "LIMIT 5000)",
+                         Params().Double(cutoff), &checkins);
 }
 
 Status PostgresStore::DeleteOldestEvents(int64_t limit, int64_t* deleted) {
@@ -821,7 +833,8 @@ Status PostgresStore::UsedBytes(int64_t* bytes) {
         "WHERE n.nspname = current_schema() AND c.relkind = 'r' AND "
         "c.relname IN ('projects', 'project_keys', 'groups', 'events', "
         "'group_users', 'crashes', 'crash_groups', 'store_health', "
-        "'schema_migrations')",
+        "'schema_migrations', 'sqlite_imports', 'transactions', "
+        "'tracing_labels', 'monitors', 'monitor_checkins')",
         Params(), &r);
     if (!st.ok()) return st;
     return r.Int(0, 0, bytes);

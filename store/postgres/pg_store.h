@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,11 @@ const std::vector<Migration>& StoreMigrations();
 // Fills linked_crashes of groups[0..count) (crash ids, newest first, at
 // most kMaxLinks each) with one query (pg_store_crashes.cc).
 Status LoadGroupLinks(Connection* conn, model::Group* groups, size_t count);
+
+// "project N not found", and kNotFound with it when there is no project
+// `id` (pg_store.cc).
+std::string ProjectNotFound(int64_t id);
+Status CheckProject(Connection* conn, int64_t id);
 
 class PostgresStore : public Store {
  public:
@@ -109,6 +115,20 @@ class PostgresStore : public Store {
   Status DeleteTransactionsOlderThan(double cutoff, int64_t* deleted) override;
   Status SaveTracingLabels(const std::string& json) override;
   Status LoadTracingLabels(std::string* json) override;
+
+  // --- cron monitors (pg_store_monitors.cc) ------------------------------
+  Status ApplyCheckIn(int64_t project_id, const releases::CheckIn& check_in,
+                      int64_t now, size_t max_monitors_per_project,
+                      MonitorUpdate* out) override;
+  Status TickMonitors(int64_t now, size_t max_monitors,
+                      std::vector<MonitorUpdate>* out) override;
+  Status NextMonitorDeadline(std::optional<int64_t>* out) override;
+  Status ListMonitors(const MonitorQuery& query,
+                      model::Page<model::Monitor>* out) override;
+  Status GetMonitor(int64_t id, model::Monitor* out) override;
+  Status ListMonitorCheckIns(int64_t monitor_id, int limit,
+                             const std::string& cursor,
+                             model::Page<model::MonitorCheckIn>* out) override;
 
   // --- maintenance and health --------------------------------------------
   Status DeleteOlderThan(double cutoff, int64_t* deleted) override;

@@ -1,10 +1,11 @@
 // `crashctl migrate` (docs/scaling.md "Moving over") on a database the
 // current release wrote: `serve` on SQLite takes events over the Sentry
-// store endpoint, a group is resolved over REST, a pod crash is stored and
-// linked through the Store; then the copy into a private PostgreSQL server
-// (tests/testing/postgres_server.h) is checked, resumed after a simulated
-// interruption, and `serve` on PostgreSQL answers with the same groups and
-// accepts events with the old DSN key. Skips without PostgreSQL.
+// store endpoint, a group is resolved over REST, a cron monitor checks in,
+// a pod crash is stored and linked through the Store; then the copy into a
+// private PostgreSQL server (tests/testing/postgres_server.h) is checked,
+// resumed after a simulated interruption, and `serve` on PostgreSQL answers
+// with the same groups and monitor and accepts events and check-ins with
+// the old DSN key. Skips without PostgreSQL.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -84,6 +85,10 @@ TEST(MigrateTest, CopiesResumesAndServesFromPostgres) {
                R"({"status":"resolved"})")
           .status,
       200);
+  // A cron monitor with one check-in (Relay's HTTP form).
+  const std::string cron = "/api/" + std::to_string(project.id) +
+                           "/cron/nightly/" + project.key + "/";
+  ASSERT_EQ(server->Get(cron + "?status=ok").status, 202) << server->Log();
   // Refused while `serve` holds the database.
   CommandResult r = RunCommand(
       {CrashctlBinary(), "migrate", "--from", data.path(), "--to", dsn});
@@ -141,6 +146,8 @@ TEST(MigrateTest, CopiesResumesAndServesFromPostgres) {
   EXPECT_TRUE(Contains(r.out, "groups: 2 rows")) << r.out;
   EXPECT_TRUE(Contains(r.out, "crash_groups: 1 rows")) << r.out;
   EXPECT_TRUE(Contains(r.out, "transactions: 1 rows")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "monitors: 1 rows")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "monitor_checkins: 1 rows")) << r.out;
   EXPECT_TRUE(Contains(r.out, "sum of group counts (5)")) << r.out;
 
   // An interruption after the second batch of events: the rest is copied
@@ -171,6 +178,12 @@ TEST(MigrateTest, CopiesResumesAndServesFromPostgres) {
   ASSERT_EQ(trace.status, 200) << trace.body;
   EXPECT_TRUE(Contains(trace.body, "GET /cart")) << trace.body;
   EXPECT_TRUE(Contains(trace.body, "SELECT cart")) << trace.body;
+  // The monitor and its check-in; the next check-in goes on counting.
+  ASSERT_EQ(server->Get(cron + "?status=ok").status, 202) << server->Log();
+  HttpResult monitors = server->Get("/api/v1/monitors");
+  ASSERT_EQ(monitors.status, 200) << monitors.body;
+  EXPECT_TRUE(Contains(monitors.body, "\"slug\":\"nightly\"")) << monitors.body;
+  EXPECT_TRUE(Contains(monitors.body, "\"checkins_total\":2")) << monitors.body;
   ASSERT_EQ(
       server->Post(project.StorePath(), EventJson(Id('f'), "KeyError", "'sku'"))
           .status,

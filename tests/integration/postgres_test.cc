@@ -167,7 +167,7 @@ TEST_F(PostgresIntegrationTest, EventsGroupsAndRestart) {
   EXPECT_NE(r.body.find("GET /cart"), std::string::npos) << r.body;
 
   // Features the driver lacks answer 501 with an error, the server stays.
-  r = server_->Get("/api/v1/monitors");
+  r = server_->Get("/api/v1/releases?project=" + std::to_string(id));
   EXPECT_EQ(r.status, 501) << r.body;
   EXPECT_TRUE(ParseJson(r.body).HasMember("error")) << r.body;
   EXPECT_EQ(server_->Get("/healthz").status, 200);

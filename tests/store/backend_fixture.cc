@@ -1,10 +1,9 @@
 #include "tests/store/backend_fixture.h"
 
 #include <sqlite3.h>
-#include <unistd.h>
 
-#include <atomic>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "crashctl/store/sqlite.h"
@@ -12,18 +11,6 @@
 namespace crashctl {
 namespace store {
 namespace testing_util {
-
-std::string PostgresSchemaConninfo(::crashctl::testing::PostgresServer* server,
-                                   std::string* error,
-                                   std::string* schema_name) {
-  static std::atomic<int> counter{0};
-  const std::string schema =
-      "s_" + std::to_string(getpid()) + "_" + std::to_string(++counter);
-  if (!server->Exec("CREATE SCHEMA " + schema, error)) return "";
-  if (schema_name != nullptr) *schema_name = schema;
-  return server->ConnectionString() + " options='-c search_path=" + schema +
-         "'";
-}
 
 PostgresOptions PostgresTestOptions(const std::string& conninfo) {
   PostgresOptions options;
@@ -108,14 +95,20 @@ std::string BackendStoreTest::QueryValue(const std::string& sql) {
 
 void BackendStoreTest::Reopen() {
   store_.reset();
+  store_ = OpenReplica();
+}
+
+std::unique_ptr<Store> BackendStoreTest::OpenReplica() {
+  std::unique_ptr<Store> store;
   if (!postgres()) {
     std::string error;
-    store_ = OpenSqlite(sqlite_path(), &error);
-    ASSERT_NE(store_, nullptr) << error;
-    return;
+    store = OpenSqlite(sqlite_path(), &error);
+    EXPECT_NE(store, nullptr) << error;
+    return store;
   }
-  Status status = OpenPostgres(PostgresTestOptions(conninfo_), &store_);
-  ASSERT_TRUE(status.ok()) << status.ToString();
+  Status status = OpenPostgres(PostgresTestOptions(conninfo_), &store);
+  EXPECT_TRUE(status.ok()) << status.ToString();
+  return status.ok() ? std::move(store) : nullptr;
 }
 
 }  // namespace testing_util

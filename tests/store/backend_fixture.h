@@ -27,11 +27,8 @@ namespace crashctl {
 namespace store {
 namespace testing_util {
 
-// A schema of its own on `server`'s database ("" and `*error` on failure);
-// `*schema_name` (may be null) gets its name.
-std::string PostgresSchemaConninfo(::crashctl::testing::PostgresServer* server,
-                                   std::string* error,
-                                   std::string* schema_name = nullptr);
+using ::crashctl::testing::PostgresSchemaConninfo;
+
 // Options for a test's PostgresStore on `conninfo` (pool of 8, short
 // timeouts).
 PostgresOptions PostgresTestOptions(const std::string& conninfo);
@@ -58,6 +55,10 @@ class BackendStoreTest : public ::testing::TestWithParam<std::string> {
   // Closes the store and opens a new one on the same data (for
   // PostgreSQL: what another replica would see).
   void Reopen();
+  // Another store on the same data, beside store_ (for PostgreSQL: another
+  // replica; for SQLite: a second handle on the file). A failure fails the
+  // test and returns null.
+  std::unique_ptr<Store> OpenReplica();
 
   std::string sqlite_path() const { return dir_.File("data/crashctl.db"); }
 

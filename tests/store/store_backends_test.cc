@@ -692,8 +692,8 @@ TEST_F(PostgresStoreTest, UnimplementedMethodsSaySo) {
   std::unique_ptr<Store> store;
   ASSERT_OK(OpenPostgres(PostgresTestOptions(conninfo), &store));
   Status status;
-  std::optional<int64_t> deadline;
-  EXPECT_EQ(store->NextMonitorDeadline(&deadline).code(),
+  std::vector<model::Attachment> attachments;
+  EXPECT_EQ(store->ListAttachments("0123", &attachments).code(),
             Status::Code::kInternal);
   EXPECT_EQ(store->IntegrityCheck().code(), Status::Code::kInternal);
   int64_t deleted = -1;

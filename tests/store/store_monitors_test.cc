@@ -1,21 +1,26 @@
-// Cron monitors in the SQLite store: ApplyCheckIn (create, update, limits),
-// TickMonitors (missed runs and timeouts once), deadlines, lists and
-// cursors, retention of check-in rows.
+// Cron monitors on both backends (tests/store/backend_fixture.h):
+// ApplyCheckIn (create, update, limits), TickMonitors (missed runs and
+// timeouts once), deadlines, lists and cursors, retention of check-in rows,
+// and replicas checking in and ticking at once (each missed run recorded
+// once, one monitor per first check-in, the per-project limit kept).
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "crashctl/releases/check_in.h"
-#include "store_test_util.h"
+#include "tests/store/backend_fixture.h"
 
 namespace crashctl {
 namespace store {
 namespace {
 
-using testing_util::StoreTest;
-using MonitorStoreTest = StoreTest;
+using MonitorStoreTest = testing_util::BackendStoreTest;
+CRASHCTL_STORE_BACKENDS(MonitorStoreTest);
 
 // 2026-03-02T10:00:00Z (a Monday).
 constexpr int64_t kT0 = 1772445600;
@@ -38,7 +43,7 @@ releases::CheckIn Hourly(const std::string& slug, const std::string& status,
   return Parse(json);
 }
 
-TEST_F(MonitorStoreTest, CheckInCreatesThenUpdatesMonitor) {
+TEST_P(MonitorStoreTest, CheckInCreatesThenUpdatesMonitor) {
   MonitorUpdate u;
   ASSERT_TRUE(
       store_->ApplyCheckIn(project_.id, Hourly("backup", "ok"), kT0, 100, &u)
@@ -92,7 +97,7 @@ TEST_F(MonitorStoreTest, CheckInCreatesThenUpdatesMonitor) {
   EXPECT_TRUE(store_->GetMonitor(u.monitor.id + 100, &got).IsNotFound());
 }
 
-TEST_F(MonitorStoreTest, EnvironmentsAreSeparateMonitors) {
+TEST_P(MonitorStoreTest, EnvironmentsAreSeparateMonitors) {
   MonitorUpdate a, b;
   releases::CheckIn staging = Hourly("backup", "ok");
   staging.environment = "staging";
@@ -109,7 +114,7 @@ TEST_F(MonitorStoreTest, EnvironmentsAreSeparateMonitors) {
   EXPECT_EQ(page.items[0].id, b.monitor.id);
 }
 
-TEST_F(MonitorStoreTest, MaxMonitorsPerProjectRefusesNewOnesOnly) {
+TEST_P(MonitorStoreTest, MaxMonitorsPerProjectRefusesNewOnesOnly) {
   for (int i = 0; i < 3; ++i) {
     ASSERT_TRUE(store_
                     ->ApplyCheckIn(project_.id,
@@ -137,7 +142,7 @@ TEST_F(MonitorStoreTest, MaxMonitorsPerProjectRefusesNewOnesOnly) {
   EXPECT_EQ(page.items.size(), 3u);
 }
 
-TEST_F(MonitorStoreTest, TickReportsMissedRunsOnceAndAcrossReopen) {
+TEST_P(MonitorStoreTest, TickReportsMissedRunsOnceAndAcrossReopen) {
   MonitorUpdate u;
   ASSERT_TRUE(
       store_->ApplyCheckIn(project_.id, Hourly("backup", "ok"), kT0, 10, &u)
@@ -161,10 +166,7 @@ TEST_F(MonitorStoreTest, TickReportsMissedRunsOnceAndAcrossReopen) {
   updates.clear();
   ASSERT_TRUE(store_->TickMonitors(*next, 100, &updates).ok());
   EXPECT_TRUE(updates.empty());
-  store_.reset();
-  std::string error;
-  store_ = SqliteStore::Open(dir_.File("data/crashctl.db"), options_, &error);
-  ASSERT_NE(store_, nullptr) << error;
+  Reopen();
   ASSERT_TRUE(store_->TickMonitors(*next, 100, &updates).ok());
   EXPECT_TRUE(updates.empty());
 
@@ -179,7 +181,7 @@ TEST_F(MonitorStoreTest, TickReportsMissedRunsOnceAndAcrossReopen) {
   EXPECT_EQ(rows.items[1].kind, "check_in");
 }
 
-TEST_F(MonitorStoreTest, TickTimesOutRunInProgressOnce) {
+TEST_P(MonitorStoreTest, TickTimesOutRunInProgressOnce) {
   const std::string id = "83a7c03ed0a04e1b97e2e3b18d38f244";
   MonitorUpdate u;
   ASSERT_TRUE(store_
@@ -209,7 +211,7 @@ TEST_F(MonitorStoreTest, TickTimesOutRunInProgressOnce) {
   EXPECT_EQ(late.monitor.checkins_total, 1);
 }
 
-TEST_F(MonitorStoreTest, TickIsBoundedAndInDeadlineOrder) {
+TEST_P(MonitorStoreTest, TickIsBoundedAndInDeadlineOrder) {
   for (int i = 0; i < 5; ++i) {
     ASSERT_TRUE(store_
                     ->ApplyCheckIn(project_.id,
@@ -231,7 +233,7 @@ TEST_F(MonitorStoreTest, TickIsBoundedAndInDeadlineOrder) {
   EXPECT_GT(*next, kT0 + 86400);
 }
 
-TEST_F(MonitorStoreTest, ListsPageWithCursors) {
+TEST_P(MonitorStoreTest, ListsPageWithCursors) {
   for (int i = 0; i < 5; ++i) {
     ASSERT_TRUE(store_
                     ->ApplyCheckIn(project_.id,
@@ -279,7 +281,7 @@ TEST_F(MonitorStoreTest, ListsPageWithCursors) {
   }
 }
 
-TEST_F(MonitorStoreTest, RetentionDeletesOldCheckInRows) {
+TEST_P(MonitorStoreTest, RetentionDeletesOldCheckInRows) {
   MonitorUpdate u;
   ASSERT_TRUE(
       store_->ApplyCheckIn(project_.id, Hourly("backup", "ok"), kT0, 10, &u)
@@ -297,6 +299,92 @@ TEST_F(MonitorStoreTest, RetentionDeletesOldCheckInRows) {
   // The monitor itself stays.
   model::Monitor m;
   EXPECT_TRUE(store_->GetMonitor(u.monitor.id, &m).ok());
+}
+
+// Two stores (replicas) with two threads each tick 40 overdue monitors at
+// once: every missed run is recorded, and reported, exactly once.
+TEST_P(MonitorStoreTest, ReplicasTickingAtOnceRecordEachMissedRunOnce) {
+  constexpr int kMonitors = 40;
+  for (int i = 0; i < kMonitors; ++i) {
+    ASSERT_TRUE(store_
+                    ->ApplyCheckIn(project_.id,
+                                   Hourly("job-" + std::to_string(i), "ok"),
+                                   kT0, 100, nullptr)
+                    .ok());
+  }
+  std::unique_ptr<Store> replica = OpenReplica();
+  ASSERT_NE(replica, nullptr);
+  // 11:06: every monitor missed its 11:00 run.
+  const int64_t now = kT0 + 3600 + 360;
+  std::atomic<int64_t> reported{0};
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    Store* store = t % 2 == 0 ? store_.get() : replica.get();
+    threads.emplace_back([store, now, &reported, &failures] {
+      for (int round = 0; round < 20; ++round) {
+        std::vector<MonitorUpdate> updates;
+        if (!store->TickMonitors(now, 3, &updates).ok()) {
+          failures.fetch_add(1);
+          continue;
+        }
+        for (const MonitorUpdate& u : updates) {
+          reported.fetch_add(u.transition.missed_total);
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  // Whatever the threads left (a round may find everything locked).
+  std::vector<MonitorUpdate> rest;
+  ASSERT_TRUE(store_->TickMonitors(now, 1000, &rest).ok());
+  for (const MonitorUpdate& u : rest) reported += u.transition.missed_total;
+  EXPECT_EQ(reported.load(), kMonitors);
+  EXPECT_EQ(QueryCount("SELECT count(*) FROM monitor_checkins WHERE kind = "
+                       "'missed'"),
+            kMonitors);
+  EXPECT_EQ(QueryCount("SELECT count(*) FROM monitors WHERE missed_total = 1"),
+            kMonitors);
+}
+
+// The first check-in of one monitor arriving at several replicas at once
+// creates one monitor; new monitors past the project's limit are refused on
+// every replica.
+TEST_P(MonitorStoreTest, ReplicasCreatingAtOnceMakeOneMonitorWithinTheLimit) {
+  std::unique_ptr<Store> replica = OpenReplica();
+  ASSERT_NE(replica, nullptr);
+  std::atomic<int> created{0}, refused{0}, failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 6; ++t) {
+    Store* store = t % 2 == 0 ? store_.get() : replica.get();
+    threads.emplace_back([this, t, store, &created, &refused, &failures] {
+      // Every thread checks in "shared", then two monitors of its own.
+      for (int i = 0; i < 3; ++i) {
+        const std::string slug =
+            i == 0 ? "shared"
+                   : "own-" + std::to_string(t) + "-" + std::to_string(i);
+        MonitorUpdate u;
+        Status st =
+            store->ApplyCheckIn(project_.id, Hourly(slug, "ok"), kT0, 5, &u);
+        if (st.code() == Status::Code::kTooLarge) {
+          refused.fetch_add(1);
+        } else if (!st.ok()) {
+          failures.fetch_add(1);
+        } else if (u.created) {
+          created.fetch_add(1);
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(created.load(), 5);
+  EXPECT_EQ(refused.load(), 6 * 3 - 6 - 4);  // all but "shared" and 4 own
+  EXPECT_EQ(QueryCount("SELECT count(*) FROM monitors"), 5);
+  EXPECT_EQ(QueryCount("SELECT checkins_total FROM monitors WHERE slug = "
+                       "'shared'"),
+            6);
 }
 
 }  // namespace

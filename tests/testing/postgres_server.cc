@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -577,6 +578,31 @@ PostgresServer* SharedPostgresServer(std::string* why) {
   }
   if (server == nullptr) *why = failure;
   return server.get();
+}
+
+std::string PostgresSchemaConninfo(PostgresServer* server, std::string* error,
+                                   std::string* schema_name) {
+  static std::atomic<int> counter{0};
+  const std::string schema =
+      "s_" + std::to_string(getpid()) + "_" + std::to_string(++counter);
+  if (!server->Exec("CREATE SCHEMA " + schema, error)) return "";
+  if (schema_name != nullptr) *schema_name = schema;
+  return server->ConnectionString() + " options='-c search_path=" + schema +
+         "'";
+}
+
+bool StorageEnv(const std::string& backend,
+                std::map<std::string, std::string>* env, std::string* why) {
+  if (backend != "postgres") return true;
+  if (!PostgresServer::Available(why)) return false;
+  PostgresServer* server = SharedPostgresServer(why);
+  if (server == nullptr) return false;
+  const std::string conninfo = PostgresSchemaConninfo(server, why);
+  if (conninfo.empty()) return false;
+  (*env)["CRASHCTL_STORAGE_DRIVER"] = "postgres";
+  (*env)["CRASHCTL_STORAGE_POSTGRES_DSN"] = conninfo;
+  (*env)["CRASHCTL_STORAGE_POSTGRES_POOL_SIZE"] = "4";
+  return true;
 }
 
 }  // namespace testing

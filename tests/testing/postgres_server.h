@@ -46,6 +46,7 @@
 
 #include <sys/types.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -136,6 +137,21 @@ class PostgresServer {
 // null (and `*why`) when PostgreSQL is not available. Tests that stop,
 // kill or reconfigure a server make their own with Create().
 PostgresServer* SharedPostgresServer(std::string* why);
+
+// A schema of its own on `server`'s database: the connection string whose
+// search_path is that schema ("" and `*error` on failure); `*schema_name`
+// (may be null) gets its name. A fresh, empty database for one test.
+std::string PostgresSchemaConninfo(PostgresServer* server, std::string* error,
+                                   std::string* schema_name = nullptr);
+
+// The storage settings of `crashctl serve` and its commands for a test on
+// `backend` ("sqlite" or "postgres"), as CRASHCTL_* variables to add to
+// ServerProcess::Options::env: none for SQLite (the data directory); for
+// PostgreSQL, the driver and the DSN of a fresh schema on the shared
+// server. False with `*why` when PostgreSQL is wanted but not available
+// (the test should skip) or cannot be set up.
+bool StorageEnv(const std::string& backend,
+                std::map<std::string, std::string>* env, std::string* why);
 
 }  // namespace testing
 }  // namespace crashctl

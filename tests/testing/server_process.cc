@@ -286,6 +286,11 @@ std::unique_ptr<ServerProcess> ServerProcess::StartOnce(const Options& options,
     server->data_dir_ = options.data_dir;
   }
   server->port_ = options.port ? options.port : FreePort();
+  for (const auto& [name, value] : options.env) {
+    if (name.rfind("CRASHCTL_STORAGE_", 0) == 0) {
+      server->storage_env_[name] = value;
+    }
+  }
   server->log_path_ = server->data_dir_ + "/server.log";
   std::vector<std::string> argv = {
       CrashctlBinary(), "serve",
@@ -357,10 +362,12 @@ HttpResult ServerProcess::Patch(const std::string& path,
 
 ServerProcess::ProjectInfo ServerProcess::CreateProject(
     const std::string& name) {
+  std::map<std::string, std::string> env = storage_env_;
+  env["CRASHCTL_SERVER_BASE_URL"] = base_url();
   const CommandResult result =
       RunCommand({CrashctlBinary(), "project", "create", "--name", name,
                   "--data", data_dir_},
-                 {{"CRASHCTL_SERVER_BASE_URL", base_url()}});
+                 env);
   if (result.exit_code != 0) {
     throw std::runtime_error("project create failed: " + result.err);
   }

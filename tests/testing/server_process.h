@@ -113,8 +113,10 @@ class ServerProcess {
   HttpResult Patch(const std::string& path, const std::string& body,
                    const std::vector<std::string>& headers = {});
 
-  // `crashctl project create --name NAME` on this server's data dir, with
-  // CRASHCTL_SERVER_BASE_URL set to this server. Fails the test on error.
+  // `crashctl project create --name NAME` on this server's data dir and
+  // storage (the CRASHCTL_STORAGE_* variables of Options::env, so also on
+  // PostgreSQL), with CRASHCTL_SERVER_BASE_URL set to this server. Throws
+  // on error.
   ProjectInfo CreateProject(const std::string& name);
 
   // Sends `sig` and waits for the process; returns its exit status
@@ -134,6 +136,7 @@ class ServerProcess {
   int port_ = 0;
   std::string data_dir_;
   std::string log_path_;
+  std::map<std::string, std::string> storage_env_;  // CRASHCTL_STORAGE_*
 };
 
 }  // namespace testing
