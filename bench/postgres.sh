@@ -22,6 +22,10 @@ CONNECTIONS=${CONNECTIONS:-64}
 ROUNDS=${ROUNDS:-2}
 # Transactions per event in the load (0: errors only).
 TX_PER_EVENT=${TX_PER_EVENT:-0}
+# SQL run in each PostgreSQL run's database once the servers have made the
+# schema, before the warm-up (paired runs of a schema change, e.g.
+# PG_SQL="ALTER TABLE events DISABLE TRIGGER events_group_feedback").
+PG_SQL=${PG_SQL:-}
 OUT=${OUT:-bench/POSTGRES.md}
 crashctl="$BUILD/cmd/crashctl"
 loadgen="$BUILD/bench/crashctl-loadgen"
@@ -94,6 +98,7 @@ run() {
     -d '{"name":"bench"}' "http://127.0.0.1:${ports[0]}/api/v1/projects")
   key=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["public_key"])' <<<"$project")
   id=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])' <<<"$project")
+  if [ "$driver" = postgres ] && [ -n "$PG_SQL" ]; then psql_db "$db" "$PG_SQL"; fi
   local per=$((CONNECTIONS / n)) tx_args=()
   if [ "$TX_PER_EVENT" != 0 ]; then tx_args=(--transactions-per-event "$TX_PER_EVENT"); fi
   # Warm-up (and, for several replicas, every key cache has the project).
@@ -150,6 +155,7 @@ build_type=$(grep CMAKE_BUILD_TYPE: "$BUILD/CMakeCache.txt" | cut -d= -f2)
   echo "- Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "- $pg_version on the same cores (initdb --no-sync; fsync, synchronous_commit on; max_connections 60), 127.0.0.1"
   echo "- Command: \`make bench-postgres\` (DURATION=$DURATION CONNECTIONS=$CONNECTIONS ROUNDS=$ROUNDS TX_PER_EVENT=$TX_PER_EVENT); build ${build_type:-RelWithLines (the default)}"
+  if [ -n "$PG_SQL" ]; then echo "- PG_SQL in each PostgreSQL database before the load: \`$PG_SQL\`"; fi
   echo "- One row per replica; with 2 replicas the events/s of a run add up (each got CONNECTIONS/2)."
   echo
   if [ "$TX_PER_EVENT" != 0 ]; then

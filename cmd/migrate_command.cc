@@ -106,7 +106,8 @@ int MigrateCommand(const std::vector<std::string>& args) {
     }
     std::cout << "\n";
   }
-  std::cout << "  verified: row counts and the sum of group counts ("
+  std::cout << "  verified: row counts, attachment bytes and the sum of group "
+               "counts ("
             << report.group_count_sum << ") match\n";
   for (const migrate::SkippedTable& skipped : report.skipped) {
     std::cout << "  not copied: " << skipped.table << " (" << skipped.rows

@@ -107,9 +107,9 @@ int ServeCommand(const std::vector<std::string>& args) {
   if (config.storage_driver == "postgres") {
     spdlog::warn(
         "storage.driver postgres is a first slice (docs/postgres.md): "
-        "projects, keys, events, groups, pod crashes, transactions and cron "
-        "monitors are kept; sessions, attachments, search, stats and merges "
-        "are not yet (their routes answer 501; sessions and attachments are "
+        "projects, keys, events, groups, pod crashes, transactions, cron "
+        "monitors, attachments and feedback are kept; sessions, search, "
+        "stats and merges are not yet (their routes answer 501; sessions are "
         "dropped)");
   }
   exporter::Exporter::Options exporter_options;

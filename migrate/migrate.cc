@@ -232,6 +232,26 @@ const std::vector<TableSpec>& Tables() {
        "EXISTS (SELECT 1 FROM projects p WHERE p.id = m.project_id))",
        false,
        true},
+      // User feedback (appended, as events); the group it points at is
+      // copied above. Attachments are copied by CopyAttachments: their
+      // bytes go in chunks.
+      {"feedback",
+       {{"id", Kind::kInt},
+        {"project_id", Kind::kInt},
+        {"kind", Kind::kText},
+        {"feedback_id", Kind::kText},
+        {"event_id", Kind::kText},
+        {"group_id", Kind::kInt},
+        {"name", Kind::kText},
+        {"email", Kind::kText},
+        {"comments", Kind::kText},
+        {"url", Kind::kText},
+        {"timestamp", Kind::kDouble},
+        {"received", Kind::kDouble}},
+       1,
+       "EXISTS (SELECT 1 FROM projects p WHERE p.id = x.project_id)",
+       false,
+       true},
       // The label budget's state (one row), so the replicas keep the
       // series the single server had.
       {"tracing_labels",
@@ -255,11 +275,17 @@ const TableSpec& Spec(const std::string& table) {
 
 // What the postgres driver does not store yet: counted, not copied.
 const std::vector<std::string>& NotCopiedTables() {
-  static const std::vector<std::string>* tables =
-      new std::vector<std::string>{"session_records", "releases", "attachments",
-                                   "feedback", "group_aliases"};
+  static const std::vector<std::string>* tables = new std::vector<std::string>{
+      "session_records", "releases", "group_aliases"};
   return *tables;
 }
+
+// Attachments: rows per transaction, and the bytes of one chunk row (the
+// store reads chunks of any size back in order).
+constexpr int kAttachmentRowsPerBatch = 50;
+constexpr int64_t kAttachmentChunk = int64_t{1} << 20;
+constexpr char kAttachmentsEligible[] =
+    "EXISTS (SELECT 1 FROM projects p WHERE p.id = x.project_id)";
 
 // Session-level advisory lock of `crashctl migrate` (one at a time per
 // target); the schema runner's key is another.
@@ -372,6 +398,8 @@ class Migration {
       status = CopyTable(spec);
       if (!status.ok()) return status;
     }
+    status = CopyAttachments();
+    if (!status.ok()) return status;
     status = MoveSequences();
     if (!status.ok()) return status;
     status = Verify();
@@ -576,11 +604,125 @@ class Migration {
     return Status::Ok();
   }
 
+  // Attachments in rowid order, kAttachmentRowsPerBatch rows per target
+  // transaction, each one's bytes read from the source blob a chunk at a
+  // time (substr) into attachment_chunks, so a large one is never held
+  // whole. An attachment the target has (an interrupted earlier run
+  // committed its batch) is skipped with its chunks: the row and its
+  // chunks commit together.
+  Status CopyAttachments() {
+    TableReport table;
+    table.table = "attachments";
+    int64_t all = 0;
+    const std::string where = std::string("(") + kAttachmentsEligible + ")";
+    Status status = source_.QueryInt("SELECT count(*) FROM attachments", &all);
+    if (status.ok()) {
+      status =
+          source_.QueryInt("SELECT count(*) FROM attachments x WHERE " + where,
+                           &table.source_rows);
+    }
+    if (!status.ok()) return status;
+    table.orphans = all - table.source_rows;
+    struct Row {
+      int64_t rowid = 0;
+      int64_t length = 0;  // of the blob
+      Params params;       // the attachments row
+    };
+    int64_t last = std::numeric_limits<int64_t>::min();
+    // Every batch moves `last` forward, and the source snapshot is finite.
+    for (;;) {
+      std::vector<Row> rows;
+      status = source_.Query(
+          "SELECT x.rowid, coalesce(length(x.data), 0), x.id, x.project_id, "
+          "x.event_id, x.position, x.filename, x.content_type, "
+          "x.attachment_type, x.size, x.received FROM attachments x WHERE " +
+              where + " AND x.rowid > ?1 ORDER BY x.rowid LIMIT ?2",
+          {last, kAttachmentRowsPerBatch}, [&](const SqliteRow& r) {
+            Row row;
+            row.rowid = r.Int(0);
+            row.length = r.Int(1);
+            row.params.Text(util::ToValidUtf8(r.Bytes(2)))
+                .Int(r.Int(3))
+                .Text(util::ToValidUtf8(r.Bytes(4)))
+                .Int(r.Int(5))
+                .Text(util::ToValidUtf8(r.Bytes(6)))
+                .Text(util::ToValidUtf8(r.Bytes(7)))
+                .Text(util::ToValidUtf8(r.Bytes(8)))
+                .Int(r.Int(9))
+                .Double(r.Double(10));
+            last = row.rowid;
+            rows.push_back(std::move(row));
+            return true;
+          });
+      if (!status.ok()) return status;
+      if (rows.empty()) break;
+      int64_t copied = 0;
+      status =
+          store::pg::RunTransaction(target_.get(), {}, [&](Connection* conn) {
+            copied = 0;
+            for (const Row& row : rows) {
+              Status s = CopyAttachment(conn, row.rowid, row.length, row.params,
+                                        &copied);
+              if (!s.ok()) return s;
+            }
+            return Status::Ok();
+          });
+      if (!status.ok()) {
+        return WithContext(status,
+                           "copy attachments (run crashctl migrate again to "
+                           "resume)");
+      }
+      table.copied += copied;
+      if (options_.progress) {
+        options_.progress("attachments", table.copied, table.source_rows);
+      }
+      if (static_cast<int>(rows.size()) < kAttachmentRowsPerBatch) break;
+    }
+    status = QueryTargetInt(target_.get(), "SELECT count(*) FROM attachments",
+                            &table.target_rows);
+    if (!status.ok()) return WithContext(status, "attachments");
+    report_->tables.push_back(table);
+    return Status::Ok();
+  }
+
+  // One attachment's row and, when the target lacks it, its chunks.
+  Status CopyAttachment(Connection* conn, int64_t rowid, int64_t length,
+                        const Params& row, int64_t* copied) {
+    Result inserted;
+    Status status = conn->Exec(
+        "INSERT INTO attachments (id, project_id, event_id, position, "
+        "filename, content_type, attachment_type, size, received) VALUES "
+        "($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING "
+        "RETURNING id",
+        row, &inserted);
+    if (!status.ok() || inserted.rows() == 0) return status;
+    ++*copied;
+    const std::string id = inserted.Text(0, 0);
+    // Bounded: length / kAttachmentChunk chunks.
+    for (int64_t offset = 0; offset < length; offset += kAttachmentChunk) {
+      std::string chunk;
+      status = source_.Query(
+          "SELECT substr(data, ?1, ?2) FROM attachments "
+          "WHERE rowid = ?3",
+          {offset + 1, kAttachmentChunk, rowid}, [&](const SqliteRow& r) {
+            chunk.assign(r.Bytes(0));
+            return false;
+          });
+      if (!status.ok()) return status;
+      status = conn->Exec(
+          "INSERT INTO attachment_chunks (attachment_id, seq, data) VALUES "
+          "($1, $2, $3)",
+          Params().Text(id).Int(offset / kAttachmentChunk).Bytea(chunk));
+      if (!status.ok()) return status;
+    }
+    return Status::Ok();
+  }
+
   // New rows get ids after the copied ones.
   Status MoveSequences() {
     for (const char* table :
          {"projects", "project_keys", "groups", "events", "crashes",
-          "transactions", "monitors", "monitor_checkins"}) {
+          "transactions", "monitors", "monitor_checkins", "feedback"}) {
       const std::string t = table;
       Status status =
           target_->Exec("SELECT setval(pg_get_serial_sequence('" + t +
@@ -618,6 +760,25 @@ class Migration {
                      std::to_string(target_sum) + ";";
     }
     report_->group_count_sum = target_sum;
+    // The attachments' bytes, beside their row count.
+    int64_t source_bytes = 0;
+    int64_t target_bytes = 0;
+    status = source_.QueryInt(
+        std::string("SELECT coalesce(sum(length(x.data)), 0) FROM "
+                    "attachments x WHERE (") +
+            kAttachmentsEligible + ")",
+        &source_bytes);
+    if (!status.ok()) return status;
+    status = QueryTargetInt(
+        target_.get(),
+        "SELECT coalesce(sum(octet_length(data)), 0) FROM attachment_chunks",
+        &target_bytes);
+    if (!status.ok()) return WithContext(status, "verify");
+    if (source_bytes != target_bytes) {
+      differences += " attachment bytes: source " +
+                     std::to_string(source_bytes) + ", target " +
+                     std::to_string(target_bytes) + ";";
+    }
     if (!differences.empty()) {
       differences.pop_back();
       return Status::Internal("verification failed:" + differences +

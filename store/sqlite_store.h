@@ -142,10 +142,8 @@ class SqliteStore : public Store {
                              model::Page<model::MonitorCheckIn>* out) override;
   // --- attachments and feedback (ingest, sqlite_store_attachments.cc) ----
   // Bytes are written in chunks with sqlite3_blob_write, from `data` or the
-  // spool file; at most kMaxAttachmentBytes each (SQLite's own blob limit
-  // is 1e9).
-  static constexpr int64_t kMaxAttachmentBytes = int64_t{512} << 20;
-  static constexpr int kMaxAttachmentsPerEvent = 1000;  // listed at most
+  // spool file (attachment_bytes.h); at most kMaxAttachmentBytes each,
+  // kMaxAttachmentsPerEvent listed.
   Status WriteAttachments(
       const std::vector<model::Attachment>& attachments) override;
   Status ListAttachments(const std::string& event_id,

@@ -9,13 +9,12 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 
+#include "attachment_bytes.h"
 #include "rows.h"
 #include "sqlite_store.h"
 
@@ -74,12 +73,6 @@ void ReadFeedback(const SqliteStmt& stmt, model::Feedback* out) {
   out->received = stmt.Double(11);
 }
 
-struct FileCloser {
-  void operator()(std::FILE* f) const {
-    if (f != nullptr) std::fclose(f);
-  }
-};
-
 struct BlobCloser {
   void operator()(sqlite3_blob* b) const {
     if (b != nullptr) sqlite3_blob_close(b);
@@ -99,54 +92,17 @@ Status FillBlob(SqliteDb* db, int64_t rowid, const model::Attachment& a) {
     db->RecordError(rc);
     return db->LastStatus("open blob of " + what);
   }
-  if (a.spool_path.empty()) {
-    if (static_cast<int64_t>(a.data.size()) != a.size) {
-      return MakeStatus(Status::Code::kInvalid,
-                        what + ": size does not match its data");
-    }
-    for (size_t at = 0; at < a.data.size(); at += kChunk) {
-      const size_t n = std::min(kChunk, a.data.size() - at);
-      rc = sqlite3_blob_write(blob.get(), a.data.data() + at,
-                              static_cast<int>(n), static_cast<int>(at));
-      if (rc != SQLITE_OK) {
-        db->RecordError(rc);
-        return db->LastStatus("write blob of " + what);
-      }
-    }
-    return Status::Ok();
-  }
-  std::unique_ptr<std::FILE, FileCloser> file(
-      std::fopen(a.spool_path.c_str(), "rb"));
-  if (!file) {
-    return MakeStatus(Status::Code::kUnavailable,
-                      what + ": cannot open spool file " + a.spool_path + ": " +
-                          std::strerror(errno));
-  }
-  if (std::fseek(file.get(), static_cast<long>(a.spool_offset), SEEK_SET) !=
-      0) {
-    return MakeStatus(Status::Code::kUnavailable,
-                      what + ": cannot seek in " + a.spool_path);
-  }
-  std::string buffer(kChunk, '\0');
-  for (int64_t at = 0; at < a.size;) {
-    const size_t want =
-        static_cast<size_t>(std::min<int64_t>(kChunk, a.size - at));
-    const size_t got = std::fread(&buffer[0], 1, want, file.get());
-    if (got != want) {
-      return MakeStatus(Status::Code::kUnavailable,
-                        what + ": spool file " + a.spool_path +
-                            " ends before its " + std::to_string(a.size) +
-                            " bytes");
-    }
-    rc = sqlite3_blob_write(blob.get(), buffer.data(), static_cast<int>(got),
-                            static_cast<int>(at));
-    if (rc != SQLITE_OK) {
-      db->RecordError(rc);
-      return db->LastStatus("write blob of " + what);
-    }
-    at += static_cast<int64_t>(got);
-  }
-  return Status::Ok();
+  return ForEachAttachmentChunk(
+      a, kChunk, [&](int64_t at, std::string_view bytes) {
+        rc = sqlite3_blob_write(blob.get(), bytes.data(),
+                                static_cast<int>(bytes.size()),
+                                static_cast<int>(at));
+        if (rc != SQLITE_OK) {
+          db->RecordError(rc);
+          return db->LastStatus("write blob of " + what);
+        }
+        return Status::Ok();
+      });
 }
 
 }  // namespace

@@ -283,6 +283,10 @@ Status PostgresStore::DeleteProject(int64_t id) {
       "DELETE FROM monitor_checkins WHERE id IN (SELECT c.id FROM "
       "monitor_checkins c JOIN monitors m ON m.id = c.monitor_id "
       "WHERE m.project_id = $1 LIMIT 5000)",
+      "DELETE FROM attachments WHERE id IN (SELECT id FROM attachments "
+      "WHERE project_id = $1 LIMIT 5000)",
+      "DELETE FROM feedback WHERE id IN (SELECT id FROM feedback "
+      "WHERE project_id = $1 LIMIT 5000)",
       "DELETE FROM groups g WHERE g.id IN (SELECT id FROM groups "
       "WHERE project_id = $1 LIMIT 5000) AND NOT EXISTS "
       "(SELECT 1 FROM events e WHERE e.group_id = g.id)",
@@ -299,6 +303,8 @@ Status PostgresStore::DeleteProject(int64_t id) {
                             "DELETE FROM events WHERE project_id = $1",
                             "DELETE FROM transactions WHERE project_id = $1",
                             "DELETE FROM monitors WHERE project_id = $1",
+                            "DELETE FROM attachments WHERE project_id = $1",
+                            "DELETE FROM feedback WHERE project_id = $1",
                             "DELETE FROM groups WHERE project_id = $1"}) {
       Status st = conn->ExecPrepared(sql, Params().Int(id));
       if (!st.ok()) return st;
@@ -808,11 +814,16 @@ Status PostgresStore::DeleteOlderThan(double cutoff, int64_t* deleted) {
   if (!st.ok()) return st;
   // Cron monitor check-in rows (monitors themselves stay: their state).
   int64_t checkins = 0;
-  return DeleteInBatches("delete old monitor check-ins",
-                         "DELETE FROM monitor_checkins WHERE id IN (SELECT id "
-                         "FROM monitor_checkins WHERE received < $1::float8 "
-                         "LIMIT 5000)",
-                         Params().Double(cutoff), &checkins);
+  st = DeleteInBatches("delete old monitor check-ins",
+                       "DELETE FROM monitor_checkins WHERE id IN (SELECT id "
+                       "FROM monitor_checkins WHERE received < $1::float8 "
+                       "LIMIT 5000)",
+                       Params().Double(cutoff), &checkins);
+  if (!st.ok()) return st;
+  // Attachments and feedback of the deleted events went with them
+  // (trigger); those without an event go by age.
+  int64_t orphans = 0;
+  return DeleteOrphanItems(cutoff, &orphans);
 }
 
 Status PostgresStore::DeleteOldestEvents(int64_t limit, int64_t* deleted) {
@@ -834,7 +845,8 @@ Status PostgresStore::UsedBytes(int64_t* bytes) {
         "c.relname IN ('projects', 'project_keys', 'groups', 'events', "
         "'group_users', 'crashes', 'crash_groups', 'store_health', "
         "'schema_migrations', 'sqlite_imports', 'transactions', "
-        "'tracing_labels', 'monitors', 'monitor_checkins')",
+        "'tracing_labels', 'monitors', 'monitor_checkins', 'attachments', "
+        "'attachment_chunks', 'feedback')",
         Params(), &r);
     if (!st.ok()) return st;
     return r.Int(0, 0, bytes);
@@ -844,10 +856,18 @@ Status PostgresStore::UsedBytes(int64_t* bytes) {
 }
 
 Status PostgresStore::Maintain(Maintenance when) {
+  const double now = util::NowSeconds();
+  // Feedback groups that two writers left unfilled, at most once a minute
+  // (a probe of an empty partial index when there are none).
+  if (now - repaired_at_.load() >= 60) {
+    repaired_at_.store(now);
+    int64_t repaired = 0;
+    Status st = RepairFeedbackGroups(&repaired);
+    if (!st.ok()) return st;
+  }
   // The size GetStats() reports, refreshed at most once a minute while
   // ingest is idle (a catalog query; GetStats itself does no I/O).
   if (when != Maintenance::kIdle) return Status::Ok();
-  const double now = util::NowSeconds();
   if (now - size_checked_at_.load() < 60) return Status::Ok();
   size_checked_at_.store(now);
   int64_t bytes = 0;

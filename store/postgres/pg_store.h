@@ -130,6 +130,20 @@ class PostgresStore : public Store {
                              const std::string& cursor,
                              model::Page<model::MonitorCheckIn>* out) override;
 
+  // --- attachments and feedback (pg_store_attachments.cc) ---------------
+  Status WriteAttachments(
+      const std::vector<model::Attachment>& attachments) override;
+  Status ListAttachments(const std::string& event_id,
+                         std::vector<model::Attachment>* out) override;
+  Status GetAttachment(const std::string& event_id,
+                       const std::string& attachment_id,
+                       model::Attachment* out) override;
+  Status WriteFeedback(const std::vector<model::Feedback>& feedback) override;
+  Status ListEventFeedback(const std::string& event_id, size_t limit,
+                           std::vector<model::Feedback>* out) override;
+  Status ListGroupFeedback(int64_t group_id, size_t limit,
+                           std::vector<model::Feedback>* out) override;
+
   // --- maintenance and health --------------------------------------------
   Status DeleteOlderThan(double cutoff, int64_t* deleted) override;
   Status DeleteOldestEvents(int64_t limit, int64_t* deleted) override;
@@ -156,10 +170,21 @@ class PostgresStore : public Store {
   // `cutoff` (every such group when `cutoff` is +inf), in bounded batches.
   Status DeleteEmptyGroups(double cutoff, int64_t* deleted);
 
+  // The feedback of `where` ($1; $2 is the limit), newest first.
+  Status ListFeedbackWhere(const std::string& where, const Params& params,
+                           std::vector<model::Feedback>* out);
+  // Fills in the group of feedback rows whose event is stored (written at
+  // the same moment by another writer, so neither saw the other), bounded.
+  Status RepairFeedbackGroups(int64_t* repaired);
+  // Deletes attachments and feedback older than `cutoff` whose event is not
+  // stored, in bounded batches.
+  Status DeleteOrphanItems(double cutoff, int64_t* deleted);
+
   const PostgresOptions options_;
   std::unique_ptr<Pool> pool_;
   std::atomic<int64_t> size_bytes_{0};      // from the last UsedBytes()
   std::atomic<double> size_checked_at_{0};  // by Maintain(kIdle)
+  std::atomic<double> repaired_at_{0};      // RepairFeedbackGroups, Maintain
 };
 
 }  // namespace pg

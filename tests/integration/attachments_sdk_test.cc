@@ -11,7 +11,9 @@
 // event and on its group, the sdk of the event; a raven-python style body
 // (base64 of zlib-deflated JSON, no Content-Encoding) is stored with its
 // sdk; an attachment over ingest.max_attachment_bytes is answered 413.
-// Each SDK test is skipped when its SDK is missing.
+// Each SDK test is skipped when its SDK is missing. Every case runs on both
+// storage drivers (Backends/...sqlite, .../postgres: a fresh schema on the
+// shared PostgreSQL test server, testing::StorageEnv).
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <rapidjson/document.h>
@@ -24,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/testing/postgres_server.h"
 #include "tests/testing/server_process.h"
 
 namespace crashctl {
@@ -69,11 +72,14 @@ std::string Binary2K() {
   return out;
 }
 
-class AttachmentsSdkTest : public ::testing::Test {
+class AttachmentsSdkTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     std::string error;
     ServerProcess::Options options;
+    if (!testing::StorageEnv(GetParam(), &options.env, &error)) {
+      GTEST_SKIP() << error;
+    }
     options.env["CRASHCTL_INGEST_MAX_ATTACHMENT_BYTES"] = "64KiB";
     server_ = ServerProcess::Start(options, &error);
     ASSERT_TRUE(server_) << error;
@@ -135,7 +141,11 @@ class AttachmentsSdkTest : public ::testing::Test {
   ServerProcess::ProjectInfo project_;
 };
 
-TEST_F(AttachmentsSdkTest, SentryPythonAttachmentsAndUserReport) {
+INSTANTIATE_TEST_SUITE_P(Backends, AttachmentsSdkTest,
+                         ::testing::Values("sqlite", "postgres"),
+                         [](const auto& info) { return info.param; });
+
+TEST_P(AttachmentsSdkTest, SentryPythonAttachmentsAndUserReport) {
   if (testing::RunCommand({"/usr/bin/python3", "-c", "import sentry_sdk"}, {},
                           30)
           .exit_code != 0) {
@@ -166,7 +176,7 @@ TEST_F(AttachmentsSdkTest, SentryPythonAttachmentsAndUserReport) {
             std::string::npos);
 }
 
-TEST_F(AttachmentsSdkTest, SentryNodeAttachmentsAndCaptureFeedback) {
+TEST_P(AttachmentsSdkTest, SentryNodeAttachmentsAndCaptureFeedback) {
   const char* node_path = std::getenv("NODE_PATH");
   const std::string modules =
       node_path != nullptr && *node_path != '\0'
@@ -218,7 +228,7 @@ std::string Zlib(const std::string& data) {
   return out;
 }
 
-TEST_F(AttachmentsSdkTest, LegacyBase64ZlibStoreBodyAnd413) {
+TEST_P(AttachmentsSdkTest, LegacyBase64ZlibStoreBodyAnd413) {
   // What raven-python 6 sends: base64 of zlib JSON, no Content-Encoding,
   // application/octet-stream, the client in X-Sentry-Auth.
   const std::string id = "abcdefabcdefabcdefabcdefabcdef01";

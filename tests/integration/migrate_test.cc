@@ -1,11 +1,12 @@
 // `crashctl migrate` (docs/scaling.md "Moving over") on a database the
 // current release wrote: `serve` on SQLite takes events over the Sentry
 // store endpoint, a group is resolved over REST, a cron monitor checks in,
-// a pod crash is stored and linked through the Store; then the copy into a
-// private PostgreSQL server (tests/testing/postgres_server.h) is checked,
-// resumed after a simulated interruption, and `serve` on PostgreSQL answers
-// with the same groups and monitor and accepts events and check-ins with
-// the old DSN key. Skips without PostgreSQL.
+// a pod crash, a transaction, an attachment of several chunks and a user
+// report are stored through the Store; then the copy into a private
+// PostgreSQL server (tests/testing/postgres_server.h) is checked, resumed
+// after a simulated interruption, and `serve` on PostgreSQL answers with
+// the same groups, monitor, attachment bytes and report and accepts events and
+// check-ins with the old DSN key. Skips without PostgreSQL.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -32,6 +33,15 @@ using testing::RunCommand;
 using testing::ServerProcess;
 
 std::string Id(char c) { return std::string(32, c); }
+
+// 2.5 MiB of every byte value: three chunks of the copy.
+std::string AttachmentBytes() {
+  std::string data((5 << 20) / 2, '\0');
+  for (size_t i = 0; i < data.size(); ++i) {
+    data[i] = static_cast<char>((i * 31) ^ (i >> 11));
+  }
+  return data;
+}
 
 bool Contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
@@ -137,6 +147,27 @@ TEST(MigrateTest, CopiesResumesAndServesFromPostgres) {
     std::vector<bool> stored;
     ASSERT_TRUE(sqlite->WriteTransactions({tx}, &stored).ok());
     ASSERT_EQ(stored, std::vector<bool>{true});
+    // An attachment of three chunks (binary) and a user report, on event a.
+    model::Attachment attachment;
+    attachment.id = Id('9');
+    attachment.project_id = project.id;
+    attachment.event_id = Id('a');
+    attachment.filename = "core.dmp";
+    attachment.content_type = "application/octet-stream";
+    attachment.attachment_type = "event.minidump";
+    attachment.received = 1000;
+    attachment.data = AttachmentBytes();
+    attachment.size = static_cast<int64_t>(attachment.data.size());
+    ASSERT_TRUE(sqlite->WriteAttachments({attachment}).ok());
+    model::Feedback feedback;
+    feedback.project_id = project.id;
+    feedback.kind = "user_report";
+    feedback.feedback_id = Id('8');
+    feedback.event_id = Id('a');
+    feedback.name = "Ann";
+    feedback.comments = "it broke";
+    feedback.timestamp = feedback.received = 1000;
+    ASSERT_TRUE(sqlite->WriteFeedback({feedback}).ok());
   }
 
   r = RunCommand({CrashctlBinary(), "migrate", "--from", data.path(), "--to",
@@ -148,16 +179,20 @@ TEST(MigrateTest, CopiesResumesAndServesFromPostgres) {
   EXPECT_TRUE(Contains(r.out, "transactions: 1 rows")) << r.out;
   EXPECT_TRUE(Contains(r.out, "monitors: 1 rows")) << r.out;
   EXPECT_TRUE(Contains(r.out, "monitor_checkins: 1 rows")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "attachments: 1 rows (copied now 1)")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "feedback: 1 rows")) << r.out;
   EXPECT_TRUE(Contains(r.out, "sum of group counts (5)")) << r.out;
 
   // An interruption after the second batch of events: the rest is copied
   // by the next run, nothing twice.
+  ASSERT_TRUE(pg->Exec("DELETE FROM attachments", &why)) << why;
   ASSERT_TRUE(pg->Exec("DELETE FROM events WHERE id > 2", &why)) << why;
   r = RunCommand({CrashctlBinary(), "migrate", "--from", data.path(), "--to",
                   dsn, "--batch", "2"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_TRUE(Contains(r.out, "(resumed)")) << r.out;
   EXPECT_TRUE(Contains(r.out, "events: 5 rows (copied now 3)")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "attachments: 1 rows (copied now 1)")) << r.out;
 
   // `serve` on PostgreSQL: the same groups, statuses and links; the old
   // key works and new events get new ids.
@@ -178,6 +213,14 @@ TEST(MigrateTest, CopiesResumesAndServesFromPostgres) {
   ASSERT_EQ(trace.status, 200) << trace.body;
   EXPECT_TRUE(Contains(trace.body, "GET /cart")) << trace.body;
   EXPECT_TRUE(Contains(trace.body, "SELECT cart")) << trace.body;
+  // The attachment's bytes, and the report on its event.
+  HttpResult bytes =
+      server->Get("/api/v1/events/" + Id('a') + "/attachments/" + Id('9'));
+  ASSERT_EQ(bytes.status, 200) << bytes.body;
+  EXPECT_TRUE(bytes.body == AttachmentBytes()) << bytes.body.size();
+  HttpResult event = server->Get("/api/v1/events/" + Id('a'));
+  ASSERT_EQ(event.status, 200) << event.body;
+  EXPECT_TRUE(Contains(event.body, "\"comments\":\"it broke\"")) << event.body;
   // The monitor and its check-in; the next check-in goes on counting.
   ASSERT_EQ(server->Get(cron + "?status=ok").status, 202) << server->Log();
   HttpResult monitors = server->Get("/api/v1/monitors");

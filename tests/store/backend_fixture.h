@@ -73,6 +73,18 @@ class BackendStoreTest : public ::testing::TestWithParam<std::string> {
 }  // namespace store
 }  // namespace crashctl
 
+// A Status expression that must be OK (the test stops / goes on).
+#define ASSERT_OK(expr)                                       \
+  do {                                                        \
+    ::crashctl::Status st_ = (expr);                          \
+    ASSERT_TRUE(st_.ok()) << #expr << ": " << st_.ToString(); \
+  } while (0)
+#define EXPECT_OK(expr)                                       \
+  do {                                                        \
+    ::crashctl::Status st_ = (expr);                          \
+    EXPECT_TRUE(st_.ok()) << #expr << ": " << st_.ToString(); \
+  } while (0)
+
 // Runs the TEST_Ps of `fixture` (a BackendStoreTest) on both backends.
 #define CRASHCTL_STORE_BACKENDS(fixture)                            \
   INSTANTIATE_TEST_SUITE_P(Backends, fixture,                       \

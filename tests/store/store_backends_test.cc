@@ -15,6 +15,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "crashctl/store/pg/errors.h"
@@ -32,16 +33,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-#define ASSERT_OK(expr)                                       \
-  do {                                                        \
-    ::crashctl::Status st_ = (expr);                          \
-    ASSERT_TRUE(st_.ok()) << #expr << ": " << st_.ToString(); \
-  } while (0)
-#define EXPECT_OK(expr)                                       \
-  do {                                                        \
-    ::crashctl::Status st_ = (expr);                          \
-    EXPECT_TRUE(st_.ok()) << #expr << ": " << st_.ToString(); \
-  } while (0)
 
 std::string EventId(int64_t n) {
   char buf[33];
@@ -692,8 +683,8 @@ TEST_F(PostgresStoreTest, UnimplementedMethodsSaySo) {
   std::unique_ptr<Store> store;
   ASSERT_OK(OpenPostgres(PostgresTestOptions(conninfo), &store));
   Status status;
-  std::vector<model::Attachment> attachments;
-  EXPECT_EQ(store->ListAttachments("0123", &attachments).code(),
+  std::vector<std::pair<int64_t, std::string>> releases;
+  EXPECT_EQ(store->RecentReleases(10, &releases).code(),
             Status::Code::kInternal);
   EXPECT_EQ(store->IntegrityCheck().code(), Status::Code::kInternal);
   int64_t deleted = -1;

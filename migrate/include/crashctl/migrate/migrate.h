@@ -12,22 +12,26 @@
 //   keys (so every SDK's DSN keeps working unchanged), groups with their
 //   counts, statuses and regressions, events (payloads byte for byte),
 //   the distinct users of each group, pod crashes and their links to
-//   groups. Rows that point at a row the source no longer has (SQLite does
-//   not enforce foreign keys) are left out and counted in `orphans`.
+//   groups, transactions, cron monitors and their check-ins, user feedback,
+//   and attachments (their bytes read and written a chunk at a time, so a
+//   large one is never held whole). Rows that point at a row the source
+//   no longer has (SQLite does not enforce foreign keys) are left out and
+//   counted in `orphans`.
 // - Resumable: every batch is its own transaction. Run again after an
-//   interruption, it continues after the last event the target holds and
-//   rewrites the small tables (projects, keys, groups, crashes) with their
-//   current values; nothing is copied twice. The identity sequences are
-//   moved past the copied ids, so new rows get new ids.
+//   interruption, it continues after the last event (transaction, check-in,
+//   feedback) the target holds, skips the attachments it holds, and
+//   rewrites the small tables (projects, keys, groups, crashes, monitors)
+//   with their current values; nothing is copied twice. The identity sequences
+//   are moved past the copied ids, so new rows get new ids.
 // - Refused (kConflict) when the target holds data that no `crashctl
 //   migrate` wrote (its table `sqlite_imports` records each run), or
 //   events with ids beyond the source's (a server has written there since).
 // - Verified: afterwards the row counts of every copied table, the sum of
-//   the group counts and every DSN key are compared with the source; a
-//   difference is kInternal with what differs.
-// - What the postgres driver does not store yet (transactions, sessions,
-//   releases, monitors and check-ins, attachments, feedback, merged-group
-//   aliases) is not copied; Report::skipped names each with its row count.
+//   the group counts, the attachments' bytes and every DSN key are
+//   compared with the source; a difference is kInternal with what differs.
+// - What the postgres driver does not store yet (sessions, releases,
+//   merged-group aliases) is not copied; Report::skipped names each with
+//   its row count.
 //
 // Thread-safety: MigrateSqliteToPostgres may be called from any thread; it
 // uses only its own connections. `progress` is called on the calling thread.

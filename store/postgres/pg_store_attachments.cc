@@ -1,0 +1,303 @@
+// PostgresStore: attachments and user feedback (docs/attachments.md,
+// docs/postgres.md "Attachments and feedback"), with the SQLite store's
+// semantics (store/sqlite_store_attachments.cc).
+//
+// An attachment's bytes are rows of attachment_chunks, at most kChunk bytes
+// each, inserted one at a time from memory or the spool file in the
+// transaction that inserts the attachment's row: a retried envelope finds
+// the row (ON CONFLICT DO NOTHING) and writes no chunk twice, and a reader
+// sees all of an attachment's chunks or none. Migration 7's statement
+// triggers delete both with their events and fill in the group of feedback
+// sent before its event. A feedback row and its event committed at the same
+// moment by two writers do not see each other; RepairFeedbackGroups, run
+// at most once a minute off the write path, fills in those groups, and the
+// event's feedback shows the group meanwhile (read from the event).
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "attachment_bytes.h"
+#include "crashctl/util/strings.h"
+#include "pg_store.h"
+
+namespace crashctl {
+namespace store {
+namespace pg {
+namespace {
+
+constexpr size_t kChunk = 1 << 20;
+
+constexpr char kAttachmentColumns[] =
+    "a.id, a.project_id, a.event_id, a.position, a.filename, a.content_type, "
+    "a.attachment_type, a.size, a.received";
+
+// The group of feedback whose row does not hold it yet is its event's.
+constexpr char kFeedbackColumns[] =
+    "f.id, f.project_id, f.kind, f.feedback_id, f.event_id, "
+    "CASE WHEN f.group_id <> 0 OR f.event_id = '' THEN f.group_id ELSE "
+    "coalesce((SELECT e.group_id FROM events e WHERE e.project_id = "
+    "f.project_id AND e.event_id = f.event_id), 0) END, "
+    "f.name, f.email, f.comments, f.url, f.timestamp, f.received";
+
+// SDK text may hold bytes PostgreSQL's text refuses (not UTF-8, NUL).
+std::string Utf8(const std::string& value) { return util::ToValidUtf8(value); }
+
+void ReadAttachment(const Result& r, int row, model::Attachment* out) {
+  out->id = r.Text(row, 0);
+  out->project_id = r.IntOr(row, 1, 0);
+  out->event_id = r.Text(row, 2);
+  out->position = static_cast<int>(r.IntOr(row, 3, 0));
+  out->filename = r.Text(row, 4);
+  out->content_type = r.Text(row, 5);
+  out->attachment_type = r.Text(row, 6);
+  out->size = r.IntOr(row, 7, 0);
+  out->received = r.DoubleOr(row, 8, 0);
+}
+
+void ReadFeedback(const Result& r, int row, model::Feedback* out) {
+  out->id = r.IntOr(row, 0, 0);
+  out->project_id = r.IntOr(row, 1, 0);
+  out->kind = r.Text(row, 2);
+  out->feedback_id = r.Text(row, 3);
+  out->event_id = r.Text(row, 4);
+  out->group_id = r.IntOr(row, 5, 0);
+  out->name = r.Text(row, 6);
+  out->email = r.Text(row, 7);
+  out->comments = r.Text(row, 8);
+  out->url = r.Text(row, 9);
+  out->timestamp = r.DoubleOr(row, 10, 0);
+  out->received = r.DoubleOr(row, 11, 0);
+}
+
+// Inserts one attachment's row and, when it is new, its chunks.
+Status InsertAttachment(Connection* conn, const model::Attachment& a) {
+  Result inserted;
+  Status st = conn->ExecPrepared(
+      "INSERT INTO attachments (id, project_id, event_id, position, "
+      "filename, content_type, attachment_type, size, received) VALUES ($1, "
+      "$2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING RETURNING id",
+      Params()
+          .Text(Utf8(a.id))
+          .Int(a.project_id)
+          .Text(Utf8(a.event_id))
+          .Int(a.position)
+          .Text(Utf8(a.filename))
+          .Text(Utf8(a.content_type))
+          .Text(Utf8(a.attachment_type))
+          .Int(a.size)
+          .Double(a.received),
+      &inserted);
+  if (!st.ok()) return st;
+  if (inserted.rows() == 0) return Status::Ok();  // written by an earlier try
+  return ForEachAttachmentChunk(
+      a, kChunk, [&](int64_t offset, std::string_view bytes) {
+        return conn->ExecPrepared(
+            "INSERT INTO attachment_chunks (attachment_id, seq, data) "
+            "VALUES ($1, $2, $3)",
+            Params()
+                .Text(Utf8(a.id))
+                .Int(offset / static_cast<int64_t>(kChunk))
+                .Bytea(bytes));
+      });
+}
+
+}  // namespace
+
+Status PostgresStore::WriteAttachments(
+    const std::vector<model::Attachment>& attachments) {
+  if (attachments.empty()) return Status::Ok();
+  for (const model::Attachment& a : attachments) {
+    if (a.size < 0 || a.size > kMaxAttachmentBytes) {
+      return Status::Invalid("attachment of " + std::to_string(a.size) +
+                             " bytes: beyond the store's limit");
+    }
+  }
+  return InTransaction("write attachments", [&](Connection* conn) {
+    for (const model::Attachment& a : attachments) {
+      Status st = InsertAttachment(conn, a);
+      if (!st.ok()) return st;
+    }
+    return Status::Ok();
+  });
+}
+
+Status PostgresStore::ListAttachments(const std::string& event_id,
+                                      std::vector<model::Attachment>* out) {
+  std::vector<model::Attachment> items;
+  Status status = WithConnection("list attachments", [&](Connection* conn) {
+    Result r;
+    Status st = conn->ExecPrepared(
+        std::string("SELECT ") + kAttachmentColumns +
+            " FROM attachments a WHERE a.event_id = $1 ORDER BY a.position "
+            "LIMIT $2",
+        Params().Text(Utf8(event_id)).Int(kMaxAttachmentsPerEvent), &r);
+    if (!st.ok()) return st;
+    items.resize(static_cast<size_t>(r.rows()));
+    for (int i = 0; i < r.rows(); ++i) ReadAttachment(r, i, &items[i]);
+    return Status::Ok();
+  });
+  if (status.ok()) *out = std::move(items);
+  return status;
+}
+
+Status PostgresStore::GetAttachment(const std::string& event_id,
+                                    const std::string& attachment_id,
+                                    model::Attachment* out) {
+  return WithConnection("get attachment", [&](Connection* conn) {
+    // One statement: the row and its chunks from one snapshot.
+    Result r;
+    Status st = conn->ExecPrepared(
+        std::string("SELECT ") + kAttachmentColumns +
+            ", c.data FROM attachments a LEFT JOIN attachment_chunks c ON "
+            "c.attachment_id = a.id WHERE a.id = $1 AND a.event_id = $2 "
+            "ORDER BY c.seq",
+        Params().Text(Utf8(attachment_id)).Text(Utf8(event_id)), &r);
+    if (!st.ok()) return st;
+    if (r.rows() == 0) {
+      return Status::NotFound("event " + event_id + " has no attachment " +
+                              attachment_id);
+    }
+    model::Attachment a;
+    ReadAttachment(r, 0, &a);
+    for (int i = 0; i < r.rows(); ++i) {
+      if (r.IsNull(i, 9)) continue;  // no chunks: an empty attachment
+      std::string chunk;
+      st = r.Bytea(i, 9, &chunk);
+      if (!st.ok()) return st;
+      a.data += chunk;
+    }
+    if (static_cast<int64_t>(a.data.size()) != a.size) {
+      return Status::Internal("attachment " + attachment_id + ": " +
+                              std::to_string(a.data.size()) + " of its " +
+                              std::to_string(a.size) + " bytes are stored");
+    }
+    *out = std::move(a);
+    return Status::Ok();
+  });
+}
+
+Status PostgresStore::WriteFeedback(
+    const std::vector<model::Feedback>& feedback) {
+  if (feedback.empty()) return Status::Ok();
+  return InTransaction("write feedback", [&](Connection* conn) {
+    for (const model::Feedback& f : feedback) {
+      Status st = conn->ExecPrepared(
+          "INSERT INTO feedback (project_id, kind, feedback_id, event_id, "
+          "group_id, name, email, comments, url, timestamp, received) VALUES "
+          "($1, $2, $3, $4::text, coalesce((SELECT group_id FROM events "
+          "WHERE project_id = $1 AND event_id = $4::text AND $4::text <> ''), "
+          "0), $5, $6, $7, $8, $9, $10) ON CONFLICT (project_id, feedback_id) "
+          "DO NOTHING",
+          Params()
+              .Int(f.project_id)
+              .Text(Utf8(f.kind))
+              .Text(Utf8(f.feedback_id))
+              .Text(Utf8(f.event_id))
+              .Text(Utf8(f.name))
+              .Text(Utf8(f.email))
+              .Text(Utf8(f.comments))
+              .Text(Utf8(f.url))
+              .Double(f.timestamp)
+              .Double(f.received));
+      if (!st.ok()) return st;
+    }
+    return Status::Ok();
+  });
+}
+
+Status PostgresStore::ListFeedbackWhere(const std::string& where,
+                                        const Params& params,
+                                        std::vector<model::Feedback>* out) {
+  std::vector<model::Feedback> items;
+  Status status = WithConnection("list feedback", [&](Connection* conn) {
+    Result r;
+    Status st = conn->ExecPrepared(
+        std::string("SELECT ") + kFeedbackColumns + " FROM feedback f WHERE " +
+            where + " ORDER BY f.timestamp DESC, f.id DESC LIMIT $2",
+        params, &r);
+    if (!st.ok()) return st;
+    items.resize(static_cast<size_t>(r.rows()));
+    for (int i = 0; i < r.rows(); ++i) ReadFeedback(r, i, &items[i]);
+    return Status::Ok();
+  });
+  if (status.ok()) *out = std::move(items);
+  return status;
+}
+
+Status PostgresStore::ListEventFeedback(const std::string& event_id,
+                                        size_t limit,
+                                        std::vector<model::Feedback>* out) {
+  if (event_id.empty()) {
+    out->clear();
+    return Status::Ok();
+  }
+  return ListFeedbackWhere(
+      "f.event_id = $1 AND f.event_id <> ''",
+      Params()
+          .Text(Utf8(event_id))
+          .Int(static_cast<int64_t>(std::min<size_t>(limit, 1000))),
+      out);
+}
+
+Status PostgresStore::ListGroupFeedback(int64_t group_id, size_t limit,
+                                        std::vector<model::Feedback>* out) {
+  if (group_id == 0) {
+    out->clear();
+    return Status::Ok();
+  }
+  return ListFeedbackWhere("f.group_id = $1 AND f.group_id <> 0",
+                           Params().Int(group_id).Int(static_cast<int64_t>(
+                               std::min<size_t>(limit, 1000))),
+                           out);
+}
+
+Status PostgresStore::RepairFeedbackGroups(int64_t* repaired) {
+  *repaired = 0;
+  return DeleteInBatches(
+      "repair feedback groups",
+      "UPDATE feedback f SET group_id = e.group_id FROM events e WHERE "
+      "f.id IN (SELECT w.id FROM feedback w WHERE w.group_id = 0 AND "
+      "w.event_id <> '' AND EXISTS (SELECT 1 FROM events x WHERE "
+      "x.project_id = w.project_id AND x.event_id = w.event_id) LIMIT 5000 "
+      "FOR UPDATE SKIP LOCKED) AND e.project_id = f.project_id AND "
+      "e.event_id = f.event_id AND f.group_id = 0",
+      Params(), repaired);
+}
+
+Status PostgresStore::DeleteOrphanItems(double cutoff, int64_t* deleted) {
+  // Those whose event is gone (or never came) and that are older than
+  // `cutoff`; those of deleted events went with them (trigger).
+  int64_t attachments = 0, feedback = 0;
+  *deleted = 0;
+  Status st = DeleteInBatches(
+      "delete orphan attachments",
+      "DELETE FROM attachments WHERE id IN (SELECT a.id FROM attachments a "
+      "WHERE a.received < $1 AND NOT EXISTS (SELECT 1 FROM events e WHERE "
+      "e.project_id = a.project_id AND e.event_id = a.event_id) LIMIT 5000)",
+      Params().Double(cutoff), &attachments);
+  if (!st.ok()) return st;
+  st = DeleteInBatches(
+      "delete orphan feedback",
+      "DELETE FROM feedback WHERE id IN (SELECT f.id FROM feedback f WHERE "
+      "f.received < $1 AND (f.event_id = '' OR NOT EXISTS (SELECT 1 FROM "
+      "events e WHERE e.project_id = f.project_id AND e.event_id = "
+      "f.event_id)) LIMIT 5000)",
+      Params().Double(cutoff), &feedback);
+  *deleted = attachments + feedback;
+  if (!st.ok()) return st;
+  if (*deleted > 0) {
+    spdlog::info(
+        "postgres: retention deleted {} attachments and {} feedback without "
+        "an event, older than {:.0f}",
+        attachments, feedback, cutoff);
+  }
+  return Status::Ok();
+}
+
+}  // namespace pg
+}  // namespace store
+}  // namespace crashctl
