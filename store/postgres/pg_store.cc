@@ -42,6 +42,11 @@ namespace {
 // Rows of one maintenance DELETE, and most batches of one call.
 constexpr int64_t kDeleteBatch = 5000;
 constexpr int kMaxDeleteBatches = 100000;
+// The session advisory lock of retention (WithRetentionLock), one per
+// schema: advisory locks are per database, and several crashctl
+// installations (or test schemas) may share one.
+constexpr char kRetentionLockKey[] =
+    "hashtextextended('crashctl.retention.' || current_schema(), 0)";
 constexpr size_t kMaxKeyLabelBytes = 200;
 
 constexpr char kKeyColumns[] =
@@ -758,7 +763,8 @@ Status PostgresStore::FindGroupsForPod(const std::string& pod, double from,
 
 // --- maintenance -----------------------------------------------------------
 
-Status PostgresStore::DeleteEmptyGroups(double cutoff, int64_t* deleted) {
+Status PostgresStore::DeleteEmptyGroups(double cutoff, int64_t* deleted,
+                                        Connection* conn) {
   // A writer locks a group's row before it adds events, and moves its
   // last_seen forward. SKIP LOCKED passes over the rows a writer holds (a
   // later pass takes them if they are still empty), so retention never
@@ -772,21 +778,26 @@ Status PostgresStore::DeleteEmptyGroups(double cutoff, int64_t* deleted) {
       "WHERE c.last_seen < $1 AND NOT EXISTS "
       "(SELECT 1 FROM events e WHERE e.group_id = c.id) LIMIT 5000 "
       "FOR UPDATE SKIP LOCKED) AND g.last_seen < $1",
-      Params().Double(cutoff), deleted);
+      Params().Double(cutoff), deleted, conn);
 }
 
 Status PostgresStore::DeleteInBatches(const std::string& what,
                                       const std::string& sql,
-                                      const Params& params, int64_t* deleted) {
+                                      const Params& params, int64_t* deleted,
+                                      Connection* conn) {
   *deleted = 0;
+  auto batch = [&](Connection* c, int64_t* changes) {
+    Result r;
+    Status s = c->ExecPrepared(sql, params, &r);
+    *changes = r.affected_rows();
+    return s;
+  };
   for (int i = 0; i < kMaxDeleteBatches; ++i) {
     int64_t changes = 0;
-    Status st = WithConnection(what, [&](Connection* conn) {
-      Result r;
-      Status s = conn->ExecPrepared(sql, params, &r);
-      changes = r.affected_rows();
-      return s;
-    });
+    Status st = conn != nullptr ? batch(conn, &changes)
+                                : WithConnection(what, [&](Connection* c) {
+                                    return batch(c, &changes);
+                                  });
     if (!st.ok()) return st;
     *deleted += changes;
     if (changes < kDeleteBatch) break;
@@ -794,36 +805,62 @@ Status PostgresStore::DeleteInBatches(const std::string& what,
   return Status::Ok();
 }
 
+Status PostgresStore::WithRetentionLock(
+    const std::string& what, bool* skipped,
+    const std::function<Status(Connection*)>& body) {
+  *skipped = false;
+  return WithConnection(what, [&](Connection* conn) {
+    Result r;
+    Status st = conn->Exec(
+        std::string("SELECT pg_try_advisory_lock(") + kRetentionLockKey + ")",
+        &r);
+    if (!st.ok()) return st;
+    if (r.TextView(0, 0) != "t") {
+      *skipped = true;
+      spdlog::info("postgres: {}: skipped, another replica runs retention",
+                   what);
+      return Status::Ok();
+    }
+    st = body(conn);
+    if (conn->broken()) return st;  // the lock went with the session
+    Status unlocked = conn->Exec(std::string("SELECT pg_advisory_unlock(") +
+                                 kRetentionLockKey + ")");
+    return st.ok() ? unlocked : st;
+  });
+}
+
 Status PostgresStore::DeleteOlderThan(double cutoff, int64_t* deleted) {
   *deleted = 0;
-  Status st =
-      DeleteInBatches("delete old events",
-                      "DELETE FROM events WHERE id IN (SELECT id FROM events "
-                      "WHERE timestamp < $1 LIMIT 5000)",
-                      Params().Double(cutoff), deleted);
-  if (!st.ok()) return st;
-  int64_t groups = 0;
-  st = DeleteEmptyGroups(cutoff, &groups);
-  if (!st.ok()) return st;
-  // Crashes not updated since the cutoff; their links go by cascade.
-  int64_t crashes = 0;
-  st = DeleteInBatches("delete old crashes",
-                       "DELETE FROM crashes WHERE id IN (SELECT id FROM "
-                       "crashes WHERE updated_at < $1 LIMIT 5000)",
-                       Params().Double(cutoff), &crashes);
-  if (!st.ok()) return st;
-  // Cron monitor check-in rows (monitors themselves stay: their state).
-  int64_t checkins = 0;
-  st = DeleteInBatches("delete old monitor check-ins",
-                       "DELETE FROM monitor_checkins WHERE id IN (SELECT id "
-                       "FROM monitor_checkins WHERE received < $1::float8 "
-                       "LIMIT 5000)",
-                       Params().Double(cutoff), &checkins);
-  if (!st.ok()) return st;
-  // Attachments and feedback of the deleted events went with them
-  // (trigger); those without an event go by age.
-  int64_t orphans = 0;
-  return DeleteOrphanItems(cutoff, &orphans);
+  bool skipped = false;
+  return WithRetentionLock("retention", &skipped, [&](Connection* conn) {
+    Status st = DeleteInBatches("delete old events",
+                                "DELETE FROM events WHERE id IN (SELECT id "
+                                "FROM events WHERE timestamp < $1 LIMIT 5000)",
+                                Params().Double(cutoff), deleted, conn);
+    if (!st.ok()) return st;
+    int64_t groups = 0;
+    st = DeleteEmptyGroups(cutoff, &groups, conn);
+    if (!st.ok()) return st;
+    // Crashes not updated since the cutoff; their links go by cascade.
+    int64_t crashes = 0;
+    st = DeleteInBatches("delete old crashes",
+                         "DELETE FROM crashes WHERE id IN (SELECT id FROM "
+                         "crashes WHERE updated_at < $1 LIMIT 5000)",
+                         Params().Double(cutoff), &crashes, conn);
+    if (!st.ok()) return st;
+    // Cron monitor check-in rows (monitors themselves stay: their state).
+    int64_t checkins = 0;
+    st = DeleteInBatches("delete old monitor check-ins",
+                         "DELETE FROM monitor_checkins WHERE id IN (SELECT id "
+                         "FROM monitor_checkins WHERE received < $1::float8 "
+                         "LIMIT 5000)",
+                         Params().Double(cutoff), &checkins, conn);
+    if (!st.ok()) return st;
+    // Attachments and feedback of the deleted events went with them
+    // (trigger); those without an event go by age.
+    int64_t orphans = 0;
+    return DeleteOrphanItems(cutoff, &orphans, conn);
+  });
 }
 
 Status PostgresStore::DeleteOldestEvents(int64_t limit, int64_t* deleted) {

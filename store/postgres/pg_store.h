@@ -163,12 +163,20 @@ class PostgresStore : public Store {
                        const std::function<Status(Connection*)>& body);
   // Runs `sql` (a DELETE of at most kDeleteBatch rows, with `params`) until
   // it deletes fewer, each in its own statement, bounded; `*deleted` sums
-  // them.
+  // them. On `conn` when given, else on a connection leased per statement.
   Status DeleteInBatches(const std::string& what, const std::string& sql,
-                         const Params& params, int64_t* deleted);
+                         const Params& params, int64_t* deleted,
+                         Connection* conn = nullptr);
+  // Runs `body` on a connection holding the session advisory lock of
+  // retention, so that one replica at a time deletes (two would contend
+  // for the same rows); when another holds it, skips `body` and returns OK
+  // with `*skipped` true. The lock goes with the connection if it breaks.
+  Status WithRetentionLock(const std::string& what, bool* skipped,
+                           const std::function<Status(Connection*)>& body);
   // Deletes the groups left without events whose last_seen is before
   // `cutoff` (every such group when `cutoff` is +inf), in bounded batches.
-  Status DeleteEmptyGroups(double cutoff, int64_t* deleted);
+  Status DeleteEmptyGroups(double cutoff, int64_t* deleted,
+                           Connection* conn = nullptr);
 
   // The feedback of `where` ($1; $2 is the limit), newest first.
   Status ListFeedbackWhere(const std::string& where, const Params& params,
@@ -177,8 +185,8 @@ class PostgresStore : public Store {
   // the same moment by another writer, so neither saw the other), bounded.
   Status RepairFeedbackGroups(int64_t* repaired);
   // Deletes attachments and feedback older than `cutoff` whose event is not
-  // stored, in bounded batches.
-  Status DeleteOrphanItems(double cutoff, int64_t* deleted);
+  // stored, in bounded batches (on `conn`).
+  Status DeleteOrphanItems(double cutoff, int64_t* deleted, Connection* conn);
 
   const PostgresOptions options_;
   std::unique_ptr<Pool> pool_;

@@ -147,36 +147,52 @@ Status PostgresStore::ListAttachments(const std::string& event_id,
 Status PostgresStore::GetAttachment(const std::string& event_id,
                                     const std::string& attachment_id,
                                     model::Attachment* out) {
+  // One snapshot for the row and its chunks, read a chunk per statement so
+  // that no more than one chunk is held beside the bytes (a result of every
+  // chunk would hold them twice more, hex-encoded).
+  TransactionOptions options;
+  options.begin_mode = "ISOLATION LEVEL REPEATABLE READ READ ONLY";
   return WithConnection("get attachment", [&](Connection* conn) {
-    // One statement: the row and its chunks from one snapshot.
-    Result r;
-    Status st = conn->ExecPrepared(
-        std::string("SELECT ") + kAttachmentColumns +
-            ", c.data FROM attachments a LEFT JOIN attachment_chunks c ON "
-            "c.attachment_id = a.id WHERE a.id = $1 AND a.event_id = $2 "
-            "ORDER BY c.seq",
-        Params().Text(Utf8(attachment_id)).Text(Utf8(event_id)), &r);
-    if (!st.ok()) return st;
-    if (r.rows() == 0) {
-      return Status::NotFound("event " + event_id + " has no attachment " +
-                              attachment_id);
-    }
-    model::Attachment a;
-    ReadAttachment(r, 0, &a);
-    for (int i = 0; i < r.rows(); ++i) {
-      if (r.IsNull(i, 9)) continue;  // no chunks: an empty attachment
-      std::string chunk;
-      st = r.Bytea(i, 9, &chunk);
+    return RunTransaction(conn, options, [&](Connection* c) {
+      Result r;
+      Status st = c->ExecPrepared(
+          std::string("SELECT ") + kAttachmentColumns +
+              " FROM attachments a WHERE a.id = $1 AND a.event_id = $2",
+          Params().Text(Utf8(attachment_id)).Text(Utf8(event_id)), &r);
       if (!st.ok()) return st;
-      a.data += chunk;
-    }
-    if (static_cast<int64_t>(a.data.size()) != a.size) {
-      return Status::Internal("attachment " + attachment_id + ": " +
-                              std::to_string(a.data.size()) + " of its " +
-                              std::to_string(a.size) + " bytes are stored");
-    }
-    *out = std::move(a);
-    return Status::Ok();
+      if (r.rows() == 0) {
+        return Status::NotFound("event " + event_id + " has no attachment " +
+                                attachment_id);
+      }
+      model::Attachment a;
+      ReadAttachment(r, 0, &a);
+      a.data.reserve(static_cast<size_t>(std::max<int64_t>(a.size, 0)));
+      // Bounded: size / kChunk chunks.
+      const int64_t chunks = (a.size + static_cast<int64_t>(kChunk) - 1) /
+                             static_cast<int64_t>(kChunk);
+      for (int64_t seq = 0; seq < chunks; ++seq) {
+        Result chunk;
+        st = c->ExecPrepared(
+            "SELECT data FROM attachment_chunks WHERE attachment_id = $1 AND "
+            "seq = $2",
+            Params().Text(Utf8(attachment_id)).Int(seq), &chunk);
+        if (!st.ok()) return st;
+        std::string bytes;
+        if (chunk.rows() == 1) {
+          st = chunk.Bytea(0, 0, &bytes);
+          if (!st.ok()) return st;
+        }
+        if (chunk.rows() != 1 || bytes.empty()) break;  // checked below
+        a.data += bytes;
+      }
+      if (static_cast<int64_t>(a.data.size()) != a.size) {
+        return Status::Internal("attachment " + attachment_id + ": " +
+                                std::to_string(a.data.size()) + " of its " +
+                                std::to_string(a.size) + " bytes are stored");
+      }
+      *out = std::move(a);
+      return Status::Ok();
+    });
   });
 }
 
@@ -268,7 +284,8 @@ Status PostgresStore::RepairFeedbackGroups(int64_t* repaired) {
       Params(), repaired);
 }
 
-Status PostgresStore::DeleteOrphanItems(double cutoff, int64_t* deleted) {
+Status PostgresStore::DeleteOrphanItems(double cutoff, int64_t* deleted,
+                                        Connection* conn) {
   // Those whose event is gone (or never came) and that are older than
   // `cutoff`; those of deleted events went with them (trigger).
   int64_t attachments = 0, feedback = 0;
@@ -278,7 +295,7 @@ Status PostgresStore::DeleteOrphanItems(double cutoff, int64_t* deleted) {
       "DELETE FROM attachments WHERE id IN (SELECT a.id FROM attachments a "
       "WHERE a.received < $1 AND NOT EXISTS (SELECT 1 FROM events e WHERE "
       "e.project_id = a.project_id AND e.event_id = a.event_id) LIMIT 5000)",
-      Params().Double(cutoff), &attachments);
+      Params().Double(cutoff), &attachments, conn);
   if (!st.ok()) return st;
   st = DeleteInBatches(
       "delete orphan feedback",
@@ -286,7 +303,7 @@ Status PostgresStore::DeleteOrphanItems(double cutoff, int64_t* deleted) {
       "f.received < $1 AND (f.event_id = '' OR NOT EXISTS (SELECT 1 FROM "
       "events e WHERE e.project_id = f.project_id AND e.event_id = "
       "f.event_id)) LIMIT 5000)",
-      Params().Double(cutoff), &feedback);
+      Params().Double(cutoff), &feedback, conn);
   *deleted = attachments + feedback;
   if (!st.ok()) return st;
   if (*deleted > 0) {

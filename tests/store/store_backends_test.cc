@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "crashctl/store/pg/connection.h"
 #include "crashctl/store/pg/errors.h"
 #include "crashctl/store/postgres.h"
 #include "crashctl/store/sqlite.h"
@@ -32,7 +33,6 @@ namespace store {
 namespace {
 
 using ::testing::HasSubstr;
-
 
 std::string EventId(int64_t n) {
   char buf[33];
@@ -673,6 +673,45 @@ TEST_F(PostgresStoreTest, KilledServerNeverAcknowledgesAnUncommittedBatch) {
   int64_t total = 0;
   for (const model::Group& group : groups.items) total += group.count;
   EXPECT_EQ(total, expected);
+}
+
+// Two replicas' retention passes do not contend for the same rows: the
+// one that finds the schema's retention lock held skips its pass.
+TEST_F(PostgresStoreTest, RetentionRunsOnOneReplicaAtATime) {
+  std::string why;
+  testing::PostgresServer* server = testing::SharedPostgresServer(&why);
+  ASSERT_NE(server, nullptr) << why;
+  const std::string conninfo = PostgresSchemaConninfo(server, &why);
+  ASSERT_FALSE(conninfo.empty()) << why;
+  std::unique_ptr<Store> store;
+  ASSERT_OK(OpenPostgres(PostgresTestOptions(conninfo), &store));
+  model::Project project;
+  ASSERT_OK(store->CreateProject("p", &project));
+  ASSERT_OK(store->WriteEvents({MakeItem(project.id, 1, "fp", 1000)}, nullptr));
+  // Another replica in the middle of its pass.
+  pg::ConnectOptions connect;
+  connect.conninfo = conninfo;
+  std::unique_ptr<pg::Connection> other;
+  ASSERT_OK(pg::Connection::Open(connect, &other));
+  const std::string key =
+      "hashtextextended('crashctl.retention.' || current_schema(), 0)";
+  ASSERT_OK(other->Exec("SELECT pg_advisory_lock(" + key + ")"));
+  int64_t deleted = -1;
+  ASSERT_OK(store->DeleteOlderThan(2000, &deleted));
+  EXPECT_EQ(deleted, 0);
+  ASSERT_OK(store->DeleteTransactionsOlderThan(2000, &deleted));
+  EXPECT_EQ(deleted, 0);
+  model::StoredEvent event;
+  EXPECT_OK(store->GetEvent(EventId(1), &event));
+  ASSERT_OK(other->Exec("SELECT pg_advisory_unlock(" + key + ")"));
+  ASSERT_OK(store->DeleteOlderThan(2000, &deleted));
+  EXPECT_EQ(deleted, 1);
+  EXPECT_EQ(store->GetEvent(EventId(1), &event).code(),
+            Status::Code::kNotFound);
+  // The lock was given back: the other replica takes it at once.
+  pg::Result taken;
+  ASSERT_OK(other->Exec("SELECT pg_try_advisory_lock(" + key + ")", &taken));
+  EXPECT_EQ(taken.TextView(0, 0), "t");
 }
 
 TEST_F(PostgresStoreTest, UnimplementedMethodsSaySo) {
