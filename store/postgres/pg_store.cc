@@ -806,9 +806,7 @@ Status PostgresStore::DeleteInBatches(const std::string& what,
 }
 
 Status PostgresStore::WithRetentionLock(
-    const std::string& what, bool* skipped,
-    const std::function<Status(Connection*)>& body) {
-  *skipped = false;
+    const std::string& what, const std::function<Status(Connection*)>& body) {
   return WithConnection(what, [&](Connection* conn) {
     Result r;
     Status st = conn->Exec(
@@ -816,7 +814,6 @@ Status PostgresStore::WithRetentionLock(
         &r);
     if (!st.ok()) return st;
     if (r.TextView(0, 0) != "t") {
-      *skipped = true;
       spdlog::info("postgres: {}: skipped, another replica runs retention",
                    what);
       return Status::Ok();
@@ -831,8 +828,7 @@ Status PostgresStore::WithRetentionLock(
 
 Status PostgresStore::DeleteOlderThan(double cutoff, int64_t* deleted) {
   *deleted = 0;
-  bool skipped = false;
-  return WithRetentionLock("retention", &skipped, [&](Connection* conn) {
+  return WithRetentionLock("retention", [&](Connection* conn) {
     Status st = DeleteInBatches("delete old events",
                                 "DELETE FROM events WHERE id IN (SELECT id "
                                 "FROM events WHERE timestamp < $1 LIMIT 5000)",

@@ -169,9 +169,9 @@ class PostgresStore : public Store {
                          Connection* conn = nullptr);
   // Runs `body` on a connection holding the session advisory lock of
   // retention, so that one replica at a time deletes (two would contend
-  // for the same rows); when another holds it, skips `body` and returns OK
-  // with `*skipped` true. The lock goes with the connection if it breaks.
-  Status WithRetentionLock(const std::string& what, bool* skipped,
+  // for the same rows); when another holds it, skips `body` (logged) and
+  // returns OK. The lock goes with the connection if it breaks.
+  Status WithRetentionLock(const std::string& what,
                            const std::function<Status(Connection*)>& body);
   // Deletes the groups left without events whose last_seen is before
   // `cutoff` (every such group when `cutoff` is +inf), in bounded batches.

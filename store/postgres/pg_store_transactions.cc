@@ -329,15 +329,13 @@ Status PostgresStore::ListTraceEvents(const std::string& trace_id, size_t limit,
 Status PostgresStore::DeleteTransactionsOlderThan(double cutoff,
                                                   int64_t* deleted) {
   *deleted = 0;
-  bool skipped = false;
-  return WithRetentionLock(
-      "transaction retention", &skipped, [&](Connection* conn) {
-        return DeleteInBatches(
-            "delete old transactions",
-            "DELETE FROM transactions WHERE id IN (SELECT id FROM "
-            "transactions WHERE timestamp < $1 LIMIT 5000)",
-            Params().Double(cutoff), deleted, conn);
-      });
+  return WithRetentionLock("transaction retention", [&](Connection* conn) {
+    return DeleteInBatches(
+        "delete old transactions",
+        "DELETE FROM transactions WHERE id IN (SELECT id FROM "
+        "transactions WHERE timestamp < $1 LIMIT 5000)",
+        Params().Double(cutoff), deleted, conn);
+  });
 }
 
 Status PostgresStore::SaveTracingLabels(const std::string& json) {
