@@ -48,7 +48,12 @@ fi
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  [ -n "${pg:-}" ] && kill -INT "$pg" 2>/dev/null && wait "$pg" 2>/dev/null || true
+  # runuser does not pass SIGINT on: the postmaster (its child) gets it too.
+  if [ -n "${pg:-}" ]; then
+    pkill -INT -P "$pg" 2>/dev/null || true
+    kill -INT "$pg" 2>/dev/null || true
+    wait "$pg" 2>/dev/null || true
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT

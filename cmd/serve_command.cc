@@ -108,9 +108,9 @@ int ServeCommand(const std::vector<std::string>& args) {
     spdlog::warn(
         "storage.driver postgres is a first slice (docs/postgres.md): "
         "projects, keys, events, groups, pod crashes, transactions, cron "
-        "monitors, attachments and feedback are kept; sessions, search, "
-        "stats and merges are not yet (their routes answer 501; sessions are "
-        "dropped)");
+        "monitors, attachments, feedback, sessions and releases are kept; "
+        "search, stats, merges and size retention are not yet (their routes "
+        "answer 501)");
   }
   exporter::Exporter::Options exporter_options;
   exporter_options.version = Version();

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <limits>
@@ -59,6 +60,12 @@ struct TableSpec {
   bool upsert = false;
   // Resume after the target's highest id instead of from the start.
   bool append = false;
+  // Tables keyed by text (release health): no keyset; the whole table is
+  // streamed from the snapshot in key order and every row upserted ON
+  // CONFLICT (<conflict>) with its current values, so a run after an
+  // interruption rewrites them all (they are bounded by the session
+  // limits and the number of releases). key_columns is ignored.
+  const char* conflict = nullptr;
 };
 
 // Columns of `events` read by position for its users.
@@ -252,6 +259,69 @@ const std::vector<TableSpec>& Tables() {
        "EXISTS (SELECT 1 FROM projects p WHERE p.id = x.project_id)",
        false,
        true},
+      // Release health: session records (open ones go on being merged by
+      // sid), their open count, and per release the counters, users and
+      // first/last seen (docs/release-health.md).
+      {"session_records",
+       {{"project_id", Kind::kInt},
+        {"sid", Kind::kText},
+        {"distinct_id_hash", Kind::kText},
+        {"release", Kind::kText},
+        {"environment", Kind::kText},
+        {"started", Kind::kDouble},
+        {"last_seen", Kind::kDouble},
+        {"order_key", Kind::kInt},
+        {"errors", Kind::kInt},
+        {"duration", Kind::kNullableDouble},
+        {"closed", Kind::kBool},
+        {"forget_at", Kind::kDouble},
+        {"deadline", Kind::kDouble}},
+       0,
+       "EXISTS (SELECT 1 FROM projects p WHERE p.id = x.project_id)",
+       true,
+       false,
+       "project_id, sid"},
+      {"session_open_count",
+       {{"id", Kind::kInt}, {"open", Kind::kInt}},
+       0,
+       "",
+       true,
+       false,
+       "id"},
+      {"releases",
+       {{"project_id", Kind::kInt},
+        {"release", Kind::kText},
+        {"environment", Kind::kText},
+        {"first_seen", Kind::kDouble},
+        {"last_seen", Kind::kDouble},
+        {"errors", Kind::kInt}},
+       0,
+       "EXISTS (SELECT 1 FROM projects p WHERE p.id = x.project_id)",
+       true,
+       false,
+       "project_id, release, environment"},
+      {"release_sessions",
+       {{"project_id", Kind::kInt},
+        {"release", Kind::kText},
+        {"environment", Kind::kText},
+        {"status", Kind::kText},
+        {"count", Kind::kInt}},
+       0,
+       "EXISTS (SELECT 1 FROM projects p WHERE p.id = x.project_id)",
+       true,
+       false,
+       "project_id, release, environment, status"},
+      {"release_users",
+       {{"project_id", Kind::kInt},
+        {"release", Kind::kText},
+        {"environment", Kind::kText},
+        {"distinct_id_hash", Kind::kText},
+        {"crashed", Kind::kBool}},
+       0,
+       "EXISTS (SELECT 1 FROM projects p WHERE p.id = x.project_id)",
+       true,
+       false,
+       "project_id, release, environment, distinct_id_hash"},
       // The label budget's state (one row), so the replicas keep the
       // series the single server had.
       {"tracing_labels",
@@ -302,6 +372,10 @@ std::string SelectSql(const TableSpec& spec) {
     if (!columns.empty()) columns += ", ";
     columns += std::string("x.") + column.name;
   }
+  if (spec.conflict != nullptr) {
+    return "SELECT " + columns + " FROM " + spec.table + " x WHERE " +
+           Where(spec) + " ORDER BY " + spec.conflict;
+  }
   std::string keys = std::string("x.") + spec.columns[0].name;
   std::string params = "?1";
   if (spec.key_columns == 2) {
@@ -316,9 +390,13 @@ std::string SelectSql(const TableSpec& spec) {
 
 std::string ConflictSql(const TableSpec& spec) {
   if (!spec.upsert) return "ON CONFLICT DO NOTHING";
-  std::string sql = "ON CONFLICT (id) DO UPDATE SET ";
-  for (size_t i = 1; i < spec.columns.size(); ++i) {
-    if (i > 1) sql += ", ";
+  const std::string target = spec.conflict != nullptr ? spec.conflict : "id";
+  // The conflict target's columns come first in `columns`.
+  const size_t keys =
+      static_cast<size_t>(std::count(target.begin(), target.end(), ',')) + 1;
+  std::string sql = "ON CONFLICT (" + target + ") DO UPDATE SET ";
+  for (size_t i = keys; i < spec.columns.size(); ++i) {
+    if (i > keys) sql += ", ";
     sql += std::string(spec.columns[i].name) + " = EXCLUDED." +
            spec.columns[i].name;
   }
@@ -549,6 +627,11 @@ class Migration {
     const std::string conflict = ConflictSql(spec);
     std::vector<std::string> names;
     for (const Column& column : spec.columns) names.push_back(column.name);
+    if (spec.conflict != nullptr) {
+      status = StreamTable(spec, select, conflict, names, &table);
+      if (!status.ok()) return status;
+      return FinishTable(spec, &table);
+    }
     const bool users = std::string(spec.table) == "events";
     const int batch = options_.batch_rows;
     // Every batch moves `last` forward, and the source snapshot is finite.
@@ -596,12 +679,59 @@ class Migration {
       }
       if (static_cast<int>(rows.size()) < batch) break;
     }
-    status = QueryTargetInt(target_.get(),
-                            std::string("SELECT count(*) FROM ") + spec.table,
-                            &table.target_rows);
+    return FinishTable(spec, &table);
+  }
+
+  // Counts the target's rows of `spec` into the report.
+  Status FinishTable(const TableSpec& spec, TableReport* table) {
+    Status status = QueryTargetInt(
+        target_.get(), std::string("SELECT count(*) FROM ") + spec.table,
+        &table->target_rows);
     if (!status.ok()) return WithContext(status, spec.table);
-    report_->tables.push_back(table);
+    report_->tables.push_back(*table);
     return Status::Ok();
+  }
+
+  // A table without an integer keyset (TableSpec::conflict): one query over
+  // the snapshot, upserted in batches of options_.batch_rows, each its own
+  // target transaction (bounded: the snapshot is finite).
+  Status StreamTable(const TableSpec& spec, const std::string& select,
+                     const std::string& conflict,
+                     const std::vector<std::string>& names,
+                     TableReport* table) {
+    std::vector<Params> rows;
+    Status written = Status::Ok();
+    auto flush = [&]() {
+      if (rows.empty()) return Status::Ok();
+      Status st =
+          store::pg::RunTransaction(target_.get(), {}, [&](Connection* conn) {
+            return store::pg::InsertRows(conn, spec.table, names, rows,
+                                         conflict, nullptr);
+          });
+      if (!st.ok()) {
+        return WithContext(st, std::string("copy ") + spec.table +
+                                   " (run crashctl migrate again to resume)");
+      }
+      table->copied += static_cast<int64_t>(rows.size());
+      if (options_.progress) {
+        options_.progress(spec.table, table->copied, table->source_rows);
+      }
+      rows.clear();
+      return Status::Ok();
+    };
+    Status status = source_.Query(select, {}, [&](const SqliteRow& row) {
+      Params p;
+      for (size_t i = 0; i < spec.columns.size(); ++i) {
+        AppendValue(row, static_cast<int>(i), spec.columns[i].kind, &p);
+      }
+      rows.push_back(std::move(p));
+      if (static_cast<int>(rows.size()) < options_.batch_rows) return true;
+      written = flush();
+      return written.ok();
+    });
+    if (!status.ok()) return status;
+    if (!written.ok()) return written;
+    return flush();
   }
 
   // Attachments in rowid order, kAttachmentRowsPerBatch rows per target

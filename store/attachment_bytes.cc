@@ -19,6 +19,16 @@ struct FileCloser {
 
 }  // namespace
 
+Status CheckAttachmentSizes(const std::vector<model::Attachment>& attachments) {
+  for (const model::Attachment& a : attachments) {
+    if (a.size < 0 || a.size > kMaxAttachmentBytes) {
+      return Status::Invalid("attachment of " + std::to_string(a.size) +
+                             " bytes: beyond the store's limit");
+    }
+  }
+  return Status::Ok();
+}
+
 Status ForEachAttachmentChunk(
     const model::Attachment& a, size_t chunk_bytes,
     const std::function<Status(int64_t offset, std::string_view bytes)>&

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <string_view>
+#include <vector>
 
 #include "crashctl/model/items.h"
 #include "crashctl/util/status.h"
@@ -23,6 +24,10 @@ namespace store {
 constexpr int64_t kMaxAttachmentBytes = int64_t{512} << 20;
 // The most attachments listed for one event.
 constexpr int kMaxAttachmentsPerEvent = 1000;
+
+// kInvalid when an attachment's size is negative or beyond
+// kMaxAttachmentBytes (checked before a store writes any of them).
+Status CheckAttachmentSizes(const std::vector<model::Attachment>& attachments);
 
 // Calls `write(offset, bytes)` for consecutive chunks of at most
 // `chunk_bytes` covering the attachment's `size` bytes, in order (no call

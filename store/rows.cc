@@ -5,6 +5,7 @@
 #include <rapidjson/writer.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "crashctl/util/strings.h"
 #include "cursor.h"
@@ -323,6 +324,10 @@ Status StepToRow(SqliteDb* db, SqliteStmt* stmt, const std::string& what,
   if (rc == SQLITE_ROW) return Status::Ok();
   if (rc == SQLITE_DONE) return MakeStatus(Status::Code::kNotFound, not_found);
   return db->LastStatus(what);
+}
+
+double FiniteOr(double value, double fallback) {
+  return std::isfinite(value) ? value : fallback;
 }
 
 }  // namespace store

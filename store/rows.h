@@ -117,6 +117,10 @@ bool ReadPageRows(SqliteStmt* stmt, int limit, ReadFn read,
 // Clamps a page size: <= 0 means `fallback`, above 1000 means 1000.
 int ClampLimit(int limit, int fallback = 50);
 
+// `value` when finite, else `fallback` (a non-finite time would fail a
+// NOT NULL column).
+double FiniteOr(double value, double fallback);
+
 // Reads a stored spelling; what no version ever wrote reads as the default.
 inline model::Level LevelFrom(const std::string& text) {
   model::Level level = model::Level::kError;

@@ -110,13 +110,8 @@ Status FillBlob(SqliteDb* db, int64_t rowid, const model::Attachment& a) {
 Status SqliteStore::WriteAttachments(
     const std::vector<model::Attachment>& attachments) {
   if (attachments.empty()) return Status::Ok();
-  for (const model::Attachment& a : attachments) {
-    if (a.size < 0 || a.size > kMaxAttachmentBytes) {
-      return MakeStatus(Status::Code::kInvalid,
-                        "attachment of " + std::to_string(a.size) +
-                            " bytes: beyond the store's limit");
-    }
-  }
+  Status checked = CheckAttachmentSizes(attachments);
+  if (!checked.ok()) return checked;
   return Write("write attachments", [&](SqliteDb* db) {
     for (const model::Attachment& a : attachments) {
       Status st;

@@ -16,6 +16,7 @@
 
 #include "cursor.h"
 #include "rows.h"
+#include "session_writes.h"
 #include "sqlite_store.h"
 
 namespace crashctl {
@@ -81,15 +82,8 @@ constexpr char kTouchRelease[] =
     "last_seen = max(last_seen, excluded.last_seen), "
     "errors = errors + excluded.errors";
 
-// Open sessions one update evicts at most.
-constexpr int64_t kMaxEvictionsPerUpdate = 1000;
-
 // Releases listed at most per call of RecentReleases (all projects).
 constexpr int64_t kMaxRecentRows = 1000000;
-
-double Finite(double value, double fallback) {
-  return std::isfinite(value) ? value : fallback;
-}
 
 void ReadRecord(const SqliteStmt& stmt, SessionRecord* out) {
   out->project_id = stmt.Int(0);
@@ -107,25 +101,34 @@ void ReadRecord(const SqliteStmt& stmt, SessionRecord* out) {
   out->forget_at = stmt.Double(11);
 }
 
-// What a transaction adds to one (project, release, environment) row.
-struct ReleaseTouch {
-  double first_seen = 0;
-  double last_seen = 0;
-  int64_t errors = 0;
-  bool set = false;
-  void Add(double first, double last, int64_t n) {
-    if (!set || first < first_seen) first_seen = first;
-    if (!set || last > last_seen) last_seen = last;
-    errors += n;
-    set = true;
+// Writes what `tally` adds, a statement per row.
+Status WriteTally(SqliteDb* db, const ReleaseTally& tally) {
+  Status st;
+  for (const auto& [key, n] : tally.sessions) {
+    SqliteStmt add;
+    if (!db->Prepare(kAddSessions, &add, &st)) return st;
+    add.Bind(1, std::get<0>(key))
+        .Bind(2, std::get<1>(key))
+        .Bind(3, std::get<2>(key))
+        .Bind(4, std::get<3>(key))
+        .Bind(5, n);
+    if (add.Run() != SQLITE_DONE) {
+      return db->LastStatus("count sessions of release " + std::get<1>(key));
+    }
   }
-};
-using TouchKey = std::tuple<int64_t, std::string, std::string>;
-using Touches = std::map<TouchKey, ReleaseTouch>;
-
-Status WriteTouches(SqliteDb* db, const Touches& touches) {
-  for (const auto& [key, touch] : touches) {
-    Status st;
+  for (const auto& [key, crashed] : tally.users) {
+    SqliteStmt user;
+    if (!db->Prepare(kAddUser, &user, &st)) return st;
+    user.Bind(1, std::get<0>(key))
+        .Bind(2, std::get<1>(key))
+        .Bind(3, std::get<2>(key))
+        .Bind(4, std::get<3>(key))
+        .Bind(5, static_cast<int64_t>(crashed ? 1 : 0));
+    if (user.Run() != SQLITE_DONE) {
+      return db->LastStatus("record a user of release " + std::get<1>(key));
+    }
+  }
+  for (const auto& [key, touch] : tally.touches) {
     SqliteStmt stmt;
     if (!db->Prepare(kTouchRelease, &stmt, &st)) return st;
     stmt.Bind(1, std::get<0>(key))
@@ -165,13 +168,13 @@ Status StoreRecord(SqliteDb* db, const SessionRecord& record,
       .Bind(3, record.distinct_id_hash)
       .Bind(4, record.release)
       .Bind(5, record.environment)
-      .Bind(6, Finite(record.started, 0))
-      .Bind(7, Finite(record.last_seen, 0))
+      .Bind(6, FiniteOr(record.started, 0))
+      .Bind(7, FiniteOr(record.last_seen, 0))
       .Bind(8, static_cast<int64_t>(record.order_key))
       .Bind(9, static_cast<int64_t>(record.errors))
       .Bind(11, static_cast<int64_t>(record.closed ? 1 : 0))
-      .Bind(12, Finite(record.forget_at, 0))
-      .Bind(13, Finite(releases::RecordDeadline(record, options), 0));
+      .Bind(12, FiniteOr(record.forget_at, 0))
+      .Bind(13, FiniteOr(releases::RecordDeadline(record, options), 0));
   if (record.duration.has_value() && std::isfinite(*record.duration)) {
     stmt.Bind(10, *record.duration);
   } else {
@@ -181,43 +184,6 @@ Status StoreRecord(SqliteDb* db, const SessionRecord& record,
     return db->LastStatus("store session " + record.sid + " (project " +
                           std::to_string(record.project_id) + ")");
   }
-  return Status::Ok();
-}
-
-// Adds one count to the release's counters and users; remembers the release
-// for WriteTouches.
-Status ApplyCount(SqliteDb* db, const SessionCount& count, double now,
-                  Touches* touches) {
-  if (count.quantity == 0) return Status::Ok();
-  Status st;
-  SqliteStmt add;
-  if (!db->Prepare(kAddSessions, &add, &st)) return st;
-  add.Bind(1, count.project_id)
-      .Bind(2, count.release)
-      .Bind(3, count.environment)
-      .Bind(4, std::string(releases::CountedStatusName(count.status)))
-      .Bind(5, static_cast<int64_t>(
-                   std::min<uint64_t>(count.quantity, INT64_MAX)));
-  if (add.Run() != SQLITE_DONE) {
-    return db->LastStatus("count sessions of release " + count.release);
-  }
-  if (!count.distinct_id_hash.empty()) {
-    SqliteStmt user;
-    if (!db->Prepare(kAddUser, &user, &st)) return st;
-    user.Bind(1, count.project_id)
-        .Bind(2, count.release)
-        .Bind(3, count.environment)
-        .Bind(4, count.distinct_id_hash)
-        .Bind(5,
-              static_cast<int64_t>(
-                  count.status == releases::CountedStatus::kCrashed ? 1 : 0));
-    if (user.Run() != SQLITE_DONE) {
-      return db->LastStatus("record a user of release " + count.release);
-    }
-  }
-  const double started = Finite(count.started, now);
-  (*touches)[{count.project_id, count.release, count.environment}].Add(
-      std::min(started, now), now, 0);
   return Status::Ok();
 }
 
@@ -231,59 +197,65 @@ bool ReadRecords(SqliteStmt* stmt, std::vector<SessionRecord>* out, int* rc) {
   return *rc == SQLITE_DONE;
 }
 
-// Release cursors: base64url of "releases|<first_seen %.17g>|<project>|
-// <release>" (the keyset of ORDER BY first_seen DESC, project_id DESC,
-// release DESC).
-std::string EncodeReleaseCursor(double first_seen, int64_t project,
-                                const std::string& release) {
-  char head[96];
-  std::snprintf(head, sizeof(head), "releases|%.17g|%" PRId64 "|", first_seen,
-                project);
-  return Base64UrlEncode(std::string(head) + release);
-}
-
-bool DecodeReleaseCursor(const std::string& text, double* first_seen,
-                         int64_t* project, std::string* release) {
-  std::string data;
-  if (!Base64UrlDecode(text, &data)) return false;
-  const std::string prefix = "releases|";
-  if (data.compare(0, prefix.size(), prefix) != 0) return false;
-  const size_t a = prefix.size();
-  const size_t b = data.find('|', a);
-  if (b == std::string::npos) return false;
-  const size_t c = data.find('|', b + 1);
-  if (c == std::string::npos) return false;
-  try {
-    size_t used = 0;
-    const std::string fs = data.substr(a, b - a);
-    *first_seen = std::stod(fs, &used);
-    if (used != fs.size() || !std::isfinite(*first_seen)) return false;
-    const std::string pr = data.substr(b + 1, c - b - 1);
-    *project = std::stoll(pr, &used);
-    if (used != pr.size()) return false;
-  } catch (...) {
-    return false;
+// The records in the single writer's transaction (no locks needed).
+class SqliteSessionRecords : public SessionRecords {
+ public:
+  SqliteSessionRecords(SqliteDb* db, const releases::TrackerOptions& options)
+      : db_(db), options_(options) {}
+  Status Load(int64_t project_id, const std::string& sid,
+              std::optional<SessionRecord>* out) override {
+    Status st;
+    SqliteStmt select;
+    if (!db_->Prepare(kSelectRecord, &select, &st)) return st;
+    select.Bind(1, project_id).Bind(2, sid);
+    const int rc = select.Step();
+    if (rc == SQLITE_ROW) {
+      SessionRecord record;
+      ReadRecord(select, &record);
+      *out = std::move(record);
+    } else if (rc != SQLITE_DONE) {
+      return db_->LastStatus("read session " + sid);
+    }
+    return Status::Ok();
   }
-  *release = data.substr(c + 1);
-  return !release->empty();
-}
+  Status CountOpen(int64_t* out) override {
+    Status st;
+    SqliteStmt count;
+    if (!db_->Prepare(kCountOpen, &count, &st)) return st;
+    if (count.Step() != SQLITE_ROW) {
+      return db_->LastStatus("count open sessions");
+    }
+    *out = count.Int(0);
+    return Status::Ok();
+  }
+  Status EarliestOpen(int64_t limit, std::vector<SessionRecord>* out) override {
+    Status st;
+    SqliteStmt earliest;
+    if (!db_->Prepare(kEarliestOpen, &earliest, &st)) return st;
+    earliest.Bind(1, limit);
+    int rc;
+    if (!ReadRecords(&earliest, out, &rc)) {
+      return db_->LastStatus("find sessions to evict");
+    }
+    return Status::Ok();
+  }
+  Status Store(const SessionRecord& record) override {
+    return StoreRecord(db_, record, options_);
+  }
+
+ private:
+  SqliteDb* const db_;
+  const releases::TrackerOptions& options_;
+};
 
 }  // namespace
 
 Status SqliteStore::CountReleaseEvents(
     SqliteDb* db, const std::vector<model::WriteItem>& items,
     const std::vector<model::WriteOutcome>& outcomes) {
-  Touches touches;
-  for (size_t i = 0; i < items.size() && i < outcomes.size(); ++i) {
-    const model::Event& event = items[i].event;
-    if (outcomes[i].duplicate || event.release.empty()) continue;
-    const double received = std::isfinite(event.received) ? event.received : 0;
-    const double timestamp =
-        std::isfinite(event.timestamp) ? event.timestamp : received;
-    touches[{event.project_id, event.release, event.environment}].Add(
-        timestamp, timestamp, 1);
-  }
-  return WriteTouches(db, touches);
+  ReleaseTally tally;
+  tally.AddEvents(items, outcomes);
+  return WriteTally(db, tally);
 }
 
 Status SqliteStore::WriteSessions(const SessionWrite& write,
@@ -293,97 +265,17 @@ Status SqliteStore::WriteSessions(const SessionWrite& write,
     if (counts != nullptr) counts->clear();
     return Status::Ok();
   }
-  const releases::TrackerOptions& options = write.options;
-  const double now = Finite(write.now, 0);
   Status status = Write("write sessions", [&](SqliteDb* db) {
     applied.clear();  // fresh on every retry
-    Touches touches;
-    // Open records: as stored (read when a session first opens), and what
-    // this transaction changed.
-    std::optional<int64_t> stored_open;
+    ReleaseTally tally;
+    SqliteSessionRecords records(db, write.options);
     int64_t open_delta = 0;
-    Status st;
-    for (const releases::SessionUpdate& update : write.updates) {
-      std::optional<SessionRecord> existing;
-      if (!update.sid.empty()) {
-        SqliteStmt select;
-        if (!db->Prepare(kSelectRecord, &select, &st)) return st;
-        select.Bind(1, write.project_id).Bind(2, update.sid);
-        const int rc = select.Step();
-        if (rc == SQLITE_ROW) {
-          SessionRecord record;
-          ReadRecord(select, &record);
-          existing = std::move(record);
-        } else if (rc != SQLITE_DONE) {
-          return db->LastStatus("read session " + update.sid);
-        }
-      }
-      releases::MergeResult merged = releases::MergeSessionUpdate(
-          existing, write.project_id, update, now, options);
-      if (merged.action == releases::MergeResult::Action::kStore) {
-        const bool was_open = existing.has_value() && !existing->closed;
-        const bool opens = !was_open && !merged.record.closed;
-        if (opens) {
-          if (!stored_open.has_value()) {
-            SqliteStmt count;
-            if (!db->Prepare(kCountOpen, &count, &st)) return st;
-            if (count.Step() != SQLITE_ROW) {
-              return db->LastStatus("count open sessions");
-            }
-            stored_open = count.Int(0);
-          }
-          const int64_t open = *stored_open + open_delta;
-          // Make room: the earliest deadline is closed as abnormal.
-          const int64_t max_open =
-              static_cast<int64_t>(std::max<size_t>(options.max_open, 1));
-          if (open >= max_open) {
-            std::vector<SessionRecord> victims;
-            SqliteStmt earliest;
-            if (!db->Prepare(kEarliestOpen, &earliest, &st)) return st;
-            // Bounded: after sessions.max_open was lowered, the excess goes
-            // over several writes (and the expiry passes).
-            earliest.Bind(1, std::min<int64_t>(open - max_open + 1,
-                                               kMaxEvictionsPerUpdate));
-            int rc;
-            if (!ReadRecords(&earliest, &victims, &rc)) {
-              return db->LastStatus("find sessions to evict");
-            }
-            for (SessionRecord& victim : victims) {
-              SessionCount count = releases::CloseAbnormal(
-                  &victim, SessionCount::Reason::kEvicted, options);
-              st = StoreRecord(db, victim, options);
-              if (!st.ok()) return st;
-              st = ApplyCount(db, count, now, &touches);
-              if (!st.ok()) return st;
-              applied.push_back(std::move(count));
-              --open_delta;
-            }
-          }
-          ++open_delta;
-        } else if (was_open && merged.record.closed) {
-          --open_delta;
-        }
-        st = StoreRecord(db, merged.record, options);
-        if (!st.ok()) return st;
-        const double started = Finite(merged.record.started, now);
-        touches[{merged.record.project_id, merged.record.release,
-                 merged.record.environment}]
-            .Add(std::min(started, now), now, 0);
-      }
-      if (merged.count.has_value()) {
-        st = ApplyCount(db, *merged.count, now, &touches);
-        if (!st.ok()) return st;
-        applied.push_back(std::move(*merged.count));
-      }
-    }
-    for (const SessionCount& count : write.aggregate_counts) {
-      st = ApplyCount(db, count, now, &touches);
-      if (!st.ok()) return st;
-      applied.push_back(count);
-    }
+    Status st =
+        MergeSessionWrite(write, &records, &tally, &applied, &open_delta);
+    if (!st.ok()) return st;
     st = AddOpen(db, open_delta);
     if (!st.ok()) return st;
-    return WriteTouches(db, touches);
+    return WriteTally(db, tally);
   });
   if (counts != nullptr) {
     if (status.ok()) {
@@ -406,7 +298,7 @@ Status SqliteStore::ExpireSessions(double now,
   Status status = Write("expire sessions", [&](SqliteDb* db) {
     applied.clear();
     done = 0;
-    Touches touches;
+    ReleaseTally tally;
     Status st;
     std::vector<SessionRecord> expired;
     SqliteStmt select;
@@ -421,8 +313,7 @@ Status SqliteStore::ExpireSessions(double now,
           &record, SessionCount::Reason::kTimedOut, options);
       st = StoreRecord(db, record, options);
       if (!st.ok()) return st;
-      st = ApplyCount(db, count, now, &touches);
-      if (!st.ok()) return st;
+      tally.AddCount(count, now);
       applied.push_back(std::move(count));
     }
     done = expired.size();
@@ -437,7 +328,7 @@ Status SqliteStore::ExpireSessions(double now,
       }
       done += static_cast<size_t>(db->Changes());
     }
-    return WriteTouches(db, touches);
+    return WriteTally(db, tally);
   });
   if (status.ok()) {
     if (counts != nullptr) *counts = std::move(applied);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "payload_codec.h"
+#include "rows.h"
 
 namespace crashctl {
 namespace store {
@@ -22,10 +23,6 @@ namespace {
 constexpr size_t kMaxStoredSpans = 100000;
 
 }  // namespace
-
-double FiniteOr(double value, double fallback) {
-  return std::isfinite(value) ? value : fallback;
-}
 
 // The spans as JSON: an array of [span_id, parent_span_id, op, description,
 // status, start, end] arrays, then EncodePayload's compressed form.

@@ -58,10 +58,6 @@ Status StartTransactionPage(const TransactionQuery& query, std::string* sort,
 std::string NextTransactionCursor(const model::StoredTransaction& last,
                                   const std::string& sort);
 
-// `value` when finite, else `fallback` (a non-finite time would fail a
-// NOT NULL column).
-double FiniteOr(double value, double fallback);
-
 }  // namespace store
 }  // namespace crashctl
 

@@ -245,10 +245,12 @@ CREATE INDEX monitor_checkins_received ON monitor_checkins (received);
       // 1 MiB in attachment_chunks, written one at a time from memory or
       // the spool file and read back in order, so that no write holds a
       // large attachment whole. Both go with their events: the statement
-      // triggers below delete them in the statement that deletes the
-      // events, and fill in the group of feedback sent before its event
-      // (one probe of an empty partial index per statement when there is
-      // none waiting). Those whose event never came go by age (retention).
+      // trigger below deletes them in the statement that deletes the
+      // events. Those whose event never came go by age (retention).
+      // Feedback sent before its event waits with group_id 0
+      // (feedback_waiting); reads find its group from the event and
+      // PostgresStore::Maintain fills it in (pg_store_attachments.cc): an
+      // insert trigger on events would cost every event batch.
       {7, "attachments and feedback", R"sql(
 CREATE TABLE attachments (
   id text PRIMARY KEY,
@@ -289,7 +291,7 @@ CREATE INDEX feedback_event ON feedback (event_id, timestamp)
   WHERE event_id <> '';
 CREATE INDEX feedback_group ON feedback (group_id, timestamp)
   WHERE group_id <> 0;
-CREATE INDEX feedback_waiting ON feedback (project_id, event_id)
+CREATE INDEX feedback_waiting ON feedback (received)
   WHERE group_id = 0 AND event_id <> '';
 CREATE INDEX feedback_received ON feedback (received);
 
@@ -310,21 +312,66 @@ END $$;
 CREATE TRIGGER events_delete_items AFTER DELETE ON events
   REFERENCING OLD TABLE AS deleted_events
   FOR EACH STATEMENT EXECUTE FUNCTION crashctl_events_deleted();
-
-CREATE FUNCTION crashctl_events_inserted() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-  IF EXISTS (SELECT 1 FROM feedback WHERE group_id = 0 AND event_id <> '')
-  THEN
-    UPDATE feedback f SET group_id = n.group_id FROM inserted_events n
-      WHERE f.project_id = n.project_id AND f.event_id = n.event_id
-        AND f.group_id = 0 AND f.event_id <> '';
-  END IF;
-  RETURN NULL;
-END $$;
-CREATE TRIGGER events_group_feedback AFTER INSERT ON events
-  REFERENCING NEW TABLE AS inserted_events
-  FOR EACH STATEMENT EXECUTE FUNCTION crashctl_events_inserted();
+)sql",
+       false},
+      // Release health (docs/release-health.md): the SQLite schema's
+      // version 6. Sessions merged by (project_id, sid) into
+      // session_records (a writer takes a transaction-scoped advisory lock
+      // per sid, then the row FOR UPDATE; evictions and expiry take rows
+      // FOR UPDATE SKIP LOCKED), session_open_count the number open (for
+      // sessions.max_open), release_sessions / release_users what ended,
+      // releases per (release, environment) first/last seen and errors
+      // (WriteEvents upserts it in the event batch). No foreign keys, as on
+      // SQLite: deleted with their project and by retention explicitly.
+      {8, "sessions and releases", R"sql(
+CREATE TABLE session_records (
+  project_id bigint NOT NULL,
+  sid text NOT NULL,
+  distinct_id_hash text NOT NULL DEFAULT '',
+  release text NOT NULL,
+  environment text NOT NULL DEFAULT '',
+  started double precision NOT NULL,
+  last_seen double precision NOT NULL,
+  order_key bigint NOT NULL DEFAULT 0,
+  errors bigint NOT NULL DEFAULT 0,
+  duration double precision,
+  closed boolean NOT NULL DEFAULT false,
+  forget_at double precision NOT NULL DEFAULT 0,
+  deadline double precision NOT NULL,
+  PRIMARY KEY (project_id, sid)
+);
+CREATE INDEX session_records_deadline ON session_records (closed, deadline);
+CREATE TABLE session_open_count (
+  id integer PRIMARY KEY CHECK (id = 1),
+  open bigint NOT NULL
+);
+INSERT INTO session_open_count (id, open) VALUES (1, 0);
+CREATE TABLE release_sessions (
+  project_id bigint NOT NULL,
+  release text NOT NULL,
+  environment text NOT NULL DEFAULT '',
+  status text NOT NULL,
+  count bigint NOT NULL DEFAULT 0,
+  PRIMARY KEY (project_id, release, environment, status)
+);
+CREATE TABLE release_users (
+  project_id bigint NOT NULL,
+  release text NOT NULL,
+  environment text NOT NULL DEFAULT '',
+  distinct_id_hash text NOT NULL,
+  crashed boolean NOT NULL DEFAULT false,
+  PRIMARY KEY (project_id, release, environment, distinct_id_hash)
+);
+CREATE TABLE releases (
+  project_id bigint NOT NULL,
+  release text NOT NULL,
+  environment text NOT NULL DEFAULT '',
+  first_seen double precision NOT NULL,
+  last_seen double precision NOT NULL,
+  errors bigint NOT NULL DEFAULT 0,
+  PRIMARY KEY (project_id, release, environment)
+);
+CREATE INDEX releases_last_seen ON releases (last_seen);
 )sql",
        false},
   };

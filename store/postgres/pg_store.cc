@@ -47,6 +47,14 @@ constexpr int kMaxDeleteBatches = 100000;
 // installations (or test schemas) may share one.
 constexpr char kRetentionLockKey[] =
     "hashtextextended('crashctl.retention.' || current_schema(), 0)";
+// A project's open sessions leave the open count as they go (at most
+// 5,000 a statement; the rows it deleted are its SELECT's).
+constexpr char kDeleteOpenSessions[] =
+    "WITH gone AS (DELETE FROM session_records WHERE ctid IN (SELECT ctid "
+    "FROM session_records WHERE project_id = $1 AND closed = false LIMIT "
+    "5000) RETURNING 1), counted AS (UPDATE session_open_count SET open = "
+    "greatest(open - (SELECT count(*) FROM gone), 0) WHERE id = 1) SELECT 1 "
+    "FROM gone";
 constexpr size_t kMaxKeyLabelBytes = 200;
 
 constexpr char kKeyColumns[] =
@@ -292,6 +300,15 @@ Status PostgresStore::DeleteProject(int64_t id) {
       "WHERE project_id = $1 LIMIT 5000)",
       "DELETE FROM feedback WHERE id IN (SELECT id FROM feedback "
       "WHERE project_id = $1 LIMIT 5000)",
+      kDeleteOpenSessions,
+      "DELETE FROM session_records WHERE ctid IN (SELECT ctid FROM "
+      "session_records WHERE project_id = $1 LIMIT 5000)",
+      "DELETE FROM releases WHERE ctid IN (SELECT ctid FROM releases "
+      "WHERE project_id = $1 LIMIT 5000)",
+      "DELETE FROM release_sessions WHERE ctid IN (SELECT ctid FROM "
+      "release_sessions WHERE project_id = $1 LIMIT 5000)",
+      "DELETE FROM release_users WHERE ctid IN (SELECT ctid FROM "
+      "release_users WHERE project_id = $1 LIMIT 5000)",
       "DELETE FROM groups g WHERE g.id IN (SELECT id FROM groups "
       "WHERE project_id = $1 LIMIT 5000) AND NOT EXISTS "
       "(SELECT 1 FROM events e WHERE e.group_id = g.id)",
@@ -304,13 +321,18 @@ Status PostgresStore::DeleteProject(int64_t id) {
     deleted += changes;
   }
   status = InTransaction("delete project", [&](Connection* conn) {
-    for (const char* sql : {"DELETE FROM project_keys WHERE project_id = $1",
-                            "DELETE FROM events WHERE project_id = $1",
-                            "DELETE FROM transactions WHERE project_id = $1",
-                            "DELETE FROM monitors WHERE project_id = $1",
-                            "DELETE FROM attachments WHERE project_id = $1",
-                            "DELETE FROM feedback WHERE project_id = $1",
-                            "DELETE FROM groups WHERE project_id = $1"}) {
+    for (const char* sql :
+         {"DELETE FROM project_keys WHERE project_id = $1",
+          "DELETE FROM events WHERE project_id = $1",
+          "DELETE FROM transactions WHERE project_id = $1",
+          "DELETE FROM monitors WHERE project_id = $1",
+          "DELETE FROM attachments WHERE project_id = $1",
+          "DELETE FROM feedback WHERE project_id = $1", kDeleteOpenSessions,
+          "DELETE FROM session_records WHERE project_id = $1",
+          "DELETE FROM releases WHERE project_id = $1",
+          "DELETE FROM release_sessions WHERE project_id = $1",
+          "DELETE FROM release_users WHERE project_id = $1",
+          "DELETE FROM groups WHERE project_id = $1"}) {
       Status st = conn->ExecPrepared(sql, Params().Int(id));
       if (!st.ok()) return st;
     }
@@ -855,7 +877,23 @@ Status PostgresStore::DeleteOlderThan(double cutoff, int64_t* deleted) {
     // Attachments and feedback of the deleted events went with them
     // (trigger); those without an event go by age.
     int64_t orphans = 0;
-    return DeleteOrphanItems(cutoff, &orphans, conn);
+    st = DeleteOrphanItems(cutoff, &orphans, conn);
+    if (!st.ok()) return st;
+    // Releases not seen since the cutoff, with their session counters and
+    // users; a release a writer holds (it locks the releases row first) is
+    // left for the next pass.
+    int64_t releases = 0;
+    return DeleteInBatches(
+        "delete old releases",
+        "WITH gone AS (DELETE FROM releases WHERE ctid IN (SELECT ctid FROM "
+        "releases WHERE last_seen < $1 LIMIT 5000 FOR UPDATE SKIP LOCKED) "
+        "RETURNING project_id, release, environment), s AS (DELETE FROM "
+        "release_sessions x USING gone g WHERE x.project_id = g.project_id "
+        "AND x.release = g.release AND x.environment = g.environment), u AS "
+        "(DELETE FROM release_users x USING gone g WHERE x.project_id = "
+        "g.project_id AND x.release = g.release AND x.environment = "
+        "g.environment) SELECT 1 FROM gone",
+        Params().Double(cutoff), &releases, conn);
   });
 }
 
@@ -879,7 +917,9 @@ Status PostgresStore::UsedBytes(int64_t* bytes) {
         "'group_users', 'crashes', 'crash_groups', 'store_health', "
         "'schema_migrations', 'sqlite_imports', 'transactions', "
         "'tracing_labels', 'monitors', 'monitor_checkins', 'attachments', "
-        "'attachment_chunks', 'feedback')",
+        "'attachment_chunks', 'feedback', 'session_records', "
+        "'session_open_count', 'release_sessions', 'release_users', "
+        "'releases')",
         Params(), &r);
     if (!st.ok()) return st;
     return r.Int(0, 0, bytes);

@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "crashctl/store/pg/connection.h"
@@ -26,6 +27,9 @@
 
 namespace crashctl {
 namespace store {
+
+struct ReleaseTally;  // session_writes.h
+
 namespace pg {
 
 // The schema, in order (pg_schema.cc).
@@ -34,6 +38,10 @@ const std::vector<Migration>& StoreMigrations();
 // Fills linked_crashes of groups[0..count) (crash ids, newest first, at
 // most kMaxLinks each) with one query (pg_store_crashes.cc).
 Status LoadGroupLinks(Connection* conn, model::Group* groups, size_t count);
+
+// Writes what `tally` adds to the release tables: releases first, then the
+// session counters and users, each in key order (pg_store_sessions.cc).
+Status WriteReleaseTally(Connection* conn, const ReleaseTally& tally);
 
 // "project N not found", and kNotFound with it when there is no project
 // `id` (pg_store.cc).
@@ -129,6 +137,19 @@ class PostgresStore : public Store {
   Status ListMonitorCheckIns(int64_t monitor_id, int limit,
                              const std::string& cursor,
                              model::Page<model::MonitorCheckIn>* out) override;
+
+  // --- release health (pg_store_sessions.cc) -----------------------------
+  Status WriteSessions(const SessionWrite& write,
+                       std::vector<releases::SessionCount>* counts) override;
+  Status ExpireSessions(double now, const releases::TrackerOptions& options,
+                        size_t max_items,
+                        std::vector<releases::SessionCount>* counts,
+                        size_t* handled) override;
+  Status ListReleases(const ReleaseQuery& query,
+                      model::Page<model::ReleaseSummary>* out) override;
+  Status RecentReleases(
+      size_t per_project,
+      std::vector<std::pair<int64_t, std::string>>* out) override;
 
   // --- attachments and feedback (pg_store_attachments.cc) ---------------
   Status WriteAttachments(

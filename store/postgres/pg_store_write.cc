@@ -18,6 +18,8 @@
 //     The new events' users go into group_users first (ON CONFLICT DO
 //     NOTHING RETURNING tells which are new), and `users` counts them.
 //  4. Delete the groups step 1 created that got no event (all duplicates).
+//  5. Upsert the new events' releases (first/last seen, errors), in key
+//     order (pg_store_sessions.cc WriteReleaseTally).
 // OK only after the checked COMMIT answered COMMIT.
 #include <cmath>
 #include <map>
@@ -31,6 +33,7 @@
 #include "payload_codec.h"
 #include "pg_store.h"
 #include "rows.h"
+#include "session_writes.h"
 
 namespace crashctl {
 namespace store {
@@ -357,7 +360,11 @@ Status PostgresStore::WriteEvents(const std::vector<model::WriteItem>& items,
           Params().Text("{" + unused + "}"));
       if (!st.ok()) return st;
     }
-    return Status::Ok();
+    // 5. The releases of the new events: one multi-row upsert of
+    // (project, release, environment), in key order.
+    ReleaseTally releases;
+    releases.AddEvents(items, results);
+    return WriteReleaseTally(conn, releases);
   });
   if (status.ok() && outcomes != nullptr) *outcomes = std::move(results);
   return status;

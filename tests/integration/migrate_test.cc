@@ -15,7 +15,9 @@
 #include <vector>
 
 #include "crashctl/model/records.h"
+#include "crashctl/releases/sessions.h"
 #include "crashctl/store/sqlite.h"
+#include "crashctl/util/time.h"
 #include "tests/testing/events.h"
 #include "tests/testing/postgres_server.h"
 #include "tests/testing/server_process.h"
@@ -168,6 +170,25 @@ TEST(MigrateTest, CopiesResumesAndServesFromPostgres) {
     feedback.comments = "it broke";
     feedback.timestamp = feedback.received = 1000;
     ASSERT_TRUE(sqlite->WriteFeedback({feedback}).ok());
+    // Release health: an exited session and one still open, of shop@1.0.
+    store::SessionWrite sessions;
+    sessions.project_id = project.id;
+    sessions.now = util::NowSeconds();
+    for (char sid : {'5', '6'}) {
+      releases::SessionUpdate update;
+      update.sid = Id(sid);
+      update.init = true;
+      update.started = sessions.now - 60;
+      update.timestamp = sessions.now;
+      update.status = sid == '5' ? releases::SessionStatus::kExited
+                                 : releases::SessionStatus::kOk;
+      update.attrs.release = "shop@1.0";
+      update.attrs.environment = "production";
+      sessions.updates.push_back(update);
+    }
+    std::vector<releases::SessionCount> counted;
+    ASSERT_TRUE(sqlite->WriteSessions(sessions, &counted).ok());
+    ASSERT_EQ(counted.size(), 1u);
   }
 
   r = RunCommand({CrashctlBinary(), "migrate", "--from", data.path(), "--to",
@@ -181,6 +202,10 @@ TEST(MigrateTest, CopiesResumesAndServesFromPostgres) {
   EXPECT_TRUE(Contains(r.out, "monitor_checkins: 1 rows")) << r.out;
   EXPECT_TRUE(Contains(r.out, "attachments: 1 rows (copied now 1)")) << r.out;
   EXPECT_TRUE(Contains(r.out, "feedback: 1 rows")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "session_records: 2 rows")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "session_open_count: 1 rows")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "releases: 1 rows")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "release_sessions: 1 rows")) << r.out;
   EXPECT_TRUE(Contains(r.out, "sum of group counts (5)")) << r.out;
 
   // An interruption after the second batch of events: the rest is copied
@@ -221,6 +246,27 @@ TEST(MigrateTest, CopiesResumesAndServesFromPostgres) {
   HttpResult event = server->Get("/api/v1/events/" + Id('a'));
   ASSERT_EQ(event.status, 200) << event.body;
   EXPECT_TRUE(Contains(event.body, "\"comments\":\"it broke\"")) << event.body;
+  // The open session goes on: its end is counted on the copied release.
+  const std::string envelope =
+      "{}\n{\"type\":\"session\"}\n{\"sid\":\"" + Id('6') +
+      "\",\"status\":\"exited\",\"started\":\"" +
+      util::FormatRfc3339Millis(util::NowSeconds() - 60) +
+      "\",\"attrs\":{\"release\":\"shop@1.0\",\"environment\":"
+      "\"production\"}}\n";
+  ASSERT_EQ(server
+                ->Post("/api/" + std::to_string(project.id) +
+                           "/envelope/?sentry_key=" + project.key,
+                       envelope)
+                .status,
+            200);
+  HttpResult listed;
+  EXPECT_TRUE(testing::WaitFor(
+      [&] {
+        listed = server->Get("/api/v1/releases");
+        return Contains(listed.body, "\"exited\":2");
+      },
+      10))
+      << listed.body;
   // The monitor and its check-in; the next check-in goes on counting.
   ASSERT_EQ(server->Get(cron + "?status=ok").status, 202) << server->Log();
   HttpResult monitors = server->Get("/api/v1/monitors");

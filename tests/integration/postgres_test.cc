@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 
+#include "crashctl/util/time.h"
 #include "tests/testing/events.h"
 #include "tests/testing/postgres_server.h"
 #include "tests/testing/server_process.h"
@@ -111,9 +112,8 @@ TEST_F(PostgresIntegrationTest, EventsGroupsAndRestart) {
                     Envelope(Id('d'), EventJson(Id('d'), "ValueError", "bad")),
                     {"Content-Type: application/x-sentry-envelope"});
   ASSERT_EQ(r.status, 200) << r.body;
-  // A transaction (stored) and a session item (dropped: this driver keeps
-  // no sessions yet), never a 503 the SDK would retry forever.
-  const std::string now = "2026-12-03T12:00:00Z";
+  // A transaction and a session item, both stored.
+  const std::string now = util::FormatRfc3339Millis(util::NowSeconds());
   r = server_->Post(
       envelope_path,
       "{}\n{\"type\":\"transaction\"}\n"
@@ -166,8 +166,19 @@ TEST_F(PostgresIntegrationTest, EventsGroupsAndRestart) {
   EXPECT_EQ(r.status, 200) << r.body;
   EXPECT_NE(r.body.find("GET /cart"), std::string::npos) << r.body;
 
+  // Releases: the envelope's exited session, counted on its release.
+  EXPECT_TRUE(testing::WaitFor(
+      [&] {
+        r = server_->Get("/api/v1/releases?project=" + std::to_string(id));
+        return r.status == 200 &&
+               r.body.find("\"shop@1.0\"") != std::string::npos &&
+               r.body.find("\"exited\":1") != std::string::npos;
+      },
+      10))
+      << r.status << " " << r.body << server_->Log();
+
   // Features the driver lacks answer 501 with an error, the server stays.
-  r = server_->Get("/api/v1/releases?project=" + std::to_string(id));
+  r = server_->Get("/api/v1/groups?query=sku");
   EXPECT_EQ(r.status, 501) << r.body;
   EXPECT_TRUE(ParseJson(r.body).HasMember("error")) << r.body;
   EXPECT_EQ(server_->Get("/healthz").status, 200);

@@ -9,15 +9,18 @@
 //    error, one unhandled exception), release api@3.1.0.
 // Asserts crashctl_sessions_total on /metrics and GET /api/v1/releases
 // (sessions by status, crash-free sessions and users, errors, new groups).
-// Each test is skipped when its SDK is missing.
+// Each test is skipped when its SDK is missing. Every case runs on both
+// storage drivers (Backends/...sqlite, .../postgres: a fresh schema on the
+// shared PostgreSQL test server, testing::StorageEnv).
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 #include <sys/stat.h>
 
 #include <cstdlib>
+#include <memory>
 #include <string>
 
-#include "server_fixture.h"
+#include "tests/testing/postgres_server.h"
 #include "tests/testing/server_process.h"
 
 namespace crashctl {
@@ -31,11 +34,18 @@ bool Exists(const std::string& path) {
   return stat(path.c_str(), &st) == 0;
 }
 
-class SessionsSdkTest : public testing::ServerWithProjectTest {
+class SessionsSdkTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    ServerWithProjectTest::SetUp();
-    if (HasFatalFailure()) return;
+    std::string error;
+    ServerProcess::Options options;
+    if (!testing::StorageEnv(GetParam(), &options.env, &error)) {
+      GTEST_SKIP() << error;
+    }
+    server_ = ServerProcess::Start(options, &error);
+    ASSERT_TRUE(server_) << error;
+    project_ = server_->CreateProject("shop");
+    ASSERT_FALSE(project_.key.empty());
     pid_ = std::to_string(project_.id);
   }
 
@@ -77,10 +87,16 @@ class SessionsSdkTest : public testing::ServerWithProjectTest {
     return found;
   }
 
+  std::unique_ptr<ServerProcess> server_;
+  ServerProcess::ProjectInfo project_;
   std::string pid_;
 };
 
-TEST_F(SessionsSdkTest, SentryNodeSessionsAndRequestAggregates) {
+INSTANTIATE_TEST_SUITE_P(Backends, SessionsSdkTest,
+                         ::testing::Values("sqlite", "postgres"),
+                         [](const auto& info) { return info.param; });
+
+TEST_P(SessionsSdkTest, SentryNodeSessionsAndRequestAggregates) {
   const char* node_path = std::getenv("NODE_PATH");
   const std::string modules =
       node_path != nullptr && *node_path != '\0'
@@ -137,7 +153,7 @@ TEST_F(SessionsSdkTest, SentryNodeSessionsAndRequestAggregates) {
             std::string::npos);
 }
 
-TEST_F(SessionsSdkTest, SentryPythonWsgiAggregates) {
+TEST_P(SessionsSdkTest, SentryPythonWsgiAggregates) {
   std::string python;
   for (const char* candidate : {"/usr/bin/python3", "python3"}) {
     if (testing::RunCommand({candidate, "-c", "import sentry_sdk"}, {}, 30)

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "crashctl/util/time.h"
 #include "store_test_util.h"
 #include "tests/store/backend_fixture.h"
 
@@ -152,7 +153,8 @@ TEST_P(AttachmentStoreTest, FailedWriteStoresNothing) {
 }
 
 TEST_P(AttachmentStoreTest, FeedbackFindsItsGroupWhicheverComesFirst) {
-  ASSERT_OK(store_->WriteFeedback({Feedback(1, EventId(1), 1001)}));
+  const double now = util::NowSeconds();
+  ASSERT_OK(store_->WriteFeedback({Feedback(1, EventId(1), now + 1)}));
   ASSERT_EQ(OfEvent(EventId(1)).size(), 1u);
   EXPECT_EQ(OfEvent(EventId(1))[0].group_id, 0);
   const int64_t group =
@@ -160,9 +162,9 @@ TEST_P(AttachmentStoreTest, FeedbackFindsItsGroupWhicheverComesFirst) {
   ASSERT_GT(group, 0);
   // After its event, and a retry of the first.
   ASSERT_OK(store_->WriteFeedback(
-      {Feedback(2, EventId(1), 1002), Feedback(1, EventId(1), 1001)}));
+      {Feedback(2, EventId(1), now + 2), Feedback(1, EventId(1), now + 1)}));
   // About no event at all.
-  ASSERT_OK(store_->WriteFeedback({Feedback(3, "", 1003)}));
+  ASSERT_OK(store_->WriteFeedback({Feedback(3, "", now + 3)}));
   const std::vector<model::Feedback> of_event = OfEvent(EventId(1));
   ASSERT_EQ(of_event.size(), 2u);
   EXPECT_EQ(of_event[0].feedback_id, EventId(800002));  // newest first

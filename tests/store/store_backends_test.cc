@@ -15,7 +15,6 @@
 #include <set>
 #include <string>
 #include <thread>
-#include <utility>
 #include <vector>
 
 #include "crashctl/store/pg/connection.h"
@@ -722,8 +721,10 @@ TEST_F(PostgresStoreTest, UnimplementedMethodsSaySo) {
   std::unique_ptr<Store> store;
   ASSERT_OK(OpenPostgres(PostgresTestOptions(conninfo), &store));
   Status status;
-  std::vector<std::pair<int64_t, std::string>> releases;
-  EXPECT_EQ(store->RecentReleases(10, &releases).code(),
+  GroupQuery searching;
+  searching.query = search::Query();
+  model::Page<model::Group> found;
+  EXPECT_EQ(store->ListGroups(searching, &found).code(),
             Status::Code::kInternal);
   EXPECT_EQ(store->IntegrityCheck().code(), Status::Code::kInternal);
   int64_t deleted = -1;

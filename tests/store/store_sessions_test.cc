@@ -1,17 +1,23 @@
-// SqliteStore release health (issue 18): WriteSessions merges updates by
+// Release health on both store backends (issue 18; PostgreSQL: issue 21):
+// WriteSessions merges updates by
 // (project, sid) and counts each session once at its end; ExpireSessions
 // closes silent sessions as abnormal and forgets old closed records;
 // max_open evicts the earliest deadline; ListReleases sums the counters,
 // users, errors and new groups; RecentReleases gives the label budget.
+// Two replicas (two stores on one database) sending the same sessions at
+// once count each one once.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include "crashctl/releases/sessions.h"
+#include "tests/store/backend_fixture.h"
 #include "tests/store/store_test_util.h"
 
 namespace crashctl {
@@ -22,9 +28,8 @@ using releases::CountedStatus;
 using releases::SessionCount;
 using releases::SessionStatus;
 using releases::SessionUpdate;
+using testing_util::BackendStoreTest;
 using testing_util::MakeItem;
-using testing_util::QueryInt;
-using testing_util::StoreTest;
 
 constexpr double kT0 = 1700000000;
 
@@ -51,10 +56,16 @@ SessionUpdate Update(int sid, SessionStatus status, double at,
   return u;
 }
 
-class StoreSessionsTest : public StoreTest {
+class StoreSessionsTest : public BackendStoreTest {
  protected:
   std::vector<SessionCount> Send(std::vector<SessionUpdate> updates, double now,
                                  std::vector<SessionCount> aggregates = {}) {
+    return SendTo(store_.get(), std::move(updates), now, std::move(aggregates));
+  }
+  std::vector<SessionCount> SendTo(Store* store,
+                                   std::vector<SessionUpdate> updates,
+                                   double now,
+                                   std::vector<SessionCount> aggregates = {}) {
     SessionWrite write;
     write.project_id = project_.id;
     write.now = now;
@@ -62,7 +73,7 @@ class StoreSessionsTest : public StoreTest {
     write.aggregate_counts = std::move(aggregates);
     write.options = tracker_;
     std::vector<SessionCount> counts;
-    const Status status = store_->WriteSessions(write, &counts);
+    const Status status = store->WriteSessions(write, &counts);
     EXPECT_TRUE(status.ok()) << status.message();
     return counts;
   }
@@ -85,8 +96,9 @@ class StoreSessionsTest : public StoreTest {
 
   releases::TrackerOptions tracker_;
 };
+CRASHCTL_STORE_BACKENDS(StoreSessionsTest);
 
-TEST_F(StoreSessionsTest, MergesBySidAndCountsOnceAtTheEnd) {
+TEST_P(StoreSessionsTest, MergesBySidAndCountsOnceAtTheEnd) {
   // init: true on every update, then an exit, then a duplicate exit.
   EXPECT_TRUE(Send({Update(1, SessionStatus::kOk, kT0)}, kT0).empty());
   EXPECT_TRUE(
@@ -105,7 +117,7 @@ TEST_F(StoreSessionsTest, MergesBySidAndCountsOnceAtTheEnd) {
   EXPECT_EQ(r.environments, std::vector<std::string>{"production"});
 }
 
-TEST_F(StoreSessionsTest, CrashedErroredAndDuplicatesInOneWrite) {
+TEST_P(StoreSessionsTest, CrashedErroredAndDuplicatesInOneWrite) {
   // The crash update twice (as @sentry/node sends it), an errored exit
   // (ok with errors, then exited), a sid-less exited update.
   std::vector<SessionCount> counts =
@@ -126,11 +138,10 @@ TEST_F(StoreSessionsTest, CrashedErroredAndDuplicatesInOneWrite) {
   EXPECT_EQ(r.users, 3u);
   EXPECT_EQ(r.crashed_users, 1u);
   // The sid-less update was not stored.
-  EXPECT_EQ(QueryInt(store_->path(), "SELECT count(*) FROM session_records"),
-            2);
+  EXPECT_EQ(QueryCount("SELECT count(*) FROM session_records"), 2);
 }
 
-TEST_F(StoreSessionsTest, AggregatesAndUsersPerEnvironment) {
+TEST_P(StoreSessionsTest, AggregatesAndUsersPerEnvironment) {
   releases::SessionAggregates item;
   item.attrs.release = "web@2";
   item.attrs.environment = "staging";
@@ -160,7 +171,7 @@ TEST_F(StoreSessionsTest, AggregatesAndUsersPerEnvironment) {
   EXPECT_EQ(staging.users, 2u);
 }
 
-TEST_F(StoreSessionsTest, RetentionDeletesReleasesNotSeenSinceTheCutoff) {
+TEST_P(StoreSessionsTest, RetentionDeletesReleasesNotSeenSinceTheCutoff) {
   Send({Update(1, SessionStatus::kCrashed, kT0, "old@1", "u1")}, kT0);
   Send({Update(2, SessionStatus::kExited, kT0 + 1000, "new@2", "u2")},
        kT0 + 1000);
@@ -184,7 +195,7 @@ TEST_F(StoreSessionsTest, RetentionDeletesReleasesNotSeenSinceTheCutoff) {
   EXPECT_EQ(again.crashed_users, 0u);
 }
 
-TEST_F(StoreSessionsTest, ExpireClosesSilentSessionsAsAbnormal) {
+TEST_P(StoreSessionsTest, ExpireClosesSilentSessionsAsAbnormal) {
   tracker_.idle_timeout_seconds = 100;
   Send({Update(1, SessionStatus::kOk, kT0), Update(2, SessionStatus::kOk, kT0),
         Update(3, SessionStatus::kOk, kT0)},
@@ -211,21 +222,18 @@ TEST_F(StoreSessionsTest, ExpireClosesSilentSessionsAsAbnormal) {
   EXPECT_TRUE(
       Send({Update(1, SessionStatus::kExited, kT0 + 160)}, kT0 + 160).empty());
   // Closed records are forgotten after max_age + 120 s.
-  EXPECT_EQ(QueryInt(store_->path(),
-                     "SELECT count(*) FROM session_records WHERE closed = 1"),
-            2);
+  EXPECT_EQ(QueryCount("SELECT count(*) FROM session_records WHERE closed"), 2);
   const double later = kT0 + tracker_.max_age_seconds + 200;
   ASSERT_TRUE(
       store_->ExpireSessions(later, tracker_, 100, &counts, &handled).ok());
   EXPECT_EQ(counts.size(), 1u);  // sid 3, past the max age
   ASSERT_TRUE(
       store_->ExpireSessions(later, tracker_, 100, &counts, &handled).ok());
-  EXPECT_EQ(QueryInt(store_->path(), "SELECT count(*) FROM session_records"),
-            0);
+  EXPECT_EQ(QueryCount("SELECT count(*) FROM session_records"), 0);
   EXPECT_EQ(Release("app@1.0").abnormal, 3u);
 }
 
-TEST_F(StoreSessionsTest, EvictsTheEarliestDeadlineBeyondMaxOpen) {
+TEST_P(StoreSessionsTest, EvictsTheEarliestDeadlineBeyondMaxOpen) {
   tracker_.max_open = 2;
   Send({Update(1, SessionStatus::kOk, kT0)}, kT0);
   Send({Update(2, SessionStatus::kOk, kT0 + 10)}, kT0 + 10);
@@ -234,12 +242,11 @@ TEST_F(StoreSessionsTest, EvictsTheEarliestDeadlineBeyondMaxOpen) {
   ASSERT_EQ(counts.size(), 1u);
   EXPECT_EQ(counts[0].reason, SessionCount::Reason::kEvicted);
   EXPECT_EQ(counts[0].status, CountedStatus::kAbnormal);
-  EXPECT_EQ(QueryInt(store_->path(),
-                     "SELECT count(*) FROM session_records WHERE closed = 0"),
+  EXPECT_EQ(QueryCount("SELECT count(*) FROM session_records WHERE NOT closed"),
             2);
-  EXPECT_EQ(QueryInt(store_->path(),
-                     "SELECT closed FROM session_records WHERE sid = '" +
-                         Sid(1) + "'"),
+  EXPECT_EQ(QueryCount("SELECT count(*) FROM session_records WHERE closed "
+                       "AND sid = '" +
+                       Sid(1) + "'"),
             1);
   // Ending an open one makes room: no eviction.
   Send({Update(2, SessionStatus::kExited, kT0 + 30)}, kT0 + 30);
@@ -249,7 +256,7 @@ TEST_F(StoreSessionsTest, EvictsTheEarliestDeadlineBeyondMaxOpen) {
   EXPECT_EQ(r.abnormal, 1u);
   EXPECT_EQ(r.exited, 1u);
   // The kept count of open records matches the records.
-  EXPECT_EQ(QueryInt(store_->path(), "SELECT open FROM session_open_count"), 2);
+  EXPECT_EQ(QueryCount("SELECT open FROM session_open_count"), 2);
   std::vector<SessionCount> expired;
   size_t handled = 0;
   ASSERT_TRUE(store_
@@ -257,10 +264,10 @@ TEST_F(StoreSessionsTest, EvictsTheEarliestDeadlineBeyondMaxOpen) {
                                    tracker_, 10, &expired, &handled)
                   .ok());
   EXPECT_EQ(expired.size(), 2u);
-  EXPECT_EQ(QueryInt(store_->path(), "SELECT open FROM session_open_count"), 0);
+  EXPECT_EQ(QueryCount("SELECT open FROM session_open_count"), 0);
 }
 
-TEST_F(StoreSessionsTest, ErrorsNewGroupsPagesAndRecentReleases) {
+TEST_P(StoreSessionsTest, ErrorsNewGroupsPagesAndRecentReleases) {
   // Events: two of r1 (one group), one of r2; a duplicate is not counted.
   std::vector<model::WriteItem> items = {MakeItem(project_.id, 1, "fp1", kT0),
                                          MakeItem(project_.id, 2, "fp1", kT0),
@@ -301,17 +308,46 @@ TEST_F(StoreSessionsTest, ErrorsNewGroupsPagesAndRecentReleases) {
                         {project_.id, "r3"}, {project_.id, "r2"}}));
 }
 
-TEST_F(StoreSessionsTest, SurvivesReopen) {
+TEST_P(StoreSessionsTest, SurvivesReopen) {
   Send({Update(1, SessionStatus::kOk, kT0)}, kT0);
-  const std::string path = store_->path();
-  store_.reset();
-  std::string error;
-  store_ = SqliteStore::Open(path, options_, &error);
-  ASSERT_NE(store_, nullptr) << error;
+  Reopen();
   std::vector<SessionCount> counts =
       Send({Update(1, SessionStatus::kCrashed, kT0 + 5)}, kT0 + 5);
   ASSERT_EQ(counts.size(), 1u);
   EXPECT_EQ(Release("app@1.0").crashed, 1u);
+}
+
+// Two replicas get every session's updates (as when an SDK retries against
+// another one): four threads, two per store, each opening and ending the
+// same 60 sessions. Each is counted once, and the open count ends at 0.
+TEST_P(StoreSessionsTest, ReplicasSendingTheSameSessionsCountEachOnce) {
+  std::unique_ptr<Store> replica = OpenReplica();
+  ASSERT_NE(replica, nullptr);
+  constexpr int kSessions = 60;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    Store* store = t % 2 == 0 ? store_.get() : replica.get();
+    threads.emplace_back([this, store, t] {
+      for (int i = 0; i < kSessions; ++i) {
+        // Different orders, so that the threads meet on every sid.
+        const int sid = 1 + (t < 2 ? i : kSessions - 1 - i);
+        SendTo(store,
+               {Update(sid, SessionStatus::kOk, kT0 + i, "app@1.0",
+                       "user" + std::to_string(sid % 7)),
+                Update(sid, SessionStatus::kExited, kT0 + 100 + i, "app@1.0",
+                       "user" + std::to_string(sid % 7))},
+               kT0 + 100 + i);
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  const model::ReleaseSummary r = Release("app@1.0");
+  EXPECT_EQ(r.exited, static_cast<uint64_t>(kSessions));
+  EXPECT_EQ(r.abnormal + r.crashed + r.errored, 0u);
+  EXPECT_EQ(r.users, 7u);
+  EXPECT_EQ(QueryCount("SELECT open FROM session_open_count"), 0);
+  EXPECT_EQ(QueryCount("SELECT count(*) FROM session_records WHERE closed"),
+            kSessions);
 }
 
 }  // namespace
