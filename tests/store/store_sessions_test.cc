@@ -317,6 +317,32 @@ TEST_P(StoreSessionsTest, SurvivesReopen) {
   EXPECT_EQ(Release("app@1.0").crashed, 1u);
 }
 
+TEST_P(StoreSessionsTest, DeleteProjectTakesItsSessionsAndReleases) {
+  model::Project other;
+  ASSERT_TRUE(store_->CreateProject("other", &other).ok());
+  Send({Update(1, SessionStatus::kOk, kT0),
+        Update(2, SessionStatus::kExited, kT0, "app@1.0", "u1")},
+       kT0);
+  SessionWrite theirs;
+  theirs.project_id = other.id;
+  theirs.now = kT0;
+  theirs.updates = {Update(3, SessionStatus::kOk, kT0, "other@1")};
+  theirs.options = tracker_;
+  ASSERT_TRUE(store_->WriteSessions(theirs, nullptr).ok());
+  EXPECT_EQ(QueryCount("SELECT open FROM session_open_count"), 2);
+  ASSERT_TRUE(store_->DeleteProject(project_.id).ok());
+  for (const char* table :
+       {"session_records", "releases", "release_sessions", "release_users"}) {
+    EXPECT_EQ(QueryCount(std::string("SELECT count(*) FROM ") + table +
+                         " WHERE project_id = " + std::to_string(project_.id)),
+              0)
+        << table;
+  }
+  // The other project's open session is still counted, and listed.
+  EXPECT_EQ(QueryCount("SELECT open FROM session_open_count"), 1);
+  EXPECT_EQ(QueryCount("SELECT count(*) FROM releases"), 1);
+}
+
 // Two replicas get every session's updates (as when an SDK retries against
 // another one): four threads, two per store, each opening and ending the
 // same 60 sessions. Each is counted once, and the open count ends at 0.
