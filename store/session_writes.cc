@@ -124,6 +124,16 @@ Status MergeSessionWrite(const SessionWrite& write, SessionRecords* records,
   return Status::Ok();
 }
 
+void HandOverCounts(const Status& status, std::vector<SessionCount>* applied,
+                    std::vector<SessionCount>* counts) {
+  if (counts == nullptr) return;
+  if (status.ok()) {
+    *counts = std::move(*applied);
+  } else {
+    counts->clear();
+  }
+}
+
 std::string EncodeReleaseCursor(double first_seen, int64_t project,
                                 const std::string& release) {
   char head[96];

@@ -88,6 +88,12 @@ Status MergeSessionWrite(const SessionWrite& write, SessionRecords* records,
                          std::vector<releases::SessionCount>* applied,
                          int64_t* open_delta);
 
+// Gives `*applied` to `*counts` (may be null) when `status` is OK, else
+// clears `*counts`: what WriteSessions and ExpireSessions report.
+void HandOverCounts(const Status& status,
+                    std::vector<releases::SessionCount>* applied,
+                    std::vector<releases::SessionCount>* counts);
+
 // ListReleases cursors: base64url of "releases|<first_seen %.17g>|<project>|
 // <release>" (the keyset of ORDER BY first_seen DESC, project_id DESC,
 // release DESC).

@@ -277,13 +277,7 @@ Status SqliteStore::WriteSessions(const SessionWrite& write,
     if (!st.ok()) return st;
     return WriteTally(db, tally);
   });
-  if (counts != nullptr) {
-    if (status.ok()) {
-      *counts = std::move(applied);
-    } else {
-      counts->clear();
-    }
-  }
+  HandOverCounts(status, &applied, counts);
   return status;
 }
 
@@ -330,13 +324,8 @@ Status SqliteStore::ExpireSessions(double now,
     }
     return WriteTally(db, tally);
   });
-  if (status.ok()) {
-    if (counts != nullptr) *counts = std::move(applied);
-    if (handled != nullptr) *handled = done;
-  } else {
-    if (counts != nullptr) counts->clear();
-    if (handled != nullptr) *handled = 0;
-  }
+  HandOverCounts(status, &applied, counts);
+  if (handled != nullptr) *handled = status.ok() ? done : 0;
   return status;
 }
 

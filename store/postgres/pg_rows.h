@@ -13,6 +13,7 @@
 
 #include "crashctl/model/records.h"
 #include "crashctl/store/pg/connection.h"
+#include "crashctl/util/strings.h"
 
 namespace crashctl {
 namespace store {
@@ -29,6 +30,13 @@ constexpr int kPgEventColumnCount = 18;
 void ReadProjectRow(const Result& r, int row, model::Project* out);
 void ReadGroupRow(const Result& r, int row, model::Group* out);
 void ReadEventRow(const Result& r, int row, model::StoredEvent* out);
+
+// Text from outside (SDKs, pods) as PostgreSQL's text takes it: bytes that
+// are not UTF-8, and NUL, become U+FFFD (util::ToValidUtf8); SQLite keeps
+// them as they are.
+inline std::string Utf8(const std::string& value) {
+  return util::ToValidUtf8(value);
+}
 
 // SQL text with parameters: each Int/Double/Text adds a value and returns
 // its placeholder ("$3") to paste into the text. Only placeholders carry

@@ -27,6 +27,7 @@
 #include "attachment_bytes.h"
 #include "crashctl/util/strings.h"
 #include "crashctl/util/time.h"
+#include "pg_rows.h"
 #include "pg_store.h"
 
 namespace crashctl {
@@ -52,9 +53,6 @@ constexpr char kFeedbackColumns[] =
     "coalesce((SELECT e.group_id FROM events e WHERE e.project_id = "
     "f.project_id AND e.event_id = f.event_id), 0) END, "
     "f.name, f.email, f.comments, f.url, f.timestamp, f.received";
-
-// SDK text may hold bytes PostgreSQL's text refuses (not UTF-8, NUL).
-std::string Utf8(const std::string& value) { return util::ToValidUtf8(value); }
 
 void ReadAttachment(const Result& r, int row, model::Attachment* out) {
   out->id = r.Text(row, 0);

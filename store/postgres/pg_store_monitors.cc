@@ -40,9 +40,6 @@ constexpr char kCheckInColumns[] =
     "id, monitor_id, check_in_id, status, kind, run_started, duration, "
     "received, missed_count, last_scheduled, release, trace_id";
 
-// SDK text may hold bytes PostgreSQL's text refuses (not UTF-8, NUL).
-std::string Utf8(const std::string& value) { return util::ToValidUtf8(value); }
-
 void ReadMonitor(const Result& r, int row, model::Monitor* out) {
   out->id = r.IntOr(row, 0, 0);
   out->project_id = r.IntOr(row, 1, 0);

@@ -48,9 +48,6 @@ constexpr char kRecordColumns[] =
 // Releases listed at most per call of RecentReleases (all projects).
 constexpr int64_t kMaxRecentRows = 1000000;
 
-// SDK text may hold bytes PostgreSQL's text refuses (not UTF-8, NUL).
-std::string Utf8(const std::string& value) { return util::ToValidUtf8(value); }
-
 void ReadRecord(const Result& r, int row, SessionRecord* out) {
   out->project_id = r.IntOr(row, 0, 0);
   out->sid = r.Text(row, 1);
@@ -309,13 +306,7 @@ Status PostgresStore::WriteSessions(const SessionWrite& write,
     if (!st.ok()) return st;
     return AddOpen(conn, open_delta);
   });
-  if (counts != nullptr) {
-    if (status.ok()) {
-      *counts = std::move(applied);
-    } else {
-      counts->clear();
-    }
-  }
+  HandOverCounts(status, &applied, counts);
   return status;
 }
 
@@ -365,13 +356,8 @@ Status PostgresStore::ExpireSessions(double now,
     if (!st.ok()) return st;
     return AddOpen(conn, -static_cast<int64_t>(expired.size()));
   });
-  if (status.ok()) {
-    if (counts != nullptr) *counts = std::move(applied);
-    if (handled != nullptr) *handled = done;
-  } else {
-    if (counts != nullptr) counts->clear();
-    if (handled != nullptr) *handled = 0;
-  }
+  HandOverCounts(status, &applied, counts);
+  if (handled != nullptr) *handled = status.ok() ? done : 0;
   return status;
 }
 

@@ -31,10 +31,6 @@ namespace {
 // Rows per INSERT: 24 parameters each.
 constexpr int kRowsPerStatement = 500;
 
-// SDK text (names, releases, ...) may hold bytes PostgreSQL's text refuses
-// (not UTF-8, NUL); SQLite keeps them as they are.
-std::string Utf8(const std::string& value) { return util::ToValidUtf8(value); }
-
 void ReadTransactionRow(const Result& r, int row,
                         model::StoredTransaction* out) {
   out->id = r.IntOr(row, 0, 0);
