@@ -56,6 +56,21 @@ void ReleaseTally::AddEvents(const std::vector<model::WriteItem>& items,
   }
 }
 
+Status CloseAbnormally(std::vector<SessionRecord>* closing,
+                       SessionCount::Reason reason,
+                       const releases::TrackerOptions& options, double now,
+                       SessionRecords* records, ReleaseTally* tally,
+                       std::vector<SessionCount>* applied) {
+  for (SessionRecord& record : *closing) {
+    SessionCount count = releases::CloseAbnormal(&record, reason, options);
+    Status st = records->Store(record);
+    if (!st.ok()) return st;
+    tally->AddCount(count, now);
+    applied->push_back(std::move(count));
+  }
+  return Status::Ok();
+}
+
 Status MergeSessionWrite(const SessionWrite& write, SessionRecords* records,
                          ReleaseTally* tally,
                          std::vector<SessionCount>* applied,
@@ -94,15 +109,10 @@ Status MergeSessionWrite(const SessionWrite& write, SessionRecords* records,
               std::min<int64_t>(open - max_open + 1, kMaxEvictionsPerUpdate),
               &victims);
           if (!st.ok()) return st;
-          for (SessionRecord& victim : victims) {
-            SessionCount count = releases::CloseAbnormal(
-                &victim, SessionCount::Reason::kEvicted, options);
-            st = records->Store(victim);
-            if (!st.ok()) return st;
-            tally->AddCount(count, now);
-            applied->push_back(std::move(count));
-            --*open_delta;
-          }
+          st = CloseAbnormally(&victims, SessionCount::Reason::kEvicted,
+                               options, now, records, tally, applied);
+          if (!st.ok()) return st;
+          *open_delta -= static_cast<int64_t>(victims.size());
         }
         ++*open_delta;
       } else if (was_open && merged.record.closed) {

@@ -79,6 +79,15 @@ class SessionRecords {
   virtual Status Store(const releases::SessionRecord& record) = 0;
 };
 
+// Closes each of `closing` (open records) as abnormal for `reason`,
+// writes it to `records`, and adds its count to `*tally` and `*applied`:
+// evictions and the expiry pass. Stops at the first failed write.
+Status CloseAbnormally(std::vector<releases::SessionRecord>* closing,
+                       releases::SessionCount::Reason reason,
+                       const releases::TrackerOptions& options, double now,
+                       SessionRecords* records, ReleaseTally* tally,
+                       std::vector<releases::SessionCount>* applied);
+
 // Merges write.updates into `records` (eviction beyond options.max_open
 // first), then takes write.aggregate_counts: `*tally` gets what to add,
 // `*applied` every count in order, `*open_delta` the change in open records.

@@ -302,14 +302,10 @@ Status SqliteStore::ExpireSessions(double now,
     if (!ReadRecords(&select, &expired, &rc)) {
       return db->LastStatus("find expired sessions");
     }
-    for (SessionRecord& record : expired) {
-      SessionCount count = releases::CloseAbnormal(
-          &record, SessionCount::Reason::kTimedOut, options);
-      st = StoreRecord(db, record, options);
-      if (!st.ok()) return st;
-      tally.AddCount(count, now);
-      applied.push_back(std::move(count));
-    }
+    SqliteSessionRecords records(db, options);
+    st = CloseAbnormally(&expired, SessionCount::Reason::kTimedOut, options,
+                         now, &records, &tally, &applied);
+    if (!st.ok()) return st;
     done = expired.size();
     st = AddOpen(db, -static_cast<int64_t>(expired.size()));
     if (!st.ok()) return st;

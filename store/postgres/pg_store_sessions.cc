@@ -332,14 +332,10 @@ Status PostgresStore::ExpireSessions(double now,
     std::vector<SessionRecord> expired;
     ReadRecords(r, &expired);
     ReleaseTally tally;
-    for (SessionRecord& record : expired) {
-      SessionCount count = releases::CloseAbnormal(
-          &record, SessionCount::Reason::kTimedOut, options);
-      st = StoreRecord(conn, record, options);
-      if (!st.ok()) return st;
-      tally.AddCount(count, at);
-      applied.push_back(std::move(count));
-    }
+    PgSessionRecords records(conn, options);
+    st = CloseAbnormally(&expired, SessionCount::Reason::kTimedOut, options, at,
+                         &records, &tally, &applied);
+    if (!st.ok()) return st;
     done = expired.size();
     if (done < max_items) {
       Result forgot;
